@@ -1,0 +1,143 @@
+// The command line of SPEC section 2, parsed without side effects.
+//
+//   lazarus [OPTIONS] { CMD [ARG...] } [{ CMD [ARG...] } ...]
+//
+// Options come before the first "{". Everything inside a server's braces is its
+// own, verbatim, including words that look like options; inner braces nest and
+// are passed through as ordinary arguments.
+import type { ServerSpec, Settings } from "../core/types.ts";
+import { serverNames } from "./names.ts";
+
+export interface Options {
+  readonly settings: Settings;
+  readonly reexec: boolean;
+  /** --control=PATH, "none", or null for the default place. */
+  readonly control: string | null;
+  readonly logFormat: "text" | "json";
+}
+
+export type Parsed =
+  | { readonly kind: "run"; readonly options: Options; readonly servers: readonly ServerSpec[] }
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "error"; readonly message: string };
+
+export const DEFAULTS: Settings = { intervalMs: 5000, stopTimeoutMs: 10_000, alarmMs: 0 };
+
+export const USAGE = `usage: lazarus [OPTIONS] { CMD [ARG...] } [{ CMD [ARG...] } ...]
+
+Starts every CMD, respawns the ones that crash, buries the ones that crash
+faster than --interval until SIGUSR2 revives them, and lets the ones that exit
+cleanly (status 0, SIGTERM, SIGINT) rest.
+
+options (before the first '{'):
+  --interval=SECONDS      do-not-resuscitate period, 0 to 60 (default 5)
+  --stop-timeout=SECONDS  shutdown wait between SIGTERM and SIGKILL, 0 to 3600 (default 10)
+  --alarm=SECONDS         abort (SIGKILL everything, exit 142) after this long, 0 to 60 (0: never)
+  --log-format=FORMAT     text (default) or json: one JSON object per line on stderr
+  --control=PATH          control socket path, or 'none' (default: a per-user runtime dir)
+  --help, --version
+
+signals: SIGUSR2 revive buried servers; SIGTERM/SIGINT/SIGHUP shut down;
+         SIGQUIT print state; SIGUSR1 re-exec lazarus itself, keeping every child.
+
+lazarus ctl [--control=PATH] [--json] COMMAND...   talk to a running lazarus
+lazarus replay FILE                                check a JSON event log against the policy
+`;
+
+type Setter = (value: string, o: MutableOptions) => string | null;
+interface MutableOptions {
+  settings: { intervalMs: number; stopTimeoutMs: number; alarmMs: number };
+  reexec: boolean;
+  control: string | null;
+  logFormat: "text" | "json";
+}
+
+/** Decimal seconds "1", "0.25", ".5" within [0, max] → whole milliseconds; null if malformed. */
+export function parseSeconds(text: string, max: number): number | null {
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) return null;
+  const s = Number(text);
+  if (!Number.isFinite(s) || s < 0 || s > max) return null;
+  return Math.round(s * 1000);
+}
+
+function seconds(name: string, max: number, set: (ms: number, o: MutableOptions) => void): Setter {
+  return (value, o) => {
+    const ms = parseSeconds(value, max);
+    if (ms === null) return `Invalid value for --${name}: ${value} (seconds from 0 to ${max}).`;
+    set(ms, o);
+    return null;
+  };
+}
+
+/** Options that take a value, as --name=value. */
+const VALUED: Readonly<Record<string, Setter>> = {
+  interval: seconds("interval", 60, (ms, o) => { o.settings.intervalMs = ms; }),
+  alarm: seconds("alarm", 60, (ms, o) => { o.settings.alarmMs = ms; }),
+  "stop-timeout": seconds("stop-timeout", 3600, (ms, o) => { o.settings.stopTimeoutMs = ms; }),
+  control: (value, o) => {
+    if (value === "") return "Invalid value for --control: empty (a socket path, or 'none').";
+    o.control = value;
+    return null;
+  },
+  "log-format": (value, o) => {
+    if (value !== "text" && value !== "json") return `Invalid value for --log-format: ${value} (text or json).`;
+    o.logFormat = value;
+    return null;
+  },
+};
+
+export function parseCommandLine(args: readonly string[]): Parsed {
+  const o: MutableOptions = { settings: { ...DEFAULTS }, reexec: false, control: null, logFormat: "text" };
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === "{" || a === "}") break;
+    if (a === "--help" || a === "-h") return { kind: "help" };
+    if (a === "--version") return { kind: "version" };
+    if (a === "--re-exec") { o.reexec = true; continue; }
+    const eq = a.indexOf("=");
+    if (!a.startsWith("-")) return error(`Unexpected argument outside braces: ${a}`);
+    const setter = a.startsWith("--") && eq > 2 ? VALUED[a.slice(2, eq)] : undefined;
+    if (setter === undefined) return error(`Unrecognised option: ${a}, did you forget '='?`);
+    const problem = setter(a.slice(eq + 1), o);
+    if (problem !== null) return error(problem);
+  }
+  const servers = parseServers(args.slice(i));
+  if (typeof servers === "string") return error(servers);
+  const names = serverNames(servers);
+  return {
+    kind: "run",
+    options: { settings: o.settings, reexec: o.reexec, control: o.control, logFormat: o.logFormat },
+    servers: servers.map((argv, k) => ({ argv, name: names[k] as string })),
+  };
+}
+
+/** The braces part: a list of argv arrays, or the mds-respawn error text. */
+export function parseServers(words: readonly string[]): string[][] | string {
+  const servers: string[][] = [];
+  let current: string[] | null = null;
+  let depth = 0;
+  for (const w of words) {
+    if (current === null) {
+      if (w === "{") { current = []; depth = 1; continue; }
+      if (w === "}") return "Terminating non-started command, aborting.";
+      return `Unexpected argument outside braces: ${w}`;
+    }
+    if (w === "{") depth++;
+    if (w === "}" && --depth === 0) {
+      if (current.length === 0) return "Zero argument command specified, aborting.";
+      servers.push(current);
+      current = null;
+      continue;
+    }
+    current.push(w);
+  }
+  if (current !== null) return "Non-terminated command specified, aborting.";
+  if (servers.length === 0) return "No programs to spawn, aborting.";
+  return servers;
+}
+
+function error(message: string): Parsed {
+  return { kind: "error", message };
+}

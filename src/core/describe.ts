@@ -1,0 +1,56 @@
+// Pure helpers that turn core data into words: state words of SPEC 8, exit
+// descriptions of SPEC 4, a readable command line.
+import { signalName } from "./signals.ts";
+import type { ExitStatus, LifeKind } from "./types.ts";
+
+/** The state words of SPEC section 8. */
+export function stateWords(kind: LifeKind): string {
+  switch (kind) {
+    case "unborn": return "not started yet";
+    case "starting": return "being started";
+    case "alive": return "up and running";
+    case "buried": return "requires SIGUSR2 to respawn";
+    case "cremated": return "will never respawn";
+    default: return unreachable(kind);
+  }
+}
+
+/** "exited with code 3", "died by signal 11 (SIGSEGV)", "ended with an unknown status". */
+export function describeExit(status: ExitStatus): string {
+  switch (status.kind) {
+    case "code": return `exited with code ${status.code}`;
+    case "signal": return `died by signal ${status.signal} (${signalName(status.signal)})`;
+    case "unknown": return "ended with an unknown status";
+    default: return unreachable(status);
+  }
+}
+
+/** Short form for tables: "code 3", "SIGSEGV", "unknown". */
+export function shortExit(status: ExitStatus | null): string {
+  if (status === null) return "-";
+  switch (status.kind) {
+    case "code": return `code ${status.code}`;
+    case "signal": return signalName(status.signal);
+    case "unknown": return "unknown";
+    default: return unreachable(status);
+  }
+}
+
+/** A command line as a person would type it (POSIX-shell quoting where needed). Display only. */
+export function commandLine(argv: readonly string[]): string {
+  return argv.map(quoteWord).join(" ");
+}
+
+function quoteWord(word: string): string {
+  if (word !== "" && /^[A-Za-z0-9_@%+=:,./{}-]+$/.test(word)) return word;
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Milliseconds as seconds with three decimals: 1234.5 → "1.235". */
+export function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+export function unreachable(x: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,169 @@
+// The data of the pure core: what a server is, what can happen to it, and what
+// the core asks the shell to do. Nothing here reads a clock or touches the OS;
+// every timestamp is a monotonic, boot-relative time in milliseconds that the
+// shell measured and passed in (it survives a re-exec, see SPEC section 7).
+
+export type Ms = number;
+
+/** A signal as the core speaks of it: its Linux number (names are in signals.ts). */
+export type Signal = number;
+
+/** One supervised program, as given on the command line (or a config file). */
+export interface ServerSpec {
+  /** argv as written; argv[0] is looked up in PATH by the shell. Never empty. */
+  readonly argv: readonly string[];
+  /** Unique, human name used by logs, the dump and the control interface. */
+  readonly name: string;
+}
+
+export interface Settings {
+  /** The do-not-resuscitate period: an abnormal end sooner than this buries. */
+  readonly intervalMs: Ms;
+  /** How long a shutdown waits after SIGTERM before SIGKILL. */
+  readonly stopTimeoutMs: Ms;
+  /** Forced abort after this long; 0 means never. */
+  readonly alarmMs: Ms;
+}
+
+/** How a process ended, as the OS reported it. */
+export type ExitStatus =
+  | { readonly kind: "code"; readonly code: number }
+  | { readonly kind: "signal"; readonly signal: Signal }
+  /** It ended but its status was lost (reaped by someone else): treated as abnormal. */
+  | { readonly kind: "unknown" };
+
+/** Why a server is buried: it cannot be fixed by respawning, only by a revive. */
+export type BuriedWhy = "crash-loop" | "spawn-failed";
+/** Why a server is cremated: it is never started again by the policy. */
+export type CrematedWhy = "clean-exit" | "stopped" | "invalid-state";
+
+/**
+ * A server's life. The four states of SPEC section 1, plus `starting`, which
+ * is transient and never observable from outside: the shell answers a spawn
+ * effect with its result (spawned / spawn-failed) before any other event, just
+ * as mds-respawn's DEAD state lived only between reaping and deciding.
+ */
+export type Life =
+  | { readonly kind: "unborn" }
+  | { readonly kind: "starting" }
+  | { readonly kind: "alive"; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null }
+  | { readonly kind: "buried"; readonly since: Ms; readonly why: BuriedWhy }
+  | { readonly kind: "cremated"; readonly since: Ms; readonly why: CrematedWhy };
+
+export type LifeKind = Life["kind"];
+
+/** An operator's order to stop one server (control socket): SIGTERM, then SIGKILL at `deadline`. */
+export interface StopOrder {
+  readonly deadline: Ms;
+  readonly killed: boolean;
+  /** What to do once it has ended: stay cremated, or start again (restart). */
+  readonly then: "cremate" | "start";
+}
+
+export interface Server {
+  readonly spec: ServerSpec;
+  readonly life: Life;
+  /** How many spawns were attempted; the first carries argv as given (SPEC 3). */
+  readonly spawns: number;
+  readonly lastExit: ExitStatus | null;
+}
+
+/** What the supervisor as a whole is doing. */
+export type Phase =
+  /** Created, the start event not yet seen. */
+  | { readonly kind: "booting" }
+  | { readonly kind: "running" }
+  /** Shutdown (SIGTERM/SIGINT, exit 0) or alarm abort (exit 142): spawn nothing, wait for the alive. */
+  | { readonly kind: "stopping"; readonly status: number; readonly deadline: Ms; readonly killed: boolean }
+  /** The exit effect has been emitted; nothing happens any more. */
+  | { readonly kind: "exited"; readonly status: number };
+
+export interface State {
+  readonly settings: Settings;
+  readonly servers: readonly Server[];
+  readonly phase: Phase;
+  /** A revive asked for when it could not act yet (before start); acted on at start. */
+  readonly pendingRevive: boolean;
+  /** The "waiting for a revive" line was logged since the last time something lived. */
+  readonly waitingLogged: boolean;
+  /** Absolute deadline of --alarm, or null. Kept across a re-exec. */
+  readonly alarmAt: Ms | null;
+}
+
+/** What a re-exec hands to the new image (marshal.ts encodes and validates it). */
+export interface Handover {
+  readonly pendingRevive: boolean;
+  readonly alarmAt: Ms | null;
+  readonly servers: readonly HandoverServer[];
+}
+
+export type HandoverServer =
+  | { readonly kind: "unborn"; readonly spawns: number }
+  | { readonly kind: "alive"; readonly spawns: number; readonly pid: number; readonly since: Ms }
+  | { readonly kind: "buried"; readonly spawns: number; readonly since: Ms; readonly why: BuriedWhy }
+  | { readonly kind: "cremated"; readonly spawns: number; readonly since: Ms; readonly why: CrematedWhy }
+  /** The record of this server could not be read: cremate it and say so. */
+  | { readonly kind: "invalid"; readonly spawns: number; readonly reason: string };
+
+/** Timers the core arms; the shell fires a `timer` event at (or after) `at`. */
+export type TimerName = "shutdown" | "alarm" | `stop:${number}`;
+
+export type ControlCommand =
+  | { readonly op: "revive"; readonly server: number | null }
+  | { readonly op: "stop"; readonly server: number }
+  | { readonly op: "start"; readonly server: number }
+  | { readonly op: "restart"; readonly server: number }
+  | { readonly op: "signal"; readonly server: number; readonly signal: Signal }
+  | { readonly op: "shutdown" };
+
+export type Event =
+  /** First event of a fresh start, or of a re-exec'd image (with its handover). */
+  | { readonly type: "start"; readonly at: Ms; readonly handover: Handover | null }
+  | { readonly type: "spawned"; readonly at: Ms; readonly server: number; readonly pid: number }
+  | { readonly type: "spawn-failed"; readonly at: Ms; readonly server: number; readonly error: string }
+  | { readonly type: "exited"; readonly at: Ms; readonly pid: number; readonly status: ExitStatus }
+  /** SIGUSR2. */
+  | { readonly type: "revive"; readonly at: Ms }
+  /** SIGTERM, SIGINT (and SIGHUP). */
+  | { readonly type: "terminate"; readonly at: Ms; readonly signal: Signal }
+  | { readonly type: "timer"; readonly at: Ms; readonly timer: TimerName }
+  /** SIGQUIT. */
+  | { readonly type: "info"; readonly at: Ms }
+  /** SIGUSR1. */
+  | { readonly type: "reexec"; readonly at: Ms }
+  | { readonly type: "reexec-failed"; readonly at: Ms; readonly error: string }
+  /** A request from the control socket, answered with a `reply` effect carrying `id`. */
+  | { readonly type: "control"; readonly at: Ms; readonly id: number; readonly command: ControlCommand };
+
+export type EventType = Event["type"];
+
+/** One line of the log, with the fields a machine reader wants (the JSON event log). */
+export interface LogRecord {
+  readonly event: string;
+  readonly text: string;
+  readonly server?: number;
+  readonly name?: string;
+  readonly pid?: number;
+  readonly from?: LifeKind;
+  readonly to?: LifeKind;
+  readonly code?: number;
+  readonly signal?: string;
+}
+
+export type Effect =
+  | { readonly type: "spawn"; readonly server: number; readonly argv: readonly string[] }
+  /** Signal a server: its whole process group (its pid is the group id) or, with group false, the process alone. */
+  | { readonly type: "kill"; readonly server: number; readonly pid: number; readonly signal: Signal; readonly group: boolean }
+  | { readonly type: "log"; readonly record: LogRecord }
+  | { readonly type: "arm"; readonly timer: TimerName; readonly at: Ms }
+  | { readonly type: "disarm"; readonly timer: TimerName }
+  /** Watch a child this image did not spawn (after a re-exec) and report its end. */
+  | { readonly type: "adopt"; readonly server: number; readonly pid: number }
+  | { readonly type: "reexec"; readonly handover: Handover }
+  | { readonly type: "reply"; readonly id: number; readonly ok: boolean; readonly message: string }
+  | { readonly type: "exit"; readonly status: number };
+
+export interface StepResult {
+  readonly state: State;
+  readonly effects: readonly Effect[];
+}

@@ -1,0 +1,217 @@
+// The production OS port: Bun.spawn, process signals, timers, and bun:ffi where
+// Bun has no API (clock, waitpid of adopted children, execve). BUN-NOTES.md
+// explains each choice; the notes below say which fact a line depends on.
+import { writeSync } from "node:fs";
+import { parseSignal, signalName } from "../core/signals.ts";
+import type { ExitStatus, Ms, Signal } from "../core/types.ts";
+import { decodeWaitStatus, ECHILD, execve, monotonicMs, waitpidNoHang } from "./libc.ts";
+import type { ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "./port.ts";
+
+type Child =
+  | { readonly kind: "spawned"; readonly proc: Bun.Subprocess }
+  | { readonly kind: "adopted" };
+
+/** How often adopted children are checked even without a SIGCHLD (a safety net only). */
+const SWEEP_MS = 1000;
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+export class BunPort implements OsPort {
+  private listener: ExitListener = () => {};
+  /** Children not yet reported ended: the only pids we will ever signal. */
+  private readonly children = new Map<number, Child>();
+  /** Exits known (reaped) but not yet handed to the listener. */
+  private readonly pending: { pid: number; status: ExitStatus }[] = [];
+  private deliveryScheduled = false;
+  private spawning = false;
+  private sweep: ReturnType<typeof setInterval> | null = null;
+  /** Signal handlers do not keep Bun alive (BUN-NOTES): a real handle does, for as long as we run. */
+  private readonly keepAlive = setInterval(() => {}, MAX_TIMEOUT);
+  /** Boot-relative offset of performance.now(), which starts at the process start (BUN-NOTES: clocks). */
+  private readonly offset = monotonicMs() - performance.now();
+
+  constructor() {
+    // With SIGCHLD ignored by whoever started us, every child's `exited` would
+    // reject with ECHILD; a handler restores the default (BUN-NOTES). It also
+    // drives the reaping of adopted children.
+    process.on("SIGCHLD", () => this.reapAdopted());
+  }
+
+  now(): Ms {
+    return this.offset + performance.now();
+  }
+
+  wallTime(): number {
+    return Date.now();
+  }
+
+  spawn(request: SpawnRequest): SpawnOutcome {
+    let proc: Bun.Subprocess;
+    this.spawning = true;
+    try {
+      proc = Bun.spawn({
+        cmd: [...request.argv],
+        cwd: request.cwd,
+        env: request.env ?? (process.env as Record<string, string>),
+        stdio: ["inherit", request.output === "pipe" ? "pipe" : "inherit", request.output === "pipe" ? "pipe" : "inherit"],
+        detached: true,
+        // May run before Bun.spawn returns (Bun's docs): `record` only queues.
+        onExit: (p, exitCode, signalCode, error) => this.record(p.pid, toStatus(exitCode, signalCode, error)),
+      });
+    } catch (e) {
+      // Spawn failures throw synchronously and onExit never runs (BUN-NOTES).
+      return { ok: false, error: spawnError(e) };
+    } finally {
+      this.spawning = false;
+    }
+    if (!this.pending.some((x) => x.pid === proc.pid)) this.children.set(proc.pid, { kind: "spawned", proc });
+    return { ok: true, pid: proc.pid };
+  }
+
+  kill(pid: number, signal: Signal, group: boolean): boolean {
+    const child = this.children.get(pid);
+    if (child === undefined) return false;
+    if (child.kind === "spawned" && hasEnded(child.proc)) return false;
+    try {
+      process.kill(group ? -pid : pid, signal);
+      return true;
+    } catch {
+      // ESRCH for the group: the child left its group (setpgid); reach it alone.
+      if (!group) return false;
+      try {
+        process.kill(pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+  }
+
+  adopt(pid: number): void {
+    this.children.set(pid, { kind: "adopted" });
+    this.sweep ??= setInterval(() => this.reapAdopted(), SWEEP_MS);
+    this.reapAdopted();
+  }
+
+  onExit(listener: ExitListener): void {
+    this.listener = listener;
+  }
+
+  flushExits(): void {
+    for (const [pid, child] of this.children) {
+      if (child.kind === "spawned" && hasEnded(child.proc)) {
+        this.record(pid, toStatus(child.proc.exitCode, child.proc.signalCode, undefined));
+      }
+    }
+    this.reapAdopted();
+    this.deliver();
+  }
+
+  onSignal(signal: Signal, listener: () => void): void {
+    process.on(signalName(signal) as NodeJS.Signals, listener);
+  }
+
+  setTimer(at: Ms, fn: () => void): TimerHandle {
+    const h = setTimeout(fn, Math.min(MAX_TIMEOUT, Math.max(0, Math.ceil(at - this.now()))));
+    return { cancel: () => clearTimeout(h) };
+  }
+
+  log(line: string): void {
+    writeAll(2, `${line}\n`);
+  }
+
+  exit(status: number): void {
+    clearInterval(this.keepAlive);
+    if (this.sweep !== null) clearInterval(this.sweep);
+    process.exit(status);
+  }
+
+  exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
+    const path = argv[0];
+    if (path === undefined) return "exec: empty argv";
+    return execve(path, argv, env);
+  }
+
+  // ---
+
+  /**
+   * Note an exit once per pid, and hand it to the listener later, never from
+   * inside a spawn call. A pid no longer in `children` was already recorded,
+   * unless Bun reports the exit from inside Bun.spawn itself (`spawning`).
+   */
+  private record(pid: number, status: ExitStatus): void {
+    if (!this.spawning && !this.children.has(pid)) return;
+    this.children.delete(pid);
+    this.pending.push({ pid, status });
+    if (!this.deliveryScheduled) {
+      this.deliveryScheduled = true;
+      queueMicrotask(() => this.deliver());
+    }
+  }
+
+  private deliver(): void {
+    this.deliveryScheduled = false;
+    while (this.pending.length > 0) {
+      const { pid, status } = this.pending.shift() as { pid: number; status: ExitStatus };
+      this.listener(pid, status);
+    }
+    if (this.sweep !== null && ![...this.children.values()].some((c) => c.kind === "adopted")) {
+      clearInterval(this.sweep);
+      this.sweep = null;
+    }
+  }
+
+  private reapAdopted(): void {
+    for (const [pid, child] of this.children) {
+      if (child.kind !== "adopted") continue;
+      const r = waitpidNoHang(pid);
+      if (r.kind === "running") continue;
+      if (r.kind === "error") {
+        // ECHILD: it is not our child any more, or somebody else reaped it; either way it has ended.
+        this.record(pid, { kind: "unknown" });
+        if (r.errno !== ECHILD) this.log(`lazarus: waitpid(${pid}) failed with errno ${r.errno}; treating it as ended.`);
+        continue;
+      }
+      const d = decodeWaitStatus(r.status);
+      if (d === null) continue; // stopped or continued, not ended
+      this.record(pid, "code" in d ? { kind: "code", code: d.code } : { kind: "signal", signal: d.signal });
+    }
+  }
+}
+
+function hasEnded(proc: Bun.Subprocess): boolean {
+  return proc.exitCode !== null || proc.signalCode !== null;
+}
+
+function toStatus(exitCode: number | null, signalCode: number | string | null, error: unknown): ExitStatus {
+  if (signalCode !== null && signalCode !== undefined) {
+    const n = typeof signalCode === "number" ? signalCode : parseSignal(signalCode);
+    if (n !== null) return { kind: "signal", signal: n };
+  }
+  if (exitCode !== null && exitCode !== undefined && !error) return { kind: "code", code: exitCode };
+  return { kind: "unknown" };
+}
+
+function spawnError(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === "string" && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
+  }
+  return String(e);
+}
+
+/** writeSync the whole string, waiting out a non-blocking fd that is momentarily full. */
+export function writeAll(fd: number, text: string): void {
+  let buf = Buffer.from(text, "utf8");
+  let spins = 0;
+  while (buf.length > 0) {
+    try {
+      const n = writeSync(fd, buf);
+      buf = buf.subarray(n);
+      spins = 0;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "EAGAIN" && spins++ < 100_000) continue;
+      return; // stderr is gone (EPIPE, EBADF): nothing sensible left to do with a log line
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// The one narrow port between the shell and the operating system.
+//
+// The shell (src/shell/) reaches the kernel only through this interface. The
+// production implementation is bun-port.ts (Bun.spawn, process signals, timers,
+// bun:ffi); tests and `bun run sim` plug a simulated OS in behind the same
+// interface, so the shell code that runs in production is the code under test.
+import type { ExitStatus, Ms, Signal } from "../core/types.ts";
+
+export interface SpawnRequest {
+  readonly argv: readonly string[];
+  /** Working directory; the supervisor's own when absent. */
+  readonly cwd?: string;
+  /** The complete environment of the child; the supervisor's own when absent. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** How the child's stdout/stderr are wired: inherited, or piped and handed to `onOutput`. */
+  readonly output?: "inherit" | "pipe";
+}
+
+export type SpawnOutcome =
+  | { readonly ok: true; readonly pid: number }
+  | { readonly ok: false; readonly error: string };
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+/** A listener for exits of children (spawned or adopted) and of reaped orphans. */
+export type ExitListener = (pid: number, status: ExitStatus) => void;
+
+export interface OsPort {
+  /** Monotonic milliseconds since boot: comparable across a re-exec. */
+  now(): Ms;
+
+  /** Wall-clock milliseconds since the epoch, for humans reading logs only; never for decisions. */
+  wallTime(): number;
+
+  /**
+   * Start a child in a new session (its pid is its process group id). Synchronous:
+   * the outcome is known when this returns. The child's exit is reported later,
+   * exactly once, through the exit listener, never from inside this call.
+   */
+  spawn(request: SpawnRequest): SpawnOutcome;
+
+  /**
+   * Send a signal to a child's process group (group) or to the child alone. The
+   * port refuses (returns false) once the pid has been reaped: a reaped pid may
+   * belong to somebody else by now.
+   */
+  kill(pid: number, signal: Signal, group: boolean): boolean;
+
+  /** Watch a child this image did not spawn (inherited across a re-exec); report its end. */
+  adopt(pid: number): void;
+
+  /** Register the one listener for child exits. */
+  onExit(listener: ExitListener): void;
+
+  /**
+   * Deliver now, synchronously, every exit the port already knows of but has not
+   * reported yet (used before a re-exec, so that no status is lost in the exec).
+   */
+  flushExits(): void;
+
+  /** Subscribe to a signal sent to the supervisor. */
+  onSignal(signal: Signal, listener: () => void): void;
+
+  /** Call `fn` once, at monotonic time `at` or soon after. */
+  setTimer(at: Ms, fn: () => void): TimerHandle;
+
+  /** Write one line to the log sink (stderr), synchronously: nothing is lost by an exit or an exec. */
+  log(line: string): void;
+
+  /** End the supervisor's process with this status. */
+  exit(status: number): void;
+
+  /**
+   * Replace the supervisor's process image (execve). Returns only on failure,
+   * with the reason; children stay running either way.
+   */
+  exec(argv: readonly string[], env: Readonly<Record<string, string>>): string;
+}

@@ -1,0 +1,136 @@
+// The imperative shell: turns what the OS reports (exits, signals, timers) into
+// events for the pure core, and carries out the effects the core returns. It
+// decides nothing itself. It reaches the OS only through an OsPort, so the same
+// code runs against Bun in production and against the simulated OS in tests.
+import { unreachable } from "../core/describe.ts";
+import { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 } from "../core/signals.ts";
+import { initialState, step } from "../core/step.ts";
+import type { Effect, Event, Handover, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
+import type { OsPort, SpawnRequest, TimerHandle } from "../os/port.ts";
+import { formatLogLine, type LogFormat } from "./log-format.ts";
+
+export interface ShellConfig {
+  readonly settings: Settings;
+  readonly servers: readonly ServerSpec[];
+  readonly logFormat: LogFormat;
+  /** How each server is started beyond its argv (cwd, env, output); argv only when absent. */
+  readonly spawnExtras?: (server: number) => Omit<SpawnRequest, "argv">;
+  /**
+   * The command and environment that re-execute this supervisor with the given
+   * handover; null when this build cannot re-exec (the core is told why).
+   */
+  readonly reexecCommand?: (handover: Handover) => { argv: readonly string[]; env: Readonly<Record<string, string>> } | string;
+  /** Control-socket replies, by request id. */
+  readonly onReply?: (id: number, ok: boolean, message: string) => void;
+  /** Observers (tests, the simulator, the JSON log): every step as it happened. */
+  readonly onStep?: (event: Event, before: State, after: State, effects: readonly Effect[]) => void;
+}
+
+export class Supervisor {
+  private state: State;
+  private readonly queue: Event[] = [];
+  private draining = false;
+  private readonly timers = new Map<TimerName, TimerHandle>();
+
+  constructor(private readonly port: OsPort, private readonly config: ShellConfig) {
+    this.state = initialState(config.settings, config.servers);
+  }
+
+  /** The core's current state (read-only: for status queries and tests). */
+  get current(): State {
+    return this.state;
+  }
+
+  /** Subscribe to the OS, then start every server (or take over a re-exec's handover). */
+  start(handover: Handover | null): void {
+    const port = this.port;
+    port.onExit((pid, status) => this.dispatch({ type: "exited", at: port.now(), pid, status }));
+    port.onSignal(SIGUSR2, () => this.dispatch({ type: "revive", at: port.now() }));
+    for (const signal of [SIGTERM, SIGINT, SIGHUP]) {
+      port.onSignal(signal, () => this.dispatch({ type: "terminate", at: port.now(), signal }));
+    }
+    port.onSignal(SIGQUIT, () => this.dispatch({ type: "info", at: port.now() }));
+    port.onSignal(SIGUSR1, () => {
+      // Exits the runtime already reaped would be lost in the exec: classify them first.
+      port.flushExits();
+      this.dispatch({ type: "reexec", at: port.now() });
+    });
+    this.dispatch({ type: "start", at: port.now(), handover });
+  }
+
+  /** Feed one event to the core; events raised while effects run wait their turn. */
+  dispatch(event: Event): void {
+    this.queue.push(event);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) this.handle(e);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private handle(event: Event): void {
+    const before = this.state;
+    const { state, effects } = step(before, event);
+    this.state = state;
+    this.config.onStep?.(event, before, state, effects);
+    for (const effect of effects) this.perform(effect, event.at);
+  }
+
+  private perform(effect: Effect, at: number): void {
+    const port = this.port;
+    switch (effect.type) {
+      case "spawn": {
+        const extras = this.config.spawnExtras?.(effect.server) ?? {};
+        const r = port.spawn({ ...extras, argv: effect.argv });
+        // The core waits for this answer before anything else about the server
+        // (its `starting` state): hand it over at once, ahead of queued events.
+        const now = port.now();
+        this.handle(r.ok
+          ? { type: "spawned", at: now, server: effect.server, pid: r.pid }
+          : { type: "spawn-failed", at: now, server: effect.server, error: r.error });
+        return;
+      }
+      case "kill":
+        port.kill(effect.pid, effect.signal, effect.group);
+        return;
+      case "log":
+        port.log(formatLogLine(this.config.logFormat, effect.record, at, port.wallTime()));
+        return;
+      case "arm": {
+        this.timers.get(effect.timer)?.cancel();
+        const timer = effect.timer;
+        this.timers.set(timer, port.setTimer(effect.at, () => {
+          this.timers.delete(timer);
+          this.dispatch({ type: "timer", at: port.now(), timer });
+        }));
+        return;
+      }
+      case "disarm":
+        this.timers.get(effect.timer)?.cancel();
+        this.timers.delete(effect.timer);
+        return;
+      case "adopt":
+        port.adopt(effect.pid);
+        return;
+      case "reexec": {
+        const cmd = this.config.reexecCommand?.(effect.handover) ?? "this build cannot re-exec";
+        const error = typeof cmd === "string" ? cmd : port.exec(cmd.argv, cmd.env);
+        // Only reached when the exec did not happen: the old image goes on.
+        this.queue.push({ type: "reexec-failed", at: port.now(), error });
+        return;
+      }
+      case "reply":
+        this.config.onReply?.(effect.id, effect.ok, effect.message);
+        return;
+      case "exit":
+        for (const t of this.timers.values()) t.cancel();
+        this.timers.clear();
+        port.exit(effect.status);
+        return;
+      default:
+        unreachable(effect);
+    }
+  }
+}
