@@ -23,8 +23,10 @@ BY_NAME.set("SIGCLD", 17);
 export const SIGHUP = 1;
 export const SIGINT = 2;
 export const SIGQUIT = 3;
+export const SIGABRT = 6;
 export const SIGKILL = 9;
 export const SIGUSR1 = 10;
+export const SIGSEGV = 11;
 export const SIGUSR2 = 12;
 export const SIGTERM = 15;
 

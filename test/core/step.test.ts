@@ -1,0 +1,404 @@
+// Unit tests of the reducer: one or more per row of SPEC sections 3-6 and 8.
+import { describe, expect, test } from "bun:test";
+import { SIGABRT, SIGINT, SIGKILL, SIGQUIT, SIGSEGV, SIGTERM } from "../../src/core/signals.ts";
+import { ALARM_STATUS, initialState, step } from "../../src/core/step.ts";
+import { code, Driver, exits, kills, logs, SETTINGS, sig, spawns, specs } from "../helpers/driver.ts";
+
+const A = ["a", "--initial-spawn", "--initial-spawn=x", "x"];
+const B = ["b"];
+
+describe("SPEC 3: spawning", () => {
+  test("start spawns every server in order, argv as given, --initial-spawn untouched the first time", () => {
+    const d = new Driver(specs(A, B));
+    const fx = d.start(0);
+    expect(spawns(fx)).toEqual([{ server: 0, argv: A }, { server: 1, argv: B }]);
+    expect(d.kinds()).toEqual(["alive", "alive"]);
+    expect(logs(fx)).toEqual(["'a' started with pid 100.", "'b' started with pid 101."]);
+  });
+
+  test("a respawn replaces exactly the word --initial-spawn by --respawn, and --initial-spawn=x is kept", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    const fx = d.exit(d.pid(0), code(1), 1000);
+    expect(spawns(fx)).toEqual([{ server: 0, argv: ["a", "--respawn", "--initial-spawn=x", "x"] }]);
+  });
+
+  test("a server without --initial-spawn is respawned with its argv unchanged", () => {
+    const d = new Driver(specs(B));
+    d.start(0);
+    expect(spawns(d.exit(d.pid(0), code(1), 5000))).toEqual([{ server: 0, argv: B }]);
+  });
+
+  test("a spawn that fails buries the server at once with the reason; the others are unaffected", () => {
+    const d = new Driver(specs(A, B));
+    d.failNext.set(0, "ENOENT: no such file");
+    const fx = d.start(0);
+    expect(d.kinds()).toEqual(["buried", "alive"]);
+    expect(logs(fx)).toContain("could not spawn 'a': ENOENT: no such file; burying.");
+    expect(exits(fx)).toEqual([]);
+  });
+
+  test("a spawn failure on respawn buries too, and a revive tries again", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    d.failNext.set(0, "EACCES");
+    d.exit(d.pid(0), code(2), 2000);
+    expect(d.kind(0)).toBe("buried");
+    const fx = d.feed({ type: "revive", at: 3000 });
+    expect(spawns(fx)).toEqual([{ server: 0, argv: ["a", "--respawn", "--initial-spawn=x", "x"] }]);
+    expect(d.kind(0)).toBe("alive");
+  });
+});
+
+describe("SPEC 4: what happens when a server's process ends", () => {
+  test("exit status 0 cremates, with the mds-respawn line, and is never restarted", () => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    const fx = d.exit(d.pid(0), code(0), 100);
+    expect(d.kind(0)).toBe("cremated");
+    expect(logs(fx)).toEqual(["child process 'a' exited normally, cremating."]);
+    expect(spawns(fx)).toEqual([]);
+    expect(spawns(d.feed({ type: "revive", at: 200 }))).toEqual([]);
+  });
+
+  test.each([["SIGTERM", SIGTERM], ["SIGINT", SIGINT]])("death by %s is clean: cremated", (_n, s) => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    const fx = d.exit(d.pid(0), sig(s), 10_000);
+    expect(d.kind(0)).toBe("cremated");
+    expect(logs(fx)).toEqual(["child process 'a' exited normally, cremating."]);
+  });
+
+  test("an abnormal exit code after the interval respawns at once, logging the code then respawning", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    const fx = d.exit(d.pid(0), code(3), 1500);
+    expect(logs(fx)).toEqual(["'a' exited with code 3.", "'a' died abnormally, respawning.", "'a' started with pid 101."]);
+    expect(d.pid(0)).toBe(101);
+  });
+
+  test("a death by signal after the interval respawns, naming the signal", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    const fx = d.exit(d.pid(0), sig(SIGSEGV), 1500);
+    expect(logs(fx).slice(0, 2)).toEqual(["'a' died by signal 11 (SIGSEGV).", "'a' died abnormally, respawning."]);
+  });
+
+  test("an abnormal end before the interval buries", () => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    const fx = d.exit(d.pid(0), sig(SIGABRT), 999);
+    expect(d.kind(0)).toBe("buried");
+    expect(logs(fx)).toEqual(["'a' died by signal 6 (SIGABRT).", "'a' died abnormally, burying because it died too fast."]);
+    expect(spawns(fx)).toEqual([]);
+  });
+
+  test("exactly the interval of life is not 'less than the interval': respawned", () => {
+    const d = new Driver(specs(A));
+    d.start(250);
+    d.exit(d.pid(0), code(1), 1250);
+    expect(d.kind(0)).toBe("alive");
+  });
+
+  test("one millisecond less than the interval buries (millisecond precision, not whole seconds)", () => {
+    const d = new Driver(specs(A));
+    d.start(999.5);
+    d.exit(d.pid(0), code(1), 1998.5);
+    expect(d.kind(0)).toBe("buried");
+  });
+
+  test("life is measured from the start of that process, not of the first one", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    d.exit(d.pid(0), code(1), 5000); // respawned at 5000
+    d.exit(d.pid(0), code(1), 5500); // lived 500 ms
+    expect(d.kind(0)).toBe("buried");
+  });
+
+  test("an end with an unknown status is abnormal", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    const fx = d.exit(d.pid(0), { kind: "unknown" }, 5000);
+    expect(logs(fx)[0]).toBe("'a' ended with an unknown status.");
+    expect(d.kind(0)).toBe("alive");
+    expect(spawns(fx)).toHaveLength(1);
+  });
+
+  test("an exit report for an unknown pid is logged and changes nothing", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    const before = d.state;
+    const fx = d.exit(4242, code(1), 10);
+    expect(fx).toEqual([{ type: "log", record: { event: "unknown-child", pid: 4242, text: "joined with unknown child process: 4242" } }]);
+    expect(d.state).toEqual(before);
+  });
+
+  test("a pid of a server that already ended is unknown: its end is never counted twice", () => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    const old = d.pid(0);
+    d.exit(old, code(1), 2000);
+    const fx = d.exit(old, code(1), 2001);
+    expect(logs(fx)).toEqual([`joined with unknown child process: ${old}`]);
+    expect(spawns(fx)).toEqual([]);
+  });
+});
+
+describe("SPEC 5: revive", () => {
+  test("revive spawns every buried server with --respawn, and nothing else", () => {
+    const d = new Driver(specs(A, B, ["c"]));
+    d.start(0);
+    d.exit(d.pid(0), code(1), 10);
+    d.exit(d.pid(2), code(1), 10);
+    const fx = d.feed({ type: "revive", at: 20 });
+    expect(logs(fx)[0]).toBe("revive signal received.");
+    expect(spawns(fx)).toEqual([
+      { server: 0, argv: ["a", "--respawn", "--initial-spawn=x", "x"] },
+      { server: 2, argv: ["c"] },
+    ]);
+    expect(d.kinds()).toEqual(["alive", "alive", "alive"]);
+  });
+
+  test("revive with nothing buried only logs", () => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    d.exit(d.pid(1), code(0), 10);
+    const before = d.state;
+    const fx = d.feed({ type: "revive", at: 20 });
+    expect(fx).toEqual([{ type: "log", record: { event: "revive", text: "revive signal received." } }]);
+    expect(d.state).toEqual(before);
+  });
+
+  test("revive works when every server is buried (mds-respawn waited for a death)", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    d.exit(d.pid(0), code(1), 10);
+    expect(d.kind(0)).toBe("buried");
+    d.feed({ type: "revive", at: 20 });
+    expect(d.kind(0)).toBe("alive");
+  });
+
+  test("a revive during shutdown spawns nothing", () => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    d.exit(d.pid(0), code(1), 10);
+    d.feed({ type: "terminate", at: 20, signal: SIGTERM });
+    const fx = d.feed({ type: "revive", at: 30 });
+    expect(spawns(fx)).toEqual([]);
+    expect(logs(fx)).toEqual(["revive signal received.", "revive ignored: shutting down."]);
+  });
+});
+
+describe("SPEC 6: lifetime and shutdown", () => {
+  test("exits 0 when every server is cremated", () => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    expect(exits(d.exit(d.pid(0), code(0), 10))).toEqual([]);
+    const fx = d.exit(d.pid(1), sig(SIGTERM), 20);
+    expect(exits(fx)).toEqual([0]);
+    expect(d.state.phase).toEqual({ kind: "exited", status: 0 });
+  });
+
+  test("while every remaining server is buried it keeps running and says once that it waits", () => {
+    const d = new Driver(specs(A, B, ["c"]));
+    d.start(0);
+    d.exit(d.pid(2), code(0), 5);
+    d.exit(d.pid(0), code(1), 10);
+    const fx = d.exit(d.pid(1), code(1), 10);
+    expect(exits(fx)).toEqual([]);
+    expect(logs(fx)).toContain("every remaining server is buried, waiting for a revive (SIGUSR2).");
+    expect(logs(d.feed({ type: "info", at: 11 })).join("\n")).not.toContain("waiting for a revive");
+    // revived, buried again: it says so again
+    d.feed({ type: "revive", at: 20 });
+    d.exit(d.pid(0), code(1), 30);
+    const again = d.exit(d.pid(1), code(1), 30);
+    expect(logs(again)).toContain("every remaining server is buried, waiting for a revive (SIGUSR2).");
+  });
+
+  test("a server that cannot be spawned at all keeps the supervisor waiting for a revive", () => {
+    const d = new Driver(specs(A));
+    d.failNext.set(0, "ENOENT");
+    const fx = d.start(0);
+    expect(exits(fx)).toEqual([]);
+    expect(logs(fx)).toContain("every remaining server is buried, waiting for a revive (SIGUSR2).");
+  });
+
+  test("SIGTERM: log, SIGTERM every live server's group, arm the stop timeout; exit 0 once all ended", () => {
+    const d = new Driver(specs(A, B, ["c"]));
+    d.start(0);
+    d.exit(d.pid(2), code(1), 10); // buried
+    const [p0, p1] = [d.pid(0), d.pid(1)];
+    const fx = d.feed({ type: "terminate", at: 100, signal: SIGTERM });
+    expect(logs(fx)).toEqual(["terminate signal received."]);
+    expect(kills(fx)).toEqual([{ pid: p0, signal: SIGTERM, group: true }, { pid: p1, signal: SIGTERM, group: true }]);
+    expect(fx).toContainEqual({ type: "arm", timer: "shutdown", at: 5100 });
+    expect(exits(d.exit(p0, sig(SIGTERM), 150))).toEqual([]);
+    const last = d.exit(p1, code(1), 160); // abnormal, after the interval: still not respawned
+    expect(spawns(last)).toEqual([]);
+    expect(exits(last)).toEqual([0]);
+    expect(last).toContainEqual({ type: "disarm", timer: "shutdown" });
+  });
+
+  test("a stubborn server is SIGKILLed when the stop timeout fires; then the supervisor exits 0", () => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    const [p0, p1] = [d.pid(0), d.pid(1)];
+    d.feed({ type: "terminate", at: 100, signal: SIGINT });
+    d.exit(p0, sig(SIGTERM), 120);
+    const fx = d.feed({ type: "timer", at: 5100, timer: "shutdown" });
+    expect(kills(fx)).toEqual([{ pid: p1, signal: SIGKILL, group: true }]);
+    expect(exits(fx)).toEqual([]);
+    const end = d.exit(p1, sig(SIGKILL), 5101);
+    expect(logs(end)).toEqual(["'b' died by signal 9 (SIGKILL).", "'b' stopped by shutdown, cremating.", "exiting with status 0."]);
+    expect(exits(end)).toEqual([0]);
+  });
+
+  test("a second SIGTERM/SIGINT skips the rest of the wait", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    d.feed({ type: "terminate", at: 100, signal: SIGTERM });
+    const fx = d.feed({ type: "terminate", at: 200, signal: SIGINT });
+    expect(kills(fx)).toEqual([{ pid: d.pid(0), signal: SIGKILL, group: true }]);
+    expect(fx).toContainEqual({ type: "disarm", timer: "shutdown" });
+    // the (disarmed) timer firing anyway changes nothing
+    expect(d.feed({ type: "timer", at: 5100, timer: "shutdown" })).toEqual([]);
+  });
+
+  test("shutdown with nothing alive exits 0 at once, even with buried servers", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    d.exit(d.pid(0), code(1), 10);
+    const fx = d.feed({ type: "terminate", at: 20, signal: SIGTERM });
+    expect(exits(fx)).toEqual([0]);
+  });
+
+  test("nothing is spawned once shutdown began, whatever ends", () => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    d.feed({ type: "terminate", at: 5000, signal: SIGTERM });
+    const fx = [...d.exit(d.pid(0), code(1), 9000), ...d.feed({ type: "revive", at: 9001 })];
+    expect(spawns(fx)).toEqual([]);
+  });
+
+  test("after the exit effect nothing happens any more", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    d.exit(d.pid(0), code(0), 10);
+    expect(d.feed({ type: "revive", at: 20 })).toEqual([]);
+    expect(d.feed({ type: "exited", at: 20, pid: 5, status: code(0) })).toEqual([]);
+  });
+
+  test("--alarm: armed at start; when it fires every live server is SIGKILLed and the exit status is 142", () => {
+    const d = new Driver(specs(A, B), { ...SETTINGS, alarmMs: 3000 });
+    const start = d.start(100);
+    expect(start).toContainEqual({ type: "arm", timer: "alarm", at: 3100 });
+    const [p0, p1] = [d.pid(0), d.pid(1)];
+    const fx = d.feed({ type: "timer", at: 3100, timer: "alarm" });
+    expect(logs(fx)).toEqual(["alarm: forced abort, killing every server."]);
+    expect(kills(fx)).toEqual([{ pid: p0, signal: SIGKILL, group: true }, { pid: p1, signal: SIGKILL, group: true }]);
+    d.exit(p0, sig(SIGKILL), 3101);
+    expect(exits(d.exit(p1, sig(SIGKILL), 3102))).toEqual([ALARM_STATUS]);
+  });
+
+  test("without --alarm no alarm timer is armed", () => {
+    const d = new Driver(specs(A));
+    expect(d.start(0).some((e) => e.type === "arm")).toBe(false);
+  });
+});
+
+describe("SPEC 8: information dump", () => {
+  test("prints time, interval, counts, pending revive, and per server index, pid, state words, start, restarts, command line", () => {
+    const d = new Driver(specs(["srv", "--port", "80 80"], B, ["c"], ["d"]));
+    d.failNext.set(3, "ENOENT");
+    d.start(1000);
+    d.exit(d.pid(1), code(1), 3000); // respawned once
+    d.exit(d.pid(2), code(0), 3000);
+    const lines = logs(d.feed({ type: "info", at: 4000 }));
+    expect(lines).toEqual([
+      "info: current time: 4.000 s (monotonic)",
+      "info: interval: 1.000 s",
+      "info: servers: 4 managed, 2 alive",
+      "info: revive pending: no",
+      "info: phase: running",
+      "info: server 0: name srv, pid 100, up and running, since 1.000 s, restarts 0, command: srv --port '80 80'",
+      "info: server 1: name b, pid 103, up and running, since 3.000 s, restarts 1, command: b",
+      "info: server 2: name c, pid -, will never respawn, since 3.000 s, restarts 0, command: c",
+      "info: server 3: name d, pid -, requires SIGUSR2 to respawn, since 1.000 s, restarts 0, command: d",
+    ]);
+  });
+
+  test("the dump changes no state and also works before start and during shutdown", () => {
+    const d = new Driver(specs(A));
+    const before = d.state;
+    const fx = d.feed({ type: "info", at: 0 });
+    expect(logs(fx)).toContain("info: server 0: name a, pid -, not started yet, since -, restarts 0, command: a --initial-spawn --initial-spawn=x x");
+    expect(d.state).toEqual(before);
+    d.start(0);
+    d.feed({ type: "terminate", at: 1, signal: SIGTERM });
+    expect(logs(d.feed({ type: "info", at: 2 }))).toContain("info: phase: stopping");
+    void SIGQUIT;
+  });
+});
+
+describe("SPEC 7 hooks in the core", () => {
+  test("reexec emits one reexec effect with every server's life; ignored during shutdown", () => {
+    const d = new Driver(specs(A, B, ["c"]));
+    d.start(0);
+    d.exit(d.pid(1), code(1), 10);
+    d.exit(d.pid(2), code(0), 10);
+    const fx = d.feed({ type: "reexec", at: 50 });
+    expect(fx.filter((e) => e.type === "reexec")).toEqual([{
+      type: "reexec",
+      handover: {
+        pendingRevive: false,
+        alarmAt: null,
+        servers: [
+          { kind: "alive", spawns: 1, pid: 100, since: 0 },
+          { kind: "buried", spawns: 1, since: 10, why: "crash-loop" },
+          { kind: "cremated", spawns: 1, since: 10, why: "clean-exit" },
+        ],
+      },
+    }]);
+    d.feed({ type: "terminate", at: 60, signal: SIGTERM });
+    expect(d.feed({ type: "reexec", at: 70 }).some((e) => e.type === "reexec")).toBe(false);
+  });
+
+  test("the new image adopts the alive (same pid, same start), revives the buried, keeps the cremated", () => {
+    const d = new Driver(specs(A, B, ["c"]));
+    const fx = d.start(500, {
+      pendingRevive: false,
+      alarmAt: null,
+      servers: [
+        { kind: "alive", spawns: 3, pid: 77, since: 10 },
+        { kind: "buried", spawns: 1, since: 20, why: "crash-loop" },
+        { kind: "cremated", spawns: 1, since: 30, why: "clean-exit" },
+      ],
+    });
+    expect(fx).toContainEqual({ type: "adopt", server: 0, pid: 77 });
+    expect(spawns(fx)).toEqual([{ server: 1, argv: B }]);
+    expect(d.kinds()).toEqual(["alive", "alive", "cremated"]);
+    // the adopted child's end is classified with its original start time: 10 + 1000 > 600, so buried
+    d.exit(77, code(1), 600);
+    expect(d.kind(0)).toBe("buried");
+  });
+
+  test("an invalid server record is cremated with a log line naming it", () => {
+    const d = new Driver(specs(A));
+    const fx = d.start(0, { pendingRevive: false, alarmAt: null, servers: [{ kind: "invalid", spawns: 0, reason: "bad pid" }] });
+    expect(logs(fx)).toContain("'a' has invalid re-exec state (bad pid), cremating.");
+    expect(d.kind(0)).toBe("cremated");
+    expect(exits(fx)).toEqual([0]);
+  });
+});
+
+describe("determinism and purity", () => {
+  test("step never mutates its input state", () => {
+    const s0 = initialState(SETTINGS, specs(A, B));
+    const frozen = JSON.stringify(s0);
+    const r = step(s0, { type: "start", at: 0, handover: null });
+    expect(JSON.stringify(s0)).toBe(frozen);
+    const r2 = step(r.state, { type: "spawned", at: 0, server: 0, pid: 5 });
+    expect(r.state.servers[0]?.life.kind).toBe("starting");
+    expect(r2.state.servers[0]?.life.kind).toBe("alive");
+  });
+});

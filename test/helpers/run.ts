@@ -1,0 +1,207 @@
+// Runs the real supervisor (`bun run src/main.ts ...`) as a child of the test,
+// collects its stderr line by line (the children's lines come through it too,
+// as they inherit it), and lets a test wait for a line instead of sleeping.
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dir, "../..");
+export const MAIN = join(ROOT, "src/main.ts");
+export const SERVER = join(ROOT, "fixtures/server");
+export const BUN = process.execPath;
+
+const DEFAULT_TIMEOUT = 20_000;
+
+interface Waiter {
+  readonly test: (line: string) => boolean;
+  readonly resolve: (line: string) => void;
+  from: number;
+}
+
+export interface Ended {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+export class Run {
+  readonly lines: string[] = [];
+  readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  private waiters: Waiter[] = [];
+  private readonly done: Promise<Ended>;
+  private stdoutText = "";
+
+  constructor(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; argv0?: readonly string[] } = {}) {
+    const proc = Bun.spawn({
+      cmd: [...(opts.argv0 ?? [BUN, "run", MAIN]), ...args],
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env } as Record<string, string>,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.proc = proc;
+    const err = this.pump(proc.stderr, (line) => this.push(line));
+    const out = this.pump(proc.stdout, (line) => { this.stdoutText += `${line}\n`; });
+    this.done = (async () => {
+      await proc.exited;
+      // Children may hold the pipe open after the supervisor ends: do not wait for EOF
+      // longer than it takes to read what is already buffered.
+      await Promise.race([Promise.all([err, out]), Bun.sleep(300)]);
+      return { code: proc.exitCode, signal: proc.signalCode as string | null };
+    })();
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  get stdout(): string {
+    return this.stdoutText;
+  }
+
+  get text(): string {
+    return this.lines.join("\n");
+  }
+
+  /** Lines of the supervisor itself (prefixed `lazarus: `), without the prefix. */
+  get own(): string[] {
+    return this.lines.filter((l) => l.startsWith("lazarus: ")).map((l) => l.slice("lazarus: ".length));
+  }
+
+  /** Wait for the next line (from `from`, default: anywhere) that matches. */
+  waitFor(pattern: RegExp | string, opts: { timeout?: number; from?: number } = {}): Promise<string> {
+    const test = typeof pattern === "string" ? (l: string) => l.includes(pattern) : (l: string) => pattern.test(l);
+    const from = opts.from ?? 0;
+    for (let i = from; i < this.lines.length; i++) if (test(this.lines[i] as string)) return Promise.resolve(this.lines[i] as string);
+    const timeout = opts.timeout ?? DEFAULT_TIMEOUT;
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { test, resolve, from };
+      this.waiters.push(w);
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        reject(new Error(`timed out after ${timeout} ms waiting for ${String(pattern)}; output so far:\n${this.text}`));
+      }, timeout);
+      const res = w.resolve;
+      (w as { resolve: (l: string) => void }).resolve = (l) => { clearTimeout(t); res(l); };
+    });
+  }
+
+  /** Wait until `pattern` has matched `n` lines in all. */
+  async waitForCount(pattern: RegExp, n: number, timeout = DEFAULT_TIMEOUT): Promise<string[]> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const hits = this.lines.filter((l) => pattern.test(l));
+      if (hits.length >= n) return hits;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${n} lines matching ${pattern}; output:\n${this.text}`);
+      await this.waitFor(pattern, { from: this.lines.length, timeout: left }).catch(() => undefined);
+    }
+  }
+
+  /** The pid in the next `'X' started with pid N.` line after `from` (a line index). */
+  async startedPid(from = 0, name?: string): Promise<number> {
+    const re = name === undefined ? /started with pid (\d+)\./ : new RegExp(`'${escape(name)}' started with pid (\\d+)\\.`);
+    const line = await this.waitFor(re, { from });
+    return Number(re.exec(line)?.[1]);
+  }
+
+  /** Pids of every fixture that has started (from the fixtures' own start lines). */
+  fixturePids(): number[] {
+    const pids = this.lines.flatMap((l) => {
+      const m = /^fixture: pid=(\d+)(?: (?:grandchild|orphan)=(\d+))?/.exec(l);
+      return m ? [Number(m[1]), ...(m[2] ? [Number(m[2])] : [])] : [];
+    });
+    return [...new Set(pids)];
+  }
+
+  signal(sig: NodeJS.Signals | number): void {
+    this.proc.kill(sig);
+  }
+
+  ended(timeout = DEFAULT_TIMEOUT): Promise<Ended> {
+    return Promise.race([
+      this.done,
+      Bun.sleep(timeout).then(() => { throw new Error(`supervisor did not end within ${timeout} ms; output:\n${this.text}`); }),
+    ]);
+  }
+
+  /** Make sure nothing of this run is left behind, even when a test failed half-way. */
+  async cleanup(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.proc.kill("SIGKILL");
+      await this.proc.exited;
+    }
+    for (const pid of this.fixturePids()) {
+      try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
+      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+    }
+  }
+
+  private push(line: string): void {
+    this.lines.push(line);
+    const idx = this.lines.length - 1;
+    const hit = this.waiters.filter((w) => idx >= w.from && w.test(line));
+    this.waiters = this.waiters.filter((w) => !hit.includes(w));
+    for (const w of hit) w.resolve(line);
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>, onLine: (l: string) => void): Promise<void> {
+    const decoder = new TextDecoder();
+    let buf = "";
+    for await (const chunk of stream) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        onLine(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    }
+    if (buf !== "") onLine(buf);
+  }
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** One-letter process state from /proc (R, S, Z, ...), or null when the pid does not exist. */
+export function procState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The pids whose parent is `pid` (from /proc), with their states. */
+export function childrenOf(pid: number): { pid: number; state: string }[] {
+  const out: { pid: number; state: string }[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(rest[1]) === pid) out.push({ pid: Number(d), state: rest[0] ?? "?" });
+    } catch { /* raced with its exit */ }
+  }
+  return out;
+}
+
+/** Wait (polling /proc, bounded) until none of `pids` exists any more; returns those still there. */
+export async function waitGone(pids: readonly number[], timeout = 10_000): Promise<number[]> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const left = pids.filter((p) => existsSync(`/proc/${p}`) && procState(p) !== null);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await Bun.sleep(20);
+  }
+}
+
+/** Poll a condition (for facts only /proc can tell), bounded by a generous timeout. */
+export async function eventually<T>(probe: () => T | null | undefined | false, what: string, timeout = 10_000): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = probe();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
