@@ -6,32 +6,37 @@
 //
 // The whole policy, server state × event (SPEC sections 3–6), in one table.
 // "phase" is the supervisor's: running, or stopping (shutdown / alarm).
+// "ivl" is the server's interval; a "stop order" is its stop signal now and
+// SIGKILL at its own deadline (timer stop:i), for a shutdown or an operator.
 //
 //  server state  | event                          | phase    | new state  | effects
 //  --------------+--------------------------------+----------+------------+-------------------------------------
-//  unborn        | start                          | booting  | starting   | spawn argv as given
-//  starting      | spawned pid                    | any      | alive      | log started (stopping: + kill it)
+//  unborn        | start (autostart)              | booting  | starting   | spawn argv as given
+//  starting      | spawned pid                    | any      | alive      | log started (stopping: + stop order)
 //  starting      | spawn-failed                   | any      | buried     | log reason, burying
 //  alive         | exited clean (0/SIGTERM/INT)   | running  | cremated   | log exited normally
 //  alive         | exited abnormal, lived <  ivl  | running  | buried     | log exit, log burying
 //  alive         | exited abnormal, lived >= ivl  | running  | starting   | log exit, log respawning, spawn --respawn
-//  alive+stop    | exited (any)                   | any      | cremated   | log stopped; restart: spawn --respawn
-//  alive         | exited (any)                   | stopping | cremated   | log exit
+//  alive+order   | exited (any)                   | any      | cremated   | log stopped; restart: spawn --respawn
+//  alive         | exited (any)                   | stopping | cremated   | log stopped
 //  (none)        | exited unknown pid             | any      | -          | log joined with unknown child
 //  buried        | revive                         | running  | starting   | spawn --respawn
-//  alive         | terminate                      | running  | alive      | kill SIGTERM, arm stop timeout
-//  alive         | terminate again / timeout      | stopping | alive      | kill SIGKILL
-//  alive         | alarm                          | any      | alive      | kill SIGKILL, exit 142 once all ended
+//  alive         | terminate                      | running  | alive+order| stop signal to its group, arm stop:i
+//  alive+order   | timer stop:i                   | any      | alive+order| SIGKILL its group
+//  alive         | terminate again / alarm        | stopping | alive+order| SIGKILL its group (alarm: exit 142)
 //  any           | info                           | any      | same       | dump
 //  alive/buried  | reexec                         | running  | same       | reexec with handover
+//  (control commands: see `control`; each is one of the rows above on one server)
 //
 // After every event the supervisor as a whole is settled (SPEC 6): running with
-// nothing alive and nothing buried → exit 0; running with only buried ones →
-// log once that it waits for a revive; stopping with nothing alive → exit.
+// nothing alive and nothing buried or waiting to be started → exit 0; running with
+// only buried ones → log once that it waits for a revive; stopping with nothing
+// alive → exit.
 import { commandLine, describeExit, seconds, stateWords, unreachable } from "./describe.ts";
 import { isCleanSignal, SIGKILL, SIGTERM, signalName } from "./signals.ts";
 import type {
-  ControlCommand, Effect, Event, ExitStatus, Handover, Life, LogRecord, Ms, Server, ServerSpec, Settings, State, StepResult, TimerName,
+  ControlCommand, Effect, Event, ExitStatus, Handover, Life, LogRecord, Ms, Server, ServerSpec, Settings, State, StepResult, StopOrder,
+  TimerName,
 } from "./types.ts";
 
 export const INITIAL_SPAWN = "--initial-spawn";
@@ -149,7 +154,9 @@ class Transition {
     this.phase = { kind: "running" };
     if (handover === null) {
       this.alarmAt = this.settings.alarmMs > 0 ? at + this.settings.alarmMs : null;
-      for (let i = 0; i < this.servers.length; i++) this.spawn(i);
+      for (let i = 0; i < this.servers.length; i++) {
+        if (this.server(i).spec.autostart !== false) this.spawn(i);
+      }
     } else {
       this.alarmAt = handover.alarmAt;
       this.resume(at, handover);
@@ -173,7 +180,7 @@ class Transition {
       this.servers[i] = { ...s, spawns: h.spawns };
       switch (h.kind) {
         case "unborn":
-          this.spawn(i);
+          if (s.spec.autostart !== false) this.spawn(i);
           break;
         case "alive":
           this.setLife(i, { kind: "alive", pid: h.pid, since: h.since, stop: null });
@@ -208,7 +215,10 @@ class Transition {
     }
     this.setLife(i, { kind: "alive", pid, since: at, stop: null });
     this.log({ event: "spawned", server: i, pid, from: "starting", to: "alive", text: `'${label(s)}' started with pid ${pid}.` });
-    if (this.phase.kind === "stopping") this.kill(i, this.phase.killed ? SIGKILL : SIGTERM);
+    if (this.phase.kind === "stopping") {
+      if (this.phase.killed) this.kill(i, SIGKILL);
+      else this.order(i, at, "cremate");
+    }
   }
 
   private spawnFailed(at: Ms, i: number, error: string): void {
@@ -235,18 +245,14 @@ class Transition {
     const clean = isCleanExit(status);
     if (!clean) this.log({ event: "exit", ...exitFields, text: `'${x}' ${describeExit(status)}.` });
 
-    if (life.stop !== null) {
-      this.effects.push({ type: "disarm", timer: stopTimer(i) });
-      this.setLife(i, { kind: "cremated", since: at, why: "stopped" });
-      this.log({ event: "stopped", ...exitFields, from: "alive", to: "cremated", text: `'${x}' stopped, cremating.` });
-      if (life.stop.then === "start" && this.phase.kind === "running") this.spawn(i);
-      return;
-    }
-    if (this.phase.kind === "stopping") {
+    if (life.stop !== null || this.phase.kind === "stopping") {
+      // Stopped on purpose (shutdown or an operator): never a crash, whatever the status.
+      if (life.stop !== null) this.effects.push({ type: "disarm", timer: stopTimer(i) });
       this.setLife(i, { kind: "cremated", since: at, why: "stopped" });
       this.log({ event: "stopped", ...exitFields, from: "alive", to: "cremated", text: clean
         ? `child process '${x}' exited normally, cremating.`
-        : `'${x}' stopped by shutdown, cremating.` });
+        : `'${x}' stopped, cremating.` });
+      if (life.stop?.then === "start") this.spawn(i);
       return;
     }
     if (clean) {
@@ -255,7 +261,7 @@ class Transition {
       return;
     }
     const lived = at - life.since;
-    if (lived < this.settings.intervalMs) {
+    if (lived < (s.spec.intervalMs ?? this.settings.intervalMs)) {
       this.setLife(i, { kind: "buried", since: at, why: "crash-loop" });
       this.log({ event: "buried", ...exitFields, from: "alive", to: "buried", text: `'${x}' died abnormally, burying because it died too fast.` });
       return;
@@ -285,17 +291,15 @@ class Transition {
   private terminate(at: Ms, signal: string): void {
     switch (this.phase.kind) {
       case "booting":
-      case "running": {
+      case "running":
         this.log({ event: "terminate", signal, text: "terminate signal received." });
-        const deadline = at + this.settings.stopTimeoutMs;
-        this.phase = { kind: "stopping", status: 0, deadline, killed: false };
-        this.killAll(SIGTERM);
-        this.effects.push({ type: "arm", timer: "shutdown", at: deadline });
+        this.phase = { kind: "stopping", status: 0, killed: false };
+        // Every alive server gets a stop order: its stop signal now, SIGKILL at its own deadline.
+        for (let i = 0; i < this.servers.length; i++) this.order(i, at, "cremate");
         return;
-      }
       case "stopping":
         this.log({ event: "terminate", signal, text: "terminate signal received again, not waiting any longer." });
-        this.escalate();
+        this.killEverything(this.phase.status);
         return;
       case "exited":
         return;
@@ -305,25 +309,17 @@ class Transition {
   }
 
   private timer(at: Ms, timer: TimerName): void {
-    if (timer === "shutdown") {
-      if (this.phase.kind !== "stopping" || this.phase.killed) return;
-      this.log({ event: "stop-timeout", text: `stop timeout of ${seconds(this.settings.stopTimeoutMs)} s expired, killing what is left.` });
-      this.escalate();
-      return;
-    }
+    void at;
     if (timer === "alarm") {
       this.log({ event: "alarm", text: "alarm: forced abort, killing every server." });
-      const deadline = this.phase.kind === "stopping" ? this.phase.deadline : at;
-      if (this.phase.kind === "stopping" && !this.phase.killed) this.effects.push({ type: "disarm", timer: "shutdown" });
-      this.phase = { kind: "stopping", status: ALARM_STATUS, deadline, killed: true };
       this.alarmAt = null;
-      this.killAll(SIGKILL);
+      this.killEverything(ALARM_STATUS);
       return;
     }
     const i = Number(timer.slice("stop:".length));
     const s = this.servers[i];
     if (s === undefined || s.life.kind !== "alive" || s.life.stop === null || s.life.stop.killed) return;
-    this.log({ event: "stop-timeout", server: i, pid: s.life.pid, text: `'${label(s)}' did not stop in time, killing it.` });
+    this.log({ event: "stop-timeout", server: i, pid: s.life.pid, text: `'${label(s)}' did not stop within ${seconds(this.stopTimeoutOf(s))} s, killing it.` });
     this.setLife(i, { ...s.life, stop: { ...s.life.stop, killed: true } });
     this.kill(i, SIGKILL);
   }
@@ -400,14 +396,7 @@ class Transition {
         const then = c.op === "stop" ? "cremate" : "start";
         if (life.kind === "alive") {
           this.log({ event: c.op, server: i, pid: life.pid, text: `${c.op} of '${label(s)}' requested.` });
-          if (life.stop === null) {
-            const deadline = at + this.settings.stopTimeoutMs;
-            this.setLife(i, { ...life, stop: { deadline, killed: false, then } });
-            this.kill(i, SIGTERM);
-            this.effects.push({ type: "arm", timer: stopTimer(i), at: deadline });
-          } else {
-            this.setLife(i, { ...life, stop: { ...life.stop, then } });
-          }
+          this.order(i, at, then);
           return reply(true, c.op === "stop" ? `stopping ${x}` : `restarting ${x}`);
         }
         if (c.op === "restart") {
@@ -435,7 +424,8 @@ class Transition {
     void at;
     const kinds = this.servers.map((s) => s.life.kind);
     const living = kinds.some((k) => k === "alive" || k === "starting");
-    const buried = kinds.some((k) => k === "buried");
+    // Buried servers wait for a revive, unborn ones (autostart off) for an operator's start.
+    const buried = kinds.some((k) => k === "buried" || k === "unborn");
     switch (this.phase.kind) {
       case "booting":
       case "exited":
@@ -452,10 +442,7 @@ class Transition {
         }
         return;
       case "stopping":
-        if (!living) {
-          if (!this.phase.killed) this.effects.push({ type: "disarm", timer: "shutdown" });
-          this.exit(this.phase.status);
-        }
+        if (!living) this.exit(this.phase.status);
         return;
       default:
         return unreachable(this.phase);
@@ -472,17 +459,41 @@ class Transition {
     this.effects.push({ type: "exit", status });
   }
 
-  private escalate(): void {
-    if (this.phase.kind !== "stopping" || this.phase.killed) return;
-    this.effects.push({ type: "disarm", timer: "shutdown" });
-    this.phase = { ...this.phase, killed: true };
-    this.killAll(SIGKILL);
+  /** SIGKILL every alive server at once (second terminate, alarm); exit with `status` once all ended. */
+  private killEverything(status: number): void {
+    if (this.phase.kind === "stopping" && this.phase.killed && this.phase.status === status) return;
+    this.phase = { kind: "stopping", status, killed: true };
+    for (let i = 0; i < this.servers.length; i++) {
+      const life = this.server(i).life;
+      if (life.kind !== "alive") continue;
+      if (life.stop !== null && life.stop.killed) continue;
+      const deadline = life.stop?.deadline ?? 0;
+      this.setLife(i, { ...life, stop: { deadline, killed: true, then: "cremate" } });
+      this.kill(i, SIGKILL);
+    }
   }
 
-  private killAll(signal: number): void {
-    for (let i = 0; i < this.servers.length; i++) {
-      if (this.server(i).life.kind === "alive") this.kill(i, signal);
+  /**
+   * Give alive server i a stop order: its stop signal now and SIGKILL at its
+   * deadline (timer stop:i). An order already given keeps its deadline; only
+   * what follows the stop (`then`) changes.
+   */
+  private order(i: number, at: Ms, then: StopOrder["then"]): void {
+    const s = this.server(i);
+    const life = s.life;
+    if (life.kind !== "alive") return;
+    if (life.stop !== null) {
+      this.setLife(i, { ...life, stop: { ...life.stop, then } });
+      return;
     }
+    const deadline = at + this.stopTimeoutOf(s);
+    this.setLife(i, { ...life, stop: { deadline, killed: false, then } });
+    this.kill(i, s.spec.stopSignal ?? SIGTERM);
+    this.effects.push({ type: "arm", timer: stopTimer(i), at: deadline });
+  }
+
+  private stopTimeoutOf(s: Server): Ms {
+    return s.spec.stopTimeoutMs ?? this.settings.stopTimeoutMs;
   }
 
   private kill(i: number, signal: number): void {

@@ -8,12 +8,24 @@ export type Ms = number;
 /** A signal as the core speaks of it: its Linux number (names are in signals.ts). */
 export type Signal = number;
 
-/** One supervised program, as given on the command line (or a config file). */
+/**
+ * One supervised program, as the policy sees it (from the command line or a
+ * config file). How it is launched beyond argv (cwd, env, output) is the
+ * shell's business and lives outside the core.
+ */
 export interface ServerSpec {
   /** argv as written; argv[0] is looked up in PATH by the shell. Never empty. */
   readonly argv: readonly string[];
   /** Unique, human name used by logs, the dump and the control interface. */
   readonly name: string;
+  /** This server's do-not-resuscitate period; the global --interval when absent. */
+  readonly intervalMs?: Ms;
+  /** The signal that asks it to stop (shutdown, `ctl stop`); SIGTERM when absent. */
+  readonly stopSignal?: Signal;
+  /** How long a stop waits before SIGKILL; the global --stop-timeout when absent. */
+  readonly stopTimeoutMs?: Ms;
+  /** false: not started with the others, only by `ctl start` (it stays unborn). Default true. */
+  readonly autostart?: boolean;
 }
 
 export interface Settings {
@@ -52,7 +64,7 @@ export type Life =
 
 export type LifeKind = Life["kind"];
 
-/** An operator's order to stop one server (control socket): SIGTERM, then SIGKILL at `deadline`. */
+/** An order to stop one server (shutdown, or an operator's `ctl stop`): its stop signal, then SIGKILL at `deadline`. */
 export interface StopOrder {
   readonly deadline: Ms;
   readonly killed: boolean;
@@ -73,8 +85,12 @@ export type Phase =
   /** Created, the start event not yet seen. */
   | { readonly kind: "booting" }
   | { readonly kind: "running" }
-  /** Shutdown (SIGTERM/SIGINT, exit 0) or alarm abort (exit 142): spawn nothing, wait for the alive. */
-  | { readonly kind: "stopping"; readonly status: number; readonly deadline: Ms; readonly killed: boolean }
+  /**
+   * Shutdown (SIGTERM/SIGINT, exit 0) or alarm abort (exit 142): spawn nothing,
+   * wait for the alive, each under its own stop order. `killed`: a second
+   * terminate or the alarm sent SIGKILL to everything.
+   */
+  | { readonly kind: "stopping"; readonly status: number; readonly killed: boolean }
   /** The exit effect has been emitted; nothing happens any more. */
   | { readonly kind: "exited"; readonly status: number };
 
@@ -106,7 +122,7 @@ export type HandoverServer =
   | { readonly kind: "invalid"; readonly spawns: number; readonly reason: string };
 
 /** Timers the core arms; the shell fires a `timer` event at (or after) `at`. */
-export type TimerName = "shutdown" | "alarm" | `stop:${number}`;
+export type TimerName = "alarm" | `stop:${number}`;
 
 export type ControlCommand =
   | { readonly op: "revive"; readonly server: number | null }

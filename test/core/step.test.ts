@@ -223,7 +223,7 @@ describe("SPEC 6: lifetime and shutdown", () => {
     expect(logs(fx)).toContain("every remaining server is buried, waiting for a revive (SIGUSR2).");
   });
 
-  test("SIGTERM: log, SIGTERM every live server's group, arm the stop timeout; exit 0 once all ended", () => {
+  test("SIGTERM: log, SIGTERM every live server's group, arm each one's stop timeout; exit 0 once all ended", () => {
     const d = new Driver(specs(A, B, ["c"]));
     d.start(0);
     d.exit(d.pid(2), code(1), 10); // buried
@@ -231,12 +231,16 @@ describe("SPEC 6: lifetime and shutdown", () => {
     const fx = d.feed({ type: "terminate", at: 100, signal: SIGTERM });
     expect(logs(fx)).toEqual(["terminate signal received."]);
     expect(kills(fx)).toEqual([{ pid: p0, signal: SIGTERM, group: true }, { pid: p1, signal: SIGTERM, group: true }]);
-    expect(fx).toContainEqual({ type: "arm", timer: "shutdown", at: 5100 });
-    expect(exits(d.exit(p0, sig(SIGTERM), 150))).toEqual([]);
-    const last = d.exit(p1, code(1), 160); // abnormal, after the interval: still not respawned
+    expect(fx).toContainEqual({ type: "arm", timer: "stop:0", at: 5100 });
+    expect(fx).toContainEqual({ type: "arm", timer: "stop:1", at: 5100 });
+    const first = d.exit(p0, sig(SIGTERM), 150);
+    expect(exits(first)).toEqual([]);
+    expect(first).toContainEqual({ type: "disarm", timer: "stop:0" });
+    const last = d.exit(p1, code(1), 1600); // abnormal, after the interval: still not respawned
     expect(spawns(last)).toEqual([]);
+    expect(logs(last)).toEqual(["'b' exited with code 1.", "'b' stopped, cremating.", "exiting with status 0."]);
     expect(exits(last)).toEqual([0]);
-    expect(last).toContainEqual({ type: "disarm", timer: "shutdown" });
+    expect(last).toContainEqual({ type: "disarm", timer: "stop:1" });
   });
 
   test("a stubborn server is SIGKILLed when the stop timeout fires; then the supervisor exits 0", () => {
@@ -245,11 +249,13 @@ describe("SPEC 6: lifetime and shutdown", () => {
     const [p0, p1] = [d.pid(0), d.pid(1)];
     d.feed({ type: "terminate", at: 100, signal: SIGINT });
     d.exit(p0, sig(SIGTERM), 120);
-    const fx = d.feed({ type: "timer", at: 5100, timer: "shutdown" });
+    expect(d.feed({ type: "timer", at: 5100, timer: "stop:0" })).toEqual([]); // it already ended
+    const fx = d.feed({ type: "timer", at: 5100, timer: "stop:1" });
+    expect(logs(fx)).toEqual(["'b' did not stop within 5.000 s, killing it."]);
     expect(kills(fx)).toEqual([{ pid: p1, signal: SIGKILL, group: true }]);
     expect(exits(fx)).toEqual([]);
     const end = d.exit(p1, sig(SIGKILL), 5101);
-    expect(logs(end)).toEqual(["'b' died by signal 9 (SIGKILL).", "'b' stopped by shutdown, cremating.", "exiting with status 0."]);
+    expect(logs(end)).toEqual(["'b' died by signal 9 (SIGKILL).", "'b' stopped, cremating.", "exiting with status 0."]);
     expect(exits(end)).toEqual([0]);
   });
 
@@ -259,9 +265,8 @@ describe("SPEC 6: lifetime and shutdown", () => {
     d.feed({ type: "terminate", at: 100, signal: SIGTERM });
     const fx = d.feed({ type: "terminate", at: 200, signal: SIGINT });
     expect(kills(fx)).toEqual([{ pid: d.pid(0), signal: SIGKILL, group: true }]);
-    expect(fx).toContainEqual({ type: "disarm", timer: "shutdown" });
-    // the (disarmed) timer firing anyway changes nothing
-    expect(d.feed({ type: "timer", at: 5100, timer: "shutdown" })).toEqual([]);
+    // the stop timer firing afterwards sends nothing more
+    expect(d.feed({ type: "timer", at: 5100, timer: "stop:0" })).toEqual([]);
   });
 
   test("shutdown with nothing alive exits 0 at once, even with buried servers", () => {
@@ -400,5 +405,38 @@ describe("determinism and purity", () => {
     const r2 = step(r.state, { type: "spawned", at: 0, server: 0, pid: 5 });
     expect(r.state.servers[0]?.life.kind).toBe("starting");
     expect(r2.state.servers[0]?.life.kind).toBe("alive");
+  });
+});
+
+describe("per-server settings (config files)", () => {
+  const base = specs(["a"], ["b"]);
+  test("a server's own interval overrides --interval", () => {
+    const d = new Driver([{ ...base[0]!, intervalMs: 3000 }, base[1]!]);
+    d.start(0);
+    d.exit(d.pid(0), code(1), 2000); // 2 s < 3 s: buried, though --interval is 1 s
+    d.exit(d.pid(1), code(1), 2000); // 2 s >= 1 s: respawned
+    expect(d.kinds()).toEqual(["buried", "alive"]);
+  });
+
+  test("a server's stop signal and stop timeout are used by a shutdown", () => {
+    const d = new Driver([{ ...base[0]!, stopSignal: SIGQUIT, stopTimeoutMs: 200 }, base[1]!]);
+    d.start(0);
+    const fx = d.feed({ type: "terminate", at: 100, signal: SIGTERM });
+    expect(kills(fx)).toEqual([{ pid: 100, signal: SIGQUIT, group: true }, { pid: 101, signal: SIGTERM, group: true }]);
+    expect(fx).toContainEqual({ type: "arm", timer: "stop:0", at: 300 });
+    expect(fx).toContainEqual({ type: "arm", timer: "stop:1", at: 5100 });
+    // dying of its stop signal is a stop, not a crash
+    const end = d.exit(100, sig(SIGQUIT), 150);
+    expect(logs(end)).toEqual(["'a' died by signal 3 (SIGQUIT).", "'a' stopped, cremating."]);
+  });
+
+  test("autostart off: not started, keeps the supervisor running, startable by an operator", () => {
+    const d = new Driver([base[0]!, { ...base[1]!, autostart: false }]);
+    const fx = d.start(0);
+    expect(spawns(fx)).toEqual([{ server: 0, argv: ["a"] }]);
+    expect(exits(d.exit(d.pid(0), code(0), 10))).toEqual([]);
+    expect(d.kinds()).toEqual(["cremated", "unborn"]);
+    d.feed({ type: "control", at: 20, id: 1, command: { op: "start", server: 1 } });
+    expect(d.kind(1)).toBe("alive");
   });
 });
