@@ -8,12 +8,12 @@
 //   {"v":1,"revive":false,"alarm":null|ms,"servers":[record, ...]}
 // with one record per server, in command-line order, each an array:
 //   ["unborn",   spawns, fp]
-//   ["alive",    spawns, fp, pid, since]
+//   ["alive",    spawns, fp, pid, since, stop]   stop: null or [deadline, killed 0|1, "cremate"|"start"]
 //   ["buried",   spawns, fp, since, why]
 //   ["cremated", spawns, fp, since, why]
 // `fp` is a fingerprint of the server's argv, so a record is never applied to a
 // different command; `since` is boot-relative monotonic milliseconds.
-import type { BuriedWhy, CrematedWhy, Handover, HandoverServer, ServerSpec } from "./types.ts";
+import type { BuriedWhy, CrematedWhy, Handover, HandoverServer, ServerSpec, StopOrder } from "./types.ts";
 
 export const HANDOVER_VERSION = 1;
 /** Largest pid Linux hands out (pid_max's ceiling, 2^22). */
@@ -31,7 +31,7 @@ export function marshal(handover: Handover, specs: readonly ServerSpec[]): strin
     const fp = fingerprint(specs[i]?.argv ?? []);
     switch (s.kind) {
       case "unborn": return ["unborn", s.spawns, fp];
-      case "alive": return ["alive", s.spawns, fp, s.pid, s.since];
+      case "alive": return ["alive", s.spawns, fp, s.pid, s.since, s.stop === null ? null : [s.stop.deadline, s.stop.killed ? 1 : 0, s.stop.then]];
       case "buried": return ["buried", s.spawns, fp, s.since, s.why];
       case "cremated": return ["cremated", s.spawns, fp, s.since, s.why];
       case "invalid": return ["invalid", s.spawns, fp, s.reason];
@@ -82,14 +82,16 @@ function readServer(r: unknown, spec: ServerSpec, pids: Set<number>): HandoverSe
       if (r.length !== 3) return invalid("wrong record length", spawns);
       return { kind: "unborn", spawns };
     case "alive": {
-      const [, , , pid, since] = r as unknown[];
-      if (r.length !== 5) return invalid("wrong record length", spawns);
+      const [, , , pid, since, stop] = r as unknown[];
+      if (r.length !== 6) return invalid("wrong record length", spawns);
       if (!isPid(pid)) return invalid(`bad pid ${show(pid)}`, spawns);
       if (!isTime(since)) return invalid("bad start time", spawns);
       if (spawns < 1) return invalid("alive but never spawned", spawns);
+      const order = readStop(stop);
+      if (order === undefined) return invalid("bad stop order", spawns);
       if (pids.has(pid)) return invalid(`pid ${pid} recorded twice`, spawns);
       pids.add(pid);
-      return { kind: "alive", spawns, pid, since };
+      return { kind: "alive", spawns, pid, since, stop: order };
     }
     case "buried": {
       const [, , , since, why] = r as unknown[];
@@ -112,6 +114,15 @@ function readServer(r: unknown, spec: ServerSpec, pids: Set<number>): HandoverSe
     default:
       return invalid(`bad state word ${show(kind)}`, spawns);
   }
+}
+
+/** A recorded stop order: null, or [deadline, killed 0|1, then]; undefined when malformed. */
+function readStop(x: unknown): StopOrder | null | undefined {
+  if (x === null) return null;
+  if (!Array.isArray(x) || x.length !== 3) return undefined;
+  const [deadline, killed, then] = x as unknown[];
+  if (!isTime(deadline) || (killed !== 0 && killed !== 1) || (then !== "cremate" && then !== "start")) return undefined;
+  return { deadline, killed: killed === 1, then };
 }
 
 /** FNV-1a over the argv words (NUL-separated), as 8 hex digits. */

@@ -162,7 +162,6 @@ class Transition {
       this.resume(at, handover);
     }
     if (this.alarmAt !== null) this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });
-    if (this.pendingRevive) this.revive(at, "pending revive carried out.");
   }
 
   /** The new image after a re-exec takes over what the old one handed across (SPEC 7). */
@@ -183,8 +182,10 @@ class Transition {
           if (s.spec.autostart !== false) this.spawn(i);
           break;
         case "alive":
-          this.setLife(i, { kind: "alive", pid: h.pid, since: h.since, stop: null });
+          this.setLife(i, { kind: "alive", pid: h.pid, since: h.since, stop: h.stop });
           this.effects.push({ type: "adopt", server: i, pid: h.pid });
+          // A stop in progress goes on: its SIGKILL deadline is re-armed in the new image.
+          if (h.stop !== null && !h.stop.killed) this.effects.push({ type: "arm", timer: stopTimer(i), at: h.stop.deadline });
           adopted++;
           break;
         case "buried":
@@ -203,7 +204,6 @@ class Transition {
           unreachable(h);
       }
     }
-    this.pendingRevive = false;
     this.log({ event: "reexec-done", text: `re-exec complete, adopted ${adopted} running server${adopted === 1 ? "" : "s"}.` });
   }
 
@@ -273,7 +273,7 @@ class Transition {
   private revive(at: Ms, text: string): void {
     if (this.phase.kind === "booting") {
       this.pendingRevive = true;
-      this.log({ event: "revive", text: `${text} (pending until start)` });
+      this.log({ event: "revive", text: `${text} (pending until the servers are started)` });
       return;
     }
     this.log({ event: "revive", text });
@@ -309,8 +309,9 @@ class Transition {
   }
 
   private timer(at: Ms, timer: TimerName): void {
-    void at;
     if (timer === "alarm") {
+      // A timer that fires although it was never armed, or too early, changes nothing.
+      if (this.alarmAt === null || at < this.alarmAt) return;
       this.log({ event: "alarm", text: "alarm: forced abort, killing every server." });
       this.alarmAt = null;
       this.killEverything(ALARM_STATUS);
@@ -318,7 +319,7 @@ class Transition {
     }
     const i = Number(timer.slice("stop:".length));
     const s = this.servers[i];
-    if (s === undefined || s.life.kind !== "alive" || s.life.stop === null || s.life.stop.killed) return;
+    if (s === undefined || s.life.kind !== "alive" || s.life.stop === null || s.life.stop.killed || at < s.life.stop.deadline) return;
     this.log({ event: "stop-timeout", server: i, pid: s.life.pid, text: `'${label(s)}' did not stop within ${seconds(this.stopTimeoutOf(s))} s, killing it.` });
     this.setLife(i, { ...s.life, stop: { ...s.life.stop, killed: true } });
     this.kill(i, SIGKILL);
@@ -419,9 +420,15 @@ class Transition {
     }
   }
 
-  /** SPEC 6: after every event, exit when nothing is left, or say once that we wait for a revive. */
+  /**
+   * SPEC 6: after every event, exit when nothing is left, or say once that we
+   * wait for a revive. A revive that arrived before supervision began (pending)
+   * is carried out here, once no spawn of the start is still in flight.
+   */
   settle(at: Ms): void {
-    void at;
+    if (this.phase.kind === "running" && this.pendingRevive && !this.servers.some((s) => s.life.kind === "starting")) {
+      this.revive(at, "pending revive carried out.");
+    }
     const kinds = this.servers.map((s) => s.life.kind);
     const living = kinds.some((k) => k === "alive" || k === "starting");
     // Buried servers wait for a revive, unborn ones (autostart off) for an operator's start.
@@ -568,7 +575,7 @@ export function handoverOf(state: State): Handover {
         case "starting":
           return { kind: "unborn", spawns: s.spawns };
         case "alive":
-          return { kind: "alive", spawns: s.spawns, pid: l.pid, since: l.since };
+          return { kind: "alive", spawns: s.spawns, pid: l.pid, since: l.since, stop: l.stop };
         case "buried":
           return { kind: "buried", spawns: s.spawns, since: l.since, why: l.why };
         case "cremated":

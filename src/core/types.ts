@@ -115,7 +115,7 @@ export interface Handover {
 
 export type HandoverServer =
   | { readonly kind: "unborn"; readonly spawns: number }
-  | { readonly kind: "alive"; readonly spawns: number; readonly pid: number; readonly since: Ms }
+  | { readonly kind: "alive"; readonly spawns: number; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null }
   | { readonly kind: "buried"; readonly spawns: number; readonly since: Ms; readonly why: BuriedWhy }
   | { readonly kind: "cremated"; readonly spawns: number; readonly since: Ms; readonly why: CrematedWhy }
   /** The record of this server could not be read: cremate it and say so. */

@@ -7,7 +7,8 @@ import { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 } from "../core/sign
 import { initialState, step } from "../core/step.ts";
 import type { Effect, Event, Handover, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
 import type { OsPort, SpawnRequest, TimerHandle } from "../os/port.ts";
-import { formatLogLine, type LogFormat } from "./log-format.ts";
+import { VERSION } from "../version.ts";
+import { formatHeaderLine, formatInputLine, formatLogLine, type LogFormat } from "./log-format.ts";
 
 export interface ShellConfig {
   readonly settings: Settings;
@@ -55,7 +56,11 @@ export class Supervisor {
       port.flushExits();
       this.dispatch({ type: "reexec", at: port.now() });
     });
-    this.dispatch({ type: "start", at: port.now(), handover });
+    const at = port.now();
+    if (this.config.logFormat === "json") {
+      port.log(formatHeaderLine(VERSION, this.config.settings, this.config.servers, at, port.wallTime()));
+    }
+    this.dispatch({ type: "start", at, handover });
   }
 
   /** Feed one event to the core; events raised while effects run wait their turn. */
@@ -72,6 +77,7 @@ export class Supervisor {
 
   private handle(event: Event): void {
     const before = this.state;
+    if (this.config.logFormat === "json") this.port.log(formatInputLine(event, this.port.wallTime()));
     const { state, effects } = step(before, event);
     this.state = state;
     this.config.onStep?.(event, before, state, effects);
