@@ -4,8 +4,10 @@
 // cremates that server with a log line), and input it cannot read at all is an
 // error value.
 //
-// Version 1 is JSON:
-//   {"v":1,"revive":false,"alarm":null|ms,"servers":[record, ...]}
+// Version 1 is a sealed JSON payload:
+//   lazarus-handover/1 CHECKSUM {"v":1,"revive":false,"alarm":null|ms,"servers":[record, ...]}
+// The checksum (cyrb53 of the payload) turns any corruption of the text, a
+// changed digit of a pid included, into an error instead of a wrong child.
 // with one record per server, in command-line order, each an array:
 //   ["unborn",   spawns, fp]
 //   ["alive",    spawns, fp, pid, since, stop]   stop: null or [deadline, killed 0|1, "cremate"|"start"]
@@ -37,14 +39,35 @@ export function marshal(handover: Handover, specs: readonly ServerSpec[]): strin
       case "invalid": return ["invalid", s.spawns, fp, s.reason];
     }
   });
-  return JSON.stringify({ v: HANDOVER_VERSION, revive: handover.pendingRevive, alarm: handover.alarmAt, servers });
+  return seal(JSON.stringify({ v: HANDOVER_VERSION, revive: handover.pendingRevive, alarm: handover.alarmAt, servers }));
+}
+
+const MAGIC = "lazarus-handover/";
+
+/** Wrap a payload with the format's name, its version and a checksum. */
+export function seal(payload: string): string {
+  return `${MAGIC}${HANDOVER_VERSION} ${checksum(payload)} ${payload}`;
 }
 
 export function unmarshal(text: string, specs: readonly ServerSpec[]): Unmarshalled {
   try {
-    return read(text, specs);
+    const m = /^lazarus-handover\/(\d+) ([0-9a-f]{14}) /.exec(text);
+    if (m === null) return fail("unreadable re-exec state: not a lazarus handover (truncated or corrupt)");
+    if (Number(m[1]) !== HANDOVER_VERSION) return fail(`unsupported re-exec state version ${m[1]} (this lazarus reads ${HANDOVER_VERSION})`);
+    const payload = text.slice(m[0].length);
+    if (checksum(payload) !== m[2]) return fail("unreadable re-exec state: checksum mismatch (truncated or corrupt)");
+    return readPayload(payload, specs);
   } catch (e) {
     // read() is written not to throw; this is the last line of defence of "never an exception".
+    return { ok: false, error: `unreadable re-exec state (${e instanceof Error ? e.message : String(e)})` };
+  }
+}
+
+/** Validate a payload whose seal was already checked (exported for tests of the validation itself). */
+export function readPayload(text: string, specs: readonly ServerSpec[]): Unmarshalled {
+  try {
+    return read(text, specs);
+  } catch (e) {
     return { ok: false, error: `unreadable re-exec state (${e instanceof Error ? e.message : String(e)})` };
   }
 }
@@ -134,6 +157,20 @@ export function fingerprint(argv: readonly string[]): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(16).padStart(8, "0");
+}
+
+/** cyrb53: a fast 53-bit string hash, as 14 hex digits. Integrity, not security. */
+export function checksum(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, "0");
 }
 
 function fail(error: string): Unmarshalled {

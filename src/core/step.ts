@@ -128,7 +128,7 @@ class Transition {
 
   apply(event: Event): void {
     switch (event.type) {
-      case "start": return this.start(event.at, event.handover);
+      case "start": return this.start(event.at, event.handover, event.version ?? "");
       case "spawned": return this.spawned(event.at, event.server, event.pid);
       case "spawn-failed": return this.spawnFailed(event.at, event.server, event.error);
       case "exited": return this.exited(event.at, event.pid, event.status);
@@ -146,26 +146,29 @@ class Transition {
 
   // --- events -------------------------------------------------------------
 
-  private start(at: Ms, handover: Handover | null): void {
+  private start(at: Ms, handover: Handover | null, version: string): void {
     if (this.phase.kind !== "booting") {
       this.log({ event: "ignored", text: "start event after start, ignored." });
       return;
     }
     this.phase = { kind: "running" };
+    const who = version === "" ? "lazarus" : `lazarus ${version}`;
+    const n = this.servers.length;
     if (handover === null) {
+      this.log({ event: "start", text: `${who} started, supervising ${n} server${n === 1 ? "" : "s"}.` });
       this.alarmAt = this.settings.alarmMs > 0 ? at + this.settings.alarmMs : null;
       for (let i = 0; i < this.servers.length; i++) {
         if (this.server(i).spec.autostart !== false) this.spawn(i);
       }
     } else {
       this.alarmAt = handover.alarmAt;
-      this.resume(at, handover);
+      this.resume(at, handover, who);
     }
     if (this.alarmAt !== null) this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });
   }
 
   /** The new image after a re-exec takes over what the old one handed across (SPEC 7). */
-  private resume(at: Ms, handover: Handover): void {
+  private resume(at: Ms, handover: Handover, who: string): void {
     this.pendingRevive = this.pendingRevive || handover.pendingRevive;
     let adopted = 0;
     for (let i = 0; i < this.servers.length; i++) {
@@ -204,7 +207,7 @@ class Transition {
           unreachable(h);
       }
     }
-    this.log({ event: "reexec-done", text: `re-exec complete, adopted ${adopted} running server${adopted === 1 ? "" : "s"}.` });
+    this.log({ event: "reexec-done", text: `re-exec complete: ${who} running, adopted ${adopted} running server${adopted === 1 ? "" : "s"}.` });
   }
 
   private spawned(at: Ms, i: number, pid: number): void {

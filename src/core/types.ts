@@ -134,7 +134,7 @@ export type ControlCommand =
 
 export type Event =
   /** First event of a fresh start, or of a re-exec'd image (with its handover). */
-  | { readonly type: "start"; readonly at: Ms; readonly handover: Handover | null }
+  | { readonly type: "start"; readonly at: Ms; readonly handover: Handover | null; readonly version?: string }
   | { readonly type: "spawned"; readonly at: Ms; readonly server: number; readonly pid: number }
   | { readonly type: "spawn-failed"; readonly at: Ms; readonly server: number; readonly error: string }
   | { readonly type: "exited"; readonly at: Ms; readonly pid: number; readonly status: ExitStatus }

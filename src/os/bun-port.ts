@@ -4,7 +4,7 @@
 import { writeSync } from "node:fs";
 import { parseSignal, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
-import { decodeWaitStatus, ECHILD, execve, monotonicMs, waitpidNoHang } from "./libc.ts";
+import { decodeWaitStatus, ECHILD, execve, ignoreSignals, maskSignals, monotonicMs, restoreSignals, waitpidNoHang } from "./libc.ts";
 import type { ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "./port.ts";
 
 type Child =
@@ -23,6 +23,7 @@ export class BunPort implements OsPort {
   private readonly pending: { pid: number; status: ExitStatus }[] = [];
   private deliveryScheduled = false;
   private spawning = false;
+  private readonly handled = new Set<Signal>();
   private sweep: ReturnType<typeof setInterval> | null = null;
   /** Signal handlers do not keep Bun alive (BUN-NOTES): a real handle does, for as long as we run. */
   private readonly keepAlive = setInterval(() => {}, MAX_TIMEOUT);
@@ -108,6 +109,10 @@ export class BunPort implements OsPort {
 
   onSignal(signal: Signal, listener: () => void): void {
     process.on(signalName(signal) as NodeJS.Signals, listener);
+    // Only now may it be delivered: after a re-exec it arrives blocked (see exec),
+    // and a signal sent during the exec waits, pending, for this handler.
+    this.handled.add(signal);
+    maskSignals("unblock", [signal]);
   }
 
   setTimer(at: Ms, fn: () => void): TimerHandle {
@@ -128,7 +133,21 @@ export class BunPort implements OsPort {
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
     const path = argv[0];
     if (path === undefined) return "exec: empty argv";
-    return execve(path, argv, env);
+    // Between execve and the new image's handlers a handled signal would meet
+    // its default action: death, for most, leaving every child unsupervised.
+    // Blocked, it stays pending across the exec until the new image installs
+    // its handler and unblocks it (BunPort.onSignal). Measured on Bun 1.4.5:
+    // during the first milliseconds of its start-up some runtime thread has
+    // them unblocked, so they are also set to SIG_IGN for the exec: a signal
+    // that lands in that window is lost, never fatal. (An operator who sees no
+    // reaction sends it again; a dead supervisor would have orphaned everything.)
+    const signals = [...this.handled];
+    maskSignals("block", signals);
+    const saved = ignoreSignals(signals);
+    const error = execve(path, argv, env);
+    restoreSignals(saved);
+    maskSignals("unblock", signals);
+    return error;
   }
 
   // ---

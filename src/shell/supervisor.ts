@@ -60,7 +60,7 @@ export class Supervisor {
     if (this.config.logFormat === "json") {
       port.log(formatHeaderLine(VERSION, this.config.settings, this.config.servers, at, port.wallTime()));
     }
-    this.dispatch({ type: "start", at, handover });
+    this.dispatch({ type: "start", at, handover, version: VERSION });
   }
 
   /** Feed one event to the core; events raised while effects run wait their turn. */

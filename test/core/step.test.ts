@@ -13,7 +13,7 @@ describe("SPEC 3: spawning", () => {
     const fx = d.start(0);
     expect(spawns(fx)).toEqual([{ server: 0, argv: A }, { server: 1, argv: B }]);
     expect(d.kinds()).toEqual(["alive", "alive"]);
-    expect(logs(fx)).toEqual(["'a' started with pid 100.", "'b' started with pid 101."]);
+    expect(logs(fx)).toEqual(["lazarus started, supervising 2 servers.", "'a' started with pid 100.", "'b' started with pid 101."]);
   });
 
   test("a respawn replaces exactly the word --initial-spawn by --respawn, and --initial-spawn=x is kept", () => {
