@@ -1,6 +1,9 @@
 // lazarus: the command-line entry. Parses the command line (pure), builds the
 // production OS port, and hands both to the shell. Subcommands: `ctl`, `replay`.
-import { parseCommandLine, USAGE } from "./cli/parse.ts";
+import { ctl } from "./cli/ctl.ts";
+import { type Options, parseCommandLine, USAGE } from "./cli/parse.ts";
+import { replayFile } from "./cli/replay.ts";
+import { controlPlace } from "./control/path.ts";
 import { marshal, unmarshal } from "./core/marshal.ts";
 import type { Handover, ServerSpec } from "./core/types.ts";
 import { BunPort, writeAll } from "./os/bun-port.ts";
@@ -15,7 +18,18 @@ function fail(message: string, status = 2): never {
   process.exit(status);
 }
 
-function main(args: readonly string[]): void {
+async function main(args: readonly string[]): Promise<void> {
+  if (args[0] === "ctl") {
+    const r = await ctl(args.slice(1));
+    writeAll(1, r.stdout);
+    writeAll(2, r.stderr);
+    process.exit(r.status);
+  }
+  if (args[0] === "replay") {
+    const r = replayFile(args[1]);
+    writeAll(r.status === 0 ? 1 : 2, r.out);
+    process.exit(r.status);
+  }
   const parsed = parseCommandLine(args);
   switch (parsed.kind) {
     case "help":
@@ -30,17 +44,17 @@ function main(args: readonly string[]): void {
       fail(parsed.message);
       break;
     case "run":
-      run(args, parsed.options.reexec, parsed.options, parsed.servers);
+      await run(args, parsed.options, parsed.servers);
       break;
   }
 }
 
-function run(args: readonly string[], reexec: boolean, options: Parameters<typeof makeSupervisor>[1], servers: readonly ServerSpec[]): void {
+async function run(args: readonly string[], options: Options, servers: readonly ServerSpec[]): Promise<void> {
   // The handover must not leak into the environment of children spawned later.
   const carried = process.env[HANDOVER_ENV];
   delete process.env[HANDOVER_ENV];
   let handover: Handover | null = null;
-  if (reexec) {
+  if (options.reexec) {
     if (carried === undefined) fail(`--re-exec is for lazarus's own use: no re-exec state found (${HANDOVER_ENV} is not set).`);
     const r = unmarshal(carried, servers);
     // Unreadable as a whole: supervise nothing we cannot vouch for. The children
@@ -48,23 +62,21 @@ function run(args: readonly string[], reexec: boolean, options: Parameters<typeo
     if (!r.ok) fail(`${r.error}; the children of the previous image are left running, unsupervised.`, 1);
     handover = r.handover;
   }
-  const port = new BunPort();
-  const sup = makeSupervisor(port, options, servers, args);
-  sup.start(handover);
-}
-
-function makeSupervisor(
-  port: BunPort,
-  options: { settings: import("./core/types.ts").Settings; logFormat: "text" | "json" },
-  servers: readonly ServerSpec[],
-  args: readonly string[],
-): Supervisor {
-  return new Supervisor(port, {
+  const port = new BunPort({ subreaper: true });
+  const sup = new Supervisor(port, {
     settings: options.settings,
     servers,
     logFormat: options.logFormat,
+    pid: process.pid,
     reexecCommand: (h) => reexecCommand(h, servers, args),
   });
+  const place = controlPlace(options.control);
+  if (place !== null) {
+    const problem = await sup.listen(place.path, place.strict);
+    // Nothing has been started yet (after a re-exec: nothing new), so a usage-like error is honest.
+    if (problem !== null) fail(problem, handover === null ? 2 : 1);
+  }
+  sup.start(handover);
 }
 
 /**
@@ -96,4 +108,4 @@ function selfCommand(): string[] {
   return [process.execPath, script];
 }
 
-main(process.argv.slice(2));
+await main(process.argv.slice(2));

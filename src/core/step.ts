@@ -32,7 +32,8 @@
 // nothing alive and nothing buried or waiting to be started → exit 0; running with
 // only buried ones → log once that it waits for a revive; stopping with nothing
 // alive → exit.
-import { commandLine, describeExit, seconds, stateWords, unreachable } from "./describe.ts";
+import { describeExit, seconds, stateWords, unreachable } from "./describe.ts";
+import { dumpLines, statusOf } from "./status.ts";
 import { isCleanSignal, SIGKILL, SIGTERM, signalName } from "./signals.ts";
 import type {
   ControlCommand, Effect, Event, ExitStatus, Handover, Life, LogRecord, Ms, Server, ServerSpec, Settings, State, StepResult, StopOrder,
@@ -251,6 +252,7 @@ class Transition {
     if (life.stop !== null || this.phase.kind === "stopping") {
       // Stopped on purpose (shutdown or an operator): never a crash, whatever the status.
       if (life.stop !== null) this.effects.push({ type: "disarm", timer: stopTimer(i) });
+      this.effects.push({ type: "kill-remnants", server: i, pgid: pid, signal: SIGKILL });
       this.setLife(i, { kind: "cremated", since: at, why: "stopped" });
       this.log({ event: "stopped", ...exitFields, from: "alive", to: "cremated", text: clean
         ? `child process '${x}' exited normally, cremating.`
@@ -338,24 +340,7 @@ class Transition {
   }
 
   private info(at: Ms): void {
-    const s = this.snapshot();
-    const alive = s.servers.filter((x) => x.life.kind === "alive").length;
-    const lines = [
-      `current time: ${seconds(at)} s (monotonic)`,
-      `interval: ${seconds(this.settings.intervalMs)} s`,
-      `servers: ${s.servers.length} managed, ${alive} alive`,
-      `revive pending: ${s.pendingRevive ? "yes" : "no"}`,
-      `phase: ${s.phase.kind}`,
-    ];
-    s.servers.forEach((x, i) => {
-      const pid = x.life.kind === "alive" ? String(x.life.pid) : "-";
-      const since = "since" in x.life ? `${seconds(x.life.since)} s` : "-";
-      lines.push(
-        `server ${i}: name ${x.spec.name}, pid ${pid}, ${stateWords(x.life.kind)}, since ${since}, ` +
-        `restarts ${Math.max(0, x.spawns - 1)}, command: ${commandLine(x.spec.argv)}`,
-      );
-    });
-    for (const line of lines) this.log({ event: "info", text: `info: ${line}` });
+    for (const line of dumpLines(statusOf(this.snapshot(), at))) this.log({ event: "info", text: `info: ${line}` });
   }
 
   private control(at: Ms, id: number, c: ControlCommand): void {

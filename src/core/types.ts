@@ -170,6 +170,12 @@ export type Effect =
   | { readonly type: "spawn"; readonly server: number; readonly argv: readonly string[] }
   /** Signal a server: its whole process group (its pid is the group id) or, with group false, the process alone. */
   | { readonly type: "kill"; readonly server: number; readonly pid: number; readonly signal: Signal; readonly group: boolean }
+  /**
+   * A stopped server's leader has ended: SIGKILL what is left of its process
+   * group among the supervisor's own children (grandchildren reparented to it
+   * as subreaper), so that nothing of a stopped server survives it.
+   */
+  | { readonly type: "kill-remnants"; readonly server: number; readonly pgid: number; readonly signal: Signal }
   | { readonly type: "log"; readonly record: LogRecord }
   | { readonly type: "arm"; readonly timer: TimerName; readonly at: Ms }
   | { readonly type: "disarm"; readonly timer: TimerName }

@@ -4,8 +4,10 @@
 import { writeSync } from "node:fs";
 import { parseSignal, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
-import { decodeWaitStatus, ECHILD, execve, ignoreSignals, maskSignals, monotonicMs, restoreSignals, waitpidNoHang } from "./libc.ts";
-import type { ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "./port.ts";
+import { decodeWaitStatus, ECHILD, execve, ignoreSignals, maskSignals, monotonicMs, restoreSignals, setChildSubreaper, waitpidNoHang } from "./libc.ts";
+import { ownChildren, stat } from "./proc.ts";
+import { type ControlServer, listenControl } from "./control-socket.ts";
+import type { ControlHandler, ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "./port.ts";
 
 type Child =
   | { readonly kind: "spawned"; readonly proc: Bun.Subprocess }
@@ -24,17 +26,26 @@ export class BunPort implements OsPort {
   private deliveryScheduled = false;
   private spawning = false;
   private readonly handled = new Set<Signal>();
+  private control: ControlServer | null = null;
   private sweep: ReturnType<typeof setInterval> | null = null;
   /** Signal handlers do not keep Bun alive (BUN-NOTES): a real handle does, for as long as we run. */
   private readonly keepAlive = setInterval(() => {}, MAX_TIMEOUT);
   /** Boot-relative offset of performance.now(), which starts at the process start (BUN-NOTES: clocks). */
   private readonly offset = monotonicMs() - performance.now();
 
-  constructor() {
+  /** Orphans are reparented to us (child subreaper, or PID 1 of a container): we reap them. */
+  private readonly reapsOrphans: boolean;
+
+  constructor(opts: { subreaper?: boolean } = {}) {
+    // As PID 1 of a PID namespace every orphan is ours anyway; elsewhere ask to be a subreaper.
+    this.reapsOrphans = process.pid === 1 || (opts.subreaper === true && setChildSubreaper() === null);
     // With SIGCHLD ignored by whoever started us, every child's `exited` would
     // reject with ECHILD; a handler restores the default (BUN-NOTES). It also
-    // drives the reaping of adopted children.
-    process.on("SIGCHLD", () => this.reapAdopted());
+    // drives the reaping of adopted children and of orphans.
+    process.on("SIGCHLD", () => {
+      this.reapAdopted();
+      this.reapOrphans();
+    });
   }
 
   now(): Ms {
@@ -87,6 +98,17 @@ export class BunPort implements OsPort {
     }
   }
 
+  killRemnants(pgid: number, signal: Signal): void {
+    if (this.children.has(pgid)) return; // its leader is still ours to signal the usual way
+    // The group still exists (and its id cannot be reused) as long as one of our
+    // own unreaped children is in it: only then is signalling -pgid safe.
+    const member = this.orphans().some((pid) => stat(pid)?.pgid === pgid);
+    if (!member) return;
+    try {
+      process.kill(-pgid, signal);
+    } catch { /* gone meanwhile */ }
+  }
+
   adopt(pid: number): void {
     this.children.set(pid, { kind: "adopted" });
     this.sweep ??= setInterval(() => this.reapAdopted(), SWEEP_MS);
@@ -120,11 +142,19 @@ export class BunPort implements OsPort {
     return { cancel: () => clearTimeout(h) };
   }
 
+  async listenControl(path: string, strict: boolean, handler: ControlHandler): Promise<string | null> {
+    const r = await listenControl(path, strict, handler);
+    if (typeof r === "string") return r;
+    this.control = r;
+    return null;
+  }
+
   log(line: string): void {
     writeAll(2, `${line}\n`);
   }
 
   exit(status: number): void {
+    this.control?.close();
     clearInterval(this.keepAlive);
     if (this.sweep !== null) clearInterval(this.sweep);
     process.exit(status);
@@ -176,6 +206,27 @@ export class BunPort implements OsPort {
     if (this.sweep !== null && ![...this.children.values()].some((c) => c.kind === "adopted")) {
       clearInterval(this.sweep);
       this.sweep = null;
+    }
+  }
+
+  /** Our children that are not servers (Bun's or adopted): orphans reparented to us. */
+  private orphans(): number[] {
+    if (!this.reapsOrphans) return [];
+    return ownChildren().filter((pid) => !this.children.has(pid) && !this.pending.some((x) => x.pid === pid));
+  }
+
+  /** Reap orphans that ended (never Bun's own children: they are all in `children`). */
+  private reapOrphans(): void {
+    for (const pid of this.orphans()) {
+      const r = waitpidNoHang(pid);
+      if (r.kind !== "ended") continue;
+      const d = decodeWaitStatus(r.status);
+      if (d === null) continue;
+      this.pending.push({ pid, status: "code" in d ? { kind: "code", code: d.code } : { kind: "signal", signal: d.signal } });
+      if (!this.deliveryScheduled) {
+        this.deliveryScheduled = true;
+        queueMicrotask(() => this.deliver());
+      }
     }
   }
 
