@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
 
 export const MAX_LINE = 64 * 1024;
-export const MAX_CLIENTS = 256;
+export const MAX_CLIENTS = 512;
 export const MAX_UNREAD = 1024 * 1024;
 export const IDLE_SECONDS = 30;
 
@@ -138,6 +138,13 @@ export async function listenControl(path: string, strictDir: boolean, handler: R
             c.out.shift();
             c.outBytes -= text.length;
           }
+        },
+        end(s) {
+          // The client is done sending (it has its answer): let its slot go now,
+          // not when the close is noticed, so a busy client never counts twice.
+          s.data.closed = true;
+          clients.delete(s);
+          s.end();
         },
         timeout(s) {
           refuse(s, `idle for ${IDLE_SECONDS} s`);

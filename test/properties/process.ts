@@ -68,7 +68,8 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export async function runProcessScenario(sc: ProcessScenario): Promise<void> {
+/** Run it, check it, and return the supervisor's stderr (its JSON log among the fixtures' lines). */
+export async function runProcessScenario(sc: ProcessScenario): Promise<string[]> {
   const argvs = sc.servers.map(fixtureArgv);
   const args = ["--log-format=json", `--interval=${INTERVAL_S}`, "--stop-timeout=0.3", "--control=none", ...argvs.flatMap((a) => ["{", ...a, "}"])];
   const run = new Run(args);
@@ -144,6 +145,7 @@ export async function runProcessScenario(sc: ProcessScenario): Promise<void> {
     // Nothing left behind.
     const left = await waitGone([...new Set([...starts.map((s) => s.pid), ...spawned.map((s) => s.pid)])]);
     if (left.length > 0) fail(`processes left behind: ${left.join(", ")}`);
+    return run.lines;
   } finally {
     await run.cleanup();
   }
