@@ -1,21 +1,18 @@
-// lazarus: the command-line entry. Parses the command line (pure), builds the
-// production OS port, and hands both to the shell. Subcommands: `ctl`, `replay`.
+// lazarus: the command-line entry. Subcommands `ctl` and `replay`; otherwise
+// boot a supervisor (src/shell/boot.ts) on the production OS port.
 import { ctl } from "./cli/ctl.ts";
-import { type Options, parseCommandLine, USAGE } from "./cli/parse.ts";
+import { USAGE } from "./cli/parse.ts";
 import { replayFile } from "./cli/replay.ts";
-import { controlPlace } from "./control/path.ts";
-import { marshal, unmarshal } from "./core/marshal.ts";
-import type { Handover, ServerSpec } from "./core/types.ts";
 import { BunPort, writeAll } from "./os/bun-port.ts";
-import { Supervisor } from "./shell/supervisor.ts";
+import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
 
-/** The environment variable that carries the handover across a re-exec (see reexecCommand). */
-export const HANDOVER_ENV = "LAZARUS_HANDOVER";
-
-function fail(message: string, status = 2): never {
-  writeAll(2, `lazarus: ${message}\n`);
-  process.exit(status);
+/** How to run this program again: bun + script, or the compiled binary alone. */
+function selfCommand(): string[] {
+  const script = process.argv[1];
+  // A `bun build --compile` binary has a virtual script path under /$bunfs.
+  if (script === undefined || script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN/")) return [process.execPath];
+  return [process.execPath, script];
 }
 
 async function main(args: readonly string[]): Promise<void> {
@@ -30,8 +27,10 @@ async function main(args: readonly string[]): Promise<void> {
     writeAll(r.status === 0 ? 1 : 2, r.out);
     process.exit(r.status);
   }
-  const parsed = parseCommandLine(args);
-  switch (parsed.kind) {
+  const r = await boot(() => new BunPort({ subreaper: true }), { args, env: process.env, self: selfCommand(), pid: process.pid });
+  switch (r.kind) {
+    case "running":
+      return;
     case "help":
       writeAll(1, USAGE);
       process.exit(0);
@@ -41,71 +40,9 @@ async function main(args: readonly string[]): Promise<void> {
       process.exit(0);
       break;
     case "error":
-      fail(parsed.message);
-      break;
-    case "run":
-      await run(args, parsed.options, parsed.servers);
-      break;
+      writeAll(2, `lazarus: ${r.message}\n`);
+      process.exit(r.status);
   }
-}
-
-async function run(args: readonly string[], options: Options, servers: readonly ServerSpec[]): Promise<void> {
-  // The handover must not leak into the environment of children spawned later.
-  const carried = process.env[HANDOVER_ENV];
-  delete process.env[HANDOVER_ENV];
-  let handover: Handover | null = null;
-  if (options.reexec) {
-    if (carried === undefined) fail(`--re-exec is for lazarus's own use: no re-exec state found (${HANDOVER_ENV} is not set).`);
-    const r = unmarshal(carried, servers);
-    // Unreadable as a whole: supervise nothing we cannot vouch for. The children
-    // keep running; say so plainly and stop.
-    if (!r.ok) fail(`${r.error}; the children of the previous image are left running, unsupervised.`, 1);
-    handover = r.handover;
-  }
-  const port = new BunPort({ subreaper: true });
-  const sup = new Supervisor(port, {
-    settings: options.settings,
-    servers,
-    logFormat: options.logFormat,
-    pid: process.pid,
-    reexecCommand: (h) => reexecCommand(h, servers, args),
-  });
-  const place = controlPlace(options.control);
-  if (place !== null) {
-    const problem = await sup.listen(place.path, place.strict);
-    // Nothing has been started yet (after a re-exec: nothing new), so a usage-like error is honest.
-    if (problem !== null) fail(problem, handover === null ? 2 : 1);
-  }
-  sup.start(handover);
-}
-
-/**
- * The re-exec: the same runtime, the same script, the same options and servers,
- * plus --re-exec; the handover travels in an environment variable. Why there:
- * it needs no fd kept open across the exec (Bun marks every fd close-on-exec),
- * leaves no file behind to clean up or to be read by another user, and is gone
- * from our environment as soon as the new image reads it (so children never
- * see it). Its limit, 128 KiB per variable on Linux, is far above what a
- * thousand servers need (about 60 bytes each); a larger state fails the exec
- * cleanly (E2BIG) and the old image goes on.
- */
-function reexecCommand(h: Handover, servers: readonly ServerSpec[], args: readonly string[]) {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  env[HANDOVER_ENV] = marshal(h, servers);
-  const self = selfCommand();
-  // Drop an earlier --re-exec among the options only: words inside braces belong to the servers.
-  const firstBrace = args.indexOf("{");
-  const options = args.slice(0, firstBrace).filter((a) => a !== "--re-exec");
-  return { argv: [...self, "--re-exec", ...options, ...args.slice(firstBrace)], env };
-}
-
-/** How to run this program again: bun + script, or the compiled binary alone. */
-function selfCommand(): string[] {
-  const script = process.argv[1];
-  // A `bun build --compile` binary has a virtual script path under /$bunfs.
-  if (script === undefined || script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN/")) return [process.execPath];
-  return [process.execPath, script];
 }
 
 await main(process.argv.slice(2));

@@ -38,7 +38,7 @@ export class Supervisor {
   private readonly replies = new Map<number, (ok: boolean, message: string) => void>();
   private nextRequest = 1;
 
-  constructor(private readonly port: OsPort, private readonly config: ShellConfig) {
+  constructor(protected readonly port: OsPort, protected readonly config: ShellConfig) {
     this.state = initialState(config.settings, config.servers);
   }
 
@@ -108,7 +108,8 @@ export class Supervisor {
     }
   }
 
-  private handle(event: Event): void {
+  /** One step of the core and its effects (protected: the simulator plants faulty shells by overriding). */
+  protected handle(event: Event): void {
     const before = this.state;
     if (this.config.logFormat === "json") this.port.log(formatInputLine(event, this.port.wallTime()));
     const { state, effects } = step(before, event);
@@ -117,7 +118,7 @@ export class Supervisor {
     for (const effect of effects) this.perform(effect, event.at);
   }
 
-  private perform(effect: Effect, at: number): void {
+  protected perform(effect: Effect, at: number): void {
     const port = this.port;
     switch (effect.type) {
       case "spawn": {
