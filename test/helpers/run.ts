@@ -124,9 +124,15 @@ export class Run {
 
   /** Make sure nothing of this run is left behind, even when a test failed half-way. */
   async cleanup(): Promise<void> {
+    // Its children too, even those whose start line was not read yet (a spawn racing the end of the test).
+    const descendants = this.proc.exitCode === null && this.proc.signalCode === null ? childrenOf(this.proc.pid).map((c) => c.pid) : [];
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       this.proc.kill("SIGKILL");
       await this.proc.exited;
+    }
+    for (const pid of [...descendants, ...childrenOf(this.proc.pid).map((c) => c.pid)]) {
+      try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
+      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
     }
     for (const pid of this.fixturePids()) {
       try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }

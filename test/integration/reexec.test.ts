@@ -86,6 +86,11 @@ describe("SPEC 7: re-exec on SIGUSR1", () => {
     writeFileSync(crash, ""); // it crashes ~0-50 ms after the re-exec: short since the exec, long since its start
     await r.waitFor(`${X} exited with code 3.`, { from: mark });
     expect(await r.waitFor(/died abnormally, (respawning|burying)/, { from: mark })).toBe(`lazarus: ${X} died abnormally, respawning.`);
+    // its respawn finds the file and crashes at once: buried; then a clean shutdown
+    await r.waitFor("burying because it died too fast.", { from: mark });
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+    expect(await waitGone(r.fixturePids())).toEqual([]);
   });
 
   test("children that crash while the supervisor re-executes are seen and handled, each exactly once", async () => {
