@@ -1,6 +1,9 @@
 // lazarus: the command-line entry. Parses the command line (pure), builds the
 // production OS port, and hands both to the shell. Subcommands: `ctl`, `replay`.
+import { existsSync } from "node:fs";
 import { parseCommandLine, USAGE } from "./cli/parse.ts";
+import { DEFAULT_CONFIG, loadPlan } from "./config/load.ts";
+import { spawnExtras, type Plan } from "./config/plan.ts";
 import { marshal, unmarshal } from "./core/marshal.ts";
 import type { Handover, ServerSpec } from "./core/types.ts";
 import { BunPort, writeAll } from "./os/bun-port.ts";
@@ -16,7 +19,7 @@ function fail(message: string, status = 2): never {
 }
 
 function main(args: readonly string[]): void {
-  const parsed = parseCommandLine(args);
+  const parsed = parseCommandLine(args, { defaultConfig: existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : null });
   switch (parsed.kind) {
     case "help":
       writeAll(1, USAGE);
@@ -29,13 +32,18 @@ function main(args: readonly string[]): void {
     case "error":
       fail(parsed.message);
       break;
-    case "run":
-      run(args, parsed.options.reexec, parsed.options, parsed.servers);
+    case "run": {
+      // Servers and settings from files too (--config, --procfile, --env-file, lazarus.toml).
+      const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv));
+      if (!loaded.ok) fail(loaded.error);
+      const plan = loaded.plan;
+      run(args, plan.reexec, plan, plan.servers, plan);
       break;
+    }
   }
 }
 
-function run(args: readonly string[], reexec: boolean, options: Parameters<typeof makeSupervisor>[1], servers: readonly ServerSpec[]): void {
+function run(args: readonly string[], reexec: boolean, options: Parameters<typeof makeSupervisor>[1], servers: readonly ServerSpec[], plan: Plan): void {
   // The handover must not leak into the environment of children spawned later.
   const carried = process.env[HANDOVER_ENV];
   delete process.env[HANDOVER_ENV];
@@ -49,7 +57,9 @@ function run(args: readonly string[], reexec: boolean, options: Parameters<typeo
     handover = r.handover;
   }
   const port = new BunPort();
-  const sup = makeSupervisor(port, options, servers, args);
+  const inherited: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) inherited[k] = v;
+  const sup = makeSupervisor(port, options, servers, args, spawnExtras(plan, inherited));
   sup.start(handover);
 }
 
@@ -58,11 +68,13 @@ function makeSupervisor(
   options: { settings: import("./core/types.ts").Settings; logFormat: "text" | "json" },
   servers: readonly ServerSpec[],
   args: readonly string[],
+  extras?: ConstructorParameters<typeof Supervisor>[1]["spawnExtras"],
 ): Supervisor {
   return new Supervisor(port, {
     settings: options.settings,
     servers,
     logFormat: options.logFormat,
+    spawnExtras: extras,
     reexecCommand: (h) => reexecCommand(h, servers, args),
   });
 }
@@ -83,7 +95,7 @@ function reexecCommand(h: Handover, servers: readonly ServerSpec[], args: readon
   env[HANDOVER_ENV] = marshal(h, servers);
   const self = selfCommand();
   // Drop an earlier --re-exec among the options only: words inside braces belong to the servers.
-  const firstBrace = args.indexOf("{");
+  const firstBrace = args.includes("{") ? args.indexOf("{") : args.length;
   const options = args.slice(0, firstBrace).filter((a) => a !== "--re-exec");
   return { argv: [...self, "--re-exec", ...options, ...args.slice(firstBrace)], env };
 }
