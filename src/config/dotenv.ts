@@ -28,7 +28,7 @@ export function parseEnvFile(text: string, file: string): EnvFileResult {
     }
     const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=[ \t]*/.exec(raw);
     if (!m) {
-      const name = /^\s*(?:export\s+)?(\S*?)\s*=/.exec(raw)?.[1];
+      const name = /^\s*(?:export\s+)?([^=]*?)\s*=/.exec(raw)?.[1];
       return fail(line, name !== undefined ? `invalid variable name ${JSON.stringify(name)}.` : `expected KEY=VALUE, got ${JSON.stringify(trimmed.length > 60 ? `${trimmed.slice(0, 60)}...` : trimmed)}.`);
     }
     const key = m[1] as string;

@@ -14,7 +14,7 @@ export function syntaxErrorLine(text: string, message: string, parse: (text: str
   if (lines.length > 5000) return null; // quadratic; config files are small
   for (let k = 1; k <= lines.length; k++) {
     try {
-      parse(lines.slice(0, k).join("\n"));
+      parse(`${lines.slice(0, k).join("\n")}\n`);
     } catch (e) {
       if (e instanceof Error && e.message === message) return k;
     }
