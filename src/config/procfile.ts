@@ -3,7 +3,15 @@
 // (`$PORT`, `&&`, `cd x && ...`), so each runs as `/bin/sh -c 'exec COMMAND'`:
 // the one place where lazarus uses a shell. The `exec` makes the server itself
 // the supervised process whenever the command is a single program, so its exit
-// status and its signals are its own, not the shell's. Pure.
+// status and its signals are its own, not the shell's.
+//
+// `--initial-spawn` (SPEC 3) works as it does in braces: lazarus replaces that
+// argv word by `--respawn` on every later start, but a Procfile command is one
+// shell string, so each unquoted `--initial-spawn` word in it is written "$1"
+// and the word itself is passed as the shell's $1:
+//   /bin/sh -c 'exec ./srv "$1" -v' NAME --initial-spawn
+// Pure.
+import { INITIAL_SPAWN } from "../core/step.ts";
 import { nameProblem } from "./names.ts";
 
 export interface ProcfileServer {
@@ -20,9 +28,47 @@ export type ProcfileResult =
 
 export const SHELL = "/bin/sh";
 
-/** argv of a Procfile command. */
-export function shellArgv(command: string): string[] {
-  return [SHELL, "-c", `exec ${command}`];
+/** argv of a Procfile command (`name` is the shell's $0, used only with --initial-spawn). */
+export function shellArgv(command: string, name: string): string[] {
+  const spots = plainWords(command).filter((w) => w.text === INITIAL_SPAWN);
+  if (spots.length === 0) return [SHELL, "-c", `exec ${command}`];
+  let script = command;
+  for (const w of spots.reverse()) script = `${script.slice(0, w.start)}"$1"${script.slice(w.end)}`;
+  return [SHELL, "-c", `exec ${script}`, name, INITIAL_SPAWN];
+}
+
+/**
+ * The words of a shell command that a shell would pass on exactly as written:
+ * no quote, backslash, `$` or backquote in them, delimited by blanks or
+ * operators; scanning stops at a comment. Anything unusual makes a word not
+ * plain, which only means it is left alone.
+ */
+export function plainWords(command: string): { text: string; start: number; end: number }[] {
+  const out: { text: string; start: number; end: number }[] = [];
+  let start = -1;
+  let plain = true;
+  let quote: "'" | '"' | null = null;
+  const close = (end: number) => {
+    if (start >= 0 && plain) out.push({ text: command.slice(start, end), start, end });
+    start = -1;
+    plain = true;
+  };
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i] as string;
+    if (quote !== null) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (/\s/.test(c) || ";&|()<>".includes(c)) { close(i); continue; }
+    if (c === "#" && start < 0) break;
+    if (start < 0) start = i;
+    if (c === "'" || c === '"') { quote = c; plain = false; continue; }
+    if (c === "\\") { i++; plain = false; continue; }
+    if (c === "$" || c === "`") plain = false;
+  }
+  if (quote === null) close(command.length);
+  return out;
 }
 
 export function parseProcfile(text: string, file: string): ProcfileResult {
@@ -43,7 +89,7 @@ export function parseProcfile(text: string, file: string): ProcfileResult {
     if (command.includes("\0")) return fail(file, line, `${name}: the command contains a NUL character.`);
     const twin = servers.find((s) => s.name === name);
     if (twin !== undefined) return fail(file, line, `duplicate server name ${JSON.stringify(name)} (also on line ${twin.line}).`);
-    servers.push({ name, command, argv: shellArgv(command), line });
+    servers.push({ name, command, argv: shellArgv(command, name), line });
   }
   return { ok: true, servers };
 }

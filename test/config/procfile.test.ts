@@ -1,7 +1,7 @@
 // Procfiles (foreman's format) and .env files.
 import { describe, expect, test } from "bun:test";
 import { parseEnvFile } from "../../src/config/dotenv.ts";
-import { parseProcfile } from "../../src/config/procfile.ts";
+import { parseProcfile, plainWords, shellArgv } from "../../src/config/procfile.ts";
 
 describe("Procfile", () => {
   test("NAME: COMMAND lines, each run as /bin/sh -c 'exec COMMAND'; comments and blank lines skipped", () => {
@@ -36,6 +36,31 @@ describe("Procfile", () => {
     ["web: a\n\nweb: b\n", "Procfile:3: duplicate server name \"web\" (also on line 1)."],
   ])("%p is the error %p", (text, message) => {
     expect(parseProcfile(text, "Procfile")).toEqual({ ok: false, error: message });
+  });
+});
+
+describe("--initial-spawn in a Procfile command", () => {
+  test("an unquoted --initial-spawn word becomes \"$1\", passed as the shell's $1, so lazarus can swap it for --respawn", () => {
+    expect(shellArgv("./srv --initial-spawn -v", "web")).toEqual(["/bin/sh", "-c", 'exec ./srv "$1" -v', "web", "--initial-spawn"]);
+    expect(shellArgv("a --initial-spawn&&b --initial-spawn", "w")).toEqual(["/bin/sh", "-c", 'exec a "$1"&&b "$1"', "w", "--initial-spawn"]);
+  });
+
+  test("anything else is left to the shell as written", () => {
+    for (const cmd of ["./srv '--initial-spawn'", './srv "--initial-spawn"', "./srv --initial-spawn=x", "./srv \\--initial-spawn",
+      "echo '--initial-spawn x'", "./srv # --initial-spawn", "./srv x--initial-spawn"]) {
+      expect(shellArgv(cmd, "w")).toEqual(["/bin/sh", "-c", `exec ${cmd}`]);
+    }
+  });
+
+  test("plain words and where they are", () => {
+    expect(plainWords("a 'b c' d$x e;f # g")).toEqual([
+      { text: "a", start: 0, end: 1 }, { text: "e", start: 12, end: 13 }, { text: "f", start: 14, end: 15 },
+    ]);
+  });
+
+  test("a Procfile line with --initial-spawn", () => {
+    const r = parseProcfile("web: ./srv --initial-spawn\n", "P");
+    expect(r.ok && r.servers[0]?.argv).toEqual(["/bin/sh", "-c", 'exec ./srv "$1"', "web", "--initial-spawn"]);
   });
 });
 
