@@ -107,3 +107,213 @@ describe("the same fixtures by braces, TOML and Procfile", () => {
     ]);
   });
 });
+
+describe("environment and working directory reach the child", () => {
+  test("TOML: cwd (relative to the file), env over the env file over the inherited environment", async () => {
+    const env = file("vars.env", "FROM_FILE=file value\nOVERRIDDEN=from the file\n");
+    const toml = file("envcwd.toml", `[servers.steady]
+cmd = ["../steady", "--print-env=GREETING", "--print-env=FROM_FILE", "--print-env=OVERRIDDEN", "--print-env=INHERITED", "--print-cwd"]
+cwd = "sub"
+env = { GREETING = "hello world", OVERRIDDEN = "by the server" }
+`);
+    const r = start([`--config=${toml}`, `--env-file=${env}`], { env: { INHERITED: "from lazarus", OVERRIDDEN: "inherited" } });
+    await r.waitFor(/cwd=/);
+    const seen = fixtureLines(r).map((l) => l.replace(/pid=\d+ /, ""));
+    expect(seen).toContain("fixture: env GREETING=hello world");
+    expect(seen).toContain("fixture: env FROM_FILE=file value");
+    expect(seen).toContain("fixture: env OVERRIDDEN=by the server");
+    expect(seen).toContain("fixture: env INHERITED=from lazarus");
+    expect(seen).toContain(`fixture: cwd=${join(dir, "sub")}`);
+    // prefixed: every line of the child carries its name
+    expect(r.lines.filter((l) => l.includes("fixture:")).every((l) => l.startsWith("steady | fixture:"))).toBe(true);
+    await stopAndCheckClean(r);
+  });
+
+  test("Procfile: runs in the Procfile's directory, and the shell expands variables of the env file", async () => {
+    const env = file("port.env", "PORT=5123\n");
+    const procfile = file("Procfile.env", "steady: ./steady --port=$PORT --print-env=PORT --print-cwd\n");
+    const r = start([`--procfile=${procfile}`, `--env-file=${env}`], { cwd: ROOT });
+    await r.waitFor(/cwd=/);
+    const seen = fixtureLines(r).map((l) => l.replace(/pid=\d+ /, ""));
+    expect(seen).toEqual(["fixture: name=steady argv: --port=5123 --print-env=PORT --print-cwd", "fixture: env PORT=5123", `fixture: cwd=${dir}`]);
+    // `exec`: the supervised pid is the server itself (its own $$), not a shell waiting for it.
+    const pid = await r.startedPid();
+    expect(r.fixturePids()).toEqual([pid]);
+    await stopAndCheckClean(r);
+  });
+
+  test("braces: --env-file reaches them too; their output stays inherited", async () => {
+    const env = file("one.env", "export ONE='1'\n");
+    const r = start([`--env-file=${env}`, "{", SERVER, "--print-env=ONE", "}"]);
+    await r.waitFor(/^fixture: pid=\d+ env ONE=1$/);
+    await stopAndCheckClean(r);
+  });
+
+  test("a missing cwd is a spawn failure that says so; the server is buried, the others run", async () => {
+    const toml = file("nocwd.toml", `[servers.lost]\ncmd = "./steady"\ncwd = "no/such/dir"\n[servers.steady]\ncmd = "./steady"\n`);
+    const r = start([`--config=${toml}`]);
+    const line = await r.waitFor("could not spawn");
+    expect(line).toBe(`lazarus: could not spawn './steady': working directory ${join(dir, "no/such/dir")} does not exist (ENOENT); burying.`);
+    await r.waitFor(/steady \| fixture: pid=/);
+    await stopAndCheckClean(r);
+  });
+});
+
+describe("prefixed output", () => {
+  test("two servers writing at once: every line whole and prefixed, in order, the partial last line ended", async () => {
+    const toml = file("chatty.toml", `[servers.a]
+cmd = ["./chatty-a", "--chatter=300", "--life=0", "--partial=a's last words"]
+[servers.bb]
+cmd = ["./chatty-b", "--chatter=300", "--life=0", "--partial=b's last words"]
+`);
+    const r = start([`--config=${toml}`]);
+    expect(await r.ended()).toEqual({ code: 0, signal: null });
+    const lines = r.stdout.split("\n").slice(0, -1);
+    const x = "x".repeat(2048);
+    expect(lines.filter((l) => l.startsWith("a  | "))).toEqual([
+      ...Array.from({ length: 300 }, (_, i) => `a  | chatty-a-${i}-${x}`), "a  | a's last words",
+    ]);
+    expect(lines.filter((l) => l.startsWith("bb | "))).toEqual([
+      ...Array.from({ length: 300 }, (_, i) => `bb | chatty-b-${i}-${x}`), "bb | b's last words",
+    ]);
+    expect(lines).toHaveLength(602);
+    // their stderr went to lazarus's stderr, prefixed too
+    expect(r.lines.filter((l) => /^(a |bb) \| fixture: pid=\d+ name=chatty-/.test(l))).toHaveLength(2);
+  });
+
+  test("--output=prefix for braces, output = \"inherit\" in a config file", async () => {
+    const toml = file("inherit.toml", `output = "inherit"\n[servers.steady]\ncmd = "./steady tag=i"\n`);
+    const r = start([`--config=${toml}`]);
+    await r.waitFor(/^fixture: pid=\d+ name=steady argv: tag=i$/);
+    await stopAndCheckClean(r);
+    const b = start(["--output=prefix", "{", SERVER, "tag=p", "}"]);
+    await b.waitFor(/^server \| fixture: pid=\d+ name=server argv: tag=p$/);
+    await stopAndCheckClean(b);
+  });
+});
+
+describe("back-pressure: a server flooding a terminal that does not keep up", () => {
+  /** Whether `pid` is blocked writing to a full pipe (its kernel wait channel says so). */
+  function blockedOnPipe(pid: number): boolean {
+    try {
+      return /pipe/.test(readFileSync(`/proc/${pid}/wchan`, "utf8"));
+    } catch {
+      return false;
+    }
+  }
+  const stat = (pid: number, key: "wchar" | "VmRSS") => {
+    const path = key === "wchar" ? `/proc/${pid}/io` : `/proc/${pid}/status`;
+    return Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(path, "utf8"))?.[1]);
+  };
+
+  test("blocks the server on its pipe: lazarus holds a bounded amount, its memory stays flat, and it stays responsive", async () => {
+    const toml = file("flood.toml", `[servers.flood]\ncmd = "./flood --flood"\n`);
+    const r = start([`--config=${toml}`], { readStdout: false });
+    const pid = Number(/pid=(\d+)/.exec(await r.waitFor(/flood \| fixture: pid=/))?.[1]);
+    const reader = r.proc.stdout.getReader();
+    let received = 0;
+    const ROUND = 16 * 1024 * 1024;
+    const rss: number[] = [];
+    const ROUNDS = 8;
+    for (let round = 0; round < ROUNDS; round++) {
+      // Nobody reads lazarus's stdout now: the flood must end up blocked in write(2) on its pipe ...
+      await eventually(() => blockedOnPipe(pid), "the flooding server to block on its pipe", 20_000);
+      // ... with only a bounded amount written that has not reached the terminal: its pipe,
+      // lazarus's line buffer and read-ahead, lazarus's stdout buffer, this test's read-ahead.
+      // (Each 1025-byte line of the server reaches the terminal as 1033 bytes, with "flood | ".)
+      const held = stat(pid, "wchar") - (received * 1025) / 1033;
+      expect(held).toBeLessThan(8 * 1024 * 1024);
+      rss.push(stat(r.pid, "VmRSS"));
+      // The supervisor still answers while its stdout is stuck.
+      const mark = r.lines.length;
+      r.signal("SIGQUIT");
+      await r.waitFor(/info: server 0: name flood, pid \d+, up and running/, { from: mark });
+      // The terminal catches up a little.
+      for (let got = 0; got < ROUND;) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("lazarus's stdout closed");
+        got += value.length;
+        received += value.length;
+      }
+    }
+    expect(received).toBeGreaterThanOrEqual(ROUNDS * ROUND);
+    // 128 MB went through; lazarus's memory did not follow it (in kB: after the first
+    // round, once Bun's heap has grown to its working size, it moves by a few MB).
+    expect(Math.max(...rss.slice(1)) - (rss[1] as number)).toBeLessThan(32 * 1024);
+    reader.releaseLock();
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+    expect(await waitGone([pid])).toEqual([]);
+  });
+});
+
+describe("errors: one line, exit status 2, nothing started", () => {
+  test.each([
+    [["--config=/nonexistent/l.toml"], "lazarus: /nonexistent/l.toml: cannot read it: no such file (ENOENT)."],
+    [["--procfile=/nonexistent/Procfile"], "lazarus: /nonexistent/Procfile: cannot read it: no such file (ENOENT)."],
+    [["--env-file=/nonexistent/.env", "{", SERVER, "}"], "lazarus: /nonexistent/.env: cannot read it: no such file (ENOENT)."],
+    [["--config=/"], "lazarus: /: cannot read it: it is a directory (EISDIR)."],
+  ])("%p", async (args, message) => {
+    const r = start(args);
+    expect((await r.ended()).code).toBe(2);
+    expect(r.lines).toEqual([message]);
+    expect(r.stdout).toBe("");
+  });
+
+  test("a bad key names the file, the line and the key; the good servers before it are not started", async () => {
+    const toml = file("bad.toml", `[servers.steady]\ncmd = "./steady"\n\n[servers.web]\ncmd = "./steady"\nintervall = 3\n`);
+    const r = start([`--config=${toml}`]);
+    expect((await r.ended()).code).toBe(2);
+    expect(r.lines).toEqual([`lazarus: ${toml}:6: servers.web.intervall: unknown key (did you mean 'interval'?); expected one of: cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, output.`]);
+  });
+
+  test("a bad Procfile line", async () => {
+    const procfile = file("Procfile.bad", "steady: ./steady\nweb ./steady\n");
+    const r = start([`--procfile=${procfile}`]);
+    expect((await r.ended()).code).toBe(2);
+    expect(r.lines).toEqual([`lazarus: ${procfile}:2: expected 'NAME: COMMAND', got "web ./steady".`]);
+  });
+});
+
+describe("lazarus.toml in the working directory", () => {
+  test("is used when no server and no --config is given", async () => {
+    const here = mkdtempSync(join(dir, "cwd-"));
+    writeFileSync(join(here, "lazarus.toml"), `interval = 2\n[servers.steady]\ncmd = ["../steady", "tag=found"]\n`);
+    const r = start([], { cwd: here });
+    await r.waitFor(/steady \| fixture: pid=\d+ name=steady argv: tag=found$/);
+    const mark = r.lines.length;
+    r.signal("SIGQUIT");
+    await r.waitFor("info: interval: 2.000 s", { from: mark });
+    await stopAndCheckClean(r);
+  });
+
+  test("without one, the usage error stays", async () => {
+    const here = mkdtempSync(join(dir, "empty-"));
+    const r = start([], { cwd: here });
+    expect((await r.ended()).code).toBe(2);
+    expect(r.lines).toEqual(["lazarus: No programs to spawn, aborting."]);
+  });
+});
+
+describe("examples/", () => {
+  test("lazarus.toml: web gets its env and cwd, worker is respawned, flaky buried, batch cremated with its last line", async () => {
+    const r = start(["--config=examples/lazarus.toml"], { cwd: ROOT });
+    await r.waitFor(/^web +\| fixture: pid=\d+ env PORT=8080$/);
+    await r.waitFor(`web    | fixture: pid=`);
+    await r.waitFor(new RegExp(`^web +\\| fixture: pid=\\d+ cwd=${realpathSync(ROOT)}$`));
+    await r.waitFor(/^worker \| fixture: pid=\d+ name=server argv: --life=1\.5 --exit=3 --respawn$/);
+    await r.waitFor("burying because it died too fast.");
+    await r.waitFor("exited normally, cremating.");
+    await eventually(() => r.stdout.includes("batch  | batch done\n"), "batch's last line on stdout");
+    await stopAndCheckClean(r);
+  });
+
+  test("Procfile with example.env: $PORT expanded by the shell, every server prefixed", async () => {
+    const r = start(["--procfile=examples/Procfile", "--env-file=examples/example.env"], { cwd: ROOT });
+    await r.waitFor(/^web +\| fixture: pid=\d+ name=server argv: --print-env=PORT --port=5000$/);
+    await r.waitFor(/^worker \| fixture: pid=/);
+    await r.waitFor("exited normally, cremating.");
+    await eventually(() => r.stdout.includes("batch  | batch done\n"), "batch's last line on stdout");
+    await stopAndCheckClean(r);
+  });
+});
