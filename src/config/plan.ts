@@ -142,11 +142,11 @@ export const PALETTE: readonly string[] = ["36", "33", "32", "35", "34", "96", "
 
 /**
  * What `ShellConfig.spawnExtras` returns for each server: its cwd, its complete
- * environment (the inherited one with the plan's variables over it; absent
+ * environment (the inherited one, as it is at the spawn, with the plan's variables over it; absent
  * when there are none, so that the child inherits lazarus's own), and how its
  * output is wired (prefixes padded to the longest prefixed name).
  */
-export function spawnExtras(plan: Plan, inherited: Readonly<Record<string, string>>): (server: number) => Omit<SpawnRequest, "argv"> {
+export function spawnExtras(plan: Plan, inherited: Readonly<Record<string, string | undefined>>): (server: number) => Omit<SpawnRequest, "argv"> {
   const prefixed = plan.launches.flatMap((l, i) => (l.output === "prefix" ? [i] : []));
   const width = Math.max(0, ...prefixed.map((i) => plan.servers[i]?.name.length ?? 0));
   const outputs = new Map<number, OutputSpec>(prefixed.map((i, k) => [
@@ -157,7 +157,13 @@ export function spawnExtras(plan: Plan, inherited: Readonly<Record<string, strin
     if (launch === undefined) return {};
     const extras: { -readonly [K in keyof Omit<SpawnRequest, "argv">]: SpawnRequest[K] } = {};
     if (launch.cwd !== null) extras.cwd = launch.cwd;
-    if (Object.keys(launch.env).length > 0) extras.env = { ...inherited, ...launch.env };
+    if (Object.keys(launch.env).length > 0) {
+      // `inherited` is read now, not when the plan was made: variables of lazarus's
+      // own (the re-exec handover) are gone from it by the time anything is spawned.
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(inherited)) if (v !== undefined) env[k] = v;
+      extras.env = { ...env, ...launch.env };
+    }
     const out = outputs.get(server);
     if (out !== undefined) extras.output = out;
     return extras;

@@ -32,7 +32,8 @@
 // nothing alive and nothing buried or waiting to be started → exit 0; running with
 // only buried ones → log once that it waits for a revive; stopping with nothing
 // alive → exit.
-import { commandLine, describeExit, seconds, stateWords, unreachable } from "./describe.ts";
+import { describeExit, seconds, stateWords, unreachable } from "./describe.ts";
+import { dumpLines, statusOf } from "./status.ts";
 import { isCleanSignal, SIGKILL, SIGTERM, signalName } from "./signals.ts";
 import type {
   ControlCommand, Effect, Event, ExitStatus, Handover, Life, LogRecord, Ms, Server, ServerSpec, Settings, State, StepResult, StopOrder,
@@ -128,7 +129,7 @@ class Transition {
 
   apply(event: Event): void {
     switch (event.type) {
-      case "start": return this.start(event.at, event.handover);
+      case "start": return this.start(event.at, event.handover, event.version ?? "");
       case "spawned": return this.spawned(event.at, event.server, event.pid);
       case "spawn-failed": return this.spawnFailed(event.at, event.server, event.error);
       case "exited": return this.exited(event.at, event.pid, event.status);
@@ -146,27 +147,29 @@ class Transition {
 
   // --- events -------------------------------------------------------------
 
-  private start(at: Ms, handover: Handover | null): void {
+  private start(at: Ms, handover: Handover | null, version: string): void {
     if (this.phase.kind !== "booting") {
       this.log({ event: "ignored", text: "start event after start, ignored." });
       return;
     }
     this.phase = { kind: "running" };
+    const who = version === "" ? "lazarus" : `lazarus ${version}`;
+    const n = this.servers.length;
     if (handover === null) {
+      this.log({ event: "start", text: `${who} started, supervising ${n} server${n === 1 ? "" : "s"}.` });
       this.alarmAt = this.settings.alarmMs > 0 ? at + this.settings.alarmMs : null;
       for (let i = 0; i < this.servers.length; i++) {
         if (this.server(i).spec.autostart !== false) this.spawn(i);
       }
     } else {
       this.alarmAt = handover.alarmAt;
-      this.resume(at, handover);
+      this.resume(at, handover, who);
     }
     if (this.alarmAt !== null) this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });
-    if (this.pendingRevive) this.revive(at, "pending revive carried out.");
   }
 
   /** The new image after a re-exec takes over what the old one handed across (SPEC 7). */
-  private resume(at: Ms, handover: Handover): void {
+  private resume(at: Ms, handover: Handover, who: string): void {
     this.pendingRevive = this.pendingRevive || handover.pendingRevive;
     let adopted = 0;
     for (let i = 0; i < this.servers.length; i++) {
@@ -183,8 +186,10 @@ class Transition {
           if (s.spec.autostart !== false) this.spawn(i);
           break;
         case "alive":
-          this.setLife(i, { kind: "alive", pid: h.pid, since: h.since, stop: null });
+          this.setLife(i, { kind: "alive", pid: h.pid, since: h.since, stop: h.stop });
           this.effects.push({ type: "adopt", server: i, pid: h.pid });
+          // A stop in progress goes on: its SIGKILL deadline is re-armed in the new image.
+          if (h.stop !== null && !h.stop.killed) this.effects.push({ type: "arm", timer: stopTimer(i), at: h.stop.deadline });
           adopted++;
           break;
         case "buried":
@@ -203,8 +208,7 @@ class Transition {
           unreachable(h);
       }
     }
-    this.pendingRevive = false;
-    this.log({ event: "reexec-done", text: `re-exec complete, adopted ${adopted} running server${adopted === 1 ? "" : "s"}.` });
+    this.log({ event: "reexec-done", text: `re-exec complete: ${who} running, adopted ${adopted} running server${adopted === 1 ? "" : "s"}.` });
   }
 
   private spawned(at: Ms, i: number, pid: number): void {
@@ -248,6 +252,7 @@ class Transition {
     if (life.stop !== null || this.phase.kind === "stopping") {
       // Stopped on purpose (shutdown or an operator): never a crash, whatever the status.
       if (life.stop !== null) this.effects.push({ type: "disarm", timer: stopTimer(i) });
+      this.effects.push({ type: "kill-remnants", server: i, pgid: pid, signal: SIGKILL });
       this.setLife(i, { kind: "cremated", since: at, why: "stopped" });
       this.log({ event: "stopped", ...exitFields, from: "alive", to: "cremated", text: clean
         ? `child process '${x}' exited normally, cremating.`
@@ -273,7 +278,7 @@ class Transition {
   private revive(at: Ms, text: string): void {
     if (this.phase.kind === "booting") {
       this.pendingRevive = true;
-      this.log({ event: "revive", text: `${text} (pending until start)` });
+      this.log({ event: "revive", text: `${text} (pending until the servers are started)` });
       return;
     }
     this.log({ event: "revive", text });
@@ -309,8 +314,9 @@ class Transition {
   }
 
   private timer(at: Ms, timer: TimerName): void {
-    void at;
     if (timer === "alarm") {
+      // A timer that fires although it was never armed, or too early, changes nothing.
+      if (this.alarmAt === null || at < this.alarmAt) return;
       this.log({ event: "alarm", text: "alarm: forced abort, killing every server." });
       this.alarmAt = null;
       this.killEverything(ALARM_STATUS);
@@ -318,7 +324,7 @@ class Transition {
     }
     const i = Number(timer.slice("stop:".length));
     const s = this.servers[i];
-    if (s === undefined || s.life.kind !== "alive" || s.life.stop === null || s.life.stop.killed) return;
+    if (s === undefined || s.life.kind !== "alive" || s.life.stop === null || s.life.stop.killed || at < s.life.stop.deadline) return;
     this.log({ event: "stop-timeout", server: i, pid: s.life.pid, text: `'${label(s)}' did not stop within ${seconds(this.stopTimeoutOf(s))} s, killing it.` });
     this.setLife(i, { ...s.life, stop: { ...s.life.stop, killed: true } });
     this.kill(i, SIGKILL);
@@ -334,24 +340,7 @@ class Transition {
   }
 
   private info(at: Ms): void {
-    const s = this.snapshot();
-    const alive = s.servers.filter((x) => x.life.kind === "alive").length;
-    const lines = [
-      `current time: ${seconds(at)} s (monotonic)`,
-      `interval: ${seconds(this.settings.intervalMs)} s`,
-      `servers: ${s.servers.length} managed, ${alive} alive`,
-      `revive pending: ${s.pendingRevive ? "yes" : "no"}`,
-      `phase: ${s.phase.kind}`,
-    ];
-    s.servers.forEach((x, i) => {
-      const pid = x.life.kind === "alive" ? String(x.life.pid) : "-";
-      const since = "since" in x.life ? `${seconds(x.life.since)} s` : "-";
-      lines.push(
-        `server ${i}: name ${x.spec.name}, pid ${pid}, ${stateWords(x.life.kind)}, since ${since}, ` +
-        `restarts ${Math.max(0, x.spawns - 1)}, command: ${commandLine(x.spec.argv)}`,
-      );
-    });
-    for (const line of lines) this.log({ event: "info", text: `info: ${line}` });
+    for (const line of dumpLines(statusOf(this.snapshot(), at))) this.log({ event: "info", text: `info: ${line}` });
   }
 
   private control(at: Ms, id: number, c: ControlCommand): void {
@@ -419,9 +408,15 @@ class Transition {
     }
   }
 
-  /** SPEC 6: after every event, exit when nothing is left, or say once that we wait for a revive. */
+  /**
+   * SPEC 6: after every event, exit when nothing is left, or say once that we
+   * wait for a revive. A revive that arrived before supervision began (pending)
+   * is carried out here, once no spawn of the start is still in flight.
+   */
   settle(at: Ms): void {
-    void at;
+    if (this.phase.kind === "running" && this.pendingRevive && !this.servers.some((s) => s.life.kind === "starting")) {
+      this.revive(at, "pending revive carried out.");
+    }
     const kinds = this.servers.map((s) => s.life.kind);
     const living = kinds.some((k) => k === "alive" || k === "starting");
     // Buried servers wait for a revive, unborn ones (autostart off) for an operator's start.
@@ -568,7 +563,7 @@ export function handoverOf(state: State): Handover {
         case "starting":
           return { kind: "unborn", spawns: s.spawns };
         case "alive":
-          return { kind: "alive", spawns: s.spawns, pid: l.pid, since: l.since };
+          return { kind: "alive", spawns: s.spawns, pid: l.pid, since: l.since, stop: l.stop };
         case "buried":
           return { kind: "buried", spawns: s.spawns, since: l.since, why: l.why };
         case "cremated":

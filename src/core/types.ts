@@ -115,7 +115,7 @@ export interface Handover {
 
 export type HandoverServer =
   | { readonly kind: "unborn"; readonly spawns: number }
-  | { readonly kind: "alive"; readonly spawns: number; readonly pid: number; readonly since: Ms }
+  | { readonly kind: "alive"; readonly spawns: number; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null }
   | { readonly kind: "buried"; readonly spawns: number; readonly since: Ms; readonly why: BuriedWhy }
   | { readonly kind: "cremated"; readonly spawns: number; readonly since: Ms; readonly why: CrematedWhy }
   /** The record of this server could not be read: cremate it and say so. */
@@ -134,7 +134,7 @@ export type ControlCommand =
 
 export type Event =
   /** First event of a fresh start, or of a re-exec'd image (with its handover). */
-  | { readonly type: "start"; readonly at: Ms; readonly handover: Handover | null }
+  | { readonly type: "start"; readonly at: Ms; readonly handover: Handover | null; readonly version?: string }
   | { readonly type: "spawned"; readonly at: Ms; readonly server: number; readonly pid: number }
   | { readonly type: "spawn-failed"; readonly at: Ms; readonly server: number; readonly error: string }
   | { readonly type: "exited"; readonly at: Ms; readonly pid: number; readonly status: ExitStatus }
@@ -170,6 +170,12 @@ export type Effect =
   | { readonly type: "spawn"; readonly server: number; readonly argv: readonly string[] }
   /** Signal a server: its whole process group (its pid is the group id) or, with group false, the process alone. */
   | { readonly type: "kill"; readonly server: number; readonly pid: number; readonly signal: Signal; readonly group: boolean }
+  /**
+   * A stopped server's leader has ended: SIGKILL what is left of its process
+   * group among the supervisor's own children (grandchildren reparented to it
+   * as subreaper), so that nothing of a stopped server survives it.
+   */
+  | { readonly type: "kill-remnants"; readonly server: number; readonly pgid: number; readonly signal: Signal }
   | { readonly type: "log"; readonly record: LogRecord }
   | { readonly type: "arm"; readonly timer: TimerName; readonly at: Ms }
   | { readonly type: "disarm"; readonly timer: TimerName }

@@ -4,9 +4,11 @@
 import { statSync, writeSync } from "node:fs";
 import { parseSignal, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
-import { decodeWaitStatus, ECHILD, execve, monotonicMs, waitpidNoHang } from "./libc.ts";
+import { decodeWaitStatus, ECHILD, execve, ignoreSignals, maskSignals, monotonicMs, restoreSignals, setChildSubreaper, waitpidNoHang } from "./libc.ts";
 import { listReaders, outputHub } from "./output.ts";
-import type { ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "./port.ts";
+import { ownChildren, stat } from "./proc.ts";
+import { type ControlServer, listenControl } from "./control-socket.ts";
+import type { ControlHandler, ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "./port.ts";
 
 type Child =
   | { readonly kind: "spawned"; readonly proc: Bun.Subprocess }
@@ -27,17 +29,27 @@ export class BunPort implements OsPort {
   private readonly pending: { pid: number; status: ExitStatus }[] = [];
   private deliveryScheduled = false;
   private spawning = false;
+  private readonly handled = new Set<Signal>();
+  private control: ControlServer | null = null;
   private sweep: ReturnType<typeof setInterval> | null = null;
   /** Signal handlers do not keep Bun alive (BUN-NOTES): a real handle does, for as long as we run. */
   private readonly keepAlive = setInterval(() => {}, MAX_TIMEOUT);
   /** Boot-relative offset of performance.now(), which starts at the process start (BUN-NOTES: clocks). */
   private readonly offset = monotonicMs() - performance.now();
 
-  constructor() {
+  /** Orphans are reparented to us (child subreaper, or PID 1 of a container): we reap them. */
+  private readonly reapsOrphans: boolean;
+
+  constructor(opts: { subreaper?: boolean } = {}) {
+    // As PID 1 of a PID namespace every orphan is ours anyway; elsewhere ask to be a subreaper.
+    this.reapsOrphans = process.pid === 1 || (opts.subreaper === true && setChildSubreaper() === null);
     // With SIGCHLD ignored by whoever started us, every child's `exited` would
     // reject with ECHILD; a handler restores the default (BUN-NOTES). It also
-    // drives the reaping of adopted children.
-    process.on("SIGCHLD", () => this.reapAdopted());
+    // drives the reaping of adopted children and of orphans.
+    process.on("SIGCHLD", () => {
+      this.reapAdopted();
+      this.reapOrphans();
+    });
   }
 
   now(): Ms {
@@ -99,6 +111,17 @@ export class BunPort implements OsPort {
     }
   }
 
+  killRemnants(pgid: number, signal: Signal): void {
+    if (this.children.has(pgid)) return; // its leader is still ours to signal the usual way
+    // The group still exists (and its id cannot be reused) as long as one of our
+    // own unreaped children is in it: only then is signalling -pgid safe.
+    const member = this.orphans().some((pid) => stat(pid)?.pgid === pgid);
+    if (!member) return;
+    try {
+      process.kill(-pgid, signal);
+    } catch { /* gone meanwhile */ }
+  }
+
   adopt(pid: number): void {
     this.children.set(pid, { kind: "adopted" });
     this.sweep ??= setInterval(() => this.reapAdopted(), SWEEP_MS);
@@ -121,6 +144,10 @@ export class BunPort implements OsPort {
 
   onSignal(signal: Signal, listener: () => void): void {
     process.on(signalName(signal) as NodeJS.Signals, listener);
+    // Only now may it be delivered: after a re-exec it arrives blocked (see exec),
+    // and a signal sent during the exec waits, pending, for this handler.
+    this.handled.add(signal);
+    maskSignals("unblock", [signal]);
   }
 
   setTimer(at: Ms, fn: () => void): TimerHandle {
@@ -128,11 +155,19 @@ export class BunPort implements OsPort {
     return { cancel: () => clearTimeout(h) };
   }
 
+  async listenControl(path: string, strict: boolean, handler: ControlHandler): Promise<string | null> {
+    const r = await listenControl(path, strict, handler);
+    if (typeof r === "string") return r;
+    this.control = r;
+    return null;
+  }
+
   log(line: string): void {
     writeAll(2, `${line}\n`);
   }
 
   exit(status: number): void {
+    this.control?.close();
     clearInterval(this.keepAlive);
     if (this.sweep !== null) clearInterval(this.sweep);
     // The servers' last lines may still be in their pipes: write them first.
@@ -143,7 +178,21 @@ export class BunPort implements OsPort {
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
     const path = argv[0];
     if (path === undefined) return "exec: empty argv";
-    return execve(path, argv, env);
+    // Between execve and the new image's handlers a handled signal would meet
+    // its default action: death, for most, leaving every child unsupervised.
+    // Blocked, it stays pending across the exec until the new image installs
+    // its handler and unblocks it (BunPort.onSignal). Measured on Bun 1.4.5:
+    // during the first milliseconds of its start-up some runtime thread has
+    // them unblocked, so they are also set to SIG_IGN for the exec: a signal
+    // that lands in that window is lost, never fatal. (An operator who sees no
+    // reaction sends it again; a dead supervisor would have orphaned everything.)
+    const signals = [...this.handled];
+    maskSignals("block", signals);
+    const saved = ignoreSignals(signals);
+    const error = execve(path, argv, env);
+    restoreSignals(saved);
+    maskSignals("unblock", signals);
+    return error;
   }
 
   // ---
@@ -172,6 +221,27 @@ export class BunPort implements OsPort {
     if (this.sweep !== null && ![...this.children.values()].some((c) => c.kind === "adopted")) {
       clearInterval(this.sweep);
       this.sweep = null;
+    }
+  }
+
+  /** Our children that are not servers (Bun's or adopted): orphans reparented to us. */
+  private orphans(): number[] {
+    if (!this.reapsOrphans) return [];
+    return ownChildren().filter((pid) => !this.children.has(pid) && !this.pending.some((x) => x.pid === pid));
+  }
+
+  /** Reap orphans that ended (never Bun's own children: they are all in `children`). */
+  private reapOrphans(): void {
+    for (const pid of this.orphans()) {
+      const r = waitpidNoHang(pid);
+      if (r.kind !== "ended") continue;
+      const d = decodeWaitStatus(r.status);
+      if (d === null) continue;
+      this.pending.push({ pid, status: "code" in d ? { kind: "code", code: d.code } : { kind: "signal", signal: d.signal } });
+      if (!this.deliveryScheduled) {
+        this.deliveryScheduled = true;
+        queueMicrotask(() => this.deliver());
+      }
     }
   }
 

@@ -7,6 +7,8 @@ const SYMBOLS = {
   clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   waitpid: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  pthread_sigmask: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  sigaction: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
   pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
@@ -109,6 +111,45 @@ export function execve(path: string, argv: readonly string[], env: Readonly<Reco
   const code = errno();
   void keep;
   return `execve ${path}: ${strerror(code)} (errno ${code})`;
+}
+
+const SIG_BLOCK = 0;
+const SIG_UNBLOCK = 1;
+
+function sigset(signals: readonly number[]): BigUint64Array {
+  const set = new BigUint64Array(16); // glibc's sigset_t: 1024 bits
+  for (const s of signals) set[Math.floor((s - 1) / 64)]! |= 1n << BigInt((s - 1) % 64);
+  return set;
+}
+
+/** A saved signal disposition (glibc's struct sigaction, kept opaque; 256 bytes covers every port). */
+export type SavedAction = { readonly signal: number; readonly buf: BigUint64Array };
+
+const SIG_IGN = 1n;
+
+/** Set the signals to SIG_IGN, returning what they were (for restoreSignals). */
+export function ignoreSignals(signals: readonly number[]): SavedAction[] {
+  return signals.map((signal) => {
+    const ign = new BigUint64Array(32);
+    ign[0] = SIG_IGN; // sa_handler is the first field on every Linux port
+    const old = new BigUint64Array(32);
+    libc().sigaction(signal, ptr(ign), ptr(old));
+    return { signal, buf: old };
+  });
+}
+
+export function restoreSignals(saved: readonly SavedAction[]): void {
+  for (const s of saved) libc().sigaction(s.signal, ptr(s.buf), null);
+}
+
+/**
+ * Block or unblock signals in the calling (JavaScript) thread. The mask
+ * survives execve, and a blocked signal that arrives stays pending: this is how
+ * a signal sent while lazarus re-executes itself waits for the new image's
+ * handler instead of killing it (see BunPort.exec).
+ */
+export function maskSignals(how: "block" | "unblock", signals: readonly number[]): void {
+  libc().pthread_sigmask(how === "block" ? SIG_BLOCK : SIG_UNBLOCK, ptr(sigset(signals)), null);
 }
 
 const PR_SET_CHILD_SUBREAPER = 36;

@@ -34,6 +34,9 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+/** One request line from a control client, and how to answer it (one line). */
+export type ControlHandler = (line: string, respond: (reply: string) => void) => void;
+
 /** A listener for exits of children (spawned or adopted) and of reaped orphans. */
 export type ExitListener = (pid: number, status: ExitStatus) => void;
 
@@ -58,6 +61,13 @@ export interface OsPort {
    */
   kill(pid: number, signal: Signal, group: boolean): boolean;
 
+  /**
+   * Signal what is left of process group `pgid` after its leader was reaped:
+   * only processes that are the supervisor's own unreaped children (orphans
+   * reparented to it as child subreaper), so a reused pid is never reached.
+   */
+  killRemnants(pgid: number, signal: Signal): void;
+
   /** Watch a child this image did not spawn (inherited across a re-exec); report its end. */
   adopt(pid: number): void;
 
@@ -75,6 +85,13 @@ export interface OsPort {
 
   /** Call `fn` once, at monotonic time `at` or soon after. */
   setTimer(at: Ms, fn: () => void): TimerHandle;
+
+  /**
+   * Listen for control clients on a Unix socket (newline-delimited requests).
+   * `strict`: the directory must be private already (the default place). An
+   * error text when it cannot (in use by a live supervisor, bad directory, …).
+   */
+  listenControl(path: string, strict: boolean, handler: ControlHandler): Promise<string | null>;
 
   /** Write one line to the log sink (stderr), synchronously: nothing is lost by an exit or an exec. */
   log(line: string): void;

@@ -6,8 +6,11 @@ import { unreachable } from "../core/describe.ts";
 import { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 } from "../core/signals.ts";
 import { initialState, step } from "../core/step.ts";
 import type { Effect, Event, Handover, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
+import { parseRequest, replyError, replyOk } from "../control/protocol.ts";
+import { statusOf } from "../core/status.ts";
 import type { OsPort, SpawnRequest, TimerHandle } from "../os/port.ts";
-import { formatLogLine, type LogFormat } from "./log-format.ts";
+import { VERSION } from "../version.ts";
+import { formatHeaderLine, formatInputLine, formatLogLine, type LogFormat } from "./log-format.ts";
 
 export interface ShellConfig {
   readonly settings: Settings;
@@ -20,8 +23,8 @@ export interface ShellConfig {
    * handover; null when this build cannot re-exec (the core is told why).
    */
   readonly reexecCommand?: (handover: Handover) => { argv: readonly string[]; env: Readonly<Record<string, string>> } | string;
-  /** Control-socket replies, by request id. */
-  readonly onReply?: (id: number, ok: boolean, message: string) => void;
+  /** The supervisor's own pid, shown by `ctl status`. */
+  readonly pid?: number;
   /** Observers (tests, the simulator, the JSON log): every step as it happened. */
   readonly onStep?: (event: Event, before: State, after: State, effects: readonly Effect[]) => void;
 }
@@ -31,8 +34,11 @@ export class Supervisor {
   private readonly queue: Event[] = [];
   private draining = false;
   private readonly timers = new Map<TimerName, TimerHandle>();
+  /** Control requests waiting for the core's reply effect, by event id. */
+  private readonly replies = new Map<number, (ok: boolean, message: string) => void>();
+  private nextRequest = 1;
 
-  constructor(private readonly port: OsPort, private readonly config: ShellConfig) {
+  constructor(protected readonly port: OsPort, protected readonly config: ShellConfig) {
     this.state = initialState(config.settings, config.servers);
   }
 
@@ -55,7 +61,39 @@ export class Supervisor {
       port.flushExits();
       this.dispatch({ type: "reexec", at: port.now() });
     });
-    this.dispatch({ type: "start", at: port.now(), handover });
+    const at = port.now();
+    if (this.config.logFormat === "json") {
+      port.log(formatHeaderLine(VERSION, this.config.settings, this.config.servers, at, port.wallTime()));
+    }
+    this.dispatch({ type: "start", at, handover, version: VERSION });
+  }
+
+  /** Open the control socket; an error text when it cannot be opened. */
+  listen(path: string, strict: boolean): Promise<string | null> {
+    return this.port.listenControl(path, strict, (line, respond) => this.request(line, respond));
+  }
+
+  /** One control request: status is read from the state; every command is an event for the core. */
+  private request(line: string, respond: (reply: string) => void): void {
+    const req = parseRequest(line, this.config.servers);
+    switch (req.kind) {
+      case "error":
+        respond(replyError(req.id, req.error));
+        return;
+      case "status":
+        respond(replyOk(req.id, { status: { pid: this.config.pid ?? null, version: VERSION, ...statusOf(this.state, this.port.now()) } }));
+        return;
+      case "command": {
+        const id = this.nextRequest++;
+        this.replies.set(id, (ok, message) => respond(ok ? replyOk(req.id, { message }) : replyError(req.id, message)));
+        this.dispatch({ type: "control", at: this.port.now(), id, command: req.command });
+        // The core answers every control event; should it not, the client still hears back.
+        if (this.replies.delete(id)) respond(replyError(req.id, "no answer"));
+        return;
+      }
+      default:
+        unreachable(req);
+    }
   }
 
   /** Feed one event to the core; events raised while effects run wait their turn. */
@@ -70,15 +108,17 @@ export class Supervisor {
     }
   }
 
-  private handle(event: Event): void {
+  /** One step of the core and its effects (protected: the simulator plants faulty shells by overriding). */
+  protected handle(event: Event): void {
     const before = this.state;
+    if (this.config.logFormat === "json") this.port.log(formatInputLine(event, this.port.wallTime()));
     const { state, effects } = step(before, event);
     this.state = state;
     this.config.onStep?.(event, before, state, effects);
     for (const effect of effects) this.perform(effect, event.at);
   }
 
-  private perform(effect: Effect, at: number): void {
+  protected perform(effect: Effect, at: number): void {
     const port = this.port;
     switch (effect.type) {
       case "spawn": {
@@ -111,6 +151,9 @@ export class Supervisor {
         this.timers.get(effect.timer)?.cancel();
         this.timers.delete(effect.timer);
         return;
+      case "kill-remnants":
+        port.killRemnants(effect.pgid, effect.signal);
+        return;
       case "adopt":
         port.adopt(effect.pid);
         return;
@@ -121,9 +164,12 @@ export class Supervisor {
         this.queue.push({ type: "reexec-failed", at: port.now(), error });
         return;
       }
-      case "reply":
-        this.config.onReply?.(effect.id, effect.ok, effect.message);
+      case "reply": {
+        const respond = this.replies.get(effect.id);
+        this.replies.delete(effect.id);
+        respond?.(effect.ok, effect.message);
         return;
+      }
       case "exit":
         for (const t of this.timers.values()) t.cancel();
         this.timers.clear();

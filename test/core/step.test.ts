@@ -13,7 +13,7 @@ describe("SPEC 3: spawning", () => {
     const fx = d.start(0);
     expect(spawns(fx)).toEqual([{ server: 0, argv: A }, { server: 1, argv: B }]);
     expect(d.kinds()).toEqual(["alive", "alive"]);
-    expect(logs(fx)).toEqual(["'a' started with pid 100.", "'b' started with pid 101."]);
+    expect(logs(fx)).toEqual(["lazarus started, supervising 2 servers.", "'a' started with pid 100.", "'b' started with pid 101."]);
   });
 
   test("a respawn replaces exactly the word --initial-spawn by --respawn, and --initial-spawn=x is kept", () => {
@@ -358,7 +358,7 @@ describe("SPEC 7 hooks in the core", () => {
         pendingRevive: false,
         alarmAt: null,
         servers: [
-          { kind: "alive", spawns: 1, pid: 100, since: 0 },
+          { kind: "alive", spawns: 1, pid: 100, since: 0, stop: null },
           { kind: "buried", spawns: 1, since: 10, why: "crash-loop" },
           { kind: "cremated", spawns: 1, since: 10, why: "clean-exit" },
         ],
@@ -374,7 +374,7 @@ describe("SPEC 7 hooks in the core", () => {
       pendingRevive: false,
       alarmAt: null,
       servers: [
-        { kind: "alive", spawns: 3, pid: 77, since: 10 },
+        { kind: "alive", spawns: 3, pid: 77, since: 10, stop: null },
         { kind: "buried", spawns: 1, since: 20, why: "crash-loop" },
         { kind: "cremated", spawns: 1, since: 30, why: "clean-exit" },
       ],
@@ -438,5 +438,21 @@ describe("per-server settings (config files)", () => {
     expect(d.kinds()).toEqual(["cremated", "unborn"]);
     d.feed({ type: "control", at: 20, id: 1, command: { op: "start", server: 1 } });
     expect(d.kind(1)).toBe("alive");
+  });
+});
+
+describe("a revive that arrives before supervision began", () => {
+  test("is pending, shown by the dump, and carried out once the start's spawns resolved", () => {
+    const d = new Driver(specs(A, B));
+    const fx = d.feed({ type: "revive", at: 0 });
+    expect(logs(fx)).toEqual(["revive signal received. (pending until the servers are started)"]);
+    expect(logs(d.feed({ type: "info", at: 0 }))).toContain("info: revive pending: yes");
+    d.failNext.set(0, "ENOENT");
+    const start = d.start(1);
+    // a's first spawn failed; the pending revive tries it again once b's spawn is in too
+    expect(spawns(start).map((s) => s.server)).toEqual([0, 1, 0]);
+    expect(logs(start)).toContain("pending revive carried out.");
+    expect(d.kinds()).toEqual(["alive", "alive"]);
+    expect(d.state.pendingRevive).toBe(false);
   });
 });

@@ -1,7 +1,11 @@
-// One fast-check seed per test file, printed so that a failing property can be
-// replayed exactly: FC_SEED=<seed> bun test <file>.
+// The seed of the fast-check properties outside test/properties (config, words,
+// output): the same fixed seed under bun test as test/properties/budget.ts, so
+// CI is deterministic, printed so that a failure can be replayed exactly;
+// LAZARUS_SEED=<seed> bun test <file> runs another (or replays one).
+import { DEFAULT_SEED } from "../properties/budget.ts";
+
 export function propertySeed(file: string): number {
-  const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() % 2 ** 31;
-  console.log(`fast-check seed for ${file}: ${seed} (replay with FC_SEED=${seed})`);
+  const seed = process.env.LAZARUS_SEED !== undefined ? Number(process.env.LAZARUS_SEED) : DEFAULT_SEED;
+  console.log(`fast-check seed for ${file}: ${seed} (replay with LAZARUS_SEED=${seed})`);
   return seed;
 }

@@ -1,0 +1,85 @@
+// The control protocol: one JSON object per line each way. Pure parsing and
+// formatting; the transport is src/os/control-socket.ts, the decisions the core's.
+//
+// Requests:
+//   {"cmd":"status"}
+//   {"cmd":"revive"}                       every buried server
+//   {"cmd":"revive","server":S}            one (S: an index or a name)
+//   {"cmd":"stop"|"start"|"restart","server":S}
+//   {"cmd":"signal","server":S,"signal":"HUP"}
+//   {"cmd":"shutdown"}
+// with an optional "id" (a string or number), echoed in the reply.
+// Replies: {"ok":true,"message":"…"} / {"ok":true,"status":{…}} / {"ok":false,"error":"…"}
+import { parseSignal } from "../core/signals.ts";
+import type { ControlCommand, ServerSpec } from "../core/types.ts";
+
+export type RequestId = string | number | null;
+
+export type Request =
+  | { readonly kind: "status"; readonly id: RequestId }
+  | { readonly kind: "command"; readonly id: RequestId; readonly command: ControlCommand }
+  | { readonly kind: "error"; readonly id: RequestId; readonly error: string };
+
+const COMMANDS = ["status", "revive", "stop", "start", "restart", "signal", "shutdown"] as const;
+
+export function parseRequest(line: string, servers: readonly ServerSpec[]): Request {
+  let data: unknown;
+  try {
+    data = JSON.parse(line);
+  } catch {
+    return { kind: "error", id: null, error: "malformed JSON" };
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return { kind: "error", id: null, error: "a request is a JSON object" };
+  const o = data as Record<string, unknown>;
+  const id: RequestId = (typeof o.id === "string" && o.id.length <= 64) || (typeof o.id === "number" && Number.isFinite(o.id)) ? o.id : null;
+  const err = (error: string): Request => ({ kind: "error", id, error });
+  const cmd = o.cmd;
+  if (typeof cmd !== "string") return err("missing \"cmd\"");
+  if (!(COMMANDS as readonly string[]).includes(cmd)) return err(`unknown command ${JSON.stringify(cmd.slice(0, 40))} (one of ${COMMANDS.join(", ")})`);
+  switch (cmd as (typeof COMMANDS)[number]) {
+    case "status":
+      return { kind: "status", id };
+    case "shutdown":
+      return { kind: "command", id, command: { op: "shutdown" } };
+    case "revive": {
+      if (o.server === undefined || o.server === null) return { kind: "command", id, command: { op: "revive", server: null } };
+      const s = resolveServer(o.server, servers);
+      return typeof s === "string" ? err(s) : { kind: "command", id, command: { op: "revive", server: s } };
+    }
+    case "stop":
+    case "start":
+    case "restart": {
+      const s = resolveServer(o.server, servers);
+      return typeof s === "string" ? err(s) : { kind: "command", id, command: { op: cmd as "stop" | "start" | "restart", server: s } };
+    }
+    case "signal": {
+      const s = resolveServer(o.server, servers);
+      if (typeof s === "string") return err(s);
+      const sig = typeof o.signal === "string" ? parseSignal(o.signal) : typeof o.signal === "number" ? parseSignal(String(o.signal)) : null;
+      if (sig === null) return err(`bad signal ${JSON.stringify(o.signal ?? null)}`);
+      return { kind: "command", id, command: { op: "signal", server: s, signal: sig } };
+    }
+  }
+}
+
+/**
+ * A server named by its index (a whole number, passed on: the core says when
+ * there is no such server) or its name (looked up here).
+ */
+export function resolveServer(x: unknown, servers: readonly ServerSpec[]): number | string {
+  if (typeof x === "number") return Number.isSafeInteger(x) ? x : `bad server index ${x}`;
+  if (typeof x === "string") {
+    if (/^\d+$/.test(x)) return Number(x);
+    const i = servers.findIndex((s) => s.name === x);
+    return i >= 0 ? i : `no server named ${JSON.stringify(x.slice(0, 64))}`;
+  }
+  return "missing \"server\" (an index or a name)";
+}
+
+export function replyOk(id: RequestId, fields: Record<string, unknown>): string {
+  return JSON.stringify({ ok: true, ...(id === null ? {} : { id }), ...fields });
+}
+
+export function replyError(id: RequestId, error: string): string {
+  return JSON.stringify({ ok: false, ...(id === null ? {} : { id }), error });
+}

@@ -1,0 +1,75 @@
+// What the supervisor is doing, as data: the one view behind the SIGQUIT dump
+// (SPEC 8) and `lazarus ctl status`, so that the two always agree.
+import { commandLine, seconds, shortExit, stateWords } from "./describe.ts";
+import type { LifeKind, Ms, State } from "./types.ts";
+
+export interface ServerStatus {
+  readonly index: number;
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly state: LifeKind;
+  /** The state in the words of SPEC 8. */
+  readonly words: string;
+  readonly pid: number | null;
+  /** Monotonic time of its start (alive) or of its last change (buried, cremated), ms. */
+  readonly since: Ms | null;
+  /** How long it has been running, ms (alive only). */
+  readonly uptime: Ms | null;
+  readonly restarts: number;
+  /** "code 3", "SIGSEGV", "unknown", or null when it never ended. */
+  readonly lastExit: string | null;
+  /** A stop is in progress (shutdown or an operator's stop). */
+  readonly stopping: boolean;
+}
+
+export interface Status {
+  readonly now: Ms;
+  readonly phase: State["phase"]["kind"];
+  readonly intervalMs: Ms;
+  readonly revivePending: boolean;
+  readonly managed: number;
+  readonly alive: number;
+  readonly servers: readonly ServerStatus[];
+}
+
+export function statusOf(state: State, now: Ms): Status {
+  const servers = state.servers.map((s, index): ServerStatus => {
+    const l = s.life;
+    return {
+      index,
+      name: s.spec.name,
+      command: s.spec.argv,
+      state: l.kind,
+      words: stateWords(l.kind),
+      pid: l.kind === "alive" ? l.pid : null,
+      since: "since" in l ? l.since : null,
+      uptime: l.kind === "alive" ? Math.max(0, now - l.since) : null,
+      restarts: Math.max(0, s.spawns - 1),
+      lastExit: s.lastExit === null ? null : shortExit(s.lastExit),
+      stopping: l.kind === "alive" && l.stop !== null,
+    };
+  });
+  return {
+    now,
+    phase: state.phase.kind,
+    intervalMs: state.settings.intervalMs,
+    revivePending: state.pendingRevive,
+    managed: servers.length,
+    alive: servers.filter((s) => s.state === "alive").length,
+    servers,
+  };
+}
+
+/** The SIGQUIT dump, one line each (without the `info: ` prefix). */
+export function dumpLines(st: Status): string[] {
+  return [
+    `current time: ${seconds(st.now)} s (monotonic)`,
+    `interval: ${seconds(st.intervalMs)} s`,
+    `servers: ${st.managed} managed, ${st.alive} alive`,
+    `revive pending: ${st.revivePending ? "yes" : "no"}`,
+    `phase: ${st.phase}`,
+    ...st.servers.map((x) =>
+      `server ${x.index}: name ${x.name}, pid ${x.pid ?? "-"}, ${x.words}, since ${x.since === null ? "-" : `${seconds(x.since)} s`}, ` +
+      `restarts ${x.restarts}, command: ${commandLine(x.command)}`),
+  ];
+}

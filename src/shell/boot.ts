@@ -1,0 +1,101 @@
+// Starting a supervisor image: the part of the entry point that is the same in
+// production (src/main.ts, on a BunPort) and in the simulator (on a simulated
+// OS): parse the command line, take over a re-exec's handover, open the control
+// socket, start. Everything process-specific comes in through `BootEnv`.
+import { type Options, parseCommandLine } from "../cli/parse.ts";
+import { loadPlan } from "../config/load.ts";
+import { spawnExtras } from "../config/plan.ts";
+import { controlPlace } from "../control/path.ts";
+import { marshal, unmarshal } from "../core/marshal.ts";
+import type { Handover, ServerSpec } from "../core/types.ts";
+import type { OsPort } from "../os/port.ts";
+import { type ShellConfig, Supervisor } from "./supervisor.ts";
+
+/** The environment variable that carries the handover across a re-exec (see reexecCommand). */
+export const HANDOVER_ENV = "LAZARUS_HANDOVER";
+
+export interface BootEnv {
+  /** The command-line words after the program (options and braces). */
+  readonly args: readonly string[];
+  /** The process environment; the handover variable is removed from it (children must not see it). */
+  readonly env: Record<string, string | undefined>;
+  /** How to run this program again: [runtime, script] or [binary]. */
+  readonly self: readonly string[];
+  readonly pid: number;
+  /** The config file to run when no server and no --config/--procfile is given (lazarus.toml, if it exists). */
+  readonly defaultConfig?: string | null;
+  /** The working directory, against which the files of --config/--procfile/--env-file are read. */
+  readonly cwd?: string;
+  /** Which Supervisor to build (the simulator plants faulty shells through this). */
+  readonly makeSupervisor?: (port: OsPort, config: ShellConfig) => Supervisor;
+}
+
+export type Booted =
+  | { readonly kind: "running"; readonly supervisor: Supervisor }
+  | { readonly kind: "help" | "version" }
+  | { readonly kind: "error"; readonly message: string; readonly status: number };
+
+/** `makePort` is called only once the command line is known to be good. */
+export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> {
+  const parsed = parseCommandLine(b.args, { defaultConfig: b.defaultConfig ?? null });
+  if (parsed.kind === "help" || parsed.kind === "version") return { kind: parsed.kind };
+  if (parsed.kind === "error") return { kind: "error", message: parsed.message, status: 2 };
+  // Servers and settings from files too (--config, --procfile, --env-file, lazarus.toml).
+  const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv), b.cwd);
+  if (!loaded.ok) return { kind: "error", message: loaded.error, status: 2 };
+  const plan = loaded.plan;
+  const options = { ...parsed.options, settings: plan.settings, logFormat: plan.logFormat, control: plan.control };
+  const servers = plan.servers;
+  const carried = b.env[HANDOVER_ENV];
+  delete b.env[HANDOVER_ENV];
+  let handover: Handover | null = null;
+  if (options.reexec) {
+    if (carried === undefined) return { kind: "error", message: `--re-exec is for lazarus's own use: no re-exec state found (${HANDOVER_ENV} is not set).`, status: 2 };
+    const r = unmarshal(carried, servers);
+    // Unreadable as a whole: supervise nothing we cannot vouch for. The children
+    // keep running; say so plainly and stop.
+    if (!r.ok) return { kind: "error", message: `${r.error}; the children of the previous image are left running, unsupervised.`, status: 1 };
+    handover = r.handover;
+  }
+  const config: ShellConfig = {
+    settings: options.settings,
+    servers,
+    logFormat: options.logFormat,
+    pid: b.pid,
+    // cwd, environment and output of each server (read from b.env when it is spawned).
+    spawnExtras: spawnExtras(plan, b.env),
+    reexecCommand: (h) => reexecCommand(h, servers, b),
+  };
+  const port = makePort();
+  const sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
+  const place = controlPlace(options.control);
+  if (place !== null) {
+    const problem = await sup.listen(place.path, place.strict);
+    // Nothing has been started yet (after a re-exec: nothing new).
+    if (problem !== null) return { kind: "error", message: problem, status: handover === null ? 2 : 1 };
+  }
+  sup.start(handover);
+  return { kind: "running", supervisor: sup };
+}
+
+/**
+ * The re-exec: the same runtime, the same script, the same options and servers,
+ * plus --re-exec; the handover travels in an environment variable. Why there:
+ * it needs no fd kept open across the exec (Bun marks every fd close-on-exec),
+ * leaves no file behind to clean up or to be read by another user, and is gone
+ * from our environment as soon as the new image reads it (so children never
+ * see it). Its limit, 128 KiB per variable on Linux, is far above what a
+ * thousand servers need (about 60 bytes each); a larger state fails the exec
+ * cleanly (E2BIG) and the old image goes on.
+ */
+function reexecCommand(h: Handover, servers: readonly ServerSpec[], b: BootEnv): { argv: readonly string[]; env: Record<string, string> } {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(b.env)) if (v !== undefined) env[k] = v;
+  env[HANDOVER_ENV] = marshal(h, servers);
+  // Drop an earlier --re-exec among the options only: words inside braces belong to the servers.
+  const firstBrace = b.args.includes("{") ? b.args.indexOf("{") : b.args.length;
+  const options = b.args.slice(0, firstBrace).filter((a) => a !== "--re-exec");
+  return { argv: [...b.self, "--re-exec", ...options, ...b.args.slice(firstBrace)], env };
+}
+
+export type { Options };

@@ -1,0 +1,188 @@
+// The re-exec handover format (SPEC 7, invariant 10): round trips for generated
+// states; corrupt, truncated or mismatched input gives an error value or an
+// invalid record, never an exception and never a child the input did not name.
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { fingerprint, HANDOVER_VERSION, marshal, PID_MAX, readPayload, seal, unmarshal } from "../../src/core/marshal.ts";
+import type { Handover, HandoverServer, ServerSpec } from "../../src/core/types.ts";
+import { budget } from "../properties/budget.ts";
+
+const time = fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true });
+const spawns = fc.nat({ max: 1000 });
+const stop = fc.option(fc.record({ deadline: time, killed: fc.boolean(), then: fc.constantFrom("cremate" as const, "start" as const) }));
+
+const serverArb: fc.Arbitrary<HandoverServer> = fc.oneof(
+  fc.record({ kind: fc.constant("unborn" as const), spawns }),
+  fc.record({ kind: fc.constant("alive" as const), spawns: fc.integer({ min: 1, max: 1000 }), pid: fc.integer({ min: 2, max: PID_MAX }), since: time, stop }),
+  fc.record({ kind: fc.constant("buried" as const), spawns, since: time, why: fc.constantFrom("crash-loop" as const, "spawn-failed" as const) }),
+  fc.record({ kind: fc.constant("cremated" as const), spawns, since: time, why: fc.constantFrom("clean-exit" as const, "stopped" as const, "invalid-state" as const) }),
+);
+
+/** Valid handovers: alive pids distinct, as a real state has them. */
+const caseArb = fc.array(fc.tuple(fc.array(fc.string({ minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }), serverArb), { minLength: 1, maxLength: 8 })
+  .filter((rows) => {
+    const pids = rows.flatMap(([, s]) => (s.kind === "alive" ? [s.pid] : []));
+    return new Set(pids).size === pids.length;
+  })
+  .chain((rows) => fc.record({
+    specs: fc.constant(rows.map(([argv], i): ServerSpec => ({ argv, name: `s${i}` }))),
+    handover: fc.record({ pendingRevive: fc.boolean(), alarmAt: fc.option(time) }).map((h): Handover => ({ ...h, servers: rows.map(([, s]) => s) })),
+  }));
+
+/** The payload of a sealed handover (behind "lazarus-handover/1 CHECKSUM "). */
+const payloadOf = (text: string) => text.slice(text.indexOf("{"));
+
+/** Every child the decoded handover names was named, alive, at the same place in the input. */
+function noInventedChild(input: Handover, text: string, specs: readonly ServerSpec[], read = unmarshal): void {
+  const r = read(text, specs);
+  if (!r.ok) {
+    expect(typeof r.error).toBe("string");
+    expect(r.error.length).toBeGreaterThan(0);
+    return;
+  }
+  expect(r.handover.servers).toHaveLength(specs.length);
+  const pids = new Set<number>();
+  r.handover.servers.forEach((s, i) => {
+    if (s.kind !== "alive") return;
+    const was = input.servers[i];
+    expect(was?.kind === "alive" && was.pid === s.pid).toBe(true);
+    expect(pids.has(s.pid)).toBe(false);
+    pids.add(s.pid);
+  });
+}
+
+describe("round trips", () => {
+  test("marshal then unmarshal gives back the same handover", () => {
+    fc.assert(fc.property(caseArb, ({ specs, handover }) => {
+      const r = unmarshal(marshal(handover, specs), specs);
+      expect(r).toEqual({ ok: true, handover });
+    }), budget(500));
+  });
+
+  test("the encoding is small: well under the 128 KiB an environment variable may hold, for 1000 servers", () => {
+    const specs = Array.from({ length: 1000 }, (_, i): ServerSpec => ({ argv: ["srv", String(i)], name: `s${i}` }));
+    const h: Handover = {
+      pendingRevive: false,
+      alarmAt: null,
+      servers: specs.map((_, i) => ({ kind: "alive", spawns: 12, pid: 100_000 + i, since: 123_456_789.123, stop: null })),
+    };
+    expect(marshal(h, specs).length).toBeLessThan(64 * 1024);
+  });
+});
+
+describe("corrupt input never throws and never invents a child", () => {
+  test("truncated at any point", () => {
+    fc.assert(fc.property(caseArb, fc.nat(), ({ specs, handover }, cut) => {
+      const text = marshal(handover, specs);
+      noInventedChild(handover, text.slice(0, cut % (text.length + 1)), specs);
+    }), budget(500));
+  });
+
+  test("characters replaced, inserted or deleted", () => {
+    const edit = fc.record({ at: fc.nat(), op: fc.constantFrom("replace", "insert", "delete"), ch: fc.constantFrom(..."0123456789[]{},:\"-.aeflnrstu x") });
+    fc.assert(fc.property(caseArb, fc.array(edit, { minLength: 1, maxLength: 6 }), ({ specs, handover }, edits) => {
+      let text = marshal(handover, specs);
+      for (const e of edits) {
+        const at = e.at % (text.length + 1);
+        text = e.op === "insert" ? text.slice(0, at) + e.ch + text.slice(at)
+          : e.op === "delete" ? text.slice(0, at) + text.slice(at + 1)
+          : text.slice(0, at) + e.ch + text.slice(at + 1);
+      }
+      noInventedChild(handover, text, specs);
+    }), budget(1000));
+  });
+
+  test("edits behind a valid seal: the validation of every field (values replaced by anything JSON can hold)", () => {
+    fc.assert(fc.property(caseArb, fc.nat(), fc.nat(), fc.jsonValue(), ({ specs, handover }, row, col, junk) => {
+      const data = JSON.parse(payloadOf(marshal(handover, specs)));
+      const record = data.servers[row % data.servers.length] as unknown[];
+      record[col % (record.length + 1)] = junk;
+      noInventedChild(handover, seal(JSON.stringify(data)), specs);
+      // and at the top level
+      const top = JSON.parse(payloadOf(marshal(handover, specs)));
+      top[["v", "revive", "alarm", "servers"][col % 4] as string] = junk;
+      noInventedChild(handover, seal(JSON.stringify(top)), specs);
+    }), budget(1000));
+  });
+
+  test("character edits behind a valid seal are caught by the validation or harmless", () => {
+    const edit = fc.record({ at: fc.nat(), ch: fc.constantFrom(..."[]{},:\"-.aeflnrstu x") });
+    fc.assert(fc.property(caseArb, fc.array(edit, { minLength: 1, maxLength: 4 }), ({ specs, handover }, edits) => {
+      let text = payloadOf(marshal(handover, specs));
+      for (const e of edits) {
+        const at = e.at % (text.length + 1);
+        text = text.slice(0, at) + e.ch + text.slice(at + 1);
+      }
+      noInventedChild(handover, text, specs, readPayload);
+    }), budget(1000));
+  });
+
+  test("records swapped between servers are refused by their fingerprints", () => {
+    const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b"], name: "b" }];
+    const h: Handover = { pendingRevive: false, alarmAt: null, servers: [
+      { kind: "alive", spawns: 1, pid: 10, since: 1, stop: null },
+      { kind: "alive", spawns: 1, pid: 11, since: 1, stop: null },
+    ] };
+    const data = JSON.parse(payloadOf(marshal(h, specs)));
+    data.servers.reverse();
+    const r = unmarshal(seal(JSON.stringify(data)), specs);
+    expect(r.ok && r.handover.servers.map((s) => s.kind)).toEqual(["invalid", "invalid"]);
+  });
+
+  test("arbitrary text", () => {
+    const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }];
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => {
+      noInventedChild({ pendingRevive: false, alarmAt: null, servers: [{ kind: "unborn", spawns: 0 }] }, text, specs);
+    }), budget(1000));
+  });
+});
+
+describe("clear errors", () => {
+  const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b", "1"], name: "b" }];
+  const fa = fingerprint(["a"]);
+  const fb = fingerprint(["b", "1"]);
+  const doc = (servers: unknown[], extra: object = {}) => seal(JSON.stringify({ v: HANDOVER_VERSION, revive: false, alarm: null, servers, ...extra }));
+  const good = doc([["unborn", 0, fa], ["unborn", 0, fb]]);
+
+  test.each([
+    ["", "unreadable re-exec state: not a lazarus handover (truncated or corrupt)"],
+    [good.slice(0, 30), "unreadable re-exec state: not a lazarus handover (truncated or corrupt)"],
+    [good.slice(0, 40), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
+    [good.slice(0, -1), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
+    [good.replace("unborn", "unbor"), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
+    [good.replace("lazarus-handover/1", "lazarus-handover/7"), "unsupported re-exec state version 7 (this lazarus reads 1)"],
+    [seal("{\"v\":1,\"revive\":fal"), "unreadable re-exec state: not valid JSON (truncated or corrupt)"],
+    [seal("[]"), "unreadable re-exec state: not an object"],
+    [doc([], { v: 2 }), "unsupported re-exec state version 2 (this lazarus reads 1)"],
+    [doc([["unborn", 0, fa]]), "re-exec state describes 1 server, the command line 2"],
+    [doc([["unborn", 0, fa], ["unborn", 0, fb]], { revive: "yes" }), "unreadable re-exec state: 'revive' is not true or false"],
+    [doc([["unborn", 0, fa], ["unborn", 0, fb]], { alarm: -5 }), "unreadable re-exec state: 'alarm' is not a time"],
+  ])("%p → %p", (text, error) => {
+    expect(unmarshal(text, specs)).toEqual({ ok: false, error });
+  });
+
+  test.each([
+    [["alive", 1, fa, 0, 5, null], "bad pid 0"],
+    [["alive", 1, fa, 1, 5, null], "bad pid 1"],
+    [["alive", 1, fa, PID_MAX + 1, 5, null], `bad pid ${PID_MAX + 1}`],
+    [["alive", 1, fa, 2.5, 5, null], "bad pid 2.5"],
+    [["alive", 0, fa, 77, 5, null], "alive but never spawned"],
+    [["alive", 1, fa, 77, -1, null], "bad start time"],
+    [["alive", 1, fa, 77, 5, [1, 2, "cremate"]], "bad stop order"],
+    [["alive", 1, fa, 77, 5], "wrong record length"],
+    [["zombie", 1, fa], "bad state word \"zombie\""],
+    [["buried", 1, fa, 5, "bored"], "bad reason \"bored\""],
+    [["unborn", -1, fa], "bad spawn count"],
+    [["unborn", 0, fb], "recorded for a different command"],
+    ["alive", "record is not a list"],
+  ])("server record %p is invalid: %p", (record, reason) => {
+    const r = unmarshal(doc([record, ["unborn", 0, fb]]), specs);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.handover.servers[0]).toMatchObject({ kind: "invalid", reason });
+  });
+
+  test("the same pid twice: the second record is invalid", () => {
+    const r = unmarshal(doc([["alive", 1, fa, 77, 5, null], ["alive", 1, fb, 77, 5, null]]), specs);
+    expect(r.ok && r.handover.servers.map((s) => s.kind)).toEqual(["alive", "invalid"]);
+  });
+});

@@ -1,0 +1,359 @@
+// Issue 5 on the real supervisor: process groups and orphans, the control
+// socket and its client, hostile clients, the JSON log and its replay.
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { request } from "../../src/control/client.ts";
+import { MAX_CLIENTS, MAX_LINE } from "../../src/os/control-socket.ts";
+import { childrenOf, eventually, MAIN, procState, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
+import { budget } from "../properties/budget.ts";
+import { processScenarioArb, runProcessScenario } from "../properties/process.ts";
+
+const S = SERVER;
+const runs: Run[] = [];
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "lazarus-ctl-"));
+  dirs.push(d);
+  return d;
+}
+function start(args: string[], opts: ConstructorParameters<typeof Run>[1] = {}): Run {
+  const r = new Run(args, opts);
+  runs.push(r);
+  return r;
+}
+afterEach(async () => {
+  for (const r of runs.splice(0)) await r.cleanup();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** `lazarus ctl ARGS`, as a user runs it. */
+async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([process.execPath, "run", MAIN, "ctl", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  return { code: await p.exited, out, err };
+}
+
+/** A supervisor with a control socket in a fresh directory. */
+async function supervised(args: string[]): Promise<{ r: Run; sock: string }> {
+  const sock = join(tempDir(), "ctl.sock");
+  const r = start([`--control=${sock}`, ...args]);
+  await r.waitFor("started, supervising");
+  return { r, sock };
+}
+
+async function status(sock: string): Promise<{ servers: { index: number; name: string; state: string; pid: number | null; since: number | null; restarts: number; command: string[]; words: string; lastExit: string | null }[]; pid: number }> {
+  const res = await request(sock, { cmd: "status" });
+  if (!res.ok) throw new Error(res.error);
+  return res.reply.status as never;
+}
+
+describe("process groups and orphans", () => {
+  test("stopping a server whose fixture forks grandchildren leaves none of them, even one that ignores SIGTERM", async () => {
+    const { r, sock } = await supervised(["{", S, "--fork=2", "--stubborn-child", "}", "{", S, "}"]);
+    await r.waitForCount(/grandchild=/, 3);
+    const leader = await r.startedPid(0, S);
+    const family = r.lines.flatMap((l) => { const m = /^fixture: pid=(\d+) grandchild=(\d+)/.exec(l); return m && Number(m[1]) === leader ? [Number(m[2])] : []; });
+    expect(family).toHaveLength(3);
+    const res = await ctl(`--control=${sock}`, "stop", "0");
+    expect(res).toEqual({ code: 0, out: "stopping server\n", err: "" });
+    await r.waitFor(/'[^']*' stopped, cremating\.|child process '[^']*' exited normally, cremating\./);
+    expect(await waitGone([leader, ...family])).toEqual([]);
+    // an operator's stop is no crash: cremated, and the other server untouched
+    const st = await status(sock);
+    expect(st.servers.map((s) => s.state)).toEqual(["cremated", "alive"]);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("orphaned grandchildren are reparented to lazarus and reaped: no zombie under it", async () => {
+    // two servers end at once (cremated), each leaving a grandchild that lives on a little
+    const { r } = await supervised(["{", S, "--orphan=0.3", "--life=0.1", "}", "{", S, "--orphan=0.4", "--life=0.1", "}", "{", S, "}"]);
+    const orphans = (await r.waitForCount(/^fixture: pid=\d+ orphan=/, 2)).map((l) => Number(/ orphan=(\d+)/.exec(l)?.[1]));
+    for (const pid of orphans) await r.waitFor(`joined with unknown child process: ${pid}`);
+    await eventually(() => childrenOf(r.pid).every((c) => c.state !== "Z") || null, "no zombie under the supervisor", 5000);
+    expect(orphans.map(procState)).toEqual(orphans.map(() => null));
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("as PID 1 of a PID namespace: SIGTERM handled, orphans reaped, nothing left", async () => {
+    const r = start(["--control=none", "--interval=0.05", "{", S, "--orphan=0.2", "--life=0.1", "--exit=1", "}", "{", S, "--fork=1", "}"], {
+      argv0: ["unshare", "--fork", "--pid", "--mount-proc", process.execPath, "run", MAIN],
+    });
+    // inside the namespace lazarus is pid 1 and its children count from 2
+    await r.waitForCount(/^fixture: pid=\d+ orphan=/, 2);
+    const inner = r.lines.filter((l) => l.startsWith("lazarus: "));
+    expect(inner.some((l) => /joined with unknown child process: \d+/.test(l)) || true).toBe(true);
+    await r.waitFor(/joined with unknown child process: \d+/);
+    // the supervisor as the outside world sees it: unshare's only child
+    const outer = await eventually(() => childrenOf(r.pid)[0]?.pid, "the namespace's pid 1");
+    expect(readFileSync(`/proc/${outer}/status`, "utf8")).toMatch(/NSpid:\s+\d+\s+1\n/);
+    process.kill(outer, "SIGTERM");
+    const end = await r.ended();
+    expect(end.code).toBe(0);
+    expect(r.own).toContain("terminate signal received.");
+    expect(r.own[r.own.length - 1]).toBe("exiting with status 0.");
+  });
+});
+
+describe("the control socket", () => {
+  test("ctl status --json agrees with the SIGQUIT dump", async () => {
+    const { r, sock } = await supervised(["--interval=5", "{", S, "--x", "a b", "}", "{", S, "--life=0.1", "--exit=2", "}", "{", "/nonexistent/z", "}"]);
+    await r.waitFor("burying because it died too fast.");
+    const mark = r.lines.length;
+    r.signal("SIGQUIT");
+    await r.waitFor(/info: server 2:/, { from: mark });
+    const dump = r.lines.slice(mark).filter((l) => /^lazarus: info: server \d+:/.test(l));
+    const res = await ctl(`--control=${sock}`, "--json", "status");
+    expect(res.code).toBe(0);
+    const st = JSON.parse(res.out).status as Awaited<ReturnType<typeof status>>;
+    expect(st.pid).toBe(r.pid);
+    const fromStatus = st.servers.map((s) =>
+      `lazarus: info: server ${s.index}: name ${s.name}, pid ${s.pid ?? "-"}, ${s.words}, since ${s.since === null ? "-" : `${(s.since / 1000).toFixed(3)} s`}, restarts ${s.restarts}, command: ${s.command.map((w) => (w.includes(" ") ? `'${w}'` : w)).join(" ")}`);
+    expect(fromStatus).toEqual(dump);
+    // and the human table shows the same servers
+    const table = await ctl(`--control=${sock}`, "status");
+    expect(table.out.split("\n")[1]).toMatch(/^#\s+NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+LAST EXIT\s+COMMAND$/);
+    expect(table.out).toMatch(/\n1\s+server-2\s+buried\s+-\s+-\s+0\s+code 2\s+/);
+  });
+
+  test("every command drives its transition", async () => {
+    const { r, sock } = await supervised(["--interval=5", "--stop-timeout=0.3", "{", S, "--initial-spawn", "tag=a", "}", "{", S, "--life=0.1", "--exit=1", "tag=b", "}", "{", S, "--ignore-term", "tag=c", "}"]);
+    await r.waitFor("burying because it died too fast.");
+    const C = (...a: string[]) => ctl(`--control=${sock}`, ...a);
+    const pidA = (await status(sock)).servers[0]!.pid!;
+
+    // restart: a new process with --respawn; not a crash
+    expect((await C("restart", "server")).out).toBe("restarting server\n");
+    const again = await r.waitFor(/--respawn tag=a/);
+    expect(Number(/pid=(\d+)/.exec(again)?.[1])).not.toBe(pidA);
+    // stop a stubborn one: SIGKILL after the stop timeout, cremated (never buried: an operator's stop is no crash)
+    expect((await C("stop", "2")).out).toBe("stopping server-3\n");
+    await r.waitFor("'" + S + "' did not stop within 0.300 s, killing it.");
+    await eventually(async () => (await status(sock)).servers[2]!.state === "cremated" || null, "server-3 cremated");
+    // start a cremated one; revive one buried
+    expect((await C("start", "server-3")).out).toBe("started server-3\n");
+    expect((await C("revive", "1")).out).toBe("revived server-2\n");
+    await r.waitForCount(/tag=c/, 2);
+    await r.waitForCount(/tag=b/, 2);
+    // refusals: one line, non-zero
+    expect(await C("revive", "server")).toEqual({ code: 1, out: "", err: "lazarus: ctl: refused: server is not buried (up and running)\n" });
+    expect(await C("start", "0")).toEqual({ code: 1, out: "", err: "lazarus: ctl: refused: server is already running\n" });
+    expect(await C("stop", "9")).toEqual({ code: 1, out: "", err: "lazarus: ctl: refused: no such server: 9\n" });
+    expect(await C("stop", "nosuch")).toEqual({ code: 1, out: "", err: "lazarus: ctl: refused: no server named \"nosuch\"\n" });
+    expect((await C("signal", "0", "BOGUS")).err).toBe("lazarus: ctl: refused: bad signal \"BOGUS\"\n");
+    // signal: the fixture dies of it, and that is classified like any end
+    const pidA2 = (await status(sock)).servers[0]!.pid!;
+    expect((await C("signal", "server", "USR1")).out).toBe("sent SIGUSR1 to server\n");
+    await r.waitFor("died by signal 10 (SIGUSR1).");
+    expect(procState(pidA2)).toBeNull();
+    // revive all, then shutdown
+    await r.waitFor("burying because it died too fast.", { from: r.lines.length - 1 });
+    expect((await C("revive")).out).toMatch(/^revived \d servers?\n$/);
+    expect((await C("shutdown")).out).toBe("shutting down\n");
+    expect((await r.ended()).code).toBe(0);
+    expect(await waitGone(r.fixturePids())).toEqual([]);
+    // gone: the client says so, non-zero
+    const gone = await C("status");
+    expect(gone.code).toBe(1);
+    expect(gone.err).toBe(`lazarus: ctl: no supervisor at ${sock}: no such socket\n`);
+  });
+
+  test("the default place: a 0700 directory under XDG_RUNTIME_DIR, a 0600 socket, removed on exit", async () => {
+    const runtime = tempDir();
+    const r = start(["{", S, "}"], { env: { XDG_RUNTIME_DIR: runtime } });
+    await r.waitFor("started, supervising");
+    const dir = join(runtime, "lazarus");
+    const sock = join(dir, "control.sock");
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(sock).mode & 0o777).toBe(0o600);
+    expect(statSync(sock).isSocket()).toBe(true);
+    const p = Bun.spawn([process.execPath, "run", MAIN, "ctl", "status"], { cwd: ROOT, env: { ...process.env, XDG_RUNTIME_DIR: runtime }, stdio: ["ignore", "pipe", "pipe"] });
+    expect(await p.exited).toBe(0);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+    expect(() => statSync(sock)).toThrow();
+  });
+
+  test("a default directory that is not private is refused, nothing started", async () => {
+    const runtime = tempDir();
+    const dir = join(runtime, "lazarus");
+    Bun.spawnSync(["mkdir", "-m", "755", dir]);
+    const r = start(["{", S, "}"], { env: { XDG_RUNTIME_DIR: runtime } });
+    expect((await r.ended()).code).toBe(2);
+    expect(r.lines).toEqual([`lazarus: control socket: ${dir} is not private (mode 755; it must be 700)`]);
+  });
+
+  test("a stale socket from a dead supervisor is replaced; a live one is never stolen", async () => {
+    const sock = join(tempDir(), "ctl.sock");
+    const a = start([`--control=${sock}`, "{", S, "}"]);
+    const pidA = await a.startedPid();
+    // a second supervisor on the same socket: refused, nothing started, the first untouched
+    const b = start([`--control=${sock}`, "{", S, "tag=b", "}"]);
+    expect((await b.ended()).code).toBe(2);
+    expect(b.lines).toEqual([`lazarus: control socket ${sock} is in use by a running lazarus; choose another with --control=PATH, or --control=none`]);
+    expect((await status(sock)).servers[0]!.pid).toBe(pidA);
+    // the first dies without cleaning up: its socket file stays, stale
+    a.signal("SIGKILL");
+    await a.ended();
+    process.kill(-pidA, "SIGKILL");
+    expect(statSync(sock).isSocket()).toBe(true);
+    const c = start([`--control=${sock}`, "{", S, "tag=c", "}"]);
+    const pidC = await c.startedPid();
+    expect((await status(sock)).servers[0]!.pid).toBe(pidC);
+    c.signal("SIGTERM");
+    expect((await c.ended()).code).toBe(0);
+  });
+
+  test("200 concurrent clients hammering status while children crash do not disturb supervision", async () => {
+    const { r, sock } = await supervised(["--log-format=json", "--interval=0", "{", S, "--life=0.02", "--exit=1", "}", "{", S, "--life=0.03", "--signal=SEGV", "}", "{", S, "}"]);
+    const first = await status(sock);
+    const steady = first.servers[2]!.pid;
+    // Each client asks at least 5 times, and they all go on until the crashing servers were respawned 5 more times.
+    let respawnedEnough = false;
+    const results = await Promise.all(Array.from({ length: 200 }, async () => {
+      const replies = [];
+      while (replies.length < 5 || !respawnedEnough) {
+        const reply = await request(sock, { cmd: "status" }, 20_000);
+        replies.push(reply);
+        if (reply.ok && ((reply.reply.status as typeof first).servers[0]!.restarts >= first.servers[0]!.restarts + 5)) respawnedEnough = true;
+      }
+      return replies;
+    }));
+    const all = results.flat();
+    expect(all.length).toBeGreaterThanOrEqual(1000);
+    expect(all.filter((x) => !(x.ok && x.reply.ok === true))).toEqual([]);
+    const st = await status(sock);
+    expect(st.servers[2]!.pid).toBe(steady);
+    expect(st.servers[0]!.restarts).toBeGreaterThanOrEqual(first.servers[0]!.restarts + 5);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+    // every spawned process was accounted for exactly once
+    const inputs = r.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).flatMap((o) => (o.input ? [o.input] : []));
+    for (const sp of inputs.filter((e) => e.type === "spawned")) {
+      expect(inputs.filter((e) => e.type === "exited" && e.pid === sp.pid)).toHaveLength(1);
+    }
+  });
+});
+
+describe("hostile clients", () => {
+  /** A raw connection: send bytes, collect what comes back until it closes or `ms` pass. */
+  function raw(sock: string, payload: string | Uint8Array, ms = 1500): Promise<{ text: string; closed: boolean }> {
+    return new Promise((resolve) => {
+      let text = "";
+      let closed = false;
+      const done = () => resolve({ text, closed });
+      const t = setTimeout(() => { conn.then((s) => s.end()); done(); }, ms);
+      const conn = Bun.connect({ unix: sock, socket: {
+        open(s) { s.write(payload); },
+        data(_s, d) { text += d.toString(); },
+        close() { closed = true; clearTimeout(t); done(); },
+        error() {},
+      } });
+    });
+  }
+
+  test("malformed JSON, unknown commands, bad fields: an error reply each, and the connection goes on", async () => {
+    const { r, sock } = await supervised(["{", S, "}"]);
+    const lines = ["not json", "[1,2]", "{\"cmd\":\"launch-missiles\"}", "{\"nocmd\":1}", "{\"cmd\":\"stop\"}", "{\"cmd\":\"stop\",\"server\":99}", "{\"cmd\":\"stop\",\"server\":1.5}", "{\"cmd\":\"signal\",\"server\":0,\"signal\":\"NOPE\"}", "{\"cmd\":\"status\",\"id\":\"x1\"}"];
+    const res = await raw(sock, `${lines.join("\n")}\n`, 1000);
+    const replies = res.text.trim().split("\n").map((l) => JSON.parse(l));
+    expect(replies.map((x) => x.ok)).toEqual([false, false, false, false, false, false, false, false, true]);
+    expect(replies.map((x) => x.error ?? null)).toEqual([
+      "malformed JSON", "a request is a JSON object", "unknown command \"launch-missiles\" (one of status, revive, stop, start, restart, signal, shutdown)",
+      "missing \"cmd\"", "missing \"server\" (an index or a name)", "no such server: 99", "bad server index 1.5", "bad signal \"NOPE\"", null,
+    ]);
+    expect(replies[8].id).toBe("x1");
+    expect((await status(sock)).servers[0]!.state).toBe("alive");
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("an oversized line is refused and the client disconnected; half-open and flooding clients do not hurt others", async () => {
+    const { r, sock } = await supervised(["{", S, "}"]);
+    const pid = (await status(sock)).servers[0]!.pid;
+    const big = await raw(sock, "x".repeat(MAX_LINE + 10), 3000);
+    expect(big.closed).toBe(true);
+    expect(JSON.parse(big.text.trim())).toEqual({ ok: false, error: `request line too long (over ${MAX_LINE} bytes)` });
+    // half-open: a partial line, never finished, held open while others are served
+    const half = raw(sock, "{\"cmd\":\"sta", 2000);
+    // flooding: thousands of requests, replies never read (the client reads nothing: it is closed by the server past the cap, or served)
+    const flood = raw(sock, "{\"cmd\":\"status\"}\n".repeat(20_000), 4000);
+    for (let k = 0; k < 20; k++) expect((await request(sock, { cmd: "status" })).ok).toBe(true);
+    expect((await half).text).toBe("");
+    await flood;
+    expect((await status(sock)).servers[0]!.pid).toBe(pid);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("more clients than allowed at once: the extra ones are told so and disconnected", async () => {
+    const { r, sock } = await supervised(["{", S, "}"]);
+    const holders = await Promise.all(Array.from({ length: MAX_CLIENTS }, () => Bun.connect({ unix: sock, socket: { data() {}, error() {} } })));
+    const extra = await raw(sock, "", 2000);
+    expect(extra.closed).toBe(true);
+    expect(JSON.parse(extra.text.trim())).toEqual({ ok: false, error: `too many clients (${MAX_CLIENTS})` });
+    for (const h of holders) h.end();
+    await eventually(async () => (await request(sock, { cmd: "status" })).ok || null, "served again once they left");
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+});
+
+describe("the JSON event log and replay", () => {
+  test("a transition record carries both clocks, server index and name, pid, old and new state, exit code or signal", async () => {
+    const r = start(["--control=none", "--log-format=json", "--interval=5", "{", S, "--life=0.1", "--signal=SEGV", "}"]);
+    const line = await r.waitFor(/"event":"buried"/);
+    const o = JSON.parse(line);
+    expect(Object.keys(o).sort()).toEqual(["code", "event", "from", "mono", "name", "pid", "server", "signal", "text", "time", "to"].filter((k) => k !== "code").sort());
+    expect(o).toMatchObject({ event: "buried", server: 0, name: "server", from: "alive", to: "buried", signal: "SIGSEGV" });
+    expect(new Date(o.time).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(typeof o.mono).toBe("number");
+    r.signal("SIGTERM");
+    await r.ended();
+  });
+
+  test("replay agrees with logs of fuzzed runs, and flags a tampered one", async () => {
+    const dir = tempDir();
+    const logs: string[][] = [];
+    await fc.assert(fc.asyncProperty(processScenarioArb(), async (sc) => {
+      logs.push(await runProcessScenario(sc));
+    }), { ...budget(2), seed: 4242 });
+    for (const [k, lines] of logs.entries()) {
+      const file = join(dir, `run${k}.log`);
+      writeFileSync(file, `${lines.join("\n")}\n`);
+      const ok = await replayCli(file);
+      expect(ok.code).toBe(0);
+      expect(ok.out).toMatch(/^lazarus: replay: \d+ inputs in 1 image: the core agrees with every recorded step\.\n$/);
+      // tamper: a recorded decision changed
+      const idx = lines.findIndex((l) => l.includes("\"event\":\"spawned\""));
+      const tampered = lines.slice();
+      tampered[idx] = tampered[idx]!.replace("\"to\":\"alive\"", "\"to\":\"buried\"");
+      writeFileSync(file, `${tampered.join("\n")}\n`);
+      const bad = await replayCli(file);
+      expect(bad.code).toBe(1);
+      expect(bad.out).toContain("the core decides");
+      expect(bad.out).toMatch(/1 steps differ, 0 unusable lines\.\n$/);
+    }
+  }, 60_000);
+
+  test("replay of a missing file or a text log: a clear line and a non-zero status", async () => {
+    const missing = await replayCli("/nonexistent/log");
+    expect(missing.code).toBe(2);
+    expect(missing.out).toMatch(/^lazarus: replay: cannot read \/nonexistent\/log: /);
+    const file = join(tempDir(), "text.log");
+    writeFileSync(file, "lazarus: lazarus 0.1.0 started, supervising 1 server.\n");
+    const text = await replayCli(file);
+    expect(text.code).toBe(1);
+    expect(text.out).toContain("no recorded inputs found (was the log written with --log-format=json?)");
+  });
+});
+
+async function replayCli(file: string): Promise<{ code: number; out: string }> {
+  const p = Bun.spawn([process.execPath, "run", MAIN, "replay", file], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  return { code: await p.exited, out: out + err };
+}

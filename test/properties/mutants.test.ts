@@ -1,0 +1,25 @@
+// Every planted bug is caught by the properties within their default budget.
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { runScenario, Violation } from "./check.ts";
+import { MUTANTS } from "./mutants.ts";
+import { scenarioArb } from "./scenario.ts";
+import { budget } from "./budget.ts";
+
+/** The default budget the fuzzer and CI give the properties. */
+export const MUTANT_BUDGET = 400;
+
+describe("planted bugs in the reducer are caught", () => {
+  test("at least eight variants are planted", () => {
+    expect(Object.keys(MUTANTS).length).toBeGreaterThanOrEqual(8);
+  });
+
+  for (const [name, stepFn] of Object.entries(MUTANTS)) {
+    test(`caught: ${name}`, () => {
+      const out = fc.check(fc.property(scenarioArb(), (sc) => { runScenario(sc, stepFn); }), budget(MUTANT_BUDGET));
+      expect(out.failed).toBe(true);
+      // caught by an invariant or the model, not by a crash of the harness
+      expect(out.errorInstance).toBeInstanceOf(Violation);
+    });
+  }
+});

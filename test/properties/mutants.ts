@@ -1,0 +1,129 @@
+// Planted bugs: faulty variants of the reducer, each a small, plausible
+// mistake. The properties must catch every one of them within their default
+// budget (mutants.test.ts); a property that catches none is not a property.
+//
+// Each variant wraps the real `step` and bends its input or output, so the
+// production reducer carries no fault switches.
+import { SIGINT, SIGKILL } from "../../src/core/signals.ts";
+import { spawnArgv, step } from "../../src/core/step.ts";
+import type { Effect, Event, Server, State, StepResult } from "../../src/core/types.ts";
+import type { StepFn } from "./check.ts";
+
+function withServers(state: State, servers: Server[]): State {
+  return { ...state, servers };
+}
+
+function serverOfPid(state: State, pid: number): number {
+  return state.servers.findIndex((s) => s.life.kind === "alive" && s.life.pid === pid);
+}
+
+export const MUTANTS: Readonly<Record<string, StepFn>> = {
+  /** A clean exit cremates, and then the server is started again anyway. */
+  "respawn a cremated server": (state, event) => {
+    const r = step(state, event);
+    if (event.type !== "exited" || r.state.phase.kind !== "running") return r;
+    const i = serverOfPid(state, event.pid);
+    const s = r.state.servers[i];
+    if (s === undefined || s.life.kind !== "cremated") return r;
+    const servers = r.state.servers.slice();
+    servers[i] = { ...s, life: { kind: "starting" }, spawns: s.spawns + 1 };
+    return { state: withServers(r.state, servers), effects: [...r.effects, { type: "spawn", server: i, argv: spawnArgv(s.spec, s.spawns) }] };
+  },
+
+  /** Buries at lived <= interval instead of lived < interval. */
+  "bury at <= instead of <": (state, event) => {
+    if (event.type !== "exited") return step(state, event);
+    const i = serverOfPid(state, event.pid);
+    const s = state.servers[i];
+    if (s === undefined || s.life.kind !== "alive") return step(state, event);
+    const interval = s.spec.intervalMs ?? state.settings.intervalMs;
+    const lived = event.at - s.life.since;
+    // Pretend the boundary case lived a hair less.
+    return step(state, lived === interval ? { ...event, at: event.at - 0.5 } : event);
+  },
+
+  /** Respawns with the argv as given: --initial-spawn is never replaced. */
+  "forget --respawn": (state, event) => {
+    const r = step(state, event);
+    const effects = r.effects.map((e): Effect => (e.type === "spawn" ? { ...e, argv: state.servers[e.server]!.spec.argv } : e));
+    return { state: r.state, effects };
+  },
+
+  /** A revive also restarts servers that are alive. */
+  "revive a server that is alive": (state, event) => {
+    const r = step(state, event);
+    if (event.type !== "revive" || state.phase.kind !== "running") return r;
+    const extra: Effect[] = [];
+    state.servers.forEach((s, i) => {
+      if (s.life.kind === "alive") extra.push({ type: "spawn", server: i, argv: spawnArgv(s.spec, s.spawns) });
+    });
+    return { state: r.state, effects: [...r.effects, ...extra] };
+  },
+
+  /** During shutdown an abnormal exit is still respawned. */
+  "spawn during shutdown": (state, event) => {
+    if (event.type !== "exited" || state.phase.kind !== "stopping") return step(state, event);
+    const i = serverOfPid(state, event.pid);
+    const r = step(state, event);
+    const s = r.state.servers[i];
+    if (s === undefined || event.status.kind === "code" && event.status.code === 0) return r;
+    const servers = r.state.servers.slice();
+    servers[i] = { ...s, life: { kind: "starting" }, spawns: s.spawns + 1 };
+    return { state: withServers(r.state, servers), effects: [...r.effects, { type: "spawn", server: i, argv: spawnArgv(s.spec, s.spawns) }] };
+  },
+
+  /** A revive asked for before start is forgotten (and not handed across a re-exec). */
+  "lose a pending revive": (state, event) => {
+    if (event.type === "start") return step({ ...state, pendingRevive: false }, event);
+    return step(state, event);
+  },
+
+  /** Counts live servers twice: with one cremated and one still "counted", it never exits. */
+  "double-count live servers": (state, event) => {
+    const r = step(state, event);
+    const exit = r.effects.some((e) => e.type === "exit");
+    const wasRunning = state.phase.kind === "running";
+    const cremated = r.state.servers.filter((s) => s.life.kind === "cremated").length;
+    if (!exit || !wasRunning || cremated < 2) return r;
+    // believes one of them is still alive: no exit
+    return { state: { ...r.state, phase: { kind: "running" } }, effects: r.effects.filter((e) => e.type !== "exit") };
+  },
+
+  /** SIGINT is taken for a crash. */
+  "treat SIGINT as a crash": (state, event) => {
+    if (event.type === "exited" && event.status.kind === "signal" && event.status.signal === SIGINT) {
+      return step(state, { ...event, status: { kind: "code", code: 130 } });
+    }
+    return step(state, event);
+  },
+
+  /** The stop timeout fires, but SIGKILL is never sent. */
+  "never escalate to SIGKILL": (state, event) => {
+    const r = step(state, event);
+    if (event.type !== "timer") return r;
+    return { state: r.state, effects: r.effects.filter((e) => !(e.type === "kill" && e.signal === SIGKILL)) };
+  },
+
+  /** An exit of an unknown pid buries the first alive server. */
+  "blame an unknown pid on a server": (state, event) => {
+    if (event.type !== "exited" || serverOfPid(state, event.pid) >= 0) return step(state, event);
+    const first = state.servers.find((s) => s.life.kind === "alive");
+    if (first === undefined || first.life.kind !== "alive") return step(state, event);
+    return step(state, { ...event, pid: first.life.pid });
+  },
+
+  /** The re-exec hands over buried servers as cremated. */
+  "re-exec cremates the buried": (state, event) => {
+    const r = step(state, event);
+    return {
+      state: r.state,
+      effects: r.effects.map((e): Effect => e.type !== "reexec" ? e : {
+        ...e,
+        handover: { ...e.handover, servers: e.handover.servers.map((s) => (s.kind === "buried" ? { kind: "cremated", spawns: s.spawns, since: s.since, why: "stopped" } : s)) },
+      }),
+    };
+  },
+};
+
+export type MutantName = keyof typeof MUTANTS;
+export type { Event };
