@@ -5,7 +5,7 @@ import { statSync, writeSync } from "node:fs";
 import { parseSignal, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 import { decodeWaitStatus, ECHILD, execve, ignoreSignals, maskSignals, monotonicMs, restoreSignals, setChildSubreaper, waitpidNoHang } from "./libc.ts";
-import { listReaders, outputHub } from "./output.ts";
+import { handOverOutput, listReaders, OUTPUT_ENV, outputHub, takeOverOutput } from "./output.ts";
 import { ownChildren, stat } from "./proc.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import type { ControlHandler, ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "./port.ts";
@@ -50,6 +50,11 @@ export class BunPort implements OsPort {
       this.reapAdopted();
       this.reapOrphans();
     });
+    // After a re-exec: read on the pipes of servers with prefixed output (see exec).
+    // Taken out of the environment at once: children must not see it.
+    const output = process.env[OUTPUT_ENV];
+    delete process.env[OUTPUT_ENV];
+    if (output !== undefined) for (const problem of takeOverOutput(output)) this.log(`lazarus: ${problem}`);
   }
 
   now(): Ms {
@@ -189,7 +194,11 @@ export class BunPort implements OsPort {
     const signals = [...this.handled];
     maskSignals("block", signals);
     const saved = ignoreSignals(signals);
-    const error = execve(path, argv, env);
+    // Servers with prefixed output write to pipes we read: hand their read ends
+    // to the new image, or the servers would die of SIGPIPE (BUN-NOTES).
+    const output = handOverOutput();
+    const error = execve(path, argv, output.env === null ? env : { ...env, [OUTPUT_ENV]: output.env });
+    output.undo();
     restoreSignals(saved);
     maskSignals("unblock", signals);
     return error;

@@ -21,10 +21,10 @@
 //   child writing to one survives an exec of lazarus as long as the read end
 //   is handed across: `listReaders()` tells which fds to keep (clear their
 //   FD_CLOEXEC) and `resumeReader()` reads one again in the new image.
-import { closeSync, write as fsWrite } from "node:fs";
+import { closeSync, fstatSync, write as fsWrite } from "node:fs";
 import { isatty } from "node:tty";
 import type { OutputSpec } from "./port.ts";
-import { makePipe } from "./libc.ts";
+import { makePipe, setCloseOnExec } from "./libc.ts";
 
 /** Longest line kept whole, in bytes; a longer one is written in pieces of this size. */
 export const MAX_LINE = 16 * 1024;
@@ -307,4 +307,67 @@ export function listReaders(): ReaderInfo[] {
 /** In the re-exec'd image: read an inherited fd again, as before the exec. */
 export function resumeReader(info: ReaderInfo): void {
   outputHub().resume(info);
+}
+
+/** The environment variable that lists the readers' fds across a re-exec (BunPort.exec). */
+export const OUTPUT_ENV = "LAZARUS_OUTPUT";
+
+/**
+ * Just before an exec: keep every reader's fd open across it (clear its
+ * FD_CLOEXEC), and say which is which in `env` (for OUTPUT_ENV; null when
+ * there is none). `undo` puts the flags back if the exec failed. What Bun had
+ * read ahead from a pipe and the unfinished line held are lost in the exec
+ * (a few KiB at most per stream); everything still in the pipes is read by
+ * the new image.
+ */
+export function handOverOutput(): { env: string | null; undo: () => void } {
+  const readers = listReaders().filter((r) => setCloseOnExec(r.fd, false) === null);
+  return {
+    env: readers.length === 0 ? null : JSON.stringify(readers),
+    undo: () => { for (const r of readers) setCloseOnExec(r.fd, true); },
+  };
+}
+
+/**
+ * In the new image: read again every fd that OUTPUT_ENV lists, after checking
+ * each entry (an open pipe, sane fields). Returns the problems, one line each,
+ * for the log; an entry with a problem is left alone.
+ */
+export function takeOverOutput(text: string): string[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return [`${OUTPUT_ENV} is not valid JSON; the output of servers from before the re-exec is not read.`];
+  }
+  if (!Array.isArray(data)) return [`${OUTPUT_ENV} is not a list; the output of servers from before the re-exec is not read.`];
+  const problems: string[] = [];
+  const seen = new Set<number>();
+  for (const x of data as unknown[]) {
+    const r = x as Partial<Record<keyof ReaderInfo, unknown>>;
+    const ok = typeof x === "object" && x !== null &&
+      Number.isInteger(r.pid) && (r.pid as number) > 0 &&
+      Number.isInteger(r.fd) && (r.fd as number) > 2 && !seen.has(r.fd as number) &&
+      typeof r.name === "string" && r.name !== "" &&
+      (r.stream === "stdout" || r.stream === "stderr") &&
+      Number.isInteger(r.width) && (r.width as number) >= 0 && (r.width as number) <= 1000 &&
+      (r.color === null || (typeof r.color === "string" && /^\d{1,3}(;\d{1,3})*$/.test(r.color)));
+    if (!ok) {
+      problems.push(`an entry of ${OUTPUT_ENV} is invalid (${JSON.stringify(x)}); that output is not read.`);
+      continue;
+    }
+    const info = r as ReaderInfo;
+    let pipe = false;
+    try {
+      pipe = fstatSync(info.fd).isFIFO();
+    } catch { /* not open */ }
+    if (!pipe) {
+      problems.push(`fd ${info.fd} (the ${info.stream} of '${info.name}') is not an open pipe; that output is not read.`);
+      continue;
+    }
+    seen.add(info.fd);
+    setCloseOnExec(info.fd, true);
+    resumeReader({ pid: info.pid, fd: info.fd, name: info.name, stream: info.stream, width: info.width, color: info.color });
+  }
+  return problems;
 }

@@ -1,15 +1,11 @@
 // Config files, Procfiles, .env files and prefixed output, end to end: the real
 // `bun run src/main.ts` on real fixtures, checked from the outside (its stdout
 // and stderr, its exit status, the fixtures' own lines, /proc).
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eventually, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
-
-// Real processes on a machine that may be slow: bun test's 5 s default is too
-// short (and bunfig.toml's [test] timeout is not read by Bun 1.4.5).
-setDefaultTimeout(60_000);
 
 const runs: Run[] = [];
 function start(args: string[], opts: ConstructorParameters<typeof Run>[1] = {}): Run {
@@ -193,6 +189,27 @@ cmd = ["./chatty-b", "--chatter=300", "--life=0", "--partial=b's last words"]
     const b = start(["--output=prefix", "{", SERVER, "tag=p", "}"]);
     await b.waitFor(/^server \| fixture: pid=\d+ name=server argv: tag=p$/);
     await stopAndCheckClean(b);
+  });
+});
+
+describe("live re-exec (SIGUSR1) with prefixed output", () => {
+  test("the server keeps running and its later lines still arrive, prefixed, through the new image", async () => {
+    const go = join(dir, "go-after-reexec");
+    const toml = file("reexec.toml", `[servers.steady]\ncmd = ["./steady", "--echo-when=${go}"]\n`);
+    const r = start([`--config=${toml}`]);
+    const pid = Number(/pid=(\d+)/.exec(await r.waitFor(/^steady \| fixture: pid=\d+ name=steady/))?.[1]);
+    let mark = r.lines.length;
+    r.signal("SIGUSR1");
+    await r.waitFor(/re-exec complete/, { from: mark });
+    writeFileSync(go, "");
+    await r.waitFor(`steady | fixture: pid=${pid} saw ${go}`, { from: mark });
+    await eventually(() => r.stdout.includes(`steady | fixture: pid=${pid} saw ${go}\n`), "the line on stdout");
+    // Still the same process, alive: it did not die of SIGPIPE when it wrote after the exec.
+    mark = r.lines.length;
+    r.signal("SIGQUIT");
+    await r.waitFor(new RegExp(`info: server 0: name steady, pid ${pid}, up and running`), { from: mark });
+    expect(r.own.some((l) => l.includes("died by signal"))).toBe(false);
+    await stopAndCheckClean(r);
   });
 });
 

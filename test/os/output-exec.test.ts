@@ -1,14 +1,13 @@
-// The door left open for a live re-exec (BUN-NOTES: a child writing to a
-// Bun-managed pipe dies of SIGPIPE after the exec): a server whose output is
-// prefixed keeps running across an exec of its supervisor, and its lines keep
-// coming, read by the new image from the fds listReaders() gave.
-import { expect, setDefaultTimeout, test } from "bun:test";
+// Prefixed output across an exec (BUN-NOTES: a child writing to a Bun-managed
+// pipe dies of SIGPIPE after the exec): with handOverOutput/takeOverOutput a
+// server keeps running across an exec of its supervisor, and its lines keep
+// coming, read by the new image. (The whole lazarus does this on SIGUSR1:
+// test/integration/config.test.ts.)
+import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUN, ROOT } from "../helpers/run.ts";
-
-setDefaultTimeout(60_000); // two Bun start-ups on a machine that may be slow
 
 test("prefixed output survives an exec: same pid, the server lives on, its lines arrive prefixed", async () => {
   const dir = mkdtempSync(join(tmpdir(), "lazarus-exec-"));

@@ -4,10 +4,10 @@
 // registry for a re-exec.
 import { afterEach, describe, expect, test } from "bun:test";
 import { dlopen, FFIType } from "bun:ffi";
-import { closeSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import fc from "fast-check";
 import { makePipe } from "../../src/os/libc.ts";
-import { FdWriter, LineSplitter, MAX_LINE, OutputHub, prefixText } from "../../src/os/output.ts";
+import { FdWriter, LineSplitter, MAX_LINE, OutputHub, prefixText, takeOverOutput } from "../../src/os/output.ts";
 import { propertySeed } from "../helpers/seed.ts";
 
 const seed = propertySeed("test/os/output.test.ts");
@@ -227,5 +227,33 @@ describe("OutputHub", () => {
     writeSync(p.write, "ne\nafter\n");
     closeSync(p.write);
     expect((await results()).err).toBe("old | before the exec\nold | half a line\nold | after\n");
+  });
+});
+
+describe("takeOverOutput: what a re-exec'd image is told to read", () => {
+  test("anything it cannot vouch for is refused, one problem each, and nothing is read from it", () => {
+    expect(takeOverOutput("{")).toEqual(["LAZARUS_OUTPUT is not valid JSON; the output of servers from before the re-exec is not read."]);
+    expect(takeOverOutput("{}")).toEqual(["LAZARUS_OUTPUT is not a list; the output of servers from before the re-exec is not read."]);
+    const good = { pid: 42, fd: 0, name: "web", stream: "stdout", width: 3, color: null };
+    const bad = [
+      { ...good, fd: 2 }, { ...good, fd: 1.5 }, { ...good, pid: 0 }, { ...good, name: "" }, { ...good, stream: "both" },
+      { ...good, width: -1 }, { ...good, color: "31m\u001b" }, null, "x",
+    ];
+    const problems = takeOverOutput(JSON.stringify(bad));
+    expect(problems).toHaveLength(bad.length);
+    expect(problems.every((p) => /^an entry of LAZARUS_OUTPUT is invalid \(.*\); that output is not read\.$/.test(p))).toBe(true);
+    // an fd that is open but not a pipe (a file), and one that is not open at all
+    const f = openSync(import.meta.path, "r");
+    opened.push(f);
+    expect(takeOverOutput(JSON.stringify([{ ...good, fd: f }, { ...good, fd: 987 }]))).toEqual([
+      `fd ${f} (the stdout of 'web') is not an open pipe; that output is not read.`,
+      "fd 987 (the stdout of 'web') is not an open pipe; that output is not read.",
+    ]);
+  });
+
+  test("an open pipe is read (here: one whose writer is gone, so it ends at once, writing nothing)", () => {
+    const p = pipe();
+    closeSync(p.write);
+    expect(takeOverOutput(JSON.stringify([{ pid: 42, fd: p.read, name: "web", stream: "stdout", width: 3, color: "36" }]))).toEqual([]);
   });
 });
