@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { eventually, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
+import { eventually, MAIN, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
 
 const runs: Run[] = [];
 function start(args: string[], opts: ConstructorParameters<typeof Run>[1] = {}): Run {
@@ -189,6 +189,35 @@ cmd = ["./chatty-b", "--chatter=300", "--life=0", "--partial=b's last words"]
     const b = start(["--output=prefix", "{", SERVER, "tag=p", "}"]);
     await b.waitFor(/^server \| fixture: pid=\d+ name=server argv: tag=p$/);
     await stopAndCheckClean(b);
+  });
+});
+
+describe("names everywhere", () => {
+  test("the control interface knows config and Procfile servers by name; the JSON log and the dump too", async () => {
+    const sock = join(dir, "ctl.sock");
+    const toml = file("names.toml", `[servers.web]\ncmd = "./steady tag=web"\n`);
+    const procfile = file("Procfile.names", "worker: ./steady tag=worker\n");
+    const r = new Run([`--control=${sock}`, "--log-format=json", `--config=${toml}`, `--procfile=${procfile}`, "{", "./steady", "}"], { cwd: dir });
+    runs.push(r);
+    await r.waitFor(/^web    \| fixture: pid=\d+ name=steady argv: tag=web$/);
+    await r.waitFor(/^worker \| fixture: pid=\d+ name=steady argv: tag=worker$/);
+    await r.waitFor(/^fixture: pid=\d+ name=steady argv: $/);
+    const ctl = async (...args: string[]) => {
+      const p = Bun.spawn([process.execPath, "run", MAIN, "ctl", `--control=${sock}`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+      return { out, code };
+    };
+    const status = await ctl("status");
+    expect(status.code).toBe(0);
+    expect(status.out.split("\n").slice(2, 5).map((l) => l.split(/ +/).slice(0, 3))).toEqual([
+      ["0", "web", "alive"], ["1", "worker", "alive"], ["2", "steady", "alive"],
+    ]);
+    expect((await ctl("stop", "worker")).code).toBe(0);
+    await r.waitFor(/"event":"stopped".*"name":"worker"|"name":"worker".*"event":"stopped"/);
+    const mark = r.lines.length;
+    r.signal("SIGQUIT");
+    await r.waitFor(/info: server 1: name worker, pid -, will never respawn/, { from: mark });
+    await stopAndCheckClean(r);
   });
 });
 
