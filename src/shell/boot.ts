@@ -3,8 +3,8 @@
 // OS): parse the command line, take over a re-exec's handover, open the control
 // socket, start. Everything process-specific comes in through `BootEnv`.
 import { type Options, parseCommandLine } from "../cli/parse.ts";
-import { loadPlan } from "../config/load.ts";
-import { spawnExtras } from "../config/plan.ts";
+import { carrySources, loadPlan, SOURCES_ENV } from "../config/load.ts";
+import { type Sources, spawnExtras } from "../config/plan.ts";
 import { controlPlace } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec } from "../core/types.ts";
@@ -40,8 +40,11 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
   const parsed = parseCommandLine(b.args, { defaultConfig: b.defaultConfig ?? null });
   if (parsed.kind === "help" || parsed.kind === "version") return { kind: parsed.kind };
   if (parsed.kind === "error") return { kind: "error", message: parsed.message, status: 2 };
-  // Servers and settings from files too (--config, --procfile, --env-file, lazarus.toml).
-  const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv), b.cwd);
+  // Servers and settings from files too (--config, --procfile, --env-file, lazarus.toml);
+  // after a re-exec, from the texts the previous image used (see load.ts).
+  const carriedSources = b.env[SOURCES_ENV];
+  delete b.env[SOURCES_ENV];
+  const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv), b.cwd, parsed.options.reexec ? carriedSources : undefined);
   if (!loaded.ok) return { kind: "error", message: loaded.error, status: 2 };
   const plan = loaded.plan;
   const options = { ...parsed.options, settings: plan.settings, logFormat: plan.logFormat, control: plan.control };
@@ -64,7 +67,7 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
     pid: b.pid,
     // cwd, environment and output of each server (read from b.env when it is spawned).
     spawnExtras: spawnExtras(plan, b.env),
-    reexecCommand: (h) => reexecCommand(h, servers, b),
+    reexecCommand: (h) => reexecCommand(h, servers, b, loaded.sources),
   };
   const port = makePort();
   const sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
@@ -88,10 +91,12 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
  * thousand servers need (about 60 bytes each); a larger state fails the exec
  * cleanly (E2BIG) and the old image goes on.
  */
-function reexecCommand(h: Handover, servers: readonly ServerSpec[], b: BootEnv): { argv: readonly string[]; env: Record<string, string> } {
+function reexecCommand(h: Handover, servers: readonly ServerSpec[], b: BootEnv, sources: Sources): { argv: readonly string[]; env: Record<string, string> } {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(b.env)) if (v !== undefined) env[k] = v;
   env[HANDOVER_ENV] = marshal(h, servers);
+  const carried = carrySources(sources);
+  if (carried !== null) env[SOURCES_ENV] = carried;
   // Drop an earlier --re-exec among the options only: words inside braces belong to the servers.
   const firstBrace = b.args.includes("{") ? b.args.indexOf("{") : b.args.length;
   const options = b.args.slice(0, firstBrace).filter((a) => a !== "--re-exec");

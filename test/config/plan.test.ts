@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { parseCommandLine } from "../../src/cli/parse.ts";
 import { keyPath } from "../../src/config/config.ts";
+import { carrySources, loadPlan } from "../../src/config/load.ts";
 import { assemble, type Plan, type Sources, spawnExtras } from "../../src/config/plan.ts";
 import { joinWords } from "../../src/config/words.ts";
 import { propertySeed } from "../helpers/seed.ts";
@@ -204,5 +205,33 @@ describe("property: a config file describes the same servers as the equivalent b
       const viaConfig = plan([], toml(`[servers.s]\ncmd = ${tomlString(joinWords(a))}\n`));
       expect(viaConfig.servers[0]?.argv).toEqual(a);
     }), { seed, numRuns: 300 });
+  });
+});
+
+describe("loadPlan: the files, or after a re-exec the texts carried across it", () => {
+  const options = (args: string[]) => {
+    const p = parseCommandLine(args);
+    if (p.kind !== "run") throw new Error("bad args");
+    return p.options;
+  };
+  const missing = "/nonexistent/lazarus-test.toml";
+
+  test("a file that cannot be read is one error line", () => {
+    expect(loadPlan(options([`--config=${missing}`]), [], "/")).toEqual({ ok: false, error: `${missing}: cannot read it: no such file (ENOENT).` });
+  });
+
+  test("carried texts are used instead of the files they name, and carried on again", () => {
+    const sources = { config: { file: missing, text: `[servers.web]\ncmd = "w"\n` } };
+    const r = loadPlan(options([`--config=${missing}`]), [], "/", carrySources(sources) ?? undefined);
+    expect(r.ok && r.plan.servers).toEqual([{ argv: ["w"], name: "web" }]);
+    expect(r.ok && r.sources).toEqual(sources);
+    expect(carrySources({})).toBeNull();
+  });
+
+  test("a carried text for another file, or one that cannot be understood, is not used: the file is read", () => {
+    const other = carrySources({ config: { file: "other.toml", text: `[servers.web]\ncmd = "w"\n` } }) ?? "";
+    for (const carried of [other, "{not json", "[]", '{"config":{"file":1}}']) {
+      expect(loadPlan(options([`--config=${missing}`]), [], "/", carried).ok).toBe(false);
+    }
   });
 });

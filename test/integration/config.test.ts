@@ -242,6 +242,31 @@ describe("live re-exec (SIGUSR1) with prefixed output", () => {
   });
 });
 
+describe("live re-exec (SIGUSR1) runs the same servers, whatever became of the files", () => {
+  test("an edited, then a broken config file and env file change nothing: the new image uses the texts the old one did", async () => {
+    const toml = file("same-after-reexec.toml", `interval = 2\n[servers.steady]\ncmd = ["./steady", "--print-env=V"]\n`);
+    const env = file("same-after-reexec.env", "V=1\n");
+    const r = start([`--config=${toml}`, `--env-file=${env}`]);
+    const pid = Number(/pid=(\d+)/.exec(await r.waitFor(/^steady \| fixture: pid=\d+ env V=1$/))?.[1]);
+    for (const [newToml, newEnv] of [
+      [`interval = 3\n[servers.other]\ncmd = "./steady"\n`, "V=2\n"],
+      ["this is not TOML = = =\n", "not a .env file\n"],
+    ]) {
+      writeFileSync(toml, newToml as string);
+      writeFileSync(env, newEnv as string);
+      let mark = r.lines.length;
+      r.signal("SIGUSR1");
+      await r.waitFor(/re-exec complete/, { from: mark });
+      mark = r.lines.length;
+      r.signal("SIGQUIT");
+      await r.waitFor("info: interval: 2.000 s", { from: mark });
+      await r.waitFor(new RegExp(`info: server 0: name steady, pid ${pid}, up and running`), { from: mark });
+    }
+    expect(r.own.filter((l) => /started with pid|could not|died/.test(l))).toEqual([`'./steady' started with pid ${pid}.`]);
+    await stopAndCheckClean(r);
+  });
+});
+
 describe("back-pressure: a server flooding a terminal that does not keep up", () => {
   /** Whether `pid` is blocked writing to a full pipe (its kernel wait channel says so). */
   function blockedOnPipe(pid: number): boolean {
