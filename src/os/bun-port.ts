@@ -31,6 +31,8 @@ export class BunPort implements OsPort {
   private spawning = false;
   private readonly handled = new Set<Signal>();
   private control: ControlServer | null = null;
+  /** Orphans this image reaped itself (a pid the core may still adopt: see adopt). */
+  private readonly reapedOrphans = new Set<number>();
   private sweep: ReturnType<typeof setInterval> | null = null;
   /** Signal handlers do not keep Bun alive (BUN-NOTES): a real handle does, for as long as we run. */
   private readonly keepAlive = setInterval(() => {}, MAX_TIMEOUT);
@@ -128,13 +130,20 @@ export class BunPort implements OsPort {
   }
 
   adopt(pid: number): void {
+    // Already reaped by this image as an orphan (before the handover was applied): its end is on its way.
+    if (this.reapedOrphans.has(pid)) return;
     this.children.set(pid, { kind: "adopted" });
-    this.sweep ??= setInterval(() => this.reapAdopted(), SWEEP_MS);
+    this.sweep ??= setInterval(() => {
+      this.reapAdopted();
+      this.reapOrphans();
+    }, SWEEP_MS);
     this.reapAdopted();
   }
 
   onExit(listener: ExitListener): void {
     this.listener = listener;
+    // Zombies from before this image (orphans that ended during a re-exec, whose SIGCHLD was lost) are reaped now.
+    this.reapOrphans();
   }
 
   flushExits(): void {
@@ -173,6 +182,7 @@ export class BunPort implements OsPort {
 
   exit(status: number): void {
     this.control?.close();
+    this.leaveNoChild();
     clearInterval(this.keepAlive);
     if (this.sweep !== null) clearInterval(this.sweep);
     // The servers' last lines may still be in their pipes: write them first.
@@ -233,6 +243,26 @@ export class BunPort implements OsPort {
     }
   }
 
+  /**
+   * Before the supervisor ends (its servers have all ended by then): what is
+   * left among its own children (orphans reparented to it, remnants of a
+   * stopped group) is SIGKILLed and reaped, so nothing it had is left running
+   * or unreaped. Bounded: a process stuck in the kernel is not waited for forever.
+   */
+  private leaveNoChild(): void {
+    if (!this.reapsOrphans) return;
+    const left = this.orphans();
+    for (const pid of left) {
+      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+    }
+    const deadline = performance.now() + 1000;
+    let waiting = left;
+    while (waiting.length > 0 && performance.now() < deadline) {
+      waiting = waiting.filter((pid) => waitpidNoHang(pid).kind === "running");
+      if (waiting.length > 0) Bun.sleepSync(1);
+    }
+  }
+
   /** Our children that are not servers (Bun's or adopted): orphans reparented to us. */
   private orphans(): number[] {
     if (!this.reapsOrphans) return [];
@@ -246,6 +276,8 @@ export class BunPort implements OsPort {
       if (r.kind !== "ended") continue;
       const d = decodeWaitStatus(r.status);
       if (d === null) continue;
+      this.reapedOrphans.add(pid);
+      if (this.reapedOrphans.size > 4096) this.reapedOrphans.clear();
       this.pending.push({ pid, status: "code" in d ? { kind: "code", code: d.code } : { kind: "signal", signal: d.signal } });
       if (!this.deliveryScheduled) {
         this.deliveryScheduled = true;

@@ -76,7 +76,9 @@ export interface OsPort {
 
   /**
    * Deliver now, synchronously, every exit the port already knows of but has not
-   * reported yet (used before a re-exec, so that no status is lost in the exec).
+   * reported yet: before a re-exec (so that no status is lost in the exec) and
+   * before every spawn (so that a pid the kernel reuses is never mistaken for
+   * the process that had it before).
    */
   flushExits(): void;
 

@@ -37,6 +37,8 @@ export class Supervisor {
   /** Control requests waiting for the core's reply effect, by event id. */
   private readonly replies = new Map<number, (ok: boolean, message: string) => void>();
   private nextRequest = 1;
+  /** Events raised now are handled at once, not queued (exits flushed before a spawn). */
+  private inline = false;
 
   constructor(protected readonly port: OsPort, protected readonly config: ShellConfig) {
     this.state = initialState(config.settings, config.servers);
@@ -98,6 +100,10 @@ export class Supervisor {
 
   /** Feed one event to the core; events raised while effects run wait their turn. */
   dispatch(event: Event): void {
+    if (this.inline) {
+      this.handle(event);
+      return;
+    }
     this.queue.push(event);
     if (this.draining) return;
     this.draining = true;
@@ -122,6 +128,15 @@ export class Supervisor {
     const port = this.port;
     switch (effect.type) {
       case "spawn": {
+        // Every exit the port already knows of is reported first, and handled at
+        // once: the pid it freed may be handed to this very spawn, and the core
+        // must not take the old process's end for the new one's.
+        this.inline = true;
+        try {
+          port.flushExits();
+        } finally {
+          this.inline = false;
+        }
         const extras = this.config.spawnExtras?.(effect.server) ?? {};
         const r = port.spawn({ ...extras, argv: effect.argv });
         // The core waits for this answer before anything else about the server

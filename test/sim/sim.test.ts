@@ -1,0 +1,51 @@
+// The whole supervisor, shell included, against the simulated OS: a fixed,
+// small, deterministic budget here; `bun run sim` runs it long.
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { budget } from "../properties/budget.ts";
+import { SHELL_MUTANTS } from "./mutants.ts";
+import { simScenarioArb } from "./scenario.ts";
+import { runSim, SimViolation } from "./world.ts";
+
+/** The default budget of the simulator for a planted bug (what `bun run sim --mutant=…` gives too). */
+export const SIM_MUTANT_BUDGET = 300;
+
+describe("the production shell on a simulated OS", () => {
+  test("every process-table fact and the model hold in generated scenarios", async () => {
+    let lifetimes = 0;
+    await fc.assert(fc.asyncProperty(simScenarioArb(), async (sc) => {
+      lifetimes += (await runSim(sc)).lifetimes;
+    }), budget(150));
+    expect(lifetimes).toBeGreaterThan(10_000);
+  });
+
+  test("scenarios with many servers and many events", async () => {
+    await fc.assert(fc.asyncProperty(simScenarioArb({ maxServers: 60, maxEvents: 400, horizonMs: 60_000 }), async (sc) => {
+      await runSim(sc);
+    }), budget(5));
+  });
+
+  test("a run replays bit for bit: the same scenario, the same log", async () => {
+    let compared = 0;
+    for (const sc of fc.sample(simScenarioArb({ maxServers: 8, maxEvents: 60 }), { numRuns: 20, seed: 7 })) {
+      const a = await runSim(sc);
+      const b = await runSim(sc);
+      expect(b).toEqual(a);
+      compared += a.steps;
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+});
+
+describe("planted bugs in the shell are caught", () => {
+  test("at least six variants are planted", () => {
+    expect(Object.keys(SHELL_MUTANTS).length).toBeGreaterThanOrEqual(6);
+  });
+  for (const [name, factory] of Object.entries(SHELL_MUTANTS)) {
+    test(`caught: ${name}`, async () => {
+      const out = await fc.check(fc.asyncProperty(simScenarioArb(), async (sc) => { await runSim(sc, factory); }), { ...budget(SIM_MUTANT_BUDGET), endOnFailure: true });
+      expect(out.failed).toBe(true);
+      expect(out.errorInstance).toBeInstanceOf(SimViolation);
+    });
+  }
+});

@@ -1,0 +1,544 @@
+// The simulation: the production shell (src/shell/boot.ts + Supervisor) on a
+// simulated OS (kernel.ts + SimPort below), driven by a generated scenario, with
+// the process-table facts checked after every happening:
+//   - no zombie left behind, no process of ours left running at the end;
+//   - every exit accounted for exactly once, with its true status;
+//   - no signal ever sent that the core did not ask for (so none to a pid
+//     after it was reaped, none to a reused pid);
+//   - no spawn the core did not ask for (so none after shutdown began);
+//   - timers only ever fire for what still needs them;
+//   - when nothing is in flight, the core's alive servers are exactly the
+//     running server processes;
+//   - the reference model agrees with the core at every step;
+//   - the supervisor exits, with the status the core decided.
+import { SIGKILL, SIGTERM, signalName } from "../../src/core/signals.ts";
+import type { Effect, Event, ExitStatus, Signal, State } from "../../src/core/types.ts";
+import type { ControlHandler, ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
+import { boot } from "../../src/shell/boot.ts";
+import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
+import { Model } from "../properties/model.ts";
+import { type Behaviour, Kernel, SUP } from "./kernel.ts";
+import type { Duration, SimScenario } from "./scenario.ts";
+
+export class SimViolation extends Error {
+  override name = "SimViolation";
+}
+
+/** Thrown through the shell when its image ends (exit or a successful exec): nothing after it runs. */
+class ImageEnded extends Error {}
+
+export type SupervisorFactory = (port: OsPort, config: ShellConfig) => Supervisor;
+
+const EPOCH = Date.UTC(2026, 0, 1);
+const SELF = ["/sim/bun", "/sim/lazarus.ts"];
+
+export interface SimReport {
+  /** A digest of everything the supervisor logged: equal digests, equal runs (bit-exact replay). */
+  readonly digest: string;
+  readonly lifetimes: number;
+  readonly steps: number;
+  readonly images: number;
+  readonly exitStatus: number | null;
+  readonly virtualMs: number;
+}
+
+export function simArgs(sc: SimScenario): string[] {
+  const args = [`--interval=${sc.intervalMs / 1000}`, `--stop-timeout=${sc.stopTimeoutMs / 1000}`, `--alarm=${sc.alarmMs / 1000}`, "--control=/sim/control.sock"];
+  sc.servers.forEach((s, i) => args.push("{", `srv${i}`, ...(s.initialSpawn ? ["--initial-spawn"] : []), "}"));
+  return args;
+}
+
+class SimPort implements OsPort {
+  alive = true;
+  booted = false;
+  readonly children = new Map<number, "spawned" | "adopted">();
+  readonly pending: { pid: number; status: ExitStatus }[] = [];
+  deliveryScheduled = false;
+  private listener: ExitListener = () => {};
+  readonly handlers = new Map<Signal, () => void>();
+  control: ControlHandler | null = null;
+  private readonly timers = new Set<{ cancelled: boolean }>();
+  private readonly reapedHere = new Set<number>();
+
+  constructor(private readonly w: World, readonly image: number) {}
+
+  now(): number {
+    return this.w.k.now;
+  }
+
+  wallTime(): number {
+    return EPOCH + this.w.k.now;
+  }
+
+  spawn(request: SpawnRequest): SpawnOutcome {
+    const server = Number(/^srv(\d+)$/.exec(request.argv[0] ?? "")?.[1]);
+    this.w.checkSpawn(server, request.argv);
+    const life = this.w.nextLife(server);
+    if (life.spawnError !== null) return { ok: false, error: `${life.spawnError}: simulated` };
+    const p = this.w.k.spawnServer(server, life.behaviour);
+    if (p === null) return { ok: false, error: "EAGAIN: no free pid" };
+    this.children.set(p.pid, "spawned");
+    return { ok: true, pid: p.pid };
+  }
+
+  kill(pid: number, signal: Signal, group: boolean): boolean {
+    if (!this.children.has(pid)) return false; // reaped: its pid may be somebody else's now
+    this.w.checkKill(pid, signal);
+    this.w.k.signal(pid, signal, group);
+    return true;
+  }
+
+  killRemnants(pgid: number, signal: Signal): void {
+    if (this.children.has(pgid)) return;
+    const member = this.w.k.childrenOfSup().some((p) => !this.children.has(p.pid) && p.pgid === pgid);
+    if (!member) return;
+    this.w.k.signal(pgid, signal, true);
+  }
+
+  adopt(pid: number): void {
+    if (this.reapedHere.has(pid)) return; // reaped already by this image: its end is on its way
+    this.children.set(pid, "adopted");
+    const p = this.w.k.procs.get(pid);
+    if (p === undefined || p.ppid !== SUP) {
+      // waitpid says ECHILD: it has ended, but how is lost.
+      this.children.delete(pid);
+      this.queue(pid, { kind: "unknown" });
+      return;
+    }
+    if (p.state === "zombie") this.sigchld();
+  }
+
+  onExit(listener: ExitListener): void {
+    this.listener = listener;
+  }
+
+  flushExits(): void {
+    this.deliver();
+  }
+
+  onSignal(signal: Signal, listener: () => void): void {
+    this.handlers.set(signal, listener);
+  }
+
+  setTimer(at: number, fn: () => void): TimerHandle {
+    const t = { cancelled: false };
+    this.timers.add(t);
+    const late = this.w.k.rng.pick([0, 0, 0, 0.5, 5, 50]);
+    this.w.k.schedule(at + late, () => {
+      this.timers.delete(t);
+      if (!t.cancelled && this.alive) this.w.enter(this, fn);
+    });
+    return { cancel: () => { t.cancelled = true; this.timers.delete(t); } };
+  }
+
+  listenControl(_path: string, _strict: boolean, handler: ControlHandler): Promise<string | null> {
+    this.control = handler;
+    return Promise.resolve(null);
+  }
+
+  log(line: string): void {
+    this.w.log(line);
+  }
+
+  exit(status: number): void {
+    this.w.supervisorExited(this, status);
+    throw new ImageEnded();
+  }
+
+  exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
+    if (this.w.execFails()) return "execve: ENOEXEC (simulated)";
+    this.w.replaceImage(this, argv, env);
+    throw new ImageEnded();
+  }
+
+  /** SIGCHLD: reap every zombie child (servers, adopted, orphans), as BunPort does, and hand them over soon. */
+  sigchld(): void {
+    const zombies = this.w.k.childrenOfSup().filter((p) => p.state === "zombie");
+    for (let i = zombies.length - 1; i > 0; i--) { // reaped in an order of the scheduler's choosing
+      const j = this.w.k.rng.int(i + 1);
+      [zombies[i], zombies[j]] = [zombies[j]!, zombies[i]!];
+    }
+    for (const p of zombies) {
+      this.w.k.reap(p.pid);
+      this.reapedHere.add(p.pid);
+      this.children.delete(p.pid);
+      this.queue(p.pid, p.status as ExitStatus);
+    }
+  }
+
+  private queue(pid: number, status: ExitStatus): void {
+    this.pending.push({ pid, status });
+    if (this.deliveryScheduled) return;
+    this.deliveryScheduled = true;
+    // A window between reaping and reporting, like the runtime's: a re-exec can fall in it.
+    this.w.k.schedule(this.w.k.now + this.w.k.rng.pick([0, 0, 0.01, 0.2, 5]), () => {
+      if (this.alive) this.w.enter(this, () => this.deliver());
+    });
+  }
+
+  private deliver(): void {
+    this.deliveryScheduled = false;
+    while (this.pending.length > 0) {
+      const x = this.pending.shift()!;
+      this.listener(x.pid, x.status);
+    }
+  }
+
+  end(): void {
+    this.alive = false;
+    for (const t of this.timers) t.cancelled = true;
+    this.timers.clear();
+  }
+}
+
+interface ResolvedLife {
+  readonly behaviour: Behaviour;
+  readonly spawnError: string | null;
+}
+
+export class World {
+  readonly k: Kernel;
+  private image: SimPort;
+  private images = 0;
+  private sup: Supervisor | null = null;
+  private state: State | null = null;
+  private model: Model | null = null;
+  private exitStatus: number | null = null;
+  private expectedExit: number | null = null;
+  private steps = 0;
+  private readonly spawnsSoFar: number[];
+  /** Spawns the core asked for and the shell has not carried out yet, by server (a server has one at most). */
+  private readonly expectedSpawns = new Map<number, readonly string[]>();
+  /** Kills the core asked for and the shell has not carried out yet: pid → how many. */
+  private readonly allowedKills = new Map<number, number>();
+  /** The serial of the process the core knows as alive under each pid. */
+  private readonly coreSerial = new Map<number, number>();
+  /** Exits the core was told of, by process serial: each exactly once. */
+  private readonly accounted = new Set<number>();
+  private execs = 0;
+  private sigchldScheduled = false;
+  private readonly heldSignals = new Set<Signal>();
+  private readonly signalScheduled = new Set<Signal>();
+  private bootPending: Promise<void> | null = null;
+  private readonly logTail: string[] = [];
+  private readonly trace: string[] = [];
+  private violation: SimViolation | null = null;
+  private readonly killedAtExit = new Set<number>();
+  private digest = 0x811c9dc5;
+
+  constructor(private readonly sc: SimScenario, private readonly factory: SupervisorFactory = (p, c) => new Supervisor(p, c)) {
+    this.k = new Kernel(sc.seed, sc.pidMax);
+    this.spawnsSoFar = sc.servers.map(() => 0);
+    this.image = new SimPort(this, 0);
+    this.k.onChildDied = () => this.childDied();
+  }
+
+  async run(): Promise<SimReport> {
+    this.startImage(simArgs(this.sc), {});
+    await this.settleBoot();
+    for (const a of this.sc.world) this.k.schedule(a.at, () => this.act(a));
+    this.k.schedule(this.sc.horizonMs, () => this.sendSignal(SIGTERM));
+    const limit = this.sc.horizonMs + 3 * Math.max(this.sc.stopTimeoutMs, 1000) + 10_000;
+    while (this.exitStatus === null && this.violation === null && this.k.step(limit)) {
+      this.steps++;
+      await this.settleBoot();
+      if (this.violation === null) this.checkQuiescent();
+    }
+    if (this.violation !== null) throw this.violation;
+    if (this.exitStatus === null) this.fail(`the supervisor did not exit within ${limit} ms of virtual time (SIGTERM at ${this.sc.horizonMs})`);
+    this.checkEnd();
+    return { digest: (this.digest >>> 0).toString(16).padStart(8, "0"), lifetimes: this.k.lifetimes, steps: this.steps, images: this.images, exitStatus: this.exitStatus, virtualMs: this.k.now };
+  }
+
+  // --- images ----------------------------------------------------------------
+
+  private startImage(args: readonly string[], env: Record<string, string | undefined>): void {
+    const port = new SimPort(this, this.images++);
+    this.image = port;
+    this.state = null;
+    this.trace.push(`${this.k.now.toFixed(2)} image ${port.image} boots`);
+    this.bootPending = boot(() => port, {
+      args,
+      env,
+      self: SELF,
+      pid: SUP,
+      makeSupervisor: (p, config) => {
+        const sup = this.factory(p, { ...config, onStep: (e, b, a, fx) => this.observe(port, e, b, a, fx) });
+        this.sup = sup;
+        return sup;
+      },
+    }).then((r) => {
+      if (r.kind === "error") this.fail(`image ${port.image} refused to boot: ${r.message}`);
+      if (r.kind === "running") port.booted = true;
+      // Signals sent while it was booting were held (blocked); now its handlers are in place.
+      for (const s of [...this.heldSignals]) {
+        this.heldSignals.delete(s);
+        this.sendSignal(s);
+      }
+      // A new image sweeps for zombies once (SIGCHLDs sent during the exec were lost), as BunPort does.
+      if (this.k.childrenOfSup().some((p) => p.state === "zombie")) this.childDied();
+    }, (e) => {
+      if (!(e instanceof ImageEnded)) this.fail(`booting image ${port.image} threw: ${String(e)}`);
+    });
+  }
+
+  private async settleBoot(): Promise<void> {
+    while (this.bootPending !== null) {
+      const p = this.bootPending;
+      this.bootPending = null;
+      await p;
+    }
+  }
+
+  replaceImage(old: SimPort, argv: readonly string[], env: Readonly<Record<string, string>>): void {
+    old.end();
+    this.execs++;
+    if (JSON.stringify(argv.slice(0, SELF.length)) !== JSON.stringify(SELF)) this.fail(`re-exec of ${argv.join(" ")}, not of itself`);
+    const args = argv.slice(SELF.length);
+    const delay = this.k.rng.pick([1, 5, 20, 40]);
+    this.trace.push(`${this.k.now.toFixed(2)} exec; new image in ${delay} ms`);
+    this.image = new SimPort(this, -1); // nobody home during the exec
+    this.image.end();
+    this.k.schedule(this.k.now + delay, () => this.startImage(args, { ...env }));
+  }
+
+  execFails(): boolean {
+    return this.sc.failingExecs.includes(this.execs++);
+  }
+
+  supervisorExited(port: SimPort, status: number): void {
+    port.end();
+    this.exitStatus = status;
+    this.trace.push(`${this.k.now.toFixed(2)} supervisor exits ${status}`);
+    if (status !== this.expectedExit) this.fail(`the shell exited with ${status}, the core decided ${String(this.expectedExit)}`);
+    // At its exit the OS port leaves no child behind: what is left is killed and reaped (BunPort.exit does the same).
+    for (const p of this.k.childrenOfSup()) {
+      if (p.state === "running") {
+        this.killedAtExit.add(p.serial);
+        this.k.die(p, { kind: "signal", signal: SIGKILL });
+      }
+    }
+  }
+
+  /** Run shell code (a handler, a timer, a delivery); its image may end inside. */
+  enter(port: SimPort, fn: () => void): void {
+    if (!port.alive || this.violation !== null) return;
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof ImageEnded) return;
+      if (e instanceof SimViolation) { this.violation ??= e; return; }
+      this.fail(`the shell threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+  }
+
+  // --- the world -------------------------------------------------------------------
+
+  private act(a: SimScenario["world"][number]): void {
+    switch (a.act) {
+      case "signal":
+        this.sendSignal(a.signal);
+        return;
+      case "kill": {
+        const servers = [...this.k.procs.values()].filter((p) => p.server !== null && p.state === "running");
+        if (servers.length === 0) return;
+        const p = servers[a.k % servers.length]!;
+        this.trace.push(`${this.k.now.toFixed(2)} the world sends ${signalName(a.signal)} to pid ${p.pid}`);
+        this.k.schedule(this.k.now, () => this.k.die(p, { kind: "signal", signal: a.signal === SIGTERM && p.behaviour.ignoresTerm ? SIGKILL : a.signal }));
+        return;
+      }
+      case "control": {
+        const port = this.image;
+        if (!port.alive || port.control === null) return;
+        const server = a.k % this.sc.servers.length;
+        const line = JSON.stringify(a.op === "signal" ? { cmd: "signal", server, signal: "HUP" } : a.op === "status" || a.op === "shutdown" ? { cmd: a.op } : { cmd: a.op, server });
+        this.trace.push(`${this.k.now.toFixed(2)} control ${line}`);
+        let replies = 0;
+        const handler = port.control;
+        this.enter(port, () => handler(line, () => { replies++; }));
+        if (replies !== 1 && this.exitStatus === null && port.alive) this.fail(`control request ${line} got ${replies} replies`);
+        return;
+      }
+    }
+  }
+
+  /** A signal to the supervisor: coalesced while one is on its way; held while an image boots. */
+  private sendSignal(signal: Signal): void {
+    if (this.exitStatus !== null) return;
+    const port = this.image;
+    if (!port.alive || !port.booted) {
+      this.heldSignals.add(signal);
+      return;
+    }
+    if (this.signalScheduled.has(signal)) return;
+    this.signalScheduled.add(signal);
+    this.k.schedule(this.k.now + this.k.rng.pick([0, 0.05, 1]), () => {
+      this.signalScheduled.delete(signal);
+      const cur = this.image;
+      if (!cur.alive || !cur.booted) {
+        this.heldSignals.add(signal);
+        return;
+      }
+      const h = cur.handlers.get(signal);
+      if (h === undefined) this.fail(`${signalName(signal)} reached the supervisor without a handler: it would have died of it`);
+      this.trace.push(`${this.k.now.toFixed(2)} ${signalName(signal)} delivered`);
+      this.enter(cur, h!);
+    });
+  }
+
+  /** A child of the supervisor died: one SIGCHLD for however many die before it is handled. */
+  private childDied(): void {
+    if (this.sigchldScheduled || this.exitStatus !== null) return;
+    this.sigchldScheduled = true;
+    this.k.schedule(this.k.now + this.k.rng.pick([0, 0, 0.1, 1, 3]), () => {
+      this.sigchldScheduled = false;
+      const port = this.image;
+      if (!port.alive || !port.booted) return; // the new image's adopt() finds the zombies itself
+      this.enter(port, () => port.sigchld());
+    });
+  }
+
+  nextLife(server: number): ResolvedLife {
+    const script = this.sc.servers[server]!;
+    const n = this.spawnsSoFar[server]!;
+    this.spawnsSoFar[server] = n + 1;
+    const life = script.lives[n % script.lives.length]!;
+    const interval = this.sc.intervalMs;
+    const ms = (d: Duration): number | null => {
+      if (typeof d === "object") return d.ms;
+      switch (d) {
+        case "zero": return 0;
+        case "below": return Math.max(0, interval - 1);
+        case "equal": return interval;
+        case "above": return interval + 1;
+        case "long": return interval * 3 + 97;
+        case "forever": return null;
+      }
+    };
+    const gc = (g: { life: Duration; ignoresTerm: boolean }): Behaviour => ({ lifeMs: ms(g.life), end: { kind: "code", code: 0 }, ignoresTerm: g.ignoresTerm, forks: [] });
+    return {
+      spawnError: life.spawnError,
+      behaviour: { lifeMs: ms(life.life), end: life.end, ignoresTerm: life.ignoresTerm, forks: life.forks.map(gc) },
+    };
+  }
+
+  log(line: string): void {
+    for (let i = 0; i < line.length; i++) this.digest = Math.imul(this.digest ^ line.charCodeAt(i), 0x01000193);
+    this.digest = Math.imul(this.digest ^ 10, 0x01000193);
+    this.logTail.push(line);
+    if (this.logTail.length > 30) this.logTail.shift();
+  }
+
+  // --- checks ------------------------------------------------------------------------
+
+  /** Every step the core takes, as the shell takes it. */
+  private observe(port: SimPort, e: Event, before: State, after: State, effects: readonly Effect[]): void {
+    if (port !== this.image) this.fail("a step of an image that is no longer running");
+    this.state = after;
+    if (e.type === "start") this.model = new Model(after.servers.map((s) => s.spec), after.settings);
+    this.model?.apply(e);
+    const mk = this.model?.kinds().join(",");
+    const ck = after.servers.map((s) => s.life.kind).join(",");
+    // The reference model has no transient `starting`; compare once spawns are answered.
+    if (!ck.includes("starting") && mk !== undefined && mk !== ck) this.fail(`after ${e.type} the model says [${mk}], the core [${ck}]`);
+
+    if (e.type === "spawned") {
+      const p = this.k.procs.get(e.pid);
+      if (p === undefined) this.fail(`spawned pid ${e.pid} does not exist`);
+      this.coreSerial.set(e.pid, p!.serial);
+    }
+    if (e.type === "exited") {
+      const untold = this.k.untold.get(e.pid);
+      const serial = untold?.shift();
+      if (untold !== undefined && untold.length === 0) this.k.untold.delete(e.pid);
+      const truth = serial === undefined ? undefined : this.k.ended.get(serial);
+      if (truth === undefined) this.fail(`the core was told pid ${e.pid} ended, but no end of a process of ours with that pid is untold (reported twice, or invented)`);
+      this.accounted.add(serial!);
+      if (JSON.stringify(truth!.status) !== JSON.stringify(e.status)) {
+        this.fail(`pid ${e.pid} ended with ${JSON.stringify(truth!.status)} but the core was told ${JSON.stringify(e.status)}`);
+      }
+      this.coreSerial.delete(e.pid);
+    }
+    if (e.type === "timer") {
+      const needed = e.timer === "alarm"
+        ? before.alarmAt !== null
+        : (() => {
+          const s = before.servers[Number(e.timer.slice(5))];
+          return s?.life.kind === "alive" && s.life.stop !== null;
+        })();
+      if (!needed) this.fail(`timer ${e.timer} fired though nothing needed it any more (a timer left armed)`);
+    }
+    for (const fx of effects) {
+      if (fx.type === "spawn") {
+        if (this.expectedSpawns.has(fx.server)) this.fail(`the core asked to spawn server ${fx.server} twice`);
+        this.expectedSpawns.set(fx.server, fx.argv);
+      }
+      if (fx.type === "kill") this.allowedKills.set(fx.pid, (this.allowedKills.get(fx.pid) ?? 0) + 1);
+      if (fx.type === "exit") this.expectedExit = fx.status;
+    }
+  }
+
+  checkSpawn(server: number, argv: readonly string[]): void {
+    const want = this.expectedSpawns.get(server);
+    this.expectedSpawns.delete(server);
+    if (want === undefined || JSON.stringify(want) !== JSON.stringify(argv)) {
+      const phase = this.state?.phase.kind ?? "?";
+      this.fail(`the shell spawned server ${server} (${argv.join(" ")}) without the core asking for it (phase ${phase})`);
+    }
+  }
+
+  checkKill(pid: number, signal: Signal): void {
+    const n = this.allowedKills.get(pid) ?? 0;
+    if (n === 0) this.fail(`the shell sent ${signalName(signal)} to pid ${pid}, which the core did not ask for`);
+    if (n === 1) this.allowedKills.delete(pid);
+    else this.allowedKills.set(pid, n - 1);
+    const p = this.k.procs.get(pid);
+    if (p === undefined) this.fail(`${signalName(signal)} sent to pid ${pid} after it was reaped`);
+    if (this.coreSerial.get(pid) !== p!.serial) this.fail(`${signalName(signal)} sent to pid ${pid}, reused by another process since`);
+  }
+
+  /** When nothing is in flight, the core's alive servers are exactly the running server processes. */
+  private checkQuiescent(): void {
+    const port = this.image;
+    if (this.exitStatus !== null || !port.alive || !port.booted || this.state === null) return;
+    if (this.sigchldScheduled || port.deliveryScheduled || port.pending.length > 0) return;
+    const coreAlive = new Map<number, number>();
+    this.state.servers.forEach((s, i) => { if (s.life.kind === "alive") coreAlive.set(s.life.pid, i); });
+    for (const p of this.k.childrenOfSup()) {
+      if (p.state === "zombie") this.fail(`pid ${p.pid} is a zombie with no SIGCHLD on its way: left unreaped`);
+      if (p.server !== null && p.state === "running" && coreAlive.get(p.pid) !== p.server) this.fail(`server ${p.server}'s process ${p.pid} runs, the core does not know it`);
+    }
+    for (const [pid, i] of coreAlive) {
+      const p = this.k.procs.get(pid);
+      if (p === undefined || p.server !== i) this.fail(`the core has server ${i} alive as pid ${pid}, but that process is gone (an exit was lost)`);
+    }
+  }
+
+  private checkEnd(): void {
+    for (const [serial, x] of this.k.ended) {
+      if (x.server !== null && !this.accounted.has(serial) && this.endedBeforeExit(serial)) {
+        this.fail(`server ${x.server}'s process ${x.pid} ended (${JSON.stringify(x.status)}) and the core was never told`);
+      }
+    }
+    const left = [...this.k.procs.values()].filter((p) => p.ppid === SUP || p.server !== null);
+    const running = left.filter((p) => p.state === "running");
+    if (running.length > 0) this.fail(`the supervisor exited leaving ${running.map((p) => p.pid).join(", ")} running`);
+    if (this.expectedSpawns.size > 0) this.fail(`spawns the core asked for were never carried out: ${JSON.stringify([...this.expectedSpawns])}`);
+    const model = this.model;
+    if (model !== null && model.status !== this.exitStatus) this.fail(`the model exits with ${model.status}, the supervisor with ${this.exitStatus}`);
+  }
+
+  private endedBeforeExit(serial: number): boolean {
+    return !this.killedAtExit.has(serial);
+  }
+
+  private fail(message: string): never {
+    const v = new SimViolation(`${message}\n  at ${this.k.now.toFixed(3)} ms virtual; last happenings:\n    ${this.trace.slice(-15).join("\n    ")}\n  last log lines:\n    ${this.logTail.slice(-10).join("\n    ")}`);
+    this.violation ??= v;
+    throw v;
+  }
+}
+
+export async function runSim(sc: SimScenario, factory?: SupervisorFactory): Promise<SimReport> {
+  return new World(sc, factory).run();
+}
