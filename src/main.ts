@@ -1,8 +1,10 @@
 // lazarus: the command-line entry. Subcommands `ctl` and `replay`; otherwise
 // boot a supervisor (src/shell/boot.ts) on the production OS port.
+import { existsSync } from "node:fs";
 import { ctl } from "./cli/ctl.ts";
 import { USAGE } from "./cli/parse.ts";
 import { replayFile } from "./cli/replay.ts";
+import { DEFAULT_CONFIG } from "./config/load.ts";
 import { BunPort, writeAll } from "./os/bun-port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
@@ -27,7 +29,10 @@ async function main(args: readonly string[]): Promise<void> {
     writeAll(r.status === 0 ? 1 : 2, r.out);
     process.exit(r.status);
   }
-  const r = await boot(() => new BunPort({ subreaper: true }), { args, env: process.env, self: selfCommand(), pid: process.pid });
+  const r = await boot(() => new BunPort({ subreaper: true }), {
+    args, env: process.env, self: selfCommand(), pid: process.pid,
+    defaultConfig: existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : null, cwd: process.cwd(),
+  });
   switch (r.kind) {
     case "running":
       return;

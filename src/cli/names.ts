@@ -1,9 +1,10 @@
 // Human names for servers given in braces: the base name of the command, with
-// a suffix where two servers share one ("sleep", "sleep-2").
+// a suffix where two servers share one ("sleep", "sleep-2"). Names already
+// taken by servers of a config file or a Procfile (`reserved`) are avoided too.
 
-export function serverNames(argvs: readonly (readonly string[])[]): string[] {
+export function serverNames(argvs: readonly (readonly string[])[], reserved: Iterable<string> = []): string[] {
   const bases = argvs.map((argv) => baseName(argv[0] ?? "server"));
-  const taken = new Set<string>();
+  const taken = new Set<string>(reserved);
   const seen = new Map<string, number>();
   return bases.map((base) => {
     let n = seen.get(base) ?? 0;

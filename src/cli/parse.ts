@@ -14,6 +14,16 @@ export interface Options {
   /** --control=PATH, "none", or null for the default place. */
   readonly control: string | null;
   readonly logFormat: "text" | "json";
+  /** --config=FILE: servers and settings from a TOML file (or lazarus.toml, found by the caller). */
+  readonly config: string | null;
+  /** --procfile=FILE: servers from a Procfile. */
+  readonly procfile: string | null;
+  /** --env-file=FILE: a .env file loaded into every server's environment. */
+  readonly envFile: string | null;
+  /** --output: how servers' output is wired unless their own setting says; null: by where they come from. */
+  readonly output: "inherit" | "prefix" | null;
+  /** The valued options given on the command line, by name ("interval", ...): they win over a config file. */
+  readonly given: readonly string[];
 }
 
 export type Parsed =
@@ -25,6 +35,8 @@ export type Parsed =
 export const DEFAULTS: Settings = { intervalMs: 5000, stopTimeoutMs: 10_000, alarmMs: 0 };
 
 export const USAGE = `usage: lazarus [OPTIONS] { CMD [ARG...] } [{ CMD [ARG...] } ...]
+       lazarus [OPTIONS] --config=FILE | --procfile=FILE [{ CMD [ARG...] } ...]
+       lazarus [OPTIONS]            (with a lazarus.toml in the working directory)
 
 Starts every CMD, respawns the ones that crash, buries the ones that crash
 faster than --interval until SIGUSR2 revives them, and lets the ones that exit
@@ -36,6 +48,13 @@ options (before the first '{'):
   --alarm=SECONDS         abort (SIGKILL everything, exit 142) after this long, 0 to 60 (0: never)
   --log-format=FORMAT     text (default) or json: one JSON object per line on stderr
   --control=PATH          control socket path, or 'none' (default: a per-user runtime dir)
+  --config=FILE           servers and settings from a TOML file (default: ./lazarus.toml
+                          when no server is given in braces)
+  --procfile=FILE         servers from a Procfile (NAME: COMMAND lines, run by /bin/sh)
+  --env-file=FILE         load a .env file (KEY=value lines) into every server's environment
+  --output=MODE           inherit: servers write to lazarus's stdout/stderr directly (default
+                          for braces); prefix: line by line, prefixed with the server's name
+                          (default for --config and --procfile servers)
   --help, --version
 
 signals: SIGUSR2 revive buried servers; SIGTERM/SIGINT/SIGHUP shut down;
@@ -51,6 +70,10 @@ interface MutableOptions {
   reexec: boolean;
   control: string | null;
   logFormat: "text" | "json";
+  config: string | null;
+  procfile: string | null;
+  envFile: string | null;
+  output: "inherit" | "prefix" | null;
 }
 
 /** Decimal seconds "1", "0.25", ".5" within [0, max] → whole milliseconds; null if malformed. */
@@ -85,10 +108,34 @@ const VALUED: Readonly<Record<string, Setter>> = {
     o.logFormat = value;
     return null;
   },
+  config: file("config", (v, o) => { o.config = v; }),
+  procfile: file("procfile", (v, o) => { o.procfile = v; }),
+  "env-file": file("env-file", (v, o) => { o.envFile = v; }),
+  output: (value, o) => {
+    if (value !== "inherit" && value !== "prefix") return `Invalid value for --output: ${value} (inherit or prefix).`;
+    o.output = value;
+    return null;
+  },
 };
 
-export function parseCommandLine(args: readonly string[]): Parsed {
-  const o: MutableOptions = { settings: { ...DEFAULTS }, reexec: false, control: null, logFormat: "text" };
+function file(name: string, set: (value: string, o: MutableOptions) => void): Setter {
+  return (value, o) => {
+    if (value === "") return `Invalid value for --${name}: empty (a file name).`;
+    set(value, o);
+    return null;
+  };
+}
+
+export interface ParseContext {
+  /** The config file to use when neither servers in braces nor --config/--procfile are given (lazarus.toml, if it exists). */
+  readonly defaultConfig?: string | null;
+}
+
+export function parseCommandLine(args: readonly string[], context: ParseContext = {}): Parsed {
+  const o: MutableOptions = {
+    settings: { ...DEFAULTS }, reexec: false, control: null, logFormat: "text", config: null, procfile: null, envFile: null, output: null,
+  };
+  const given: string[] = [];
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i] as string;
@@ -98,17 +145,31 @@ export function parseCommandLine(args: readonly string[]): Parsed {
     if (a === "--re-exec") { o.reexec = true; continue; }
     const eq = a.indexOf("=");
     if (!a.startsWith("-")) return error(`Unexpected argument outside braces: ${a}`);
-    const setter = a.startsWith("--") && eq > 2 ? VALUED[a.slice(2, eq)] : undefined;
+    const name = a.slice(2, eq);
+    const setter = a.startsWith("--") && eq > 2 && Object.hasOwn(VALUED, name) ? VALUED[name] : undefined;
     if (setter === undefined) return error(`Unrecognised option: ${a}, did you forget '='?`);
     const problem = setter(a.slice(eq + 1), o);
     if (problem !== null) return error(problem);
+    if (!given.includes(name)) given.push(name);
   }
-  const servers = parseServers(args.slice(i));
-  if (typeof servers === "string") return error(servers);
+  const rest = args.slice(i);
+  let servers: string[][];
+  if (rest.length === 0 && (o.config !== null || o.procfile !== null || (context.defaultConfig ?? null) !== null)) {
+    // No braces: the servers come from files (read by the caller).
+    if (o.config === null && o.procfile === null) o.config = context.defaultConfig ?? null;
+    servers = [];
+  } else {
+    const parsed = parseServers(rest);
+    if (typeof parsed === "string") return error(parsed);
+    servers = parsed;
+  }
   const names = serverNames(servers);
   return {
     kind: "run",
-    options: { settings: o.settings, reexec: o.reexec, control: o.control, logFormat: o.logFormat },
+    options: {
+      settings: o.settings, reexec: o.reexec, control: o.control, logFormat: o.logFormat,
+      config: o.config, procfile: o.procfile, envFile: o.envFile, output: o.output, given,
+    },
     servers: servers.map((argv, k) => ({ argv, name: names[k] as string })),
   };
 }

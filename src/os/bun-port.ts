@@ -1,10 +1,11 @@
 // The production OS port: Bun.spawn, process signals, timers, and bun:ffi where
 // Bun has no API (clock, waitpid of adopted children, execve). BUN-NOTES.md
 // explains each choice; the notes below say which fact a line depends on.
-import { writeSync } from "node:fs";
+import { statSync, writeSync } from "node:fs";
 import { parseSignal, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 import { decodeWaitStatus, ECHILD, execve, ignoreSignals, maskSignals, monotonicMs, restoreSignals, setChildSubreaper, waitpidNoHang } from "./libc.ts";
+import { handOverOutput, listReaders, OUTPUT_ENV, outputHub, takeOverOutput } from "./output.ts";
 import { ownChildren, stat } from "./proc.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import type { ControlHandler, ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "./port.ts";
@@ -16,6 +17,9 @@ type Child =
 /** How often adopted children are checked even without a SIGCHLD (a safety net only). */
 const SWEEP_MS = 1000;
 const MAX_TIMEOUT = 2 ** 31 - 1;
+/** At exit, how long prefixed output may go without progress, and how long it may take in all, before it is given up. */
+const DRAIN_IDLE_MS = 500;
+const DRAIN_MAX_MS = 5000;
 
 export class BunPort implements OsPort {
   private listener: ExitListener = () => {};
@@ -48,6 +52,11 @@ export class BunPort implements OsPort {
       this.reapAdopted();
       this.reapOrphans();
     });
+    // After a re-exec: read on the pipes of servers with prefixed output (see exec).
+    // Taken out of the environment at once: children must not see it.
+    const output = process.env[OUTPUT_ENV];
+    delete process.env[OUTPUT_ENV];
+    if (output !== undefined) for (const problem of takeOverOutput(output)) this.log(`lazarus: ${problem}`);
   }
 
   now(): Ms {
@@ -59,6 +68,13 @@ export class BunPort implements OsPort {
   }
 
   spawn(request: SpawnRequest): SpawnOutcome {
+    // Bun names the executable when the cwd is missing (BUN-NOTES): say what is wrong.
+    const badCwd = request.cwd === undefined ? null : directoryProblem(request.cwd);
+    if (badCwd !== null) return { ok: false, error: badCwd };
+    // Prefixed output goes through pipes we create, not Bun's: a child writing
+    // to a Bun-managed pipe dies of SIGPIPE after a re-exec (BUN-NOTES).
+    const pipes = request.output?.kind === "prefix" ? outputHub().open(request.output) : null;
+    if (pipes !== null && "error" in pipes) return { ok: false, error: pipes.error };
     let proc: Bun.Subprocess;
     this.spawning = true;
     try {
@@ -66,17 +82,19 @@ export class BunPort implements OsPort {
         cmd: [...request.argv],
         cwd: request.cwd,
         env: request.env ?? (process.env as Record<string, string>),
-        stdio: ["inherit", request.output === "pipe" ? "pipe" : "inherit", request.output === "pipe" ? "pipe" : "inherit"],
+        stdio: ["inherit", pipes?.stdout ?? "inherit", pipes?.stderr ?? "inherit"],
         detached: true,
         // May run before Bun.spawn returns (Bun's docs): `record` only queues.
         onExit: (p, exitCode, signalCode, error) => this.record(p.pid, toStatus(exitCode, signalCode, error)),
       });
     } catch (e) {
       // Spawn failures throw synchronously and onExit never runs (BUN-NOTES).
+      pipes?.failed();
       return { ok: false, error: spawnError(e) };
     } finally {
       this.spawning = false;
     }
+    pipes?.started(proc.pid);
     if (!this.pending.some((x) => x.pid === proc.pid)) this.children.set(proc.pid, { kind: "spawned", proc });
     return { ok: true, pid: proc.pid };
   }
@@ -167,7 +185,9 @@ export class BunPort implements OsPort {
     this.leaveNoChild();
     clearInterval(this.keepAlive);
     if (this.sweep !== null) clearInterval(this.sweep);
-    process.exit(status);
+    // The servers' last lines may still be in their pipes: write them first.
+    if (listReaders().length === 0) process.exit(status);
+    void outputHub().drain(DRAIN_IDLE_MS, DRAIN_MAX_MS).then(() => process.exit(status));
   }
 
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
@@ -184,7 +204,11 @@ export class BunPort implements OsPort {
     const signals = [...this.handled];
     maskSignals("block", signals);
     const saved = ignoreSignals(signals);
-    const error = execve(path, argv, env);
+    // Servers with prefixed output write to pipes we read: hand their read ends
+    // to the new image, or the servers would die of SIGPIPE (BUN-NOTES).
+    const output = handOverOutput();
+    const error = execve(path, argv, output.env === null ? env : { ...env, [OUTPUT_ENV]: output.env });
+    output.undo();
     restoreSignals(saved);
     maskSignals("unblock", signals);
     return error;
@@ -291,6 +315,16 @@ function toStatus(exitCode: number | null, signalCode: number | string | null, e
   }
   if (exitCode !== null && exitCode !== undefined && !error) return { kind: "code", code: exitCode };
   return { kind: "unknown" };
+}
+
+/** Why `dir` cannot be a child's working directory, or null. */
+function directoryProblem(dir: string): string | null {
+  try {
+    return statSync(dir).isDirectory() ? null : `working directory ${dir} is not a directory`;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    return code === "ENOENT" ? `working directory ${dir} does not exist (ENOENT)` : `working directory ${dir}: ${spawnError(e)}`;
+  }
 }
 
 function spawnError(e: unknown): string {

@@ -1,5 +1,6 @@
 // The few libc calls Bun does not offer, through bun:ffi: a boot-relative
-// monotonic clock, waitpid on one pid, execve, and prctl. See BUN-NOTES.md.
+// monotonic clock, waitpid on one pid, execve, prctl, and pipe2/fcntl for the
+// output pipes that must survive a re-exec. See BUN-NOTES.md.
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 
 const SYMBOLS = {
@@ -9,6 +10,8 @@ const SYMBOLS = {
   pthread_sigmask: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   sigaction: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+  pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
 } as const;
@@ -155,6 +158,41 @@ const PR_SET_CHILD_SUBREAPER = 36;
 export function setChildSubreaper(): string | null {
   const r = libc().prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n);
   return r === 0 ? null : `prctl(PR_SET_CHILD_SUBREAPER): ${strerror(errno())}`;
+}
+
+const O_CLOEXEC = 0o2000000;
+const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+
+/**
+ * pipe2(O_CLOEXEC): a pipe lazarus owns (not Bun), so that a child writing to
+ * it survives a re-exec of lazarus (BUN-NOTES: exec'ing yourself). Both ends
+ * are close-on-exec; Bun.spawn dup2s the write end onto the child's stdout or
+ * stderr, which clears the flag there only.
+ */
+export function makePipe(): { readonly read: number; readonly write: number } | { readonly error: string } {
+  const fds = new Int32Array(2);
+  if (libc().pipe2(ptr(fds), O_CLOEXEC) !== 0) {
+    const code = errno();
+    return { error: `pipe2: ${strerror(code)} (errno ${code})` };
+  }
+  return { read: fds[0] as number, write: fds[1] as number };
+}
+
+/** Set or clear FD_CLOEXEC on fd (an fd handed across a re-exec must have it cleared); null or the reason it failed. */
+export function setCloseOnExec(fd: number, on: boolean): string | null {
+  const flags = libc().fcntl(fd, F_GETFD, 0);
+  if (flags < 0 || libc().fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC) < 0) {
+    return `fcntl(${fd}, F_SETFD): ${strerror(errno())}`;
+  }
+  return null;
+}
+
+/** Whether FD_CLOEXEC is set on fd; null when fd is not open. */
+export function isCloseOnExec(fd: number): boolean | null {
+  const flags = libc().fcntl(fd, F_GETFD, 0);
+  return flags < 0 ? null : (flags & FD_CLOEXEC) !== 0;
 }
 
 export type { Pointer };

@@ -12,9 +12,19 @@ export interface SpawnRequest {
   readonly cwd?: string;
   /** The complete environment of the child; the supervisor's own when absent. */
   readonly env?: Readonly<Record<string, string>>;
-  /** How the child's stdout/stderr are wired: inherited, or piped and handed to `onOutput`. */
-  readonly output?: "inherit" | "pipe";
+  /** How the child's stdout/stderr are wired; inherited when absent. */
+  readonly output?: OutputSpec;
 }
+
+/**
+ * Where a child's stdout and stderr go: lazarus's own (inherited), or through
+ * pipes, line by line, to lazarus's stdout and stderr with the server's name in
+ * front (`web    | a line`), the name padded to `width` and coloured with the
+ * SGR code `color` when that destination is a terminal.
+ */
+export type OutputSpec =
+  | { readonly kind: "inherit" }
+  | { readonly kind: "prefix"; readonly name: string; readonly width: number; readonly color: string | null };
 
 export type SpawnOutcome =
   | { readonly ok: true; readonly pid: number }

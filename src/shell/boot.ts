@@ -3,6 +3,8 @@
 // OS): parse the command line, take over a re-exec's handover, open the control
 // socket, start. Everything process-specific comes in through `BootEnv`.
 import { type Options, parseCommandLine } from "../cli/parse.ts";
+import { carrySources, loadPlan, SOURCES_ENV } from "../config/load.ts";
+import { type Sources, spawnExtras } from "../config/plan.ts";
 import { controlPlace } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec } from "../core/types.ts";
@@ -20,6 +22,10 @@ export interface BootEnv {
   /** How to run this program again: [runtime, script] or [binary]. */
   readonly self: readonly string[];
   readonly pid: number;
+  /** The config file to run when no server and no --config/--procfile is given (lazarus.toml, if it exists). */
+  readonly defaultConfig?: string | null;
+  /** The working directory, against which the files of --config/--procfile/--env-file are read. */
+  readonly cwd?: string;
   /** Which Supervisor to build (the simulator plants faulty shells through this). */
   readonly makeSupervisor?: (port: OsPort, config: ShellConfig) => Supervisor;
 }
@@ -31,10 +37,18 @@ export type Booted =
 
 /** `makePort` is called only once the command line is known to be good. */
 export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> {
-  const parsed = parseCommandLine(b.args);
+  const parsed = parseCommandLine(b.args, { defaultConfig: b.defaultConfig ?? null });
   if (parsed.kind === "help" || parsed.kind === "version") return { kind: parsed.kind };
   if (parsed.kind === "error") return { kind: "error", message: parsed.message, status: 2 };
-  const { options, servers } = parsed;
+  // Servers and settings from files too (--config, --procfile, --env-file, lazarus.toml);
+  // after a re-exec, from the texts the previous image used (see load.ts).
+  const carriedSources = b.env[SOURCES_ENV];
+  delete b.env[SOURCES_ENV];
+  const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv), b.cwd, parsed.options.reexec ? carriedSources : undefined);
+  if (!loaded.ok) return { kind: "error", message: loaded.error, status: 2 };
+  const plan = loaded.plan;
+  const options = { ...parsed.options, settings: plan.settings, logFormat: plan.logFormat, control: plan.control };
+  const servers = plan.servers;
   const carried = b.env[HANDOVER_ENV];
   delete b.env[HANDOVER_ENV];
   let handover: Handover | null = null;
@@ -51,7 +65,9 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
     servers,
     logFormat: options.logFormat,
     pid: b.pid,
-    reexecCommand: (h) => reexecCommand(h, servers, b),
+    // cwd, environment and output of each server (read from b.env when it is spawned).
+    spawnExtras: spawnExtras(plan, b.env),
+    reexecCommand: (h) => reexecCommand(h, servers, b, loaded.sources),
   };
   const port = makePort();
   const sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
@@ -75,12 +91,14 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
  * thousand servers need (about 60 bytes each); a larger state fails the exec
  * cleanly (E2BIG) and the old image goes on.
  */
-function reexecCommand(h: Handover, servers: readonly ServerSpec[], b: BootEnv): { argv: readonly string[]; env: Record<string, string> } {
+function reexecCommand(h: Handover, servers: readonly ServerSpec[], b: BootEnv, sources: Sources): { argv: readonly string[]; env: Record<string, string> } {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(b.env)) if (v !== undefined) env[k] = v;
   env[HANDOVER_ENV] = marshal(h, servers);
+  const carried = carrySources(sources);
+  if (carried !== null) env[SOURCES_ENV] = carried;
   // Drop an earlier --re-exec among the options only: words inside braces belong to the servers.
-  const firstBrace = b.args.indexOf("{");
+  const firstBrace = b.args.includes("{") ? b.args.indexOf("{") : b.args.length;
   const options = b.args.slice(0, firstBrace).filter((a) => a !== "--re-exec");
   return { argv: [...b.self, "--re-exec", ...options, ...b.args.slice(firstBrace)], env };
 }

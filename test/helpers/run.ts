@@ -29,7 +29,11 @@ export class Run {
   private readonly done: Promise<Ended>;
   private stdoutText = "";
 
-  constructor(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; argv0?: readonly string[] } = {}) {
+  /**
+   * `readStdout: false` leaves the supervisor's stdout unread (`proc.stdout` is the test's
+   * to read, or not: a terminal that does not keep up).
+   */
+  constructor(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; argv0?: readonly string[]; readStdout?: boolean } = {}) {
     const proc = Bun.spawn({
       cmd: [...(opts.argv0 ?? [BUN, "run", MAIN]), ...args],
       cwd: opts.cwd ?? ROOT,
@@ -38,7 +42,7 @@ export class Run {
     });
     this.proc = proc;
     const err = this.pump(proc.stderr, (line) => this.push(line));
-    const out = this.pump(proc.stdout, (line) => { this.stdoutText += `${line}\n`; });
+    const out = opts.readStdout === false ? Promise.resolve() : this.pump(proc.stdout, (line) => { this.stdoutText += `${line}\n`; });
     this.done = (async () => {
       await proc.exited;
       // Children may hold the pipe open after the supervisor ends: do not wait for EOF
@@ -102,10 +106,10 @@ export class Run {
     return Number(re.exec(line)?.[1]);
   }
 
-  /** Pids of every fixture that has started (from the fixtures' own start lines). */
+  /** Pids of every fixture that has started (from the fixtures' own start lines, prefixed with a server name or not). */
   fixturePids(): number[] {
     const pids = this.lines.flatMap((l) => {
-      const m = /^fixture: pid=(\d+)(?: (?:grandchild|orphan)=(\d+))?/.exec(l);
+      const m = /^(?:\S+ *\| )?fixture: pid=(\d+)(?: (?:grandchild|orphan)=(\d+))?/.exec(l);
       return m ? [Number(m[1]), ...(m[2] ? [Number(m[2])] : [])] : [];
     });
     return [...new Set(pids)];

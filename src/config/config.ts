@@ -1,0 +1,258 @@
+// The config file (lazarus.toml): text → validated data, or one error line
+// naming the file, the line when it can be told, and the key. Pure: the file is
+// read by the caller (load.ts), and nothing here touches the OS.
+//
+//   interval = 1                 # top-level keys mirror the command-line options
+//   stop_timeout = 10
+//   alarm = 0
+//   log_format = "text"          # or "json"
+//   control = "/run/lazarus.sock"   # or "none"
+//   output = "prefix"            # or "inherit": the default of every server below
+//
+//   [servers.web]                # one table per server; the key is its name
+//   cmd = ["bun", "run", "server.ts"]   # an argv array, or a string split into words
+//   cwd = "apps/web"             # relative to the config file's directory
+//   env = { PORT = "8080" }      # merged over the inherited environment
+//   interval = 1                 # this server's own settings
+//   stop_signal = "SIGINT"
+//   stop_timeout = 30
+//   autostart = false
+//   output = "inherit"
+import { parseSignal } from "../core/signals.ts";
+import type { Ms, Signal } from "../core/types.ts";
+import { nameProblem } from "./names.ts";
+import { keyLine, syntaxErrorLine } from "./toml-lines.ts";
+import { splitWords } from "./words.ts";
+
+export type OutputMode = "inherit" | "prefix";
+export type LogFormat = "text" | "json";
+
+/** A server as its config table describes it (paths not yet resolved). */
+export interface FileServer {
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly intervalMs?: Ms;
+  readonly stopSignal?: Signal;
+  readonly stopTimeoutMs?: Ms;
+  readonly autostart?: boolean;
+  /** As written: relative to the config file's directory, or absolute. */
+  readonly cwd?: string;
+  /** Variables set over the inherited environment. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly output?: OutputMode;
+}
+
+/** The top-level settings a config file gave (absent: the command line's or the default). */
+export interface FileSettings {
+  readonly intervalMs?: Ms;
+  readonly stopTimeoutMs?: Ms;
+  readonly alarmMs?: Ms;
+  readonly logFormat?: LogFormat;
+  readonly control?: string;
+  readonly output?: OutputMode;
+}
+
+export interface ConfigFile {
+  readonly settings: FileSettings;
+  readonly servers: readonly FileServer[];
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: ConfigFile }
+  | { readonly ok: false; readonly error: string };
+
+/** The ranges of the command-line options (SPEC 2 and parse.ts), in seconds. */
+export const LIMITS = { interval: 60, alarm: 60, stop_timeout: 3600 } as const;
+
+const TOP_KEYS = ["interval", "stop_timeout", "alarm", "log_format", "control", "output", "servers"] as const;
+const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "output"] as const;
+
+/** A problem found while validating: the key path it is about, and what is wrong. */
+class Invalid {
+  constructor(readonly path: readonly string[], readonly message: string) {}
+}
+
+export function parseConfig(text: string, file: string, parse: (text: string) => unknown = Bun.TOML.parse): ConfigResult {
+  let data: unknown;
+  try {
+    data = parse(text);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const line = syntaxErrorLine(text, message, parse);
+    return { ok: false, error: `${where(file, line)}: invalid TOML: ${message.replace(/^TOML Parse error: /, "")}` };
+  }
+  try {
+    return { ok: true, config: readConfig(data) };
+  } catch (e) {
+    if (!(e instanceof Invalid)) throw e;
+    const line = e.path.length === 0 ? null : keyLine(text, e.path);
+    const key = e.path.length === 0 ? "" : `${keyPath(e.path)}: `;
+    return { ok: false, error: `${where(file, line)}: ${key}${e.message}` };
+  }
+}
+
+function where(file: string, line: number | null): string {
+  return line === null ? file : `${file}:${line}`;
+}
+
+/** A key path as TOML writes it: servers.web.cmd, servers."my app".env. */
+export function keyPath(path: readonly string[]): string {
+  return path.map((k) => (/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k))).join(".");
+}
+
+function readConfig(data: unknown): ConfigFile {
+  const top = table(data, []);
+  unknownKeys(top, [], TOP_KEYS);
+  const settings: {
+    intervalMs?: Ms; stopTimeoutMs?: Ms; alarmMs?: Ms; logFormat?: LogFormat; control?: string; output?: OutputMode;
+  } = {};
+  if (top.interval !== undefined) settings.intervalMs = seconds(top.interval, ["interval"], LIMITS.interval);
+  if (top.stop_timeout !== undefined) settings.stopTimeoutMs = seconds(top.stop_timeout, ["stop_timeout"], LIMITS.stop_timeout);
+  if (top.alarm !== undefined) settings.alarmMs = seconds(top.alarm, ["alarm"], LIMITS.alarm);
+  if (top.log_format !== undefined) settings.logFormat = oneOf(top.log_format, ["log_format"], ["text", "json"] as const);
+  if (top.control !== undefined) settings.control = path(top.control, ["control"], "a socket path, or \"none\"");
+  if (top.output !== undefined) settings.output = oneOf(top.output, ["output"], ["inherit", "prefix"] as const);
+  const servers: FileServer[] = [];
+  if (top.servers !== undefined) {
+    const all = table(top.servers, ["servers"], "a table of servers, one [servers.NAME] each");
+    for (const [name, value] of Object.entries(all)) servers.push(readServer(name, value));
+  }
+  return { settings, servers };
+}
+
+function readServer(name: string, value: unknown): FileServer {
+  const at = ["servers", name];
+  const problem = nameProblem(name);
+  if (problem !== null) throw new Invalid(at, `${problem}.`);
+  const t = table(value, at);
+  unknownKeys(t, at, SERVER_KEYS);
+  if (t.cmd === undefined) throw new Invalid(at, "no cmd: every server needs a command.");
+  const server: {
+    name: string; argv: readonly string[]; intervalMs?: Ms; stopSignal?: Signal; stopTimeoutMs?: Ms; autostart?: boolean;
+    cwd?: string; env: Record<string, string>; output?: OutputMode;
+  } = { name, argv: command(t.cmd, [...at, "cmd"]), env: {} };
+  if (t.cwd !== undefined) server.cwd = path(t.cwd, [...at, "cwd"], "a directory");
+  if (t.env !== undefined) server.env = environment(t.env, [...at, "env"]);
+  if (t.interval !== undefined) server.intervalMs = seconds(t.interval, [...at, "interval"], LIMITS.interval);
+  if (t.stop_signal !== undefined) server.stopSignal = signal(t.stop_signal, [...at, "stop_signal"]);
+  if (t.stop_timeout !== undefined) server.stopTimeoutMs = seconds(t.stop_timeout, [...at, "stop_timeout"], LIMITS.stop_timeout);
+  if (t.autostart !== undefined) server.autostart = boolean(t.autostart, [...at, "autostart"]);
+  if (t.output !== undefined) server.output = oneOf(t.output, [...at, "output"], ["inherit", "prefix"] as const);
+  return server;
+}
+
+// --- values
+
+function command(v: unknown, at: readonly string[]): string[] {
+  let argv: string[];
+  if (typeof v === "string") {
+    const split = splitWords(v);
+    if (!split.ok) throw new Invalid(at, `${split.error}.`);
+    argv = split.words;
+  } else if (Array.isArray(v)) {
+    argv = v.map((w, i) => {
+      if (typeof w !== "string") throw new Invalid(at, `expected an array of strings, but element ${i} is ${kind(w)}.`);
+      return w;
+    });
+  } else {
+    throw new Invalid(at, `expected a command (an array of strings, or a string), got ${kind(v)}.`);
+  }
+  if (argv.length === 0) throw new Invalid(at, "empty command.");
+  if (argv[0] === "") throw new Invalid(at, "empty command: the program name is an empty string.");
+  const nul = argv.findIndex((w) => w.includes("\0"));
+  if (nul >= 0) throw new Invalid(at, `word ${nul} contains a NUL character, which no program can receive.`);
+  return argv;
+}
+
+function environment(v: unknown, at: readonly string[]): Record<string, string> {
+  const t = table(v, at, "a table of variables, like { PORT = \"8080\" }");
+  const env: Record<string, string> = {};
+  for (const [k, x] of Object.entries(t)) {
+    if (k === "" || k.includes("=") || k.includes("\0")) throw new Invalid([...at, k], "invalid variable name (empty, or with '=' or NUL in it).");
+    if (typeof x === "string") env[k] = x;
+    else if (typeof x === "number" && Number.isFinite(x)) env[k] = String(x);
+    else if (typeof x === "boolean") env[k] = String(x);
+    else throw new Invalid([...at, k], `expected a string, got ${kind(x)}.`);
+    if ((env[k] as string).includes("\0")) throw new Invalid([...at, k], "contains a NUL character.");
+  }
+  return env;
+}
+
+function seconds(v: unknown, at: readonly string[], max: number): Ms {
+  if (typeof v !== "number") throw new Invalid(at, `expected a number of seconds from 0 to ${max}, got ${kind(v)}.`);
+  if (!Number.isFinite(v) || v < 0 || v > max) throw new Invalid(at, `${v} is out of range (seconds from 0 to ${max}).`);
+  return Math.round(v * 1000);
+}
+
+function signal(v: unknown, at: readonly string[]): Signal {
+  const text = typeof v === "number" && Number.isInteger(v) ? String(v) : typeof v === "string" ? v : null;
+  if (text === null) throw new Invalid(at, `expected a signal name like "SIGINT" or a number, got ${kind(v)}.`);
+  const n = parseSignal(text);
+  if (n === null) throw new Invalid(at, `unknown signal ${JSON.stringify(text)}.`);
+  return n;
+}
+
+function boolean(v: unknown, at: readonly string[]): boolean {
+  if (typeof v !== "boolean") throw new Invalid(at, `expected true or false, got ${kind(v)}.`);
+  return v;
+}
+
+function path(v: unknown, at: readonly string[], what: string): string {
+  if (typeof v !== "string") throw new Invalid(at, `expected ${what}, got ${kind(v)}.`);
+  if (v === "") throw new Invalid(at, `expected ${what}, got an empty string.`);
+  if (v.includes("\0")) throw new Invalid(at, "contains a NUL character.");
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, at: readonly string[], allowed: readonly T[]): T {
+  const list = allowed.map((a) => JSON.stringify(a)).join(" or ");
+  if (typeof v !== "string") throw new Invalid(at, `expected ${list}, got ${kind(v)}.`);
+  if (!(allowed as readonly string[]).includes(v)) throw new Invalid(at, `expected ${list}, got ${JSON.stringify(v)}.`);
+  return v as T;
+}
+
+function table(v: unknown, at: readonly string[], what = "a table"): Record<string, unknown> {
+  if (!isTable(v)) throw new Invalid(at, `expected ${what}, got ${kind(v)}.`);
+  return v;
+}
+
+function isTable(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === null || proto === Object.prototype;
+}
+
+function unknownKeys(t: Record<string, unknown>, at: readonly string[], known: readonly string[]): void {
+  for (const k of Object.keys(t)) {
+    if (known.includes(k)) continue;
+    const close = known.find((x) => distance(x, k) <= 2 || x.replaceAll("_", "") === k.replaceAll(/[-_]/g, "").toLowerCase());
+    const hint = close !== undefined ? ` (did you mean '${close}'?)` : "";
+    throw new Invalid([...at, k], `unknown key${hint}; expected one of: ${known.join(", ")}.`);
+  }
+}
+
+/** What a TOML value is, for messages: "a string", "an array", "a date-time", ... */
+function kind(v: unknown): string {
+  if (typeof v === "string") return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)})`;
+  if (typeof v === "number") return Number.isInteger(v) ? `an integer (${v})` : `a number (${v})`;
+  if (typeof v === "boolean") return `a boolean (${v})`;
+  if (Array.isArray(v)) return "an array";
+  if (isTable(v)) return "a table";
+  if (v === undefined || v === null) return "nothing";
+  return "a date or time"; // Bun gives Temporal objects for TOML dates and times
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0] as number;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j] as number;
+      d[j] = Math.min((d[j] as number) + 1, (d[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length] as number;
+}

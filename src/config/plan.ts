@@ -1,0 +1,172 @@
+// Everything lazarus will run, from all its sources: the command line (options
+// and servers in braces), a config file, a Procfile and a .env file. The result
+// is what the policy needs (ServerSpecs and Settings) plus, per server, how the
+// shell launches it (cwd, environment, output). Pure: the files' texts and the
+// working directory are passed in (load.ts reads them).
+//
+// Precedence: an option given on the command line wins over the config file's
+// top-level key, which wins over the default. A server's own key wins over both.
+// Servers are ordered: config file, then Procfile, then braces.
+import { dirname, resolve } from "node:path";
+import type { Options } from "../cli/parse.ts";
+import { serverNames } from "../cli/names.ts";
+import type { ServerSpec, Settings } from "../core/types.ts";
+import type { OutputSpec, SpawnRequest } from "../os/port.ts";
+import { type LogFormat, type OutputMode, parseConfig } from "./config.ts";
+import { parseEnvFile } from "./dotenv.ts";
+import { parseProcfile } from "./procfile.ts";
+
+export type Source = "braces" | "config" | "procfile";
+
+/** How the shell launches one server, beyond its argv. */
+export interface Launch {
+  readonly source: Source;
+  /** Absolute working directory; null: lazarus's own. */
+  readonly cwd: string | null;
+  /** Variables set over the inherited environment: the env file's, then the server's own. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly output: OutputMode;
+}
+
+export interface Plan {
+  readonly settings: Settings;
+  readonly logFormat: LogFormat;
+  readonly control: string | null;
+  readonly reexec: boolean;
+  readonly servers: readonly ServerSpec[];
+  readonly launches: readonly Launch[];
+}
+
+export interface SourceText {
+  /** The file name as the user gave it (used in messages). */
+  readonly file: string;
+  readonly text: string;
+}
+
+export interface Sources {
+  readonly config?: SourceText;
+  readonly procfile?: SourceText;
+  readonly envFile?: SourceText;
+}
+
+export type PlanResult = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly error: string };
+
+/** Where servers of each source write when nothing says otherwise (foreman prefixes; braces keep mds-respawn's inherited output). */
+export const DEFAULT_OUTPUT: Readonly<Record<Source, OutputMode>> = { braces: "inherit", config: "prefix", procfile: "prefix" };
+
+export function assemble(options: Options, braces: readonly (readonly string[])[], sources: Sources, cwd: string): PlanResult {
+  const given = (name: string) => options.given.includes(name);
+  let settings: Settings = options.settings;
+  let logFormat: LogFormat = options.logFormat;
+  let control = options.control;
+  let output = options.output;
+  const servers: ServerSpec[] = [];
+  const launches: Omit<Launch, "env">[] = [];
+  const envs: Record<string, string>[] = [];
+  const origin = new Map<string, string>();
+
+  let fileEnv: Readonly<Record<string, string>> = {};
+  if (sources.envFile !== undefined) {
+    const r = parseEnvFile(sources.envFile.text, sources.envFile.file);
+    if (!r.ok) return r;
+    fileEnv = r.env;
+  }
+
+  if (sources.config !== undefined) {
+    const { file, text } = sources.config;
+    const r = parseConfig(text, file);
+    if (!r.ok) return r;
+    const dir = dirname(resolve(cwd, file));
+    const s = r.config.settings;
+    settings = {
+      intervalMs: !given("interval") && s.intervalMs !== undefined ? s.intervalMs : settings.intervalMs,
+      stopTimeoutMs: !given("stop-timeout") && s.stopTimeoutMs !== undefined ? s.stopTimeoutMs : settings.stopTimeoutMs,
+      alarmMs: !given("alarm") && s.alarmMs !== undefined ? s.alarmMs : settings.alarmMs,
+    };
+    if (!given("log-format") && s.logFormat !== undefined) logFormat = s.logFormat;
+    if (!given("control") && s.control !== undefined) control = s.control === "none" ? "none" : resolve(dir, s.control);
+    if (!given("output") && s.output !== undefined) output = s.output;
+    for (const x of r.config.servers) {
+      origin.set(x.name, file);
+      const spec: { -readonly [K in keyof ServerSpec]: ServerSpec[K] } = { argv: x.argv, name: x.name };
+      if (x.intervalMs !== undefined) spec.intervalMs = x.intervalMs;
+      if (x.stopSignal !== undefined) spec.stopSignal = x.stopSignal;
+      if (x.stopTimeoutMs !== undefined) spec.stopTimeoutMs = x.stopTimeoutMs;
+      if (x.autostart !== undefined) spec.autostart = x.autostart;
+      servers.push(spec);
+      launches.push({ source: "config", cwd: x.cwd === undefined ? dir : resolve(dir, x.cwd), output: x.output ?? output ?? DEFAULT_OUTPUT.config });
+      envs.push({ ...x.env });
+    }
+  }
+
+  if (sources.procfile !== undefined) {
+    const { file, text } = sources.procfile;
+    const r = parseProcfile(text, file);
+    if (!r.ok) return r;
+    // foreman runs a Procfile's commands in the Procfile's directory.
+    const dir = dirname(resolve(cwd, file));
+    for (const x of r.servers) {
+      const twin = origin.get(x.name);
+      if (twin !== undefined) return { ok: false, error: `${file}:${x.line}: duplicate server name ${JSON.stringify(x.name)} (also in ${twin}).` };
+      origin.set(x.name, file);
+      servers.push({ argv: x.argv, name: x.name });
+      launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile });
+      envs.push({});
+    }
+  }
+
+  const names = serverNames(braces, origin.keys());
+  braces.forEach((argv, i) => {
+    servers.push({ argv, name: names[i] as string });
+    launches.push({ source: "braces", cwd: null, output: output ?? DEFAULT_OUTPUT.braces });
+    envs.push({});
+  });
+
+  if (servers.length === 0) {
+    const from = sources.config?.file ?? sources.procfile?.file;
+    const what = sources.config !== undefined ? "no [servers.NAME] table" : "no 'NAME: COMMAND' line";
+    return { ok: false, error: from === undefined ? "No programs to spawn, aborting." : `${from}: ${what}, nothing to run.` };
+  }
+
+  return {
+    ok: true,
+    plan: {
+      settings, logFormat, control, reexec: options.reexec, servers,
+      launches: launches.map((l, i) => ({ ...l, env: { ...fileEnv, ...envs[i] } })),
+    },
+  };
+}
+
+/** Name colours (SGR codes) for prefixed output, given in turn; none is red, which reads as an error. */
+export const PALETTE: readonly string[] = ["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
+
+/**
+ * What `ShellConfig.spawnExtras` returns for each server: its cwd, its complete
+ * environment (the inherited one, as it is at the spawn, with the plan's variables over it; absent
+ * when there are none, so that the child inherits lazarus's own), and how its
+ * output is wired (prefixes padded to the longest prefixed name).
+ */
+export function spawnExtras(plan: Plan, inherited: Readonly<Record<string, string | undefined>>): (server: number) => Omit<SpawnRequest, "argv"> {
+  const prefixed = plan.launches.flatMap((l, i) => (l.output === "prefix" ? [i] : []));
+  const width = Math.max(0, ...prefixed.map((i) => plan.servers[i]?.name.length ?? 0));
+  const outputs = new Map<number, OutputSpec>(prefixed.map((i, k) => [
+    i, { kind: "prefix", name: plan.servers[i]?.name ?? String(i), width, color: PALETTE[k % PALETTE.length] ?? null },
+  ]));
+  return (server) => {
+    const launch = plan.launches[server];
+    if (launch === undefined) return {};
+    const extras: { -readonly [K in keyof Omit<SpawnRequest, "argv">]: SpawnRequest[K] } = {};
+    if (launch.cwd !== null) extras.cwd = launch.cwd;
+    if (Object.keys(launch.env).length > 0) {
+      // `inherited` is read now, not when the plan was made: variables of lazarus's
+      // own (the re-exec handover) are gone from it by the time anything is spawned.
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(inherited)) if (v !== undefined) env[k] = v;
+      extras.env = { ...env, ...launch.env };
+    }
+    const out = outputs.get(server);
+    if (out !== undefined) extras.output = out;
+    return extras;
+  };
+}
+

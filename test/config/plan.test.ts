@@ -1,0 +1,237 @@
+// All sources together: command line, config file, Procfile, .env file → the
+// servers the policy sees and how the shell launches each. Ends with the
+// property that a config file describes the same servers as braces do.
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { parseCommandLine } from "../../src/cli/parse.ts";
+import { keyPath } from "../../src/config/config.ts";
+import { carrySources, loadPlan } from "../../src/config/load.ts";
+import { assemble, type Plan, type Sources, spawnExtras } from "../../src/config/plan.ts";
+import { joinWords } from "../../src/config/words.ts";
+import { propertySeed } from "../helpers/seed.ts";
+
+const seed = propertySeed("test/config/plan.test.ts");
+const CWD = "/home/u/app";
+
+function plan(args: string[], sources: Sources = {}, defaultConfig: string | null = null): Plan {
+  const r = tryPlan(args, sources, defaultConfig);
+  if (!r.ok) throw new Error(`unexpected error: ${r.error}`);
+  return r.plan;
+}
+function tryPlan(args: string[], sources: Sources = {}, defaultConfig: string | null = null) {
+  // A config file among the sources is the one found (as lazarus.toml would be) unless --config names it.
+  const p = parseCommandLine(args, { defaultConfig: defaultConfig ?? sources.config?.file ?? null });
+  if (p.kind !== "run") throw new Error(`command line did not parse: ${JSON.stringify(p)}`);
+  return assemble(p.options, p.servers.map((s) => s.argv), sources, CWD);
+}
+const toml = (text: string, file = "lazarus.toml") => ({ config: { file, text } });
+
+describe("the command line", () => {
+  test("--config, --procfile, --env-file and --output are options", () => {
+    const p = parseCommandLine(["--config=a.toml", "--procfile=Procfile", "--env-file=.env", "--output=prefix"]);
+    expect(p.kind === "run" && p.options).toMatchObject({ config: "a.toml", procfile: "Procfile", envFile: ".env", output: "prefix" });
+    expect(p.kind === "run" && p.servers).toEqual([]);
+  });
+
+  test.each([
+    [["--config="], "Invalid value for --config: empty (a file name)."],
+    [["--procfile="], "Invalid value for --procfile: empty (a file name)."],
+    [["--env-file=", "{", "a", "}"], "Invalid value for --env-file: empty (a file name)."],
+    [["--output=pipe", "{", "a", "}"], "Invalid value for --output: pipe (inherit or prefix)."],
+    [["--env-file=.env"], "No programs to spawn, aborting."],
+    [["--toString=1", "{", "a", "}"], "Unrecognised option: --toString=1, did you forget '='?"],
+  ])("%p is the error %p", (args, message) => {
+    expect(parseCommandLine(args)).toEqual({ kind: "error", message });
+  });
+
+  test("with no servers and no --config: lazarus.toml when the caller found one, the usage error otherwise", () => {
+    const found = parseCommandLine(["--interval=1"], { defaultConfig: "lazarus.toml" });
+    expect(found.kind === "run" && found.options.config).toBe("lazarus.toml");
+    expect(parseCommandLine(["--interval=1"], { defaultConfig: null })).toEqual({ kind: "error", message: "No programs to spawn, aborting." });
+    // given servers or a file, lazarus.toml is not looked at
+    const braces = parseCommandLine(["{", "a", "}"], { defaultConfig: "lazarus.toml" });
+    expect(braces.kind === "run" && braces.options.config).toBeNull();
+    const proc = parseCommandLine(["--procfile=P"], { defaultConfig: "lazarus.toml" });
+    expect(proc.kind === "run" && [proc.options.config, proc.options.procfile]).toEqual([null, "P"]);
+  });
+
+  test("the options given are listed, to win over a config file", () => {
+    const p = parseCommandLine(["--interval=2", "--log-format=json", "{", "a", "}"]);
+    expect(p.kind === "run" && p.options.given).toEqual(["interval", "log-format"]);
+  });
+});
+
+describe("settings: command line over config file over defaults", () => {
+  const file = toml(`interval = 1\nstop_timeout = 2\nalarm = 3\nlog_format = "json"\ncontrol = "run/l.sock"\n[servers.a]\ncmd = "a"\n`);
+  test("the config file's top-level keys apply when no option is given", () => {
+    const p = plan([], file);
+    expect(p.settings).toEqual({ intervalMs: 1000, stopTimeoutMs: 2000, alarmMs: 3000 });
+    expect(p.logFormat).toBe("json");
+    expect(p.control).toBe("/home/u/app/run/l.sock"); // relative to the file's directory
+  });
+  test("options given on the command line win", () => {
+    const p = plan(["--interval=4", "--alarm=0", "--log-format=text", "--control=none"], file);
+    expect(p.settings).toEqual({ intervalMs: 4000, stopTimeoutMs: 2000, alarmMs: 0 });
+    expect(p.logFormat).toBe("text");
+    expect(p.control).toBe("none");
+  });
+  test("defaults when neither says", () => {
+    const p = plan([], toml(`[servers.a]\ncmd = "a"\n`));
+    expect(p.settings).toEqual({ intervalMs: 5000, stopTimeoutMs: 10_000, alarmMs: 0 });
+    expect([p.logFormat, p.control]).toEqual(["text", null]);
+  });
+});
+
+describe("servers", () => {
+  test("a config server: its table key is its name, its settings are the policy's, the rest is launch", () => {
+    const p = plan([], toml(`[servers.web]\ncmd = ["bun", "run", "server.ts"]\ncwd = "apps/web"\nenv = { PORT = "8080" }\ninterval = 1\nstop_signal = "INT"\nstop_timeout = 3\nautostart = false\n`, "conf/lazarus.toml"));
+    expect(p.servers).toEqual([{ argv: ["bun", "run", "server.ts"], name: "web", intervalMs: 1000, stopSignal: 2, stopTimeoutMs: 3000, autostart: false }]);
+    expect(p.launches).toEqual([{ source: "config", cwd: "/home/u/app/conf/apps/web", env: { PORT: "8080" }, output: "prefix" }]);
+  });
+
+  test("cwd: the config file's directory by default; an absolute cwd as written", () => {
+    const p = plan([], toml(`[servers.a]\ncmd = "a"\n[servers.b]\ncmd = "b"\ncwd = "/srv/b"\n[servers.c]\ncmd = "c"\ncwd = ".."\n`, "/etc/lazarus/l.toml"));
+    expect(p.launches.map((l) => l.cwd)).toEqual(["/etc/lazarus", "/srv/b", "/etc"]);
+  });
+
+  test("Procfile servers run through /bin/sh -c 'exec ...' in the Procfile's directory", () => {
+    const p = plan(["--procfile=deploy/Procfile"], { procfile: { file: "deploy/Procfile", text: "web: ./web -p $PORT\nworker: ./w\n" } });
+    expect(p.servers).toEqual([
+      { argv: ["/bin/sh", "-c", "exec ./web -p $PORT"], name: "web" },
+      { argv: ["/bin/sh", "-c", "exec ./w"], name: "worker" },
+    ]);
+    expect(p.launches.map((l) => [l.source, l.cwd, l.output])).toEqual([
+      ["procfile", "/home/u/app/deploy", "prefix"], ["procfile", "/home/u/app/deploy", "prefix"],
+    ]);
+  });
+
+  test("all sources at once: config, then Procfile, then braces, whose names avoid the others'", () => {
+    const p = plan(["--config=l.toml", "--procfile=P", "{", "./web", "}", "{", "/bin/worker", "}", "{", "sleep", "1", "}"], {
+      config: { file: "l.toml", text: `[servers.web]\ncmd = "a"\n` },
+      procfile: { file: "P", text: "worker: b\n" },
+    });
+    expect(p.servers.map((s) => s.name)).toEqual(["web", "worker", "web-2", "worker-2", "sleep"]);
+    expect(p.launches.map((l) => [l.source, l.output, l.cwd])).toEqual([
+      ["config", "prefix", "/home/u/app"], ["procfile", "prefix", "/home/u/app"],
+      ["braces", "inherit", null], ["braces", "inherit", null], ["braces", "inherit", null],
+    ]);
+  });
+
+  test("a name in both the config file and the Procfile is an error", () => {
+    expect(tryPlan(["--procfile=P"], { config: { file: "l.toml", text: `[servers.web]\ncmd = "a"\n` }, procfile: { file: "P", text: "# x\nweb: b\n" } }))
+      .toEqual({ ok: false, error: "P:2: duplicate server name \"web\" (also in l.toml)." });
+  });
+
+  test("no servers anywhere: an error naming the file", () => {
+    expect(tryPlan([], toml("interval = 1\n"))).toEqual({ ok: false, error: "lazarus.toml: no [servers.NAME] table, nothing to run." });
+    expect(tryPlan(["--procfile=P"], { procfile: { file: "P", text: "# nothing\n" } })).toEqual({ ok: false, error: "P: no 'NAME: COMMAND' line, nothing to run." });
+  });
+
+  test("the files' own errors come through as they are", () => {
+    expect(tryPlan([], toml("interval = 99\n"))).toEqual({ ok: false, error: "lazarus.toml:1: interval: 99 is out of range (seconds from 0 to 60)." });
+    expect(tryPlan(["--procfile=P"], { procfile: { file: "P", text: "oops\n" } })).toEqual({ ok: false, error: "P:1: expected 'NAME: COMMAND', got \"oops\"." });
+    expect(tryPlan(["--env-file=e", "{", "a", "}"], { envFile: { file: "e", text: "oops\n" } })).toEqual({ ok: false, error: "e:1: expected KEY=VALUE, got \"oops\"." });
+  });
+});
+
+describe("environment and output", () => {
+  test("the env file goes to every server; a server's own env wins over it", () => {
+    const p = plan(["--env-file=.env", "{", "a", "}"], {
+      ...toml(`[servers.s]\ncmd = "s"\nenv = { B = "own", C = "c" }\n`),
+      envFile: { file: ".env", text: "A=1\nB=file\n" },
+    });
+    expect(p.launches.map((l) => l.env)).toEqual([{ A: "1", B: "own", C: "c" }, { A: "1", B: "file" }]);
+  });
+
+  test("output: the server's own key, else --output or the global key, else by source", () => {
+    const text = `[servers.a]\ncmd = "a"\n[servers.b]\ncmd = "b"\noutput = "inherit"\n`;
+    const out = (args: string[], t = text) => plan([...args, "{", "c", "}"], toml(t)).launches.map((l) => l.output);
+    expect(out(["--config=lazarus.toml"])).toEqual(["prefix", "inherit", "inherit"]);
+    expect(out(["--config=lazarus.toml", "--output=prefix"])).toEqual(["prefix", "inherit", "prefix"]);
+    expect(out(["--config=lazarus.toml"], `output = "inherit"\n${text}`)).toEqual(["inherit", "inherit", "inherit"]);
+    expect(out(["--config=lazarus.toml", "--output=prefix"], `output = "inherit"\n${text}`)).toEqual(["prefix", "inherit", "prefix"]);
+  });
+
+  test("spawnExtras: cwd, the complete environment, and the prefix of each server", () => {
+    const p = plan(["--env-file=.env", "--output=prefix", "{", "x", "}"], {
+      ...toml(`[servers.web]\ncmd = "a"\n[servers.longer-name]\ncmd = "b"\noutput = "inherit"\n`, "/etc/l.toml"),
+      envFile: { file: ".env", text: "A=1\n" },
+    });
+    const extras = spawnExtras(p, { PATH: "/bin", A: "inherited" });
+    expect(extras(0)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" }, output: { kind: "prefix", name: "web", width: 3, color: "36" } });
+    expect(extras(1)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" } });
+    expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "prefix", name: "x", width: 3, color: "33" } });
+  });
+
+  test("spawnExtras: nothing for a plain braces server (it inherits everything, as before)", () => {
+    expect(spawnExtras(plan(["{", "a", "}"]), { PATH: "/bin" })(0)).toEqual({});
+  });
+});
+
+describe("property: a config file describes the same servers as the equivalent braces", () => {
+  // Words with quotes, backslashes, blanks, braces inside words, unicode; never
+  // a bare brace (which braces would read as nesting) nor NUL (which no program can get).
+  const word = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 8 }),
+    fc.constantFrom("--initial-spawn", "--interval=3", "two words", "it's", 'say "hi"', "a\\b", "$HOME", "{x}", "#", ""),
+  ).filter((w) => !w.includes("\0") && w !== "{" && w !== "}");
+  const argv = fc.tuple(word.filter((w) => w !== ""), fc.array(word, { maxLength: 5 })).map(([h, t]) => [h, ...t]);
+  const secs = (max: number) => fc.integer({ min: 0, max: max * 1000 }).map((ms) => ms / 1000);
+  const settings = fc.record({ interval: fc.option(secs(60)), stop_timeout: fc.option(secs(3600)), alarm: fc.option(secs(60)) });
+
+  /** A TOML basic string for any text (JSON's escapes are TOML's, but DEL must be escaped too). */
+  const tomlString = (s: string) => JSON.stringify(s).replace(/\u007f/g, "\\u007F");
+
+  test("argv, names and settings agree", () => {
+    fc.assert(fc.property(fc.array(argv, { minLength: 1, maxLength: 5 }), settings, (argvs, set) => {
+      // The braces command line.
+      const options = Object.entries(set).flatMap(([k, v]) => (v === null ? [] : [`--${k.replace("_", "-")}=${v}`]));
+      const viaBraces = plan([...options, ...argvs.flatMap((a) => ["{", ...a, "}"])]);
+      // The config file, with the names braces gave.
+      const names = viaBraces.servers.map((s) => s.name);
+      const lines = Object.entries(set).flatMap(([k, v]) => (v === null ? [] : [`${k} = ${v}`]));
+      argvs.forEach((a, i) => {
+        lines.push(`[${keyPath(["servers", names[i] as string])}]`);
+        lines.push(`cmd = [${a.map(tomlString).join(", ")}]`);
+      });
+      const viaConfig = plan([], toml(`${lines.join("\n")}\n`));
+      expect(viaConfig.servers).toEqual(viaBraces.servers);
+      expect(viaConfig.settings).toEqual(viaBraces.settings);
+    }), { seed, numRuns: 300 });
+  });
+
+  test("cmd as a quoted string reads as the same argv", () => {
+    fc.assert(fc.property(argv, (a) => {
+      const viaConfig = plan([], toml(`[servers.s]\ncmd = ${tomlString(joinWords(a))}\n`));
+      expect(viaConfig.servers[0]?.argv).toEqual(a);
+    }), { seed, numRuns: 300 });
+  });
+});
+
+describe("loadPlan: the files, or after a re-exec the texts carried across it", () => {
+  const options = (args: string[]) => {
+    const p = parseCommandLine(args);
+    if (p.kind !== "run") throw new Error("bad args");
+    return p.options;
+  };
+  const missing = "/nonexistent/lazarus-test.toml";
+
+  test("a file that cannot be read is one error line", () => {
+    expect(loadPlan(options([`--config=${missing}`]), [], "/")).toEqual({ ok: false, error: `${missing}: cannot read it: no such file (ENOENT).` });
+  });
+
+  test("carried texts are used instead of the files they name, and carried on again", () => {
+    const sources = { config: { file: missing, text: `[servers.web]\ncmd = "w"\n` } };
+    const r = loadPlan(options([`--config=${missing}`]), [], "/", carrySources(sources) ?? undefined);
+    expect(r.ok && r.plan.servers).toEqual([{ argv: ["w"], name: "web" }]);
+    expect(r.ok && r.sources).toEqual(sources);
+    expect(carrySources({})).toBeNull();
+  });
+
+  test("a carried text for another file, or one that cannot be understood, is not used: the file is read", () => {
+    const other = carrySources({ config: { file: "other.toml", text: `[servers.web]\ncmd = "w"\n` } }) ?? "";
+    for (const carried of [other, "{not json", "[]", '{"config":{"file":1}}']) {
+      expect(loadPlan(options([`--config=${missing}`]), [], "/", carried).ok).toBe(false);
+    }
+  });
+});

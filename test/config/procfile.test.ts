@@ -1,0 +1,120 @@
+// Procfiles (foreman's format) and .env files.
+import { describe, expect, test } from "bun:test";
+import { parseEnvFile } from "../../src/config/dotenv.ts";
+import { parseProcfile, plainWords, shellArgv } from "../../src/config/procfile.ts";
+
+describe("Procfile", () => {
+  test("NAME: COMMAND lines, each run as /bin/sh -c 'exec COMMAND'; comments and blank lines skipped", () => {
+    const r = parseProcfile("# the app\nweb: bundle exec rails s -p $PORT\n\n  \nworker:python3 worker.py && echo done\r\n   # indented comment\nclock : ./clock\n", "Procfile");
+    expect(r).toEqual({
+      ok: true,
+      servers: [
+        { name: "web", command: "bundle exec rails s -p $PORT", argv: ["/bin/sh", "-c", "exec bundle exec rails s -p $PORT"], line: 2 },
+        { name: "worker", command: "python3 worker.py && echo done", argv: ["/bin/sh", "-c", "exec python3 worker.py && echo done"], line: 5 },
+        { name: "clock", command: "./clock", argv: ["/bin/sh", "-c", "exec ./clock"], line: 7 },
+      ],
+    });
+  });
+
+  test("a colon in the command belongs to the command", () => {
+    const r = parseProcfile("web: env A=b:c ./srv --url=http://x:80\n", "P");
+    expect(r.ok && r.servers[0]?.command).toBe("env A=b:c ./srv --url=http://x:80");
+  });
+
+  test("an empty Procfile has no servers", () => {
+    expect(parseProcfile("", "P")).toEqual({ ok: true, servers: [] });
+    expect(parseProcfile("# only comments\n\n", "P")).toEqual({ ok: true, servers: [] });
+  });
+
+  test.each([
+    ["web ./srv\n", "Procfile:1: expected 'NAME: COMMAND', got \"web ./srv\"."],
+    ["web: a\n: b\n", "Procfile:2: expected 'NAME: COMMAND', got \": b\"."],
+    ["my web: x\n", "Procfile:1: expected 'NAME: COMMAND', got \"my web: x\"."],
+    ["web:\n", "Procfile:1: web: empty command."],
+    ["web:   \n", "Procfile:1: web: empty command."],
+    ["12: x\n", "Procfile:1: invalid server name \"12\": it cannot be all digits."],
+    ["web: a\n\nweb: b\n", "Procfile:3: duplicate server name \"web\" (also on line 1)."],
+  ])("%p is the error %p", (text, message) => {
+    expect(parseProcfile(text, "Procfile")).toEqual({ ok: false, error: message });
+  });
+});
+
+describe("--initial-spawn in a Procfile command", () => {
+  test("an unquoted --initial-spawn word becomes \"$1\", passed as the shell's $1, so lazarus can swap it for --respawn", () => {
+    expect(shellArgv("./srv --initial-spawn -v", "web")).toEqual(["/bin/sh", "-c", 'exec ./srv "$1" -v', "web", "--initial-spawn"]);
+    expect(shellArgv("a --initial-spawn&&b --initial-spawn", "w")).toEqual(["/bin/sh", "-c", 'exec a "$1"&&b "$1"', "w", "--initial-spawn"]);
+  });
+
+  test("anything else is left to the shell as written", () => {
+    for (const cmd of ["./srv '--initial-spawn'", './srv "--initial-spawn"', "./srv --initial-spawn=x", "./srv \\--initial-spawn",
+      "echo '--initial-spawn x'", "./srv # --initial-spawn", "./srv x--initial-spawn"]) {
+      expect(shellArgv(cmd, "w")).toEqual(["/bin/sh", "-c", `exec ${cmd}`]);
+    }
+  });
+
+  test("plain words and where they are", () => {
+    expect(plainWords("a 'b c' d$x e;f # g")).toEqual([
+      { text: "a", start: 0, end: 1 }, { text: "e", start: 12, end: 13 }, { text: "f", start: 14, end: 15 },
+    ]);
+  });
+
+  test("a Procfile line with --initial-spawn", () => {
+    const r = parseProcfile("web: ./srv --initial-spawn\n", "P");
+    expect(r.ok && r.servers[0]?.argv).toEqual(["/bin/sh", "-c", 'exec ./srv "$1"', "web", "--initial-spawn"]);
+  });
+});
+
+describe(".env files", () => {
+  test("KEY=value lines, quotes, comments and export", () => {
+    const r = parseEnvFile([
+      "# settings",
+      "PORT=8080",
+      "export  HOST = example.org  ",
+      "EMPTY=",
+      "SPACED = a b  c # a comment",
+      "HASH=a#b",
+      "SINGLE='literal $HOME \\n # not a comment'",
+      'DOUBLE="tab\\there \\"quoted\\" \\\\ \\$HOME $HOME"   # comment',
+      'MULTI="line one',
+      'line two"',
+      "A.B-C=dots",
+      "PORT=9090",
+      "",
+    ].join("\n"), ".env");
+    expect(r).toEqual({
+      ok: true,
+      env: {
+        PORT: "9090",
+        HOST: "example.org",
+        EMPTY: "",
+        SPACED: "a b  c",
+        HASH: "a#b",
+        SINGLE: "literal $HOME \\n # not a comment",
+        DOUBLE: 'tab\there "quoted" \\ $HOME $HOME',
+        MULTI: "line one\nline two",
+        "A.B-C": "dots",
+      },
+    });
+  });
+
+  test("CRLF line ends", () => {
+    expect(parseEnvFile("A=1\r\nB='2'\r\n", "e")).toEqual({ ok: true, env: { A: "1", B: "2" } });
+  });
+
+  test.each([
+    ["A=1\nnot a pair\n", ".env:2: expected KEY=VALUE, got \"not a pair\"."],
+    ["1A=x\n", ".env:1: invalid variable name \"1A\"."],
+    ["A B=x\n", ".env:1: invalid variable name \"A B\"."],
+    ["=x\n", ".env:1: invalid variable name \"\"."],
+    ["A='abc\nB=2\n", ".env:1: A: unterminated single quote."],
+    ["X=1\nA=\"abc\n", ".env:2: A: unterminated double quote."],
+    ["A='a' b\n", ".env:1: A: unexpected text after the closing quote: \"b\"."],
+    ["M=\"a\nb\" c\nB=1\n", ".env:2: M: unexpected text after the closing quote: \"c\"."],
+  ])("%p is the error %p", (text, message) => {
+    expect(parseEnvFile(text, ".env")).toEqual({ ok: false, error: message });
+  });
+
+  test("line numbers stay right after a value spanning lines", () => {
+    expect(parseEnvFile("M=\"a\nb\"\nbad\n", ".env")).toEqual({ ok: false, error: ".env:3: expected KEY=VALUE, got \"bad\"." });
+  });
+});

@@ -1,0 +1,259 @@
+// Prefixed output mechanics, on real pipes and real children: whole lines,
+// partial last lines, pieces of over-long lines, colour only on a terminal,
+// order and integrity through a slow or non-blocking destination, the reader
+// registry for a re-exec.
+import { afterEach, describe, expect, test } from "bun:test";
+import { dlopen, FFIType } from "bun:ffi";
+import { closeSync, openSync, writeSync } from "node:fs";
+import fc from "fast-check";
+import { makePipe } from "../../src/os/libc.ts";
+import { FdWriter, LineSplitter, MAX_LINE, OutputHub, prefixText, takeOverOutput } from "../../src/os/output.ts";
+import { propertySeed } from "../helpers/seed.ts";
+
+const seed = propertySeed("test/os/output.test.ts");
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const bytes = (s: string) => enc.encode(s);
+const text = (parts: Uint8Array[]) => dec.decode(Buffer.concat(parts));
+
+const opened: number[] = [];
+function pipe(): { read: number; write: number } {
+  const p = makePipe();
+  if ("error" in p) throw new Error(p.error);
+  opened.push(p.read, p.write);
+  return p;
+}
+afterEach(() => {
+  for (const fd of opened.splice(0)) {
+    try { closeSync(fd); } catch { /* closed by the code under test */ }
+  }
+});
+
+/** Everything that arrives on fd until EOF. */
+async function readAll(fd: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of Bun.file(fd).stream()) chunks.push(c.slice());
+  return text(chunks);
+}
+
+describe("LineSplitter", () => {
+  test("complete lines out, the unfinished one held, and flushed with a newline at the end", () => {
+    const s = new LineSplitter(16);
+    expect(s.push(bytes("one\ntw")).map((b) => dec.decode(b))).toEqual(["one\n"]);
+    expect(s.held).toBe(2);
+    expect(s.push(bytes("o\n\nthr")).map((b) => dec.decode(b))).toEqual(["two\n", "\n"]);
+    expect(s.end().map((b) => dec.decode(b))).toEqual(["thr\n"]);
+    expect(s.end()).toEqual([]);
+  });
+
+  test("a line longer than the limit comes out in pieces of the limit, each ending a line", () => {
+    const s = new LineSplitter(4);
+    expect(s.push(bytes("abcdefghij")).map((b) => dec.decode(b))).toEqual(["abcd\n", "efgh\n"]);
+    expect(s.held).toBe(2);
+    expect(s.push(bytes("kl\nmnop\n")).map((b) => dec.decode(b))).toEqual(["ijkl\n", "mnop\n"]);
+    expect(s.held).toBe(0);
+  });
+
+  test("pieces are not cut inside a UTF-8 character", () => {
+    const s = new LineSplitter(4);
+    const out = s.push(bytes("aé€b\n")).map((b) => dec.decode(b)); // a(1) é(2) €(3) b(1)
+    expect(out).toEqual(["aé\n", "€b\n"]);
+  });
+
+  test("property: no byte lost or invented, pieces within the limit, the same whatever the chunking", () => {
+    const data = fc.array(fc.constantFrom("a", "é", "€", "\n", "xyz", "\n\n", "😀"), { maxLength: 60 }).map((xs) => bytes(xs.join("")));
+    fc.assert(fc.property(data, fc.array(fc.nat(), { maxLength: 8 }), fc.integer({ min: 4, max: 12 }), (input, cuts, max) => {
+      const run = (chunks: Uint8Array[]) => {
+        const s = new LineSplitter(max);
+        const out: Uint8Array[] = [];
+        for (const c of chunks) {
+          out.push(...s.push(c));
+          expect(s.held).toBeLessThanOrEqual(max);
+        }
+        out.push(...s.end());
+        return out;
+      };
+      const points = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b);
+      const chunks = [0, ...points].map((p, i, all) => input.subarray(p, all[i + 1] ?? input.length));
+      const whole = run([input]);
+      const split = run(chunks);
+      expect(split.map((b) => dec.decode(b))).toEqual(whole.map((b) => dec.decode(b)));
+      for (const piece of whole) {
+        expect(piece[piece.length - 1]).toBe(0x0a);
+        expect(piece.length).toBeLessThanOrEqual(max + 1);
+      }
+      const strip = (b: Uint8Array) => Buffer.from(b).toString("latin1").replaceAll("\n", "");
+      expect(strip(Buffer.concat(whole))).toBe(strip(input));
+      // Lines within the limit come out exactly as they went in.
+      if (dec.decode(input).split("\n").every((l) => bytes(l).length <= max)) {
+        const expected = input.length === 0 || input[input.length - 1] === 0x0a ? dec.decode(input) : `${dec.decode(input)}\n`;
+        expect(text(whole)).toBe(expected);
+      }
+    }), { seed, numRuns: 500 });
+  });
+});
+
+describe("prefixes", () => {
+  test("padded name and a bar; coloured only for a terminal", () => {
+    expect(prefixText("web", 6, "36", false)).toBe("web    | ");
+    expect(prefixText("web", 6, "36", true)).toBe("\x1b[36mweb    |\x1b[0m ");
+    expect(prefixText("web", 0, null, true)).toBe("web | ");
+  });
+});
+
+describe("FdWriter", () => {
+  test("batches arrive whole and in order through a pipe nobody reads yet, and the event loop goes on meanwhile", async () => {
+    const p = pipe();
+    const w = new FdWriter(p.write, false);
+    const big = (c: string) => bytes(`${c.repeat(300_000)}\n`); // more than a pipe holds
+    let done = 0;
+    const writes = ["a", "b", "c"].map((c) => w.write(big(c)).then(() => { done++; }));
+    // A timer runs while the first write waits for a reader: nothing blocked the loop.
+    await new Promise((r) => setTimeout(r, 0));
+    expect(done).toBe(0);
+    expect(w.idle).toBe(false);
+    const got = readAll(p.read);
+    await Promise.all(writes);
+    expect(w.idle).toBe(true);
+    closeSync(p.write);
+    expect(await got).toBe(["a", "b", "c"].map((c) => `${c.repeat(300_000)}\n`).join(""));
+  });
+
+  test("a non-blocking destination: partial writes are continued, EAGAIN is waited out, nothing is lost", async () => {
+    const p = pipe();
+    const libc = dlopen("libc.so.6", { fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
+    const F_GETFL = 3;
+    const F_SETFL = 4;
+    const O_NONBLOCK = 0o4000;
+    expect(libc.symbols.fcntl(p.write, F_SETFL, libc.symbols.fcntl(p.write, F_GETFL, 0) | O_NONBLOCK)).toBe(0);
+    const w = new FdWriter(p.write, false);
+    const payload = Array.from({ length: 2000 }, (_, i) => `line ${i} ${"x".repeat(500)}\n`);
+    const writes = payload.map((l) => w.write(bytes(l)));
+    const got = readAll(p.read);
+    await Promise.all(writes);
+    closeSync(p.write);
+    expect(await got).toBe(payload.join(""));
+  });
+
+  test("a destination that is gone (EPIPE) drops output instead of failing or waiting", async () => {
+    const p = pipe();
+    closeSync(p.read);
+    const w = new FdWriter(p.write, false);
+    await w.write(bytes("lost\n"));
+    await w.write(bytes("lost too\n"));
+    expect(w.idle).toBe(true);
+  });
+});
+
+describe("OutputHub", () => {
+  function hub(tty = false) {
+    const out = pipe();
+    const err = pipe();
+    const h = new OutputHub({ stdout: new FdWriter(out.write, tty), stderr: new FdWriter(err.write, tty), colour: true });
+    // Read "lazarus's" stdout and stderr all along, as a terminal would.
+    const got = { out: readAll(out.read), err: readAll(err.read) };
+    return {
+      h,
+      /** What the hub wrote to them, once every reader has ended. */
+      async results(): Promise<{ out: string; err: string }> {
+        await h.drain(5000, 60_000);
+        expect(h.idle).toBe(true);
+        closeSync(out.write);
+        closeSync(err.write);
+        return { out: await got.out, err: await got.err };
+      },
+    };
+  }
+
+  function spawnWith(h: OutputHub, name: string, width: number, script: string, color: string | null = null): number {
+    const pipes = h.open({ kind: "prefix", name, width, color });
+    if ("error" in pipes) throw new Error(pipes.error);
+    const proc = Bun.spawn({ cmd: ["/bin/sh", "-c", script], stdio: ["ignore", pipes.stdout, pipes.stderr] });
+    pipes.started(proc.pid);
+    return proc.pid;
+  }
+
+  test("stdout and stderr of a child, each to its own destination, prefixed, the partial last line flushed", async () => {
+    const { h, results } = hub();
+    const pid = spawnWith(h, "web", 5, "echo out one; echo err one >&2; printf 'out two'; printf 'err two' >&2");
+    expect(h.list().map((r) => ({ ...r, fd: typeof r.fd }))).toEqual([
+      { pid, fd: "number", name: "web", stream: "stdout", width: 5, color: null },
+      { pid, fd: "number", name: "web", stream: "stderr", width: 5, color: null },
+    ]);
+    const { out, err } = await results();
+    expect(out).toBe("web   | out one\nweb   | out two\n");
+    expect(err).toBe("web   | err one\nweb   | err two\n");
+    expect(h.list()).toEqual([]);
+    expect(h.idle).toBe(true);
+  });
+
+  test("colour when the destination is a terminal", async () => {
+    const { h, results } = hub(true);
+    spawnWith(h, "db", 2, "echo hi", "35");
+    expect((await results()).out).toBe("\x1b[35mdb |\x1b[0m hi\n");
+  });
+
+  test("a line longer than MAX_LINE comes out in prefixed pieces", async () => {
+    const { h, results } = hub();
+    const n = MAX_LINE * 2 + 10;
+    spawnWith(h, "w", 1, `head -c ${n} /dev/zero | tr '\\0' 'z'; echo`);
+    const lines = (await results()).out.split("\n").slice(0, -1);
+    expect(lines.map((l) => l.length)).toEqual([MAX_LINE + 4, MAX_LINE + 4, 10 + 4]);
+    expect(lines.every((l) => /^w \| z+$/.test(l))).toBe(true);
+  });
+
+  test("two children writing long lines at once: every line whole, each server's lines in order", async () => {
+    const { h, results } = hub();
+    const script = (tag: string) => `p=${tag}; i=0; while [ $i -lt 10 ]; do p=$p$p; i=$((i+1)); done; ` +
+      `i=0; while [ $i -lt 400 ]; do echo "${tag}-$i-$p"; i=$((i+1)); done`;
+    spawnWith(h, "a", 1, script("a"));
+    spawnWith(h, "b", 1, script("b"));
+    const lines = (await results()).out.split("\n").slice(0, -1);
+    expect(lines).toHaveLength(800);
+    const a = "a".repeat(1024);
+    const b = "b".repeat(1024);
+    for (const tag of ["a", "b"]) {
+      const mine = lines.filter((l) => l.startsWith(`${tag} | `));
+      expect(mine).toEqual(Array.from({ length: 400 }, (_, i) => `${tag} | ${tag}-${i}-${tag === "a" ? a : b}`));
+    }
+  });
+
+  test("resume: an fd inherited across a re-exec is read on as before", async () => {
+    const { h, results } = hub();
+    const p = pipe();
+    writeSync(p.write, "before the exec\nhalf a li");
+    h.resume({ pid: 4242, fd: p.read, name: "old", stream: "stderr", width: 3, color: null });
+    expect(h.list()).toEqual([{ pid: 4242, fd: p.read, name: "old", stream: "stderr", width: 3, color: null }]);
+    writeSync(p.write, "ne\nafter\n");
+    closeSync(p.write);
+    expect((await results()).err).toBe("old | before the exec\nold | half a line\nold | after\n");
+  });
+});
+
+describe("takeOverOutput: what a re-exec'd image is told to read", () => {
+  test("anything it cannot vouch for is refused, one problem each, and nothing is read from it", () => {
+    expect(takeOverOutput("{")).toEqual(["LAZARUS_OUTPUT is not valid JSON; the output of servers from before the re-exec is not read."]);
+    expect(takeOverOutput("{}")).toEqual(["LAZARUS_OUTPUT is not a list; the output of servers from before the re-exec is not read."]);
+    const good = { pid: 42, fd: 0, name: "web", stream: "stdout", width: 3, color: null };
+    const bad = [
+      { ...good, fd: 2 }, { ...good, fd: 1.5 }, { ...good, pid: 0 }, { ...good, name: "" }, { ...good, stream: "both" },
+      { ...good, width: -1 }, { ...good, color: "31m\u001b" }, null, "x",
+    ];
+    const problems = takeOverOutput(JSON.stringify(bad));
+    expect(problems).toHaveLength(bad.length);
+    expect(problems.every((p) => /^an entry of LAZARUS_OUTPUT is invalid \(.*\); that output is not read\.$/.test(p))).toBe(true);
+    // an fd that is open but not a pipe (a file), and one that is not open at all
+    const f = openSync(import.meta.path, "r");
+    opened.push(f);
+    expect(takeOverOutput(JSON.stringify([{ ...good, fd: f }, { ...good, fd: 987 }]))).toEqual([
+      `fd ${f} (the stdout of 'web') is not an open pipe; that output is not read.`,
+      "fd 987 (the stdout of 'web') is not an open pipe; that output is not read.",
+    ]);
+  });
+
+  test("an open pipe is read (here: one whose writer is gone, so it ends at once, writing nothing)", () => {
+    const p = pipe();
+    closeSync(p.write);
+    expect(takeOverOutput(JSON.stringify([{ pid: 42, fd: p.read, name: "web", stream: "stdout", width: 3, color: "36" }]))).toEqual([]);
+  });
+});
