@@ -88,7 +88,7 @@ export function assemble(options: Options, braces: readonly (readonly string[])[
     if (!given("output") && s.output !== undefined) output = s.output;
     for (const x of r.config.servers) {
       origin.set(x.name, file);
-      const spec: { -readonly [K in keyof ServerSpec]: ServerSpec[K] } = { argv: x.argv, name: x.name };
+      const spec: { -readonly [K in keyof ServerSpec]: ServerSpec[K] } = { argv: x.argv, name: x.name, label: x.name };
       if (x.intervalMs !== undefined) spec.intervalMs = x.intervalMs;
       if (x.stopSignal !== undefined) spec.stopSignal = x.stopSignal;
       if (x.stopTimeoutMs !== undefined) spec.stopTimeoutMs = x.stopTimeoutMs;
@@ -109,7 +109,7 @@ export function assemble(options: Options, braces: readonly (readonly string[])[
       const twin = origin.get(x.name);
       if (twin !== undefined) return { ok: false, error: `${file}:${x.line}: duplicate server name ${JSON.stringify(x.name)} (also in ${twin}).` };
       origin.set(x.name, file);
-      servers.push({ argv: x.argv, name: x.name });
+      servers.push({ argv: x.argv, name: x.name, label: x.name });
       launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile });
       envs.push({});
     }

@@ -533,9 +533,9 @@ class Transition {
   }
 }
 
-/** X of the SPEC 4 log lines: the command word as written. */
+/** X of the SPEC 4 log lines: the command word as written, or the server's label. */
 function label(s: Server): string {
-  return s.spec.argv[0] ?? s.spec.name;
+  return s.spec.label ?? s.spec.argv[0] ?? s.spec.name;
 }
 
 function stopTimer(i: number): TimerName {

@@ -18,6 +18,12 @@ export interface ServerSpec {
   readonly argv: readonly string[];
   /** Unique, human name used by logs, the dump and the control interface. */
   readonly name: string;
+  /**
+   * The word the text log lines of SPEC 4 use for it ('X' exited …): argv[0] as
+   * written when absent (servers in braces, as mds-respawn did); config-file
+   * and Procfile servers use their name (a Procfile's argv[0] is /bin/sh).
+   */
+  readonly label?: string;
   /** This server's do-not-resuscitate period; the global --interval when absent. */
   readonly intervalMs?: Ms;
   /** The signal that asks it to stop (shutdown, `ctl stop`); SIGTERM when absent. */

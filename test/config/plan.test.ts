@@ -85,7 +85,7 @@ describe("settings: command line over config file over defaults", () => {
 describe("servers", () => {
   test("a config server: its table key is its name, its settings are the policy's, the rest is launch", () => {
     const p = plan([], toml(`[servers.web]\ncmd = ["bun", "run", "server.ts"]\ncwd = "apps/web"\nenv = { PORT = "8080" }\ninterval = 1\nstop_signal = "INT"\nstop_timeout = 3\nautostart = false\n`, "conf/lazarus.toml"));
-    expect(p.servers).toEqual([{ argv: ["bun", "run", "server.ts"], name: "web", intervalMs: 1000, stopSignal: 2, stopTimeoutMs: 3000, autostart: false }]);
+    expect(p.servers).toEqual([{ argv: ["bun", "run", "server.ts"], name: "web", label: "web", intervalMs: 1000, stopSignal: 2, stopTimeoutMs: 3000, autostart: false }]);
     expect(p.launches).toEqual([{ source: "config", cwd: "/home/u/app/conf/apps/web", env: { PORT: "8080" }, output: "prefix" }]);
   });
 
@@ -97,8 +97,8 @@ describe("servers", () => {
   test("Procfile servers run through /bin/sh -c 'exec ...' in the Procfile's directory", () => {
     const p = plan(["--procfile=deploy/Procfile"], { procfile: { file: "deploy/Procfile", text: "web: ./web -p $PORT\nworker: ./w\n" } });
     expect(p.servers).toEqual([
-      { argv: ["/bin/sh", "-c", "exec ./web -p $PORT"], name: "web" },
-      { argv: ["/bin/sh", "-c", "exec ./w"], name: "worker" },
+      { argv: ["/bin/sh", "-c", "exec ./web -p $PORT"], name: "web", label: "web" },
+      { argv: ["/bin/sh", "-c", "exec ./w"], name: "worker", label: "worker" },
     ]);
     expect(p.launches.map((l) => [l.source, l.cwd, l.output])).toEqual([
       ["procfile", "/home/u/app/deploy", "prefix"], ["procfile", "/home/u/app/deploy", "prefix"],
@@ -195,7 +195,9 @@ describe("property: a config file describes the same servers as the equivalent b
         lines.push(`cmd = [${a.map(tomlString).join(", ")}]`);
       });
       const viaConfig = plan([], toml(`${lines.join("\n")}\n`));
-      expect(viaConfig.servers).toEqual(viaBraces.servers);
+      // The same servers; only the word their log lines use differs: their name, not argv[0].
+      expect(viaConfig.servers.map(({ label: _, ...s }) => s)).toEqual([...viaBraces.servers]);
+      expect(viaConfig.servers.every((s) => s.label === s.name)).toBe(true);
       expect(viaConfig.settings).toEqual(viaBraces.settings);
     }), { seed, numRuns: 300 });
   });
@@ -223,7 +225,7 @@ describe("loadPlan: the files, or after a re-exec the texts carried across it", 
   test("carried texts are used instead of the files they name, and carried on again", () => {
     const sources = { config: { file: missing, text: `[servers.web]\ncmd = "w"\n` } };
     const r = loadPlan(options([`--config=${missing}`]), [], "/", carrySources(sources) ?? undefined);
-    expect(r.ok && r.plan.servers).toEqual([{ argv: ["w"], name: "web" }]);
+    expect(r.ok && r.plan.servers).toEqual([{ argv: ["w"], name: "web", label: "web" }]);
     expect(r.ok && r.sources).toEqual(sources);
     expect(carrySources({})).toBeNull();
   });

@@ -153,7 +153,7 @@ env = { GREETING = "hello world", OVERRIDDEN = "by the server" }
     const toml = file("nocwd.toml", `[servers.lost]\ncmd = "./steady"\ncwd = "no/such/dir"\n[servers.steady]\ncmd = "./steady"\n`);
     const r = start([`--config=${toml}`]);
     const line = await r.waitFor("could not spawn");
-    expect(line).toBe(`lazarus: could not spawn './steady': working directory ${join(dir, "no/such/dir")} does not exist (ENOENT); burying.`);
+    expect(line).toBe(`lazarus: could not spawn 'lost': working directory ${join(dir, "no/such/dir")} does not exist (ENOENT); burying.`);
     await r.waitFor(/steady \| fixture: pid=/);
     await stopAndCheckClean(r);
   });
@@ -262,7 +262,7 @@ describe("live re-exec (SIGUSR1) runs the same servers, whatever became of the f
       await r.waitFor("info: interval: 2.000 s", { from: mark });
       await r.waitFor(new RegExp(`info: server 0: name steady, pid ${pid}, up and running`), { from: mark });
     }
-    expect(r.own.filter((l) => /started with pid|could not|died/.test(l))).toEqual([`'./steady' started with pid ${pid}.`]);
+    expect(r.own.filter((l) => /started with pid|could not|died/.test(l))).toEqual([`'steady' started with pid ${pid}.`]);
     await stopAndCheckClean(r);
   });
 });

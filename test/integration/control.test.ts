@@ -292,7 +292,10 @@ describe("hostile clients", () => {
 
   test("more clients than allowed at once: the extra ones are told so and disconnected", async () => {
     const { r, sock } = await supervised(["{", S, "}"]);
-    const holders = await Promise.all(Array.from({ length: MAX_CLIENTS }, () => Bun.connect({ unix: sock, socket: { data() {}, error() {} } })));
+    // Each holder asks once and gets its answer: then the supervisor surely counts it.
+    const holders = await Promise.all(Array.from({ length: MAX_CLIENTS }, () => new Promise<Awaited<ReturnType<typeof Bun.connect>>>((resolve) => {
+      const conn = Bun.connect({ unix: sock, socket: { open(s) { s.write("{\"cmd\":\"status\"}\n"); }, data() { void conn.then(resolve); }, error() {} } });
+    })));
     const extra = await raw(sock, "", 2000);
     expect(extra.closed).toBe(true);
     expect(JSON.parse(extra.text.trim())).toEqual({ ok: false, error: `too many clients (${MAX_CLIENTS})` });

@@ -77,6 +77,8 @@ export async function runProcessScenario(sc: ProcessScenario): Promise<string[]>
     throw new Violation(`${msg}\nscenario: ${JSON.stringify(sc)}\nlog:\n${run.text.split("\n").slice(-40).join("\n")}`);
   };
   try {
+    // Signals only once it has its handlers (before that a SIGUSR2 would kill it, as it would any program).
+    await run.waitFor(/"event":"start"/);
     const timers = sc.revives.map((ms) => setTimeout(() => run.signal("SIGUSR2"), ms));
     await Bun.sleep(sc.durationMs); // the scenario's own length: nothing is awaited here but time itself
     timers.forEach(clearTimeout);
