@@ -29,6 +29,10 @@ export interface ShellConfig {
   readonly onStep?: (event: Event, before: State, after: State, effects: readonly Effect[]) => void;
 }
 
+function isExit(e: Event): boolean {
+  return e.type === "exited";
+}
+
 export class Supervisor {
   private state: State;
   private readonly queue: Event[] = [];
@@ -128,17 +132,35 @@ export class Supervisor {
     const port = this.port;
     switch (effect.type) {
       case "spawn": {
-        // Every exit the port already knows of is reported first, and handled at
-        // once: the pid it freed may be handed to this very spawn, and the core
-        // must not take the old process's end for the new one's.
+        // Every exit already known (waiting in our queue, or in the port) is
+        // handled first, at once: the pid it freed may be handed to this very
+        // spawn, and the core must not take the old process's end for the new
+        // one's. (Spawns nest here: such an exit may respawn; each level
+        // restores what it found.)
+        const outer = this.inline;
         this.inline = true;
         try {
-          port.flushExits();
+          // Until none is left: handling one may spawn, and a child that dies at
+          // once in that nested spawn queues its exit meanwhile.
+          do {
+            for (let i = this.queue.findIndex(isExit); i >= 0; i = this.queue.findIndex(isExit)) {
+              this.handle(this.queue.splice(i, 1)[0] as Event);
+            }
+            port.flushExits();
+          } while (this.queue.some(isExit));
         } finally {
-          this.inline = false;
+          this.inline = outer;
         }
         const extras = this.config.spawnExtras?.(effect.server) ?? {};
-        const r = port.spawn({ ...extras, argv: effect.argv });
+        // An exit reported from inside the spawn call is the new child's own
+        // (it died at once): it must wait in the queue until its spawn is recorded.
+        this.inline = false;
+        let r: ReturnType<OsPort["spawn"]>;
+        try {
+          r = port.spawn({ ...extras, argv: effect.argv });
+        } finally {
+          this.inline = outer;
+        }
         // The core waits for this answer before anything else about the server
         // (its `starting` state): hand it over at once, ahead of queued events.
         const now = port.now();

@@ -76,8 +76,19 @@ class SimPort implements OsPort {
     const life = this.w.nextLife(server);
     if (life.spawnError !== null) return { ok: false, error: `${life.spawnError}: simulated` };
     const p = this.w.k.spawnServer(server, life.behaviour);
+    if ((globalThis as { SIM_DEBUG?: boolean }).SIM_DEBUG) console.log(`${this.w.k.now.toFixed(3)} SPAWN srv${server} -> ${p?.pid} life ${life.behaviour.lifeMs}`);
     if (p === null) return { ok: false, error: "EAGAIN: no free pid" };
     this.children.set(p.pid, "spawned");
+    this.w.spawnedSerial.set(p.pid, p.serial);
+    // A child that dies at once may be reported before the spawn call has even returned (Bun's
+    // onExit "may run before Bun.spawn returns"): the exit reaches the shell ahead of its bookkeeping.
+    if (life.behaviour.lifeMs === 0 && this.w.k.rng.next() < 0.5) {
+      this.w.k.die(p, life.behaviour.end);
+      this.w.k.reap(p.pid);
+      this.reapedHere.add(p.pid);
+      this.children.delete(p.pid);
+      this.listener(p.pid, life.behaviour.end);
+    }
     return { ok: true, pid: p.pid };
   }
 
@@ -224,6 +235,8 @@ export class World {
   private readonly trace: string[] = [];
   private violation: SimViolation | null = null;
   private readonly killedAtExit = new Set<number>();
+  /** The process each successful spawn call returned, by pid, until the core hears of it. */
+  readonly spawnedSerial = new Map<number, number>();
   private digest = 0x811c9dc5;
 
   constructor(private readonly sc: SimScenario, private readonly factory: SupervisorFactory = (p, c) => new Supervisor(p, c)) {
@@ -433,6 +446,7 @@ export class World {
 
   /** Every step the core takes, as the shell takes it. */
   private observe(port: SimPort, e: Event, before: State, after: State, effects: readonly Effect[]): void {
+    if ((globalThis as { SIM_DEBUG?: boolean }).SIM_DEBUG) console.log(`${this.k.now.toFixed(3)} EVENT ${JSON.stringify(e)} -> ${effects.filter((x) => x.type !== "log").map((x) => JSON.stringify(x)).join(" ")}`);
     if (port !== this.image) this.fail("a step of an image that is no longer running");
     this.state = after;
     if (e.type === "start") this.model = new Model(after.servers.map((s) => s.spec), after.settings);
@@ -443,9 +457,10 @@ export class World {
     if (!ck.includes("starting") && mk !== undefined && mk !== ck) this.fail(`after ${e.type} the model says [${mk}], the core [${ck}]`);
 
     if (e.type === "spawned") {
-      const p = this.k.procs.get(e.pid);
-      if (p === undefined) this.fail(`spawned pid ${e.pid} does not exist`);
-      this.coreSerial.set(e.pid, p!.serial);
+      const serial = this.spawnedSerial.get(e.pid);
+      if (serial === undefined) this.fail(`the core was told pid ${e.pid} was spawned, but no spawn returned it`);
+      this.spawnedSerial.delete(e.pid);
+      this.coreSerial.set(e.pid, serial!);
     }
     if (e.type === "exited") {
       const untold = this.k.untold.get(e.pid);
