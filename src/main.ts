@@ -36,6 +36,9 @@ async function main(args: readonly string[]): Promise<void> {
   switch (r.kind) {
     case "running":
       return;
+    case "checked":
+      process.exit(0);
+      break;
     case "help":
       writeAll(1, USAGE);
       process.exit(0);

@@ -28,7 +28,14 @@ export const SIGKILL = 9;
 export const SIGUSR1 = 10;
 export const SIGSEGV = 11;
 export const SIGUSR2 = 12;
+export const SIGPIPE = 13;
+export const SIGALRM = 14;
 export const SIGTERM = 15;
+export const SIGXCPU = 24;
+export const SIGXFSZ = 25;
+export const SIGVTALRM = 26;
+export const SIGPROF = 27;
+export const SIGIO = 29;
 
 export const SIGRTMIN = 34;
 export const SIGRTMAX = 64;

@@ -129,7 +129,9 @@ class Transition {
 
   apply(event: Event): void {
     switch (event.type) {
-      case "start": return this.start(event.at, event.handover, event.version ?? "");
+      case "start":
+        for (const note of event.notes ?? []) this.log({ event: "note", text: note });
+        return this.start(event.at, event.handover, event.version ?? "");
       case "spawned": return this.spawned(event.at, event.server, event.pid);
       case "spawn-failed": return this.spawnFailed(event.at, event.server, event.error);
       case "exited": return this.exited(event.at, event.pid, event.status);
@@ -137,6 +139,8 @@ class Transition {
       case "terminate": return this.terminate(event.at, signalName(event.signal));
       case "timer": return this.timer(event.at, event.timer);
       case "info": return this.info(event.at);
+      case "stray-signal":
+        return this.log({ event: "ignored", signal: signalName(event.signal), text: `signal ${event.signal} (${signalName(event.signal)}) received, ignored.` });
       case "reexec": return this.reexec();
       case "reexec-failed":
         return this.log({ event: "reexec-failed", text: `re-exec failed: ${event.error}; still running the old image.` });
@@ -260,6 +264,9 @@ class Transition {
       if (life.stop?.then === "start") this.spawn(i);
       return;
     }
+    // What is left of its process group (helpers it started) goes with it, as systemd's
+    // control-group kill does: asked to stop (SIGTERM) here; killed if lazarus itself ends.
+    this.effects.push({ type: "kill-remnants", server: i, pgid: pid, signal: SIGTERM });
     if (clean) {
       this.setLife(i, { kind: "cremated", since: at, why: "clean-exit" });
       this.log({ event: "cremated", ...exitFields, from: "alive", to: "cremated", text: `child process '${x}' exited normally, cremating.` });
@@ -315,8 +322,12 @@ class Transition {
 
   private timer(at: Ms, timer: TimerName): void {
     if (timer === "alarm") {
-      // A timer that fires although it was never armed, or too early, changes nothing.
-      if (this.alarmAt === null || at < this.alarmAt) return;
+      // A timer that fires although it was never armed changes nothing; one that fires early is armed again.
+      if (this.alarmAt === null) return;
+      if (at < this.alarmAt) {
+        this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });
+        return;
+      }
       this.log({ event: "alarm", text: "alarm: forced abort, killing every server." });
       this.alarmAt = null;
       this.killEverything(ALARM_STATUS);
@@ -324,7 +335,11 @@ class Transition {
     }
     const i = Number(timer.slice("stop:".length));
     const s = this.servers[i];
-    if (s === undefined || s.life.kind !== "alive" || s.life.stop === null || s.life.stop.killed || at < s.life.stop.deadline) return;
+    if (s === undefined || s.life.kind !== "alive" || s.life.stop === null || s.life.stop.killed) return;
+    if (at < s.life.stop.deadline) {
+      this.effects.push({ type: "arm", timer, at: s.life.stop.deadline });
+      return;
+    }
     this.log({ event: "stop-timeout", server: i, pid: s.life.pid, text: `'${label(s)}' did not stop within ${seconds(this.stopTimeoutOf(s))} s, killing it.` });
     this.setLife(i, { ...s.life, stop: { ...s.life.stop, killed: true } });
     this.kill(i, SIGKILL);
@@ -433,7 +448,9 @@ class Transition {
           this.exit(0);
         } else if (!this.waitingLogged) {
           this.waitingLogged = true;
-          this.log({ event: "waiting", text: "every remaining server is buried, waiting for a revive (SIGUSR2)." });
+          this.log(kinds.includes("buried")
+            ? { event: "waiting", text: "every remaining server is buried, waiting for a revive (SIGUSR2)." }
+            : { event: "waiting", text: "every remaining server waits to be started (ctl start)." });
         }
         return;
       case "stopping":

@@ -140,7 +140,14 @@ export type ControlCommand =
 
 export type Event =
   /** First event of a fresh start, or of a re-exec'd image (with its handover). */
-  | { readonly type: "start"; readonly at: Ms; readonly handover: Handover | null; readonly version?: string }
+  | {
+    readonly type: "start";
+    readonly at: Ms;
+    readonly handover: Handover | null;
+    readonly version?: string;
+    /** What the shell has to report about its own start (e.g. a control socket it could not open). */
+    readonly notes?: readonly string[];
+  }
   | { readonly type: "spawned"; readonly at: Ms; readonly server: number; readonly pid: number }
   | { readonly type: "spawn-failed"; readonly at: Ms; readonly server: number; readonly error: string }
   | { readonly type: "exited"; readonly at: Ms; readonly pid: number; readonly status: ExitStatus }
@@ -151,6 +158,8 @@ export type Event =
   | { readonly type: "timer"; readonly at: Ms; readonly timer: TimerName }
   /** SIGQUIT. */
   | { readonly type: "info"; readonly at: Ms }
+  /** A signal whose default action would kill the supervisor and orphan every server (SIGPIPE, SIGXCPU, …): ignored, said. */
+  | { readonly type: "stray-signal"; readonly at: Ms; readonly signal: Signal }
   /** SIGUSR1. */
   | { readonly type: "reexec"; readonly at: Ms }
   | { readonly type: "reexec-failed"; readonly at: Ms; readonly error: string }

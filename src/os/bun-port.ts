@@ -2,13 +2,13 @@
 // Bun has no API (clock, waitpid of adopted children, execve). BUN-NOTES.md
 // explains each choice; the notes below say which fact a line depends on.
 import { statSync, writeSync } from "node:fs";
-import { parseSignal, signalName } from "../core/signals.ts";
+import { parseSignal, SIGHUP, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
-import { decodeWaitStatus, ECHILD, execve, ignoreSignals, maskSignals, monotonicMs, restoreSignals, setChildSubreaper, waitpidNoHang } from "./libc.ts";
+import { decodeWaitStatus, ECHILD, execve, ignoreSignals, maskSignals, monotonicMs, restoreSignals, setChildSubreaper, signalIgnored, waitpidNoHang } from "./libc.ts";
 import { handOverOutput, listReaders, OUTPUT_ENV, outputHub, takeOverOutput } from "./output.ts";
 import { ownChildren, stat } from "./proc.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
-import type { ControlHandler, ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "./port.ts";
+import { type ControlHandler, type ExitListener, type OsPort, PREFLIGHT_ENV, type SpawnOutcome, type SpawnRequest, type TimerHandle } from "./port.ts";
 
 type Child =
   | { readonly kind: "spawned"; readonly proc: Bun.Subprocess }
@@ -22,7 +22,8 @@ const DRAIN_IDLE_MS = 500;
 const DRAIN_MAX_MS = 5000;
 
 export class BunPort implements OsPort {
-  private listener: ExitListener = () => {};
+  /** Null until the shell subscribes: exits reaped before that wait in `pending`. */
+  private listener: ExitListener | null = null;
   /** Children not yet reported ended: the only pids we will ever signal. */
   private readonly children = new Map<number, Child>();
   /** Exits known (reaped) but not yet handed to the listener. */
@@ -42,7 +43,15 @@ export class BunPort implements OsPort {
   /** Orphans are reparented to us (child subreaper, or PID 1 of a container): we reap them. */
   private readonly reapsOrphans: boolean;
 
+  /** Signals ignored by whoever started us; SIGHUP stays ignored then (nohup). */
+  private readonly inheritedIgnored: ReadonlySet<Signal>;
+
   constructor(opts: { subreaper?: boolean } = {}) {
+    this.inheritedIgnored = new Set([SIGHUP].filter(signalIgnored));
+    // Signals Bun cannot catch whose default action would kill us and orphan every
+    // server: the real-time ones (34-64; mds-respawn's dump was SIGRTMIN+2) and
+    // SIGSTKFLT. Ignored here; Bun.spawn gives children default dispositions again.
+    ignoreSignals([16, ...Array.from({ length: 31 }, (_, k) => 34 + k)]);
     // As PID 1 of a PID namespace every orphan is ours anyway; elsewhere ask to be a subreaper.
     this.reapsOrphans = process.pid === 1 || (opts.subreaper === true && setChildSubreaper() === null);
     // With SIGCHLD ignored by whoever started us, every child's `exited` would
@@ -144,6 +153,12 @@ export class BunPort implements OsPort {
     this.listener = listener;
     // Zombies from before this image (orphans that ended during a re-exec, whose SIGCHLD was lost) are reaped now.
     this.reapOrphans();
+    // Exits reaped before there was anyone to tell (SIGCHLD during start-up) go out
+    // once the shell has started: after the handover's children are adopted.
+    if (this.pending.length > 0 && !this.deliveryScheduled) {
+      this.deliveryScheduled = true;
+      queueMicrotask(() => this.deliver());
+    }
   }
 
   flushExits(): void {
@@ -157,6 +172,7 @@ export class BunPort implements OsPort {
   }
 
   onSignal(signal: Signal, listener: () => void): void {
+    if (this.inheritedIgnored.has(signal)) return; // nohup: a hang-up must not shut us down
     process.on(signalName(signal) as NodeJS.Signals, listener);
     // Only now may it be delivered: after a re-exec it arrives blocked (see exec),
     // and a signal sent during the exec waits, pending, for this handler.
@@ -193,6 +209,10 @@ export class BunPort implements OsPort {
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
     const path = argv[0];
     if (path === undefined) return "exec: empty argv";
+    // First the new image's start-up check (see PREFLIGHT_ENV): an upgrade that
+    // would not start must not replace an image that runs.
+    const problem = preflight(argv, env);
+    if (problem !== null) return problem;
     // Between execve and the new image's handlers a handled signal would meet
     // its default action: death, for most, leaving every child unsupervised.
     // Blocked, it stays pending across the exec until the new image installs
@@ -233,9 +253,11 @@ export class BunPort implements OsPort {
 
   private deliver(): void {
     this.deliveryScheduled = false;
+    const listener = this.listener;
+    if (listener === null) return; // kept for onExit
     while (this.pending.length > 0) {
       const { pid, status } = this.pending.shift() as { pid: number; status: ExitStatus };
-      this.listener(pid, status);
+      listener(pid, status);
     }
     if (this.sweep !== null && ![...this.children.values()].some((c) => c.kind === "adopted")) {
       clearInterval(this.sweep);
@@ -251,15 +273,19 @@ export class BunPort implements OsPort {
    */
   private leaveNoChild(): void {
     if (!this.reapsOrphans) return;
-    const left = this.orphans();
-    for (const pid of left) {
-      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
-    }
-    const deadline = performance.now() + 1000;
-    let waiting = left;
-    while (waiting.length > 0 && performance.now() < deadline) {
-      waiting = waiting.filter((pid) => waitpidNoHang(pid).kind === "running");
-      if (waiting.length > 0) Bun.sleepSync(1);
+    // Rounds, because an orphan's own children become ours when it dies.
+    const deadline = performance.now() + 2000;
+    for (let left = this.orphans(); left.length > 0 && performance.now() < deadline; left = this.orphans()) {
+      for (const pid of left) {
+        // Its whole group (safe: our unreaped child is in it, so the id is not reused), and itself.
+        const pgid = stat(pid)?.pgid;
+        if (pgid !== undefined && pgid > 1 && pgid !== process.pid) {
+          try { process.kill(-pgid, "SIGKILL"); } catch { /* gone */ }
+        }
+        try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+      }
+      for (const pid of left) waitpidNoHang(pid);
+      if (this.orphans().length > 0) Bun.sleepSync(1);
     }
   }
 
@@ -302,6 +328,18 @@ export class BunPort implements OsPort {
       this.record(pid, "code" in d ? { kind: "code", code: d.code } : { kind: "signal", signal: d.signal });
     }
   }
+}
+
+function preflight(argv: readonly string[], env: Readonly<Record<string, string>>): string | null {
+  let r: ReturnType<typeof Bun.spawnSync>;
+  try {
+    r = Bun.spawnSync({ cmd: [...argv], env: { ...env, [PREFLIGHT_ENV]: "1" }, stdio: ["ignore", "ignore", "pipe"], timeout: 30_000 });
+  } catch (e) {
+    return `the new image cannot be started: ${spawnError(e)}`;
+  }
+  if (r.exitCode === 0) return null;
+  const why = (r.stderr?.toString() ?? "").split("\n").map((l) => l.replace(/^lazarus: /, "").trim()).find((l) => l !== "") ?? "no message";
+  return `the new image fails its start-up check (${r.signalCode ?? `exit status ${r.exitCode}`}): ${why}`;
 }
 
 function hasEnded(proc: Bun.Subprocess): boolean {

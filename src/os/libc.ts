@@ -138,6 +138,13 @@ export function ignoreSignals(signals: readonly number[]): SavedAction[] {
   });
 }
 
+/** Was this signal ignored (SIG_IGN) when we looked? (e.g. SIGHUP under nohup) */
+export function signalIgnored(signal: number): boolean {
+  const old = new BigUint64Array(32);
+  libc().sigaction(signal, null, ptr(old));
+  return old[0] === SIG_IGN;
+}
+
 export function restoreSignals(saved: readonly SavedAction[]): void {
   for (const s of saved) libc().sigaction(s.signal, ptr(s.buf), null);
 }

@@ -6,6 +6,14 @@
 // interface, so the shell code that runs in production is the code under test.
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 
+/**
+ * Set (to 1) in the environment of the start-up check a port runs before a
+ * re-exec: the new image reads its command line, files and handover exactly as
+ * the real one will, then exits 0 without touching the OS. A broken upgrade (a
+ * syntax error, a handover it cannot read) fails there, and the old image goes on.
+ */
+export const PREFLIGHT_ENV = "LAZARUS_PREFLIGHT";
+
 export interface SpawnRequest {
   readonly argv: readonly string[];
   /** Working directory; the supervisor's own when absent. */

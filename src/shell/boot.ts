@@ -8,11 +8,12 @@ import { type Sources, spawnExtras } from "../config/plan.ts";
 import { controlPlace } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec } from "../core/types.ts";
-import type { OsPort } from "../os/port.ts";
+import { type OsPort, PREFLIGHT_ENV } from "../os/port.ts";
 import { type ShellConfig, Supervisor } from "./supervisor.ts";
 
 /** The environment variable that carries the handover across a re-exec (see reexecCommand). */
 export const HANDOVER_ENV = "LAZARUS_HANDOVER";
+
 
 export interface BootEnv {
   /** The command-line words after the program (options and braces). */
@@ -32,6 +33,7 @@ export interface BootEnv {
 
 export type Booted =
   | { readonly kind: "running"; readonly supervisor: Supervisor }
+  | { readonly kind: "checked" }
   | { readonly kind: "help" | "version" }
   | { readonly kind: "error"; readonly message: string; readonly status: number };
 
@@ -60,6 +62,9 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
     if (!r.ok) return { kind: "error", message: `${r.error}; the children of the previous image are left running, unsupervised.`, status: 1 };
     handover = r.handover;
   }
+  const preflight = b.env[PREFLIGHT_ENV] === "1";
+  delete b.env[PREFLIGHT_ENV];
+  if (preflight) return { kind: "checked" };
   const config: ShellConfig = {
     settings: options.settings,
     servers,
@@ -72,12 +77,15 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
   const port = makePort();
   const sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
   const place = controlPlace(options.control);
+  const notes: string[] = [];
   if (place !== null) {
     const problem = await sup.listen(place.path, place.strict);
-    // Nothing has been started yet (after a re-exec: nothing new).
-    if (problem !== null) return { kind: "error", message: problem, status: handover === null ? 2 : 1 };
+    // At a fresh start nothing has been started yet: a usage-like error. After a
+    // re-exec there are children to look after: go on without the socket, and say so.
+    if (problem !== null && handover === null) return { kind: "error", message: problem, status: 2 };
+    if (problem !== null) notes.push(`${problem}; supervising without a control socket.`);
   }
-  sup.start(handover);
+  sup.start(handover, notes);
   return { kind: "running", supervisor: sup };
 }
 

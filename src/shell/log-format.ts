@@ -14,7 +14,8 @@ export type LogFormat = "text" | "json";
 export const JSON_LOG_VERSION = 1;
 
 export function formatLogLine(format: LogFormat, record: LogRecord, at: Ms, wallMs: number): string {
-  if (format === "text") return `lazarus: ${record.text}`;
+  // One event, one line: a newline in a command word must not start a second one.
+  if (format === "text") return `lazarus: ${record.text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1))}`;
   return JSON.stringify({ ...clocks(at, wallMs), ...record });
 }
 

@@ -3,7 +3,7 @@
 // decides nothing itself. It reaches the OS only through an OsPort, so the same
 // code runs against Bun in production and against the simulated OS in tests.
 import { unreachable } from "../core/describe.ts";
-import { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2 } from "../core/signals.ts";
+import { SIGALRM, SIGHUP, SIGINT, SIGIO, SIGPIPE, SIGPROF, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGXCPU, SIGXFSZ } from "../core/signals.ts";
 import { initialState, step } from "../core/step.ts";
 import type { Effect, Event, Handover, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
 import { parseRequest, replyError, replyOk } from "../control/protocol.ts";
@@ -54,12 +54,16 @@ export class Supervisor {
   }
 
   /** Subscribe to the OS, then start every server (or take over a re-exec's handover). */
-  start(handover: Handover | null): void {
+  start(handover: Handover | null, notes: readonly string[] = []): void {
     const port = this.port;
     port.onExit((pid, status) => this.dispatch({ type: "exited", at: port.now(), pid, status }));
     port.onSignal(SIGUSR2, () => this.dispatch({ type: "revive", at: port.now() }));
-    for (const signal of [SIGTERM, SIGINT, SIGHUP]) {
+    // SIGHUP and SIGALRM too: their default action would kill lazarus and orphan every server.
+    for (const signal of [SIGTERM, SIGINT, SIGHUP, SIGALRM]) {
       port.onSignal(signal, () => this.dispatch({ type: "terminate", at: port.now(), signal }));
+    }
+    for (const signal of [SIGPIPE, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO]) {
+      port.onSignal(signal, () => this.dispatch({ type: "stray-signal", at: port.now(), signal }));
     }
     port.onSignal(SIGQUIT, () => this.dispatch({ type: "info", at: port.now() }));
     port.onSignal(SIGUSR1, () => {
@@ -71,7 +75,7 @@ export class Supervisor {
     if (this.config.logFormat === "json") {
       port.log(formatHeaderLine(VERSION, this.config.settings, this.config.servers, at, port.wallTime()));
     }
-    this.dispatch({ type: "start", at, handover, version: VERSION });
+    this.dispatch({ type: "start", at, handover, version: VERSION, ...(notes.length > 0 ? { notes } : {}) });
   }
 
   /** Open the control socket; an error text when it cannot be opened. */

@@ -456,3 +456,44 @@ describe("a revive that arrives before supervision began", () => {
     expect(d.state.pendingRevive).toBe(false);
   });
 });
+
+describe("hardening (independent review)", () => {
+  test("a stray signal is said and changes nothing", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    const before = d.state;
+    expect(d.feed({ type: "stray-signal", at: 5, signal: 13 })).toEqual([
+      { type: "log", record: { event: "ignored", signal: "SIGPIPE", text: "signal 13 (SIGPIPE) received, ignored." } },
+    ]);
+    expect(d.state).toEqual(before);
+  });
+
+  test("notes of the shell's start are logged first", () => {
+    const d = new Driver(specs(A));
+    const fx = d.feed({ type: "start", at: 0, handover: null, notes: ["control socket: busy; supervising without a control socket."] });
+    expect(logs(fx)[0]).toBe("control socket: busy; supervising without a control socket.");
+  });
+
+  test("a stop timer or the alarm firing early is armed again, not lost", () => {
+    const d = new Driver(specs(A), { ...SETTINGS, alarmMs: 3000 });
+    d.start(0);
+    expect(d.feed({ type: "timer", at: 2999, timer: "alarm" })).toEqual([{ type: "arm", timer: "alarm", at: 3000 }]);
+    d.feed({ type: "control", at: 10, id: 1, command: { op: "stop", server: 0 } });
+    expect(d.feed({ type: "timer", at: 4000, timer: "stop:0" })).toEqual([{ type: "arm", timer: "stop:0", at: 5010 }]);
+    expect(kills(d.feed({ type: "timer", at: 5010, timer: "stop:0" }))).toEqual([{ pid: 100, signal: SIGKILL, group: true }]);
+  });
+
+  test("what is left of an ended server's group is asked to stop (SIGTERM); of a stopped one, killed", () => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    expect(d.exit(100, code(3), 5000)).toContainEqual({ type: "kill-remnants", server: 0, pgid: 100, signal: SIGTERM });
+    d.feed({ type: "terminate", at: 6000, signal: SIGTERM });
+    expect(d.exit(101, sig(SIGTERM), 6001)).toContainEqual({ type: "kill-remnants", server: 1, pgid: 101, signal: SIGKILL });
+  });
+
+  test("with only servers that wait to be started left, the line says so (not SIGUSR2)", () => {
+    const d = new Driver([...specs(A), { ...specs(B)[0]!, autostart: false }]);
+    d.start(0);
+    expect(logs(d.exit(100, code(0), 10))).toContain("every remaining server waits to be started (ctl start).");
+  });
+});

@@ -168,7 +168,44 @@ describe("SPEC 7: re-exec on SIGUSR1", () => {
     const mark = r.lines.length;
     r.signal("SIGUSR1");
     const line = await r.waitFor("re-exec failed:", { from: mark });
-    expect(line).toMatch(/^lazarus: re-exec failed: execve .*: No such file or directory \(errno 2\); still running the old image\.$/);
+    expect(line).toBe(`lazarus: re-exec failed: the new image cannot be started: ENOENT: no such file or directory, posix_spawn '${bun}'; still running the old image.`);
+    expect(await dumpLine(r, 0)).toContain(`pid ${pid}, up and running`);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+    expect(await waitGone([pid])).toEqual([]);
+  });
+
+  test("a broken upgrade (the new code does not start) is refused: the old image goes on, children untouched", async () => {
+    const d = tempDir();
+    cpSync(join(ROOT, "src"), join(d, "src"), { recursive: true });
+    const r = start(["{", S, "}"], { argv0: [process.execPath, "run", join(d, "src/main.ts")] });
+    const pid = await r.startedPid();
+    writeFileSync(join(d, "src/version.ts"), "export const VERSION = ;\n"); // a syntax error in the upgrade
+    const mark = r.lines.length;
+    r.signal("SIGUSR1");
+    expect(await r.waitFor("re-exec failed:", { from: mark })).toMatch(/^lazarus: re-exec failed: the new image fails its start-up check \(exit status 1\): .+; still running the old image\.$/);
+    expect(await dumpLine(r, 0)).toContain(`pid ${pid}, up and running`);
+    // the files mended, the next upgrade goes through
+    writeFileSync(join(d, "src/version.ts"), 'export const VERSION = "0.1.0-mended";\n');
+    expect(await reexec(r)).toContain("lazarus 0.1.0-mended running, adopted 1 running server.");
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+    expect(await waitGone([pid])).toEqual([]);
+  });
+
+  test("a control socket the new image cannot open is said, and supervision goes on without it", async () => {
+    const d = tempDir();
+    const sock = join(d, "ctl.sock");
+    const r = new Run([`--control=${sock}`, "{", S, "}"]);
+    runs.push(r);
+    const pid = await r.startedPid();
+    // Someone puts a plain file where the socket was: the new image cannot listen there.
+    rmSync(sock);
+    writeFileSync(sock, "not a socket");
+    const mark = r.lines.length;
+    r.signal("SIGUSR1");
+    expect(await r.waitFor(/re-exec complete|re-exec failed/, { from: mark })).toContain("re-exec complete");
+    expect(r.lines.slice(mark)).toContain(`lazarus: control socket: ${sock} exists and is not a socket; supervising without a control socket.`);
     expect(await dumpLine(r, 0)).toContain(`pid ${pid}, up and running`);
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);

@@ -105,6 +105,7 @@ export class Model {
         break;
       }
       case "info":
+      case "stray-signal":
       case "reexec":
       case "reexec-failed":
         break;
