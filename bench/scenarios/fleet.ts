@@ -1,0 +1,209 @@
+// A fleet of N servers, all waiting on the shared trigger, under each supervisor:
+//   memory: the supervisor's RSS and PSS once the fleet is up (N = 1, 100, 1000);
+//   idle:   its CPU time and context switches over a window while nothing happens;
+//   storms: every server crashes at the same moment (after outliving lazarus's
+//           --interval=1): time from the first exit to the last server running again,
+//           and the supervisor's CPU time for it (N = 100, 1000).
+import { join, resolve } from "node:path";
+import { startDaemon, waitExit } from "../lib/daemon.ts";
+import { contextSwitches, cpuMs, memory, threadCount, type Memory } from "../lib/proc.ts";
+import { StampLog } from "../lib/stamp-log.ts";
+import { stormOutcome } from "../lib/stamps.ts";
+import { median, ratio, summarize } from "../lib/stats.ts";
+import { fmtCount, fmtKiB, fmtMs, fmtNs, fmtRatio, sig } from "../lib/table.ts";
+import { Trigger } from "../lib/trigger.ts";
+import type { Target } from "../targets/target.ts";
+import { failure, scratch, servers, waitStarts, withFleet, type Context, type Section } from "./common.ts";
+
+const POLICY = { kind: "respawn", intervalMs: 1000 } as const;
+/** Quiet time after the fleet is up, and between storms: servers outlive lazarus's interval and runsv's 1 s. */
+const SETTLE_MS = 1500;
+
+export interface Idle {
+  readonly windowMs: number;
+  readonly cpuMs: number;
+  readonly contextSwitches: number;
+  readonly threads: number;
+}
+
+export interface Storm {
+  /** First exit → last server running again, ns; NaN if not every one came back. */
+  readonly allBackNs: number;
+  readonly p50Ns: number;
+  readonly p99Ns: number;
+  readonly cpuMs: number;
+  readonly restarted: number;
+}
+
+export interface FleetResult {
+  readonly target: string;
+  readonly n: number;
+  readonly processes: number;
+  readonly memory: Memory | null;
+  readonly idle: Idle | null;
+  readonly storms: readonly Storm[];
+  readonly error: string | null;
+}
+
+interface Plan {
+  readonly n: number;
+  readonly idleMs: number;
+  readonly storms: number;
+}
+
+function plans(quick: boolean): Plan[] {
+  return quick
+    ? [{ n: 1, idleMs: 0, storms: 0 }, { n: 100, idleMs: 4000, storms: 2 }, { n: 1000, idleMs: 0, storms: 1 }]
+    : [{ n: 1, idleMs: 10_000, storms: 0 }, { n: 100, idleMs: 10_000, storms: 5 }, { n: 1000, idleMs: 10_000, storms: 3 }];
+}
+
+async function measureIdle(pids: () => number[], windowMs: number): Promise<Idle> {
+  const p = pids();
+  const cpu0 = cpuMs(p);
+  const cs0 = contextSwitches(p);
+  await Bun.sleep(windowMs);
+  return { windowMs, cpuMs: cpuMs(p) - cpu0, contextSwitches: contextSwitches(p) - cs0, threads: p.reduce((a, x) => a + threadCount(x), 0) };
+}
+
+async function runFleet(ctx: Context, target: Target, plan: Plan): Promise<FleetResult> {
+  const base = { target: target.name, n: plan.n, processes: 0, memory: null, idle: null, storms: [] as Storm[] };
+  const why = target.unavailable();
+  if (why !== null) return { ...base, error: `skipped: ${why}` };
+  const dir = scratch(ctx, `fleet-${plan.n}-${target.name}`);
+  const log = new StampLog(join(dir, "stamps.txt"));
+  const trigger = new Trigger(dir);
+  const storms: Storm[] = [];
+  try {
+    return await withFleet(target, { servers: servers(ctx, log, plan.n, trigger.mode), policy: POLICY, dir }, async (running) => {
+      const t = performance.now();
+      await waitStarts(log, 0, plan.n, 60_000 + plan.n * 100, `${target.name}: fleet of ${plan.n}`);
+      ctx.say(`${target.name}: ${plan.n} servers up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      await Bun.sleep(SETTLE_MS);
+      const idle = plan.idleMs > 0 ? await measureIdle(() => running.supervisorPids(), plan.idleMs) : null;
+      const pids = running.supervisorPids();
+      const mem = memory(pids);
+      for (let k = 0; k < plan.storms; k++) {
+        ctx.say(`storm: ${target.name}, ${plan.n} servers, ${k + 1}/${plan.storms}`);
+        const from = log.stamps.length;
+        const before = log.total("S");
+        const p = running.supervisorPids();
+        const cpu0 = cpuMs(p);
+        if (!trigger.fire()) throw new Error("no server was waiting on the trigger");
+        await waitStarts(log, before, plan.n, 60_000, `${target.name}: storm of ${plan.n}`);
+        const cpu = cpuMs(p) - cpu0;
+        const o = stormOutcome(log.since(from));
+        const lat = summarize(o.latencies);
+        storms.push({ allBackNs: o.allBackNs, p50Ns: lat.p50, p99Ns: lat.p99, cpuMs: cpu, restarted: o.restarted });
+        await Bun.sleep(SETTLE_MS);
+      }
+      return { ...base, processes: pids.length, memory: mem, idle, storms, error: null };
+    });
+  } catch (e) {
+    return { ...base, storms, error: failure(e) };
+  } finally {
+    log.close();
+  }
+}
+
+/** A bare idle Bun process's memory and idle cost, for comparison. */
+async function bareBun(ctx: Context, idleMs: number): Promise<FleetResult> {
+  const d = startDaemon([process.execPath, "run", resolve(import.meta.dir, "../idle-bun.ts")], { output: "/dev/null" });
+  try {
+    await Bun.sleep(SETTLE_MS);
+    const idle = idleMs > 0 ? await measureIdle(() => [d.pid], idleMs) : null;
+    return { target: "bare Bun (idle, one timer)", n: 0, processes: 1, memory: memory([d.pid]), idle, storms: [], error: null };
+  } catch (e) {
+    return { target: "bare Bun (idle, one timer)", n: 0, processes: 1, memory: null, idle: null, storms: [], error: failure(e) };
+  } finally {
+    d.proc.kill("SIGKILL");
+    await waitExit(d, 5000);
+    void ctx;
+  }
+}
+
+function memoryCell(r: FleetResult | undefined): string {
+  if (r === undefined) return "–";
+  if (r.error !== null || r.memory === null) return r.error ?? "–";
+  return `${fmtKiB(r.memory.rssKiB)} (${fmtKiB(r.memory.pssKiB)})`;
+}
+
+function idleCell(r: FleetResult | undefined): string {
+  if (r === undefined || r.idle === null) return r?.error ?? "–";
+  const per10 = (r.idle.cpuMs * 10_000) / r.idle.windowMs;
+  const wakes = (r.idle.contextSwitches * 1000) / r.idle.windowMs;
+  return `${fmtMs(per10)} CPU, ${sig(wakes)} switches/s`;
+}
+
+export async function fleetSections(ctx: Context): Promise<Section[]> {
+  const ps = plans(ctx.quick);
+  const idleMs = Math.max(...ps.map((p) => p.idleMs));
+  const results: FleetResult[] = [];
+  results.push(await bareBun(ctx, idleMs));
+  const all = [...ctx.floors, ...ctx.targets];
+  for (const plan of ps) {
+    for (const target of all) {
+      ctx.say(`fleet: ${target.name}, ${plan.n} servers`);
+      results.push(await runFleet(ctx, target, plan));
+    }
+  }
+  const names = [results[0]?.target as string, ...all.map((t) => t.name)];
+  const find = (name: string, n: number): FleetResult | undefined => results.find((r) => r.target === name && (r.n === n || r.n === 0));
+
+  const memorySection: Section = {
+    id: "memory",
+    title: "Memory of the supervisor once its servers are up: RSS (PSS)",
+    head: ["supervisor", ...ps.map((p) => `${p.n} server${p.n === 1 ? "" : "s"}`), "its processes (at the largest)"],
+    rows: names.map((name) => [
+      name,
+      ...ps.map((p) => memoryCell(find(name, p.n))),
+      String(find(name, ps[ps.length - 1]?.n ?? 0)?.processes ?? "–"),
+    ]),
+    notes: [
+      "Summed over the supervisor's own processes (runsvdir + every runsv, s6-svscan + every s6-supervise, PM2's God daemon; not the servers), read from /proc/PID/smaps_rollup. PSS shares each shared page among the processes that map it, which is fairer to many small processes.",
+      "The bare Bun row is `bun run bench/idle-bun.ts` (one timer, nothing else), measured in the same run.",
+    ],
+    data: results.map((r) => ({ target: r.target, n: r.n, processes: r.processes, memory: r.memory, error: r.error })),
+  };
+
+  const idleSizes = ps.filter((p) => p.idleMs > 0);
+  const idleSection: Section = {
+    id: "idle",
+    title: "Idle cost: CPU time per 10 s and context switches per second while every server sleeps",
+    head: ["supervisor", ...idleSizes.map((p) => `${p.n} server${p.n === 1 ? "" : "s"}`)],
+    rows: names.map((name) => [name, ...idleSizes.map((p) => idleCell(find(name, p.n)))]),
+    notes: [
+      `Over a ${idleSizes.map((p) => p.idleMs / 1000).join("/")} s window once the fleet has settled: CPU time from /proc/PID/task/TID/schedstat (ns), and voluntary + involuntary context switches summed over every thread of the supervisor's processes (a wake-up costs at least one).`,
+    ],
+    data: results.map((r) => ({ target: r.target, n: r.n, idle: r.idle, error: r.error })),
+  };
+
+  const stormSizes = ps.filter((p) => p.storms > 0);
+  const lazarusStorm = (n: number): number => median(find("lazarus", n)?.storms.map((s) => s.allBackNs) ?? []);
+  const stormSection: Section = {
+    id: "storms",
+    title: "Crash storms: every server crashes at the same moment; time until all run again",
+    head: ["supervisor", ...stormSizes.flatMap((p) => [`${p.n}: all back`, `${p.n}: per server p50 / p99`, `${p.n}: CPU`, `${p.n}: lazarus ÷ it`])],
+    rows: names.slice(1).map((name) => [
+      name,
+      ...stormSizes.flatMap((p) => {
+        const r = find(name, p.n);
+        if (r === undefined) return ["–", "–", "–", "–"];
+        if (r.storms.length === 0) return [r.error ?? "–", "–", "–", "–"];
+        const all = median(r.storms.map((s) => s.allBackNs));
+        return [
+          fmtNs(all) + (r.error !== null ? ` (then ${r.error})` : ""),
+          `${fmtNs(median(r.storms.map((s) => s.p50Ns)))} / ${fmtNs(median(r.storms.map((s) => s.p99Ns)))}`,
+          fmtMs(median(r.storms.map((s) => s.cpuMs))),
+          name === "lazarus" ? "1×" : fmtRatio(ratio(lazarusStorm(p.n), all)),
+        ];
+      }),
+    ]),
+    notes: [
+      `Every server blocks in open() on a FIFO; the bench opens it for writing and all of them exit(1) at once (bench/stamp.c, mode wait:). ${stormSizes.map((p) => `${p.storms} storm(s) of ${p.n}`).join(", ")}; medians.`,
+      "All back = last start stamp of a replacement − first exit stamp. Per server = each server's own exit → restart. CPU = the supervisor's CPU time (schedstat) from the trigger until every server is back.",
+      `Fleets: ${fmtCount(stormSizes[stormSizes.length - 1]?.n ?? 0)} fixture processes at most; lazarus with --interval=1, the peers as in the latency tables.`,
+    ],
+    data: results.map((r) => ({ target: r.target, n: r.n, storms: r.storms, error: r.error })),
+  };
+  return [memorySection, idleSection, stormSection];
+}
