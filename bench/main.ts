@@ -24,8 +24,9 @@ import { s6Target } from "./targets/s6.ts";
 import { supervisordTarget } from "./targets/supervisord.ts";
 import type { Target } from "./targets/target.ts";
 
+const t0 = performance.now();
 const say = (text: string): void => {
-  process.stderr.write(`bench: ${text}\n`);
+  process.stderr.write(`bench: [${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${text}\n`);
 };
 
 function peerTargets(args: BenchArgs, fixture: string): Target[] {

@@ -17,7 +17,9 @@ import { failure, scratch, servers, waitStarts, withFleet, type Context, type Se
 
 const POLICY = { kind: "respawn", intervalMs: 1000 } as const;
 /** Quiet time after the fleet is up, and between storms: servers outlive lazarus's interval and runsv's 1 s. */
-const SETTLE_MS = 1500;
+function settleMs(ctx: Context): number {
+  return ctx.quick ? 1100 : 1500;
+}
 
 export interface Idle {
   readonly windowMs: number;
@@ -49,12 +51,22 @@ interface Plan {
   readonly n: number;
   readonly idleMs: number;
   readonly storms: number;
+  /** false: only lazarus and the floors (a --quick run leaves the peers' big fleets out). */
+  readonly peers: boolean;
 }
 
 function plans(quick: boolean): Plan[] {
   return quick
-    ? [{ n: 1, idleMs: 0, storms: 0 }, { n: 100, idleMs: 4000, storms: 2 }, { n: 1000, idleMs: 0, storms: 1 }]
-    : [{ n: 1, idleMs: 10_000, storms: 0 }, { n: 100, idleMs: 10_000, storms: 5 }, { n: 1000, idleMs: 10_000, storms: 3 }];
+    ? [
+      { n: 1, idleMs: 0, storms: 0, peers: true },
+      { n: 100, idleMs: 3000, storms: 1, peers: true },
+      { n: 1000, idleMs: 0, storms: 1, peers: false },
+    ]
+    : [
+      { n: 1, idleMs: 10_000, storms: 0, peers: true },
+      { n: 100, idleMs: 10_000, storms: 5, peers: true },
+      { n: 1000, idleMs: 10_000, storms: 3, peers: true },
+    ];
 }
 
 async function measureIdle(pids: () => number[], windowMs: number): Promise<Idle> {
@@ -78,7 +90,7 @@ async function runFleet(ctx: Context, target: Target, plan: Plan): Promise<Fleet
       const t = performance.now();
       await waitStarts(log, 0, plan.n, 60_000 + plan.n * 100, `${target.name}: fleet of ${plan.n}`);
       ctx.say(`${target.name}: ${plan.n} servers up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-      await Bun.sleep(SETTLE_MS);
+      await Bun.sleep(settleMs(ctx));
       const idle = plan.idleMs > 0 ? await measureIdle(() => running.supervisorPids(), plan.idleMs) : null;
       const pids = running.supervisorPids();
       const mem = memory(pids);
@@ -94,7 +106,7 @@ async function runFleet(ctx: Context, target: Target, plan: Plan): Promise<Fleet
         const o = stormOutcome(log.since(from));
         const lat = summarize(o.latencies);
         storms.push({ allBackNs: o.allBackNs, p50Ns: lat.p50, p99Ns: lat.p99, cpuMs: cpu, restarted: o.restarted });
-        await Bun.sleep(SETTLE_MS);
+        if (k + 1 < plan.storms) await Bun.sleep(settleMs(ctx));
       }
       return { ...base, processes: pids.length, memory: mem, idle, storms, error: null };
     });
@@ -109,7 +121,7 @@ async function runFleet(ctx: Context, target: Target, plan: Plan): Promise<Fleet
 async function bareBun(ctx: Context, idleMs: number): Promise<FleetResult> {
   const d = startDaemon([process.execPath, "run", resolve(import.meta.dir, "../idle-bun.ts")], { output: "/dev/null" });
   try {
-    await Bun.sleep(SETTLE_MS);
+    await Bun.sleep(settleMs(ctx));
     const idle = idleMs > 0 ? await measureIdle(() => [d.pid], idleMs) : null;
     return { target: "bare Bun (idle, one timer)", n: 0, processes: 1, memory: memory([d.pid]), idle, storms: [], error: null };
   } catch (e) {
@@ -141,7 +153,7 @@ export async function fleetSections(ctx: Context): Promise<Section[]> {
   results.push(await bareBun(ctx, idleMs));
   const all = [...ctx.floors, ...ctx.targets];
   for (const plan of ps) {
-    for (const target of all) {
+    for (const target of plan.peers ? all : [...ctx.floors, ctx.targets[0] as Target]) {
       ctx.say(`fleet: ${target.name}, ${plan.n} servers`);
       results.push(await runFleet(ctx, target, plan));
     }
@@ -201,7 +213,8 @@ export async function fleetSections(ctx: Context): Promise<Section[]> {
     notes: [
       `Every server blocks in open() on a FIFO; the bench opens it for writing and all of them exit(1) at once (bench/stamp.c, mode wait:). ${stormSizes.map((p) => `${p.storms} storm(s) of ${p.n}`).join(", ")}; medians.`,
       "All back = last start stamp of a replacement − first exit stamp. Per server = each server's own exit → restart. CPU = the supervisor's CPU time (schedstat) from the trigger until every server is back.",
-      `Fleets: ${fmtCount(stormSizes[stormSizes.length - 1]?.n ?? 0)} fixture processes at most; lazarus with --interval=1, the peers as in the latency tables.`,
+      `Fleets: ${fmtCount(stormSizes[stormSizes.length - 1]?.n ?? 0)} fixture processes at most; lazarus with --interval=1, the peers as in the latency tables.` +
+        (ps.some((p) => !p.peers) ? ` This --quick run leaves the peers out of the fleets of ${ps.filter((p) => !p.peers).map((p) => p.n).join(", ")}.` : ""),
     ],
     data: results.map((r) => ({ target: r.target, n: r.n, storms: r.storms, error: r.error })),
   };

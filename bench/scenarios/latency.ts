@@ -156,7 +156,7 @@ function section(id: string, title: string, rows: readonly LatencyRow[], notes: 
 export async function hotLatency(ctx: Context): Promise<Section> {
   const spawns = ctx.quick ? 300 : 1000;
   const rounds = ctx.quick ? 1 : 3;
-  const capMs = ctx.quick ? 4_000 : 12_000;
+  const capMs = ctx.quick ? 2_000 : 12_000;
   const subjects: Subject[] = [
     floorSubject(ctx, cFloor(ctx.bins.floor), spawns),
     floorSubject(ctx, bunFloor(false), spawns),
@@ -174,7 +174,7 @@ export async function hotLatency(ctx: Context): Promise<Section> {
 
 export async function warmLatency(ctx: Context): Promise<Section> {
   const count = 20;
-  const windowMs = ctx.quick ? 4_000 : 12_000;
+  const windowMs = ctx.quick ? 2_500 : 12_000;
   const rounds = ctx.quick ? 1 : 2;
   const subjects = ctx.targets.map((t) => warmSubject(ctx, t, count, windowMs));
   const rows = await measure(ctx, subjects, rounds);
