@@ -2,6 +2,7 @@
 // numbers are measurements, not test outcomes.
 import { describe, expect, test } from "bun:test";
 import { parseBenchArgs } from "./lib/args.ts";
+import { headline } from "./lib/headline.ts";
 import { field, parseStat, treeOf, type ProcStat } from "./lib/proc.ts";
 import { parseStamps, respawnLatencies, stormOutcome, unfinishedPids } from "./lib/stamps.ts";
 import { median, percentile, ratio, summarize } from "./lib/stats.ts";
@@ -135,5 +136,17 @@ describe("core throughput", () => {
     expect(parseFuzzRate("fuzz: 5000 scenarios in 2 s, 2500.5 scenarios/s\n")).toBe(2500.5);
     expect(parseFuzzRate("12 scenarios per second")).toBe(12);
     expect(parseFuzzRate("nothing here")).toBeNull();
+  });
+});
+
+describe("headline", () => {
+  test("lazarus's figure and its ratio to each other supervisor", () => {
+    const row = (name: string, p50: number) => ({ name, settings: "", runs: [], cpuPerRespawnMs: p50 / 1e6, p50, p95: p50, p99: p50, n: 10, error: null });
+    const sections = [{ id: "latency-hot", title: "", head: [], rows: [], notes: [], data: [row("lazarus", 600_000), row("floor: C fork/exec/waitpid", 400_000), row("PM2", 6_000_000)] }];
+    const h = headline(sections);
+    const first = h.rows[0] as string[];
+    expect(first.slice(0, 3)).toEqual(["respawn latency p50, hot loop", "600 µs", "1.5× (400 µs)"]);
+    expect(first[first.length - 1]).toBe("0.1× (6 ms)");
+    expect(first[3]).toBe("–");
   });
 });

@@ -8,6 +8,7 @@ import { BENCH_USAGE, parseBenchArgs, PEERS, type BenchArgs } from "./lib/args.t
 import { buildBinaries } from "./lib/build.ts";
 import { cleanupAll, onCleanup } from "./lib/cleanup.ts";
 import { sweepFixtures } from "./lib/daemon.ts";
+import { headline } from "./lib/headline.ts";
 import { readMeta } from "./lib/meta.ts";
 import { renderJson, renderMarkdown } from "./lib/report.ts";
 import type { Context, Section } from "./scenarios/common.ts";
@@ -70,7 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
     bins,
     work,
     targets: [lazarus, ...peers],
-    floors: [floorTarget(cFloor(bins.floor), bins.stamp), floorTarget(bunFloor(false), bins.stamp)],
+    floors: [floorTarget(cFloor(bins.floor), bins.stamp), floorTarget(bunFloor(false), bins.stamp), floorTarget(bunFloor(true), bins.stamp)],
     lazarusLogged: lazarusTarget({ log: "file", fixtureExe: bins.stamp }),
     say,
   };
@@ -103,9 +104,10 @@ async function main(argv: readonly string[]): Promise<number> {
   meta.loadAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   const out = args.out ?? resolve(import.meta.dir, "results");
   mkdirSync(out, { recursive: true });
-  const md = renderMarkdown(meta, sections);
+  const all = [headline(sections), ...sections];
+  const md = renderMarkdown(meta, all);
   writeFileSync(join(out, "latest.md"), md);
-  writeFileSync(join(out, "latest.json"), renderJson(meta, sections));
+  writeFileSync(join(out, "latest.json"), renderJson(meta, all));
   process.stdout.write(md);
   say(`done in ${((performance.now() - started) / 1000).toFixed(0)} s: ${join(out, "latest.md")}, ${join(out, "latest.json")}`);
   return 0;

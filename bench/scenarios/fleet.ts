@@ -174,7 +174,7 @@ export async function fleetSections(ctx: Context): Promise<Section[]> {
       "Summed over the supervisor's own processes (runsvdir + every runsv, s6-svscan + every s6-supervise, PM2's God daemon; not the servers), read from /proc/PID/smaps_rollup. PSS shares each shared page among the processes that map it, which is fairer to many small processes.",
       "The bare Bun row is `bun run bench/idle-bun.ts` (one timer, nothing else), measured in the same run.",
     ],
-    data: results.map((r) => ({ target: r.target, n: r.n, processes: r.processes, memory: r.memory, error: r.error })),
+    data: results,
   };
 
   const idleSizes = ps.filter((p) => p.idleMs > 0);
@@ -186,7 +186,7 @@ export async function fleetSections(ctx: Context): Promise<Section[]> {
     notes: [
       `Over a ${idleSizes.map((p) => p.idleMs / 1000).join("/")} s window once the fleet has settled: CPU time from /proc/PID/task/TID/schedstat (ns), and voluntary + involuntary context switches summed over every thread of the supervisor's processes (a wake-up costs at least one).`,
     ],
-    data: results.map((r) => ({ target: r.target, n: r.n, idle: r.idle, error: r.error })),
+    data: results,
   };
 
   const stormSizes = ps.filter((p) => p.storms > 0);
@@ -216,7 +216,7 @@ export async function fleetSections(ctx: Context): Promise<Section[]> {
       `Fleets: ${fmtCount(stormSizes[stormSizes.length - 1]?.n ?? 0)} fixture processes at most; lazarus with --interval=1, the peers as in the latency tables.` +
         (ps.some((p) => !p.peers) ? ` This --quick run leaves the peers out of the fleets of ${ps.filter((p) => !p.peers).map((p) => p.n).join(", ")}.` : ""),
     ],
-    data: results.map((r) => ({ target: r.target, n: r.n, storms: r.storms, error: r.error })),
+    data: results,
   };
   return [memorySection, idleSection, stormSection];
 }

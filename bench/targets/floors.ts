@@ -1,6 +1,7 @@
-// The floors of respawn latency, run to completion: bench/floor.c (fork, execv, waitpid)
-// and bench/floor-bun.ts (Bun.spawn + onExit), each keeping SLOTS servers running until
+// The floors of respawn latency: bench/floor.c (fork, execv, waitpid) and
+// bench/floor-bun.ts (Bun.spawn + onExit), each keeping SLOTS servers running until
 // SPAWNS have been started. Not supervisors: no policy, no log, nothing else.
+// floor-target.ts runs them as the supervisors of a fleet.
 import { resolve } from "node:path";
 
 export interface Floor {
@@ -29,17 +30,4 @@ export function bunFloor(likeLazarus: boolean): Floor {
     argv: (slots, spawns, server) => [process.execPath, "run", FLOOR_BUN, String(slots), String(spawns), ...server],
     env: likeLazarus ? { FLOOR_LIKE_LAZARUS: "1" } : {},
   };
-}
-
-/** Run a floor to completion (at most `timeoutMs`); its servers write their stamps. */
-export async function runFloor(floor: Floor, slots: number, spawns: number, server: readonly string[], timeoutMs: number): Promise<void> {
-  const p = Bun.spawn({
-    cmd: floor.argv(slots, spawns, server),
-    env: { ...process.env, ...floor.env } as Record<string, string>,
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-  const code = await p.exited;
-  clearTimeout(timer);
-  if (code !== 0) throw new Error(`${floor.name} exited with ${code}`);
 }

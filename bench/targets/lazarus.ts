@@ -8,15 +8,16 @@ import { supervisorTree, type Fleet, type Policy, type Running, type Target } fr
 
 export const MAIN = resolve(import.meta.dir, "../../src/main.ts");
 
-/** The lazarus command line for a fleet (pure). */
-export function lazarusArgv(bun: string, fleet: Pick<Fleet, "servers" | "policy">): string[] {
+/** The lazarus command line for a fleet (pure); `main` is its src/main.ts. */
+export function lazarusArgv(bun: string, fleet: Pick<Fleet, "servers" | "policy">, main = MAIN): string[] {
   const seconds = fleet.policy.intervalMs / 1000;
-  const argv = [bun, "run", MAIN, `--interval=${seconds}`, "--control=none"];
+  const argv = [bun, "run", main, `--interval=${seconds}`, "--control=none"];
   for (const s of fleet.servers) argv.push("{", ...s.argv, "}");
   return argv;
 }
 
-export function lazarusTarget(opts: { log: "null" | "file"; fixtureExe: string; name?: string }): Target {
+/** lazarus as a target; `main` runs another copy of it (an A/B comparison, bench/ab.ts). */
+export function lazarusTarget(opts: { log: "null" | "file"; fixtureExe: string; name?: string; main?: string }): Target {
   return {
     name: opts.name ?? (opts.log === "null" ? "lazarus" : "lazarus (log to file)"),
     unavailable: () => null,
@@ -26,7 +27,7 @@ export function lazarusTarget(opts: { log: "null" | "file"; fixtureExe: string; 
       `, stderr to ${opts.log === "null" ? "/dev/null" : "a file"}`,
     async start(fleet: Fleet): Promise<Running> {
       const log = join(fleet.dir, "lazarus.log");
-      const d = startDaemon(lazarusArgv(process.execPath, fleet), { output: opts.log === "null" ? "/dev/null" : log });
+      const d = startDaemon(lazarusArgv(process.execPath, fleet, opts.main), { output: opts.log === "null" ? "/dev/null" : log });
       const buried = opts.log === "file" ? new LogFollower(log, /burying because it died too fast/) : null;
       return {
         supervisorPids: () => supervisorTree([d.pid], opts.fixtureExe),
