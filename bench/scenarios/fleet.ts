@@ -63,9 +63,9 @@ function plans(quick: boolean): Plan[] {
       { n: 1000, idleMs: 0, storms: 1, peers: false },
     ]
     : [
-      { n: 1, idleMs: 10_000, storms: 0, peers: true },
+      { n: 1, idleMs: 5_000, storms: 0, peers: true },
       { n: 100, idleMs: 10_000, storms: 5, peers: true },
-      { n: 1000, idleMs: 10_000, storms: 3, peers: true },
+      { n: 1000, idleMs: 5_000, storms: 3, peers: true },
     ];
 }
 
