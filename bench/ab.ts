@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildBinaries } from "./lib/build.ts";
 import { cleanupAll, onCleanup } from "./lib/cleanup.ts";
-import { cpuMs } from "./lib/proc.ts";
+import { cpuSince, cpuSnapshot } from "./lib/proc.ts";
 import { StampLog } from "./lib/stamp-log.ts";
 import { stormOutcome } from "./lib/stamps.ts";
 import { median } from "./lib/stats.ts";
@@ -48,10 +48,10 @@ async function hot(t: Target): Promise<number> {
   return withFleet(t, { servers, policy: { kind: "respawn", intervalMs: 0 }, dir: d }, async (r) => {
     await log.waitUntil(() => log.total("S") > 20, 10_000);
     const p = r.supervisorPids();
-    const c0 = cpuMs(p);
+    const c0 = cpuSnapshot(p);
     const s0 = log.total("S");
     await log.waitUntil(() => log.total("S") >= s0 + 1000, 20_000);
-    return ((cpuMs(p) - c0) / (log.total("S") - s0)) * 1000;
+    return (cpuSince(c0) / (log.total("S") - s0)) * 1000;
   });
 }
 
@@ -65,13 +65,13 @@ async function fleet(t: Target, loop: boolean): Promise<{ cpu: number; ms: numbe
     await log.waitUntil(() => log.total("S") >= n, 60_000);
     await Bun.sleep(1200);
     const p = r.supervisorPids();
-    const c0 = cpuMs(p);
+    const c0 = cpuSnapshot(p);
     const from = log.stamps.length;
     const s0 = log.total("S");
     trigger.fire(loop);
     if (loop) await log.waitUntil(() => (r.givenUp() ?? 0) >= n, 60_000);
     else await log.waitUntil(() => log.total("S") - s0 >= n, 60_000);
-    const cpu = cpuMs(p) - c0;
+    const cpu = cpuSince(c0);
     const since = log.since(from);
     const first = Math.min(...since.filter((s) => s.kind === "E").map((s) => s.ns));
     const ms = loop ? Number.NaN : stormOutcome(since).allBackNs / 1e6;

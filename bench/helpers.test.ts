@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseBenchArgs } from "./lib/args.ts";
 import { headline } from "./lib/headline.ts";
-import { field, parseStat, treeOf, type ProcStat } from "./lib/proc.ts";
+import { cpuSnapshot, field, parseStat, treeOf, usageSince, type ProcStat } from "./lib/proc.ts";
 import { parseStamps, respawnLatencies, stormOutcome, unfinishedPids } from "./lib/stamps.ts";
 import { median, percentile, ratio, summarize } from "./lib/stats.ts";
 import { fmtCount, fmtKiB, fmtMs, fmtNs, fmtRatio, markdownTable, sig } from "./lib/table.ts";
@@ -148,5 +148,15 @@ describe("headline", () => {
     expect(first.slice(0, 3)).toEqual(["respawn latency p50, hot loop", "600 µs", "1.5× (400 µs)"]);
     expect(first[first.length - 1]).toBe("0.1× (6 ms)");
     expect(first[3]).toBe("–");
+  });
+});
+
+describe("CPU readings", () => {
+  test("usage since a snapshot is never negative", () => {
+    const before = cpuSnapshot([process.pid]);
+    expect(before.threads.size).toBeGreaterThan(0);
+    const used = usageSince(before);
+    expect(used.cpuMs).toBeGreaterThanOrEqual(0);
+    expect(used.switches).toBeGreaterThanOrEqual(0);
   });
 });

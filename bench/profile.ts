@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import { buildBinaries } from "./lib/build.ts";
 import { cleanupAll, onCleanup } from "./lib/cleanup.ts";
 import { killTree, startDaemon, waitExit } from "./lib/daemon.ts";
-import { cpuMs } from "./lib/proc.ts";
+import { cpuSince, cpuSnapshot } from "./lib/proc.ts";
 import { StampLog } from "./lib/stamp-log.ts";
 import { Trigger } from "./lib/trigger.ts";
 import { MAIN } from "./targets/lazarus.ts";
@@ -44,7 +44,7 @@ onCleanup(() => killTree([d.pid], bins.stamp).then(() => undefined));
 try {
   await log.waitUntil(() => log.total("S") >= n, 60_000);
   await Bun.sleep(1200);
-  const cpu0 = cpuMs([d.pid]);
+  const cpu0 = cpuSnapshot([d.pid]);
   if (workload === "hot") await Bun.sleep(5000);
   else {
     for (let k = 0; k < (workload === "storm" ? 5 : 1); k++) {
@@ -54,7 +54,7 @@ try {
       await Bun.sleep(1200);
     }
   }
-  process.stderr.write(`profile: lazarus used ${(cpuMs([d.pid]) - cpu0).toFixed(1)} ms of CPU during the workload (${log.total("S")} spawns in all)\n`);
+  process.stderr.write(`profile: lazarus used ${cpuSince(cpu0).toFixed(1)} ms of CPU during the workload (${log.total("S")} spawns in all)\n`);
   process.kill(d.pid, "SIGTERM");
   await waitExit(d, 30_000);
   process.stderr.write(`profile: ${readdirSync(out).map((f) => join(out, f)).join("\n         ")}\n`);

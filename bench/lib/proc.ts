@@ -36,38 +36,20 @@ export function readStat(pid: number): ProcStat | null {
   }
 }
 
-/**
- * CPU time of these processes (every live thread), in ms, with nanosecond precision
- * from /proc/PID/task/TID/schedstat. (utime + stime in /proc/PID/stat count whole
- * 10 ms ticks per process, which rounds a thousand small runsv processes down to 0.)
- * Falls back to /proc/PID/stat where schedstat is missing. Vanished processes count 0.
- */
-export function cpuMs(pids: readonly number[]): number {
-  let ns = 0;
-  for (const pid of pids) {
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    let all = true;
-    let sum = 0;
-    for (const t of tasks) {
-      try {
-        sum += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
-      } catch {
-        all = false;
-      }
-    }
-    ns += all && Number.isFinite(sum) ? sum : ((readStat(pid)?.cpuTicks ?? 0) * 1e9) / CLK_TCK;
-  }
-  return ns / 1e6;
+/** CPU time and context switches of every live thread of some processes, read at one moment. */
+export interface CpuSnapshot {
+  readonly pids: readonly number[];
+  /** "pid/tid" → CPU time in ns, and voluntary + involuntary context switches. */
+  readonly threads: ReadonlyMap<string, { readonly ns: number; readonly switches: number }>;
 }
 
-/** Voluntary + involuntary context switches summed over every thread of these processes. */
-export function contextSwitches(pids: readonly number[]): number {
-  let n = 0;
+/**
+ * Per thread: CPU time with nanosecond precision from /proc/PID/task/TID/schedstat
+ * (utime + stime in /proc/PID/stat count whole 10 ms ticks per process, which rounds
+ * a thousand small runsv processes down to 0), and context switches from its status.
+ */
+export function cpuSnapshot(pids: readonly number[]): CpuSnapshot {
+  const threads = new Map<string, { ns: number; switches: number }>();
   for (const pid of pids) {
     let tasks: string[];
     try {
@@ -77,14 +59,38 @@ export function contextSwitches(pids: readonly number[]): number {
     }
     for (const t of tasks) {
       try {
+        const ns = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
         const status = readFileSync(`/proc/${pid}/task/${t}/status`, "utf8");
-        n += field(status, "voluntary_ctxt_switches") + field(status, "nonvoluntary_ctxt_switches");
+        const switches = field(status, "voluntary_ctxt_switches") + field(status, "nonvoluntary_ctxt_switches");
+        threads.set(`${pid}/${t}`, { ns, switches });
       } catch {
         // the thread ended meanwhile
       }
     }
   }
-  return n;
+  return { pids, threads };
+}
+
+/**
+ * What the snapshot's processes used since it was taken: for each thread alive now,
+ * its count now minus its count then (all of it for a thread born since). A thread
+ * that ended meanwhile takes its last slice with it: a lower bound, never negative.
+ */
+export function usageSince(before: CpuSnapshot): { cpuMs: number; switches: number } {
+  const now = cpuSnapshot(before.pids);
+  let ns = 0;
+  let switches = 0;
+  for (const [k, v] of now.threads) {
+    const b = before.threads.get(k);
+    ns += Math.max(0, v.ns - (b?.ns ?? 0));
+    switches += Math.max(0, v.switches - (b?.switches ?? 0));
+  }
+  return { cpuMs: ns / 1e6, switches };
+}
+
+/** CPU time (ms) used since the snapshot (see usageSince). */
+export function cpuSince(before: CpuSnapshot): number {
+  return usageSince(before).cpuMs;
 }
 
 /** Number of threads of a process. */

@@ -5,7 +5,7 @@
 // that never gives up (runsv, s6-supervise) is watched for a fixed window instead.
 import { join } from "node:path";
 import { monotonicNs } from "../lib/libc.ts";
-import { cpuMs } from "../lib/proc.ts";
+import { cpuSince, cpuSnapshot } from "../lib/proc.ts";
 import { StampLog } from "../lib/stamp-log.ts";
 import { fmtCount, fmtMs, fmtRatio, sig } from "../lib/table.ts";
 import { ratio } from "../lib/stats.ts";
@@ -42,18 +42,18 @@ async function run(ctx: Context, target: Target, n: number, windowMs: number, po
       ctx.say(`${target.name}: ${n} servers up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       await Bun.sleep(500);
       const pids = running.supervisorPids();
-      const cpu0 = cpuMs(pids);
+      const cpu0 = cpuSnapshot(pids);
       const starts0 = log.total("S");
       const from = log.stamps.length;
       if (!trigger.fire(true)) throw new Error("no server was waiting on the trigger");
       const t0 = monotonicNs();
       if (running.givenUp() === null) {
         await Bun.sleep(windowMs);
-        return { ...base, cpuMs: cpuMs(pids) - cpu0, respawns: log.total("S") - starts0, windowMs, error: null };
+        return { ...base, cpuMs: cpuSince(cpu0), respawns: log.total("S") - starts0, windowMs, error: null };
       }
       const done = await log.waitUntil(() => (running.givenUp() ?? 0) >= n, 60_000, 10);
       const t1 = monotonicNs();
-      const cpu = cpuMs(pids) - cpu0;
+      const cpu = cpuSince(cpu0);
       const exits = log.since(from).filter((s) => s.kind === "E").map((s) => s.ns);
       const first = exits.length > 0 ? Math.min(...exits) : t0;
       return {

@@ -6,7 +6,7 @@
 //           and the supervisor's CPU time for it (N = 100, 1000).
 import { join, resolve } from "node:path";
 import { startDaemon, waitExit } from "../lib/daemon.ts";
-import { contextSwitches, cpuMs, memory, threadCount, type Memory } from "../lib/proc.ts";
+import { cpuSince, cpuSnapshot, memory, threadCount, usageSince, type Memory } from "../lib/proc.ts";
 import { StampLog } from "../lib/stamp-log.ts";
 import { stormOutcome } from "../lib/stamps.ts";
 import { median, ratio, summarize } from "../lib/stats.ts";
@@ -50,7 +50,14 @@ export interface FleetResult {
 interface Plan {
   readonly n: number;
   readonly idleMs: number;
+  /** Storms per fleet. */
   readonly storms: number;
+  /**
+   * Fleets per supervisor, started round-robin across the supervisors (so that a busy
+   * spell of the machine does not land on one of them only); idle and memory are
+   * measured in the first round.
+   */
+  readonly rounds: number;
   /** false: only lazarus and the floors (a --quick run leaves the peers' big fleets out). */
   readonly peers: boolean;
 }
@@ -58,26 +65,26 @@ interface Plan {
 function plans(quick: boolean): Plan[] {
   return quick
     ? [
-      { n: 1, idleMs: 0, storms: 0, peers: true },
-      { n: 100, idleMs: 3000, storms: 1, peers: true },
-      { n: 1000, idleMs: 0, storms: 1, peers: false },
+      { n: 1, idleMs: 0, storms: 0, rounds: 1, peers: true },
+      { n: 100, idleMs: 3000, storms: 1, rounds: 1, peers: true },
+      { n: 1000, idleMs: 0, storms: 1, rounds: 1, peers: false },
     ]
     : [
-      { n: 1, idleMs: 5_000, storms: 0, peers: true },
-      { n: 100, idleMs: 10_000, storms: 5, peers: true },
-      { n: 1000, idleMs: 5_000, storms: 3, peers: true },
+      { n: 1, idleMs: 5_000, storms: 0, rounds: 1, peers: true },
+      { n: 100, idleMs: 10_000, storms: 5, rounds: 1, peers: true },
+      { n: 1000, idleMs: 5_000, storms: 1, rounds: 3, peers: true },
     ];
 }
 
 async function measureIdle(pids: () => number[], windowMs: number): Promise<Idle> {
   const p = pids();
-  const cpu0 = cpuMs(p);
-  const cs0 = contextSwitches(p);
+  const before = cpuSnapshot(p);
   await Bun.sleep(windowMs);
-  return { windowMs, cpuMs: cpuMs(p) - cpu0, contextSwitches: contextSwitches(p) - cs0, threads: p.reduce((a, x) => a + threadCount(x), 0) };
+  const used = usageSince(before);
+  return { windowMs, cpuMs: used.cpuMs, contextSwitches: used.switches, threads: p.reduce((a, x) => a + threadCount(x), 0) };
 }
 
-async function runFleet(ctx: Context, target: Target, plan: Plan): Promise<FleetResult> {
+async function runFleet(ctx: Context, target: Target, plan: Plan, first: boolean): Promise<FleetResult> {
   const base = { target: target.name, n: plan.n, processes: 0, memory: null, idle: null, storms: [] as Storm[] };
   const why = target.unavailable();
   if (why !== null) return { ...base, error: `skipped: ${why}` };
@@ -91,18 +98,18 @@ async function runFleet(ctx: Context, target: Target, plan: Plan): Promise<Fleet
       await waitStarts(log, 0, plan.n, 60_000 + plan.n * 100, `${target.name}: fleet of ${plan.n}`);
       ctx.say(`${target.name}: ${plan.n} servers up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       await Bun.sleep(settleMs(ctx));
-      const idle = plan.idleMs > 0 ? await measureIdle(() => running.supervisorPids(), plan.idleMs) : null;
+      const idle = first && plan.idleMs > 0 ? await measureIdle(() => running.supervisorPids(), plan.idleMs) : null;
       const pids = running.supervisorPids();
-      const mem = memory(pids);
+      const mem = first ? memory(pids) : null;
       for (let k = 0; k < plan.storms; k++) {
         ctx.say(`storm: ${target.name}, ${plan.n} servers, ${k + 1}/${plan.storms}`);
         const from = log.stamps.length;
         const before = log.total("S");
         const p = running.supervisorPids();
-        const cpu0 = cpuMs(p);
+        const cpu0 = cpuSnapshot(p);
         if (!trigger.fire()) throw new Error("no server was waiting on the trigger");
         await waitStarts(log, before, plan.n, 60_000, `${target.name}: storm of ${plan.n}`);
-        const cpu = cpuMs(p) - cpu0;
+        const cpu = cpuSince(cpu0);
         const o = stormOutcome(log.since(from));
         const lat = summarize(o.latencies);
         storms.push({ allBackNs: o.allBackNs, p50Ns: lat.p50, p99Ns: lat.p99, cpuMs: cpu, restarted: o.restarted });
@@ -115,6 +122,16 @@ async function runFleet(ctx: Context, target: Target, plan: Plan): Promise<Fleet
   } finally {
     log.close();
   }
+}
+
+/** One supervisor's fleets of one size, merged: the first round's idle and memory, every storm. */
+function merge(list: readonly FleetResult[]): FleetResult {
+  const first = list[0] as FleetResult;
+  return {
+    ...first,
+    storms: list.flatMap((r) => r.storms),
+    error: list.map((r) => r.error).find((e) => e !== null) ?? null,
+  };
 }
 
 /** A bare idle Bun process's memory and idle cost, for comparison. */
@@ -153,10 +170,17 @@ export async function fleetSections(ctx: Context): Promise<Section[]> {
   results.push(await bareBun(ctx, idleMs));
   const all = [...ctx.floors, ...ctx.targets];
   for (const plan of ps) {
-    for (const target of plan.peers ? all : [...ctx.floors, ctx.targets[0] as Target]) {
-      ctx.say(`fleet: ${target.name}, ${plan.n} servers`);
-      results.push(await runFleet(ctx, target, plan));
+    const targets = plan.peers ? all : [...ctx.floors, ctx.targets[0] as Target];
+    const runs = new Map<string, FleetResult[]>();
+    for (let r = 0; r < plan.rounds; r++) {
+      for (const target of targets) {
+        ctx.say(`fleet: ${target.name}, ${plan.n} servers${plan.rounds > 1 ? `, round ${r + 1}/${plan.rounds}` : ""}`);
+        const list = runs.get(target.name) ?? [];
+        list.push(await runFleet(ctx, target, plan, r === 0));
+        runs.set(target.name, list);
+      }
     }
+    for (const list of runs.values()) results.push(merge(list));
   }
   const names = [results[0]?.target as string, ...all.map((t) => t.name)];
   const find = (name: string, n: number): FleetResult | undefined => results.find((r) => r.target === name && (r.n === n || r.n === 0));
@@ -211,7 +235,7 @@ export async function fleetSections(ctx: Context): Promise<Section[]> {
       }),
     ]),
     notes: [
-      `Every server blocks in open() on a FIFO; the bench opens it for writing and all of them exit(1) at once (bench/stamp.c, mode wait:). ${stormSizes.map((p) => `${p.storms} storm(s) of ${p.n}`).join(", ")}; medians.`,
+      `Every server blocks in open() on a FIFO; the bench opens it for writing and all of them exit(1) at once (bench/stamp.c, mode wait:). ${stormSizes.map((p) => `${p.storms * p.rounds} storm(s) of ${p.n}${p.rounds > 1 ? ` (one per fleet, ${p.rounds} fleets per supervisor started round-robin)` : ""}`).join(", ")}; medians.`,
       "All back = last start stamp of a replacement − first exit stamp. Per server = each server's own exit → restart. CPU = the supervisor's CPU time (schedstat) from the trigger until every server is back.",
       `Fleets: ${fmtCount(stormSizes[stormSizes.length - 1]?.n ?? 0)} fixture processes at most; lazarus with --interval=1, the peers as in the latency tables.` +
         (ps.some((p) => !p.peers) ? ` This --quick run leaves the peers out of the fleets of ${ps.filter((p) => !p.peers).map((p) => p.n).join(", ")}.` : ""),

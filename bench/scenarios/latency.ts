@@ -7,7 +7,7 @@
 // warm: 20 servers that crash after 1.1–1.5 s of life (so runsv and s6-supervise,
 //       which hold back a run that lasted under 1 s, restart them at once too).
 import { join } from "node:path";
-import { cpuMs } from "../lib/proc.ts";
+import { cpuSince, cpuSnapshot } from "../lib/proc.ts";
 import { StampLog } from "../lib/stamp-log.ts";
 import { respawnLatencies } from "../lib/stamps.ts";
 import { median, ratio, summarize, type Summary } from "../lib/stats.ts";
@@ -68,11 +68,11 @@ function hotSubject(ctx: Context, target: Target, spawns: number, capMs: number)
           const start = performance.now();
           await log.waitUntil(() => log.total("S") > WARMUP, capMs / 2, 5);
           const pids = running.supervisorPids();
-          const cpu0 = cpuMs(pids);
+          const cpu0 = cpuSnapshot(pids);
           const starts0 = log.total("S");
           await log.waitUntil(() => log.total("S") >= spawns + WARMUP + 1, Math.max(0, start + capMs - performance.now()), 20);
           const respawns = log.total("S") - starts0;
-          const cpu = cpuMs(pids) - cpu0;
+          const cpu = cpuSince(cpu0);
           return { latencies: dropWarmup(respawnLatencies(log.since(0))), cpuPerRespawnMs: respawns > 0 ? cpu / respawns : Number.NaN };
         });
       } finally {
@@ -95,11 +95,11 @@ function warmSubject(ctx: Context, target: Target, count: number, windowMs: numb
         return await withFleet(target, { servers: servers(ctx, log, count, "life:1100~400"), policy, dir }, async (running) => {
           await log.waitUntil(() => log.total("S") >= count, 30_000);
           const pids = running.supervisorPids();
-          const cpu0 = cpuMs(pids);
+          const cpu0 = cpuSnapshot(pids);
           const starts0 = log.total("S");
           await Bun.sleep(windowMs);
           const respawns = log.total("S") - starts0;
-          const cpu = cpuMs(pids) - cpu0;
+          const cpu = cpuSince(cpu0);
           return { latencies: respawnLatencies(log.since(0)), cpuPerRespawnMs: respawns > 0 ? cpu / respawns : Number.NaN };
         });
       } finally {
