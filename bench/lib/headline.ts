@@ -85,7 +85,7 @@ export function measures(sections: readonly Section[]): Measure[] {
 }
 
 export function headline(sections: readonly Section[]): Section {
-  const ms = measures(sections);
+  const ms = measures(sections).filter((m) => Number.isFinite(m.value("lazarus")));
   return {
     id: "headline",
     title: "Headline: lazarus, and lazarus ÷ each other (below 1× lazarus is faster, cheaper or leaner)",
