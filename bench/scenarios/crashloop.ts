@@ -75,7 +75,7 @@ async function run(ctx: Context, target: Target, n: number, windowMs: number, po
 
 export async function crashLoop(ctx: Context): Promise<Section> {
   const n = ctx.quick ? 200 : 1000;
-  const windowMs = ctx.quick ? 2000 : 10_000;
+  const windowMs = ctx.quick ? 1500 : 10_000;
   // Servers crash well within the interval: lazarus --interval=60, supervisord startsecs=60, PM2 min_uptime=60 s.
   const policy = { kind: "crashloop", intervalMs: 60_000 } as const;
   const results: CrashLoopResult[] = [];
