@@ -135,6 +135,8 @@ describe("core throughput", () => {
   test("fuzzer rate lines", () => {
     expect(parseFuzzRate("fuzz: 5000 scenarios in 2 s, 2500.5 scenarios/s\n")).toBe(2500.5);
     expect(parseFuzzRate("12 scenarios per second")).toBe(12);
+    // The line of the lead's test/fuzz/main.ts (on main, not yet on this branch).
+    expect(parseFuzzRate("fuzz: 4200 scenarios (250000 steps) in 20.0 s: 210.0 scenarios/s, 12500 steps/s")).toBe(210);
     expect(parseFuzzRate("nothing here")).toBeNull();
   });
 });
