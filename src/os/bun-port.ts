@@ -17,6 +17,8 @@ type Child =
 /** How often adopted children are checked even without a SIGCHLD (a safety net only). */
 const SWEEP_MS = 1000;
 const MAX_TIMEOUT = 2 ** 31 - 1;
+/** How long after a SIGCHLD orphans are looked for (see scheduleOrphanScan). */
+const ORPHAN_SCAN_DELAY_MS = 20;
 /** At exit, how long prefixed output may go without progress, and how long it may take in all, before it is given up. */
 const DRAIN_IDLE_MS = 500;
 const DRAIN_MAX_MS = 5000;
@@ -32,6 +34,9 @@ export class BunPort implements OsPort {
   private spawning = false;
   private readonly handled = new Set<Signal>();
   private control: ControlServer | null = null;
+  private orphanScan: ReturnType<typeof setTimeout> | null = null;
+  /** Children inherited across a re-exec, reaped by pid (a subset of `children`). */
+  private readonly adoptedPids = new Set<number>();
   /** Orphans this image reaped itself (a pid the core may still adopt: see adopt). */
   private readonly reapedOrphans = new Set<number>();
   private sweep: ReturnType<typeof setInterval> | null = null;
@@ -58,8 +63,8 @@ export class BunPort implements OsPort {
     // reject with ECHILD; a handler restores the default (BUN-NOTES). It also
     // drives the reaping of adopted children and of orphans.
     process.on("SIGCHLD", () => {
-      this.reapAdopted();
-      this.reapOrphans();
+      if (this.hasAdopted()) this.reapAdopted();
+      this.scheduleOrphanScan();
     });
     // After a re-exec: read on the pipes of servers with prefixed output (see exec).
     // Taken out of the environment at once: children must not see it.
@@ -142,6 +147,7 @@ export class BunPort implements OsPort {
     // Already reaped by this image as an orphan (before the handover was applied): its end is on its way.
     if (this.reapedOrphans.has(pid)) return;
     this.children.set(pid, { kind: "adopted" });
+    this.adoptedPids.add(pid);
     this.sweep ??= setInterval(() => {
       this.reapAdopted();
       this.reapOrphans();
@@ -197,6 +203,7 @@ export class BunPort implements OsPort {
   }
 
   exit(status: number): void {
+    if (this.orphanScan !== null) clearTimeout(this.orphanScan);
     this.control?.close();
     this.leaveNoChild();
     clearInterval(this.keepAlive);
@@ -244,6 +251,7 @@ export class BunPort implements OsPort {
   private record(pid: number, status: ExitStatus): void {
     if (!this.spawning && !this.children.has(pid)) return;
     this.children.delete(pid);
+    this.adoptedPids.delete(pid);
     this.pending.push({ pid, status });
     if (!this.deliveryScheduled) {
       this.deliveryScheduled = true;
@@ -259,7 +267,7 @@ export class BunPort implements OsPort {
       const { pid, status } = this.pending.shift() as { pid: number; status: ExitStatus };
       listener(pid, status);
     }
-    if (this.sweep !== null && ![...this.children.values()].some((c) => c.kind === "adopted")) {
+    if (this.sweep !== null && this.adoptedPids.size === 0) {
       clearInterval(this.sweep);
       this.sweep = null;
     }
@@ -289,6 +297,23 @@ export class BunPort implements OsPort {
     }
   }
 
+  private hasAdopted(): boolean {
+    return this.adoptedPids.size > 0;
+  }
+
+  /**
+   * Orphans are looked for once per burst of SIGCHLDs, a moment after it: a crash
+   * storm of a thousand servers costs one scan of /proc, not a thousand. An
+   * orphan's zombie lingers that long at most.
+   */
+  private scheduleOrphanScan(): void {
+    if (!this.reapsOrphans || this.orphanScan !== null) return;
+    this.orphanScan = setTimeout(() => {
+      this.orphanScan = null;
+      this.reapOrphans();
+    }, ORPHAN_SCAN_DELAY_MS);
+  }
+
   /** Our children that are not servers (Bun's or adopted): orphans reparented to us. */
   private orphans(): number[] {
     if (!this.reapsOrphans) return [];
@@ -313,8 +338,7 @@ export class BunPort implements OsPort {
   }
 
   private reapAdopted(): void {
-    for (const [pid, child] of this.children) {
-      if (child.kind !== "adopted") continue;
+    for (const pid of [...this.adoptedPids]) {
       const r = waitpidNoHang(pid);
       if (r.kind === "running") continue;
       if (r.kind === "error") {
