@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { eventually, MAIN, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
+import { childrenOf, eventually, MAIN, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
 
 const runs: Run[] = [];
 function start(args: string[], opts: ConstructorParameters<typeof Run>[1] = {}): Run {
@@ -139,6 +139,40 @@ env = { GREETING = "hello world", OVERRIDDEN = "by the server" }
     // `exec`: the supervised pid is the server itself (its own $$), not a shell waiting for it.
     const pid = await r.startedPid();
     expect(r.fixturePids()).toEqual([pid]);
+    await stopAndCheckClean(r);
+  });
+
+  test("Procfile lines that need the shell (cd, a leading VAR=x, several commands) run whole, and are not buried", async () => {
+    const procfile = file("Procfile.shell", [
+      "web: cd sub && ../steady --print-cwd tag=cd",
+      "envy: GREETING=x ./steady --print-env=GREETING tag=envy",
+      "both: echo first; ./steady tag=second",
+      "one: ./steady tag=one",
+      "",
+    ].join("\n"));
+    const r = start([`--procfile=${procfile}`], { cwd: ROOT });
+    const pidOf = (line: string) => Number(/pid=(\d+)/.exec(line)?.[1]);
+    const web = pidOf(await r.waitFor(/^web  \| fixture: pid=\d+ cwd=/));
+    expect(r.lines).toContain(`web  | fixture: pid=${web} cwd=${join(dir, "sub")}`);
+    const envy = pidOf(await r.waitFor(/^envy \| fixture: pid=\d+ env GREETING=x$/));
+    const both = pidOf(await r.waitFor(/^both \| fixture: pid=\d+ name=steady argv: tag=second$/));
+    const one = pidOf(await r.waitFor(/^one  \| fixture: pid=\d+ name=steady argv: tag=one$/));
+    await eventually(() => r.stdout.includes("both | first\n"), "the first command's line on stdout");
+    // Each is still running: nothing was buried, nothing exited.
+    const mark = r.lines.length;
+    r.signal("SIGQUIT");
+    for (const [i, name] of ["web", "envy", "both", "one"].entries()) {
+      await r.waitFor(new RegExp(`info: server ${i}: name ${name}, pid \\d+, up and running`), { from: mark });
+    }
+    expect(r.own.filter((l) => /bury|burying|exited|died/.test(l))).toEqual([]);
+    // The shell is the supervised process of the first three (the fixture is its child);
+    // the one-program line is exec'd, so the fixture itself is.
+    for (const [name, pid] of [["web", web], ["envy", envy], ["both", both]] as const) {
+      const shell = await r.startedPid(0, name);
+      expect(shell).not.toBe(pid);
+      expect(childrenOf(shell).map((c) => c.pid)).toContain(pid);
+    }
+    expect(await r.startedPid(0, "one")).toBe(one);
     await stopAndCheckClean(r);
   });
 
