@@ -1,9 +1,18 @@
 // The Procfile (foreman's format): one `NAME: COMMAND` per line; blank lines
 // and `#` comments are skipped. Procfile commands are written for a shell
-// (`$PORT`, `&&`, `cd x && ...`), so each runs as `/bin/sh -c 'exec COMMAND'`:
-// the one place where lazarus uses a shell. The `exec` makes the server itself
-// the supervised process whenever the command is a single program, so its exit
-// status and its signals are its own, not the shell's.
+// (`$PORT`, `&&`, `cd x && ...`, `PORT=5000 ./srv`), so each runs through
+// `/bin/sh -c`: the one place where lazarus uses a shell.
+//
+// When the command is one simple command (one program and its arguments: no
+// operator, no leading `NAME=value`, no shell builtin or keyword first), it
+// runs as `/bin/sh -c 'exec COMMAND'`: the server itself is then the
+// supervised process, so its exit status and its signals are its own. Any
+// other command runs as `/bin/sh -c 'COMMAND'`, unchanged, and the shell is the
+// supervised process (its status is the last command's; a shutdown reaches the
+// server anyway, through the process group). `exec` before anything else would
+// break the command (`exec cd`, `exec PORT=5000`) or drop all but its first
+// part (`exec a && b`). When in doubt, the command is left unchanged: that
+// only costs the exec, never the meaning.
 //
 // `--initial-spawn` (SPEC 3) works as it does in braces: lazarus replaces that
 // argv word by `--respawn` on every later start, but a Procfile command is one
@@ -13,6 +22,7 @@
 // Pure.
 import { INITIAL_SPAWN } from "../core/step.ts";
 import { nameProblem } from "./names.ts";
+import { splitWords } from "./words.ts";
 
 export interface ProcfileServer {
   readonly name: string;
@@ -30,11 +40,81 @@ export const SHELL = "/bin/sh";
 
 /** argv of a Procfile command (`name` is the shell's $0, used only with --initial-spawn). */
 export function shellArgv(command: string, name: string): string[] {
+  const exec = isOneProgram(command) ? "exec " : "";
   const spots = plainWords(command).filter((w) => w.text === INITIAL_SPAWN);
-  if (spots.length === 0) return [SHELL, "-c", `exec ${command}`];
+  if (spots.length === 0) return [SHELL, "-c", `${exec}${command}`];
   let script = command;
   for (const w of spots.reverse()) script = `${script.slice(0, w.start)}"$1"${script.slice(w.end)}`;
-  return [SHELL, "-c", `exec ${script}`, name, INITIAL_SPAWN];
+  return [SHELL, "-c", `${exec}${script}`, name, INITIAL_SPAWN];
+}
+
+/** Unquoted, these end a simple command, or make it more than one program. */
+const OPERATORS = new Set([";", "&", "|", "(", ")", "<", ">", "\n", "`"]);
+
+/**
+ * First words that `exec` cannot run, or would run differently: the shell's
+ * reserved words, its special builtins, and the builtins that act on the shell
+ * itself or exist only inside it (POSIX, dash and bash). Builtins that are also
+ * ordinary programs and behave the same as one (echo, printf, test, true,
+ * kill, ...) are not listed: `exec echo hi` runs /bin/echo.
+ */
+export const SHELL_WORDS: ReadonlySet<string> = new Set([
+  // reserved words
+  "!", "{", "}", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then", "until", "while",
+  "[[", "]]", "function", "select", "time", "coproc",
+  // special builtins
+  ".", ":", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift", "times", "trap", "unset",
+  // builtins of the shell itself
+  "alias", "bg", "cd", "command", "fc", "fg", "getopts", "hash", "jobs", "newgrp", "pwd", "read", "type", "ulimit", "umask",
+  "unalias", "wait", "source", "local", "declare", "typeset", "let", "builtin", "enable", "shopt", "pushd", "popd", "dirs",
+  "disown", "suspend", "logout", "caller", "compgen", "complete", "compopt", "history", "mapfile", "readarray", "bind", "help",
+]);
+
+/**
+ * Whether `command` is one simple command that `exec` runs as it is: no
+ * unquoted operator (`&& || ; | & ( ) < >`, a newline, a backquote), no
+ * leading `NAME=value`, and a first word that is known and is not one of
+ * SHELL_WORDS (nor an option). Whatever this cannot tell for sure (`$` in the
+ * first word, `$(` in double quotes, an unterminated quote) counts as not.
+ */
+export function isOneProgram(command: string): boolean {
+  let quote: "'" | '"' | null = null;
+  /** Where the first word began and ended (-1: not yet), and whether a word is being read. */
+  let start = -1;
+  let end = -1;
+  let inWord = false;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i] as string;
+    if (quote === "'") {
+      if (c === "'") quote = null;
+      continue;
+    }
+    if (quote === '"') {
+      if (c === "\\") i++;
+      else if (c === '"') quote = null;
+      else if (c === "`" || (c === "$" && command[i + 1] === "(")) return false;
+      continue;
+    }
+    if (c === " " || c === "\t") {
+      if (inWord && end < 0) end = i;
+      inWord = false;
+      continue;
+    }
+    if (c === "#" && !inWord) break; // a comment, to the end of the line
+    if (OPERATORS.has(c)) return false;
+    if (start < 0) start = i;
+    inWord = true;
+    if (c === "\\") i++;
+    else if (c === "'" || c === '"') quote = c;
+  }
+  if (quote !== null || start < 0) return false;
+  const first = command.slice(start, end < 0 ? command.length : end);
+  if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(first)) return false;
+  // The first word as the shell will see it, when that needs no expansion.
+  const words = splitWords(first);
+  if (!words.ok || words.words.length !== 1) return false;
+  const program = words.words[0] as string;
+  return program !== "" && !program.startsWith("-") && !SHELL_WORDS.has(program);
 }
 
 /**

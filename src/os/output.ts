@@ -7,11 +7,25 @@
 //   destination, which writes each batch completely before the next, so a line
 //   is never cut by, nor interleaved with, another server's. A partial last
 //   line is written (with a newline added) when the server's output closes.
+// - One writer per destination, not per fd: when lazarus's stdout and stderr
+//   are the same file (`2>&1`, a terminal), one writer serves both, so two
+//   writers never write to it at once.
+// - Atomic writes to a pipe. A pipe (or FIFO, or socket: what `| cat`, a
+//   runtime's "pipe" and the journal give) mixes concurrent writes larger than
+//   PIPE_BUF. So to one, every write is at most PIPE_BUF bytes and ends at a
+//   line end, and a long line is cut into prefixed pieces of at most PIPE_BUF
+//   bytes: each write is atomic. Nothing else writing to the same pipe can then
+//   land inside one of our lines: not lazarus's own log lines (a synchronous
+//   writeSync to fd 2, in bun-port.ts, while our writes run on the thread
+//   pool), not a server with inherited output, as long as their writes are at
+//   most PIPE_BUF bytes too (POSIX guarantees it for pipes and FIFOs; Linux
+//   queues a write that small to a Unix stream socket in one piece as well).
 // - Bounded memory, back-pressure. A reader reads again only once its last
-//   batch has been written; a line longer than MAX_LINE is written in pieces,
-//   each prefixed. So a server writing faster than the terminal reads fills
-//   its pipe and blocks in write(2); lazarus holds at most MAX_LINE plus what
-//   Bun has read ahead (one or two 64 KiB chunks) per stream.
+//   batch has been written; a line longer than MAX_LINE (or PIPE_BUF, see
+//   above) is written in pieces, each prefixed. So a server writing faster
+//   than the terminal reads fills its pipe and blocks in write(2); lazarus
+//   holds at most MAX_LINE plus what Bun has read ahead (one or two 64 KiB
+//   chunks) per stream.
 // - The event loop never blocks on a slow terminal: writes go through
 //   fs.write (run off the main thread for a blocking fd; EAGAIN on a
 //   non-blocking one is retried with a short backoff), so signals, exits and
@@ -28,6 +42,9 @@ import { makePipe, setCloseOnExec } from "./libc.ts";
 
 /** Longest line kept whole, in bytes; a longer one is written in pieces of this size. */
 export const MAX_LINE = 16 * 1024;
+
+/** The largest write a pipe keeps whole, unmixed with other writers' (POSIX PIPE_BUF; 4096 on Linux). */
+export const PIPE_BUF = 4096;
 
 const NEWLINE = 0x0a;
 const EMPTY = new Uint8Array(0);
@@ -88,11 +105,26 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
+ * How many bytes of `buf` (whole lines) to hand to one write to a pipe: all of
+ * it if it fits in `max`, else up to the last line end within `max` bytes (or
+ * `max` bytes, cutting the line, if the first line alone is longer). Pure.
+ */
+export function pipeChunk(buf: Uint8Array, max = PIPE_BUF): number {
+  if (buf.length <= max) return buf.length;
+  const nl = buf.lastIndexOf(NEWLINE, max - 1);
+  return nl < 0 ? max : nl + 1;
+}
+
+/**
  * The one writer of a destination fd: batches are written in order, each one
- * completely (partial writes continued) before the next begins.
+ * completely (partial writes continued) before the next begins. To a pipe,
+ * FIFO or socket, a batch is written in chunks of whole lines of at most
+ * PIPE_BUF bytes (see pipeChunk): each write is atomic.
  */
 export class FdWriter {
   readonly tty: boolean;
+  /** Whether the destination is a pipe, FIFO or socket (writes of at most PIPE_BUF bytes, at line ends). */
+  readonly pipe: boolean;
   private readonly queue: { buf: Uint8Array; done: () => void }[] = [];
   private busy = false;
   private broken = false;
@@ -100,8 +132,9 @@ export class FdWriter {
   /** Bytes written so far (for a drain to tell progress from a stall). */
   written = 0;
 
-  constructor(readonly fd: number, tty?: boolean) {
+  constructor(readonly fd: number, tty?: boolean, pipe?: boolean) {
     this.tty = tty ?? safeIsatty(fd);
+    this.pipe = pipe ?? isPipe(fd);
   }
 
   get idle(): boolean {
@@ -122,7 +155,8 @@ export class FdWriter {
     const head = this.queue[0];
     if (head === undefined) return;
     this.busy = true;
-    fsWrite(this.fd, head.buf, 0, head.buf.length, null, (err, n) => {
+    const length = this.pipe ? pipeChunk(head.buf) : head.buf.length;
+    fsWrite(this.fd, head.buf, 0, length, null, (err, n) => {
       this.busy = false;
       if (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -157,6 +191,32 @@ function safeIsatty(fd: number): boolean {
   } catch {
     return false;
   }
+}
+
+function isPipe(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether two fds are the same file (device and inode): `2>&1`, the same terminal. */
+export function sameFile(a: number, b: number): boolean {
+  try {
+    const x = fstatSync(a, { bigint: true });
+    const y = fstatSync(b, { bigint: true });
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** The writers of two destination fds: one shared writer when they are the same file. */
+export function writersFor(out: number, err: number): { stdout: FdWriter; stderr: FdWriter } {
+  const stdout = new FdWriter(out);
+  return { stdout, stderr: sameFile(out, err) ? stdout : new FdWriter(err) };
 }
 
 /** A reader as `listReaders` reports it: enough to hand it across a re-exec and resume it. */
@@ -198,7 +258,8 @@ export class OutputHub {
   private readonly colour: boolean;
 
   constructor(opts: { stdout?: FdWriter; stderr?: FdWriter; colour?: boolean } = {}) {
-    this.writers = { stdout: opts.stdout ?? new FdWriter(1), stderr: opts.stderr ?? new FdWriter(2) };
+    const own = opts.stdout !== undefined && opts.stderr !== undefined ? { stdout: opts.stdout, stderr: opts.stderr } : writersFor(1, 2);
+    this.writers = { stdout: opts.stdout ?? own.stdout, stderr: opts.stderr ?? own.stderr };
     this.colour = opts.colour ?? !process.env.NO_COLOR;
   }
 
@@ -249,7 +310,8 @@ export class OutputHub {
     const start = Date.now();
     let last = -1;
     while (!this.idle && Date.now() - start < maxMs) {
-      const progress = this.writers.stdout.written + this.writers.stderr.written;
+      const { stdout, stderr } = this.writers;
+      const progress = stdout.written + (stderr === stdout ? 0 : stderr.written);
       if (progress === last) return;
       last = progress;
       const all = Promise.all([...this.readers.values()].map((r) => r.done));
@@ -260,7 +322,9 @@ export class OutputHub {
   private async pump(info: ReaderInfo): Promise<void> {
     const writer = this.writers[info.stream];
     const prefix = Buffer.from(prefixText(info.name, info.width, this.colour ? info.color : null, writer.tty));
-    const splitter = new LineSplitter();
+    // To a pipe, a piece with its prefix and newline fits in one atomic write
+    // (unless the name alone is nearly PIPE_BUF bytes long).
+    const splitter = new LineSplitter(writer.pipe ? Math.max(4, Math.min(MAX_LINE, PIPE_BUF - prefix.length - 1)) : MAX_LINE);
     const render = (lines: Uint8Array[]) => concat(lines.flatMap((l) => [prefix, l]));
     try {
       const reader = Bun.file(info.fd).stream().getReader();

@@ -1,16 +1,20 @@
 // Procfiles (foreman's format) and .env files.
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { parseEnvFile } from "../../src/config/dotenv.ts";
-import { parseProcfile, plainWords, shellArgv } from "../../src/config/procfile.ts";
+import { isOneProgram, parseProcfile, plainWords, shellArgv } from "../../src/config/procfile.ts";
+import { propertySeed } from "../helpers/seed.ts";
+
+const seed = propertySeed("test/config/procfile.test.ts");
 
 describe("Procfile", () => {
-  test("NAME: COMMAND lines, each run as /bin/sh -c 'exec COMMAND'; comments and blank lines skipped", () => {
+  test("NAME: COMMAND lines, each run by /bin/sh -c, with exec for one program; comments and blank lines skipped", () => {
     const r = parseProcfile("# the app\nweb: bundle exec rails s -p $PORT\n\n  \nworker:python3 worker.py && echo done\r\n   # indented comment\nclock : ./clock\n", "Procfile");
     expect(r).toEqual({
       ok: true,
       servers: [
         { name: "web", command: "bundle exec rails s -p $PORT", argv: ["/bin/sh", "-c", "exec bundle exec rails s -p $PORT"], line: 2 },
-        { name: "worker", command: "python3 worker.py && echo done", argv: ["/bin/sh", "-c", "exec python3 worker.py && echo done"], line: 5 },
+        { name: "worker", command: "python3 worker.py && echo done", argv: ["/bin/sh", "-c", "python3 worker.py && echo done"], line: 5 },
         { name: "clock", command: "./clock", argv: ["/bin/sh", "-c", "exec ./clock"], line: 7 },
       ],
     });
@@ -39,10 +43,82 @@ describe("Procfile", () => {
   });
 });
 
+describe("exec only for one program", () => {
+  test.each([
+    "./srv",
+    "bundle exec rails s -p $PORT",
+    "./srv --port=${PORT:-5000} \"$HOME/x\" 'a;b' \"c && d\" e\\;f",
+    "./srv # a comment; cd /tmp && x",
+    "'./my server' -v",
+    "\"./srv\" -v",
+    "./srv a=b",
+    "./srv \"${HOME}\"x",
+    "echo hi",
+    "env PORT=5000 ./srv",
+    "./srv { } !",
+    "./srv\tx",
+    "./srv x#y",
+  ])("%p runs as exec COMMAND", (command) => {
+    expect(isOneProgram(command)).toBe(true);
+    expect(shellArgv(command, "w")).toEqual(["/bin/sh", "-c", `exec ${command}`]);
+  });
+
+  test.each([
+    // more than one program, or not a program at all
+    "cd /tmp && sleep 306", "a && b", "a || b", "a; b", "a;b", "a | b", "a & b", "a &", "(a)", "a > log", "a 2>&1", "a < in",
+    "a\nb", "a `b`", "a $(b)", "a \"$(b; c)\"", "a \"`b`\"", "a\\ #b; c",
+    // a leading assignment
+    "PORT=5000 sleep 307", "A= ./srv", "A='x y' ./srv", "_a1=\"v\" ./srv",
+    // a builtin or a keyword first
+    "cd /tmp", "export A=1", "set -e", "source ./env", ". ./env", "if true; then a; fi", "for x in 1; do a; done", "while :",
+    "case x in x) a;; esac", "{ a; }", "! a", "exec ./srv", "eval ./srv", "ulimit -n 1024", "umask 022", "trap '' TERM", "'cd' /tmp",
+    "time ./srv", "wait",
+    // what this cannot tell without running a shell
+    "$SERVER --port=1", "\"$SERVER\"", "./srv 'unterminated", "./srv \"unterminated", "-x", "''", "# only a comment", "",
+  ])("%p runs unchanged", (command) => {
+    expect(isOneProgram(command)).toBe(false);
+    expect(shellArgv(command, "w")).toEqual(["/bin/sh", "-c", command]);
+  });
+
+  test("the exact lines of the review: cd, an assignment, and what followed && or ; are kept", () => {
+    const r = parseProcfile("web: cd /tmp && sleep 306\nenvy: PORT=5000 sleep 307\nboth: a; b\n", "P");
+    expect(r.ok && r.servers.map((s) => s.argv)).toEqual([
+      ["/bin/sh", "-c", "cd /tmp && sleep 306"],
+      ["/bin/sh", "-c", "PORT=5000 sleep 307"],
+      ["/bin/sh", "-c", "a; b"],
+    ]);
+  });
+
+  test("property: whenever exec is added, /bin/sh runs the command exactly as it would without it", () => {
+    // Commands made of words, quotes, operators, assignments, builtins and comments; printf and
+    // true/false are both builtins and programs, so `exec` changes nothing for them, and `cd` or
+    // `A=1` first, or anything after an operator, shows in the output or the status when exec is wrong.
+    const token = fc.constantFrom(
+      "printf '[%s]'", "printf '<%s>' x", "true", "false", "cd /", "pwd", "A=1", "B=2", "x", "\"y z\"", "'p;q'", "\\;", "\\#",
+      "\"$A\"", "$A", "${B:-d}", ";", "&&", "||", "|", "#", "# c", "{", "}", "!", "exit 3", ":", "export A=4", "(printf s)", "2>&1",
+      "\"$(printf t)\"", "$(printf u)", "`printf v`",
+    );
+    fc.assert(fc.property(fc.array(token, { minLength: 1, maxLength: 6 }), (tokens) => {
+      const command = tokens.join(" ");
+      fc.pre(isOneProgram(command));
+      const run = (script: string) => {
+        const p = Bun.spawnSync({ cmd: ["/bin/sh", "-c", script], cwd: "/tmp", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", A: "a" }, stderr: "ignore" });
+        return { out: p.stdout.toString(), code: p.exitCode };
+      };
+      expect(run(`exec ${command}`)).toEqual(run(command));
+    }), { seed, numRuns: 150 });
+  });
+});
+
 describe("--initial-spawn in a Procfile command", () => {
   test("an unquoted --initial-spawn word becomes \"$1\", passed as the shell's $1, so lazarus can swap it for --respawn", () => {
     expect(shellArgv("./srv --initial-spawn -v", "web")).toEqual(["/bin/sh", "-c", 'exec ./srv "$1" -v', "web", "--initial-spawn"]);
-    expect(shellArgv("a --initial-spawn&&b --initial-spawn", "w")).toEqual(["/bin/sh", "-c", 'exec a "$1"&&b "$1"', "w", "--initial-spawn"]);
+  });
+
+  test("the same in a command that runs without exec (the shell's $1 is set either way)", () => {
+    expect(shellArgv("a --initial-spawn&&b --initial-spawn", "w")).toEqual(["/bin/sh", "-c", 'a "$1"&&b "$1"', "w", "--initial-spawn"]);
+    expect(shellArgv("cd sub && ./srv --initial-spawn", "w")).toEqual(["/bin/sh", "-c", 'cd sub && ./srv "$1"', "w", "--initial-spawn"]);
+    expect(shellArgv("V=1 ./srv --initial-spawn", "w")).toEqual(["/bin/sh", "-c", 'V=1 ./srv "$1"', "w", "--initial-spawn"]);
   });
 
   test("anything else is left to the shell as written", () => {

@@ -2,10 +2,11 @@
 // `bun run src/main.ts` on real fixtures, checked from the outside (its stdout
 // and stderr, its exit status, the fixtures' own lines, /proc).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { eventually, MAIN, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
+import { makePipe } from "../../src/os/libc.ts";
+import { BUN, childrenOf, eventually, MAIN, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
 
 const runs: Run[] = [];
 function start(args: string[], opts: ConstructorParameters<typeof Run>[1] = {}): Run {
@@ -43,6 +44,15 @@ function fixtureLines(r: Run): string[] {
     const m = /(?:^|\| )(fixture: pid=.*)$/.exec(l);
     return m ? [m[1] as string] : [];
   });
+}
+
+/** Whether `pid` is blocked writing to a full pipe (its kernel wait channel says so). */
+function blockedOnPipe(pid: number): boolean {
+  try {
+    return /pipe/.test(readFileSync(`/proc/${pid}/wchan`, "utf8"));
+  } catch {
+    return false;
+  }
 }
 
 async function stopAndCheckClean(r: Run): Promise<void> {
@@ -142,6 +152,40 @@ env = { GREETING = "hello world", OVERRIDDEN = "by the server" }
     await stopAndCheckClean(r);
   });
 
+  test("Procfile lines that need the shell (cd, a leading VAR=x, several commands) run whole, and are not buried", async () => {
+    const procfile = file("Procfile.shell", [
+      "web: cd sub && ../steady --print-cwd tag=cd",
+      "envy: GREETING=x ./steady --print-env=GREETING tag=envy",
+      "both: echo first; ./steady tag=second",
+      "one: ./steady tag=one",
+      "",
+    ].join("\n"));
+    const r = start([`--procfile=${procfile}`], { cwd: ROOT });
+    const pidOf = (line: string) => Number(/pid=(\d+)/.exec(line)?.[1]);
+    const web = pidOf(await r.waitFor(/^web  \| fixture: pid=\d+ cwd=/));
+    expect(r.lines).toContain(`web  | fixture: pid=${web} cwd=${join(dir, "sub")}`);
+    const envy = pidOf(await r.waitFor(/^envy \| fixture: pid=\d+ env GREETING=x$/));
+    const both = pidOf(await r.waitFor(/^both \| fixture: pid=\d+ name=steady argv: tag=second$/));
+    const one = pidOf(await r.waitFor(/^one  \| fixture: pid=\d+ name=steady argv: tag=one$/));
+    await eventually(() => r.stdout.includes("both | first\n"), "the first command's line on stdout");
+    // Each is still running: nothing was buried, nothing exited.
+    const mark = r.lines.length;
+    r.signal("SIGQUIT");
+    for (const [i, name] of ["web", "envy", "both", "one"].entries()) {
+      await r.waitFor(new RegExp(`info: server ${i}: name ${name}, pid \\d+, up and running`), { from: mark });
+    }
+    expect(r.own.filter((l) => /bury|burying|exited|died/.test(l))).toEqual([]);
+    // The shell is the supervised process of the first three (the fixture is its child);
+    // the one-program line is exec'd, so the fixture itself is.
+    for (const [name, pid] of [["web", web], ["envy", envy], ["both", both]] as const) {
+      const shell = await r.startedPid(0, name);
+      expect(shell).not.toBe(pid);
+      expect(childrenOf(shell).map((c) => c.pid)).toContain(pid);
+    }
+    expect(await r.startedPid(0, "one")).toBe(one);
+    await stopAndCheckClean(r);
+  });
+
   test("braces: --env-file reaches them too; their output stays inherited", async () => {
     const env = file("one.env", "export ONE='1'\n");
     const r = start([`--env-file=${env}`, "{", SERVER, "--print-env=ONE", "}"]);
@@ -179,6 +223,56 @@ cmd = ["./chatty-b", "--chatter=300", "--life=0", "--partial=b's last words"]
     expect(lines).toHaveLength(602);
     // their stderr went to lazarus's stderr, prefixed too
     expect(r.lines.filter((l) => /^(a |bb) \| fixture: pid=\d+ name=chatty-/.test(l))).toHaveLength(2);
+  });
+
+  test("stdout and stderr joined into one pipe (2>&1 | cat), two servers flooding one each: every line whole, none mixed", async () => {
+    const toml = file("joined.toml", `[servers.a]
+cmd = ["./chatty-a", "--chatter=4000", "--life=0"]
+[servers.bb]
+cmd = ["./chatty-b", "--chatter-err=4000", "--life=0"]
+`);
+    // lazarus's fds 1 and 2 are the same pipe, read here until lazarus ends.
+    const p = makePipe();
+    if ("error" in p) throw new Error(p.error);
+    const proc = Bun.spawn({ cmd: [BUN, "run", MAIN, "--control=none", `--config=${toml}`], cwd: ROOT, stdio: ["ignore", p.write, p.write] });
+    closeSync(p.write);
+    const chunks: Uint8Array[] = [];
+    try {
+      const reader = Bun.file(p.read).stream().getReader();
+      const read = async (atMost: number) => {
+        for (let got = 0; got < atMost;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          chunks.push(value.slice());
+          got += value.length;
+        }
+      };
+      // A few times over: nobody reads, until both servers are blocked on their full pipes (so
+      // both of lazarus's streams have output waiting for the joined pipe); then a reader comes
+      // and lets them go on together. 4 MiB in all is read this way: both are still writing then.
+      for (let round = 0; round < 16; round++) {
+        await eventually(() => {
+          const kids = childrenOf(proc.pid).map((c) => c.pid);
+          return kids.length === 2 && kids.every(blockedOnPipe);
+        }, "both servers to block on their pipes", 20_000);
+        await read(256 * 1024);
+      }
+      await read(Infinity);
+      expect(await proc.exited).toBe(0);
+    } finally {
+      proc.kill("SIGKILL");
+      closeSync(p.read);
+    }
+    const lines = Buffer.concat(chunks).toString("utf8").split("\n");
+    expect(lines.pop()).toBe("");
+    const x = "x".repeat(2048);
+    // Each line is one of these, whole: a server's chatter, a server's start line, lazarus's own.
+    const known = new RegExp(`^(?:(?:a |bb) \\| chatty-[ab]-\\d+-${x}|(?:a |bb) \\| fixture: pid=\\d+ name=chatty-[ab] argv: .*|lazarus: [^|]*)$`);
+    const odd = lines.filter((l) => !known.test(l));
+    expect(odd.map((l) => `${l.slice(0, 60)}... (${l.length} bytes)`)).toEqual([]);
+    expect(lines.filter((l) => l.startsWith("a  | chatty-"))).toEqual(Array.from({ length: 4000 }, (_, i) => `a  | chatty-a-${i}-${x}`));
+    expect(lines.filter((l) => l.startsWith("bb | chatty-"))).toEqual(Array.from({ length: 4000 }, (_, i) => `bb | chatty-b-${i}-${x}`));
+    expect(lines.filter((l) => l.startsWith("lazarus: ") && l.includes("exited normally"))).toHaveLength(2);
   });
 
   test("--output=prefix for braces, output = \"inherit\" in a config file", async () => {
@@ -267,16 +361,7 @@ describe("live re-exec (SIGUSR1) runs the same servers, whatever became of the f
   });
 });
 
-describe("back-pressure: a server flooding a terminal that does not keep up", () => {
-  /** Whether `pid` is blocked writing to a full pipe (its kernel wait channel says so). */
-  function blockedOnPipe(pid: number): boolean {
-    try {
-      return /pipe/.test(readFileSync(`/proc/${pid}/wchan`, "utf8"));
-    } catch {
-      return false;
-    }
-  }
-  const stat = (pid: number, key: "wchar" | "VmRSS") => {
+describe("back-pressure: a server flooding a terminal that does not keep up", () => {  const stat = (pid: number, key: "wchar" | "VmRSS") => {
     const path = key === "wchar" ? `/proc/${pid}/io` : `/proc/${pid}/status`;
     return Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(path, "utf8"))?.[1]);
   };

@@ -7,7 +7,7 @@ import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, openSync, writeSync } from "node:fs";
 import fc from "fast-check";
 import { makePipe } from "../../src/os/libc.ts";
-import { FdWriter, LineSplitter, MAX_LINE, OutputHub, prefixText, takeOverOutput } from "../../src/os/output.ts";
+import { FdWriter, LineSplitter, MAX_LINE, OutputHub, PIPE_BUF, pipeChunk, prefixText, sameFile, takeOverOutput, writersFor } from "../../src/os/output.ts";
 import { propertySeed } from "../helpers/seed.ts";
 
 const seed = propertySeed("test/os/output.test.ts");
@@ -101,7 +101,85 @@ describe("prefixes", () => {
   });
 });
 
+describe("pipeChunk: how much of a batch of lines one write to a pipe takes", () => {
+  test("all of a batch that fits; else whole lines up to PIPE_BUF; a longer first line is cut at PIPE_BUF", () => {
+    const line = (n: number) => bytes(`${"y".repeat(n - 1)}\n`);
+    expect(pipeChunk(line(PIPE_BUF))).toBe(PIPE_BUF);
+    expect(pipeChunk(Buffer.concat([line(100), line(200)]))).toBe(300);
+    expect(pipeChunk(Buffer.concat([line(3000), line(1096), line(10)]))).toBe(PIPE_BUF);
+    expect(pipeChunk(Buffer.concat([line(3000), line(1097)]))).toBe(3000);
+    expect(pipeChunk(line(PIPE_BUF + 1))).toBe(PIPE_BUF);
+    expect(pipeChunk(bytes("abc\ndef\n"), 5)).toBe(4);
+  });
+
+  test("property: chunk after chunk, every chunk is at most PIPE_BUF bytes and whole lines, when the lines are", () => {
+    const lines = fc.array(fc.integer({ min: 1, max: PIPE_BUF }), { minLength: 1, maxLength: 40 });
+    fc.assert(fc.property(lines, (sizes) => {
+      let rest: Uint8Array = Buffer.concat(sizes.map((n) => bytes(`${"z".repeat(n - 1)}\n`)));
+      const chunks: number[] = [];
+      while (rest.length > 0) {
+        const n = pipeChunk(rest);
+        expect(n).toBeGreaterThan(0);
+        expect(n).toBeLessThanOrEqual(PIPE_BUF);
+        expect(rest[n - 1]).toBe(0x0a);
+        chunks.push(n);
+        rest = rest.subarray(n);
+      }
+      expect(chunks.reduce((a, b) => a + b, 0)).toBe(sizes.reduce((a, b) => a + b, 0));
+    }), { seed, numRuns: 300 });
+  });
+});
+
+describe("one writer per file", () => {
+  test("two fds of the same pipe (2>&1) share one writer; two different pipes do not", () => {
+    const p = pipe();
+    const q = pipe();
+    const again = openSync(`/proc/self/fd/${p.write}`, "w"); // the same pipe through another fd, as after 2>&1
+    opened.push(again);
+    expect(sameFile(p.write, again)).toBe(true);
+    expect(sameFile(p.write, q.write)).toBe(false);
+    expect(sameFile(p.write, 987)).toBe(false);
+    const joined = writersFor(p.write, again);
+    expect(joined.stderr).toBe(joined.stdout);
+    expect(joined.stdout.pipe).toBe(true);
+    const apart = writersFor(p.write, q.write);
+    expect(apart.stderr).not.toBe(apart.stdout);
+  });
+
+  test("a file is not a pipe: written in batches as they come", () => {
+    const f = openSync(import.meta.path, "r");
+    opened.push(f);
+    expect(new FdWriter(f, false).pipe).toBe(false);
+    expect(new FdWriter(pipe().write, false).pipe).toBe(true);
+  });
+});
+
 describe("FdWriter", () => {
+  test("to a pipe, writes are atomic: two writers on two fds of one pipe (the old 2>&1 case) never cut nor mix a line", async () => {
+    const p = pipe();
+    const again = openSync(`/proc/self/fd/${p.write}`, "w");
+    opened.push(again);
+    const writers = [new FdWriter(p.write, false), new FdWriter(again, false)];
+    // Batches of whole lines (of varied lengths), each larger than the pipe holds, both writers at once.
+    const BATCHES = 6;
+    const LINES = 200;
+    const batch = (w: number, b: number) => bytes(Array.from({ length: LINES }, (_, i) => `w${w}-b${b}-l${i}-${"q".repeat(800 + ((i * 397) % 2400))}\n`).join(""));
+    const expected = [0, 1].map((w) => Array.from({ length: BATCHES }, (_, b) => dec.decode(batch(w, b))).join(""));
+    const writes = writers.flatMap((writer, w) => Array.from({ length: BATCHES }, (_, b) => writer.write(batch(w, b))));
+    const got = readAll(p.read);
+    await Promise.all(writes);
+    closeSync(p.write);
+    closeSync(again);
+    const lines = (await got).split("\n").slice(0, -1);
+    expect(lines.filter((l) => !/^w[01]-b\d+-l\d+-q+$/.test(l)).map((l) => `${l.slice(0, 20)}... (${l.length} bytes)`)).toEqual([]);
+    for (const w of [0, 1]) {
+      const mine = lines.filter((l) => l.startsWith(`w${w}-`));
+      expect(mine.map((l) => `${l}\n`).join("")).toBe(expected[w] as string);
+    }
+    expect(lines).toHaveLength(2 * BATCHES * LINES);
+  });
+
+
   test("batches arrive whole and in order through a pipe nobody reads yet, and the event loop goes on meanwhile", async () => {
     const p = pipe();
     const w = new FdWriter(p.write, false);
@@ -146,10 +224,11 @@ describe("FdWriter", () => {
 });
 
 describe("OutputHub", () => {
-  function hub(tty = false) {
+  /** A hub writing to two pipes, written to as a terminal (tty) or a file would be, or as the pipes they are. */
+  function hub(tty = false, asPipe = !tty) {
     const out = pipe();
     const err = pipe();
-    const h = new OutputHub({ stdout: new FdWriter(out.write, tty), stderr: new FdWriter(err.write, tty), colour: true });
+    const h = new OutputHub({ stdout: new FdWriter(out.write, tty, asPipe), stderr: new FdWriter(err.write, tty, asPipe), colour: true });
     // Read "lazarus's" stdout and stderr all along, as a terminal would.
     const got = { out: readAll(out.read), err: readAll(err.read) };
     return {
@@ -193,13 +272,24 @@ describe("OutputHub", () => {
     expect((await results()).out).toBe("\x1b[35mdb |\x1b[0m hi\n");
   });
 
-  test("a line longer than MAX_LINE comes out in prefixed pieces", async () => {
-    const { h, results } = hub();
+  test("a line longer than MAX_LINE comes out in prefixed pieces (to a terminal or a file)", async () => {
+    const { h, results } = hub(false, false);
     const n = MAX_LINE * 2 + 10;
     spawnWith(h, "w", 1, `head -c ${n} /dev/zero | tr '\\0' 'z'; echo`);
     const lines = (await results()).out.split("\n").slice(0, -1);
     expect(lines.map((l) => l.length)).toEqual([MAX_LINE + 4, MAX_LINE + 4, 10 + 4]);
     expect(lines.every((l) => /^w \| z+$/.test(l))).toBe(true);
+  });
+
+  test("to a pipe, a long line comes out in prefixed pieces of at most PIPE_BUF bytes, newline included", async () => {
+    const { h, results } = hub();
+    const n = 10_000;
+    spawnWith(h, "web", 5, `head -c ${n} /dev/zero | tr '\\0' 'z'; echo; echo short`);
+    const lines = (await results()).out.split("\n").slice(0, -1);
+    const piece = PIPE_BUF - "web   | ".length - 1;
+    expect(lines.map((l) => l.length)).toEqual([PIPE_BUF - 1, PIPE_BUF - 1, n - 2 * piece + 8, 5 + 8]);
+    expect(lines.slice(0, 3).every((l) => /^web {3}\| z+$/.test(l))).toBe(true);
+    expect(lines[3]).toBe("web   | short");
   });
 
   test("two children writing long lines at once: every line whole, each server's lines in order", async () => {
