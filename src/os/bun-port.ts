@@ -1,24 +1,23 @@
-// The production OS port: Bun.spawn, process signals, timers, and bun:ffi where
-// Bun has no API (clock, waitpid of adopted children, execve). BUN-NOTES.md
-// explains each choice; the notes below say which fact a line depends on.
+// The production OS port: process signals, timers and sockets from Bun, and
+// bun:ffi where Bun has no API or gets it wrong: children are spawned with
+// posix_spawn (a clean signal state, a new session) and reaped by pid with
+// waitpid; the clock, execve, prctl. BUN-NOTES.md explains the Bun facts the
+// choices depend on; the notes below say which.
 import { statSync, writeSync } from "node:fs";
 import { parseSignal, SIGHUP, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
-import { decodeWaitStatus, ECHILD, execve, ignoreSignals, maskSignals, monotonicMs, restoreSignals, setChildSubreaper, signalIgnored, waitpidNoHang } from "./libc.ts";
+import {
+  decodeWaitStatus, ECHILD, errnoName, execve, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
+  setChildSubreaper, signalIgnored, spawnChild, strerror, waitpidNoHang,
+} from "./libc.ts";
 import { handOverOutput, listReaders, OUTPUT_ENV, outputHub, takeOverOutput } from "./output.ts";
 import { ownChildren, stat } from "./proc.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import { type ControlHandler, type ExitListener, type OsPort, PREFLIGHT_ENV, type SpawnOutcome, type SpawnRequest, type TimerHandle } from "./port.ts";
 
-type Child =
-  | { readonly kind: "spawned"; readonly proc: Bun.Subprocess }
-  | { readonly kind: "adopted" };
-
-/** How often adopted children are checked even without a SIGCHLD (a safety net only). */
+/** Without pidfds Bun's SIGCHLD handlers do not fire (BUN-NOTES): then, and only then, children are looked for this often. */
 const SWEEP_MS = 1000;
 const MAX_TIMEOUT = 2 ** 31 - 1;
-/** How long after a SIGCHLD orphans are looked for (see scheduleOrphanScan). */
-const ORPHAN_SCAN_DELAY_MS = 20;
 /** At exit, how long prefixed output may go without progress, and how long it may take in all, before it is given up. */
 const DRAIN_IDLE_MS = 500;
 const DRAIN_MAX_MS = 5000;
@@ -26,20 +25,20 @@ const DRAIN_MAX_MS = 5000;
 export class BunPort implements OsPort {
   /** Null until the shell subscribes: exits reaped before that wait in `pending`. */
   private listener: ExitListener | null = null;
-  /** Children not yet reported ended: the only pids we will ever signal. */
-  private readonly children = new Map<number, Child>();
+  /**
+   * Our servers' processes (spawned or adopted) not yet reaped: the only pids we
+   * will ever signal. A pid is removed the moment it is reaped, before its pid
+   * can be handed to anybody else.
+   */
+  private readonly children = new Set<number>();
   /** Exits known (reaped) but not yet handed to the listener. */
   private readonly pending: { pid: number; status: ExitStatus }[] = [];
   private deliveryScheduled = false;
-  private spawning = false;
   private readonly handled = new Set<Signal>();
   private control: ControlServer | null = null;
-  private orphanScan: ReturnType<typeof setTimeout> | null = null;
-  /** Children inherited across a re-exec, reaped by pid (a subset of `children`). */
-  private readonly adoptedPids = new Set<number>();
   /** Orphans this image reaped itself (a pid the core may still adopt: see adopt). */
   private readonly reapedOrphans = new Set<number>();
-  private sweep: ReturnType<typeof setInterval> | null = null;
+  private readonly sweep: ReturnType<typeof setInterval> | null;
   /** Signal handlers do not keep Bun alive (BUN-NOTES): a real handle does, for as long as we run. */
   private readonly keepAlive = setInterval(() => {}, MAX_TIMEOUT);
   /** Boot-relative offset of performance.now(), which starts at the process start (BUN-NOTES: clocks). */
@@ -55,17 +54,15 @@ export class BunPort implements OsPort {
     this.inheritedIgnored = new Set([SIGHUP].filter(signalIgnored));
     // Signals Bun cannot catch whose default action would kill us and orphan every
     // server: the real-time ones (34-64; mds-respawn's dump was SIGRTMIN+2) and
-    // SIGSTKFLT. Ignored here; Bun.spawn gives children default dispositions again.
+    // SIGSTKFLT. Ignored here; spawnChild gives children default dispositions again.
     ignoreSignals([16, ...Array.from({ length: 31 }, (_, k) => 34 + k)]);
     // As PID 1 of a PID namespace every orphan is ours anyway; elsewhere ask to be a subreaper.
     this.reapsOrphans = process.pid === 1 || (opts.subreaper === true && setChildSubreaper() === null);
-    // With SIGCHLD ignored by whoever started us, every child's `exited` would
-    // reject with ECHILD; a handler restores the default (BUN-NOTES). It also
-    // drives the reaping of adopted children and of orphans.
-    process.on("SIGCHLD", () => {
-      if (this.hasAdopted()) this.reapAdopted();
-      this.scheduleOrphanScan();
-    });
+    // Every child ends with a SIGCHLD (several may share one): reap them all then.
+    // A handler also undoes a SIGCHLD ignored by whoever started us, under which
+    // children would be reaped by the kernel and their statuses lost.
+    process.on("SIGCHLD", () => this.reap());
+    this.sweep = hasPidfd() ? null : setInterval(() => this.reap(), SWEEP_MS);
     // After a re-exec: read on the pipes of servers with prefixed output (see exec).
     // Taken out of the environment at once: children must not see it.
     const output = process.env[OUTPUT_ENV];
@@ -82,41 +79,38 @@ export class BunPort implements OsPort {
   }
 
   spawn(request: SpawnRequest): SpawnOutcome {
-    // Bun names the executable when the cwd is missing (BUN-NOTES): say what is wrong.
+    const argv0 = request.argv[0];
+    if (argv0 === undefined || argv0 === "") return { ok: false, error: "ENOENT: empty command" };
     const badCwd = request.cwd === undefined ? null : directoryProblem(request.cwd);
     if (badCwd !== null) return { ok: false, error: badCwd };
-    // Prefixed output goes through pipes we create, not Bun's: a child writing
-    // to a Bun-managed pipe dies of SIGPIPE after a re-exec (BUN-NOTES).
+    const env = request.env ?? currentEnv();
+    // Looked up in the server's PATH, like execvp; a word with a slash is a path,
+    // relative to the server's working directory.
+    const path = argv0.includes("/") ? argv0 : Bun.which(argv0, { PATH: env.PATH ?? "/usr/local/bin:/usr/bin:/bin" });
+    if (path === null) return { ok: false, error: `ENOENT: executable not found in PATH: ${JSON.stringify(argv0)}` };
+    // Prefixed output goes through pipes we create: a child writing to a pipe
+    // whose reader dies with our image would die of SIGPIPE at a re-exec (BUN-NOTES).
     const pipes = request.output?.kind === "prefix" ? outputHub().open(request.output) : null;
     if (pipes !== null && "error" in pipes) return { ok: false, error: pipes.error };
-    let proc: Bun.Subprocess;
-    this.spawning = true;
-    try {
-      proc = Bun.spawn({
-        cmd: [...request.argv],
-        cwd: request.cwd,
-        env: request.env ?? (process.env as Record<string, string>),
-        stdio: ["inherit", pipes?.stdout ?? "inherit", pipes?.stderr ?? "inherit"],
-        detached: true,
-        // May run before Bun.spawn returns (Bun's docs): `record` only queues.
-        onExit: (p, exitCode, signalCode, error) => this.record(p.pid, toStatus(exitCode, signalCode, error)),
-      });
-    } catch (e) {
-      // Spawn failures throw synchronously and onExit never runs (BUN-NOTES).
+    const r = spawnChild({
+      path,
+      argv: request.argv,
+      env,
+      ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
+      ...(pipes === null ? {} : { dup2: [[pipes.stdout, 1], [pipes.stderr, 2]] as const }),
+    });
+    if ("errno" in r) {
       pipes?.failed();
-      return { ok: false, error: spawnError(e) };
-    } finally {
-      this.spawning = false;
+      return { ok: false, error: `${errnoName(r.errno)}: ${strerror(r.errno).toLowerCase()} (${path})` };
     }
-    pipes?.started(proc.pid);
-    if (!this.pending.some((x) => x.pid === proc.pid)) this.children.set(proc.pid, { kind: "spawned", proc });
-    return { ok: true, pid: proc.pid };
+    // Its end is seen at the next SIGCHLD, never before this returns.
+    this.children.add(r.pid);
+    pipes?.started(r.pid);
+    return { ok: true, pid: r.pid };
   }
 
   kill(pid: number, signal: Signal, group: boolean): boolean {
-    const child = this.children.get(pid);
-    if (child === undefined) return false;
-    if (child.kind === "spawned" && hasEnded(child.proc)) return false;
+    if (!this.children.has(pid)) return false; // reaped: its pid may be somebody else's by now
     try {
       process.kill(group ? -pid : pid, signal);
       return true;
@@ -144,21 +138,21 @@ export class BunPort implements OsPort {
   }
 
   adopt(pid: number): void {
-    // Already reaped by this image as an orphan (before the handover was applied): its end is on its way.
+    // Already reaped by this image (before the handover was applied): its end is on its way.
     if (this.reapedOrphans.has(pid)) return;
-    this.children.set(pid, { kind: "adopted" });
-    this.adoptedPids.add(pid);
-    this.sweep ??= setInterval(() => {
-      this.reapAdopted();
-      this.reapOrphans();
-    }, SWEEP_MS);
-    this.reapAdopted();
+    this.children.add(pid);
+    // Ended during the exec? Then it is a zombie already, and no SIGCHLD will come for it.
+    this.reap();
+    if (this.children.has(pid) && waitpidNoHang(pid).kind === "error") {
+      // ECHILD: not our child at all, or reaped by someone else; it has ended either way.
+      this.record(pid, { kind: "unknown" });
+    }
   }
 
   onExit(listener: ExitListener): void {
     this.listener = listener;
-    // Zombies from before this image (orphans that ended during a re-exec, whose SIGCHLD was lost) are reaped now.
-    this.reapOrphans();
+    // Zombies from before this image (children that ended during a re-exec, whose SIGCHLD was lost) are reaped now.
+    this.reap();
     // Exits reaped before there was anyone to tell (SIGCHLD during start-up) go out
     // once the shell has started: after the handover's children are adopted.
     if (this.pending.length > 0 && !this.deliveryScheduled) {
@@ -168,12 +162,7 @@ export class BunPort implements OsPort {
   }
 
   flushExits(): void {
-    for (const [pid, child] of this.children) {
-      if (child.kind === "spawned" && hasEnded(child.proc)) {
-        this.record(pid, toStatus(child.proc.exitCode, child.proc.signalCode, undefined));
-      }
-    }
-    this.reapAdopted();
+    this.reap();
     this.deliver();
   }
 
@@ -203,7 +192,6 @@ export class BunPort implements OsPort {
   }
 
   exit(status: number): void {
-    if (this.orphanScan !== null) clearTimeout(this.orphanScan);
     this.control?.close();
     this.leaveNoChild();
     clearInterval(this.keepAlive);
@@ -243,19 +231,48 @@ export class BunPort implements OsPort {
 
   // ---
 
-  /**
-   * Note an exit once per pid, and hand it to the listener later, never from
-   * inside a spawn call. A pid no longer in `children` was already recorded,
-   * unless Bun reports the exit from inside Bun.spawn itself (`spawning`).
-   */
+  /** Note the end of a known child (once: it leaves `children`), to be handed over soon. */
   private record(pid: number, status: ExitStatus): void {
-    if (!this.spawning && !this.children.has(pid)) return;
-    this.children.delete(pid);
-    this.adoptedPids.delete(pid);
+    if (!this.children.delete(pid)) return;
+    this.queue(pid, status);
+  }
+
+  private queue(pid: number, status: ExitStatus): void {
     this.pending.push({ pid, status });
     if (!this.deliveryScheduled) {
       this.deliveryScheduled = true;
       queueMicrotask(() => this.deliver());
+    }
+  }
+
+  /**
+   * Reap every child that has ended: our servers' processes, and orphans
+   * reparented to us (a subreaper's, or PID 1's). waitid(WNOWAIT) names one
+   * ended child at a time without reaping it; it is then reaped by its pid.
+   * Waiting for any child is safe here only because lazarus spawns no child
+   * that Bun itself waits for (spawnChild; BUN-NOTES warns against it otherwise).
+   */
+  private reap(): void {
+    for (let pid = peekEndedChild(); pid > 0; pid = peekEndedChild()) {
+      const r = waitpidNoHang(pid);
+      if (r.kind === "running") break; // (stopped, not ended: nothing to do; avoid spinning on it)
+      if (r.kind === "error") {
+        if (r.errno !== ECHILD) this.log(`lazarus: waitpid(${pid}) failed with errno ${r.errno}; treating it as ended.`);
+        this.record(pid, { kind: "unknown" });
+        if (r.errno !== ECHILD) break;
+        continue;
+      }
+      const d = decodeWaitStatus(r.status);
+      if (d === null) continue;
+      const status: ExitStatus = "code" in d ? { kind: "code", code: d.code } : { kind: "signal", signal: d.signal };
+      if (this.children.has(pid)) {
+        this.record(pid, status);
+      } else {
+        // An orphan (or a child of ours adopted a moment from now): its end is told too.
+        this.reapedOrphans.add(pid);
+        if (this.reapedOrphans.size > 4096) this.reapedOrphans.clear();
+        this.queue(pid, status);
+      }
     }
   }
 
@@ -266,10 +283,6 @@ export class BunPort implements OsPort {
     while (this.pending.length > 0) {
       const { pid, status } = this.pending.shift() as { pid: number; status: ExitStatus };
       listener(pid, status);
-    }
-    if (this.sweep !== null && this.adoptedPids.size === 0) {
-      clearInterval(this.sweep);
-      this.sweep = null;
     }
   }
 
@@ -297,61 +310,12 @@ export class BunPort implements OsPort {
     }
   }
 
-  private hasAdopted(): boolean {
-    return this.adoptedPids.size > 0;
-  }
-
-  /**
-   * Orphans are looked for once per burst of SIGCHLDs, a moment after it: a crash
-   * storm of a thousand servers costs one scan of /proc, not a thousand. An
-   * orphan's zombie lingers that long at most.
-   */
-  private scheduleOrphanScan(): void {
-    if (!this.reapsOrphans || this.orphanScan !== null) return;
-    this.orphanScan = setTimeout(() => {
-      this.orphanScan = null;
-      this.reapOrphans();
-    }, ORPHAN_SCAN_DELAY_MS);
-  }
-
-  /** Our children that are not servers (Bun's or adopted): orphans reparented to us. */
+  /** Our children that are not servers' processes: orphans reparented to us. */
   private orphans(): number[] {
     if (!this.reapsOrphans) return [];
     return ownChildren().filter((pid) => !this.children.has(pid) && !this.pending.some((x) => x.pid === pid));
   }
 
-  /** Reap orphans that ended (never Bun's own children: they are all in `children`). */
-  private reapOrphans(): void {
-    for (const pid of this.orphans()) {
-      const r = waitpidNoHang(pid);
-      if (r.kind !== "ended") continue;
-      const d = decodeWaitStatus(r.status);
-      if (d === null) continue;
-      this.reapedOrphans.add(pid);
-      if (this.reapedOrphans.size > 4096) this.reapedOrphans.clear();
-      this.pending.push({ pid, status: "code" in d ? { kind: "code", code: d.code } : { kind: "signal", signal: d.signal } });
-      if (!this.deliveryScheduled) {
-        this.deliveryScheduled = true;
-        queueMicrotask(() => this.deliver());
-      }
-    }
-  }
-
-  private reapAdopted(): void {
-    for (const pid of [...this.adoptedPids]) {
-      const r = waitpidNoHang(pid);
-      if (r.kind === "running") continue;
-      if (r.kind === "error") {
-        // ECHILD: it is not our child any more, or somebody else reaped it; either way it has ended.
-        this.record(pid, { kind: "unknown" });
-        if (r.errno !== ECHILD) this.log(`lazarus: waitpid(${pid}) failed with errno ${r.errno}; treating it as ended.`);
-        continue;
-      }
-      const d = decodeWaitStatus(r.status);
-      if (d === null) continue; // stopped or continued, not ended
-      this.record(pid, "code" in d ? { kind: "code", code: d.code } : { kind: "signal", signal: d.signal });
-    }
-  }
 }
 
 function preflight(argv: readonly string[], env: Readonly<Record<string, string>>): string | null {
@@ -366,18 +330,7 @@ function preflight(argv: readonly string[], env: Readonly<Record<string, string>
   return `the new image fails its start-up check (${r.signalCode ?? `exit status ${r.exitCode}`}): ${why}`;
 }
 
-function hasEnded(proc: Bun.Subprocess): boolean {
-  return proc.exitCode !== null || proc.signalCode !== null;
-}
 
-function toStatus(exitCode: number | null, signalCode: number | string | null, error: unknown): ExitStatus {
-  if (signalCode !== null && signalCode !== undefined) {
-    const n = typeof signalCode === "number" ? signalCode : parseSignal(signalCode);
-    if (n !== null) return { kind: "signal", signal: n };
-  }
-  if (exitCode !== null && exitCode !== undefined && !error) return { kind: "code", code: exitCode };
-  return { kind: "unknown" };
-}
 
 /** Why `dir` cannot be a child's working directory, or null. */
 function directoryProblem(dir: string): string | null {
@@ -387,6 +340,13 @@ function directoryProblem(dir: string): string | null {
     const code = (e as { code?: unknown }).code;
     return code === "ENOENT" ? `working directory ${dir} does not exist (ENOENT)` : `working directory ${dir}: ${spawnError(e)}`;
   }
+}
+
+/** The supervisor's environment as it is now (the handover and other private variables already taken out). */
+function currentEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
 }
 
 function spawnError(e: unknown): string {

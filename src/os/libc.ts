@@ -8,6 +8,19 @@ const SYMBOLS = {
   waitpid: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   pthread_sigmask: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  waitid: { args: [FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  posix_spawn: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  posix_spawnattr_init: { args: [FFIType.ptr], returns: FFIType.i32 },
+  posix_spawnattr_destroy: { args: [FFIType.ptr], returns: FFIType.i32 },
+  posix_spawnattr_setflags: { args: [FFIType.ptr, FFIType.i16], returns: FFIType.i32 },
+  posix_spawnattr_setsigmask: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  posix_spawnattr_setsigdefault: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  posix_spawn_file_actions_init: { args: [FFIType.ptr], returns: FFIType.i32 },
+  posix_spawn_file_actions_destroy: { args: [FFIType.ptr], returns: FFIType.i32 },
+  posix_spawn_file_actions_adddup2: { args: [FFIType.ptr, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  posix_spawn_file_actions_addchdir_np: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
   sigaction: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
   pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
@@ -159,6 +172,95 @@ export function maskSignals(how: "block" | "unblock", signals: readonly number[]
   libc().pthread_sigmask(how === "block" ? SIG_BLOCK : SIG_UNBLOCK, ptr(sigset(signals)), null);
 }
 
+// --- spawning children ourselves ------------------------------------------------
+
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+
+const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  1: "EPERM", 2: "ENOENT", 7: "E2BIG", 8: "ENOEXEC", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES",
+  20: "ENOTDIR", 21: "EISDIR", 26: "ETXTBSY", 36: "ENAMETOOLONG", 40: "ELOOP",
+};
+
+export function errnoName(code: number): string {
+  return ERRNO_NAMES[code] ?? `errno ${code}`;
+}
+
+export interface SpawnSpec {
+  /** The program to execute: a path (relative ones are taken from `cwd`). */
+  readonly path: string;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** dup2(from, to) in the child, in order (e.g. a pipe's write end onto 1 and 2). */
+  readonly dup2?: readonly (readonly [number, number])[];
+}
+
+/**
+ * posix_spawn a child in a new session, with every signal at its default
+ * disposition and none blocked, whatever lazarus itself ignores or blocks (it
+ * ignores the real-time signals, and blocks its own around a re-exec). Children
+ * spawned here are not Bun's: no Bun machinery waits for them, so lazarus reaps
+ * every child of its own with one waitid loop (BunPort.reap), servers and
+ * orphans alike. Returns the pid or an errno.
+ */
+export function spawnChild(s: SpawnSpec): { pid: number } | { errno: number } {
+  const c = libc();
+  const attr = new BigUint64Array(128); // posix_spawnattr_t (336 bytes on glibc x86-64), with room to spare
+  const actions = new BigUint64Array(64); // posix_spawn_file_actions_t (80 bytes)
+  const keep: unknown[] = [];
+  c.posix_spawnattr_init(ptr(attr));
+  c.posix_spawn_file_actions_init(ptr(actions));
+  try {
+    c.posix_spawnattr_setflags(ptr(attr), POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+    c.posix_spawnattr_setsigmask(ptr(attr), ptr(sigset([])));
+    c.posix_spawnattr_setsigdefault(ptr(attr), ptr(sigset(Array.from({ length: 64 }, (_, k) => k + 1))));
+    for (const [from, to] of s.dup2 ?? []) c.posix_spawn_file_actions_adddup2(ptr(actions), from, to);
+    if (s.cwd !== undefined) {
+      const dir = cstring(s.cwd);
+      keep.push(dir);
+      c.posix_spawn_file_actions_addchdir_np(ptr(actions), ptr(dir));
+    }
+    const pid = new Int32Array(1);
+    const path = cstring(s.path);
+    const argv = cstringArray(s.argv, keep);
+    const envp = cstringArray(Object.entries(s.env).map(([k, v]) => `${k}=${v}`), keep);
+    const r = c.posix_spawn(ptr(pid), ptr(path), ptr(actions), ptr(attr), ptr(argv), ptr(envp));
+    void keep;
+    return r === 0 ? { pid: pid[0] as number } : { errno: r };
+  } finally {
+    c.posix_spawn_file_actions_destroy(ptr(actions));
+    c.posix_spawnattr_destroy(ptr(attr));
+  }
+}
+
+const P_ALL = 0;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
+
+/**
+ * The pid of one of our children that has ended, without reaping it (waitid
+ * with WNOWAIT), or 0 when none has. Only safe because lazarus has no child
+ * that Bun itself waits for (it spawns them all through spawnChild).
+ */
+export function peekEndedChild(): number {
+  const info = new Int32Array(32); // siginfo_t, 128 bytes; si_pid at byte 16 on every Linux port
+  const r = libc().waitid(P_ALL, 0, ptr(info), WEXITED | WNOHANG | WNOWAIT);
+  if (r !== 0) return 0;
+  return info[4] as number;
+}
+
+const SYS_PIDFD_OPEN = 434;
+
+/** Does this kernel have pidfds? (Without them Bun's SIGCHLD handlers do not fire: BUN-NOTES.) */
+export function hasPidfd(): boolean {
+  const fd = Number(libc().syscall(BigInt(SYS_PIDFD_OPEN), BigInt(process.pid), 0n));
+  if (fd < 0) return false;
+  libc().close(fd);
+  return true;
+}
+
 const PR_SET_CHILD_SUBREAPER = 36;
 
 /** Become a child subreaper: orphaned descendants are reparented to us. */
@@ -175,7 +277,7 @@ const FD_CLOEXEC = 1;
 /**
  * pipe2(O_CLOEXEC): a pipe lazarus owns (not Bun), so that a child writing to
  * it survives a re-exec of lazarus (BUN-NOTES: exec'ing yourself). Both ends
- * are close-on-exec; Bun.spawn dup2s the write end onto the child's stdout or
+ * are close-on-exec; the spawn dup2s the write end onto the child's stdout or
  * stderr, which clears the flag there only.
  */
 export function makePipe(): { readonly read: number; readonly write: number } | { readonly error: string } {

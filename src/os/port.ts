@@ -1,7 +1,7 @@
 // The one narrow port between the shell and the operating system.
 //
 // The shell (src/shell/) reaches the kernel only through this interface. The
-// production implementation is bun-port.ts (Bun.spawn, process signals, timers,
+// production implementation is bun-port.ts (posix_spawn, process signals, timers,
 // bun:ffi); tests and `bun run sim` plug a simulated OS in behind the same
 // interface, so the shell code that runs in production is the code under test.
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
