@@ -128,6 +128,13 @@ export class BunPort implements OsPort {
 
   killRemnants(pgid: number, signal: Signal): void {
     if (this.children.has(pgid)) return; // its leader is still ours to signal the usual way
+    // Most servers leave nothing behind: one cheap probe says whether the group
+    // still has any member, before /proc is read (this runs at every end of a server).
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
     // The group still exists (and its id cannot be reused) as long as one of our
     // own unreaped children is in it: only then is signalling -pgid safe.
     const member = this.orphans().some((pid) => stat(pid)?.pgid === pgid);
