@@ -205,6 +205,9 @@ export interface SpawnSpec {
  * every child of its own with one waitid loop (BunPort.reap), servers and
  * orphans alike. Returns the pid or an errno.
  */
+const NO_SIGNALS = sigset([]);
+const ALL_SIGNALS = sigset(Array.from({ length: 64 }, (_, k) => k + 1));
+
 export function spawnChild(s: SpawnSpec): { pid: number } | { errno: number } {
   const c = libc();
   const attr = new BigUint64Array(128); // posix_spawnattr_t (336 bytes on glibc x86-64), with room to spare
@@ -214,8 +217,8 @@ export function spawnChild(s: SpawnSpec): { pid: number } | { errno: number } {
   c.posix_spawn_file_actions_init(ptr(actions));
   try {
     c.posix_spawnattr_setflags(ptr(attr), POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
-    c.posix_spawnattr_setsigmask(ptr(attr), ptr(sigset([])));
-    c.posix_spawnattr_setsigdefault(ptr(attr), ptr(sigset(Array.from({ length: 64 }, (_, k) => k + 1))));
+    c.posix_spawnattr_setsigmask(ptr(attr), ptr(NO_SIGNALS));
+    c.posix_spawnattr_setsigdefault(ptr(attr), ptr(ALL_SIGNALS));
     for (const [from, to] of s.dup2 ?? []) c.posix_spawn_file_actions_adddup2(ptr(actions), from, to);
     if (s.cwd !== undefined) {
       const dir = cstring(s.cwd);
