@@ -104,13 +104,20 @@ function cstring(s: string): Buffer {
 
 /** A NULL-terminated char*[] (keeps its buffers referenced through `keep`). */
 function cstringArray(items: readonly string[], keep: unknown[]): BigUint64Array {
+  // One buffer for all the strings (NUL-separated), not one each: it is made at every spawn.
+  const buf = Buffer.from(items.length === 0 ? "" : `${items.join("\0")}\0`, "utf8");
   const arr = new BigUint64Array(items.length + 1);
-  items.forEach((s, i) => {
-    const b = cstring(s);
-    keep.push(b);
-    arr[i] = BigInt(ptr(b));
-  });
-  keep.push(arr);
+  if (items.length > 0) {
+    const base = BigInt(ptr(buf));
+    let off = 0;
+    for (let i = 0; i < items.length; i++) {
+      arr[i] = base + BigInt(off);
+      // By length, not by looking for the NUL: a string that holds one is cut there (as C
+      // would see it), and the others still start where they should.
+      off += Buffer.byteLength(items[i] as string, "utf8") + 1;
+    }
+  }
+  keep.push(buf, arr);
   return arr;
 }
 
