@@ -18,10 +18,10 @@ import type { Event, ExitStatus } from "../../src/core/types.ts";
 import { Run, SERVER, waitGone } from "../helpers/run.ts";
 import { Violation } from "./check.ts";
 
-export const INTERVAL_S = 0.4;
+export const INTERVAL_S = 0.8;
 
 export interface FixtureChoice {
-  /** below: dies after 0.05 s (buried); above: after 0.9 s (respawned); forever: until stopped. */
+  /** below: dies after 0.05 s (buried: the interval is 0.8 s); above: after 1.4 s (respawned); forever: until stopped. */
   readonly life: "below" | "above" | "forever";
   readonly end: { readonly kind: "exit"; readonly code: number } | { readonly kind: "signal"; readonly signal: "SEGV" | "ABRT" | "TERM" | "INT" | "KILL" | "USR1" };
   readonly ignoreTerm: boolean;
@@ -49,12 +49,12 @@ export function processScenarioArb(): fc.Arbitrary<ProcessScenario> {
   return fc.record({
     servers: fc.array(fixture, { minLength: 1, maxLength: 3 }),
     revives: fc.array(fc.integer({ min: 100, max: 1800 }), { maxLength: 3 }),
-    durationMs: fc.integer({ min: 1200, max: 2200 }),
+    durationMs: fc.integer({ min: 1800, max: 2800 }),
   });
 }
 
 function fixtureArgv(c: FixtureChoice, i: number): string[] {
-  const life = c.life === "below" ? ["--life=0.05"] : c.life === "above" ? ["--life=0.9"] : [];
+  const life = c.life === "below" ? ["--life=0.05"] : c.life === "above" ? ["--life=1.4"] : [];
   const end = c.end.kind === "exit" ? [`--exit=${c.end.code}`] : [`--signal=${c.end.signal}`];
   return [SERVER, ...life, ...end, ...(c.ignoreTerm ? ["--ignore-term"] : []), ...(c.initialSpawn ? [INITIAL_SPAWN] : []), `tag=s${i}`];
 }
