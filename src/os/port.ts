@@ -57,8 +57,11 @@ export interface OsPort {
 
   /**
    * Start a child in a new session (its pid is its process group id). Synchronous:
-   * the outcome is known when this returns. The child's exit is reported later,
-   * exactly once, through the exit listener, never from inside this call.
+   * the outcome is known when this returns. The child's exit is reported exactly
+   * once, through the exit listener; BunPort reports it later, never from inside
+   * this call, but the shell also copes with a port that does (as Bun.spawn's
+   * onExit may, and as the simulator sometimes does): such an exit waits until
+   * the spawn is recorded.
    */
   spawn(request: SpawnRequest): SpawnOutcome;
 

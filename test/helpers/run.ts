@@ -1,7 +1,9 @@
 // Runs the real supervisor (`bun run src/main.ts ...`) as a child of the test,
 // collects its stderr line by line (the children's lines come through it too,
 // as they inherit it), and lets a test wait for a line instead of sleeping.
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { afterEach } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -169,6 +171,34 @@ export class Run {
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * What one integration test file needs: `start` runs the supervisor (with
+ * `prefix` before the test's own arguments), `track` adopts a Run made by hand,
+ * `tempDir` makes a scratch directory; after each test every run is cleaned up
+ * (nothing left running) and every scratch directory removed.
+ */
+export function perTest(o: { prefix?: readonly string[]; tmp?: string } = {}) {
+  const runs: Run[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const r of runs.splice(0)) await r.cleanup();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const track = (r: Run): Run => {
+    runs.push(r);
+    return r;
+  };
+  return {
+    track,
+    start: (args: readonly string[], opts: ConstructorParameters<typeof Run>[1] = {}): Run => track(new Run([...(o.prefix ?? []), ...args], opts)),
+    tempDir: (): string => {
+      const d = mkdtempSync(join(tmpdir(), o.tmp ?? "lazarus-test-"));
+      dirs.push(d);
+      return d;
+    },
+  };
 }
 
 /** One-letter process state from /proc (R, S, Z, ...), or null when the pid does not exist. */

@@ -1,22 +1,14 @@
 // Config files, Procfiles, .env files and prefixed output, end to end: the real
 // `bun run src/main.ts` on real fixtures, checked from the outside (its stdout
 // and stderr, its exit status, the fixtures' own lines, /proc).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makePipe } from "../../src/os/libc.ts";
-import { BUN, childrenOf, eventually, MAIN, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
+import { BUN, childrenOf, eventually, MAIN, ROOT, Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
 
-const runs: Run[] = [];
-function start(args: string[], opts: ConstructorParameters<typeof Run>[1] = {}): Run {
-  const r = new Run(["--control=none", ...args], opts);
-  runs.push(r);
-  return r;
-}
-afterEach(async () => {
-  for (const r of runs.splice(0)) await r.cleanup();
-});
+const { start, track } = perTest({ prefix: ["--control=none"] });
 
 /** A scratch directory with links named after servers, all to the fixture (so its lines say which it is). */
 let dir = "";
@@ -291,8 +283,7 @@ describe("names everywhere", () => {
     const sock = join(dir, "ctl.sock");
     const toml = file("names.toml", `[servers.web]\ncmd = "./steady tag=web"\n`);
     const procfile = file("Procfile.names", "worker: ./steady tag=worker\n");
-    const r = new Run([`--control=${sock}`, "--log-format=json", `--config=${toml}`, `--procfile=${procfile}`, "{", "./steady", "}"], { cwd: dir });
-    runs.push(r);
+    const r = track(new Run([`--control=${sock}`, "--log-format=json", `--config=${toml}`, `--procfile=${procfile}`, "{", "./steady", "}"], { cwd: dir }));
     await r.waitFor(/^web    \| fixture: pid=\d+ name=steady argv: tag=web$/);
     await r.waitFor(/^worker \| fixture: pid=\d+ name=steady argv: tag=worker$/);
     await r.waitFor(/^fixture: pid=\d+ name=steady argv: $/);

@@ -1,33 +1,17 @@
 // Issue 5 on the real supervisor: process groups and orphans, the control
 // socket and its client, hostile clients, the JSON log and its replay.
-import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { request } from "../../src/control/client.ts";
 import { MAX_CLIENTS, MAX_LINE } from "../../src/os/control-socket.ts";
-import { childrenOf, eventually, MAIN, procState, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
+import { childrenOf, eventually, MAIN, procState, ROOT, Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
 import { budget } from "../properties/budget.ts";
 import { processScenarioArb, runProcessScenario } from "../properties/process.ts";
 
 const S = SERVER;
-const runs: Run[] = [];
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "lazarus-ctl-"));
-  dirs.push(d);
-  return d;
-}
-function start(args: string[], opts: ConstructorParameters<typeof Run>[1] = {}): Run {
-  const r = new Run(args, opts);
-  runs.push(r);
-  return r;
-}
-afterEach(async () => {
-  for (const r of runs.splice(0)) await r.cleanup();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { start, tempDir } = perTest({ tmp: "lazarus-ctl-" });
 
 /** `lazarus ctl ARGS`, as a user runs it. */
 async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {

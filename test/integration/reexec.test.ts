@@ -1,29 +1,13 @@
 // SPEC 7, the live re-exec, on the real supervisor: SIGUSR1 replaces its image
 // while every child keeps running, and the new image takes them over.
-import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { chmodSync, copyFileSync, cpSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { replay } from "../../src/core/replay.ts";
 import type { Event } from "../../src/core/types.ts";
-import { childrenOf, eventually, MAIN, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
+import { childrenOf, eventually, MAIN, ROOT, Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
 
-const runs: Run[] = [];
-const dirs: string[] = [];
-function start(args: string[], opts: ConstructorParameters<typeof Run>[1] = {}): Run {
-  const r = new Run(["--control=none", ...args], opts);
-  runs.push(r);
-  return r;
-}
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "lazarus-reexec-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const r of runs.splice(0)) await r.cleanup();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { start, track, tempDir } = perTest({ prefix: ["--control=none"], tmp: "lazarus-reexec-" });
 
 const S = SERVER;
 const X = `'${S}'`;
@@ -196,8 +180,7 @@ describe("SPEC 7: re-exec on SIGUSR1", () => {
   test("a control socket the new image cannot open is said, and supervision goes on without it", async () => {
     const d = tempDir();
     const sock = join(d, "ctl.sock");
-    const r = new Run([`--control=${sock}`, "{", S, "}"]);
-    runs.push(r);
+    const r = track(new Run([`--control=${sock}`, "{", S, "}"]));
     const pid = await r.startedPid();
     // Someone puts a plain file where the socket was: the new image cannot listen there.
     rmSync(sock);

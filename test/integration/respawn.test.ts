@@ -1,20 +1,12 @@
 // The real supervisor on real fixtures, checked from the outside: its stderr,
 // its exit status, the fixtures' own start lines (pid and argv), and /proc.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childrenOf, eventually, Run, SERVER, waitGone } from "../helpers/run.ts";
+import { childrenOf, eventually, Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
 
-const runs: Run[] = [];
-function start(args: string[]): Run {
-  const r = new Run(["--control=none", ...args]);
-  runs.push(r);
-  return r;
-}
-afterEach(async () => {
-  for (const r of runs.splice(0)) await r.cleanup();
-});
+const { start } = perTest({ prefix: ["--control=none"] });
 
 const S = SERVER;
 const X = "'" + S + "'";

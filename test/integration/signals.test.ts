@@ -1,19 +1,11 @@
 // Signals lazarus does not use must never kill it (and so orphan every server),
 // nohup is respected, children start with default dispositions, and at its end
 // nothing it had is left running, however deep an orphan's family goes.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
-import { MAIN, Run, SERVER, waitGone } from "../helpers/run.ts";
+import { MAIN, SERVER, waitGone, perTest } from "../helpers/run.ts";
 
-const runs: Run[] = [];
-function start(args: string[], opts: ConstructorParameters<typeof Run>[1] = {}): Run {
-  const r = new Run(["--control=none", ...args], opts);
-  runs.push(r);
-  return r;
-}
-afterEach(async () => {
-  for (const r of runs.splice(0)) await r.cleanup();
-});
+const { start } = perTest({ prefix: ["--control=none"] });
 
 /** Pids of processes whose command line is exactly `argv`. */
 function pidsRunning(argv: readonly string[]): number[] {
