@@ -6,6 +6,7 @@ import { USAGE } from "./cli/parse.ts";
 import { replayFile } from "./cli/replay.ts";
 import { DEFAULT_CONFIG } from "./config/load.ts";
 import { BunPort, writeAll } from "./os/bun-port.ts";
+import { DROPPED_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
 
@@ -29,8 +30,15 @@ async function main(args: readonly string[]): Promise<void> {
     writeAll(r.status === 0 ? 1 : 2, r.out);
     process.exit(r.status);
   }
-  const r = await boot(() => new BunPort({ subreaper: true }), {
-    args, env: process.env, self: selfCommand(), pid: process.pid,
+  // A snapshot: lazarus never changes its own process.env; what servers see is computed from this.
+  const env: Record<string, string | undefined> = { ...process.env };
+  const port = () => new BunPort({
+    subreaper: true, noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== "",
+    ...(env[OUTPUT_ENV] === undefined ? {} : { output: env[OUTPUT_ENV] }),
+    ...(env[DROPPED_ENV] === undefined ? {} : { dropped: env[DROPPED_ENV] }),
+  });
+  const r = await boot(port, {
+    args, env, self: selfCommand(), pid: process.pid,
     defaultConfig: existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : null, cwd: process.cwd(),
   });
   switch (r.kind) {

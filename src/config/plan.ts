@@ -142,31 +142,24 @@ export const PALETTE: readonly string[] = ["36", "33", "32", "35", "34", "96", "
 
 /**
  * What `ShellConfig.spawnExtras` returns for each server: its cwd, its complete
- * environment (the inherited one, as it is at the spawn, with the plan's variables over it; absent
- * when there are none, so that the child inherits lazarus's own), and how its
+ * environment (computed once here: the inherited one, lazarus's private
+ * variables already taken out, with the plan's variables over it), and how its
  * output is wired (prefixes padded to the longest prefixed name).
  */
-export function spawnExtras(plan: Plan, inherited: Readonly<Record<string, string | undefined>>): (server: number) => Omit<SpawnRequest, "argv"> {
+export function spawnExtras(plan: Plan, inherited: Readonly<Record<string, string>>): (server: number) => Omit<SpawnRequest, "argv"> {
   const prefixed = plan.launches.flatMap((l, i) => (l.output === "prefix" ? [i] : []));
   const width = Math.max(0, ...prefixed.map((i) => plan.servers[i]?.name.length ?? 0));
   const outputs = new Map<number, OutputSpec>(prefixed.map((i, k) => [
     i, { kind: "prefix", name: plan.servers[i]?.name ?? String(i), width, color: PALETTE[k % PALETTE.length] ?? null },
   ]));
-  return (server) => {
-    const launch = plan.launches[server];
-    if (launch === undefined) return {};
-    const extras: { -readonly [K in keyof Omit<SpawnRequest, "argv">]: SpawnRequest[K] } = {};
-    if (launch.cwd !== null) extras.cwd = launch.cwd;
-    if (Object.keys(launch.env).length > 0) {
-      // `inherited` is read now, not when the plan was made: variables of lazarus's
-      // own (the re-exec handover) are gone from it by the time anything is spawned.
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(inherited)) if (v !== undefined) env[k] = v;
-      extras.env = { ...env, ...launch.env };
-    }
+  const extras = plan.launches.map((launch, server): Omit<SpawnRequest, "argv"> => {
+    const x: { -readonly [K in keyof Omit<SpawnRequest, "argv">]: SpawnRequest[K] } = {
+      env: Object.keys(launch.env).length === 0 ? inherited : { ...inherited, ...launch.env },
+    };
+    if (launch.cwd !== null) x.cwd = launch.cwd;
     const out = outputs.get(server);
-    if (out !== undefined) extras.output = out;
-    return extras;
-  };
+    if (out !== undefined) x.output = out;
+    return x;
+  });
+  return (server) => extras[server] ?? { env: inherited };
 }
-

@@ -4,20 +4,25 @@
 // cremates that server with a log line), and input it cannot read at all is an
 // error value.
 //
-// Version 1 is a sealed JSON payload:
-//   lazarus-handover/1 CHECKSUM {"v":1,"revive":false,"alarm":null|ms,"servers":[record, ...]}
+// Version 2 is a sealed JSON payload:
+//   lazarus-handover/2 CHECKSUM {"v":2,"revive":false,"alarm":null|ms,"exec":null|ms,"servers":[record, ...]}
 // The checksum (cyrb53 of the payload) turns any corruption of the text, a
 // changed digit of a pid included, into an error instead of a wrong child.
 // with one record per server, in command-line order, each an array:
-//   ["unborn",   spawns, fp]
-//   ["alive",    spawns, fp, pid, since, stop]   stop: null or [deadline, killed 0|1, "cremate"|"start"]
-//   ["buried",   spawns, fp, since, why]
-//   ["cremated", spawns, fp, since, why]
+//   ["unborn",   spawns, fp, last]
+//   ["alive",    spawns, fp, pid, since, stop, last]   stop: null or [deadline, killed 0|1, "cremate"|"start"]
+//   ["buried",   spawns, fp, since, why, last]
+//   ["cremated", spawns, fp, since, why, last]
 // `fp` is a fingerprint of the server's argv, so a record is never applied to a
-// different command; `since` is boot-relative monotonic milliseconds.
-import type { BuriedWhy, CrematedWhy, Handover, HandoverServer, ServerSpec, StopOrder } from "./types.ts";
+// different command; `since` and `exec` are boot-relative monotonic
+// milliseconds; `last` is the server's last exit: null, ["code", n],
+// ["signal", n] or ["unknown"]. Version 1 (an older image re-exec'ing into
+// this one) is read too: the same without `exec` and `last`.
+import type { BuriedWhy, CrematedWhy, ExitStatus, Handover, HandoverServer, ServerSpec, StopOrder } from "./types.ts";
 
-export const HANDOVER_VERSION = 1;
+export const HANDOVER_VERSION = 2;
+/** The versions this image reads. */
+const READS = [1, 2];
 /** Largest pid Linux hands out (pid_max's ceiling, 2^22). */
 export const PID_MAX = 4_194_304;
 
@@ -31,29 +36,51 @@ export type Unmarshalled =
 export function marshal(handover: Handover, specs: readonly ServerSpec[]): string {
   const servers = handover.servers.map((s, i) => {
     const fp = fingerprint(specs[i]?.argv ?? []);
+    const last = lastExitRecord(s.lastExit);
     switch (s.kind) {
-      case "unborn": return ["unborn", s.spawns, fp];
-      case "alive": return ["alive", s.spawns, fp, s.pid, s.since, s.stop === null ? null : [s.stop.deadline, s.stop.killed ? 1 : 0, s.stop.then]];
-      case "buried": return ["buried", s.spawns, fp, s.since, s.why];
-      case "cremated": return ["cremated", s.spawns, fp, s.since, s.why];
-      case "invalid": return ["invalid", s.spawns, fp, s.reason];
+      case "unborn": return ["unborn", s.spawns, fp, last];
+      case "alive": return ["alive", s.spawns, fp, s.pid, s.since, s.stop === null ? null : [s.stop.deadline, s.stop.killed ? 1 : 0, s.stop.then], last];
+      case "buried": return ["buried", s.spawns, fp, s.since, s.why, last];
+      case "cremated": return ["cremated", s.spawns, fp, s.since, s.why, last];
+      case "invalid": return ["invalid", s.spawns, fp, s.reason, last];
     }
   });
-  return seal(JSON.stringify({ v: HANDOVER_VERSION, revive: handover.pendingRevive, alarm: handover.alarmAt, servers }));
+  return seal(JSON.stringify({ v: HANDOVER_VERSION, revive: handover.pendingRevive, alarm: handover.alarmAt, exec: handover.execAt, servers }));
+}
+
+function lastExitRecord(x: ExitStatus | null): unknown {
+  if (x === null) return null;
+  switch (x.kind) {
+    case "code": return ["code", x.code];
+    case "signal": return ["signal", x.signal];
+    case "unknown": return ["unknown"];
+  }
+}
+
+/** A recorded last exit; undefined when malformed. */
+function readLastExit(x: unknown): ExitStatus | null | undefined {
+  if (x === null) return null;
+  if (!Array.isArray(x)) return undefined;
+  const [kind, n] = x as unknown[];
+  if (kind === "unknown" && x.length === 1) return { kind: "unknown" };
+  if (x.length !== 2 || typeof n !== "number" || !Number.isInteger(n)) return undefined;
+  if (kind === "code" && n >= 0 && n <= 255) return { kind: "code", code: n };
+  if (kind === "signal" && n >= 1 && n <= 64) return { kind: "signal", signal: n };
+  return undefined;
 }
 
 const MAGIC = "lazarus-handover/";
 
 /** Wrap a payload with the format's name, its version and a checksum. */
-export function seal(payload: string): string {
-  return `${MAGIC}${HANDOVER_VERSION} ${checksum(payload)} ${payload}`;
+export function seal(payload: string, version = HANDOVER_VERSION): string {
+  return `${MAGIC}${version} ${checksum(payload)} ${payload}`;
 }
 
 export function unmarshal(text: string, specs: readonly ServerSpec[]): Unmarshalled {
   try {
     const m = /^lazarus-handover\/(\d+) ([0-9a-f]{14}) /.exec(text);
     if (m === null) return fail("unreadable re-exec state: not a lazarus handover (truncated or corrupt)");
-    if (Number(m[1]) !== HANDOVER_VERSION) return fail(`unsupported re-exec state version ${m[1]} (this lazarus reads ${HANDOVER_VERSION})`);
+    if (!READS.includes(Number(m[1]))) return fail(`unsupported re-exec state version ${m[1]} (this lazarus reads ${READS.join(" and ")})`);
     const payload = text.slice(m[0].length);
     if (checksum(payload) !== m[2]) return fail("unreadable re-exec state: checksum mismatch (truncated or corrupt)");
     return readPayload(payload, specs);
@@ -80,33 +107,43 @@ function read(text: string, specs: readonly ServerSpec[]): Unmarshalled {
     return fail("unreadable re-exec state: not valid JSON (truncated or corrupt)");
   }
   if (!isObject(data)) return fail("unreadable re-exec state: not an object");
-  if (data.v !== HANDOVER_VERSION) return fail(`unsupported re-exec state version ${show(data.v)} (this lazarus reads ${HANDOVER_VERSION})`);
+  if (!READS.includes(data.v as number)) return fail(`unsupported re-exec state version ${show(data.v)} (this lazarus reads ${READS.join(" and ")})`);
+  const v = data.v as number;
   if (typeof data.revive !== "boolean") return fail("unreadable re-exec state: 'revive' is not true or false");
   const alarm = data.alarm;
   if (alarm !== null && !isTime(alarm)) return fail("unreadable re-exec state: 'alarm' is not a time");
+  const exec = v >= 2 ? data.exec : null;
+  if (exec !== null && !isTime(exec)) return fail("unreadable re-exec state: 'exec' is not a time");
   const raw = data.servers;
   if (!Array.isArray(raw)) return fail("unreadable re-exec state: 'servers' is not a list");
   if (raw.length !== specs.length) {
     return fail(`re-exec state describes ${raw.length} server${raw.length === 1 ? "" : "s"}, the command line ${specs.length}`);
   }
   const pids = new Set<number>();
-  const servers = raw.map((r, i) => readServer(r, specs[i] as ServerSpec, pids));
-  return { ok: true, handover: { pendingRevive: data.revive, alarmAt: alarm as number | null, servers } };
+  const servers = raw.map((r, i) => readServer(r, specs[i] as ServerSpec, pids, v));
+  return { ok: true, handover: { pendingRevive: data.revive, alarmAt: alarm as number | null, execAt: exec as number | null, servers } };
 }
 
-function readServer(r: unknown, spec: ServerSpec, pids: Set<number>): HandoverServer {
-  const invalid = (reason: string, spawns = 0): HandoverServer => ({ kind: "invalid", spawns, reason });
-  if (!Array.isArray(r)) return invalid("record is not a list");
-  const [kind, spawns, fp] = r as unknown[];
+/** A record's length in version 1, by its kind (version 2 adds the last exit at the end). */
+const V1_LENGTH: Readonly<Record<string, number>> = { unborn: 3, alive: 6, buried: 5, cremated: 5, invalid: 4 };
+
+function readServer(raw: unknown, spec: ServerSpec, pids: Set<number>, v: number): HandoverServer {
+  const invalid = (reason: string, spawns = 0, lastExit: ExitStatus | null = null): HandoverServer => ({ kind: "invalid", spawns, lastExit, reason });
+  if (!Array.isArray(raw)) return invalid("record is not a list");
+  const [kind, spawns, fp] = raw as unknown[];
   if (!isCount(spawns)) return invalid("bad spawn count");
   if (fp !== fingerprint(spec.argv)) return invalid("recorded for a different command", spawns);
+  const length = typeof kind === "string" && Object.hasOwn(V1_LENGTH, kind) ? V1_LENGTH[kind] as number : -1;
+  if (length < 0) return invalid(`bad state word ${show(kind)}`, spawns);
+  if (raw.length !== length + (v >= 2 ? 1 : 0)) return invalid("wrong record length", spawns);
+  const lastExit = v >= 2 ? readLastExit(raw[length]) : null;
+  if (lastExit === undefined) return invalid("bad last exit", spawns);
+  const r = raw.slice(0, length);
   switch (kind) {
     case "unborn":
-      if (r.length !== 3) return invalid("wrong record length", spawns);
-      return { kind: "unborn", spawns };
+      return { kind: "unborn", spawns, lastExit };
     case "alive": {
       const [, , , pid, since, stop] = r as unknown[];
-      if (r.length !== 6) return invalid("wrong record length", spawns);
       if (!isPid(pid)) return invalid(`bad pid ${show(pid)}`, spawns);
       if (!isTime(since)) return invalid("bad start time", spawns);
       if (spawns < 1) return invalid("alive but never spawned", spawns);
@@ -114,28 +151,24 @@ function readServer(r: unknown, spec: ServerSpec, pids: Set<number>): HandoverSe
       if (order === undefined) return invalid("bad stop order", spawns);
       if (pids.has(pid)) return invalid(`pid ${pid} recorded twice`, spawns);
       pids.add(pid);
-      return { kind: "alive", spawns, pid, since, stop: order };
+      return { kind: "alive", spawns, lastExit, pid, since, stop: order };
     }
     case "buried": {
       const [, , , since, why] = r as unknown[];
-      if (r.length !== 5) return invalid("wrong record length", spawns);
       if (!isTime(since)) return invalid("bad time", spawns);
       if (!BURIED_WHY.includes(why as BuriedWhy)) return invalid(`bad reason ${show(why)}`, spawns);
-      return { kind: "buried", spawns, since, why: why as BuriedWhy };
+      return { kind: "buried", spawns, lastExit, since, why: why as BuriedWhy };
     }
     case "cremated": {
       const [, , , since, why] = r as unknown[];
-      if (r.length !== 5) return invalid("wrong record length", spawns);
       if (!isTime(since)) return invalid("bad time", spawns);
       if (!CREMATED_WHY.includes(why as CrematedWhy)) return invalid(`bad reason ${show(why)}`, spawns);
-      return { kind: "cremated", spawns, since, why: why as CrematedWhy };
+      return { kind: "cremated", spawns, lastExit, since, why: why as CrematedWhy };
     }
-    case "invalid": {
+    default: {
       const reason = (r as unknown[])[3];
-      return invalid(typeof reason === "string" ? reason.slice(0, 200) : "invalid before the re-exec", spawns);
+      return invalid(typeof reason === "string" ? reason.slice(0, 200) : "invalid before the re-exec", spawns, lastExit);
     }
-    default:
-      return invalid(`bad state word ${show(kind)}`, spawns);
   }
 }
 

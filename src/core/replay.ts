@@ -20,8 +20,11 @@ export interface ReplayReport {
   readonly problems: readonly string[];
 }
 
-const RECORD_KEYS = ["event", "text", "server", "name", "pid", "from", "to", "code", "signal"] as const;
-const EVENT_TYPES = new Set(["start", "spawned", "spawn-failed", "exited", "revive", "terminate", "timer", "info", "stray-signal", "reexec", "reexec-failed", "control"]);
+const RECORD_KEYS = ["event", "text", "server", "name", "pid", "from", "to", "code", "signal", "dropped"] as const;
+const EVENT_TYPES = new Set([
+  "start", "spawned", "spawn-failed", "exited", "revive", "terminate", "timer", "info", "stray-signal", "reexec", "reexec-failed", "log-dropped", "problem",
+  "control",
+]);
 
 /** The fields of a record that the core decides (clocks are the shell's). */
 export function normaliseRecord(r: Readonly<Record<string, unknown>>): LogRecord {

@@ -52,6 +52,7 @@ export function initialState(settings: Settings, specs: readonly ServerSpec[]): 
     pendingRevive: false,
     waitingLogged: false,
     alarmAt: null,
+    execAt: null,
   };
 }
 
@@ -99,6 +100,7 @@ class Transition {
   private pendingRevive: boolean;
   private waitingLogged: boolean;
   private alarmAt: Ms | null;
+  private execAt: Ms | null;
   private readonly effects: Effect[] = [];
 
   constructor(private readonly before: State) {
@@ -107,6 +109,7 @@ class Transition {
     this.pendingRevive = before.pendingRevive;
     this.waitingLogged = before.waitingLogged;
     this.alarmAt = before.alarmAt;
+    this.execAt = before.execAt;
   }
 
   result(): StepResult {
@@ -118,6 +121,7 @@ class Transition {
         pendingRevive: this.pendingRevive,
         waitingLogged: this.waitingLogged,
         alarmAt: this.alarmAt,
+        execAt: this.execAt,
       },
       effects: this.effects,
     };
@@ -134,16 +138,23 @@ class Transition {
         return this.start(event.at, event.handover, event.version ?? "");
       case "spawned": return this.spawned(event.at, event.server, event.pid);
       case "spawn-failed": return this.spawnFailed(event.at, event.server, event.error);
-      case "exited": return this.exited(event.at, event.pid, event.status);
+      case "exited": return this.exited(event.at, event.pid, event.status, event.atTakeover === true);
       case "revive": return this.revive(event.at, "revive signal received.");
       case "terminate": return this.terminate(event.at, signalName(event.signal));
       case "timer": return this.timer(event.at, event.timer);
       case "info": return this.info(event.at);
       case "stray-signal":
         return this.log({ event: "ignored", signal: signalName(event.signal), text: `signal ${event.signal} (${signalName(event.signal)}) received, ignored.` });
-      case "reexec": return this.reexec();
+      case "reexec": return this.reexec(event.at);
       case "reexec-failed":
         return this.log({ event: "reexec-failed", text: `re-exec failed: ${event.error}; still running the old image.` });
+      case "log-dropped":
+        return this.log({
+          event: "log-dropped", dropped: { log: event.log, output: event.output },
+          text: `${lines(event.log)}${event.output > 0 ? ` of lazarus's log and ${lines(event.output)} of server output` : ""} could not be written ` +
+            "and were dropped: the reader of lazarus's output did not keep up.",
+        });
+      case "problem": return this.log({ event: "problem", text: event.text });
       case "control": return this.control(event.at, event.id, event.command);
       default: return unreachable(event);
     }
@@ -167,6 +178,7 @@ class Transition {
       }
     } else {
       this.alarmAt = handover.alarmAt;
+      this.execAt = handover.execAt;
       this.resume(at, handover, who);
     }
     if (this.alarmAt !== null) this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });
@@ -184,7 +196,7 @@ class Transition {
         this.log({ event: "invalid-state", server: i, text: `'${label(s)}' has no re-exec state, cremating.` });
         continue;
       }
-      this.servers[i] = { ...s, spawns: h.spawns };
+      this.servers[i] = { ...s, spawns: h.spawns, lastExit: h.lastExit };
       switch (h.kind) {
         case "unborn":
           if (s.spec.autostart !== false) this.spawn(i);
@@ -239,7 +251,7 @@ class Transition {
     this.log({ event: "spawn-failed", server: i, from: "starting", to: "buried", text: `could not spawn '${label(s)}': ${error}; burying.` });
   }
 
-  private exited(at: Ms, pid: number, status: ExitStatus): void {
+  private exited(at: Ms, pid: number, status: ExitStatus, atTakeover: boolean): void {
     const i = this.servers.findIndex((s) => s.life.kind === "alive" && s.life.pid === pid);
     const s = this.servers[i];
     if (s === undefined || s.life.kind !== "alive") {
@@ -272,7 +284,9 @@ class Transition {
       this.log({ event: "cremated", ...exitFields, from: "alive", to: "cremated", text: `child process '${x}' exited normally, cremating.` });
       return;
     }
-    const lived = at - life.since;
+    // A child found ended at the take-over died during the exec: at the exec instant at the earliest.
+    const end = atTakeover && this.execAt !== null ? Math.min(at, this.execAt) : at;
+    const lived = end - life.since;
     if (lived < (s.spec.intervalMs ?? this.settings.intervalMs)) {
       this.setLife(i, { kind: "buried", since: at, why: "crash-loop" });
       this.log({ event: "buried", ...exitFields, from: "alive", to: "buried", text: `'${x}' died abnormally, burying because it died too fast.` });
@@ -345,13 +359,13 @@ class Transition {
     this.kill(i, SIGKILL);
   }
 
-  private reexec(): void {
+  private reexec(at: Ms): void {
     if (this.phase.kind !== "running") {
       this.log({ event: "ignored", text: "re-exec signal received, ignored: not running." });
       return;
     }
     this.log({ event: "reexec", text: "re-exec signal received." });
-    this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot()) });
+    this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), at) });
   }
 
   private info(at: Ms): void {
@@ -577,23 +591,30 @@ function statusFields(status: ExitStatus): { code?: number; signal?: string } {
   }
 }
 
-/** What a re-exec hands across: every server's life in the handover's terms. */
-export function handoverOf(state: State): Handover {
+/** "1 line", "3 lines". */
+function lines(n: number): string {
+  return `${n} line${n === 1 ? "" : "s"}`;
+}
+
+/** What a re-exec at `execAt` hands across: every server's life in the handover's terms. */
+export function handoverOf(state: State, execAt: Ms | null): Handover {
   return {
     pendingRevive: state.pendingRevive,
     alarmAt: state.alarmAt,
+    execAt,
     servers: state.servers.map((s) => {
       const l = s.life;
+      const common = { spawns: s.spawns, lastExit: s.lastExit };
       switch (l.kind) {
         case "unborn":
         case "starting":
-          return { kind: "unborn", spawns: s.spawns };
+          return { kind: "unborn", ...common };
         case "alive":
-          return { kind: "alive", spawns: s.spawns, pid: l.pid, since: l.since, stop: l.stop };
+          return { kind: "alive", ...common, pid: l.pid, since: l.since, stop: l.stop };
         case "buried":
-          return { kind: "buried", spawns: s.spawns, since: l.since, why: l.why };
+          return { kind: "buried", ...common, since: l.since, why: l.why };
         case "cremated":
-          return { kind: "cremated", spawns: s.spawns, since: l.since, why: l.why };
+          return { kind: "cremated", ...common, since: l.since, why: l.why };
         default:
           return unreachable(l);
       }

@@ -110,22 +110,32 @@ export interface State {
   readonly waitingLogged: boolean;
   /** Absolute deadline of --alarm, or null. Kept across a re-exec. */
   readonly alarmAt: Ms | null;
+  /** After a re-exec: when the old image exec'd (a child found ended at the take-over died at or after it). */
+  readonly execAt: Ms | null;
 }
 
 /** What a re-exec hands to the new image (marshal.ts encodes and validates it). */
 export interface Handover {
   readonly pendingRevive: boolean;
   readonly alarmAt: Ms | null;
+  /** The instant of the re-exec (the reexec event's time); null from an image that did not record it. */
+  readonly execAt: Ms | null;
   readonly servers: readonly HandoverServer[];
 }
 
+/** What every server's record carries, whatever its state. */
+interface HandoverCommon {
+  readonly spawns: number;
+  readonly lastExit: ExitStatus | null;
+}
+
 export type HandoverServer =
-  | { readonly kind: "unborn"; readonly spawns: number }
-  | { readonly kind: "alive"; readonly spawns: number; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null }
-  | { readonly kind: "buried"; readonly spawns: number; readonly since: Ms; readonly why: BuriedWhy }
-  | { readonly kind: "cremated"; readonly spawns: number; readonly since: Ms; readonly why: CrematedWhy }
+  | HandoverCommon & { readonly kind: "unborn" }
+  | HandoverCommon & { readonly kind: "alive"; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null }
+  | HandoverCommon & { readonly kind: "buried"; readonly since: Ms; readonly why: BuriedWhy }
+  | HandoverCommon & { readonly kind: "cremated"; readonly since: Ms; readonly why: CrematedWhy }
   /** The record of this server could not be read: cremate it and say so. */
-  | { readonly kind: "invalid"; readonly spawns: number; readonly reason: string };
+  | HandoverCommon & { readonly kind: "invalid"; readonly reason: string };
 
 /** Timers the core arms; the shell fires a `timer` event at (or after) `at`. */
 export type TimerName = "alarm" | `stop:${number}`;
@@ -150,7 +160,18 @@ export type Event =
   }
   | { readonly type: "spawned"; readonly at: Ms; readonly server: number; readonly pid: number }
   | { readonly type: "spawn-failed"; readonly at: Ms; readonly server: number; readonly error: string }
-  | { readonly type: "exited"; readonly at: Ms; readonly pid: number; readonly status: ExitStatus }
+  | {
+    readonly type: "exited";
+    readonly at: Ms;
+    readonly pid: number;
+    readonly status: ExitStatus;
+    /**
+     * The port found it already ended when the new image took over after a
+     * re-exec: it died during the exec, at or after the exec instant, which
+     * then counts as the end of its life (the most it can have lived is less).
+     */
+    readonly atTakeover?: boolean;
+  }
   /** SIGUSR2. */
   | { readonly type: "revive"; readonly at: Ms }
   /** SIGTERM, SIGINT (and SIGHUP). */
@@ -163,6 +184,10 @@ export type Event =
   /** SIGUSR1. */
   | { readonly type: "reexec"; readonly at: Ms }
   | { readonly type: "reexec-failed"; readonly at: Ms; readonly error: string }
+  /** Lines the log's destination did not take (it stalled or was full), reported once writing works again. */
+  | { readonly type: "log-dropped"; readonly at: Ms; readonly log: number; readonly output: number }
+  /** A problem the shell or the OS port ran into that is not an exit (said in the log, changes nothing). */
+  | { readonly type: "problem"; readonly at: Ms; readonly text: string }
   /** A request from the control socket, answered with a `reply` effect carrying `id`. */
   | { readonly type: "control"; readonly at: Ms; readonly id: number; readonly command: ControlCommand };
 
@@ -179,6 +204,8 @@ export interface LogRecord {
   readonly to?: LifeKind;
   readonly code?: number;
   readonly signal?: string;
+  /** log-dropped: how many lines of lazarus's log and of server output were lost. */
+  readonly dropped?: { readonly log: number; readonly output: number };
 }
 
 export type Effect =

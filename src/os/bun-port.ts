@@ -10,10 +10,14 @@ import {
   decodeWaitStatus, ECHILD, errnoName, execve, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
   setChildSubreaper, signalIgnored, spawnChild, strerror, waitpidNoHang,
 } from "./libc.ts";
-import { handOverOutput, listReaders, OUTPUT_ENV, outputHub, takeOverOutput } from "./output.ts";
+import { OutputHub } from "./output.ts";
+import { type Sink, sinksFor } from "./sink.ts";
 import { ownChildren, stat } from "./proc.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
-import { type ControlHandler, type ExitListener, type OsPort, PREFLIGHT_ENV, type SpawnOutcome, type SpawnRequest, type TimerHandle } from "./port.ts";
+import {
+  type ControlHandler, DROPPED_ENV, type ExitListener, type NoticeListener, type OsPort, OUTPUT_ENV, type PortNotice, PREFLIGHT_ENV, type SpawnOutcome,
+  type SpawnRequest, type TimerHandle,
+} from "./port.ts";
 
 /** Without pidfds Bun's SIGCHLD handlers do not fire (BUN-NOTES): then, and only then, children are looked for this often. */
 const SWEEP_MS = 1000;
@@ -21,6 +25,19 @@ const MAX_TIMEOUT = 2 ** 31 - 1;
 /** At exit, how long prefixed output may go without progress, and how long it may take in all, before it is given up. */
 const DRAIN_IDLE_MS = 500;
 const DRAIN_MAX_MS = 5000;
+/** At exit or exec, how long the log may take to be written before what is left is given up (a stalled reader). */
+const FLUSH_MS = 250;
+
+export interface BunPortOptions {
+  /** Become a child subreaper (orphaned grandchildren are reparented to us). */
+  readonly subreaper?: boolean;
+  /** After a re-exec: the readers of prefixed output handed across (OUTPUT_ENV's value). */
+  readonly output?: string;
+  /** After a re-exec: log lines the old image could not write before the exec (DROPPED_ENV's value). */
+  readonly dropped?: string;
+  /** NO_COLOR was set: prefixes are never coloured. */
+  readonly noColor?: boolean;
+}
 
 export class BunPort implements OsPort {
   /** Null until the shell subscribes: exits reaped before that wait in `pending`. */
@@ -32,7 +49,9 @@ export class BunPort implements OsPort {
    */
   private readonly children = new Set<number>();
   /** Exits known (reaped) but not yet handed to the listener. */
-  private readonly pending: { pid: number; status: ExitStatus }[] = [];
+  private readonly pending: { pid: number; status: ExitStatus; atTakeover: boolean }[] = [];
+  /** Reaping zombies left from before this image (adopt, the first reap): they died during the exec. */
+  private takingOver = false;
   private deliveryScheduled = false;
   private readonly handled = new Set<Signal>();
   private control: ControlServer | null = null;
@@ -50,7 +69,19 @@ export class BunPort implements OsPort {
   /** Signals ignored by whoever started us; SIGHUP stays ignored then (nohup). */
   private readonly inheritedIgnored: ReadonlySet<Signal>;
 
-  constructor(opts: { subreaper?: boolean } = {}) {
+  /** lazarus's stdout and stderr: bounded, never blocking (sink.ts); one sink when they are the same file. */
+  private readonly sinks: { stdout: Sink; stderr: Sink };
+  /** The prefixed output of servers. */
+  private readonly hub: OutputHub;
+  private noticeListener: NoticeListener | null = null;
+  private readonly notices: PortNotice[] = [];
+
+  constructor(opts: BunPortOptions = {}) {
+    this.sinks = sinksFor(1, 2);
+    for (const sink of new Set([this.sinks.stdout, this.sinks.stderr])) {
+      sink.onDropped = (d) => this.notify({ kind: "dropped", log: d.log, output: d.output });
+    }
+    this.hub = new OutputHub({ ...this.sinks, colour: opts.noColor !== true });
     this.inheritedIgnored = new Set([SIGHUP].filter(signalIgnored));
     // Signals Bun cannot catch whose default action would kill us and orphan every
     // server: the real-time ones (34-64; mds-respawn's dump was SIGRTMIN+2) and
@@ -64,10 +95,9 @@ export class BunPort implements OsPort {
     process.on("SIGCHLD", () => this.reap());
     this.sweep = hasPidfd() ? null : setInterval(() => this.reap(), SWEEP_MS);
     // After a re-exec: read on the pipes of servers with prefixed output (see exec).
-    // Taken out of the environment at once: children must not see it.
-    const output = process.env[OUTPUT_ENV];
-    delete process.env[OUTPUT_ENV];
-    if (output !== undefined) for (const problem of takeOverOutput(output)) this.log(`lazarus: ${problem}`);
+    if (opts.output !== undefined) for (const text of this.hub.takeOver(opts.output)) this.notify({ kind: "problem", text });
+    const dropped = Number(opts.dropped ?? "0");
+    if (Number.isSafeInteger(dropped) && dropped > 0) this.notify({ kind: "dropped", log: dropped, output: 0 });
   }
 
   now(): Ms {
@@ -83,14 +113,14 @@ export class BunPort implements OsPort {
     if (argv0 === undefined || argv0 === "") return { ok: false, error: "ENOENT: empty command" };
     const badCwd = request.cwd === undefined ? null : directoryProblem(request.cwd);
     if (badCwd !== null) return { ok: false, error: badCwd };
-    const env = request.env ?? currentEnv();
+    const env = request.env;
     // Looked up in the server's PATH, like execvp; a word with a slash is a path,
     // relative to the server's working directory.
     const path = argv0.includes("/") ? argv0 : Bun.which(argv0, { PATH: env.PATH ?? "/usr/local/bin:/usr/bin:/bin" });
     if (path === null) return { ok: false, error: `ENOENT: executable not found in PATH: ${JSON.stringify(argv0)}` };
     // Prefixed output goes through pipes we create: a child writing to a pipe
     // whose reader dies with our image would die of SIGPIPE at a re-exec (BUN-NOTES).
-    const pipes = request.output?.kind === "prefix" ? outputHub().open(request.output) : null;
+    const pipes = request.output?.kind === "prefix" ? this.hub.open(request.output) : null;
     if (pipes !== null && "error" in pipes) return { ok: false, error: pipes.error };
     const r = spawnChild({
       path,
@@ -149,17 +179,27 @@ export class BunPort implements OsPort {
     if (this.reapedOrphans.has(pid)) return;
     this.children.add(pid);
     // Ended during the exec? Then it is a zombie already, and no SIGCHLD will come for it.
-    this.reap();
-    if (this.children.has(pid) && waitpidNoHang(pid).kind === "error") {
-      // ECHILD: not our child at all, or reaped by someone else; it has ended either way.
-      this.record(pid, { kind: "unknown" });
+    this.takingOver = true;
+    try {
+      this.reap();
+      if (this.children.has(pid) && waitpidNoHang(pid).kind === "error") {
+        // ECHILD: not our child at all, or reaped by someone else; it has ended either way.
+        this.record(pid, { kind: "unknown" });
+      }
+    } finally {
+      this.takingOver = false;
     }
   }
 
   onExit(listener: ExitListener): void {
     this.listener = listener;
     // Zombies from before this image (children that ended during a re-exec, whose SIGCHLD was lost) are reaped now.
-    this.reap();
+    this.takingOver = true;
+    try {
+      this.reap();
+    } finally {
+      this.takingOver = false;
+    }
     // Exits reaped before there was anyone to tell (SIGCHLD during start-up) go out
     // once the shell has started: after the handover's children are adopted.
     if (this.pending.length > 0 && !this.deliveryScheduled) {
@@ -195,7 +235,12 @@ export class BunPort implements OsPort {
   }
 
   log(line: string): void {
-    writeAll(2, `${line}\n`);
+    this.sinks.stderr.offer(Buffer.from(`${line}\n`));
+  }
+
+  onNotice(listener: NoticeListener): void {
+    this.noticeListener = listener;
+    if (this.notices.length > 0) queueMicrotask(() => { for (const n of this.notices.splice(0)) listener(n); });
   }
 
   exit(status: number): void {
@@ -203,9 +248,14 @@ export class BunPort implements OsPort {
     this.leaveNoChild();
     clearInterval(this.keepAlive);
     if (this.sweep !== null) clearInterval(this.sweep);
+    const end = () => {
+      // The log goes out for a bounded time only: a reader that stalled must not keep us.
+      for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) sink.flushSync(FLUSH_MS);
+      process.exit(status);
+    };
     // The servers' last lines may still be in their pipes: write them first.
-    if (listReaders().length === 0) process.exit(status);
-    void outputHub().drain(DRAIN_IDLE_MS, DRAIN_MAX_MS).then(() => process.exit(status));
+    if (this.hub.idle) end();
+    else void this.hub.drain(DRAIN_IDLE_MS, DRAIN_MAX_MS).then(end);
   }
 
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
@@ -228,9 +278,17 @@ export class BunPort implements OsPort {
     const saved = ignoreSignals(signals);
     // Servers with prefixed output write to pipes we read: hand their read ends
     // to the new image, or the servers would die of SIGPIPE (BUN-NOTES).
-    const output = handOverOutput();
-    const error = execve(path, argv, output.env === null ? env : { ...env, [OUTPUT_ENV]: output.env });
+    const output = this.hub.handOver();
+    // Pending log lines are written first, for a bounded time; what a stalled
+    // reader did not take is counted, and the new image says so.
+    let lost = 0;
+    for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) lost += sink.flushSync(FLUSH_MS);
+    const extra: Record<string, string> = {};
+    if (output.env !== null) extra[OUTPUT_ENV] = output.env;
+    if (lost > 0) extra[DROPPED_ENV] = String(lost);
+    const error = execve(path, argv, { ...env, ...extra });
     output.undo();
+    if (lost > 0) this.notify({ kind: "dropped", log: lost, output: 0 });
     restoreSignals(saved);
     maskSignals("unblock", signals);
     return error;
@@ -245,7 +303,8 @@ export class BunPort implements OsPort {
   }
 
   private queue(pid: number, status: ExitStatus): void {
-    this.pending.push({ pid, status });
+    this.hub.childEnded(pid);
+    this.pending.push({ pid, status, atTakeover: this.takingOver });
     if (!this.deliveryScheduled) {
       this.deliveryScheduled = true;
       queueMicrotask(() => this.deliver());
@@ -264,7 +323,7 @@ export class BunPort implements OsPort {
       const r = waitpidNoHang(pid);
       if (r.kind === "running") break; // (stopped, not ended: nothing to do; avoid spinning on it)
       if (r.kind === "error") {
-        if (r.errno !== ECHILD) this.log(`lazarus: waitpid(${pid}) failed with errno ${r.errno}; treating it as ended.`);
+        if (r.errno !== ECHILD) this.notify({ kind: "problem", text: `waitpid(${pid}) failed with errno ${r.errno}; treating it as ended.` });
         this.record(pid, { kind: "unknown" });
         if (r.errno !== ECHILD) break;
         continue;
@@ -283,14 +342,17 @@ export class BunPort implements OsPort {
     }
   }
 
+  private notify(n: PortNotice): void {
+    const listener = this.noticeListener;
+    if (listener === null) this.notices.push(n);
+    else queueMicrotask(() => listener(n));
+  }
+
   private deliver(): void {
     this.deliveryScheduled = false;
     const listener = this.listener;
     if (listener === null) return; // kept for onExit
-    while (this.pending.length > 0) {
-      const { pid, status } = this.pending.shift() as { pid: number; status: ExitStatus };
-      listener(pid, status);
-    }
+    for (let x = this.pending.shift(); x !== undefined; x = this.pending.shift()) listener(x.pid, x.status, x.atTakeover);
   }
 
   /**
@@ -347,13 +409,6 @@ function directoryProblem(dir: string): string | null {
     const code = (e as { code?: unknown }).code;
     return code === "ENOENT" ? `working directory ${dir} does not exist (ENOENT)` : `working directory ${dir}: ${spawnError(e)}`;
   }
-}
-
-/** The supervisor's environment as it is now (the handover and other private variables already taken out). */
-function currentEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return env;
 }
 
 function spawnError(e: unknown): string {

@@ -25,6 +25,7 @@ const SYMBOLS = {
   prctl: { args: [FFIType.i32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
   pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
 } as const;
@@ -312,6 +313,25 @@ export function setCloseOnExec(fd: number, on: boolean): string | null {
 export function isCloseOnExec(fd: number): boolean | null {
   const flags = libc().fcntl(fd, F_GETFD, 0);
   return flags < 0 ? null : (flags & FD_CLOEXEC) !== 0;
+}
+
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const ERRNO_CODES: Readonly<Record<number, string>> = { 4: "EINTR", 9: "EBADF", 11: "EAGAIN", 28: "ENOSPC", 32: "EPIPE", 104: "ECONNRESET", 107: "ENOTCONN" };
+
+/**
+ * send(fd, buf, length, MSG_DONTWAIT | MSG_NOSIGNAL) on a socket: the bytes
+ * written, never blocking. Throws an error with a `code` ("EAGAIN", "EPIPE",
+ * …) as fs.writeSync does.
+ */
+export function sendNoWait(fd: number, buf: Uint8Array, length: number): number {
+  if (length === 0) return 0;
+  const n = Number(libc().send(fd, ptr(buf), BigInt(length), MSG_DONTWAIT | MSG_NOSIGNAL));
+  if (n >= 0) return n;
+  const code = errno();
+  const e = new Error(`send: ${strerror(code)}`) as Error & { code: string };
+  e.code = ERRNO_CODES[code] ?? `errno ${code}`;
+  throw e;
 }
 
 export type { Pointer };

@@ -14,12 +14,18 @@ import type { ExitStatus, Ms, Signal } from "../core/types.ts";
  */
 export const PREFLIGHT_ENV = "LAZARUS_PREFLIGHT";
 
+/** Set by a re-exec for the new image: which fds carry which server's prefixed output (output.ts). */
+export const OUTPUT_ENV = "LAZARUS_OUTPUT";
+
+/** Set by a re-exec for the new image: how many log lines the old one could not write before the exec. */
+export const DROPPED_ENV = "LAZARUS_DROPPED";
+
 export interface SpawnRequest {
   readonly argv: readonly string[];
   /** Working directory; the supervisor's own when absent. */
   readonly cwd?: string;
-  /** The complete environment of the child; the supervisor's own when absent. */
-  readonly env?: Readonly<Record<string, string>>;
+  /** The complete environment of the child (computed once by the plan; never lazarus's own process.env). */
+  readonly env: Readonly<Record<string, string>>;
   /** How the child's stdout/stderr are wired; inherited when absent. */
   readonly output?: OutputSpec;
 }
@@ -45,8 +51,20 @@ export interface TimerHandle {
 /** One request line from a control client, and how to answer it (one line). */
 export type ControlHandler = (line: string, respond: (reply: string) => void) => void;
 
-/** A listener for exits of children (spawned or adopted) and of reaped orphans. */
-export type ExitListener = (pid: number, status: ExitStatus) => void;
+/**
+ * A listener for exits of children (spawned or adopted) and of reaped orphans.
+ * `atTakeover`: found already ended when this image took over after a re-exec
+ * (it died during the exec).
+ */
+export type ExitListener = (pid: number, status: ExitStatus, atTakeover: boolean) => void;
+
+/** What the port has to report besides exits: lines it had to drop, a problem of its own. */
+export type PortNotice =
+  /** Lines lost to a destination that did not keep up (stderr, stdout), reported once writing works again. */
+  | { readonly kind: "dropped"; readonly log: number; readonly output: number }
+  | { readonly kind: "problem"; readonly text: string };
+
+export type NoticeListener = (notice: PortNotice) => void;
 
 export interface OsPort {
   /** Monotonic milliseconds since boot: comparable across a re-exec. */
@@ -106,8 +124,16 @@ export interface OsPort {
    */
   listenControl(path: string, strict: boolean, handler: ControlHandler): Promise<string | null>;
 
-  /** Write one line to the log sink (stderr), synchronously: nothing is lost by an exit or an exec. */
+  /**
+   * Write one line to the log sink (stderr). Never blocks: a line the sink
+   * cannot take now waits in a bounded queue, or is dropped and counted (a
+   * `dropped` notice, once writing works again). Before an exit or an exec the
+   * queue is written for a bounded time only.
+   */
   log(line: string): void;
+
+  /** Register the one listener for notices (notices from before it are delivered after it is registered). */
+  onNotice(listener: NoticeListener): void;
 
   /** End the supervisor's process with this status. */
   exit(status: number): void;

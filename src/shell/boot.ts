@@ -8,7 +8,7 @@ import { type Sources, spawnExtras } from "../config/plan.ts";
 import { controlPlace } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec } from "../core/types.ts";
-import { type OsPort, PREFLIGHT_ENV } from "../os/port.ts";
+import { DROPPED_ENV, type OsPort, OUTPUT_ENV, PREFLIGHT_ENV } from "../os/port.ts";
 import { type ShellConfig, Supervisor } from "./supervisor.ts";
 
 /** The environment variable that carries the handover across a re-exec (see reexecCommand). */
@@ -18,8 +18,8 @@ export const HANDOVER_ENV = "LAZARUS_HANDOVER";
 export interface BootEnv {
   /** The command-line words after the program (options and braces). */
   readonly args: readonly string[];
-  /** The process environment; the handover variable is removed from it (children must not see it). */
-  readonly env: Record<string, string | undefined>;
+  /** A snapshot of the process environment (never process.env itself: nothing here changes it). */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** How to run this program again: [runtime, script] or [binary]. */
   readonly self: readonly string[];
   readonly pid: number;
@@ -45,14 +45,12 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
   // Servers and settings from files too (--config, --procfile, --env-file, lazarus.toml);
   // after a re-exec, from the texts the previous image used (see load.ts).
   const carriedSources = b.env[SOURCES_ENV];
-  delete b.env[SOURCES_ENV];
   const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv), b.cwd, parsed.options.reexec ? carriedSources : undefined);
   if (!loaded.ok) return { kind: "error", message: loaded.error, status: 2 };
   const plan = loaded.plan;
   const options = { ...parsed.options, settings: plan.settings, logFormat: plan.logFormat, control: plan.control };
   const servers = plan.servers;
   const carried = b.env[HANDOVER_ENV];
-  delete b.env[HANDOVER_ENV];
   let handover: Handover | null = null;
   if (options.reexec) {
     if (carried === undefined) return { kind: "error", message: `--re-exec is for lazarus's own use: no re-exec state found (${HANDOVER_ENV} is not set).`, status: 2 };
@@ -62,17 +60,17 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
     if (!r.ok) return { kind: "error", message: `${r.error}; the children of the previous image are left running, unsupervised.`, status: 1 };
     handover = r.handover;
   }
-  const preflight = b.env[PREFLIGHT_ENV] === "1";
-  delete b.env[PREFLIGHT_ENV];
-  if (preflight) return { kind: "checked" };
+  if (b.env[PREFLIGHT_ENV] === "1") return { kind: "checked" };
+  // What the servers inherit: lazarus's environment without its private variables.
+  const inherited = childEnvironment(b.env);
   const config: ShellConfig = {
     settings: options.settings,
     servers,
     logFormat: options.logFormat,
     pid: b.pid,
-    // cwd, environment and output of each server (read from b.env when it is spawned).
-    spawnExtras: spawnExtras(plan, b.env),
-    reexecCommand: (h) => reexecCommand(h, servers, b, loaded.sources),
+    // cwd, environment and output of each server, computed once.
+    spawnExtras: spawnExtras(plan, inherited),
+    reexecCommand: (h) => reexecCommand(h, servers, b.args, b.self, inherited, loaded.sources),
   };
   const port = makePort();
   const sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
@@ -99,16 +97,26 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
  * thousand servers need (about 60 bytes each); a larger state fails the exec
  * cleanly (E2BIG) and the old image goes on.
  */
-function reexecCommand(h: Handover, servers: readonly ServerSpec[], b: BootEnv, sources: Sources): { argv: readonly string[]; env: Record<string, string> } {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(b.env)) if (v !== undefined) env[k] = v;
-  env[HANDOVER_ENV] = marshal(h, servers);
+function reexecCommand(
+  h: Handover, servers: readonly ServerSpec[], args: readonly string[], self: readonly string[], inherited: Readonly<Record<string, string>>, sources: Sources,
+): { argv: readonly string[]; env: Record<string, string> } {
+  const env: Record<string, string> = { ...inherited, [HANDOVER_ENV]: marshal(h, servers) };
   const carried = carrySources(sources);
   if (carried !== null) env[SOURCES_ENV] = carried;
   // Drop an earlier --re-exec among the options only: words inside braces belong to the servers.
-  const firstBrace = b.args.includes("{") ? b.args.indexOf("{") : b.args.length;
-  const options = b.args.slice(0, firstBrace).filter((a) => a !== "--re-exec");
-  return { argv: [...b.self, "--re-exec", ...options, ...b.args.slice(firstBrace)], env };
+  const firstBrace = args.includes("{") ? args.indexOf("{") : args.length;
+  const options = args.slice(0, firstBrace).filter((a) => a !== "--re-exec");
+  return { argv: [...self, "--re-exec", ...options, ...args.slice(firstBrace)], env };
+}
+
+/** Variables lazarus passes to itself across a re-exec: never seen by a server. */
+export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV];
+
+/** The environment servers inherit: `env` without lazarus's private variables. */
+export function childEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !PRIVATE_ENV.includes(k)) out[k] = v;
+  return out;
 }
 
 export type { Options };

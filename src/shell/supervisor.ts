@@ -16,8 +16,8 @@ export interface ShellConfig {
   readonly settings: Settings;
   readonly servers: readonly ServerSpec[];
   readonly logFormat: LogFormat;
-  /** How each server is started beyond its argv (cwd, env, output); argv only when absent. */
-  readonly spawnExtras?: (server: number) => Omit<SpawnRequest, "argv">;
+  /** How each server is started beyond its argv: its complete environment, cwd and output. */
+  readonly spawnExtras: (server: number) => Omit<SpawnRequest, "argv">;
   /**
    * The command and environment that re-execute this supervisor with the given
    * handover; null when this build cannot re-exec (the core is told why).
@@ -56,7 +56,10 @@ export class Supervisor {
   /** Subscribe to the OS, then start every server (or take over a re-exec's handover). */
   start(handover: Handover | null, notes: readonly string[] = []): void {
     const port = this.port;
-    port.onExit((pid, status) => this.dispatch({ type: "exited", at: port.now(), pid, status }));
+    port.onExit((pid, status, atTakeover) => this.dispatch({ type: "exited", at: port.now(), pid, status, ...(atTakeover ? { atTakeover } : {}) }));
+    port.onNotice((n) => this.dispatch(n.kind === "dropped"
+      ? { type: "log-dropped", at: port.now(), log: n.log, output: n.output }
+      : { type: "problem", at: port.now(), text: n.text }));
     port.onSignal(SIGUSR2, () => this.dispatch({ type: "revive", at: port.now() }));
     // SIGHUP and SIGALRM too: their default action would kill lazarus and orphan every server.
     for (const signal of [SIGTERM, SIGINT, SIGHUP, SIGALRM]) {
@@ -155,7 +158,7 @@ export class Supervisor {
         } finally {
           this.inline = outer;
         }
-        const extras = this.config.spawnExtras?.(effect.server) ?? {};
+        const extras = this.config.spawnExtras(effect.server);
         // An exit reported from inside the spawn call is the new child's own
         // (it died at once): it must wait in the queue until its spawn is recorded.
         this.inline = false;

@@ -163,8 +163,8 @@ describe("environment and output", () => {
     expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "prefix", name: "x", width: 3, color: "33" } });
   });
 
-  test("spawnExtras: nothing for a plain braces server (it inherits everything, as before)", () => {
-    expect(spawnExtras(plan(["{", "a", "}"]), { PATH: "/bin" })(0)).toEqual({});
+  test("spawnExtras: a plain braces server gets the inherited environment alone, and nothing else", () => {
+    expect(spawnExtras(plan(["{", "a", "}"]), { PATH: "/bin" })(0)).toEqual({ env: { PATH: "/bin" } });
   });
 });
 

@@ -4,18 +4,25 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { fingerprint, HANDOVER_VERSION, marshal, PID_MAX, readPayload, seal, unmarshal } from "../../src/core/marshal.ts";
-import type { Handover, HandoverServer, ServerSpec } from "../../src/core/types.ts";
+import type { ExitStatus, Handover, HandoverServer, ServerSpec } from "../../src/core/types.ts";
 import { budget } from "../properties/budget.ts";
 
 const time = fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true });
 const spawns = fc.nat({ max: 1000 });
 const stop = fc.option(fc.record({ deadline: time, killed: fc.boolean(), then: fc.constantFrom("cremate" as const, "start" as const) }));
 
+const lastExit: fc.Arbitrary<ExitStatus | null> = fc.oneof(
+  fc.constant(null),
+  fc.integer({ min: 0, max: 255 }).map((code): ExitStatus => ({ kind: "code", code })),
+  fc.integer({ min: 1, max: 64 }).map((signal): ExitStatus => ({ kind: "signal", signal })),
+  fc.constant<ExitStatus>({ kind: "unknown" }),
+);
+
 const serverArb: fc.Arbitrary<HandoverServer> = fc.oneof(
-  fc.record({ kind: fc.constant("unborn" as const), spawns }),
-  fc.record({ kind: fc.constant("alive" as const), spawns: fc.integer({ min: 1, max: 1000 }), pid: fc.integer({ min: 2, max: PID_MAX }), since: time, stop }),
-  fc.record({ kind: fc.constant("buried" as const), spawns, since: time, why: fc.constantFrom("crash-loop" as const, "spawn-failed" as const) }),
-  fc.record({ kind: fc.constant("cremated" as const), spawns, since: time, why: fc.constantFrom("clean-exit" as const, "stopped" as const, "invalid-state" as const) }),
+  fc.record({ kind: fc.constant("unborn" as const), spawns, lastExit }),
+  fc.record({ kind: fc.constant("alive" as const), spawns: fc.integer({ min: 1, max: 1000 }), lastExit, pid: fc.integer({ min: 2, max: PID_MAX }), since: time, stop }),
+  fc.record({ kind: fc.constant("buried" as const), spawns, lastExit, since: time, why: fc.constantFrom("crash-loop" as const, "spawn-failed" as const) }),
+  fc.record({ kind: fc.constant("cremated" as const), spawns, lastExit, since: time, why: fc.constantFrom("clean-exit" as const, "stopped" as const, "invalid-state" as const) }),
 );
 
 /** Valid handovers: alive pids distinct, as a real state has them. */
@@ -26,7 +33,7 @@ const caseArb = fc.array(fc.tuple(fc.array(fc.string({ minLength: 1, maxLength: 
   })
   .chain((rows) => fc.record({
     specs: fc.constant(rows.map(([argv], i): ServerSpec => ({ argv, name: `s${i}` }))),
-    handover: fc.record({ pendingRevive: fc.boolean(), alarmAt: fc.option(time) }).map((h): Handover => ({ ...h, servers: rows.map(([, s]) => s) })),
+    handover: fc.record({ pendingRevive: fc.boolean(), alarmAt: fc.option(time), execAt: fc.option(time) }).map((h): Handover => ({ ...h, servers: rows.map(([, s]) => s) })),
   }));
 
 /** The payload of a sealed handover (behind "lazarus-handover/1 CHECKSUM "). */
@@ -64,7 +71,8 @@ describe("round trips", () => {
     const h: Handover = {
       pendingRevive: false,
       alarmAt: null,
-      servers: specs.map((_, i) => ({ kind: "alive", spawns: 12, pid: 100_000 + i, since: 123_456_789.123, stop: null })),
+      execAt: 123_456_999.5,
+      servers: specs.map((_, i) => ({ kind: "alive", spawns: 12, lastExit: { kind: "signal", signal: 11 }, pid: 100_000 + i, since: 123_456_789.123, stop: null })),
     };
     expect(marshal(h, specs).length).toBeLessThan(64 * 1024);
   });
@@ -105,7 +113,9 @@ describe("corrupt input never throws and never invents a child", () => {
     }), budget(1000));
   });
 
-  test("character edits behind a valid seal are caught by the validation or harmless", () => {
+  test("character edits behind a valid seal: the validation never throws and yields only sane, distinct pids", () => {
+    // (A digit of a pid edited into another number, "1000001" into "100000 " or "1e00001",
+    // is valid JSON and a valid pid: only the seal's checksum can catch that, and does, above.)
     const edit = fc.record({ at: fc.nat(), ch: fc.constantFrom(..."[]{},:\"-.aeflnrstu x") });
     fc.assert(fc.property(caseArb, fc.array(edit, { minLength: 1, maxLength: 4 }), ({ specs, handover }, edits) => {
       let text = payloadOf(marshal(handover, specs));
@@ -113,15 +123,23 @@ describe("corrupt input never throws and never invents a child", () => {
         const at = e.at % (text.length + 1);
         text = text.slice(0, at) + e.ch + text.slice(at + 1);
       }
-      noInventedChild(handover, text, specs, readPayload);
+      const r = readPayload(text, specs);
+      if (!r.ok) {
+        expect(r.error.length).toBeGreaterThan(0);
+        return;
+      }
+      expect(r.handover.servers).toHaveLength(specs.length);
+      const pids = r.handover.servers.flatMap((s) => (s.kind === "alive" ? [s.pid] : []));
+      expect(new Set(pids).size).toBe(pids.length);
+      for (const pid of pids) expect(Number.isSafeInteger(pid) && pid > 1 && pid <= PID_MAX).toBe(true);
     }), budget(1000));
   });
 
   test("records swapped between servers are refused by their fingerprints", () => {
     const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b"], name: "b" }];
-    const h: Handover = { pendingRevive: false, alarmAt: null, servers: [
-      { kind: "alive", spawns: 1, pid: 10, since: 1, stop: null },
-      { kind: "alive", spawns: 1, pid: 11, since: 1, stop: null },
+    const h: Handover = { pendingRevive: false, alarmAt: null, execAt: null, servers: [
+      { kind: "alive", spawns: 1, lastExit: null, pid: 10, since: 1, stop: null },
+      { kind: "alive", spawns: 1, lastExit: null, pid: 11, since: 1, stop: null },
     ] };
     const data = JSON.parse(payloadOf(marshal(h, specs)));
     data.servers.reverse();
@@ -132,7 +150,7 @@ describe("corrupt input never throws and never invents a child", () => {
   test("arbitrary text", () => {
     const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }];
     fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => {
-      noInventedChild({ pendingRevive: false, alarmAt: null, servers: [{ kind: "unborn", spawns: 0 }] }, text, specs);
+      noInventedChild({ pendingRevive: false, alarmAt: null, execAt: null, servers: [{ kind: "unborn", spawns: 0, lastExit: null }] }, text, specs);
     }), budget(1000));
   });
 });
@@ -141,8 +159,8 @@ describe("clear errors", () => {
   const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b", "1"], name: "b" }];
   const fa = fingerprint(["a"]);
   const fb = fingerprint(["b", "1"]);
-  const doc = (servers: unknown[], extra: object = {}) => seal(JSON.stringify({ v: HANDOVER_VERSION, revive: false, alarm: null, servers, ...extra }));
-  const good = doc([["unborn", 0, fa], ["unborn", 0, fb]]);
+  const doc = (servers: unknown[], extra: object = {}) => seal(JSON.stringify({ v: HANDOVER_VERSION, revive: false, alarm: null, exec: null, servers, ...extra }));
+  const good = doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]]);
 
   test.each([
     ["", "unreadable re-exec state: not a lazarus handover (truncated or corrupt)"],
@@ -150,39 +168,67 @@ describe("clear errors", () => {
     [good.slice(0, 40), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
     [good.slice(0, -1), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
     [good.replace("unborn", "unbor"), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
-    [good.replace("lazarus-handover/1", "lazarus-handover/7"), "unsupported re-exec state version 7 (this lazarus reads 1)"],
-    [seal("{\"v\":1,\"revive\":fal"), "unreadable re-exec state: not valid JSON (truncated or corrupt)"],
+    [good.replace("lazarus-handover/2", "lazarus-handover/7"), "unsupported re-exec state version 7 (this lazarus reads 1 and 2)"],
+    [seal("{\"v\":2,\"revive\":fal"), "unreadable re-exec state: not valid JSON (truncated or corrupt)"],
     [seal("[]"), "unreadable re-exec state: not an object"],
-    [doc([], { v: 2 }), "unsupported re-exec state version 2 (this lazarus reads 1)"],
-    [doc([["unborn", 0, fa]]), "re-exec state describes 1 server, the command line 2"],
-    [doc([["unborn", 0, fa], ["unborn", 0, fb]], { revive: "yes" }), "unreadable re-exec state: 'revive' is not true or false"],
-    [doc([["unborn", 0, fa], ["unborn", 0, fb]], { alarm: -5 }), "unreadable re-exec state: 'alarm' is not a time"],
+    [doc([], { v: 3 }), "unsupported re-exec state version 3 (this lazarus reads 1 and 2)"],
+    [doc([["unborn", 0, fa, null]]), "re-exec state describes 1 server, the command line 2"],
+    [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]], { revive: "yes" }), "unreadable re-exec state: 'revive' is not true or false"],
+    [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]], { alarm: -5 }), "unreadable re-exec state: 'alarm' is not a time"],
+    [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]], { exec: "now" }), "unreadable re-exec state: 'exec' is not a time"],
   ])("%p → %p", (text, error) => {
     expect(unmarshal(text, specs)).toEqual({ ok: false, error });
   });
 
   test.each([
-    [["alive", 1, fa, 0, 5, null], "bad pid 0"],
-    [["alive", 1, fa, 1, 5, null], "bad pid 1"],
-    [["alive", 1, fa, PID_MAX + 1, 5, null], `bad pid ${PID_MAX + 1}`],
-    [["alive", 1, fa, 2.5, 5, null], "bad pid 2.5"],
-    [["alive", 0, fa, 77, 5, null], "alive but never spawned"],
-    [["alive", 1, fa, 77, -1, null], "bad start time"],
-    [["alive", 1, fa, 77, 5, [1, 2, "cremate"]], "bad stop order"],
-    [["alive", 1, fa, 77, 5], "wrong record length"],
-    [["zombie", 1, fa], "bad state word \"zombie\""],
-    [["buried", 1, fa, 5, "bored"], "bad reason \"bored\""],
-    [["unborn", -1, fa], "bad spawn count"],
-    [["unborn", 0, fb], "recorded for a different command"],
+    [["alive", 1, fa, 0, 5, null, null], "bad pid 0"],
+    [["alive", 1, fa, 1, 5, null, null], "bad pid 1"],
+    [["alive", 1, fa, PID_MAX + 1, 5, null, null], `bad pid ${PID_MAX + 1}`],
+    [["alive", 1, fa, 2.5, 5, null, null], "bad pid 2.5"],
+    [["alive", 0, fa, 77, 5, null, null], "alive but never spawned"],
+    [["alive", 1, fa, 77, -1, null, null], "bad start time"],
+    [["alive", 1, fa, 77, 5, [1, 2, "cremate"], null], "bad stop order"],
+    [["alive", 1, fa, 77, 5, null], "wrong record length"],
+    [["alive", 1, fa, 77, 5, null, ["code", 300]], "bad last exit"],
+    [["alive", 1, fa, 77, 5, null, ["signal"]], "bad last exit"],
+    [["zombie", 1, fa, null], "bad state word \"zombie\""],
+    [["buried", 1, fa, 5, "bored", null], "bad reason \"bored\""],
+    [["unborn", -1, fa, null], "bad spawn count"],
+    [["unborn", 0, fb, null], "recorded for a different command"],
     ["alive", "record is not a list"],
   ])("server record %p is invalid: %p", (record, reason) => {
-    const r = unmarshal(doc([record, ["unborn", 0, fb]]), specs);
+    const r = unmarshal(doc([record, ["unborn", 0, fb, null]]), specs);
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.handover.servers[0]).toMatchObject({ kind: "invalid", reason });
   });
 
   test("the same pid twice: the second record is invalid", () => {
-    const r = unmarshal(doc([["alive", 1, fa, 77, 5, null], ["alive", 1, fb, 77, 5, null]]), specs);
+    const r = unmarshal(doc([["alive", 1, fa, 77, 5, null, null], ["alive", 1, fb, 77, 5, null, null]]), specs);
     expect(r.ok && r.handover.servers.map((s) => s.kind)).toEqual(["alive", "invalid"]);
+  });
+});
+
+describe("version 1 (an older image re-exec'ing into this one)", () => {
+  test("is read: the same records without the last exit, no exec instant", () => {
+    const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b"], name: "b" }, { argv: ["c"], name: "c" }];
+    const [fa, fb, fc_] = specs.map((s) => fingerprint(s.argv));
+    const text = seal(JSON.stringify({ v: 1, revive: true, alarm: 99, servers: [["alive", 2, fa, 77, 5, [60, 0, "start"]], ["buried", 1, fb, 7, "crash-loop"], ["unborn", 0, fc_]] }), 1);
+    expect(unmarshal(text, specs)).toEqual({
+      ok: true,
+      handover: {
+        pendingRevive: true, alarmAt: 99, execAt: null, servers: [
+          { kind: "alive", spawns: 2, lastExit: null, pid: 77, since: 5, stop: { deadline: 60, killed: false, then: "start" } },
+          { kind: "buried", spawns: 1, lastExit: null, since: 7, why: "crash-loop" },
+          { kind: "unborn", spawns: 0, lastExit: null },
+        ],
+      },
+    });
+  });
+
+  test("a version 1 record with a version 2 length is refused", () => {
+    const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }];
+    const text = seal(JSON.stringify({ v: 1, revive: false, alarm: null, servers: [["unborn", 0, fingerprint(["a"]), null]] }), 1);
+    const r = unmarshal(text, specs);
+    expect(r.ok && r.handover.servers[0]).toMatchObject({ kind: "invalid", reason: "wrong record length" });
   });
 });

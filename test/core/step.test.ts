@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { SIGABRT, SIGINT, SIGKILL, SIGQUIT, SIGSEGV, SIGTERM } from "../../src/core/signals.ts";
 import { ALARM_STATUS, initialState, step } from "../../src/core/step.ts";
+import type { Handover } from "../../src/core/types.ts";
 import { code, Driver, exits, kills, logs, SETTINGS, sig, spawns, specs } from "../helpers/driver.ts";
 
 const A = ["a", "--initial-spawn", "--initial-spawn=x", "x"];
@@ -357,10 +358,11 @@ describe("SPEC 7 hooks in the core", () => {
       handover: {
         pendingRevive: false,
         alarmAt: null,
+        execAt: 50,
         servers: [
-          { kind: "alive", spawns: 1, pid: 100, since: 0, stop: null },
-          { kind: "buried", spawns: 1, since: 10, why: "crash-loop" },
-          { kind: "cremated", spawns: 1, since: 10, why: "clean-exit" },
+          { kind: "alive", spawns: 1, lastExit: null, pid: 100, since: 0, stop: null },
+          { kind: "buried", spawns: 1, lastExit: code(1), since: 10, why: "crash-loop" },
+          { kind: "cremated", spawns: 1, lastExit: code(0), since: 10, why: "clean-exit" },
         ],
       },
     }]);
@@ -373,23 +375,47 @@ describe("SPEC 7 hooks in the core", () => {
     const fx = d.start(500, {
       pendingRevive: false,
       alarmAt: null,
+      execAt: 480,
       servers: [
-        { kind: "alive", spawns: 3, pid: 77, since: 10, stop: null },
-        { kind: "buried", spawns: 1, since: 20, why: "crash-loop" },
-        { kind: "cremated", spawns: 1, since: 30, why: "clean-exit" },
+        { kind: "alive", spawns: 3, lastExit: code(2), pid: 77, since: 10, stop: null },
+        { kind: "buried", spawns: 1, lastExit: code(1), since: 20, why: "crash-loop" },
+        { kind: "cremated", spawns: 1, lastExit: code(0), since: 30, why: "clean-exit" },
       ],
     });
     expect(fx).toContainEqual({ type: "adopt", server: 0, pid: 77 });
     expect(spawns(fx)).toEqual([{ server: 1, argv: B }]);
     expect(d.kinds()).toEqual(["alive", "alive", "cremated"]);
+    // the last exits are kept across the re-exec
+    expect(d.state.servers.map((s) => s.lastExit)).toEqual([code(2), code(1), code(0)]);
     // the adopted child's end is classified with its original start time: 10 + 1000 > 600, so buried
     d.exit(77, code(1), 600);
     expect(d.kind(0)).toBe("buried");
   });
 
+  test("a child found ended at the take-over is timed at the exec instant: a burial near the boundary stays one", () => {
+    // interval 1000; started at 0; the exec at 990 (it was alive then); the new image reaps it at 1030
+    const handover = (execAt: number | null): Handover => ({
+      pendingRevive: false, alarmAt: null, execAt, servers: [{ kind: "alive", spawns: 1, lastExit: null, pid: 77, since: 0, stop: null }],
+    });
+    const d = new Driver(specs(A));
+    d.start(1020, handover(990));
+    d.feed({ type: "exited", at: 1030, pid: 77, status: code(1), atTakeover: true });
+    expect(d.kind(0)).toBe("buried");
+    // reaped later by a SIGCHLD (not at the take-over): it really lived that long
+    const e = new Driver(specs(A));
+    e.start(1020, handover(990));
+    e.feed({ type: "exited", at: 1030, pid: 77, status: code(1) });
+    expect(e.kind(0)).toBe("alive");
+    // an older image that did not record the exec instant: the reaping time is all there is
+    const f = new Driver(specs(A));
+    f.start(1020, handover(null));
+    f.feed({ type: "exited", at: 1030, pid: 77, status: code(1), atTakeover: true });
+    expect(f.kind(0)).toBe("alive");
+  });
+
   test("an invalid server record is cremated with a log line naming it", () => {
     const d = new Driver(specs(A));
-    const fx = d.start(0, { pendingRevive: false, alarmAt: null, servers: [{ kind: "invalid", spawns: 0, reason: "bad pid" }] });
+    const fx = d.start(0, { pendingRevive: false, alarmAt: null, execAt: null, servers: [{ kind: "invalid", spawns: 0, lastExit: null, reason: "bad pid" }] });
     expect(logs(fx)).toContain("'a' has invalid re-exec state (bad pid), cremating.");
     expect(d.kind(0)).toBe("cremated");
     expect(exits(fx)).toEqual([0]);

@@ -7,7 +7,8 @@ import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, openSync, writeSync } from "node:fs";
 import fc from "fast-check";
 import { makePipe } from "../../src/os/libc.ts";
-import { FdWriter, LineSplitter, MAX_LINE, OutputHub, PIPE_BUF, pipeChunk, prefixText, sameFile, takeOverOutput, writersFor } from "../../src/os/output.ts";
+import { LineSplitter, MAX_LINE, OutputHub, prefixText } from "../../src/os/output.ts";
+import { PIPE_BUF, pipeChunk, sameFile, Sink, sinksFor } from "../../src/os/sink.ts";
 import { propertySeed } from "../helpers/seed.ts";
 
 const seed = propertySeed("test/os/output.test.ts");
@@ -139,27 +140,27 @@ describe("one writer per file", () => {
     expect(sameFile(p.write, again)).toBe(true);
     expect(sameFile(p.write, q.write)).toBe(false);
     expect(sameFile(p.write, 987)).toBe(false);
-    const joined = writersFor(p.write, again);
+    const joined = sinksFor(p.write, again);
     expect(joined.stderr).toBe(joined.stdout);
     expect(joined.stdout.pipe).toBe(true);
-    const apart = writersFor(p.write, q.write);
+    const apart = sinksFor(p.write, q.write);
     expect(apart.stderr).not.toBe(apart.stdout);
   });
 
   test("a file is not a pipe: written in batches as they come", () => {
     const f = openSync(import.meta.path, "r");
     opened.push(f);
-    expect(new FdWriter(f, false).pipe).toBe(false);
-    expect(new FdWriter(pipe().write, false).pipe).toBe(true);
+    expect(new Sink(f, { tty: false }).pipe).toBe(false);
+    expect(new Sink(pipe().write, { tty: false }).pipe).toBe(true);
   });
 });
 
-describe("FdWriter", () => {
+describe("Sink: server output (back-pressured writes)", () => {
   test("to a pipe, writes are atomic: two writers on two fds of one pipe (the old 2>&1 case) never cut nor mix a line", async () => {
     const p = pipe();
     const again = openSync(`/proc/self/fd/${p.write}`, "w");
     opened.push(again);
-    const writers = [new FdWriter(p.write, false), new FdWriter(again, false)];
+    const writers = [new Sink(p.write, { tty: false }), new Sink(again, { tty: false })];
     // Batches of whole lines (of varied lengths), each larger than the pipe holds, both writers at once.
     const BATCHES = 6;
     const LINES = 200;
@@ -168,6 +169,7 @@ describe("FdWriter", () => {
     const writes = writers.flatMap((writer, w) => Array.from({ length: BATCHES }, (_, b) => writer.write(batch(w, b))));
     const got = readAll(p.read);
     await Promise.all(writes);
+    for (const w of writers) w.close();
     closeSync(p.write);
     closeSync(again);
     const lines = (await got).split("\n").slice(0, -1);
@@ -182,7 +184,7 @@ describe("FdWriter", () => {
 
   test("batches arrive whole and in order through a pipe nobody reads yet, and the event loop goes on meanwhile", async () => {
     const p = pipe();
-    const w = new FdWriter(p.write, false);
+    const w = new Sink(p.write, { tty: false });
     const big = (c: string) => bytes(`${c.repeat(300_000)}\n`); // more than a pipe holds
     let done = 0;
     const writes = ["a", "b", "c"].map((c) => w.write(big(c)).then(() => { done++; }));
@@ -193,6 +195,7 @@ describe("FdWriter", () => {
     const got = readAll(p.read);
     await Promise.all(writes);
     expect(w.idle).toBe(true);
+    w.close();
     closeSync(p.write);
     expect(await got).toBe(["a", "b", "c"].map((c) => `${c.repeat(300_000)}\n`).join(""));
   });
@@ -204,7 +207,7 @@ describe("FdWriter", () => {
     const F_SETFL = 4;
     const O_NONBLOCK = 0o4000;
     expect(libc.symbols.fcntl(p.write, F_SETFL, libc.symbols.fcntl(p.write, F_GETFL, 0) | O_NONBLOCK)).toBe(0);
-    const w = new FdWriter(p.write, false);
+    const w = new Sink(p.write, { tty: false, reopen: false });
     const payload = Array.from({ length: 2000 }, (_, i) => `line ${i} ${"x".repeat(500)}\n`);
     const writes = payload.map((l) => w.write(bytes(l)));
     const got = readAll(p.read);
@@ -216,7 +219,7 @@ describe("FdWriter", () => {
   test("a destination that is gone (EPIPE) drops output instead of failing or waiting", async () => {
     const p = pipe();
     closeSync(p.read);
-    const w = new FdWriter(p.write, false);
+    const w = new Sink(p.write, { tty: false });
     await w.write(bytes("lost\n"));
     await w.write(bytes("lost too\n"));
     expect(w.idle).toBe(true);
@@ -228,7 +231,8 @@ describe("OutputHub", () => {
   function hub(tty = false, asPipe = !tty) {
     const out = pipe();
     const err = pipe();
-    const h = new OutputHub({ stdout: new FdWriter(out.write, tty, asPipe), stderr: new FdWriter(err.write, tty, asPipe), colour: true });
+    const sinks = [new Sink(out.write, { tty, pipe: asPipe }), new Sink(err.write, { tty, pipe: asPipe })] as const;
+    const h = new OutputHub({ stdout: sinks[0], stderr: sinks[1], colour: true });
     // Read "lazarus's" stdout and stderr all along, as a terminal would.
     const got = { out: readAll(out.read), err: readAll(err.read) };
     return {
@@ -237,6 +241,7 @@ describe("OutputHub", () => {
       async results(): Promise<{ out: string; err: string }> {
         await h.drain(5000, 60_000);
         expect(h.idle).toBe(true);
+        for (const sink of sinks) sink.close();
         closeSync(out.write);
         closeSync(err.write);
         return { out: await got.out, err: await got.err };
@@ -320,7 +325,11 @@ describe("OutputHub", () => {
   });
 });
 
-describe("takeOverOutput: what a re-exec'd image is told to read", () => {
+describe("OutputHub.takeOver: what a re-exec'd image is told to read", () => {
+  const takeOverOutput = (text: string) => {
+    const sink = new Sink(pipe().write, { tty: false });
+    return new OutputHub({ stdout: sink, stderr: sink, colour: false }).takeOver(text);
+  };
   test("anything it cannot vouch for is refused, one problem each, and nothing is read from it", () => {
     expect(takeOverOutput("{")).toEqual(["LAZARUS_OUTPUT is not valid JSON; the output of servers from before the re-exec is not read."]);
     expect(takeOverOutput("{}")).toEqual(["LAZARUS_OUTPUT is not a list; the output of servers from before the re-exec is not read."]);

@@ -394,7 +394,7 @@ export class ScenarioRun {
 
     // 10. the state marshals for a re-exec and reads back the same
     if (after.phase.kind === "running") {
-      const h = handoverOf(after);
+      const h = handoverOf(after, this.t);
       const back = unmarshal(marshal(h, this.specs), this.specs);
       if (!back.ok || JSON.stringify(back.handover) !== JSON.stringify(h)) this.fail("10", "the state does not survive marshal/unmarshal");
     }

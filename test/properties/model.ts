@@ -23,6 +23,8 @@ export class Model {
   private revivePending = false;
   /** When --alarm fires; a timer event before it (or without it) is stale and changes nothing. */
   private alarmAt: number | null = null;
+  /** After a re-exec: its instant. A child found ended at the take-over lived until then at most. */
+  private execAt: number | null = null;
   readonly servers: ModelServer[];
 
   constructor(private readonly specs: readonly ServerSpec[], private readonly settings: Settings) {
@@ -40,6 +42,7 @@ export class Model {
         if (this.phase !== "booting") break;
         this.phase = "running";
         this.alarmAt = e.handover !== null ? e.handover.alarmAt : this.settings.alarmMs > 0 ? e.at + this.settings.alarmMs : null;
+        this.execAt = e.handover?.execAt ?? null;
         if (e.handover === null) {
           this.specs.forEach((spec, i) => { if (spec.autostart !== false) this.start(i); });
         } else {
@@ -64,7 +67,7 @@ export class Model {
         break;
       }
       case "exited":
-        this.ended(e.pid, e.status, e.at);
+        this.ended(e.pid, e.status, e.atTakeover === true && this.execAt !== null && this.execAt < e.at ? this.execAt : e.at);
         break;
       case "revive":
         if (this.phase === "booting") this.revivePending = true;
@@ -105,6 +108,8 @@ export class Model {
         break;
       }
       case "info":
+      case "log-dropped":
+      case "problem":
       case "stray-signal":
       case "reexec":
       case "reexec-failed":

@@ -119,7 +119,7 @@ export const MUTANTS: Readonly<Record<string, StepFn>> = {
       state: r.state,
       effects: r.effects.map((e): Effect => e.type !== "reexec" ? e : {
         ...e,
-        handover: { ...e.handover, servers: e.handover.servers.map((s) => (s.kind === "buried" ? { kind: "cremated", spawns: s.spawns, since: s.since, why: "stopped" } : s)) },
+        handover: { ...e.handover, servers: e.handover.servers.map((s) => (s.kind === "buried" ? { kind: "cremated", spawns: s.spawns, lastExit: s.lastExit, since: s.since, why: "stopped" } : s)) },
       }),
     };
   },

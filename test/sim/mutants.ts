@@ -58,7 +58,7 @@ class RetriesSpawnsItself extends Supervisor {
     const s = this.current.servers[effect.server];
     if (s?.life.kind !== "buried" || s.life.why !== "spawn-failed") return;
     this.port.setTimer(at + 100, () => {
-      const r = this.port.spawn({ argv: effect.argv });
+      const r = this.port.spawn({ ...this.config.spawnExtras(effect.server), argv: effect.argv });
       if (r.ok) this.dispatch({ type: "spawned", at: this.port.now(), server: effect.server, pid: r.pid });
     });
   }
@@ -76,7 +76,7 @@ class ForgetsExitsBeforeExec extends Supervisor {
 class SpawnsBeforeReportingExits extends Supervisor {
   protected override perform(effect: Effect, at: number): void {
     if (effect.type !== "spawn") return super.perform(effect, at);
-    const r = this.port.spawn({ argv: effect.argv });
+    const r = this.port.spawn({ ...this.config.spawnExtras(effect.server), argv: effect.argv });
     const now = this.port.now();
     this.handle(r.ok ? { type: "spawned", at: now, server: effect.server, pid: r.pid } : { type: "spawn-failed", at: now, server: effect.server, error: r.error });
   }

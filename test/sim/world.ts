@@ -13,7 +13,7 @@
 //   - the supervisor exits, with the status the core decided.
 import { SIGKILL, SIGTERM, signalName } from "../../src/core/signals.ts";
 import type { Effect, Event, ExitStatus, Signal, State } from "../../src/core/types.ts";
-import type { ControlHandler, ExitListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
+import type { ControlHandler, ExitListener, NoticeListener, OsPort, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
 import { boot } from "../../src/shell/boot.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
 import { Model } from "../properties/model.ts";
@@ -52,7 +52,7 @@ class SimPort implements OsPort {
   alive = true;
   booted = false;
   readonly children = new Map<number, "spawned" | "adopted">();
-  readonly pending: { pid: number; status: ExitStatus }[] = [];
+  readonly pending: { pid: number; status: ExitStatus; atTakeover: boolean }[] = [];
   deliveryScheduled = false;
   private listener: ExitListener = () => {};
   readonly handlers = new Map<Signal, () => void>();
@@ -87,7 +87,7 @@ class SimPort implements OsPort {
       this.w.k.reap(p.pid);
       this.reapedHere.add(p.pid);
       this.children.delete(p.pid);
-      this.listener(p.pid, life.behaviour.end);
+      this.listener(p.pid, life.behaviour.end, false);
     }
     return { ok: true, pid: p.pid };
   }
@@ -113,14 +113,18 @@ class SimPort implements OsPort {
     if (p === undefined || p.ppid !== SUP) {
       // waitpid says ECHILD: it has ended, but how is lost.
       this.children.delete(pid);
-      this.queue(pid, { kind: "unknown" });
+      this.queue(pid, { kind: "unknown" }, true);
       return;
     }
-    if (p.state === "zombie") this.sigchld();
+    if (p.state === "zombie") this.sigchld(true);
   }
 
   onExit(listener: ExitListener): void {
     this.listener = listener;
+  }
+
+  onNotice(_listener: NoticeListener): void {
+    // The simulated log never stalls and the port has no problems of its own to report.
   }
 
   flushExits(): void {
@@ -163,7 +167,7 @@ class SimPort implements OsPort {
   }
 
   /** SIGCHLD: reap every zombie child (servers, adopted, orphans), as BunPort does, and hand them over soon. */
-  sigchld(): void {
+  sigchld(atTakeover = false): void {
     const zombies = this.w.k.childrenOfSup().filter((p) => p.state === "zombie");
     for (let i = zombies.length - 1; i > 0; i--) { // reaped in an order of the scheduler's choosing
       const j = this.w.k.rng.int(i + 1);
@@ -173,12 +177,12 @@ class SimPort implements OsPort {
       this.w.k.reap(p.pid);
       this.reapedHere.add(p.pid);
       this.children.delete(p.pid);
-      this.queue(p.pid, p.status as ExitStatus);
+      this.queue(p.pid, p.status as ExitStatus, atTakeover);
     }
   }
 
-  private queue(pid: number, status: ExitStatus): void {
-    this.pending.push({ pid, status });
+  private queue(pid: number, status: ExitStatus, atTakeover: boolean): void {
+    this.pending.push({ pid, status, atTakeover });
     if (this.deliveryScheduled) return;
     this.deliveryScheduled = true;
     // A window between reaping and reporting, like the runtime's: a re-exec can fall in it.
@@ -191,7 +195,7 @@ class SimPort implements OsPort {
     this.deliveryScheduled = false;
     while (this.pending.length > 0) {
       const x = this.pending.shift()!;
-      this.listener(x.pid, x.status);
+      this.listener(x.pid, x.status, x.atTakeover);
     }
   }
 
