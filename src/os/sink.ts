@@ -36,7 +36,7 @@ import { sendNoWait } from "./libc.ts";
 /** The largest write a pipe keeps whole, unmixed with other writers' (POSIX PIPE_BUF; 4096 on Linux). */
 export const PIPE_BUF = 4096;
 /** Bytes of lazarus's own log lines that may wait for a slow destination before new ones are dropped. */
-export const LOG_CAP = 256 * 1024;
+export const LOG_CAP = 64 * 1024;
 /** No progress for this long with something waiting: the destination is stalled, and ended servers' output is shed. */
 export const STALL_MS = 1000;
 
