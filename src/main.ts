@@ -1,11 +1,13 @@
 // lazarus: the command-line entry. Subcommands `ctl` and `replay`; otherwise
 // boot a supervisor (src/shell/boot.ts) on the production OS port.
 import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { ctl } from "./cli/ctl.ts";
 import { USAGE } from "./cli/parse.ts";
 import { replayFile } from "./cli/replay.ts";
 import { DEFAULT_CONFIG } from "./config/load.ts";
-import { BunPort, writeAll } from "./os/bun-port.ts";
+import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
+import { bunCtlIo } from "./os/control-client.ts";
 import { DROPPED_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
@@ -20,7 +22,7 @@ function selfCommand(): string[] {
 
 async function main(args: readonly string[]): Promise<void> {
   if (args[0] === "ctl") {
-    const r = await ctl(args.slice(1));
+    const r = await ctl(args.slice(1), bunCtlIo(process.cwd(), { env: process.env, uid: process.getuid?.() ?? 0, tmpdir: tmpdir() }));
     writeAll(1, r.stdout);
     writeAll(2, r.stderr);
     process.exit(r.status);
@@ -38,7 +40,7 @@ async function main(args: readonly string[]): Promise<void> {
     ...(env[DROPPED_ENV] === undefined ? {} : { dropped: env[DROPPED_ENV] }),
   });
   const r = await boot(port, {
-    args, env, self: selfCommand(), pid: process.pid,
+    args, env, self: selfCommand(), pid: process.pid, uid: process.getuid?.() ?? 0, tmpdir: tmpdir(), startedAt: processStartMs(),
     defaultConfig: existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : null, cwd: process.cwd(),
   });
   switch (r.kind) {

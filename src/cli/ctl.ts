@@ -1,11 +1,21 @@
-// `lazarus ctl [--control=PATH] [--json] COMMAND ...`: talk to a running lazarus.
-import { request } from "../control/client.ts";
-import { controlPlace } from "../control/path.ts";
-import { seconds } from "../core/describe.ts";
+// `lazarus ctl [--control=PATH | --pid=PID] [--json] COMMAND ...`: talk to a
+// running lazarus. Which supervisor, what to ask and how to print the answer
+// are decided here; the I/O (the socket, the directory listing) comes in
+// through `CtlIo`, so this module touches nothing itself.
+//
+// Which supervisor, when none is named:
+//   1. the one started in the current directory (its working directory);
+//   2. else the one whose config file or Procfile is in the current directory;
+//   3. else, if exactly one lazarus of this user runs, that one;
+//   otherwise ctl says which ones it could mean and exits with status 2.
+import { basename, dirname } from "node:path";
+import { controlDir, defaultSocket, type PlaceInputs, socketPid } from "../control/path.ts";
+import type { About } from "../control/protocol.ts";
 import type { ServerStatus } from "../core/status.ts";
 
-export const CTL_USAGE = `usage: lazarus ctl [--control=PATH] [--json] COMMAND
+export const CTL_USAGE = `usage: lazarus ctl [--control=PATH | --pid=PID] [--json] COMMAND
 commands:
+  ls                      every running lazarus of this user: pid, servers, uptime, directory, file, socket
   status                  every server: index, name, state, pid, uptime, restarts, last exit, command
   revive [SERVER]         start the buried servers again (all, or one)
   stop SERVER             stop it (its stop signal, SIGKILL after the stop timeout); it stays down
@@ -14,13 +24,35 @@ commands:
   signal SERVER SIGNAL    send a signal to it (e.g. HUP)
   shutdown                stop every server and exit, as SIGTERM does
 SERVER is an index (0, 1, ...) or a name.
+Which lazarus: --control=PATH (its socket), --pid=PID, or by default the one started
+in this directory (or from a config file or Procfile here), or the only one running.
 `;
+
+export type ClientResult =
+  | { readonly ok: true; readonly reply: Record<string, unknown> }
+  | { readonly ok: false; readonly error: string; readonly refused?: boolean };
+
+/** What `lazarus ctl` needs from the world. */
+export interface CtlIo {
+  readonly cwd: string;
+  readonly place: PlaceInputs;
+  /** The names in a directory; null when it cannot be read. */
+  listDir(dir: string): readonly string[] | null;
+  /** Whether a process with this pid exists. */
+  pidAlive(pid: number): boolean;
+  unlink(path: string): void;
+  request(path: string, body: Record<string, unknown>, timeoutMs: number): Promise<ClientResult>;
+}
 
 export interface CtlOutput {
   readonly status: number;
   readonly stdout: string;
   readonly stderr: string;
 }
+
+const TIMEOUT_MS = 5000;
+/** How long a supervisor found in the directory may take to say who it is. */
+const ABOUT_TIMEOUT_MS = 2000;
 
 /** Parse the ctl words into a request body, or a usage problem. */
 export function ctlRequest(words: readonly string[]): Record<string, unknown> | string {
@@ -30,6 +62,7 @@ export function ctlRequest(words: readonly string[]): Record<string, unknown> | 
     case undefined: return "no command given";
     case "status":
     case "shutdown":
+    case "ls":
       return need(0) ?? { cmd };
     case "revive":
       if (rest.length > 1) return "revive takes at most one argument (SERVER)";
@@ -45,28 +78,173 @@ export function ctlRequest(words: readonly string[]): Record<string, unknown> | 
   }
 }
 
-export async function ctl(args: readonly string[]): Promise<CtlOutput> {
+interface CtlOptions {
+  readonly control: string | null;
+  readonly pid: number | null;
+  readonly json: boolean;
+  readonly words: readonly string[];
+}
+
+function parseOptions(args: readonly string[]): CtlOptions | { help: true } | string {
   let control: string | null = null;
+  let pid: number | null = null;
   let json = false;
   const words: string[] = [];
-  for (const a of args) {
-    if (a.startsWith("--control=")) control = a.slice("--control=".length);
-    else if (a === "--json") json = true;
-    else if (a === "--help" || a === "-h") return { status: 0, stdout: CTL_USAGE, stderr: "" };
-    else if (a.startsWith("--")) return { status: 2, stdout: "", stderr: `lazarus: ctl: unrecognised option: ${a}\n` };
-    else words.push(a);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (words.length > 0) {
+      words.push(a); // after the command: its arguments, whatever they look like
+      continue;
+    }
+    const valued = /^--(control|pid)(?:=(.*))?$/s.exec(a);
+    if (valued !== null) {
+      const name = valued[1] as "control" | "pid";
+      let value = valued[2];
+      if (value === undefined) {
+        value = args[++i];
+        if (value === undefined) return `--${name} needs a value`;
+      }
+      if (name === "control") {
+        if (control !== null || pid !== null) return "give one of --control and --pid, once";
+        if (value === "") return "--control needs a socket path";
+        if (value === "none") return "--control=none leaves nothing to talk to";
+        control = value;
+      } else {
+        if (control !== null || pid !== null) return "give one of --control and --pid, once";
+        if (!/^[1-9]\d{0,9}$/.test(value)) return `invalid --pid: ${JSON.stringify(value.slice(0, 40))} (a process id)`;
+        pid = Number(value);
+      }
+    } else if (a === "--json") {
+      json = true;
+    } else if (a === "--help" || a === "-h") {
+      return { help: true };
+    } else if (a.startsWith("-")) {
+      return `unrecognised option: ${JSON.stringify(a.slice(0, 40)).slice(1, -1)}`;
+    } else {
+      words.push(a);
+    }
   }
-  const body = ctlRequest(words);
-  if (typeof body === "string") return { status: 2, stdout: "", stderr: `lazarus: ctl: ${body} (see lazarus ctl --help)\n` };
-  const place = controlPlace(control);
-  if (place === null) return { status: 2, stdout: "", stderr: "lazarus: ctl: --control=none leaves nothing to talk to\n" };
-  const r = await request(place.path, body);
-  if (!r.ok) return { status: 1, stdout: "", stderr: `lazarus: ctl: ${r.error}\n` };
+  return { control, pid, json, words };
+}
+
+export async function ctl(args: readonly string[], io: CtlIo): Promise<CtlOutput> {
+  const o = parseOptions(args);
+  if (typeof o === "string") return usageError(o);
+  if ("help" in o) return { status: 0, stdout: CTL_USAGE, stderr: "" };
+  const body = ctlRequest(o.words);
+  if (typeof body === "string") return usageError(body);
+  if (body.cmd === "ls") {
+    if (o.control !== null || o.pid !== null) return usageError("ls lists every supervisor: it takes no --control or --pid");
+    return list(io, o.json);
+  }
+  const target = await choose(io, o);
+  if (typeof target !== "string") return target;
+  const r = await io.request(target, body, TIMEOUT_MS);
+  if (!r.ok) return fail(1, r.error);
   const reply = r.reply;
-  if (json) return { status: reply.ok === true ? 0 : 1, stdout: `${JSON.stringify(reply)}\n`, stderr: "" };
-  if (reply.ok !== true) return { status: 1, stdout: "", stderr: `lazarus: ctl: refused: ${String(reply.error)}\n` };
+  if (o.json) return { status: reply.ok === true ? 0 : 1, stdout: `${JSON.stringify(reply)}\n`, stderr: "" };
+  if (reply.ok !== true) return fail(1, `refused: ${String(reply.error)}`);
   if (body.cmd === "status") return { status: 0, stdout: statusTable(reply.status as StatusReply), stderr: "" };
   return { status: 0, stdout: `${String(reply.message)}\n`, stderr: "" };
+}
+
+function usageError(message: string): CtlOutput {
+  return fail(2, `${message} (see lazarus ctl --help)`);
+}
+
+function fail(status: number, message: string): CtlOutput {
+  return { status, stdout: "", stderr: `lazarus: ctl: ${message}\n` };
+}
+
+/** A supervisor found in the control directory: who it is, or why it does not say. */
+type Found =
+  | { readonly ok: true; readonly about: About }
+  | { readonly ok: false; readonly pid: number; readonly socket: string; readonly error: string };
+
+/**
+ * Every supervisor of this user with a default socket. A socket whose pid is
+ * gone and that nobody listens on is stale: it is removed (never one that
+ * answers, nor one whose process still exists).
+ */
+export async function discover(io: CtlIo): Promise<Found[]> {
+  const dir = controlDir(io.place);
+  const names = io.listDir(dir) ?? [];
+  const found = await Promise.all(names.map(async (name): Promise<Found | null> => {
+    const pid = socketPid(name);
+    if (pid === null) return null;
+    const socket = `${dir}/${name}`;
+    const r = await io.request(socket, { cmd: "about" }, ABOUT_TIMEOUT_MS);
+    if (r.ok && r.reply.ok === true && isAbout(r.reply.about)) return { ok: true, about: r.reply.about };
+    if (!r.ok && r.refused === true && !io.pidAlive(pid)) {
+      io.unlink(socket);
+      return null;
+    }
+    return { ok: false, pid, socket, error: r.ok ? "an answer that is not about a supervisor" : r.error };
+  }));
+  return found.filter((f): f is Found => f !== null).sort((a, b) => pidOf(a) - pidOf(b));
+}
+
+function pidOf(f: Found): number {
+  return f.ok ? f.about.pid : f.pid;
+}
+
+function isAbout(x: unknown): x is About {
+  const a = x as Partial<About> | null;
+  return typeof a === "object" && a !== null && typeof a.pid === "number" && typeof a.cwd === "string" && typeof a.socket === "string" &&
+    typeof a.servers === "number" && typeof a.uptimeMs === "number";
+}
+
+/** The socket to talk to, or the output that says why there is none. */
+async function choose(io: CtlIo, o: CtlOptions): Promise<string | CtlOutput> {
+  if (o.control !== null) return o.control;
+  if (o.pid !== null) {
+    const own = defaultSocket(io.place, o.pid);
+    const r = await io.request(own, { cmd: "about" }, ABOUT_TIMEOUT_MS);
+    if (r.ok && r.reply.ok === true && isAbout(r.reply.about) && r.reply.about.pid === o.pid) return own;
+    const hit = (await discover(io)).find((f) => f.ok && f.about.pid === o.pid);
+    if (hit !== undefined && hit.ok) return hit.about.socket;
+    return fail(1, `no lazarus with pid ${o.pid} is running for this user (${r.ok ? own : r.error})`);
+  }
+  const all = await discover(io);
+  const running = all.flatMap((f) => (f.ok ? [f.about] : []));
+  if (running.length === 0) {
+    const silent = all.length === 0 ? "" : `; ${all.length} socket${all.length === 1 ? "" : "s"} there did not answer`;
+    return fail(1, `no lazarus is running for this user (none in ${controlDir(io.place)}${silent})`);
+  }
+  const here = running.filter((a) => a.cwd === io.cwd);
+  const fromFile = running.filter((a) => [a.config, a.procfile].some((f) => f !== null && dirname(f) === io.cwd));
+  for (const group of [here, fromFile]) {
+    if (group.length === 1) return (group[0] as About).socket;
+    if (group.length > 1) return fail(2, `${group.length} supervisors were started here; choose one with --pid=PID: ${group.map(describe).join(", ")}`);
+  }
+  if (running.length === 1) return (running[0] as About).socket;
+  return fail(2, `${running.length} supervisors are running and none was started here; choose one with --pid=PID: ${running.map(describe).join(", ")}`);
+}
+
+/** "1234 (in /srv/app, lazarus.toml)" */
+function describe(a: About): string {
+  const file = a.config ?? a.procfile;
+  return `${a.pid} (in ${a.cwd}${file === null ? "" : `, ${basename(file)}`})`;
+}
+
+async function list(io: CtlIo, json: boolean): Promise<CtlOutput> {
+  const all = await discover(io);
+  if (json) {
+    const supervisors = all.map((f) => (f.ok ? f.about : { pid: f.pid, socket: f.socket, error: f.error }));
+    return { status: 0, stdout: `${JSON.stringify({ ok: true, supervisors })}\n`, stderr: "" };
+  }
+  if (all.length === 0) return { status: 0, stdout: `no lazarus is running for this user (none in ${controlDir(io.place)})\n`, stderr: "" };
+  const head = ["PID", "SERVERS", "UPTIME", "DIRECTORY", "FILE", "SOCKET"];
+  const rows = all.map((f) => f.ok
+    ? [String(f.about.pid), String(f.about.servers), uptime(f.about.uptimeMs), f.about.cwd, f.about.config ?? f.about.procfile ?? "-", f.about.socket]
+    : [String(f.pid), "-", "-", `(not answering: ${f.error})`, "-", f.socket]);
+  return { status: 0, stdout: table(head, rows), stderr: "" };
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number))).join("  ").trimEnd();
+  return `${[fmt(head), ...rows.map(fmt)].join("\n")}\n`;
 }
 
 interface StatusReply {
@@ -91,10 +269,6 @@ export function statusTable(st: StatusReply): string {
     String(s.index), s.name, s.state + (s.stopping ? " (stopping)" : ""), s.pid === null ? "-" : String(s.pid),
     uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", s.command.join(" "),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] as number))).join("  ").trimEnd();
   const title = `lazarus ${st.version} (pid ${st.pid ?? "?"}), ${st.phase}`;
-  return `${title}\n${[fmt(head), ...rows.map(fmt)].join("\n")}\n`;
+  return `${title}\n${table(head, rows)}`;
 }
-
-export { seconds };

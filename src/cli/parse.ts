@@ -47,7 +47,8 @@ options (before the first '{'):
   --stop-timeout=SECONDS  shutdown wait between SIGTERM and SIGKILL, 0 to 3600 (default 10)
   --alarm=SECONDS         abort (SIGKILL everything, exit 142) after this long, 0 to 60 (0: never)
   --log-format=FORMAT     text (default) or json: one JSON object per line on stderr
-  --control=PATH          control socket path, or 'none' (default: a per-user runtime dir)
+  --control=PATH          control socket path, or 'none' (default: one socket per supervisor,
+                          $XDG_RUNTIME_DIR/lazarus/PID.sock, or /tmp/lazarus-UID/PID.sock)
   --config=FILE           servers and settings from a TOML file (default: ./lazarus.toml
                           when no server is given in braces)
   --procfile=FILE         servers from a Procfile (NAME: COMMAND lines, run by /bin/sh)
@@ -60,8 +61,13 @@ options (before the first '{'):
 signals: SIGUSR2 revive buried servers; SIGTERM/SIGINT/SIGHUP shut down;
          SIGQUIT print state; SIGUSR1 re-exec lazarus itself, keeping every child.
 
-lazarus ctl [--control=PATH] [--json] COMMAND...   talk to a running lazarus
-lazarus replay FILE                                check a JSON event log against the policy
+The log (stderr) never holds lazarus up: lines a stalled reader does not take are
+dropped and counted (beyond 64 KiB waiting), and one line says how many once it reads again.
+
+lazarus ctl [--control=PATH | --pid=PID] [--json] COMMAND...
+                        talk to a running lazarus: by default the one started in this
+                        directory, or the only one running; 'ctl ls' lists them all
+lazarus replay FILE     check a JSON event log against the policy
 `;
 
 type Setter = (value: string, o: MutableOptions) => string | null;

@@ -1,24 +1,47 @@
-// Where the control socket lives by default: $XDG_RUNTIME_DIR/lazarus/control.sock,
-// or a per-user directory under the system temp dir when there is no runtime dir.
-import { tmpdir } from "node:os";
+// Where control sockets live. Pure: the environment, the user id, the system's
+// temporary directory and the pid are inputs.
+//
+// Every supervisor has its own socket by default, so that any number of them
+// run side by side with no option given:
+//   $XDG_RUNTIME_DIR/lazarus/PID.sock      (a per-user runtime directory, the usual case)
+//   TMPDIR/lazarus-UID/PID.sock            (no runtime directory: a per-user one under /tmp)
+// The directory is private (0700, ours), the socket 0600. `lazarus ctl` finds
+// them all there (see src/cli/ctl.ts for how it picks one).
 import { join } from "node:path";
 
 export interface ControlPlace {
   readonly path: string;
-  /** The default directory must already be private to us (0700); a chosen path's is created 0700 if missing. */
+  /** The default place: its directory must already be private to us (0700); a chosen path's is created 0700 if missing. */
   readonly strict: boolean;
 }
 
-export function defaultControlPlace(env: Readonly<Record<string, string | undefined>> = process.env): ControlPlace {
-  const runtime = env.XDG_RUNTIME_DIR;
-  const uid = typeof process.getuid === "function" ? process.getuid() : "user";
-  const dir = runtime !== undefined && runtime !== "" ? join(runtime, "lazarus") : join(tmpdir(), `lazarus-${uid}`);
-  return { path: join(dir, "control.sock"), strict: true };
+/** What the default place depends on. */
+export interface PlaceInputs {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly uid: number;
+  readonly tmpdir: string;
 }
 
-/** --control=PATH, --control=none (null), or the default place. */
-export function controlPlace(option: string | null): ControlPlace | null {
+/** The directory of every supervisor's default socket, for this user. */
+export function controlDir(p: PlaceInputs): string {
+  const runtime = p.env.XDG_RUNTIME_DIR;
+  return runtime !== undefined && runtime !== "" ? join(runtime, "lazarus") : join(p.tmpdir, `lazarus-${p.uid}`);
+}
+
+/** The default socket of the supervisor with this pid. */
+export function defaultSocket(p: PlaceInputs, pid: number): string {
+  return join(controlDir(p), `${pid}.sock`);
+}
+
+/** The pid a default socket's file name carries ("1234.sock"), or null for any other name. */
+export function socketPid(fileName: string): number | null {
+  const m = /^([1-9]\d{0,9})\.sock$/.exec(fileName);
+  return m === null ? null : Number(m[1]);
+}
+
+/** --control=PATH, --control=none (null), or the default place of supervisor `pid`. */
+export function controlPlace(option: string | null, p: PlaceInputs, pid: number): ControlPlace | null {
   if (option === "none") return null;
-  if (option === null) return defaultControlPlace();
+  if (option === null) return { path: defaultSocket(p, pid), strict: true };
   return { path: option, strict: false };
 }

@@ -2,6 +2,7 @@
 // formatting; the transport is src/os/control-socket.ts, the decisions the core's.
 //
 // Requests:
+//   {"cmd":"about"}                        who this supervisor is (for `ctl ls` and finding one)
 //   {"cmd":"status"}
 //   {"cmd":"revive"}                       every buried server
 //   {"cmd":"revive","server":S}            one (S: an index or a name)
@@ -9,7 +10,7 @@
 //   {"cmd":"signal","server":S,"signal":"HUP"}
 //   {"cmd":"shutdown"}
 // with an optional "id" (a string or number), echoed in the reply.
-// Replies: {"ok":true,"message":"…"} / {"ok":true,"status":{…}} / {"ok":false,"error":"…"}
+// Replies: {"ok":true,"message":"…"} / {"ok":true,"status":{…}} / {"ok":true,"about":{…}} / {"ok":false,"error":"…"}
 import { parseSignal } from "../core/signals.ts";
 import type { ControlCommand, ServerSpec } from "../core/types.ts";
 
@@ -17,10 +18,27 @@ export type RequestId = string | number | null;
 
 export type Request =
   | { readonly kind: "status"; readonly id: RequestId }
+  | { readonly kind: "about"; readonly id: RequestId }
   | { readonly kind: "command"; readonly id: RequestId; readonly command: ControlCommand }
   | { readonly kind: "error"; readonly id: RequestId; readonly error: string };
 
-const COMMANDS = ["status", "revive", "stop", "start", "restart", "signal", "shutdown"] as const;
+const COMMANDS = ["about", "status", "revive", "stop", "start", "restart", "signal", "shutdown"] as const;
+
+/** Who a supervisor is: the answer to {"cmd":"about"}, and a row of `ctl ls`. */
+export interface About {
+  readonly pid: number;
+  readonly version: string;
+  /** Its working directory. */
+  readonly cwd: string;
+  /** The config file and Procfile it runs (absolute), or null. */
+  readonly config: string | null;
+  readonly procfile: string | null;
+  readonly servers: number;
+  /** Milliseconds since it was started (the process, so across re-execs). */
+  readonly uptimeMs: number;
+  /** Its control socket. */
+  readonly socket: string;
+}
 
 export function parseRequest(line: string, servers: readonly ServerSpec[]): Request {
   let data: unknown;
@@ -39,6 +57,8 @@ export function parseRequest(line: string, servers: readonly ServerSpec[]): Requ
   switch (cmd as (typeof COMMANDS)[number]) {
     case "status":
       return { kind: "status", id };
+    case "about":
+      return { kind: "about", id };
     case "shutdown":
       return { kind: "command", id, command: { op: "shutdown" } };
     case "revive": {

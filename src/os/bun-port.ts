@@ -3,7 +3,7 @@
 // posix_spawn (a clean signal state, a new session) and reaped by pid with
 // waitpid; the clock, execve, prctl. BUN-NOTES.md explains the Bun facts the
 // choices depend on; the notes below say which.
-import { statSync, writeSync } from "node:fs";
+import { readFileSync, statSync, writeSync } from "node:fs";
 import { parseSignal, SIGHUP, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 import {
@@ -417,6 +417,22 @@ function spawnError(e: unknown): string {
     return typeof code === "string" && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
   }
   return String(e);
+}
+
+/**
+ * When this process started, in monotonic ms (CLOCK_MONOTONIC, like now()):
+ * from /proc/self/stat, whose start time an execve does not change, so it is
+ * the first image's start across re-execs. NaN when it cannot be read.
+ */
+export function processStartMs(): number {
+  try {
+    const text = readFileSync("/proc/self/stat", "utf8");
+    const ticks = Number(text.slice(text.lastIndexOf(")") + 2).split(" ")[19]);
+    // (clock ticks since boot; 100 per second on every Linux port Bun runs on)
+    return Number.isFinite(ticks) ? ticks * 10 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** writeSync the whole string, waiting out a non-blocking fd that is momentarily full. */

@@ -4,9 +4,10 @@
 // written back. Limits: lines are capped, so are clients, unread output and idle
 // time; a client over a limit gets one error line and is disconnected, and
 // nothing it does reaches the supervisor beyond its (well-formed) lines.
-import { chmodSync, lstatSync, mkdirSync, statSync, unlinkSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
+import { socketPid } from "../control/path.ts";
 
 export const MAX_LINE = 64 * 1024;
 export const MAX_CLIENTS = 512;
@@ -57,9 +58,42 @@ async function answers(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * In the default directory: remove the sockets of supervisors that are gone
+ * (their pid no longer exists and nothing answers on them). A socket that
+ * answers, or whose process still exists, is never touched.
+ */
+export async function cleanStaleSockets(dir: string, own: string): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(names.map(async (name) => {
+    const pid = socketPid(name);
+    const path = join(dir, name);
+    if (pid === null || path === own || pidExists(pid)) return;
+    if (await answers(path)) return;
+    try {
+      unlinkSync(path);
+    } catch { /* gone meanwhile */ }
+  }));
+}
+
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === "EPERM";
+  }
+}
+
 export async function listenControl(path: string, strictDir: boolean, handler: RequestHandler): Promise<ControlServer | string> {
   const dirProblem = privateDir(dirname(path), strictDir);
   if (dirProblem !== null) return `control socket: ${dirProblem}`;
+  if (strictDir) await cleanStaleSockets(dirname(path), path);
   let exists = false;
   try {
     const st = lstatSync(path);

@@ -5,6 +5,7 @@
 import { type Options, parseCommandLine } from "../cli/parse.ts";
 import { carrySources, loadPlan, SOURCES_ENV } from "../config/load.ts";
 import { type Sources, spawnExtras } from "../config/plan.ts";
+import { resolve } from "node:path";
 import { controlPlace } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec } from "../core/types.ts";
@@ -23,6 +24,11 @@ export interface BootEnv {
   /** How to run this program again: [runtime, script] or [binary]. */
   readonly self: readonly string[];
   readonly pid: number;
+  /** The user id and the system's temporary directory: where the default control socket goes (control/path.ts). */
+  readonly uid: number;
+  readonly tmpdir: string;
+  /** Monotonic ms of this process's start (the same across re-execs); now when absent. */
+  readonly startedAt?: number;
   /** The config file to run when no server and no --config/--procfile is given (lazarus.toml, if it exists). */
   readonly defaultConfig?: string | null;
   /** The working directory, against which the files of --config/--procfile/--env-file are read. */
@@ -68,13 +74,19 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
     servers,
     logFormat: options.logFormat,
     pid: b.pid,
+    identity: {
+      cwd: b.cwd ?? "",
+      config: loaded.sources.config === undefined ? null : resolve(b.cwd ?? "/", loaded.sources.config.file),
+      procfile: loaded.sources.procfile === undefined ? null : resolve(b.cwd ?? "/", loaded.sources.procfile.file),
+      startedAt: b.startedAt ?? Number.NaN,
+    },
     // cwd, environment and output of each server, computed once.
     spawnExtras: spawnExtras(plan, inherited),
     reexecCommand: (h) => reexecCommand(h, servers, b.args, b.self, inherited, loaded.sources),
   };
   const port = makePort();
   const sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
-  const place = controlPlace(options.control);
+  const place = controlPlace(options.control, { env: b.env, uid: b.uid, tmpdir: b.tmpdir }, b.pid);
   const notes: string[] = [];
   if (place !== null) {
     const problem = await sup.listen(place.path, place.strict);

@@ -6,7 +6,7 @@ import { unreachable } from "../core/describe.ts";
 import { SIGALRM, SIGHUP, SIGINT, SIGIO, SIGPIPE, SIGPROF, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGXCPU, SIGXFSZ } from "../core/signals.ts";
 import { initialState, step } from "../core/step.ts";
 import type { Effect, Event, Handover, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
-import { parseRequest, replyError, replyOk } from "../control/protocol.ts";
+import { type About, parseRequest, replyError, replyOk } from "../control/protocol.ts";
 import { statusOf } from "../core/status.ts";
 import type { OsPort, SpawnRequest, TimerHandle } from "../os/port.ts";
 import { VERSION } from "../version.ts";
@@ -25,6 +25,14 @@ export interface ShellConfig {
   readonly reexecCommand?: (handover: Handover) => { argv: readonly string[]; env: Readonly<Record<string, string>> } | string;
   /** The supervisor's own pid, shown by `ctl status`. */
   readonly pid?: number;
+  /** Who it is, for {"cmd":"about"} (`ctl ls`): where it was started, from which files, when. */
+  readonly identity?: {
+    readonly cwd: string;
+    readonly config: string | null;
+    readonly procfile: string | null;
+    /** Monotonic ms of the process's start (the first image's, across re-execs). */
+    readonly startedAt: number;
+  };
   /** Observers (tests, the simulator, the JSON log): every step as it happened. */
   readonly onStep?: (event: Event, before: State, after: State, effects: readonly Effect[]) => void;
 }
@@ -46,6 +54,7 @@ export class Supervisor {
 
   constructor(protected readonly port: OsPort, protected readonly config: ShellConfig) {
     this.state = initialState(config.settings, config.servers);
+    this.bootedAt = port.now();
   }
 
   /** The core's current state (read-only: for status queries and tests). */
@@ -83,7 +92,18 @@ export class Supervisor {
 
   /** Open the control socket; an error text when it cannot be opened. */
   listen(path: string, strict: boolean): Promise<string | null> {
+    this.socket = path;
     return this.port.listenControl(path, strict, (line, respond) => this.request(line, respond));
+  }
+
+  private socket = "";
+  private bootedAt = Number.NaN;
+
+  /** How long this supervisor has run: since the process started (across re-execs), or since this image booted. */
+  private uptime(): number {
+    const started = this.config.identity?.startedAt;
+    const from = started !== undefined && Number.isFinite(started) ? started : this.bootedAt;
+    return Math.max(0, Math.round(this.port.now() - from));
   }
 
   /** One control request: status is read from the state; every command is an event for the core. */
@@ -96,6 +116,15 @@ export class Supervisor {
       case "status":
         respond(replyOk(req.id, { status: { pid: this.config.pid ?? null, version: VERSION, ...statusOf(this.state, this.port.now()) } }));
         return;
+      case "about": {
+        const id = this.config.identity;
+        const about: About = {
+          pid: this.config.pid ?? 0, version: VERSION, cwd: id?.cwd ?? "", config: id?.config ?? null, procfile: id?.procfile ?? null,
+          servers: this.state.servers.length, uptimeMs: this.uptime(), socket: this.socket,
+        };
+        respond(replyOk(req.id, { about }));
+        return;
+      }
       case "command": {
         const id = this.nextRequest++;
         this.replies.set(id, (ok, message) => respond(ok ? replyOk(req.id, { message }) : replyError(req.id, message)));

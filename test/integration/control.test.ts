@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { request } from "../../src/control/client.ts";
+import { request } from "../../src/os/control-client.ts";
 import { MAX_CLIENTS, MAX_LINE } from "../../src/os/control-socket.ts";
 import { childrenOf, eventually, MAIN, procState, ROOT, Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
 import { budget } from "../properties/budget.ts";
@@ -145,12 +145,12 @@ describe("the control socket", () => {
     expect(gone.err).toBe(`lazarus: ctl: no supervisor at ${sock}: no such socket\n`);
   });
 
-  test("the default place: a 0700 directory under XDG_RUNTIME_DIR, a 0600 socket, removed on exit", async () => {
+  test("the default place: a 0700 directory under XDG_RUNTIME_DIR, a 0600 socket named by the pid, removed on exit", async () => {
     const runtime = tempDir();
     const r = start(["{", S, "}"], { env: { XDG_RUNTIME_DIR: runtime } });
     await r.waitFor("started, supervising");
     const dir = join(runtime, "lazarus");
-    const sock = join(dir, "control.sock");
+    const sock = join(dir, `${r.pid}.sock`);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(sock).mode & 0o777).toBe(0o600);
     expect(statSync(sock).isSocket()).toBe(true);
@@ -246,7 +246,7 @@ describe("hostile clients", () => {
     const replies = res.text.trim().split("\n").map((l) => JSON.parse(l));
     expect(replies.map((x) => x.ok)).toEqual([false, false, false, false, false, false, false, false, true]);
     expect(replies.map((x) => x.error ?? null)).toEqual([
-      "malformed JSON", "a request is a JSON object", "unknown command \"launch-missiles\" (one of status, revive, stop, start, restart, signal, shutdown)",
+      "malformed JSON", "a request is a JSON object", "unknown command \"launch-missiles\" (one of about, status, revive, stop, start, restart, signal, shutdown)",
       "missing \"cmd\"", "missing \"server\" (an index or a name)", "no such server: 99", "bad server index 1.5", "bad signal \"NOPE\"", null,
     ]);
     expect(replies[8].id).toBe("x1");

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { closeSync, constants, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { request } from "../../src/control/client.ts";
+import { request } from "../../src/os/control-client.ts";
 import { makePipe } from "../../src/os/libc.ts";
 import { childrenOf, MAIN, perTest, SERVER } from "../helpers/run.ts";
 

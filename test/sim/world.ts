@@ -279,6 +279,9 @@ export class World {
       env,
       self: SELF,
       pid: SUP,
+      uid: 1000,
+      tmpdir: "/tmp",
+      cwd: "/sim",
       makeSupervisor: (p, config) => {
         const sup = this.factory(p, { ...config, onStep: (e, b, a, fx) => this.observe(port, e, b, a, fx) });
         this.sup = sup;

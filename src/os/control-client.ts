@@ -1,0 +1,112 @@
+// The control client's I/O: one request line out, one reply line back, over a
+// Unix socket; and the few file-system facts `lazarus ctl` needs to find
+// supervisors. What to ask and whom is decided in src/cli/ctl.ts.
+import { lstatSync, readdirSync, unlinkSync } from "node:fs";
+import type { ClientResult, CtlIo } from "../cli/ctl.ts";
+
+/** What is at `path`, for a message: "socket", "file", "directory", "device", "other", or null when nothing is. */
+export function kindOf(path: string): string | null {
+  try {
+    const st = lstatSync(path);
+    if (st.isSocket()) return "socket";
+    if (st.isFile()) return "file";
+    if (st.isDirectory()) return "directory";
+    if (st.isCharacterDevice() || st.isBlockDevice()) return "device";
+    if (st.isFIFO()) return "FIFO";
+    if (st.isSymbolicLink()) return "symbolic link";
+    return "other";
+  } catch {
+    return null;
+  }
+}
+
+const WHAT: Readonly<Record<string, string>> = {
+  file: "a regular file", directory: "a directory", device: "a device", FIFO: "a FIFO", "symbolic link": "a symbolic link", other: "not a socket",
+};
+
+export function request(path: string, body: Record<string, unknown>, timeoutMs = 5000): Promise<ClientResult> {
+  if (path === "") return Promise.resolve({ ok: false, error: "no socket path given" });
+  const kind = kindOf(path);
+  if (kind === null) return Promise.resolve({ ok: false, error: `no supervisor at ${path}: no such socket` });
+  if (kind !== "socket") return Promise.resolve({ ok: false, error: `no supervisor at ${path}: it is ${WHAT[kind] ?? "not a socket"}, not a socket` });
+  return new Promise((resolve) => {
+    let done = false;
+    let buf = "";
+    const finish = (r: ClientResult) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ ok: false, error: `no answer from ${path} within ${timeoutMs / 1000} s` }), timeoutMs);
+    const notThere = (e: unknown) => {
+      const code = (e as { code?: string } | null)?.code;
+      const why = code === "ENOENT" ? "no such socket"
+        : code === "ECONNREFUSED" ? "nothing listening (a stale socket)"
+        : code === "EACCES" ? "permission denied"
+        : String((e as Error)?.message ?? e);
+      finish({ ok: false, error: `no supervisor at ${path}: ${why}`, ...(code === "ECONNREFUSED" ? { refused: true } : {}) });
+    };
+    try {
+      Bun.connect({
+        unix: path,
+        socket: {
+          open(s) {
+            s.write(`${JSON.stringify(body)}\n`);
+          },
+          data(s, chunk) {
+            buf += chunk.toString("utf8");
+            const nl = buf.indexOf("\n");
+            if (nl < 0) return;
+            try {
+              finish({ ok: true, reply: JSON.parse(buf.slice(0, nl)) as Record<string, unknown> });
+            } catch {
+              finish({ ok: false, error: `unreadable answer from ${path}` });
+            }
+            s.end(); // (its close handler runs at once, after the answer was taken)
+          },
+          close() {
+            finish({ ok: false, error: `${path} closed the connection without answering` });
+          },
+          connectError(_s, e) {
+            notThere(e);
+          },
+          error(_s, e) {
+            notThere(e);
+          },
+        },
+      }).catch(notThere);
+    } catch (e) {
+      notThere(e);
+    }
+  });
+}
+
+/** The production I/O of `lazarus ctl`. */
+export function bunCtlIo(cwd: string, place: CtlIo["place"]): CtlIo {
+  return {
+    cwd,
+    place,
+    listDir(dir) {
+      try {
+        return readdirSync(dir);
+      } catch {
+        return null;
+      }
+    },
+    pidAlive(pid) {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (e) {
+        return (e as { code?: string }).code === "EPERM";
+      }
+    },
+    unlink(path) {
+      try {
+        unlinkSync(path);
+      } catch { /* gone already */ }
+    },
+    request,
+  };
+}
