@@ -60,6 +60,8 @@ export class ScenarioRun {
   /** Spawns per server over the whole run (across re-execs): the first carries argv as given. */
   private readonly spawnsSoFar: number[];
   private nextPid = 1000;
+  /** When the last re-exec happened (the harness's own record, not the core's). */
+  private execAt: number | null = null;
   private nextId = 1;
   private t = 0;
   private steps = 0;
@@ -140,8 +142,16 @@ export class ScenarioRun {
         const fx = this.feed({ type: "reexec", at: this.t });
         const r = fx.find((e) => e.type === "reexec");
         if (r === undefined || r.type !== "reexec") return;
-        if (action.fails) this.feed({ type: "reexec-failed", at: this.t, error: "ENOEXEC" });
-        else this.reexec(r.handover);
+        if (action.fails) {
+          this.feed({ type: "reexec-failed", at: this.t, error: "ENOEXEC" });
+          return;
+        }
+        // The exec takes time; children may die meanwhile: the new image finds them ended at its take-over.
+        this.execAt = this.t;
+        this.t += action.delay;
+        this.reexec(r.handover);
+        const pids = [...this.live.keys()].sort((a, b) => a - b).slice(0, action.deaths);
+        for (const pid of pids) this.feed({ type: "exited", at: this.t, pid, status: action.status, atTakeover: true }, pid);
         return;
       }
       case "control": {
@@ -183,9 +193,15 @@ export class ScenarioRun {
     this.images.push({ initial: this.state, events: [], results: [] });
     this.trace.push("--- re-exec: new image ---");
     this.feed({ type: "start", at: this.t, handover: back.handover });
-    // SPEC 7: the alive keep pid and start time, the cremated stay cremated, the buried are revived.
+    // SPEC 7: the alive keep pid and start time, the cremated stay cremated, the buried are revived;
+    // every server keeps its last exit; the new image knows when the exec was.
+    if (this.state.execAt !== this.execAt) this.fail("re-exec", `the exec was at ${this.execAt}, the new image has ${this.state.execAt}`);
     old.servers.forEach((o, i) => {
-      const n = this.state.servers[i]!.life;
+      const after = this.state.servers[i]!;
+      if (JSON.stringify(after.lastExit) !== JSON.stringify(o.lastExit)) {
+        this.fail("re-exec", `server ${i}'s last exit was ${JSON.stringify(o.lastExit)} before the re-exec and is ${JSON.stringify(after.lastExit)} after it`);
+      }
+      const n = after.life;
       const ok = o.life.kind === "alive" ? n.kind === "alive" && n.pid === o.life.pid && n.since === o.life.since
         : o.life.kind === "cremated" ? n.kind === "cremated"
         : o.life.kind === "buried" ? this.spawnsSoFar[i]! > o.spawns || this.exitedWith !== null
@@ -327,7 +343,9 @@ export class ScenarioRun {
       if (p !== undefined && b?.life.kind === "alive" && b.life.stop === null && before.phase.kind === "running") {
         const i = p.server;
         const interval = this.specs[i]!.intervalMs ?? this.settings.intervalMs;
-        const lived = event.at - b.life.since;
+        // Found ended at a take-over: it died during the exec, at its instant at the earliest (the harness's own record of it).
+        const end = event.atTakeover === true && this.execAt !== null ? Math.min(event.at, this.execAt) : event.at;
+        const lived = end - b.life.since;
         const mine = spawned.filter((s) => s === i).length;
         if (spawned.some((s) => s !== i)) this.fail("4", `the end of server ${i} spawned another server`);
         if (isCleanExit(event.status)) {

@@ -125,5 +125,23 @@ export const MUTANTS: Readonly<Record<string, StepFn>> = {
   },
 };
 
+/** Further planted bugs (issue 12): what a re-exec hands across, and when a child found ended at the take-over died. */
+Object.assign(MUTANTS, {
+  /** The handover forgets every server's last exit. */
+  "lose the last exits across a re-exec": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    return {
+      state: r.state,
+      effects: r.effects.map((e): Effect => e.type !== "reexec" ? e : { ...e, handover: { ...e.handover, servers: e.handover.servers.map((s) => ({ ...s, lastExit: null })) } }),
+    };
+  },
+  /** A child found ended at the take-over is timed when it was reaped, not at the exec. */
+  "time a death during the exec at its reaping": (state: State, event: Event): StepResult => {
+    if (event.type !== "exited" || event.atTakeover !== true) return step(state, event);
+    const { atTakeover: _, ...plain } = event;
+    return step(state, plain);
+  },
+});
+
 export type MutantName = keyof typeof MUTANTS;
 export type { Event };

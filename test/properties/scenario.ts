@@ -20,7 +20,8 @@ export type Action =
   | { readonly a: "stale-timer"; readonly k: number }
   | { readonly a: "advance"; readonly ms: number }
   | { readonly a: "info" }
-  | { readonly a: "reexec"; readonly fails: boolean }
+  /** A re-exec; if it succeeds, the new image starts `delay` ms later and finds `deaths` alive children already ended. */
+  | { readonly a: "reexec"; readonly fails: boolean; readonly delay: number; readonly deaths: number; readonly status: ExitStatus }
   | { readonly a: "control"; readonly op: "revive-all" | "revive" | "stop" | "start" | "restart" | "signal" | "shutdown"; readonly k: number };
 
 export interface ServerChoice {
@@ -71,7 +72,12 @@ export function actionArb(opts: ScenarioOptions = {}): fc.Arbitrary<Action> {
     { weight: 1, arbitrary: fc.record({ a: fc.constant("stale-timer" as const), k }) },
     { weight: 3, arbitrary: fc.record({ a: fc.constant("advance" as const), ms: fc.oneof(fc.constantFrom(0, 1, 499, 500, 501, 999, 1000, 1001), fc.integer({ min: 0, max: 20_000 })) }) },
     { weight: 1, arbitrary: fc.constant({ a: "info" as const }) },
-    { weight: 1, arbitrary: fc.record({ a: fc.constant("reexec" as const), fails: fc.boolean() }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        a: fc.constant("reexec" as const), fails: fc.boolean(), delay: fc.constantFrom(0, 1, 40, 499, 500, 1000), deaths: fc.nat({ max: 2 }), status,
+      }),
+    },
   ];
   if (opts.control !== false) {
     choices.push({

@@ -127,7 +127,7 @@ export class Kernel {
   onChildDied: (() => void) | null = null;
   readonly signals: SignalRecord[] = [];
   /** Every process that ever ended, by serial: its true status. */
-  readonly ended = new Map<number, { pid: number; server: number | null; status: ExitStatus }>();
+  readonly ended = new Map<number, { pid: number; server: number | null; status: ExitStatus; diedAt: number }>();
   /** Children of the supervisor that ended and whose end it has not been told of yet: pid → serials, oldest first. */
   readonly untold = new Map<number, number[]>();
   lifetimes = 0;
@@ -206,7 +206,7 @@ export class Kernel {
     p.state = "zombie";
     p.status = status;
     p.diedAt = this.now;
-    this.ended.set(p.serial, { pid: p.pid, server: p.server, status });
+    this.ended.set(p.serial, { pid: p.pid, server: p.server, status, diedAt: this.now });
     if (p.server !== null) this.lifetimes++;
     if (p.ppid === SUP) this.untold.set(p.pid, [...(this.untold.get(p.pid) ?? []), p.serial]);
     for (const c of this.procs.values()) if (c.ppid === p.pid) c.ppid = SUP;

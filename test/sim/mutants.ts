@@ -82,6 +82,18 @@ class SpawnsBeforeReportingExits extends Supervisor {
   }
 }
 
+/** Reports a child found ended at the take-over after a re-exec as if it had just died. */
+class ForgetsDeathsDuringExec extends Supervisor {
+  override dispatch(event: Event): void {
+    if (event.type === "exited" && event.atTakeover === true) {
+      const { atTakeover: _, ...plain } = event;
+      super.dispatch(plain);
+      return;
+    }
+    super.dispatch(event);
+  }
+}
+
 function make(C: new (port: OsPort, config: ShellConfig) => Supervisor): SupervisorFactory {
   return (port, config) => new C(port, config);
 }
@@ -94,4 +106,5 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "spawn after shutdown began": make(RetriesSpawnsItself),
   "lose an exit that arrives during re-exec": make(ForgetsExitsBeforeExec),
   "spawn before reporting exits already reaped": make(SpawnsBeforeReportingExits),
+  "time a death during the exec at its reaping": make(ForgetsDeathsDuringExec),
 };

@@ -30,6 +30,8 @@ class ImageEnded extends Error {}
 export type SupervisorFactory = (port: OsPort, config: ShellConfig) => Supervisor;
 
 const EPOCH = Date.UTC(2026, 0, 1);
+/** The longest a death may wait to be told outside an exec: the SIGCHLD latency plus the delivery window (see childDied, queue). */
+const MAX_REPORT_MS = 3 + 5 + 0.01;
 const SELF = ["/sim/bun", "/sim/lazarus.ts"];
 
 export interface SimReport {
@@ -310,8 +312,12 @@ export class World {
     }
   }
 
+  /** When the last successful exec happened (the world's own record). */
+  private lastExec: number | null = null;
+
   replaceImage(old: SimPort, argv: readonly string[], env: Readonly<Record<string, string>>): void {
     old.end();
+    this.lastExec = this.k.now;
     this.execs++;
     if (JSON.stringify(argv.slice(0, SELF.length)) !== JSON.stringify(SELF)) this.fail(`re-exec of ${argv.join(" ")}, not of itself`);
     const args = argv.slice(SELF.length);
@@ -478,6 +484,12 @@ export class World {
       this.accounted.add(serial!);
       if (JSON.stringify(truth!.status) !== JSON.stringify(e.status)) {
         this.fail(`pid ${e.pid} ended with ${JSON.stringify(truth!.status)} but the core was told ${JSON.stringify(e.status)}`);
+      }
+      // When the core takes it to have ended: never before its death, and never later than the
+      // reporting latencies allow (a death during an exec counts from the exec instant).
+      const end = e.atTakeover === true && this.lastExec !== null ? Math.min(e.at, this.lastExec) : e.at;
+      if (end - truth!.diedAt > MAX_REPORT_MS) {
+        this.fail(`pid ${e.pid} died at ${truth!.diedAt.toFixed(3)} but the core takes it to have ended at ${end.toFixed(3)}: ${(end - truth!.diedAt).toFixed(3)} ms late (a death during the exec timed at its reaping?)`);
       }
       this.coreSerial.delete(e.pid);
     }
