@@ -104,6 +104,11 @@ describe("command lines and configurations", () => {
     expect(parseBenchArgs(["--peers=none"])).toMatchObject({ peers: [] });
     expect(parseBenchArgs(["--only=nope"])).toBeString();
     expect(parseBenchArgs(["--peers=systemd"])).toBeString();
+    // --name value as well as --name=value; --help; one-line errors
+    expect(parseBenchArgs(["--only", "fleet", "--out", "/tmp/x"])).toMatchObject({ only: ["fleet"], out: "/tmp/x", help: false });
+    expect(parseBenchArgs(["--help"])).toMatchObject({ help: true });
+    expect(parseBenchArgs(["--bogus"])).toBe("unrecognised option: --bogus");
+    expect(parseBenchArgs(["--only"])).toBe("--only needs a value");
   });
   test("lazarus gets every server between braces, its interval in seconds", () => {
     const argv = lazarusArgv("bun", { policy: { kind: "respawn", intervalMs: 1500 }, servers: [{ tag: "a", argv: ["/x", "1"] }, { tag: "b", argv: ["/y"] }] });

@@ -1,4 +1,5 @@
-// The bench's command line (pure).
+// The bench's command line (pure): --name=value or --name value.
+import { parseToolArgs } from "../../test/helpers/tool-args.ts";
 
 export const SECTIONS = ["latency", "fleet", "crashloop", "core"] as const;
 export type SectionName = (typeof SECTIONS)[number];
@@ -13,6 +14,7 @@ export interface BenchArgs {
 }
 
 export const BENCH_USAGE = `usage: bun run bench [--quick] [--only=${SECTIONS.join(",")}] [--peers=runit,s6,supervisord,pm2|none] [--out=DIR]
+(--name value works as well as --name=value)
 
   --quick        a shorter run (under 2 minutes): fewer samples and repeats
   --only=LIST    run only these sections (default: all)
@@ -23,29 +25,27 @@ export const BENCH_USAGE = `usage: bun run bench [--quick] [--only=${SECTIONS.jo
 export const PEERS = ["runit", "s6", "supervisord", "pm2"] as const;
 
 export function parseBenchArgs(args: readonly string[]): BenchArgs | string {
-  let quick = false;
-  let help = false;
+  const r = parseToolArgs(args, { quick: { type: "boolean" }, only: { type: "string" }, peers: { type: "string" }, out: { type: "string" } });
+  if (r.kind === "help") return { quick: false, only: [...SECTIONS], peers: null, out: null, help: true };
+  if (r.kind === "error") return r.message;
+  const v = r.values as { quick?: boolean; only?: string; peers?: string; out?: string };
   let only: SectionName[] = [...SECTIONS];
   let peers: string[] | null = null;
-  let out: string | null = null;
-  for (const a of args) {
-    if (a === "--quick") quick = true;
-    else if (a === "--help" || a === "-h") help = true;
-    else if (a.startsWith("--only=")) {
-      const list = a.slice("--only=".length).split(",").filter((x) => x !== "");
-      const bad = list.find((x) => !(SECTIONS as readonly string[]).includes(x));
-      if (bad !== undefined || list.length === 0) return `unknown section in ${a} (sections: ${SECTIONS.join(", ")})`;
-      only = list as SectionName[];
-    } else if (a.startsWith("--peers=")) {
-      const list = a.slice("--peers=".length).split(",").filter((x) => x !== "");
-      if (list.length === 1 && list[0] === "none") peers = [];
-      else {
-        const bad = list.find((x) => !(PEERS as readonly string[]).includes(x));
-        if (bad !== undefined) return `unknown peer ${bad} (peers: ${PEERS.join(", ")}, or none)`;
-        peers = list;
-      }
-    } else if (a.startsWith("--out=") && a.length > "--out=".length) out = a.slice("--out=".length);
-    else return `unknown argument: ${a}`;
+  if (v.only !== undefined) {
+    const list = v.only.split(",").filter((x) => x !== "");
+    const bad = list.find((x) => !(SECTIONS as readonly string[]).includes(x));
+    if (bad !== undefined || list.length === 0) return `unknown section in --only=${v.only} (sections: ${SECTIONS.join(", ")})`;
+    only = list as SectionName[];
   }
-  return { quick, only, peers, out, help };
+  if (v.peers !== undefined) {
+    const list = v.peers.split(",").filter((x) => x !== "");
+    if (list.length === 1 && list[0] === "none") peers = [];
+    else {
+      const bad = list.find((x) => !(PEERS as readonly string[]).includes(x));
+      if (bad !== undefined) return `unknown peer ${bad} (peers: ${PEERS.join(", ")}, or none)`;
+      peers = list;
+    }
+  }
+  if (v.out === "") return "--out needs a directory";
+  return { quick: v.quick === true, only, peers, out: v.out ?? null, help: false };
 }

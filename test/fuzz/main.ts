@@ -13,6 +13,8 @@ import { processScenarioArb, runProcessScenario } from "../properties/process.ts
 import { scenarioArb } from "../properties/scenario.ts";
 import { step } from "../../src/core/step.ts";
 import { FUZZ_TARGETS } from "./targets.ts";
+import { parseToolArgs } from "../helpers/tool-args.ts";
+import { SHELL_MUTANTS } from "../sim/mutants.ts";
 
 interface Options {
   property: string;
@@ -25,31 +27,48 @@ interface Options {
   mutant: string | null;
 }
 
-function parse(argv: readonly string[]): Options | string {
-  const o: Options = { property: "core", seconds: null, runs: null, seed: Date.now() ^ (Math.random() * 0x7fffffff), path: null, servers: 4, actions: 60, mutant: null };
-  for (const a of argv) {
-    const m = /^--([a-z]+)=(.*)$/.exec(a);
-    if (m === null) return `unrecognised argument: ${a}`;
-    const [, key, value] = m as unknown as [string, string, string];
-    const num = Number(value);
-    switch (key) {
-      case "property": o.property = value; break;
-      case "seconds": o.seconds = num; break;
-      case "runs": o.runs = num; break;
-      case "seed": o.seed = num; break;
-      case "path": o.path = value; break;
-      case "servers": o.servers = num; break;
-      case "actions": o.actions = num; break;
-      case "mutant": o.mutant = value; break;
-      default: return `unrecognised option: --${key}`;
-    }
-    if (key !== "property" && key !== "path" && key !== "mutant" && !Number.isFinite(num)) return `--${key} wants a number, not ${value}`;
-  }
+const USAGE = `usage: bun run fuzz [--property=core|process|sim] [--seconds=N] [--runs=N]
+                    [--seed=N] [--path=P] [--servers=N] [--actions=N] [--mutant=NAME]
+(--name value works as well as --name=value)
+
+  --property   what to fuzz: core (the reducer against the model and the invariants; default),
+               process (the real supervisor with real processes), sim (the whole shell on the simulated OS)
+  --seconds    time budget (default 60 when --runs is not given)
+  --runs       run budget
+  --seed       fast-check's seed (printed at the start); --path replays one counterexample
+  --servers    most servers per scenario (default 4); --actions: most actions (default 60)
+  --mutant     fuzz a planted bug instead of the real reducer (core) or shell (sim)
+`;
+
+const OPTIONS = {
+  property: { type: "string" }, seconds: { type: "string", number: true }, runs: { type: "string", number: true },
+  seed: { type: "string", number: true }, path: { type: "string" }, servers: { type: "string", number: true },
+  actions: { type: "string", number: true }, mutant: { type: "string" },
+} as const;
+
+function parse(argv: readonly string[]): Options | string | { help: true } {
+  const r = parseToolArgs(argv, OPTIONS);
+  if (r.kind === "help") return { help: true };
+  if (r.kind === "error") return r.message;
+  const v = r.values as Partial<Record<keyof typeof OPTIONS, string>>;
+  const num = (x: string | undefined) => (x === undefined ? null : Number(x));
+  const o: Options = {
+    property: v.property ?? "core",
+    seconds: num(v.seconds),
+    runs: num(v.runs),
+    seed: num(v.seed) ?? Date.now() ^ (Math.random() * 0x7fffffff),
+    path: v.path ?? null,
+    servers: num(v.servers) ?? 4,
+    actions: num(v.actions) ?? 60,
+    mutant: v.mutant ?? null,
+  };
   if (o.seconds === null && o.runs === null) o.seconds = 60;
   if (!(o.property in FUZZ_TARGETS) && o.property !== "core" && o.property !== "process") {
     return `unknown property ${o.property} (core, process${Object.keys(FUZZ_TARGETS).map((k) => `, ${k}`).join("")})`;
   }
-  if (o.mutant !== null && !(o.mutant in MUTANTS)) return `unknown mutant ${o.mutant}; one of: ${Object.keys(MUTANTS).join(" | ")}`;
+  const mutants = o.property === "sim" ? SHELL_MUTANTS : MUTANTS;
+  if (o.mutant !== null && !(o.mutant in mutants)) return `unknown mutant ${o.mutant}; one of: ${Object.keys(mutants).join(" | ")}`;
+  if (o.mutant !== null && o.property === "process") return "--mutant is for --property=core or sim";
   return o;
 }
 
@@ -59,8 +78,12 @@ async function main(): Promise<number> {
     console.error(`fuzz: ${o}`);
     return 2;
   }
+  if ("help" in o) {
+    console.log(USAGE);
+    return 0;
+  }
   o.seed = o.seed | 0;
-  const stepFn: StepFn = o.mutant === null ? step : (MUTANTS[o.mutant] as StepFn);
+  const stepFn: StepFn = o.mutant === null || o.property !== "core" ? step : (MUTANTS[o.mutant] as StepFn);
   let scenarios = 0;
   let steps = 0;
   const started = performance.now();
@@ -88,6 +111,7 @@ async function main(): Promise<number> {
   } else {
     const target = FUZZ_TARGETS[o.property]!;
     out = await target({ ...o, count: (n: number) => { scenarios++; steps += n; } }, params);
+
   }
   const secs = (performance.now() - started) / 1000;
   console.log(`fuzz: ${scenarios} scenarios (${steps} steps) in ${secs.toFixed(1)} s: ${(scenarios / secs).toFixed(1)} scenarios/s, ${(steps / secs).toFixed(0)} steps/s`);

@@ -30,6 +30,19 @@ test("a planted bug is found, shrunk, and replayed exactly by the printed comman
   expect(violation(again.out)).toBe(violation(r.out)!);
 });
 
+test("--name value works as --name=value; --help prints the usage; the simulator is a property too", async () => {
+  const r = await fuzz("--runs", "20", "--seed", "7", "--property", "sim");
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("fuzz: property sim, seed 7, budget 20 runs");
+  expect(r.out).toMatch(/20 scenarios \(\d+ steps\)/);
+  const help = await fuzz("--help");
+  expect(help.code).toBe(0);
+  expect(help.out).toStartWith("usage: bun run fuzz");
+  const mutant = await fuzz("--property=sim", "--runs=300", "--seed=1", "--mutant=signal a reused pid");
+  expect(mutant.code).toBe(1);
+  expect(mutant.out).toContain("COUNTEREXAMPLE");
+});
+
 test("bad options are a one-line error with status 2", async () => {
   const r = await fuzz("--bogus=1");
   expect(r.code).toBe(2);

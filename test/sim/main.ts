@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { SHELL_MUTANTS } from "./mutants.ts";
 import { dayScenarioArb, type SimScenario, simScenarioArb } from "./scenario.ts";
 import { runSim, type SupervisorFactory } from "./world.ts";
+import { parseToolArgs } from "../helpers/tool-args.ts";
 
 interface Options {
   seconds: number | null;
@@ -23,27 +24,34 @@ interface Options {
   day: boolean;
 }
 
-function parse(argv: readonly string[]): Options | string {
-  const o: Options = { seconds: null, runs: null, seed: (Date.now() ^ (Math.random() * 0x7fffffff)) | 0, path: null, servers: 6, events: 30, horizon: 20_000, mutant: null, day: false };
-  for (const a of argv) {
-    if (a === "--day") { o.day = true; continue; }
-    const m = /^--([a-z]+)=(.*)$/.exec(a);
-    if (m === null) return `unrecognised argument: ${a}`;
-    const [, key, value] = m as unknown as [string, string, string];
-    const num = Number(value);
-    if (key !== "path" && key !== "mutant" && !Number.isFinite(num)) return `--${key} wants a number, not ${value}`;
-    switch (key) {
-      case "seconds": o.seconds = num; break;
-      case "runs": o.runs = num; break;
-      case "seed": o.seed = num | 0; break;
-      case "path": o.path = value; break;
-      case "servers": o.servers = num; break;
-      case "events": o.events = num; break;
-      case "horizon": o.horizon = num; break;
-      case "mutant": o.mutant = value; break;
-      default: return `unrecognised option: --${key}`;
-    }
-  }
+const USAGE = `usage: bun run sim [--seconds=N] [--runs=N] [--seed=N] [--path=P]
+                   [--servers=N] [--events=N] [--horizon=MS] [--mutant=NAME] [--day]
+(--name value works as well as --name=value)
+
+  --seconds, --runs   time or run budget (default 60 s; 10 s with --day)
+  --seed, --path      fast-check's seed (printed first) and a counterexample's path: replay it exactly
+  --servers, --events most servers and world events per scenario (default 6 and 30)
+  --horizon           virtual ms until SIGTERM (default 20000)
+  --mutant            a planted shell bug instead of the real shell
+  --day               simulated days of 100 flaky servers
+`;
+
+const OPTIONS = {
+  seconds: { type: "string", number: true }, runs: { type: "string", number: true }, seed: { type: "string", number: true },
+  path: { type: "string" }, servers: { type: "string", number: true }, events: { type: "string", number: true },
+  horizon: { type: "string", number: true }, mutant: { type: "string" }, day: { type: "boolean" },
+} as const;
+
+function parse(argv: readonly string[]): Options | string | { help: true } {
+  const r = parseToolArgs(argv, OPTIONS);
+  if (r.kind === "help") return { help: true };
+  if (r.kind === "error") return r.message;
+  const v = r.values as Partial<Record<Exclude<keyof typeof OPTIONS, "day">, string>> & { day?: boolean };
+  const num = (x: string | undefined) => (x === undefined ? null : Number(x));
+  const o: Options = {
+    seconds: num(v.seconds), runs: num(v.runs), seed: (num(v.seed) ?? (Date.now() ^ (Math.random() * 0x7fffffff))) | 0, path: v.path ?? null,
+    servers: num(v.servers) ?? 6, events: num(v.events) ?? 30, horizon: num(v.horizon) ?? 20_000, mutant: v.mutant ?? null, day: v.day === true,
+  };
   if (o.mutant !== null && !(o.mutant in SHELL_MUTANTS)) return `unknown mutant ${o.mutant}; one of: ${Object.keys(SHELL_MUTANTS).join(" | ")}`;
   if (o.seconds === null && o.runs === null) o.seconds = o.day ? 10 : 60;
   return o;
@@ -54,6 +62,10 @@ async function main(): Promise<number> {
   if (typeof o === "string") {
     console.error(`sim: ${o}`);
     return 2;
+  }
+  if ("help" in o) {
+    console.log(USAGE);
+    return 0;
   }
   const factory: SupervisorFactory | undefined = o.mutant === null ? undefined : SHELL_MUTANTS[o.mutant];
   const arb: fc.Arbitrary<SimScenario> = o.day ? dayScenarioArb(o.servers === 6 ? 100 : o.servers) : simScenarioArb({ maxServers: o.servers, maxEvents: o.events, horizonMs: o.horizon });
