@@ -1,13 +1,12 @@
 // lazarus: the command-line entry. Subcommands `ctl` and `replay`; otherwise
 // boot a supervisor (src/shell/boot.ts) on the production OS port.
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { ctl } from "./cli/ctl.ts";
 import { USAGE } from "./cli/parse.ts";
 import { replayFile } from "./cli/replay.ts";
-import { DEFAULT_CONFIG } from "./config/load.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
 import { bunCtlIo } from "./os/control-client.ts";
+import { bunFiles } from "./os/files.ts";
 import { DROPPED_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
@@ -41,7 +40,7 @@ async function main(args: readonly string[]): Promise<void> {
   });
   const r = await boot(port, {
     args, env, self: selfCommand(), pid: process.pid, uid: process.getuid?.() ?? 0, tmpdir: tmpdir(), startedAt: processStartMs(),
-    defaultConfig: existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : null, cwd: process.cwd(),
+    cwd: process.cwd(), files: bunFiles,
   });
   switch (r.kind) {
     case "running":

@@ -5,26 +5,11 @@
 // Options come before the first "{". Everything inside a server's braces is its
 // own, verbatim, including words that look like options; inner braces nest and
 // are passed through as ordinary arguments.
-import type { ServerSpec, Settings } from "../core/types.ts";
-import { serverNames } from "./names.ts";
+import { serverNames } from "../config/names.ts";
+import { DEFAULTS, type LogFormat, type Options, type OutputMode, secondsToMs, TIMED } from "../config/settings.ts";
+import type { ServerSpec } from "../core/types.ts";
 
-export interface Options {
-  readonly settings: Settings;
-  readonly reexec: boolean;
-  /** --control=PATH, "none", or null for the default place. */
-  readonly control: string | null;
-  readonly logFormat: "text" | "json";
-  /** --config=FILE: servers and settings from a TOML file (or lazarus.toml, found by the caller). */
-  readonly config: string | null;
-  /** --procfile=FILE: servers from a Procfile. */
-  readonly procfile: string | null;
-  /** --env-file=FILE: a .env file loaded into every server's environment. */
-  readonly envFile: string | null;
-  /** --output: how servers' output is wired unless their own setting says; null: by where they come from. */
-  readonly output: "inherit" | "prefix" | null;
-  /** The valued options given on the command line, by name ("interval", ...): they win over a config file. */
-  readonly given: readonly string[];
-}
+export type { Options };
 
 export type Parsed =
   | { readonly kind: "run"; readonly options: Options; readonly servers: readonly ServerSpec[] }
@@ -32,7 +17,7 @@ export type Parsed =
   | { readonly kind: "version" }
   | { readonly kind: "error"; readonly message: string };
 
-export const DEFAULTS: Settings = { intervalMs: 5000, stopTimeoutMs: 10_000, alarmMs: 0 };
+export { DEFAULTS };
 
 export const USAGE = `usage: lazarus [OPTIONS] { CMD [ARG...] } [{ CMD [ARG...] } ...]
        lazarus [OPTIONS] --config=FILE | --procfile=FILE [{ CMD [ARG...] } ...]
@@ -75,19 +60,17 @@ interface MutableOptions {
   settings: { intervalMs: number; stopTimeoutMs: number; alarmMs: number };
   reexec: boolean;
   control: string | null;
-  logFormat: "text" | "json";
+  logFormat: LogFormat;
   config: string | null;
   procfile: string | null;
   envFile: string | null;
-  output: "inherit" | "prefix" | null;
+  output: OutputMode | null;
 }
 
 /** Decimal seconds "1", "0.25", ".5" within [0, max] → whole milliseconds; null if malformed. */
 export function parseSeconds(text: string, max: number): number | null {
   if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text)) return null;
-  const s = Number(text);
-  if (!Number.isFinite(s) || s < 0 || s > max) return null;
-  return Math.round(s * 1000);
+  return secondsToMs(Number(text), max);
 }
 
 function seconds(name: string, max: number, set: (ms: number, o: MutableOptions) => void): Setter {
@@ -101,9 +84,9 @@ function seconds(name: string, max: number, set: (ms: number, o: MutableOptions)
 
 /** Options that take a value, as --name=value. */
 const VALUED: Readonly<Record<string, Setter>> = {
-  interval: seconds("interval", 60, (ms, o) => { o.settings.intervalMs = ms; }),
-  alarm: seconds("alarm", 60, (ms, o) => { o.settings.alarmMs = ms; }),
-  "stop-timeout": seconds("stop-timeout", 3600, (ms, o) => { o.settings.stopTimeoutMs = ms; }),
+  [TIMED.interval.option]: seconds(TIMED.interval.option, TIMED.interval.max, (ms, o) => { o.settings.intervalMs = ms; }),
+  [TIMED.alarm.option]: seconds(TIMED.alarm.option, TIMED.alarm.max, (ms, o) => { o.settings.alarmMs = ms; }),
+  [TIMED.stopTimeout.option]: seconds(TIMED.stopTimeout.option, TIMED.stopTimeout.max, (ms, o) => { o.settings.stopTimeoutMs = ms; }),
   control: (value, o) => {
     if (value === "") return "Invalid value for --control: empty (a socket path, or 'none').";
     o.control = value;

@@ -21,11 +21,11 @@
 import { parseSignal } from "../core/signals.ts";
 import type { Ms, Signal } from "../core/types.ts";
 import { nameProblem } from "./names.ts";
+import { type LogFormat, LOG_FORMATS, type OutputMode, OUTPUT_MODES, secondsToMs, TIMED } from "./settings.ts";
 import { keyLine, syntaxErrorLine } from "./toml-lines.ts";
 import { splitWords } from "./words.ts";
 
-export type OutputMode = "inherit" | "prefix";
-export type LogFormat = "text" | "json";
+export type { LogFormat, OutputMode };
 
 /** A server as its config table describes it (paths not yet resolved). */
 export interface FileServer {
@@ -60,9 +60,6 @@ export interface ConfigFile {
 export type ConfigResult =
   | { readonly ok: true; readonly config: ConfigFile }
   | { readonly ok: false; readonly error: string };
-
-/** The ranges of the command-line options (SPEC 2 and parse.ts), in seconds. */
-export const LIMITS = { interval: 60, alarm: 60, stop_timeout: 3600 } as const;
 
 const TOP_KEYS = ["interval", "stop_timeout", "alarm", "log_format", "control", "output", "servers"] as const;
 const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "output"] as const;
@@ -106,12 +103,12 @@ function readConfig(data: unknown): ConfigFile {
   const settings: {
     intervalMs?: Ms; stopTimeoutMs?: Ms; alarmMs?: Ms; logFormat?: LogFormat; control?: string; output?: OutputMode;
   } = {};
-  if (top.interval !== undefined) settings.intervalMs = seconds(top.interval, ["interval"], LIMITS.interval);
-  if (top.stop_timeout !== undefined) settings.stopTimeoutMs = seconds(top.stop_timeout, ["stop_timeout"], LIMITS.stop_timeout);
-  if (top.alarm !== undefined) settings.alarmMs = seconds(top.alarm, ["alarm"], LIMITS.alarm);
-  if (top.log_format !== undefined) settings.logFormat = oneOf(top.log_format, ["log_format"], ["text", "json"] as const);
+  if (top.interval !== undefined) settings.intervalMs = seconds(top.interval, ["interval"], TIMED.interval.max);
+  if (top.stop_timeout !== undefined) settings.stopTimeoutMs = seconds(top.stop_timeout, ["stop_timeout"], TIMED.stopTimeout.max);
+  if (top.alarm !== undefined) settings.alarmMs = seconds(top.alarm, ["alarm"], TIMED.alarm.max);
+  if (top.log_format !== undefined) settings.logFormat = oneOf(top.log_format, ["log_format"], LOG_FORMATS);
   if (top.control !== undefined) settings.control = path(top.control, ["control"], "a socket path, or \"none\"");
-  if (top.output !== undefined) settings.output = oneOf(top.output, ["output"], ["inherit", "prefix"] as const);
+  if (top.output !== undefined) settings.output = oneOf(top.output, ["output"], OUTPUT_MODES);
   const servers: FileServer[] = [];
   if (top.servers !== undefined) {
     const all = table(top.servers, ["servers"], "a table of servers, one [servers.NAME] each");
@@ -133,11 +130,11 @@ function readServer(name: string, value: unknown): FileServer {
   } = { name, argv: command(t.cmd, [...at, "cmd"]), env: {} };
   if (t.cwd !== undefined) server.cwd = path(t.cwd, [...at, "cwd"], "a directory");
   if (t.env !== undefined) server.env = environment(t.env, [...at, "env"]);
-  if (t.interval !== undefined) server.intervalMs = seconds(t.interval, [...at, "interval"], LIMITS.interval);
+  if (t.interval !== undefined) server.intervalMs = seconds(t.interval, [...at, "interval"], TIMED.interval.max);
   if (t.stop_signal !== undefined) server.stopSignal = signal(t.stop_signal, [...at, "stop_signal"]);
-  if (t.stop_timeout !== undefined) server.stopTimeoutMs = seconds(t.stop_timeout, [...at, "stop_timeout"], LIMITS.stop_timeout);
+  if (t.stop_timeout !== undefined) server.stopTimeoutMs = seconds(t.stop_timeout, [...at, "stop_timeout"], TIMED.stopTimeout.max);
   if (t.autostart !== undefined) server.autostart = boolean(t.autostart, [...at, "autostart"]);
-  if (t.output !== undefined) server.output = oneOf(t.output, [...at, "output"], ["inherit", "prefix"] as const);
+  if (t.output !== undefined) server.output = oneOf(t.output, [...at, "output"], OUTPUT_MODES);
   return server;
 }
 
@@ -180,8 +177,9 @@ function environment(v: unknown, at: readonly string[]): Record<string, string> 
 
 function seconds(v: unknown, at: readonly string[], max: number): Ms {
   if (typeof v !== "number") throw new Invalid(at, `expected a number of seconds from 0 to ${max}, got ${kind(v)}.`);
-  if (!Number.isFinite(v) || v < 0 || v > max) throw new Invalid(at, `${v} is out of range (seconds from 0 to ${max}).`);
-  return Math.round(v * 1000);
+  const ms = secondsToMs(v, max);
+  if (ms === null) throw new Invalid(at, `${Object.is(v, -0) ? "-0" : v} is out of range (seconds from 0 to ${max}).`);
+  return ms;
 }
 
 function signal(v: unknown, at: readonly string[]): Signal {

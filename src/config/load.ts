@@ -1,32 +1,46 @@
-// The shell side of configuration: read the files the command line names (or
-// lazarus.toml), then assemble the plan (pure, plan.ts). Nothing is started
-// here; any problem is one line for `lazarus: ...` and exit status 2.
+// Configuration from files: read the files the command line names (or
+// lazarus.toml) through the caller's reader, then assemble the plan (pure,
+// plan.ts). Nothing is started here; any problem is one line for
+// `lazarus: ...` and exit status 2.
 //
-// A live re-exec runs "the same options and servers" (SPEC 7), so the new image
-// must not read the files again (they may have been edited since, or broken):
-// the texts the plan was made from travel across the exec in SOURCES_ENV, and
-// the new image makes the same plan from them.
-import { readFileSync } from "node:fs";
+// A live re-exec runs "the same options and servers" (docs/spec.md, "Live
+// re-exec"), so the new image must not read the files again (they may have
+// been edited since, or broken): the texts the plan was made from travel across
+// the exec in SOURCES_ENV, and the new image makes the same plan from them.
 import { resolve } from "node:path";
-import type { Options } from "../cli/parse.ts";
 import { assemble, type Plan, type Sources, type SourceText } from "./plan.ts";
+import { DEFAULT_CONFIG, type Options } from "./settings.ts";
 
-/** The config file looked for in the working directory when no server and no --config/--procfile is given. */
-export const DEFAULT_CONFIG = "lazarus.toml";
+export { DEFAULT_CONFIG };
 
 /** The environment variable that carries the files' texts across a re-exec. */
 export const SOURCES_ENV = "LAZARUS_SOURCES";
+
+/** What reading a file gave: its text, or why not (`missing`: it does not exist). */
+export type FileRead =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly missing: boolean; readonly error: string };
+
+/** How configuration files are read: through the OS port in production, from a simulated file system in the simulator. */
+export interface FileReader {
+  /** The text of the file at an absolute path. */
+  readFile(path: string): FileRead;
+}
 
 export type Loaded =
   | { readonly ok: true; readonly plan: Plan; readonly sources: Sources }
   | { readonly ok: false; readonly error: string };
 
 /**
- * `carried`: SOURCES_ENV as a re-exec'd image found it; a file it holds is not
- * read again (a file it does not hold, or a carried text that cannot be
- * understood, is read as usual).
+ * `inherited`: lazarus's environment without its private variables (what the
+ * servers inherit). `carried`: SOURCES_ENV as a re-exec'd image found it; a file
+ * it holds is not read again (a file it does not hold, or a carried text that
+ * cannot be understood, is read as usual). An implicit lazarus.toml (the
+ * default, not named by --config) that does not exist means there is nothing to run.
  */
-export function loadPlan(options: Options, braces: readonly (readonly string[])[], cwd: string = process.cwd(), carried?: string): Loaded {
+export function loadPlan(
+  options: Options, braces: readonly (readonly string[])[], cwd: string, inherited: Readonly<Record<string, string>>, files: FileReader, carried?: string,
+): Loaded {
   const kept = carried === undefined ? {} : readCarried(carried);
   const sources: { config?: SourceText; procfile?: SourceText; envFile?: SourceText } = {};
   for (const key of ["config", "procfile", "envFile"] as const) {
@@ -37,11 +51,15 @@ export function loadPlan(options: Options, braces: readonly (readonly string[])[
       sources[key] = old;
       continue;
     }
-    const text = readText(file, cwd);
-    if (typeof text !== "string") return { ok: false, error: text.error };
-    sources[key] = { file, text };
+    const r = files.readFile(resolve(cwd, file));
+    if (!r.ok) {
+      const implicit = key === "config" && file === DEFAULT_CONFIG && !options.given.includes("config");
+      if (implicit && r.missing) return { ok: false, error: "No programs to spawn, aborting." };
+      return { ok: false, error: `${file}: ${r.error}` };
+    }
+    sources[key] = { file, text: r.text };
   }
-  const r = assemble(options, braces, sources, cwd);
+  const r = assemble(options, braces, sources, cwd, inherited);
   return r.ok ? { ok: true, plan: r.plan, sources } : r;
 }
 
@@ -62,17 +80,4 @@ function readCarried(text: string): Sources {
     // Not understood: the files are read instead.
   }
   return out;
-}
-
-function readText(file: string, cwd: string): string | { error: string } {
-  try {
-    return readFileSync(resolve(cwd, file), "utf8");
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    const why: Record<string, string> = {
-      ENOENT: "no such file", EACCES: "permission denied", EISDIR: "it is a directory", ENOTDIR: "a part of its path is not a directory",
-    };
-    const reason = typeof code === "string" && why[code] !== undefined ? `${why[code]} (${code})` : e instanceof Error ? e.message : String(e);
-    return { error: `${file}: cannot read it: ${reason}.` };
-  }
 }

@@ -1,20 +1,20 @@
 // Everything lazarus will run, from all its sources: the command line (options
 // and servers in braces), a config file, a Procfile and a .env file. The result
 // is what the policy needs (ServerSpecs and Settings) plus, per server, how the
-// shell launches it (cwd, environment, output). Pure: the files' texts and the
-// working directory are passed in (load.ts reads them).
+// shell launches it (cwd, its complete environment, output). Pure: the files'
+// texts, the working directory and lazarus's own environment are passed in
+// (load.ts reads the files through the caller's reader).
 //
 // Precedence: an option given on the command line wins over the config file's
 // top-level key, which wins over the default. A server's own key wins over both.
 // Servers are ordered: config file, then Procfile, then braces.
 import { dirname, resolve } from "node:path";
-import type { Options } from "../cli/parse.ts";
-import { serverNames } from "../cli/names.ts";
 import type { ServerSpec, Settings } from "../core/types.ts";
-import type { OutputSpec, SpawnRequest } from "../os/port.ts";
-import { type LogFormat, type OutputMode, parseConfig } from "./config.ts";
+import { parseConfig } from "./config.ts";
 import { parseEnvFile } from "./dotenv.ts";
+import { serverNames } from "./names.ts";
 import { parseProcfile } from "./procfile.ts";
+import type { LogFormat, Options, OutputMode } from "./settings.ts";
 
 export type Source = "braces" | "config" | "procfile";
 
@@ -23,7 +23,11 @@ export interface Launch {
   readonly source: Source;
   /** Absolute working directory; null: lazarus's own. */
   readonly cwd: string | null;
-  /** Variables set over the inherited environment: the env file's, then the server's own. */
+  /**
+   * The server's complete environment, computed once: lazarus's own (its
+   * private variables already taken out), the env file's over it, then the
+   * server's own. Servers with nothing of their own share one object.
+   */
   readonly env: Readonly<Record<string, string>>;
   readonly output: OutputMode;
 }
@@ -54,7 +58,9 @@ export type PlanResult = { readonly ok: true; readonly plan: Plan } | { readonly
 /** Where servers of each source write when nothing says otherwise (foreman prefixes; braces keep mds-respawn's inherited output). */
 export const DEFAULT_OUTPUT: Readonly<Record<Source, OutputMode>> = { braces: "inherit", config: "prefix", procfile: "prefix" };
 
-export function assemble(options: Options, braces: readonly (readonly string[])[], sources: Sources, cwd: string): PlanResult {
+export function assemble(
+  options: Options, braces: readonly (readonly string[])[], sources: Sources, cwd: string, inherited: Readonly<Record<string, string>> = {},
+): PlanResult {
   const given = (name: string) => options.given.includes(name);
   let settings: Settings = options.settings;
   let logFormat: LogFormat = options.logFormat;
@@ -128,38 +134,15 @@ export function assemble(options: Options, braces: readonly (readonly string[])[
     return { ok: false, error: from === undefined ? "No programs to spawn, aborting." : `${from}: ${what}, nothing to run.` };
   }
 
+  const shared = Object.keys(fileEnv).length === 0 ? inherited : { ...inherited, ...fileEnv };
   return {
     ok: true,
     plan: {
       settings, logFormat, control, reexec: options.reexec, servers,
-      launches: launches.map((l, i) => ({ ...l, env: { ...fileEnv, ...envs[i] } })),
+      launches: launches.map((l, i) => {
+        const own = envs[i] ?? {};
+        return { ...l, env: Object.keys(own).length === 0 ? shared : { ...shared, ...own } };
+      }),
     },
   };
-}
-
-/** Name colours (SGR codes) for prefixed output, given in turn; none is red, which reads as an error. */
-export const PALETTE: readonly string[] = ["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
-
-/**
- * What `ShellConfig.spawnExtras` returns for each server: its cwd, its complete
- * environment (computed once here: the inherited one, lazarus's private
- * variables already taken out, with the plan's variables over it), and how its
- * output is wired (prefixes padded to the longest prefixed name).
- */
-export function spawnExtras(plan: Plan, inherited: Readonly<Record<string, string>>): (server: number) => Omit<SpawnRequest, "argv"> {
-  const prefixed = plan.launches.flatMap((l, i) => (l.output === "prefix" ? [i] : []));
-  const width = Math.max(0, ...prefixed.map((i) => plan.servers[i]?.name.length ?? 0));
-  const outputs = new Map<number, OutputSpec>(prefixed.map((i, k) => [
-    i, { kind: "prefix", name: plan.servers[i]?.name ?? String(i), width, color: PALETTE[k % PALETTE.length] ?? null },
-  ]));
-  const extras = plan.launches.map((launch, server): Omit<SpawnRequest, "argv"> => {
-    const x: { -readonly [K in keyof Omit<SpawnRequest, "argv">]: SpawnRequest[K] } = {
-      env: Object.keys(launch.env).length === 0 ? inherited : { ...inherited, ...launch.env },
-    };
-    if (launch.cwd !== null) x.cwd = launch.cwd;
-    const out = outputs.get(server);
-    if (out !== undefined) x.output = out;
-    return x;
-  });
-  return (server) => extras[server] ?? { env: inherited };
 }

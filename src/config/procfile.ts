@@ -20,7 +20,7 @@
 // and the word itself is passed as the shell's $1:
 //   /bin/sh -c 'exec ./srv "$1" -v' NAME --initial-spawn
 // Pure.
-import { INITIAL_SPAWN } from "../core/step.ts";
+import { INITIAL_SPAWN } from "../core/argv.ts";
 import { nameProblem } from "./names.ts";
 import { splitWords } from "./words.ts";
 

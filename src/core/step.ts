@@ -32,6 +32,7 @@
 // nothing alive and nothing buried or waiting to be started → exit 0; running with
 // only buried ones → log once that it waits for a revive; stopping with nothing
 // alive → exit.
+import { spawnArgv } from "./argv.ts";
 import { describeExit, seconds, stateWords, unreachable } from "./describe.ts";
 import { dumpLines, statusOf } from "./status.ts";
 import { isCleanSignal, SIGKILL, SIGTERM, signalName } from "./signals.ts";
@@ -40,8 +41,6 @@ import type {
   TimerName,
 } from "./types.ts";
 
-export const INITIAL_SPAWN = "--initial-spawn";
-export const RESPAWN = "--respawn";
 export const ALARM_STATUS = 142;
 
 export function initialState(settings: Settings, specs: readonly ServerSpec[]): State {
@@ -54,11 +53,6 @@ export function initialState(settings: Settings, specs: readonly ServerSpec[]): 
     alarmAt: null,
     execAt: null,
   };
-}
-
-/** argv for a server's next spawn: as given the first time, `--respawn` for `--initial-spawn` after (SPEC 3). */
-export function spawnArgv(spec: ServerSpec, spawns: number): readonly string[] {
-  return spawns === 0 ? spec.argv : spec.argv.map((a) => (a === INITIAL_SPAWN ? RESPAWN : a));
 }
 
 /** The clean ends of SPEC 4: exit status 0, or death by SIGTERM or SIGINT. */

@@ -1,15 +1,18 @@
 // Starting a supervisor image: the part of the entry point that is the same in
 // production (src/main.ts, on a BunPort) and in the simulator (on a simulated
-// OS): parse the command line, take over a re-exec's handover, open the control
-// socket, start. Everything process-specific comes in through `BootEnv`.
-import { type Options, parseCommandLine } from "../cli/parse.ts";
-import { carrySources, loadPlan, SOURCES_ENV } from "../config/load.ts";
-import { type Sources, spawnExtras } from "../config/plan.ts";
+// OS): parse the command line, read the files it names, make the plan, take
+// over a re-exec's handover, open the control socket, start. Everything
+// process-specific comes in through `BootEnv` (the arguments, an environment
+// snapshot, the user id, the working directory, a file reader) and the port.
 import { resolve } from "node:path";
+import { parseCommandLine } from "../cli/parse.ts";
+import { carrySources, DEFAULT_CONFIG, type FileReader, loadPlan, SOURCES_ENV } from "../config/load.ts";
+import type { Sources } from "../config/plan.ts";
 import { controlPlace } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec } from "../core/types.ts";
 import { DROPPED_ENV, type OsPort, OUTPUT_ENV, PREFLIGHT_ENV } from "../os/port.ts";
+import { launcher } from "./launch.ts";
 import { type ShellConfig, Supervisor } from "./supervisor.ts";
 
 /** The environment variable that carries the handover across a re-exec (see reexecCommand). */
@@ -29,10 +32,10 @@ export interface BootEnv {
   readonly tmpdir: string;
   /** Monotonic ms of this process's start (the same across re-execs); now when absent. */
   readonly startedAt?: number;
-  /** The config file to run when no server and no --config/--procfile is given (lazarus.toml, if it exists). */
-  readonly defaultConfig?: string | null;
-  /** The working directory, against which the files of --config/--procfile/--env-file are read. */
-  readonly cwd?: string;
+  /** The working directory, against which the files of --config/--procfile/--env-file (and lazarus.toml) are read. */
+  readonly cwd: string;
+  /** How the files are read (before the port exists: a usage error must not touch the OS). */
+  readonly files: FileReader;
   /** Which Supervisor to build (the simulator plants faulty shells through this). */
   readonly makeSupervisor?: (port: OsPort, config: ShellConfig) => Supervisor;
 }
@@ -45,13 +48,15 @@ export type Booted =
 
 /** `makePort` is called only once the command line is known to be good. */
 export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> {
-  const parsed = parseCommandLine(b.args, { defaultConfig: b.defaultConfig ?? null });
+  const parsed = parseCommandLine(b.args, { defaultConfig: DEFAULT_CONFIG });
   if (parsed.kind === "help" || parsed.kind === "version") return { kind: parsed.kind };
   if (parsed.kind === "error") return { kind: "error", message: parsed.message, status: 2 };
   // Servers and settings from files too (--config, --procfile, --env-file, lazarus.toml);
   // after a re-exec, from the texts the previous image used (see load.ts).
+  // What the servers inherit: lazarus's environment without its private variables.
+  const inherited = childEnvironment(b.env);
   const carriedSources = b.env[SOURCES_ENV];
-  const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv), b.cwd, parsed.options.reexec ? carriedSources : undefined);
+  const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv), b.cwd, inherited, b.files, parsed.options.reexec ? carriedSources : undefined);
   if (!loaded.ok) return { kind: "error", message: loaded.error, status: 2 };
   const plan = loaded.plan;
   const options = { ...parsed.options, settings: plan.settings, logFormat: plan.logFormat, control: plan.control };
@@ -67,21 +72,19 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
     handover = r.handover;
   }
   if (b.env[PREFLIGHT_ENV] === "1") return { kind: "checked" };
-  // What the servers inherit: lazarus's environment without its private variables.
-  const inherited = childEnvironment(b.env);
   const config: ShellConfig = {
     settings: options.settings,
     servers,
     logFormat: options.logFormat,
     pid: b.pid,
     identity: {
-      cwd: b.cwd ?? "",
-      config: loaded.sources.config === undefined ? null : resolve(b.cwd ?? "/", loaded.sources.config.file),
-      procfile: loaded.sources.procfile === undefined ? null : resolve(b.cwd ?? "/", loaded.sources.procfile.file),
+      cwd: b.cwd,
+      config: loaded.sources.config === undefined ? null : resolve(b.cwd, loaded.sources.config.file),
+      procfile: loaded.sources.procfile === undefined ? null : resolve(b.cwd, loaded.sources.procfile.file),
       startedAt: b.startedAt ?? Number.NaN,
     },
     // cwd, environment and output of each server, computed once.
-    spawnExtras: spawnExtras(plan, inherited),
+    spawnExtras: launcher(plan),
     reexecCommand: (h) => reexecCommand(h, servers, b.args, b.self, inherited, loaded.sources),
   };
   const port = makePort();
@@ -130,5 +133,3 @@ export function childEnvironment(env: Readonly<Record<string, string | undefined
   for (const [k, v] of Object.entries(env)) if (v !== undefined && !PRIVATE_ENV.includes(k)) out[k] = v;
   return out;
 }
-
-export type { Options };

@@ -1,7 +1,7 @@
 // The command line of SPEC section 2, parsed as data.
 import { describe, expect, test } from "bun:test";
 import { parseCommandLine, parseSeconds } from "../../src/cli/parse.ts";
-import { serverNames } from "../../src/cli/names.ts";
+import { serverNames } from "../../src/config/names.ts";
 
 const words = (s: string) => s.split(" ").filter((w) => w !== "");
 const parse = (s: string) => parseCommandLine(words(s));

@@ -6,7 +6,9 @@ import fc from "fast-check";
 import { parseCommandLine } from "../../src/cli/parse.ts";
 import { keyPath } from "../../src/config/config.ts";
 import { carrySources, loadPlan } from "../../src/config/load.ts";
-import { assemble, type Plan, type Sources, spawnExtras } from "../../src/config/plan.ts";
+import { assemble, type Plan, type Sources } from "../../src/config/plan.ts";
+import { bunFiles } from "../../src/os/files.ts";
+import { launcher } from "../../src/shell/launch.ts";
 import { joinWords } from "../../src/config/words.ts";
 import { propertySeed } from "../helpers/seed.ts";
 
@@ -18,11 +20,11 @@ function plan(args: string[], sources: Sources = {}, defaultConfig: string | nul
   if (!r.ok) throw new Error(`unexpected error: ${r.error}`);
   return r.plan;
 }
-function tryPlan(args: string[], sources: Sources = {}, defaultConfig: string | null = null) {
+function tryPlan(args: string[], sources: Sources = {}, defaultConfig: string | null = null, inherited: Record<string, string> = {}) {
   // A config file among the sources is the one found (as lazarus.toml would be) unless --config names it.
   const p = parseCommandLine(args, { defaultConfig: defaultConfig ?? sources.config?.file ?? null });
   if (p.kind !== "run") throw new Error(`command line did not parse: ${JSON.stringify(p)}`);
-  return assemble(p.options, p.servers.map((s) => s.argv), sources, CWD);
+  return assemble(p.options, p.servers.map((s) => s.argv), sources, CWD, inherited);
 }
 const toml = (text: string, file = "lazarus.toml") => ({ config: { file, text } });
 
@@ -152,19 +154,26 @@ describe("environment and output", () => {
     expect(out(["--config=lazarus.toml", "--output=prefix"], `output = "inherit"\n${text}`)).toEqual(["prefix", "inherit", "prefix"]);
   });
 
-  test("spawnExtras: cwd, the complete environment, and the prefix of each server", () => {
-    const p = plan(["--env-file=.env", "--output=prefix", "{", "x", "}"], {
-      ...toml(`[servers.web]\ncmd = "a"\n[servers.longer-name]\ncmd = "b"\noutput = "inherit"\n`, "/etc/l.toml"),
+  test("each server's launch: cwd, the complete environment (computed once), and the prefix", () => {
+    const sources = {
+      ...toml(`[servers.web]\ncmd = "a"\n[servers.longer-name]\ncmd = "b"\noutput = "inherit"\nenv = { B = "2" }\n`, "/etc/l.toml"),
       envFile: { file: ".env", text: "A=1\n" },
-    });
-    const extras = spawnExtras(p, { PATH: "/bin", A: "inherited" });
+    };
+    const r = tryPlan(["--env-file=.env", "--output=prefix", "{", "x", "}"], sources, null, { PATH: "/bin", A: "inherited" });
+    if (!r.ok) throw new Error(r.error);
+    // Servers with nothing of their own share one environment object.
+    expect(r.plan.launches[0]!.env).toBe(r.plan.launches[2]!.env);
+    expect(r.plan.launches[1]!.env).toEqual({ PATH: "/bin", A: "1", B: "2" });
+    const extras = launcher(r.plan);
     expect(extras(0)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" }, output: { kind: "prefix", name: "web", width: 3, color: "36" } });
-    expect(extras(1)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" } });
+    expect(extras(1)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1", B: "2" } });
     expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "prefix", name: "x", width: 3, color: "33" } });
   });
 
-  test("spawnExtras: a plain braces server gets the inherited environment alone, and nothing else", () => {
-    expect(spawnExtras(plan(["{", "a", "}"]), { PATH: "/bin" })(0)).toEqual({ env: { PATH: "/bin" } });
+  test("a plain braces server gets the inherited environment alone, and nothing else", () => {
+    const r = tryPlan(["{", "a", "}"], {}, null, { PATH: "/bin" });
+    if (!r.ok) throw new Error(r.error);
+    expect(launcher(r.plan)(0)).toEqual({ env: { PATH: "/bin" } });
   });
 });
 
@@ -219,12 +228,12 @@ describe("loadPlan: the files, or after a re-exec the texts carried across it", 
   const missing = "/nonexistent/lazarus-test.toml";
 
   test("a file that cannot be read is one error line", () => {
-    expect(loadPlan(options([`--config=${missing}`]), [], "/")).toEqual({ ok: false, error: `${missing}: cannot read it: no such file (ENOENT).` });
+    expect(loadPlan(options([`--config=${missing}`]), [], "/", {}, bunFiles)).toEqual({ ok: false, error: `${missing}: cannot read it: no such file (ENOENT).` });
   });
 
   test("carried texts are used instead of the files they name, and carried on again", () => {
     const sources = { config: { file: missing, text: `[servers.web]\ncmd = "w"\n` } };
-    const r = loadPlan(options([`--config=${missing}`]), [], "/", carrySources(sources) ?? undefined);
+    const r = loadPlan(options([`--config=${missing}`]), [], "/", {}, bunFiles, carrySources(sources) ?? undefined);
     expect(r.ok && r.plan.servers).toEqual([{ argv: ["w"], name: "web", label: "web" }]);
     expect(r.ok && r.sources).toEqual(sources);
     expect(carrySources({})).toBeNull();
@@ -233,7 +242,7 @@ describe("loadPlan: the files, or after a re-exec the texts carried across it", 
   test("a carried text for another file, or one that cannot be understood, is not used: the file is read", () => {
     const other = carrySources({ config: { file: "other.toml", text: `[servers.web]\ncmd = "w"\n` } }) ?? "";
     for (const carried of [other, "{not json", "[]", '{"config":{"file":1}}']) {
-      expect(loadPlan(options([`--config=${missing}`]), [], "/", carried).ok).toBe(false);
+      expect(loadPlan(options([`--config=${missing}`]), [], "/", {}, bunFiles, carried).ok).toBe(false);
     }
   });
 });

@@ -3,7 +3,7 @@
 // when the test says so), exactly as the shell answers it before anything else.
 import { initialState, step } from "../../src/core/step.ts";
 import type { Effect, Event, ExitStatus, Handover, ServerSpec, Settings, State } from "../../src/core/types.ts";
-import { serverNames } from "../../src/cli/names.ts";
+import { serverNames } from "../../src/config/names.ts";
 
 export const SETTINGS: Settings = { intervalMs: 1000, stopTimeoutMs: 5000, alarmMs: 0 };
 

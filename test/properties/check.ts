@@ -5,7 +5,8 @@
 // invariant and the step; fast-check then shrinks the scenario.
 import { marshal, unmarshal } from "../../src/core/marshal.ts";
 import { SIGKILL, SIGTERM } from "../../src/core/signals.ts";
-import { handoverOf, initialState, INITIAL_SPAWN, isCleanExit, RESPAWN, step } from "../../src/core/step.ts";
+import { INITIAL_SPAWN, RESPAWN } from "../../src/core/argv.ts";
+import { handoverOf, initialState, isCleanExit, step } from "../../src/core/step.ts";
 import type { ControlCommand, Effect, Event, Handover, ServerSpec, Settings, State, StepResult, TimerName } from "../../src/core/types.ts";
 import { Model } from "./model.ts";
 import type { Action, LifeChoice, Scenario } from "./scenario.ts";

@@ -5,7 +5,8 @@
 // Each variant wraps the real `step` and bends its input or output, so the
 // production reducer carries no fault switches.
 import { SIGINT, SIGKILL } from "../../src/core/signals.ts";
-import { spawnArgv, step } from "../../src/core/step.ts";
+import { spawnArgv } from "../../src/core/argv.ts";
+import { step } from "../../src/core/step.ts";
 import type { Effect, Event, Server, State, StepResult } from "../../src/core/types.ts";
 import type { StepFn } from "./check.ts";
 

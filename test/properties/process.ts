@@ -13,7 +13,7 @@
 import fc from "fast-check";
 import { replay } from "../../src/core/replay.ts";
 import { parseSignal, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
-import { INITIAL_SPAWN, RESPAWN } from "../../src/core/step.ts";
+import { INITIAL_SPAWN, RESPAWN } from "../../src/core/argv.ts";
 import type { Event, ExitStatus } from "../../src/core/types.ts";
 import { Run, SERVER, waitGone } from "../helpers/run.ts";
 import { Violation } from "./check.ts";

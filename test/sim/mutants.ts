@@ -107,4 +107,7 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "lose an exit that arrives during re-exec": make(ForgetsExitsBeforeExec),
   "spawn before reporting exits already reaped": make(SpawnsBeforeReportingExits),
   "time a death during the exec at its reaping": make(ForgetsDeathsDuringExec),
+  // A cache of marshalled environments keyed wrongly (by nothing): every server gets the first one's.
+  "spawn every server with the first server's environment": (port, config) =>
+    new Supervisor(port, { ...config, spawnExtras: (i) => ({ ...config.spawnExtras(i), env: config.spawnExtras(0).env }) }),
 };

@@ -26,6 +26,16 @@ export interface SimServer {
   readonly initialSpawn: boolean;
   /** Cycled through, one per spawn. */
   readonly lives: readonly Life[];
+  /** Where it is written: braces on the command line, a [servers.NAME] table of the config file, a Procfile line. */
+  readonly source: "braces" | "config" | "procfile";
+  /** Its own settings (a config file's server table only): interval, stop signal, stop timeout, autostart, environment. */
+  readonly own: {
+    readonly intervalMs: number | null;
+    readonly stopSignal: number | null;
+    readonly stopTimeoutMs: number | null;
+    readonly autostart: boolean;
+    readonly env: Readonly<Record<string, string>>;
+  };
 }
 
 export type WorldAction =
@@ -45,6 +55,10 @@ export interface SimScenario {
   readonly failingExecs: readonly number[];
   /** When SIGTERM is sent if the supervisor is still running. */
   readonly horizonMs: number;
+  /** Where the global settings are written: on the command line, or at the top of the config file (when there is one). */
+  readonly settingsIn: "command-line" | "config";
+  /** A .env file given with --env-file (its variables reach every server). */
+  readonly envFile: Readonly<Record<string, string>> | null;
 }
 
 export interface SimOptions {
@@ -72,6 +86,27 @@ const life: fc.Arbitrary<Life> = fc.record({
   spawnError: fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom("ENOENT", "EACCES", "EAGAIN") }),
 });
 
+const envVars = fc.dictionary(fc.constantFrom("A", "B", "PORT", "LANG", "PATH"), fc.constantFrom("1", "x y", "", "é", "a=b"), { maxKeys: 3 });
+
+const own: fc.Arbitrary<SimServer["own"]> = fc.record({
+  intervalMs: fc.option(fc.constantFrom(0, 1, 500, 2000), { freq: 3 }),
+  stopSignal: fc.option(fc.constantFrom(SIGTERM, SIGINT, SIGQUIT, SIGHUP), { freq: 3 }),
+  stopTimeoutMs: fc.option(fc.constantFrom(0, 50, 1000), { freq: 3 }),
+  autostart: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+  env: fc.oneof({ weight: 3, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: envVars }),
+});
+
+const NO_OWN: SimServer["own"] = { intervalMs: null, stopSignal: null, stopTimeoutMs: null, autostart: true, env: {} };
+
+/** A server of the scenario: in braces and a Procfile it has no settings of its own. */
+const simServer = (lives: fc.Arbitrary<readonly Life[]>): fc.Arbitrary<SimServer> =>
+  fc.record({
+    initialSpawn: fc.boolean(),
+    lives,
+    source: fc.constantFrom("braces" as const, "braces" as const, "config" as const, "procfile" as const),
+    own,
+  }).map((x) => (x.source === "config" ? x : { ...x, own: NO_OWN }));
+
 export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
   const horizon = o.horizonMs ?? 20_000;
   const at = fc.integer({ min: 0, max: horizon });
@@ -86,10 +121,12 @@ export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
     stopTimeoutMs: fc.constantFrom(0, 50, 1000, 5000),
     alarmMs: fc.constantFrom(0, 0, 0, 0, 15_000),
     pidMax: fc.constantFrom(40, 100, 1000, 32768),
-    servers: fc.array(fc.record({ initialSpawn: fc.boolean(), lives: fc.array(life, { minLength: 1, maxLength: 5 }) }), { minLength: 1, maxLength: o.maxServers ?? 6 }),
+    servers: fc.array(simServer(fc.array(life, { minLength: 1, maxLength: 5 })), { minLength: 1, maxLength: o.maxServers ?? 6 }),
     world: fc.array(action, { maxLength: o.maxEvents ?? 30, size: "max" }),
     failingExecs: fc.array(fc.nat({ max: 5 }), { maxLength: 2 }),
     horizonMs: fc.constant(horizon),
+    settingsIn: fc.constantFrom("command-line" as const, "config" as const),
+    envFile: fc.option(envVars, { freq: 3 }),
   });
 }
 
@@ -117,7 +154,7 @@ export function dayScenarioArb(servers = 100): fc.Arbitrary<SimScenario> {
     stopTimeoutMs: fc.constant(10_000),
     alarmMs: fc.constant(0),
     pidMax: fc.constant(32768),
-    servers: fc.array(fc.record({ initialSpawn: fc.boolean(), lives: fc.array(flaky, { minLength: 3, maxLength: 8 }) }), { minLength: servers, maxLength: servers }),
+    servers: fc.array(fc.record({ initialSpawn: fc.boolean(), lives: fc.array(flaky, { minLength: 3, maxLength: 8 }), source: fc.constant("braces" as const), own: fc.constant(NO_OWN) }), { minLength: servers, maxLength: servers }),
     world: fc.tuple(
       fc.array(fc.record({ at, act: fc.constant("signal" as const), signal: fc.constantFrom(SIGUSR2, SIGUSR2, SIGUSR2, SIGUSR1, SIGQUIT) }), { minLength: 200, maxLength: 300 }),
       fc.array(fc.record({ at, act: fc.constant("kill" as const), k: fc.nat({ max: 10_000 }), signal: fc.constantFrom(SIGKILL, SIGSEGV) }), { minLength: 50, maxLength: 100 }),
@@ -125,5 +162,7 @@ export function dayScenarioArb(servers = 100): fc.Arbitrary<SimScenario> {
     ).map(([a, b, c]) => [...a, ...b, ...c]),
     failingExecs: fc.constant([]),
     horizonMs: fc.constant(DAY),
+    settingsIn: fc.constant("command-line" as const),
+    envFile: fc.constant(null),
   });
 }

@@ -44,10 +44,71 @@ export interface SimReport {
   readonly virtualMs: number;
 }
 
-export function simArgs(sc: SimScenario): string[] {
-  const args = [`--interval=${sc.intervalMs / 1000}`, `--stop-timeout=${sc.stopTimeoutMs / 1000}`, `--alarm=${sc.alarmMs / 1000}`, "--control=/sim/control.sock"];
-  sc.servers.forEach((s, i) => args.push("{", `srv${i}`, ...(s.initialSpawn ? ["--initial-spawn"] : []), "}"));
-  return args;
+/** The environment the simulated supervisor is started with. */
+const SIM_ENV: Readonly<Record<string, string>> = { PATH: "/sim/bin", HOME: "/sim", LANG: "C.UTF-8" };
+
+/** The scenario's server behind a command line: its program is `srvN` (in braces and config files) or runs it (`exec srvN` in a Procfile's shell). */
+export function simServerOf(argv: readonly string[]): number {
+  const m = /(?:^|[\s'"])srv(\d+)(?:$|[\s'"])/.exec(argv.join(" "));
+  return m === null ? Number.NaN : Number(m[1]);
+}
+
+/** A TOML basic string. */
+const q = (s: string) => JSON.stringify(s).replace(/\u007f/g, "\\u007F");
+
+/**
+ * The supervisor's command line for a scenario, and the files it names: a
+ * config file for servers written there (with their own settings, and the
+ * global ones when the scenario puts them there), a Procfile, a .env file.
+ */
+export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, string> } {
+  const files = new Map<string, string>();
+  const args = ["--control=/sim/control.sock"];
+  const timed = [["interval", "interval", sc.intervalMs], ["stop-timeout", "stop_timeout", sc.stopTimeoutMs], ["alarm", "alarm", sc.alarmMs]] as const;
+  const inConfig = sc.settingsIn === "config";
+  if (!inConfig) for (const [option, , ms] of timed) args.push(`--${option}=${ms / 1000}`);
+  const config: string[] = inConfig ? timed.map(([, key, ms]) => `${key} = ${ms / 1000}`) : [];
+  const procfile: string[] = [];
+  const braces: string[] = [];
+  sc.servers.forEach((s, i) => {
+    const initial = s.initialSpawn ? ["--initial-spawn"] : [];
+    switch (s.source) {
+      case "braces":
+        braces.push("{", `srv${i}`, ...initial, "}");
+        return;
+      case "procfile":
+        procfile.push(`p${i}: srv${i} ${initial.join(" ")}`);
+        return;
+      case "config": {
+        const o = s.own;
+        config.push(`[servers.s${i}]`, `cmd = [${[`srv${i}`, ...initial].map(q).join(", ")}]`);
+        if (o.intervalMs !== null) config.push(`interval = ${o.intervalMs / 1000}`);
+        if (o.stopSignal !== null) config.push(`stop_signal = ${q(signalName(o.stopSignal))}`);
+        if (o.stopTimeoutMs !== null) config.push(`stop_timeout = ${o.stopTimeoutMs / 1000}`);
+        if (!o.autostart) config.push("autostart = false");
+        const env = Object.entries(o.env);
+        if (env.length > 0) config.push(`env = { ${env.map(([k, v]) => `${k} = ${q(v)}`).join(", ")} }`);
+        return;
+      }
+    }
+  });
+  if (config.length > 0) {
+    files.set("/sim/lazarus.toml", `${config.join("\n")}\n`);
+    args.push("--config=lazarus.toml");
+  }
+  if (procfile.length > 0) {
+    files.set("/sim/Procfile", `${procfile.join("\n")}\n`);
+    args.push("--procfile=Procfile");
+  }
+  if (sc.envFile !== null) {
+    files.set("/sim/.env", Object.entries(sc.envFile).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n"));
+    args.push("--env-file=.env");
+  }
+  return { args: [...args, ...braces], files };
+}
+
+function sorted(env: Readonly<Record<string, string>>): [string, string][] {
+  return Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 class SimPort implements OsPort {
@@ -73,8 +134,8 @@ class SimPort implements OsPort {
   }
 
   spawn(request: SpawnRequest): SpawnOutcome {
-    const server = Number(/^srv(\d+)$/.exec(request.argv[0] ?? "")?.[1]);
-    this.w.checkSpawn(server, request.argv);
+    const server = simServerOf(request.argv);
+    this.w.checkSpawn(server, request);
     const life = this.w.nextLife(server);
     if (life.spawnError !== null) return { ok: false, error: `${life.spawnError}: simulated` };
     const p = this.w.k.spawnServer(server, life.behaviour);
@@ -245,7 +306,11 @@ export class World {
   readonly spawnedSerial = new Map<number, number>();
   private digest = 0x811c9dc5;
 
+  /** The supervisor's command line and the files it reads. */
+  private readonly command: { args: string[]; files: Map<string, string> };
+
   constructor(private readonly sc: SimScenario, private readonly factory: SupervisorFactory = (p, c) => new Supervisor(p, c)) {
+    this.command = simArgs(sc);
     this.k = new Kernel(sc.seed, sc.pidMax);
     this.spawnsSoFar = sc.servers.map(() => 0);
     this.image = new SimPort(this, 0);
@@ -253,7 +318,7 @@ export class World {
   }
 
   async run(): Promise<SimReport> {
-    this.startImage(simArgs(this.sc), {});
+    this.startImage(this.command.args, { ...SIM_ENV });
     await this.settleBoot();
     for (const a of this.sc.world) this.k.schedule(a.at, () => this.act(a));
     this.k.schedule(this.sc.horizonMs, () => this.sendSignal(SIGTERM));
@@ -284,6 +349,12 @@ export class World {
       uid: 1000,
       tmpdir: "/tmp",
       cwd: "/sim",
+      files: {
+        readFile: (path) => {
+          const text = this.command.files.get(path);
+          return text === undefined ? { ok: false, missing: true, error: "cannot read it: no such file (ENOENT)." } : { ok: true, text };
+        },
+      },
       makeSupervisor: (p, config) => {
         const sup = this.factory(p, { ...config, onStep: (e, b, a, fx) => this.observe(port, e, b, a, fx) });
         this.sup = sup;
@@ -429,7 +500,7 @@ export class World {
     const n = this.spawnsSoFar[server]!;
     this.spawnsSoFar[server] = n + 1;
     const life = script.lives[n % script.lives.length]!;
-    const interval = this.sc.intervalMs;
+    const interval = script.own.intervalMs ?? this.sc.intervalMs;
     const ms = (d: Duration): number | null => {
       if (typeof d === "object") return d.ms;
       switch (d) {
@@ -504,17 +575,25 @@ export class World {
     }
     for (const fx of effects) {
       if (fx.type === "spawn") {
-        if (this.expectedSpawns.has(fx.server)) this.fail(`the core asked to spawn server ${fx.server} twice`);
-        this.expectedSpawns.set(fx.server, fx.argv);
+        const sim = simServerOf(fx.argv);
+        if (this.expectedSpawns.has(sim)) this.fail(`the core asked to spawn server ${fx.server} twice`);
+        this.expectedSpawns.set(sim, fx.argv);
       }
       if (fx.type === "kill") this.allowedKills.set(fx.pid, (this.allowedKills.get(fx.pid) ?? 0) + 1);
       if (fx.type === "exit") this.expectedExit = fx.status;
     }
   }
 
-  checkSpawn(server: number, argv: readonly string[]): void {
+  checkSpawn(server: number, request: SpawnRequest): void {
+    const argv = request.argv;
     const want = this.expectedSpawns.get(server);
     this.expectedSpawns.delete(server);
+    // Its environment: lazarus's own without its private variables, the .env file's over it, then its own.
+    const script = this.sc.servers[server];
+    const env = { ...SIM_ENV, ...(this.sc.envFile ?? {}), ...(script?.own.env ?? {}) };
+    if (JSON.stringify(sorted(request.env)) !== JSON.stringify(sorted(env))) {
+      this.fail(`server ${server} was spawned with the environment ${JSON.stringify(sorted(request.env))}, not ${JSON.stringify(sorted(env))}`);
+    }
     if (want === undefined || JSON.stringify(want) !== JSON.stringify(argv)) {
       const phase = this.state?.phase.kind ?? "?";
       this.fail(`the shell spawned server ${server} (${argv.join(" ")}) without the core asking for it (phase ${phase})`);
@@ -536,8 +615,9 @@ export class World {
     const port = this.image;
     if (this.exitStatus !== null || !port.alive || !port.booted || this.state === null) return;
     if (this.sigchldScheduled || port.deliveryScheduled || port.pending.length > 0) return;
+    // pid → the scenario's server, as the core has it
     const coreAlive = new Map<number, number>();
-    this.state.servers.forEach((s, i) => { if (s.life.kind === "alive") coreAlive.set(s.life.pid, i); });
+    this.state.servers.forEach((s) => { if (s.life.kind === "alive") coreAlive.set(s.life.pid, simServerOf(s.spec.argv)); });
     for (const p of this.k.childrenOfSup()) {
       if (p.state === "zombie") this.fail(`pid ${p.pid} is a zombie with no SIGCHLD on its way: left unreaped`);
       if (p.server !== null && p.state === "running" && coreAlive.get(p.pid) !== p.server) this.fail(`server ${p.server}'s process ${p.pid} runs, the core does not know it`);

@@ -1,0 +1,52 @@
+// The vocabulary of settings, in one place: what the command line and the
+// config file both speak of (log formats, output modes, the ranges and
+// defaults of the timed settings), and the parsed command line itself. Pure.
+import type { Ms, Settings } from "../core/types.ts";
+
+export type LogFormat = "text" | "json";
+export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
+
+/** How a server's stdout and stderr are wired: lazarus's own (inherited), or prefixed line by line. */
+export type OutputMode = "inherit" | "prefix";
+export const OUTPUT_MODES: readonly OutputMode[] = ["inherit", "prefix"];
+
+/** The timed settings: their names on the command line (--stop-timeout) and in a config file (stop_timeout), and their ranges in seconds. */
+export const TIMED = {
+  interval: { option: "interval", key: "interval", max: 60 },
+  stopTimeout: { option: "stop-timeout", key: "stop_timeout", max: 3600 },
+  alarm: { option: "alarm", key: "alarm", max: 60 },
+} as const;
+
+export const DEFAULTS: Settings = { intervalMs: 5000, stopTimeoutMs: 10_000, alarmMs: 0 };
+
+/** The config file looked for in the working directory when no server and no --config/--procfile is given. */
+export const DEFAULT_CONFIG = "lazarus.toml";
+
+/**
+ * One rule for seconds, wherever they are written: a finite, non-negative
+ * number (not -0) of at most `max` seconds, kept to the millisecond. Null when
+ * it is not one.
+ */
+export function secondsToMs(s: number, max: number): Ms | null {
+  if (!Number.isFinite(s) || s < 0 || Object.is(s, -0) || s > max) return null;
+  return Math.round(s * 1000);
+}
+
+/** The command line, parsed (src/cli/parse.ts). */
+export interface Options {
+  readonly settings: Settings;
+  readonly reexec: boolean;
+  /** --control=PATH, "none", or null for the default place. */
+  readonly control: string | null;
+  readonly logFormat: LogFormat;
+  /** --config=FILE: servers and settings from a TOML file (or lazarus.toml, found by the caller). */
+  readonly config: string | null;
+  /** --procfile=FILE: servers from a Procfile. */
+  readonly procfile: string | null;
+  /** --env-file=FILE: a .env file loaded into every server's environment. */
+  readonly envFile: string | null;
+  /** --output: how servers' output is wired unless their own setting says; null: by where they come from. */
+  readonly output: OutputMode | null;
+  /** The valued options given on the command line, by name ("interval", ...): they win over a config file. */
+  readonly given: readonly string[];
+}
