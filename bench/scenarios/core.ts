@@ -29,7 +29,7 @@ export function workload(n: number, cycles: number): Workload {
   const events: Event[] = [];
   for (let k = 0; k < cycles; k++) {
     const i = k % n;
-    events.push({ type: "exited", at: ++at, pid: pids[i] as number, status: { kind: "code", code: 1 } });
+    events.push({ type: "exited", at: ++at, pid: pids[i] as number, status: { kind: "code", code: 1 }, server: i });
     pids[i] = next++;
     events.push({ type: "spawned", at: ++at, server: i, pid: pids[i] as number });
   }

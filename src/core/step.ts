@@ -4,120 +4,101 @@
 // is made from the event (which carries its own monotonic timestamp) and the
 // state, and every consequence is returned as data for the shell to carry out.
 //
-// The whole policy, server state × event (SPEC sections 3–6), in one table.
-// "phase" is the supervisor's: running, or stopping (shutdown / alarm).
-// "ivl" is the server's interval; a "stop order" is its stop signal now and
-// SIGKILL at its own deadline (timer stop:i), for a shutdown or an operator.
-//
-//  server state  | event                          | phase    | new state  | effects
-//  --------------+--------------------------------+----------+------------+-------------------------------------
-//  unborn        | start (autostart)              | booting  | starting   | spawn argv as given
-//  starting      | spawned pid                    | any      | alive      | log started (stopping: + stop order)
-//  starting      | spawn-failed                   | any      | buried     | log reason, burying
-//  alive         | exited clean (0/SIGTERM/INT)   | running  | cremated   | log exited normally
-//  alive         | exited abnormal, lived <  ivl  | running  | buried     | log exit, log burying
-//  alive         | exited abnormal, lived >= ivl  | running  | starting   | log exit, log respawning, spawn --respawn
-//  alive+order   | exited (any)                   | any      | cremated   | log stopped; restart: spawn --respawn
-//  alive         | exited (any)                   | stopping | cremated   | log stopped
-//  (none)        | exited unknown pid             | any      | -          | log joined with unknown child
-//  buried        | revive                         | running  | starting   | spawn --respawn
-//  alive         | terminate                      | running  | alive+order| stop signal to its group, arm stop:i
-//  alive+order   | timer stop:i                   | any      | alive+order| SIGKILL its group
-//  alive         | terminate again / alarm        | stopping | alive+order| SIGKILL its group (alarm: exit 142)
-//  any           | info                           | any      | same       | dump
-//  alive/buried  | reexec                         | running  | same       | reexec with handover
-//  (control commands: see `control`; each is one of the rows above on one server)
-//
-// After every event the supervisor as a whole is settled (SPEC 6): running with
-// nothing alive and nothing buried or waiting to be started → exit 0; running with
-// only buried ones → log once that it waits for a revive; stopping with nothing
-// alive → exit.
+// What happens to one server is the transition table of table.ts (situation ×
+// input → action); this file turns events into inputs for the servers they
+// concern, and keeps what belongs to the supervisor as a whole: its phase
+// (booting, running, stopping, exited), the alarm, a pending revive, the
+// take-over after a re-exec, and settling after every event (docs/spec.md,
+// "Lifetime and shutdown"): running with nothing alive and nothing buried or
+// waiting to be started → exit 0; running with only buried ones → say once
+// that it waits for a revive; stopping with nothing alive → exit.
 import { spawnArgv } from "./argv.ts";
-import { describeExit, seconds, stateWords, unreachable } from "./describe.ts";
+import { unreachable } from "./describe.ts";
+import { classifyEnd, isCleanExit } from "./exits.ts";
+import * as say from "./records.ts";
 import { dumpLines, statusOf } from "./status.ts";
-import { isCleanSignal, SIGKILL, SIGTERM, signalName } from "./signals.ts";
+import { signalName } from "./signals.ts";
+import { type Act, decide, type Detail, type Input, type Reply } from "./table.ts";
 import type {
-  ControlCommand, Effect, Event, ExitStatus, Handover, Life, LogRecord, Ms, Server, ServerSpec, Settings, State, StepResult, StopOrder,
-  TimerName,
+  Census, ControlCommand, Effect, Event, ExitStatus, Handover, Life, LifeKind, LogRecord, Ms, Phase, Server, ServerSpec, Settings, State,
+  StepResult, TimerName,
 } from "./types.ts";
+import { Vec } from "./vec.ts";
 
 export const ALARM_STATUS = 142;
+
+export { isCleanExit };
+
+const NOBODY: Census = { unborn: 0, starting: 0, alive: 0, buried: 0, cremated: 0 };
 
 export function initialState(settings: Settings, specs: readonly ServerSpec[]): State {
   return {
     settings,
-    servers: specs.map((spec) => ({ spec, life: { kind: "unborn" }, spawns: 0, lastExit: null })),
+    servers: Vec.of(specs.map((spec): Server => ({ spec, life: { kind: "unborn" }, spawns: 0, lastExit: null }))),
+    census: { ...NOBODY, unborn: specs.length },
     phase: { kind: "booting" },
     pendingRevive: false,
+    pendingReexec: false,
     waitingLogged: false,
     alarmAt: null,
     execAt: null,
   };
 }
 
-/** The clean ends of SPEC 4: exit status 0, or death by SIGTERM or SIGINT. */
-export function isCleanExit(status: ExitStatus): boolean {
-  switch (status.kind) {
-    case "code": return status.code === 0;
-    case "signal": return isCleanSignal(status.signal);
-    case "unknown": return false;
-    default: return unreachable(status);
-  }
-}
-
 export function step(state: State, event: Event): StepResult {
   if (state.phase.kind === "exited") return { state, effects: [] };
-  const t = new Transition(state);
+  const t = new Transition(state, event.at);
   t.apply(event);
-  t.settle(event.at);
+  t.settle();
   return t.result();
 }
 
-/** Apply events one after another; for tests and the replay tool. */
-export function run(state: State, events: readonly Event[]): { state: State; effects: Effect[] } {
-  const effects: Effect[] = [];
-  for (const e of events) {
-    const r = step(state, e);
-    state = r.state;
-    effects.push(...r.effects);
-  }
-  return { state, effects };
+export function stopTimer(i: number): TimerName {
+  return `stop:${i}`;
 }
 
 /**
- * One step's worth of changes, accumulated on copies: `step` stays pure because
- * nothing reachable from the input state is ever mutated.
+ * One step's worth of changes, on copies: `step` stays pure because nothing
+ * reachable from the input state is ever changed (the servers are a persistent
+ * vector: replacing one copies its chunk, not the list).
  */
 class Transition {
-  private servers: Server[];
-  private phase: State["phase"];
+  private servers: Vec<Server>;
+  private census: Record<LifeKind, number>;
+  private phase: Phase;
   private pendingRevive: boolean;
+  private pendingReexec: boolean;
   private waitingLogged: boolean;
   private alarmAt: Ms | null;
   private execAt: Ms | null;
   private readonly effects: Effect[] = [];
 
-  constructor(private readonly before: State) {
-    this.servers = before.servers.slice();
+  constructor(private readonly before: State, private readonly at: Ms) {
+    this.servers = before.servers;
+    this.census = { ...before.census };
     this.phase = before.phase;
     this.pendingRevive = before.pendingRevive;
+    this.pendingReexec = before.pendingReexec;
     this.waitingLogged = before.waitingLogged;
     this.alarmAt = before.alarmAt;
     this.execAt = before.execAt;
   }
 
   result(): StepResult {
+    return { state: this.snapshot(), effects: this.effects };
+  }
+
+  private snapshot(): State {
     return {
-      state: {
-        settings: this.before.settings,
-        servers: this.servers,
-        phase: this.phase,
-        pendingRevive: this.pendingRevive,
-        waitingLogged: this.waitingLogged,
-        alarmAt: this.alarmAt,
-        execAt: this.execAt,
-      },
-      effects: this.effects,
+      settings: this.before.settings,
+      servers: this.servers,
+      census: this.census,
+      phase: this.phase,
+      pendingRevive: this.pendingRevive,
+      pendingReexec: this.pendingReexec,
+      waitingLogged: this.waitingLogged,
+      alarmAt: this.alarmAt,
+      execAt: this.execAt,
     };
   }
 
@@ -128,197 +109,151 @@ class Transition {
   apply(event: Event): void {
     switch (event.type) {
       case "start":
-        for (const note of event.notes ?? []) this.log({ event: "note", text: note });
-        return this.start(event.at, event.handover, event.version ?? "");
-      case "spawned": return this.spawned(event.at, event.server, event.pid);
-      case "spawn-failed": return this.spawnFailed(event.at, event.server, event.error);
-      case "exited": return this.exited(event.at, event.pid, event.status, event.atTakeover === true);
-      case "revive": return this.revive(event.at, "revive signal received.");
-      case "terminate": return this.terminate(event.at, signalName(event.signal));
-      case "timer": return this.timer(event.at, event.timer);
-      case "info": return this.info(event.at);
-      case "stray-signal":
-        return this.log({ event: "ignored", signal: signalName(event.signal), text: `signal ${event.signal} (${signalName(event.signal)}) received, ignored.` });
-      case "reexec": return this.reexec(event.at);
-      case "reexec-failed":
-        return this.log({ event: "reexec-failed", text: `re-exec failed: ${event.error}; still running the old image.` });
-      case "log-dropped":
-        return this.log({
-          event: "log-dropped", dropped: { log: event.log, output: event.output },
-          text: `${lines(event.log)}${event.output > 0 ? ` of lazarus's log and ${lines(event.output)} of server output` : ""} could not be written ` +
-            "and were dropped: the reader of lazarus's output did not keep up.",
-        });
-      case "problem": return this.log({ event: "problem", text: event.text });
-      case "control": return this.control(event.at, event.id, event.command);
+        for (const note of event.notes ?? []) this.log(say.supervisor.note(note));
+        return this.start(event.handover, event.version ?? "");
+      case "spawned": return this.spawnResult(event.server, "spawned", { pid: event.pid });
+      case "spawn-failed": return this.spawnResult(event.server, "spawn-failed", { error: event.error });
+      case "exited": return this.exited(event.pid, event.status, event.atTakeover === true, event.server);
+      case "revive": return this.revive(say.supervisor.reviveSignal());
+      case "terminate": return this.terminate(signalName(event.signal));
+      case "timer": return this.timer(event.timer);
+      case "info":
+        for (const line of dumpLines(statusOf(this.snapshot(), this.at))) this.log(say.supervisor.info(line));
+        return;
+      case "stray-signal": return this.log(say.supervisor.stray(event.signal));
+      case "reexec": return this.reexec(event.again === true);
+      case "reexec-failed": return this.log(say.supervisor.reexecFailed(event.error));
+      case "log-dropped": return this.log(say.supervisor.logDropped(event.log, event.output));
+      case "problem": return this.log(say.supervisor.problem(event.text));
+      case "control": return this.control(event.id, event.command);
       default: return unreachable(event);
     }
   }
 
-  // --- events -------------------------------------------------------------
+  // --- the supervisor's events -------------------------------------------------------
 
-  private start(at: Ms, handover: Handover | null, version: string): void {
+  private start(handover: Handover | null, version: string): void {
     if (this.phase.kind !== "booting") {
-      this.log({ event: "ignored", text: "start event after start, ignored." });
+      this.log(say.supervisor.startAgain());
       return;
     }
     this.phase = { kind: "running" };
     const who = version === "" ? "lazarus" : `lazarus ${version}`;
-    const n = this.servers.length;
     if (handover === null) {
-      this.log({ event: "start", text: `${who} started, supervising ${n} server${n === 1 ? "" : "s"}.` });
-      this.alarmAt = this.settings.alarmMs > 0 ? at + this.settings.alarmMs : null;
+      this.log(say.supervisor.started(who, this.servers.length));
+      this.alarmAt = this.settings.alarmMs > 0 ? this.at + this.settings.alarmMs : null;
       for (let i = 0; i < this.servers.length; i++) {
-        if (this.server(i).spec.autostart !== false) this.spawn(i);
+        if (this.server(i).spec.autostart !== false) this.input(i, "autostart");
       }
     } else {
       this.alarmAt = handover.alarmAt;
       this.execAt = handover.execAt;
-      this.resume(at, handover, who);
+      this.takeOver(handover, who);
     }
     if (this.alarmAt !== null) this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });
   }
 
-  /** The new image after a re-exec takes over what the old one handed across (SPEC 7). */
-  private resume(at: Ms, handover: Handover, who: string): void {
+  /** The new image after a re-exec takes over what the old one handed across (docs/spec.md, "Live re-exec"). */
+  private takeOver(handover: Handover, who: string): void {
     this.pendingRevive = this.pendingRevive || handover.pendingRevive;
     let adopted = 0;
     for (let i = 0; i < this.servers.length; i++) {
       const h = handover.servers[i];
       const s = this.server(i);
       if (h === undefined) {
-        this.setLife(i, { kind: "cremated", since: at, why: "invalid-state" });
-        this.log({ event: "invalid-state", server: i, text: `'${label(s)}' has no re-exec state, cremating.` });
+        this.setLife(i, { kind: "cremated", since: this.at, why: "invalid-state" });
+        this.log(say.server.noHandover(i, s));
         continue;
       }
-      this.servers[i] = { ...s, spawns: h.spawns, lastExit: h.lastExit };
+      this.servers = this.servers.set(i, { ...s, spawns: h.spawns, lastExit: h.lastExit });
       switch (h.kind) {
         case "unborn":
-          if (s.spec.autostart !== false) this.spawn(i);
+          if (s.spec.autostart !== false) this.input(i, "autostart");
           break;
         case "alive":
           this.setLife(i, { kind: "alive", pid: h.pid, since: h.since, stop: h.stop });
           this.effects.push({ type: "adopt", server: i, pid: h.pid });
-          // A stop in progress goes on: its SIGKILL deadline is re-armed in the new image.
+          // A stop in progress goes on: its SIGKILL deadline is armed again in the new image.
           if (h.stop !== null && !h.stop.killed) this.effects.push({ type: "arm", timer: stopTimer(i), at: h.stop.deadline });
           adopted++;
           break;
         case "buried":
           // A re-exec revives the buried (as mds-respawn did).
           this.setLife(i, { kind: "buried", since: h.since, why: h.why });
-          this.spawn(i);
+          this.input(i, "revive");
           break;
         case "cremated":
           this.setLife(i, { kind: "cremated", since: h.since, why: h.why });
           break;
         case "invalid":
-          this.setLife(i, { kind: "cremated", since: at, why: "invalid-state" });
-          this.log({ event: "invalid-state", server: i, text: `'${label(s)}' has invalid re-exec state (${h.reason}), cremating.` });
+          this.setLife(i, { kind: "cremated", since: this.at, why: "invalid-state" });
+          this.log(say.server.badHandover(i, s, h.reason));
           break;
         default:
           unreachable(h);
       }
     }
-    this.log({ event: "reexec-done", text: `re-exec complete: ${who} running, adopted ${adopted} running server${adopted === 1 ? "" : "s"}.` });
+    this.log(say.supervisor.resumed(who, adopted));
   }
 
-  private spawned(at: Ms, i: number, pid: number): void {
-    const s = this.servers[i];
-    if (s === undefined || s.life.kind !== "starting") {
-      this.log({ event: "unexpected", pid, text: `unexpected spawn report for server ${i} (pid ${pid}), ignored.` });
+  private spawnResult(i: number, input: "spawned" | "spawn-failed", detail: Detail): void {
+    if (this.servers.at(i)?.life.kind !== "starting") {
+      this.log(input === "spawned" ? say.supervisor.unexpectedSpawned(i, detail.pid as number) : say.supervisor.unexpectedSpawnFailed(i));
       return;
     }
-    this.setLife(i, { kind: "alive", pid, since: at, stop: null });
-    this.log({ event: "spawned", server: i, pid, from: "starting", to: "alive", text: `'${label(s)}' started with pid ${pid}.` });
-    if (this.phase.kind === "stopping") {
-      if (this.phase.killed) this.kill(i, SIGKILL);
-      else this.order(i, at, "cremate");
-    }
+    this.input(i, input, detail);
   }
 
-  private spawnFailed(at: Ms, i: number, error: string): void {
-    const s = this.servers[i];
-    if (s === undefined || s.life.kind !== "starting") {
-      this.log({ event: "unexpected", text: `unexpected spawn failure for server ${i}, ignored.` });
-      return;
-    }
-    this.setLife(i, { kind: "buried", since: at, why: "spawn-failed" });
-    this.log({ event: "spawn-failed", server: i, from: "starting", to: "buried", text: `could not spawn '${label(s)}': ${error}; burying.` });
-  }
-
-  private exited(at: Ms, pid: number, status: ExitStatus, atTakeover: boolean): void {
-    const i = this.servers.findIndex((s) => s.life.kind === "alive" && s.life.pid === pid);
-    const s = this.servers[i];
+  private exited(pid: number, status: ExitStatus, atTakeover: boolean, hint: number | undefined): void {
+    const i = this.serverOfPid(pid, hint);
+    const s = this.servers.at(i);
     if (s === undefined || s.life.kind !== "alive") {
-      this.log({ event: "unknown-child", pid, text: `joined with unknown child process: ${pid}` });
-      return;
-    }
-    const life = s.life;
-    this.servers[i] = { ...s, lastExit: status };
-    const x = label(s);
-    const exitFields = { server: i, pid, ...statusFields(status) };
-    const clean = isCleanExit(status);
-    if (!clean) this.log({ event: "exit", ...exitFields, text: `'${x}' ${describeExit(status)}.` });
-
-    if (life.stop !== null || this.phase.kind === "stopping") {
-      // Stopped on purpose (shutdown or an operator): never a crash, whatever the status.
-      if (life.stop !== null) this.effects.push({ type: "disarm", timer: stopTimer(i) });
-      this.effects.push({ type: "kill-remnants", server: i, pgid: pid, signal: SIGKILL });
-      this.setLife(i, { kind: "cremated", since: at, why: "stopped" });
-      this.log({ event: "stopped", ...exitFields, from: "alive", to: "cremated", text: clean
-        ? `child process '${x}' exited normally, cremating.`
-        : `'${x}' stopped, cremating.` });
-      if (life.stop?.then === "start") this.spawn(i);
-      return;
-    }
-    // What is left of its process group (helpers it started) goes with it, as systemd's
-    // control-group kill does: asked to stop (SIGTERM) here; killed if lazarus itself ends.
-    this.effects.push({ type: "kill-remnants", server: i, pgid: pid, signal: SIGTERM });
-    if (clean) {
-      this.setLife(i, { kind: "cremated", since: at, why: "clean-exit" });
-      this.log({ event: "cremated", ...exitFields, from: "alive", to: "cremated", text: `child process '${x}' exited normally, cremating.` });
+      this.log(say.supervisor.unknownChild(pid));
       return;
     }
     // A child found ended at the take-over died during the exec: at the exec instant at the earliest.
-    const end = atTakeover && this.execAt !== null ? Math.min(at, this.execAt) : at;
-    const lived = end - life.since;
-    if (lived < (s.spec.intervalMs ?? this.settings.intervalMs)) {
-      this.setLife(i, { kind: "buried", since: at, why: "crash-loop" });
-      this.log({ event: "buried", ...exitFields, from: "alive", to: "buried", text: `'${x}' died abnormally, burying because it died too fast.` });
-      return;
-    }
-    this.log({ event: "respawn", ...exitFields, from: "alive", to: "starting", text: `'${x}' died abnormally, respawning.` });
-    this.spawnNow(i);
+    const end = atTakeover && this.execAt !== null ? Math.min(this.at, this.execAt) : this.at;
+    const interval = s.spec.intervalMs ?? this.settings.intervalMs;
+    this.servers = this.servers.set(i, { ...s, lastExit: status });
+    this.input(i, classifyEnd(status, end - s.life.since, interval), { status });
   }
 
-  private revive(at: Ms, text: string): void {
+  /** The server whose alive process has this pid (the shell's hint first), or -1. */
+  private serverOfPid(pid: number, hint: number | undefined): number {
+    if (hint !== undefined) {
+      const l = this.servers.at(hint)?.life;
+      if (l?.kind === "alive" && l.pid === pid) return hint;
+    }
+    return this.servers.findIndex((s) => s.life.kind === "alive" && s.life.pid === pid);
+  }
+
+  private revive(record: LogRecord): void {
     if (this.phase.kind === "booting") {
       this.pendingRevive = true;
-      this.log({ event: "revive", text: `${text} (pending until the servers are started)` });
+      this.log(say.supervisor.revivePending(record));
       return;
     }
-    this.log({ event: "revive", text });
+    this.log(record);
     if (this.phase.kind !== "running") {
-      this.log({ event: "ignored", text: "revive ignored: shutting down." });
+      this.log(say.supervisor.reviveIgnored());
       return;
     }
     this.pendingRevive = false;
-    for (let i = 0; i < this.servers.length; i++) {
-      if (this.server(i).life.kind === "buried") this.spawn(i);
-    }
-    void at;
+    if (this.census.buried === 0) return;
+    for (let i = 0; i < this.servers.length; i++) this.input(i, "revive");
   }
 
-  private terminate(at: Ms, signal: string): void {
+  private terminate(signal: string): void {
     switch (this.phase.kind) {
       case "booting":
       case "running":
-        this.log({ event: "terminate", signal, text: "terminate signal received." });
+        this.log(say.supervisor.terminate(signal));
         this.phase = { kind: "stopping", status: 0, killed: false };
         // Every alive server gets a stop order: its stop signal now, SIGKILL at its own deadline.
-        for (let i = 0; i < this.servers.length; i++) this.order(i, at, "cremate");
+        for (let i = 0; i < this.servers.length; i++) this.input(i, "shutdown");
         return;
       case "stopping":
-        this.log({ event: "terminate", signal, text: "terminate signal received again, not waiting any longer." });
+        this.log(say.supervisor.terminateAgain(signal));
         this.killEverything(this.phase.status);
         return;
       case "exited":
@@ -328,131 +263,79 @@ class Transition {
     }
   }
 
-  private timer(at: Ms, timer: TimerName): void {
+  private timer(timer: TimerName): void {
     if (timer === "alarm") {
       // A timer that fires although it was never armed changes nothing; one that fires early is armed again.
       if (this.alarmAt === null) return;
-      if (at < this.alarmAt) {
+      if (this.at < this.alarmAt) {
         this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });
         return;
       }
-      this.log({ event: "alarm", text: "alarm: forced abort, killing every server." });
+      this.log(say.supervisor.alarm());
       this.alarmAt = null;
       this.killEverything(ALARM_STATUS);
       return;
     }
     const i = Number(timer.slice("stop:".length));
-    const s = this.servers[i];
-    if (s === undefined || s.life.kind !== "alive" || s.life.stop === null || s.life.stop.killed) return;
-    if (at < s.life.stop.deadline) {
-      this.effects.push({ type: "arm", timer, at: s.life.stop.deadline });
-      return;
-    }
-    this.log({ event: "stop-timeout", server: i, pid: s.life.pid, text: `'${label(s)}' did not stop within ${seconds(this.stopTimeoutOf(s))} s, killing it.` });
-    this.setLife(i, { ...s.life, stop: { ...s.life.stop, killed: true } });
-    this.kill(i, SIGKILL);
+    if (this.servers.at(i) === undefined) return;
+    this.input(i, "deadline");
   }
 
-  private reexec(at: Ms): void {
+  /** SIGKILL every alive server at once (second terminate, alarm); exit with `status` once all ended. */
+  private killEverything(status: number): void {
+    if (this.phase.kind === "stopping" && this.phase.killed && this.phase.status === status) return;
+    this.phase = { kind: "stopping", status, killed: true };
+    for (let i = 0; i < this.servers.length; i++) this.input(i, "kill");
+  }
+
+  private reexec(again: boolean): void {
     if (this.phase.kind !== "running") {
-      this.log({ event: "ignored", text: "re-exec signal received, ignored: not running." });
+      this.log(say.supervisor.reexecIgnored());
       return;
     }
-    this.log({ event: "reexec", text: "re-exec signal received." });
-    this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), at) });
+    if (!again) this.log(say.supervisor.reexec());
+    // Carried out in settle, once no spawn's result is on its way.
+    this.pendingReexec = true;
   }
 
-  private info(at: Ms): void {
-    for (const line of dumpLines(statusOf(this.snapshot(), at))) this.log({ event: "info", text: `info: ${line}` });
-  }
-
-  private control(at: Ms, id: number, c: ControlCommand): void {
-    const reply = (ok: boolean, message: string): void => {
-      this.effects.push({ type: "reply", id, ok, message });
+  private control(id: number, c: ControlCommand): void {
+    const reply = (r: Reply): void => {
+      this.effects.push({ type: "reply", id, ok: r.ok, message: r.message });
     };
     if (c.op === "shutdown") {
-      reply(true, this.phase.kind === "stopping" ? "already shutting down" : "shutting down");
-      this.terminate(at, "control");
+      reply({ ok: true, message: say.reply.shuttingDown(this.phase.kind === "stopping") });
+      this.terminate("control");
       return;
     }
-    if (this.phase.kind !== "running") return reply(false, `refused: supervisor is ${this.phase.kind}`);
+    if (this.phase.kind !== "running") return reply({ ok: false, message: say.reply.refused(this.phase.kind) });
     if (c.op === "revive" && c.server === null) {
-      const n = this.servers.filter((s) => s.life.kind === "buried").length;
-      this.revive(at, "revive requested.");
-      return reply(true, `revived ${n} server${n === 1 ? "" : "s"}`);
+      const n = this.census.buried;
+      this.revive(say.supervisor.reviveRequested());
+      return reply({ ok: true, message: say.reply.revivedAll(n) });
     }
     const i = c.server;
-    const s = i === null ? undefined : this.servers[i];
-    if (i === null || s === undefined) return reply(false, `no such server: ${i}`);
-    const x = s.spec.name;
-    const life = s.life;
-    switch (c.op) {
-      case "revive":
-        if (life.kind !== "buried") return reply(false, `${x} is not buried (${stateWords(life.kind)})`);
-        this.log({ event: "revive", server: i, text: `revive of '${label(s)}' requested.` });
-        this.spawn(i);
-        return reply(true, `revived ${x}`);
-      case "start":
-        if (life.kind === "alive" || life.kind === "starting") {
-          if (life.kind === "alive" && life.stop !== null) {
-            this.setLife(i, { ...life, stop: { ...life.stop, then: "start" } });
-            return reply(true, `${x} will start again once stopped`);
-          }
-          return reply(false, `${x} is already running`);
-        }
-        this.log({ event: "start", server: i, text: `start of '${label(s)}' requested.` });
-        this.spawn(i);
-        return reply(true, `started ${x}`);
-      case "stop":
-      case "restart": {
-        const then = c.op === "stop" ? "cremate" : "start";
-        if (life.kind === "alive") {
-          this.log({ event: c.op, server: i, pid: life.pid, text: `${c.op} of '${label(s)}' requested.` });
-          this.order(i, at, then);
-          return reply(true, c.op === "stop" ? `stopping ${x}` : `restarting ${x}`);
-        }
-        if (c.op === "restart") {
-          this.log({ event: "start", server: i, text: `restart of '${label(s)}' requested.` });
-          this.spawn(i);
-          return reply(true, `started ${x}`);
-        }
-        if (life.kind === "cremated") return reply(true, `${x} is already stopped`);
-        this.setLife(i, { kind: "cremated", since: at, why: "stopped" });
-        this.log({ event: "stopped", server: i, from: life.kind, to: "cremated", text: `'${label(s)}' stopped, cremating.` });
-        return reply(true, `stopped ${x}`);
-      }
-      case "signal":
-        if (life.kind !== "alive") return reply(false, `${x} is not running`);
-        this.log({ event: "signal", server: i, pid: life.pid, signal: signalName(c.signal), text: `sending ${signalName(c.signal)} to '${label(s)}' (pid ${life.pid}).` });
-        this.effects.push({ type: "kill", server: i, pid: life.pid, signal: c.signal, group: false });
-        return reply(true, `sent ${signalName(c.signal)} to ${x}`);
-      default:
-        return unreachable(c);
-    }
+    if (i === null || this.servers.at(i) === undefined) return reply({ ok: false, message: say.reply.noSuchServer(i ?? -1) });
+    const input: Input = c.op === "revive" ? "revive-one" : c.op;
+    const r = this.input(i, input, c.op === "signal" ? { signal: c.signal } : {});
+    reply(r ?? { ok: false, message: say.reply.notRunning(this.server(i).spec.name) });
   }
 
   /**
-   * SPEC 6: after every event, exit when nothing is left, or say once that we
-   * wait for a revive. A revive that arrived before supervision began (pending)
-   * is carried out here, once no spawn of the start is still in flight.
+   * After every event: a revive that arrived before supervision began is
+   * carried out once no spawn of the start is still in flight; then exit when
+   * nothing is left, or say once that we wait.
    */
-  settle(at: Ms): void {
-    if (this.phase.kind === "running" && this.pendingRevive && !this.servers.some((s) => s.life.kind === "starting")) {
-      this.revive(at, "pending revive carried out.");
+  settle(): void {
+    const n = this.census;
+    if (this.phase.kind === "running" && this.pendingRevive && n.starting === 0) {
+      this.revive(say.supervisor.revivePendingDone());
     }
-    // One pass, no allocation: this runs after every event (measured hot in bench/).
-    let living = false;
-    let buried = false; // buried servers wait for a revive, unborn ones (autostart off) for an operator's start
-    let anyBuried = false;
-    for (const s of this.servers) {
-      const k = s.life.kind;
-      if (k === "alive" || k === "starting") {
-        living = true;
-        break;
-      }
-      if (k === "buried") anyBuried = true;
-      if (k === "buried" || k === "unborn") buried = true;
+    if (this.pendingReexec && n.starting === 0) {
+      this.pendingReexec = false;
+      if (this.phase.kind === "running") this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
+      else this.log(say.supervisor.reexecIgnored());
     }
+    const living = n.alive + n.starting > 0;
     switch (this.phase.kind) {
       case "booting":
       case "exited":
@@ -460,14 +343,12 @@ class Transition {
       case "running":
         if (living) {
           this.waitingLogged = false;
-        } else if (!buried) {
-          this.log({ event: "exit", text: "every server is cremated, exiting." });
+        } else if (n.buried + n.unborn === 0) {
+          this.log(say.supervisor.allCremated());
           this.exit(0);
         } else if (!this.waitingLogged) {
           this.waitingLogged = true;
-          this.log(anyBuried
-            ? { event: "waiting", text: "every remaining server is buried, waiting for a revive (SIGUSR2)." }
-            : { event: "waiting", text: "every remaining server waits to be started (ctl start)." });
+          this.log(n.buried > 0 ? say.supervisor.waitingForRevive() : say.supervisor.waitingForStart());
         }
         return;
       case "stopping":
@@ -478,116 +359,79 @@ class Transition {
     }
   }
 
-  // --- helpers ------------------------------------------------------------
+  // --- helpers ----------------------------------------------------------------------
 
   private exit(status: number): void {
     if (this.alarmAt !== null) this.effects.push({ type: "disarm", timer: "alarm" });
     this.alarmAt = null;
-    this.log({ event: "exiting", code: status, text: `exiting with status ${status}.` });
+    this.log(say.supervisor.exiting(status));
     this.phase = { kind: "exited", status };
     this.effects.push({ type: "exit", status });
   }
 
-  /** SIGKILL every alive server at once (second terminate, alarm); exit with `status` once all ended. */
-  private killEverything(status: number): void {
-    if (this.phase.kind === "stopping" && this.phase.killed && this.phase.status === status) return;
-    this.phase = { kind: "stopping", status, killed: true };
-    for (let i = 0; i < this.servers.length; i++) {
-      const life = this.server(i).life;
-      if (life.kind !== "alive") continue;
-      if (life.stop !== null && life.stop.killed) continue;
-      const deadline = life.stop?.deadline ?? 0;
-      this.setLife(i, { ...life, stop: { deadline, killed: true, then: "cremate" } });
-      this.kill(i, SIGKILL);
-    }
+  /** One input to server i, through the table. */
+  private input(i: number, input: Input, detail: Detail = {}): Reply | undefined {
+    return decide(this.act(i), input, detail);
   }
 
-  /**
-   * Give alive server i a stop order: its stop signal now and SIGKILL at its
-   * deadline (timer stop:i). An order already given keeps its deadline; only
-   * what follows the stop (`then`) changes.
-   */
-  private order(i: number, at: Ms, then: StopOrder["then"]): void {
-    const s = this.server(i);
-    const life = s.life;
-    if (life.kind !== "alive") return;
-    if (life.stop !== null) {
-      this.setLife(i, { ...life, stop: { ...life.stop, then } });
-      return;
-    }
-    const deadline = at + this.stopTimeoutOf(s);
-    this.setLife(i, { ...life, stop: { deadline, killed: false, then } });
-    this.kill(i, s.spec.stopSignal ?? SIGTERM);
-    this.effects.push({ type: "arm", timer: stopTimer(i), at: deadline });
+  /** What the table's actions may do to server i. */
+  private act(i: number): Act {
+    const t = this;
+    return {
+      at: this.at,
+      get phase() { return t.phase; },
+      get server() { return t.server(i); },
+      index: i,
+      setLife: (life) => this.setLife(i, life),
+      log: (record) => this.log(record),
+      spawn: () => {
+        const kind = this.server(i).life.kind;
+        if (kind !== "alive" && kind !== "starting") this.spawnNow(i);
+      },
+      respawn: () => this.spawnNow(i),
+      kill: (signal, group = true) => {
+        const life = this.server(i).life;
+        if (life.kind === "alive") this.effects.push({ type: "kill", server: i, pid: life.pid, signal, group });
+      },
+      armStop: (deadline) => this.effects.push({ type: "arm", timer: stopTimer(i), at: deadline }),
+      disarmStop: () => this.effects.push({ type: "disarm", timer: stopTimer(i) }),
+      killRemnants: (pgid, signal) => this.effects.push({ type: "kill-remnants", server: i, pgid, signal }),
+      stopTimeout: () => this.server(i).spec.stopTimeoutMs ?? this.settings.stopTimeoutMs,
+    };
   }
 
-  private stopTimeoutOf(s: Server): Ms {
-    return s.spec.stopTimeoutMs ?? this.settings.stopTimeoutMs;
-  }
-
-  private kill(i: number, signal: number): void {
-    const life = this.server(i).life;
-    if (life.kind !== "alive") return;
-    this.effects.push({ type: "kill", server: i, pid: life.pid, signal, group: true });
-  }
-
-  /** Emit the spawn of server i (never during shutdown, never of one that is alive or starting). */
-  private spawn(i: number): void {
-    const kind = this.server(i).life.kind;
-    if (kind === "alive" || kind === "starting") return;
-    this.spawnNow(i);
-  }
-
-  /** Spawn server i, whose process (if any) has just been reported ended. */
+  /** Spawn server i (only while running). */
   private spawnNow(i: number): void {
     if (this.phase.kind !== "running") return;
     const s = this.server(i);
     const argv = spawnArgv(s.spec, s.spawns);
-    this.servers[i] = { ...s, life: { kind: "starting" }, spawns: s.spawns + 1 };
+    this.setServer(i, { ...s, life: { kind: "starting" }, spawns: s.spawns + 1 });
     this.effects.push({ type: "spawn", server: i, argv });
   }
 
   private setLife(i: number, life: Life): void {
-    this.servers[i] = { ...this.server(i), life };
+    this.setServer(i, { ...this.server(i), life });
+  }
+
+  /** Every change of a server goes through here: the census follows its life. */
+  private setServer(i: number, s: Server): void {
+    const was = this.server(i).life.kind;
+    if (was !== s.life.kind) {
+      this.census[was]--;
+      this.census[s.life.kind]++;
+    }
+    this.servers = this.servers.set(i, s);
   }
 
   private server(i: number): Server {
-    const s = this.servers[i];
+    const s = this.servers.at(i);
     if (s === undefined) throw new RangeError(`no server ${i}`);
     return s;
   }
 
-  private log(record: Omit<LogRecord, "name"> & { server?: number }): void {
-    const name = record.server === undefined ? undefined : this.servers[record.server]?.spec.name;
-    this.effects.push({ type: "log", record: name === undefined ? record : { ...record, name } });
+  private log(record: LogRecord): void {
+    this.effects.push({ type: "log", record });
   }
-
-  private snapshot(): State {
-    return this.result().state;
-  }
-}
-
-/** X of the SPEC 4 log lines: the command word as written, or the server's label. */
-function label(s: Server): string {
-  return s.spec.label ?? s.spec.argv[0] ?? s.spec.name;
-}
-
-function stopTimer(i: number): TimerName {
-  return `stop:${i}`;
-}
-
-function statusFields(status: ExitStatus): { code?: number; signal?: string } {
-  switch (status.kind) {
-    case "code": return { code: status.code };
-    case "signal": return { signal: signalName(status.signal) };
-    case "unknown": return {};
-    default: return unreachable(status);
-  }
-}
-
-/** "1 line", "3 lines". */
-function lines(n: number): string {
-  return `${n} line${n === 1 ? "" : "s"}`;
 }
 
 /** What a re-exec at `execAt` hands across: every server's life in the handover's terms. */

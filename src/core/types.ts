@@ -1,7 +1,8 @@
 // The data of the pure core: what a server is, what can happen to it, and what
 // the core asks the shell to do. Nothing here reads a clock or touches the OS;
 // every timestamp is a monotonic, boot-relative time in milliseconds that the
-// shell measured and passed in (it survives a re-exec, see SPEC section 7).
+// shell measured and passed in (it survives a re-exec: docs/spec.md, "Live re-exec").
+import type { Vec } from "./vec.ts";
 
 export type Ms = number;
 
@@ -56,10 +57,11 @@ export type BuriedWhy = "crash-loop" | "spawn-failed";
 export type CrematedWhy = "clean-exit" | "stopped" | "invalid-state";
 
 /**
- * A server's life. The four states of SPEC section 1, plus `starting`, which
- * is transient and never observable from outside: the shell answers a spawn
- * effect with its result (spawned / spawn-failed) before any other event, just
- * as mds-respawn's DEAD state lived only between reaping and deciding.
+ * A server's life. The four states of docs/spec.md ("States"), plus
+ * `starting`, which is transient and never observable from outside: the shell
+ * answers a spawn effect with its result (spawned / spawn-failed) before any
+ * other event about that server, just as mds-respawn's DEAD state lived only
+ * between reaping and deciding.
  */
 export type Life =
   | { readonly kind: "unborn" }
@@ -100,12 +102,21 @@ export type Phase =
   /** The exit effect has been emitted; nothing happens any more. */
   | { readonly kind: "exited"; readonly status: number };
 
+/** How many servers are in each life (kept by the core as lives change: the supervisor's own decisions need it after every event). */
+export type Census = Readonly<Record<LifeKind, number>>;
+
 export interface State {
   readonly settings: Settings;
-  readonly servers: readonly Server[];
+  readonly servers: Vec<Server>;
+  readonly census: Census;
   readonly phase: Phase;
   /** A revive asked for when it could not act yet (before start); acted on at start. */
   readonly pendingRevive: boolean;
+  /**
+   * A re-exec asked for while a spawn's result was on its way: it waits until
+   * none is, so that no child started meanwhile is missing from the handover.
+   */
+  readonly pendingReexec: boolean;
   /** The "waiting for a revive" line was logged since the last time something lived. */
   readonly waitingLogged: boolean;
   /** Absolute deadline of --alarm, or null. Kept across a re-exec. */
@@ -166,6 +177,12 @@ export type Event =
     readonly pid: number;
     readonly status: ExitStatus;
     /**
+     * Which server the shell believes this pid is (from the spawn it answered):
+     * a hint that spares a search. The core checks it, and searches when it is
+     * absent or wrong, so a wrong hint changes nothing.
+     */
+    readonly server?: number;
+    /**
      * The port found it already ended when the new image took over after a
      * re-exec: it died during the exec, at or after the exec instant, which
      * then counts as the end of its life (the most it can have lived is less).
@@ -181,8 +198,11 @@ export type Event =
   | { readonly type: "info"; readonly at: Ms }
   /** A signal whose default action would kill the supervisor and orphan every server (SIGPIPE, SIGXCPU, …): ignored, said. */
   | { readonly type: "stray-signal"; readonly at: Ms; readonly signal: Signal }
-  /** SIGUSR1. */
-  | { readonly type: "reexec"; readonly at: Ms }
+  /**
+   * SIGUSR1. `again`: asked once more by the shell, which found exits to
+   * report first when it was about to exec (they are handled before it).
+   */
+  | { readonly type: "reexec"; readonly at: Ms; readonly again?: boolean }
   | { readonly type: "reexec-failed"; readonly at: Ms; readonly error: string }
   /** Lines the log's destination did not take (it stalled or was full), reported once writing works again. */
   | { readonly type: "log-dropped"; readonly at: Ms; readonly log: number; readonly output: number }
@@ -190,8 +210,6 @@ export type Event =
   | { readonly type: "problem"; readonly at: Ms; readonly text: string }
   /** A request from the control socket, answered with a `reply` effect carrying `id`. */
   | { readonly type: "control"; readonly at: Ms; readonly id: number; readonly command: ControlCommand };
-
-export type EventType = Event["type"];
 
 /** One line of the log, with the fields a machine reader wants (the JSON event log). */
 export interface LogRecord {

@@ -15,7 +15,8 @@ import { type Sink, sinksFor } from "./sink.ts";
 import { ownChildren, stat } from "./proc.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
-  type ControlHandler, DROPPED_ENV, type ExitListener, type NoticeListener, type OsPort, OUTPUT_ENV, type PortNotice, PREFLIGHT_ENV, type SpawnOutcome,
+  type ControlHandler, DROPPED_ENV, type ExitListener, type NoticeListener, type OsPort, OUTPUT_ENV, type PortExit, type PortNotice, PREFLIGHT_ENV,
+  type SpawnOutcome,
   type SpawnRequest, type TimerHandle,
 } from "./port.ts";
 
@@ -49,7 +50,7 @@ export class BunPort implements OsPort {
    */
   private readonly children = new Set<number>();
   /** Exits known (reaped) but not yet handed to the listener. */
-  private readonly pending: { pid: number; status: ExitStatus; atTakeover: boolean }[] = [];
+  private readonly pending: PortExit[] = [];
   /** Reaping zombies left from before this image (adopt, the first reap): they died during the exec. */
   private takingOver = false;
   private deliveryScheduled = false;
@@ -208,9 +209,9 @@ export class BunPort implements OsPort {
     }
   }
 
-  flushExits(): void {
+  takeExits(): PortExit[] {
     this.reap();
-    this.deliver();
+    return this.pending.splice(0);
   }
 
   onSignal(signal: Signal, listener: () => void): void {
@@ -352,7 +353,7 @@ export class BunPort implements OsPort {
     this.deliveryScheduled = false;
     const listener = this.listener;
     if (listener === null) return; // kept for onExit
-    for (let x = this.pending.shift(); x !== undefined; x = this.pending.shift()) listener(x.pid, x.status, x.atTakeover);
+    for (let x = this.pending.shift(); x !== undefined; x = this.pending.shift()) listener(x);
   }
 
   /**

@@ -52,11 +52,17 @@ export interface TimerHandle {
 export type ControlHandler = (line: string, respond: (reply: string) => void) => void;
 
 /**
- * A listener for exits of children (spawned or adopted) and of reaped orphans.
- * `atTakeover`: found already ended when this image took over after a re-exec
- * (it died during the exec).
+ * The end of a child (spawned or adopted) or of a reaped orphan. `atTakeover`:
+ * found already ended when this image took over after a re-exec (it died
+ * during the exec).
  */
-export type ExitListener = (pid: number, status: ExitStatus, atTakeover: boolean) => void;
+export interface PortExit {
+  readonly pid: number;
+  readonly status: ExitStatus;
+  readonly atTakeover: boolean;
+}
+
+export type ExitListener = (exit: PortExit) => void;
 
 /** What the port has to report besides exits: lines it had to drop, a problem of its own. */
 export type PortNotice =
@@ -76,10 +82,9 @@ export interface OsPort {
   /**
    * Start a child in a new session (its pid is its process group id). Synchronous:
    * the outcome is known when this returns. The child's exit is reported exactly
-   * once, through the exit listener; BunPort reports it later, never from inside
-   * this call, but the shell also copes with a port that does (as Bun.spawn's
-   * onExit may, and as the simulator sometimes does): such an exit waits until
-   * the spawn is recorded.
+   * once, later: through the exit listener, or by takeExits. Never from inside
+   * this call (nor from inside any other call of the shell's: listeners are
+   * called from the event loop only).
    */
   spawn(request: SpawnRequest): SpawnOutcome;
 
@@ -100,16 +105,16 @@ export interface OsPort {
   /** Watch a child this image did not spawn (inherited across a re-exec); report its end. */
   adopt(pid: number): void;
 
-  /** Register the one listener for child exits. */
+  /** Register the one listener for child exits (called from the event loop, never inside a call of the shell's). */
   onExit(listener: ExitListener): void;
 
   /**
-   * Deliver now, synchronously, every exit the port already knows of but has not
-   * reported yet: before a re-exec (so that no status is lost in the exec) and
-   * before every spawn (so that a pid the kernel reuses is never mistaken for
-   * the process that had it before).
+   * Every exit the port knows of (reaping what has ended now) and has not
+   * reported yet, returned instead of told to the listener: before a re-exec
+   * (so that no status is lost in the exec) and before every spawn (so that a
+   * pid the kernel reuses is never mistaken for the process that had it before).
    */
-  flushExits(): void;
+  takeExits(): PortExit[];
 
   /** Subscribe to a signal sent to the supervisor. */
   onSignal(signal: Signal, listener: () => void): void;

@@ -8,7 +8,7 @@ import { initialState, step } from "../core/step.ts";
 import type { Effect, Event, Handover, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
 import { type About, parseRequest, replyError, replyOk } from "../control/protocol.ts";
 import { statusOf } from "../core/status.ts";
-import type { OsPort, SpawnRequest, TimerHandle } from "../os/port.ts";
+import type { OsPort, PortExit, SpawnRequest, TimerHandle } from "../os/port.ts";
 import { VERSION } from "../version.ts";
 import { formatHeaderLine, formatInputLine, formatLogLine, type LogFormat } from "./log-format.ts";
 
@@ -37,20 +37,22 @@ export interface ShellConfig {
   readonly onStep?: (event: Event, before: State, after: State, effects: readonly Effect[]) => void;
 }
 
-function isExit(e: Event): boolean {
-  return e.type === "exited";
+/** An exit the port knows of, as an event for the core. */
+export function exitEvent(x: PortExit, at: number, server: number | undefined): Event {
+  return { type: "exited", at, pid: x.pid, status: x.status, ...(x.atTakeover ? { atTakeover: true } : {}), ...(server === undefined ? {} : { server }) };
 }
 
 export class Supervisor {
   private state: State;
+  /** Events waiting for the core, in order. */
   private readonly queue: Event[] = [];
-  private draining = false;
+  private running = false;
   private readonly timers = new Map<TimerName, TimerHandle>();
   /** Control requests waiting for the core's reply effect, by event id. */
   private readonly replies = new Map<number, (ok: boolean, message: string) => void>();
   private nextRequest = 1;
-  /** Events raised now are handled at once, not queued (exits flushed before a spawn). */
-  private inline = false;
+  /** Which server each pid we spawned or adopted is: a hint for the core with each exit. */
+  private readonly pids = new Map<number, number>();
 
   constructor(protected readonly port: OsPort, protected readonly config: ShellConfig) {
     this.state = initialState(config.settings, config.servers);
@@ -65,7 +67,7 @@ export class Supervisor {
   /** Subscribe to the OS, then start every server (or take over a re-exec's handover). */
   start(handover: Handover | null, notes: readonly string[] = []): void {
     const port = this.port;
-    port.onExit((pid, status, atTakeover) => this.dispatch({ type: "exited", at: port.now(), pid, status, ...(atTakeover ? { atTakeover } : {}) }));
+    port.onExit((x) => this.dispatch(this.exitEvent(x)));
     port.onNotice((n) => this.dispatch(n.kind === "dropped"
       ? { type: "log-dropped", at: port.now(), log: n.log, output: n.output }
       : { type: "problem", at: port.now(), text: n.text }));
@@ -78,11 +80,8 @@ export class Supervisor {
       port.onSignal(signal, () => this.dispatch({ type: "stray-signal", at: port.now(), signal }));
     }
     port.onSignal(SIGQUIT, () => this.dispatch({ type: "info", at: port.now() }));
-    port.onSignal(SIGUSR1, () => {
-      // Exits the runtime already reaped would be lost in the exec: classify them first.
-      port.flushExits();
-      this.dispatch({ type: "reexec", at: port.now() });
-    });
+    // Exits the port already reaped would be lost in the exec: they are classified first.
+    port.onSignal(SIGUSR1, () => this.dispatch(...this.takeExits(), { type: "reexec", at: port.now() }));
     const at = port.now();
     if (this.config.logFormat === "json") {
       port.log(formatHeaderLine(VERSION, this.config.settings, this.config.servers, at, port.wallTime()));
@@ -138,79 +137,63 @@ export class Supervisor {
     }
   }
 
-  /** Feed one event to the core; events raised while effects run wait their turn. */
-  dispatch(event: Event): void {
-    if (this.inline) {
-      this.handle(event);
-      return;
-    }
-    this.queue.push(event);
-    if (this.draining) return;
-    this.draining = true;
+  /**
+   * Feed events to the core. One flat loop: each event is one step of the
+   * core; carrying out its effects gives the events they produced (a spawn's
+   * result, and the exits the port knew of just before it), which join the
+   * queue in the order they were produced. That order is the order in which
+   * things happened to each pid (a process's start, its end, a new process
+   * that got its pid), which is what the core needs; it copes with other
+   * events arriving while a spawn's result is on its way.
+   */
+  dispatch(...events: Event[]): void {
+    this.queue.push(...events);
+    if (this.running) return;
+    this.running = true;
     try {
-      for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) this.handle(e);
+      for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) this.queue.push(...this.handle(e));
     } finally {
-      this.draining = false;
+      this.running = false;
     }
   }
 
-  /** One step of the core and its effects (protected: the simulator plants faulty shells by overriding). */
-  protected handle(event: Event): void {
+  /** One step of the core; returns the events its effects produced (protected: the simulator plants faulty shells by overriding). */
+  protected handle(event: Event): Event[] {
     const before = this.state;
     if (this.config.logFormat === "json") this.port.log(formatInputLine(event, this.port.wallTime()));
     const { state, effects } = step(before, event);
     this.state = state;
+    if (event.type === "spawned") this.pids.set(event.pid, event.server);
     this.config.onStep?.(event, before, state, effects);
-    for (const effect of effects) this.perform(effect, event.at);
+    const produced: Event[] = [];
+    for (const effect of effects) {
+      const out = this.perform(effect, event.at);
+      for (const e of out) produced.push(e);
+    }
+    return produced;
   }
 
-  protected perform(effect: Effect, at: number): void {
+  /** Carry out one effect; returns the events it produced. */
+  protected perform(effect: Effect, at: number): Event[] {
     const port = this.port;
     switch (effect.type) {
       case "spawn": {
-        // Every exit already known (waiting in our queue, or in the port) is
-        // handled first, at once: the pid it freed may be handed to this very
-        // spawn, and the core must not take the old process's end for the new
-        // one's. (Spawns nest here: such an exit may respawn; each level
-        // restores what it found.)
-        const outer = this.inline;
-        this.inline = true;
-        try {
-          // Until none is left: handling one may spawn, and a child that dies at
-          // once in that nested spawn queues its exit meanwhile.
-          do {
-            for (let i = this.queue.findIndex(isExit); i >= 0; i = this.queue.findIndex(isExit)) {
-              this.handle(this.queue.splice(i, 1)[0] as Event);
-            }
-            port.flushExits();
-          } while (this.queue.some(isExit));
-        } finally {
-          this.inline = outer;
-        }
-        const extras = this.config.spawnExtras(effect.server);
-        // An exit reported from inside the spawn call is the new child's own
-        // (it died at once): it must wait in the queue until its spawn is recorded.
-        this.inline = false;
-        let r: ReturnType<OsPort["spawn"]>;
-        try {
-          r = port.spawn({ ...extras, argv: effect.argv });
-        } finally {
-          this.inline = outer;
-        }
-        // The core waits for this answer before anything else about the server
-        // (its `starting` state): hand it over at once, ahead of queued events.
+        // Every exit the port already knows of goes to the core first: the pid
+        // it freed may be handed to this very spawn, and the core must not take
+        // the old process's end for the new one's.
+        const exits = this.takeExits();
+        const r = port.spawn({ ...this.config.spawnExtras(effect.server), argv: effect.argv });
         const now = port.now();
-        this.handle(r.ok
+        return [...exits, r.ok
           ? { type: "spawned", at: now, server: effect.server, pid: r.pid }
-          : { type: "spawn-failed", at: now, server: effect.server, error: r.error });
-        return;
+          : { type: "spawn-failed", at: now, server: effect.server, error: r.error }];
       }
       case "kill":
         port.kill(effect.pid, effect.signal, effect.group);
-        return;
+        return [];
       case "log":
         port.log(formatLogLine(this.config.logFormat, effect.record, at, port.wallTime()));
-        return;
+        return [];
       case "arm": {
         this.timers.get(effect.timer)?.cancel();
         const timer = effect.timer;
@@ -218,38 +201,52 @@ export class Supervisor {
           this.timers.delete(timer);
           this.dispatch({ type: "timer", at: port.now(), timer });
         }));
-        return;
+        return [];
       }
       case "disarm":
         this.timers.get(effect.timer)?.cancel();
         this.timers.delete(effect.timer);
-        return;
+        return [];
       case "kill-remnants":
         port.killRemnants(effect.pgid, effect.signal);
-        return;
+        return [];
       case "adopt":
+        this.pids.set(effect.pid, effect.server);
         port.adopt(effect.pid);
-        return;
+        return [];
       case "reexec": {
+        // An exit the port knows of would be lost in the exec: the core hears of it first, then is asked again.
+        const exits = this.takeExits();
+        if (exits.length > 0) return [...exits, { type: "reexec", at: port.now(), again: true }];
         const cmd = this.config.reexecCommand?.(effect.handover) ?? "this build cannot re-exec";
         const error = typeof cmd === "string" ? cmd : port.exec(cmd.argv, cmd.env);
         // Only reached when the exec did not happen: the old image goes on.
-        this.queue.push({ type: "reexec-failed", at: port.now(), error });
-        return;
+        return [{ type: "reexec-failed", at: port.now(), error }];
       }
       case "reply": {
         const respond = this.replies.get(effect.id);
         this.replies.delete(effect.id);
         respond?.(effect.ok, effect.message);
-        return;
+        return [];
       }
       case "exit":
         for (const t of this.timers.values()) t.cancel();
         this.timers.clear();
         port.exit(effect.status);
-        return;
+        return [];
       default:
-        unreachable(effect);
+        return unreachable(effect);
     }
+  }
+
+  /** The exits the port knows of and has not told yet, as events. */
+  protected takeExits(): Event[] {
+    return this.port.takeExits().map((x) => this.exitEvent(x));
+  }
+
+  private exitEvent(x: PortExit): Event {
+    const server = this.pids.get(x.pid);
+    this.pids.delete(x.pid);
+    return exitEvent(x, this.port.now(), server);
   }
 }

@@ -429,8 +429,8 @@ describe("determinism and purity", () => {
     const r = step(s0, { type: "start", at: 0, handover: null });
     expect(JSON.stringify(s0)).toBe(frozen);
     const r2 = step(r.state, { type: "spawned", at: 0, server: 0, pid: 5 });
-    expect(r.state.servers[0]?.life.kind).toBe("starting");
-    expect(r2.state.servers[0]?.life.kind).toBe("alive");
+    expect(r.state.servers.at(0)?.life.kind).toBe("starting");
+    expect(r2.state.servers.at(0)?.life.kind).toBe("alive");
   });
 });
 

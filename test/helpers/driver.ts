@@ -69,13 +69,13 @@ export class Driver {
 
   /** The pid of server i, which must be alive. */
   pid(i: number): number {
-    const life = this.state.servers[i]?.life;
+    const life = this.state.servers.at(i)?.life;
     if (life?.kind !== "alive") throw new Error(`server ${i} is not alive but ${life?.kind}`);
     return life.pid;
   }
 
   kind(i: number): string | undefined {
-    return this.state.servers[i]?.life.kind;
+    return this.state.servers.at(i)?.life.kind;
   }
 
   kinds(): string[] {

@@ -198,7 +198,7 @@ export class ScenarioRun {
     // every server keeps its last exit; the new image knows when the exec was.
     if (this.state.execAt !== this.execAt) this.fail("re-exec", `the exec was at ${this.execAt}, the new image has ${this.state.execAt}`);
     old.servers.forEach((o, i) => {
-      const after = this.state.servers[i]!;
+      const after = this.state.servers.at(i)!;
       if (JSON.stringify(after.lastExit) !== JSON.stringify(o.lastExit)) {
         this.fail("re-exec", `server ${i}'s last exit was ${JSON.stringify(o.lastExit)} before the re-exec and is ${JSON.stringify(after.lastExit)} after it`);
       }
@@ -326,12 +326,12 @@ export class ScenarioRun {
       if (p === undefined || p.server !== i) this.fail("2", `server ${i} is alive with pid ${s.life.pid}, but no such process of it runs`);
     });
     for (const [pid, p] of this.live) {
-      if (alive.get(pid) !== p.server) this.fail("2", `process ${pid} of server ${p.server} runs, but the core has it ${after.servers[p.server]?.life.kind}`);
+      if (alive.get(pid) !== p.server) this.fail("2", `process ${pid} of server ${p.server} runs, but the core has it ${after.servers.at(p.server)?.life.kind}`);
     }
 
     // 3. a cremated server is never spawned again (an operator's start/restart of it excepted)
     for (const i of spawned) {
-      if (before.servers[i]?.life.kind !== "cremated") continue;
+      if (before.servers.at(i)?.life.kind !== "cremated") continue;
       const c = event.type === "control" ? event.command : null;
       const operator = c !== null && (c.op === "start" || c.op === "restart") && c.server === i;
       if (!operator) this.fail("3", `cremated server ${i} was spawned again by ${event.type}`);
@@ -340,7 +340,7 @@ export class ScenarioRun {
     // 4. an abnormal end after >= interval: exactly one respawn in the same step; before: none, buried
     if (event.type === "exited") {
       const p = liveBefore.get(event.pid);
-      const b = p === undefined ? undefined : before.servers[p.server];
+      const b = p === undefined ? undefined : before.servers.at(p.server);
       if (p !== undefined && b?.life.kind === "alive" && b.life.stop === null && before.phase.kind === "running") {
         const i = p.server;
         const interval = this.specs[i]!.intervalMs ?? this.settings.intervalMs;
@@ -350,10 +350,10 @@ export class ScenarioRun {
         const mine = spawned.filter((s) => s === i).length;
         if (spawned.some((s) => s !== i)) this.fail("4", `the end of server ${i} spawned another server`);
         if (isCleanExit(event.status)) {
-          if (mine !== 0 || after.servers[i]?.life.kind !== "cremated") this.fail("4", `a clean end of server ${i} must cremate it`);
+          if (mine !== 0 || after.servers.at(i)?.life.kind !== "cremated") this.fail("4", `a clean end of server ${i} must cremate it`);
         } else if (lived >= interval) {
           if (mine !== 1) this.fail("4", `server ${i} lived ${lived} >= ${interval} ms and ended abnormally: ${mine} respawns instead of 1`);
-        } else if (mine !== 0 || after.servers[i]?.life.kind !== "buried") {
+        } else if (mine !== 0 || after.servers.at(i)?.life.kind !== "buried") {
           this.fail("4", `server ${i} lived ${lived} < ${interval} ms and ended abnormally: must be buried, not respawned`);
         }
       }
@@ -362,7 +362,7 @@ export class ScenarioRun {
     // 5. a revive spawns every buried server exactly once and nothing else
     const reviveAll = event.type === "revive" || (event.type === "control" && event.command.op === "revive" && event.command.server === null);
     if (reviveAll && before.phase.kind === "running") {
-      const buried = before.servers.flatMap((s, i) => (s.life.kind === "buried" ? [i] : []));
+      const buried = before.servers.toArray().flatMap((s, i) => (s.life.kind === "buried" ? [i] : []));
       if (JSON.stringify([...spawned].sort((a, b) => a - b)) !== JSON.stringify(buried)) {
         this.fail("5", `revive spawned ${JSON.stringify(spawned)}, the buried were ${JSON.stringify(buried)}`);
       }
@@ -381,7 +381,7 @@ export class ScenarioRun {
     }
     if (event.type === "timer" && event.timer.startsWith("stop:")) {
       const i = Number(event.timer.slice(5));
-      const b = before.servers[i];
+      const b = before.servers.at(i);
       if (b?.life.kind === "alive" && b.life.stop !== null && !b.life.stop.killed && event.at >= b.life.stop.deadline) {
         const pid = b.life.pid;
         if (!effects.some((e) => e.type === "kill" && e.pid === pid && e.signal === SIGKILL)) this.fail("7", `stop timeout of server ${i} fired without SIGKILL`);

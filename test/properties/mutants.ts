@@ -10,8 +10,12 @@ import { step } from "../../src/core/step.ts";
 import type { Effect, Event, Server, State, StepResult } from "../../src/core/types.ts";
 import type { StepFn } from "./check.ts";
 
-function withServers(state: State, servers: Server[]): State {
-  return { ...state, servers };
+/** The state with server i replaced (and the census that goes with it). */
+function withServer(state: State, i: number, server: Server): State {
+  const servers = state.servers.set(i, server);
+  const census = { unborn: 0, starting: 0, alive: 0, buried: 0, cremated: 0 };
+  for (const s of servers) census[s.life.kind]++;
+  return { ...state, servers, census };
 }
 
 function serverOfPid(state: State, pid: number): number {
@@ -24,18 +28,16 @@ export const MUTANTS: Readonly<Record<string, StepFn>> = {
     const r = step(state, event);
     if (event.type !== "exited" || r.state.phase.kind !== "running") return r;
     const i = serverOfPid(state, event.pid);
-    const s = r.state.servers[i];
+    const s = r.state.servers.at(i);
     if (s === undefined || s.life.kind !== "cremated") return r;
-    const servers = r.state.servers.slice();
-    servers[i] = { ...s, life: { kind: "starting" }, spawns: s.spawns + 1 };
-    return { state: withServers(r.state, servers), effects: [...r.effects, { type: "spawn", server: i, argv: spawnArgv(s.spec, s.spawns) }] };
+    return { state: withServer(r.state, i, { ...s, life: { kind: "starting" }, spawns: s.spawns + 1 }), effects: [...r.effects, { type: "spawn", server: i, argv: spawnArgv(s.spec, s.spawns) }] };
   },
 
   /** Buries at lived <= interval instead of lived < interval. */
   "bury at <= instead of <": (state, event) => {
     if (event.type !== "exited") return step(state, event);
     const i = serverOfPid(state, event.pid);
-    const s = state.servers[i];
+    const s = state.servers.at(i);
     if (s === undefined || s.life.kind !== "alive") return step(state, event);
     const interval = s.spec.intervalMs ?? state.settings.intervalMs;
     const lived = event.at - s.life.since;
@@ -46,7 +48,7 @@ export const MUTANTS: Readonly<Record<string, StepFn>> = {
   /** Respawns with the argv as given: --initial-spawn is never replaced. */
   "forget --respawn": (state, event) => {
     const r = step(state, event);
-    const effects = r.effects.map((e): Effect => (e.type === "spawn" ? { ...e, argv: state.servers[e.server]!.spec.argv } : e));
+    const effects = r.effects.map((e): Effect => (e.type === "spawn" ? { ...e, argv: state.servers.at(e.server)!.spec.argv } : e));
     return { state: r.state, effects };
   },
 
@@ -66,11 +68,9 @@ export const MUTANTS: Readonly<Record<string, StepFn>> = {
     if (event.type !== "exited" || state.phase.kind !== "stopping") return step(state, event);
     const i = serverOfPid(state, event.pid);
     const r = step(state, event);
-    const s = r.state.servers[i];
+    const s = r.state.servers.at(i);
     if (s === undefined || event.status.kind === "code" && event.status.code === 0) return r;
-    const servers = r.state.servers.slice();
-    servers[i] = { ...s, life: { kind: "starting" }, spawns: s.spawns + 1 };
-    return { state: withServers(r.state, servers), effects: [...r.effects, { type: "spawn", server: i, argv: spawnArgv(s.spec, s.spawns) }] };
+    return { state: withServer(r.state, i, { ...s, life: { kind: "starting" }, spawns: s.spawns + 1 }), effects: [...r.effects, { type: "spawn", server: i, argv: spawnArgv(s.spec, s.spawns) }] };
   },
 
   /** A revive asked for before start is forgotten (and not handed across a re-exec). */

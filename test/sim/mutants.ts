@@ -10,57 +10,57 @@ import type { SupervisorFactory } from "./world.ts";
 /** Drops the second of two exits reported at the same moment (one SIGCHLD, two children). */
 class DropsCoalescedExit extends Supervisor {
   private lastExitAt = -1;
-  override dispatch(event: Event): void {
-    if (event.type === "exited") {
-      if (event.at === this.lastExitAt) return;
+  override dispatch(...events: Event[]): void {
+    super.dispatch(...events.filter((event) => {
+      if (event.type !== "exited") return true;
+      if (event.at === this.lastExitAt) return false;
       this.lastExitAt = event.at;
-    }
-    super.dispatch(event);
+      return true;
+    }));
   }
 }
 
 /** Adopts, and so reaps, the wrong pid after a re-exec (an off-by-one in a pid table). */
 class AdoptsWrongPid extends Supervisor {
-  protected override perform(effect: Effect, at: number): void {
-    super.perform(effect.type === "adopt" ? { ...effect, pid: effect.pid + 1 } : effect, at);
+  protected override perform(effect: Effect, at: number): Event[] {
+    return super.perform(effect.type === "adopt" ? { ...effect, pid: effect.pid + 1 } : effect, at);
   }
 }
 
 /** Signals a server by the pid it had when first started: stale after a respawn, perhaps reused. */
 class SignalsStalePid extends Supervisor {
   private readonly firstPid = new Map<number, number>();
-  protected override handle(event: Event): void {
+  protected override handle(event: Event): Event[] {
     if (event.type === "spawned" && !this.firstPid.has(event.server)) this.firstPid.set(event.server, event.pid);
-    super.handle(event);
+    return super.handle(event);
   }
-  protected override perform(effect: Effect, at: number): void {
+  protected override perform(effect: Effect, at: number): Event[] {
     if (effect.type === "kill") {
       this.port.kill(this.firstPid.get(effect.server) ?? effect.pid, effect.signal, effect.group);
-      return;
+      return [];
     }
-    super.perform(effect, at);
+    return super.perform(effect, at);
   }
 }
 
 /** Leaves timers armed: disarm effects are ignored. */
 class LeavesTimersArmed extends Supervisor {
-  protected override perform(effect: Effect, at: number): void {
-    if (effect.type === "disarm") return;
-    super.perform(effect, at);
+  protected override perform(effect: Effect, at: number): Event[] {
+    if (effect.type === "disarm") return [];
+    return super.perform(effect, at);
   }
 }
 
 /** Retries a failed spawn on its own a little later, without asking the core (so even after shutdown began). */
 class RetriesSpawnsItself extends Supervisor {
-  protected override perform(effect: Effect, at: number): void {
-    super.perform(effect, at);
-    if (effect.type !== "spawn") return;
-    const s = this.current.servers[effect.server];
-    if (s?.life.kind !== "buried" || s.life.why !== "spawn-failed") return;
+  protected override perform(effect: Effect, at: number): Event[] {
+    const out = super.perform(effect, at);
+    if (effect.type !== "spawn" || !out.some((e) => e.type === "spawn-failed")) return out;
     this.port.setTimer(at + 100, () => {
       const r = this.port.spawn({ ...this.config.spawnExtras(effect.server), argv: effect.argv });
       if (r.ok) this.dispatch({ type: "spawned", at: this.port.now(), server: effect.server, pid: r.pid });
     });
+    return out;
   }
 }
 
@@ -70,27 +70,29 @@ class ForgetsExitsBeforeExec extends Supervisor {
     super.start(handover);
     this.port.onSignal(SIGUSR1, () => this.dispatch({ type: "reexec", at: this.port.now() }));
   }
+  protected override perform(effect: Effect, at: number): Event[] {
+    if (effect.type !== "reexec") return super.perform(effect, at);
+    const cmd = this.config.reexecCommand?.(effect.handover) ?? "this build cannot re-exec";
+    const error = typeof cmd === "string" ? cmd : this.port.exec(cmd.argv, cmd.env);
+    return [{ type: "reexec-failed", at: this.port.now(), error }];
+  }
 }
 
 /** Spawns without first reporting the exits already reaped: a reused pid is taken for the old process. */
 class SpawnsBeforeReportingExits extends Supervisor {
-  protected override perform(effect: Effect, at: number): void {
-    if (effect.type !== "spawn") return super.perform(effect, at);
-    const r = this.port.spawn({ ...this.config.spawnExtras(effect.server), argv: effect.argv });
-    const now = this.port.now();
-    this.handle(r.ok ? { type: "spawned", at: now, server: effect.server, pid: r.pid } : { type: "spawn-failed", at: now, server: effect.server, error: r.error });
+  protected override takeExits(): Event[] {
+    return [];
   }
 }
 
 /** Reports a child found ended at the take-over after a re-exec as if it had just died. */
 class ForgetsDeathsDuringExec extends Supervisor {
-  override dispatch(event: Event): void {
-    if (event.type === "exited" && event.atTakeover === true) {
+  override dispatch(...events: Event[]): void {
+    super.dispatch(...events.map((event) => {
+      if (event.type !== "exited" || event.atTakeover !== true) return event;
       const { atTakeover: _, ...plain } = event;
-      super.dispatch(plain);
-      return;
-    }
-    super.dispatch(event);
+      return plain;
+    }));
   }
 }
 

@@ -1,0 +1,123 @@
+// Every log record the policy emits, and its wording, in one place: the text
+// lines of docs/spec.md ("What happens when a server's process ends", …) and the
+// fields a machine reader wants (the JSON event log). The transition table
+// (table.ts) and the supervisor's steps (step.ts) decide *when*; this module
+// says *what*. Pure.
+import { describeExit, seconds } from "./describe.ts";
+import { signalName } from "./signals.ts";
+import type { ExitStatus, LifeKind, LogRecord, Server, Signal } from "./types.ts";
+
+/** X of the log lines: the command word as written (servers in braces, as mds-respawn), or the server's label. */
+export function label(s: Server): string {
+  return s.spec.label ?? s.spec.argv[0] ?? s.spec.name;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function statusFields(status: ExitStatus): { code?: number; signal?: string } {
+  switch (status.kind) {
+    case "code": return { code: status.code };
+    case "signal": return { signal: signalName(status.signal) };
+    case "unknown": return {};
+  }
+}
+
+/** A record about server i (its name added, as the JSON log has it). */
+function about(i: number, s: Server, r: Omit<LogRecord, "server" | "name">): LogRecord {
+  return { ...r, server: i, name: s.spec.name };
+}
+
+// --- the supervisor ------------------------------------------------------------
+
+export const supervisor = {
+  note: (text: string): LogRecord => ({ event: "note", text }),
+  started: (who: string, n: number): LogRecord => ({ event: "start", text: `${who} started, supervising ${plural(n, "server")}.` }),
+  startAgain: (): LogRecord => ({ event: "ignored", text: "start event after start, ignored." }),
+  resumed: (who: string, adopted: number): LogRecord =>
+    ({ event: "reexec-done", text: `re-exec complete: ${who} running, adopted ${plural(adopted, "running server")}.` }),
+  reviveSignal: (): LogRecord => ({ event: "revive", text: "revive signal received." }),
+  reviveRequested: (): LogRecord => ({ event: "revive", text: "revive requested." }),
+  revivePendingDone: (): LogRecord => ({ event: "revive", text: "pending revive carried out." }),
+  revivePending: (r: LogRecord): LogRecord => ({ event: "revive", text: `${r.text} (pending until the servers are started)` }),
+  reviveIgnored: (): LogRecord => ({ event: "ignored", text: "revive ignored: shutting down." }),
+  terminate: (signal: string): LogRecord => ({ event: "terminate", signal, text: "terminate signal received." }),
+  terminateAgain: (signal: string): LogRecord => ({ event: "terminate", signal, text: "terminate signal received again, not waiting any longer." }),
+  alarm: (): LogRecord => ({ event: "alarm", text: "alarm: forced abort, killing every server." }),
+  reexec: (): LogRecord => ({ event: "reexec", text: "re-exec signal received." }),
+  reexecIgnored: (): LogRecord => ({ event: "ignored", text: "re-exec signal received, ignored: not running." }),
+  reexecFailed: (error: string): LogRecord => ({ event: "reexec-failed", text: `re-exec failed: ${error}; still running the old image.` }),
+  info: (line: string): LogRecord => ({ event: "info", text: `info: ${line}` }),
+  stray: (signal: Signal): LogRecord => ({ event: "ignored", signal: signalName(signal), text: `signal ${signal} (${signalName(signal)}) received, ignored.` }),
+  logDropped: (log: number, output: number): LogRecord => ({
+    event: "log-dropped", dropped: { log, output },
+    text: `${plural(log, "line")}${output > 0 ? ` of lazarus's log and ${plural(output, "line")} of server output` : ""} could not be written ` +
+      "and were dropped: the reader of lazarus's output did not keep up.",
+  }),
+  problem: (text: string): LogRecord => ({ event: "problem", text }),
+  unknownChild: (pid: number): LogRecord => ({ event: "unknown-child", pid, text: `joined with unknown child process: ${pid}` }),
+  unexpectedSpawned: (i: number, pid: number): LogRecord => ({ event: "unexpected", pid, text: `unexpected spawn report for server ${i} (pid ${pid}), ignored.` }),
+  unexpectedSpawnFailed: (i: number): LogRecord => ({ event: "unexpected", text: `unexpected spawn failure for server ${i}, ignored.` }),
+  allCremated: (): LogRecord => ({ event: "exit", text: "every server is cremated, exiting." }),
+  waitingForRevive: (): LogRecord => ({ event: "waiting", text: "every remaining server is buried, waiting for a revive (SIGUSR2)." }),
+  waitingForStart: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be started (ctl start)." }),
+  exiting: (status: number): LogRecord => ({ event: "exiting", code: status, text: `exiting with status ${status}.` }),
+};
+
+// --- one server ------------------------------------------------------------------
+
+export const server = {
+  noHandover: (i: number, s: Server): LogRecord => about(i, s, { event: "invalid-state", text: `'${label(s)}' has no re-exec state, cremating.` }),
+  badHandover: (i: number, s: Server, reason: string): LogRecord =>
+    about(i, s, { event: "invalid-state", text: `'${label(s)}' has invalid re-exec state (${reason}), cremating.` }),
+  spawned: (i: number, s: Server, pid: number): LogRecord =>
+    about(i, s, { event: "spawned", pid, from: "starting", to: "alive", text: `'${label(s)}' started with pid ${pid}.` }),
+  spawnFailed: (i: number, s: Server, error: string): LogRecord =>
+    about(i, s, { event: "spawn-failed", from: "starting", to: "buried", text: `could not spawn '${label(s)}': ${error}; burying.` }),
+  /** The first line about an abnormal end (docs/spec.md: `'X' exited with code N.` / `'X' died by signal N (NAME).`). */
+  exit: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
+    about(i, s, { event: "exit", pid, ...statusFields(status), text: `'${label(s)}' ${describeExit(status)}.` }),
+  stopped: (i: number, s: Server, pid: number, status: ExitStatus, clean: boolean): LogRecord =>
+    about(i, s, {
+      event: "stopped", pid, ...statusFields(status), from: "alive", to: "cremated",
+      text: clean ? `child process '${label(s)}' exited normally, cremating.` : `'${label(s)}' stopped, cremating.`,
+    }),
+  cremated: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
+    about(i, s, { event: "cremated", pid, ...statusFields(status), from: "alive", to: "cremated", text: `child process '${label(s)}' exited normally, cremating.` }),
+  buried: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
+    about(i, s, { event: "buried", pid, ...statusFields(status), from: "alive", to: "buried", text: `'${label(s)}' died abnormally, burying because it died too fast.` }),
+  respawn: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
+    about(i, s, { event: "respawn", pid, ...statusFields(status), from: "alive", to: "starting", text: `'${label(s)}' died abnormally, respawning.` }),
+  stopTimeout: (i: number, s: Server, pid: number, timeoutMs: number): LogRecord =>
+    about(i, s, { event: "stop-timeout", pid, text: `'${label(s)}' did not stop within ${seconds(timeoutMs)} s, killing it.` }),
+  reviveRequested: (i: number, s: Server): LogRecord => about(i, s, { event: "revive", text: `revive of '${label(s)}' requested.` }),
+  startRequested: (i: number, s: Server): LogRecord => about(i, s, { event: "start", text: `start of '${label(s)}' requested.` }),
+  restartOfStopped: (i: number, s: Server): LogRecord => about(i, s, { event: "start", text: `restart of '${label(s)}' requested.` }),
+  stopRequested: (i: number, s: Server, op: "stop" | "restart", pid: number): LogRecord =>
+    about(i, s, { event: op, pid, text: `${op} of '${label(s)}' requested.` }),
+  stoppedNow: (i: number, s: Server, from: LifeKind): LogRecord =>
+    about(i, s, { event: "stopped", from, to: "cremated", text: `'${label(s)}' stopped, cremating.` }),
+  signal: (i: number, s: Server, pid: number, signal: Signal): LogRecord =>
+    about(i, s, { event: "signal", pid, signal: signalName(signal), text: `sending ${signalName(signal)} to '${label(s)}' (pid ${pid}).` }),
+};
+
+// --- replies to an operator (the control socket) --------------------------------------
+
+export const reply = {
+  shuttingDown: (already: boolean) => (already ? "already shutting down" : "shutting down"),
+  refused: (phase: string) => `refused: supervisor is ${phase}`,
+  revivedAll: (n: number) => `revived ${plural(n, "server")}`,
+  noSuchServer: (i: number) => `no such server: ${i}`,
+  notBuried: (name: string, words: string) => `${name} is not buried (${words})`,
+  revived: (name: string) => `revived ${name}`,
+  willStartAgain: (name: string) => `${name} will start again once stopped`,
+  alreadyRunning: (name: string) => `${name} is already running`,
+  started: (name: string) => `started ${name}`,
+  stopping: (name: string) => `stopping ${name}`,
+  restarting: (name: string) => `restarting ${name}`,
+  alreadyStopped: (name: string) => `${name} is already stopped`,
+  stopped: (name: string) => `stopped ${name}`,
+  notRunning: (name: string) => `${name} is not running`,
+  sent: (name: string, signal: Signal) => `sent ${signalName(signal)} to ${name}`,
+};

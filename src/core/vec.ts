@@ -1,0 +1,100 @@
+// A persistent vector: an immutable list where changing one element copies
+// only its chunk of 32 and the list of chunks, not the whole list. The core
+// keeps its servers in one, so that a step at 1000 servers does not copy (and
+// leave for the garbage collector) an array of 1000 per event. Reading is an
+// index computation; the array methods the rest of the code uses are here,
+// with the same meaning. Pure.
+
+const BITS = 5;
+const WIDTH = 1 << BITS;
+const MASK = WIDTH - 1;
+
+export class Vec<T> implements Iterable<T> {
+  private constructor(private readonly chunks: readonly (readonly T[])[], readonly length: number) {}
+
+  static of<T>(items: readonly T[]): Vec<T> {
+    const chunks: T[][] = [];
+    for (let i = 0; i < items.length; i += WIDTH) chunks.push(items.slice(i, i + WIDTH));
+    return new Vec(chunks, items.length);
+  }
+
+  /** The element at index i, or undefined (no counting from the end: -1 is no index, as findIndex's "none"). */
+  at(i: number): T | undefined {
+    if (!(i >= 0 && i < this.length)) return undefined;
+    return (this.chunks[i >> BITS] as readonly T[])[i & MASK];
+  }
+
+  /** A new vector with element i replaced (i must be an index of this one). */
+  set(i: number, value: T): Vec<T> {
+    if (!(i >= 0 && i < this.length) || !Number.isInteger(i)) throw new RangeError(`no element ${i} in a vector of ${this.length}`);
+    const c = i >> BITS;
+    const chunk = (this.chunks[c] as readonly T[]).slice();
+    chunk[i & MASK] = value;
+    const chunks = this.chunks.slice();
+    chunks[c] = chunk;
+    return new Vec(chunks, this.length);
+  }
+
+  /** A new vector with `value` added at the end. */
+  push(value: T): Vec<T> {
+    const chunks = this.chunks.slice();
+    const last = chunks.length - 1;
+    if (last >= 0 && (chunks[last] as readonly T[]).length < WIDTH) chunks[last] = [...(chunks[last] as readonly T[]), value];
+    else chunks.push([value]);
+    return new Vec(chunks, this.length + 1);
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (const chunk of this.chunks) yield* chunk;
+  }
+
+  forEach(fn: (value: T, index: number) => void): void {
+    let i = 0;
+    for (const chunk of this.chunks) for (const v of chunk) fn(v, i++);
+  }
+
+  map<U>(fn: (value: T, index: number) => U): U[] {
+    const out: U[] = [];
+    this.forEach((v, i) => { out.push(fn(v, i)); });
+    return out;
+  }
+
+  filter(fn: (value: T, index: number) => boolean): T[] {
+    const out: T[] = [];
+    this.forEach((v, i) => { if (fn(v, i)) out.push(v); });
+    return out;
+  }
+
+  findIndex(fn: (value: T, index: number) => boolean): number {
+    let i = 0;
+    for (const chunk of this.chunks) {
+      for (const v of chunk) {
+        if (fn(v, i)) return i;
+        i++;
+      }
+    }
+    return -1;
+  }
+
+  find(fn: (value: T, index: number) => boolean): T | undefined {
+    const i = this.findIndex(fn);
+    return i < 0 ? undefined : this.at(i);
+  }
+
+  some(fn: (value: T, index: number) => boolean): boolean {
+    return this.findIndex(fn) >= 0;
+  }
+
+  every(fn: (value: T, index: number) => boolean): boolean {
+    return this.findIndex((v, i) => !fn(v, i)) < 0;
+  }
+
+  toArray(): T[] {
+    return this.chunks.flat() as T[];
+  }
+
+  /** As an array, for JSON (logs, test comparisons). */
+  toJSON(): T[] {
+    return this.toArray();
+  }
+}
