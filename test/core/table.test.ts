@@ -1,0 +1,169 @@
+// The transition table of docs/spec.md, walked row by row on the real core: the
+// documented rows are exactly the cells of src/core/table.ts; for every row, a
+// server is put in that situation by real events, the input is fed, and the
+// situation it ends in and the effects it gets (in order) are the row's. Every
+// cell the table leaves empty is walked too: that input changes nothing for
+// that server (an operator gets a refusal).
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SIGHUP, signalName } from "../../src/core/signals.ts";
+import { INPUTS, type Input, SITUATIONS, type Situation, situationOf, TABLE } from "../../src/core/table.ts";
+import type { ControlCommand, Effect, Event, ExitStatus, Settings } from "../../src/core/types.ts";
+import { Driver, specs } from "../helpers/driver.ts";
+import { ROOT } from "../helpers/run.ts";
+
+interface Row {
+  readonly situation: Situation;
+  readonly input: Input;
+  readonly action: string;
+  readonly becomes: Situation;
+  readonly effects: string;
+}
+
+/** The rows between the table markers of docs/spec.md. */
+function documentedRows(): Row[] {
+  const text = readFileSync(join(ROOT, "docs/spec.md"), "utf8");
+  const block = /<!-- table:begin -->\n([\s\S]*?)<!-- table:end -->/.exec(text)?.[1];
+  if (block === undefined) throw new Error("docs/spec.md has no transition table between its markers");
+  return block.split("\n").slice(2).filter((l) => l.startsWith("|")).map((l) => {
+    const [situation, input, action, becomes, effects] = l.split("|").slice(1, -1).map((c) => c.trim()) as string[];
+    return { situation, input, action, becomes, effects } as Row;
+  });
+}
+
+const SETTINGS: Settings = { intervalMs: 1000, stopTimeoutMs: 5000, alarmMs: 60_000 };
+const code = (c: number): ExitStatus => ({ kind: "code", code: c });
+
+/** A driver whose server 0 is in `situation` (the supervisor running), spawns left unanswered unless told. */
+function situate(situation: Situation): { d: Driver; t: number } {
+  const d = new Driver(specs(["a"], ["b"]), SETTINGS);
+  d.start(0);
+  const pid = d.pid(0);
+  d.manualSpawns = true;
+  const control = (at: number, command: ControlCommand) => d.feed({ type: "control", at, id: 1, command });
+  switch (situation) {
+    case "alive":
+      return { d, t: 2000 };
+    case "unborn": {
+      const u = new Driver([{ ...specs(["a"])[0]!, autostart: false }, ...specs(["b"])], SETTINGS);
+      u.start(0);
+      u.manualSpawns = true;
+      return { d: u, t: 2000 };
+    }
+    case "starting":
+      d.exit(pid, code(1), 1500); // slow: respawned, its result not answered yet
+      return { d, t: 1600 };
+    case "stopping":
+      control(100, { op: "stop", server: 0 });
+      return { d, t: 2000 };
+    case "killed":
+      control(100, { op: "stop", server: 0 });
+      d.feed({ type: "timer", at: 5100, timer: "stop:0" });
+      return { d, t: 6000 };
+    case "buried":
+      d.exit(pid, code(1), 500);
+      return { d, t: 2000 };
+    case "cremated":
+      d.exit(pid, code(0), 500);
+      return { d, t: 2000 };
+  }
+}
+
+/** The event that is `input` for server 0 at time t. */
+function eventFor(d: Driver, input: Input, t: number): Event | null {
+  const life = d.state.servers.at(0)!.life;
+  const pid = life.kind === "alive" ? life.pid : 999_999;
+  const since = life.kind === "alive" ? life.since : t;
+  const control = (command: ControlCommand): Event => ({ type: "control", at: t, id: 7, command });
+  switch (input) {
+    case "autostart": return null; // the start itself: walked on its own below
+    case "spawned": return { type: "spawned", at: t, server: 0, pid: 4242 };
+    case "spawn-failed": return { type: "spawn-failed", at: t, server: 0, error: "ENOENT: not found" };
+    case "exit-clean": return { type: "exited", at: t, pid, status: code(0) };
+    case "exit-fast": return { type: "exited", at: since + 500, pid, status: code(1) };
+    case "exit-slow": return { type: "exited", at: Math.max(t, since + 1500), pid, status: code(1) };
+    case "revive": return { type: "revive", at: t };
+    case "shutdown": return { type: "terminate", at: t, signal: 15 };
+    case "kill": return { type: "timer", at: 60_000, timer: "alarm" };
+    case "deadline": {
+      const stop = life.kind === "alive" ? life.stop : null;
+      return { type: "timer", at: stop?.deadline ?? t, timer: "stop:0" };
+    }
+    case "stop": return control({ op: "stop", server: 0 });
+    case "start": return control({ op: "start", server: 0 });
+    case "restart": return control({ op: "restart", server: 0 });
+    case "revive-one": return control({ op: "revive", server: 0 });
+    case "signal": return control({ op: "signal", server: 0, signal: SIGHUP });
+  }
+}
+
+/** The effects about server 0, in the table's words. */
+function effectsOf(effects: readonly Effect[]): string {
+  return effects.flatMap((e): string[] => {
+    switch (e.type) {
+      case "log": return e.record.server === 0 ? ["log"] : [];
+      case "spawn": return e.server === 0 ? ["spawn"] : [];
+      case "kill": return e.server === 0 ? [`${e.group ? "kill" : "signal"} ${signalName(e.signal).slice(3)}`] : [];
+      case "kill-remnants": return e.server === 0 ? [`remnants ${signalName(e.signal).slice(3)}`] : [];
+      case "arm": return e.timer === "stop:0" ? ["arm"] : [];
+      case "disarm": return e.timer === "stop:0" ? ["disarm"] : [];
+      case "reply": return ["reply"];
+      default: return [];
+    }
+  }).join(", ");
+}
+
+const rows = documentedRows();
+
+describe("the documented transition table (docs/spec.md)", () => {
+  test("its rows are exactly the cells of src/core/table.ts", () => {
+    const cells = SITUATIONS.flatMap((s) => INPUTS.flatMap((i) => {
+      const action = TABLE[s][i];
+      return action === undefined ? [] : [`${s} ${i} ${action}`];
+    }));
+    expect(rows.map((r) => `${r.situation} ${r.input} ${r.action}`).sort()).toEqual(cells.sort());
+    expect(rows.length).toBeGreaterThan(30);
+  });
+
+  test("unborn + autostart: the first start spawns it", () => {
+    const d = new Driver(specs(["a"]), SETTINGS);
+    d.manualSpawns = true;
+    const fx = d.start(0);
+    expect(situationOf(d.state.servers.at(0)!.life, d.state.phase)).toBe("starting");
+    expect(effectsOf(fx)).toBe(rows.find((r) => r.situation === "unborn" && r.input === "autostart")?.effects ?? "(no row)");
+  });
+
+  for (const row of rows.filter((r) => r.input !== "autostart")) {
+    test(`${row.situation} + ${row.input} → ${row.action}: becomes ${row.becomes}; ${row.effects || "no effect"}`, () => {
+      const { d, t } = situate(row.situation);
+      expect(situationOf(d.state.servers.at(0)!.life, d.state.phase)).toBe(row.situation);
+      const event = eventFor(d, row.input, t);
+      if (event === null) throw new Error(`no event for ${row.input}`);
+      const fx = d.feed(event);
+      expect(situationOf(d.state.servers.at(0)!.life, d.state.phase)).toBe(row.becomes);
+      expect(effectsOf(fx)).toBe(row.effects);
+    });
+  }
+
+  test("every empty cell changes nothing for that server (an operator is told why)", () => {
+    let walked = 0;
+    for (const situation of SITUATIONS) {
+      for (const input of INPUTS) {
+        if (TABLE[situation][input] !== undefined || input === "autostart") continue;
+        const { d, t } = situate(situation);
+        const before = d.state.servers.at(0);
+        const event = eventFor(d, input, t);
+        if (event === null) continue;
+        const fx = d.feed(event);
+        const where = `${situation} + ${input}`;
+        expect({ where, server: d.state.servers.at(0) }).toEqual({ where, server: before });
+        const replies = fx.filter((e) => e.type === "reply");
+        expect({ where, effects: effectsOf(fx) }).toEqual({ where, effects: event.type === "control" ? "reply" : "" });
+        for (const r of replies) expect({ where, ok: r.type === "reply" && r.ok }).toEqual({ where, ok: false });
+        walked++;
+      }
+    }
+    expect(walked).toBeGreaterThan(40);
+  });
+});
