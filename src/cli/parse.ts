@@ -1,4 +1,4 @@
-// The command line of SPEC section 2, parsed without side effects.
+// The command line of docs/spec.md, parsed without side effects.
 //
 //   lazarus [OPTIONS] { CMD [ARG...] } [{ CMD [ARG...] } ...]
 //

@@ -24,6 +24,7 @@ import { nameProblem } from "./names.ts";
 import { type LogFormat, LOG_FORMATS, type OutputMode, OUTPUT_MODES, secondsToMs, TIMED } from "./settings.ts";
 import { keyLine, syntaxErrorLine } from "./toml-lines.ts";
 import { splitWords } from "./words.ts";
+import { messageOf } from "../core/values.ts";
 
 export type { LogFormat, OutputMode };
 
@@ -74,7 +75,7 @@ export function parseConfig(text: string, file: string, parse: (text: string) =>
   try {
     data = parse(text);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = messageOf(e);
     const line = syntaxErrorLine(text, message, parse);
     return { ok: false, error: `${where(file, line)}: invalid TOML: ${message.replace(/^TOML Parse error: /, "")}` };
   }

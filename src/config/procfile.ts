@@ -14,7 +14,7 @@
 // part (`exec a && b`). When in doubt, the command is left unchanged: that
 // only costs the exec, never the meaning.
 //
-// `--initial-spawn` (SPEC 3) works as it does in braces: lazarus replaces that
+// `--initial-spawn` (docs/spec.md, "Spawning") works as it does in braces: lazarus replaces that
 // argv word by `--respawn` on every later start, but a Procfile command is one
 // shell string, so each unquoted `--initial-spawn` word in it is written "$1"
 // and the word itself is passed as the shell's $1:

@@ -8,6 +8,7 @@
 // to get them: quote them to pass them literally, or write the argv array
 // ["sh", "-c", "..."]. Globs (`*`, `?`, `[`) and a leading `~` are passed
 // literally, as in a quoted word. Pure.
+import { quoteWord } from "../core/values.ts";
 
 export type Split =
   | { readonly ok: true; readonly words: string[] }
@@ -91,11 +92,7 @@ function needsShell(c: string, where: string): Split {
   return fail(`${what} would need a shell, and cmd never runs through one: quote it to pass it literally, or use ["sh", "-c", "..."]`);
 }
 
-/** A word quoted so that splitWords (and a shell) reads it back unchanged. */
-export function quoteWord(word: string): string {
-  if (word !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) && !word.startsWith("~")) return word;
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
+export { quoteWord };
 
 /** The inverse of splitWords for any list of words. */
 export function joinWords(words: readonly string[]): string {

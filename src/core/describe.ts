@@ -1,9 +1,10 @@
-// Pure helpers that turn core data into words: state words of SPEC 8, exit
-// descriptions of SPEC 4, a readable command line.
+// Pure helpers that turn core data into words: state words of docs/spec.md ("The dump"), exit
+// descriptions of docs/spec.md ("When a server's process ends"), a readable command line.
 import { signalName } from "./signals.ts";
 import type { ExitStatus, LifeKind } from "./types.ts";
+import { quoteWord } from "./values.ts";
 
-/** The state words of SPEC section 8. */
+/** The state words of docs/spec.md. */
 export function stateWords(kind: LifeKind): string {
   switch (kind) {
     case "unborn": return "not started yet";
@@ -41,10 +42,6 @@ export function commandLine(argv: readonly string[]): string {
   return argv.map(quoteWord).join(" ");
 }
 
-function quoteWord(word: string): string {
-  if (word !== "" && /^[A-Za-z0-9_@%+=:,./{}-]+$/.test(word)) return word;
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
 
 /** Milliseconds as seconds with three decimals: 1234.5 → "1.235". */
 export function seconds(ms: number): string {

@@ -1,5 +1,5 @@
-// How a server's end is judged (docs/spec.md, "What happens when a server's
-// process ends"). Pure.
+// How a server's end is judged (docs/spec.md, "When a server's process
+// ends"). Pure.
 import { isCleanSignal } from "./signals.ts";
 import type { ExitStatus, Ms } from "./types.ts";
 

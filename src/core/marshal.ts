@@ -1,4 +1,4 @@
-// The re-exec handover format (SPEC 7, invariant 10): small, versioned,
+// The re-exec handover format (docs/spec.md, "Live re-exec", invariant 10): small, versioned,
 // validated data. `unmarshal` never throws and never yields a child that the
 // input does not name: a record it cannot vouch for becomes `invalid` (the core
 // cremates that server with a log line), and input it cannot read at all is an
@@ -19,6 +19,7 @@
 // ["signal", n] or ["unknown"]. Version 1 (an older image re-exec'ing into
 // this one) is read too: the same without `exec` and `last`.
 import type { BuriedWhy, CrematedWhy, ExitStatus, Handover, HandoverServer, ServerSpec, StopOrder } from "./types.ts";
+import { isObject, messageOf } from "./values.ts";
 
 export const HANDOVER_VERSION = 2;
 /** The versions this image reads. */
@@ -86,7 +87,7 @@ export function unmarshal(text: string, specs: readonly ServerSpec[]): Unmarshal
     return readPayload(payload, specs);
   } catch (e) {
     // read() is written not to throw; this is the last line of defence of "never an exception".
-    return { ok: false, error: `unreadable re-exec state (${e instanceof Error ? e.message : String(e)})` };
+    return { ok: false, error: `unreadable re-exec state (${messageOf(e)})` };
   }
 }
 
@@ -95,7 +96,7 @@ export function readPayload(text: string, specs: readonly ServerSpec[]): Unmarsh
   try {
     return read(text, specs);
   } catch (e) {
-    return { ok: false, error: `unreadable re-exec state (${e instanceof Error ? e.message : String(e)})` };
+    return { ok: false, error: `unreadable re-exec state (${messageOf(e)})` };
   }
 }
 
@@ -210,9 +211,6 @@ function fail(error: string): Unmarshalled {
   return { ok: false, error };
 }
 
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
-}
 
 function isCount(x: unknown): x is number {
   return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;

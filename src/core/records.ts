@@ -1,5 +1,5 @@
 // Every log record the policy emits, and its wording, in one place: the text
-// lines of docs/spec.md ("What happens when a server's process ends", …) and the
+// lines of docs/spec.md ("When a server's process ends", …) and the
 // fields a machine reader wants (the JSON event log). The transition table
 // (table.ts) and the supervisor's steps (step.ts) decide *when*; this module
 // says *what*. Pure.

@@ -3,6 +3,7 @@
 // returns a report; `lazarus replay FILE` (src/cli/replay.ts) reads the file.
 import { initialState, step } from "./step.ts";
 import type { Event, LogRecord, ServerSpec, Settings, State } from "./types.ts";
+import { isObject, messageOf } from "./values.ts";
 
 export interface Mismatch {
   /** 1-based number of the input line in the log (its position among JSON lines). */
@@ -81,7 +82,7 @@ export function replay(lines: readonly unknown[]): ReplayReport {
       try {
         result = step(state, input as unknown as Event);
       } catch (e) {
-        problems.push(`line ${line}: the core refused this input (${e instanceof Error ? e.message : String(e)})`);
+        problems.push(`line ${line}: the core refused this input (${messageOf(e)})`);
         return;
       }
       state = result.state;
@@ -107,9 +108,6 @@ function sameRecords(a: readonly LogRecord[], b: readonly LogRecord[]): boolean 
   return a.length === b.length && a.every((r, i) => JSON.stringify(r) === JSON.stringify(b[i]));
 }
 
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
-}
 
 function isSettings(x: unknown): x is Settings {
   return isObject(x) && typeof x.intervalMs === "number" && typeof x.stopTimeoutMs === "number" && typeof x.alarmMs === "number";

@@ -73,7 +73,7 @@ export function parseSignal(text: string): Signal | null {
   return null;
 }
 
-/** A clean end by signal (SPEC 4): the server was asked to stop. */
+/** A clean end by signal (docs/spec.md, "When a server's process ends"): the server was asked to stop. */
 export function isCleanSignal(signal: Signal): boolean {
   return signal === SIGTERM || signal === SIGINT;
 }

@@ -1,5 +1,5 @@
 // What the supervisor is doing, as data: the one view behind the SIGQUIT dump
-// (SPEC 8) and `lazarus ctl status`, so that the two always agree.
+// (docs/spec.md, "The dump") and `lazarus ctl status`, so that the two always agree.
 import { commandLine, seconds, shortExit, stateWords } from "./describe.ts";
 import type { LifeKind, Ms, State } from "./types.ts";
 
@@ -8,7 +8,7 @@ export interface ServerStatus {
   readonly name: string;
   readonly command: readonly string[];
   readonly state: LifeKind;
-  /** The state in the words of SPEC 8. */
+  /** The state in the words of docs/spec.md ("The dump"). */
   readonly words: string;
   readonly pid: number | null;
   /** Monotonic time of its start (alive) or of its last change (buried, cremated), ms. */

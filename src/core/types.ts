@@ -20,7 +20,7 @@ export interface ServerSpec {
   /** Unique, human name used by logs, the dump and the control interface. */
   readonly name: string;
   /**
-   * The word the text log lines of SPEC 4 use for it ('X' exited …): argv[0] as
+   * The word the text log lines of docs/spec.md ("When a server's process ends") use for it ('X' exited …): argv[0] as
    * written when absent (servers in braces, as mds-respawn did); config-file
    * and Procfile servers use their name (a Procfile's argv[0] is /bin/sh).
    */
@@ -83,7 +83,7 @@ export interface StopOrder {
 export interface Server {
   readonly spec: ServerSpec;
   readonly life: Life;
-  /** How many spawns were attempted; the first carries argv as given (SPEC 3). */
+  /** How many spawns were attempted; the first carries argv as given (docs/spec.md, "Spawning"). */
   readonly spawns: number;
   readonly lastExit: ExitStatus | null;
 }

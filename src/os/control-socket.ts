@@ -8,6 +8,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } fr
 import { dirname, join } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
 import { socketPid } from "../control/path.ts";
+import { messageOf } from "../core/values.ts";
 
 export const MAX_LINE = 64 * 1024;
 export const MAX_CLIENTS = 512;
@@ -41,7 +42,7 @@ export function privateDir(dir: string, strict: boolean): string | null {
     if (strict && (st.mode & 0o077) !== 0) return `${dir} is not private (mode ${(st.mode & 0o777).toString(8)}; it must be 700)`;
     return null;
   } catch (e) {
-    return `cannot create ${dir}: ${e instanceof Error ? e.message : String(e)}`;
+    return `cannot create ${dir}: ${messageOf(e)}`;
   }
 }
 
@@ -105,7 +106,7 @@ export async function listenControl(path: string, strictDir: boolean, handler: R
     try {
       unlinkSync(path); // stale: its supervisor is gone
     } catch (e) {
-      return `control socket: cannot remove the stale ${path}: ${e instanceof Error ? e.message : String(e)}`;
+      return `control socket: cannot remove the stale ${path}: ${messageOf(e)}`;
     }
   }
 
@@ -194,7 +195,7 @@ export async function listenControl(path: string, strictDir: boolean, handler: R
       },
     });
   } catch (e) {
-    return `control socket ${path}: ${e instanceof Error ? e.message : String(e)}`;
+    return `control socket ${path}: ${messageOf(e)}`;
   } finally {
     process.umask(oldMask);
   }

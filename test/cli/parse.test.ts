@@ -1,4 +1,4 @@
-// The command line of SPEC section 2, parsed as data.
+// The command line of docs/spec.md, parsed as data.
 import { describe, expect, test } from "bun:test";
 import { parseCommandLine, parseSeconds } from "../../src/cli/parse.ts";
 import { serverNames } from "../../src/config/names.ts";

@@ -1,4 +1,4 @@
-// The re-exec handover format (SPEC 7, invariant 10): round trips for generated
+// The re-exec handover format (docs/spec.md, "Live re-exec", invariant 10): round trips for generated
 // states; corrupt, truncated or mismatched input gives an error value or an
 // invalid record, never an exception and never a child the input did not name.
 import { describe, expect, test } from "bun:test";

@@ -1,4 +1,4 @@
-// Unit tests of the reducer: one or more per row of SPEC sections 3-6 and 8.
+// Unit tests of the reducer: one or more per behaviour of docs/spec.md (spawning, ends, revive, shutdown, the dump, re-exec).
 import { describe, expect, test } from "bun:test";
 import { SIGABRT, SIGINT, SIGKILL, SIGQUIT, SIGSEGV, SIGTERM } from "../../src/core/signals.ts";
 import { ALARM_STATUS, initialState, step } from "../../src/core/step.ts";
@@ -8,7 +8,7 @@ import { code, Driver, exits, kills, logs, SETTINGS, sig, spawns, specs } from "
 const A = ["a", "--initial-spawn", "--initial-spawn=x", "x"];
 const B = ["b"];
 
-describe("SPEC 3: spawning", () => {
+describe("spawning", () => {
   test("start spawns every server in order, argv as given, --initial-spawn untouched the first time", () => {
     const d = new Driver(specs(A, B));
     const fx = d.start(0);
@@ -51,7 +51,7 @@ describe("SPEC 3: spawning", () => {
   });
 });
 
-describe("SPEC 4: what happens when a server's process ends", () => {
+describe("when a server's process ends", () => {
   test("exit status 0 cremates, with the mds-respawn line, and is never restarted", () => {
     const d = new Driver(specs(A, B));
     d.start(0);
@@ -145,7 +145,7 @@ describe("SPEC 4: what happens when a server's process ends", () => {
   });
 });
 
-describe("SPEC 5: revive", () => {
+describe("revive", () => {
   test("revive spawns every buried server with --respawn, and nothing else", () => {
     const d = new Driver(specs(A, B, ["c"]));
     d.start(0);
@@ -190,7 +190,7 @@ describe("SPEC 5: revive", () => {
   });
 });
 
-describe("SPEC 6: lifetime and shutdown", () => {
+describe("lifetime and shutdown", () => {
   test("exits 0 when every server is cremated", () => {
     const d = new Driver(specs(A, B));
     d.start(0);
@@ -312,7 +312,7 @@ describe("SPEC 6: lifetime and shutdown", () => {
   });
 });
 
-describe("SPEC 8: information dump", () => {
+describe("the dump", () => {
   test("prints time, interval, counts, pending revive, and per server index, pid, state words, start, restarts, command line", () => {
     const d = new Driver(specs(["srv", "--port", "80 80"], B, ["c"], ["d"]));
     d.failNext.set(3, "ENOENT");
@@ -346,7 +346,7 @@ describe("SPEC 8: information dump", () => {
   });
 });
 
-describe("SPEC 7 hooks in the core", () => {
+describe("live re-exec: the core's part", () => {
   test("reexec emits one reexec effect with every server's life; ignored during shutdown", () => {
     const d = new Driver(specs(A, B, ["c"]));
     d.start(0);

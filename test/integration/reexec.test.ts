@@ -1,4 +1,4 @@
-// SPEC 7, the live re-exec, on the real supervisor: SIGUSR1 replaces its image
+// docs/spec.md ("Live re-exec"), the live re-exec, on the real supervisor: SIGUSR1 replaces its image
 // while every child keeps running, and the new image takes them over.
 import { describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, cpSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
@@ -33,7 +33,7 @@ function inputs(r: Run): Event[] {
   });
 }
 
-describe("SPEC 7: re-exec on SIGUSR1", () => {
+describe("live re-exec on SIGUSR1", () => {
   test("alive children keep their pids, the buried are revived, the cremated stay; SIGTERM still stops all", async () => {
     const r = start(["--interval=5", "{", S, "tag=live", "}", "{", S, "--life=0.1", "--exit=4", "--initial-spawn", "tag=buried", "}", "{", S, "--life=0.1", "tag=clean", "}"]);
     await r.waitFor("burying because it died too fast.");

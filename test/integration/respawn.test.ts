@@ -21,7 +21,7 @@ async function stopAndCheckClean(r: Run): Promise<void> {
   expect(await waitGone(r.fixturePids())).toEqual([]);
 }
 
-describe("SPEC 4: ends of servers", () => {
+describe("when a server's process ends", () => {
   test("a clean exit (status 0) cremates and is never restarted", async () => {
     const r = start(["--interval=0.2", "{", S, "--life=0.3", "tag=clean", "}", "{", S, "tag=keep", "}"]);
     await r.waitFor(`child process ${X} exited normally, cremating.`);
@@ -69,7 +69,7 @@ describe("SPEC 4: ends of servers", () => {
   });
 });
 
-describe("SPEC 3 and 5: spawn failures and revive", () => {
+describe("spawn failures and revive", () => {
   test("a missing command: clear error, buried, the other servers unaffected", async () => {
     const r = start(["{", "/nonexistent/lazarus-test-cmd", "}", "{", S, "tag=keep", "}"]);
     const line = await r.waitFor("could not spawn '/nonexistent/lazarus-test-cmd'");
@@ -116,7 +116,7 @@ describe("SPEC 3 and 5: spawn failures and revive", () => {
   });
 });
 
-describe("SPEC 6: shutdown", () => {
+describe("shutdown", () => {
   test("SIGTERM: every child gets SIGTERM, a stubborn one SIGKILL after --stop-timeout; exit 0; nothing left", async () => {
     const r = start(["--stop-timeout=0.5", "{", S, "tag=plain", "}", "{", S, "--ignore-term", "tag=stubborn", "}", "{", S, "--fork=2", "tag=forks", "}"]);
     await r.waitForCount(/started with pid/, 3);
@@ -173,7 +173,7 @@ describe("SPEC 6: shutdown", () => {
   });
 });
 
-describe("SPEC 8: SIGQUIT", () => {
+describe("the dump (SIGQUIT)", () => {
   test("dumps time, interval, counts and every server with its full command line", async () => {
     const r = start(["--interval=2.5", "{", S, "--x", "two words", "}", "{", "/nonexistent/y", "}"]);
     await r.waitFor(/started with pid/);

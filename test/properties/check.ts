@@ -1,6 +1,6 @@
 // Runs a generated scenario against a reducer, the way the shell would (every
 // spawn answered at once), beside a truth of its own about which processes
-// exist, and checks after every step the invariants of SPEC section 9 and the
+// exist, and checks after every step the invariants of docs/spec.md and the
 // agreement with the reference model. A violation throws, naming the
 // invariant and the step; fast-check then shrinks the scenario.
 import { marshal, unmarshal } from "../../src/core/marshal.ts";
@@ -194,7 +194,7 @@ export class ScenarioRun {
     this.images.push({ initial: this.state, events: [], results: [] });
     this.trace.push("--- re-exec: new image ---");
     this.feed({ type: "start", at: this.t, handover: back.handover });
-    // SPEC 7: the alive keep pid and start time, the cremated stay cremated, the buried are revived;
+    // docs/spec.md ("Live re-exec"): the alive keep pid and start time, the cremated stay cremated, the buried are revived;
     // every server keeps its last exit; the new image knows when the exec was.
     if (this.state.execAt !== this.execAt) this.fail("re-exec", `the exec was at ${this.execAt}, the new image has ${this.state.execAt}`);
     old.servers.forEach((o, i) => {

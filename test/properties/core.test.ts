@@ -1,4 +1,4 @@
-// The policy against generated scenarios: every invariant of SPEC section 9
+// The policy against generated scenarios: every invariant of docs/spec.md
 // and the reference model, after every step. A failure prints fast-check's
 // seed and path; replay with LAZARUS_SEED=… LAZARUS_PATH=… bun test test/properties
 // (or `bun run fuzz --seed … --path …`).
@@ -8,7 +8,7 @@ import { runScenario } from "./check.ts";
 import { scenarioArb } from "./scenario.ts";
 import { budget } from "./budget.ts";
 
-describe("the reducer under generated scenarios (SPEC 9)", () => {
+describe("the reducer under generated scenarios (the invariants of docs/spec.md)", () => {
   test("every invariant holds after every step, and the model agrees", () => {
     let steps = 0;
     fc.assert(

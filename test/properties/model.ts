@@ -1,4 +1,4 @@
-// A reference model of the supervision policy, written from SPEC.md alone, as
+// A reference model of the supervision policy, written from docs/spec.md alone, as
 // plainly as possible: mutable, no effects, no logging, only which state each
 // server is in and when the supervisor exits. The properties compare the
 // reducer with it after every step; where the two disagree, one of them is
