@@ -53,7 +53,7 @@ export function parseHttpAddress(text: string): HttpAddress | string {
     host = v6[1] as string;
     port = v6[2] as string;
     if (!ipv6(host)) return bad(`${JSON.stringify(host)} is not an IPv6 address`);
-  } else if (/^\d*$/.test(text) || text.startsWith(":")) {
+  } else if (/^\d*$/.test(text) || (text.startsWith(":") && !text.slice(1).includes(":"))) {
     host = "127.0.0.1";
     port = text.startsWith(":") ? text.slice(1) : text;
   } else {
