@@ -19,7 +19,8 @@
 // malformed or a wrong token (with WWW-Authenticate), 403 actions off (no token
 // file), a Host that is not loopback while listening on loopback (DNS rebinding),
 // a cross-site Origin; 404 no such route or server, 405 a known path with another
-// method (with Allow), 413 a declared body over MAX_BODY_BYTES, 414 a URL over
+// method (with Allow), 411 a chunked body (no body is read: only a declared
+// Content-Length can be checked), 413 a declared body over MAX_BODY_BYTES, 414 a URL over
 // MAX_URL_BYTES, 431 headers over MAX_HEADERS or MAX_HEADER_BYTES. The limits are
 // in limits.ts.
 import { type Credentials, readAuthorization } from "./auth.ts";
@@ -147,6 +148,8 @@ function handle(req: HttpRequest, ctx: RequestContext, config: AppConfig, limits
   if (config.hosts === "loopback" && !isLoopbackHost(host)) {
     return refuse(403, "this endpoint listens on loopback and answers only to localhost, 127.0.0.1 or [::1] (a foreign Host is how DNS rebinding reaches it)");
   }
+  // Nothing here reads a body: a chunked one would not be bounded by Bun (it counts only what is read).
+  if (headers.has("transfer-encoding")) return refuse(411, `send a request body with Content-Length (at most ${limits.MAX_BODY_BYTES} bytes), not chunked`, { Connection: "close" });
   const length = headers.get("content-length");
   if (length !== undefined && (!/^\d{1,15}$/.test(length.trim()) || Number(length) > limits.MAX_BODY_BYTES)) {
     return refuse(413, `a request body may hold at most ${limits.MAX_BODY_BYTES} bytes`, { Connection: "close" });

@@ -80,6 +80,8 @@ interface Client {
   /** When it was last given anything (a view or a heartbeat). */
   fedAt: Ms;
   closed: boolean;
+  /** Give its connection the ordinary idle timeout back (0 while it streams). */
+  restoreTimeout: () => void;
 }
 
 const encoder = new TextEncoder();
@@ -166,6 +168,11 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     const w = c.wake;
     c.wake = null;
     try {
+      // Without this, a connection whose stream ended would never time out (Bun 1.4.5 keeps the 0).
+      c.restoreTimeout();
+    } catch { /* the connection is gone */ }
+    try {
+      // error(): the connection is aborted, even one whose reader stopped reading; close(): the response ends.
       if (error) c.controller?.error(new Error("closed by lazarus"));
       else c.controller?.close();
     } catch { /* already closed by the other side */ }
@@ -197,7 +204,10 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
       return refuse("sse-clients", unavailable(`too many live pages connected (${limits.MAX_SSE_CLIENTS})`, Math.ceil(limits.SSE_RETRY_MS / 1000)));
     }
     const now = o.now();
-    const c: Client = { controller: null, sent: 0, wake: null, openedAt: now, pulledAt: now, fedAt: now, closed: false };
+    const c: Client = {
+      controller: null, sent: 0, wake: null, openedAt: now, pulledAt: now, fedAt: now, closed: false,
+      restoreTimeout: () => server.timeout(req, limits.IDLE_SECONDS),
+    };
     clients.add(c);
     if (sweepTimer === null) {
       sweepTimer = setInterval(sweep, 1000);
@@ -226,6 +236,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
         });
       },
       cancel() {
+        c.restoreTimeout = () => {}; // the client went away: nothing to restore
         drop(c, false);
       },
     }, { highWaterMark: 0 });

@@ -141,7 +141,7 @@ test("404 for an unknown path, 405 with Allow for a known one with another metho
   expect(r.headers.Allow).toBe("POST");
 });
 
-test("oversized requests: 414 for a long URL, 431 for too many or too large headers, 413 for a declared body", () => {
+test("oversized requests: 414 for a long URL, 431 for too many or too large headers, 413 for a declared body, 411 for a chunked one", () => {
   const { call } = setup();
   expect(response(call("GET", `/metrics?${"q".repeat(HTTP_LIMITS.MAX_URL_BYTES)}`)).status).toBe(414);
   expect(response(call("GET", `/metrics?${"q".repeat(HTTP_LIMITS.MAX_URL_BYTES - 20)}`)).status).toBe(200);
@@ -150,6 +150,7 @@ test("oversized requests: 414 for a long URL, 431 for too many or too large head
   expect(response(call("GET", "/metrics", { "x-big": "b".repeat(HTTP_LIMITS.MAX_HEADER_BYTES) })).status).toBe(431);
   expect(response(call("POST", "/api/servers/web/restart", { "content-length": String(HTTP_LIMITS.MAX_BODY_BYTES + 1), authorization: `Bearer ${TOKEN}` })).status).toBe(413);
   expect(response(call("POST", "/api/servers/web/restart", { "content-length": "-1" })).status).toBe(413);
+  expect(response(call("POST", "/api/servers/web/restart", { "transfer-encoding": "chunked", authorization: `Bearer ${TOKEN}` })).status).toBe(411);
 });
 
 test("400 without a Host; on loopback, 403 for a Host that is not a loopback name (DNS rebinding)", () => {
