@@ -49,20 +49,23 @@
     base.setAttribute("x1", "0"); base.setAttribute("x2", String(W)); base.setAttribute("y1", "9"); base.setAttribute("y2", "9");
     svg.append(base);
     const age = elapsed();
-    for (const e of s.timeline) {
-      const ago = e.ago + age;
-      if (ago > windowMs) continue;
+    // Crashes and burials are drawn last, over a start at the same moment (a respawn).
+    const order = { start: 0, exit: 0, stopped: 0, crash: 1, buried: 2 };
+    const events = s.timeline.map((e) => ({ ...e, ago: e.ago + age })).filter((e) => e.ago <= windowMs)
+      .sort((a, b) => (order[a.kind] ?? 0) - (order[b.kind] ?? 0));
+    for (const e of events) {
       counts[e.kind] = (counts[e.kind] || 0) + 1;
       const r = document.createElementNS(SVG, "rect");
-      const x = Math.max(0, Math.min(W - 14, W - (ago / windowMs) * W - 7));
       const tall = e.kind === "crash" || e.kind === "buried";
+      const w = tall ? 40 : 28;
+      const x = Math.max(0, Math.min(W - w, W - (e.ago / windowMs) * W - w / 2));
       r.setAttribute("x", x.toFixed(1));
-      r.setAttribute("y", tall ? "1" : "4");
-      r.setAttribute("width", "14");
-      r.setAttribute("height", tall ? "16" : "10");
+      r.setAttribute("y", tall ? "1" : "5");
+      r.setAttribute("width", String(w));
+      r.setAttribute("height", tall ? "16" : "8");
       r.setAttribute("class", `k-${e.kind}`);
       const t = document.createElementNS(SVG, "title");
-      t.textContent = `${e.kind}${e.detail ? ` (${e.detail})` : ""}, ${duration(ago)} ago`;
+      t.textContent = `${e.kind}${e.detail ? ` (${e.detail})` : ""}, ${duration(e.ago)} ago`;
       r.append(t);
       svg.append(r);
     }
