@@ -65,7 +65,8 @@ export interface AppConfig {
 }
 
 export interface RequestContext {
-  readonly snapshot: HttpSnapshot;
+  /** The supervisor's state now; called only by the routes that need it, once. */
+  readonly snapshot: () => HttpSnapshot;
   readonly clock: Clock;
   /** Measured only when /metrics is asked for. */
   readonly measure: () => ProcessMetrics | null;
@@ -171,18 +172,18 @@ function handle(req: HttpRequest, ctx: RequestContext, config: AppConfig, limits
 }
 
 function route(path: string, head: boolean, headers: Map<string, string>, ctx: RequestContext): HttpResult {
-  const { snapshot, clock } = ctx;
+  const clock = ctx.clock;
   switch (path) {
     case "/metrics":
-      return respond(200, PROMETHEUS_CONTENT_TYPE, metricsText(snapshot, clock, ctx.measure(), ctx.stats), {}, head);
+      return respond(200, PROMETHEUS_CONTENT_TYPE, metricsText(ctx.snapshot(), clock, ctx.measure(), ctx.stats), {}, head);
     case "/healthz": {
-      const h = health(snapshot);
+      const h = health(ctx.snapshot());
       return json(h.ok ? 200 : 503, h, {}, head);
     }
     case "/livez":
       return respond(200, TEXT_TYPE, "ok\n", {}, head);
     case "/api/status":
-      return json(200, { ok: true, status: snapshot.status(clock.now) }, {}, head);
+      return json(200, { ok: true, status: ctx.snapshot().status(clock.now) }, {}, head);
     case "/events":
       if (head) return respond(200, "text/event-stream; charset=utf-8", "", {}, true);
       return { kind: "events", headers: { ...SECURITY_HEADERS, "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no" } };
@@ -229,7 +230,7 @@ function action(rawName: string, op: ActionOp, headers: Map<string, string>, ctx
   } catch {
     return refuse(400, "a bad percent-escape in the server's name");
   }
-  const servers = ctx.snapshot.servers;
+  const servers = ctx.snapshot().servers;
   const s = /^\d+$/.test(name) ? servers.find((x) => x.index === Number(name)) : servers.find((x) => x.name === name);
   if (s === undefined) return refuse(404, `no server named ${JSON.stringify(name.slice(0, 64))}`);
   return { kind: "action", action: { op, server: s.index, name: s.name } };

@@ -1,5 +1,5 @@
-// The HttpSnapshot of the core's state: what the shell pushes to the endpoint
-// after every step. The core's state gives states, pids, times, restarts and
+// The HttpSnapshot of the core's state: what the shell's snapshot function gives
+// the endpoint (src/os/http-server.ts) when it asks. The core's state gives states, pids, times, restarts and
 // last exits; the History (fed the core's log records) gives crashes, burials,
 // the timeline and output lines; the shell's counters the rest. /api/status is
 // statusOf(state, now) with the pid and version, exactly as the control

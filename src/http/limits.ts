@@ -15,7 +15,8 @@
 //                            newer one replaces it; the stream is pulled only as fast as the socket drains),
 //                            a heartbeat comment every SSE_HEARTBEAT_MS, closed after SSE_MAX_AGE_MS (the
 //                            browser reconnects) or when it has not taken data for SSE_STALL_MS
-//   snapshots to clients     built at most once per SSE_MIN_INTERVAL_MS however often the shell pushes
+//   views to live pages      built once for all of them, at most once per SSE_MIN_INTERVAL_MS (250 ms) however
+//                            often the state changes
 //   one snapshot's size      per server MAX_TIMELINE_EVENTS events of the last TIMELINE_WINDOW_MS, MAX_OUTPUT_LINES
 //                            lines of MAX_OUTPUT_LINE_CHARS characters, MAX_CRASH_KINDS distinct crash labels
 //   actions in flight        MAX_ACTIONS_IN_FLIGHT; each answered within ACTION_TIMEOUT_MS (503 otherwise)
@@ -40,7 +41,7 @@ export const HTTP_LIMITS = {
   SSE_HEARTBEAT_MS: 15_000,
   SSE_MAX_AGE_MS: 15 * 60_000,
   SSE_STALL_MS: 60_000,
-  SSE_MIN_INTERVAL_MS: 100,
+  SSE_MIN_INTERVAL_MS: 250,
   SSE_RETRY_MS: 2_000,
   MAX_ACTIONS_IN_FLIGHT: 8,
   ACTION_TIMEOUT_MS: 10_000,

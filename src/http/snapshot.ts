@@ -1,6 +1,6 @@
 // What the HTTP endpoint knows of the supervisor: a read-only snapshot the shell
-// hands over (push) whenever something changed, plus what the adapter measures
-// when a request comes (the clock, the process's own metrics). Times are
+// gives when asked (a request, a view for the live pages), plus what the adapter
+// measures when a request comes (the clock, the process's own metrics). Times are
 // monotonic milliseconds of the port's clock (boot-relative, as the core's), so a
 // snapshot does not go stale while nothing changes: ages and uptimes are computed
 // against `now` when a request is answered.

@@ -17,13 +17,14 @@
 //   comment every SSE_HEARTBEAT_MS, closed after SSE_MAX_AGE_MS (the browser
 //   reconnects), or when it has taken nothing for SSE_STALL_MS.
 // - Views are built once per change for every client together, at most once
-//   per SSE_MIN_INTERVAL_MS however often the shell pushes.
+//   per SSE_MIN_INTERVAL_MS however often the shell says it changed.
 // - A handler that throws answers 500; the problem is reported (at most one
 //   report per 10 s, with the count of the ones not reported).
 //
-// The shell: `serveHttp(options)` once, `push(snapshot)` after every change of
-// state (cheap: it keeps a reference and schedules one view), `close()` before
-// exiting or re-executing.
+// The shell: `serveHttp(options)` once, with `snapshot`, a function that gives the
+// supervisor's state now (called when a request or a view needs it, no more);
+// `changed()` after every change of state or new output line (cheap: it schedules
+// one view for the live pages, if any); `close()` before exiting or re-executing.
 import type { Server } from "bun";
 import type { Ms } from "../core/types.ts";
 import { type HttpAddress, formatHttpAddress } from "../http/address.ts";
@@ -39,8 +40,8 @@ export interface HttpEndpointOptions {
   readonly address: HttpAddress;
   /** The bearer token for actions (read from --http-token-file); null: read-only. */
   readonly token: string | null;
-  /** The snapshot to serve until the first push. */
-  readonly snapshot: HttpSnapshot;
+  /** The supervisor's state now (from-core.ts snapshotOf): called per request that needs it and per view. */
+  readonly snapshot: () => HttpSnapshot;
   /** The port's monotonic clock (ms), the one the snapshot's times are on. */
   readonly now: () => Ms;
   /** Wall-clock ms since the epoch. */
@@ -61,8 +62,8 @@ export interface HttpEndpoint {
   /** "http://127.0.0.1:9100" (the port the kernel chose for port 0). */
   readonly url: string;
   readonly port: number;
-  /** A new state of the supervisor: served from now on, and sent to the live pages. */
-  push(snapshot: HttpSnapshot): void;
+  /** The supervisor's state changed: the live pages get a view of it within SSE_MIN_INTERVAL_MS. */
+  changed(): void;
   stats(): HttpStats;
   /** Stop listening and end every stream and connection at once. */
   close(): void;
@@ -97,7 +98,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   const responses: Record<number, number> = {};
   const refused: Record<string, number> = {};
   const clients = new Set<Client>();
-  let snapshot = o.snapshot;
+  const snapshot = o.snapshot;
   let actionsInFlight = 0;
   let closed = false;
 
@@ -105,7 +106,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   let version = 0;
   let message: Uint8Array | null = null;
   let builtAt = Number.NEGATIVE_INFINITY;
-  /** Pushed since the last view was built. */
+  /** Changed since the last view was built. */
   let dirty = true;
   let flushTimer: ReturnType<typeof setTimeout> | null = null;
   let sweepTimer: ReturnType<typeof setInterval> | null = null;
@@ -145,7 +146,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     builtAt = now;
     dirty = false;
     version++;
-    message = encoder.encode(snapshotMessage(pageView(snapshot, now, readOnly, limits.TIMELINE_WINDOW_MS), version));
+    message = encoder.encode(snapshotMessage(pageView(snapshot(), now, readOnly, limits.TIMELINE_WINDOW_MS), version));
     for (const c of clients) feed(c, now);
   };
 
@@ -222,7 +223,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
         // The shared view if it is fresh; else one of its own (ages and uptimes as of now), same version.
         const t = o.now();
         const fresh = message !== null && t - builtAt < 1000;
-        controller.enqueue(fresh ? message as Uint8Array : encoder.encode(snapshotMessage(pageView(snapshot, t, readOnly, limits.TIMELINE_WINDOW_MS), version)));
+        controller.enqueue(fresh ? message as Uint8Array : encoder.encode(snapshotMessage(pageView(snapshot(), t, readOnly, limits.TIMELINE_WINDOW_MS), version)));
         c.sent = version;
         c.fedAt = t;
       },
@@ -307,8 +308,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   return {
     url: `http://${formatHttpAddress({ hostname: o.address.hostname, port })}`,
     port,
-    push(s) {
-      snapshot = s;
+    changed() {
       dirty = true;
       if (closed || clients.size === 0 || flushTimer !== null) return;
       const wait = Math.max(0, builtAt + limits.SSE_MIN_INTERVAL_MS - o.now());

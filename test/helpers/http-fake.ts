@@ -33,7 +33,7 @@ export function serveFake(specs: readonly ServerSpec[], opts: {
   const http = serveHttp({
     address: { hostname: opts.hostname ?? "127.0.0.1", port: 0, loopback: (opts.hostname ?? "127.0.0.1").startsWith("127.") },
     token: opts.token === undefined ? TEST_TOKEN : opts.token,
-    snapshot: sup.snapshot(),
+    snapshot: () => sup.snapshot(),
     now: clock.now,
     wallTime: () => Date.now(),
     onAction: opts.onAction ?? sup.onAction,
@@ -41,7 +41,7 @@ export function serveFake(specs: readonly ServerSpec[], opts: {
     limits: { ...HTTP_LIMITS, ...opts.limits },
   });
   if (typeof http === "string") throw new Error(http);
-  sup.onChange((s) => http.push(s));
+  sup.onChange(() => http.changed());
   return { sup, clock, http, url: http.url, problems };
 }
 

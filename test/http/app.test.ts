@@ -22,7 +22,7 @@ function setup(opts: { token?: string | null; hosts?: "loopback" | "any" } = {})
     const list = Array.isArray(headers) ? headers : Object.entries(headers);
     const withHost = list.some(([k]) => k.toLowerCase() === "host") ? list : [["host", "127.0.0.1:9100"] as [string, string], ...list];
     const req: HttpRequest = { method, url: url.startsWith("/") ? `http://127.0.0.1:9100${url}` : url, headers: withHost };
-    return app(req, { snapshot: sup.snapshot(), clock: { now: clock.now(), wall: 1.8e12 }, measure: () => { measured++; return null; }, stats: null });
+    return app(req, { snapshot: () => sup.snapshot(), clock: { now: clock.now(), wall: 1.8e12 }, measure: () => { measured++; return null; }, stats: null });
   };
   return { clock, sup, call, measured: () => measured };
 }
