@@ -86,6 +86,7 @@ interface Client {
 }
 
 const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(SSE_HEARTBEAT);
 
 /** Start serving; an error line when it cannot listen (address in use, not ours, …). */
 export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
@@ -138,27 +139,49 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     return new Response(r.status === 304 || r.body === "" ? null : r.body, { status: r.status, headers: r.headers });
   };
 
+  /** A timer's work: whatever goes wrong is reported, never thrown into the loop that supervises. */
+  const guarded = (what: string, f: () => void) => () => {
+    try {
+      f();
+    } catch (e) {
+      problem(`${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
   /** Build the current view (once for everybody) and hand it to every client waiting for data. */
   const build = () => {
     flushTimer = null;
     if (closed) return;
     const now = o.now();
+    // Made first: if the snapshot fails, nothing changes (and the next change tries again).
+    const next = encoder.encode(snapshotMessage(pageView(snapshot(), now, readOnly, limits.TIMELINE_WINDOW_MS), version + 1));
     builtAt = now;
     dirty = false;
     version++;
-    message = encoder.encode(snapshotMessage(pageView(snapshot(), now, readOnly, limits.TIMELINE_WINDOW_MS), version));
+    message = next;
     for (const c of clients) feed(c, now);
   };
 
-  /** Give a waiting client the newest view, if it lacks it. */
-  const feed = (c: Client, now: Ms): boolean => {
-    if (c.closed || c.controller === null || message === null || c.sent >= version) return false;
-    c.controller.enqueue(message);
-    c.sent = version;
+  /** Hand a chunk to a client's stream; a stream that cannot take it any more is dropped. */
+  const give = (c: Client, chunk: Uint8Array, now: Ms): boolean => {
+    if (c.closed || c.controller === null) return false;
+    try {
+      c.controller.enqueue(chunk);
+    } catch {
+      drop(c, false);
+      return false;
+    }
     c.fedAt = now;
     const w = c.wake;
     c.wake = null;
     w?.();
+    return true;
+  };
+
+  /** Give a client the newest view, if it lacks it. */
+  const feed = (c: Client, now: Ms): boolean => {
+    if (message === null || c.sent >= version || !give(c, message, now)) return false;
+    c.sent = version;
     return true;
   };
 
@@ -190,13 +213,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     for (const c of clients) {
       if (now - c.openedAt >= limits.SSE_MAX_AGE_MS) drop(c, false);
       else if (c.wake === null && now - c.pulledAt >= limits.SSE_STALL_MS) drop(c, true);
-      else if (c.wake !== null && now - c.fedAt >= limits.SSE_HEARTBEAT_MS && c.controller !== null) {
-        c.controller.enqueue(encoder.encode(SSE_HEARTBEAT));
-        c.fedAt = now;
-        const w = c.wake;
-        c.wake = null;
-        w();
-      }
+      else if (c.wake !== null && now - c.fedAt >= limits.SSE_HEARTBEAT_MS) give(c, HEARTBEAT, now);
     }
   };
 
@@ -204,28 +221,32 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     if (clients.size >= limits.MAX_SSE_CLIENTS) {
       return refuse("sse-clients", unavailable(`too many live pages connected (${limits.MAX_SSE_CLIENTS})`, Math.ceil(limits.SSE_RETRY_MS / 1000)));
     }
+    // The first view: the shared one if it is fresh, else one of its own (ages and uptimes as of now), same version.
     const now = o.now();
+    let first: Uint8Array;
+    try {
+      if (dirty || message === null) build();
+      first = message !== null && now - builtAt < 1000 ? message : encoder.encode(snapshotMessage(pageView(snapshot(), now, readOnly, limits.TIMELINE_WINDOW_MS), version));
+    } catch (e) {
+      problem(`a view for a live page failed: ${e instanceof Error ? e.message : String(e)}`);
+      count(500);
+      return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+    }
     const c: Client = {
-      controller: null, sent: 0, wake: null, openedAt: now, pulledAt: now, fedAt: now, closed: false,
+      controller: null, sent: version, wake: null, openedAt: now, pulledAt: now, fedAt: now, closed: false,
       restoreTimeout: () => server.timeout(req, limits.IDLE_SECONDS),
     };
     clients.add(c);
     if (sweepTimer === null) {
-      sweepTimer = setInterval(sweep, 1000);
+      sweepTimer = setInterval(guarded("the live pages' sweep", sweep), 1000);
       sweepTimer.unref?.();
     }
-    if (dirty || message === null) build();
     server.timeout(req, 0); // heartbeats and the stall check replace the idle timeout
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         c.controller = controller;
         controller.enqueue(encoder.encode(sseRetry(limits.SSE_RETRY_MS)));
-        // The shared view if it is fresh; else one of its own (ages and uptimes as of now), same version.
-        const t = o.now();
-        const fresh = message !== null && t - builtAt < 1000;
-        controller.enqueue(fresh ? message as Uint8Array : encoder.encode(snapshotMessage(pageView(snapshot(), t, readOnly, limits.TIMELINE_WINDOW_MS), version)));
-        c.sent = version;
-        c.fedAt = t;
+        controller.enqueue(first);
       },
       pull() {
         if (c.closed) return;
@@ -312,7 +333,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
       dirty = true;
       if (closed || clients.size === 0 || flushTimer !== null) return;
       const wait = Math.max(0, builtAt + limits.SSE_MIN_INTERVAL_MS - o.now());
-      flushTimer = setTimeout(build, wait);
+      flushTimer = setTimeout(guarded("a view for the live pages", build), wait);
     },
     stats,
     close() {

@@ -289,6 +289,22 @@ test("a failure inside answers 500 and is reported, not thrown", async () => {
   expect(f.problems).toEqual(["http: answering GET failed: boom"]); // the second within 10 s is counted, not said
 });
 
+test("a snapshot that fails while a view is built for the live pages is reported, and the endpoint goes on", async () => {
+  const f = fake();
+  const c = await events(f);
+  expect(await c.nextMessage()).not.toBeNull();
+  const real = f.sup.snapshot.bind(f.sup);
+  f.sup.snapshot = () => { throw new Error("no state"); };
+  f.http.changed(); // the view is built in a timer: a throw there would reach the event loop
+  await until(() => f.problems.length > 0, "the failure to be reported");
+  expect(f.problems).toEqual(["http: a view for the live pages failed: no state"]);
+  expect((await fetch(`${f.url}/events`)).status).toBe(500);
+  expect((await fetch(`${f.url}/livez`)).status).toBe(200);
+  f.sup.snapshot = real;
+  f.sup.crash("web", { code: 1 });
+  expect((await c.until<PageView>((v) => v.servers[0]?.restarts === 1)).servers[0]?.state).toBe("alive");
+});
+
 test("listening on a port in use is an error line; close() ends the streams and the listener", async () => {
   const f = fake();
   const again = serveHttp({

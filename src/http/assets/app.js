@@ -123,13 +123,17 @@
     return rows;
   }
 
+  function summary() {
+    const alive = view.servers.filter((s) => s.state === "alive").length;
+    $("summary").textContent = `${view.version} · pid ${view.pid} · ${view.phase} · up ${duration(view.uptime + elapsed())} · ${alive} of ${view.servers.length} servers alive`;
+  }
+
   function render() {
     if (view === null) return;
     document.body.classList.toggle("readonly", view.readOnly);
     $("auth").hidden = view.readOnly;
     $("readonly").hidden = !view.readOnly;
-    const alive = view.servers.filter((s) => s.state === "alive").length;
-    $("summary").textContent = `${view.version} · pid ${view.pid} · ${view.phase} · up ${duration(view.uptime + elapsed())} · ${alive} of ${view.servers.length} servers alive`;
+    summary();
     const body = $("rows");
     const fresh = document.createDocumentFragment();
     for (const s of view.servers) for (const r of row(s)) fresh.append(r);
@@ -175,6 +179,7 @@
   /** Uptimes tick every second; the timeline moves every ten. */
   function tick() {
     if (view === null) return;
+    summary();
     for (const tr of document.querySelectorAll("tr.server")) {
       const s = view.servers.find((x) => x.name === tr.dataset.server);
       const cell = tr.querySelector("td.uptime");
