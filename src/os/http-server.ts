@@ -1,0 +1,347 @@
+// The HTTP endpoint's transport: serves the pure application (src/http/app.ts)
+// through Bun.serve, owns the live page's event streams, and carries actions to
+// the shell. Nothing here decides what to answer; it enforces what only the
+// transport can (src/http/limits.ts has every number):
+//
+// - Bun: maxRequestBodySize (413 for a body over MAX_BODY_BYTES, declared or
+//   chunked), idleTimeout IDLE_SECONDS for keep-alive connections; Bun itself
+//   answers 431 past ~16 KiB of request head and closes a connection whose head
+//   is not complete within ~10 s (measured on Bun 1.4.5).
+// - A token bucket for the whole endpoint (429 with Retry-After, before any
+//   work) and a smaller one for actions; at most MAX_ACTIONS_IN_FLIGHT actions
+//   waiting for the core, each answered within ACTION_TIMEOUT_MS.
+// - Event streams: at most MAX_SSE_CLIENTS (503 beyond). Each is a pull stream
+//   that Bun reads only as fast as the socket drains (Bun 1.4.5 applies the
+//   socket's backpressure to a Response(ReadableStream)), and holds at most the
+//   newest view: a slow client skips views, it never queues them. A heartbeat
+//   comment every SSE_HEARTBEAT_MS, closed after SSE_MAX_AGE_MS (the browser
+//   reconnects), or when it has taken nothing for SSE_STALL_MS.
+// - Views are built once per change for every client together, at most once
+//   per SSE_MIN_INTERVAL_MS however often the shell says it changed.
+// - A handler that throws answers 500; the problem is reported (at most one
+//   report per 10 s, with the count of the ones not reported).
+//
+// The shell: `serveHttp(options)` once, with `snapshot`, a function that gives the
+// supervisor's state now (called when a request or a view needs it, no more);
+// `changed()` after every change of state or new output line (cheap: it schedules
+// one view for the live pages, if any); `close()` before exiting or re-executing.
+import type { Server } from "bun";
+import type { Ms } from "../core/types.ts";
+import { type HttpAddress, formatHttpAddress } from "../http/address.ts";
+import { type ActionReply, actionResponse, createApp, type HttpAction, type HttpResult, tooMany, unavailable } from "../http/app.ts";
+import { tokenChecker } from "../http/auth.ts";
+import { HTTP_LIMITS, type HttpLimits } from "../http/limits.ts";
+import { TokenBucket } from "../http/rate.ts";
+import type { HttpSnapshot, HttpStats, ProcessMetrics } from "../http/snapshot.ts";
+import { pageView, SSE_HEARTBEAT, snapshotMessage, sseRetry } from "../http/view.ts";
+import { measureProcess } from "./process-metrics.ts";
+
+export interface HttpEndpointOptions {
+  readonly address: HttpAddress;
+  /** The bearer token for actions (read from --http-token-file); null: read-only. */
+  readonly token: string | null;
+  /** The supervisor's state now (from-core.ts snapshotOf): called per request that needs it and per view. */
+  readonly snapshot: () => HttpSnapshot;
+  /** The port's monotonic clock (ms), the one the snapshot's times are on. */
+  readonly now: () => Ms;
+  /** Wall-clock ms since the epoch. */
+  readonly wallTime: () => number;
+  /**
+   * Carry out an action (the shell makes it the control command {op, server}
+   * and calls `respond` with the core's reply, once). Not called when refused.
+   */
+  readonly onAction: (action: HttpAction, respond: (ok: boolean, message: string) => void) => void;
+  /** The process's metrics, when /metrics is scraped; measureProcess() by default. */
+  readonly measure?: () => ProcessMetrics | null;
+  /** One line about a problem of the endpoint (a handler that threw). */
+  readonly onProblem?: (text: string) => void;
+  readonly limits?: HttpLimits;
+}
+
+export interface HttpEndpoint {
+  /** "http://127.0.0.1:9100" (the port the kernel chose for port 0). */
+  readonly url: string;
+  readonly port: number;
+  /** The supervisor's state changed: the live pages get a view of it within SSE_MIN_INTERVAL_MS. */
+  changed(): void;
+  stats(): HttpStats;
+  /** Stop listening and end every stream and connection at once. */
+  close(): void;
+}
+
+interface Client {
+  controller: ReadableStreamDefaultController<Uint8Array> | null;
+  /** The view version last given to it. */
+  sent: number;
+  /** Resolves its pending pull: it is waiting for data (null: it has some it has not taken yet). */
+  wake: (() => void) | null;
+  openedAt: Ms;
+  /** When it last asked for data (Bun reads as the socket drains). */
+  pulledAt: Ms;
+  /** When it was last given anything (a view or a heartbeat). */
+  fedAt: Ms;
+  closed: boolean;
+  /** Give its connection the ordinary idle timeout back (0 while it streams). */
+  restoreTimeout: () => void;
+}
+
+const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(SSE_HEARTBEAT);
+
+/** Start serving; an error line when it cannot listen (address in use, not ours, …). */
+export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
+  const limits = o.limits ?? HTTP_LIMITS;
+  const measure = o.measure ?? measureProcess;
+  const readOnly = o.token === null;
+  const app = createApp({ checkToken: o.token === null ? null : tokenChecker(o.token), hosts: o.address.loopback ? "loopback" : "any", limits });
+  const bucket = new TokenBucket(limits.RATE_PER_SECOND, limits.RATE_BURST);
+  const actionBucket = new TokenBucket(limits.ACTION_RATE_PER_SECOND, limits.ACTION_RATE_BURST);
+  const responses: Record<number, number> = {};
+  const refused: Record<string, number> = {};
+  const clients = new Set<Client>();
+  const snapshot = o.snapshot;
+  let actionsInFlight = 0;
+  let closed = false;
+
+  // The newest view, as an SSE message, and its version.
+  let version = 0;
+  let message: Uint8Array | null = null;
+  let builtAt = Number.NEGATIVE_INFINITY;
+  /** Changed since the last view was built. */
+  let dirty = true;
+  let flushTimer: ReturnType<typeof setTimeout> | null = null;
+  let sweepTimer: ReturnType<typeof setInterval> | null = null;
+
+  let problemAt = Number.NEGATIVE_INFINITY;
+  let unreported = 0;
+  const problem = (text: string) => {
+    const now = o.now();
+    if (now - problemAt < 10_000) {
+      unreported++;
+      return;
+    }
+    problemAt = now;
+    o.onProblem?.(`http: ${text}${unreported > 0 ? ` (and ${unreported} more not reported)` : ""}`);
+    unreported = 0;
+  };
+
+  const stats = (): HttpStats => ({ responses: { ...responses }, refused: { ...refused }, sseClients: clients.size });
+  const count = (status: number) => {
+    responses[status] = (responses[status] ?? 0) + 1;
+  };
+  const refuse = (reason: string, r: HttpResult): Response => {
+    refused[reason] = (refused[reason] ?? 0) + 1;
+    return toResponse(r);
+  };
+  const toResponse = (r: HttpResult): Response => {
+    if (r.kind !== "response") throw new Error(`not a response: ${r.kind}`);
+    count(r.status);
+    return new Response(r.status === 304 || r.body === "" ? null : r.body, { status: r.status, headers: r.headers });
+  };
+
+  /** A timer's work: whatever goes wrong is reported, never thrown into the loop that supervises. */
+  const guarded = (what: string, f: () => void) => () => {
+    try {
+      f();
+    } catch (e) {
+      problem(`${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
+  /** Build the current view (once for everybody) and hand it to every client waiting for data. */
+  const build = () => {
+    flushTimer = null;
+    if (closed) return;
+    const now = o.now();
+    // Made first: if the snapshot fails, nothing changes (and the next change tries again).
+    const next = encoder.encode(snapshotMessage(pageView(snapshot(), now, readOnly, limits.TIMELINE_WINDOW_MS), version + 1));
+    builtAt = now;
+    dirty = false;
+    version++;
+    message = next;
+    for (const c of clients) feed(c, now);
+  };
+
+  /** Hand a chunk to a client's stream; a stream that cannot take it any more is dropped. */
+  const give = (c: Client, chunk: Uint8Array, now: Ms): boolean => {
+    if (c.closed || c.controller === null) return false;
+    try {
+      c.controller.enqueue(chunk);
+    } catch {
+      drop(c, false);
+      return false;
+    }
+    c.fedAt = now;
+    const w = c.wake;
+    c.wake = null;
+    w?.();
+    return true;
+  };
+
+  /** Give a client the newest view, if it lacks it. */
+  const feed = (c: Client, now: Ms): boolean => {
+    if (message === null || c.sent >= version || !give(c, message, now)) return false;
+    c.sent = version;
+    return true;
+  };
+
+  const drop = (c: Client, error: boolean) => {
+    if (c.closed) return;
+    c.closed = true;
+    clients.delete(c);
+    const w = c.wake;
+    c.wake = null;
+    try {
+      // Without this, a connection whose stream ended would never time out (Bun 1.4.5 keeps the 0).
+      c.restoreTimeout();
+    } catch { /* the connection is gone */ }
+    try {
+      // error(): the connection is aborted, even one whose reader stopped reading; close(): the response ends.
+      if (error) c.controller?.error(new Error("closed by lazarus"));
+      else c.controller?.close();
+    } catch { /* already closed by the other side */ }
+    w?.();
+    if (clients.size === 0 && sweepTimer !== null) {
+      clearInterval(sweepTimer);
+      sweepTimer = null;
+    }
+  };
+
+  /** Once a second while there are clients: heartbeats, and the old or stalled ones closed. */
+  const sweep = () => {
+    const now = o.now();
+    for (const c of clients) {
+      if (now - c.openedAt >= limits.SSE_MAX_AGE_MS) drop(c, false);
+      else if (c.wake === null && now - c.pulledAt >= limits.SSE_STALL_MS) drop(c, true);
+      else if (c.wake !== null && now - c.fedAt >= limits.SSE_HEARTBEAT_MS) give(c, HEARTBEAT, now);
+    }
+  };
+
+  const openEvents = (headers: Readonly<Record<string, string>>, req: Request, server: Server<undefined>): Response => {
+    if (clients.size >= limits.MAX_SSE_CLIENTS) {
+      return refuse("sse-clients", unavailable(`too many live pages connected (${limits.MAX_SSE_CLIENTS})`, Math.ceil(limits.SSE_RETRY_MS / 1000)));
+    }
+    // The first view: the shared one if it is fresh, else one of its own (ages and uptimes as of now), same version.
+    const now = o.now();
+    let first: Uint8Array;
+    try {
+      if (dirty || message === null) build();
+      first = message !== null && now - builtAt < 1000 ? message : encoder.encode(snapshotMessage(pageView(snapshot(), now, readOnly, limits.TIMELINE_WINDOW_MS), version));
+    } catch (e) {
+      problem(`a view for a live page failed: ${e instanceof Error ? e.message : String(e)}`);
+      count(500);
+      return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+    }
+    const c: Client = {
+      controller: null, sent: version, wake: null, openedAt: now, pulledAt: now, fedAt: now, closed: false,
+      restoreTimeout: () => server.timeout(req, limits.IDLE_SECONDS),
+    };
+    clients.add(c);
+    if (sweepTimer === null) {
+      sweepTimer = setInterval(guarded("the live pages' sweep", sweep), 1000);
+      sweepTimer.unref?.();
+    }
+    server.timeout(req, 0); // heartbeats and the stall check replace the idle timeout
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        c.controller = controller;
+        controller.enqueue(encoder.encode(sseRetry(limits.SSE_RETRY_MS)));
+        controller.enqueue(first);
+      },
+      pull() {
+        if (c.closed) return;
+        const t = o.now();
+        c.pulledAt = t;
+        if (feed(c, t)) return;
+        return new Promise<void>((resolve) => {
+          c.wake = resolve;
+        });
+      },
+      cancel() {
+        c.restoreTimeout = () => {}; // the client went away: nothing to restore
+        drop(c, false);
+      },
+    }, { highWaterMark: 0 });
+    count(200);
+    return new Response(stream, { status: 200, headers });
+  };
+
+  const runAction = (action: HttpAction): Promise<Response> | Response => {
+    if (!actionBucket.take(o.now())) return refuse("action-rate", tooMany("too many actions; try again shortly", actionBucket.retryAfter()));
+    if (actionsInFlight >= limits.MAX_ACTIONS_IN_FLIGHT) return refuse("actions-in-flight", actionResponse(action, { ok: "busy" }));
+    actionsInFlight++;
+    return new Promise<Response>((resolve) => {
+      let done = false;
+      const finish = (reply: ActionReply) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        actionsInFlight--;
+        resolve(toResponse(actionResponse(action, reply)));
+      };
+      const timer = setTimeout(() => finish({ ok: "timeout" }), limits.ACTION_TIMEOUT_MS);
+      try {
+        o.onAction(action, (ok, msg) => finish(ok ? { ok: true, message: msg } : { ok: false, message: msg }));
+      } catch (e) {
+        problem(`an action failed: ${e instanceof Error ? e.message : String(e)}`);
+        finish({ ok: false, message: "the action failed inside lazarus" });
+      }
+    });
+  };
+
+  let server: Server<undefined>;
+  try {
+    server = Bun.serve({
+      hostname: o.address.hostname,
+      port: o.address.port,
+      reusePort: false,
+      development: false,
+      maxRequestBodySize: limits.MAX_BODY_BYTES,
+      idleTimeout: limits.IDLE_SECONDS,
+      fetch(req, srv) {
+        const now = o.now();
+        if (!bucket.take(now)) return refuse("rate", tooMany("too many requests", bucket.retryAfter()));
+        let r: HttpResult;
+        try {
+          r = app({ method: req.method, url: req.url, headers: req.headers }, { snapshot, clock: { now, wall: o.wallTime() }, measure, stats: stats() });
+        } catch (e) {
+          problem(`answering ${req.method} failed: ${e instanceof Error ? e.message : String(e)}`);
+          count(500);
+          return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+        }
+        switch (r.kind) {
+          case "response": return toResponse(r);
+          case "events": return openEvents(r.headers, req, srv);
+          case "action": return runAction(r.action);
+        }
+      },
+      error(e) {
+        problem(`the server failed: ${e.message}`);
+        count(500);
+        return new Response("internal error\n", { status: 500 });
+      },
+    });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return `cannot listen on ${formatHttpAddress(o.address)} for --http: ${code === undefined ? "" : `${code}: `}${e instanceof Error ? e.message : String(e)}`;
+  }
+  const port = server.port ?? o.address.port;
+  return {
+    url: `http://${formatHttpAddress({ hostname: o.address.hostname, port })}`,
+    port,
+    changed() {
+      dirty = true;
+      if (closed || clients.size === 0 || flushTimer !== null) return;
+      const wait = Math.max(0, builtAt + limits.SSE_MIN_INTERVAL_MS - o.now());
+      flushTimer = setTimeout(guarded("a view for the live pages", build), wait);
+    },
+    stats,
+    close() {
+      if (closed) return;
+      closed = true;
+      if (flushTimer !== null) clearTimeout(flushTimer);
+      for (const c of [...clients]) drop(c, false);
+      server.stop(true);
+    },
+  };
+}

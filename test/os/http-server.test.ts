@@ -1,0 +1,321 @@
+// The Bun.serve adapter over real HTTP on loopback, in front of a FakeSupervisor
+// (the real core with made-up OS answers): routes, actions with and without the
+// token, live updates, and every limit the transport enforces.
+import { afterEach, expect, test } from "bun:test";
+import { connect, type Socket } from "node:net";
+import { SIGABRT } from "../../src/core/signals.ts";
+import { HTTP_LIMITS } from "../../src/http/limits.ts";
+import type { PageView } from "../../src/http/view.ts";
+import { serveHttp } from "../../src/os/http-server.ts";
+import { type FakeEndpoint, serveFake, TEST_TOKEN } from "../helpers/http-fake.ts";
+import { parsePrometheus, sample } from "../helpers/prom-parse.ts";
+import { SseClient } from "../helpers/sse-client.ts";
+
+const SERVERS = [
+  { name: "web", argv: ["web"], intervalMs: 0 },
+  { name: "worker", argv: ["worker"], intervalMs: 3_600_000 },
+];
+const AUTH = { authorization: `Bearer ${TEST_TOKEN}` };
+
+const open: FakeEndpoint[] = [];
+const sse: SseClient[] = [];
+afterEach(() => {
+  for (const c of sse.splice(0)) c.close();
+  for (const f of open.splice(0)) f.http.close();
+});
+
+function fake(opts: Parameters<typeof serveFake>[1] = {}, servers: Parameters<typeof serveFake>[0] = SERVERS): FakeEndpoint {
+  const f = serveFake(servers, opts);
+  open.push(f);
+  return f;
+}
+
+async function events(f: FakeEndpoint): Promise<SseClient> {
+  const c = await SseClient.open(`${f.url}/events`);
+  sse.push(c);
+  return c;
+}
+
+async function metrics(f: FakeEndpoint) {
+  const r = await fetch(`${f.url}/metrics`);
+  expect(r.status).toBe(200);
+  expect(r.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+  return parsePrometheus(await r.text());
+}
+
+/** Wait for a condition the endpoint reaches by itself (a closed stream noticed, a sweep), checking every 20 ms. */
+async function until(cond: () => boolean, what: string, limitMs = 30_000): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > limitMs) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+/** One raw HTTP exchange: send `text`, read until the server closes (or `limitMs`). */
+function raw(port: number, text: string, limitMs = 30_000): Promise<{ response: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    let response = "";
+    const s: Socket = connect(port, "127.0.0.1", () => s.write(text));
+    const t = setTimeout(() => { s.destroy(); resolve({ response, closed: false }); }, limitMs);
+    s.on("data", (d) => { response += d.toString("latin1"); });
+    s.on("close", () => { clearTimeout(t); resolve({ response, closed: true }); });
+    s.on("error", () => {});
+  });
+}
+
+test("it serves the page, its assets, metrics, health, liveness and status over HTTP", async () => {
+  const f = fake();
+  const page = await fetch(`${f.url}/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+  expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+  expect(page.headers.get("set-cookie")).toBeNull();
+  expect(await page.text()).toContain("<title>lazarus</title>");
+  expect((await fetch(`${f.url}/app.js`)).headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+  const m = await metrics(f);
+  expect(sample(m, "lazarus_server_up", { server: "web" })).toBe(1);
+  expect(sample(m, "process_open_fds")).toBeGreaterThan(0);
+  expect(sample(m, "process_resident_memory_bytes")).toBeGreaterThan(0);
+  expect((await fetch(`${f.url}/livez`)).status).toBe(200);
+  expect((await fetch(`${f.url}/healthz`)).status).toBe(200);
+  const status = await (await fetch(`${f.url}/api/status`)).json() as { ok: boolean; status: { servers: { name: string }[] } };
+  expect(status.ok).toBe(true);
+  expect(status.status.servers.map((s) => s.name)).toEqual(["web", "worker"]);
+  expect(f.http.stats().responses[200]).toBeGreaterThanOrEqual(6);
+});
+
+test("restarts_total grows by one per respawn; /healthz turns 503 when a server is buried and 200 after a revive", async () => {
+  const f = fake();
+  for (let k = 1; k <= 3; k++) {
+    f.sup.crash("web", { code: 1 }); // interval 0: respawned
+    expect(sample(await metrics(f), "lazarus_server_restarts_total", { server: "web" })).toBe(k);
+  }
+  f.sup.crash("worker", { signal: SIGABRT }); // interval 1 h: buried
+  let h = await fetch(`${f.url}/healthz`);
+  expect(h.status).toBe(503);
+  expect(await h.json()).toMatchObject({ ok: false, servers: [{ server: "worker", state: "buried" }] });
+  const r = await fetch(`${f.url}/api/servers/worker/revive`, { method: "POST", headers: AUTH });
+  expect(r.status).toBe(200);
+  expect(await r.json()).toEqual({ ok: true, action: { op: "revive", server: 1, name: "worker" }, message: "revived worker" });
+  h = await fetch(`${f.url}/healthz`);
+  expect(h.status).toBe(200);
+});
+
+test("actions without the token, or with a wrong or malformed one, are refused with 401 and change nothing", async () => {
+  const f = fake();
+  const before = { events: f.sup.events, pid: f.sup.pid("web") };
+  const attempts: Record<string, string>[] = [{}, { authorization: "Bearer wrong-token-wrong-token" }, { authorization: `Basic ${TEST_TOKEN}` }, { authorization: "Bearer a b c" }];
+  for (const headers of attempts) {
+    const r = await fetch(`${f.url}/api/servers/web/restart`, { method: "POST", headers });
+    expect(r.status).toBe(401);
+    expect(r.headers.get("www-authenticate")).toStartWith("Bearer");
+  }
+  const g = await fetch(`${f.url}/api/servers/web/restart`, { headers: AUTH });
+  expect(g.status).toBe(405);
+  expect(f.sup.actions).toEqual([]);
+  expect({ events: f.sup.events, pid: f.sup.pid("web") }).toEqual(before);
+  expect(sample(await metrics(f), "lazarus_server_restarts_total", { server: "web" })).toBe(0);
+  // With the token it goes through.
+  const ok = await fetch(`${f.url}/api/servers/web/restart`, { method: "POST", headers: AUTH });
+  expect(ok.status).toBe(200);
+  expect(f.sup.actions).toEqual([{ op: "restart", server: 0, name: "web" }]);
+  expect(f.sup.pid("web")).not.toBe(before.pid);
+});
+
+test("read-only (no token file): actions are refused with 403 and the page view says so", async () => {
+  const f = fake({ token: null });
+  const r = await fetch(`${f.url}/api/servers/web/restart`, { method: "POST", headers: AUTH });
+  expect(r.status).toBe(403);
+  expect(f.sup.actions).toEqual([]);
+  const c = await events(f);
+  expect((await c.until<PageView>(() => true)).readOnly).toBe(true);
+});
+
+test("the core's refusal is a 409; an action nobody answers is a 503 after the timeout; too many at once are a 503", async () => {
+  const f = fake();
+  const r = await fetch(`${f.url}/api/servers/web/revive`, { method: "POST", headers: AUTH });
+  expect(r.status).toBe(409);
+  expect(((await r.json()) as { error: string }).error).toContain("is not buried");
+
+  const pending: ((ok: boolean, m: string) => void)[] = [];
+  const g = fake({ onAction: (_a, respond) => { pending.push(respond); }, limits: { ACTION_TIMEOUT_MS: 300, MAX_ACTIONS_IN_FLIGHT: 1 } });
+  const first = fetch(`${g.url}/api/servers/web/stop`, { method: "POST", headers: AUTH });
+  await until(() => pending.length === 1, "the action to reach the handler");
+  const second = await fetch(`${g.url}/api/servers/web/stop`, { method: "POST", headers: AUTH });
+  expect(second.status).toBe(503);
+  expect(second.headers.get("retry-after")).toBe("1");
+  const timedOut = await first;
+  expect(timedOut.status).toBe(503);
+  expect(((await timedOut.json()) as { error: string }).error).toContain("did not answer in time");
+  pending[0]?.(true, "too late"); // a late answer is ignored
+  expect(g.http.stats().refused["actions-in-flight"]).toBe(1);
+});
+
+test("a live page gets the state at once and every change after it; a burst of changes is coalesced", async () => {
+  const f = fake();
+  const c = await events(f);
+  const first = await c.until<PageView>(() => true);
+  expect(first.servers.map((s) => [s.name, s.state])).toEqual([["web", "alive"], ["worker", "alive"]]);
+  f.sup.crash("worker", { code: 3 });
+  const buried = await c.until<PageView>((v) => v.servers[1]?.state === "buried");
+  expect(buried.servers[1]?.lastExit).toBe("code 3");
+  for (let k = 0; k < 200; k++) f.sup.crash("web", { code: 1 }); // 200 changes in one go
+  const seen: number[] = [];
+  for (;;) {
+    const m = await c.nextMessage();
+    if (m === null) throw new Error("the stream ended");
+    seen.push(Number(m.id));
+    const v = JSON.parse(m.data) as PageView;
+    if (v.servers[0]?.restarts === 200) {
+      expect(v.servers[0]?.crashes).toBe(200);
+      break;
+    }
+  }
+  // The burst came as one view (views are built at most once per SSE_MIN_INTERVAL_MS), numbered after the others.
+  expect(seen).toEqual([3]);
+});
+
+test("at most MAX_SSE_CLIENTS live pages; the next is refused with 503 and counted; a closed one frees its place", async () => {
+  const f = fake({ limits: { MAX_SSE_CLIENTS: 3 } });
+  const clients = await Promise.all([1, 2, 3].map(() => events(f)));
+  for (const c of clients) expect(c.response.status).toBe(200);
+  const refused = await fetch(`${f.url}/events`);
+  expect(refused.status).toBe(503);
+  expect(refused.headers.get("retry-after")).toBe("2");
+  expect(f.http.stats()).toMatchObject({ sseClients: 3, refused: { "sse-clients": 1 } });
+  clients[0]?.close();
+  await until(() => f.http.stats().sseClients === 2, "the closed stream to be noticed");
+  const again = await events(f);
+  expect(again.response.status).toBe(200);
+  expect(sample(await metrics(f), "lazarus_http_sse_clients")).toBe(3);
+});
+
+test("hundreds of event streams at once: the cap holds, the rest are refused, the endpoint keeps answering", async () => {
+  const f = fake({ limits: { MAX_SSE_CLIENTS: 64, RATE_BURST: 10_000, RATE_PER_SECOND: 10_000 } });
+  const aborts: AbortController[] = [];
+  const results = await Promise.all(Array.from({ length: 400 }, async () => {
+    const a = new AbortController();
+    aborts.push(a);
+    return (await fetch(`${f.url}/events`, { signal: a.signal })).status;
+  }));
+  expect(results.filter((s) => s === 200).length).toBe(64);
+  expect(results.filter((s) => s === 503).length).toBe(336);
+  expect((await fetch(`${f.url}/livez`)).status).toBe(200);
+  f.sup.crash("web", { code: 1 }); // a view for 64 clients
+  expect((await fetch(`${f.url}/healthz`)).status).toBe(200);
+  for (const a of aborts) a.abort();
+  await until(() => f.http.stats().sseClients === 0, "every stream to be closed");
+});
+
+test("heartbeat comments keep a quiet stream awake; a stream older than SSE_MAX_AGE_MS is ended (the browser reconnects)", async () => {
+  const f = fake({ limits: { SSE_HEARTBEAT_MS: 1 } });
+  const c = await events(f);
+  expect(await c.next()).toEqual({ kind: "retry", ms: HTTP_LIMITS.SSE_RETRY_MS });
+  expect((await c.next())?.kind).toBe("message");
+  expect(await c.next()).toEqual({ kind: "comment", text: "keep-alive" });
+  const g = fake({ limits: { SSE_MAX_AGE_MS: 1 } });
+  const d = await events(g);
+  expect(await d.nextMessage()).not.toBeNull();
+  expect(await d.nextMessage()).toBeNull(); // ended by the endpoint
+  await until(() => g.http.stats().sseClients === 0, "the ended stream to be forgotten");
+});
+
+test("a client that stops reading holds one view at most, and is dropped once it has taken nothing for SSE_STALL_MS", async () => {
+  // Big views (about 1 MB each) fill the socket's buffers quickly.
+  const servers = Array.from({ length: 64 }, (_, i) => ({ name: `s${i}`, argv: ["x"] }));
+  const f = fake({ limits: { SSE_STALL_MS: 300 }, fake: { seesOutput: servers.map((s) => s.name) } }, servers);
+  for (const s of servers) for (let k = 0; k < 40; k++) f.sup.history.noteOutput(f.sup.index(s.name), "out", `${k} ${"x".repeat(400)}`);
+  let closed = false;
+  const s = connect(f.http.port, "127.0.0.1", () => s.write("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  s.on("close", () => { closed = true; });
+  s.on("error", () => {});
+  s.pause(); // never reads
+  await until(() => f.http.stats().sseClients === 1, "the stream to open");
+  let changes = 0;
+  while (f.http.stats().sseClients > 0) {
+    f.sup.output("s0", "out", `change ${changes++}`);
+    await Bun.sleep(300); // a change, and the view it makes, every 300 ms: the load this test makes
+    if (changes > 300) throw new Error("the stalled client was never dropped");
+  }
+  // Dropped: once the client reads again, it gets what the kernel held, then the end of the connection.
+  s.resume();
+  s.on("data", () => {});
+  await until(() => closed, "the stalled connection to end");
+  expect((await fetch(`${f.url}/livez`)).status).toBe(200);
+});
+
+test("the request rate is bounded: beyond the burst, 429 with Retry-After, before any work", async () => {
+  const f = fake({ limits: { RATE_BURST: 5, RATE_PER_SECOND: 0.001 } });
+  const statuses: number[] = [];
+  for (let k = 0; k < 7; k++) statuses.push((await fetch(`${f.url}/livez`)).status);
+  expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+  expect(f.http.stats().refused.rate).toBe(2);
+  const r = await fetch(`${f.url}/metrics`);
+  expect(r.headers.get("retry-after")).toMatch(/^\d+$/);
+});
+
+test("oversized requests: 413 for a body (411 for a chunked one), 414 for a URL, 431 for headers; a foreign Host is refused on loopback", async () => {
+  const f = fake();
+  const big = await fetch(`${f.url}/api/servers/web/restart`, { method: "POST", headers: AUTH, body: "x".repeat(HTTP_LIMITS.MAX_BODY_BYTES + 1) });
+  expect(big.status).toBe(413);
+  expect(f.sup.actions).toEqual([]);
+  const chunked = await raw(f.http.port, `POST /api/servers/web/restart HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TEST_TOKEN}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2000\r\n${"y".repeat(0x2000)}\r\n0\r\n\r\n`);
+  expect(chunked.response).toStartWith("HTTP/1.1 411");
+  expect((await fetch(`${f.url}/metrics?${"q".repeat(HTTP_LIMITS.MAX_URL_BYTES)}`)).status).toBe(414);
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < 100; i++) headers[`x-h${i}`] = "1";
+  expect((await fetch(`${f.url}/metrics`, { headers })).status).toBe(431);
+  expect((await fetch(`${f.url}/metrics`, { headers: { "x-big": "b".repeat(20_000) } })).status).toBe(431);
+  const foreign = await raw(f.http.port, "GET /api/status HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n");
+  expect(foreign.response).toStartWith("HTTP/1.1 403");
+  expect(f.sup.actions).toEqual([]);
+});
+
+test("a request head that never completes is cut off by the transport", async () => {
+  const f = fake();
+  const slow = await raw(f.http.port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+  expect(slow).toEqual({ response: "", closed: true });
+  expect((await fetch(`${f.url}/livez`)).status).toBe(200);
+});
+
+test("a failure inside answers 500 and is reported, not thrown", async () => {
+  const f = fake();
+  const real = f.sup.snapshot.bind(f.sup);
+  f.sup.snapshot = () => ({ ...real(), status: () => { throw new Error("boom"); } });
+  const r = await fetch(`${f.url}/api/status`);
+  expect(r.status).toBe(500);
+  expect((await fetch(`${f.url}/api/status`)).status).toBe(500);
+  expect(f.problems).toEqual(["http: answering GET failed: boom"]); // the second within 10 s is counted, not said
+});
+
+test("a snapshot that fails while a view is built for the live pages is reported, and the endpoint goes on", async () => {
+  const f = fake();
+  const c = await events(f);
+  expect(await c.nextMessage()).not.toBeNull();
+  const real = f.sup.snapshot.bind(f.sup);
+  f.sup.snapshot = () => { throw new Error("no state"); };
+  f.http.changed(); // the view is built in a timer: a throw there would reach the event loop
+  await until(() => f.problems.length > 0, "the failure to be reported");
+  expect(f.problems).toEqual(["http: a view for the live pages failed: no state"]);
+  expect((await fetch(`${f.url}/events`)).status).toBe(500);
+  expect((await fetch(`${f.url}/livez`)).status).toBe(200);
+  f.sup.snapshot = real;
+  f.sup.crash("web", { code: 1 });
+  expect((await c.until<PageView>((v) => v.servers[0]?.restarts === 1)).servers[0]?.state).toBe("alive");
+});
+
+test("listening on a port in use is an error line; close() ends the streams and the listener", async () => {
+  const f = fake();
+  const again = serveHttp({
+    address: { hostname: "127.0.0.1", port: f.http.port, loopback: true }, token: null, snapshot: () => f.sup.snapshot(),
+    now: f.clock.now, wallTime: Date.now, onAction: () => {},
+  });
+  expect(typeof again).toBe("string");
+  expect(again as string).toMatch(/^cannot listen on 127\.0\.0\.1:\d+ for --http: .*(EADDRINUSE|in use)/i);
+  const c = await events(f);
+  expect(await c.nextMessage()).not.toBeNull();
+  f.http.close();
+  expect(await c.nextMessage()).toBeNull();
+  await expect(fetch(`${f.url}/livez`)).rejects.toThrow();
+});
