@@ -75,7 +75,7 @@ export class FakeSupervisor {
   }
 
   pid(name: string): number {
-    const l = this.state.servers[this.index(name)]?.life;
+    const l = this.state.servers.at(this.index(name))?.life;
     if (l?.kind !== "alive") throw new Error(`${name} is not alive`);
     return l.pid;
   }

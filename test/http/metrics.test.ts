@@ -97,8 +97,8 @@ test("an operator's stop is not a crash, whatever the server dies of", () => {
   clock.advance(5000);
   sup.crash("db", { code: 2 });
   sup.control({ op: "stop", server: sup.index("web") }, () => {});
-  expect(sup.state.servers[0]?.life.kind).toBe("cremated");
-  expect(sup.state.servers[0]?.lastExit).toEqual({ kind: "signal", signal: SIGKILL });
+  expect(sup.state.servers.at(0)?.life.kind).toBe("cremated");
+  expect(sup.state.servers.at(0)?.lastExit).toEqual({ kind: "signal", signal: SIGKILL });
   const m = scrape(sup, clock);
   expect(m.get("lazarus_server_crashes_total")?.samples.map((s) => s.labels)).toEqual([{ server: "db", kind: "exit", code: "2" }]);
   expect(sample(m, "lazarus_server_state", { server: "web", state: "cremated" })).toBe(1);
