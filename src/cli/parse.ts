@@ -9,7 +9,6 @@ import { serverNames } from "../config/names.ts";
 import { DEFAULTS, type LogFormat, type Options, type OutputMode, secondsToMs, TIMED } from "../config/settings.ts";
 import type { ServerSpec } from "../core/types.ts";
 
-export type { Options };
 
 export type Parsed =
   | { readonly kind: "run"; readonly options: Options; readonly servers: readonly ServerSpec[] }
@@ -17,7 +16,6 @@ export type Parsed =
   | { readonly kind: "version" }
   | { readonly kind: "error"; readonly message: string };
 
-export { DEFAULTS };
 
 export const USAGE = `usage: lazarus [OPTIONS] { CMD [ARG...] } [{ CMD [ARG...] } ...]
        lazarus [OPTIONS] --config=FILE | --procfile=FILE [{ CMD [ARG...] } ...]

@@ -26,7 +26,6 @@ import { keyLine, syntaxErrorLine } from "./toml-lines.ts";
 import { splitWords } from "./words.ts";
 import { messageOf } from "../core/values.ts";
 
-export type { LogFormat, OutputMode };
 
 /** A server as its config table describes it (paths not yet resolved). */
 export interface FileServer {

@@ -11,8 +11,6 @@ import { resolve } from "node:path";
 import { assemble, type Plan, type Sources, type SourceText } from "./plan.ts";
 import { DEFAULT_CONFIG, type Options } from "./settings.ts";
 
-export { DEFAULT_CONFIG };
-
 /** The environment variable that carries the files' texts across a re-exec. */
 export const SOURCES_ENV = "LAZARUS_SOURCES";
 

@@ -92,7 +92,6 @@ function needsShell(c: string, where: string): Split {
   return fail(`${what} would need a shell, and cmd never runs through one: quote it to pass it literally, or use ["sh", "-c", "..."]`);
 }
 
-export { quoteWord };
 
 /** The inverse of splitWords for any list of words. */
 export function joinWords(words: readonly string[]): string {

@@ -307,4 +307,3 @@ export function decide(a: Act, input: Input, detail: Detail = {}): Reply | undef
   return ACTIONS[action](a, detail) ?? undefined;
 }
 
-export type { Ms };

@@ -334,4 +334,3 @@ export function sendNoWait(fd: number, buf: Uint8Array, length: number): number 
   throw e;
 }
 
-export type { Pointer };

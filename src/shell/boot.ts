@@ -6,8 +6,9 @@
 // snapshot, the user id, the working directory, a file reader) and the port.
 import { resolve } from "node:path";
 import { parseCommandLine } from "../cli/parse.ts";
-import { carrySources, DEFAULT_CONFIG, type FileReader, loadPlan, SOURCES_ENV } from "../config/load.ts";
-import type { Sources } from "../config/plan.ts";
+import { carrySources, type FileReader, loadPlan, SOURCES_ENV } from "../config/load.ts";
+import { DEFAULT_CONFIG } from "../config/settings.ts";
+import type { Plan, Sources } from "../config/plan.ts";
 import { controlPlace } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec } from "../core/types.ts";
@@ -46,60 +47,88 @@ export type Booted =
   | { readonly kind: "help" | "version" }
   | { readonly kind: "error"; readonly message: string; readonly status: number };
 
-/** `makePort` is called only once the command line is known to be good. */
-export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> {
+/** What start-up decided before anything touches the OS: the plan, and the handover of a re-exec. */
+export interface Prepared {
+  readonly plan: Plan;
+  readonly sources: Sources;
+  readonly handover: Handover | null;
+  /** What the servers inherit: lazarus's environment without its private variables. */
+  readonly inherited: Readonly<Record<string, string>>;
+}
+
+/**
+ * Start-up as a function of its inputs: the arguments, the environment
+ * snapshot and the files (through the reader) → the plan and the handover, or
+ * why not. Nothing here touches the OS.
+ */
+export function prepare(b: BootEnv): Prepared | Exclude<Booted, { kind: "running" }> {
   const parsed = parseCommandLine(b.args, { defaultConfig: DEFAULT_CONFIG });
   if (parsed.kind === "help" || parsed.kind === "version") return { kind: parsed.kind };
   if (parsed.kind === "error") return { kind: "error", message: parsed.message, status: 2 };
+  const inherited = childEnvironment(b.env);
   // Servers and settings from files too (--config, --procfile, --env-file, lazarus.toml);
   // after a re-exec, from the texts the previous image used (see load.ts).
-  // What the servers inherit: lazarus's environment without its private variables.
-  const inherited = childEnvironment(b.env);
-  const carriedSources = b.env[SOURCES_ENV];
-  const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv), b.cwd, inherited, b.files, parsed.options.reexec ? carriedSources : undefined);
+  const reexec = parsed.options.reexec;
+  const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv), b.cwd, inherited, b.files, reexec ? b.env[SOURCES_ENV] : undefined);
   if (!loaded.ok) return { kind: "error", message: loaded.error, status: 2 };
-  const plan = loaded.plan;
-  const options = { ...parsed.options, settings: plan.settings, logFormat: plan.logFormat, control: plan.control };
-  const servers = plan.servers;
-  const carried = b.env[HANDOVER_ENV];
   let handover: Handover | null = null;
-  if (options.reexec) {
+  if (reexec) {
+    const carried = b.env[HANDOVER_ENV];
     if (carried === undefined) return { kind: "error", message: `--re-exec is for lazarus's own use: no re-exec state found (${HANDOVER_ENV} is not set).`, status: 2 };
-    const r = unmarshal(carried, servers);
+    const r = unmarshal(carried, loaded.plan.servers);
     // Unreadable as a whole: supervise nothing we cannot vouch for. The children
     // keep running; say so plainly and stop.
     if (!r.ok) return { kind: "error", message: `${r.error}; the children of the previous image are left running, unsupervised.`, status: 1 };
     handover = r.handover;
   }
   if (b.env[PREFLIGHT_ENV] === "1") return { kind: "checked" };
+  return { plan: loaded.plan, sources: loaded.sources, handover, inherited };
+}
+
+/** Start a supervisor image: prepare, then (only if that went well) make the port, open the control socket and start. */
+export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> {
+  const p = prepare(b);
+  if ("kind" in p) return p;
+  const started = await start(makePort(), b, p);
+  return typeof started === "string" ? { kind: "error", message: started, status: 2 } : { kind: "running", supervisor: started };
+}
+
+/**
+ * The thin part that touches the OS: the supervisor on this port, its control
+ * socket, and the start. A control socket that cannot be opened at a fresh
+ * start is an error (the text) and nothing is started.
+ */
+async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor | string> {
+  const { plan, handover } = p;
   const config: ShellConfig = {
-    settings: options.settings,
-    servers,
-    logFormat: options.logFormat,
+    settings: plan.settings,
+    servers: plan.servers,
+    logFormat: plan.logFormat,
     pid: b.pid,
     identity: {
       cwd: b.cwd,
-      config: loaded.sources.config === undefined ? null : resolve(b.cwd, loaded.sources.config.file),
-      procfile: loaded.sources.procfile === undefined ? null : resolve(b.cwd, loaded.sources.procfile.file),
+      config: p.sources.config === undefined ? null : resolve(b.cwd, p.sources.config.file),
+      procfile: p.sources.procfile === undefined ? null : resolve(b.cwd, p.sources.procfile.file),
       startedAt: b.startedAt ?? Number.NaN,
     },
     // cwd, environment and output of each server, computed once.
     spawnExtras: launcher(plan),
-    reexecCommand: (h) => reexecCommand(h, servers, b.args, b.self, inherited, loaded.sources),
+    reexecCommand: (h) => reexecCommand(h, plan.servers, b.args, b.self, p.inherited, p.sources),
   };
-  const port = makePort();
   const sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
-  const place = controlPlace(options.control, { env: b.env, uid: b.uid, tmpdir: b.tmpdir }, b.pid);
+  const place = controlPlace(plan.control, { env: b.env, uid: b.uid, tmpdir: b.tmpdir }, b.pid);
   const notes: string[] = [];
   if (place !== null) {
     const problem = await sup.listen(place.path, place.strict);
-    // At a fresh start nothing has been started yet: a usage-like error. After a
-    // re-exec there are children to look after: go on without the socket, and say so.
-    if (problem !== null && handover === null) return { kind: "error", message: problem, status: 2 };
-    if (problem !== null) notes.push(`${problem}; supervising without a control socket.`);
+    if (problem !== null) {
+      // At a fresh start nothing has been started yet: a usage-like error. After a
+      // re-exec there are children to look after: go on without the socket, and say so.
+      if (handover === null) return problem;
+      notes.push(`${problem}; supervising without a control socket.`);
+    }
   }
   sup.start(handover, notes);
-  return { kind: "running", supervisor: sup };
+  return sup;
 }
 
 /**
