@@ -1,7 +1,7 @@
 // The few libc calls Bun does not offer, through bun:ffi: a boot-relative
 // monotonic clock, waitpid on one pid, execve, prctl, and pipe2/fcntl for the
 // output pipes that must survive a re-exec. See BUN-NOTES.md.
-import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
+import { dlopen, FFIType, ptr, read } from "bun:ffi";
 
 const SYMBOLS = {
   clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
