@@ -6,6 +6,7 @@
 // own, verbatim, including words that look like options; inner braces nest and
 // are passed through as ordinary arguments.
 import { serverNames } from "../config/names.ts";
+import { type HttpAddress, parseHttpAddress } from "../http/address.ts";
 import { DEFAULTS, type LogFormat, type Options, type OutputMode, secondsToMs, TIMED } from "../config/settings.ts";
 import type { ServerSpec } from "../core/types.ts";
 
@@ -36,6 +37,9 @@ options (before the first '{'):
                           when no server is given in braces)
   --procfile=FILE         servers from a Procfile (NAME: COMMAND lines, run by /bin/sh)
   --env-file=FILE         load a .env file (KEY=value lines) into every server's environment
+  --http=[ADDR:]PORT      serve /metrics, /healthz, /livez, /api/status and a live status page
+                          (loopback unless an address is given; off by default)
+  --http-token-file=FILE  a bearer token that allows actions from the page (restart, stop, ...)
   --output=MODE           inherit: servers write to lazarus's stdout/stderr directly (default
                           for braces); prefix: line by line, prefixed with the server's name
                           (default for --config and --procfile servers)
@@ -63,6 +67,8 @@ interface MutableOptions {
   procfile: string | null;
   envFile: string | null;
   output: OutputMode | null;
+  http: HttpAddress | null;
+  httpTokenFile: string | null;
 }
 
 /** Decimal seconds "1", "0.25", ".5" within [0, max] → whole milliseconds; null if malformed. */
@@ -98,6 +104,13 @@ const VALUED: Readonly<Record<string, Setter>> = {
   config: file("config", (v, o) => { o.config = v; }),
   procfile: file("procfile", (v, o) => { o.procfile = v; }),
   "env-file": file("env-file", (v, o) => { o.envFile = v; }),
+  http: (value, o) => {
+    const a = parseHttpAddress(value);
+    if (typeof a === "string") return `Invalid value for ${a}.`;
+    o.http = a;
+    return null;
+  },
+  "http-token-file": file("http-token-file", (v, o) => { o.httpTokenFile = v; }),
   output: (value, o) => {
     if (value !== "inherit" && value !== "prefix") return `Invalid value for --output: ${value} (inherit or prefix).`;
     o.output = value;
@@ -121,6 +134,7 @@ export interface ParseContext {
 export function parseCommandLine(args: readonly string[], context: ParseContext = {}): Parsed {
   const o: MutableOptions = {
     settings: { ...DEFAULTS }, reexec: false, control: null, logFormat: "text", config: null, procfile: null, envFile: null, output: null,
+    http: null, httpTokenFile: null,
   };
   const given: string[] = [];
   let i = 0;
@@ -155,7 +169,7 @@ export function parseCommandLine(args: readonly string[], context: ParseContext 
     kind: "run",
     options: {
       settings: o.settings, reexec: o.reexec, control: o.control, logFormat: o.logFormat,
-      config: o.config, procfile: o.procfile, envFile: o.envFile, output: o.output, given,
+      config: o.config, procfile: o.procfile, envFile: o.envFile, output: o.output, http: o.http, httpTokenFile: o.httpTokenFile, given,
     },
     servers: servers.map((argv, k) => ({ argv, name: names[k] as string })),
   };

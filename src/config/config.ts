@@ -20,6 +20,7 @@
 //   output = "inherit"
 import { parseSignal } from "../core/signals.ts";
 import type { Ms, Signal } from "../core/types.ts";
+import { type HttpAddress, parseHttpAddress } from "../http/address.ts";
 import { nameProblem } from "./names.ts";
 import { type LogFormat, LOG_FORMATS, type OutputMode, OUTPUT_MODES, secondsToMs, TIMED } from "./settings.ts";
 import { keyLine, syntaxErrorLine } from "./toml-lines.ts";
@@ -50,6 +51,9 @@ export interface FileSettings {
   readonly logFormat?: LogFormat;
   readonly control?: string;
   readonly output?: OutputMode;
+  readonly http?: HttpAddress;
+  /** As written: relative to the config file's directory, or absolute. */
+  readonly httpTokenFile?: string;
 }
 
 export interface ConfigFile {
@@ -61,7 +65,7 @@ export type ConfigResult =
   | { readonly ok: true; readonly config: ConfigFile }
   | { readonly ok: false; readonly error: string };
 
-const TOP_KEYS = ["interval", "stop_timeout", "alarm", "log_format", "control", "output", "servers"] as const;
+const TOP_KEYS = ["interval", "stop_timeout", "alarm", "log_format", "control", "output", "http", "http_token_file", "servers"] as const;
 const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "output"] as const;
 
 /** A problem found while validating: the key path it is about, and what is wrong. */
@@ -100,15 +104,15 @@ export function keyPath(path: readonly string[]): string {
 function readConfig(data: unknown): ConfigFile {
   const top = table(data, []);
   unknownKeys(top, [], TOP_KEYS);
-  const settings: {
-    intervalMs?: Ms; stopTimeoutMs?: Ms; alarmMs?: Ms; logFormat?: LogFormat; control?: string; output?: OutputMode;
-  } = {};
+  const settings: { -readonly [K in keyof FileSettings]: FileSettings[K] } = {};
   if (top.interval !== undefined) settings.intervalMs = seconds(top.interval, ["interval"], TIMED.interval.max);
   if (top.stop_timeout !== undefined) settings.stopTimeoutMs = seconds(top.stop_timeout, ["stop_timeout"], TIMED.stopTimeout.max);
   if (top.alarm !== undefined) settings.alarmMs = seconds(top.alarm, ["alarm"], TIMED.alarm.max);
   if (top.log_format !== undefined) settings.logFormat = oneOf(top.log_format, ["log_format"], LOG_FORMATS);
   if (top.control !== undefined) settings.control = path(top.control, ["control"], "a socket path, or \"none\"");
   if (top.output !== undefined) settings.output = oneOf(top.output, ["output"], OUTPUT_MODES);
+  if (top.http !== undefined) settings.http = httpAddress(top.http, ["http"]);
+  if (top.http_token_file !== undefined) settings.httpTokenFile = path(top.http_token_file, ["http_token_file"], "a file name");
   const servers: FileServer[] = [];
   if (top.servers !== undefined) {
     const all = table(top.servers, ["servers"], "a table of servers, one [servers.NAME] each");
@@ -180,6 +184,13 @@ function seconds(v: unknown, at: readonly string[], max: number): Ms {
   const ms = secondsToMs(v, max);
   if (ms === null) throw new Invalid(at, `${Object.is(v, -0) ? "-0" : v} is out of range (seconds from 0 to ${max}).`);
   return ms;
+}
+
+function httpAddress(v: unknown, at: readonly string[]): HttpAddress {
+  if (typeof v !== "string" && typeof v !== "number") throw new Invalid(at, `expected "ADDR:PORT" or a port, got ${kind(v)}.`);
+  const a = parseHttpAddress(String(v));
+  if (typeof a === "string") throw new Invalid(at, `${a.replace(/^--http=/, "")}.`);
+  return a;
 }
 
 function signal(v: unknown, at: readonly string[]): Signal {

@@ -10,6 +10,7 @@
 // Servers are ordered: config file, then Procfile, then braces.
 import { dirname, resolve } from "node:path";
 import type { ServerSpec, Settings } from "../core/types.ts";
+import type { HttpAddress } from "../http/address.ts";
 import { parseConfig } from "./config.ts";
 import { parseEnvFile } from "./dotenv.ts";
 import { serverNames } from "./names.ts";
@@ -36,6 +37,8 @@ export interface Plan {
   readonly settings: Settings;
   readonly logFormat: LogFormat;
   readonly control: string | null;
+  /** The HTTP endpoint: where, and the token file that allows actions (absolute); null: off. */
+  readonly http: { readonly address: HttpAddress; readonly tokenFile: string | null } | null;
   readonly reexec: boolean;
   readonly servers: readonly ServerSpec[];
   readonly launches: readonly Launch[];
@@ -65,6 +68,8 @@ export function assemble(
   let settings: Settings = options.settings;
   let logFormat: LogFormat = options.logFormat;
   let control = options.control;
+  let http = options.http;
+  let httpTokenFile = options.httpTokenFile === null ? null : resolve(cwd, options.httpTokenFile);
   let output = options.output;
   const servers: ServerSpec[] = [];
   const launches: Omit<Launch, "env">[] = [];
@@ -91,6 +96,8 @@ export function assemble(
     };
     if (!given("log-format") && s.logFormat !== undefined) logFormat = s.logFormat;
     if (!given("control") && s.control !== undefined) control = s.control === "none" ? "none" : resolve(dir, s.control);
+    if (!given("http") && s.http !== undefined) http = s.http;
+    if (!given("http-token-file") && s.httpTokenFile !== undefined) httpTokenFile = resolve(dir, s.httpTokenFile);
     if (!given("output") && s.output !== undefined) output = s.output;
     for (const x of r.config.servers) {
       origin.set(x.name, file);
@@ -134,11 +141,13 @@ export function assemble(
     return { ok: false, error: from === undefined ? "No programs to spawn, aborting." : `${from}: ${what}, nothing to run.` };
   }
 
+  if (httpTokenFile !== null && http === null) return { ok: false, error: "--http-token-file (or http_token_file) needs --http (or http): there is no endpoint to allow actions on." };
   const shared = Object.keys(fileEnv).length === 0 ? inherited : { ...inherited, ...fileEnv };
   return {
     ok: true,
     plan: {
       settings, logFormat, control, reexec: options.reexec, servers,
+      http: http === null ? null : { address: http, tokenFile: httpTokenFile },
       launches: launches.map((l, i) => {
         const own = envs[i] ?? {};
         return { ...l, env: Object.keys(own).length === 0 ? shared : { ...shared, ...own } };

@@ -2,6 +2,7 @@
 // config file both speak of (log formats, output modes, the ranges and
 // defaults of the timed settings), and the parsed command line itself. Pure.
 import type { Ms, Settings } from "../core/types.ts";
+import type { HttpAddress } from "../http/address.ts";
 
 export type LogFormat = "text" | "json";
 export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
@@ -47,6 +48,10 @@ export interface Options {
   readonly envFile: string | null;
   /** --output: how servers' output is wired unless their own setting says; null: by where they come from. */
   readonly output: OutputMode | null;
+  /** --http=ADDR:PORT: serve metrics, health and the status page there; null: off. */
+  readonly http: HttpAddress | null;
+  /** --http-token-file=FILE: the bearer token that allows actions over HTTP; null: read-only. */
+  readonly httpTokenFile: string | null;
   /** The valued options given on the command line, by name ("interval", ...): they win over a config file. */
   readonly given: readonly string[];
 }

@@ -10,12 +10,14 @@ import {
   decodeWaitStatus, ECHILD, errnoName, execve, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
   setChildSubreaper, signalIgnored, spawnChild, strerror, waitpidNoHang,
 } from "./libc.ts";
+import { type HttpEndpoint, type HttpEndpointOptions, serveHttp } from "./http-server.ts";
 import { OutputHub } from "./output.ts";
 import { type Sink, sinksFor } from "./sink.ts";
 import { ownChildren, stat } from "./proc.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
-  type ControlHandler, DROPPED_ENV, type ExitListener, type NoticeListener, type OsPort, OUTPUT_ENV, type PortExit, type PortNotice, PREFLIGHT_ENV,
+  type ControlHandler, DROPPED_ENV, type ExitListener, type NoticeListener, type OsPort, OUTPUT_ENV, type OutputTap, type PortExit, type PortNotice,
+  PREFLIGHT_ENV,
   type SpawnOutcome,
   type SpawnRequest, type TimerHandle,
 } from "./port.ts";
@@ -237,6 +239,14 @@ export class BunPort implements OsPort {
 
   log(line: string): void {
     this.sinks.stderr.offer(Buffer.from(`${line}\n`));
+  }
+
+  serveHttp(options: HttpEndpointOptions): HttpEndpoint | string {
+    return serveHttp(options);
+  }
+
+  tapOutput(tap: OutputTap | null): void {
+    this.hub.tap = tap;
   }
 
   onNotice(listener: NoticeListener): void {

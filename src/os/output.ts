@@ -24,7 +24,7 @@
 //   is handed across: `handOver()` keeps the readers' fds open across it and
 //   says which is which, and `takeOver()` reads them again in the new image.
 import { closeSync, fstatSync } from "node:fs";
-import { OUTPUT_ENV, type OutputSpec } from "./port.ts";
+import { OUTPUT_ENV, type OutputSpec, type OutputTap } from "./port.ts";
 import { makePipe, setCloseOnExec } from "./libc.ts";
 import { PIPE_BUF, type Sink } from "./sink.ts";
 
@@ -32,6 +32,7 @@ import { PIPE_BUF, type Sink } from "./sink.ts";
 export const MAX_LINE = 16 * 1024;
 
 const NEWLINE = 0x0a;
+const DECODER = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 const NL = new Uint8Array([NEWLINE]);
 
@@ -133,6 +134,8 @@ export class OutputHub {
   /** By fd. An entry is removed when its stream ends, just before its fd is closed. */
   private readonly readers = new Map<number, ReaderEntry>();
   private readonly colour: boolean;
+  /** Told every line read (the status page's last lines); null when nobody asks. */
+  tap: OutputTap | null = null;
 
   constructor(opts: { stdout: Sink; stderr: Sink; colour: boolean }) {
     this.sinks = { stdout: opts.stdout, stderr: opts.stderr };
@@ -286,7 +289,9 @@ export class OutputHub {
         const { value, done } = await reader.read();
         if (done) break;
         const lines = splitter.push(value);
-        if (lines.length > 0) await sink.write(render(lines), ended);
+        if (lines.length === 0) continue;
+        if (this.tap !== null) for (const l of lines) this.tap(info.name, info.stream, DECODER.decode(l.subarray(0, l.length - 1)));
+        await sink.write(render(lines), ended);
       }
     } catch {
       // A read error ends this stream like an EOF: write what was held.

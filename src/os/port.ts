@@ -5,6 +5,7 @@
 // bun:ffi); tests and `bun run sim` plug a simulated OS in behind the same
 // interface, so the shell code that runs in production is the code under test.
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
+import type { HttpEndpoint, HttpEndpointOptions } from "./http-server.ts";
 
 /**
  * Set (to 1) in the environment of the start-up check a port runs before a
@@ -72,6 +73,9 @@ export type PortNotice =
 
 export type NoticeListener = (notice: PortNotice) => void;
 
+/** A line of a server's prefixed output (without its newline), as the port reads it. */
+export type OutputTap = (name: string, stream: "stdout" | "stderr", line: string) => void;
+
 export interface OsPort {
   /** Monotonic milliseconds since boot: comparable across a re-exec. */
   now(): Ms;
@@ -128,6 +132,15 @@ export interface OsPort {
    * error text when it cannot (in use by a live supervisor, bad directory, …).
    */
   listenControl(path: string, strict: boolean, handler: ControlHandler): Promise<string | null>;
+
+  /**
+   * Serve the HTTP endpoint (metrics, health, the status page) with Bun.serve;
+   * an error text when it cannot listen.
+   */
+  serveHttp(options: HttpEndpointOptions): HttpEndpoint | string;
+
+  /** Hand every line of servers' prefixed output to `tap` (the status page shows the last ones); null: no more. */
+  tapOutput(tap: OutputTap | null): void;
 
   /**
    * Write one line to the log sink (stderr). Never blocks: a line the sink

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { parseCommandLine } from "../cli/parse.ts";
 import { carrySources, type FileReader, loadPlan, SOURCES_ENV } from "../config/load.ts";
 import { DEFAULT_CONFIG } from "../config/settings.ts";
+import { parseTokenFile } from "../http/auth.ts";
 import type { Plan, Sources } from "../config/plan.ts";
 import { controlPlace } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
@@ -18,6 +19,9 @@ import { type ShellConfig, Supervisor } from "./supervisor.ts";
 
 /** The environment variable that carries the handover across a re-exec (see reexecCommand). */
 export const HANDOVER_ENV = "LAZARUS_HANDOVER";
+
+/** How many live re-execs this process has been through (for the metrics): carried across each exec. */
+export const REEXECS_ENV = "LAZARUS_REEXECS";
 
 
 export interface BootEnv {
@@ -54,6 +58,8 @@ export interface Prepared {
   readonly handover: Handover | null;
   /** What the servers inherit: lazarus's environment without its private variables. */
   readonly inherited: Readonly<Record<string, string>>;
+  /** The HTTP endpoint's bearer token (read from its file); null: read-only or no endpoint. */
+  readonly httpToken: string | null;
 }
 
 /**
@@ -81,8 +87,16 @@ export function prepare(b: BootEnv): Prepared | Exclude<Booted, { kind: "running
     if (!r.ok) return { kind: "error", message: `${r.error}; the children of the previous image are left running, unsupervised.`, status: 1 };
     handover = r.handover;
   }
+  let httpToken: string | null = null;
+  const tokenFile = loaded.plan.http?.tokenFile ?? null;
+  if (tokenFile !== null) {
+    const read = b.files.readFile(tokenFile);
+    const t = read.ok ? parseTokenFile(read.text, tokenFile) : { ok: false as const, error: `--http-token-file=${tokenFile}: ${read.error}` };
+    if (!t.ok) return { kind: "error", message: t.error, status: 2 };
+    httpToken = t.token;
+  }
   if (b.env[PREFLIGHT_ENV] === "1") return { kind: "checked" };
-  return { plan: loaded.plan, sources: loaded.sources, handover, inherited };
+  return { plan: loaded.plan, sources: loaded.sources, handover, inherited, httpToken };
 }
 
 /** Start a supervisor image: prepare, then (only if that went well) make the port, open the control socket and start. */
@@ -110,10 +124,11 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
       config: p.sources.config === undefined ? null : resolve(b.cwd, p.sources.config.file),
       procfile: p.sources.procfile === undefined ? null : resolve(b.cwd, p.sources.procfile.file),
       startedAt: b.startedAt ?? Number.NaN,
+      reexecs: reexecsSoFar(b.env),
     },
     // cwd, environment and output of each server, computed once.
     spawnExtras: launcher(plan),
-    reexecCommand: (h) => reexecCommand(h, plan.servers, b.args, b.self, p.inherited, p.sources),
+    reexecCommand: (h) => reexecCommand(h, plan.servers, b.args, b.self, p.inherited, p.sources, reexecsSoFar(b.env)),
   };
   const sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
   const place = controlPlace(plan.control, { env: b.env, uid: b.uid, tmpdir: b.tmpdir }, b.pid);
@@ -125,6 +140,15 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
       // re-exec there are children to look after: go on without the socket, and say so.
       if (handover === null) return problem;
       notes.push(`${problem}; supervising without a control socket.`);
+    }
+  }
+  if (plan.http !== null) {
+    const problem = sup.serveHttp(plan.http.address, p.httpToken);
+    if (problem !== null) {
+      if (handover === null) return problem;
+      notes.push(`${problem}; supervising without the HTTP endpoint.`);
+    } else {
+      notes.push(`HTTP endpoint at ${sup.httpUrl}${p.httpToken === null ? " (read-only)" : ""}.`);
     }
   }
   sup.start(handover, notes);
@@ -143,8 +167,9 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
  */
 function reexecCommand(
   h: Handover, servers: readonly ServerSpec[], args: readonly string[], self: readonly string[], inherited: Readonly<Record<string, string>>, sources: Sources,
+  reexecs: number,
 ): { argv: readonly string[]; env: Record<string, string> } {
-  const env: Record<string, string> = { ...inherited, [HANDOVER_ENV]: marshal(h, servers) };
+  const env: Record<string, string> = { ...inherited, [HANDOVER_ENV]: marshal(h, servers), [REEXECS_ENV]: String(reexecs + 1) };
   const carried = carrySources(sources);
   if (carried !== null) env[SOURCES_ENV] = carried;
   // Drop an earlier --re-exec among the options only: words inside braces belong to the servers.
@@ -154,7 +179,13 @@ function reexecCommand(
 }
 
 /** Variables lazarus passes to itself across a re-exec: never seen by a server. */
-export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV];
+export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV, REEXECS_ENV];
+
+/** The live re-execs before this image (0 for a fresh start). */
+function reexecsSoFar(env: Readonly<Record<string, string | undefined>>): number {
+  const n = Number(env[REEXECS_ENV] ?? "0");
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
 
 /** The environment servers inherit: `env` without lazarus's private variables. */
 export function childEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {

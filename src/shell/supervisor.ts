@@ -5,9 +5,13 @@
 import { unreachable } from "../core/describe.ts";
 import { SIGALRM, SIGHUP, SIGINT, SIGIO, SIGPIPE, SIGPROF, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGXCPU, SIGXFSZ } from "../core/signals.ts";
 import { initialState, step } from "../core/step.ts";
-import type { Effect, Event, Handover, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
+import type { ControlCommand, Effect, Event, Handover, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
 import { type About, parseRequest, replyError, replyOk } from "../control/protocol.ts";
 import { statusOf } from "../core/status.ts";
+import type { HttpAddress } from "../http/address.ts";
+import { snapshotOf } from "../http/from-core.ts";
+import { History } from "../http/history.ts";
+import type { HttpEndpoint, HttpEndpointOptions } from "../os/http-server.ts";
 import type { OsPort, PortExit, SpawnRequest, TimerHandle } from "../os/port.ts";
 import { VERSION } from "../version.ts";
 import { formatHeaderLine, formatInputLine, formatLogLine, type LogFormat } from "./log-format.ts";
@@ -32,6 +36,8 @@ export interface ShellConfig {
     readonly procfile: string | null;
     /** Monotonic ms of the process's start (the first image's, across re-execs). */
     readonly startedAt: number;
+    /** Live re-execs so far (this image's predecessors). */
+    readonly reexecs?: number;
   };
   /** Observers (tests, the simulator, the JSON log): every step as it happened. */
   readonly onStep?: (event: Event, before: State, after: State, effects: readonly Effect[]) => void;
@@ -53,6 +59,9 @@ export class Supervisor {
   private nextRequest = 1;
   /** Which server each pid we spawned or adopted is: a hint for the core with each exit. */
   private readonly pids = new Map<number, number>();
+  /** The HTTP endpoint, when there is one (serveHttp), and what it shows beyond the core's state. */
+  private http: { endpoint: HttpEndpoint; options: HttpEndpointOptions; history: History } | null = null;
+  private readonly counts = { events: 0, droppedLog: 0, droppedOutput: 0, controlRequests: 0 };
 
   constructor(protected readonly port: OsPort, protected readonly config: ShellConfig) {
     this.state = initialState(config.settings, config.servers);
@@ -100,13 +109,75 @@ export class Supervisor {
 
   /** How long this supervisor has run: since the process started (across re-execs), or since this image booted. */
   private uptime(): number {
+    return Math.max(0, Math.round(this.port.now() - this.startedAt()));
+  }
+
+  /**
+   * Serve metrics, health and the status page (src/http, through the port's
+   * Bun.serve); an error text when it cannot listen. Actions become control
+   * commands of the core, answered with its reply.
+   */
+  serveHttp(address: HttpAddress, token: string | null): string | null {
+    const port = this.port;
+    const history = new History(this.config.servers.length);
+    const prefixed = this.config.servers.map((_, i) => this.config.spawnExtras(i).output?.kind === "prefix");
+    const options: HttpEndpointOptions = {
+      address,
+      token,
+      now: () => port.now(),
+      wallTime: () => port.wallTime(),
+      snapshot: () => snapshotOf({
+        state: this.state,
+        now: port.now(),
+        history,
+        supervisor: {
+          pid: this.config.pid ?? 0, version: VERSION, startedAt: this.startedAt(), events: this.counts.events,
+          reexecs: this.config.identity?.reexecs ?? 0, droppedLog: this.counts.droppedLog, droppedOutput: this.counts.droppedOutput,
+          controlRequests: this.counts.controlRequests,
+        },
+        seesOutput: (i) => prefixed[i] === true,
+      }),
+      onAction: (action, respond) => {
+        this.counts.controlRequests++;
+        this.command({ op: action.op, server: action.server }, respond);
+      },
+      onProblem: (text) => this.dispatch({ type: "problem", at: port.now(), text }),
+    };
+    const endpoint = port.serveHttp(options);
+    if (typeof endpoint === "string") return endpoint;
+    this.http = { endpoint, options, history };
+    const index = new Map(this.config.servers.map((s, i) => [s.name, i]));
+    port.tapOutput((name, stream, line) => {
+      const i = index.get(name);
+      if (i === undefined) return;
+      history.noteOutput(i, stream === "stdout" ? "out" : "err", line);
+      endpoint.changed();
+    });
+    return null;
+  }
+
+  /** The HTTP endpoint's address ("http://127.0.0.1:9100"), or null. */
+  get httpUrl(): string | null {
+    return this.http?.endpoint.url ?? null;
+  }
+
+  /** A command of an operator for the core; `respond` gets its reply (or "no answer", should it give none). */
+  private command(command: ControlCommand, respond: (ok: boolean, message: string) => void): void {
+    const id = this.nextRequest++;
+    this.replies.set(id, respond);
+    this.dispatch({ type: "control", at: this.port.now(), id, command });
+    if (this.replies.delete(id)) respond(false, "no answer");
+  }
+
+  /** When the process started (across re-execs), or this image booted. */
+  private startedAt(): number {
     const started = this.config.identity?.startedAt;
-    const from = started !== undefined && Number.isFinite(started) ? started : this.bootedAt;
-    return Math.max(0, Math.round(this.port.now() - from));
+    return started !== undefined && Number.isFinite(started) ? started : this.bootedAt;
   }
 
   /** One control request: status is read from the state; every command is an event for the core. */
   private request(line: string, respond: (reply: string) => void): void {
+    this.counts.controlRequests++;
     const req = parseRequest(line, this.config.servers);
     switch (req.kind) {
       case "error":
@@ -124,14 +195,9 @@ export class Supervisor {
         respond(replyOk(req.id, { about }));
         return;
       }
-      case "command": {
-        const id = this.nextRequest++;
-        this.replies.set(id, (ok, message) => respond(ok ? replyOk(req.id, { message }) : replyError(req.id, message)));
-        this.dispatch({ type: "control", at: this.port.now(), id, command: req.command });
-        // The core answers every control event; should it not, the client still hears back.
-        if (this.replies.delete(id)) respond(replyError(req.id, "no answer"));
+      case "command":
+        this.command(req.command, (ok, message) => respond(ok ? replyOk(req.id, { message }) : replyError(req.id, message)));
         return;
-      }
       default:
         unreachable(req);
     }
@@ -163,13 +229,19 @@ export class Supervisor {
     if (this.config.logFormat === "json") this.port.log(formatInputLine(event, this.port.wallTime()));
     const { state, effects } = step(before, event);
     this.state = state;
+    this.counts.events++;
     if (event.type === "spawned") this.pids.set(event.pid, event.server);
+    if (event.type === "log-dropped") {
+      this.counts.droppedLog += event.log;
+      this.counts.droppedOutput += event.output;
+    }
     this.config.onStep?.(event, before, state, effects);
     const produced: Event[] = [];
     for (const effect of effects) {
       const out = this.perform(effect, event.at);
       for (const e of out) produced.push(e);
     }
+    this.http?.endpoint.changed();
     return produced;
   }
 
@@ -193,6 +265,7 @@ export class Supervisor {
         return [];
       case "log":
         port.log(formatLogLine(this.config.logFormat, effect.record, at, port.wallTime()));
+        this.http?.history.noteRecord(effect.record, at);
         return [];
       case "arm": {
         this.timers.get(effect.timer)?.cancel();
@@ -219,8 +292,17 @@ export class Supervisor {
         const exits = this.takeExits();
         if (exits.length > 0) return [...exits, { type: "reexec", at: port.now(), again: true }];
         const cmd = this.config.reexecCommand?.(effect.handover) ?? "this build cannot re-exec";
-        const error = typeof cmd === "string" ? cmd : port.exec(cmd.argv, cmd.env);
-        // Only reached when the exec did not happen: the old image goes on.
+        if (typeof cmd === "string") return [{ type: "reexec-failed", at: port.now(), error: cmd }];
+        // The new image listens on the HTTP port again: this one lets it go first.
+        this.http?.endpoint.close();
+        const error = port.exec(cmd.argv, cmd.env);
+        // Only reached when the exec did not happen: the old image goes on (and serves HTTP again).
+        const http = this.http;
+        if (http !== null) {
+          const again = port.serveHttp(http.options);
+          if (typeof again === "string") this.http = null;
+          else http.endpoint = again;
+        }
         return [{ type: "reexec-failed", at: port.now(), error }];
       }
       case "reply": {
@@ -232,6 +314,7 @@ export class Supervisor {
       case "exit":
         for (const t of this.timers.values()) t.cancel();
         this.timers.clear();
+        this.http?.endpoint.close();
         port.exit(effect.status);
         return [];
       default:

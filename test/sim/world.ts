@@ -13,7 +13,8 @@
 //   - the supervisor exits, with the status the core decided.
 import { SIGKILL, SIGTERM, signalName } from "../../src/core/signals.ts";
 import type { Effect, Event, ExitStatus, Signal, State } from "../../src/core/types.ts";
-import type { ControlHandler, ExitListener, NoticeListener, OsPort, PortExit, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
+import type { HttpEndpoint, HttpEndpointOptions } from "../../src/os/http-server.ts";
+import type { ControlHandler, ExitListener, NoticeListener, OsPort, OutputTap, PortExit, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
 import { boot } from "../../src/shell/boot.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
 import { Model } from "../properties/model.ts";
@@ -184,6 +185,14 @@ class SimPort implements OsPort {
 
   onExit(listener: ExitListener): void {
     this.listener = listener;
+  }
+
+  serveHttp(_options: HttpEndpointOptions): HttpEndpoint | string {
+    return "the simulator has no network";
+  }
+
+  tapOutput(_tap: OutputTap | null): void {
+    // The simulated servers write nothing.
   }
 
   onNotice(_listener: NoticeListener): void {

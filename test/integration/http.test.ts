@@ -1,0 +1,134 @@
+// Issue 19 on the real supervisor: --http serves /metrics (Prometheus text),
+// /healthz, /livez, /api/status and the page; actions need the bearer token.
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { request } from "../../src/os/control-client.ts";
+import { parsePrometheus, sample } from "../helpers/prom-parse.ts";
+import { perTest, type Run, SERVER } from "../helpers/run.ts";
+
+const { start, tempDir } = perTest({ tmp: "lazarus-http-" });
+
+/** The endpoint's address, from lazarus's own line about it. */
+async function endpoint(r: Run): Promise<string> {
+  const line = await r.waitFor(/HTTP endpoint at (http:\/\/\S+?)( \(read-only\))?\.$/);
+  return /HTTP endpoint at (http:\/\/\S+?)( \(read-only\))?\.$/.exec(line)?.[1] as string;
+}
+
+async function metrics(url: string): Promise<ReturnType<typeof parsePrometheus>> {
+  const res = await fetch(`${url}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
+  return parsePrometheus(await res.text());
+}
+
+describe("--http on the real supervisor", () => {
+  test("/metrics parses as Prometheus text and restarts_total grows by one per respawn", async () => {
+    const r = start(["--control=none", "--interval=0.05", "--http=127.0.0.1:0", "{", SERVER, "--life=0.3", "--exit=2", "}", "{", SERVER, "}"]);
+    const url = await endpoint(r);
+    const spawnedOf = () => r.lines.filter((l) => /'[^']*' started with pid/.test(l) && l.includes(SERVER)).length;
+    // After each respawn line of server 0, its counter says exactly as many restarts.
+    for (let k = 1; k <= 3; k++) {
+      await r.waitForCount(/died abnormally, respawning\./, k);
+      await r.waitForCount(/started with pid/, k + 2);
+      const m = await metrics(url);
+      expect(sample(m, "lazarus_server_restarts_total", { server: "server" })).toBe(k);
+      expect(sample(m, "lazarus_server_restarts_total", { server: "server-2" })).toBe(0);
+      expect(sample(m, "lazarus_server_up", { server: "server-2" })).toBe(1);
+      expect(sample(m, "lazarus_server_crashes_total", { server: "server", kind: "exit", code: "2" })).toBe(k);
+    }
+    expect(spawnedOf()).toBeGreaterThanOrEqual(4);
+    const m = await metrics(url);
+    expect(sample(m, "lazarus_events_total")).toBeGreaterThan(5);
+    expect(sample(m, "process_resident_memory_bytes")).toBeGreaterThan(1e6);
+    expect((await fetch(`${url}/livez`)).status).toBe(200);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("/healthz turns 503 when a server is buried, naming it, and 200 after a revive; /api/status is ctl's status", async () => {
+    const dir = tempDir();
+    const fixed = join(dir, "fixed");
+    const sock = join(dir, "ctl.sock");
+    const r = start([`--control=${sock}`, "--interval=5", "--http=127.0.0.1:0", "{", SERVER, "--life=0.1", "--exit=1", `--stay-if=${fixed}`, "}", "{", SERVER, "}"]);
+    const url = await endpoint(r);
+    await r.waitFor("burying because it died too fast");
+    const sick = await fetch(`${url}/healthz`);
+    expect(sick.status).toBe(503);
+    const body = await sick.json() as { ok: boolean; servers: { name: string; state: string }[] };
+    expect(body.ok).toBe(false);
+    expect(JSON.stringify(body)).toContain("\"server\"");
+    // the same status as the control socket's
+    const api = await (await fetch(`${url}/api/status`)).json() as { ok: boolean; status: { servers: { name: string; state: string }[] } };
+    const ctl = await request(sock, { cmd: "status" });
+    expect(api.ok).toBe(true);
+    expect(ctl.ok && (ctl.reply.status as typeof api.status).servers.map((s) => s.state)).toEqual(api.status.servers.map((s) => s.state));
+    expect(api.status.servers.map((s) => s.state)).toEqual(["buried", "alive"]);
+    writeFileSync(fixed, "");
+    r.signal("SIGUSR2");
+    await r.waitFor("revive signal received.");
+    await r.waitForCount(/started with pid/, 3);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("actions: refused with 401 without the token (or with a wrong one) and nothing changes; with it, a restart", async () => {
+    const dir = tempDir();
+    const tokenFile = join(dir, "token");
+    const token = "t0ken-for-tests-0123456789abcdef";
+    writeFileSync(tokenFile, `${token}\n`);
+    const r = start(["--control=none", "--http=127.0.0.1:0", `--http-token-file=${tokenFile}`, "{", SERVER, "}"]);
+    const url = await endpoint(r);
+    const pid = await r.startedPid();
+    const restart = (auth?: string) => fetch(`${url}/api/servers/server/restart`, { method: "POST", headers: auth === undefined ? {} : { authorization: auth } });
+    for (const auth of [undefined, "Bearer nope", "Bearer", "Basic abc", `Bearer ${token}x`]) {
+      const res = await restart(auth);
+      expect({ auth, status: res.status }).toEqual({ auth, status: 401 });
+    }
+    expect(r.lines.some((l) => l.includes("restart of"))).toBe(false);
+    // a GET never changes anything
+    expect((await fetch(`${url}/api/servers/server/restart`)).status).toBe(405);
+    const ok = await restart(`Bearer ${token}`);
+    expect(ok.status).toBe(200);
+    await r.waitFor(`restart of '${SERVER}' requested.`);
+    const again = await r.startedPid(r.lines.findIndex((l) => l.includes("restart of")));
+    expect(again).not.toBe(pid);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("a live re-exec closes the endpoint and the new image serves again, counting the re-exec", async () => {
+    const r = start(["--control=none", "--http=127.0.0.1:0", "{", SERVER, "}"]);
+    await endpoint(r);
+    const pid = await r.startedPid();
+    const mark = r.lines.length;
+    r.signal("SIGUSR1");
+    await r.waitFor(/re-exec complete/, { from: mark });
+    const line = await r.waitFor(/HTTP endpoint at (http:\/\/\S+?)( \(read-only\))?\.$/, { from: mark });
+    const url = /HTTP endpoint at (http:\/\/\S+?)( \(read-only\))?\.$/.exec(line)?.[1] as string;
+    const m = await metrics(url);
+    expect(sample(m, "lazarus_reexecs_total")).toBe(1);
+    expect(sample(m, "lazarus_server_up", { server: "server" })).toBe(1);
+    expect((await (await fetch(`${url}/api/status`)).json() as { status: { servers: { pid: number }[] } }).status.servers[0]?.pid).toBe(pid);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("bad --http values and a token file that is not one are one-line errors, nothing started", async () => {
+    const dir = tempDir();
+    const empty = join(dir, "empty");
+    writeFileSync(empty, "");
+    for (const [args, text] of [
+      [["--http=localhost:99999"], /^lazarus: Invalid value for --http=localhost:99999: "99999" is not a port \(0 to 65535\)\.$/],
+      [["--http=example.com:80"], /^lazarus: Invalid value for --http=example.com:80: .*$/],
+      [["--http=127.0.0.1:0", `--http-token-file=${empty}`], /^lazarus: --http-token-file=.*: the file is empty \(it must hold one token\)$/],
+      [[`--http-token-file=${empty}`], /^lazarus: --http-token-file \(or http_token_file\) needs --http/],
+    ] as const) {
+      const r = start(["--control=none", ...args, "{", SERVER, "}"]);
+      expect((await r.ended()).code).toBe(2);
+      expect(r.lines).toHaveLength(1);
+      expect(r.lines[0]).toMatch(text);
+    }
+  });
+});
