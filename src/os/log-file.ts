@@ -61,6 +61,12 @@ const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 2000;
 const NL = new Uint8Array([NEWLINE]);
 
+/** A `rotateNow` in the queue, after the lines queued before it. */
+interface RotateMark {
+  readonly waiters: ((problem: string | null) => void)[];
+}
+type Entry = Uint8Array | RotateMark;
+
 export type LogFileEvent =
   /** Lines have started to be dropped (the first one just was), and why. */
   | { readonly kind: "dropping"; readonly path: string; readonly reason: string }
@@ -116,16 +122,17 @@ export class LogFile {
   /** The size of the open file as far as we know (our writes; re-read at each check). */
   private size = 0;
   private lastCheck = 0;
-  private queue: Uint8Array[] = [];
+  private queue: Entry[] = [];
   /** Bytes queued, and of the batch being written. */
   private queued = 0;
   /** The batch being written (taken off the queue). */
   private batch: Uint8Array | null = null;
   private running = false;
   private closed = false;
-  private wantRotate = false;
+  /** Open the path again before the next step (asked for: reopenNow, a check). */
   private wantReopen = false;
-  private rotateWaiters: ((problem: string | null) => void)[] = [];
+  /** Open the path again before the next write (after a failure; not work by itself). */
+  private reopenFirst = false;
   private idleWaiters: (() => void)[] = [];
   private retryDelay = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -161,7 +168,8 @@ export class LogFile {
     if (lines.length === 0) return;
     const ended = lines[lines.length - 1] === NEWLINE;
     let data = ended ? lines : concat([lines, NL], lines.length + 1);
-    data = this.timestamps ? stampLines(data, this.stamp()) : data === lines ? lines.slice() : data;
+    // A copy (new Uint8Array, not Buffer's slice, which is a view): the caller may reuse its buffer.
+    data = this.timestamps ? stampLines(data, this.stamp()) : data === lines ? new Uint8Array(lines) : data;
     if (this.closed) return this.drop(countLines(data), `${this.path} is closed`);
     if (this.queued + data.length > this.queueBytes) {
       return this.drop(countLines(data), `more than ${formatSize(this.queueBytes)} of lines wait for ${this.path}: the disk is slow`);
@@ -174,8 +182,11 @@ export class LogFile {
   /** Rotate now (`ctl rotate`), after the lines already queued: resolves with null once done, or with why it failed. */
   rotateNow(): Promise<string | null> {
     if (this.closed) return Promise.resolve(`${this.path} is closed`);
-    this.wantRotate = true;
-    const done = new Promise<string | null>((resolve) => this.rotateWaiters.push(resolve));
+    // Two rotateNow with no line between them are one (so marks cannot pile up).
+    const last = this.queue.at(-1);
+    const mark: RotateMark = last !== undefined && !(last instanceof Uint8Array) ? last : { waiters: [] };
+    if (mark !== last) this.queue.push(mark);
+    const done = new Promise<string | null>((resolve) => mark.waiters.push(resolve));
     this.kick(true);
     return done;
   }
@@ -204,7 +215,7 @@ export class LogFile {
 
   /** Nothing queued, nothing being done. */
   get idle(): boolean {
-    return !this.running && this.queue.length === 0 && !this.wantRotate && !this.wantReopen;
+    return !this.running && this.queue.length === 0 && !this.wantReopen;
   }
 
   /** Resolves once idle, or after `maxMs`; with the number of lines still waiting then. */
@@ -230,14 +241,13 @@ export class LogFile {
     const left = await this.flush(maxMs);
     this.closed = true;
     this.cancelRetry();
-    this.queue = [];
+    for (const e of this.queue.splice(0)) if (!(e instanceof Uint8Array)) settle(e, `${this.path} is closed`);
     if (left > 0) {
       this.dropped += left;
       this.droppedNow += left;
       this.failing ??= `${left} lines were still waiting for ${this.path} when it was closed`;
     }
     if (!this.running) void this.closeFd();
-    for (const w of this.rotateWaiters.splice(0)) w(`${this.path} is closed`);
     return left;
   }
 
@@ -257,7 +267,7 @@ export class LogFile {
 
   private async run(): Promise<void> {
     this.running = true;
-    while (!this.closed && (this.queue.length > 0 || this.wantRotate || this.wantReopen)) {
+    while (!this.closed && (this.queue.length > 0 || this.wantReopen)) {
       try {
         await this.step();
         this.retryDelay = 0;
@@ -279,14 +289,14 @@ export class LogFile {
 
   private async step(): Promise<void> {
     if (this.fd !== null && !this.wantReopen && performance.now() - this.lastCheck >= this.checkMs) await this.check();
-    if (this.fd === null || this.wantReopen) await this.open();
-    if (this.wantRotate) {
-      this.wantRotate = false;
-      if (this.size > 0) await this.rotate();
-      for (const w of this.rotateWaiters.splice(0)) w(null);
-      return;
+    if (this.fd === null || this.wantReopen || this.reopenFirst) await this.open();
+    const head = this.queue[0];
+    if (head === undefined) return;
+    if (!(head instanceof Uint8Array)) {
+      if (this.size > 0) await this.rotate(); // else nothing was written since the last one
+      this.queue.shift();
+      return settle(head, null);
     }
-    if (this.queue.length === 0) return;
     const batch = this.take();
     if (batch === "rotate") return this.rotate();
     return this.writeBatch(batch);
@@ -294,6 +304,7 @@ export class LogFile {
 
   private async open(): Promise<void> {
     this.wantReopen = false;
+    this.reopenFirst = false;
     await this.closeFd();
     if (this.makeDir) {
       await this.call<string | undefined>((cb) => mkdir(dirname(this.path), { recursive: true }, cb));
@@ -354,7 +365,7 @@ export class LogFile {
     const limit = Math.min(room, WRITE_MAX);
     const parts: Uint8Array[] = [];
     let length = 0;
-    for (let head = this.queue[0]; head !== undefined; head = this.queue[0]) {
+    for (let head = this.queue[0]; head instanceof Uint8Array; head = this.queue[0]) {
       const fit = wholeLinesWithin(head, limit - length);
       if (fit === 0) break;
       parts.push(head.subarray(0, fit));
@@ -417,17 +428,20 @@ export class LogFile {
     const reason = describe(e, this.path);
     let lost = this.batch;
     this.batch = null;
-    if (lost === null && this.queue.length > 0) {
+    const head = this.queue[0];
+    if (lost === null && head !== undefined && !(head instanceof Uint8Array)) {
+      this.queue.shift(); // a rotateNow that failed: said to its caller, no line lost
+      settle(head, reason);
+    } else if (lost === null && head !== undefined) {
       const next = this.take();
-      lost = next === "rotate" ? this.queue.shift() ?? null : next;
+      lost = next === "rotate" ? (this.queue.shift() as Uint8Array) : next;
     }
     if (lost !== null) {
       this.queued -= lost.length;
       this.drop(countLines(lost), reason);
     }
-    for (const w of this.rotateWaiters.splice(0)) w(reason);
-    this.wantRotate = false;
-    this.wantReopen = true;
+    this.wantReopen = false;
+    this.reopenFirst = true;
   }
 
   private drop(lines: number, reason: string): void {
@@ -445,7 +459,7 @@ export class LogFile {
   }
 
   private waitingLines(): number {
-    return this.queue.reduce((n, b) => n + countLines(b), this.batch === null ? 0 : countLines(this.batch));
+    return this.queue.reduce((n, e) => n + (e instanceof Uint8Array ? countLines(e) : 0), this.batch === null ? 0 : countLines(this.batch));
   }
 
   private async closeFd(): Promise<void> {
@@ -468,6 +482,10 @@ export class LogFile {
     }
     return this.stampBytes;
   }
+}
+
+function settle(mark: RotateMark, problem: string | null): void {
+  for (const w of mark.waiters) w(problem);
 }
 
 function ignoreMissing(e: NodeJS.ErrnoException): void {
