@@ -17,7 +17,7 @@ const opts = { maxBytes: 32 * 1024, keep: 30 };
 if (carried === undefined) {
   writeSync(1, `stage 1: pid ${process.pid}\n`);
   const log = new LogFile(path, opts);
-  await feed(log, 1, 30_000, 100);
+  await feed(log, 1, 30_000, 100, false);
   // Lines are still queued or being written here: close writes them first.
   const lost = await log.close(10_000);
   writeSync(1, `stage 1: lost ${lost}\n`);

@@ -63,16 +63,21 @@ export class Events {
 }
 
 /** Numbered lines "PREFIX 000001\n" … as one buffer. */
-export function numbered(from: number, to: number, prefix = "line", pad = ""): Buffer {
+export function numbered(from: number, to: number, prefix = "line"): Buffer {
   let s = "";
-  for (let i = from; i <= to; i++) s += `${prefix} ${String(i).padStart(6, "0")}${pad}\n`;
+  for (let i = from; i <= to; i++) s += `${prefix} ${String(i).padStart(6, "0")}\n`;
   return Buffer.from(s);
 }
 
-/** Append lines `from`..`to` in batches of `per`, waiting for the file whenever half its queue is full (a test that wants no drops). */
-export async function feed(log: LogFile, from: number, to: number, per = 100, half = 128 * 1024, pad = ""): Promise<void> {
+/**
+ * Append lines `from`..`to` in batches of `per`, waiting for the file whenever
+ * half its queue is full (a test that wants no drops); then, unless `settle`
+ * is false, until all is written.
+ */
+export async function feed(log: LogFile, from: number, to: number, per = 100, settle = true): Promise<void> {
   for (let i = from; i <= to; i += per) {
-    log.append(numbered(i, Math.min(to, i + per - 1), "line", pad));
-    if (log.queuedBytes > half) await log.flush(60_000);
+    log.append(numbered(i, Math.min(to, i + per - 1)));
+    if (log.queuedBytes > 128 * 1024) await log.flush(60_000);
   }
+  if (settle) await log.flush(60_000);
 }

@@ -322,7 +322,7 @@ describe("never in the way", () => {
     const log = new LogFile(path, { maxBytes: 0, onEvent: events.listener });
     let n = 0;
     const batch = async (k: number) => {
-      log.append(numbered(n + 1, n + k, "line", ""));
+      log.append(numbered(n + 1, n + k));
       n += k;
       await log.flush(60_000);
     };
