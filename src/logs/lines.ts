@@ -43,20 +43,55 @@ export function stampText(wallMs: number): string {
 
 /** `buf` (whole lines, each ending with a newline) with `stamp` in front of every line: a new buffer. */
 export function stampLines(buf: Uint8Array, stamp: Uint8Array): Uint8Array {
-  const lines = countLines(buf);
-  const out = new Uint8Array(buf.length + lines * stamp.length);
-  let at = 0;
-  let start = 0;
-  while (start < buf.length) {
-    const nl = buf.indexOf(NEWLINE, start);
-    const end = nl < 0 ? buf.length : nl + 1;
-    out.set(stamp, at);
-    at += stamp.length;
-    out.set(buf.subarray(start, end), at);
-    at += end - start;
-    start = end;
+  return joinLines([buf], stamp);
+}
+
+/**
+ * `parts` joined into one new buffer (always a copy), with a newline added if
+ * the last line has none, and `stamp` (when given) in front of every line; a
+ * line may run across parts. One pass, one allocation (Buffer.copy, no
+ * per-line views): this runs for every batch of every server's output.
+ */
+export function joinLines(parts: readonly Uint8Array[], stamp: Uint8Array | null): Uint8Array {
+  let length = 0;
+  let lines = 0;
+  let lastByte = NEWLINE;
+  for (const p of parts) {
+    length += p.length;
+    if (p.length > 0) lastByte = p[p.length - 1] as number;
+    if (stamp !== null) for (let i = p.indexOf(NEWLINE); i >= 0; i = p.indexOf(NEWLINE, i + 1)) lines++;
   }
+  const open = length > 0 && lastByte !== NEWLINE;
+  if (open) lines++;
+  const out = Buffer.allocUnsafe(length + (open ? 1 : 0) + (stamp === null ? 0 : lines * stamp.length));
+  let at = 0;
+  if (stamp === null) {
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+  } else {
+    const st = asBuffer(stamp);
+    let lineStart = true;
+    for (const p of parts) {
+      const src = asBuffer(p);
+      let start = 0;
+      while (start < src.length) {
+        if (lineStart) at += st.copy(out, at);
+        const nl = src.indexOf(NEWLINE, start);
+        const end = nl < 0 ? src.length : nl + 1;
+        at += src.copy(out, at, start, end);
+        lineStart = nl >= 0;
+        start = end;
+      }
+    }
+  }
+  if (open) out[at++] = NEWLINE;
   return out;
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
 }
 
 const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)) /;

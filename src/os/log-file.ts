@@ -8,7 +8,7 @@
 //   time, so a slow or hung disk holds one pool thread and never the event
 //   loop. Measured on Bun 1.4.5: node:fs's callback functions never run on the
 //   loop (test/os/log-file.test.ts shows a timer firing while a write hangs).
-// - Bounded memory: at most `queueBytes` (default 256 KiB) wait per file, the
+// - Bounded memory: at most `queueBytes` (default 1 MiB) wait per file, the
 //   batch being written included. A line that does not fit is dropped and
 //   counted; so is every line of a write that fails (ENOSPC, EDQUOT, EIO, a
 //   removed or unwritable directory), and after a failure the file is opened
@@ -16,9 +16,12 @@
 //   `onEvent` hears "dropping" (with the reason) when the first line is lost,
 //   and "resumed" (with the number lost) once a write has worked again and at
 //   most half the queue is full (so a flood at the disk's speed does not flap).
-// - Whole lines: every write is a batch of whole lines (at most 64 KiB). If a
-//   write stops inside a line (the disk filled up in the middle of it), the
-//   piece is cut off again (ftruncate) and the line counted as dropped. On
+// - Whole lines: every write is a batch of whole lines: whatever queued up
+//   while the previous write ran (at most 1 MiB), so a busy file makes few,
+//   large writes (measured: under a flood, the latency of each call through
+//   the pool limits the rate, not the copying; bench/logfile.ts). If a write
+//   stops inside a line (the disk filled up in the middle of it), the piece
+//   is cut off again (ftruncate) and the line counted as dropped. On
 //   opening a file whose last byte is not a newline (a crash or an exec in the
 //   middle of a write), a newline is written first, so the next line is whole.
 // - Rotation by size: when the next line would take NAME.log past `maxBytes`
@@ -47,15 +50,15 @@
 //   repair newline.
 import { close, fstat, ftruncate, mkdir, open, read, rename, stat, unlink, write, type Stats } from "node:fs";
 import { dirname } from "node:path";
-import { countLines, NEWLINE, stampLines, stampText, wholeLinesWithin } from "../logs/lines.ts";
+import { countLines, joinLines, NEWLINE, stampText, wholeLinesWithin } from "../logs/lines.ts";
 import { formatSize } from "../logs/size.ts";
 import { type IoLane, laneFor } from "./io-lane.ts";
 
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_KEEP = 5;
-export const DEFAULT_QUEUE_BYTES = 256 * 1024;
+export const DEFAULT_QUEUE_BYTES = 1024 * 1024;
 /** The largest batch of lines handed to one write(2). */
-export const WRITE_MAX = 64 * 1024;
+export const WRITE_MAX = 1024 * 1024;
 export const CHECK_MS = 1000;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 2000;
@@ -91,7 +94,7 @@ export interface LogFileOptions {
   readonly keep?: number;
   /** Put an ISO 8601 UTC timestamp in front of every line (default false). */
   readonly timestamps?: boolean;
-  /** Bytes that may wait for the disk; more are dropped (default 256 KiB). */
+  /** Bytes that may wait for the disk; more are dropped (default 1 MiB). */
   readonly queueBytes?: number;
   /** How often, at most, the path is checked for a move while writing (default 1000 ms; 0 = before every write). */
   readonly checkMs?: number;
@@ -161,15 +164,15 @@ export class LogFile {
 
   /**
    * Whole lines (each ending with a newline; one is added to an unterminated
-   * last line), copied into the queue, or dropped and counted if the queue is
-   * full or the file closed. Never blocks, never throws.
+   * last line), as one buffer or several (a LineSplitter's lines), copied into
+   * the queue, or dropped and counted if the queue is full or the file closed.
+   * Never blocks, never throws.
    */
-  append(lines: Uint8Array): void {
-    if (lines.length === 0) return;
-    const ended = lines[lines.length - 1] === NEWLINE;
-    let data = ended ? lines : concat([lines, NL], lines.length + 1);
-    // A copy (new Uint8Array, not Buffer's slice, which is a view): the caller may reuse its buffer.
-    data = this.timestamps ? stampLines(data, this.stamp()) : data === lines ? new Uint8Array(lines) : data;
+  append(lines: Uint8Array | readonly Uint8Array[]): void {
+    const parts = lines instanceof Uint8Array ? [lines] : lines;
+    if (!parts.some((p) => p.length > 0)) return;
+    // Always a copy: the caller may reuse its buffers (a stream's chunk) once we return.
+    const data = joinLines(parts, this.timestamps ? this.stamp() : null);
     if (this.closed) return this.drop(countLines(data), `${this.path} is closed`);
     if (this.queued + data.length > this.queueBytes) {
       return this.drop(countLines(data), `more than ${formatSize(this.queueBytes)} of lines wait for ${this.path}: the disk is slow`);

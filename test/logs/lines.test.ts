@@ -2,7 +2,7 @@
 // timestamps in and out, the merge by time, and file names from server names.
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { countLines, lineTime, logFileName, mergeByTime, stampLines, stampText, wholeLinesWithin } from "../../src/logs/lines.ts";
+import { countLines, joinLines, lineTime, logFileName, mergeByTime, stampLines, stampText, wholeLinesWithin } from "../../src/logs/lines.ts";
 import { budget } from "../properties/budget.ts";
 
 const b = (s: string) => Buffer.from(s);
@@ -39,6 +39,18 @@ describe("lines", () => {
     expect(lineTime(b("no time here\n"))).toBeNull();
     expect(lineTime(b("2026-01-02T03:04:05.678Zx\n"))).toBeNull(); // not followed by a space
     expect(lineTime(b("2026-13-45T03:04:05Z bad date\n"))).toBeNull();
+  });
+
+  test("joinLines: one copy of all parts, a newline ended, a stamp at each line start (a line may run across parts)", () => {
+    const st = b("T ");
+    expect(s(joinLines([b("a\n"), b("b\n")], null))).toBe("a\nb\n");
+    expect(s(joinLines([b("a\nb")], null))).toBe("a\nb\n");
+    expect(s(joinLines([b("a\nb"), b("c\n"), b(""), b("d")], st))).toBe("T a\nT bc\nT d\n");
+    expect(s(joinLines([b(""), b("")], st))).toBe("");
+    const part = b("x\n");
+    const out = joinLines([part], null);
+    part[0] = 0x79;
+    expect(s(out)).toBe("x\n"); // a copy
   });
 
   test("mergeByTime: by each line's time; untimed lines stay after the line they follow; each stream's order is kept", () => {

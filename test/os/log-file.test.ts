@@ -6,7 +6,7 @@
 // resumes once the trouble is gone.
 import { afterEach, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { chmodSync, closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { stat as statAsync } from "node:fs/promises";
 import { join } from "node:path";
 import { IoLane, laneFor } from "../../src/os/io-lane.ts";
@@ -124,11 +124,11 @@ describe("rotation", () => {
   test("maxBytes = 0 never rotates; a batch bigger than one write goes in several, whole", async () => {
     const d = dir("norot");
     const path = join(d, "web.log");
-    const log = new LogFile(path, { maxBytes: 0, queueBytes: 1 << 22 });
-    log.append(numbered(1, 20_000)); // 240 KB: several writes of at most WRITE_MAX
-    expect(20_000 * 12).toBeGreaterThan(WRITE_MAX);
+    const log = new LogFile(path, { maxBytes: 0, queueBytes: 1 << 24 });
+    log.append(numbered(1, 100_000)); // 1.2 MB: several writes of at most WRITE_MAX
+    expect(100_000 * 12).toBeGreaterThan(WRITE_MAX);
     await log.close(10_000);
-    expect(readSet(path).map((f) => numbers(f.text))).toEqual([range(1, 20_000)]);
+    expect(readSet(path).map((f) => numbers(f.text))).toEqual([range(1, 100_000)]);
   });
 });
 
@@ -152,6 +152,16 @@ describe("lines", () => {
     buf.write("line 999999\n");
     await log.close(10_000);
     expect(readFileSync(path, "utf8")).toBe("line 000001\n");
+  });
+
+  test("lines as a LineSplitter gives them (an array), in one append", async () => {
+    const d = dir("array");
+    const path = join(d, "web.log");
+    const log = new LogFile(path, { timestamps: true, now: () => 0 });
+    log.append([Buffer.from("line 000001\n"), Buffer.from("line 000002\n"), Buffer.from("line 000003")]);
+    log.append([]);
+    await log.close(10_000);
+    expect(numbers(readFileSync(path, "utf8"), true)).toEqual([1, 2, 3]);
   });
 
   test("timestamps: the clock's time in front of every line", async () => {
@@ -211,14 +221,34 @@ describe("other rotators", () => {
   });
 });
 
-/** A FIFO at `path` with a reader that reads nothing until asked: a disk that hangs. */
-function hungFile(path: string): { drain: () => AsyncGenerator<string>; close: () => void } {
+const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+/**
+ * A FIFO at `path` (a LogFile opens it O_RDWR, so its open never waits) with
+ * a reader that reads nothing until asked: a disk that hangs once the pipe
+ * (64 KiB) is full. `read(n)` reads until at least `n` bytes came (polling
+ * the non-blocking reader: a pipe offers no event to await here).
+ */
+function hungFile(path: string): { read: (atLeast: number) => Promise<string>; close: () => void } {
   expect(Bun.spawnSync(["mkfifo", path]).exitCode).toBe(0);
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const buf = Buffer.alloc(1 << 16);
   let closed = false;
   return {
-    async *drain() {
-      for await (const chunk of Bun.file(fd).stream()) yield Buffer.from(chunk).toString("latin1");
+    async read(atLeast) {
+      let text = "";
+      while (text.length < atLeast) {
+        let n = 0;
+        try {
+          n = readSync(fd, buf, 0, buf.length, null);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+        }
+        // Nothing yet (EAGAIN; or 0 while no writer has the FIFO open yet): let the loop turn.
+        if (n > 0) text += buf.toString("latin1", 0, n);
+        else await tick();
+      }
+      return text;
     },
     close() {
       if (!closed) closeSync(fd);
@@ -239,7 +269,6 @@ describe("never in the way", () => {
     // Lines keep coming, the loop turning between batches (a timer fires each time), until
     // the pipe (64 KiB) and the queue are full: the writer now hangs in write(2).
     let total = 0;
-    const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
     while (log.state.dropped === 0) {
       log.append(numbered(total + 1, total + 100));
       total += 100;
@@ -259,12 +288,8 @@ describe("never in the way", () => {
     expect(dropped).toBeGreaterThan(0);
     expect(log.state.failing).toBe(dropping.reason);
     // The reader comes back: the kept lines arrive whole and in order, then the loss is reported once.
-    let text = "";
     const kept = total - dropped;
-    for await (const chunk of fifo.drain()) {
-      text += chunk;
-      if (text.split("\n").length - 1 >= kept) break;
-    }
+    const text = await fifo.read(kept * 12);
     expect((await events.next("resumed")).dropped).toBe(dropped);
     const got = numbers(text);
     expect(got.length).toBe(kept);
@@ -283,27 +308,21 @@ describe("never in the way", () => {
       const path = join(d, `s${i}.log`);
       const fifo = hungFile(path);
       cleanups.push(fifo.close);
-      const log = new LogFile(path, { maxBytes: 0 });
-      log.append(Buffer.alloc(200 * 1024, "z\n")); // more than a pipe holds: the write hangs
-      return { fifo, log };
+      return { fifo, log: new LogFile(path, { maxBytes: 0 }) };
     });
-    // Once the first file's first write (64 KiB, what the pipe holds) is done, its next one hangs.
-    // Without the lane the other files' writes would be hanging by then too, every pool thread
-    // held, and this stat would never complete (the test times out). With it, they wait their turn.
-    const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
-    while ((files[0]?.log.queuedBytes ?? 0) >= 200 * 1024) await tick();
+    // Every file open and written once (the lane lets each through in turn)...
+    for (const { log } of files) log.append(Buffer.from("z\n"));
+    for (const { fifo } of files) await fifo.read(2);
+    // ...then more than a pipe holds to each: the first such write hangs. Without the lane every
+    // file's would (each on a pool thread), all the threads would be held, and the stat below
+    // would never complete (the test hangs). With it, the other files wait their turn.
+    for (const { log } of files) log.append(Buffer.alloc(200 * 1024, "z\n"));
     for (let i = 0; i < 20; i++) await tick();
     expect(laneFor(join(d, "s0.log"))).toBe(laneFor(join(d, "s1.log")));
     await statAsync(d);
-    // Unblock them all, so no thread stays held.
-    await Promise.all(files.map(async ({ fifo, log }) => {
-      let n = 0;
-      for await (const chunk of fifo.drain()) {
-        n += chunk.length;
-        if (n >= 200 * 1024) break;
-      }
-      await log.close(10_000);
-    }));
+    // Unblock them all (each write goes through once the one before it is done), so no thread stays held.
+    for (const { fifo } of files) await fifo.read(200 * 1024);
+    for (const { log } of files) await log.close(10_000);
   });
 
   test("a full disk (ENOSPC on a tiny tmpfs): lines are dropped and counted, none is cut, and writing resumes once space is freed", async () => {
@@ -405,7 +424,8 @@ describe("exit and exec", () => {
     const fifo = hungFile(path);
     cleanups.push(fifo.close);
     const log = new LogFile(path, { maxBytes: 0, queueBytes: 1 << 20 });
-    log.append(Buffer.alloc(200 * 1024, "z\n")); // hangs after the first 64 KiB
+    log.append(Buffer.alloc(200 * 1024, "z\n")); // hangs once 64 KiB are in the pipe
+    for (let i = 0; i < 20; i++) await tick();
     log.append(numbered(1, 100));
     const lost = await log.close(50);
     expect(lost).toBeGreaterThanOrEqual(100);
@@ -425,11 +445,7 @@ describe("exit and exec", () => {
     expect(next.state).toEqual({ path: join(d2, "web.log"), dropped: lost, failing: null, droppedNow: 0 });
     await next.close(10_000);
     // Let the hung write finish, so no pool thread stays held.
-    let n = 0;
-    for await (const chunk of fifo.drain()) {
-      n += chunk.length;
-      if (n >= 64 * 1024) break;
-    }
+    await fifo.read(200 * 1024);
   });
 
   test("a real execve in the middle of a flood: the file holds every line once, in order, none split", async () => {
