@@ -113,7 +113,7 @@ export class LogFile {
   readonly maxBytes: number;
   readonly keep: number;
   private readonly timestamps: boolean;
-  private readonly queueBytes: number;
+  readonly queueBytes: number;
   private readonly checkMs: number;
   private readonly lane: IoLane;
   private readonly now: () => number;
@@ -137,6 +137,9 @@ export class LogFile {
   /** Open the path again before the next write (after a failure; not work by itself). */
   private reopenFirst = false;
   private idleWaiters: (() => void)[] = [];
+  private roomWaiters: (() => void)[] = [];
+  /** A `whenRoom` timed out and no write has completed since. */
+  private stuck = false;
   private retryDelay = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private dropped: number;
@@ -216,6 +219,32 @@ export class LogFile {
     return this.queued;
   }
 
+  /** More than half the queue is full: a reader that may wait a little (see `whenRoom`) should. */
+  get pressing(): boolean {
+    return this.queued > this.queueBytes / 2;
+  }
+
+  /**
+   * Resolves true once at most half the queue is full, or false after
+   * `maxMs`: the disk is stuck, and from then on at once (false) until a
+   * write completes again. For a reader that chooses bounded patience over
+   * dropping under a flood: awaiting this before reading on keeps a healthy
+   * disk lossless (bench/logfile.ts: no line lost at full speed, and the event
+   * loop gets its turns) while a stuck disk holds a server once, for
+   * `maxMs`, and never again until it moves.
+   */
+  async whenRoom(maxMs: number): Promise<boolean> {
+    if (!this.pressing || this.closed) return true;
+    if (this.stuck) return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const room = new Promise<boolean>((resolve) => this.roomWaiters.push(() => resolve(true)));
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), maxMs); });
+    const got = await Promise.race([room, late]);
+    clearTimeout(timer);
+    if (!got) this.stuck = true;
+    return got;
+  }
+
   /** Nothing queued, nothing being done. */
   get idle(): boolean {
     return !this.running && this.queue.length === 0 && !this.wantReopen;
@@ -244,7 +273,9 @@ export class LogFile {
     const left = await this.flush(maxMs);
     this.closed = true;
     this.cancelRetry();
+    for (const w of this.roomWaiters.splice(0)) w();
     for (const e of this.queue.splice(0)) if (!(e instanceof Uint8Array)) settle(e, `${this.path} is closed`);
+    this.queued = this.batch?.length ?? 0;
     if (left > 0) {
       this.dropped += left;
       this.droppedNow += left;
@@ -418,6 +449,8 @@ export class LogFile {
     this.batch = null;
     this.queued -= batch.length;
     this.size += batch.length;
+    this.stuck = false;
+    if (!this.pressing) for (const w of this.roomWaiters.splice(0)) w();
     if (this.failing !== null && this.queued <= this.queueBytes / 2) {
       const dropped = this.droppedNow;
       this.failing = null;
@@ -443,6 +476,7 @@ export class LogFile {
       this.queued -= lost.length;
       this.drop(countLines(lost), reason);
     }
+    if (!this.pressing) for (const w of this.roomWaiters.splice(0)) w();
     this.wantReopen = false;
     this.reopenFirst = true;
   }

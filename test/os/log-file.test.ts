@@ -300,6 +300,38 @@ describe("never in the way", () => {
     await log.close(10_000);
   });
 
+  test("bounded patience (whenRoom): a healthy disk loses nothing under a flood; a hung one holds the reader once, then never until it moves", async () => {
+    const d = dir("room");
+    const path = join(d, "web.log");
+    const log = new LogFile(path, { maxBytes: 64 * 1024, queueBytes: 32 * 1024 });
+    for (let i = 1; i <= 100_000; i += 100) {
+      log.append(numbered(i, i + 99));
+      if (log.pressing) expect(await log.whenRoom(60_000)).toBe(true);
+    }
+    await log.close(60_000);
+    expect(log.state.dropped).toBe(0);
+
+    const hung = join(d, "hung.log");
+    const fifo = hungFile(hung);
+    cleanups.push(fifo.close);
+    const stuck = new LogFile(hung, { maxBytes: 0, queueBytes: 256 * 1024 });
+    stuck.append(Buffer.alloc(100 * 1024, "z\n")); // more than the pipe holds (64 KiB): the write hangs
+    let bytes = 100 * 1024;
+    while (!stuck.pressing) {
+      stuck.append(numbered(1, 100));
+      bytes += 1200;
+      await tick();
+    }
+    expect(await stuck.whenRoom(20)).toBe(false); // waited 20 ms, no more
+    expect(await stuck.whenRoom(60_000)).toBe(false); // at once now (else this test would time out)
+    const moved = fifo.read(bytes); // the disk moves again
+    await stuck.flush(60_000);
+    expect(stuck.state.dropped).toBe(0);
+    expect(await stuck.whenRoom(60_000)).toBe(true);
+    await moved;
+    await stuck.close(10_000);
+  });
+
   test("hung files in one directory hold one thread of Bun's pool, not all of them: other file calls go on", async () => {
     const d = dir("pool");
     // More hung files than the pool has threads (max(CPUs, 2), or UV_THREADPOOL_SIZE).
