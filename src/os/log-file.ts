@@ -16,6 +16,12 @@
 //   `onEvent` hears "dropping" (with the reason) when the first line is lost,
 //   and "resumed" (with the number lost) once a write has worked again and at
 //   most half the queue is full (so a flood at the disk's speed does not flap).
+// - Bounded patience, for the caller to choose: by itself a LogFile never
+//   slows its writer, so a flood faster than the disk path loses lines (at
+//   full speed through a pipe, most of them: bench/logfile.ts). A reader that
+//   awaits `whenRoom(ms)` while `pressing` before reading on loses none on a
+//   healthy disk, at the disk's speed, and gives the event loop its turns; a
+//   stuck disk holds it once, for `ms`, then not again until a write completes.
 // - Whole lines: every write is a batch of whole lines: whatever queued up
 //   while the previous write ran (at most 1 MiB), so a busy file makes few,
 //   large writes (measured: under a flood, the latency of each call through
@@ -47,7 +53,15 @@
 //   goes on from `handOver()`'s counts (see LogFileState): nothing is written
 //   twice; lines still queued when `close` gave up are lost and counted; a
 //   write the exec interrupted may leave a cut line, ended by the new image's
-//   repair newline.
+//   repair newline. (A batch still being written when `close` gave up is
+//   counted as lost, though it may yet land: the count is an upper bound.)
+// - With logrotate: either let lazarus rotate (log_max_size, log_keep) and
+//   leave logrotate out, or set log_max_size = 0 and use logrotate's default
+//   (rename, with or without `create`) plus `postrotate lazarus ctl rotate
+//   --reopen` (reopenNow; without it, lines go on to the renamed file until
+//   the next check, at most 1 s of writing later, and nothing is lost).
+//   `copytruncate` works but loses what is written between its copy and its
+//   truncate, as with any program.
 import { close, fstat, ftruncate, mkdir, open, read, rename, stat, unlink, write, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { countLines, joinLines, NEWLINE, stampText, wholeLinesWithin } from "../logs/lines.ts";

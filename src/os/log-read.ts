@@ -28,7 +28,7 @@
 //   may have been missed, and `poll` says so.
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { mergeByTime, NEWLINE } from "../logs/lines.ts";
+import { logFileName, mergeByTime, NEWLINE } from "../logs/lines.ts";
 
 const BLOCK = 64 * 1024;
 export const POLL_MS = 200;
@@ -46,6 +46,12 @@ export interface FilePosition {
 export interface LogSource {
   readonly name: string;
   readonly path: string;
+}
+
+/** The logs of servers named `names` in `dir` (DIR/NAME.log, names escaped by logFileName), and lazarus's event log if any. */
+export function logSources(dir: string, names: readonly string[], eventLog: string | null = null): LogSource[] {
+  const servers = names.map((name) => ({ name, path: join(dir, logFileName(name)) }));
+  return eventLog === null ? servers : [...servers, { name: "lazarus", path: eventLog }];
 }
 
 /** The files of the rotated set of `path` that exist, oldest first: PATH.k … PATH.1, PATH. */

@@ -5,7 +5,7 @@ import { appendFileSync, closeSync, openSync, renameSync, truncateSync, writeFil
 import { join } from "node:path";
 import { stampText } from "../../src/logs/lines.ts";
 import { LogFile } from "../../src/os/log-file.ts";
-import { Follower, lastLines, lastLinesMerged, rotatedSet, showLogs } from "../../src/os/log-read.ts";
+import { Follower, lastLines, lastLinesMerged, logSources, rotatedSet, showLogs } from "../../src/os/log-read.ts";
 import { feed, numbered, readSet, removeDir, tempDir } from "../helpers/log-files.ts";
 
 const cleanups: (() => void)[] = [];
@@ -30,6 +30,14 @@ async function writeSet(path: string, n: number, maxBytes: number, keep: number)
 }
 
 describe("rotatedSet and lastLines", () => {
+  test("logSources: DIR/NAME.log for each server (names escaped), and the event log", () => {
+    expect(logSources("/var/log/app", ["web", "a/b"], "/var/log/app/lazarus.jsonl")).toEqual([
+      { name: "web", path: "/var/log/app/web.log" },
+      { name: "a/b", path: "/var/log/app/a%2Fb.log" },
+      { name: "lazarus", path: "/var/log/app/lazarus.jsonl" },
+    ]);
+  });
+
   test("the set is oldest first and ignores other files; the last N lines come from as many files as they need", async () => {
     const d = dir("tail");
     const path = join(d, "web.log");
