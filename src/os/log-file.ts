@@ -55,13 +55,14 @@
 //   write the exec interrupted may leave a cut line, ended by the new image's
 //   repair newline. (A batch still being written when `close` gave up is
 //   counted as lost, though it may yet land: the count is an upper bound.)
-// - With logrotate: either let lazarus rotate (log_max_size, log_keep) and
-//   leave logrotate out, or set log_max_size = 0 and use logrotate's default
-//   (rename, with or without `create`) plus `postrotate lazarus ctl rotate
-//   --reopen` (reopenNow; without it, lines go on to the renamed file until
-//   the next check, at most 1 s of writing later, and nothing is lost).
-//   `copytruncate` works but loses what is written between its copy and its
-//   truncate, as with any program.
+// - With logrotate: either let lazarus rotate (log_max_size, log_keep; a cron
+//   job may run `ctl rotate`) and leave logrotate out, or set log_max_size = 0
+//   and use logrotate's default mode (rename, with or without `create`): no
+//   hook is needed, lines go on to the renamed file until the next check (at
+//   most 1 s of writing later) and none is lost; a `postrotate` hook may make
+//   it immediate (reopenNow, e.g. `ctl reopen`). `copytruncate` works too but
+//   loses what is written between its copy and its truncate, as it does for
+//   any program.
 import { close, fstat, ftruncate, mkdir, open, read, rename, stat, unlink, write, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { countLines, joinLines, NEWLINE, stampText, wholeLinesWithin } from "../logs/lines.ts";
