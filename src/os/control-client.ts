@@ -4,14 +4,15 @@
 import { lstatSync, readdirSync, unlinkSync } from "node:fs";
 import type { ClientResult, CtlIo } from "../cli/ctl.ts";
 
-/** What is at `path`, for a message: "socket", "file", "directory", "device", "other", or null when nothing is. */
+/** What is at `path`, for a message: "socket", "file", "directory", "character device", "FIFO", ..., or null when nothing is. */
 export function kindOf(path: string): string | null {
   try {
     const st = lstatSync(path);
     if (st.isSocket()) return "socket";
     if (st.isFile()) return "file";
     if (st.isDirectory()) return "directory";
-    if (st.isCharacterDevice() || st.isBlockDevice()) return "device";
+    if (st.isCharacterDevice()) return "character device";
+    if (st.isBlockDevice()) return "block device";
     if (st.isFIFO()) return "FIFO";
     if (st.isSymbolicLink()) return "symbolic link";
     return "other";
@@ -21,7 +22,7 @@ export function kindOf(path: string): string | null {
 }
 
 const WHAT: Readonly<Record<string, string>> = {
-  file: "a regular file", directory: "a directory", device: "a device", FIFO: "a FIFO", "symbolic link": "a symbolic link", other: "not a socket",
+  file: "a regular file", directory: "a directory", "character device": "a character device", "block device": "a block device", FIFO: "a FIFO", "symbolic link": "a symbolic link", other: "not a socket",
 };
 
 export function request(path: string, body: Record<string, unknown>, timeoutMs = 5000): Promise<ClientResult> {
