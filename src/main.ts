@@ -28,7 +28,7 @@ async function main(args: readonly string[]): Promise<void> {
     process.exit(r.status);
   }
   if (args[0] === "replay") {
-    const r = replayFile(args[1]);
+    const r = replayFile(args.slice(1));
     writeAll(r.status === 0 ? 1 : 2, r.out);
     process.exit(r.status);
   }

@@ -6,9 +6,9 @@
 // must not read the files again (they may have been edited since, or broken):
 // the texts the plan was made from travel across the exec in SOURCES_ENV, and
 // the new image makes the same plan from them.
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Options } from "../cli/parse.ts";
+import { readLimited, TEXT_LIMIT } from "../os/read-limited.ts";
 import { assemble, type Plan, type Sources, type SourceText } from "./plan.ts";
 
 /** The config file looked for in the working directory when no server and no --config/--procfile is given. */
@@ -65,14 +65,8 @@ function readCarried(text: string): Sources {
 }
 
 function readText(file: string, cwd: string): string | { error: string } {
-  try {
-    return readFileSync(resolve(cwd, file), "utf8");
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    const why: Record<string, string> = {
-      ENOENT: "no such file", EACCES: "permission denied", EISDIR: "it is a directory", ENOTDIR: "a part of its path is not a directory",
-    };
-    const reason = typeof code === "string" && why[code] !== undefined ? `${why[code]} (${code})` : e instanceof Error ? e.message : String(e);
-    return { error: `${file}: cannot read it: ${reason}.` };
-  }
+  // Only a regular file, and at most TEXT_LIMIT bytes: never /dev/zero or a FIFO (read-limited.ts).
+  const r = readLimited(resolve(cwd, file), TEXT_LIMIT, file);
+  if (!r.ok) return { error: r.error };
+  return new TextDecoder().decode(r.bytes);
 }

@@ -13,6 +13,20 @@ interface Outcome {
   readonly err: string;
 }
 
+/**
+ * The peak resident memory (bytes) of `lazarus ARGS`. Measured through a small
+ * intermediate process: the peak of a child counts what its parent held when
+ * it was spawned (the kernel keeps the high-water mark across the exec), and
+ * the test process holds a lot.
+ */
+async function peakRss(args: readonly string[]): Promise<number> {
+  const script = `const p = Bun.spawn(${JSON.stringify([BUN, "run", MAIN, ...args])}, { stdio: ["ignore", "ignore", "ignore"] }); await p.exited; console.log(p.resourceUsage().maxRSS);`;
+  const p = Bun.spawn([BUN, "-e", script], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const out = await new Response(p.stdout).text();
+  await p.exited;
+  return Number(out.trim());
+}
+
 /** `lazarus ARGS` run to its end, as a user runs it (stdin closed). */
 async function lazarus(args: readonly string[], opts: { cwd?: string; timeout?: number } = {}): Promise<Outcome> {
   const p = Bun.spawn([BUN, "run", MAIN, ...args], { cwd: opts.cwd ?? ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -69,4 +83,56 @@ describe("ctl: every error is one line `lazarus: ctl: …` and an exit status (i
       code: 1, out: "", err: `lazarus: ctl: no supervisor at ${sock}: nothing listening (a stale socket)\n`,
     });
   });
+});
+
+describe("files that never end, or are not files, are refused at once (item 2)", () => {
+  test("--config, --procfile and --env-file: a device, a FIFO nobody writes to, a directory, a file over 1 MiB: one line, exit 2", async () => {
+    const dir = tempDir();
+    const fifo = join(dir, "fifo");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const big = join(dir, "big.toml");
+    writeFileSync(big, `# ${"x".repeat(1024 * 1024)}\n`);
+    const cases: [string[], string][] = [
+      [["--config=/dev/zero"], "/dev/zero: cannot read it: it is a character device, not a regular file."],
+      [["--config=/dev/urandom"], "/dev/urandom: cannot read it: it is a character device, not a regular file."],
+      [[`--config=${fifo}`], `${fifo}: cannot read it: it is a FIFO (a named pipe), not a regular file.`],
+      [[`--procfile=${dir}`], `${dir}: cannot read it: it is a directory, not a regular file.`],
+      [["--env-file=/dev/zero", "{", "true", "}"], "/dev/zero: cannot read it: it is a character device, not a regular file."],
+      [[`--config=${big}`], `${big}: cannot read it: it is 1048579 bytes, over the limit of 1 MiB.`],
+    ];
+    for (const [args, message] of cases) {
+      expect(await lazarus(["--control=none", ...args])).toEqual({ code: 2, out: "", err: `lazarus: ${message}\n` });
+    }
+  });
+
+  test("replay: /dev/zero, a FIFO nobody writes to and a directory are refused at once; a missing or extra argument is a usage line", async () => {
+    const dir = tempDir();
+    const fifo = join(dir, "fifo");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    expect(await lazarus(["replay", "/dev/zero"])).toEqual({ code: 2, out: "", err: "lazarus: replay: /dev/zero: cannot read it: it is a character device, not a regular file.\n" });
+    expect(await lazarus(["replay", fifo])).toEqual({ code: 2, out: "", err: `lazarus: replay: ${fifo}: cannot read it: it is a FIFO (a named pipe), not a regular file.\n` });
+    expect(await lazarus(["replay", dir])).toEqual({ code: 2, out: "", err: `lazarus: replay: ${dir}: cannot read it: it is a directory, not a regular file.\n` });
+    expect(await lazarus(["replay"])).toEqual({ code: 2, out: "", err: "lazarus: replay: usage: lazarus replay FILE (a --log-format=json log)\n" });
+    expect(await lazarus(["replay", "a.log", "b.log"])).toEqual({ code: 2, out: "", err: "lazarus: replay: one log at a time: unexpected \"b.log\" (usage: lazarus replay FILE)\n" });
+  });
+
+  test("replay streams: a log with a 70 MB line of server output and a 70 MB JSON-looking line is read line by line, the JSON one reported", async () => {
+    const file = join(tempDir(), "big.log");
+    const header = JSON.stringify({ lazarus: "0.1.0", log: 1, time: "2026-01-01T00:00:00.000Z", mono: 1, settings: { intervalMs: 5000, stopTimeoutMs: 10000, alarmMs: 0 }, servers: [{ argv: ["x"], name: "x" }] });
+    const noise = Buffer.alloc(70 * 1024 * 1024, 0x61);
+    const jsonish = Buffer.alloc(70 * 1024 * 1024, 0x20);
+    jsonish[0] = 0x7b;
+    writeFileSync(file, Buffer.concat([Buffer.from(`${header}\n`), noise, Buffer.from("\n"), jsonish, Buffer.from("\n")]));
+    const r = await lazarus(["replay", file], { timeout: 60_000 });
+    expect(r.code).toBe(1);
+    expect(r.out).toBe("");
+    expect(r.err).toBe([
+      "lazarus: replay: line 3: a JSON line over 16 MiB (73400320 bytes), not read",
+      "lazarus: replay: no recorded inputs found (was the log written with --log-format=json?)",
+      "lazarus: replay: 0 inputs in 1 image: 0 steps differ, 1 unusable lines.",
+      "",
+    ].join("\n"));
+    // Bounded memory: far less than the file (140 MB; the runtime itself takes about 40 MB).
+    expect(await peakRss(["replay", file])).toBeLessThan(100 * 1024 * 1024);
+  }, 60_000);
 });
