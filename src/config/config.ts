@@ -21,7 +21,8 @@
 import { parseSignal } from "../core/signals.ts";
 import type { Ms, Signal } from "../core/types.ts";
 import { nameProblem } from "./names.ts";
-import { keyLine, syntaxErrorLine } from "./toml-lines.ts";
+import { parseToml } from "./toml.ts";
+import { keyLine } from "./toml-lines.ts";
 import { splitWords } from "./words.ts";
 
 export type OutputMode = "inherit" | "prefix";
@@ -72,17 +73,14 @@ class Invalid {
   constructor(readonly path: readonly string[], readonly message: string) {}
 }
 
-export function parseConfig(text: string, file: string, parse: (text: string) => unknown = Bun.TOML.parse): ConfigResult {
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const line = syntaxErrorLine(text, message, parse);
-    return { ok: false, error: `${where(file, line)}: invalid TOML: ${message.replace(/^TOML Parse error: /, "")}` };
+export function parseConfig(text: string, file: string): ConfigResult {
+  const parsed = parseToml(text);
+  if (!parsed.ok) {
+    const at = parsed.line === null ? file : `${file}:${parsed.line}${parsed.column === null ? "" : `:${parsed.column}`}`;
+    return { ok: false, error: `${at}: invalid TOML: ${parsed.message}.` };
   }
   try {
-    return { ok: true, config: readConfig(data) };
+    return { ok: true, config: readConfig(parsed.data) };
   } catch (e) {
     if (!(e instanceof Invalid)) throw e;
     const line = e.path.length === 0 ? null : keyLine(text, e.path);
@@ -239,7 +237,7 @@ function kind(v: unknown): string {
   if (Array.isArray(v)) return "an array";
   if (isTable(v)) return "a table";
   if (v === undefined || v === null) return "nothing";
-  return "a date or time"; // Bun gives Temporal objects for TOML dates and times
+  return "a date or time"; // the TOML parser gives objects of its own for dates and times
 }
 
 /** Levenshtein distance, for "did you mean" hints. */
