@@ -2,10 +2,11 @@
 // misleads. Every error is one line on stderr and a known exit status.
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { BUN, MAIN, perTest, ROOT } from "../helpers/run.ts";
 
-const { tempDir } = perTest({ tmp: "lazarus-bad-" });
+const { start, tempDir } = perTest({ tmp: "lazarus-bad-" });
 
 interface Outcome {
   readonly code: number | null;
@@ -135,4 +136,43 @@ describe("files that never end, or are not files, are refused at once (item 2)",
     // Bounded memory: far less than the file (140 MB; the runtime itself takes about 40 MB).
     expect(await peakRss(["replay", file])).toBeLessThan(100 * 1024 * 1024);
   }, 60_000);
+});
+
+describe("the control socket of a real supervisor (items 4 and 5)", () => {
+  test("a status of about 2 MB (ten servers with 95 KB commands of tabs, two bytes each in JSON; the old cap was 1 MiB) reaches ctl, as a table and as JSON", async () => {
+    const dir = tempDir();
+    const sock = join(dir, "ctl.sock");
+    const servers = Array.from({ length: 10 }, (_, k) => `[servers.s${k}]\ncmd = ["/bin/sh", "-c", "exec sleep 1000", "s${k}", "${"\t".repeat(95_000)}"]\n`);
+    writeFileSync(join(dir, "lazarus.toml"), `control = "ctl.sock"\n${servers.join("")}`);
+    const r = start(["--config=lazarus.toml"], { cwd: dir });
+    await r.waitForCount(/started with pid/, 10);
+    const json = await lazarus(["ctl", `--control=${sock}`, "--json", "status"]);
+    expect(json.code).toBe(0);
+    expect(json.out.length).toBeGreaterThan(1024 * 1024);
+    const reply = JSON.parse(json.out);
+    expect(reply.status.servers.map((s: { command: string[] }) => s.command[4]?.length)).toEqual(Array(10).fill(95_000));
+    const table = await lazarus(["ctl", `--control=${sock}`, "status"]);
+    expect(table.code).toBe(0);
+    expect(table.out.split("\n").filter((l) => / alive /.test(l))).toHaveLength(10);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("a request without a newline, then the client closes its side: answered", async () => {
+    const sock = join(tempDir(), "ctl.sock");
+    const r = start([`--control=${sock}`, "{", "sleep", "1000", "}"]);
+    await r.waitFor("started with pid");
+    const answer = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const c = connect(sock);
+      c.on("error", reject);
+      c.on("data", (d: Buffer) => chunks.push(d));
+      c.on("end", () => resolve(Buffer.concat(chunks).toString()));
+      c.end("{\"cmd\":\"about\",\"id\":7}");
+    });
+    expect(answer.endsWith("\n")).toBe(true);
+    expect(JSON.parse(answer)).toMatchObject({ ok: true, id: 7, about: { pid: r.pid, servers: 1 } });
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
 });
