@@ -6,6 +6,8 @@ import { ctl } from "./cli/ctl.ts";
 import { USAGE } from "./cli/parse.ts";
 import { replayFile } from "./cli/replay.ts";
 import { DEFAULT_CONFIG } from "./config/load.ts";
+import { commandLineWords } from "./os/argv.ts";
+import { printable } from "./os/bytes.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
 import { bunCtlIo } from "./os/control-client.ts";
 import { DROPPED_ENV, OUTPUT_ENV } from "./os/port.ts";
@@ -58,9 +60,11 @@ async function main(args: readonly string[]): Promise<void> {
       process.exit(0);
       break;
     case "error":
-      writeAll(2, `lazarus: ${r.message}\n`);
+      // One line, whatever a file name or a word in it holds (bytes.ts).
+      writeAll(2, `lazarus: ${printable(r.message)}\n`);
       process.exit(r.status);
   }
 }
 
-await main(process.argv.slice(2));
+// The words as bytes (a server's arguments reach it byte for byte): see src/os/argv.ts.
+await main(commandLineWords());

@@ -4,6 +4,7 @@
 // in bounded memory, and only a regular file is read (never /dev/zero or a FIFO).
 import { closeSync } from "node:fs";
 import { REPORT_MAX, replayer } from "../core/replay.ts";
+import { printable } from "../os/bytes.ts";
 import { LineReader, openRegular, sizeText } from "../os/read-limited.ts";
 
 /** The longest log line read (a header lists every server, about 300 bytes each: 16 MiB is some 50,000 servers). */
@@ -14,7 +15,7 @@ const USAGE = "lazarus: replay: usage: lazarus replay FILE (a --log-format=json 
 /** `args`: the words after `replay`. */
 export function replayFile(args: readonly string[]): { status: number; out: string } {
   if (args.length !== 1 || args[0] === "") {
-    if (args.length > 1) return { status: 2, out: `lazarus: replay: one log at a time: unexpected ${JSON.stringify(args[1])} (usage: lazarus replay FILE)\n` };
+    if (args.length > 1) return { status: 2, out: `lazarus: replay: one log at a time: unexpected ${printable(JSON.stringify(args[1]))} (usage: lazarus replay FILE)\n` };
     return { status: 2, out: USAGE };
   }
   const file = args[0] as string;
@@ -41,7 +42,7 @@ export function replayFile(args: readonly string[]): { status: number; out: stri
       r.feed(raw, line.number);
     }
   } catch (e) {
-    return { status: 2, out: `lazarus: replay: ${file}: cannot read it: ${e instanceof Error ? e.message : String(e)}.\n` };
+    return { status: 2, out: `lazarus: replay: ${printable(file)}: cannot read it: ${e instanceof Error ? e.message : String(e)}.\n` };
   } finally {
     closeSync(opened.fd);
   }

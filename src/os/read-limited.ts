@@ -14,6 +14,7 @@
 // Big files that are read line by line (`lazarus replay`) use `LineReader`,
 // which keeps one line at a time, each bounded too.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { fsPath, printable } from "./bytes.ts";
 
 /** The limit for the files lazarus reads whole: a config file, a Procfile, a .env file. */
 export const TEXT_LIMIT = 1024 * 1024;
@@ -49,18 +50,19 @@ function notRegular(name: string, st: Stats): string {
   return `${name}: cannot read it: it is ${whatItIs(st)}, not a regular file.`;
 }
 
-/** Open a regular file for reading, without blocking; `name` is how messages call it. The caller closes the fd. */
-export function openRegular(path: string, name: string = path): Opened {
+/** Open a regular file for reading, without blocking; `name` is how messages call it (escaped: one line). The caller closes the fd. */
+export function openRegular(path: string, rawName: string = path): Opened {
+  const name = printable(rawName);
   let st: Stats;
   try {
-    st = statSync(path);
+    st = statSync(fsPath(path));
   } catch (e) {
     return { ok: false, error: cannot(name, e) };
   }
   if (!st.isFile()) return { ok: false, error: notRegular(name, st) };
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = openSync(fsPath(path), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     return { ok: false, error: cannot(name, e) };
   }
@@ -85,8 +87,9 @@ export function sizeText(n: number): string {
 }
 
 /** The whole of a regular file of at most `limit` bytes; otherwise one line saying why not. */
-export function readLimited(path: string, limit: number, name: string = path): Read {
-  const opened = openRegular(path, name);
+export function readLimited(path: string, limit: number, rawName: string = path): Read {
+  const opened = openRegular(path, rawName);
+  const name = printable(rawName);
   if (!opened.ok) return opened;
   const fd = opened.fd;
   try {

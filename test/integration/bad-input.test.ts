@@ -176,3 +176,37 @@ describe("the control socket of a real supervisor (items 4 and 5)", () => {
     expect((await r.ended()).code).toBe(0);
   });
 });
+
+describe("words are bytes from the command line to the server (item 7)", () => {
+  /** lazarus ARGS started by a shell, so that a word can hold the byte 0xFF ($B is A\xffB). */
+  const viaShell = (args: string, opts: { cwd?: string } = {}) =>
+    start([], { ...opts, argv0: ["/bin/sh", "-c", `B=$(printf 'A\\377B'); exec "$0" run "$1" ${args}`, BUN, MAIN] });
+
+  test("A\\xffB reaches the server as the bytes 41 FF 42 (not EF BF BD)", async () => {
+    const out = join(tempDir(), "argv");
+    const r = viaShell(`--control=none { /bin/sh -c 'printf %s "$1" > "$2"' sh "$B" ${out} }`);
+    expect((await r.ended()).code).toBe(0);
+    expect([...(await Bun.file(out).bytes())]).toEqual([0x41, 0xff, 0x42]);
+  });
+
+  test("a live re-exec passes the same bytes again: the server is adopted (same command), the dump shows \\xff, a respawn gets the bytes", async () => {
+    const r = viaShell("--control=none --interval=0 { /bin/sh -c 'sleep 1000; exit 0' \"$B\" }");
+    const pid = await r.startedPid();
+    const cmdline = (p: number) => [...require("node:fs").readFileSync(`/proc/${p}/cmdline`)] as number[];
+    const mark = r.lines.length;
+    r.signal("SIGUSR1");
+    await r.waitFor("re-exec complete", { from: mark });
+    expect(r.lines.slice(mark).filter((l) => l.includes("invalid re-exec state"))).toEqual([]);
+    // The new image was given the byte itself (execve), not U+FFFD.
+    expect(cmdline(r.pid)).toContain(0xff);
+    r.signal("SIGQUIT");
+    expect(await r.waitFor(/info: server 0:/, { from: mark })).toContain(`pid ${pid}, `);
+    expect(r.lines.slice(mark).find((l) => l.includes("info: server 0:"))).toContain("command: /bin/sh -c 'sleep 1000; exit 0' 'A\\xffB'");
+    process.kill(pid, "SIGKILL");
+    const respawned = await r.startedPid(r.lines.length);
+    const args = cmdline(respawned);
+    expect(args.slice(-4)).toEqual([0x41, 0xff, 0x42, 0]);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+});
