@@ -178,6 +178,8 @@ function environment(v: unknown, at: readonly string[]): Record<string, string> 
 
 function seconds(v: unknown, at: readonly string[], max: number): Ms {
   if (typeof v !== "number") throw new Invalid(at, `expected a number of seconds from 0 to ${max}, got ${kind(v)}.`);
+  // One rule with the command line, where a sign is refused: no negative number, not even -0.
+  if (Object.is(v, -0)) throw new Invalid(at, `-0 is out of range (seconds from 0 to ${max}, without a sign).`);
   if (!Number.isFinite(v) || v < 0 || v > max) throw new Invalid(at, `${v} is out of range (seconds from 0 to ${max}).`);
   return Math.round(v * 1000);
 }

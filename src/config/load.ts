@@ -8,7 +8,9 @@
 // the new image makes the same plan from them.
 import { resolve } from "node:path";
 import type { Options } from "../cli/parse.ts";
+import { printable } from "../os/bytes.ts";
 import { readLimited, TEXT_LIMIT } from "../os/read-limited.ts";
+import { decodeText } from "./text.ts";
 import { assemble, type Plan, type Sources, type SourceText } from "./plan.ts";
 
 /** The config file looked for in the working directory when no server and no --config/--procfile is given. */
@@ -65,8 +67,10 @@ function readCarried(text: string): Sources {
 }
 
 function readText(file: string, cwd: string): string | { error: string } {
-  // Only a regular file, and at most TEXT_LIMIT bytes: never /dev/zero or a FIFO (read-limited.ts).
+  // Only a regular file, and at most TEXT_LIMIT bytes: never /dev/zero or a FIFO (read-limited.ts);
+  // and UTF-8 text (text.ts): a UTF-16 file is called what it is.
   const r = readLimited(resolve(cwd, file), TEXT_LIMIT, file);
   if (!r.ok) return { error: r.error };
-  return new TextDecoder().decode(r.bytes);
+  const t = decodeText(r.bytes, printable(file));
+  return t.ok ? t.text : { error: t.error };
 }

@@ -210,3 +210,37 @@ describe("words are bytes from the command line to the server (item 7)", () => {
     expect((await r.ended()).code).toBe(0);
   });
 });
+
+describe("messages that do not mislead (item 8)", () => {
+  test("usage and file errors: one line each, exit 2", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "utf16.toml"), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("interval = 1\n", "utf16le")]));
+    writeFileSync(join(dir, "Procfile"), "web\u007f: ./srv\n");
+    writeFileSync(join(dir, "zero.toml"), "interval = -0.0\n[servers.a]\ncmd = \"true\"\n");
+    writeFileSync(join(dir, "bidi.toml"), "[servers.\"evil\u202etxt\"]\ncmd = \"true\"\n");
+    const cases: [string[], string][] = [
+      [["--config=utf16.toml"], "utf16.toml: it is UTF-16 (little-endian) text (it begins with a byte-order mark); lazarus reads UTF-8: convert it (iconv -f UTF-16 -t UTF-8)."],
+      [["--procfile=Procfile"], "Procfile:1: invalid server name \"web\\u007f\": no control, invisible or bidirectional characters allowed."],
+      [["--config=bidi.toml"], "bidi.toml:1: servers.\"evil\\u202etxt\": invalid server name \"evil\\u202etxt\": no control, invisible or bidirectional characters allowed."],
+      [["--config=zero.toml"], "zero.toml:1: interval: -0 is out of range (seconds from 0 to 60, without a sign)."],
+      [["--", "{", "true", "}"], "Unrecognised option: -- (options come before the first '{', as --NAME=VALUE; a server's words go between braces)."],
+      [["--=x", "{", "true", "}"], "Unrecognised option: --=x (options are written --NAME=VALUE)."],
+      [["-v", "{", "true", "}"], "Unrecognised option: -v (options are written --NAME=VALUE)."],
+      [["--interval=1", "--interval=7", "{", "true", "}"], "Repeated option: --interval=7 (--interval was given already)."],
+      [["--config=a.toml", "--config=b.toml"], "Repeated option: --config=b.toml (--config was given already)."],
+    ];
+    for (const [args, message] of cases) {
+      expect(await lazarus(["--control=none", ...args], { cwd: dir })).toEqual({ code: 2, out: "", err: `lazarus: ${message}\n` });
+    }
+  });
+
+  test("a .env value too big for the kernel: the spawn failure says the environment is too big and names the variable", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "big.env"), `SMALL=1\nBIG=${"x".repeat(200_000)}\n`);
+    const r = start(["--control=none", "--env-file=big.env", "{", "true", "}"], { cwd: dir });
+    const line = await r.waitFor("could not spawn");
+    expect(line).toMatch(/^lazarus: could not spawn 'true': E2BIG: the environment is too big: the variable BIG holds 196 KiB, over the kernel's limit of 128 KiB for one variable \(\d+ variables, \d+ KiB in all\); burying\.$/);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+});
