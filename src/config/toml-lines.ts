@@ -182,6 +182,13 @@ interface Definition {
   readonly line: number;
 }
 
+/** The most deeply nested key or table header written in the text (`[a.b]` then `c.d = 1` is 4 deep), or null when there is none. */
+export function deepestKey(text: string): Definition | null {
+  let deepest: Definition | null = null;
+  for (const d of definitions(text)) if (deepest === null || d.path.length > deepest.path.length) deepest = d;
+  return deepest;
+}
+
 /** Every header and key line of the text, with the full key path it defines. */
 function definitions(text: string): Definition[] {
   const out: Definition[] = [];

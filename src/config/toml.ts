@@ -9,14 +9,27 @@
 // line and column of an error, and is as compliant (toml-test: 209 of 210
 // valid files, 478 of 499 invalid ones refused). bench/bad-input.ts measures both.
 import { parse, TomlError } from "smol-toml";
+import { deepestKey } from "./toml-lines.ts";
+
+/**
+ * How deep keys and values may nest. lazarus's deepest key is 4 levels
+ * (servers.NAME.env.KEY); a limit well above it keeps a hostile file (a key of
+ * 500,000 dotted parts, an array in an array in ...) from costing memory out
+ * of proportion to its size.
+ */
+export const MAX_DEPTH = 32;
 
 export type TomlResult =
   | { readonly ok: true; readonly data: unknown }
   | { readonly ok: false; readonly line: number | null; readonly column: number | null; readonly message: string };
 
 export function parseToml(text: string): TomlResult {
+  const deepest = deepestKey(text);
+  if (deepest !== null && deepest.path.length > MAX_DEPTH) {
+    return { ok: false, line: deepest.line, column: null, message: `a key nested ${deepest.path.length} levels deep (at most ${MAX_DEPTH}; lazarus's keys go 4 deep)` };
+  }
   try {
-    return { ok: true, data: parse(text) };
+    return { ok: true, data: parse(text, { maxDepth: MAX_DEPTH }) };
   } catch (e) {
     if (e instanceof TomlError) {
       let what = (e.message.split("\n", 1)[0] ?? "").replace(/^Invalid TOML document: /, "").replace(/(\. aborting)?\.$/, "");

@@ -132,12 +132,12 @@ export function byteLength(s: string): number {
  * controls and DEL (a newline would start a forged line), C1 controls (some
  * terminals act on them), bidirectional overrides and isolates (they reorder
  * what is shown: "evil\u202Etxt.exe"), zero-width characters and the BOM
- * (invisible: two names that look the same), and lone surrogates (escaped
- * bytes, shown as \xFF).
+ * (invisible: two names that look the same), line and paragraph separators,
+ * and lone surrogates (escaped bytes, shown as \xFF). With the u flag a
+ * surrogate pair is one code point: only lone surrogates match \ud800-\udfff.
  */
 // eslint-disable-next-line no-control-regex
-// (With the u flag a surrogate pair is one code point: only lone surrogates match \ud800-\udfff.)
-export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff]/gu;
+export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2028\u2029\u2066-\u2069\ufeff\ud800-\udfff]/gu;
 
 const SHORT: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
 

@@ -46,6 +46,12 @@ describe("a syntax error's line and column", () => {
     }), budget(100));
   });
 
+  test("keys nested deeper than 32 levels are refused before they are built (memory), at their line", () => {
+    const deep = `[servers.a]\ncmd = "x"\nenv.${Array(40).fill("k").join(".")} = 1\n`;
+    expect(parseConfig(deep, "f.toml")).toEqual({ ok: false, error: "f.toml:3: invalid TOML: a key nested 43 levels deep (at most 32; lazarus's keys go 4 deep)." });
+    expect(parseConfig(`[${Array(33).fill("t").join(".")}]\n`, "f.toml")).toEqual({ ok: false, error: "f.toml:1: invalid TOML: a key nested 33 levels deep (at most 32; lazarus's keys go 4 deep)." });
+  });
+
   test("the message is one line whatever the text holds (control characters and newlines are escaped)", () => {
     fc.assert(fc.property(fc.string({ maxLength: 40, unit: "binary" }), (junk) => {
       const r = parseConfig(`a = 1\n${junk}\n`, "f.toml");
