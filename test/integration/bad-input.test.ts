@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { BUN, MAIN, perTest, ROOT } from "../helpers/run.ts";
+import { BUN, eventually, MAIN, perTest, procState, ROOT } from "../helpers/run.ts";
 
 const { start, tempDir } = perTest({ tmp: "lazarus-bad-" });
 
@@ -204,7 +204,7 @@ describe("words are bytes from the command line to the server (item 7)", () => {
     expect(r.lines.slice(mark).find((l) => l.includes("info: server 0:"))).toContain("command: /bin/sh -c 'sleep 1000; exit 0' 'A\\xffB'");
     process.kill(pid, "SIGKILL");
     const respawned = await r.startedPid(r.lines.length);
-    const args = cmdline(respawned);
+    const args = await eventually(() => { const a = cmdline(respawned); return a.length > 0 ? a : null; }, `the command line of ${respawned}: ${procState(respawned)}`);
     expect(args.slice(-4)).toEqual([0x41, 0xff, 0x42, 0]);
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
