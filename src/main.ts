@@ -4,9 +4,12 @@ import { tmpdir } from "node:os";
 import { ctl } from "./cli/ctl.ts";
 import { USAGE } from "./cli/parse.ts";
 import { replayFile } from "./cli/replay.ts";
+import { commandLineWords } from "./os/argv.ts";
+import { printable } from "./text/bytes.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
 import { bunCtlIo } from "./os/control-client.ts";
 import { bunFiles } from "./os/files.ts";
+import { logLines } from "./os/read-limited.ts";
 import { DROPPED_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
@@ -27,7 +30,7 @@ async function main(args: readonly string[]): Promise<void> {
     process.exit(r.status);
   }
   if (args[0] === "replay") {
-    const r = replayFile(args[1]);
+    const r = replayFile(args.slice(1), logLines);
     writeAll(r.status === 0 ? 1 : 2, r.out);
     process.exit(r.status);
   }
@@ -57,9 +60,11 @@ async function main(args: readonly string[]): Promise<void> {
       process.exit(0);
       break;
     case "error":
-      writeAll(2, `lazarus: ${r.message}\n`);
+      // One line, whatever a file name or a word in it holds (bytes.ts).
+      writeAll(2, `lazarus: ${printable(r.message)}\n`);
       process.exit(r.status);
   }
 }
 
-await main(process.argv.slice(2));
+// The words as bytes (a server's arguments reach it byte for byte): see src/os/argv.ts.
+await main(commandLineWords());

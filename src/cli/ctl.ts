@@ -12,6 +12,7 @@ import { basename, dirname } from "node:path";
 import { controlDir, defaultSocket, type PlaceInputs, socketPid } from "../control/path.ts";
 import type { About } from "../control/protocol.ts";
 import type { ServerStatus } from "../core/status.ts";
+import { printable } from "../text/bytes.ts";
 
 export const CTL_USAGE = `usage: lazarus ctl [--control=PATH | --pid=PID] [--json] COMMAND
 commands:
@@ -153,7 +154,7 @@ function usageError(message: string): CtlOutput {
 }
 
 function fail(status: number, message: string): CtlOutput {
-  return { status, stdout: "", stderr: `lazarus: ctl: ${message}\n` };
+  return { status, stdout: "", stderr: `lazarus: ctl: ${printable(message)}\n` };
 }
 
 /** A supervisor found in the control directory: who it is, or why it does not say. */
@@ -266,8 +267,8 @@ export function uptime(ms: number | null): string {
 export function statusTable(st: StatusReply): string {
   const head = ["#", "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "COMMAND"];
   const rows = st.servers.map((s) => [
-    String(s.index), s.name, s.state + (s.stopping ? " (stopping)" : ""), s.pid === null ? "-" : String(s.pid),
-    uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", s.command.join(" "),
+    String(s.index), printable(s.name), s.state + (s.stopping ? " (stopping)" : ""), s.pid === null ? "-" : String(s.pid),
+    uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", printable(s.command.join(" ")),
   ]);
   const title = `lazarus ${st.version} (pid ${st.pid ?? "?"}), ${st.phase}`;
   return `${title}\n${table(head, rows)}`;
