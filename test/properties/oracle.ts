@@ -55,28 +55,46 @@ export function eventWords(e: Event): string {
  * they agree, else what differs.
  */
 export function compareEffects(event: Event, effects: readonly Effect[], x: Expected, model: Model): string | null {
-  const problems: string[] = [];
-  const what = eventWords(event);
-  const spawns = effects.flatMap((e) => (e.type === "spawn" ? [e.server] : []));
-  const kills = effects.flatMap((e): KillFx[] => (e.type === "kill" ? [{ server: e.server, pid: e.pid, signal: e.signal, group: e.group }] : []));
-  const remnants = effects.flatMap((e): RemnantsFx[] => (e.type === "kill-remnants" ? [{ server: e.server, pgid: e.pgid, signal: e.signal }] : []));
-  const adopts = effects.flatMap((e) => (e.type === "adopt" ? [{ server: e.server, pid: e.pid }] : []));
-  const reexecs = effects.flatMap((e) => (e.type === "reexec" ? [e.handover] : []));
-  const exits = effects.flatMap((e) => (e.type === "exit" ? [e.status] : []));
-  const replies = effects.flatMap((e) => (e.type === "reply" ? [e.ok] : []));
-
+  const spawns: number[] = [];
+  const kills: KillFx[] = [];
+  const remnants: RemnantsFx[] = [];
+  const adopts: { server: number; pid: number }[] = [];
+  const reexecs: Handover[] = [];
+  const exits: number[] = [];
+  const replies: boolean[] = [];
+  for (const e of effects) {
+    switch (e.type) {
+      case "spawn": spawns.push(e.server); break;
+      case "kill": kills.push({ server: e.server, pid: e.pid, signal: e.signal, group: e.group }); break;
+      case "kill-remnants": remnants.push({ server: e.server, pgid: e.pgid, signal: e.signal }); break;
+      case "adopt": adopts.push({ server: e.server, pid: e.pid }); break;
+      case "reexec": reexecs.push(e.handover); break;
+      case "exit": exits.push(e.status); break;
+      case "reply": replies.push(e.ok); break;
+      default: break;
+    }
+  }
   const sk = (n: number) => String(n);
-  for (const i of minus(x.spawns, spawns, sk)) problems.push(`server ${i} should be spawned and is not`);
-  for (const i of minus(spawns, x.spawns, sk)) problems.push(`server ${i} is spawned, which the model does not expect (the model has it ${model.servers[i]?.kind})`);
   const kk = (k: KillFx) => `${k.server}/${k.pid}/${k.signal}/${k.group}`;
-  for (const k of minus(x.kills, kills, kk)) problems.push(`missing: ${killWords(k)}`);
-  for (const k of minus(kills, x.kills, kk)) problems.push(`unexpected: ${killWords(k)}`);
   const rk = (r: RemnantsFx) => `${r.server}/${r.pgid}/${r.signal}`;
-  for (const r of minus(x.remnants, remnants, rk)) problems.push(`missing: ${remnantsWords(r)}`);
-  for (const r of minus(remnants, x.remnants, rk)) problems.push(`unexpected: ${remnantsWords(r)}`);
   const ak = (a: { server: number; pid: number }) => `${a.server}/${a.pid}`;
-  for (const a of minus(x.adopts, adopts, ak)) problems.push(`missing: adopt server ${a.server}'s child ${a.pid} after the re-exec`);
-  for (const a of minus(adopts, x.adopts, ak)) problems.push(`unexpected: adopt server ${a.server}'s child ${a.pid}`);
+  const problems: string[] = [];
+  if (!sameMultiset(x.spawns, spawns, sk)) {
+    for (const i of minus(x.spawns, spawns, sk)) problems.push(`server ${i} should be spawned and is not`);
+    for (const i of minus(spawns, x.spawns, sk)) problems.push(`server ${i} is spawned, which the model does not expect (the model has it ${model.servers[i]?.kind})`);
+  }
+  if (!sameMultiset(x.kills, kills, kk)) {
+    for (const k of minus(x.kills, kills, kk)) problems.push(`missing: ${killWords(k)}`);
+    for (const k of minus(kills, x.kills, kk)) problems.push(`unexpected: ${killWords(k)}`);
+  }
+  if (!sameMultiset(x.remnants, remnants, rk)) {
+    for (const r of minus(x.remnants, remnants, rk)) problems.push(`missing: ${remnantsWords(r)}`);
+    for (const r of minus(remnants, x.remnants, rk)) problems.push(`unexpected: ${remnantsWords(r)}`);
+  }
+  if (!sameMultiset(x.adopts, adopts, ak)) {
+    for (const a of minus(x.adopts, adopts, ak)) problems.push(`missing: adopt server ${a.server}'s child ${a.pid} after the re-exec`);
+    for (const a of minus(adopts, x.adopts, ak)) problems.push(`unexpected: adopt server ${a.server}'s child ${a.pid}`);
+  }
   if (reexecs.length > 1) problems.push(`${reexecs.length} re-exec effects in one step`);
   if (x.reexec && reexecs.length === 0) problems.push("the re-exec is not carried out");
   if (!x.reexec && reexecs.length > 0) {
@@ -103,7 +121,15 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
     problems.push("an answer to no operator");
   }
   if (problems.length === 0) return null;
-  return `after ${what}: ${problems.join("; ")}${x.notes.length > 0 ? ` (the model: ${x.notes.join("; ")})` : ""}`;
+  return `after ${eventWords(event)}: ${problems.join("; ")}${x.notes.length > 0 ? ` (the model: ${x.notes.join("; ")})` : ""}`;
+}
+
+/** The same multiset (cheap for the usual zero or one element). */
+function sameMultiset<T>(a: readonly T[], b: readonly T[], key: (x: T) => string): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length === 0) return true;
+  if (a.length === 1) return key(a[0]!) === key(b[0]!);
+  return minus(a, b, key).length === 0;
 }
 
 function stopWords(s: ModelStop | StopOrder | null | undefined): string {
@@ -119,7 +145,10 @@ function sameStop(core: StopOrder | null, m: ModelStop | null | undefined): bool
 }
 
 function sameExit(a: ExitStatus | null, b: ExitStatus | null): boolean {
-  return show(a) === show(b);
+  if (a === null || b === null) return a === b;
+  if (a.kind === "code") return b.kind === "code" && a.code === b.code;
+  if (a.kind === "signal") return b.kind === "signal" && a.signal === b.signal;
+  return b.kind === "unknown";
 }
 
 /** The handover the core produced against the model's: every field the new image will rely on. */

@@ -343,6 +343,9 @@ export class World {
   private readonly asked = { kills: new Map<string, number>(), remnants: new Map<string, number>(), adopts: new Map<string, number>(), arms: new Map<string, number>() };
   /** The core asked for a re-exec and the shell has not exec'd (or tried to) since. */
   private reexecAsked = false;
+  /** A step of the core happened since the timers were last checked; the model's earliest deadline then. */
+  private stepped = true;
+  private earliestDeadline = Number.POSITIVE_INFINITY;
   private exitStatus: number | null = null;
   private expectedExit: number | null = null;
   private steps = 0;
@@ -524,7 +527,8 @@ export class World {
         if (servers.length === 0) return;
         const p = servers[a.k % servers.length]!;
         this.trace.push(`${this.k.now.toFixed(2)} the world sends ${signalName(a.signal)} to pid ${p.pid}`);
-        this.k.schedule(this.k.now, () => this.k.die(p, { kind: "signal", signal: a.signal === SIGTERM && p.behaviour.ignoresTerm ? SIGKILL : a.signal }));
+        if (a.signal === SIGTERM && p.behaviour.ignoresTerm) return; // it ignores it, as it does the supervisor's
+        this.k.schedule(this.k.now, () => this.k.die(p, { kind: "signal", signal: a.signal }));
         return;
       }
       case "control": {
@@ -622,6 +626,7 @@ export class World {
       });
     }
     this.state = after;
+    this.stepped = true;
     const x = this.model.apply(e);
     const disagreement = compareEffects(e, effects, x, this.model) ?? compareState(after, this.model);
     if (disagreement !== null) this.fail(`the reference model disagrees: ${disagreement}`);
@@ -753,8 +758,13 @@ export class World {
    * long past without having fired.
    */
   private checkTimers(port: SimPort): void {
+    // Deadlines and the shell's timers change only with a step of the core; between steps only time passes.
+    if (!this.stepped && this.k.now <= this.earliestDeadline + LATEST_TIMER_MS) return;
+    this.stepped = false;
+    this.earliestDeadline = Number.POSITIVE_INFINITY;
     const needed = new Map<number, string[]>();
     for (const [name, at] of this.model.timers()) {
+      this.earliestDeadline = Math.min(this.earliestDeadline, at);
       needed.set(at, [...(needed.get(at) ?? []), name]);
       if (at + LATEST_TIMER_MS < this.k.now) this.fail(`${name === "alarm" ? "the alarm" : `server ${name.slice(5)}'s stop deadline`} was due at ${at} and has still not fired at ${this.k.now.toFixed(3)}`);
     }
