@@ -114,6 +114,7 @@ export class ScenarioRun {
     this.firstFails = new Set(sc.failFirst.filter((i) => i < this.specs.length));
     this.spawnsSoFar = this.specs.map(() => 0);
     this.images.push({ initial: this.state, events: [], results: [] });
+    this.t = sc.startAt;
   }
 
   run(): RunReport {
@@ -142,7 +143,7 @@ export class ScenarioRun {
         return;
       }
       case "unknown-exit":
-        this.feed({ type: "exited", at: this.t, pid: action.pid, status: action.status });
+        this.feed({ type: "exited", at: this.t, pid: action.pid, status: action.status, ...this.hint(null) });
         return;
       case "fail-next-spawn":
         this.failNext.set(action.k % this.specs.length, action.error);
@@ -195,7 +196,7 @@ export class ScenarioRun {
       case "stale-exit": {
         const stale = this.reported.filter((pid) => !this.procs.has(pid));
         if (stale.length === 0) return [];
-        return [{ type: "exited", at: this.t, pid: stale[s.k % stale.length]!, status: s.status }];
+        return [{ type: "exited", at: this.t, pid: stale[s.k % stale.length]!, status: s.status, ...this.hint(null) }];
       }
       case "revive":
         return [{ type: "revive", at: this.t }];
@@ -241,9 +242,19 @@ export class ScenarioRun {
     return null;
   }
 
+  /** Which server the shell says pid is: right, none, or wrong (the core must check it). */
+  private hint(server: number | null): { server?: number } {
+    const n = this.specs.length;
+    if (this.sc.hints === "none") return {};
+    if (this.sc.hints === "right") return server === null ? {} : { server };
+    // wrong: another server, preferably one that is alive (under another pid)
+    const alive = this.state.servers.findIndex((s, i) => i !== server && s.life.kind === "alive");
+    return { server: alive >= 0 ? alive : ((server ?? 0) + 1) % n };
+  }
+
   /** Process p ends now: the report of it, to be fed. */
   private ended(p: Proc, status: ExitStatus, atTakeover = false): Event {
-    const e: Event = { type: "exited", at: this.t, pid: p.pid, status, server: p.server, ...(atTakeover ? { atTakeover: true } : {}) };
+    const e: Event = { type: "exited", at: this.t, pid: p.pid, status, ...this.hint(p.server), ...(atTakeover ? { atTakeover: true } : {}) };
     p.end = e;
     return e;
   }

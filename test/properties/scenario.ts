@@ -66,6 +66,10 @@ export interface Scenario {
   readonly failFirst: readonly number[];
   readonly reviveBeforeStart: boolean;
   readonly terminateBeforeStart: boolean;
+  /** The monotonic time of the start (boot-relative: rarely 0). */
+  readonly startAt: number;
+  /** Which server the shell says an ended pid is (a hint the core must check): the right one, none, or a wrong one. */
+  readonly hints: "right" | "none" | "wrong";
   /** How pids are handed out: always new, the lowest free one, or the one freed last (reused at once). */
   readonly pids: "fresh" | "lowest" | "last";
   /** Timers fire as soon as time passes their instant (else only when an action fires them, or in the drain). */
@@ -154,7 +158,9 @@ export function scenarioArb(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> 
     servers: fc.array(server, { minLength: 1, maxLength: maxServers }),
     failFirst: fc.array(fc.nat({ max: maxServers - 1 }), { maxLength: 2 }),
     reviveBeforeStart: fc.boolean(),
-    terminateBeforeStart: flag(1),
+    terminateBeforeStart: fc.oneof({ weight: 24, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    startAt: fc.constantFrom(0, 7, 1234.5678, 86_400_000),
+    hints: fc.constantFrom("right" as const, "right" as const, "none" as const, "wrong" as const),
     pids: fc.constantFrom("fresh" as const, "lowest" as const, "last" as const),
     promptTimers: fc.boolean(),
     actions: fc.array(actionArb(opts), { maxLength: opts.maxActions ?? 40, size: "max" }),
