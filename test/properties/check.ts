@@ -60,8 +60,8 @@ interface Proc {
   readonly server: number;
   /** When its spawn's result reached the core (its start, as the core knows it); null while in flight. */
   since: number | null;
-  /** Signals it was sent, in order. */
-  readonly signals: number[];
+  /** Signals it was sent, in order, and when. */
+  readonly signals: { readonly signal: number; readonly at: number }[];
   /** The report of its end, once it ended (queued, not yet handled). */
   end: Event | null;
 }
@@ -173,6 +173,9 @@ export class ScenarioRun {
       case "info":
         this.feed({ type: "info", at: this.t });
         return;
+      case "start-again":
+        this.feed({ type: "start", at: this.t, handover: null });
+        return;
       case "together": {
         // Queued at once, as the shell queues what it collected: the spawns they cause answer behind them.
         const events = action.actions.flatMap((s) => this.simple(s));
@@ -200,8 +203,18 @@ export class ScenarioRun {
       }
       case "revive":
         return [{ type: "revive", at: this.t }];
-      case "terminate":
-        return [{ type: "terminate", at: this.t, signal: s.signal }];
+      case "terminate": {
+        const e: Event = { type: "terminate", at: this.t, signal: s.signal };
+        return s.twice ? [e, { ...e }] : [e];
+      }
+      case "fire-now": {
+        // The shell's timer fires now, due or not (early: the core must arm it again).
+        const armed = [...this.armed.keys()].sort();
+        if (armed.length === 0) return [];
+        const timer = armed[s.k % armed.length]!;
+        this.lastFired = timer;
+        return [{ type: "timer", at: this.t, timer }];
+      }
       case "reexec":
         this.exec = s;
         return [{ type: "reexec", at: this.t }];
@@ -219,7 +232,7 @@ export class ScenarioRun {
         const doomed = this.running().filter((p) => this.fatal(p) !== null);
         if (doomed.length === 0) return [];
         const p = doomed[s.k % doomed.length]!;
-        return [this.ended(p, { kind: "signal", signal: this.fatal(p)! })];
+        return [this.ended(p, { kind: "signal", signal: this.fatal(p)!.signal })];
       }
     }
   }
@@ -234,11 +247,11 @@ export class ScenarioRun {
     return ps.length === 0 ? undefined : ps[k % ps.length];
   }
 
-  /** The signal among those it was sent that ends it: SIGKILL, or its stop signal unless it ignores that. */
-  private fatal(p: Proc): number | null {
+  /** The first signal it was sent that ends it (SIGKILL, or its stop signal unless it ignores that), and when it dies of it. */
+  private fatal(p: Proc): { signal: number; dies: number } | null {
     const stop = this.specs[p.server]!.stopSignal ?? SIGTERM;
-    const stubborn = this.sc.servers[p.server]!.stubborn;
-    for (const s of p.signals) if (s === SIGKILL || (s === stop && !stubborn)) return s;
+    const c = this.sc.servers[p.server]!;
+    for (const s of p.signals) if (s.signal === SIGKILL || (s.signal === stop && !c.stubborn)) return { signal: s.signal, dies: s.at + c.dyingMs };
     return null;
   }
 
@@ -300,33 +313,38 @@ export class ScenarioRun {
     this.feed({ type: "timer", at: this.t, timer });
   }
 
-  /** After the scenario: a shutdown in which processes obey the signals they get; the supervisor must exit. */
+  /**
+   * After the scenario: a shutdown in which processes obey the signals they
+   * get (some ignore their stop signal, some take their time to die), time
+   * passes from one happening to the next (a death, a deadline of the model,
+   * a second terminate); the supervisor must exit, with the model's status.
+   */
   private drain(): void {
     this.trace.push("--- drain: terminate; processes obey their signals ---");
+    const start = this.t;
     this.feed({ type: "terminate", at: this.t, signal: SIGTERM });
     if (this.sc.drain.reexec) this.feed({ type: "reexec", at: this.t });
     if (this.sc.drain.revive) this.feed({ type: "revive", at: this.t });
-    let second = this.sc.drain.second;
+    let second = this.sc.drain.second === null ? null : start + this.sc.drain.second;
     for (let round = 0; this.exitedWith === null && round < 1000; round++) {
-      const doomed = this.running().find((p) => this.fatal(p) !== null);
-      if (doomed !== undefined) {
-        this.feed(this.ended(doomed, { kind: "signal", signal: this.fatal(doomed)! }));
-        continue;
+      const death = this.running().map((p) => ({ p, f: this.fatal(p) })).filter((x) => x.f !== null).sort((a, b) => a.f!.dies - b.f!.dies || a.p.pid - b.p.pid)[0];
+      const timer = [...this.model.timers()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))[0];
+      const next = Math.min(death?.f!.dies ?? Infinity, timer?.[1] ?? Infinity, second ?? Infinity);
+      if (next === Infinity) {
+        const left = this.running();
+        const stuck = left.map((p) => `pid ${p.pid} of server ${p.server} (signals: ${p.signals.map((s) => s.signal).join(",") || "none"})`).join("; ");
+        this.fail("7", `shutting down, ${left.length === 0 ? "nothing runs" : `${stuck} still ${left.length === 1 ? "runs" : "run"}`}, no deadline is pending, and the supervisor has not exited: it never will`);
       }
-      if (second) {
-        second = false;
+      if (death !== undefined && death.f!.dies === next) {
+        this.moveTo(next);
+        if (this.exitedWith === null && death.p.end === null) this.feed(this.ended(death.p, { kind: "signal", signal: death.f!.signal }));
+      } else if (second !== null && second === next) {
+        this.moveTo(next);
+        second = null;
         this.feed({ type: "terminate", at: this.t, signal: SIGTERM });
-        continue;
+      } else {
+        this.fire(timer![0], timer![1], "exact");
       }
-      const timers = [...this.model.timers()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-      if (timers.length > 0) {
-        const [timer, at] = timers[0]!;
-        this.fire(timer, at, "exact");
-        continue;
-      }
-      const left = this.running();
-      const stuck = left.map((p) => `pid ${p.pid} of server ${p.server} (signals: ${p.signals.join(",") || "none"})`).join("; ");
-      this.fail("7", `shutting down, ${left.length === 0 ? "nothing runs" : `${stuck} still ${left.length === 1 ? "runs" : "run"}`}, no deadline is pending, and the supervisor has not exited: it never will`);
     }
     if (this.exitedWith === null) this.fail("7", "after a shutdown the supervisor never exited");
     if (this.running().length > 0) this.fail("7", `the supervisor exited with processes still running: ${this.running().map((p) => p.pid)}`);
@@ -368,6 +386,8 @@ export class ScenarioRun {
     const proc = event.type === "exited" ? this.procs.get(event.pid) : undefined;
     /** This is the real report of a process's end (not a stale or duplicate one). */
     const real = proc !== undefined && proc.end === event;
+    // A timer event is the shell's timer firing: it is no longer armed (the core may arm it again).
+    if (event.type === "timer") this.armed.delete(event.timer);
     const r = this.stepFn(this.state, event);
     image.events.push(event);
     image.results.push(r);
@@ -409,7 +429,7 @@ export class ScenarioRun {
           const p = this.procs.get(e.pid);
           if (p === undefined || p.since === null) this.fail("2", `signal ${e.signal} sent to pid ${e.pid}, which is not a running process`);
           if (p.server !== e.server) this.fail("2", `signal ${e.signal} for server ${e.server} sent to pid ${e.pid}, a process of server ${p.server}`);
-          p.signals.push(e.signal);
+          p.signals.push({ signal: e.signal, at: this.t });
           break;
         }
         case "adopt": {

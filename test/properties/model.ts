@@ -100,6 +100,25 @@ export class Model {
     this.servers = specs.map(() => ({ kind: "unborn", pid: 0, since: 0, why: null, stop: null, spawns: 0, lastExit: null }));
   }
 
+  /**
+   * A model of an image that handed this across and then exec'd at `execAt`
+   * (for checking a take-over from any handover, as an older image may write it).
+   */
+  static afterExec(specs: readonly ServerSpec[], settings: Settings, h: ModelHandover, execAt: number): Model {
+    const m = new Model(specs, settings);
+    m.pendingRevive = h.pendingRevive;
+    m.alarmAt = h.alarmAt;
+    h.servers.forEach((x, i) => {
+      Object.assign(m.servers[i]!, {
+        kind: x.kind, pid: x.pid ?? 0, since: x.since ?? 0, why: x.why ?? null, stop: x.stop === undefined || x.stop === null ? null : { ...x.stop },
+        spawns: x.spawns, lastExit: x.lastExit,
+      });
+    });
+    m.phase = { kind: "exec" };
+    m.execAt = execAt;
+    return m;
+  }
+
   /** The exit status once exited, else null. */
   get status(): number | null {
     return this.phase.kind === "exited" ? this.phase.status : null;

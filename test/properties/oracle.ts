@@ -235,7 +235,7 @@ export function compareTimers(armed: ReadonlyMap<TimerName, number>, m: Model): 
   }
   for (const [name, at] of armed) {
     if (name === "alarm") {
-      if (m.alarmAt === null && m.phase.kind !== "exited") problems.push(`the alarm is armed at ${at}, the model has no alarm pending`);
+      if (m.alarmAt === null) problems.push(`the alarm is armed at ${at}, the model has no alarm pending${m.phase.kind === "exited" ? " (the supervisor has exited)" : ""}`);
       continue;
     }
     const i = Number(name.slice(5));

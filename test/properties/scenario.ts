@@ -20,7 +20,10 @@ export type Simple =
   /** A report about a pid that ended and was reported before (and is not in use again). */
   | { readonly a: "stale-exit"; readonly k: number; readonly status: ExitStatus }
   | { readonly a: "revive" }
-  | { readonly a: "terminate"; readonly signal: number }
+  /** A terminate; `twice`: a second one right behind it. */
+  | { readonly a: "terminate"; readonly signal: number; readonly twice: boolean }
+  /** An armed timer fires now (early, if it is not due yet). */
+  | { readonly a: "fire-now"; readonly k: number }
   | { readonly a: "reexec"; readonly fails: boolean; readonly delay: number; readonly deaths: number; readonly status: ExitStatus }
   | { readonly a: "control"; readonly op: "revive-all" | "revive" | "stop" | "start" | "restart" | "signal" | "shutdown"; readonly k: number }
   /** A process that was sent a signal it does not survive dies of it. */
@@ -38,6 +41,8 @@ export type Action =
   | { readonly a: "stale-timer"; readonly k: number }
   | { readonly a: "advance"; readonly ms: number }
   | { readonly a: "info" }
+  /** A start event to a supervisor that has started (the shell never sends one: it changes nothing). */
+  | { readonly a: "start-again" }
   | { readonly a: "together"; readonly actions: readonly Simple[] };
 
 export interface ServerChoice {
@@ -48,13 +53,15 @@ export interface ServerChoice {
   readonly autostart: boolean;
   /** Its processes ignore its stop signal (only SIGKILL ends them). */
   readonly stubborn: boolean;
+  /** How long its processes take to die of a signal they do not survive (in the final shutdown). */
+  readonly dyingMs: number;
 }
 
-/** After the actions: a shutdown, and while it goes on, perhaps a re-exec, a revive, a second terminate. */
+/** After the actions: a shutdown, and while it goes on, perhaps a re-exec, a revive, a second terminate (ms after the first). */
 export interface Drain {
   readonly reexec: boolean;
   readonly revive: boolean;
-  readonly second: boolean;
+  readonly second: number | null;
 }
 
 export interface Scenario {
@@ -96,6 +103,7 @@ export interface ScenarioOptions {
 }
 
 const CONTROL_OPS = ["revive-all", "revive", "stop", "start", "restart", "signal", "shutdown"] as const;
+type ControlOp = (typeof CONTROL_OPS)[number];
 
 function simpleArb(opts: ScenarioOptions): fc.Arbitrary<Simple> {
   const k = fc.nat({ max: 1000 });
@@ -103,7 +111,8 @@ function simpleArb(opts: ScenarioOptions): fc.Arbitrary<Simple> {
     { weight: 6, arbitrary: fc.record({ a: fc.constant("end-now" as const), k, status, twice: fc.boolean() }) },
     { weight: 1, arbitrary: fc.record({ a: fc.constant("stale-exit" as const), k, status }) },
     { weight: 2, arbitrary: fc.constant({ a: "revive" as const }) },
-    { weight: 1, arbitrary: fc.record({ a: fc.constant("terminate" as const), signal: fc.constantFrom(SIGTERM, SIGINT, SIGHUP) }) },
+    { weight: 2, arbitrary: fc.record({ a: fc.constant("terminate" as const), signal: fc.constantFrom(SIGTERM, SIGINT, SIGHUP), twice: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ a: fc.constant("fire-now" as const), k }) },
     {
       weight: 3,
       arbitrary: fc.record({
@@ -113,7 +122,13 @@ function simpleArb(opts: ScenarioOptions): fc.Arbitrary<Simple> {
     },
     { weight: 2, arbitrary: fc.record({ a: fc.constant("obey" as const), k }) },
   ];
-  if (opts.control !== false) choices.push({ weight: 3, arbitrary: fc.record({ a: fc.constant("control" as const), op: fc.constantFrom(...CONTROL_OPS), k }) });
+  // (an operator's commands often go to the first two servers: a stop, then a start of the same one)
+  const target = fc.oneof(fc.nat({ max: 1 }), k);
+  const op = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom<ControlOp>("stop", "start", "restart") },
+    { weight: 2, arbitrary: fc.constantFrom<ControlOp>(...CONTROL_OPS) },
+  );
+  if (opts.control !== false) choices.push({ weight: 4, arbitrary: fc.record({ a: fc.constant("control" as const), op, k: target }) });
   return fc.oneof(...choices);
 }
 
@@ -134,6 +149,7 @@ export function actionArb(opts: ScenarioOptions = {}): fc.Arbitrary<Action> {
       }),
     },
     { weight: 1, arbitrary: fc.constant({ a: "info" as const }) },
+    { weight: 1, arbitrary: fc.constant({ a: "start-again" as const }) },
     { weight: 8, arbitrary: simpleArb(opts) },
     { weight: 3, arbitrary: fc.record({ a: fc.constant("together" as const), actions: fc.array(simpleArb(opts), { minLength: 2, maxLength: 4 }) }) },
   ];
@@ -149,12 +165,13 @@ export function scenarioArb(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> 
     stopSignal: fc.option(fc.constantFrom(SIGTERM, SIGINT, SIGQUIT, SIGUSR1), { freq: 4 }),
     autostart: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     stubborn: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    dyingMs: fc.constantFrom(0, 0, 30, 20_000),
   });
   const flag = (weight: number) => fc.oneof({ weight: 10 - weight, arbitrary: fc.constant(false) }, { weight, arbitrary: fc.constant(true) });
   return fc.record({
     intervalMs: fc.constantFrom(0, 1, 500, 1000, 5000),
     stopTimeoutMs: fc.constantFrom(0, 100, 1000, 10_000),
-    alarmMs: fc.constantFrom(0, 0, 0, 2500, 3000, 30_000),
+    alarmMs: fc.constantFrom(0, 0, 2500, 3000, 15_000, 30_000),
     servers: fc.array(server, { minLength: 1, maxLength: maxServers }),
     failFirst: fc.array(fc.nat({ max: maxServers - 1 }), { maxLength: 2 }),
     reviveBeforeStart: fc.boolean(),
@@ -164,6 +181,9 @@ export function scenarioArb(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> 
     pids: fc.constantFrom("fresh" as const, "lowest" as const, "last" as const),
     promptTimers: fc.boolean(),
     actions: fc.array(actionArb(opts), { maxLength: opts.maxActions ?? 40, size: "max" }),
-    drain: fc.record({ reexec: flag(5), revive: flag(3), second: flag(4) }),
+    drain: fc.record({
+      reexec: flag(5), revive: flag(3),
+      second: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.constantFrom(0, 10, 5000) }),
+    }),
   });
 }
