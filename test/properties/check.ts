@@ -621,7 +621,7 @@ export class ScenarioRun {
       let s = image.initial;
       image.events.forEach((e, k) => {
         const r = this.stepFn(s, e);
-        if (JSON.stringify(r) !== JSON.stringify(image.results[k])) this.fail("11", `replaying event ${k} (${e.type}) gave a different result`);
+        if (!Bun.deepEquals(r, image.results[k], true)) this.fail("11", `replaying event ${k} (${e.type}) gave a different result`);
         s = r.state;
       });
     }
