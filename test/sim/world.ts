@@ -24,7 +24,7 @@ import type { ControlHandler, ExitListener, NoticeListener, OsPort, PortExit, Sp
 import { boot } from "../../src/shell/boot.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
 import { Model } from "../properties/model.ts";
-import { compareEffects, compareState } from "../properties/oracle.ts";
+import { compareAcrossReexec, compareEffects, compareState } from "../properties/oracle.ts";
 import { type Behaviour, Kernel, SUP } from "./kernel.ts";
 import type { Duration, SimScenario } from "./scenario.ts";
 
@@ -454,6 +454,8 @@ export class World {
 
   /** When the last successful exec happened (the world's own record). */
   private lastExec: number | null = null;
+  /** The old image's core state at its exec, until the new image has started. */
+  private across: State | null = null;
 
   replaceImage(old: SimPort, argv: readonly string[], env: Readonly<Record<string, string>>): void {
     this.checkCarriedOut();
@@ -461,6 +463,7 @@ export class World {
     if (complaint !== null) this.fail(complaint);
     old.end();
     this.lastExec = this.k.now;
+    this.across = this.state;
     this.execs++;
     if (JSON.stringify(argv.slice(0, SELF.length)) !== JSON.stringify(SELF)) this.fail(`re-exec of ${argv.join(" ")}, not of itself`);
     const args = argv.slice(SELF.length);
@@ -630,6 +633,12 @@ export class World {
     const x = this.model.apply(e);
     const disagreement = compareEffects(e, effects, x, this.model) ?? compareState(after, this.model);
     if (disagreement !== null) this.fail(`the reference model disagrees: ${disagreement}`);
+    if (e.type === "start" && this.across !== null) {
+      // The core's complete state before the exec and the new image's after its take-over.
+      const d = compareAcrossReexec(this.across, after, this.lastExec!);
+      if (d !== null) this.fail(`across the re-exec: ${d}`);
+      this.across = null;
+    }
 
     if (e.type === "spawned") {
       // (oldest first: a pid freed and reused at once may have two spawns waiting to be told)
