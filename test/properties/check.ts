@@ -125,8 +125,8 @@ export class ScenarioRun {
       if (this.exitedWith !== null) break;
       this.act(action);
     }
-    this.checkDeterminism();
     if (this.exitedWith === null) this.drain();
+    this.checkDeterminism();
     return { steps: this.steps, exited: this.exitedWith, trace: this.trace };
   }
 
