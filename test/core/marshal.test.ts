@@ -202,6 +202,22 @@ describe("clear errors", () => {
     if (r.ok) expect(r.handover.servers[0]).toMatchObject({ kind: "invalid", reason });
   });
 
+  test.each([
+    [["code", 255], { kind: "code", code: 255 }], [["code", 256], null], [["code", -1], null],
+    [["signal", 64], { kind: "signal", signal: 64 }], [["signal", 65], null], [["signal", 0], null], [["unknown"], { kind: "unknown" }], [["unknown", 1], null],
+  ])("a last exit of %j reads as %j (null: the record is invalid)", (last, want) => {
+    const r = unmarshal(doc([["unborn", 0, fa, last], ["unborn", 0, fb, null]]), specs);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    if (want === null) expect(r.handover.servers[0]).toMatchObject({ kind: "invalid", reason: "bad last exit" });
+    else expect(r.handover.servers[0]).toEqual({ kind: "unborn", spawns: 0, lastExit: want as never });
+  });
+
+  test.each([[2, true], [1, false], [PID_MAX, true], [PID_MAX + 1, false]])("pid %p %s a child", (pid, ok) => {
+    const r = unmarshal(doc([["alive", 1, fa, pid, 5, null, null], ["unborn", 0, fb, null]]), specs);
+    expect(r.ok && r.handover.servers[0]!.kind).toBe(ok ? "alive" : "invalid");
+  });
+
   test("the same pid twice: the second record is invalid", () => {
     const r = unmarshal(doc([["alive", 1, fa, 77, 5, null, null], ["alive", 1, fb, 77, 5, null, null]]), specs);
     expect(r.ok && r.handover.servers.map((s) => s.kind)).toEqual(["alive", "invalid"]);

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { SIGABRT, SIGINT, SIGKILL, SIGQUIT, SIGSEGV, SIGTERM } from "../../src/core/signals.ts";
 import { ALARM_STATUS, initialState, step } from "../../src/core/step.ts";
-import type { Handover } from "../../src/core/types.ts";
+import type { Effect, Handover } from "../../src/core/types.ts";
 import { code, Driver, exits, kills, logs, SETTINGS, sig, spawns, specs } from "../helpers/driver.ts";
 
 const A = ["a", "--initial-spawn", "--initial-spawn=x", "x"];
@@ -521,5 +521,49 @@ describe("hardening (independent review)", () => {
     const d = new Driver([...specs(A), { ...specs(B)[0]!, autostart: false }]);
     d.start(0);
     expect(logs(d.exit(100, code(0), 10))).toContain("every remaining server waits to be started (ctl start).");
+  });
+});
+
+describe("counts and answers (what an operator reads)", () => {
+  const replies = (fx: readonly Effect[]) => fx.flatMap((e) => (e.type === "reply" ? [[e.ok, e.message]] : []));
+
+  test("ctl revive says how many were buried; ctl shutdown says whether it already was", () => {
+    const d = new Driver(specs(A, B, ["c"]));
+    d.start(0);
+    d.exit(d.pid(0), code(1), 10);
+    d.exit(d.pid(1), code(1), 10);
+    expect(replies(d.feed({ type: "control", at: 20, id: 1, command: { op: "revive", server: null } }))).toEqual([[true, "revived 2 servers"]]);
+    expect(replies(d.feed({ type: "control", at: 30, id: 2, command: { op: "revive", server: null } }))).toEqual([[true, "revived 0 servers"]]);
+    expect(replies(d.feed({ type: "control", at: 40, id: 3, command: { op: "shutdown" } }))).toEqual([[true, "shutting down"]]);
+    expect(replies(d.feed({ type: "control", at: 50, id: 4, command: { op: "shutdown" } }))).toEqual([[true, "already shutting down"]]);
+  });
+
+  test("the re-exec'd image says how many running servers it adopted", () => {
+    const alive = (pid: number) => ({ kind: "alive" as const, spawns: 1, lastExit: null, pid, since: 0, stop: null });
+    const d = new Driver(specs(A, B, ["c"]));
+    const fx = d.start(100, { pendingRevive: false, alarmAt: null, execAt: 90, servers: [alive(7), alive(8), { kind: "cremated", spawns: 1, lastExit: code(0), since: 5, why: "clean-exit" }] });
+    expect(logs(fx)).toContain("re-exec complete: lazarus running, adopted 2 running servers.");
+    const e = new Driver(specs(A));
+    expect(logs(e.start(100, { pendingRevive: false, alarmAt: null, execAt: 90, servers: [alive(7)] }))).toContain("re-exec complete: lazarus running, adopted 1 running server.");
+  });
+});
+
+describe("reports that fit no server (the shell's mistakes) change nothing and are said", () => {
+  test("a spawn result for a server that is not being started", () => {
+    const d = new Driver(specs(A, B));
+    d.start(0);
+    const before = d.state;
+    expect(logs(d.feed({ type: "spawned", at: 10, server: 0, pid: 555 }))).toEqual(["unexpected spawn report for server 0 (pid 555), ignored."]);
+    expect(logs(d.feed({ type: "spawn-failed", at: 10, server: 1, error: "ENOENT" }))).toEqual(["unexpected spawn failure for server 1, ignored."]);
+    expect(logs(d.feed({ type: "spawned", at: 10, server: 7, pid: 556 }))).toEqual(["unexpected spawn report for server 7 (pid 556), ignored."]);
+    expect(d.state).toEqual(before);
+  });
+
+  test("a second start event", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    const before = d.state;
+    expect(d.feed({ type: "start", at: 10, handover: null })).toEqual([{ type: "log", record: { event: "ignored", text: "start event after start, ignored." } }]);
+    expect(d.state).toEqual(before);
   });
 });

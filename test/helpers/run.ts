@@ -12,6 +12,8 @@ export const SERVER = join(ROOT, "fixtures/server");
 export const BUN = process.execPath;
 
 const DEFAULT_TIMEOUT = 20_000;
+/** How long the end of the supervisor's output may come after its exit before a run is taken as ended anyway. */
+const EOF_BOUND_MS = 5000;
 
 interface Waiter {
   readonly test: (line: string) => boolean;
@@ -47,9 +49,11 @@ export class Run {
     const out = opts.readStdout === false ? Promise.resolve() : this.pump(proc.stdout, (line) => { this.stdoutText += `${line}\n`; });
     this.done = (async () => {
       await proc.exited;
-      // Children may hold the pipe open after the supervisor ends: do not wait for EOF
-      // longer than it takes to read what is already buffered.
-      await Promise.race([Promise.all([err, out]), Bun.sleep(300)]);
+      // Everything it wrote is read: after an exit the pipes reach their end once nothing of it
+      // holds them (it leaves nothing behind; the bound only keeps a test that left something
+      // running from hanging). Killed, it may have left its children holding them: what is
+      // buffered is read, not more.
+      await Promise.race([Promise.all([err, out]), Bun.sleep(proc.signalCode === null ? EOF_BOUND_MS : 300)]);
       return { code: proc.exitCode, signal: proc.signalCode as string | null };
     })();
   }

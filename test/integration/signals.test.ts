@@ -2,21 +2,31 @@
 // nohup is respected, children start with default dispositions, and at its end
 // nothing it had is left running, however deep an orphan's family goes.
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
-import { MAIN, SERVER, waitGone, perTest } from "../helpers/run.ts";
+import { readFileSync } from "node:fs";
+import { MAIN, type Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
 
 const { start } = perTest({ prefix: ["--control=none"] });
 
-/** Pids of processes whose command line is exactly `argv`. */
-function pidsRunning(argv: readonly string[]): number[] {
-  const want = argv.join("\0");
-  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      return readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0$/, "") === want ? [Number(d)] : [];
-    } catch {
-      return [];
-    }
-  });
+/** A process as this test knows it: its pid and its start time (a pid reused by another process is not it). */
+function identity(pid: number): { pid: number; start: string | null } {
+  return { pid, start: startTime(pid) };
+}
+
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Wait (polling /proc, bounded) until each of these processes has ended and been reaped; returns the pids of those still there. */
+async function waitEnded(procs: readonly { pid: number; start: string | null }[]): Promise<number[]> {
+  const still = () => procs.filter((p) => p.start !== null && startTime(p.pid) === p.start);
+  const deadline = Date.now() + 10_000;
+  while (still().length > 0 && Date.now() < deadline) await Bun.sleep(20);
+  return still().map((p) => p.pid);
 }
 
 describe("signals", () => {
@@ -69,29 +79,32 @@ describe("signals", () => {
 });
 
 describe("nothing left behind at the end", () => {
+  /** The pids a `NAME: x=PID y=PID` line of the test's own shell commands says (on stderr): pids this test owns. */
+  async function pidsSaid(r: Run, name: string): Promise<number[]> {
+    const line = await r.waitFor(new RegExp(`^${name}:( \\w+=\\d+)+$`));
+    return [...line.matchAll(/=(\d+)/g)].map((m) => Number(m[1]));
+  }
+
   test("an orphan's own children, in a session of their own, are killed and reaped when lazarus exits", async () => {
-    const inner = ["sleep", "30211"];
-    const r = start(["{", "sh", "-c", `setsid sh -c "${inner.join(" ")} & wait" & exec sleep 30212`, "}"]);
-    await r.startedPid();
-    // the grandchild's family is up (found by its command line)
-    const deadline = Date.now() + 10_000;
-    while (pidsRunning(inner).length === 0 && Date.now() < deadline) await Bun.sleep(20);
-    const family = pidsRunning(inner);
-    expect(family).toHaveLength(1);
+    // the server forks a shell into a session of its own (which starts a sleep and says both pids), then becomes a sleep itself
+    const r = start(["{", "sh", "-c", 'setsid sh -c "sleep 1000 & echo family: orphan=\\$\\$ inner=\\$! >&2; wait" & exec sleep 1000', "}"]);
+    const server = await r.startedPid();
+    const family = await pidsSaid(r, "family");
+    expect(family).toHaveLength(2);
+    const owned = [server, ...family].map(identity);
+    expect(owned.every((x) => x.start !== null)).toBe(true);
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
-    expect(await waitGone(family)).toEqual([]);
-    expect(pidsRunning(["sleep", "30212"])).toEqual([]);
+    expect(await waitEnded(owned)).toEqual([]);
   });
 
   test("helpers left in a crashed server's group are asked to stop", async () => {
-    const helper = ["sleep", "30221"];
-    // the server starts a helper in its own group, then crashes; the helper ignores nothing
-    const r = start(["--interval=60", "{", "sh", "-c", `${helper.join(" ")} & sleep 0.3; exit 3`, "}", "{", SERVER, "}"]);
+    // the server starts a helper in its own group, says its pid, then crashes; the helper ignores nothing
+    const r = start(["--interval=60", "{", "sh", "-c", "sleep 1000 & echo helper: pid=$! >&2; sleep 0.3; exit 3", "}", "{", SERVER, "}"]);
+    const [helper] = await pidsSaid(r, "helper");
+    const owned = [identity(helper!)];
     await r.waitFor("burying because it died too fast.");
-    const deadline = Date.now() + 10_000;
-    while (pidsRunning(helper).length > 0 && Date.now() < deadline) await Bun.sleep(20);
-    expect(pidsRunning(helper)).toEqual([]);
+    expect(await waitEnded(owned)).toEqual([]);
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
   });

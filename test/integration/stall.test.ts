@@ -108,7 +108,8 @@ for (const format of ["text", "json"] as const) {
         proc.kill("SIGTERM");
         const status = await Promise.race([proc.exited, Bun.sleep(15_000).then(() => "timeout")]);
         expect(status).toBe(0);
-        await Promise.race([out.ended, Bun.sleep(2000)]);
+        // Everything it wrote, to the end of the pipe (after its exit nothing of it holds the pipe any more).
+        await Promise.race([out.ended, Bun.sleep(20_000).then(() => { throw new Error("its stderr never reached its end after the exit"); })]);
         const lines = out.lines.map((l) => l.replace(/^x+/, "")).filter((l) => l !== "");
         if (format === "json") {
           // Every line lazarus wrote is one JSON object; the report counts what was lost.

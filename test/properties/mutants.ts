@@ -4,10 +4,11 @@
 //
 // Each variant wraps the real `step` and bends its input or output, so the
 // production reducer carries no fault switches.
-import { SIGINT, SIGKILL } from "../../src/core/signals.ts";
+import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { spawnArgv } from "../../src/core/argv.ts";
-import { step } from "../../src/core/step.ts";
-import type { Effect, Event, Server, State, StepResult } from "../../src/core/types.ts";
+import { handoverOf, step } from "../../src/core/step.ts";
+import { Vec } from "../../src/core/vec.ts";
+import type { Effect, Event, Handover, Server, State, StepResult } from "../../src/core/types.ts";
 import type { StepFn } from "./check.ts";
 
 /** The state with server i replaced (and the census that goes with it). */
@@ -141,6 +142,67 @@ Object.assign(MUTANTS, {
     if (event.type !== "exited" || event.atTakeover !== true) return step(state, event);
     const { atTakeover: _, ...plain } = event;
     return step(state, plain);
+  },
+});
+
+/** Further planted bugs (issue 17): deadlines, the alarm, shutdown and re-exec, remnants, take-over. */
+function withoutEffects(r: StepResult, drop: (e: Effect) => boolean): StepResult {
+  return { state: r.state, effects: r.effects.filter((e) => !drop(e)) };
+}
+
+function handingAcross(r: StepResult, bend: (h: Handover) => Handover): StepResult {
+  return { state: r.state, effects: r.effects.map((e): Effect => (e.type === "reexec" ? { ...e, handover: bend(e.handover) } : e)) };
+}
+
+Object.assign(MUTANTS, {
+  /** SIGUSR1 during a shutdown is carried out: the new image forgets the shutdown and revives the buried. */
+  "honour a re-exec during a shutdown": (state: State, event: Event): StepResult => {
+    if (event.type !== "reexec" || state.phase.kind !== "stopping") return step(state, event);
+    return step({ ...state, phase: { kind: "running" } }, event);
+  },
+  /** --alarm is never armed. */
+  "never arm the alarm": (state: State, event: Event): StepResult =>
+    withoutEffects(step(state, event), (e) => e.type === "arm" && e.timer === "alarm"),
+  /** The alarm's deadline is not handed across a re-exec. */
+  "lose the alarm across a re-exec": (state: State, event: Event): StepResult =>
+    handingAcross(step(state, event), (h) => ({ ...h, alarmAt: null })),
+  /** A stop order in progress (and its SIGKILL deadline) is not handed across a re-exec. */
+  "drop a stop order across a re-exec": (state: State, event: Event): StepResult =>
+    handingAcross(step(state, event), (h) => ({ ...h, servers: h.servers.map((s) => (s.kind === "alive" ? { ...s, stop: null } : s)) })),
+  /** What is left of the group of a server that ended by itself is never sent SIGTERM. */
+  "never signal a crashed server's remnants": (state: State, event: Event): StepResult =>
+    withoutEffects(step(state, event), (e) => e.type === "kill-remnants" && e.signal === SIGTERM),
+  /** A server's own stop_timeout is ignored: the global --stop-timeout is used. */
+  "ignore a server's own stop timeout": (state: State, event: Event): StepResult => {
+    const specs = state.servers.map((s) => s.spec);
+    const plain = Vec.of(state.servers.map((s) => {
+      const { stopTimeoutMs: _, ...spec } = s.spec;
+      return { ...s, spec };
+    }));
+    const r = step({ ...state, servers: plain }, event);
+    return { state: { ...r.state, servers: Vec.of(r.state.servers.map((s, i) => ({ ...s, spec: specs[i]! }))) }, effects: r.effects };
+  },
+  /** A second terminate says it stops waiting, but sends no SIGKILL. */
+  "no SIGKILL on a second terminate": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    const terminate = event.type === "terminate" || (event.type === "control" && event.command.op === "shutdown");
+    if (!terminate || state.phase.kind !== "stopping") return r;
+    return withoutEffects(r, (e) => e.type === "kill" && e.signal === SIGKILL);
+  },
+  /** The alarm fires and says so, but sends no SIGKILL. */
+  "no SIGKILL at the alarm": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "timer" || event.timer !== "alarm") return r;
+    return withoutEffects(r, (e) => e.type === "kill" && e.signal === SIGKILL);
+  },
+  /** The new image does not adopt the children it takes over. */
+  "drop adopt after a re-exec": (state: State, event: Event): StepResult =>
+    withoutEffects(step(state, event), (e) => e.type === "adopt"),
+  /** A re-exec is carried out at once, even while a spawn's result is on its way. */
+  "re-exec while a spawn is in flight": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "reexec" || !r.state.pendingReexec || r.state.phase.kind !== "running") return r;
+    return { state: { ...r.state, pendingReexec: false }, effects: [...r.effects, { type: "reexec", handover: handoverOf(r.state, event.at) }] };
   },
 });
 

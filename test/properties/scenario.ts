@@ -7,22 +7,43 @@ import fc from "fast-check";
 import { SIGABRT, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGSEGV, SIGTERM, SIGUSR1 } from "../../src/core/signals.ts";
 import type { ExitStatus } from "../../src/core/types.ts";
 
-/** How long a process should have lived when it ends, relative to its interval. */
-export type LifeChoice = "zero" | "below" | "equal" | "above" | "long" | "now";
+/** How long a process should have lived when it ends, relative to its interval (a hair is a microsecond). */
+export type LifeChoice = "zero" | "below" | "hair-below" | "equal" | "hair-above" | "above" | "long" | "now";
+
+/** When a timer is delivered relative to its deadline: at it, a little or much later, or early (a timer that fires early is armed again). */
+export type TimerOffset = "exact" | "hair-late" | "late" | "hair-early" | "early";
+
+/** What can happen at one moment; `together` queues several at once (so a spawn's result arrives after the rest). */
+export type Simple =
+  /** Process k ends now; `twice`: its end is reported twice (a duplicate report). */
+  | { readonly a: "end-now"; readonly k: number; readonly status: ExitStatus; readonly twice: boolean }
+  /** A report about a pid that ended and was reported before (and is not in use again). */
+  | { readonly a: "stale-exit"; readonly k: number; readonly status: ExitStatus }
+  | { readonly a: "revive" }
+  /** A terminate; `twice`: a second one right behind it. */
+  | { readonly a: "terminate"; readonly signal: number; readonly twice: boolean }
+  /** An armed timer fires now (early, if it is not due yet). */
+  | { readonly a: "fire-now"; readonly k: number }
+  | { readonly a: "reexec"; readonly fails: boolean; readonly delay: number; readonly deaths: number; readonly status: ExitStatus }
+  | { readonly a: "control"; readonly op: "revive-all" | "revive" | "stop" | "start" | "restart" | "signal" | "shutdown"; readonly k: number }
+  /** A process that was sent a signal it does not survive dies of it. */
+  | { readonly a: "obey"; readonly k: number };
 
 export type Action =
+  | Simple
   | { readonly a: "exit"; readonly k: number; readonly status: ExitStatus; readonly life: LifeChoice }
   | { readonly a: "unknown-exit"; readonly pid: number; readonly status: ExitStatus }
   | { readonly a: "fail-next-spawn"; readonly k: number; readonly error: string }
-  | { readonly a: "revive" }
-  | { readonly a: "terminate"; readonly signal: number }
-  | { readonly a: "fire-timer"; readonly k: number }
+  /** One of the deadlines the model owns (the alarm, a stop order's SIGKILL), delivered at an offset. */
+  | { readonly a: "fire-timer"; readonly k: number; readonly offset: TimerOffset }
+  /** The timer fired last fires again. */
+  | { readonly a: "fire-again" }
   | { readonly a: "stale-timer"; readonly k: number }
   | { readonly a: "advance"; readonly ms: number }
   | { readonly a: "info" }
-  /** A re-exec; if it succeeds, the new image starts `delay` ms later and finds `deaths` alive children already ended. */
-  | { readonly a: "reexec"; readonly fails: boolean; readonly delay: number; readonly deaths: number; readonly status: ExitStatus }
-  | { readonly a: "control"; readonly op: "revive-all" | "revive" | "stop" | "start" | "restart" | "signal" | "shutdown"; readonly k: number };
+  /** A start event to a supervisor that has started (the shell never sends one: it changes nothing). */
+  | { readonly a: "start-again" }
+  | { readonly a: "together"; readonly actions: readonly Simple[] };
 
 export interface ServerChoice {
   readonly initialSpawn: boolean;
@@ -30,6 +51,17 @@ export interface ServerChoice {
   readonly stopTimeoutMs: number | null;
   readonly stopSignal: number | null;
   readonly autostart: boolean;
+  /** Its processes ignore its stop signal (only SIGKILL ends them). */
+  readonly stubborn: boolean;
+  /** How long its processes take to die of a signal they do not survive (in the final shutdown). */
+  readonly dyingMs: number;
+}
+
+/** After the actions: a shutdown, and while it goes on, perhaps a re-exec, a revive, a second terminate (ms after the first). */
+export interface Drain {
+  readonly reexec: boolean;
+  readonly revive: boolean;
+  readonly second: number | null;
 }
 
 export interface Scenario {
@@ -40,7 +72,17 @@ export interface Scenario {
   /** Servers whose very first spawn fails. */
   readonly failFirst: readonly number[];
   readonly reviveBeforeStart: boolean;
+  readonly terminateBeforeStart: boolean;
+  /** The monotonic time of the start (boot-relative: rarely 0). */
+  readonly startAt: number;
+  /** Which server the shell says an ended pid is (a hint the core must check): the right one, none, or a wrong one. */
+  readonly hints: "right" | "none" | "wrong";
+  /** How pids are handed out: always new, the lowest free one, or the one freed last (reused at once). */
+  readonly pids: "fresh" | "lowest" | "last";
+  /** Timers fire as soon as time passes their instant (else only when an action fires them, or in the drain). */
+  readonly promptTimers: boolean;
   readonly actions: readonly Action[];
+  readonly drain: Drain;
 }
 
 export const SIGNALS = [SIGTERM, SIGINT, SIGKILL, SIGSEGV, SIGABRT, SIGHUP, SIGQUIT, SIGUSR1, 7, 13];
@@ -51,7 +93,7 @@ const status: fc.Arbitrary<ExitStatus> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<ExitStatus>({ kind: "unknown" }) },
 );
 
-const life = fc.constantFrom<LifeChoice>("zero", "below", "equal", "above", "long", "now");
+const life = fc.constantFrom<LifeChoice>("zero", "below", "hair-below", "equal", "hair-above", "above", "long", "now");
 
 export interface ScenarioOptions {
   readonly maxServers?: number;
@@ -60,35 +102,57 @@ export interface ScenarioOptions {
   readonly control?: boolean;
 }
 
+const CONTROL_OPS = ["revive-all", "revive", "stop", "start", "restart", "signal", "shutdown"] as const;
+type ControlOp = (typeof CONTROL_OPS)[number];
+
+function simpleArb(opts: ScenarioOptions): fc.Arbitrary<Simple> {
+  const k = fc.nat({ max: 1000 });
+  const choices: { weight: number; arbitrary: fc.Arbitrary<Simple> }[] = [
+    { weight: 6, arbitrary: fc.record({ a: fc.constant("end-now" as const), k, status, twice: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ a: fc.constant("stale-exit" as const), k, status }) },
+    { weight: 2, arbitrary: fc.constant({ a: "revive" as const }) },
+    { weight: 2, arbitrary: fc.record({ a: fc.constant("terminate" as const), signal: fc.constantFrom(SIGTERM, SIGINT, SIGHUP), twice: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ a: fc.constant("fire-now" as const), k }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        a: fc.constant("reexec" as const), fails: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+        delay: fc.constantFrom(0, 0.001, 1, 40, 499.999, 500, 1000), deaths: fc.nat({ max: 2 }), status,
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ a: fc.constant("obey" as const), k }) },
+  ];
+  // (an operator's commands often go to the first two servers: a stop, then a start of the same one)
+  const target = fc.oneof(fc.nat({ max: 1 }), k);
+  const op = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom<ControlOp>("stop", "start", "restart") },
+    { weight: 2, arbitrary: fc.constantFrom<ControlOp>(...CONTROL_OPS) },
+  );
+  if (opts.control !== false) choices.push({ weight: 4, arbitrary: fc.record({ a: fc.constant("control" as const), op, k: target }) });
+  return fc.oneof(...choices);
+}
+
 export function actionArb(opts: ScenarioOptions = {}): fc.Arbitrary<Action> {
   const k = fc.nat({ max: 1000 });
   const choices: { weight: number; arbitrary: fc.Arbitrary<Action> }[] = [
     { weight: 12, arbitrary: fc.record({ a: fc.constant("exit" as const), k, status, life }) },
     { weight: 1, arbitrary: fc.record({ a: fc.constant("unknown-exit" as const), pid: fc.integer({ min: 2, max: 99 }), status }) },
     { weight: 2, arbitrary: fc.record({ a: fc.constant("fail-next-spawn" as const), k, error: fc.constantFrom("ENOENT", "EACCES", "EAGAIN") }) },
-    { weight: 3, arbitrary: fc.constant({ a: "revive" as const }) },
-    { weight: 1, arbitrary: fc.record({ a: fc.constant("terminate" as const), signal: fc.constantFrom(SIGTERM, SIGINT, SIGHUP) }) },
-    { weight: 3, arbitrary: fc.record({ a: fc.constant("fire-timer" as const), k }) },
+    { weight: 3, arbitrary: fc.record({ a: fc.constant("fire-timer" as const), k, offset: fc.constantFrom<TimerOffset>("exact", "exact", "hair-late", "late", "hair-early", "early") }) },
+    { weight: 1, arbitrary: fc.constant({ a: "fire-again" as const }) },
     { weight: 1, arbitrary: fc.record({ a: fc.constant("stale-timer" as const), k }) },
-    { weight: 3, arbitrary: fc.record({ a: fc.constant("advance" as const), ms: fc.oneof(fc.constantFrom(0, 1, 499, 500, 501, 999, 1000, 1001), fc.integer({ min: 0, max: 20_000 })) }) },
-    { weight: 1, arbitrary: fc.constant({ a: "info" as const }) },
     {
-      weight: 1,
-      arbitrary: fc.record({
-        a: fc.constant("reexec" as const), fails: fc.boolean(), delay: fc.constantFrom(0, 1, 40, 499, 500, 1000), deaths: fc.nat({ max: 2 }), status,
-      }),
-    },
-  ];
-  if (opts.control !== false) {
-    choices.push({
       weight: 3,
       arbitrary: fc.record({
-        a: fc.constant("control" as const),
-        op: fc.constantFrom("revive-all" as const, "revive" as const, "stop" as const, "start" as const, "restart" as const, "signal" as const, "shutdown" as const),
-        k,
+        a: fc.constant("advance" as const),
+        ms: fc.oneof(fc.constantFrom(0, 0.001, 1, 499, 499.999, 500, 500.001, 999, 1000, 1001), fc.integer({ min: 0, max: 20_000 })),
       }),
-    });
-  }
+    },
+    { weight: 1, arbitrary: fc.constant({ a: "info" as const }) },
+    { weight: 1, arbitrary: fc.constant({ a: "start-again" as const }) },
+    { weight: 8, arbitrary: simpleArb(opts) },
+    { weight: 3, arbitrary: fc.record({ a: fc.constant("together" as const), actions: fc.array(simpleArb(opts), { minLength: 2, maxLength: 4 }) }) },
+  ];
   return fc.oneof(...choices);
 }
 
@@ -97,17 +161,29 @@ export function scenarioArb(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> 
   const server: fc.Arbitrary<ServerChoice> = fc.record({
     initialSpawn: fc.boolean(),
     intervalMs: fc.option(fc.constantFrom(0, 1, 500, 2000), { freq: 4 }),
-    stopTimeoutMs: fc.option(fc.constantFrom(0, 50, 3000), { freq: 4 }),
+    stopTimeoutMs: fc.option(fc.constantFrom(0, 50, 3000), { freq: 2 }),
     stopSignal: fc.option(fc.constantFrom(SIGTERM, SIGINT, SIGQUIT, SIGUSR1), { freq: 4 }),
     autostart: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    stubborn: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    dyingMs: fc.constantFrom(0, 0, 30, 20_000),
   });
+  const flag = (weight: number) => fc.oneof({ weight: 10 - weight, arbitrary: fc.constant(false) }, { weight, arbitrary: fc.constant(true) });
   return fc.record({
     intervalMs: fc.constantFrom(0, 1, 500, 1000, 5000),
     stopTimeoutMs: fc.constantFrom(0, 100, 1000, 10_000),
-    alarmMs: fc.constantFrom(0, 0, 0, 3000, 30_000),
+    alarmMs: fc.constantFrom(0, 0, 2500, 3000, 15_000, 30_000),
     servers: fc.array(server, { minLength: 1, maxLength: maxServers }),
     failFirst: fc.array(fc.nat({ max: maxServers - 1 }), { maxLength: 2 }),
     reviveBeforeStart: fc.boolean(),
+    terminateBeforeStart: fc.oneof({ weight: 24, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    startAt: fc.constantFrom(0, 7, 1234.5678, 86_400_000),
+    hints: fc.constantFrom("right" as const, "right" as const, "none" as const, "wrong" as const),
+    pids: fc.constantFrom("fresh" as const, "lowest" as const, "last" as const),
+    promptTimers: fc.boolean(),
     actions: fc.array(actionArb(opts), { maxLength: opts.maxActions ?? 40, size: "max" }),
+    drain: fc.record({
+      reexec: flag(5), revive: flag(3),
+      second: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.constantFrom(0, 10, 5000) }),
+    }),
   });
 }

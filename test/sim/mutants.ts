@@ -1,7 +1,8 @@
 // Planted bugs in the shell (not the reducer): faulty Supervisors, each a
 // small, plausible mistake in the imperative code. The simulator must catch
 // every one within its default budget (sim.test.ts).
-import { SIGUSR1 } from "../../src/core/signals.ts";
+import { SIGKILL, SIGTERM, SIGUSR1 } from "../../src/core/signals.ts";
+import { handoverOf } from "../../src/core/step.ts";
 import type { Effect, Event, Handover } from "../../src/core/types.ts";
 import type { OsPort } from "../../src/os/port.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
@@ -96,6 +97,48 @@ class ForgetsDeathsDuringExec extends Supervisor {
   }
 }
 
+/** SIGUSR1 during a shutdown: the shell execs on its own (the new image forgets the shutdown and revives the buried). */
+class ReexecsDuringShutdown extends Supervisor {
+  override start(handover: Handover | null, notes: readonly string[] = []): void {
+    super.start(handover, notes);
+    this.port.onSignal(SIGUSR1, () => {
+      if (this.current.phase.kind !== "stopping") {
+        this.dispatch(...this.takeExits(), { type: "reexec", at: this.port.now() });
+        return;
+      }
+      const cmd = this.config.reexecCommand?.(handoverOf(this.current, this.port.now()));
+      if (cmd !== undefined && typeof cmd !== "string") this.port.exec(cmd.argv, cmd.env);
+    });
+  }
+}
+
+/** Drops some effects the core asks for (an `if` on the wrong field, a case that falls through). */
+class DropsEffects extends Supervisor {
+  private event: Event | null = null;
+  constructor(port: OsPort, config: ShellConfig, private readonly drop: (effect: Effect, event: Event | null) => boolean) {
+    super(port, config);
+  }
+  protected override handle(event: Event): Event[] {
+    this.event = event;
+    return super.handle(event);
+  }
+  protected override perform(effect: Effect, at: number): Event[] {
+    if (this.drop(effect, this.event)) return [];
+    return super.perform(effect, at);
+  }
+}
+
+function dropping(drop: (effect: Effect, event: Event | null) => boolean): SupervisorFactory {
+  return (port, config) => new DropsEffects(port, config, drop);
+}
+
+/** The handover the shell passes to the new image, bent. */
+function handingAcross(bend: (h: Handover) => Handover): SupervisorFactory {
+  return (port, config) => new Supervisor(port, { ...config, reexecCommand: (h) => config.reexecCommand!(bend(h)) });
+}
+
+const terminating = (e: Event | null) => e !== null && (e.type === "terminate" || (e.type === "control" && e.command.op === "shutdown"));
+
 function make(C: new (port: OsPort, config: ShellConfig) => Supervisor): SupervisorFactory {
   return (port, config) => new C(port, config);
 }
@@ -112,4 +155,16 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   // A cache of marshalled environments keyed wrongly (by nothing): every server gets the first one's.
   "spawn every server with the first server's environment": (port, config) =>
     new Supervisor(port, { ...config, spawnExtras: (i) => ({ ...config.spawnExtras(i), env: config.spawnExtras(0).env }) }),
+  // Issue 17: deadlines, the alarm, shutdown and re-exec, remnants, take-over.
+  "honour a re-exec during a shutdown": make(ReexecsDuringShutdown),
+  "never arm the alarm": dropping((e) => e.type === "arm" && e.timer === "alarm"),
+  "lose the alarm across a re-exec": handingAcross((h) => ({ ...h, alarmAt: null })),
+  "drop a stop order across a re-exec": handingAcross((h) => ({ ...h, servers: h.servers.map((s) => (s.kind === "alive" ? { ...s, stop: null } : s)) })),
+  "never signal a crashed server's remnants": dropping((e) => e.type === "kill-remnants" && e.signal === SIGTERM),
+  // The servers' own stop timeouts are lost on the way from the plan to the core: the global one is used.
+  "ignore a server's own stop timeout": (port, config) =>
+    new Supervisor(port, { ...config, servers: config.servers.map(({ stopTimeoutMs: _, ...spec }) => spec) }),
+  "no SIGKILL on a second terminate": dropping((e, event) => e.type === "kill" && e.signal === SIGKILL && terminating(event)),
+  "no SIGKILL at the alarm": dropping((e, event) => e.type === "kill" && e.signal === SIGKILL && event?.type === "timer" && event.timer === "alarm"),
+  "drop adopt after a re-exec": dropping((e) => e.type === "adopt"),
 };

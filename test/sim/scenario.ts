@@ -55,6 +55,8 @@ export interface SimScenario {
   readonly failingExecs: readonly number[];
   /** When SIGTERM is sent if the supervisor is still running. */
   readonly horizonMs: number;
+  /** While that shutdown goes on (ms after it): a second terminate, a re-exec signal, a revive signal. */
+  readonly ending: { readonly second: number | null; readonly reexec: number | null; readonly revive: number | null };
   /** Where the global settings are written: on the command line, or at the top of the config file (when there is one). */
   readonly settingsIn: "command-line" | "config";
   /** A .env file given with --env-file (its variables reach every server). */
@@ -107,6 +109,11 @@ const simServer = (lives: fc.Arbitrary<readonly Life[]>): fc.Arbitrary<SimServer
     own,
   }).map((x) => (x.source === "config" ? x : { ...x, own: NO_OWN }));
 
+/** Sometimes (weight in ten), ms after the final SIGTERM. */
+function endingAt(weight: number): fc.Arbitrary<number | null> {
+  return fc.oneof({ weight: 10 - weight, arbitrary: fc.constant(null) }, { weight, arbitrary: fc.constantFrom(1, 10, 100, 1000, 3000) });
+}
+
 export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
   const horizon = o.horizonMs ?? 20_000;
   const at = fc.integer({ min: 0, max: horizon });
@@ -119,12 +126,13 @@ export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
     seed: fc.integer(),
     intervalMs: fc.constantFrom(0, 1, 500, 1000, 3000),
     stopTimeoutMs: fc.constantFrom(0, 50, 1000, 5000),
-    alarmMs: fc.constantFrom(0, 0, 0, 0, 15_000),
+    alarmMs: fc.constantFrom(0, 0, 0, 0, 8_000, 15_000),
     pidMax: fc.constantFrom(40, 100, 1000, 32768),
     servers: fc.array(simServer(fc.array(life, { minLength: 1, maxLength: 5 })), { minLength: 1, maxLength: o.maxServers ?? 6 }),
     world: fc.array(action, { maxLength: o.maxEvents ?? 30, size: "max" }),
     failingExecs: fc.array(fc.nat({ max: 5 }), { maxLength: 2 }),
     horizonMs: fc.constant(horizon),
+    ending: fc.record({ second: endingAt(4), reexec: endingAt(5), revive: endingAt(3) }),
     settingsIn: fc.constantFrom("command-line" as const, "config" as const),
     envFile: fc.option(envVars, { freq: 3 }),
   });
@@ -162,6 +170,7 @@ export function dayScenarioArb(servers = 100): fc.Arbitrary<SimScenario> {
     ).map(([a, b, c]) => [...a, ...b, ...c]),
     failingExecs: fc.constant([]),
     horizonMs: fc.constant(DAY),
+    ending: fc.constant({ second: null, reexec: null, revive: null }),
     settingsIn: fc.constant("command-line" as const),
     envFile: fc.constant(null),
   });

@@ -1,23 +1,31 @@
 // The simulation: the production shell (src/shell/boot.ts + Supervisor) on a
 // simulated OS (kernel.ts + SimPort below), driven by a generated scenario, with
 // the process-table facts checked after every happening:
-//   - no zombie left behind, no process of ours left running at the end;
+//   - no zombie left behind; at the supervisor's exit, checked before anything
+//     is cleaned up, no server's process left running and no end left untold;
+//     then, as BunPort.exit does, only orphans and remnants are killed and reaped;
 //   - every exit accounted for exactly once, with its true status;
 //   - no signal ever sent that the core did not ask for (so none to a pid
-//     after it was reaped, none to a reused pid);
+//     after it was reaped, none to a reused pid), and every signal, remnants
+//     signal, adoption and timer the core asked for carried out by the shell;
 //   - no spawn the core did not ask for (so none after shutdown began);
-//   - timers only ever fire for what still needs them;
+//   - timers only ever fire for what still needs them, and every deadline the
+//     reference model owns (the alarm, each stop order's SIGKILL) has a timer
+//     set in the shell at exactly its instant;
 //   - when nothing is in flight, the core's alive servers are exactly the
 //     running server processes;
-//   - the reference model agrees with the core at every step;
-//   - the supervisor exits, with the status the core decided.
-import { SIGKILL, SIGTERM, signalName } from "../../src/core/signals.ts";
-import type { Effect, Event, ExitStatus, Signal, State } from "../../src/core/types.ts";
+//   - the reference model (one for the whole run, across re-execs, built from
+//     the scenario, not from the core) agrees with the core's state and
+//     effects at every step; no re-exec happens that it does not expect;
+//   - the supervisor exits, with the status the core decided and the model expects.
+import { SIGKILL, SIGTERM, SIGUSR1, SIGUSR2, signalName } from "../../src/core/signals.ts";
+import type { Effect, Event, ExitStatus, ServerSpec, Signal, State } from "../../src/core/types.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "../../src/os/http-server.ts";
 import type { ControlHandler, ExitListener, NoticeListener, OsPort, OutputTap, PortExit, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
 import { boot } from "../../src/shell/boot.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
 import { Model } from "../properties/model.ts";
+import { compareAcrossReexec, compareEffects, compareState } from "../properties/oracle.ts";
 import { type Behaviour, Kernel, SUP } from "./kernel.ts";
 import type { Duration, SimScenario } from "./scenario.ts";
 
@@ -34,6 +42,8 @@ const EPOCH = Date.UTC(2026, 0, 1);
 /** The longest a death may wait to be told outside an exec: the SIGCHLD latency plus the delivery window (see childDied, queue). */
 const MAX_REPORT_MS = 3 + 5 + 0.01;
 const SELF = ["/sim/bun", "/sim/lazarus.ts"];
+/** The latest a timer may fire after its instant (SimPort.setTimer's lateness, an exec's delay, a margin). */
+const LATEST_TIMER_MS = 1000;
 
 export interface SimReport {
   /** A digest of everything the supervisor logged: equal digests, equal runs (bit-exact replay). */
@@ -62,7 +72,7 @@ const q = (s: string) => JSON.stringify(s).replace(/\u007f/g, "\\u007F");
  * config file for servers written there (with their own settings, and the
  * global ones when the scenario puts them there), a Procfile, a .env file.
  */
-export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, string> } {
+export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, string>; order: number[] } {
   const files = new Map<string, string>();
   const args = ["--control=/sim/control.sock"];
   const timed = [["interval", "interval", sc.intervalMs], ["stop-timeout", "stop_timeout", sc.stopTimeoutMs], ["alarm", "alarm", sc.alarmMs]] as const;
@@ -71,16 +81,21 @@ export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, s
   const config: string[] = inConfig ? timed.map(([, key, ms]) => `${key} = ${ms / 1000}`) : [];
   const procfile: string[] = [];
   const braces: string[] = [];
+  // Servers are ordered: config file, Procfile, braces (docs/spec.md, "Command line").
+  const order: number[][] = [[], [], []];
   sc.servers.forEach((s, i) => {
     const initial = s.initialSpawn ? ["--initial-spawn"] : [];
     switch (s.source) {
       case "braces":
+        order[2]!.push(i);
         braces.push("{", `srv${i}`, ...initial, "}");
         return;
       case "procfile":
+        order[1]!.push(i);
         procfile.push(`p${i}: srv${i} ${initial.join(" ")}`);
         return;
       case "config": {
+        order[0]!.push(i);
         const o = s.own;
         config.push(`[servers.s${i}]`, `cmd = [${[`srv${i}`, ...initial].map(q).join(", ")}]`);
         if (o.intervalMs !== null) config.push(`interval = ${o.intervalMs / 1000}`);
@@ -105,7 +120,22 @@ export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, s
     files.set("/sim/.env", Object.entries(sc.envFile).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n"));
     args.push("--env-file=.env");
   }
-  return { args: [...args, ...braces], files };
+  return { args: [...args, ...braces], files, order: order.flat() };
+}
+
+/** The servers as the scenario describes them, in the supervisor's order: what the reference model is built from (not from the core). */
+export function simSpecs(sc: SimScenario, order: readonly number[]): ServerSpec[] {
+  return order.map((i): ServerSpec => {
+    const o = sc.servers[i]!.own;
+    return {
+      argv: [`srv${i}`],
+      name: `srv${i}`,
+      ...(o.intervalMs === null ? {} : { intervalMs: o.intervalMs }),
+      ...(o.stopSignal === null ? {} : { stopSignal: o.stopSignal }),
+      ...(o.stopTimeoutMs === null ? {} : { stopTimeoutMs: o.stopTimeoutMs }),
+      ...(o.autostart ? {} : { autostart: false }),
+    };
+  });
 }
 
 function sorted(env: Readonly<Record<string, string>>): [string, string][] {
@@ -121,7 +151,8 @@ class SimPort implements OsPort {
   private listener: ExitListener = () => {};
   readonly handlers = new Map<Signal, () => void>();
   control: ControlHandler | null = null;
-  private readonly timers = new Set<{ cancelled: boolean }>();
+  /** Timers set and neither fired nor cancelled. */
+  readonly timers = new Set<{ cancelled: boolean; readonly at: number }>();
   private readonly reapedHere = new Set<number>();
 
   constructor(private readonly w: World, readonly image: number) {}
@@ -157,13 +188,19 @@ class SimPort implements OsPort {
   }
 
   kill(pid: number, signal: Signal, group: boolean): boolean {
-    if (!this.children.has(pid)) return false; // reaped: its pid may be somebody else's now
-    this.w.checkKill(pid, signal);
+    this.w.checkKill(pid, signal, group);
+    if (!this.children.has(pid)) {
+      // Reaped: its pid may be somebody else's now. But a child still running that the port does not know is a lost child.
+      this.w.checkRefusedKill(pid, signal);
+      return false;
+    }
+    this.w.checkKillTarget(pid, signal);
     this.w.k.signal(pid, signal, group);
     return true;
   }
 
   killRemnants(pgid: number, signal: Signal): void {
+    this.w.carriedOut("remnants", `${pgid}/${signal}`);
     if (this.children.has(pgid)) return;
     const member = this.w.k.childrenOfSup().some((p) => !this.children.has(p.pid) && p.pgid === pgid);
     if (!member) return;
@@ -171,6 +208,7 @@ class SimPort implements OsPort {
   }
 
   adopt(pid: number): void {
+    this.w.carriedOut("adopts", String(pid));
     if (this.reapedHere.has(pid)) return; // reaped already by this image: its end is on its way
     this.children.set(pid, "adopted");
     const p = this.w.k.procs.get(pid);
@@ -208,7 +246,8 @@ class SimPort implements OsPort {
   }
 
   setTimer(at: number, fn: () => void): TimerHandle {
-    const t = { cancelled: false };
+    this.w.carriedOut("arms", String(at));
+    const t = { cancelled: false, at };
     this.timers.add(t);
     const late = this.w.k.rng.pick([0, 0, 0, 0.5, 5, 50]);
     this.w.k.schedule(at + late, () => {
@@ -232,7 +271,28 @@ class SimPort implements OsPort {
     throw new ImageEnded();
   }
 
+  /**
+   * BunPort.exit's last act (leaveNoChild): what is left among the supervisor's
+   * own children that are not servers' processes it knows of (orphans, remnants
+   * of a group), with their groups, is SIGKILLed and reaped, round after round
+   * (an orphan's children become ours when it dies). Servers it still thinks
+   * alive are not touched.
+   */
+  leaveNoChild(): void {
+    const k = this.w.k;
+    for (let round = 0; round < 1000; round++) {
+      const left = k.childrenOfSup().filter((p) => !this.children.has(p.pid) && !this.pending.some((x) => x.pid === p.pid));
+      if (left.length === 0) return;
+      for (const p of left) {
+        if (p.pgid > 1 && p.pgid !== SUP) for (const q of [...k.procs.values()]) if (q.pgid === p.pgid && q.state === "running") k.die(q, { kind: "signal", signal: SIGKILL });
+        if (p.state === "running") k.die(p, { kind: "signal", signal: SIGKILL });
+      }
+      for (const p of left) k.reap(p.pid);
+    }
+  }
+
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
+    this.w.execCalled();
     if (this.w.execFails()) return "execve: ENOEXEC (simulated)";
     this.w.replaceImage(this, argv, env);
     throw new ImageEnded();
@@ -286,7 +346,15 @@ export class World {
   private images = 0;
   private sup: Supervisor | null = null;
   private state: State | null = null;
-  private model: Model | null = null;
+  /** The reference model: one for the whole run, across re-execs, built from the scenario (not from the core). */
+  private readonly model: Model;
+  /** Effects the core asked for that the shell has not carried out yet (kills, remnants, adoptions, timers), by key → how many. */
+  private readonly asked = { kills: new Map<string, number>(), remnants: new Map<string, number>(), adopts: new Map<string, number>(), arms: new Map<string, number>() };
+  /** The core asked for a re-exec and the shell has not exec'd (or tried to) since. */
+  private reexecAsked = false;
+  /** A step of the core happened since the timers were last checked; the model's earliest deadline then. */
+  private stepped = true;
+  private earliestDeadline = Number.POSITIVE_INFINITY;
   private exitStatus: number | null = null;
   private expectedExit: number | null = null;
   private steps = 0;
@@ -294,7 +362,6 @@ export class World {
   /** Spawns the core asked for and the shell has not carried out yet, by server (a server has one at most). */
   private readonly expectedSpawns = new Map<number, readonly string[]>();
   /** Kills the core asked for and the shell has not carried out yet: pid → how many. */
-  private readonly allowedKills = new Map<number, number>();
   /** The serial of the process the core knows as alive under each pid. */
   private readonly coreSerial = new Map<number, number>();
   /** Exits the core was told of, by process serial: each exactly once. */
@@ -307,13 +374,12 @@ export class World {
   private readonly logTail: string[] = [];
   private readonly trace: string[] = [];
   private violation: SimViolation | null = null;
-  private readonly killedAtExit = new Set<number>();
   /** The process each successful spawn call returned, by pid, until the core hears of it. */
   readonly spawnedSerial = new Map<number, number[]>();
   private digest = 0x811c9dc5;
 
   /** The supervisor's command line and the files it reads. */
-  private readonly command: { args: string[]; files: Map<string, string> };
+  private readonly command: { args: string[]; files: Map<string, string>; order: number[] };
 
   constructor(private readonly sc: SimScenario, private readonly factory: SupervisorFactory = (p, c) => new Supervisor(p, c)) {
     this.command = simArgs(sc);
@@ -321,6 +387,7 @@ export class World {
     this.spawnsSoFar = sc.servers.map(() => 0);
     this.image = new SimPort(this, 0);
     this.k.onChildDied = () => this.childDied();
+    this.model = new Model(simSpecs(sc, this.command.order), { intervalMs: sc.intervalMs, stopTimeoutMs: sc.stopTimeoutMs, alarmMs: sc.alarmMs });
   }
 
   async run(): Promise<SimReport> {
@@ -328,6 +395,11 @@ export class World {
     await this.settleBoot();
     for (const a of this.sc.world) this.k.schedule(a.at, () => this.act(a));
     this.k.schedule(this.sc.horizonMs, () => this.sendSignal(SIGTERM));
+    // While that shutdown goes on: a second terminate (stop waiting), a re-exec and a revive (both ignored).
+    const { second, reexec, revive } = this.sc.ending;
+    if (second !== null) this.k.schedule(this.sc.horizonMs + second, () => this.sendSignal(SIGTERM));
+    if (reexec !== null) this.k.schedule(this.sc.horizonMs + reexec, () => this.sendSignal(SIGUSR1));
+    if (revive !== null) this.k.schedule(this.sc.horizonMs + revive, () => this.sendSignal(SIGUSR2));
     const limit = this.sc.horizonMs + 3 * Math.max(this.sc.stopTimeoutMs, 1000) + 10_000;
     while (this.exitStatus === null && this.violation === null && this.k.step(limit)) {
       this.steps++;
@@ -391,10 +463,16 @@ export class World {
 
   /** When the last successful exec happened (the world's own record). */
   private lastExec: number | null = null;
+  /** The old image's core state at its exec, until the new image has started. */
+  private across: State | null = null;
 
   replaceImage(old: SimPort, argv: readonly string[], env: Readonly<Record<string, string>>): void {
+    this.checkCarriedOut();
+    const complaint = this.model.exec(this.k.now);
+    if (complaint !== null) this.fail(complaint);
     old.end();
     this.lastExec = this.k.now;
+    this.across = this.state;
     this.execs++;
     if (JSON.stringify(argv.slice(0, SELF.length)) !== JSON.stringify(SELF)) this.fail(`re-exec of ${argv.join(" ")}, not of itself`);
     const args = argv.slice(SELF.length);
@@ -403,6 +481,16 @@ export class World {
     this.image = new SimPort(this, -1); // nobody home during the exec
     this.image.end();
     this.k.schedule(this.k.now + delay, () => this.startImage(args, { ...env }));
+  }
+
+  /** The shell calls exec: only when the core asked for a re-exec. */
+  execCalled(): void {
+    if (!this.reexecAsked) {
+      this.fail(this.model.phase.kind === "stopping"
+        ? "a re-exec during a shutdown: the shell exec'd though the core ignores a re-exec while stopping (the shutdown would be forgotten, the buried revived)"
+        : "the shell exec'd without the core asking for a re-exec");
+    }
+    this.reexecAsked = false;
   }
 
   execFails(): boolean {
@@ -414,13 +502,17 @@ export class World {
     this.exitStatus = status;
     this.trace.push(`${this.k.now.toFixed(2)} supervisor exits ${status}`);
     if (status !== this.expectedExit) this.fail(`the shell exited with ${status}, the core decided ${String(this.expectedExit)}`);
-    // At its exit the OS port leaves no child behind: what is left is killed and reaped (BunPort.exit does the same).
-    for (const p of this.k.childrenOfSup()) {
-      if (p.state === "running") {
-        this.killedAtExit.add(p.serial);
-        this.k.die(p, { kind: "signal", signal: SIGKILL });
+    // What it leaves behind, before anything is cleaned up: no server's process running, no end untold.
+    for (const p of this.k.procs.values()) {
+      if (p.server !== null && p.state === "running") this.fail(`the supervisor exited with status ${status} leaving server ${p.server}'s process ${p.pid} running`);
+    }
+    for (const [serial, x] of this.k.ended) {
+      if (x.server !== null && !this.accounted.has(serial)) {
+        this.fail(`the supervisor exited with status ${status}, and server ${x.server}'s process ${x.pid} ended (${JSON.stringify(x.status)}) without the core ever being told`);
       }
     }
+    // Then as BunPort.exit: orphans and remnants are killed and reaped (servers it thinks alive are not its business there).
+    port.leaveNoChild();
   }
 
   /** Run shell code (a handler, a timer, a delivery); its image may end inside. */
@@ -447,7 +539,8 @@ export class World {
         if (servers.length === 0) return;
         const p = servers[a.k % servers.length]!;
         this.trace.push(`${this.k.now.toFixed(2)} the world sends ${signalName(a.signal)} to pid ${p.pid}`);
-        this.k.schedule(this.k.now, () => this.k.die(p, { kind: "signal", signal: a.signal === SIGTERM && p.behaviour.ignoresTerm ? SIGKILL : a.signal }));
+        if (a.signal === SIGTERM && p.behaviour.ignoresTerm) return; // it ignores it, as it does the supervisor's
+        this.k.schedule(this.k.now, () => this.k.die(p, { kind: "signal", signal: a.signal }));
         return;
       }
       case "control": {
@@ -538,13 +631,23 @@ export class World {
   private observe(port: SimPort, e: Event, before: State, after: State, effects: readonly Effect[]): void {
     if ((globalThis as { SIM_DEBUG?: boolean }).SIM_DEBUG) console.log(`${this.k.now.toFixed(3)} EVENT ${JSON.stringify(e)} -> ${effects.filter((x) => x.type !== "log").map((x) => JSON.stringify(x)).join(" ")}`);
     if (port !== this.image) this.fail("a step of an image that is no longer running");
+    if (this.state === null && e.type === "start") {
+      // The supervisor's servers are the scenario's, in its order (config file, Procfile, braces).
+      after.servers.forEach((s, j) => {
+        if (simServerOf(s.spec.argv) !== this.command.order[j]) this.fail(`server ${j} of the supervisor is ${s.spec.argv.join(" ")}, the scenario's order says srv${this.command.order[j]}`);
+      });
+    }
     this.state = after;
-    if (e.type === "start") this.model = new Model(after.servers.map((s) => s.spec), after.settings);
-    this.model?.apply(e);
-    const mk = this.model?.kinds().join(",");
-    const ck = after.servers.map((s) => s.life.kind).join(",");
-    // The reference model has no transient `starting`; compare once spawns are answered.
-    if (!ck.includes("starting") && mk !== undefined && mk !== ck) this.fail(`after ${e.type} the model says [${mk}], the core [${ck}]`);
+    this.stepped = true;
+    const x = this.model.apply(e);
+    const disagreement = compareEffects(e, effects, x, this.model) ?? compareState(after, this.model);
+    if (disagreement !== null) this.fail(`the reference model disagrees: ${disagreement}`);
+    if (e.type === "start" && this.across !== null) {
+      // The core's complete state before the exec and the new image's after its take-over.
+      const d = compareAcrossReexec(this.across, after, this.lastExec!);
+      if (d !== null) this.fail(`across the re-exec: ${d}`);
+      this.across = null;
+    }
 
     if (e.type === "spawned") {
       // (oldest first: a pid freed and reused at once may have two spawns waiting to be told)
@@ -587,7 +690,11 @@ export class World {
         if (this.expectedSpawns.has(sim)) this.fail(`the core asked to spawn server ${fx.server} twice`);
         this.expectedSpawns.set(sim, fx.argv);
       }
-      if (fx.type === "kill") this.allowedKills.set(fx.pid, (this.allowedKills.get(fx.pid) ?? 0) + 1);
+      if (fx.type === "kill") this.ask("kills", `${fx.pid}/${fx.signal}/${fx.group}`);
+      if (fx.type === "kill-remnants") this.ask("remnants", `${fx.pgid}/${fx.signal}`);
+      if (fx.type === "adopt") this.ask("adopts", String(fx.pid));
+      if (fx.type === "arm") this.ask("arms", String(fx.at));
+      if (fx.type === "reexec") this.reexecAsked = true;
       if (fx.type === "exit") this.expectedExit = fx.status;
     }
   }
@@ -608,20 +715,93 @@ export class World {
     }
   }
 
-  checkKill(pid: number, signal: Signal): void {
-    const n = this.allowedKills.get(pid) ?? 0;
-    if (n === 0) this.fail(`the shell sent ${signalName(signal)} to pid ${pid}, which the core did not ask for`);
-    if (n === 1) this.allowedKills.delete(pid);
-    else this.allowedKills.set(pid, n - 1);
+  private ask(kind: keyof World["asked"], key: string): void {
+    const m = this.asked[kind];
+    m.set(key, (m.get(key) ?? 0) + 1);
+  }
+
+  /** The shell carried out an effect of this kind; false when the core had not asked for it. */
+  carriedOut(kind: keyof World["asked"], key: string): boolean {
+    const m = this.asked[kind];
+    const n = m.get(key) ?? 0;
+    if (n === 0) {
+      if (kind === "remnants") this.fail(`the shell signalled what is left of group ${key.split("/")[0]}, which the core did not ask for`);
+      if (kind === "adopts") this.fail(`the shell adopted pid ${key}, which the core did not ask for`);
+      return false;
+    }
+    if (n === 1) m.delete(key);
+    else m.set(key, n - 1);
+    return true;
+  }
+
+  /** Every effect the core asked for has been carried out by the shell (checked whenever the shell is idle). */
+  private checkCarriedOut(): void {
+    const words: string[] = [];
+    for (const key of this.asked.kills.keys()) {
+      const [pid, signal, group] = key.split("/");
+      words.push(`${signalName(Number(signal))} to pid ${pid}${group === "true" ? "'s process group" : " alone"}`);
+    }
+    for (const key of this.asked.remnants.keys()) {
+      const [pgid, signal] = key.split("/");
+      words.push(`${signalName(Number(signal))} to what is left of process group ${pgid}`);
+    }
+    for (const pid of this.asked.adopts.keys()) words.push(`the adoption of pid ${pid} after the re-exec`);
+    for (const at of this.asked.arms.keys()) words.push(`a timer at ${at}`);
+    if (words.length > 0) this.fail(`the core asked for ${words.join(", ")}, and the shell never carried it out`);
+  }
+
+  checkKill(pid: number, signal: Signal, group: boolean): void {
+    if (!this.carriedOut("kills", `${pid}/${signal}/${group}`)) {
+      this.fail(`the shell sent ${signalName(signal)} to pid ${pid}${group ? "'s group" : ""}, which the core did not ask for`);
+    }
+  }
+
+  /** The port refused a kill: fine for a pid it reaped, not for a child of ours still running that the core knows. */
+  checkRefusedKill(pid: number, signal: Signal): void {
+    const p = this.k.procs.get(pid);
+    if (p !== undefined && p.state === "running" && p.ppid === SUP && this.coreSerial.get(pid) === p.serial) {
+      this.fail(`${signalName(signal)} to pid ${pid} (server ${p.server}'s running process) was refused by the port: it does not know its own child (an adoption lost?)`);
+    }
+  }
+
+  checkKillTarget(pid: number, signal: Signal): void {
     const p = this.k.procs.get(pid);
     if (p === undefined) this.fail(`${signalName(signal)} sent to pid ${pid} after it was reaped`);
     if (this.coreSerial.get(pid) !== p!.serial) this.fail(`${signalName(signal)} sent to pid ${pid}, reused by another process since`);
+  }
+
+  /**
+   * Every deadline the reference model owns (the alarm, each stop order's
+   * SIGKILL) has a timer set in the shell at exactly its instant; none is
+   * long past without having fired.
+   */
+  private checkTimers(port: SimPort): void {
+    // Deadlines and the shell's timers change only with a step of the core; between steps only time passes.
+    if (!this.stepped && this.k.now <= this.earliestDeadline + LATEST_TIMER_MS) return;
+    this.stepped = false;
+    this.earliestDeadline = Number.POSITIVE_INFINITY;
+    const needed = new Map<number, string[]>();
+    for (const [name, at] of this.model.timers()) {
+      this.earliestDeadline = Math.min(this.earliestDeadline, at);
+      needed.set(at, [...(needed.get(at) ?? []), name]);
+      if (at + LATEST_TIMER_MS < this.k.now) this.fail(`${name === "alarm" ? "the alarm" : `server ${name.slice(5)}'s stop deadline`} was due at ${at} and has still not fired at ${this.k.now.toFixed(3)}`);
+    }
+    if (needed.size === 0) return;
+    const set = new Map<number, number>();
+    for (const t of port.timers) if (!t.cancelled) set.set(t.at, (set.get(t.at) ?? 0) + 1);
+    for (const [at, names] of needed) {
+      if ((set.get(at) ?? 0) >= names.length) continue;
+      const what = names.map((n) => (n === "alarm" ? "the alarm (--alarm)" : `server ${n.slice(5)}'s stop deadline (SIGKILL)`)).join(" and ");
+      this.fail(`${what} ${names.length === 1 ? "is" : "are"} due at ${at}, and the shell has no timer set for that instant: it would never fire`);
+    }
   }
 
   /** When nothing is in flight, the core's alive servers are exactly the running server processes. */
   private checkQuiescent(): void {
     const port = this.image;
     if (this.exitStatus !== null || !port.alive || !port.booted || this.state === null) return;
+    this.checkCarriedOut();
+    this.checkTimers(port);
     if (this.sigchldScheduled || port.deliveryScheduled || port.pending.length > 0) return;
     // pid → the scenario's server, as the core has it
     const coreAlive = new Map<number, number>();
@@ -637,21 +817,11 @@ export class World {
   }
 
   private checkEnd(): void {
-    for (const [serial, x] of this.k.ended) {
-      if (x.server !== null && !this.accounted.has(serial) && this.endedBeforeExit(serial)) {
-        this.fail(`server ${x.server}'s process ${x.pid} ended (${JSON.stringify(x.status)}) and the core was never told`);
-      }
-    }
-    const left = [...this.k.procs.values()].filter((p) => p.ppid === SUP || p.server !== null);
-    const running = left.filter((p) => p.state === "running");
+    // (what a supervisor leaves at its exit was checked before the port cleaned up: supervisorExited)
+    const running = [...this.k.procs.values()].filter((p) => p.state === "running" && (p.ppid === SUP || p.server !== null));
     if (running.length > 0) this.fail(`the supervisor exited leaving ${running.map((p) => p.pid).join(", ")} running`);
     if (this.expectedSpawns.size > 0) this.fail(`spawns the core asked for were never carried out: ${JSON.stringify([...this.expectedSpawns])}`);
-    const model = this.model;
-    if (model !== null && model.status !== this.exitStatus) this.fail(`the model exits with ${model.status}, the supervisor with ${this.exitStatus}`);
-  }
-
-  private endedBeforeExit(serial: number): boolean {
-    return !this.killedAtExit.has(serial);
+    if (this.model.status !== this.exitStatus) this.fail(`the model exits with ${this.model.status}, the supervisor with ${this.exitStatus}`);
   }
 
   private fail(message: string): never {

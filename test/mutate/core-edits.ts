@@ -1,0 +1,252 @@
+// Plausible mistaken edits of src/core, tried one at a time: each is applied,
+// the fast tests that judge the core run (unit tests, the transition table,
+// the properties, the simulator's scenarios), and the file is restored. An
+// edit that no test catches is a blind spot: add a check, or a planted bug.
+//
+//   bun run test/mutate/core-edits.ts [--only=REGEX] [--list]
+//
+// Prints one line per edit (caught by which suite, or MISSED) and exits 1 if
+// any edit was missed. Not part of `bun test` (it edits the tree it runs in,
+// for minutes); run it after changing the core or its tests. The file is
+// always restored, even on an interrupt.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "../..");
+
+export interface Edit {
+  readonly file: string;
+  /** Exact text that occurs once in the file. */
+  readonly from: string;
+  readonly to: string;
+  readonly what: string;
+  /** Why no test can catch it: the edit changes nothing any reachable state can show. */
+  readonly equivalent?: string;
+}
+
+const e = (file: string, what: string, from: string, to: string, equivalent?: string): Edit =>
+  ({ file: `src/core/${file}`, what, from, to, ...(equivalent === undefined ? {} : { equivalent }) });
+
+export const EDITS: readonly Edit[] = [
+  // --- step.ts: the supervisor's steps -------------------------------------------------
+  e("step.ts", "the alarm armed for --alarm=0", "this.settings.alarmMs > 0 ? this.at + this.settings.alarmMs : null", "this.settings.alarmMs >= 0 ? this.at + this.settings.alarmMs : null"),
+  e("step.ts", "the alarm deadline absolute, not from the start", "this.settings.alarmMs > 0 ? this.at + this.settings.alarmMs : null", "this.settings.alarmMs > 0 ? this.settings.alarmMs : null"),
+  e("step.ts", "the alarm never armed", `if (this.alarmAt !== null) this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });`, ""),
+  e("step.ts", "the alarm deadline not taken from the handover", "this.alarmAt = handover.alarmAt;", "this.alarmAt = null;"),
+  e("step.ts", "the exec instant not taken from the handover", "this.execAt = handover.execAt;", ""),
+  e("step.ts", "a pending revive not taken from the handover", "this.pendingRevive = this.pendingRevive || handover.pendingRevive;", ""),
+  e("step.ts", "spawn counts and last exits not taken from the handover", "this.servers = this.servers.set(i, { ...s, spawns: h.spawns, lastExit: h.lastExit });", ""),
+  e("step.ts", "an unborn server of the handover never autostarted", `case "unborn":
+          if (s.spec.autostart !== false) this.input(i, "autostart");`, `case "unborn":`),
+  e("step.ts", "no adopt after a re-exec", `this.effects.push({ type: "adopt", server: i, pid: h.pid });`, ""),
+  e("step.ts", "a stop order's deadline not armed again after a re-exec", `if (h.stop !== null && !h.stop.killed) this.effects.push({ type: "arm", timer: stopTimer(i), at: h.stop.deadline });`, ""),
+  e("step.ts", "a killed stop order armed again after a re-exec, a live one not", "if (h.stop !== null && !h.stop.killed)", "if (h.stop !== null && h.stop.killed)"),
+  e("step.ts", "a stop order dropped at the take-over", "this.setLife(i, { kind: \"alive\", pid: h.pid, since: h.since, stop: h.stop });", "this.setLife(i, { kind: \"alive\", pid: h.pid, since: h.since, stop: null });"),
+  e("step.ts", "the start of an adopted child taken as the take-over", "this.setLife(i, { kind: \"alive\", pid: h.pid, since: h.since, stop: h.stop });", "this.setLife(i, { kind: \"alive\", pid: h.pid, since: this.at, stop: h.stop });"),
+  e("step.ts", "the buried not revived by a re-exec", `this.setLife(i, { kind: "buried", since: h.since, why: h.why });
+          this.input(i, "revive");`, `this.setLife(i, { kind: "buried", since: h.since, why: h.why });`),
+  e("step.ts", "adopted count off by one", "adopted++;", "adopted += 2;"),
+  e("step.ts", "a death during the exec timed at its reaping (max for min)", "Math.min(this.at, this.execAt)", "Math.max(this.at, this.execAt)"),
+  e("step.ts", "the global interval used, not the server's", "const interval = s.spec.intervalMs ?? this.settings.intervalMs;", "const interval = this.settings.intervalMs;"),
+  e("step.ts", "the last exit not recorded", "this.servers = this.servers.set(i, { ...s, lastExit: status });", ""),
+  e("step.ts", "the shell's hint trusted without checking its pid", `if (l?.kind === "alive" && l.pid === pid) return hint;`, `if (l?.kind === "alive") return hint;`),
+  e("step.ts", "a revive before the start not kept pending", "      this.pendingRevive = true;\n      this.log(say.supervisor.revivePending(record));", "      this.log(say.supervisor.revivePending(record));"),
+  e("step.ts", "a revive during a shutdown acted on", `    if (this.phase.kind !== "running") {
+      this.log(say.supervisor.reviveIgnored());
+      return;
+    }`, `    if (this.phase.kind === "booting") {
+      this.log(say.supervisor.reviveIgnored());
+      return;
+    }`),
+  e("step.ts", "a revive leaves the pending revive set", "    this.pendingRevive = false;\n    if (this.census.buried === 0) return;", "    if (this.census.buried === 0) return;"),
+  e("step.ts", "a shutdown with status 1", `this.phase = { kind: "stopping", status: 0, killed: false };`, `this.phase = { kind: "stopping", status: 1, killed: false };`),
+  e("step.ts", "a second terminate exits 0 after the alarm", "this.killEverything(this.phase.status);", "this.killEverything(0);"),
+  e("step.ts", "a second terminate does nothing", "        this.log(say.supervisor.terminateAgain(signal));\n        this.killEverything(this.phase.status);", "        this.log(say.supervisor.terminateAgain(signal));"),
+  e("step.ts", "the alarm fires at its deadline only if later (<= for <)", "if (this.at < this.alarmAt) {", "if (this.at <= this.alarmAt) {"),
+  e("step.ts", "an early alarm not armed again", `      if (this.at < this.alarmAt) {
+        this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });
+        return;
+      }`, `      if (this.at < this.alarmAt) return;`),
+  e("step.ts", "the alarm exits 0", "this.killEverything(ALARM_STATUS);", "this.killEverything(0);"),
+  e("step.ts", "the alarm kept after it fired", "      this.alarmAt = null;\n      this.killEverything(ALARM_STATUS);", "      this.killEverything(ALARM_STATUS);"),
+  e("step.ts", "the alarm after a second terminate ignored (status not compared)", "if (this.phase.kind === \"stopping\" && this.phase.killed && this.phase.status === status) return;", "if (this.phase.kind === \"stopping\" && this.phase.killed) return;"),
+  e("step.ts", "a stop timer of server i taken as server i+1", "const i = Number(timer.slice(\"stop:\".length));", "const i = Number(timer.slice(\"stop:\".length)) + 1;"),
+  e("step.ts", "a re-exec honoured during a shutdown", `    if (this.phase.kind !== "running") {
+      this.log(say.supervisor.reexecIgnored());
+      return;
+    }
+    if (!again)`, `    if (!again)`),
+  e("step.ts", "a re-exec not deferred while a spawn is in flight", "if (this.pendingReexec && n.starting === 0) {", "if (this.pendingReexec) {"),
+  e("step.ts", "a pending revive carried out while the first spawns are in flight", "if (this.phase.kind === \"running\" && this.pendingRevive && n.starting === 0) {", "if (this.phase.kind === \"running\" && this.pendingRevive) {"),
+  e("step.ts", "a pending re-exec carried out during a shutdown", `if (this.phase.kind === "running") this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });`, `this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });`),
+  e("step.ts", "exit with an unborn server waiting", "} else if (n.buried + n.unborn === 0) {", "} else if (n.buried === 0) {"),
+  e("step.ts", "exit while a spawn is in flight", "const living = n.alive + n.starting > 0;", "const living = n.alive > 0;"),
+  e("step.ts", "the waiting line said at every event", "        } else if (!this.waitingLogged) {", "        } else if (true) {"),
+  e("step.ts", "the shutdown's exit status ignored", "if (!living) this.exit(this.phase.status);", "if (!living) this.exit(0);"),
+  e("step.ts", "spawn during a shutdown", "    if (this.phase.kind !== \"running\") return;\n    const s = this.server(i);", "    const s = this.server(i);"),
+  e("step.ts", "the spawn count not incremented", "spawns: s.spawns + 1 });", "spawns: s.spawns });"),
+  e("step.ts", "the census not kept", "      this.census[was]--;\n", ""),
+  e("step.ts", "a reply to a refused command said ok", "if (this.phase.kind !== \"running\") return reply({ ok: false, message: say.reply.refused(this.phase.kind) });", "if (this.phase.kind !== \"running\") return reply({ ok: true, message: say.reply.refused(this.phase.kind) });"),
+  e("step.ts", "operator commands accepted during a shutdown", "if (this.phase.kind !== \"running\") return reply({ ok: false, message: say.reply.refused(this.phase.kind) });", ""),
+  e("step.ts", "revive-all answers with one server too many", "const n = this.census.buried;", "const n = this.census.buried + 1;"),
+  e("step.ts", "ctl shutdown says 'already' the first time", "reply({ ok: true, message: say.reply.shuttingDown(this.phase.kind === \"stopping\") });", "reply({ ok: true, message: say.reply.shuttingDown(this.phase.kind !== \"stopping\") });"),
+  e("step.ts", "the handover hands the pending revive as false", "    pendingRevive: state.pendingRevive,\n    alarmAt: state.alarmAt,", "    pendingRevive: false,\n    alarmAt: state.alarmAt,", "a re-exec is carried out in settle, after a pending revive was: it is never pending then"),
+  e("step.ts", "the handover hands a starting server as buried", `        case "unborn":
+        case "starting":
+          return { kind: "unborn", ...common };`, `        case "unborn":
+          return { kind: "unborn", ...common };
+        case "starting":
+          return { kind: "buried", ...common, since: 0, why: "spawn-failed" };`, "a re-exec waits until no spawn is in flight: no server is starting then"),
+  e("step.ts", "the exit disarms nothing", `    if (this.alarmAt !== null) this.effects.push({ type: "disarm", timer: "alarm" });\n    this.alarmAt = null;\n    this.log(say.supervisor.exiting(status));`, `    this.log(say.supervisor.exiting(status));`),
+  e("step.ts", "a dump of the state before the event", "for (const line of dumpLines(statusOf(this.snapshot(), this.at))) this.log(say.supervisor.info(line));", "for (const line of dumpLines(statusOf(this.before, this.at))) this.log(say.supervisor.info(line));", "the info event changes nothing before the dump"),
+  e("step.ts", "a spawn result for a server not starting taken", `if (this.servers.at(i)?.life.kind !== "starting") {`, `if (this.servers.at(i) === undefined) {`),
+  e("step.ts", "a second start event starts again", `    if (this.phase.kind !== "booting") {
+      this.log(say.supervisor.startAgain());
+      return;
+    }`, ""),
+
+  // --- table.ts: one server ---------------------------------------------------------
+  e("table.ts", "a second stop order restarts the clock (and signals again)", "  if (l.stop !== null) {\n    a.setLife({ ...l, stop: { ...l.stop, then } });\n    return;\n  }\n", ""),
+  e("table.ts", "a stop deadline not from the stop time", "const deadline = a.at + a.stopTimeout();", "const deadline = a.stopTimeout();"),
+  e("table.ts", "a stop deadline off by one", "const deadline = a.at + a.stopTimeout();", "const deadline = a.at + a.stopTimeout() + 1;"),
+  e("table.ts", "the stop signal ignored (always SIGTERM)", "a.kill(a.server.spec.stopSignal ?? SIGTERM);", "a.kill(SIGTERM);"),
+  e("table.ts", "the stop timer not armed", "  a.kill(a.server.spec.stopSignal ?? SIGTERM);\n  a.armStop(deadline);", "  a.kill(a.server.spec.stopSignal ?? SIGTERM);"),
+  e("table.ts", "a kill loses the deadline it had", "deadline: l.stop?.deadline ?? 0, killed: true", "deadline: 0, killed: true"),
+  e("table.ts", "a kill keeps a pending restart", "killed: true, then: \"cremate\" }", "killed: true, then: l.stop?.then ?? \"cremate\" }"),
+  e("table.ts", "a kill sends SIGTERM", "  a.kill(SIGKILL);\n}\n\nconst spawn", "  a.kill(SIGTERM);\n}\n\nconst spawn"),
+  e("table.ts", "a server spawned during a shutdown gets no stop order", "  if (a.phase.kind !== \"stopping\") return;\n  if (a.phase.killed) killNow(a);", "  if (a.phase.kind !== \"stopping\") return;\n  if (a.phase.killed) killNow(a);\n  return;"),
+  e("table.ts", "a server spawned after a second terminate gets its stop signal, not SIGKILL", "  if (a.phase.killed) killNow(a);\n  else order(a, \"cremate\");", "  order(a, \"cremate\");"),
+  e("table.ts", "a server spawned in a running supervisor gets a stop order", "  if (a.phase.kind !== \"stopping\") return;\n  if (a.phase.killed) killNow(a);", "  if (a.phase.kind === \"booting\") return;\n  if (a.phase.kind === \"stopping\" && a.phase.killed) killNow(a);"),
+  e("table.ts", "a failed spawn buried as a crash loop", "a.setLife({ kind: \"buried\", since: a.at, why: \"spawn-failed\" });", "a.setLife({ kind: \"buried\", since: a.at, why: \"crash-loop\" });"),
+  e("table.ts", "the remnants of a crashed server get SIGKILL", "  a.killRemnants(e.pid, SIGTERM);", "  a.killRemnants(e.pid, SIGKILL);"),
+  e("table.ts", "the remnants of a crashed server never signalled", "  a.killRemnants(e.pid, SIGTERM);", ""),
+  e("table.ts", "the stop timer of a stopped server left armed", "  if (l.stop !== null) a.disarmStop();", ""),
+  e("table.ts", "the remnants of a stopped server get SIGTERM", "  a.killRemnants(pid, SIGKILL);", "  a.killRemnants(pid, SIGTERM);"),
+  e("table.ts", "a restart does not start it again", "  if (l.stop?.then === \"start\") a.spawn();", ""),
+  e("table.ts", "a clean end buried", "a.setLife({ kind: \"cremated\", since: a.at, why: \"clean-exit\" });", "a.setLife({ kind: \"buried\", since: a.at, why: \"crash-loop\" });"),
+  e("table.ts", "the deadline fires early (<= for <)", "if (a.at < stop.deadline) {", "if (a.at <= stop.deadline) {"),
+  e("table.ts", "an early stop timer not armed again", "    a.armStop(stop.deadline);\n    return;", "    return;"),
+  e("table.ts", "the deadline's SIGKILL not marked", "a.setLife({ ...l, stop: { ...stop, killed: true } });", ""),
+  e("table.ts", "the deadline sends SIGTERM", "  a.setLife({ ...l, stop: { ...stop, killed: true } });\n  a.kill(SIGKILL);", "  a.setLife({ ...l, stop: { ...stop, killed: true } });\n  a.kill(SIGTERM);"),
+  e("table.ts", "the deadline's line names the global timeout", "a.log(say.server.stopTimeout(a.index, a.server, l.pid, a.stopTimeout()));", "a.log(say.server.stopTimeout(a.index, a.server, l.pid, 0));"),
+  e("table.ts", "ctl stop ends in a restart", "  order(a, \"cremate\");\n  return ok(say.reply.stopping(a.server.spec.name));", "  order(a, \"start\");\n  return ok(say.reply.stopping(a.server.spec.name));"),
+  e("table.ts", "ctl start of a stopping server forgotten", "const startOnceStopped: Action = (a) => {\n  order(a, \"start\");", "const startOnceStopped: Action = (a) => {"),
+  e("table.ts", "a signal sent to the group", "  a.kill(signal, false);", "  a.kill(signal);"),
+  e("table.ts", "stopping and killed swapped", "return life.stop.killed ? \"killed\" : \"stopping\";", "return life.stop.killed ? \"stopping\" : \"killed\";"),
+  e("table.ts", "stopNow records the wrong reason", "  a.setLife({ kind: \"cremated\", since: a.at, why: \"stopped\" });\n  a.log(say.server.stoppedNow", "  a.setLife({ kind: \"cremated\", since: a.at, why: \"clean-exit\" });\n  a.log(say.server.stoppedNow"),
+  e("table.ts", "a refusal to start says ok", "    case \"start\": return no(say.reply.alreadyRunning(name));", "    case \"start\": return ok(say.reply.alreadyRunning(name));"),
+
+  // --- exits.ts, argv.ts, signals.ts ----------------------------------------------------
+  e("exits.ts", "a crash loop at lived <= interval", "return lived < intervalMs ? \"exit-fast\" : \"exit-slow\";", "return lived <= intervalMs ? \"exit-fast\" : \"exit-slow\";"),
+  e("exits.ts", "an unknown status taken as clean", "    case \"unknown\": return false;", "    case \"unknown\": return true;"),
+  e("exits.ts", "any exit code taken as clean", "case \"code\": return status.code === 0;", "case \"code\": return status.code <= 1;"),
+  e("signals.ts", "SIGHUP taken as a clean end", "return signal === SIGTERM || signal === SIGINT;", "return signal === SIGTERM || signal === SIGINT || signal === SIGHUP;"),
+  e("signals.ts", "SIGINT taken as a crash", "return signal === SIGTERM || signal === SIGINT;", "return signal === SIGTERM;"),
+  e("signals.ts", "SIGRTMIN+n named off by one", "`SIGRTMIN+${signal - SIGRTMIN}`", "`SIGRTMIN+${signal - SIGRTMIN + 1}`"),
+  e("signals.ts", "signal 0 accepted", "return n >= 1 && n <= SIGRTMAX && (BY_NUMBER.has(n) || n >= SIGRTMIN) ? n : null;", "return n >= 0 && n <= SIGRTMAX && (BY_NUMBER.has(n) || n >= SIGRTMIN || n === 0) ? n : null;"),
+  e("signals.ts", "SIGRTMAX-n off by one", "const n = SIGRTMAX - Number(rtmax[1] ?? 0);", "const n = SIGRTMAX - Number(rtmax[1] ?? 1);"),
+  e("argv.ts", "--respawn from the first spawn", "return spawns === 0 ? spec.argv", "return spawns <= 1 ? spec.argv"),
+  e("argv.ts", "--initial-spawn=x replaced too", "(a === INITIAL_SPAWN ? RESPAWN : a)", "(a.startsWith(INITIAL_SPAWN) ? RESPAWN : a)"),
+
+  // --- records.ts, describe.ts, status.ts: what is said ----------------------------------
+  e("records.ts", "'1 servers'", "return `${n} ${word}${n === 1 ? \"\" : \"s\"}`;", "return `${n} ${word}s`;"),
+  e("records.ts", "the label ignored (argv[0] always)", "return s.spec.label ?? s.spec.argv[0] ?? s.spec.name;", "return s.spec.argv[0] ?? s.spec.name;"),
+  e("records.ts", "a crash line names the wrong state", "from: \"alive\", to: \"buried\", text: `'${label(s)}' died abnormally, burying", "from: \"alive\", to: \"cremated\", text: `'${label(s)}' died abnormally, burying"),
+  e("records.ts", "the exiting line without its status code", "exiting: (status: number): LogRecord => ({ event: \"exiting\", code: status,", "exiting: (status: number): LogRecord => ({ event: \"exiting\","),
+  e("records.ts", "log-dropped counts swapped", "event: \"log-dropped\", dropped: { log, output },", "event: \"log-dropped\", dropped: { log: output, output: log },"),
+  e("describe.ts", "seconds with two decimals", "return (ms / 1000).toFixed(3);", "return (ms / 1000).toFixed(2);"),
+  e("describe.ts", "buried in the words of cremated", "case \"buried\": return \"requires SIGUSR2 to respawn\";", "case \"buried\": return \"will never respawn\";"),
+  e("describe.ts", "a death by signal described as an exit code", "case \"signal\": return `died by signal ${status.signal} (${signalName(status.signal)})`;", "case \"signal\": return `exited with code ${status.signal}`;"),
+  e("status.ts", "restarts counted as spawns", "restarts: Math.max(0, s.spawns - 1),", "restarts: s.spawns,"),
+  e("status.ts", "uptime of a server that is not alive", "uptime: l.kind === \"alive\" ? Math.max(0, now - l.since) : null,", "uptime: \"since\" in l ? Math.max(0, now - l.since) : null,"),
+  e("status.ts", "stopping said of every alive server", "stopping: l.kind === \"alive\" && l.stop !== null,", "stopping: l.kind === \"alive\","),
+  e("status.ts", "the dump's alive count includes the starting", "alive: servers.filter((s) => s.state === \"alive\").length,", "alive: servers.filter((s) => s.state === \"alive\" || s.state === \"starting\").length,"),
+  e("status.ts", "the dump's pending revive inverted", "`revive pending: ${st.revivePending ? \"yes\" : \"no\"}`", "`revive pending: ${st.revivePending ? \"no\" : \"yes\"}`"),
+
+  // --- marshal.ts: the handover -----------------------------------------------------------
+  e("marshal.ts", "a killed stop order read back as not killed", "return { deadline, killed: killed === 1, then };", "return { deadline, killed: killed === 0, then };"),
+  e("marshal.ts", "pid 1 accepted as a child", "return typeof x === \"number\" && Number.isSafeInteger(x) && x > 1 && x <= PID_MAX;", "return typeof x === \"number\" && Number.isSafeInteger(x) && x >= 1 && x <= PID_MAX;"),
+  e("marshal.ts", "the largest pid refused", "return typeof x === \"number\" && Number.isSafeInteger(x) && x > 1 && x <= PID_MAX;", "return typeof x === \"number\" && Number.isSafeInteger(x) && x > 1 && x < PID_MAX;"),
+  e("marshal.ts", "a pid recorded twice accepted", "if (pids.has(pid)) return invalid(`pid ${pid} recorded twice`, spawns);", ""),
+  e("marshal.ts", "the fingerprint not checked", "if (fp !== fingerprint(spec.argv)) return invalid(\"recorded for a different command\", spawns);", ""),
+  e("marshal.ts", "the checksum not checked", "if (checksum(payload) !== m[2]) return fail(\"unreadable re-exec state: checksum mismatch (truncated or corrupt)\");", ""),
+  e("marshal.ts", "a different number of servers accepted", "  if (raw.length !== specs.length) {", "  if (raw.length < specs.length) {"),
+  e("marshal.ts", "version 1 records read with a last exit", "if (raw.length !== length + (v >= 2 ? 1 : 0)) return invalid(\"wrong record length\", spawns);", "if (raw.length !== length + 1) return invalid(\"wrong record length\", spawns);"),
+  e("marshal.ts", "alive with no spawn accepted", "if (spawns < 1) return invalid(\"alive but never spawned\", spawns);", ""),
+  e("marshal.ts", "a negative time accepted", "return typeof x === \"number\" && Number.isFinite(x) && x >= 0;", "return typeof x === \"number\" && Number.isFinite(x);"),
+  e("marshal.ts", "an exit code 256 accepted", "if (kind === \"code\" && n >= 0 && n <= 255) return { kind: \"code\", code: n };", "if (kind === \"code\" && n >= 0 && n <= 256) return { kind: \"code\", code: n };"),
+  e("marshal.ts", "the alarm not handed across", "alarm: handover.alarmAt, exec: handover.execAt", "alarm: null, exec: handover.execAt"),
+
+  // --- vec.ts: the persistent vector ---------------------------------------------------
+  e("vec.ts", "at() one past the end", "if (!(i >= 0 && i < this.length)) return undefined;", "if (!(i >= 0 && i <= this.length)) return undefined;"),
+  e("vec.ts", "set() changes the old vector's chunk", "const chunk = (this.chunks[c] as readonly T[]).slice();", "const chunk = this.chunks[c] as T[];"),
+  e("vec.ts", "set() at the length accepted", "if (!(i >= 0 && i < this.length) || !Number.isInteger(i))", "if (!(i >= 0 && i <= this.length) || !Number.isInteger(i))"),
+  e("vec.ts", "findIndex off by one", "        if (fn(v, i)) return i;\n        i++;", "        i++;\n        if (fn(v, i)) return i;"),
+  e("vec.ts", "chunks of 16 read with a mask of 32", "const MASK = WIDTH - 1;", "const MASK = WIDTH * 2 - 1;"),
+  e("vec.ts", "push() starts a new chunk one too late", "if (last >= 0 && (chunks[last] as readonly T[]).length < WIDTH)", "if (last >= 0 && (chunks[last] as readonly T[]).length <= WIDTH)"),
+  e("vec.ts", "every() inverted", "return this.findIndex((v, i) => !fn(v, i)) < 0;", "return this.findIndex((v, i) => fn(v, i)) < 0;"),
+
+  // --- replay.ts -----------------------------------------------------------------------
+  e("replay.ts", "line numbers from 0", "const line = idx + 1;", "const line = idx;"),
+  e("replay.ts", "records compared by count only", "return a.length === b.length && a.every((r, i) => JSON.stringify(r) === JSON.stringify(b[i]));", "return a.length === b.length;"),
+  e("replay.ts", "the last step's records never compared", "  });\n  close();\n  return { inputs, images, mismatches, problems };", "  });\n  return { inputs, images, mismatches, problems };"),
+  e("replay.ts", "a record's pid ignored", "const RECORD_KEYS = [\"event\", \"text\", \"server\", \"name\", \"pid\",", "const RECORD_KEYS = [\"event\", \"text\", \"server\", \"name\","),
+];
+
+interface Suite {
+  readonly name: string;
+  readonly args: readonly string[];
+}
+
+const SUITES: readonly Suite[] = [
+  { name: "unit and properties", args: ["test", "--timeout", "60000", "test/core", "test/properties/core.test.ts", "test/properties/takeover.test.ts", "test/http", "test/cli", "test/config"] },
+  { name: "simulator", args: ["test", "--timeout", "60000", "test/sim/sim.test.ts", "-t", "production shell"] },
+];
+
+function runSuite(s: Suite): boolean {
+  const r = Bun.spawnSync([process.execPath, ...s.args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  return r.exitCode === 0;
+}
+
+function main(): number {
+  const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+  const re = only === undefined ? null : new RegExp(only);
+  const edits = EDITS.filter((x) => re === null || re.test(`${x.file}: ${x.what}`));
+  if (process.argv.includes("--list")) {
+    for (const x of edits) console.log(`${x.file}: ${x.what}`);
+    return 0;
+  }
+  let missed = 0;
+  for (const x of edits) {
+    const path = join(ROOT, x.file);
+    const original = readFileSync(path, "utf8");
+    const at = original.indexOf(x.from);
+    if (at < 0 || original.indexOf(x.from, at + 1) >= 0) {
+      console.log(`STALE   ${x.file}: ${x.what} (the text to edit is ${at < 0 ? "not there" : "there more than once"})`);
+      missed++;
+      continue;
+    }
+    const restore = () => writeFileSync(path, original);
+    process.once("SIGINT", () => { restore(); process.exit(130); });
+    writeFileSync(path, original.slice(0, at) + x.to + original.slice(at + x.from.length));
+    let caughtBy: string | null = null;
+    try {
+      for (const s of SUITES) {
+        if (!runSuite(s)) {
+          caughtBy = s.name;
+          break;
+        }
+      }
+    } finally {
+      restore();
+    }
+    if (caughtBy === null && x.equivalent === undefined) missed++;
+    const verdict = caughtBy !== null ? "caught " : x.equivalent !== undefined ? "equiv. " : "MISSED ";
+    const why = caughtBy !== null ? ` (by the ${caughtBy})` : x.equivalent !== undefined ? ` (${x.equivalent})` : "";
+    console.log(`${verdict} ${x.file}: ${x.what}${why}`);
+  }
+  console.log(`${edits.length - missed} of ${edits.length} edits caught or shown equivalent`);
+  return missed === 0 ? 0 : 1;
+}
+
+if (import.meta.main) process.exit(main());

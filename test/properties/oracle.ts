@@ -1,0 +1,312 @@
+// The oracles: the core's state, effects, handover and timers compared with the
+// reference model (model.ts), each mismatch said in words that name what went
+// wrong. Written independently of the core: nothing here but types and signal
+// names comes from src/core. Used by the properties (check.ts) and the
+// simulator (test/sim/world.ts).
+import { signalName } from "../../src/core/signals.ts";
+import type { Effect, Event, ExitStatus, Handover, State, StopOrder, TimerName } from "../../src/core/types.ts";
+import type { Expected, KillFx, Model, ModelHandover, ModelStop, RemnantsFx } from "./model.ts";
+
+const show = (x: unknown): string => JSON.stringify(x) ?? "undefined";
+
+function sig(n: number): string {
+  return signalName(n);
+}
+
+function killWords(k: KillFx): string {
+  return `${sig(k.signal)} to server ${k.server}'s ${k.group ? "process group" : "process alone"} (pid ${k.pid})`;
+}
+
+function remnantsWords(r: RemnantsFx): string {
+  return `${sig(r.signal)} to what is left of server ${r.server}'s group ${r.pgid}`;
+}
+
+/** a minus b, as multisets by key. */
+function minus<T>(a: readonly T[], b: readonly T[], key: (x: T) => string): T[] {
+  const count = new Map<string, number>();
+  for (const x of b) count.set(key(x), (count.get(key(x)) ?? 0) + 1);
+  const out: T[] = [];
+  for (const x of a) {
+    const n = count.get(key(x)) ?? 0;
+    if (n > 0) count.set(key(x), n - 1);
+    else out.push(x);
+  }
+  return out;
+}
+
+/** What the event was, briefly, for messages. */
+export function eventWords(e: Event): string {
+  switch (e.type) {
+    case "exited": return `the end of pid ${e.pid} (${show(e.status)}${e.atTakeover === true ? ", found at the take-over" : ""}) at ${e.at}`;
+    case "spawned": return `the spawn of server ${e.server} (pid ${e.pid}) at ${e.at}`;
+    case "spawn-failed": return `the failed spawn of server ${e.server} at ${e.at}`;
+    case "timer": return `timer ${e.timer} at ${e.at}`;
+    case "control": return `control ${show(e.command)} at ${e.at}`;
+    case "terminate": return `terminate (${sig(e.signal)}) at ${e.at}`;
+    case "start": return `the start${e.handover === null ? "" : " of a re-exec'd image"} at ${e.at}`;
+    default: return `${e.type} at ${e.at}`;
+  }
+}
+
+/**
+ * The core's effects against what the model expects of this event: spawns,
+ * kills (signal, pid, group or process), remnants, adoptions, a re-exec (and
+ * what it hands across), the exit status, an operator's answer. null when
+ * they agree, else what differs.
+ */
+export function compareEffects(event: Event, effects: readonly Effect[], x: Expected, model: Model): string | null {
+  const spawns: number[] = [];
+  const kills: KillFx[] = [];
+  const remnants: RemnantsFx[] = [];
+  const adopts: { server: number; pid: number }[] = [];
+  const reexecs: Handover[] = [];
+  const exits: number[] = [];
+  const replies: boolean[] = [];
+  for (const e of effects) {
+    switch (e.type) {
+      case "spawn": spawns.push(e.server); break;
+      case "kill": kills.push({ server: e.server, pid: e.pid, signal: e.signal, group: e.group }); break;
+      case "kill-remnants": remnants.push({ server: e.server, pgid: e.pgid, signal: e.signal }); break;
+      case "adopt": adopts.push({ server: e.server, pid: e.pid }); break;
+      case "reexec": reexecs.push(e.handover); break;
+      case "exit": exits.push(e.status); break;
+      case "reply": replies.push(e.ok); break;
+      default: break;
+    }
+  }
+  const sk = (n: number) => String(n);
+  const kk = (k: KillFx) => `${k.server}/${k.pid}/${k.signal}/${k.group}`;
+  const rk = (r: RemnantsFx) => `${r.server}/${r.pgid}/${r.signal}`;
+  const ak = (a: { server: number; pid: number }) => `${a.server}/${a.pid}`;
+  const problems: string[] = [];
+  if (!sameMultiset(x.spawns, spawns, sk)) {
+    for (const i of minus(x.spawns, spawns, sk)) problems.push(`server ${i} should be spawned and is not`);
+    for (const i of minus(spawns, x.spawns, sk)) problems.push(`server ${i} is spawned, which the model does not expect (the model has it ${model.servers[i]?.kind})`);
+  }
+  if (!sameMultiset(x.kills, kills, kk)) {
+    for (const k of minus(x.kills, kills, kk)) problems.push(`missing: ${killWords(k)}`);
+    for (const k of minus(kills, x.kills, kk)) problems.push(`unexpected: ${killWords(k)}`);
+  }
+  if (!sameMultiset(x.remnants, remnants, rk)) {
+    for (const r of minus(x.remnants, remnants, rk)) problems.push(`missing: ${remnantsWords(r)}`);
+    for (const r of minus(remnants, x.remnants, rk)) problems.push(`unexpected: ${remnantsWords(r)}`);
+  }
+  if (!sameMultiset(x.adopts, adopts, ak)) {
+    for (const a of minus(x.adopts, adopts, ak)) problems.push(`missing: adopt server ${a.server}'s child ${a.pid} after the re-exec`);
+    for (const a of minus(adopts, x.adopts, ak)) problems.push(`unexpected: adopt server ${a.server}'s child ${a.pid}`);
+  }
+  if (reexecs.length > 1) problems.push(`${reexecs.length} re-exec effects in one step`);
+  if (x.reexec && reexecs.length === 0) problems.push("the re-exec is not carried out");
+  if (!x.reexec && reexecs.length > 0) {
+    problems.push(model.phase.kind === "stopping" || model.phase.kind === "exited"
+      ? "a re-exec is carried out during a shutdown (it must be ignored: the shutdown would be forgotten, the buried revived)"
+      : model.servers.some((s) => s.kind === "starting")
+      ? `a re-exec is carried out while the spawn of server ${model.servers.findIndex((s) => s.kind === "starting")} is in flight (it must wait for its result)`
+      : "a re-exec is carried out, which the model does not expect");
+  }
+  if (x.reexec && reexecs.length === 1) {
+    const h = compareHandover(reexecs[0]!, model.handover());
+    if (h !== null) problems.push(`what the re-exec hands across: ${h}`);
+  }
+  if (exits.length > 1) problems.push("two exit effects in one step");
+  if ((exits[0] ?? null) !== x.exit) {
+    problems.push(x.exit === null ? `the supervisor exits with ${exits[0]}, the model does not exit` : exits.length === 0
+      ? `the supervisor should exit with status ${x.exit} and does not`
+      : `the supervisor exits with ${exits[0]}, the model with ${x.exit}`);
+  }
+  if (event.type === "control") {
+    if (replies.length !== 1) problems.push(`the operator got ${replies.length} answers`);
+    else if (x.reply !== null && replies[0] !== x.reply) problems.push(`the operator's ${event.command.op} is ${replies[0] ? "accepted" : "refused"}; the model ${x.reply ? "accepts" : "refuses"} it`);
+  } else if (replies.length > 0) {
+    problems.push("an answer to no operator");
+  }
+  if (problems.length === 0) return null;
+  return `after ${eventWords(event)}: ${problems.join("; ")}${x.notes.length > 0 ? ` (the model: ${x.notes.join("; ")})` : ""}`;
+}
+
+/** The same multiset (cheap for the usual zero or one element). */
+function sameMultiset<T>(a: readonly T[], b: readonly T[], key: (x: T) => string): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length === 0) return true;
+  if (a.length === 1) return key(a[0]!) === key(b[0]!);
+  return minus(a, b, key).length === 0;
+}
+
+function stopWords(s: ModelStop | StopOrder | null | undefined): string {
+  if (s === null || s === undefined) return "none";
+  return `{deadline ${s.deadline}, ${s.killed ? "killed" : "not killed"}, then ${s.then}}`;
+}
+
+/** A stop order of the core against the model's: the deadline matters while it is not killed (and when the model knows one). */
+function sameStop(core: StopOrder | null, m: ModelStop | null | undefined): boolean {
+  if (core === null || m === null || m === undefined) return (core === null) === (m === null || m === undefined);
+  if (core.killed !== m.killed || core.then !== m.then) return false;
+  return m.deadline === null ? core.killed : core.deadline === m.deadline;
+}
+
+function sameExit(a: ExitStatus | null, b: ExitStatus | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.kind === "code") return b.kind === "code" && a.code === b.code;
+  if (a.kind === "signal") return b.kind === "signal" && a.signal === b.signal;
+  return b.kind === "unknown";
+}
+
+/** The handover the core produced against the model's: every field the new image will rely on. */
+export function compareHandover(h: Handover, m: ModelHandover): string | null {
+  const problems: string[] = [];
+  if (h.pendingRevive !== m.pendingRevive) problems.push(`pending revive ${h.pendingRevive}, the model's ${m.pendingRevive}`);
+  if (h.alarmAt !== m.alarmAt) problems.push(`the alarm deadline is ${h.alarmAt}, the model's ${m.alarmAt}`);
+  if (h.servers.length !== m.servers.length) return `${h.servers.length} servers, the model ${m.servers.length}`;
+  h.servers.forEach((s, i) => {
+    const ms = m.servers[i]!;
+    const who = `server ${i}`;
+    if (s.kind !== ms.kind) {
+      problems.push(`${who} is handed across ${s.kind}, the model has it ${ms.kind}`);
+      return;
+    }
+    if (s.spawns !== ms.spawns) problems.push(`${who}'s spawn count is ${s.spawns}, the model's ${ms.spawns}`);
+    if (!sameExit(s.lastExit, ms.lastExit)) problems.push(`${who}'s last exit is ${show(s.lastExit)}, the model's ${show(ms.lastExit)}`);
+    if (s.kind === "alive") {
+      if (s.pid !== ms.pid || s.since !== ms.since) problems.push(`${who} is handed across as pid ${s.pid} since ${s.since}, the model's pid ${ms.pid} since ${ms.since}`);
+      if (!sameStop(s.stop, ms.stop)) problems.push(`${who}'s stop order is ${stopWords(s.stop)}, the model's ${stopWords(ms.stop)}`);
+    }
+    if ((s.kind === "buried" || s.kind === "cremated") && (s.since !== ms.since || s.why !== ms.why)) {
+      problems.push(`${who} is ${s.kind} since ${s.since} (${s.why}), the model's since ${ms.since} (${ms.why})`);
+    }
+  });
+  return problems.length === 0 ? null : problems.join("; ");
+}
+
+/** The complete state of the core against the model's: phase, pending revive, alarm, every server's life, spawn count and last exit. */
+export function compareState(core: State, m: Model): string | null {
+  const problems: string[] = [];
+  const p = core.phase;
+  const mp = m.phase;
+  const phaseWords = (x: { kind: string; status?: number; killed?: boolean }) =>
+    `${x.kind}${x.status === undefined ? "" : ` (status ${x.status}${x.killed === undefined ? "" : x.killed ? ", killed" : ""})`}`;
+  const samePhase = p.kind === mp.kind &&
+    (p.kind !== "stopping" || (mp.kind === "stopping" && p.status === mp.status && p.killed === mp.killed)) &&
+    (p.kind !== "exited" || (mp.kind === "exited" && p.status === mp.status));
+  if (!samePhase) problems.push(`the supervisor is ${phaseWords(p)}, the model ${phaseWords(mp)}`);
+  if (core.pendingRevive !== m.pendingRevive) problems.push(`pending revive is ${core.pendingRevive}, the model's ${m.pendingRevive}`);
+  if (core.pendingReexec !== m.pendingReexec) problems.push(`pending re-exec is ${core.pendingReexec}, the model's ${m.pendingReexec}`);
+  if (p.kind !== "exited" && core.alarmAt !== m.alarmAt) problems.push(`the alarm deadline is ${core.alarmAt}, the model's ${m.alarmAt}`);
+  if (core.servers.length !== m.servers.length) return `${core.servers.length} servers, the model ${m.servers.length}`;
+  core.servers.forEach((s, i) => {
+    const ms = m.servers[i]!;
+    const l = s.life;
+    const who = `server ${i}`;
+    if (l.kind !== ms.kind) {
+      problems.push(`${who} is ${l.kind}, the model has it ${ms.kind}`);
+      return;
+    }
+    if (s.spawns !== ms.spawns) problems.push(`${who} was spawned ${s.spawns} times, the model says ${ms.spawns}`);
+    if (!sameExit(s.lastExit, ms.lastExit)) problems.push(`${who}'s last exit is ${show(s.lastExit)}, the model's ${show(ms.lastExit)}`);
+    switch (l.kind) {
+      case "alive":
+        if (l.pid !== ms.pid || l.since !== ms.since) problems.push(`${who} is alive as pid ${l.pid} since ${l.since}, the model's pid ${ms.pid} since ${ms.since}`);
+        if (!sameStop(l.stop, ms.stop)) problems.push(`${who}'s stop order is ${stopWords(l.stop)}, the model's ${stopWords(ms.stop)}`);
+        break;
+      case "buried":
+      case "cremated":
+        if (l.since !== ms.since || l.why !== ms.why) problems.push(`${who} is ${l.kind} since ${l.since} (${l.why}), the model's since ${ms.since} (${ms.why})`);
+        break;
+      default:
+        break;
+    }
+  });
+  return problems.length === 0 ? null : problems.join("; ");
+}
+
+/**
+ * The timers the shell has armed (name → instant) against the model's: each
+ * deadline the model owns (the alarm, every stop order's SIGKILL) must be
+ * armed at exactly its instant; a stop timer may stay armed only for an alive
+ * server under a stop order, at its deadline; the alarm only while the model
+ * has one.
+ */
+export function compareTimers(armed: ReadonlyMap<TimerName, number>, m: Model): string | null {
+  const problems: string[] = [];
+  for (const [name, at] of m.timers()) {
+    const got = armed.get(name);
+    if (got === at) continue;
+    const what = name === "alarm" ? "the alarm (--alarm)" : `server ${name.slice(5)}'s stop deadline (SIGKILL)`;
+    problems.push(got === undefined ? `${what} is due at ${at} and no timer is armed for it: it would never fire` : `${what} is due at ${at}, its timer is armed at ${got}`);
+  }
+  for (const [name, at] of armed) {
+    if (name === "alarm") {
+      if (m.alarmAt === null) problems.push(`the alarm is armed at ${at}, the model has no alarm pending${m.phase.kind === "exited" ? " (the supervisor has exited)" : ""}`);
+      continue;
+    }
+    const i = Number(name.slice(5));
+    const s = m.servers[i];
+    if (s === undefined || s.kind !== "alive" || s.stop === null) problems.push(`${name} is left armed (at ${at}) for server ${i}, which is ${s?.kind ?? "no server"} with no stop order`);
+    else if (s.stop.deadline !== at) problems.push(`${name} is armed at ${at}, server ${i}'s stop deadline is ${s.stop.deadline}`);
+  }
+  return problems.length === 0 ? null : problems.join("; ");
+}
+
+/** A handover built from a core state by the harness itself (not the core's handoverOf): for the marshal round trip. */
+export function handoverFromState(state: State, execAt: number | null): Handover {
+  return {
+    pendingRevive: state.pendingRevive,
+    alarmAt: state.alarmAt,
+    execAt,
+    servers: state.servers.map((s) => {
+      const l = s.life;
+      const common = { spawns: s.spawns, lastExit: s.lastExit };
+      if (l.kind === "alive") return { kind: "alive" as const, ...common, pid: l.pid, since: l.since, stop: l.stop };
+      if (l.kind === "buried") return { kind: "buried" as const, ...common, since: l.since, why: l.why };
+      if (l.kind === "cremated") return { kind: "cremated" as const, ...common, since: l.since, why: l.why };
+      return { kind: "unborn" as const, ...common };
+    }),
+  };
+}
+
+/**
+ * The core's state before a re-exec against the new image's just after its
+ * start (docs/spec.md, "Live re-exec"): the alive keep pid, start and stop
+ * order; the cremated stay so; the buried are revived (one more spawn); the
+ * unborn start if they autostart; every spawn count and last exit, the pending
+ * revive and the alarm deadline are kept; the new image knows the exec instant.
+ */
+export function compareAcrossReexec(before: State, after: State, execAt: number): string | null {
+  const problems: string[] = [];
+  if (after.alarmAt !== before.alarmAt) problems.push(`the alarm deadline was ${before.alarmAt} before the re-exec and is ${after.alarmAt} after it`);
+  if (after.pendingRevive !== before.pendingRevive && !(before.pendingRevive && !after.pendingRevive && after.census.starting === 0)) {
+    problems.push(`pending revive was ${before.pendingRevive} before the re-exec and is ${after.pendingRevive} after it`);
+  }
+  if (after.execAt !== execAt) problems.push(`the exec was at ${execAt}, the new image has ${after.execAt}`);
+  if (after.phase.kind !== "running" && after.phase.kind !== "exited") problems.push(`the new image is ${after.phase.kind}`);
+  before.servers.forEach((o, i) => {
+    const n = after.servers.at(i)!;
+    const who = `server ${i}`;
+    if (!sameExit(o.lastExit, n.lastExit)) problems.push(`${who}'s last exit was ${show(o.lastExit)} before the re-exec and is ${show(n.lastExit)} after it`);
+    const ol = o.life;
+    const nl = n.life;
+    switch (ol.kind) {
+      case "alive":
+        if (nl.kind !== "alive") problems.push(`${who} was alive (pid ${ol.pid}) before the re-exec and is ${nl.kind} after it`);
+        else {
+          if (nl.pid !== ol.pid || nl.since !== ol.since) problems.push(`${who} was pid ${ol.pid} since ${ol.since} before the re-exec, pid ${nl.pid} since ${nl.since} after it`);
+          if (show(nl.stop) !== show(ol.stop)) problems.push(`${who}'s stop order was ${stopWords(ol.stop)} before the re-exec and is ${stopWords(nl.stop)} after it`);
+        }
+        if (n.spawns !== o.spawns) problems.push(`${who}'s spawn count was ${o.spawns} before the re-exec and is ${n.spawns} after it`);
+        break;
+      case "cremated":
+        if (nl.kind !== "cremated" || nl.since !== ol.since || nl.why !== ol.why) problems.push(`${who} was cremated (${ol.why}, since ${ol.since}) before the re-exec and is ${nl.kind} after it`);
+        if (n.spawns !== o.spawns) problems.push(`${who}'s spawn count was ${o.spawns} before the re-exec and is ${n.spawns} after it`);
+        break;
+      case "buried":
+        if (n.spawns !== o.spawns + 1) problems.push(`${who} was buried before the re-exec and is not revived by it (${nl.kind}, ${n.spawns} spawns after ${o.spawns})`);
+        break;
+      case "unborn":
+      case "starting": {
+        const auto = o.spec.autostart !== false;
+        if (n.spawns !== o.spawns + (auto ? 1 : 0)) problems.push(`${who} was ${ol.kind} (${o.spawns} spawns) before the re-exec and has ${n.spawns} spawns after it`);
+        break;
+      }
+    }
+  });
+  return problems.length === 0 ? null : problems.join("; ");
+}
