@@ -109,6 +109,8 @@ export class Model {
       }
       case "info":
       case "log-dropped":
+      case "log-file-failing":
+      case "log-file-resumed":
       case "problem":
       case "stray-signal":
       case "reexec":
