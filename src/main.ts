@@ -7,7 +7,7 @@ import { replayFile } from "./cli/replay.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
 import { bunCtlIo } from "./os/control-client.ts";
 import { bunFiles } from "./os/files.ts";
-import { DROPPED_ENV, OUTPUT_ENV } from "./os/port.ts";
+import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
 
@@ -37,6 +37,8 @@ async function main(args: readonly string[]): Promise<void> {
     subreaper: true, noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== "",
     ...(env[OUTPUT_ENV] === undefined ? {} : { output: env[OUTPUT_ENV] }),
     ...(env[DROPPED_ENV] === undefined ? {} : { dropped: env[DROPPED_ENV] }),
+    ...(env[LOGS_ENV] === undefined ? {} : { logs: env[LOGS_ENV] }),
+    ...(env[CARRY_ENV] === undefined ? {} : { carry: env[CARRY_ENV] }),
   });
   const r = await boot(port, {
     args, env, self: selfCommand(), pid: process.pid, uid: process.getuid?.() ?? 0, tmpdir: tmpdir(), startedAt: processStartMs(),

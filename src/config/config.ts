@@ -260,7 +260,8 @@ function path(v: unknown, at: readonly string[], what: string): string {
 }
 
 function oneOf<T extends string>(v: unknown, at: readonly string[], allowed: readonly T[]): T {
-  const list = allowed.map((a) => JSON.stringify(a)).join(" or ");
+  const quoted = allowed.map((a) => JSON.stringify(a));
+  const list = quoted.length <= 2 ? quoted.join(" or ") : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
   if (typeof v !== "string") throw new Invalid(at, `expected ${list}, got ${kind(v)}.`);
   if (!(allowed as readonly string[]).includes(v)) throw new Invalid(at, `expected ${list}, got ${JSON.stringify(v)}.`);
   return v as T;

@@ -5,6 +5,9 @@ import { type ConfigFile, parseConfig } from "../../src/config/config.ts";
 import { keyLine, syntaxErrorLine } from "../../src/config/toml-lines.ts";
 
 const F = "lazarus.toml";
+/** The keys an unknown key's error lists (top level, and a server's table). */
+const TOP_KEYS = "interval, stop_timeout, alarm, log_format, control, output, http, http_token_file, log_dir, log_max_size, log_keep, log_timestamps, event_log, servers";
+const SERVER_KEYS = "cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, output, log_dir, log_max_size, log_keep, log_timestamps";
 const ok = (text: string): ConfigFile => {
   const r = parseConfig(text, F);
   if (!r.ok) throw new Error(`unexpected error: ${r.error}`);
@@ -95,11 +98,11 @@ describe("errors: one line naming the file, the line and the key", () => {
     ["[servers.a]\ncmd = \"a\"\n[servers.a]\ncmd = \"b\"\n", "lazarus.toml:3: invalid TOML: Cannot redefine table 'a'"],
     ["x = \"abc\n", "lazarus.toml:1: invalid TOML: Unterminated string; newlines must be escaped in basic strings"],
     // unknown keys, with a hint when one is close
-    ["intervall = 1\n", "lazarus.toml:1: intervall: unknown key (did you mean 'interval'?); expected one of: interval, stop_timeout, alarm, log_format, control, output, servers."],
-    ["stop-timeout = 1\n", "lazarus.toml:1: stop-timeout: unknown key (did you mean 'stop_timeout'?); expected one of: interval, stop_timeout, alarm, log_format, control, output, servers."],
-    ["[server.web]\ncmd = \"a\"\n", "lazarus.toml:1: server: unknown key (did you mean 'servers'?); expected one of: interval, stop_timeout, alarm, log_format, control, output, servers."],
-    ["[servers.web]\ncmd = \"a\"\nenvironment = {}\n", "lazarus.toml:3: servers.web.environment: unknown key; expected one of: cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, output."],
-    ["[servers.web]\ncmd = \"a\"\nstopsignal = 1\n", "lazarus.toml:3: servers.web.stopsignal: unknown key (did you mean 'stop_signal'?); expected one of: cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, output."],
+    ["intervall = 1\n", `lazarus.toml:1: intervall: unknown key (did you mean 'interval'?); expected one of: ${TOP_KEYS}.`],
+    ["stop-timeout = 1\n", `lazarus.toml:1: stop-timeout: unknown key (did you mean 'stop_timeout'?); expected one of: ${TOP_KEYS}.`],
+    ["[server.web]\ncmd = \"a\"\n", `lazarus.toml:1: server: unknown key (did you mean 'servers'?); expected one of: ${TOP_KEYS}.`],
+    ["[servers.web]\ncmd = \"a\"\nenvironment = {}\n", `lazarus.toml:3: servers.web.environment: unknown key; expected one of: ${SERVER_KEYS}.`],
+    ["[servers.web]\ncmd = \"a\"\nstopsignal = 1\n", `lazarus.toml:3: servers.web.stopsignal: unknown key (did you mean 'stop_signal'?); expected one of: ${SERVER_KEYS}.`],
     // top-level values
     ["interval = \"5\"\n", "lazarus.toml:1: interval: expected a number of seconds from 0 to 60, got a string (\"5\")."],
     ["interval = 61\n", "lazarus.toml:1: interval: 61 is out of range (seconds from 0 to 60)."],
@@ -114,7 +117,7 @@ describe("errors: one line naming the file, the line and the key", () => {
     ["log_format = 1\n", "lazarus.toml:1: log_format: expected \"text\" or \"json\", got an integer (1)."],
     ["control = \"\"\n", "lazarus.toml:1: control: expected a socket path, or \"none\", got an empty string."],
     ["control = [\"a\"]\n", "lazarus.toml:1: control: expected a socket path, or \"none\", got an array."],
-    ["output = \"pipe\"\n", "lazarus.toml:1: output: expected \"inherit\" or \"prefix\", got \"pipe\"."],
+    ["output = \"pipe\"\n", "lazarus.toml:1: output: expected \"inherit\", \"prefix\" or \"none\", got \"pipe\"."],
     // the servers table
     ["servers = 1\n", "lazarus.toml:1: servers: expected a table of servers, one [servers.NAME] each, got an integer (1)."],
     ["servers = [\"a\"]\n", "lazarus.toml:1: servers: expected a table of servers, one [servers.NAME] each, got an array."],
@@ -149,7 +152,7 @@ describe("errors: one line naming the file, the line and the key", () => {
     ["[servers.web]\ncmd = \"a\"\nstop_signal = 99\n", "lazarus.toml:3: servers.web.stop_signal: unknown signal \"99\"."],
     ["[servers.web]\ncmd = \"a\"\nstop_signal = 1.5\n", "lazarus.toml:3: servers.web.stop_signal: expected a signal name like \"SIGINT\" or a number, got a number (1.5)."],
     ["[servers.web]\ncmd = \"a\"\nautostart = \"no\"\n", "lazarus.toml:3: servers.web.autostart: expected true or false, got a string (\"no\")."],
-    ["[servers.web]\ncmd = \"a\"\noutput = \"both\"\n", "lazarus.toml:3: servers.web.output: expected \"inherit\" or \"prefix\", got \"both\"."],
+    ["[servers.web]\ncmd = \"a\"\noutput = \"both\"\n", "lazarus.toml:3: servers.web.output: expected \"inherit\", \"prefix\" or \"none\", got \"both\"."],
   ])("%p", (text, message) => {
     expect(err(text)).toBe(message);
   });

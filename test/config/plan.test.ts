@@ -39,7 +39,7 @@ describe("the command line", () => {
     [["--config="], "Invalid value for --config: empty (a file name)."],
     [["--procfile="], "Invalid value for --procfile: empty (a file name)."],
     [["--env-file=", "{", "a", "}"], "Invalid value for --env-file: empty (a file name)."],
-    [["--output=pipe", "{", "a", "}"], "Invalid value for --output: pipe (inherit or prefix)."],
+    [["--output=pipe", "{", "a", "}"], "Invalid value for --output: pipe (inherit, prefix or none)."],
     [["--env-file=.env"], "No programs to spawn, aborting."],
     [["--toString=1", "{", "a", "}"], "Unrecognised option: --toString=1, did you forget '='?"],
   ])("%p is the error %p", (args, message) => {
@@ -88,7 +88,7 @@ describe("servers", () => {
   test("a config server: its table key is its name, its settings are the policy's, the rest is launch", () => {
     const p = plan([], toml(`[servers.web]\ncmd = ["bun", "run", "server.ts"]\ncwd = "apps/web"\nenv = { PORT = "8080" }\ninterval = 1\nstop_signal = "INT"\nstop_timeout = 3\nautostart = false\n`, "conf/lazarus.toml"));
     expect(p.servers).toEqual([{ argv: ["bun", "run", "server.ts"], name: "web", label: "web", intervalMs: 1000, stopSignal: 2, stopTimeoutMs: 3000, autostart: false }]);
-    expect(p.launches).toEqual([{ source: "config", cwd: "/home/u/app/conf/apps/web", env: { PORT: "8080" }, output: "prefix" }]);
+    expect(p.launches).toEqual([{ source: "config", cwd: "/home/u/app/conf/apps/web", env: { PORT: "8080" }, output: "prefix", log: null }]);
   });
 
   test("cwd: the config file's directory by default; an absolute cwd as written", () => {
@@ -165,9 +165,9 @@ describe("environment and output", () => {
     expect(r.plan.launches[0]!.env).toBe(r.plan.launches[2]!.env);
     expect(r.plan.launches[1]!.env).toEqual({ PATH: "/bin", A: "1", B: "2" });
     const extras = launcher(r.plan);
-    expect(extras(0)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" }, output: { kind: "prefix", name: "web", width: 3, color: "36" } });
+    expect(extras(0)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "web", terminal: { kind: "prefix", width: 3, color: "36" }, log: null } });
     expect(extras(1)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1", B: "2" } });
-    expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "prefix", name: "x", width: 3, color: "33" } });
+    expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "x", terminal: { kind: "prefix", width: 3, color: "33" }, log: null } });
   });
 
   test("a plain braces server gets the inherited environment alone, and nothing else", () => {
