@@ -7,6 +7,7 @@ import { replayFile } from "./cli/replay.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
 import { bunCtlIo } from "./os/control-client.ts";
 import { bunFiles } from "./os/files.ts";
+import { rotatedSet } from "./os/log-read.ts";
 import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
@@ -27,7 +28,11 @@ async function main(args: readonly string[]): Promise<void> {
     process.exit(r.status);
   }
   if (args[0] === "replay") {
-    const r = replayFile(args[1]);
+    // A rotated set (event_log): FILE.N … FILE.1, then FILE.
+    const r = replayFile(args[1], (file) => {
+      const set = rotatedSet(file);
+      return set.length > 0 ? set : [file];
+    });
     writeAll(r.status === 0 ? 1 : 2, r.out);
     process.exit(r.status);
   }

@@ -1,16 +1,21 @@
 // `lazarus replay FILE`: feed a JSON event log back through the core and
 // report every step where the recorded records differ from what it decides.
+// FILE may be the live file of a rotated set (event_log): `setOf` gives its
+// files, oldest first (FILE.N … FILE.1, FILE), read in that order.
 import { readFileSync } from "node:fs";
 import { replay } from "../core/replay.ts";
 
-export function replayFile(file: string | undefined): { status: number; out: string } {
+export function replayFile(file: string | undefined, setOf: (file: string) => readonly string[] = (f) => [f]): { status: number; out: string } {
   if (file === undefined) return { status: 2, out: "lazarus: replay: usage: lazarus replay FILE (a --log-format=json log)\n" };
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    return { status: 2, out: `lazarus: replay: cannot read ${file}: ${(e as Error).message}\n` };
+  const texts: string[] = [];
+  for (const f of setOf(file)) {
+    try {
+      texts.push(readFileSync(f, "utf8"));
+    } catch (e) {
+      return { status: 2, out: `lazarus: replay: cannot read ${f}: ${(e as Error).message}\n` };
+    }
   }
+  const text = texts.join("\n");
   // Other lines (a server's own output on the same stderr) are skipped.
   const objects = text.split("\n").filter((l) => l.startsWith("{")).flatMap((l) => {
     try {

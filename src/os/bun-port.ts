@@ -35,6 +35,8 @@ const FLUSH_MS = 250;
 /** Before an exec, how long the log files may take to write what they hold, and how long gathering what Bun read ahead may take. */
 const LOG_FLUSH_MS = 250;
 const GATHER_MS = 100;
+/** At exit, how long the log files may take to write what they hold (nothing else is waiting then). */
+const LOG_EXIT_MS = 2000;
 
 export interface BunPortOptions {
   /** Become a child subreaper (orphaned grandchildren are reparented to us). */
@@ -295,7 +297,7 @@ export class BunPort implements OsPort {
     const end = async () => {
       // The log files get a bounded time to write what they hold; then the log, for a bounded time
       // only: a reader that stalled (or a disk) must not keep us.
-      await this.logFiles.closeAll(FLUSH_MS);
+      await this.logFiles.closeAll(LOG_EXIT_MS);
       for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) sink.flushSync(FLUSH_MS);
       process.exit(status);
     };
