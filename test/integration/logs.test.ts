@@ -4,7 +4,7 @@
 // set that `replay` reads, and log files that fail (a full tmpfs, a directory
 // that cannot be made) without getting in the way of supervision.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "../../src/os/control-client.ts";
 import { rotatedSet } from "../../src/os/log-read.ts";
@@ -152,6 +152,42 @@ describe("log files, rotation, ctl logs", () => {
   }, 60_000);
 });
 
+describe("other rotators, timestamps, merged logs", () => {
+  test("logrotate's way (log_max_size = 0, rename, ctl reopen): no line lost; log_timestamps; ctl logs merges every log by time, with prefixes", async () => {
+    const { r, dir, sock } = await supervise(`log_dir = "logs"\nlog_max_size = 0\nlog_timestamps = true\n` +
+      `[servers.tick]\ncmd = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.01; done"]\noutput = "none"\n` +
+      `[servers.tock]\ncmd = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo tock $i; sleep 0.013; done"]\noutput = "none"\n`);
+    const path = join(dir, "logs", "tick.log");
+    const ticks = (text: string) => text.split("\n").slice(0, -1).map((l) => {
+      const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) tick (\d+)$/.exec(l);
+      if (m === null) throw new Error(`not a stamped tick line: ${JSON.stringify(l)}`);
+      return Number(m[2]);
+    });
+    await eventually(() => existsSync(path) && ticks(readFileSync(path, "utf8")).length >= 20, "ticks in the file");
+    // What logrotate does: rename the file, then (postrotate) ctl reopen.
+    const before = ticks(readFileSync(path, "utf8")).length;
+    renameSync(path, `${path}.rotated`);
+    // Until the reopen, lines go on to the renamed file (the open file): none is lost.
+    await eventually(() => ticks(readFileSync(`${path}.rotated`, "utf8")).length > before + 5, "lines in the renamed file");
+    expect(await ctl(`--control=${sock}`, "reopen", "tick")).toEqual({ code: 0, out: "reopening 1 log file before their next line\n", err: "" });
+    await eventually(() => existsSync(path) && ticks(readFileSync(path, "utf8")).length >= 20, "ticks in the new file");
+    const all = [...ticks(readFileSync(`${path}.rotated`, "utf8")), ...ticks(readFileSync(path, "utf8"))];
+    expect(all.every((n, i) => n === i + 1)).toBe(true);
+    // Every log, merged by time: prefixed, and each line's time no earlier than the one before.
+    const merged = await ctl(`--control=${sock}`, "logs", "-n", "30");
+    expect(merged.code).toBe(0);
+    const lines = merged.out.split("\n").slice(0, -1);
+    expect(lines).toHaveLength(30);
+    const parsed = lines.map((l) => /^(tick|tock) \| (\S+) (tick|tock) \d+$/.exec(l));
+    expect(parsed.every((m) => m !== null && m[1] === m[3])).toBe(true);
+    const times = parsed.map((m) => Date.parse(m?.[2] ?? ""));
+    expect(times.every((t, i) => i === 0 || t >= (times[i - 1] as number))).toBe(true);
+    expect(new Set(parsed.map((m) => m?.[1]))).toEqual(new Set(["tick", "tock"]));
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  }, 30_000);
+});
+
 describe("a live re-exec in the middle of a flood", () => {
   test("every line of the file exactly once, in order, none cut: nothing lost or doubled across the exec", async () => {
     // The flood goes on (as fast as lazarus takes it) until the marker exists; it is checked every 5000 lines.
@@ -284,4 +320,26 @@ describe("log files that fail never get in the way", () => {
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
   }, 60_000);
+
+  test("a log file that hangs (a FIFO nobody reads: every write waits forever): supervision, the control socket and a shutdown go on", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, "logs"));
+    const fifo = join(dir, "logs", "chatty.log");
+    spawnFifo(fifo);
+    const { r, sock } = await supervise(`log_dir = "logs"\ninterval = 0\n` +
+      `[servers.chatty]\ncmd = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo line $i xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done"]\noutput = "none"\n`, dir);
+    // The FIFO takes 64 KiB, then the write waits; 1 MiB queues up; then lines are dropped and counted.
+    await r.waitFor(/dropping \(and counting\) the lines of .*chatty\.log until it can be written again: more than 1 MiB of lines wait for .*: the disk is slow\./, { timeout: 30_000 });
+    await until(async () => ((await status(sock)).servers[0]?.log?.dropped ?? 0) > 1000, "drops counted");
+    await supervisionGoesOn(r, sock);
+    r.signal("SIGTERM");
+    // The log file gets its bounded time at the exit (2 s), then lazarus exits all the same.
+    expect((await r.ended(15_000)).code).toBe(0);
+  }, 60_000);
 });
+
+/** A FIFO at `path` (mkfifo): opened read-write by the log file, it takes 64 KiB and then every write waits. */
+function spawnFifo(path: string): void {
+  const made = Bun.spawnSync(["mkfifo", path]);
+  if (made.exitCode !== 0) throw new Error(`mkfifo ${path}: ${made.stderr.toString()}`);
+}
