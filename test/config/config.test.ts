@@ -47,6 +47,17 @@ describe("every key", () => {
       .toEqual({ control: "none", output: "prefix", logFormat: "text", intervalMs: 0 });
   });
 
+  test("log keys: top level and per server (issue 16)", () => {
+    const c = ok(`log_dir = "logs"\nlog_max_size = "1.5MiB"\nlog_keep = 0\nlog_timestamps = true\nevent_log = "lazarus.jsonl"\n` +
+      `[servers.web]\ncmd = "a"\nlog_dir = "/var/log/web"\nlog_max_size = 0\n[servers.db]\ncmd = "b"\nlog_keep = 1000\noutput = "none"\n`);
+    expect(c.settings).toEqual({ logs: { dir: "logs", maxBytes: 1572864, keep: 0, timestamps: true }, eventLog: "lazarus.jsonl" });
+    expect(c.servers).toEqual([
+      { name: "web", argv: ["a"], env: {}, logs: { dir: "/var/log/web", maxBytes: 0 } },
+      { name: "db", argv: ["b"], env: {}, logs: { keep: 1000 }, output: "none" },
+    ]);
+    expect(ok(`log_max_size = 4096\n`).settings).toEqual({ logs: { maxBytes: 4096 } });
+  });
+
   test("an empty file is an empty config", () => {
     expect(ok("")).toEqual({ settings: {}, servers: [] });
     expect(ok("# nothing\n\n")).toEqual({ settings: {}, servers: [] });
@@ -153,6 +164,19 @@ describe("errors: one line naming the file, the line and the key", () => {
     ["[servers.web]\ncmd = \"a\"\nstop_signal = 1.5\n", "lazarus.toml:3: servers.web.stop_signal: expected a signal name like \"SIGINT\" or a number, got a number (1.5)."],
     ["[servers.web]\ncmd = \"a\"\nautostart = \"no\"\n", "lazarus.toml:3: servers.web.autostart: expected true or false, got a string (\"no\")."],
     ["[servers.web]\ncmd = \"a\"\noutput = \"both\"\n", "lazarus.toml:3: servers.web.output: expected \"inherit\", \"prefix\" or \"none\", got \"both\"."],
+    // log files (issue 16)
+    ["log_dir = \"\"\n", "lazarus.toml:1: log_dir: expected a directory, got an empty string."],
+    ["log_dir = 1\n", "lazarus.toml:1: log_dir: expected a directory, got an integer (1)."],
+    ["log_max_size = \"10 parsecs\"\n", "lazarus.toml:1: log_max_size: bad size \"10 parsecs\": unknown unit \"parsecs\" (a number of bytes, or a number and a unit: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB; e.g. \"10MiB\")."],
+    ["log_max_size = -1\n", "lazarus.toml:1: log_max_size: bad size -1: not a whole number of bytes (a number of bytes, or a number and a unit: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB; e.g. \"10MiB\")."],
+    ["log_keep = 1001\n", "lazarus.toml:1: log_keep: 1001 is out of range (0 to 1000 old files)."],
+    ["log_keep = 2.5\n", "lazarus.toml:1: log_keep: expected a whole number of files from 0 to 1000, got a number (2.5)."],
+    ["log_keep = \"5\"\n", "lazarus.toml:1: log_keep: expected a whole number of files from 0 to 1000, got a string (\"5\")."],
+    ["log_timestamps = \"yes\"\n", "lazarus.toml:1: log_timestamps: expected true or false, got a string (\"yes\")."],
+    ["event_log = []\n", "lazarus.toml:1: event_log: expected a file name, got an array."],
+    ["[servers.web]\ncmd = \"a\"\nlog_keep = -1\n", "lazarus.toml:3: servers.web.log_keep: -1 is out of range (0 to 1000 old files)."],
+    ["[servers.web]\ncmd = \"a\"\nlog_max_size = true\n", "lazarus.toml:3: servers.web.log_max_size: bad size true: not a string or a number (a number of bytes, or a number and a unit: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB; e.g. \"10MiB\")."],
+    ["[servers.web]\ncmd = \"a\"\nevent_log = \"x\"\n", `lazarus.toml:3: servers.web.event_log: unknown key; expected one of: ${SERVER_KEYS}.`],
   ])("%p", (text, message) => {
     expect(err(text)).toBe(message);
   });

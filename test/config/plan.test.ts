@@ -177,6 +177,62 @@ describe("environment and output", () => {
   });
 });
 
+describe("log files (issue 16)", () => {
+  const logs = (p: Plan) => p.launches.map((l) => l.log);
+  const MiB10 = 10 * 1024 * 1024;
+
+  test("none without a log directory", () => {
+    expect(logs(plan(["{", "a", "}"]))).toEqual([null]);
+    expect(plan(["{", "a", "}"]).eventLog).toBeNull();
+  });
+
+  test("--log-dir (relative to the working directory): DIR/NAME.log for every server, with the defaults; names escaped", () => {
+    const p = plan(["--log-dir=logs", "--event-log=ev.jsonl", "{", "./srv", "}", "{", "sleep", "1", "}"]);
+    expect(logs(p)).toEqual([
+      { path: "/home/u/app/logs/srv.log", maxBytes: MiB10, keep: 5, timestamps: false },
+      { path: "/home/u/app/logs/sleep.log", maxBytes: MiB10, keep: 5, timestamps: false },
+    ]);
+    expect(p.eventLog).toEqual({ path: "/home/u/app/ev.jsonl", maxBytes: MiB10, keep: 5, timestamps: false });
+    expect(logs(plan(["--log-dir=/var/log/x"], toml(`[servers."a/b"]\ncmd = "a"\n`)))[0]?.path).toBe("/var/log/x/a%2Fb.log");
+  });
+
+  test("the config file's keys: relative to its directory; a server's own keys win; --log-dir wins over the top-level key only", () => {
+    const text = `log_dir = "logs"\nlog_max_size = "1MiB"\nlog_keep = 2\nlog_timestamps = true\nevent_log = "ev.jsonl"\n` +
+      `[servers.a]\ncmd = "a"\n[servers.b]\ncmd = "b"\nlog_dir = "b-logs"\nlog_keep = 9\nlog_timestamps = false\n`;
+    const p = plan([], toml(text, "conf/l.toml"));
+    expect(logs(p)).toEqual([
+      { path: "/home/u/app/conf/logs/a.log", maxBytes: 1048576, keep: 2, timestamps: true },
+      { path: "/home/u/app/conf/b-logs/b.log", maxBytes: 1048576, keep: 9, timestamps: false },
+    ]);
+    expect(p.eventLog).toEqual({ path: "/home/u/app/conf/ev.jsonl", maxBytes: 1048576, keep: 2, timestamps: false });
+    const q = plan(["--config=conf/l.toml", "--log-dir=/tmp/l", "--event-log=e.jsonl", "{", "c", "}"], toml(text, "conf/l.toml"));
+    expect(logs(q).map((l) => l?.path)).toEqual(["/tmp/l/a.log", "/home/u/app/conf/b-logs/b.log", "/tmp/l/c.log"]);
+    expect(q.eventLog?.path).toBe("/home/u/app/e.jsonl");
+  });
+
+  test("output = none: the log file alone (piped, nothing to the terminal), or nowhere at all without one", () => {
+    const p = plan(["--output=none", "--log-dir=/l", "{", "a", "}"]);
+    expect(launcher(p)(0).output).toEqual({ kind: "piped", name: "a", terminal: { kind: "none" }, log: { path: "/l/a.log", maxBytes: MiB10, keep: 5, timestamps: false } });
+    expect(launcher(plan(["--output=none", "{", "a", "}"]))(0).output).toEqual({ kind: "discard" });
+    // inherited output with a log file: piped, plain on the terminal; without one, inherited as ever
+    expect(launcher(plan(["--log-dir=/l", "{", "a", "}"]))(0).output).toMatchObject({ kind: "piped", terminal: { kind: "plain" } });
+    expect(launcher(plan(["{", "a", "}"]))(0).output).toBeUndefined();
+  });
+
+  test("an event log that is also a server's log file is an error", () => {
+    expect(tryPlan(["--log-dir=/l", "--event-log=/l/a.log", "{", "a", "}"])).toEqual({
+      ok: false, error: "event_log (or --event-log) /l/a.log is also the log file of server \"a\": give it another name.",
+    });
+  });
+
+  test("--log-dir and --event-log are options, and need a value", () => {
+    expect(parseCommandLine(["--log-dir=", "{", "a", "}"])).toEqual({ kind: "error", message: "Invalid value for --log-dir: empty (a directory)." });
+    expect(parseCommandLine(["--event-log=", "{", "a", "}"])).toEqual({ kind: "error", message: "Invalid value for --event-log: empty (a file name)." });
+    const p = parseCommandLine(["--log-dir=x", "--event-log=y", "--output=none", "{", "a", "}"]);
+    expect(p.kind === "run" && [p.options.logDir, p.options.eventLog, p.options.output, p.options.given]).toEqual(["x", "y", "none", ["log-dir", "event-log", "output"]]);
+  });
+});
+
 describe("property: a config file describes the same servers as the equivalent braces", () => {
   // Words with quotes, backslashes, blanks, braces inside words, unicode; never
   // a bare brace (which braces would read as nesting) nor NUL (which no program can get).
