@@ -4,10 +4,13 @@ import { tmpdir } from "node:os";
 import { ctl } from "./cli/ctl.ts";
 import { USAGE } from "./cli/parse.ts";
 import { replayFile } from "./cli/replay.ts";
+import { commandLineWords } from "./os/argv.ts";
+import { printable } from "./text/bytes.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
 import { bunCtlIo } from "./os/control-client.ts";
 import { bunFiles } from "./os/files.ts";
-import { rotatedSet } from "./os/log-read.ts";
+import { rotatedLogLines } from "./os/log-read.ts";
+import { logLines } from "./os/read-limited.ts";
 import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
@@ -28,11 +31,8 @@ async function main(args: readonly string[]): Promise<void> {
     process.exit(r.status);
   }
   if (args[0] === "replay") {
-    // A rotated set (event_log): FILE.N … FILE.1, then FILE.
-    const r = replayFile(args[1], (file) => {
-      const set = rotatedSet(file);
-      return set.length > 0 ? set : [file];
-    });
+    // A rotated set (event_log) is read whole: FILE.N … FILE.1, then FILE.
+    const r = replayFile(args.slice(1), rotatedLogLines(logLines));
     writeAll(r.status === 0 ? 1 : 2, r.out);
     process.exit(r.status);
   }
@@ -64,9 +64,11 @@ async function main(args: readonly string[]): Promise<void> {
       process.exit(0);
       break;
     case "error":
-      writeAll(2, `lazarus: ${r.message}\n`);
+      // One line, whatever a file name or a word in it holds (bytes.ts).
+      writeAll(2, `lazarus: ${printable(r.message)}\n`);
       process.exit(r.status);
   }
 }
 
-await main(process.argv.slice(2));
+// The words as bytes (a server's arguments reach it byte for byte): see src/os/argv.ts.
+await main(commandLineWords());

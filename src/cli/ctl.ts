@@ -13,6 +13,7 @@ import { controlDir, defaultSocket, type PlaceInputs, socketPid } from "../contr
 import type { About } from "../control/protocol.ts";
 import type { ServerStatus } from "../core/status.ts";
 import { logFileName } from "../logs/lines.ts";
+import { printable } from "../text/bytes.ts";
 
 export const CTL_USAGE = `usage: lazarus ctl [--control=PATH | --pid=PID] [--json] COMMAND
 commands:
@@ -184,7 +185,7 @@ function usageError(message: string): CtlOutput {
 }
 
 function fail(status: number, message: string): CtlOutput {
-  return { status, stdout: "", stderr: `lazarus: ctl: ${message}\n` };
+  return { status, stdout: "", stderr: `lazarus: ctl: ${printable(message)}\n` };
 }
 
 /** A supervisor found in the control directory: who it is, or why it does not say. */
@@ -307,14 +308,14 @@ export function statusTable(st: StatusReply): string {
   const logged = st.servers.some((s) => s.log !== undefined && s.log !== null);
   const head = ["#", "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", ...(logged ? ["LOG DROPS"] : []), "COMMAND"];
   const rows = st.servers.map((s) => [
-    String(s.index), s.name, s.state + (s.stopping ? " (stopping)" : ""), s.pid === null ? "-" : String(s.pid),
-    uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", ...(logged ? [logDrops(s.log ?? null)] : []), s.command.join(" "),
+    String(s.index), printable(s.name), s.state + (s.stopping ? " (stopping)" : ""), s.pid === null ? "-" : String(s.pid),
+    uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", ...(logged ? [logDrops(s.log ?? null)] : []), printable(s.command.join(" ")),
   ]);
   const title = `lazarus ${st.version} (pid ${st.pid ?? "?"}), ${st.phase}`;
   const ev = st.eventLog ?? null;
   const tail = ev === null || (ev.dropped === 0 && ev.failing === null) ? ""
-    : `event log ${ev.path}: ${ev.dropped} lines dropped${ev.failing === null ? "" : ` (failing: ${ev.failing})`}\n`;
-  const failing = st.servers.flatMap((s) => (s.log?.failing ? [`log of ${s.name}: ${s.log.failing}\n`] : [])).join("");
+    : `event log ${printable(ev.path)}: ${ev.dropped} lines dropped${ev.failing === null ? "" : ` (failing: ${printable(ev.failing)})`}\n`;
+  const failing = st.servers.flatMap((s) => (s.log?.failing ? [`log of ${printable(s.name)}: ${printable(s.log.failing)}\n`] : [])).join("");
   return `${title}\n${table(head, rows)}${failing}${tail}`;
 }
 

@@ -159,10 +159,12 @@ export function parseCommandLine(args: readonly string[], context: ParseContext 
     if (!a.startsWith("-")) return error(`Unexpected argument outside braces: ${a}`);
     const name = a.slice(2, eq);
     const setter = a.startsWith("--") && eq > 2 && Object.hasOwn(VALUED, name) ? VALUED[name] : undefined;
-    if (setter === undefined) return error(`Unrecognised option: ${a}, did you forget '='?`);
+    if (setter === undefined) return error(unrecognised(a));
+    // Given twice, one of them would be silently lost: refused, as an unknown option is.
+    if (given.includes(name)) return error(`Repeated option: ${a} (--${name} was given already).`);
     const problem = setter(a.slice(eq + 1), o);
     if (problem !== null) return error(problem);
-    if (!given.includes(name)) given.push(name);
+    given.push(name);
   }
   const rest = args.slice(i);
   let servers: string[][];
@@ -210,6 +212,17 @@ export function parseServers(words: readonly string[]): string[][] | string {
   if (current !== null) return "Non-terminated command specified, aborting.";
   if (servers.length === 0) return "No programs to spawn, aborting.";
   return servers;
+}
+
+/**
+ * mds-respawn's text for an unknown option, whose hint fits a word that names
+ * an option (`--interval 3`, `--intervall=3`); a word that names none (`--`,
+ * `--=x`, `-v`) is told what options look like instead.
+ */
+function unrecognised(a: string): string {
+  if (a.startsWith("--") && a.length > 2 && a[2] !== "=") return `Unrecognised option: ${a}, did you forget '='?`;
+  if (a === "--") return "Unrecognised option: -- (options come before the first '{', as --NAME=VALUE; a server's words go between braces).";
+  return `Unrecognised option: ${a} (options are written --NAME=VALUE).`;
 }
 
 function error(message: string): Parsed {

@@ -29,9 +29,9 @@ import type { Ms, Signal } from "../core/types.ts";
 import { type HttpAddress, parseHttpAddress } from "../http/address.ts";
 import { nameProblem } from "./names.ts";
 import { type LogFormat, LOG_FORMATS, type OutputMode, OUTPUT_MODES, secondsToMs, TIMED } from "./settings.ts";
-import { keyLine, syntaxErrorLine } from "./toml-lines.ts";
+import { parseToml } from "./toml.ts";
+import { keyLine } from "./toml-lines.ts";
 import { splitWords } from "./words.ts";
-import { messageOf } from "../core/values.ts";
 
 
 /** A server as its config table describes it (paths not yet resolved). */
@@ -94,17 +94,14 @@ class Invalid {
   constructor(readonly path: readonly string[], readonly message: string) {}
 }
 
-export function parseConfig(text: string, file: string, parse: (text: string) => unknown = Bun.TOML.parse): ConfigResult {
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (e) {
-    const message = messageOf(e);
-    const line = syntaxErrorLine(text, message, parse);
-    return { ok: false, error: `${where(file, line)}: invalid TOML: ${message.replace(/^TOML Parse error: /, "")}` };
+export function parseConfig(text: string, file: string): ConfigResult {
+  const parsed = parseToml(text);
+  if (!parsed.ok) {
+    const at = parsed.line === null ? file : `${file}:${parsed.line}${parsed.column === null ? "" : `:${parsed.column}`}`;
+    return { ok: false, error: `${at}: invalid TOML: ${parsed.message}.` };
   }
   try {
-    return { ok: true, config: readConfig(data) };
+    return { ok: true, config: readConfig(parsed.data) };
   } catch (e) {
     if (!(e instanceof Invalid)) throw e;
     const line = e.path.length === 0 ? null : keyLine(text, e.path);
@@ -228,7 +225,9 @@ function environment(v: unknown, at: readonly string[]): Record<string, string> 
 function seconds(v: unknown, at: readonly string[], max: number): Ms {
   if (typeof v !== "number") throw new Invalid(at, `expected a number of seconds from 0 to ${max}, got ${kind(v)}.`);
   const ms = secondsToMs(v, max);
-  if (ms === null) throw new Invalid(at, `${Object.is(v, -0) ? "-0" : v} is out of range (seconds from 0 to ${max}).`);
+  // One rule with the command line, where a sign is refused: no negative number, not even -0.
+  if (Object.is(v, -0)) throw new Invalid(at, `-0 is out of range (seconds from 0 to ${max}, without a sign).`);
+  if (ms === null) throw new Invalid(at, `${v} is out of range (seconds from 0 to ${max}).`);
   return ms;
 }
 
@@ -295,7 +294,7 @@ function kind(v: unknown): string {
   if (Array.isArray(v)) return "an array";
   if (isTable(v)) return "a table";
   if (v === undefined || v === null) return "nothing";
-  return "a date or time"; // Bun gives Temporal objects for TOML dates and times
+  return "a date or time"; // the TOML parser gives objects of its own for dates and times
 }
 
 /** Levenshtein distance, for "did you mean" hints. */

@@ -28,7 +28,9 @@ export function parseEnvFile(text: string, file: string): EnvFileResult {
     }
     const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=[ \t]*/.exec(raw);
     if (!m) {
-      const name = /^\s*(?:export\s+)?([^=]*?)\s*=/.exec(raw)?.[1];
+      // What stands before the '=' (no backtracking regular expression: a long line stays linear).
+      const eq = raw.indexOf("=");
+      const name = eq < 0 ? undefined : raw.slice(0, eq).trim().replace(/^export\s+/, "");
       return fail(line, name !== undefined ? `invalid variable name ${JSON.stringify(name)}.` : `expected KEY=VALUE, got ${JSON.stringify(trimmed.length > 60 ? `${trimmed.slice(0, 60)}...` : trimmed)}.`);
     }
     const key = m[1] as string;

@@ -8,21 +8,34 @@
 // been edited since, or broken): the texts the plan was made from travel across
 // the exec in SOURCES_ENV, and the new image makes the same plan from them.
 import { resolve } from "node:path";
+import { printable } from "../text/bytes.ts";
 import { assemble, type Plan, type Sources, type SourceText } from "./plan.ts";
 import { DEFAULT_CONFIG, type Options } from "./settings.ts";
+import { decodeText } from "./text.ts";
 
 /** The environment variable that carries the files' texts across a re-exec. */
 export const SOURCES_ENV = "LAZARUS_SOURCES";
 
-/** What reading a file gave: its text, or why not (`missing`: it does not exist). */
+/** What reading a file gave: its bytes, or why not, in one line naming the file (`missing`: it does not exist). */
 export type FileRead =
-  | { readonly ok: true; readonly text: string }
-  | { readonly ok: false; readonly missing: boolean; readonly error: string };
+  | { readonly ok: true; readonly bytes: Uint8Array }
+  | { readonly ok: false; readonly missing?: boolean; readonly error: string };
 
-/** How configuration files are read: through the OS port in production, from a simulated file system in the simulator. */
+/**
+ * How configuration files are read: through the OS port in production (only a
+ * regular file, at most a size limit: src/os/read-limited.ts), from a
+ * simulated file system in the simulator. `name` is how messages call it.
+ */
 export interface FileReader {
-  /** The text of the file at an absolute path. */
-  readFile(path: string): FileRead;
+  readFile(path: string, name: string): FileRead;
+}
+
+/** A file the user named, as text (UTF-8: text.ts says what else it is), or one error line. */
+export function readText(files: FileReader, path: string, name: string): { ok: true; text: string } | { ok: false; missing: boolean; error: string } {
+  const r = files.readFile(path, name);
+  if (!r.ok) return { ok: false, missing: r.missing === true, error: r.error };
+  const t = decodeText(r.bytes, printable(name));
+  return t.ok ? t : { ok: false, missing: false, error: t.error };
 }
 
 export type Loaded =
@@ -49,11 +62,11 @@ export function loadPlan(
       sources[key] = old;
       continue;
     }
-    const r = files.readFile(resolve(cwd, file));
+    const r = readText(files, resolve(cwd, file), file);
     if (!r.ok) {
       const implicit = key === "config" && file === DEFAULT_CONFIG && !options.given.includes("config");
       if (implicit && r.missing) return { ok: false, error: "No programs to spawn, aborting." };
-      return { ok: false, error: `${file}: ${r.error}` };
+      return { ok: false, error: r.error };
     }
     sources[key] = { file, text: r.text };
   }

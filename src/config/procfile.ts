@@ -43,9 +43,15 @@ export function shellArgv(command: string, name: string): string[] {
   const exec = isOneProgram(command) ? "exec " : "";
   const spots = plainWords(command).filter((w) => w.text === INITIAL_SPAWN);
   if (spots.length === 0) return [SHELL, "-c", `${exec}${command}`];
-  let script = command;
-  for (const w of spots.reverse()) script = `${script.slice(0, w.start)}"$1"${script.slice(w.end)}`;
-  return [SHELL, "-c", `${exec}${script}`, name, INITIAL_SPAWN];
+  // Pieces joined once (not one splice per word: a line of many such words stays linear).
+  const parts: string[] = [];
+  let at = 0;
+  for (const w of spots) {
+    parts.push(command.slice(at, w.start), "\"$1\"");
+    at = w.end;
+  }
+  parts.push(command.slice(at));
+  return [SHELL, "-c", `${exec}${parts.join("")}`, name, INITIAL_SPAWN];
 }
 
 /** Unquoted, these end a simple command, or make it more than one program. */
@@ -153,6 +159,8 @@ export function plainWords(command: string): { text: string; start: number; end:
 
 export function parseProcfile(text: string, file: string): ProcfileResult {
   const servers: ProcfileServer[] = [];
+  /** Each name's line: a duplicate is found at once however many servers there are. */
+  const seen = new Map<string, number>();
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
@@ -167,8 +175,9 @@ export function parseProcfile(text: string, file: string): ProcfileResult {
     if (problem !== null) return fail(file, line, `${problem}.`);
     if (command === "") return fail(file, line, `${name}: empty command.`);
     if (command.includes("\0")) return fail(file, line, `${name}: the command contains a NUL character.`);
-    const twin = servers.find((s) => s.name === name);
-    if (twin !== undefined) return fail(file, line, `duplicate server name ${JSON.stringify(name)} (also on line ${twin.line}).`);
+    const twin = seen.get(name);
+    if (twin !== undefined) return fail(file, line, `duplicate server name ${JSON.stringify(name)} (also on line ${twin}).`);
+    seen.set(name, line);
     servers.push({ name, command, argv: shellArgv(command, name), line });
   }
   return { ok: true, servers };

@@ -1,6 +1,9 @@
 // Replaying a JSON event log (--log-format=json) through the core: the same
 // inputs must give the same records. Pure: it takes the parsed lines and
-// returns a report; `lazarus replay FILE` (src/cli/replay.ts) reads the file.
+// returns a report; `lazarus replay FILE` (src/cli/replay.ts) reads the file
+// and feeds it line by line (`replayer`), so a log of any size is checked in
+// bounded memory: the report keeps the first REPORT_MAX mismatches and
+// problems, and counts the rest.
 import { initialState, step } from "./step.ts";
 import type { Event, LogRecord, ServerSpec, Settings, State } from "./types.ts";
 import { isObject, messageOf } from "./values.ts";
@@ -16,10 +19,17 @@ export interface Mismatch {
 export interface ReplayReport {
   readonly inputs: number;
   readonly images: number;
+  /** The first REPORT_MAX mismatches. */
   readonly mismatches: readonly Mismatch[];
-  /** Lines that could not be used (not a header, input or record; or an input before any header). */
+  /** Lines that could not be used (not a header, input or record; or an input before any header): the first REPORT_MAX. */
   readonly problems: readonly string[];
+  /** How many there were in all (more than the lists hold when over REPORT_MAX). */
+  readonly mismatchCount: number;
+  readonly problemCount: number;
 }
+
+/** How many mismatches and problems a report lists (the others are counted). */
+export const REPORT_MAX = 100;
 
 const RECORD_KEYS = ["event", "text", "server", "name", "pid", "from", "to", "code", "signal", "dropped", "file", "lines"] as const;
 const EVENT_TYPES = new Set([
@@ -35,22 +45,43 @@ export function normaliseRecord(r: Readonly<Record<string, unknown>>): LogRecord
 }
 
 export function replay(lines: readonly unknown[]): ReplayReport {
+  const r = replayer();
+  lines.forEach((raw, idx) => r.feed(raw, idx + 1));
+  return r.report();
+}
+
+/** A replay fed one line at a time (`line`: its number, for the report); `report` ends it. */
+export interface Replayer {
+  feed(raw: unknown, line: number): void;
+  /** A line that could not even be parsed (too long, say): a problem of the report. */
+  unusable(line: number, why: string): void;
+  report(): ReplayReport;
+}
+
+export function replayer(): Replayer {
   let state: State | null = null;
   let images = 0;
   let inputs = 0;
   const mismatches: Mismatch[] = [];
   const problems: string[] = [];
-  let pending: { line: number; input: Event; expected: LogRecord[]; recorded: LogRecord[] } | null = null;
+  let mismatchCount = 0;
+  let problemCount = 0;
+  /** The step being checked; its recorded records are kept up to one more than expected (enough to tell and to show). */
+  let pending: { line: number; input: Event; expected: LogRecord[]; recorded: LogRecord[]; extra: boolean } | null = null;
 
+  const problem = (text: string) => {
+    if (problemCount++ < REPORT_MAX) problems.push(text);
+  };
   const close = () => {
-    if (pending !== null && !sameRecords(pending.expected, pending.recorded)) mismatches.push(pending);
+    if (pending !== null && (pending.extra || !sameRecords(pending.expected, pending.recorded))) {
+      if (mismatchCount++ < REPORT_MAX) mismatches.push({ line: pending.line, input: pending.input, expected: pending.expected, recorded: pending.recorded });
+    }
     pending = null;
   };
 
-  lines.forEach((raw, idx) => {
-    const line = idx + 1;
+  const feed = (raw: unknown, line: number): void => {
     if (!isObject(raw)) {
-      problems.push(`line ${line}: not a JSON object`);
+      problem(`line ${line}: not a JSON object`);
       return;
     }
     if (typeof raw.lazarus === "string") {
@@ -58,7 +89,7 @@ export function replay(lines: readonly unknown[]): ReplayReport {
       const settings = raw.settings as Settings;
       const servers = raw.servers as ServerSpec[];
       if (!isSettings(settings) || !Array.isArray(servers) || !servers.every(isSpec)) {
-        problems.push(`line ${line}: header without valid settings and servers`);
+        problem(`line ${line}: header without valid settings and servers`);
         state = null;
         return;
       }
@@ -70,11 +101,11 @@ export function replay(lines: readonly unknown[]): ReplayReport {
       close();
       const input = raw.input;
       if (!isObject(input) || !EVENT_TYPES.has(input.type as string) || typeof input.at !== "number") {
-        problems.push(`line ${line}: input is not an event`);
+        problem(`line ${line}: input is not an event`);
         return;
       }
       if (state === null) {
-        problems.push(`line ${line}: input before any header`);
+        problem(`line ${line}: input before any header`);
         return;
       }
       inputs++;
@@ -82,26 +113,37 @@ export function replay(lines: readonly unknown[]): ReplayReport {
       try {
         result = step(state, input as unknown as Event);
       } catch (e) {
-        problems.push(`line ${line}: the core refused this input (${messageOf(e)})`);
+        problem(`line ${line}: the core refused this input (${messageOf(e)})`);
         return;
       }
       state = result.state;
       const expected = result.effects.flatMap((e) => (e.type === "log" ? [normaliseRecord(e.record as unknown as Record<string, unknown>)] : []));
-      pending = { line, input: input as unknown as Event, expected, recorded: [] };
+      pending = { line, input: input as unknown as Event, expected, recorded: [], extra: false };
       return;
     }
     if (typeof raw.event === "string" && typeof raw.text === "string") {
       if (pending === null) {
-        problems.push(`line ${line}: record without an input before it`);
+        problem(`line ${line}: record without an input before it`);
         return;
       }
-      (pending as { recorded: LogRecord[] }).recorded.push(normaliseRecord(raw));
+      const p = pending as { expected: LogRecord[]; recorded: LogRecord[]; extra: boolean };
+      if (p.recorded.length <= p.expected.length) p.recorded.push(normaliseRecord(raw));
+      else p.extra = true;
       return;
     }
-    problems.push(`line ${line}: neither a header, an input nor a record`);
-  });
-  close();
-  return { inputs, images, mismatches, problems };
+    problem(`line ${line}: neither a header, an input nor a record`);
+  };
+
+  return {
+    feed,
+    unusable(line, why) {
+      problem(`line ${line}: ${why}`);
+    },
+    report() {
+      close();
+      return { inputs, images, mismatches: [...mismatches], problems: [...problems], mismatchCount, problemCount };
+    },
+  };
 }
 
 function sameRecords(a: readonly LogRecord[], b: readonly LogRecord[]): boolean {

@@ -16,6 +16,7 @@ import { type HttpEndpoint, type HttpEndpointOptions, serveHttp } from "./http-s
 import type { LogFileState } from "./log-file.ts";
 import { LogFiles } from "./log-files.ts";
 import { OutputHub } from "./output.ts";
+import { tooBigReason } from "./too-big.ts";
 import { type Sink, sinksFor } from "./sink.ts";
 import { ownChildren, stat } from "./proc.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
@@ -26,6 +27,7 @@ import {
 
 /** Without pidfds Bun's SIGCHLD handlers do not fire (BUN-NOTES): then, and only then, children are looked for this often. */
 const SWEEP_MS = 1000;
+const E2BIG = 7;
 const MAX_TIMEOUT = 2 ** 31 - 1;
 /** At exit, how long prefixed output may go without progress, and how long it may take in all, before it is given up. */
 const DRAIN_IDLE_MS = 500;
@@ -169,6 +171,7 @@ export class BunPort implements OsPort {
     if (devNull !== null) closeSync(devNull);
     if ("errno" in r) {
       pipes?.failed();
+      if (r.errno === E2BIG) return { ok: false, error: tooBigReason(request.argv, env) };
       return { ok: false, error: `${errnoName(r.errno)}: ${strerror(r.errno).toLowerCase()} (${path})` };
     }
     // Its end is seen at the next SIGCHLD, never before this returns.

@@ -5,14 +5,15 @@ import { lstatSync, readdirSync, unlinkSync, writeSync } from "node:fs";
 import type { ClientResult, CtlIo, LogSource } from "../cli/ctl.ts";
 import { showLogs } from "./log-read.ts";
 
-/** What is at `path`, for a message: "socket", "file", "directory", "device", "other", or null when nothing is. */
+/** What is at `path`, for a message: "socket", "file", "directory", "character device", "FIFO", ..., or null when nothing is. */
 export function kindOf(path: string): string | null {
   try {
     const st = lstatSync(path);
     if (st.isSocket()) return "socket";
     if (st.isFile()) return "file";
     if (st.isDirectory()) return "directory";
-    if (st.isCharacterDevice() || st.isBlockDevice()) return "device";
+    if (st.isCharacterDevice()) return "character device";
+    if (st.isBlockDevice()) return "block device";
     if (st.isFIFO()) return "FIFO";
     if (st.isSymbolicLink()) return "symbolic link";
     return "other";
@@ -22,8 +23,11 @@ export function kindOf(path: string): string | null {
 }
 
 const WHAT: Readonly<Record<string, string>> = {
-  file: "a regular file", directory: "a directory", device: "a device", FIFO: "a FIFO", "symbolic link": "a symbolic link", other: "not a socket",
+  file: "a regular file", directory: "a directory", "character device": "a character device", "block device": "a block device", FIFO: "a FIFO", "symbolic link": "a symbolic link", other: "not a socket",
 };
+
+/** The longest answer read (a status of 100,000 servers with long commands is well under it). */
+const MAX_ANSWER = 256 * 1024 * 1024;
 
 export function request(path: string, body: Record<string, unknown>, timeoutMs = 5000): Promise<ClientResult> {
   if (path === "") return Promise.resolve({ ok: false, error: "no socket path given" });
@@ -32,7 +36,9 @@ export function request(path: string, body: Record<string, unknown>, timeoutMs =
   if (kind !== "socket") return Promise.resolve({ ok: false, error: `no supervisor at ${path}: it is ${WHAT[kind] ?? "not a socket"}, not a socket` });
   return new Promise((resolve) => {
     let done = false;
-    let buf = "";
+    // The answer is one line, read in chunks: a status of thousands of servers is megabytes.
+    const chunks: Buffer[] = [];
+    let size = 0;
     const finish = (r: ClientResult) => {
       if (done) return;
       done = true;
@@ -56,11 +62,20 @@ export function request(path: string, body: Record<string, unknown>, timeoutMs =
             s.write(`${JSON.stringify(body)}\n`);
           },
           data(s, chunk) {
-            buf += chunk.toString("utf8");
-            const nl = buf.indexOf("\n");
-            if (nl < 0) return;
+            if (done) return;
+            const nl = chunk.indexOf(10);
+            if (nl < 0) {
+              chunks.push(Buffer.from(chunk));
+              size += chunk.length;
+              if (size > MAX_ANSWER) {
+                finish({ ok: false, error: `the answer from ${path} is over ${MAX_ANSWER} bytes` });
+                s.end();
+              }
+              return;
+            }
+            chunks.push(Buffer.from(chunk.subarray(0, nl)));
             try {
-              finish({ ok: true, reply: JSON.parse(buf.slice(0, nl)) as Record<string, unknown> });
+              finish({ ok: true, reply: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown> });
             } catch {
               finish({ ok: false, error: `unreadable answer from ${path}` });
             }

@@ -1,9 +1,14 @@
 // The control socket's transport: a Unix domain socket speaking newline-
 // delimited JSON, hardened against hostile clients. It knows nothing of the
-// requests' meaning: each complete line goes to the handler, whose replies are
-// written back. Limits: lines are capped, so are clients, unread output and idle
-// time; a client over a limit gets one error line and is disconnected, and
-// nothing it does reaches the supervisor beyond its (well-formed) lines.
+// requests' meaning: each line goes to the handler, whose replies are written
+// back (a last line without a newline too, when the client closes its side
+// after it: the reply is still delivered). Limits: what clients send is capped
+// (line length, number of clients, idle time), so is what they leave unread;
+// our own replies are not cut short (a status of 10,000 servers is a few MB),
+// up to MAX_REPLY each and MAX_QUEUED for all clients together. A limit that
+// bites sends one error line first; a client that broke one of its own is
+// then disconnected. Nothing a client does reaches the supervisor beyond its
+// (well-formed) lines.
 import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
@@ -12,8 +17,26 @@ import { messageOf } from "../core/values.ts";
 
 export const MAX_LINE = 64 * 1024;
 export const MAX_CLIENTS = 512;
+/** Replies a client has not read yet: beyond this, it gets no more (one error line), and is disconnected once that is read. */
 export const MAX_UNREAD = 1024 * 1024;
+/** One reply: a status of 100,000 servers with long commands stays well under it. */
+export const MAX_REPLY = 64 * 1024 * 1024;
+/** Replies waiting to be read, all clients together: what a crowd of clients that do not read can cost. */
+export const MAX_QUEUED = 256 * 1024 * 1024;
 export const IDLE_SECONDS = 30;
+
+export interface Limits {
+  readonly maxLine: number;
+  readonly maxClients: number;
+  readonly maxUnread: number;
+  readonly maxReply: number;
+  readonly maxQueued: number;
+  readonly idleSeconds: number;
+}
+
+export const LIMITS: Limits = {
+  maxLine: MAX_LINE, maxClients: MAX_CLIENTS, maxUnread: MAX_UNREAD, maxReply: MAX_REPLY, maxQueued: MAX_QUEUED, idleSeconds: IDLE_SECONDS,
+};
 
 export type RequestHandler = (line: string, respond: (reply: string) => void) => void;
 
@@ -23,10 +46,22 @@ export interface ControlServer {
 }
 
 interface Client {
+  /** What it sent that is not a whole line yet (decoded as UTF-8, a character split across reads included). */
   buf: string;
-  out: string[];
+  readonly decoder: TextDecoder;
+  /** Bytes of replies not yet taken by the kernel, oldest first. */
+  out: Uint8Array[];
   outBytes: number;
-  closed: boolean;
+  /** Requests handed to the handler and not answered yet. */
+  waiting: number;
+  /** No more requests are read from it: it closed its side, or broke a limit. */
+  deaf: boolean;
+  /** Its socket is closed once its replies are written (and none is awaited). */
+  ending: boolean;
+  /** A last error line is queued (a limit bit): nothing is written after it. */
+  final: boolean;
+  /** The socket is gone: nothing more can be written. */
+  gone: boolean;
 }
 
 /**
@@ -91,7 +126,7 @@ function pidExists(pid: number): boolean {
   }
 }
 
-export async function listenControl(path: string, strictDir: boolean, handler: RequestHandler): Promise<ControlServer | string> {
+export async function listenControl(path: string, strictDir: boolean, handler: RequestHandler, limits: Limits = LIMITS): Promise<ControlServer | string> {
   const dirProblem = privateDir(dirname(path), strictDir);
   if (dirProblem !== null) return `control socket: ${dirProblem}`;
   if (strictDir) await cleanStaleSockets(dirname(path), path);
@@ -111,28 +146,88 @@ export async function listenControl(path: string, strictDir: boolean, handler: R
   }
 
   const clients = new Set<Socket<Client>>();
-  const write = (s: Socket<Client>, text: string): void => {
+  /** Reply bytes waiting in every client's queue. */
+  let queued = 0;
+  const error = (message: string) => `${JSON.stringify({ ok: false, error: message })}\n`;
+
+  /** Write what the kernel takes now; keep the rest, in order. */
+  const flush = (s: Socket<Client>): void => {
     const c = s.data;
-    if (c.closed) return;
-    if (c.out.length > 0) {
-      c.out.push(text);
-      c.outBytes += text.length;
-    } else {
-      const n = s.write(text);
-      if (n < text.length) {
-        c.out.push(text.slice(Math.max(0, n)));
-        c.outBytes += text.length - Math.max(0, n);
+    while (c.out.length > 0 && !c.gone) {
+      const bytes = c.out[0] as Uint8Array;
+      const n = Math.max(0, s.write(bytes));
+      c.outBytes -= n;
+      queued -= n;
+      if (n < bytes.length) {
+        c.out[0] = bytes.subarray(n);
+        return; // the kernel is full: drain() comes back
       }
+      c.out.shift();
     }
-    if (c.outBytes > MAX_UNREAD) {
-      c.closed = true;
-      s.end(); // it does not read its replies
+    if (c.ending && c.waiting === 0 && c.out.length === 0 && !c.gone) {
+      c.ending = false;
+      c.final = true; // nothing more is written
+      s.end();
     }
   };
-  const refuse = (s: Socket<Client>, message: string): void => {
-    write(s, `${JSON.stringify({ ok: false, error: message })}\n`);
-    s.data.closed = true;
-    s.end();
+  const send = (s: Socket<Client>, text: string): void => {
+    const c = s.data;
+    if (c.gone) return;
+    const bytes = Buffer.from(text, "utf8");
+    c.out.push(bytes);
+    c.outBytes += bytes.length;
+    queued += bytes.length;
+    if (c.out.length === 1) flush(s);
+  };
+  /** A reply of the handler: delivered whole, unless a limit bites (then one error line says which). */
+  const reply = (s: Socket<Client>, text: string): void => {
+    const c = s.data;
+    if (c.gone || c.final) return;
+    const size = Buffer.byteLength(text, "utf8") + 1;
+    if (c.outBytes > limits.maxUnread) {
+      // It does not read its replies: no more for it; it is told once it reads again, then disconnected.
+      last(s, `more than ${limits.maxUnread} bytes of replies unread: disconnecting`);
+    } else if (size > limits.maxReply) {
+      send(s, error(`the reply is too large (${size} bytes; the limit is ${limits.maxReply})`));
+    } else if (queued + size > limits.maxQueued) {
+      send(s, error(`too many replies are waiting to be read by clients (${queued} bytes): try again later`));
+    } else {
+      send(s, `${text}\n`);
+    }
+  };
+  /** A limit bit: one error line, the last thing it is sent; then the connection ends (replies still to come are not waited for). */
+  const last = (s: Socket<Client>, message: string): void => {
+    const c = s.data;
+    if (c.gone || c.final) return;
+    send(s, error(message));
+    c.final = true;
+    c.deaf = true;
+    c.ending = true;
+    c.waiting = 0;
+    flush(s);
+  };
+  const handle = (s: Socket<Client>, line: string): void => {
+    const c = s.data;
+    if (line.length > limits.maxLine) return last(s, `request line too long (over ${limits.maxLine} bytes)`);
+    if (line.trim() === "") return;
+    c.waiting++;
+    let answered = false;
+    handler(line, (text) => {
+      if (answered) return;
+      answered = true;
+      if (c.waiting > 0) c.waiting--;
+      reply(s, text);
+      flush(s);
+    });
+  };
+  const gone = (s: Socket<Client>): void => {
+    const c = s.data;
+    if (c.gone) return;
+    c.gone = true;
+    clients.delete(s);
+    queued -= c.outBytes;
+    c.out = [];
+    c.outBytes = 0;
   };
 
   const oldMask = process.umask(0o177); // the socket is created 0600: no window with looser rights
@@ -140,57 +235,60 @@ export async function listenControl(path: string, strictDir: boolean, handler: R
   try {
     listener = Bun.listen<Client>({
       unix: path,
+      // A client may close its side as soon as it has sent its request: its reply still goes out.
+      allowHalfOpen: true,
       socket: {
         open(s) {
-          s.data = { buf: "", out: [], outBytes: 0, closed: false };
-          if (clients.size >= MAX_CLIENTS) return refuse(s, `too many clients (${MAX_CLIENTS})`);
+          s.data = { buf: "", decoder: new TextDecoder(), out: [], outBytes: 0, waiting: 0, deaf: false, ending: false, final: false, gone: false };
+          if (clients.size >= limits.maxClients) return last(s, `too many clients (${limits.maxClients})`);
           clients.add(s);
-          s.timeout(IDLE_SECONDS);
+          s.timeout(limits.idleSeconds);
         },
         data(s, chunk) {
           const c = s.data;
-          if (c.closed) return;
-          c.buf += chunk.toString("utf8");
-          for (let nl = c.buf.indexOf("\n"); nl >= 0 && !c.closed; nl = c.buf.indexOf("\n")) {
-            const line = c.buf.slice(0, nl).replace(/\r$/, "");
-            c.buf = c.buf.slice(nl + 1);
-            if (line.length > MAX_LINE) return refuse(s, `request line too long (over ${MAX_LINE} bytes)`);
-            if (line.trim() === "") continue;
-            handler(line, (reply) => write(s, `${reply}\n`));
+          if (c.deaf || c.gone) return;
+          const from = c.buf.length;
+          c.buf += c.decoder.decode(chunk, { stream: true });
+          let start = 0;
+          for (let nl = c.buf.indexOf("\n", from); nl >= 0 && !c.deaf; nl = c.buf.indexOf("\n", start)) {
+            handle(s, c.buf.slice(start, nl).replace(/\r$/, ""));
+            start = nl + 1;
           }
-          if (c.buf.length > MAX_LINE) refuse(s, `request line too long (over ${MAX_LINE} bytes)`);
+          c.buf = c.deaf ? "" : c.buf.slice(start);
+          if (c.buf.length > limits.maxLine) last(s, `request line too long (over ${limits.maxLine} bytes)`);
         },
         drain(s) {
-          const c = s.data;
-          while (c.out.length > 0) {
-            const text = c.out[0] as string;
-            const n = s.write(text);
-            if (n < text.length) {
-              c.out[0] = text.slice(Math.max(0, n));
-              c.outBytes -= Math.max(0, n);
-              return;
-            }
-            c.out.shift();
-            c.outBytes -= text.length;
-          }
+          flush(s);
         },
         end(s) {
-          // The client is done sending (it has its answer): let its slot go now,
-          // not when the close is noticed, so a busy client never counts twice.
-          s.data.closed = true;
+          // The client is done sending: a last line without a newline is a request too.
+          // Its slot goes now (not when the close is noticed, so a busy client never
+          // counts twice); its replies are still written, then the socket is closed.
+          const c = s.data;
           clients.delete(s);
-          s.end();
+          if (!c.deaf) {
+            const last = (c.buf + c.decoder.decode()).replace(/\r$/, "");
+            c.buf = "";
+            c.deaf = true;
+            if (last.trim() !== "") handle(s, last);
+          }
+          c.ending = true;
+          flush(s);
         },
         timeout(s) {
-          refuse(s, `idle for ${IDLE_SECONDS} s`);
+          if (s.data.out.length > 0) {
+            // Not even reading what it was sent: nothing more can be said to it.
+            gone(s);
+            s.terminate();
+            return;
+          }
+          last(s, `idle for ${limits.idleSeconds} s`);
         },
         close(s) {
-          s.data.closed = true;
-          clients.delete(s);
+          gone(s);
         },
         error(s) {
-          s.data.closed = true;
-          clients.delete(s);
+          gone(s);
         },
       },
     });

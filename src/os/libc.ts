@@ -2,6 +2,7 @@
 // monotonic clock, waitpid on one pid, execve, prctl, and pipe2/fcntl for the
 // output pipes that must survive a re-exec. See BUN-NOTES.md.
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { encodeBytes } from "../text/bytes.ts";
 
 const SYMBOLS = {
   clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
@@ -99,23 +100,30 @@ export function decodeWaitStatus(status: number): { code: number } | { signal: n
   return null;
 }
 
+/** A NUL-terminated C string: the bytes `s` stands for (UTF-8, escaped bytes back as themselves: bytes.ts). */
 function cstring(s: string): Buffer {
-  return Buffer.from(`${s}\0`, "utf8");
+  const bytes = encodeBytes(s);
+  const buf = Buffer.alloc(bytes.length + 1);
+  buf.set(bytes, 0);
+  return buf;
 }
 
 /** A NULL-terminated char*[] (keeps its buffers referenced through `keep`). */
 function cstringArray(items: readonly string[], keep: unknown[]): BigUint64Array {
   // One buffer for all the strings (NUL-separated), not one each: it is made at every spawn.
-  const buf = Buffer.from(items.length === 0 ? "" : `${items.join("\0")}\0`, "utf8");
+  const encoded = items.map(encodeBytes);
+  const buf = Buffer.alloc(encoded.reduce((n, b) => n + b.length + 1, 0));
   const arr = new BigUint64Array(items.length + 1);
   if (items.length > 0) {
     const base = BigInt(ptr(buf));
     let off = 0;
-    for (let i = 0; i < items.length; i++) {
+    for (let i = 0; i < encoded.length; i++) {
+      const bytes = encoded[i] as Uint8Array;
+      buf.set(bytes, off);
       arr[i] = base + BigInt(off);
       // By length, not by looking for the NUL: a string that holds one is cut there (as C
       // would see it), and the others still start where they should.
-      off += Buffer.byteLength(items[i] as string, "utf8") + 1;
+      off += bytes.length + 1;
     }
   }
   keep.push(buf, arr);

@@ -6,7 +6,7 @@
 // snapshot, the user id, the working directory, a file reader) and the port.
 import { resolve } from "node:path";
 import { parseCommandLine } from "../cli/parse.ts";
-import { carrySources, type FileReader, loadPlan, SOURCES_ENV } from "../config/load.ts";
+import { carrySources, type FileReader, loadPlan, readText, SOURCES_ENV } from "../config/load.ts";
 import { DEFAULT_CONFIG } from "../config/settings.ts";
 import { parseTokenFile } from "../http/auth.ts";
 import type { Plan, Sources } from "../config/plan.ts";
@@ -90,8 +90,8 @@ export function prepare(b: BootEnv): Prepared | Exclude<Booted, { kind: "running
   let httpToken: string | null = null;
   const tokenFile = loaded.plan.http?.tokenFile ?? null;
   if (tokenFile !== null) {
-    const read = b.files.readFile(tokenFile);
-    const t = read.ok ? parseTokenFile(read.text, tokenFile) : { ok: false as const, error: `--http-token-file=${tokenFile}: ${read.error}` };
+    const read = readText(b.files, tokenFile, tokenFile);
+    const t = read.ok ? parseTokenFile(read.text, tokenFile) : { ok: false as const, error: `--http-token-file=${read.error}` };
     if (!t.ok) return { kind: "error", message: t.error, status: 2 };
     httpToken = t.token;
   }

@@ -8,14 +8,16 @@
 // The inputs make a log replayable: `lazarus replay FILE` feeds them to the
 // same core and checks that it decides the same records (src/core/replay.ts).
 import type { Event, LogRecord, Ms, ServerSpec, Settings } from "../core/types.ts";
+import { printable } from "../text/bytes.ts";
 
 export type LogFormat = "text" | "json";
 
 export const JSON_LOG_VERSION = 1;
 
 export function formatLogLine(format: LogFormat, record: LogRecord, at: Ms, wallMs: number): string {
-  // One event, one line: a newline in a command word must not start a second one.
-  if (format === "text") return `lazarus: ${record.text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1))}`;
+  // One event, one line: a newline in a command word must not start a second one; bytes
+  // that are not UTF-8 show as \xff, invisible and reordering characters as \u202e (bytes.ts).
+  if (format === "text") return `lazarus: ${printable(record.text)}`;
   return JSON.stringify({ ...clocks(at, wallMs), ...record });
 }
 

@@ -61,7 +61,7 @@ if (chromium.path === null) {
       const worker = Number(await page.locator('tr.server[data-server="worker"] td.pid').textContent());
       const t0 = performance.now();
       process.kill(worker, "SIGSEGV");
-      await page.locator('tr.server[data-server="worker"] td.restarts', { hasText: /^1$/ }).waitFor({ timeout: 10_000 });
+      await page.locator('tr.server[data-server="worker"] td.restarts', { hasText: /^1$/ }).waitFor({ timeout: 30_000 });
       console.log(`the page showed the respawn ${(performance.now() - t0).toFixed(0)} ms after the crash`);
       expect(await page.locator('tr.server[data-server="worker"] td.lastexit').textContent()).toBe("SIGSEGV");
 
@@ -71,7 +71,7 @@ if (chromium.path === null) {
       await page.locator('tr.server[data-server="web"] button[data-op="restart"]').click();
       await page.locator("#message", { hasText: "restart web: restarting web" }).waitFor();
       await r.waitFor("restart of 'web' requested.");
-      await page.locator('tr.server[data-server="web"] td.restarts', { hasText: /^1$/ }).waitFor({ timeout: 10_000 });
+      await page.locator('tr.server[data-server="web"] td.restarts', { hasText: /^1$/ }).waitFor({ timeout: 30_000 });
       expect(await page.locator('tr.server[data-server="web"] td.pid').textContent()).not.toBe(web);
       expect(errors).toEqual([]);
       r.signal("SIGTERM");

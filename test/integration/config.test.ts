@@ -403,7 +403,7 @@ describe("errors: one line, exit status 2, nothing started", () => {
     [["--config=/nonexistent/l.toml"], "lazarus: /nonexistent/l.toml: cannot read it: no such file (ENOENT)."],
     [["--procfile=/nonexistent/Procfile"], "lazarus: /nonexistent/Procfile: cannot read it: no such file (ENOENT)."],
     [["--env-file=/nonexistent/.env", "{", SERVER, "}"], "lazarus: /nonexistent/.env: cannot read it: no such file (ENOENT)."],
-    [["--config=/"], "lazarus: /: cannot read it: it is a directory (EISDIR)."],
+    [["--config=/"], "lazarus: /: cannot read it: it is a directory, not a regular file."],
   ])("%p", async (args, message) => {
     const r = start(args);
     expect((await r.ended()).code).toBe(2);

@@ -398,9 +398,9 @@ export class World {
       tmpdir: "/tmp",
       cwd: "/sim",
       files: {
-        readFile: (path) => {
+        readFile: (path, name) => {
           const text = this.command.files.get(path);
-          return text === undefined ? { ok: false, missing: true, error: "cannot read it: no such file (ENOENT)." } : { ok: true, text };
+          return text === undefined ? { ok: false, missing: true, error: `${name}: cannot read it: no such file (ENOENT).` } : { ok: true, bytes: new TextEncoder().encode(text) };
         },
       },
       makeSupervisor: (p, config) => {

@@ -1,0 +1,145 @@
+// The control socket's transport with a handler of the test's own (issue 20,
+// items 4 and 5): large replies are delivered whole, a last request without a
+// newline is answered when the client closes its side, and a limit that bites
+// sends its error line first.
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ControlServer, LIMITS, type Limits, listenControl, type RequestHandler } from "../../src/os/control-socket.ts";
+import { request } from "../../src/os/control-client.ts";
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+async function serve(handler: RequestHandler, limits: Partial<Limits> = {}): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "lazarus-sock-"));
+  const path = join(dir, "ctl.sock");
+  const server = await listenControl(path, false, handler, { ...LIMITS, ...limits });
+  if (typeof server === "string") throw new Error(server);
+  cleanup.push(() => {
+    (server as ControlServer).close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return path;
+}
+
+/** Connect, send `text`, optionally close our side, and collect everything until the server closes. */
+function exchange(path: string, text: string, opts: { halfClose?: boolean; paused?: Promise<void> } = {}): Promise<{ lines: string[]; rest: string; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const c: Socket = connect(path);
+    c.on("error", reject);
+    if (opts.paused !== undefined) {
+      c.pause();
+      void opts.paused.then(() => c.resume());
+    }
+    c.on("data", (d: Buffer) => chunks.push(d));
+    c.on("end", () => {
+      const all = Buffer.concat(chunks).toString("utf8");
+      const nl = all.lastIndexOf("\n");
+      resolve({ lines: all.slice(0, nl + 1).split("\n").slice(0, -1), rest: all.slice(nl + 1), ended: true });
+      c.destroy();
+    });
+    c.write(text, () => {
+      if (opts.halfClose === true) c.end();
+    });
+  });
+}
+
+describe("large replies are delivered whole", () => {
+  test("a 5 MB reply (over the 1 MiB unread cap of old) reaches a client that reads, and ctl's client reads it", async () => {
+    const big = "x".repeat(5 * 1024 * 1024);
+    const path = await serve((line, respond) => respond(JSON.stringify({ ok: true, echo: JSON.parse(line).cmd, big })));
+    const r = await exchange(path, "{\"cmd\":\"status\"}\n", { halfClose: true });
+    expect(r.lines).toHaveLength(1);
+    expect(JSON.parse(r.lines[0] as string)).toEqual({ ok: true, echo: "status", big });
+    expect(r.rest).toBe("");
+    const viaClient = await request(path, { cmd: "status" });
+    expect(viaClient.ok && viaClient.reply.big === big).toBe(true);
+  });
+
+  test("non-ASCII replies are written by bytes, not cut in the middle of a character", async () => {
+    const text = "é€😀".repeat(300_000); // about 2.7 MB of multi-byte characters
+    const path = await serve((_line, respond) => respond(JSON.stringify({ ok: true, text })));
+    const r = await exchange(path, "{}\n", { halfClose: true });
+    expect(JSON.parse(r.lines[0] as string).text).toBe(text);
+  });
+
+  test("a reply over the reply limit: the error line instead, and the connection goes on", async () => {
+    const path = await serve((line, respond) => respond(JSON.stringify({ ok: true, big: "y".repeat(line.includes("big") ? 2000 : 10) })), { maxReply: 1000 });
+    const r = await exchange(path, "{\"cmd\":\"big\"}\n{\"cmd\":\"small\"}\n", { halfClose: true });
+    expect(r.lines.map((l) => JSON.parse(l))).toEqual([
+      { ok: false, error: "the reply is too large (2021 bytes; the limit is 1000)" },
+      { ok: true, big: "y".repeat(10) },
+    ]);
+  });
+});
+
+describe("a last request without a newline is answered when the client closes its side", () => {
+  test("answered at once", async () => {
+    const path = await serve((line, respond) => respond(JSON.stringify({ ok: true, got: line })));
+    const r = await exchange(path, "{\"cmd\":\"a\"}\n{\"cmd\":\"b\"}", { halfClose: true });
+    expect(r.lines.map((l) => JSON.parse(l).got)).toEqual(["{\"cmd\":\"a\"}", "{\"cmd\":\"b\"}"]);
+    expect(r.ended).toBe(true);
+  });
+
+  test("answered later (a handler that replies after the close): the reply still arrives, then the socket closes", async () => {
+    const path = await serve((line, respond) => {
+      setTimeout(() => respond(JSON.stringify({ ok: true, got: line })), 50);
+    });
+    const r = await exchange(path, "{\"cmd\":\"slow\"}", { halfClose: true });
+    expect(r.lines.map((l) => JSON.parse(l).got)).toEqual(["{\"cmd\":\"slow\"}"]);
+  });
+
+  test("a blank last line gets nothing, and the socket closes", async () => {
+    let calls = 0;
+    const path = await serve((_line, respond) => { calls++; respond("{}"); });
+    const r = await exchange(path, "  \r", { halfClose: true });
+    expect(r).toEqual({ lines: [], rest: "", ended: true });
+    expect(calls).toBe(0);
+  });
+});
+
+describe("limits on what clients send or leave unread bite with an error line first", () => {
+  test("a client that does not read its replies: once over the unread cap it gets no more, and reads the error line last", async () => {
+    let handled = 0;
+    let allHandled: () => void = () => {};
+    const done = new Promise<void>((resolve) => { allHandled = resolve; });
+    const reply = JSON.stringify({ ok: true, pad: "z".repeat(100_000) });
+    const path = await serve((_line, respond) => {
+      respond(reply);
+      // Every request arrives in one read, handled in one go: the client starts reading
+      // once that is over (this runs inside it; a promise's callbacks run after it).
+      if (++handled === 10) allHandled();
+    }, { maxUnread: 1024 * 1024 });
+    const requests = "{\"cmd\":\"status\"}\n".repeat(100);
+    // The client reads nothing until the server has taken in every request.
+    const r = await exchange(path, requests, { paused: done });
+    const replies = r.lines.slice(0, -1);
+    expect(replies.length).toBeGreaterThan(0);
+    expect(replies.length).toBeLessThan(100);
+    expect(replies.every((l) => l === reply)).toBe(true);
+    expect(JSON.parse(r.lines.at(-1) as string)).toEqual({ ok: false, error: "more than 1048576 bytes of replies unread: disconnecting" });
+    expect(r.rest).toBe("");
+  });
+
+  test("a request line over the line limit: the error line, then the end", async () => {
+    const path = await serve((_line, respond) => respond("{}"), { maxLine: 100 });
+    const r = await exchange(path, `{"cmd":"${"a".repeat(200)}"}\n{"cmd":"never"}\n`);
+    expect(r.lines.map((l) => JSON.parse(l))).toEqual([{ ok: false, error: "request line too long (over 100 bytes)" }]);
+  });
+
+  test("replies waiting for all clients together over the total cap: an error line for that request, the others still served", async () => {
+    const pad = "q".repeat(600);
+    const path = await serve((line, respond) => respond(JSON.stringify({ ok: true, pad: line.includes("big") ? pad : "" })), { maxQueued: 500 });
+    const r = await exchange(path, "{\"cmd\":\"big\"}\n{\"cmd\":\"small\"}\n", { halfClose: true });
+    expect(r.lines.map((l) => JSON.parse(l))).toEqual([
+      { ok: false, error: "too many replies are waiting to be read by clients (0 bytes): try again later" },
+      { ok: true, pad: "" },
+    ]);
+  });
+});
