@@ -15,10 +15,17 @@
 // flood (it should stay flat: the queue is bounded). A peer's CPU and peak RSS
 // come from its rusage. The producer's CPU is nobody's.
 //
-// Caveat: a LogFile never slows a server down, so a flood faster than the file
-// system loses lines (counted: the "dropped" column); the peers block the
-// producer instead. Not run by `bun test`.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+// The "lazarus (the supervisor)" rows run the real thing: `lazarus --log-dir=DIR
+// --output=none` supervising the producer (it waits for a go file, so lazarus's
+// start-up is not counted); lazarus's own CPU (utime + stime from /proc, not its
+// children's) from the go to the moment the last byte is in the files, and its
+// RSS during the flood.
+//
+// Caveat: a LogFile by itself never slows a server down, so a flood faster than
+// the file system loses lines (counted: the "dropped" column); the peers block
+// the producer instead. lazarus's reader waits for room (bounded patience,
+// output.ts): the "patient reader" rows and the supervisor's. Not run by `bun test`.
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makePipe } from "../src/os/libc.ts";
@@ -167,6 +174,74 @@ async function lazarus(name: string, dir: string, mb: number, line: number, time
   };
 }
 
+/** CPU seconds (utime + stime, its own, not its children's) of a process, from /proc. */
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // clock ticks (100 a second on Linux)
+}
+
+const END = "END-OF-THE-FLOOD";
+
+/** The last bytes of a file ("" when there is none). */
+function readTail(path: string): string {
+  try {
+    const fd = openSync(path, "r");
+    try {
+      const size = statSync(path).size;
+      const buf = Buffer.alloc(Math.min(64, size));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      return buf.toString();
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return "";
+  }
+}
+
+/** The real supervisor: lazarus --log-dir=DIR --output=none, supervising the producer. */
+async function supervisor(name: string, dir: string, mb: number, line: number, timestamps: boolean): Promise<Row> {
+  const go = join(dir, "go");
+  const logs = join(dir, "logs");
+  const toml = join(dir, "lazarus.toml");
+  const producerCmd = [process.execPath, import.meta.path, "--produce", String(mb), "--line", String(line)];
+  writeFileSync(toml, [
+    `log_dir = ${JSON.stringify(logs)}`, `log_max_size = ${MAX_BYTES}`, `log_keep = ${KEEP}`, `log_timestamps = ${timestamps}`, 'control = "none"',
+    "[servers.flood]",
+    `cmd = ["sh", "-c", ${JSON.stringify(`while [ ! -e '${go}' ]; do sleep 0.01; done; ${producerCmd.map((w) => `'${w}'`).join(" ")}; echo ${END}; exec sleep 1000`)}]`,
+    'output = "none"', "",
+  ].join("\n"));
+  const main = join(import.meta.dir, "../src/main.ts");
+  const sup = Bun.spawn([process.execPath, "run", main, `--config=${toml}`], { stdio: ["ignore", "ignore", "pipe"] });
+  const err = new Response(sup.stderr).text();
+  try {
+    const path = join(logs, "flood.log");
+    while (!existsSync(path)) await Bun.sleep(10);
+    await Bun.sleep(200); // settled after its start
+    const cpu0 = cpuOf(sup.pid);
+    const rss = sampleRss(sup.pid);
+    const t0 = performance.now();
+    writeFileSync(go, "");
+    // The producer's flood, then a last line: once that is in the live file, every byte before it is too.
+    while (!readTail(path).endsWith(`${END}\n`)) {
+      if (performance.now() - t0 > 600_000) throw new Error(`${name}: not all written after 10 minutes`);
+      await Bun.sleep(10);
+    }
+    const wallS = (performance.now() - t0) / 1000;
+    const cpuS = cpuOf(sup.pid) - cpu0;
+    rss.stop();
+    const files = filesIn(logs);
+    sup.kill("SIGTERM");
+    await sup.exited;
+    // Lines it dropped are said in its log ("N lines could not be written and were dropped").
+    const dropped = [...(await err).matchAll(/(\d+) lines? could not be written and were dropped/g)].reduce((n, m) => n + Number(m[1]), 0);
+    return { logger: name, mb, cpuS, wallS, rss: rss.text(), dropped, files, lateMs: null };
+  } finally {
+    sup.kill("SIGKILL");
+  }
+}
+
 /** The floor: cat into one file (no rotation, no timestamps). */
 async function floor(dir: string, mb: number, line: number): Promise<Row> {
   const out = openSync(join(dir, "current"), "w");
@@ -234,6 +309,8 @@ async function main(argv: readonly string[]): Promise<number> {
     rows.push(await lazarus("lazarus LogFile, timestamps", fresh("lazarus-ts"), mb, line, true, "drop"));
     rows.push(await lazarus("lazarus LogFile, patient reader", fresh("lazarus-p"), mb, line, false, "patient"));
     rows.push(await lazarus("lazarus LogFile, timestamps, patient reader", fresh("lazarus-pts"), mb, line, true, "patient"));
+    rows.push(await supervisor("lazarus (the supervisor, output = none)", fresh("sup"), mb, line, false));
+    rows.push(await supervisor("lazarus (the supervisor), timestamps", fresh("sup-ts"), mb, line, true));
     const svlogd = which("svlogd");
     if (svlogd !== null) {
       for (const [label, flags] of [["svlogd", []], ["svlogd -tt (timestamps)", ["-tt"]]] as const) {

@@ -9,8 +9,9 @@ import { printable } from "./text/bytes.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
 import { bunCtlIo } from "./os/control-client.ts";
 import { bunFiles } from "./os/files.ts";
+import { rotatedLogLines } from "./os/log-read.ts";
 import { logLines } from "./os/read-limited.ts";
-import { DROPPED_ENV, OUTPUT_ENV } from "./os/port.ts";
+import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
 
@@ -30,7 +31,8 @@ async function main(args: readonly string[]): Promise<void> {
     process.exit(r.status);
   }
   if (args[0] === "replay") {
-    const r = replayFile(args.slice(1), logLines);
+    // A rotated set (event_log) is read whole: FILE.N … FILE.1, then FILE.
+    const r = replayFile(args.slice(1), rotatedLogLines(logLines));
     writeAll(r.status === 0 ? 1 : 2, r.out);
     process.exit(r.status);
   }
@@ -40,6 +42,8 @@ async function main(args: readonly string[]): Promise<void> {
     subreaper: true, noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== "",
     ...(env[OUTPUT_ENV] === undefined ? {} : { output: env[OUTPUT_ENV] }),
     ...(env[DROPPED_ENV] === undefined ? {} : { dropped: env[DROPPED_ENV] }),
+    ...(env[LOGS_ENV] === undefined ? {} : { logs: env[LOGS_ENV] }),
+    ...(env[CARRY_ENV] === undefined ? {} : { carry: env[CARRY_ENV] }),
   });
   const r = await boot(port, {
     args, env, self: selfCommand(), pid: process.pid, uid: process.getuid?.() ?? 0, tmpdir: tmpdir(), startedAt: processStartMs(),

@@ -8,10 +8,11 @@
 //   2. else the one whose config file or Procfile is in the current directory;
 //   3. else, if exactly one lazarus of this user runs, that one;
 //   otherwise ctl says which ones it could mean and exits with status 2.
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { controlDir, defaultSocket, type PlaceInputs, socketPid } from "../control/path.ts";
 import type { About } from "../control/protocol.ts";
 import type { ServerStatus } from "../core/status.ts";
+import { logFileName } from "../logs/lines.ts";
 import { printable } from "../text/bytes.ts";
 
 export const CTL_USAGE = `usage: lazarus ctl [--control=PATH | --pid=PID] [--json] COMMAND
@@ -24,7 +25,14 @@ commands:
   restart SERVER          stop it, then start it again
   signal SERVER SIGNAL    send a signal to it (e.g. HUP)
   shutdown                stop every server and exit, as SIGTERM does
-SERVER is an index (0, 1, ...) or a name.
+  rotate [SERVER]         rotate the log files now (all of them, or one server's)
+  reopen [SERVER]         open the log files again (after an external rotator moved them)
+  logs [SERVER] [-n N] [-f]
+                          the last N lines (default 10) of a server's log file, or of every
+                          log merged by time with prefixes ('lazarus' is lazarus's event log);
+                          -f: then follow them, across rotations, until interrupted
+  --log-dir=DIR logs ...  read the log files in DIR, with no supervisor running
+SERVER is an index (0, 1, ...) or a name (logs: a name).
 Which lazarus: --control=PATH (its socket), --pid=PID, or by default the one started
 in this directory (or from a config file or Procfile here), or the only one running.
 `;
@@ -43,6 +51,19 @@ export interface CtlIo {
   pidAlive(pid: number): boolean;
   unlink(path: string): void;
   request(path: string, body: Record<string, unknown>, timeoutMs: number): Promise<ClientResult>;
+  /**
+   * `ctl logs`: print the last `lines` lines of these logs (merged by time,
+   * with name prefixes when there are several), then with `follow` the new
+   * ones as they come, across rotations, until interrupted (SIGINT). Prints
+   * to stdout itself; resolves with a problem text, or null.
+   */
+  showLogs(opts: { readonly sources: readonly LogSource[]; readonly lines: number; readonly follow: boolean }): Promise<string | null>;
+}
+
+/** A log to read: the name in front of its lines, and the path of its live file. */
+export interface LogSource {
+  readonly name: string;
+  readonly path: string;
 }
 
 export interface CtlOutput {
@@ -66,7 +87,9 @@ export function ctlRequest(words: readonly string[]): Record<string, unknown> | 
     case "ls":
       return need(0) ?? { cmd };
     case "revive":
-      if (rest.length > 1) return "revive takes at most one argument (SERVER)";
+    case "rotate":
+    case "reopen":
+      if (rest.length > 1) return `${cmd} takes at most one argument (SERVER)`;
       return rest.length === 0 ? { cmd } : { cmd, server: rest[0] };
     case "stop":
     case "start":
@@ -83,6 +106,8 @@ interface CtlOptions {
   readonly control: string | null;
   readonly pid: number | null;
   readonly json: boolean;
+  /** --log-dir=DIR: `logs` reads the files there, without asking a supervisor. */
+  readonly logDir: string | null;
   readonly words: readonly string[];
 }
 
@@ -90,6 +115,7 @@ function parseOptions(args: readonly string[]): CtlOptions | { help: true } | st
   let control: string | null = null;
   let pid: number | null = null;
   let json = false;
+  let logDir: string | null = null;
   const words: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -117,6 +143,9 @@ function parseOptions(args: readonly string[]): CtlOptions | { help: true } | st
       }
     } else if (a === "--json") {
       json = true;
+    } else if (a.startsWith("--log-dir=")) {
+      logDir = a.slice("--log-dir=".length);
+      if (logDir === "") return "--log-dir needs a directory";
     } else if (a === "--help" || a === "-h") {
       return { help: true };
     } else if (a.startsWith("-")) {
@@ -125,13 +154,15 @@ function parseOptions(args: readonly string[]): CtlOptions | { help: true } | st
       words.push(a);
     }
   }
-  return { control, pid, json, words };
+  return { control, pid, json, logDir, words };
 }
 
 export async function ctl(args: readonly string[], io: CtlIo): Promise<CtlOutput> {
   const o = parseOptions(args);
   if (typeof o === "string") return usageError(o);
   if ("help" in o) return { status: 0, stdout: CTL_USAGE, stderr: "" };
+  if (o.words[0] === "logs") return logs(io, o);
+  if (o.logDir !== null) return usageError("--log-dir is for logs");
   const body = ctlRequest(o.words);
   if (typeof body === "string") return usageError(body);
   if (body.cmd === "ls") {
@@ -248,11 +279,19 @@ function table(head: string[], rows: string[][]): string {
   return `${[fmt(head), ...rows.map(fmt)].join("\n")}\n`;
 }
 
+/** A log file as `status` shows it: its path, the lines it dropped, and why it drops lines now (or null). */
+interface LogStatus {
+  readonly path: string;
+  readonly dropped: number;
+  readonly failing: string | null;
+}
+
 interface StatusReply {
   readonly pid: number | null;
   readonly version: string;
   readonly phase: string;
-  readonly servers: readonly ServerStatus[];
+  readonly servers: readonly (ServerStatus & { readonly log?: LogStatus | null })[];
+  readonly eventLog?: LogStatus | null;
 }
 
 export function uptime(ms: number | null): string {
@@ -265,11 +304,85 @@ export function uptime(ms: number | null): string {
 }
 
 export function statusTable(st: StatusReply): string {
-  const head = ["#", "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "COMMAND"];
+  // The lines each server's log file dropped, when any server has one.
+  const logged = st.servers.some((s) => s.log !== undefined && s.log !== null);
+  const head = ["#", "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", ...(logged ? ["LOG DROPS"] : []), "COMMAND"];
   const rows = st.servers.map((s) => [
     String(s.index), printable(s.name), s.state + (s.stopping ? " (stopping)" : ""), s.pid === null ? "-" : String(s.pid),
-    uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", printable(s.command.join(" ")),
+    uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", ...(logged ? [logDrops(s.log ?? null)] : []), printable(s.command.join(" ")),
   ]);
   const title = `lazarus ${st.version} (pid ${st.pid ?? "?"}), ${st.phase}`;
-  return `${title}\n${table(head, rows)}`;
+  const ev = st.eventLog ?? null;
+  const tail = ev === null || (ev.dropped === 0 && ev.failing === null) ? ""
+    : `event log ${printable(ev.path)}: ${ev.dropped} lines dropped${ev.failing === null ? "" : ` (failing: ${printable(ev.failing)})`}\n`;
+  const failing = st.servers.flatMap((s) => (s.log?.failing ? [`log of ${printable(s.name)}: ${printable(s.log.failing)}\n`] : [])).join("");
+  return `${title}\n${table(head, rows)}${failing}${tail}`;
+}
+
+function logDrops(log: LogStatus | null): string {
+  if (log === null) return "-";
+  return log.failing === null ? String(log.dropped) : `${log.dropped} (failing)`;
+}
+
+// --- ctl logs
+
+const LOGS_USAGE = "logs takes [SERVER] [-n N] [-f]";
+
+/** `ctl logs [SERVER] [-n N] [-f]`: the files' paths from the supervisor (its about reply), or from --log-dir. */
+async function logs(io: CtlIo, o: CtlOptions): Promise<CtlOutput> {
+  let server: string | null = null;
+  let lines = 10;
+  let follow = false;
+  const rest = o.words.slice(1);
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] as string;
+    const n = /^(?:-n|--lines=?)(\d*)$/.exec(a);
+    if (n !== null) {
+      const value = n[1] !== "" ? n[1] : rest[++i];
+      if (value === undefined || !/^\d{1,9}$/.test(value)) return usageError(`-n needs a number of lines (${LOGS_USAGE})`);
+      lines = Number(value);
+    } else if (a === "-f" || a === "--follow") {
+      follow = true;
+    } else if (a.startsWith("-") || server !== null) {
+      return usageError(`unexpected ${JSON.stringify(a.slice(0, 40))} (${LOGS_USAGE})`);
+    } else {
+      server = a;
+    }
+  }
+  let all: LogSource[];
+  if (o.logDir !== null) {
+    all = logsIn(io, o.logDir);
+    if (all.length === 0) return fail(1, `no log files (NAME.log) in ${o.logDir}`);
+    if (server !== null && !all.some((s) => s.name === server)) all.push({ name: server, path: join(o.logDir, logFileName(server)) });
+  } else {
+    const target = await choose(io, o);
+    if (typeof target !== "string") return target;
+    const r = await io.request(target, { cmd: "about" }, TIMEOUT_MS);
+    if (!r.ok) return fail(1, r.error);
+    if (r.reply.ok !== true || !isAbout(r.reply.about)) return fail(1, `refused: ${String(r.reply.error ?? "no answer about the supervisor")}`);
+    const about = r.reply.about;
+    all = [...(about.logs ?? [])];
+    if (about.eventLog !== undefined && about.eventLog !== null && !all.some((s) => s.name === "lazarus")) all.push({ name: "lazarus", path: about.eventLog });
+    if (all.length === 0) return fail(1, `the supervisor (pid ${about.pid}) keeps no log files (log_dir, --log-dir, event_log)`);
+  }
+  let sources = all;
+  if (server !== null) {
+    const one = all.find((s) => s.name === server);
+    if (one === undefined) return fail(1, `no log file for ${JSON.stringify(server.slice(0, 64))}; there are: ${all.map((s) => s.name).join(", ")}`);
+    sources = [one];
+  }
+  const problem = await io.showLogs({ sources, lines, follow });
+  return problem === null ? { status: 0, stdout: "", stderr: "" } : fail(1, problem);
+}
+
+/** The logs in a directory: every NAME.log (NAME with its %XX escapes undone). */
+function logsIn(io: CtlIo, dir: string): LogSource[] {
+  return (io.listDir(dir) ?? []).filter((f) => f.endsWith(".log") && f.length > 4).sort().map((f) => {
+    const escaped = f.slice(0, -4);
+    let name = escaped;
+    try {
+      name = decodeURIComponent(escaped);
+    } catch { /* not an escape of ours: the name as it is */ }
+    return { name, path: join(dir, f) };
+  });
 }

@@ -42,7 +42,10 @@ options (before the first '{'):
   --http-token-file=FILE  a bearer token that allows actions from the page (restart, stop, ...)
   --output=MODE           inherit: servers write to lazarus's stdout/stderr directly (default
                           for braces); prefix: line by line, prefixed with the server's name
-                          (default for --config and --procfile servers)
+                          (default for --config and --procfile servers); none: not to the terminal
+  --log-dir=DIR           also append each server's output to DIR/NAME.log (rotated at 10 MiB,
+                          5 old files kept; log_max_size, log_keep in a config file)
+  --event-log=FILE        also append lazarus's own JSON event log to FILE (rotated the same way)
   --help, --version
 
 signals: SIGUSR2 revive buried servers; SIGTERM/SIGINT/SIGHUP shut down;
@@ -69,6 +72,8 @@ interface MutableOptions {
   output: OutputMode | null;
   http: HttpAddress | null;
   httpTokenFile: string | null;
+  logDir: string | null;
+  eventLog: string | null;
 }
 
 /** Decimal seconds "1", "0.25", ".5" within [0, max] → whole milliseconds; null if malformed. */
@@ -112,10 +117,16 @@ const VALUED: Readonly<Record<string, Setter>> = {
   },
   "http-token-file": file("http-token-file", (v, o) => { o.httpTokenFile = v; }),
   output: (value, o) => {
-    if (value !== "inherit" && value !== "prefix") return `Invalid value for --output: ${value} (inherit or prefix).`;
+    if (value !== "inherit" && value !== "prefix" && value !== "none") return `Invalid value for --output: ${value} (inherit, prefix or none).`;
     o.output = value;
     return null;
   },
+  "log-dir": (value, o) => {
+    if (value === "") return "Invalid value for --log-dir: empty (a directory).";
+    o.logDir = value;
+    return null;
+  },
+  "event-log": file("event-log", (v, o) => { o.eventLog = v; }),
 };
 
 function file(name: string, set: (value: string, o: MutableOptions) => void): Setter {
@@ -134,7 +145,7 @@ export interface ParseContext {
 export function parseCommandLine(args: readonly string[], context: ParseContext = {}): Parsed {
   const o: MutableOptions = {
     settings: { ...DEFAULTS }, reexec: false, control: null, logFormat: "text", config: null, procfile: null, envFile: null, output: null,
-    http: null, httpTokenFile: null,
+    http: null, httpTokenFile: null, logDir: null, eventLog: null,
   };
   const given: string[] = [];
   let i = 0;
@@ -171,7 +182,8 @@ export function parseCommandLine(args: readonly string[], context: ParseContext 
     kind: "run",
     options: {
       settings: o.settings, reexec: o.reexec, control: o.control, logFormat: o.logFormat,
-      config: o.config, procfile: o.procfile, envFile: o.envFile, output: o.output, http: o.http, httpTokenFile: o.httpTokenFile, given,
+      config: o.config, procfile: o.procfile, envFile: o.envFile, output: o.output, http: o.http, httpTokenFile: o.httpTokenFile,
+      logDir: o.logDir, eventLog: o.eventLog, given,
     },
     servers: servers.map((argv, k) => ({ argv, name: names[k] as string })),
   };

@@ -7,7 +7,10 @@
 //   alarm = 0
 //   log_format = "text"          # or "json"
 //   control = "/run/lazarus.sock"   # or "none"
-//   output = "prefix"            # or "inherit": the default of every server below
+//   output = "prefix"            # or "inherit", "none": the default of every server below
+//   log_dir = "logs"             # each server's output also to logs/NAME.log (relative to this file)
+//   log_max_size = "10MiB"       # rotate then (0: never); log_keep = 5 old files; log_timestamps = false
+//   event_log = "lazarus.jsonl"  # lazarus's own JSON event log to a file too
 //
 //   [servers.web]                # one table per server; the key is its name
 //   cmd = ["bun", "run", "server.ts"]   # an argv array, or a string split into words
@@ -18,7 +21,10 @@
 //   stop_timeout = 30
 //   autostart = false
 //   output = "inherit"
+//   log_dir = "/var/log/web"     # this server's own log settings (log_max_size, log_keep, log_timestamps too)
 import { parseSignal } from "../core/signals.ts";
+import { parseSize } from "../logs/size.ts";
+import { LOG_KEEP_MAX } from "../logs/target.ts";
 import type { Ms, Signal } from "../core/types.ts";
 import { type HttpAddress, parseHttpAddress } from "../http/address.ts";
 import { nameProblem } from "./names.ts";
@@ -41,6 +47,16 @@ export interface FileServer {
   /** Variables set over the inherited environment. */
   readonly env: Readonly<Record<string, string>>;
   readonly output?: OutputMode;
+  /** This server's own log settings (log_dir, log_max_size, log_keep, log_timestamps). */
+  readonly logs?: LogKeys;
+}
+
+/** The log keys of a table (top level or a server's), as written: the directory relative to the config file. */
+export interface LogKeys {
+  readonly dir?: string;
+  readonly maxBytes?: number;
+  readonly keep?: number;
+  readonly timestamps?: boolean;
 }
 
 /** The top-level settings a config file gave (absent: the command line's or the default). */
@@ -54,6 +70,10 @@ export interface FileSettings {
   readonly http?: HttpAddress;
   /** As written: relative to the config file's directory, or absolute. */
   readonly httpTokenFile?: string;
+  /** log_dir, log_max_size, log_keep, log_timestamps: every server's, unless its own say otherwise. */
+  readonly logs?: LogKeys;
+  /** event_log: lazarus's own JSON event log to this file too (as written). */
+  readonly eventLog?: string;
 }
 
 export interface ConfigFile {
@@ -65,8 +85,9 @@ export type ConfigResult =
   | { readonly ok: true; readonly config: ConfigFile }
   | { readonly ok: false; readonly error: string };
 
-const TOP_KEYS = ["interval", "stop_timeout", "alarm", "log_format", "control", "output", "http", "http_token_file", "servers"] as const;
-const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "output"] as const;
+const LOG_KEYS = ["log_dir", "log_max_size", "log_keep", "log_timestamps"] as const;
+const TOP_KEYS = ["interval", "stop_timeout", "alarm", "log_format", "control", "output", "http", "http_token_file", ...LOG_KEYS, "event_log", "servers"] as const;
+const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "output", ...LOG_KEYS] as const;
 
 /** A problem found while validating: the key path it is about, and what is wrong. */
 class Invalid {
@@ -110,6 +131,9 @@ function readConfig(data: unknown): ConfigFile {
   if (top.output !== undefined) settings.output = oneOf(top.output, ["output"], OUTPUT_MODES);
   if (top.http !== undefined) settings.http = httpAddress(top.http, ["http"]);
   if (top.http_token_file !== undefined) settings.httpTokenFile = path(top.http_token_file, ["http_token_file"], "a file name");
+  const logs = logKeys(top, []);
+  if (logs !== null) settings.logs = logs;
+  if (top.event_log !== undefined) settings.eventLog = path(top.event_log, ["event_log"], "a file name");
   const servers: FileServer[] = [];
   if (top.servers !== undefined) {
     const all = table(top.servers, ["servers"], "a table of servers, one [servers.NAME] each");
@@ -127,7 +151,7 @@ function readServer(name: string, value: unknown): FileServer {
   if (t.cmd === undefined) throw new Invalid(at, "no cmd: every server needs a command.");
   const server: {
     name: string; argv: readonly string[]; intervalMs?: Ms; stopSignal?: Signal; stopTimeoutMs?: Ms; autostart?: boolean;
-    cwd?: string; env: Record<string, string>; output?: OutputMode;
+    cwd?: string; env: Record<string, string>; output?: OutputMode; logs?: LogKeys;
   } = { name, argv: command(t.cmd, [...at, "cmd"]), env: {} };
   if (t.cwd !== undefined) server.cwd = path(t.cwd, [...at, "cwd"], "a directory");
   if (t.env !== undefined) server.env = environment(t.env, [...at, "env"]);
@@ -136,7 +160,29 @@ function readServer(name: string, value: unknown): FileServer {
   if (t.stop_timeout !== undefined) server.stopTimeoutMs = seconds(t.stop_timeout, [...at, "stop_timeout"], TIMED.stopTimeout.max);
   if (t.autostart !== undefined) server.autostart = boolean(t.autostart, [...at, "autostart"]);
   if (t.output !== undefined) server.output = oneOf(t.output, [...at, "output"], OUTPUT_MODES);
+  const logs = logKeys(t, at);
+  if (logs !== null) server.logs = logs;
   return server;
+}
+
+/** The log keys of table `t` (at `at`), or null when it has none. */
+function logKeys(t: Record<string, unknown>, at: readonly string[]): LogKeys | null {
+  if (LOG_KEYS.every((k) => t[k] === undefined)) return null;
+  const logs: { -readonly [K in keyof LogKeys]: LogKeys[K] } = {};
+  if (t.log_dir !== undefined) logs.dir = path(t.log_dir, [...at, "log_dir"], "a directory");
+  if (t.log_max_size !== undefined) {
+    const size = parseSize(t.log_max_size);
+    if (!size.ok) throw new Invalid([...at, "log_max_size"], `${size.error}.`);
+    logs.maxBytes = size.bytes;
+  }
+  if (t.log_keep !== undefined) {
+    const k = t.log_keep;
+    if (typeof k !== "number" || !Number.isInteger(k)) throw new Invalid([...at, "log_keep"], `expected a whole number of files from 0 to ${LOG_KEEP_MAX}, got ${kind(k)}.`);
+    if (k < 0 || k > LOG_KEEP_MAX) throw new Invalid([...at, "log_keep"], `${k} is out of range (0 to ${LOG_KEEP_MAX} old files).`);
+    logs.keep = k;
+  }
+  if (t.log_timestamps !== undefined) logs.timestamps = boolean(t.log_timestamps, [...at, "log_timestamps"]);
+  return logs;
 }
 
 // --- values
@@ -213,7 +259,8 @@ function path(v: unknown, at: readonly string[], what: string): string {
 }
 
 function oneOf<T extends string>(v: unknown, at: readonly string[], allowed: readonly T[]): T {
-  const list = allowed.map((a) => JSON.stringify(a)).join(" or ");
+  const quoted = allowed.map((a) => JSON.stringify(a));
+  const list = quoted.length <= 2 ? quoted.join(" or ") : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
   if (typeof v !== "string") throw new Invalid(at, `expected ${list}, got ${kind(v)}.`);
   if (!(allowed as readonly string[]).includes(v)) throw new Invalid(at, `expected ${list}, got ${JSON.stringify(v)}.`);
   return v as T;

@@ -8,10 +8,12 @@
 // Precedence: an option given on the command line wins over the config file's
 // top-level key, which wins over the default. A server's own key wins over both.
 // Servers are ordered: config file, then Procfile, then braces.
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { ServerSpec, Settings } from "../core/types.ts";
 import type { HttpAddress } from "../http/address.ts";
-import { parseConfig } from "./config.ts";
+import { logFileName } from "../logs/lines.ts";
+import { LOG_DEFAULTS, type LogTarget } from "../logs/target.ts";
+import { type LogKeys, parseConfig } from "./config.ts";
 import { parseEnvFile } from "./dotenv.ts";
 import { serverNames } from "./names.ts";
 import { parseProcfile } from "./procfile.ts";
@@ -31,6 +33,8 @@ export interface Launch {
    */
   readonly env: Readonly<Record<string, string>>;
   readonly output: OutputMode;
+  /** Its log file (DIR/NAME.log), or null when it has no log directory. */
+  readonly log: LogTarget | null;
 }
 
 export interface Plan {
@@ -42,6 +46,8 @@ export interface Plan {
   readonly reexec: boolean;
   readonly servers: readonly ServerSpec[];
   readonly launches: readonly Launch[];
+  /** lazarus's own JSON event log as a file (event_log, --event-log), or null. */
+  readonly eventLog: LogTarget | null;
 }
 
 export interface SourceText {
@@ -71,6 +77,9 @@ export function assemble(
   let http = options.http;
   let httpTokenFile = options.httpTokenFile === null ? null : resolve(cwd, options.httpTokenFile);
   let output = options.output;
+  // The log settings of every server (a server's own keys win): a directory already resolved.
+  let logs: LogSettings = { dir: options.logDir === null ? null : resolve(cwd, options.logDir), ...LOG_DEFAULTS };
+  let eventLog = options.eventLog === null ? null : resolve(cwd, options.eventLog);
   const servers: ServerSpec[] = [];
   const launches: Omit<Launch, "env">[] = [];
   const envs: Record<string, string>[] = [];
@@ -99,6 +108,8 @@ export function assemble(
     if (!given("http") && s.http !== undefined) http = s.http;
     if (!given("http-token-file") && s.httpTokenFile !== undefined) httpTokenFile = resolve(dir, s.httpTokenFile);
     if (!given("output") && s.output !== undefined) output = s.output;
+    if (s.logs !== undefined) logs = withKeys(logs, s.logs, dir, given("log-dir"));
+    if (!given("event-log") && s.eventLog !== undefined) eventLog = resolve(dir, s.eventLog);
     for (const x of r.config.servers) {
       origin.set(x.name, file);
       const spec: { -readonly [K in keyof ServerSpec]: ServerSpec[K] } = { argv: x.argv, name: x.name, label: x.name };
@@ -107,7 +118,8 @@ export function assemble(
       if (x.stopTimeoutMs !== undefined) spec.stopTimeoutMs = x.stopTimeoutMs;
       if (x.autostart !== undefined) spec.autostart = x.autostart;
       servers.push(spec);
-      launches.push({ source: "config", cwd: x.cwd === undefined ? dir : resolve(dir, x.cwd), output: x.output ?? output ?? DEFAULT_OUTPUT.config });
+      const own = x.logs === undefined ? logs : withKeys(logs, x.logs, dir, false);
+      launches.push({ source: "config", cwd: x.cwd === undefined ? dir : resolve(dir, x.cwd), output: x.output ?? output ?? DEFAULT_OUTPUT.config, log: logOf(own, x.name) });
       envs.push({ ...x.env });
     }
   }
@@ -123,7 +135,7 @@ export function assemble(
       if (twin !== undefined) return { ok: false, error: `${file}:${x.line}: duplicate server name ${JSON.stringify(x.name)} (also in ${twin}).` };
       origin.set(x.name, file);
       servers.push({ argv: x.argv, name: x.name, label: x.name });
-      launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile });
+      launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile, log: logOf(logs, x.name) });
       envs.push({});
     }
   }
@@ -131,7 +143,7 @@ export function assemble(
   const names = serverNames(braces, origin.keys());
   braces.forEach((argv, i) => {
     servers.push({ argv, name: names[i] as string });
-    launches.push({ source: "braces", cwd: null, output: output ?? DEFAULT_OUTPUT.braces });
+    launches.push({ source: "braces", cwd: null, output: output ?? DEFAULT_OUTPUT.braces, log: logOf(logs, names[i] as string) });
     envs.push({});
   });
 
@@ -141,12 +153,17 @@ export function assemble(
     return { ok: false, error: from === undefined ? "No programs to spawn, aborting." : `${from}: ${what}, nothing to run.` };
   }
 
+  const eventTarget: LogTarget | null = eventLog === null ? null : { path: eventLog, maxBytes: logs.maxBytes, keep: logs.keep, timestamps: false };
+  const twin = eventLog === null ? -1 : launches.findIndex((l) => l.log?.path === eventLog);
+  if (twin >= 0) {
+    return { ok: false, error: `event_log (or --event-log) ${eventLog} is also the log file of server ${JSON.stringify(servers[twin]?.name)}: give it another name.` };
+  }
   if (httpTokenFile !== null && http === null) return { ok: false, error: "--http-token-file (or http_token_file) needs --http (or http): there is no endpoint to allow actions on." };
   const shared = Object.keys(fileEnv).length === 0 ? inherited : { ...inherited, ...fileEnv };
   return {
     ok: true,
     plan: {
-      settings, logFormat, control, reexec: options.reexec, servers,
+      settings, logFormat, control, reexec: options.reexec, servers, eventLog: eventTarget,
       http: http === null ? null : { address: http, tokenFile: httpTokenFile },
       launches: launches.map((l, i) => {
         const own = envs[i] ?? {};
@@ -154,4 +171,27 @@ export function assemble(
       }),
     },
   };
+}
+
+/** Log settings on their way to a server: the directory (absolute) or null for none, and the file's options. */
+interface LogSettings {
+  readonly dir: string | null;
+  readonly maxBytes: number;
+  readonly keep: number;
+  readonly timestamps: boolean;
+}
+
+/** `base` with a table's log keys over it (its log_dir relative to `dir`, unless --log-dir was given for the top level). */
+function withKeys(base: LogSettings, keys: LogKeys, dir: string, dirGiven: boolean): LogSettings {
+  return {
+    dir: keys.dir !== undefined && !dirGiven ? resolve(dir, keys.dir) : base.dir,
+    maxBytes: keys.maxBytes ?? base.maxBytes,
+    keep: keys.keep ?? base.keep,
+    timestamps: keys.timestamps ?? base.timestamps,
+  };
+}
+
+/** The log file of server `name` (DIR/NAME.log), or null without a log directory. */
+function logOf(s: LogSettings, name: string): LogTarget | null {
+  return s.dir === null ? null : { path: join(s.dir, logFileName(name)), maxBytes: s.maxBytes, keep: s.keep, timestamps: s.timestamps };
 }

@@ -7,9 +7,12 @@ import type { HttpAddress } from "../http/address.ts";
 export type LogFormat = "text" | "json";
 export const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 
-/** How a server's stdout and stderr are wired: lazarus's own (inherited), or prefixed line by line. */
-export type OutputMode = "inherit" | "prefix";
-export const OUTPUT_MODES: readonly OutputMode[] = ["inherit", "prefix"];
+/**
+ * How a server's stdout and stderr reach the terminal: lazarus's own (inherited),
+ * prefixed line by line, or not at all ("none": only its log file has them, if it has one).
+ */
+export type OutputMode = "inherit" | "prefix" | "none";
+export const OUTPUT_MODES: readonly OutputMode[] = ["inherit", "prefix", "none"];
 
 /** The timed settings: their names on the command line (--stop-timeout) and in a config file (stop_timeout), and their ranges in seconds. */
 export const TIMED = {
@@ -52,6 +55,10 @@ export interface Options {
   readonly http: HttpAddress | null;
   /** --http-token-file=FILE: the bearer token that allows actions over HTTP; null: read-only. */
   readonly httpTokenFile: string | null;
+  /** --log-dir=DIR: every server's output also goes to DIR/NAME.log (relative to the working directory); null: no log files. */
+  readonly logDir: string | null;
+  /** --event-log=FILE: lazarus's own JSON event log also goes to FILE; null: not to a file. */
+  readonly eventLog: string | null;
   /** The valued options given on the command line, by name ("interval", ...): they win over a config file. */
   readonly given: readonly string[];
 }

@@ -9,6 +9,8 @@
 //   {"cmd":"stop"|"start"|"restart","server":S}
 //   {"cmd":"signal","server":S,"signal":"HUP"}
 //   {"cmd":"shutdown"}
+//   {"cmd":"rotate"|"reopen"}                 every log file (answered by the shell: no policy)
+//   {"cmd":"rotate"|"reopen","server":S}      one server's
 // with an optional "id" (a string or number), echoed in the reply.
 // Replies: {"ok":true,"message":"…"} / {"ok":true,"status":{…}} / {"ok":true,"about":{…}} / {"ok":false,"error":"…"}
 import { parseSignal } from "../core/signals.ts";
@@ -20,9 +22,11 @@ export type Request =
   | { readonly kind: "status"; readonly id: RequestId }
   | { readonly kind: "about"; readonly id: RequestId }
   | { readonly kind: "command"; readonly id: RequestId; readonly command: ControlCommand }
+  /** Rotate (or open again) log files: every one (server null), or one server's. */
+  | { readonly kind: "logs"; readonly id: RequestId; readonly op: "rotate" | "reopen"; readonly server: number | null }
   | { readonly kind: "error"; readonly id: RequestId; readonly error: string };
 
-const COMMANDS = ["about", "status", "revive", "stop", "start", "restart", "signal", "shutdown"] as const;
+const COMMANDS = ["about", "status", "revive", "stop", "start", "restart", "signal", "shutdown", "rotate", "reopen"] as const;
 
 /** Who a supervisor is: the answer to {"cmd":"about"}, and a row of `ctl ls`. */
 export interface About {
@@ -38,6 +42,10 @@ export interface About {
   readonly uptimeMs: number;
   /** Its control socket. */
   readonly socket: string;
+  /** The log files of its servers (those with one), for `ctl logs`; absent from an older lazarus. */
+  readonly logs?: readonly { readonly name: string; readonly path: string }[];
+  /** Its own JSON event log file, or null. */
+  readonly eventLog?: string | null;
 }
 
 export function parseRequest(line: string, servers: readonly ServerSpec[]): Request {
@@ -71,6 +79,13 @@ export function parseRequest(line: string, servers: readonly ServerSpec[]): Requ
     case "restart": {
       const s = resolveServer(o.server, servers);
       return typeof s === "string" ? err(s) : { kind: "command", id, command: { op: cmd as "stop" | "start" | "restart", server: s } };
+    }
+    case "rotate":
+    case "reopen": {
+      const op = cmd as "rotate" | "reopen";
+      if (o.server === undefined || o.server === null) return { kind: "logs", id, op, server: null };
+      const s = resolveServer(o.server, servers);
+      return typeof s === "string" ? err(s) : { kind: "logs", id, op, server: s };
     }
     case "signal": {
       const s = resolveServer(o.server, servers);

@@ -125,6 +125,8 @@ class Transition {
       case "reexec-failed": return this.log(say.supervisor.reexecFailed(event.error));
       case "log-dropped": return this.log(say.supervisor.logDropped(event.log, event.output));
       case "problem": return this.log(say.supervisor.problem(event.text));
+      case "log-file-failing": return this.log(say.supervisor.logFileFailing(event.path, event.reason));
+      case "log-file-resumed": return this.log(say.supervisor.logFileResumed(event.path, event.dropped));
       case "control": return this.control(event.id, event.command);
       default: return unreachable(event);
     }

@@ -206,6 +206,10 @@ export type Event =
   | { readonly type: "reexec-failed"; readonly at: Ms; readonly error: string }
   /** Lines the log's destination did not take (it stalled or was full), reported once writing works again. */
   | { readonly type: "log-dropped"; readonly at: Ms; readonly log: number; readonly output: number }
+  /** A log file (a server's, or lazarus's event log) began to drop lines: it cannot be written, and why (issue 16). */
+  | { readonly type: "log-file-failing"; readonly at: Ms; readonly path: string; readonly reason: string }
+  /** A log file can be written again; `dropped` lines were lost meanwhile. */
+  | { readonly type: "log-file-resumed"; readonly at: Ms; readonly path: string; readonly dropped: number }
   /** A problem the shell or the OS port ran into that is not an exit (said in the log, changes nothing). */
   | { readonly type: "problem"; readonly at: Ms; readonly text: string }
   /** A request from the control socket, answered with a `reply` effect carrying `id`. */
@@ -224,6 +228,9 @@ export interface LogRecord {
   readonly signal?: string;
   /** log-dropped: how many lines of lazarus's log and of server output were lost. */
   readonly dropped?: { readonly log: number; readonly output: number };
+  /** log-file-failing, log-file-resumed: the log file, and how many of its lines were lost. */
+  readonly file?: string;
+  readonly lines?: number;
 }
 
 export type Effect =

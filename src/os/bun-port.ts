@@ -3,24 +3,26 @@
 // posix_spawn (a clean signal state, a new session) and reaped by pid with
 // waitpid; the clock, execve, prctl. BUN-NOTES.md explains the Bun facts the
 // choices depend on; the notes below say which.
-import { readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { parseSignal, SIGHUP, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 import {
   decodeWaitStatus, ECHILD, errnoName, execve, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
   setChildSubreaper, signalIgnored, spawnChild, strerror, waitpidNoHang,
 } from "./libc.ts";
+import type { LogTarget } from "../logs/target.ts";
+import { CarryWriter, readCarried } from "./carry.ts";
 import { type HttpEndpoint, type HttpEndpointOptions, serveHttp } from "./http-server.ts";
+import type { LogFileState } from "./log-file.ts";
+import { LogFiles } from "./log-files.ts";
 import { OutputHub } from "./output.ts";
 import { tooBigReason } from "./too-big.ts";
 import { type Sink, sinksFor } from "./sink.ts";
 import { ownChildren, stat } from "./proc.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
-  type ControlHandler, DROPPED_ENV, type ExitListener, type NoticeListener, type OsPort, OUTPUT_ENV, type OutputTap, type PortExit, type PortNotice,
-  PREFLIGHT_ENV,
-  type SpawnOutcome,
-  type SpawnRequest, type TimerHandle,
+  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, type OsPort, OUTPUT_ENV, type OutputTap, type PortExit,
+  type PortNotice, PREFLIGHT_ENV, type SpawnOutcome, type SpawnRequest, type TimerHandle,
 } from "./port.ts";
 
 /** Without pidfds Bun's SIGCHLD handlers do not fire (BUN-NOTES): then, and only then, children are looked for this often. */
@@ -32,6 +34,11 @@ const DRAIN_IDLE_MS = 500;
 const DRAIN_MAX_MS = 5000;
 /** At exit or exec, how long the log may take to be written before what is left is given up (a stalled reader). */
 const FLUSH_MS = 250;
+/** Before an exec, how long the log files may take to write what they hold, and how long gathering what Bun read ahead may take. */
+const LOG_FLUSH_MS = 250;
+const GATHER_MS = 100;
+/** At exit, how long the log files may take to write what they hold (nothing else is waiting then). */
+const LOG_EXIT_MS = 2000;
 
 export interface BunPortOptions {
   /** Become a child subreaper (orphaned grandchildren are reparented to us). */
@@ -40,6 +47,9 @@ export interface BunPortOptions {
   readonly output?: string;
   /** After a re-exec: log lines the old image could not write before the exec (DROPPED_ENV's value). */
   readonly dropped?: string;
+  /** After a re-exec: the log files and their counts (LOGS_ENV's value), and the fd of the bytes carried across (CARRY_ENV's). */
+  readonly logs?: string;
+  readonly carry?: string;
   /** NO_COLOR was set: prefixes are never coloured. */
   readonly noColor?: boolean;
 }
@@ -80,13 +90,18 @@ export class BunPort implements OsPort {
   private readonly hub: OutputHub;
   private noticeListener: NoticeListener | null = null;
   private readonly notices: PortNotice[] = [];
+  /** The log files (servers' and lazarus's event log), one per path. */
+  private readonly logFiles: LogFiles;
+  /** A re-exec being prepared (prepareExec), or ready for `exec`. */
+  private execPrep: "none" | "preparing" | "ready" = "none";
 
   constructor(opts: BunPortOptions = {}) {
     this.sinks = sinksFor(1, 2);
     for (const sink of new Set([this.sinks.stdout, this.sinks.stderr])) {
       sink.onDropped = (d) => this.notify({ kind: "dropped", log: d.log, output: d.output });
     }
-    this.hub = new OutputHub({ ...this.sinks, colour: opts.noColor !== true });
+    this.logFiles = new LogFiles((event) => this.notify({ kind: "log-file", event }));
+    this.hub = new OutputHub({ ...this.sinks, colour: opts.noColor !== true, logs: this.logFiles });
     this.inheritedIgnored = new Set([SIGHUP].filter(signalIgnored));
     // Signals Bun cannot catch whose default action would kill us and orphan every
     // server: the real-time ones (34-64; mds-respawn's dump was SIGRTMIN+2) and
@@ -99,8 +114,16 @@ export class BunPort implements OsPort {
     // children would be reaped by the kernel and their statuses lost.
     process.on("SIGCHLD", () => this.reap());
     this.sweep = hasPidfd() ? null : setInterval(() => this.reap(), SWEEP_MS);
-    // After a re-exec: read on the pipes of servers with prefixed output (see exec).
-    if (opts.output !== undefined) for (const text of this.hub.takeOver(opts.output)) this.notify({ kind: "problem", text });
+    // After a re-exec: the log files again, with their counts and the lines held for them first; then
+    // read on the pipes of servers, taking what the old image had read and not yet written first (see exec).
+    let blob: Uint8Array | null = null;
+    if (opts.carry !== undefined) {
+      const carried = readCarried(opts.carry);
+      if (carried instanceof Uint8Array) blob = carried;
+      else this.notify({ kind: "problem", text: `${carried.error}; what was read before the re-exec and not yet written is lost.` });
+    }
+    if (opts.logs !== undefined) for (const text of this.logFiles.takeOver(opts.logs, blob)) this.notify({ kind: "problem", text });
+    if (opts.output !== undefined) for (const text of this.hub.takeOver(opts.output, blob)) this.notify({ kind: "problem", text });
     const dropped = Number(opts.dropped ?? "0");
     if (Number.isSafeInteger(dropped) && dropped > 0) this.notify({ kind: "dropped", log: dropped, output: 0 });
   }
@@ -123,17 +146,29 @@ export class BunPort implements OsPort {
     // relative to the server's working directory.
     const path = argv0.includes("/") ? argv0 : Bun.which(argv0, { PATH: env.PATH ?? "/usr/local/bin:/usr/bin:/bin" });
     if (path === null) return { ok: false, error: `ENOENT: executable not found in PATH: ${JSON.stringify(argv0)}` };
-    // Prefixed output goes through pipes we create: a child writing to a pipe
+    // Piped output goes through pipes we create: a child writing to a pipe
     // whose reader dies with our image would die of SIGPIPE at a re-exec (BUN-NOTES).
-    const pipes = request.output?.kind === "prefix" ? this.hub.open(request.output) : null;
+    const output = request.output ?? { kind: "inherit" };
+    const pipes = output.kind === "piped" ? this.hub.open(output) : null;
     if (pipes !== null && "error" in pipes) return { ok: false, error: pipes.error };
+    // Output nobody reads (output = "none", no log file) goes to /dev/null.
+    let devNull: number | null = null;
+    if (output.kind === "discard") {
+      try {
+        devNull = openSync("/dev/null", "w");
+      } catch (e) {
+        return { ok: false, error: `cannot open /dev/null: ${spawnError(e)}` };
+      }
+    }
+    const dup2 = pipes !== null ? [[pipes.stdout, 1], [pipes.stderr, 2]] as const : devNull !== null ? [[devNull, 1], [devNull, 2]] as const : null;
     const r = spawnChild({
       path,
       argv: request.argv,
       env,
       ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
-      ...(pipes === null ? {} : { dup2: [[pipes.stdout, 1], [pipes.stderr, 2]] as const }),
+      ...(dup2 === null ? {} : { dup2 }),
     });
+    if (devNull !== null) closeSync(devNull);
     if ("errno" in r) {
       pipes?.failed();
       if (r.errno === E2BIG) return { ok: false, error: tooBigReason(request.argv, env) };
@@ -262,22 +297,57 @@ export class BunPort implements OsPort {
     this.leaveNoChild();
     clearInterval(this.keepAlive);
     if (this.sweep !== null) clearInterval(this.sweep);
-    const end = () => {
-      // The log goes out for a bounded time only: a reader that stalled must not keep us.
+    const end = async () => {
+      // The log files get a bounded time to write what they hold; then the log, for a bounded time
+      // only: a reader that stalled (or a disk) must not keep us.
+      await this.logFiles.closeAll(LOG_EXIT_MS);
       for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) sink.flushSync(FLUSH_MS);
       process.exit(status);
     };
     // The servers' last lines may still be in their pipes: write them first.
-    if (this.hub.idle) end();
+    if (this.hub.idle) void end();
     else void this.hub.drain(DRAIN_IDLE_MS, DRAIN_MAX_MS).then(end);
+  }
+
+  prepareExec(argv: readonly string[], env: Readonly<Record<string, string>>, ready: (problem: string | null) => void): boolean {
+    if (this.execPrep !== "none") return false; // (the shell prepares one at a time)
+    if (this.hub.idle && this.logFiles.size === 0) return false;
+    const path = argv[0];
+    // The new image's start-up check first: a failing upgrade pauses nothing.
+    const problem = path === undefined ? "exec: empty argv" : preflight(argv, env);
+    if (problem !== null) {
+      queueMicrotask(() => ready(problem));
+      return true;
+    }
+    this.execPrep = "preparing";
+    // Servers' output is read no more; what was read goes to the log files, which get a bounded time
+    // to write it (later lines are held for the new image); then what Bun had read ahead is gathered,
+    // and the exec follows in that same turn of the event loop (see output.ts).
+    this.hub.pause();
+    void this.logFiles.hold(LOG_FLUSH_MS)
+      .then(() => this.hub.gather(GATHER_MS))
+      .then(() => {
+        if (this.execPrep !== "preparing") return;
+        this.execPrep = "ready";
+        ready(null);
+      });
+    return true;
+  }
+
+  cancelExec(): void {
+    if (this.execPrep === "none") return;
+    this.execPrep = "none";
+    this.logFiles.release();
+    this.hub.unpause();
   }
 
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
     const path = argv[0];
     if (path === undefined) return "exec: empty argv";
-    // First the new image's start-up check (see PREFLIGHT_ENV): an upgrade that
-    // would not start must not replace an image that runs.
-    const problem = preflight(argv, env);
+    const prepared = this.execPrep === "ready";
+    // First the new image's start-up check (see PREFLIGHT_ENV), unless prepareExec made it: an
+    // upgrade that would not start must not replace an image that runs.
+    const problem = prepared ? null : preflight(argv, env);
     if (problem !== null) return problem;
     // Between execve and the new image's handlers a handled signal would meet
     // its default action: death, for most, leaving every child unsupervised.
@@ -290,22 +360,51 @@ export class BunPort implements OsPort {
     const signals = [...this.handled];
     maskSignals("block", signals);
     const saved = ignoreSignals(signals);
-    // Servers with prefixed output write to pipes we read: hand their read ends
-    // to the new image, or the servers would die of SIGPIPE (BUN-NOTES).
-    const output = this.hub.handOver();
+    // Servers' piped output goes to pipes we read: hand their read ends to the
+    // new image, or the servers would die of SIGPIPE (BUN-NOTES); with what was
+    // read and not yet written, and the log files with their counts and held lines.
+    const carry = new CarryWriter();
+    const output = this.hub.handOver(prepared ? carry : null);
+    const logs = this.logFiles.size === 0 ? null : JSON.stringify(this.logFiles.handOver(carry));
+    const carried = carry.size === 0 ? null : carry.open();
     // Pending log lines are written first, for a bounded time; what a stalled
     // reader did not take is counted, and the new image says so.
     let lost = 0;
     for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) lost += sink.flushSync(FLUSH_MS);
     const extra: Record<string, string> = {};
     if (output.env !== null) extra[OUTPUT_ENV] = output.env;
+    if (logs !== null) extra[LOGS_ENV] = logs;
+    if (carried !== null && "fd" in carried) extra[CARRY_ENV] = String(carried.fd);
     if (lost > 0) extra[DROPPED_ENV] = String(lost);
     const error = execve(path, argv, { ...env, ...extra });
+    // Only reached when the exec failed: everything as it was, and the readers read on.
     output.undo();
+    if (carried !== null && "fd" in carried) carried.close();
     if (lost > 0) this.notify({ kind: "dropped", log: lost, output: 0 });
     restoreSignals(saved);
     maskSignals("unblock", signals);
-    return error;
+    this.cancelExec();
+    return carried !== null && "error" in carried ? `${error} (${carried.error})` : error;
+  }
+
+  openLog(target: LogTarget): void {
+    this.logFiles.open(target);
+  }
+
+  appendLog(target: LogTarget, line: string): void {
+    this.logFiles.append(target, Buffer.from(`${line}\n`));
+  }
+
+  logState(path: string): LogFileState | null {
+    return this.logFiles.state(path);
+  }
+
+  rotateLogs(paths: readonly string[]): Promise<string[]> {
+    return this.logFiles.rotate(paths);
+  }
+
+  reopenLogs(paths: readonly string[]): void {
+    this.logFiles.reopen(paths);
   }
 
   // ---

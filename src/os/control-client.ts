@@ -1,8 +1,9 @@
 // The control client's I/O: one request line out, one reply line back, over a
 // Unix socket; and the few file-system facts `lazarus ctl` needs to find
 // supervisors. What to ask and whom is decided in src/cli/ctl.ts.
-import { lstatSync, readdirSync, unlinkSync } from "node:fs";
-import type { ClientResult, CtlIo } from "../cli/ctl.ts";
+import { lstatSync, readdirSync, unlinkSync, writeSync } from "node:fs";
+import type { ClientResult, CtlIo, LogSource } from "../cli/ctl.ts";
+import { showLogs } from "./log-read.ts";
 
 /** What is at `path`, for a message: "socket", "file", "directory", "character device", "FIFO", ..., or null when nothing is. */
 export function kindOf(path: string): string | null {
@@ -123,5 +124,51 @@ export function bunCtlIo(cwd: string, place: CtlIo["place"]): CtlIo {
       } catch { /* gone already */ }
     },
     request,
+    showLogs: (opts) => printLogs(opts.sources, opts.lines, opts.follow),
   };
+}
+
+/**
+ * `ctl logs` in the ctl process (never in a supervisor: it reads the files
+ * synchronously, log-read.ts): print to stdout; follow until SIGINT (or until
+ * stdout is closed: `| head`).
+ */
+async function printLogs(sources: readonly LogSource[], lines: number, follow: boolean): Promise<string | null> {
+  const stop = new AbortController();
+  const interrupted = () => stop.abort();
+  process.on("SIGINT", interrupted);
+  process.on("SIGTERM", interrupted);
+  let problem: string | null = null;
+  const write = (bytes: Uint8Array) => {
+    if (stop.signal.aborted) return;
+    let at = 0;
+    while (at < bytes.length) {
+      try {
+        at += writeSync(1, bytes, at);
+      } catch (e) {
+        if ((e as { code?: string }).code === "EAGAIN") {
+          Bun.sleepSync(1);
+          continue;
+        }
+        stop.abort(); // stdout is gone (EPIPE): nobody reads any more
+        return;
+      }
+    }
+  };
+  try {
+    await showLogs({
+      sources, lines, follow, write, signal: stop.signal,
+      onMissed: (s) => {
+        try {
+          writeSync(2, `lazarus: ctl: ${s.name}: lines may have been missed (its files rotated faster than they were read)\n`);
+        } catch { /* stderr is gone */ }
+      },
+    });
+  } catch (e) {
+    problem = `cannot read the logs: ${(e as Error).message}`;
+  } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+  }
+  return problem;
 }

@@ -280,6 +280,20 @@ export function hasPidfd(): boolean {
   return true;
 }
 
+/** memfd_create's system call number (not every libc has the function). */
+const SYS_MEMFD_CREATE: Readonly<Record<string, number>> = { x64: 319, arm64: 279 };
+const MFD_CLOEXEC = 1n;
+
+/** An anonymous file in memory (memfd_create, close-on-exec), or why there is none. */
+export function memfdCreate(name: string): number | { readonly error: string } {
+  const nr = SYS_MEMFD_CREATE[process.arch];
+  if (nr === undefined) return { error: `memfd_create: no system call number known for ${process.arch}` };
+  const cname = Buffer.from(`${name}\0`);
+  const fd = Number(libc().syscall(BigInt(nr), BigInt(ptr(cname)), MFD_CLOEXEC));
+  if (fd < 0) return { error: `memfd_create: ${strerror(errno())}` };
+  return fd;
+}
+
 const PR_SET_CHILD_SUBREAPER = 36;
 
 /** Become a child subreaper: orphaned descendants are reparented to us. */

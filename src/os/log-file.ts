@@ -13,7 +13,8 @@
 //   counted; so is every line of a write that fails (ENOSPC, EDQUOT, EIO, a
 //   removed or unwritable directory), and after a failure the file is opened
 //   again after a back-off (50 ms, doubling up to 2 s) while new lines queue.
-//   `onEvent` hears "dropping" (with the reason) when the first line is lost,
+//   `onEvent` hears "dropping" (with the reason) when the first line is lost
+//   (or when an open with nothing to write fails: reopenNow at start),
 //   and "resumed" (with the number lost) once a write has worked again and at
 //   most half the queue is full (so a flood at the disk's speed does not flap).
 // - Bounded patience, for the caller to choose: by itself a LogFile never
@@ -490,6 +491,10 @@ export class LogFile {
     if (lost !== null) {
       this.queued -= lost.length;
       this.drop(countLines(lost), reason);
+    } else if (head === undefined && this.failing === null) {
+      // Nothing was waiting (an open asked for by reopenNow, at start): said now, not at the first line.
+      this.failing = reason;
+      this.emit({ kind: "dropping", path: this.path, reason });
     }
     if (!this.pressing) for (const w of this.roomWaiters.splice(0)) w();
     this.wantReopen = false;

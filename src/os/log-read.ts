@@ -28,6 +28,7 @@
 //   may have been missed, and `poll` says so.
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import type { LogLine, LogLines } from "../cli/replay.ts";
 import { logFileName, mergeByTime, NEWLINE } from "../logs/lines.ts";
 
 const BLOCK = 64 * 1024;
@@ -74,6 +75,43 @@ export function rotatedSet(path: string): string[] {
   const out = rotated.map((r) => join(dir, r.name));
   if (names.includes(base)) out.push(path);
   return out;
+}
+
+/**
+ * `open` over the rotated set of a path (`lazarus replay` of an event_log):
+ * its files oldest first (PATH.N … PATH.1, PATH), one after the other, the
+ * line numbers running on from file to file. A path with no rotated set is
+ * opened as it is (and `open` says what is wrong with it).
+ */
+export function rotatedLogLines(open: LogLines): LogLines {
+  return (path, maxLine) => {
+    const set = rotatedSet(path);
+    const files = set.length > 0 ? set : [path];
+    const first = open(files[0] as string, maxLine);
+    if (!first.ok) return first;
+    let current = first;
+    let index = 0;
+    let base = 0;
+    let last = 0;
+    const next = (): LogLine | null => {
+      for (;;) {
+        const line = current.next();
+        if (line !== null) {
+          last = line.number;
+          return { ...line, number: base + line.number };
+        }
+        if (++index >= files.length) return null;
+        current.close();
+        base += last;
+        last = 0;
+        const opened = open(files[index] as string, maxLine);
+        // (rotated away meanwhile, or no longer a regular file)
+        if (!opened.ok) throw new Error(opened.error);
+        current = opened;
+      }
+    };
+    return { ok: true, next, close: () => current.close() };
+  };
 }
 
 /**

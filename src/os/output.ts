@@ -1,31 +1,49 @@
-// Prefixed output: a server's stdout and stderr, read from pipes lazarus owns,
-// written line by line to lazarus's own stdout and stderr as `NAME | line`.
+// Servers' output through pipes lazarus owns: a server's stdout and stderr,
+// read line by line, written to lazarus's own stdout and stderr (prefixed
+// `NAME | line`, or plain) and/or appended to its log file (log-files.ts).
 // Mechanics only (no policy), used by BunPort.spawn:
 //
-// - Whole lines. A reader splits what it reads into lines and hands complete
-//   lines (several at once when it has them) to the one Sink of their
-//   destination (sink.ts), which writes each batch completely before the
-//   next, in whole lines of at most PIPE_BUF bytes to a pipe, so a line is
-//   never cut by, nor interleaved with, another server's or lazarus's own. A
-//   partial last line is written (with a newline added) when the stream ends.
+// - Whole lines. A reader splits what it reads into lines (LineSplitter) and
+//   hands complete lines (several at once when it has them) to its log file
+//   and to the one Sink of their destination (sink.ts), which writes each
+//   batch completely before the next, in whole lines of at most PIPE_BUF bytes
+//   to a pipe, so a line is never cut by, nor interleaved with, another
+//   server's or lazarus's own. A partial last line is written (with a newline
+//   added) when the stream ends. A line longer than MAX_LINE is cut in pieces.
 // - One sink per destination file: when lazarus's stdout and stderr are the
 //   same file (`2>&1`, a terminal), one sink serves both.
-// - Bounded memory, back-pressure. A reader reads again only once its last
-//   batch has been written; a line longer than MAX_LINE (or PIPE_BUF, to a
-//   pipe) is written in prefixed pieces. So a server writing faster than the
-//   terminal reads fills its pipe and blocks in write(2); lazarus holds at most
-//   MAX_LINE plus what Bun has read ahead (one or two 64 KiB chunks) per
-//   stream. The last batch of an ended stream is dropped (and counted) rather
-//   than held when the destination is stalled (Sink.write's `droppable`).
-// - The event loop never blocks on a slow terminal: the sink never blocks.
+// - Back-pressure towards the terminal, bounded patience for the log file. A
+//   reader reads again only once its last batch has been written to the
+//   terminal, so a server writing faster than the terminal reads fills its
+//   pipe and blocks in write(2) (the last batch of an ended stream is dropped
+//   and counted rather than held when the destination is stalled: Sink.write's
+//   `droppable`). A log file never blocks: a line it cannot take is dropped and
+//   counted; while more than half its queue waits, the reader waits for room
+//   up to PATIENCE_MS before reading on (LogFile.whenRoom): a healthy disk
+//   loses no line under a flood (the server goes at the disk's speed), a stuck
+//   disk holds a server once, for PATIENCE_MS, and then its lines are dropped.
+// - The event loop never blocks on a slow terminal or disk, and a reader
+//   gives the loop a turn every few chunks (a pipe that always has data would
+//   otherwise keep timers waiting).
 // - Colour only when the destination is a terminal (and NO_COLOR is not set).
 // - Re-exec (BUN-NOTES): the pipes are created with pipe2 (not by Bun), so a
 //   child writing to one survives an exec of lazarus as long as the read end
-//   is handed across: `handOver()` keeps the readers' fds open across it and
-//   says which is which, and `takeOver()` reads them again in the new image.
+//   is handed across. Before the exec (BunPort.prepareExec) the readers
+//   `pause` (they read no more), then `gather` takes what Bun's stream had
+//   already read from each pipe (Bun reads ahead of its reader, tens of KiB
+//   under a flood: measured) until a read finds nothing, and the exec happens
+//   in that same turn of the event loop; `handOver` keeps the readers' fds
+//   open across the exec and carries the unfinished line and the gathered bytes
+//   (carry.ts), which the new image (`takeOver`) takes before reading the pipe
+//   again. So a line is neither lost nor doubled; what is lost is said in
+//   docs/spec.md ("Known limits").
 import { closeSync, fstatSync } from "node:fs";
-import { OUTPUT_ENV, type OutputSpec, type OutputTap } from "./port.ts";
+import { unreachable } from "../core/describe.ts";
+import { isLogTarget, type LogTarget } from "../logs/target.ts";
+import { type CarryWriter, pieceOf } from "./carry.ts";
 import { makePipe, setCloseOnExec } from "./libc.ts";
+import type { LogFiles } from "./log-files.ts";
+import { OUTPUT_ENV, type OutputSpec, type OutputTap, type TerminalSpec } from "./port.ts";
 import { PIPE_BUF, type Sink } from "./sink.ts";
 
 /** Longest line kept whole, in bytes; a longer one is written in pieces of this size. */
@@ -47,6 +65,11 @@ export class LineSplitter {
   /** Bytes of the current unfinished line (never more than `max`). */
   get held(): number {
     return this.pending.length;
+  }
+
+  /** The current unfinished line itself (not taken: a re-exec carries it across). */
+  get pendingBytes(): Uint8Array {
+    return this.pending;
   }
 
   /** The complete lines of `chunk` (with what was held before), each ending with "\n". */
@@ -90,23 +113,49 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return Buffer.concat(parts);
 }
 
-/** A reader as `listReaders` reports it: enough to hand it across a re-exec and resume it. */
+/** A reader as `list` reports it: enough to hand it across a re-exec and resume it. */
 export interface ReaderInfo {
   readonly pid: number;
   readonly fd: number;
   readonly name: string;
   readonly stream: "stdout" | "stderr";
-  readonly width: number;
-  readonly color: string | null;
+  readonly terminal: TerminalSpec;
+  readonly log: LogTarget | null;
 }
 
-type PrefixSpec = Extract<OutputSpec, { kind: "prefix" }>;
+type PipedSpec = Extract<OutputSpec, { kind: "piped" }>;
+
+/** How long a reader waits, at most, for room in its log file's queue before reading on. */
+export const PATIENCE_MS = 250;
+/** A reader gives the event loop a turn after this many chunks in a row. */
+const YIELD_EVERY = 8;
+/** What `gather` may take from one stream, and from all of them, before an exec. */
+const GATHER_MAX = 4 * 1024 * 1024;
+const GATHER_TOTAL = 16 * 1024 * 1024;
+
+/** A stream reader of a pipe (Bun's). */
+function readerOf(fd: number) {
+  return Bun.file(fd).stream().getReader();
+}
+type Reader = ReturnType<typeof readerOf>;
+type Read = ReturnType<Reader["read"]>;
 
 interface ReaderEntry {
   readonly info: ReaderInfo;
+  readonly splitter: LineSplitter;
+  readonly reader: Reader;
   done: Promise<void>;
   /** Its child has ended (or the stream has): what it holds may be shed when the destination is stalled. */
   ended: boolean;
+  /** The pump waits on its own read (whatever it reads goes through it). */
+  reading: boolean;
+  /** The stream has ended, as `gather` saw. */
+  eof: boolean;
+  /** A read `gather` issued that has not delivered yet: the pump takes it first when it reads on. */
+  gathered: Read | null;
+  /** Bytes read while paused (by `gather`, or carried across the exec), not yet through the splitter. */
+  carry: Uint8Array[];
+  carryBytes: number;
 }
 
 /** The pipes of one child being spawned: write ends for its stdio, then `started` or `failed`. */
@@ -125,25 +174,37 @@ export function prefixText(name: string, width: number, color: string | null, tt
   return color !== null && tty ? `\x1b[${color}m${padded} |\x1b[0m ` : `${padded} | `;
 }
 
+/** Where a reader's lines go on the terminal: the sink, and how a batch of lines becomes bytes. */
+interface TerminalOut {
+  readonly sink: Sink;
+  readonly render: (lines: readonly Uint8Array[]) => Uint8Array;
+}
+
 /**
- * Every prefixed stream of this process: the sinks of its destinations and
- * its readers (one per child stream), in a registry for a re-exec.
+ * Every piped stream of this process: the sinks of its destinations, the log
+ * files, and its readers (one per child stream), in a registry for a re-exec.
  */
 export class OutputHub {
   private readonly sinks: { stdout: Sink; stderr: Sink };
+  private readonly logs: LogFiles | null;
   /** By fd. An entry is removed when its stream ends, just before its fd is closed. */
   private readonly readers = new Map<number, ReaderEntry>();
   private readonly colour: boolean;
+  /** Set while the readers are paused (before an exec): resolves when they may read on. */
+  private paused: { readonly until: Promise<void>; readonly release: () => void } | null = null;
+  /** Bytes the readers have taken in all (progress, for `drain`). */
+  private consumed = 0;
   /** Told every line read (the status page's last lines); null when nobody asks. */
   tap: OutputTap | null = null;
 
-  constructor(opts: { stdout: Sink; stderr: Sink; colour: boolean }) {
+  constructor(opts: { stdout: Sink; stderr: Sink; colour: boolean; logs?: LogFiles }) {
     this.sinks = { stdout: opts.stdout, stderr: opts.stderr };
     this.colour = opts.colour;
+    this.logs = opts.logs ?? null;
   }
 
   /** Create the pipes of a child about to be spawned. */
-  open(spec: PrefixSpec): ChildPipes | { readonly error: string } {
+  open(spec: PipedSpec): ChildPipes | { readonly error: string } {
     const out = makePipe();
     if ("error" in out) return out;
     const err = makePipe();
@@ -151,21 +212,26 @@ export class OutputHub {
       closeQuietly(out.read, out.write);
       return err;
     }
+    const info = (pid: number, fd: number, stream: "stdout" | "stderr"): ReaderInfo =>
+      ({ pid, fd, name: spec.name, stream, terminal: spec.terminal, log: spec.log });
     return {
       stdout: out.write,
       stderr: err.write,
       started: (pid) => {
         closeQuietly(out.write, err.write);
-        this.resume({ pid, fd: out.read, name: spec.name, stream: "stdout", width: spec.width, color: spec.color });
-        this.resume({ pid, fd: err.read, name: spec.name, stream: "stderr", width: spec.width, color: spec.color });
+        this.resume(info(pid, out.read, "stdout"));
+        this.resume(info(pid, err.read, "stderr"));
       },
       failed: () => closeQuietly(out.read, out.write, err.read, err.write),
     };
   }
 
-  /** Start (or, after a re-exec, resume) reading a child's stream from `fd`. */
-  resume(info: ReaderInfo): void {
-    const entry: ReaderEntry = { info, done: Promise.resolve(), ended: false };
+  /** Start (or, after a re-exec, resume) reading a child's stream from `fd`; `carried`: bytes to take before the pipe's. */
+  resume(info: ReaderInfo, carried: Uint8Array | null = null): void {
+    const entry: ReaderEntry = {
+      info, splitter: new LineSplitter(), reader: readerOf(info.fd), done: Promise.resolve(),
+      ended: false, reading: false, eof: false, gathered: null, carry: carried === null ? [] : [carried], carryBytes: carried?.length ?? 0,
+    };
     this.readers.set(info.fd, entry);
     entry.done = this.pump(entry);
   }
@@ -191,22 +257,22 @@ export class OutputHub {
     return [...this.readers.values()].map((r) => r.info);
   }
 
-  /** Whether every reader has ended and its last lines were handed to the sink. */
+  /** Whether every reader has ended and its last lines were handed on. */
   get idle(): boolean {
     return this.readers.size === 0;
   }
 
   /**
    * Wait until every reader has ended and its lines are written, giving up
-   * when nothing has been written for `idleMs` (a grandchild keeps a pipe
-   * open, or nobody reads lazarus's output) or after `maxMs` in all.
+   * when nothing has been read or written for `idleMs` (a grandchild keeps a
+   * pipe open, or nobody reads lazarus's output) or after `maxMs` in all.
    */
   async drain(idleMs: number, maxMs: number): Promise<void> {
     const start = performance.now();
     let last = -1;
     while (!this.idle && performance.now() - start < maxMs) {
       const { stdout, stderr } = this.sinks;
-      const progress = stdout.written + (stderr === stdout ? 0 : stderr.written);
+      const progress = this.consumed + stdout.written + (stderr === stdout ? 0 : stderr.written);
       if (progress === last) return;
       last = progress;
       const all = Promise.all([...this.readers.values()].map((r) => r.done));
@@ -214,28 +280,86 @@ export class OutputHub {
     }
   }
 
+  // --- a re-exec
+
+  /** Before an exec: the readers read no more (a read already waiting still delivers). */
+  pause(): void {
+    if (this.paused !== null) return;
+    let release = () => {};
+    const until = new Promise<void>((resolve) => { release = resolve; });
+    this.paused = { until, release };
+  }
+
+  /** The exec did not happen: the readers take what was gathered, then read on. */
+  unpause(): void {
+    const p = this.paused;
+    this.paused = null;
+    p?.release();
+  }
+
+  /**
+   * While paused: take what Bun's streams had already read from the pipes
+   * (it reads ahead of its reader), round after round, until a round in which
+   * no stream delivers anything before the event loop's next turn (then Bun
+   * holds nothing more: what the servers write next stays in the pipes), or
+   * until `maxMs`. Resolves in that same turn: an exec right after it loses
+   * nothing Bun had read. (A stream whose pump waits on its own read is left
+   * to it: what that read delivers goes through the pump.)
+   */
+  async gather(maxMs: number): Promise<void> {
+    const deadline = performance.now() + maxMs;
+    let total = [...this.readers.values()].reduce((n, e) => n + e.carryBytes, 0);
+    for (;;) {
+      let got = false;
+      const turn = new Promise<null>((resolve) => setImmediate(() => resolve(null)));
+      await Promise.all([...this.readers.values()].map(async (e) => {
+        if (e.reading || e.eof || e.carryBytes >= GATHER_MAX || total >= GATHER_TOTAL) return;
+        const read = e.gathered ?? e.reader.read();
+        e.gathered = read;
+        const r = await Promise.race([read, turn]).catch(() => ({ done: true as const, value: undefined }));
+        if (r === null) return; // nothing there: this read stays waiting
+        e.gathered = null;
+        got = true;
+        if (r.done) {
+          e.eof = true;
+          return;
+        }
+        e.carry.push(r.value.slice());
+        e.carryBytes += r.value.length;
+        total += r.value.length;
+      }));
+      if (!got || performance.now() >= deadline) return;
+    }
+  }
+
   /**
    * Just before an exec: keep every reader's fd open across it (clear its
    * FD_CLOEXEC), and say which is which (for OUTPUT_ENV; null when there is
-   * none). `undo` puts the flags back if the exec failed. What Bun had read
-   * ahead from a pipe, the unfinished line held and a batch waiting for a
-   * stalled destination are lost in the exec (a few KiB per stream); everything
-   * still in the pipes is read by the new image.
+   * none), with the bytes each had read and not yet written (its unfinished
+   * line and what `gather` took) put in `carry`. `undo` puts the flags back if
+   * the exec failed. (Without `carry`, those bytes are lost in the exec; so is
+   * a batch waiting for a stalled destination.)
    */
-  handOver(): { env: string | null; undo: () => void } {
-    const readers = this.list().filter((r) => setCloseOnExec(r.fd, false) === null);
+  handOver(carry: CarryWriter | null = null): { env: string | null; undo: () => void } {
+    const readers = [...this.readers.values()].filter((r) => setCloseOnExec(r.info.fd, false) === null);
+    const entries = readers.map((r) => {
+      const piece = carry?.add([r.splitter.pendingBytes, ...r.carry]) ?? null;
+      return piece === null ? r.info : { ...r.info, carry: piece };
+    });
     return {
-      env: readers.length === 0 ? null : JSON.stringify(readers),
-      undo: () => { for (const r of readers) setCloseOnExec(r.fd, true); },
+      env: entries.length === 0 ? null : JSON.stringify(entries),
+      undo: () => { for (const r of readers) setCloseOnExec(r.info.fd, true); },
     };
   }
 
   /**
    * In the new image: read again every fd that OUTPUT_ENV lists, after
-   * checking each entry (an open pipe, sane fields). Returns the problems, one
-   * line each, for the log; an entry with a problem is left alone.
+   * checking each entry (an open pipe, sane fields), taking its carried bytes
+   * (a piece of `blob`) first. Returns the problems, one line each, for the
+   * log; an entry with a problem is left alone. (Entries of an older lazarus,
+   * `width` and `color` instead of `terminal`, are prefixed output.)
    */
-  takeOver(text: string): string[] {
+  takeOver(text: string, blob: Uint8Array | null = null): string[] {
     let data: unknown;
     try {
       data = JSON.parse(text);
@@ -246,19 +370,11 @@ export class OutputHub {
     const problems: string[] = [];
     const seen = new Set<number>();
     for (const x of data as unknown[]) {
-      const r = x as Partial<Record<keyof ReaderInfo, unknown>>;
-      const ok = typeof x === "object" && x !== null &&
-        Number.isInteger(r.pid) && (r.pid as number) > 0 &&
-        Number.isInteger(r.fd) && (r.fd as number) > 2 && !seen.has(r.fd as number) &&
-        typeof r.name === "string" && r.name !== "" &&
-        (r.stream === "stdout" || r.stream === "stderr") &&
-        Number.isInteger(r.width) && (r.width as number) >= 0 && (r.width as number) <= 1000 &&
-        (r.color === null || (typeof r.color === "string" && /^\d{1,3}(;\d{1,3})*$/.test(r.color)));
-      if (!ok) {
+      const info = readerInfo(x, seen);
+      if (info === null) {
         problems.push(`an entry of ${OUTPUT_ENV} is invalid (${JSON.stringify(x)}); that output is not read.`);
         continue;
       }
-      const info = r as ReaderInfo;
       let pipe = false;
       try {
         pipe = fstatSync(info.fd).isFIFO();
@@ -269,29 +385,40 @@ export class OutputHub {
       }
       seen.add(info.fd);
       setCloseOnExec(info.fd, true);
-      this.resume({ pid: info.pid, fd: info.fd, name: info.name, stream: info.stream, width: info.width, color: info.color });
+      const piece = (x as { carry?: unknown }).carry;
+      const carried = piece === undefined ? null : pieceOf(blob, piece);
+      if (piece !== undefined && carried === null) problems.push(`what was read from the ${info.stream} of '${info.name}' before the re-exec could not be found; it is lost.`);
+      this.resume(info, carried);
     }
     return problems;
   }
 
+  // --- reading
+
   private async pump(entry: ReaderEntry): Promise<void> {
     const info = entry.info;
-    const sink = this.sinks[info.stream];
-    const ended = () => entry.ended;
-    const prefix = Buffer.from(prefixText(info.name, info.width, this.colour ? info.color : null, sink.tty));
-    // To a pipe, a piece with its prefix and newline fits in one atomic write
-    // (unless the name alone is nearly PIPE_BUF bytes long).
-    const splitter = new LineSplitter(sink.pipe ? Math.max(4, Math.min(MAX_LINE, PIPE_BUF - prefix.length - 1)) : MAX_LINE);
-    const render = (lines: Uint8Array[]) => concat(lines.flatMap((l) => [prefix, l]));
+    const out = this.terminalOf(info);
+    let chunks = 0;
     try {
-      const reader = Bun.file(info.fd).stream().getReader();
       for (;;) {
-        const { value, done } = await reader.read();
+        if (this.paused !== null) {
+          await this.paused.until;
+          continue;
+        }
+        // Bytes read while paused come first.
+        if (entry.carry.length > 0) {
+          const carried = entry.carry.splice(0);
+          entry.carryBytes = 0;
+          for (const c of carried) await this.take(entry, out, c);
+          continue;
+        }
+        const read = entry.gathered ?? entry.reader.read();
+        entry.gathered = null;
+        entry.reading = true;
+        const { value, done } = await read.finally(() => { entry.reading = false; });
         if (done) break;
-        const lines = splitter.push(value);
-        if (lines.length === 0) continue;
-        if (this.tap !== null) for (const l of lines) this.tap(info.name, info.stream, DECODER.decode(l.subarray(0, l.length - 1)));
-        await sink.write(render(lines), ended);
+        await this.take(entry, out, value);
+        if (++chunks % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch {
       // A read error ends this stream like an EOF: write what was held.
@@ -301,9 +428,76 @@ export class OutputHub {
     entry.ended = true;
     this.readers.delete(info.fd);
     closeQuietly(info.fd);
-    const rest = splitter.end();
-    if (rest.length > 0) await sink.write(render(rest), ended);
+    const rest = entry.splitter.end();
+    if (rest.length > 0) await this.deliver(entry, out, rest);
   }
+
+  /** One chunk read: its whole lines to the log file and the terminal. */
+  private async take(entry: ReaderEntry, out: TerminalOut | null, chunk: Uint8Array): Promise<void> {
+    this.consumed += chunk.length;
+    const lines = entry.splitter.push(chunk);
+    if (lines.length > 0) await this.deliver(entry, out, lines);
+  }
+
+  private async deliver(entry: ReaderEntry, out: TerminalOut | null, lines: Uint8Array[]): Promise<void> {
+    const info = entry.info;
+    if (this.tap !== null) for (const l of lines) this.tap(info.name, info.stream, DECODER.decode(l.subarray(0, l.length - 1)));
+    const log = info.log;
+    if (log !== null && this.logs !== null) this.logs.append(log, lines);
+    const written = out === null ? null : out.sink.write(out.render(lines), () => entry.ended);
+    if (log !== null && this.logs !== null && this.logs.pressing(log)) await this.logs.whenRoom(log, PATIENCE_MS);
+    if (written !== null) await written;
+  }
+
+  private terminalOf(info: ReaderInfo): TerminalOut | null {
+    const t = info.terminal;
+    const sink = this.sinks[info.stream];
+    switch (t.kind) {
+      case "none":
+        return null;
+      case "plain":
+        return { sink, render: (lines) => concat(lines) };
+      case "prefix": {
+        const prefix = Buffer.from(prefixText(info.name, t.width, this.colour ? t.color : null, sink.tty));
+        // To a pipe, a piece with its prefix and newline fits in one atomic write
+        // (unless the name alone is nearly PIPE_BUF bytes long).
+        const max = sink.pipe ? Math.max(4, Math.min(MAX_LINE, PIPE_BUF - prefix.length - 1)) : MAX_LINE;
+        const pieces = new LineSplitter(max);
+        return {
+          sink,
+          render: (lines) => concat(lines.flatMap((l) => (l.length - 1 > max ? pieces.push(l) : [l]).flatMap((piece) => [prefix, piece]))),
+        };
+      }
+      default:
+        return unreachable(t);
+    }
+  }
+}
+
+/** A ReaderInfo from OUTPUT_ENV's entry `x`, or null when it is not a sane one. */
+function readerInfo(x: unknown, seen: ReadonlySet<number>): ReaderInfo | null {
+  if (typeof x !== "object" || x === null) return null;
+  const r = x as Partial<Record<keyof ReaderInfo | "width" | "color", unknown>>;
+  const ok = Number.isInteger(r.pid) && (r.pid as number) > 0 &&
+    Number.isInteger(r.fd) && (r.fd as number) > 2 && !seen.has(r.fd as number) &&
+    typeof r.name === "string" && r.name !== "" &&
+    (r.stream === "stdout" || r.stream === "stderr");
+  if (!ok) return null;
+  // An older image's entry: prefixed output, width and color at the top.
+  const terminal = r.terminal === undefined ? terminalSpec({ kind: "prefix", width: r.width, color: r.color }) : terminalSpec(r.terminal);
+  const log = r.log === undefined || r.log === null ? null : isLogTarget(r.log) ? r.log : undefined;
+  if (terminal === null || log === undefined) return null;
+  return { pid: r.pid as number, fd: r.fd as number, name: r.name as string, stream: r.stream as "stdout" | "stderr", terminal, log };
+}
+
+function terminalSpec(x: unknown): TerminalSpec | null {
+  const t = x as { kind?: unknown; width?: unknown; color?: unknown } | null;
+  if (typeof t !== "object" || t === null) return null;
+  if (t.kind === "plain" || t.kind === "none") return { kind: t.kind };
+  if (t.kind !== "prefix") return null;
+  const width = Number.isInteger(t.width) && (t.width as number) >= 0 && (t.width as number) <= 1000;
+  const color = t.color === null || (typeof t.color === "string" && /^\d{1,3}(;\d{1,3})*$/.test(t.color));
+  return width && color ? { kind: "prefix", width: t.width as number, color: t.color as string | null } : null;
 }
 
 function closeQuietly(...fds: number[]): void {

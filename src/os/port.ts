@@ -5,7 +5,9 @@
 // bun:ffi); tests and `bun run sim` plug a simulated OS in behind the same
 // interface, so the shell code that runs in production is the code under test.
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
+import type { LogTarget } from "../logs/target.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "./http-server.ts";
+import type { LogFileEvent, LogFileState } from "./log-file.ts";
 
 /**
  * Set (to 1) in the environment of the start-up check a port runs before a
@@ -21,6 +23,12 @@ export const OUTPUT_ENV = "LAZARUS_OUTPUT";
 /** Set by a re-exec for the new image: how many log lines the old one could not write before the exec. */
 export const DROPPED_ENV = "LAZARUS_DROPPED";
 
+/** Set by a re-exec for the new image: the log files, their counts, and the lines to append first (log-files.ts). */
+export const LOGS_ENV = "LAZARUS_LOGS";
+
+/** Set by a re-exec for the new image: the fd of a memfd holding the bytes read but not yet written (output.ts, log-files.ts). */
+export const CARRY_ENV = "LAZARUS_CARRY";
+
 export interface SpawnRequest {
   readonly argv: readonly string[];
   /** Working directory; the supervisor's own when absent. */
@@ -32,14 +40,23 @@ export interface SpawnRequest {
 }
 
 /**
- * Where a child's stdout and stderr go: lazarus's own (inherited), or through
- * pipes, line by line, to lazarus's stdout and stderr with the server's name in
- * front (`web    | a line`), the name padded to `width` and coloured with the
- * SGR code `color` when that destination is a terminal.
+ * Where a child's stdout and stderr go: lazarus's own (inherited), nowhere
+ * (/dev/null), or through pipes lazarus reads line by line (output.ts), to the
+ * terminal as `terminal` says and to a log file when it has one.
  */
 export type OutputSpec =
   | { readonly kind: "inherit" }
-  | { readonly kind: "prefix"; readonly name: string; readonly width: number; readonly color: string | null };
+  | { readonly kind: "discard" }
+  | { readonly kind: "piped"; readonly name: string; readonly terminal: TerminalSpec; readonly log: LogTarget | null };
+
+/** How the lines of a piped server reach lazarus's stdout and stderr (each line to the stream it came from). */
+export type TerminalSpec =
+  /** `web    | a line`: the name padded to `width`, coloured with the SGR code `color` when the destination is a terminal. */
+  | { readonly kind: "prefix"; readonly width: number; readonly color: string | null }
+  /** As the server wrote them (its output is inherited, and kept in a log file too). */
+  | { readonly kind: "plain" }
+  /** Not at all (output = "none"): its log file only. */
+  | { readonly kind: "none" };
 
 export type SpawnOutcome =
   | { readonly ok: true; readonly pid: number }
@@ -69,7 +86,9 @@ export type ExitListener = (exit: PortExit) => void;
 export type PortNotice =
   /** Lines lost to a destination that did not keep up (stderr, stdout), reported once writing works again. */
   | { readonly kind: "dropped"; readonly log: number; readonly output: number }
-  | { readonly kind: "problem"; readonly text: string };
+  | { readonly kind: "problem"; readonly text: string }
+  /** A log file began to drop lines, or works again (log-file.ts). */
+  | { readonly kind: "log-file"; readonly event: LogFileEvent };
 
 export type NoticeListener = (notice: PortNotice) => void;
 
@@ -157,8 +176,39 @@ export interface OsPort {
   exit(status: number): void;
 
   /**
+   * Before a re-exec: check the new image (its start-up check), then stop
+   * reading servers' output and give what was read a bounded time to reach the
+   * log files, so that `exec` hands the rest across. Returns false when there is
+   * nothing to prepare (exec at once); otherwise calls `ready` once, later, from
+   * the event loop: with null when `exec` may go ahead (the sooner the better:
+   * output waits meanwhile), or with why the new image cannot start (nothing
+   * was paused then). After a null, either `exec` or `cancelExec` must follow.
+   */
+  prepareExec(argv: readonly string[], env: Readonly<Record<string, string>>, ready: (problem: string | null) => void): boolean;
+
+  /** A prepared exec that will not happen (the supervisor began to stop meanwhile): read servers' output again. */
+  cancelExec(): void;
+
+  /**
    * Replace the supervisor's process image (execve). Returns only on failure,
-   * with the reason; children stay running either way.
+   * with the reason (and then reads on as before); children stay running either way.
    */
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string;
+
+  // --- log files (issue 16): one per path, opened on first use; never blocking, failures counted and told as notices
+
+  /** Open the log file of `target` now (if it is not yet), so that a bad directory is said at once. */
+  openLog(target: LogTarget): void;
+
+  /** Append one line (without its newline) to the log file of `target` (lazarus's own event log). Never blocks. */
+  appendLog(target: LogTarget, line: string): void;
+
+  /** The counts of the log file at `path` (ctl status), or null when it was never opened. */
+  logState(path: string): LogFileState | null;
+
+  /** Rotate the log files at `paths` now (ctl rotate), after what they already hold; resolves with a problem per file that failed. */
+  rotateLogs(paths: readonly string[]): Promise<string[]>;
+
+  /** Open the log files at `paths` again before their next write (an external rotator moved them: ctl reopen). */
+  reopenLogs(paths: readonly string[]): void;
 }

@@ -12,7 +12,8 @@ import type { HttpAddress } from "../http/address.ts";
 import { snapshotOf } from "../http/from-core.ts";
 import { History } from "../http/history.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "../os/http-server.ts";
-import type { OsPort, PortExit, SpawnRequest, TimerHandle } from "../os/port.ts";
+import type { LogTarget } from "../logs/target.ts";
+import type { OsPort, PortExit, PortNotice, SpawnRequest, TimerHandle } from "../os/port.ts";
 import { VERSION } from "../version.ts";
 import { formatHeaderLine, formatInputLine, formatLogLine, type LogFormat } from "./log-format.ts";
 
@@ -39,6 +40,8 @@ export interface ShellConfig {
     /** Live re-execs so far (this image's predecessors). */
     readonly reexecs?: number;
   };
+  /** lazarus's own JSON event log as a file too (event_log), whatever logFormat says; null or absent: none. */
+  readonly eventLog?: LogTarget | null;
   /** Observers (tests, the simulator, the JSON log): every step as it happened. */
   readonly onStep?: (event: Event, before: State, after: State, effects: readonly Effect[]) => void;
 }
@@ -62,10 +65,20 @@ export class Supervisor {
   /** The HTTP endpoint, when there is one (serveHttp), and what it shows beyond the core's state. */
   private http: { endpoint: HttpEndpoint; options: HttpEndpointOptions; history: History } | null = null;
   private readonly counts = { events: 0, droppedLog: 0, droppedOutput: 0, controlRequests: 0 };
+  /** A re-exec the port prepares (prepareExec) before the core's exec effect is carried out. */
+  private execPrep: "idle" | "preparing" | "ready" = "idle";
+  /** The log file of each server (null: none), and lazarus's event log file. */
+  private readonly logs: readonly (LogTarget | null)[];
+  private readonly eventLog: LogTarget | null;
 
   constructor(protected readonly port: OsPort, protected readonly config: ShellConfig) {
     this.state = initialState(config.settings, config.servers);
     this.bootedAt = port.now();
+    this.logs = config.servers.map((_, i) => {
+      const out = config.spawnExtras(i).output;
+      return out?.kind === "piped" ? out.log : null;
+    });
+    this.eventLog = config.eventLog ?? null;
   }
 
   /** The core's current state (read-only: for status queries and tests). */
@@ -77,9 +90,7 @@ export class Supervisor {
   start(handover: Handover | null, notes: readonly string[] = []): void {
     const port = this.port;
     port.onExit((x) => this.dispatch(this.exitEvent(x)));
-    port.onNotice((n) => this.dispatch(n.kind === "dropped"
-      ? { type: "log-dropped", at: port.now(), log: n.log, output: n.output }
-      : { type: "problem", at: port.now(), text: n.text }));
+    port.onNotice((n) => this.dispatch(noticeEvent(n, port.now())));
     port.onSignal(SIGUSR2, () => this.dispatch({ type: "revive", at: port.now() }));
     // SIGHUP and SIGALRM too: their default action would kill lazarus and orphan every server.
     for (const signal of [SIGTERM, SIGINT, SIGHUP, SIGALRM]) {
@@ -92,9 +103,11 @@ export class Supervisor {
     // Exits the port already reaped would be lost in the exec: they are classified first.
     port.onSignal(SIGUSR1, () => this.dispatch(...this.takeExits(), { type: "reexec", at: port.now() }));
     const at = port.now();
-    if (this.config.logFormat === "json") {
-      port.log(formatHeaderLine(VERSION, this.config.settings, this.config.servers, at, port.wallTime()));
-    }
+    // The log files are opened now: a directory that cannot be written is said at once.
+    for (const target of this.logFiles()) port.openLog(target);
+    const header = formatHeaderLine(VERSION, this.config.settings, this.config.servers, at, port.wallTime());
+    if (this.config.logFormat === "json") port.log(header);
+    if (this.eventLog !== null) port.appendLog(this.eventLog, header);
     this.dispatch({ type: "start", at, handover, version: VERSION, ...(notes.length > 0 ? { notes } : {}) });
   }
 
@@ -120,7 +133,7 @@ export class Supervisor {
   serveHttp(address: HttpAddress, token: string | null): string | null {
     const port = this.port;
     const history = new History(this.config.servers.length);
-    const prefixed = this.config.servers.map((_, i) => this.config.spawnExtras(i).output?.kind === "prefix");
+    const prefixed = this.config.servers.map((_, i) => this.config.spawnExtras(i).output?.kind === "piped");
     const options: HttpEndpointOptions = {
       address,
       token,
@@ -183,20 +196,28 @@ export class Supervisor {
       case "error":
         respond(replyError(req.id, req.error));
         return;
-      case "status":
-        respond(replyOk(req.id, { status: { pid: this.config.pid ?? null, version: VERSION, ...statusOf(this.state, this.port.now()) } }));
+      case "status": {
+        const st = statusOf(this.state, this.port.now());
+        const servers = st.servers.map((x, i) => ({ ...x, log: this.logStatus(this.logs[i] ?? null) }));
+        respond(replyOk(req.id, { status: { pid: this.config.pid ?? null, version: VERSION, ...st, servers, eventLog: this.logStatus(this.eventLog) } }));
         return;
+      }
       case "about": {
         const id = this.config.identity;
         const about: About = {
           pid: this.config.pid ?? 0, version: VERSION, cwd: id?.cwd ?? "", config: id?.config ?? null, procfile: id?.procfile ?? null,
           servers: this.state.servers.length, uptimeMs: this.uptime(), socket: this.socket,
+          logs: this.config.servers.flatMap((x, i) => { const l = this.logs[i]; return l === null || l === undefined ? [] : [{ name: x.name, path: l.path }]; }),
+          eventLog: this.eventLog?.path ?? null,
         };
         respond(replyOk(req.id, { about }));
         return;
       }
       case "command":
         this.command(req.command, (ok, message) => respond(ok ? replyOk(req.id, { message }) : replyError(req.id, message)));
+        return;
+      case "logs":
+        void this.logRequest(req.op, req.server).then((r) => respond(r.ok ? replyOk(req.id, { message: r.message }) : replyError(req.id, r.message)));
         return;
       default:
         unreachable(req);
@@ -226,7 +247,11 @@ export class Supervisor {
   /** One step of the core; returns the events its effects produced (protected: the simulator plants faulty shells by overriding). */
   protected handle(event: Event): Event[] {
     const before = this.state;
-    if (this.config.logFormat === "json") this.port.log(formatInputLine(event, this.port.wallTime()));
+    if (this.config.logFormat === "json" || this.eventLog !== null) {
+      const line = formatInputLine(event, this.port.wallTime());
+      if (this.config.logFormat === "json") this.port.log(line);
+      if (this.eventLog !== null) this.port.appendLog(this.eventLog, line);
+    }
     const { state, effects } = step(before, event);
     this.state = state;
     this.counts.events++;
@@ -265,6 +290,7 @@ export class Supervisor {
         return [];
       case "log":
         port.log(formatLogLine(this.config.logFormat, effect.record, at, port.wallTime()));
+        if (this.eventLog !== null) port.appendLog(this.eventLog, formatLogLine("json", effect.record, at, port.wallTime()));
         this.http?.history.noteRecord(effect.record, at);
         return [];
       case "arm": {
@@ -293,6 +319,14 @@ export class Supervisor {
         if (exits.length > 0) return [...exits, { type: "reexec", at: port.now(), again: true }];
         const cmd = this.config.reexecCommand?.(effect.handover) ?? "this build cannot re-exec";
         if (typeof cmd === "string") return [{ type: "reexec-failed", at: port.now(), error: cmd }];
+        // The port may first need time (bounded) to get servers' output into the log files: it
+        // says when it is ready, and the core is asked again (with a fresh handover) then.
+        if (this.execPrep === "preparing") return [];
+        if (this.execPrep === "idle" && port.prepareExec(cmd.argv, cmd.env, (problem) => this.execPrepared(problem))) {
+          this.execPrep = "preparing";
+          return [];
+        }
+        this.execPrep = "idle";
         // The new image listens on the HTTP port again: this one lets it go first.
         this.http?.endpoint.close();
         const error = port.exec(cmd.argv, cmd.env);
@@ -322,6 +356,59 @@ export class Supervisor {
     }
   }
 
+  /** The port is ready for the exec it prepared (or cannot do it: `problem`). */
+  private execPrepared(problem: string | null): void {
+    if (problem !== null) {
+      this.execPrep = "idle";
+      this.dispatch({ type: "reexec-failed", at: this.port.now(), error: problem });
+      return;
+    }
+    this.execPrep = "ready";
+    this.dispatch({ type: "reexec", at: this.port.now(), again: true });
+    // Still here and still ready: the core did not ask for the exec after all (a shutdown began
+    // meanwhile). The port reads servers' output again.
+    if (this.execPrep === "ready") {
+      this.execPrep = "idle";
+      this.port.cancelExec();
+    }
+  }
+
+  /** Every log file: the servers' (one per path) and lazarus's event log. */
+  private logFiles(): LogTarget[] {
+    const all = new Map<string, LogTarget>();
+    for (const l of [...this.logs, this.eventLog]) if (l !== null && l !== undefined) all.set(l.path, l);
+    return [...all.values()];
+  }
+
+  /** What `ctl status` shows of a log file. */
+  private logStatus(target: LogTarget | null): { path: string; dropped: number; failing: string | null } | null {
+    if (target === null) return null;
+    const st = this.port.logState(target.path);
+    return { path: target.path, dropped: st?.dropped ?? 0, failing: st?.failing ?? null };
+  }
+
+  /** `ctl rotate [SERVER]`, `ctl reopen [SERVER]`: answered here (no policy): every log file, or one server's. */
+  private async logRequest(op: "rotate" | "reopen", server: number | null): Promise<{ ok: boolean; message: string }> {
+    let paths: string[];
+    if (server === null) {
+      paths = this.logFiles().map((l) => l.path);
+      if (paths.length === 0) return { ok: false, message: "there is no log file (log_dir, --log-dir, event_log)" };
+    } else {
+      const spec = this.config.servers[server];
+      if (spec === undefined) return { ok: false, message: `no such server: ${server}` };
+      const l = this.logs[server];
+      if (l === null || l === undefined) return { ok: false, message: `${spec.name} has no log file (log_dir)` };
+      paths = [l.path];
+    }
+    const n = `${paths.length} log file${paths.length === 1 ? "" : "s"}`;
+    if (op === "reopen") {
+      this.port.reopenLogs(paths);
+      return { ok: true, message: `reopening ${n} before their next line` };
+    }
+    const problems = await this.port.rotateLogs(paths);
+    return problems.length === 0 ? { ok: true, message: `rotated ${n}` } : { ok: false, message: `could not rotate: ${problems.join("; ")}` };
+  }
+
   /** The exits the port knows of and has not told yet, as events. */
   protected takeExits(): Event[] {
     return this.port.takeExits().map((x) => this.exitEvent(x));
@@ -331,5 +418,18 @@ export class Supervisor {
     const server = this.pids.get(x.pid);
     this.pids.delete(x.pid);
     return exitEvent(x, this.port.now(), server);
+  }
+}
+
+/** What the port reports besides exits, as an event for the core. */
+function noticeEvent(n: PortNotice, at: number): Event {
+  switch (n.kind) {
+    case "dropped": return { type: "log-dropped", at, log: n.log, output: n.output };
+    case "problem": return { type: "problem", at, text: n.text };
+    case "log-file":
+      return n.event.kind === "dropping"
+        ? { type: "log-file-failing", at, path: n.event.path, reason: n.event.reason }
+        : { type: "log-file-resumed", at, path: n.event.path, dropped: n.event.dropped };
+    default: return unreachable(n);
   }
 }

@@ -5,6 +5,9 @@ import { type ConfigFile, parseConfig } from "../../src/config/config.ts";
 import { keyLine } from "../../src/config/toml-lines.ts";
 
 const F = "lazarus.toml";
+/** The keys an unknown key's error lists (top level, and a server's table). */
+const TOP_KEYS = "interval, stop_timeout, alarm, log_format, control, output, http, http_token_file, log_dir, log_max_size, log_keep, log_timestamps, event_log, servers";
+const SERVER_KEYS = "cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, output, log_dir, log_max_size, log_keep, log_timestamps";
 const ok = (text: string): ConfigFile => {
   const r = parseConfig(text, F);
   if (!r.ok) throw new Error(`unexpected error: ${r.error}`);
@@ -42,6 +45,17 @@ describe("every key", () => {
     expect(c.servers).toEqual([]);
     expect(ok(`control = "none"\noutput = "prefix"\nlog_format = "text"\ninterval = 0\n`).settings)
       .toEqual({ control: "none", output: "prefix", logFormat: "text", intervalMs: 0 });
+  });
+
+  test("log keys: top level and per server (issue 16)", () => {
+    const c = ok(`log_dir = "logs"\nlog_max_size = "1.5MiB"\nlog_keep = 0\nlog_timestamps = true\nevent_log = "lazarus.jsonl"\n` +
+      `[servers.web]\ncmd = "a"\nlog_dir = "/var/log/web"\nlog_max_size = 0\n[servers.db]\ncmd = "b"\nlog_keep = 1000\noutput = "none"\n`);
+    expect(c.settings).toEqual({ logs: { dir: "logs", maxBytes: 1572864, keep: 0, timestamps: true }, eventLog: "lazarus.jsonl" });
+    expect(c.servers).toEqual([
+      { name: "web", argv: ["a"], env: {}, logs: { dir: "/var/log/web", maxBytes: 0 } },
+      { name: "db", argv: ["b"], env: {}, logs: { keep: 1000 }, output: "none" },
+    ]);
+    expect(ok(`log_max_size = 4096\n`).settings).toEqual({ logs: { maxBytes: 4096 } });
   });
 
   test("an empty file is an empty config", () => {
@@ -97,11 +111,11 @@ describe("errors: one line naming the file, the line and the key", () => {
     ["k = [\n  1,\n  2 3,\n]\n", "lazarus.toml:3:5: invalid TOML: expected comma or end of structure (at \"3,\")."],
     [`x = ${"[".repeat(2000)}`, `lazarus.toml:1:37: invalid TOML: document contains excessively nested structures (at "${"[".repeat(24)}...").`],
     // unknown keys, with a hint when one is close
-    ["intervall = 1\n", "lazarus.toml:1: intervall: unknown key (did you mean 'interval'?); expected one of: interval, stop_timeout, alarm, log_format, control, output, http, http_token_file, servers."],
-    ["stop-timeout = 1\n", "lazarus.toml:1: stop-timeout: unknown key (did you mean 'stop_timeout'?); expected one of: interval, stop_timeout, alarm, log_format, control, output, http, http_token_file, servers."],
-    ["[server.web]\ncmd = \"a\"\n", "lazarus.toml:1: server: unknown key (did you mean 'servers'?); expected one of: interval, stop_timeout, alarm, log_format, control, output, http, http_token_file, servers."],
-    ["[servers.web]\ncmd = \"a\"\nenvironment = {}\n", "lazarus.toml:3: servers.web.environment: unknown key; expected one of: cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, output."],
-    ["[servers.web]\ncmd = \"a\"\nstopsignal = 1\n", "lazarus.toml:3: servers.web.stopsignal: unknown key (did you mean 'stop_signal'?); expected one of: cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, output."],
+    ["intervall = 1\n", `lazarus.toml:1: intervall: unknown key (did you mean 'interval'?); expected one of: ${TOP_KEYS}.`],
+    ["stop-timeout = 1\n", `lazarus.toml:1: stop-timeout: unknown key (did you mean 'stop_timeout'?); expected one of: ${TOP_KEYS}.`],
+    ["[server.web]\ncmd = \"a\"\n", `lazarus.toml:1: server: unknown key (did you mean 'servers'?); expected one of: ${TOP_KEYS}.`],
+    ["[servers.web]\ncmd = \"a\"\nenvironment = {}\n", `lazarus.toml:3: servers.web.environment: unknown key; expected one of: ${SERVER_KEYS}.`],
+    ["[servers.web]\ncmd = \"a\"\nstopsignal = 1\n", `lazarus.toml:3: servers.web.stopsignal: unknown key (did you mean 'stop_signal'?); expected one of: ${SERVER_KEYS}.`],
     // top-level values
     ["interval = \"5\"\n", "lazarus.toml:1: interval: expected a number of seconds from 0 to 60, got a string (\"5\")."],
     ["interval = 61\n", "lazarus.toml:1: interval: 61 is out of range (seconds from 0 to 60)."],
@@ -116,7 +130,7 @@ describe("errors: one line naming the file, the line and the key", () => {
     ["log_format = 1\n", "lazarus.toml:1: log_format: expected \"text\" or \"json\", got an integer (1)."],
     ["control = \"\"\n", "lazarus.toml:1: control: expected a socket path, or \"none\", got an empty string."],
     ["control = [\"a\"]\n", "lazarus.toml:1: control: expected a socket path, or \"none\", got an array."],
-    ["output = \"pipe\"\n", "lazarus.toml:1: output: expected \"inherit\" or \"prefix\", got \"pipe\"."],
+    ["output = \"pipe\"\n", "lazarus.toml:1: output: expected \"inherit\", \"prefix\" or \"none\", got \"pipe\"."],
     // the servers table
     ["servers = 1\n", "lazarus.toml:1: servers: expected a table of servers, one [servers.NAME] each, got an integer (1)."],
     ["servers = [\"a\"]\n", "lazarus.toml:1: servers: expected a table of servers, one [servers.NAME] each, got an array."],
@@ -151,7 +165,20 @@ describe("errors: one line naming the file, the line and the key", () => {
     ["[servers.web]\ncmd = \"a\"\nstop_signal = 99\n", "lazarus.toml:3: servers.web.stop_signal: unknown signal \"99\"."],
     ["[servers.web]\ncmd = \"a\"\nstop_signal = 1.5\n", "lazarus.toml:3: servers.web.stop_signal: expected a signal name like \"SIGINT\" or a number, got a number (1.5)."],
     ["[servers.web]\ncmd = \"a\"\nautostart = \"no\"\n", "lazarus.toml:3: servers.web.autostart: expected true or false, got a string (\"no\")."],
-    ["[servers.web]\ncmd = \"a\"\noutput = \"both\"\n", "lazarus.toml:3: servers.web.output: expected \"inherit\" or \"prefix\", got \"both\"."],
+    ["[servers.web]\ncmd = \"a\"\noutput = \"both\"\n", "lazarus.toml:3: servers.web.output: expected \"inherit\", \"prefix\" or \"none\", got \"both\"."],
+    // log files (issue 16)
+    ["log_dir = \"\"\n", "lazarus.toml:1: log_dir: expected a directory, got an empty string."],
+    ["log_dir = 1\n", "lazarus.toml:1: log_dir: expected a directory, got an integer (1)."],
+    ["log_max_size = \"10 parsecs\"\n", "lazarus.toml:1: log_max_size: bad size \"10 parsecs\": unknown unit \"parsecs\" (a number of bytes, or a number and a unit: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB; e.g. \"10MiB\")."],
+    ["log_max_size = -1\n", "lazarus.toml:1: log_max_size: bad size -1: not a whole number of bytes (a number of bytes, or a number and a unit: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB; e.g. \"10MiB\")."],
+    ["log_keep = 1001\n", "lazarus.toml:1: log_keep: 1001 is out of range (0 to 1000 old files)."],
+    ["log_keep = 2.5\n", "lazarus.toml:1: log_keep: expected a whole number of files from 0 to 1000, got a number (2.5)."],
+    ["log_keep = \"5\"\n", "lazarus.toml:1: log_keep: expected a whole number of files from 0 to 1000, got a string (\"5\")."],
+    ["log_timestamps = \"yes\"\n", "lazarus.toml:1: log_timestamps: expected true or false, got a string (\"yes\")."],
+    ["event_log = []\n", "lazarus.toml:1: event_log: expected a file name, got an array."],
+    ["[servers.web]\ncmd = \"a\"\nlog_keep = -1\n", "lazarus.toml:3: servers.web.log_keep: -1 is out of range (0 to 1000 old files)."],
+    ["[servers.web]\ncmd = \"a\"\nlog_max_size = true\n", "lazarus.toml:3: servers.web.log_max_size: bad size true: not a string or a number (a number of bytes, or a number and a unit: B, KiB, MiB, GiB, TiB, KB, MB, GB, TB; e.g. \"10MiB\")."],
+    ["[servers.web]\ncmd = \"a\"\nevent_log = \"x\"\n", `lazarus.toml:3: servers.web.event_log: unknown key; expected one of: ${SERVER_KEYS}.`],
   ])("%p", (text, message) => {
     expect(err(text)).toBe(message);
   });

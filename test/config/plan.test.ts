@@ -39,7 +39,7 @@ describe("the command line", () => {
     [["--config="], "Invalid value for --config: empty (a file name)."],
     [["--procfile="], "Invalid value for --procfile: empty (a file name)."],
     [["--env-file=", "{", "a", "}"], "Invalid value for --env-file: empty (a file name)."],
-    [["--output=pipe", "{", "a", "}"], "Invalid value for --output: pipe (inherit or prefix)."],
+    [["--output=pipe", "{", "a", "}"], "Invalid value for --output: pipe (inherit, prefix or none)."],
     [["--env-file=.env"], "No programs to spawn, aborting."],
     [["--toString=1", "{", "a", "}"], "Unrecognised option: --toString=1, did you forget '='?"],
   ])("%p is the error %p", (args, message) => {
@@ -88,7 +88,7 @@ describe("servers", () => {
   test("a config server: its table key is its name, its settings are the policy's, the rest is launch", () => {
     const p = plan([], toml(`[servers.web]\ncmd = ["bun", "run", "server.ts"]\ncwd = "apps/web"\nenv = { PORT = "8080" }\ninterval = 1\nstop_signal = "INT"\nstop_timeout = 3\nautostart = false\n`, "conf/lazarus.toml"));
     expect(p.servers).toEqual([{ argv: ["bun", "run", "server.ts"], name: "web", label: "web", intervalMs: 1000, stopSignal: 2, stopTimeoutMs: 3000, autostart: false }]);
-    expect(p.launches).toEqual([{ source: "config", cwd: "/home/u/app/conf/apps/web", env: { PORT: "8080" }, output: "prefix" }]);
+    expect(p.launches).toEqual([{ source: "config", cwd: "/home/u/app/conf/apps/web", env: { PORT: "8080" }, output: "prefix", log: null }]);
   });
 
   test("cwd: the config file's directory by default; an absolute cwd as written", () => {
@@ -165,15 +165,71 @@ describe("environment and output", () => {
     expect(r.plan.launches[0]!.env).toBe(r.plan.launches[2]!.env);
     expect(r.plan.launches[1]!.env).toEqual({ PATH: "/bin", A: "1", B: "2" });
     const extras = launcher(r.plan);
-    expect(extras(0)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" }, output: { kind: "prefix", name: "web", width: 3, color: "36" } });
+    expect(extras(0)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "web", terminal: { kind: "prefix", width: 3, color: "36" }, log: null } });
     expect(extras(1)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1", B: "2" } });
-    expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "prefix", name: "x", width: 3, color: "33" } });
+    expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "x", terminal: { kind: "prefix", width: 3, color: "33" }, log: null } });
   });
 
   test("a plain braces server gets the inherited environment alone, and nothing else", () => {
     const r = tryPlan(["{", "a", "}"], {}, null, { PATH: "/bin" });
     if (!r.ok) throw new Error(r.error);
     expect(launcher(r.plan)(0)).toEqual({ env: { PATH: "/bin" } });
+  });
+});
+
+describe("log files (issue 16)", () => {
+  const logs = (p: Plan) => p.launches.map((l) => l.log);
+  const MiB10 = 10 * 1024 * 1024;
+
+  test("none without a log directory", () => {
+    expect(logs(plan(["{", "a", "}"]))).toEqual([null]);
+    expect(plan(["{", "a", "}"]).eventLog).toBeNull();
+  });
+
+  test("--log-dir (relative to the working directory): DIR/NAME.log for every server, with the defaults; names escaped", () => {
+    const p = plan(["--log-dir=logs", "--event-log=ev.jsonl", "{", "./srv", "}", "{", "sleep", "1", "}"]);
+    expect(logs(p)).toEqual([
+      { path: "/home/u/app/logs/srv.log", maxBytes: MiB10, keep: 5, timestamps: false },
+      { path: "/home/u/app/logs/sleep.log", maxBytes: MiB10, keep: 5, timestamps: false },
+    ]);
+    expect(p.eventLog).toEqual({ path: "/home/u/app/ev.jsonl", maxBytes: MiB10, keep: 5, timestamps: false });
+    expect(logs(plan(["--log-dir=/var/log/x"], toml(`[servers."a/b"]\ncmd = "a"\n`)))[0]?.path).toBe("/var/log/x/a%2Fb.log");
+  });
+
+  test("the config file's keys: relative to its directory; a server's own keys win; --log-dir wins over the top-level key only", () => {
+    const text = `log_dir = "logs"\nlog_max_size = "1MiB"\nlog_keep = 2\nlog_timestamps = true\nevent_log = "ev.jsonl"\n` +
+      `[servers.a]\ncmd = "a"\n[servers.b]\ncmd = "b"\nlog_dir = "b-logs"\nlog_keep = 9\nlog_timestamps = false\n`;
+    const p = plan([], toml(text, "conf/l.toml"));
+    expect(logs(p)).toEqual([
+      { path: "/home/u/app/conf/logs/a.log", maxBytes: 1048576, keep: 2, timestamps: true },
+      { path: "/home/u/app/conf/b-logs/b.log", maxBytes: 1048576, keep: 9, timestamps: false },
+    ]);
+    expect(p.eventLog).toEqual({ path: "/home/u/app/conf/ev.jsonl", maxBytes: 1048576, keep: 2, timestamps: false });
+    const q = plan(["--config=conf/l.toml", "--log-dir=/tmp/l", "--event-log=e.jsonl", "{", "c", "}"], toml(text, "conf/l.toml"));
+    expect(logs(q).map((l) => l?.path)).toEqual(["/tmp/l/a.log", "/home/u/app/conf/b-logs/b.log", "/tmp/l/c.log"]);
+    expect(q.eventLog?.path).toBe("/home/u/app/e.jsonl");
+  });
+
+  test("output = none: the log file alone (piped, nothing to the terminal), or nowhere at all without one", () => {
+    const p = plan(["--output=none", "--log-dir=/l", "{", "a", "}"]);
+    expect(launcher(p)(0).output).toEqual({ kind: "piped", name: "a", terminal: { kind: "none" }, log: { path: "/l/a.log", maxBytes: MiB10, keep: 5, timestamps: false } });
+    expect(launcher(plan(["--output=none", "{", "a", "}"]))(0).output).toEqual({ kind: "discard" });
+    // inherited output with a log file: piped, plain on the terminal; without one, inherited as ever
+    expect(launcher(plan(["--log-dir=/l", "{", "a", "}"]))(0).output).toMatchObject({ kind: "piped", terminal: { kind: "plain" } });
+    expect(launcher(plan(["{", "a", "}"]))(0).output).toBeUndefined();
+  });
+
+  test("an event log that is also a server's log file is an error", () => {
+    expect(tryPlan(["--log-dir=/l", "--event-log=/l/a.log", "{", "a", "}"])).toEqual({
+      ok: false, error: "event_log (or --event-log) /l/a.log is also the log file of server \"a\": give it another name.",
+    });
+  });
+
+  test("--log-dir and --event-log are options, and need a value", () => {
+    expect(parseCommandLine(["--log-dir=", "{", "a", "}"])).toEqual({ kind: "error", message: "Invalid value for --log-dir: empty (a directory)." });
+    expect(parseCommandLine(["--event-log=", "{", "a", "}"])).toEqual({ kind: "error", message: "Invalid value for --event-log: empty (a file name)." });
+    const p = parseCommandLine(["--log-dir=x", "--event-log=y", "--output=none", "{", "a", "}"]);
+    expect(p.kind === "run" && [p.options.logDir, p.options.eventLog, p.options.output, p.options.given]).toEqual(["x", "y", "none", ["log-dir", "event-log", "output"]]);
   });
 });
 

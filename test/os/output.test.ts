@@ -250,7 +250,7 @@ describe("OutputHub", () => {
   }
 
   function spawnWith(h: OutputHub, name: string, width: number, script: string, color: string | null = null): number {
-    const pipes = h.open({ kind: "prefix", name, width, color });
+    const pipes = h.open({ kind: "piped", name, terminal: { kind: "prefix", width, color }, log: null });
     if ("error" in pipes) throw new Error(pipes.error);
     const proc = Bun.spawn({ cmd: ["/bin/sh", "-c", script], stdio: ["ignore", pipes.stdout, pipes.stderr] });
     pipes.started(proc.pid);
@@ -261,8 +261,8 @@ describe("OutputHub", () => {
     const { h, results } = hub();
     const pid = spawnWith(h, "web", 5, "echo out one; echo err one >&2; printf 'out two'; printf 'err two' >&2");
     expect(h.list().map((r) => ({ ...r, fd: typeof r.fd }))).toEqual([
-      { pid, fd: "number", name: "web", stream: "stdout", width: 5, color: null },
-      { pid, fd: "number", name: "web", stream: "stderr", width: 5, color: null },
+      { pid, fd: "number", name: "web", stream: "stdout", terminal: { kind: "prefix", width: 5, color: null }, log: null },
+      { pid, fd: "number", name: "web", stream: "stderr", terminal: { kind: "prefix", width: 5, color: null }, log: null },
     ]);
     const { out, err } = await results();
     expect(out).toBe("web   | out one\nweb   | out two\n");
@@ -317,8 +317,9 @@ describe("OutputHub", () => {
     const { h, results } = hub();
     const p = pipe();
     writeSync(p.write, "before the exec\nhalf a li");
-    h.resume({ pid: 4242, fd: p.read, name: "old", stream: "stderr", width: 3, color: null });
-    expect(h.list()).toEqual([{ pid: 4242, fd: p.read, name: "old", stream: "stderr", width: 3, color: null }]);
+    const info = { pid: 4242, fd: p.read, name: "old", stream: "stderr", terminal: { kind: "prefix", width: 3, color: null }, log: null } as const;
+    h.resume(info);
+    expect(h.list()).toEqual([info]);
     writeSync(p.write, "ne\nafter\n");
     closeSync(p.write);
     expect((await results()).err).toBe("old | before the exec\nold | half a line\nold | after\n");

@@ -226,6 +226,8 @@ export class Model {
       case "stray-signal":
       case "reexec-failed":
       case "log-dropped":
+      case "log-file-failing":
+      case "log-file-resumed":
       case "problem":
         break;
     }

@@ -20,7 +20,9 @@
 //   - the supervisor exits, with the status the core decided and the model expects.
 import { SIGKILL, SIGTERM, SIGUSR1, SIGUSR2, signalName } from "../../src/core/signals.ts";
 import type { Effect, Event, ExitStatus, ServerSpec, Signal, State } from "../../src/core/types.ts";
+import type { LogTarget } from "../../src/logs/target.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "../../src/os/http-server.ts";
+import type { LogFileState } from "../../src/os/log-file.ts";
 import type { ControlHandler, ExitListener, NoticeListener, OsPort, OutputTap, PortExit, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
 import { boot } from "../../src/shell/boot.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
@@ -291,8 +293,48 @@ class SimPort implements OsPort {
     }
   }
 
+  /**
+   * Like BunPort: sometimes nothing to prepare; otherwise ready a little later
+   * (output and log files get their time), with exits, signals and requests
+   * arriving meanwhile; now and then the new image fails its start-up check.
+   */
+  prepareExec(_argv: readonly string[], _env: Readonly<Record<string, string>>, ready: (problem: string | null) => void): boolean {
+    if (this.preparing || this.w.k.rng.next() < 0.3) return false;
+    this.preparing = true;
+    const problem = this.w.k.rng.next() < 0.05 ? "the new image fails its start-up check (exit status 1): simulated" : null;
+    this.w.k.schedule(this.w.k.now + this.w.k.rng.pick([0, 0.1, 2, 20, 250]), () => {
+      if (!this.alive) return;
+      this.preparing = problem === null;
+      this.w.enter(this, () => ready(problem));
+    });
+    return true;
+  }
+
+  cancelExec(): void {
+    this.preparing = false;
+  }
+
+  private preparing = false;
+
+  openLog(_target: LogTarget): void {
+    // The simulated servers write nothing, and the simulated log never fails.
+  }
+
+  appendLog(_target: LogTarget, _line: string): void {}
+
+  logState(_path: string): LogFileState | null {
+    return null;
+  }
+
+  rotateLogs(_paths: readonly string[]): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
+  reopenLogs(_paths: readonly string[]): void {}
+
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
     this.w.execCalled();
+    this.preparing = false;
     if (this.w.execFails()) return "execve: ENOEXEC (simulated)";
     this.w.replaceImage(this, argv, env);
     throw new ImageEnded();
