@@ -33,6 +33,53 @@ export interface ServerSpec {
   readonly stopTimeoutMs?: Ms;
   /** false: not started with the others, only by `ctl start` (it stays unborn). Default true. */
   readonly autostart?: boolean;
+  /** How it says it is ready; ready as soon as it runs when absent. */
+  readonly ready?: ReadySpec;
+  /** Not ready this long after its start: a failed start (stopped, then judged as a crash). Needs `ready`. */
+  readonly readyTimeoutMs?: Ms;
+  /** The servers (indices) it needs: started only once each is ready (or done: ended cleanly). */
+  readonly dependsOn?: readonly number[];
+  /** A check that it is still healthy, once ready. */
+  readonly health?: HealthSpec;
+  /** With `ready` by notify: WATCHDOG=1 expected at least this often, else it is unhealthy. */
+  readonly watchdogMs?: Ms;
+  /** Which ends are followed by a new start (default "on-failure": the abnormal ones). */
+  readonly restart?: RestartPolicy;
+  /** Retry a crash faster than the interval after growing delays, before burying it. */
+  readonly backoff?: BackoffSpec;
+}
+
+/** A check the shell carries out for the core, through the port. */
+export type ProbeSpec =
+  /** A TCP connection to host:port is accepted. */
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
+  /** An HTTP GET of the URL answers 2xx. */
+  | { readonly kind: "http"; readonly url: string }
+  /** The command (an argv: no shell) exits 0. */
+  | { readonly kind: "cmd"; readonly argv: readonly string[] };
+
+export type ReadySpec =
+  | ProbeSpec
+  /** It sends READY=1 on NOTIFY_SOCKET (sd_notify). */
+  | { readonly kind: "notify" }
+  /** A line of its output matches this regular expression. */
+  | { readonly kind: "log"; readonly pattern: string };
+
+export interface HealthSpec {
+  readonly probe: ProbeSpec;
+  readonly intervalMs: Ms;
+  readonly timeoutMs: Ms;
+  /** Consecutive failed probes that make it unhealthy. */
+  readonly retries: number;
+}
+
+export type RestartPolicy = "on-failure" | "always" | "never";
+
+export interface BackoffSpec {
+  readonly initialMs: Ms;
+  readonly maxMs: Ms;
+  /** Retries after a fast crash before it is buried. */
+  readonly retries: number;
 }
 
 export interface Settings {
@@ -42,6 +89,11 @@ export interface Settings {
   readonly stopTimeoutMs: Ms;
   /** Forced abort after this long; 0 means never. */
   readonly alarmMs: Ms;
+  /**
+   * lazarus runs under systemd (NOTIFY_SOCKET was set for it): it says when it
+   * is ready, its status, that it stops, and (watchdogMs) that it is alive.
+   */
+  readonly systemd?: { readonly watchdogMs: Ms | null };
 }
 
 /** How a process ended, as the OS reported it. */
