@@ -8,8 +8,10 @@ import { quoteWord } from "./values.ts";
 export function stateWords(kind: LifeKind): string {
   switch (kind) {
     case "unborn": return "not started yet";
+    case "waiting": return "waiting for its dependencies";
     case "starting": return "being started";
     case "alive": return "up and running";
+    case "backoff": return "waiting to be retried";
     case "buried": return "requires SIGUSR2 to respawn";
     case "cremated": return "will never respawn";
     default: return unreachable(kind);

@@ -4,30 +4,40 @@
 // cremates that server with a log line), and input it cannot read at all is an
 // error value.
 //
-// Version 2 is a sealed JSON payload:
-//   lazarus-handover/2 CHECKSUM {"v":2,"revive":false,"alarm":null|ms,"exec":null|ms,"servers":[record, ...]}
+// Version 3 is a sealed JSON payload:
+//   lazarus-handover/3 CHECKSUM {"v":3,"revive":false,"alarm":null|ms,"exec":null|ms,"sd":false,"servers":[record, ...]}
 // The checksum (cyrb53 of the payload) turns any corruption of the text, a
 // changed digit of a pid included, into an error instead of a wrong child.
-// with one record per server, in command-line order, each an array:
-//   ["unborn",   spawns, fp, last]
-//   ["alive",    spawns, fp, pid, since, stop, last]   stop: null or [deadline, killed 0|1, "cremate"|"start"]
-//   ["buried",   spawns, fp, since, why, last]
-//   ["cremated", spawns, fp, since, why, last]
+// with one record per server, in command-line order, each an array: its base
+//   ["unborn",   spawns, fp]
+//   ["waiting",  spawns, fp]
+//   ["alive",    spawns, fp, pid, since, stop]   stop: null or [deadline, killed 0|1, "cremate"|"start"|"fail"]
+//   ["backoff",  spawns, fp, since, until]
+//   ["buried",   spawns, fp, since, why]
+//   ["cremated", spawns, fp, since, why]
+// followed by `last, retries` (and, for "alive", `ready` 0|1); retries and ready
+// are left out from the end while they hold their defaults (0; 1).
 // `fp` is a fingerprint of the server's argv, so a record is never applied to a
-// different command; `since` and `exec` are boot-relative monotonic
+// different command; `since`, `until` and `exec` are boot-relative monotonic
 // milliseconds; `last` is the server's last exit: null, ["code", n],
-// ["signal", n] or ["unknown"]. Version 1 (an older image re-exec'ing into
-// this one) is read too: the same without `exec` and `last`.
+// ["signal", n] or ["unknown"]; `retries` its fast crashes retried by its
+// backoff; `sd`: READY=1 was sent to systemd. Older images re-exec'ing into
+// this one are read too: version 1 (the base records alone, no `exec`) and
+// version 2 (the base records and `last`).
 import type { BuriedWhy, CrematedWhy, ExitStatus, Handover, HandoverServer, ServerSpec, StopOrder } from "./types.ts";
 import { isObject, messageOf } from "./values.ts";
 
-export const HANDOVER_VERSION = 2;
+export const HANDOVER_VERSION = 3;
 /** The versions this image reads. */
-const READS = [1, 2];
+const READS = [1, 2, 3];
+/** "1, 2 and 3". */
+function readsText(): string {
+  return `${READS.slice(0, -1).join(", ")} and ${READS[READS.length - 1]}`;
+}
 /** Largest pid Linux hands out (pid_max's ceiling, 2^22). */
 export const PID_MAX = 4_194_304;
 
-const BURIED_WHY: readonly BuriedWhy[] = ["crash-loop", "spawn-failed"];
+const BURIED_WHY: readonly BuriedWhy[] = ["crash-loop", "spawn-failed", "crashed"];
 const CREMATED_WHY: readonly CrematedWhy[] = ["clean-exit", "stopped", "invalid-state"];
 
 export type Unmarshalled =
@@ -37,16 +47,24 @@ export type Unmarshalled =
 export function marshal(handover: Handover, specs: readonly ServerSpec[]): string {
   const servers = handover.servers.map((s, i) => {
     const fp = fingerprint(specs[i]?.argv ?? []);
-    const last = lastExitRecord(s.lastExit);
+    // Version 3's fields after the last exit are left out from the end while they hold their defaults (small for many servers).
+    const tail = [s.retries ?? 0, ...(s.kind === "alive" ? [s.ready === false ? 0 : 1] : [])];
+    while (tail.length > 0 && tail[tail.length - 1] === (tail.length === 2 ? 1 : 0)) tail.pop();
+    const extra = [lastExitRecord(s.lastExit), ...tail];
     switch (s.kind) {
-      case "unborn": return ["unborn", s.spawns, fp, last];
-      case "alive": return ["alive", s.spawns, fp, s.pid, s.since, s.stop === null ? null : [s.stop.deadline, s.stop.killed ? 1 : 0, s.stop.then], last];
-      case "buried": return ["buried", s.spawns, fp, s.since, s.why, last];
-      case "cremated": return ["cremated", s.spawns, fp, s.since, s.why, last];
-      case "invalid": return ["invalid", s.spawns, fp, s.reason, last];
+      case "unborn": return ["unborn", s.spawns, fp, ...extra];
+      case "waiting": return ["waiting", s.spawns, fp, ...extra];
+      case "alive":
+        return ["alive", s.spawns, fp, s.pid, s.since, s.stop === null ? null : [s.stop.deadline, s.stop.killed ? 1 : 0, s.stop.then], ...extra];
+      case "backoff": return ["backoff", s.spawns, fp, s.since, s.until, ...extra];
+      case "buried": return ["buried", s.spawns, fp, s.since, s.why, ...extra];
+      case "cremated": return ["cremated", s.spawns, fp, s.since, s.why, ...extra];
+      case "invalid": return ["invalid", s.spawns, fp, s.reason, ...extra];
     }
   });
-  return seal(JSON.stringify({ v: HANDOVER_VERSION, revive: handover.pendingRevive, alarm: handover.alarmAt, exec: handover.execAt, servers }));
+  return seal(JSON.stringify({
+    v: HANDOVER_VERSION, revive: handover.pendingRevive, alarm: handover.alarmAt, exec: handover.execAt, sd: handover.systemdReady ?? false, servers,
+  }));
 }
 
 function lastExitRecord(x: ExitStatus | null): unknown {
@@ -81,7 +99,7 @@ export function unmarshal(text: string, specs: readonly ServerSpec[]): Unmarshal
   try {
     const m = /^lazarus-handover\/(\d+) ([0-9a-f]{14}) /.exec(text);
     if (m === null) return fail("unreadable re-exec state: not a lazarus handover (truncated or corrupt)");
-    if (!READS.includes(Number(m[1]))) return fail(`unsupported re-exec state version ${m[1]} (this lazarus reads ${READS.join(" and ")})`);
+    if (!READS.includes(Number(m[1]))) return fail(`unsupported re-exec state version ${m[1]} (this lazarus reads ${readsText()})`);
     const payload = text.slice(m[0].length);
     if (checksum(payload) !== m[2]) return fail("unreadable re-exec state: checksum mismatch (truncated or corrupt)");
     return readPayload(payload, specs);
@@ -108,13 +126,15 @@ function read(text: string, specs: readonly ServerSpec[]): Unmarshalled {
     return fail("unreadable re-exec state: not valid JSON (truncated or corrupt)");
   }
   if (!isObject(data)) return fail("unreadable re-exec state: not an object");
-  if (!READS.includes(data.v as number)) return fail(`unsupported re-exec state version ${show(data.v)} (this lazarus reads ${READS.join(" and ")})`);
+  if (!READS.includes(data.v as number)) return fail(`unsupported re-exec state version ${show(data.v)} (this lazarus reads ${readsText()})`);
   const v = data.v as number;
   if (typeof data.revive !== "boolean") return fail("unreadable re-exec state: 'revive' is not true or false");
   const alarm = data.alarm;
   if (alarm !== null && !isTime(alarm)) return fail("unreadable re-exec state: 'alarm' is not a time");
   const exec = v >= 2 ? data.exec : null;
   if (exec !== null && !isTime(exec)) return fail("unreadable re-exec state: 'exec' is not a time");
+  const sd = v >= 3 ? data.sd : false;
+  if (typeof sd !== "boolean") return fail("unreadable re-exec state: 'sd' is not true or false");
   const raw = data.servers;
   if (!Array.isArray(raw)) return fail("unreadable re-exec state: 'servers' is not a list");
   if (raw.length !== specs.length) {
@@ -122,11 +142,21 @@ function read(text: string, specs: readonly ServerSpec[]): Unmarshalled {
   }
   const pids = new Set<number>();
   const servers = raw.map((r, i) => readServer(r, specs[i] as ServerSpec, pids, v));
-  return { ok: true, handover: { pendingRevive: data.revive, alarmAt: alarm as number | null, execAt: exec as number | null, servers } };
+  return {
+    ok: true,
+    handover: { pendingRevive: data.revive, alarmAt: alarm as number | null, execAt: exec as number | null, ...(sd ? { systemdReady: true } : {}), servers },
+  };
 }
 
-/** A record's length in version 1, by its kind (version 2 adds the last exit at the end). */
-const V1_LENGTH: Readonly<Record<string, number>> = { unborn: 3, alive: 6, buried: 5, cremated: 5, invalid: 4 };
+/** A record's base length, by its kind (the kinds of version 3 only in version 3). */
+const BASE_LENGTH: Readonly<Record<string, number>> = { unborn: 3, alive: 6, buried: 5, cremated: 5, invalid: 4, waiting: 3, backoff: 5 };
+
+/** How many fields follow the base in a version (v2: the last exit; v3: the last exit, retries, and ready for "alive"). */
+function extras(v: number, kind: string): number {
+  if (v <= 1) return 0;
+  if (v === 2) return 1;
+  return kind === "alive" ? 3 : 2;
+}
 
 function readServer(raw: unknown, spec: ServerSpec, pids: Set<number>, v: number): HandoverServer {
   const invalid = (reason: string, spawns = 0, lastExit: ExitStatus | null = null): HandoverServer => ({ kind: "invalid", spawns, lastExit, reason });
@@ -134,15 +164,29 @@ function readServer(raw: unknown, spec: ServerSpec, pids: Set<number>, v: number
   const [kind, spawns, fp] = raw as unknown[];
   if (!isCount(spawns)) return invalid("bad spawn count");
   if (fp !== fingerprint(spec.argv)) return invalid("recorded for a different command", spawns);
-  const length = typeof kind === "string" && Object.hasOwn(V1_LENGTH, kind) ? V1_LENGTH[kind] as number : -1;
+  const length = typeof kind === "string" && Object.hasOwn(BASE_LENGTH, kind) && (v >= 3 || (kind !== "waiting" && kind !== "backoff"))
+    ? BASE_LENGTH[kind] as number : -1;
   if (length < 0) return invalid(`bad state word ${show(kind)}`, spawns);
-  if (raw.length !== length + (v >= 2 ? 1 : 0)) return invalid("wrong record length", spawns);
+  const most = length + extras(v, kind as string);
+  if (raw.length > most || raw.length < (v >= 3 ? length + 1 : most)) return invalid("wrong record length", spawns);
   const lastExit = v >= 2 ? readLastExit(raw[length]) : null;
   if (lastExit === undefined) return invalid("bad last exit", spawns);
+  const retries = v >= 3 && raw.length > length + 1 ? raw[length + 1] : 0;
+  if (!isCount(retries)) return invalid("bad retry count", spawns, lastExit);
+  const ready = v >= 3 && kind === "alive" && raw.length > length + 2 ? raw[length + 2] : 1;
+  if (ready !== 0 && ready !== 1) return invalid("bad ready flag", spawns, lastExit);
   const r = raw.slice(0, length);
+  const common = retries === 0 ? { spawns, lastExit } : { spawns, lastExit, retries };
   switch (kind) {
     case "unborn":
-      return { kind: "unborn", spawns, lastExit };
+      return { kind: "unborn", ...common };
+    case "waiting":
+      return { kind: "waiting", ...common };
+    case "backoff": {
+      const [, , , since, until] = r as unknown[];
+      if (!isTime(since) || !isTime(until)) return invalid("bad time", spawns, lastExit);
+      return { kind: "backoff", ...common, since, until };
+    }
     case "alive": {
       const [, , , pid, since, stop] = r as unknown[];
       if (!isPid(pid)) return invalid(`bad pid ${show(pid)}`, spawns);
@@ -152,19 +196,19 @@ function readServer(raw: unknown, spec: ServerSpec, pids: Set<number>, v: number
       if (order === undefined) return invalid("bad stop order", spawns);
       if (pids.has(pid)) return invalid(`pid ${pid} recorded twice`, spawns);
       pids.add(pid);
-      return { kind: "alive", spawns, lastExit, pid, since, stop: order };
+      return { kind: "alive", ...common, pid, since, stop: order, ...(ready === 1 ? {} : { ready: false }) };
     }
     case "buried": {
       const [, , , since, why] = r as unknown[];
       if (!isTime(since)) return invalid("bad time", spawns);
       if (!BURIED_WHY.includes(why as BuriedWhy)) return invalid(`bad reason ${show(why)}`, spawns);
-      return { kind: "buried", spawns, lastExit, since, why: why as BuriedWhy };
+      return { kind: "buried", ...common, since, why: why as BuriedWhy };
     }
     case "cremated": {
       const [, , , since, why] = r as unknown[];
       if (!isTime(since)) return invalid("bad time", spawns);
       if (!CREMATED_WHY.includes(why as CrematedWhy)) return invalid(`bad reason ${show(why)}`, spawns);
-      return { kind: "cremated", spawns, lastExit, since, why: why as CrematedWhy };
+      return { kind: "cremated", ...common, since, why: why as CrematedWhy };
     }
     default: {
       const reason = (r as unknown[])[3];
@@ -178,7 +222,7 @@ function readStop(x: unknown): StopOrder | null | undefined {
   if (x === null) return null;
   if (!Array.isArray(x) || x.length !== 3) return undefined;
   const [deadline, killed, then] = x as unknown[];
-  if (!isTime(deadline) || (killed !== 0 && killed !== 1) || (then !== "cremate" && then !== "start")) return undefined;
+  if (!isTime(deadline) || (killed !== 0 && killed !== 1) || (then !== "cremate" && then !== "start" && then !== "fail")) return undefined;
   return { deadline, killed: killed === 1, then };
 }
 

@@ -4,6 +4,7 @@
 // (table.ts) and the supervisor's steps (step.ts) decide *when*; this module
 // says *what*. Pure.
 import { describeExit, seconds } from "./describe.ts";
+import { isCleanExit as isClean } from "./exits.ts";
 import { signalName } from "./signals.ts";
 import type { ExitStatus, LifeKind, LogRecord, Server, Signal } from "./types.ts";
 
@@ -66,6 +67,7 @@ export const supervisor = {
   allCremated: (): LogRecord => ({ event: "exit", text: "every server is cremated, exiting." }),
   waitingForRevive: (): LogRecord => ({ event: "waiting", text: "every remaining server is buried, waiting for a revive (SIGUSR2)." }),
   waitingForStart: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be started (ctl start)." }),
+  waitingForRetry: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be retried after crashing too fast." }),
   exiting: (status: number): LogRecord => ({ event: "exiting", code: status, text: `exiting with status ${status}.` }),
 };
 
@@ -92,7 +94,26 @@ export const server = {
   buried: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
     about(i, s, { event: "buried", pid, ...statusFields(status), from: "alive", to: "buried", text: `'${label(s)}' died abnormally, burying because it died too fast.` }),
   respawn: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
-    about(i, s, { event: "respawn", pid, ...statusFields(status), from: "alive", to: "starting", text: `'${label(s)}' died abnormally, respawning.` }),
+    about(i, s, {
+      event: "respawn", pid, ...statusFields(status), from: "alive", to: "starting",
+      text: isClean(status) ? `'${label(s)}' exited normally, respawning (restart = "always").` : `'${label(s)}' died abnormally, respawning.`,
+    }),
+  backoff: (i: number, s: Server, pid: number, status: ExitStatus, delayMs: number, retry: number, retries: number): LogRecord =>
+    about(i, s, {
+      event: "backoff", pid, ...statusFields(status), from: "alive", to: "backoff",
+      text: `'${label(s)}' ${isClean(status) ? "exited" : "died abnormally"} too fast, retrying in ${seconds(delayMs)} s (retry ${retry} of ${retries}).`,
+    }),
+  retry: (i: number, s: Server): LogRecord => about(i, s, { event: "retry", from: "backoff", to: "starting", text: `retrying '${label(s)}'.` }),
+  crashed: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
+    about(i, s, { event: "buried", pid, ...statusFields(status), from: "alive", to: "buried", text: `'${label(s)}' died abnormally and is not restarted (restart = "never"), burying.` }),
+  waits: (i: number, s: Server, names: readonly string[]): LogRecord =>
+    about(i, s, { event: "waiting", to: "waiting", text: `'${label(s)}' waits for ${names.map((n) => `'${n}'`).join(", ")} to be ready.` }),
+  ready: (i: number, s: Server, pid: number): LogRecord => about(i, s, { event: "ready", pid, text: `'${label(s)}' is ready.` }),
+  readyTimeout: (i: number, s: Server, pid: number, timeoutMs: number): LogRecord =>
+    about(i, s, { event: "ready-timeout", pid, text: `'${label(s)}' did not become ready within ${seconds(timeoutMs)} s: a failed start, stopping it.` }),
+  failedStart: (i: number, s: Server, pid: number): LogRecord => about(i, s, { event: "failed-start", pid, text: `'${label(s)}' failed to start.` }),
+  unhealthy: (i: number, s: Server, pid: number, reason: string): LogRecord =>
+    about(i, s, { event: "unhealthy", pid, text: `'${label(s)}' is unhealthy (${reason}): restarting it.` }),
   stopTimeout: (i: number, s: Server, pid: number, timeoutMs: number): LogRecord =>
     about(i, s, { event: "stop-timeout", pid, text: `'${label(s)}' did not stop within ${seconds(timeoutMs)} s, killing it.` }),
   reviveRequested: (i: number, s: Server): LogRecord => about(i, s, { event: "revive", text: `revive of '${label(s)}' requested.` }),
@@ -123,5 +144,6 @@ export const reply = {
   alreadyStopped: (name: string) => `${name} is already stopped`,
   stopped: (name: string) => `stopped ${name}`,
   notRunning: (name: string) => `${name} is not running`,
+  waiting: (name: string, names: readonly string[]) => `${name} waits for ${names.join(", ")} to be ready`,
   sent: (name: string, signal: Signal) => `sent ${signalName(signal)} to ${name}`,
 };

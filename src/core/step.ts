@@ -13,12 +13,12 @@
 // waiting to be started → exit 0; running with only buried ones → say once
 // that it waits for a revive; stopping with nothing alive → exit.
 import { spawnArgv } from "./argv.ts";
-import { unreachable } from "./describe.ts";
+import { seconds, unreachable } from "./describe.ts";
 import { classifyEnd, isCleanExit } from "./exits.ts";
 import * as say from "./records.ts";
 import { dumpLines, statusOf } from "./status.ts";
 import { signalName } from "./signals.ts";
-import { type Act, decide, type Detail, type Input, type Reply } from "./table.ts";
+import { type Act, decide, type Detail, type Input, READY_POLL_MS, type Reply } from "./table.ts";
 import type {
   Census, ControlCommand, Effect, Event, ExitStatus, Handover, Life, LifeKind, LogRecord, Ms, Phase, Server, ServerSpec, Settings, State,
   StepResult, TimerName,
@@ -27,15 +27,32 @@ import { Vec } from "./vec.ts";
 
 export const ALARM_STATUS = 142;
 
+/** The longest a readiness probe may take (one attempt; it is tried again every READY_POLL_MS). */
+export const READY_PROBE_TIMEOUT_MS = 2000;
+
 export { isCleanExit };
 
-const NOBODY: Census = { unborn: 0, starting: 0, alive: 0, buried: 0, cremated: 0 };
+const NOBODY: Census = { unborn: 0, waiting: 0, starting: 0, alive: 0, backoff: 0, buried: 0, cremated: 0 };
+
+/** A server before anything happened to it. */
+export function newServer(spec: ServerSpec): Server {
+  return { spec, life: { kind: "unborn" }, spawns: 0, lastExit: null, retries: 0, healthFails: 0, probing: false, note: null, watchdogAt: null };
+}
+
+/** Who depends on each server: the reverse of the specs' dependsOn. */
+export function dependentsOf(specs: readonly ServerSpec[]): number[][] {
+  const out: number[][] = specs.map(() => []);
+  specs.forEach((s, i) => { for (const d of s.dependsOn ?? []) out[d]?.push(i); });
+  return out;
+}
 
 export function initialState(settings: Settings, specs: readonly ServerSpec[]): State {
   return {
     settings,
-    servers: Vec.of(specs.map((spec): Server => ({ spec, life: { kind: "unborn" }, spawns: 0, lastExit: null }))),
+    servers: Vec.of(specs.map(newServer)),
     census: { ...NOBODY, unborn: specs.length },
+    dependents: dependentsOf(specs),
+    systemd: { ready: false, status: "" },
     phase: { kind: "booting" },
     pendingRevive: false,
     pendingReexec: false,
@@ -57,6 +74,11 @@ export function stopTimer(i: number): TimerName {
   return `stop:${i}`;
 }
 
+/** A server's timers, by kind. */
+export function timerOf(kind: "stop" | "probe" | "ready" | "watchdog" | "backoff", i: number): TimerName {
+  return `${kind}:${i}`;
+}
+
 /**
  * One step's worth of changes, on copies: `step` stays pure because nothing
  * reachable from the input state is ever changed (the servers are a persistent
@@ -71,6 +93,7 @@ class Transition {
   private waitingLogged: boolean;
   private alarmAt: Ms | null;
   private execAt: Ms | null;
+  private systemd: State["systemd"];
   private readonly effects: Effect[] = [];
 
   constructor(private readonly before: State, private readonly at: Ms) {
@@ -82,6 +105,7 @@ class Transition {
     this.waitingLogged = before.waitingLogged;
     this.alarmAt = before.alarmAt;
     this.execAt = before.execAt;
+    this.systemd = before.systemd;
   }
 
   result(): StepResult {
@@ -99,6 +123,8 @@ class Transition {
       waitingLogged: this.waitingLogged,
       alarmAt: this.alarmAt,
       execAt: this.execAt,
+      dependents: this.before.dependents,
+      systemd: this.systemd,
     };
   }
 
@@ -127,6 +153,9 @@ class Transition {
       case "problem": return this.log(say.supervisor.problem(event.text));
       case "log-file-failing": return this.log(say.supervisor.logFileFailing(event.path, event.reason));
       case "log-file-resumed": return this.log(say.supervisor.logFileResumed(event.path, event.dropped));
+      case "probe-result": return this.probeResult(event.server, event.pid, event.purpose, event.ok, event.reason);
+      case "notify": return this.notify(event.pid, event.ready, event.watchdog, event.status);
+      case "output-match": return this.outputMatch(event.pid);
       case "control": return this.control(event.id, event.command);
       default: return unreachable(event);
     }
@@ -150,9 +179,12 @@ class Transition {
     } else {
       this.alarmAt = handover.alarmAt;
       this.execAt = handover.execAt;
+      this.systemd = { ...this.systemd, ready: handover.systemdReady ?? false };
       this.takeOver(handover, who);
     }
     if (this.alarmAt !== null) this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });
+    const wd = this.settings.systemd?.watchdogMs ?? null;
+    if (wd !== null) this.effects.push({ type: "arm", timer: "sd-watchdog", at: this.at + wd / 2 });
   }
 
   /** The new image after a re-exec takes over what the old one handed across (docs/spec.md, "Live re-exec"). */
@@ -167,17 +199,26 @@ class Transition {
         this.log(say.server.noHandover(i, s));
         continue;
       }
-      this.servers = this.servers.set(i, { ...s, spawns: h.spawns, lastExit: h.lastExit });
+      this.servers = this.servers.set(i, { ...s, spawns: h.spawns, lastExit: h.lastExit, retries: h.retries ?? 0 });
       switch (h.kind) {
         case "unborn":
           if (s.spec.autostart !== false) this.input(i, "autostart");
           break;
+        case "waiting":
+          this.input(i, "autostart");
+          break;
         case "alive":
-          this.setLife(i, { kind: "alive", pid: h.pid, since: h.since, stop: h.stop });
+          this.setLife(i, { kind: "alive", pid: h.pid, since: h.since, stop: h.stop, ready: (h.ready ?? true) || s.spec.ready === undefined });
           this.effects.push({ type: "adopt", server: i, pid: h.pid });
           // A stop in progress goes on: its SIGKILL deadline is armed again in the new image.
           if (h.stop !== null && !h.stop.killed) this.effects.push({ type: "arm", timer: stopTimer(i), at: h.stop.deadline });
+          // Its checks go on: readiness (and its deadline), or health and a fresh watchdog window.
+          if (h.stop === null) this.resumeChecks(i);
           adopted++;
+          break;
+        case "backoff":
+          this.setLife(i, { kind: "backoff", since: h.since, until: h.until });
+          this.effects.push({ type: "arm", timer: timerOf("backoff", i), at: h.until });
           break;
         case "buried":
           // A re-exec revives the buried (as mds-respawn did).
@@ -216,8 +257,79 @@ class Transition {
     // A child found ended at the take-over died during the exec: at the exec instant at the earliest.
     const end = atTakeover && this.execAt !== null ? Math.min(this.at, this.execAt) : this.at;
     const interval = s.spec.intervalMs ?? this.settings.intervalMs;
+    const lived = end - s.life.since;
     this.servers = this.servers.set(i, { ...s, lastExit: status });
-    this.input(i, classifyEnd(status, end - s.life.since, interval), { status });
+    this.input(i, classifyEnd(status, lived, interval, s.spec.restart), { status, lived });
+  }
+
+  /** After a take-over: the checks of an adopted server go on where they were. */
+  private resumeChecks(i: number): void {
+    const s = this.server(i);
+    if (s.life.kind !== "alive") return;
+    const arm = (kind: "probe" | "ready" | "watchdog", at: Ms) => this.effects.push({ type: "arm", timer: timerOf(kind, i), at });
+    if (!s.life.ready) {
+      const r = s.spec.ready;
+      if (r !== undefined && r.kind !== "notify" && r.kind !== "log") arm("probe", this.at + READY_POLL_MS);
+      if (s.spec.readyTimeoutMs !== undefined) arm("ready", s.life.since + s.spec.readyTimeoutMs);
+      return;
+    }
+    if (s.spec.health !== undefined) arm("probe", this.at + s.spec.health.intervalMs);
+    if (s.spec.watchdogMs !== undefined) {
+      this.servers = this.servers.set(i, { ...s, watchdogAt: this.at + s.spec.watchdogMs });
+      arm("watchdog", this.at + s.spec.watchdogMs);
+    }
+  }
+
+  /** A probe's answer: readiness (ready, or try again soon), or health (a failure streak makes it unhealthy). */
+  private probeResult(i: number, pid: number, purpose: "ready" | "health", ok: boolean, reason: string): void {
+    const s = this.servers.at(i);
+    if (s === undefined || s.life.kind !== "alive" || s.life.pid !== pid || !s.probing) return; // stale: about a process that is gone
+    this.servers = this.servers.set(i, { ...s, probing: false });
+    if (s.life.stop !== null || this.phase.kind !== "running") return;
+    if (purpose === "ready") {
+      if (s.life.ready) return;
+      if (ok) this.input(i, "ready");
+      else this.effects.push({ type: "arm", timer: timerOf("probe", i), at: this.at + READY_POLL_MS });
+      return;
+    }
+    const health = s.spec.health;
+    if (health === undefined || !s.life.ready) return;
+    if (ok) {
+      this.servers = this.servers.set(i, { ...this.server(i), healthFails: 0 });
+      this.effects.push({ type: "arm", timer: timerOf("probe", i), at: this.at + health.intervalMs });
+      return;
+    }
+    const fails = s.healthFails + 1;
+    if (fails >= health.retries) {
+      this.input(i, "unhealthy", { error: `${fails} failed health check${fails === 1 ? "" : "s"} in a row, the last: ${reason}` });
+      return;
+    }
+    this.servers = this.servers.set(i, { ...this.server(i), healthFails: fails });
+    this.effects.push({ type: "arm", timer: timerOf("probe", i), at: this.at + health.intervalMs });
+  }
+
+  /** sd_notify from a server (its main process is `pid`): READY=1, WATCHDOG=1, STATUS=. */
+  private notify(pid: number, ready: boolean, watchdog: boolean, status: string | null): void {
+    const i = this.serverOfPid(pid, undefined);
+    const s = this.servers.at(i);
+    if (s === undefined || s.life.kind !== "alive") return;
+    if (status !== null) this.servers = this.servers.set(i, { ...s, note: status });
+    if (s.life.stop !== null || this.phase.kind !== "running") return;
+    if (ready && !s.life.ready && s.spec.ready?.kind === "notify") this.input(i, "ready");
+    const wd = s.spec.watchdogMs;
+    const now = this.server(i);
+    if (watchdog && wd !== undefined && now.life.kind === "alive" && now.life.ready) {
+      this.servers = this.servers.set(i, { ...now, watchdogAt: this.at + wd });
+      this.effects.push({ type: "arm", timer: timerOf("watchdog", i), at: this.at + wd });
+    }
+  }
+
+  /** A line of the output of the server whose main process is `pid` matched its readiness pattern. */
+  private outputMatch(pid: number): void {
+    const i = this.serverOfPid(pid, undefined);
+    const s = this.servers.at(i);
+    if (s === undefined || s.life.kind !== "alive" || s.life.ready || s.life.stop !== null || s.spec.ready?.kind !== "log") return;
+    if (this.phase.kind === "running") this.input(i, "ready");
   }
 
   /** The server whose alive process has this pid (the shell's hint first), or -1. */
@@ -251,8 +363,12 @@ class Transition {
       case "running":
         this.log(say.supervisor.terminate(signal));
         this.phase = { kind: "stopping", status: 0, killed: false };
-        // Every alive server gets a stop order: its stop signal now, SIGKILL at its own deadline.
-        for (let i = 0; i < this.servers.length; i++) this.input(i, "shutdown");
+        if (this.settings.systemd !== undefined) this.effects.push({ type: "sd-notify", text: "STOPPING=1" });
+        // Every alive server gets a stop order (its stop signal now, SIGKILL at its own deadline)
+        // once nothing that depends on it runs: dependents first (the rest in settle).
+        for (let i = 0; i < this.servers.length; i++) {
+          if (this.server(i).life.kind !== "alive" || !this.dependentsRun(i)) this.input(i, "shutdown");
+        }
         return;
       case "stopping":
         this.log(say.supervisor.terminateAgain(signal));
@@ -278,9 +394,89 @@ class Transition {
       this.killEverything(ALARM_STATUS);
       return;
     }
-    const i = Number(timer.slice("stop:".length));
-    if (this.servers.at(i) === undefined) return;
-    this.input(i, "deadline");
+    if (timer === "sd-watchdog") {
+      const wd = this.settings.systemd?.watchdogMs ?? null;
+      if (wd === null || this.phase.kind === "exited") return;
+      this.effects.push({ type: "sd-notify", text: "WATCHDOG=1" });
+      this.effects.push({ type: "arm", timer: "sd-watchdog", at: this.at + wd / 2 });
+      return;
+    }
+    const colon = timer.indexOf(":");
+    const kind = timer.slice(0, colon);
+    const i = Number(timer.slice(colon + 1));
+    const s = this.servers.at(i);
+    if (s === undefined) return;
+    switch (kind) {
+      case "stop": return void this.input(i, "deadline");
+      case "backoff": return void this.input(i, "retry");
+      case "probe": return this.probeDue(i, s);
+      case "ready":
+        if (s.life.kind !== "alive" || s.life.ready || s.life.stop !== null || s.spec.readyTimeoutMs === undefined || this.phase.kind !== "running") return;
+        if (this.at < s.life.since + s.spec.readyTimeoutMs) {
+          this.effects.push({ type: "arm", timer, at: s.life.since + s.spec.readyTimeoutMs });
+          return;
+        }
+        return void this.input(i, "ready-timeout");
+      case "watchdog":
+        if (s.life.kind !== "alive" || !s.life.ready || s.life.stop !== null || s.watchdogAt === null || this.phase.kind !== "running") return;
+        if (this.at < s.watchdogAt) {
+          this.effects.push({ type: "arm", timer, at: s.watchdogAt });
+          return;
+        }
+        return void this.input(i, "unhealthy", { error: `no WATCHDOG=1 within ${seconds(s.spec.watchdogMs ?? 0)} s` });
+      default:
+        return;
+    }
+  }
+
+  /** Its probe timer: a readiness or health probe now, unless one is already running or nothing needs one. */
+  private probeDue(i: number, s: Server): void {
+    const l = s.life;
+    if (l.kind !== "alive" || l.stop !== null || s.probing || this.phase.kind !== "running") return;
+    const r = s.spec.ready;
+    if (!l.ready && r !== undefined && r.kind !== "notify" && r.kind !== "log") {
+      const left = s.spec.readyTimeoutMs === undefined ? READY_PROBE_TIMEOUT_MS : l.since + s.spec.readyTimeoutMs - this.at;
+      this.servers = this.servers.set(i, { ...s, probing: true });
+      this.effects.push({ type: "probe", server: i, pid: l.pid, purpose: "ready", probe: r, timeoutMs: Math.max(1, Math.min(READY_PROBE_TIMEOUT_MS, left)) });
+      return;
+    }
+    const h = s.spec.health;
+    if (l.ready && h !== undefined) {
+      this.servers = this.servers.set(i, { ...s, probing: true });
+      this.effects.push({ type: "probe", server: i, pid: l.pid, purpose: "health", probe: h.probe, timeoutMs: h.timeoutMs });
+    }
+  }
+
+  /** Whether anything that depends on server i still runs (or is being started). */
+  private dependentsRun(i: number): boolean {
+    for (const d of this.before.dependents[i] ?? []) {
+      const k = this.servers.at(d)?.life.kind;
+      if (k === "alive" || k === "starting") return true;
+    }
+    return false;
+  }
+
+  /** Whether everything server i depends on is ready (alive and ready), or done (ended cleanly). */
+  private depsReady(i: number): boolean {
+    for (const d of this.server(i).spec.dependsOn ?? []) {
+      const l = this.servers.at(d)?.life;
+      if (l === undefined) continue;
+      if (l.kind === "alive" && l.ready && l.stop === null) continue;
+      if (l.kind === "cremated" && l.why === "clean-exit") continue;
+      return false;
+    }
+    return true;
+  }
+
+  /** The names of what server i waits for. */
+  private waitingFor(i: number): string[] {
+    return (this.server(i).spec.dependsOn ?? []).flatMap((d) => {
+      const s = this.servers.at(d);
+      if (s === undefined) return [];
+      const l = s.life;
+      const ready = (l.kind === "alive" && l.ready && l.stop === null) || (l.kind === "cremated" && l.why === "clean-exit");
+      return ready ? [] : [s.spec.name];
+    });
   }
 
   /** SIGKILL every alive server at once (second terminate, alarm); exit with `status` once all ended. */
@@ -332,12 +528,26 @@ class Transition {
     if (this.phase.kind === "running" && this.pendingRevive && n.starting === 0) {
       this.revive(say.supervisor.revivePendingDone());
     }
+    if (n.waiting > 0 && this.phase.kind === "running") {
+      for (let i = 0; i < this.servers.length; i++) {
+        if (this.server(i).life.kind === "waiting" && this.depsReady(i)) this.input(i, "deps-ready");
+      }
+    }
+    if (this.phase.kind === "stopping" && !this.phase.killed) {
+      // Dependents first: a server gets its stop order once nothing that depends on it runs.
+      for (let i = 0; i < this.servers.length; i++) {
+        const l = this.server(i).life;
+        if (l.kind === "alive" && l.stop === null && !this.dependentsRun(i)) this.input(i, "shutdown");
+      }
+    }
+    if (this.settings.systemd !== undefined) this.tellSystemd();
     if (this.pendingReexec && n.starting === 0) {
       this.pendingReexec = false;
       if (this.phase.kind === "running") this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
       else this.log(say.supervisor.reexecIgnored());
     }
     const living = n.alive + n.starting > 0;
+    const waiting = n.buried + n.unborn + n.waiting + n.backoff > 0;
     switch (this.phase.kind) {
       case "booting":
       case "exited":
@@ -345,12 +555,12 @@ class Transition {
       case "running":
         if (living) {
           this.waitingLogged = false;
-        } else if (n.buried + n.unborn === 0) {
+        } else if (!waiting) {
           this.log(say.supervisor.allCremated());
           this.exit(0);
         } else if (!this.waitingLogged) {
           this.waitingLogged = true;
-          this.log(n.buried > 0 ? say.supervisor.waitingForRevive() : say.supervisor.waitingForStart());
+          this.log(n.buried > 0 ? say.supervisor.waitingForRevive() : n.backoff > 0 ? say.supervisor.waitingForRetry() : say.supervisor.waitingForStart());
         }
         return;
       case "stopping":
@@ -359,6 +569,34 @@ class Transition {
       default:
         return unreachable(this.phase);
     }
+  }
+
+  /**
+   * Under systemd: READY=1 once every server that starts by itself is ready,
+   * buried or done (nothing of the start is still in flight), and STATUS= with
+   * the counts whenever they change.
+   */
+  private tellSystemd(): void {
+    if (this.phase.kind !== "running") return;
+    const c = { ready: 0, starting: 0, buried: 0, other: 0 };
+    let settled = true;
+    for (const s of this.servers) {
+      const l = s.life;
+      if (l.kind === "alive" && l.ready) c.ready++;
+      else if (l.kind === "buried") c.buried++;
+      else if (l.kind === "alive" || l.kind === "starting" || l.kind === "waiting" || l.kind === "backoff") c.starting++;
+      else c.other++;
+      const pending = l.kind === "starting" || l.kind === "waiting" || l.kind === "backoff" || (l.kind === "alive" && !l.ready) ||
+        (l.kind === "unborn" && s.spec.autostart !== false);
+      if (pending) settled = false;
+    }
+    const status = `${c.ready} ready, ${c.starting} starting, ${c.buried} buried`;
+    const lines: string[] = [];
+    if (!this.systemd.ready && settled) lines.push("READY=1");
+    if (status !== this.systemd.status) lines.push(`STATUS=${status}`);
+    if (lines.length === 0) return;
+    this.systemd = { ready: this.systemd.ready || settled, status };
+    this.effects.push({ type: "sd-notify", text: lines.join("\n") });
   }
 
   // --- helpers ----------------------------------------------------------------------
@@ -385,6 +623,7 @@ class Transition {
       get server() { return t.server(i); },
       index: i,
       setLife: (life) => this.setLife(i, life),
+      setServer: (change) => this.setServer(i, { ...this.server(i), ...change }),
       log: (record) => this.log(record),
       spawn: () => {
         const kind = this.server(i).life.kind;
@@ -395,16 +634,25 @@ class Transition {
         const life = this.server(i).life;
         if (life.kind === "alive") this.effects.push({ type: "kill", server: i, pid: life.pid, signal, group });
       },
-      armStop: (deadline) => this.effects.push({ type: "arm", timer: stopTimer(i), at: deadline }),
-      disarmStop: () => this.effects.push({ type: "disarm", timer: stopTimer(i) }),
+      arm: (kind, at) => this.effects.push({ type: "arm", timer: timerOf(kind, i), at }),
+      disarm: (kind) => this.effects.push({ type: "disarm", timer: timerOf(kind, i) }),
       killRemnants: (pgid, signal) => this.effects.push({ type: "kill-remnants", server: i, pgid, signal }),
       stopTimeout: () => this.server(i).spec.stopTimeoutMs ?? this.settings.stopTimeoutMs,
+      interval: () => this.server(i).spec.intervalMs ?? this.settings.intervalMs,
+      waitingFor: () => this.waitingFor(i),
     };
   }
 
-  /** Spawn server i (only while running). */
+  /** Spawn server i (only while running); one whose dependencies are not ready waits for them instead. */
   private spawnNow(i: number): void {
     if (this.phase.kind !== "running") return;
+    if (!this.depsReady(i)) {
+      if (this.server(i).life.kind !== "waiting") {
+        this.setLife(i, { kind: "waiting" });
+        this.log(say.server.waits(i, this.server(i), this.waitingFor(i)));
+      }
+      return;
+    }
     const s = this.server(i);
     const argv = spawnArgv(s.spec, s.spawns);
     this.setServer(i, { ...s, life: { kind: "starting" }, spawns: s.spawns + 1 });
@@ -441,16 +689,22 @@ export function handoverOf(state: State, execAt: Ms | null): Handover {
   return {
     pendingRevive: state.pendingRevive,
     alarmAt: state.alarmAt,
+    ...(state.systemd.ready ? { systemdReady: true } : {}),
     execAt,
     servers: state.servers.map((s) => {
       const l = s.life;
-      const common = { spawns: s.spawns, lastExit: s.lastExit };
+      // The normal form (marshal.ts): defaults left out.
+      const common = s.retries === 0 ? { spawns: s.spawns, lastExit: s.lastExit } : { spawns: s.spawns, lastExit: s.lastExit, retries: s.retries };
       switch (l.kind) {
         case "unborn":
         case "starting":
           return { kind: "unborn", ...common };
+        case "waiting":
+          return { kind: "waiting", ...common };
+        case "backoff":
+          return { kind: "backoff", ...common, since: l.since, until: l.until };
         case "alive":
-          return { kind: "alive", ...common, pid: l.pid, since: l.since, stop: l.stop };
+          return { kind: "alive", ...common, pid: l.pid, since: l.since, stop: l.stop, ...(l.ready ? {} : { ready: false }) };
         case "buried":
           return { kind: "buried", ...common, since: l.since, why: l.why };
         case "cremated":

@@ -104,7 +104,7 @@ export type ExitStatus =
   | { readonly kind: "unknown" };
 
 /** Why a server is buried: it cannot be fixed by respawning, only by a revive. */
-export type BuriedWhy = "crash-loop" | "spawn-failed";
+export type BuriedWhy = "crash-loop" | "spawn-failed" | "crashed";
 /** Why a server is cremated: it is never started again by the policy. */
 export type CrematedWhy = "clean-exit" | "stopped" | "invalid-state";
 
@@ -117,8 +117,16 @@ export type CrematedWhy = "clean-exit" | "stopped" | "invalid-state";
  */
 export type Life =
   | { readonly kind: "unborn" }
+  /** It should run, and waits for what it depends on to be ready. */
+  | { readonly kind: "waiting" }
   | { readonly kind: "starting" }
-  | { readonly kind: "alive"; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null }
+  /**
+   * A process of it runs. `ready`: it said so (always true without a
+   * readiness check); until then it is, for people, "starting".
+   */
+  | { readonly kind: "alive"; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null; readonly ready: boolean }
+  /** It crashed too fast and is started again at `until` (backoff). */
+  | { readonly kind: "backoff"; readonly since: Ms; readonly until: Ms }
   | { readonly kind: "buried"; readonly since: Ms; readonly why: BuriedWhy }
   | { readonly kind: "cremated"; readonly since: Ms; readonly why: CrematedWhy };
 
@@ -128,8 +136,11 @@ export type LifeKind = Life["kind"];
 export interface StopOrder {
   readonly deadline: Ms;
   readonly killed: boolean;
-  /** What to do once it has ended: stay cremated, or start again (restart). */
-  readonly then: "cremate" | "start";
+  /**
+   * What to do once it has ended: stay cremated, start again (a restart, or
+   * an unhealthy server), or judge its end as a crash (it failed to become ready).
+   */
+  readonly then: "cremate" | "start" | "fail";
 }
 
 export interface Server {
@@ -138,6 +149,16 @@ export interface Server {
   /** How many spawns were attempted; the first carries argv as given (docs/spec.md, "Spawning"). */
   readonly spawns: number;
   readonly lastExit: ExitStatus | null;
+  /** Fast crashes in a row retried by its backoff (reset by a life of at least the interval, and by a revive). */
+  readonly retries: number;
+  /** Failed health probes in a row (reset by a passing one, and by a new process). */
+  readonly healthFails: number;
+  /** A probe of this server is being carried out (never two at once). */
+  readonly probing: boolean;
+  /** The last STATUS= it sent (sd_notify), for people. */
+  readonly note: string | null;
+  /** With a watchdog: when it expires unless WATCHDOG=1 comes first. */
+  readonly watchdogAt: Ms | null;
 }
 
 /** What the supervisor as a whole is doing. */
@@ -175,12 +196,18 @@ export interface State {
   readonly alarmAt: Ms | null;
   /** After a re-exec: when the old image exec'd (a child found ended at the take-over died at or after it). */
   readonly execAt: Ms | null;
+  /** Who depends on each server (the reverse of dependsOn): a shutdown stops them first. */
+  readonly dependents: readonly (readonly number[])[];
+  /** Under systemd: READY=1 was sent, and the last STATUS= text. */
+  readonly systemd: { readonly ready: boolean; readonly status: string };
 }
 
 /** What a re-exec hands to the new image (marshal.ts encodes and validates it). */
 export interface Handover {
   readonly pendingRevive: boolean;
   readonly alarmAt: Ms | null;
+  /** Under systemd: READY=1 was sent already (absent: not). */
+  readonly systemdReady?: boolean;
   /** The instant of the re-exec (the reexec event's time); null from an image that did not record it. */
   readonly execAt: Ms | null;
   readonly servers: readonly HandoverServer[];
@@ -190,18 +217,37 @@ export interface Handover {
 interface HandoverCommon {
   readonly spawns: number;
   readonly lastExit: ExitStatus | null;
+  /** Fast crashes in a row retried by its backoff (absent: none). */
+  readonly retries?: number;
 }
 
 export type HandoverServer =
   | HandoverCommon & { readonly kind: "unborn" }
-  | HandoverCommon & { readonly kind: "alive"; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null }
+  /** It waited for what it depends on (the new image looks again). */
+  | HandoverCommon & { readonly kind: "waiting" }
+  /** `ready` absent: ready (as every server was before readiness existed). */
+  | HandoverCommon & { readonly kind: "alive"; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null; readonly ready?: boolean }
+  | HandoverCommon & { readonly kind: "backoff"; readonly since: Ms; readonly until: Ms }
   | HandoverCommon & { readonly kind: "buried"; readonly since: Ms; readonly why: BuriedWhy }
   | HandoverCommon & { readonly kind: "cremated"; readonly since: Ms; readonly why: CrematedWhy }
   /** The record of this server could not be read: cremate it and say so. */
   | HandoverCommon & { readonly kind: "invalid"; readonly reason: string };
 
 /** Timers the core arms; the shell fires a `timer` event at (or after) `at`. */
-export type TimerName = "alarm" | `stop:${number}`;
+export type TimerName =
+  | "alarm"
+  /** lazarus's own WATCHDOG=1 to systemd. */
+  | "sd-watchdog"
+  /** A stop order's SIGKILL deadline. */
+  | `stop:${number}`
+  /** The next readiness or health probe. */
+  | `probe:${number}`
+  /** Its ready_timeout. */
+  | `ready:${number}`
+  /** Its watchdog: no WATCHDOG=1 by then. */
+  | `watchdog:${number}`
+  /** Its next start after a fast crash. */
+  | `backoff:${number}`;
 
 export type ControlCommand =
   | { readonly op: "revive"; readonly server: number | null }
@@ -265,7 +311,34 @@ export type Event =
   /** A problem the shell or the OS port ran into that is not an exit (said in the log, changes nothing). */
   | { readonly type: "problem"; readonly at: Ms; readonly text: string }
   /** A request from the control socket, answered with a `reply` effect carrying `id`. */
+  /** A probe the core asked for has an answer (`reason`: why it failed). */
+  | {
+    readonly type: "probe-result";
+    readonly at: Ms;
+    readonly server: number;
+    readonly pid: number;
+    readonly purpose: ProbePurpose;
+    readonly ok: boolean;
+    readonly reason: string;
+  }
+  /**
+   * A server said something on NOTIFY_SOCKET (sd_notify): `pid` is its main
+   * process (the sender, or the leader of the sender's process group).
+   */
+  | {
+    readonly type: "notify";
+    readonly at: Ms;
+    readonly pid: number;
+    readonly ready: boolean;
+    readonly watchdog: boolean;
+    readonly status: string | null;
+  }
+  /** A line of output of the server whose main process is `pid` matched its readiness pattern. */
+  | { readonly type: "output-match"; readonly at: Ms; readonly pid: number }
   | { readonly type: "control"; readonly at: Ms; readonly id: number; readonly command: ControlCommand };
+
+/** Why a probe is run: to know a server is ready, or that it is still healthy. */
+export type ProbePurpose = "ready" | "health";
 
 /** One line of the log, with the fields a machine reader wants (the JSON event log). */
 export interface LogRecord {
@@ -302,6 +375,10 @@ export type Effect =
   | { readonly type: "adopt"; readonly server: number; readonly pid: number }
   | { readonly type: "reexec"; readonly handover: Handover }
   | { readonly type: "reply"; readonly id: number; readonly ok: boolean; readonly message: string }
+  /** Carry out a probe of server i's process `pid` (at most `timeoutMs`), and report its `probe-result`. */
+  | { readonly type: "probe"; readonly server: number; readonly pid: number; readonly purpose: ProbePurpose; readonly probe: ProbeSpec; readonly timeoutMs: Ms }
+  /** Say this to systemd (sd_notify): READY=1, STATUS=…, STOPPING=1, WATCHDOG=1. */
+  | { readonly type: "sd-notify"; readonly text: string }
   | { readonly type: "exit"; readonly status: number };
 
 export interface StepResult {

@@ -25,7 +25,7 @@ export interface CoreSnapshotInputs {
   readonly history: History;
   /** The supervisor's own figures (the phase comes from the state). */
   readonly supervisor: Omit<SupervisorSnapshot, "phase">;
-  /** A server's readiness (null: it has no readiness check); null for all when absent. */
+  /** A server's readiness as someone else knows it (a test's fake supervisor); from the core's state when absent. */
   readonly ready?: (server: number) => boolean | null;
   /** Whether lazarus sees a server's output (prefixed output); when false its output is null. */
   readonly seesOutput?: (server: number) => boolean;
@@ -42,7 +42,7 @@ export function snapshotOf(i: CoreSnapshotInputs): HttpSnapshot {
       autostart: s.spec.autostart ?? true,
       state: l.kind,
       stopping: l.kind === "alive" && l.stop !== null,
-      ready: i.ready?.(index) ?? null,
+      ready: i.ready !== undefined ? i.ready(index) : s.spec.ready === undefined ? null : l.kind === "alive" && l.ready,
       pid: l.kind === "alive" ? l.pid : null,
       since: "since" in l ? l.since : null,
       restarts: Math.max(0, s.spawns - 1),

@@ -28,7 +28,9 @@ function serverProblem(s: ServerSnapshot): string | null {
       if (s.ready === false) return "not ready";
       return null;
     case "unborn": return "not started yet";
+    case "waiting": return "waiting for its dependencies";
     case "starting": return "being started";
+    case "backoff": return "crashed, waiting to be retried";
     case "buried": return "buried (waiting for a revive)";
     case "cremated": return "cremated (will not be started again)";
   }

@@ -7,10 +7,10 @@
 import type { LifeKind, Ms } from "../core/types.ts";
 
 /** The states a server is in, one `lazarus_server_state` series each (the core's LifeKind). */
-export const SERVER_STATES = ["unborn", "starting", "alive", "buried", "cremated"] as const satisfies readonly LifeKind[];
+export const SERVER_STATES = ["unborn", "waiting", "starting", "alive", "backoff", "buried", "cremated"] as const satisfies readonly LifeKind[];
 export type ServerState = (typeof SERVER_STATES)[number];
 // Every LifeKind is listed (a state the core gains must be added here).
-const _everyState: Record<LifeKind, ServerState> = { unborn: "unborn", starting: "starting", alive: "alive", buried: "buried", cremated: "cremated" };
+const _everyState: Record<LifeKind, ServerState> = { unborn: "unborn", waiting: "waiting", starting: "starting", alive: "alive", backoff: "backoff", buried: "buried", cremated: "cremated" };
 void _everyState;
 
 /** The supervisor's phases, one `lazarus_phase` series each. */

@@ -345,6 +345,12 @@ export class Supervisor {
         respond?.(effect.ok, effect.message);
         return [];
       }
+      case "probe":
+        this.startProbe(effect);
+        return [];
+      case "sd-notify":
+        this.sdNotify(effect.text);
+        return [];
       case "exit":
         for (const t of this.timers.values()) t.cancel();
         this.timers.clear();
@@ -354,6 +360,16 @@ export class Supervisor {
       default:
         return unreachable(effect);
     }
+  }
+
+  /** Carry out a probe the core asked for; its answer comes back as a `probe-result` event. */
+  private startProbe(effect: Extract<Effect, { type: "probe" }>): void {
+    void effect; // wired to the port's probe (issue 14)
+  }
+
+  /** Tell systemd (when lazarus runs under it). */
+  private sdNotify(text: string): void {
+    void text; // wired to the port's sdNotify (issue 14)
   }
 
   /** The port is ready for the exec it prepared (or cannot do it: `problem`). */

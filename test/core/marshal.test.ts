@@ -9,7 +9,7 @@ import { budget } from "../properties/budget.ts";
 
 const time = fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true });
 const spawns = fc.nat({ max: 1000 });
-const stop = fc.option(fc.record({ deadline: time, killed: fc.boolean(), then: fc.constantFrom("cremate" as const, "start" as const) }));
+const stop = fc.option(fc.record({ deadline: time, killed: fc.boolean(), then: fc.constantFrom("cremate" as const, "start" as const, "fail" as const) }));
 
 const lastExit: fc.Arbitrary<ExitStatus | null> = fc.oneof(
   fc.constant(null),
@@ -18,10 +18,21 @@ const lastExit: fc.Arbitrary<ExitStatus | null> = fc.oneof(
   fc.constant<ExitStatus>({ kind: "unknown" }),
 );
 
+/** In the normal form: retries only when some, ready only when not. */
+const retries = fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined });
+const withRetries = <T extends object>(r: T & { retries?: number | undefined }): T => {
+  const { retries: n, ...rest } = r;
+  return (n === undefined ? rest : { ...rest, retries: n }) as T;
+};
 const serverArb: fc.Arbitrary<HandoverServer> = fc.oneof(
-  fc.record({ kind: fc.constant("unborn" as const), spawns, lastExit }),
-  fc.record({ kind: fc.constant("alive" as const), spawns: fc.integer({ min: 1, max: 1000 }), lastExit, pid: fc.integer({ min: 2, max: PID_MAX }), since: time, stop }),
-  fc.record({ kind: fc.constant("buried" as const), spawns, lastExit, since: time, why: fc.constantFrom("crash-loop" as const, "spawn-failed" as const) }),
+  fc.record({ kind: fc.constant("unborn" as const), spawns, lastExit, retries }).map(withRetries),
+  fc.record({ kind: fc.constant("waiting" as const), spawns, lastExit, retries }).map(withRetries),
+  fc.record({ kind: fc.constant("backoff" as const), spawns, lastExit, retries, since: time, until: time }).map(withRetries),
+  fc.record({
+    kind: fc.constant("alive" as const), spawns: fc.integer({ min: 1, max: 1000 }), lastExit, retries, pid: fc.integer({ min: 2, max: PID_MAX }), since: time, stop,
+    unready: fc.boolean(),
+  }).map(({ unready, ...r }) => withRetries(unready ? { ...r, ready: false } : r)),
+  fc.record({ kind: fc.constant("buried" as const), spawns, lastExit, since: time, why: fc.constantFrom("crash-loop" as const, "spawn-failed" as const, "crashed" as const) }),
   fc.record({ kind: fc.constant("cremated" as const), spawns, lastExit, since: time, why: fc.constantFrom("clean-exit" as const, "stopped" as const, "invalid-state" as const) }),
 );
 
@@ -74,7 +85,7 @@ describe("round trips", () => {
       execAt: 123_456_999.5,
       servers: specs.map((_, i) => ({ kind: "alive", spawns: 12, lastExit: { kind: "signal", signal: 11 }, pid: 100_000 + i, since: 123_456_789.123, stop: null })),
     };
-    expect(marshal(h, specs).length).toBeLessThan(64 * 1024);
+    expect(marshal(h, specs).length).toBeLessThan(96 * 1024);
   });
 });
 
@@ -159,7 +170,8 @@ describe("clear errors", () => {
   const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b", "1"], name: "b" }];
   const fa = fingerprint(["a"]);
   const fb = fingerprint(["b", "1"]);
-  const doc = (servers: unknown[], extra: object = {}) => seal(JSON.stringify({ v: HANDOVER_VERSION, revive: false, alarm: null, exec: null, servers, ...extra }));
+  // Version 2 records (the base and the last exit); version 3's own fields are tested below.
+  const doc = (servers: unknown[], extra: object = {}) => seal(JSON.stringify({ v: 2, revive: false, alarm: null, exec: null, servers, ...extra }), 2);
   const good = doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]]);
 
   test.each([
@@ -168,10 +180,10 @@ describe("clear errors", () => {
     [good.slice(0, 40), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
     [good.slice(0, -1), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
     [good.replace("unborn", "unbor"), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
-    [good.replace("lazarus-handover/2", "lazarus-handover/7"), "unsupported re-exec state version 7 (this lazarus reads 1 and 2)"],
+    [good.replace("lazarus-handover/2", "lazarus-handover/7"), "unsupported re-exec state version 7 (this lazarus reads 1, 2 and 3)"],
     [seal("{\"v\":2,\"revive\":fal"), "unreadable re-exec state: not valid JSON (truncated or corrupt)"],
     [seal("[]"), "unreadable re-exec state: not an object"],
-    [doc([], { v: 3 }), "unsupported re-exec state version 3 (this lazarus reads 1 and 2)"],
+    [doc([], { v: 4 }), "unsupported re-exec state version 4 (this lazarus reads 1, 2 and 3)"],
     [doc([["unborn", 0, fa, null]]), "re-exec state describes 1 server, the command line 2"],
     [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]], { revive: "yes" }), "unreadable re-exec state: 'revive' is not true or false"],
     [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]], { alarm: -5 }), "unreadable re-exec state: 'alarm' is not a time"],
@@ -195,6 +207,8 @@ describe("clear errors", () => {
     [["buried", 1, fa, 5, "bored", null], "bad reason \"bored\""],
     [["unborn", -1, fa, null], "bad spawn count"],
     [["unborn", 0, fb, null], "recorded for a different command"],
+    [["waiting", 0, fa, null], "bad state word \"waiting\""],
+    [["backoff", 1, fa, 5, 9, null], "bad state word \"backoff\""],
     ["alive", "record is not a list"],
   ])("server record %p is invalid: %p", (record, reason) => {
     const r = unmarshal(doc([record, ["unborn", 0, fb, null]]), specs);
@@ -221,6 +235,50 @@ describe("clear errors", () => {
   test("the same pid twice: the second record is invalid", () => {
     const r = unmarshal(doc([["alive", 1, fa, 77, 5, null, null], ["alive", 1, fb, 77, 5, null, null]]), specs);
     expect(r.ok && r.handover.servers.map((s) => s.kind)).toEqual(["alive", "invalid"]);
+  });
+});
+
+describe("version 3: retries, readiness, waiting, backoff, READY=1 sent", () => {
+  const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b", "1"], name: "b" }];
+  const fa = fingerprint(["a"]);
+  const fb = fingerprint(["b", "1"]);
+  const doc3 = (servers: unknown[], extra: object = {}) => seal(JSON.stringify({ v: 3, revive: false, alarm: null, exec: null, sd: false, servers, ...extra }));
+
+  test("is read in the normal form: defaults left out", () => {
+    const r = unmarshal(doc3([["alive", 1, fa, 77, 5, [60, 0, "fail"], null, 2, 0], ["backoff", 3, fb, 10, 510, ["code", 1], 1]], { sd: true }), specs);
+    expect(r).toEqual({
+      ok: true,
+      handover: {
+        pendingRevive: false, alarmAt: null, execAt: null, systemdReady: true, servers: [
+          { kind: "alive", spawns: 1, lastExit: null, retries: 2, pid: 77, since: 5, stop: { deadline: 60, killed: false, then: "fail" }, ready: false },
+          { kind: "backoff", spawns: 3, lastExit: { kind: "code", code: 1 }, retries: 1, since: 10, until: 510 },
+        ],
+      },
+    });
+    // Defaults may be written or left out from the end.
+    const w = unmarshal(doc3([["waiting", 0, fa, null], ["alive", 1, fb, 78, 5, null, null, 0, 1]]), specs);
+    expect(w.ok && w.handover.servers).toEqual([
+      { kind: "waiting", spawns: 0, lastExit: null },
+      { kind: "alive", spawns: 1, lastExit: null, pid: 78, since: 5, stop: null },
+    ]);
+  });
+
+  test.each([
+    [["unborn", 0, fa, null, -1], "bad retry count"],
+    [["unborn", 0, fa, null, 1.5], "bad retry count"],
+    [["alive", 1, fa, 77, 5, null, null, 0, 2], "bad ready flag"],
+    [["alive", 1, fa, 77, 5, null, null, 0, 1, 0], "wrong record length"],
+    [["unborn", 0, fa, null, 0, 1], "wrong record length"],
+    [["unborn", 0, fa], "wrong record length"],
+    [["backoff", 1, fa, 5, "soon", null, 0], "bad time"],
+  ])("server record %p is invalid: %p", (record, reason) => {
+    const r = unmarshal(doc3([record, ["unborn", 0, fb, null, 0]]), specs);
+    expect(r.ok && r.handover.servers[0]).toMatchObject({ kind: "invalid", reason });
+  });
+
+  test("'sd' must be true or false", () => {
+    expect(unmarshal(doc3([["unborn", 0, fa, null, 0], ["unborn", 0, fb, null, 0]], { sd: 1 }), specs))
+      .toEqual({ ok: false, error: "unreadable re-exec state: 'sd' is not true or false" });
   });
 });
 

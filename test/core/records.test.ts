@@ -6,12 +6,11 @@ import { describeExit, seconds, shortExit, stateWords } from "../../src/core/des
 import * as say from "../../src/core/records.ts";
 import { SIGKILL, SIGSEGV, SIGTERM } from "../../src/core/signals.ts";
 import { dumpLines, statusOf } from "../../src/core/status.ts";
+import { newServer } from "../../src/core/step.ts";
 import type { Server } from "../../src/core/types.ts";
 import { code, Driver, sig, specs } from "../helpers/driver.ts";
 
-const server = (argv: string[], extra: Partial<Server["spec"]> = {}): Server => ({
-  spec: { argv, name: "web", ...extra }, life: { kind: "unborn" }, spawns: 0, lastExit: null,
-});
+const server = (argv: string[], extra: Partial<Server["spec"]> = {}): Server => newServer({ argv, name: "web", ...extra });
 
 describe("records", () => {
   test("X is the label, else the command word as written, else the name", () => {

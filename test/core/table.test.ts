@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SIGHUP, signalName } from "../../src/core/signals.ts";
 import { INPUTS, type Input, SITUATIONS, type Situation, situationOf, TABLE } from "../../src/core/table.ts";
-import type { ControlCommand, Effect, Event, ExitStatus, Settings } from "../../src/core/types.ts";
+import type { ControlCommand, Effect, Event, ExitStatus, ServerSpec, Settings } from "../../src/core/types.ts";
 import { Driver, specs } from "../helpers/driver.ts";
 import { ROOT } from "../helpers/run.ts";
 
@@ -35,24 +35,41 @@ function documentedRows(): Row[] {
 const SETTINGS: Settings = { intervalMs: 1000, stopTimeoutMs: 5000, alarmMs: 60_000 };
 const code = (c: number): ExitStatus => ({ kind: "code", code: c });
 
-/** A driver whose server 0 is in `situation` (the supervisor running), spawns left unanswered unless told. */
-function situate(situation: Situation): { d: Driver; t: number } {
-  const d = new Driver(specs(["a"], ["b"]), SETTINGS);
+const NOTIFY = { kind: "notify" } as const;
+const TCP = { kind: "tcp", host: "127.0.0.1", port: 1 } as const;
+
+/**
+ * A driver whose server 0 is in `situation` (the supervisor running), spawns
+ * left unanswered unless told. Server 0's spec has what `situation` and
+ * `input` need: a readiness check (unready), a dependency on server 1
+ * (waiting), a backoff, restart = "never" (exit-final), a health check with a
+ * probe in flight (unhealthy).
+ */
+function situate(situation: Situation, input?: Input): { d: Driver; t: number } {
+  const [a, b] = specs(["a"], ["b"]) as [ServerSpec, ServerSpec];
+  const extra: Partial<ServerSpec> = {
+    ...(situation === "unready" ? { ready: NOTIFY, readyTimeoutMs: 10_000 } : {}),
+    ...(situation === "waiting" ? { dependsOn: [1] } : {}),
+    ...(situation === "backoff" ? { backoff: { initialMs: 1000, maxMs: 8000, retries: 3 } } : {}),
+    ...(input === "exit-final" ? { restart: "never" as const } : {}),
+    ...(input === "unhealthy" ? { health: { probe: TCP, intervalMs: 1000, timeoutMs: 500, retries: 1 } } : {}),
+    ...(situation === "unborn" ? { autostart: false } : {}),
+  };
+  const d = new Driver([{ ...a, ...extra }, situation === "waiting" ? { ...b, ready: NOTIFY } : b], SETTINGS);
   d.start(0);
-  const pid = d.pid(0);
   d.manualSpawns = true;
   const control = (at: number, command: ControlCommand) => d.feed({ type: "control", at, id: 1, command });
   switch (situation) {
-    case "alive":
+    case "unborn":
+    case "waiting":
+    case "unready":
       return { d, t: 2000 };
-    case "unborn": {
-      const u = new Driver([{ ...specs(["a"])[0]!, autostart: false }, ...specs(["b"])], SETTINGS);
-      u.start(0);
-      u.manualSpawns = true;
-      return { d: u, t: 2000 };
+    case "alive": {
+      if (input === "unhealthy") d.feed({ type: "timer", at: 1000, timer: "probe:0" }); // its health probe is in flight
+      return { d, t: 2000 };
     }
     case "starting":
-      d.exit(pid, code(1), 1500); // slow: respawned, its result not answered yet
+      d.exit(d.pid(0), code(1), 1500); // slow: respawned, its result not answered yet
       return { d, t: 1600 };
     case "stopping":
       control(100, { op: "stop", server: 0 });
@@ -61,11 +78,14 @@ function situate(situation: Situation): { d: Driver; t: number } {
       control(100, { op: "stop", server: 0 });
       d.feed({ type: "timer", at: 5100, timer: "stop:0" });
       return { d, t: 6000 };
+    case "backoff":
+      d.exit(d.pid(0), code(1), 500); // fast: retried at 1500
+      return { d, t: 1000 };
     case "buried":
-      d.exit(pid, code(1), 500);
+      d.exit(d.pid(0), code(1), 500);
       return { d, t: 2000 };
     case "cremated":
-      d.exit(pid, code(0), 500);
+      d.exit(d.pid(0), code(0), 500);
       return { d, t: 2000 };
   }
 }
@@ -78,12 +98,21 @@ function eventFor(d: Driver, input: Input, t: number): Event | null {
   const control = (command: ControlCommand): Event => ({ type: "control", at: t, id: 7, command });
   switch (input) {
     case "autostart": return null; // the start itself: walked on its own below
+    case "deps-ready": {
+      const dep = d.state.servers.at(1)!.life;
+      return { type: "notify", at: t, pid: dep.kind === "alive" ? dep.pid : 999_998, ready: true, watchdog: false, status: null };
+    }
     case "spawned": return { type: "spawned", at: t, server: 0, pid: 4242 };
     case "spawn-failed": return { type: "spawn-failed", at: t, server: 0, error: "ENOENT: not found" };
+    case "ready": return { type: "notify", at: t, pid, ready: true, watchdog: false, status: null };
+    case "ready-timeout": return { type: "timer", at: since + 10_000, timer: "ready:0" };
+    case "unhealthy": return { type: "probe-result", at: t, server: 0, pid, purpose: "health", ok: false, reason: "connection refused" };
     case "exit-clean": return { type: "exited", at: t, pid, status: code(0) };
     case "exit-fast": return { type: "exited", at: since + 500, pid, status: code(1) };
     case "exit-slow": return { type: "exited", at: Math.max(t, since + 1500), pid, status: code(1) };
+    case "exit-final": return { type: "exited", at: t, pid, status: code(1) };
     case "revive": return { type: "revive", at: t };
+    case "retry": return { type: "timer", at: life.kind === "backoff" ? life.until : t, timer: "backoff:0" };
     case "shutdown": return { type: "terminate", at: t, signal: 15 };
     case "kill": return { type: "timer", at: 60_000, timer: "alarm" };
     case "deadline": {
@@ -106,8 +135,9 @@ function effectsOf(effects: readonly Effect[]): string {
       case "spawn": return e.server === 0 ? ["spawn"] : [];
       case "kill": return e.server === 0 ? [`${e.group ? "kill" : "signal"} ${signalName(e.signal).slice(3)}`] : [];
       case "kill-remnants": return e.server === 0 ? [`remnants ${signalName(e.signal).slice(3)}`] : [];
-      case "arm": return e.timer === "stop:0" ? ["arm"] : [];
-      case "disarm": return e.timer === "stop:0" ? ["disarm"] : [];
+      case "arm": return e.timer.endsWith(":0") ? [e.timer === "stop:0" ? "arm" : `arm ${e.timer.slice(0, -2)}`] : [];
+      case "disarm": return e.timer.endsWith(":0") ? [e.timer === "stop:0" ? "disarm" : `disarm ${e.timer.slice(0, -2)}`] : [];
+      case "probe": return e.server === 0 ? [`probe ${e.purpose}`] : [];
       case "reply": return ["reply"];
       default: return [];
     }
@@ -136,7 +166,7 @@ describe("the documented transition table (docs/spec.md)", () => {
 
   for (const row of rows.filter((r) => r.input !== "autostart")) {
     test(`${row.situation} + ${row.input} → ${row.action}: becomes ${row.becomes}; ${row.effects || "no effect"}`, () => {
-      const { d, t } = situate(row.situation);
+      const { d, t } = situate(row.situation, row.input);
       expect(situationOf(d.state.servers.at(0)!.life, d.state.phase)).toBe(row.situation);
       const event = eventFor(d, row.input, t);
       if (event === null) throw new Error(`no event for ${row.input}`);
@@ -151,7 +181,7 @@ describe("the documented transition table (docs/spec.md)", () => {
     for (const situation of SITUATIONS) {
       for (const input of INPUTS) {
         if (TABLE[situation][input] !== undefined || input === "autostart") continue;
-        const { d, t } = situate(situation);
+        const { d, t } = situate(situation, input);
         const before = d.state.servers.at(0);
         const event = eventFor(d, input, t);
         if (event === null) continue;

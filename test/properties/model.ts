@@ -23,7 +23,7 @@ export interface ModelStop {
   /** When SIGKILL is due; null when it was SIGKILLed (second terminate, alarm) before any order gave it one. */
   deadline: number | null;
   killed: boolean;
-  then: "cremate" | "start";
+  then: "cremate" | "start" | "fail";
 }
 
 export interface ModelServer {

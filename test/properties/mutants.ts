@@ -14,7 +14,7 @@ import type { StepFn } from "./check.ts";
 /** The state with server i replaced (and the census that goes with it). */
 function withServer(state: State, i: number, server: Server): State {
   const servers = state.servers.set(i, server);
-  const census = { unborn: 0, starting: 0, alive: 0, buried: 0, cremated: 0 };
+  const census = { unborn: 0, waiting: 0, starting: 0, alive: 0, backoff: 0, buried: 0, cremated: 0 };
   for (const s of servers) census[s.life.kind]++;
   return { ...state, servers, census };
 }

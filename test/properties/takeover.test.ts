@@ -36,7 +36,11 @@ function modelHandover(h: Handover): ModelHandover {
   return {
     pendingRevive: h.pendingRevive,
     alarmAt: h.alarmAt,
-    servers: h.servers.map((s) => (s.kind === "invalid" ? { kind: "cremated", spawns: s.spawns, lastExit: s.lastExit } : { ...s })),
+    servers: h.servers.map((s) => {
+      if (s.kind === "invalid") return { kind: "cremated", spawns: s.spawns, lastExit: s.lastExit };
+      if (s.kind === "waiting" || s.kind === "backoff") throw new Error(`the model has no ${s.kind} servers (none is generated here)`);
+      return { ...s };
+    }),
   };
 }
 
