@@ -45,7 +45,7 @@ export function commandLine(argv: readonly string[]): string {
 }
 
 
-/** Milliseconds as seconds with three decimals: 1234.5 → "1.235". */
+/** Milliseconds as seconds with three decimals: 1500 → "1.500" (toFixed: 1234.5 gives "1.234", a binary fraction). */
 export function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
 }

@@ -1,0 +1,317 @@
+// Issue 14's policy on the pure core, case by case: readiness, start order and
+// shutdown order, health checks and the watchdog, restart = always/never,
+// backoff, and sd_notify to systemd. (The properties and the simulator check
+// the same rules on generated scenarios.)
+import { describe, expect, test } from "bun:test";
+import { handoverOf } from "../../src/core/step.ts";
+import { READY_POLL_MS } from "../../src/core/table.ts";
+import type { Effect, Handover, ProbeSpec, ServerSpec, Settings } from "../../src/core/types.ts";
+import { code, Driver, kills, logs, SETTINGS, spawns } from "../helpers/driver.ts";
+
+const TCP: ProbeSpec = { kind: "tcp", host: "127.0.0.1", port: 5432 };
+const spec = (name: string, extra: Partial<ServerSpec> = {}): ServerSpec => ({ argv: [name, "--initial-spawn"], name, ...extra });
+const probes = (fx: readonly Effect[]) => fx.flatMap((e) => (e.type === "probe" ? [{ server: e.server, purpose: e.purpose, timeoutMs: e.timeoutMs }] : []));
+const arms = (fx: readonly Effect[]) => fx.flatMap((e) => (e.type === "arm" ? [`${e.timer}@${e.at}`] : []));
+const notes = (fx: readonly Effect[]) => fx.flatMap((e) => (e.type === "sd-notify" ? [e.text] : []));
+const notify = (d: Driver, pid: number, at: number, fields: { ready?: boolean; watchdog?: boolean; status?: string } = {}) =>
+  d.feed({ type: "notify", at, pid, ready: fields.ready ?? false, watchdog: fields.watchdog ?? false, status: fields.status ?? null });
+
+describe("readiness", () => {
+  test("a server with `ready` is starting (unready) until it says so; without, ready at once", () => {
+    const d = new Driver([spec("db", { ready: { kind: "notify" } }), spec("cache")]);
+    d.start(0);
+    const [db, cache] = d.state.servers;
+    expect(db?.life).toMatchObject({ kind: "alive", ready: false });
+    expect(cache?.life).toMatchObject({ kind: "alive", ready: true });
+    const fx = notify(d, d.pid(0), 300, { ready: true });
+    expect(d.state.servers.at(0)?.life).toMatchObject({ kind: "alive", ready: true });
+    expect(logs(fx)).toEqual(["'db' is ready."]);
+  });
+
+  test("a probe kind is polled every READY_POLL_MS, one at a time, and bounded by what is left of ready_timeout", () => {
+    const d = new Driver([spec("db", { ready: TCP, readyTimeoutMs: 1000 })]);
+    const start = d.start(0);
+    expect(arms(start)).toEqual([`probe:0@${READY_POLL_MS}`, "ready:0@1000"]);
+    const pid = d.pid(0);
+    const fx = d.feed({ type: "timer", at: 900, timer: "probe:0" });
+    expect(probes(fx)).toEqual([{ server: 0, purpose: "ready", timeoutMs: 100 }]);
+    // A second firing while one is in flight asks for nothing.
+    expect(probes(d.feed({ type: "timer", at: 950, timer: "probe:0" }))).toEqual([]);
+    const failed = d.feed({ type: "probe-result", at: 960, server: 0, pid, purpose: "ready", ok: false, reason: "connection refused" });
+    expect(arms(failed)).toEqual([`probe:0@${960 + READY_POLL_MS}`]);
+  });
+
+  test("ready_timeout: a failed start, stopped, and its end judged as a crash by how long it lived", () => {
+    const d = new Driver([spec("db", { ready: TCP, readyTimeoutMs: 500 })], { ...SETTINGS, intervalMs: 1000 });
+    d.start(0);
+    const pid = d.pid(0);
+    const fx = d.feed({ type: "timer", at: 500, timer: "ready:0" });
+    expect(logs(fx)).toEqual(["'db' did not become ready within 0.500 s: a failed start, stopping it."]);
+    expect(kills(fx)).toEqual([{ pid, signal: 15, group: true }]);
+    // It ends 600 ms after its start: sooner than the interval, so a fast crash: buried (no backoff).
+    const end = d.exit(pid, { kind: "signal", signal: 15 }, 600);
+    expect(d.kind(0)).toBe("buried");
+    expect(logs(end)).toContain("'db' failed to start.");
+  });
+
+  test("a failed start that lived longer than the interval is respawned", () => {
+    const d = new Driver([spec("db", { ready: TCP, readyTimeoutMs: 3000 })], { ...SETTINGS, intervalMs: 1000 });
+    d.start(0);
+    const pid = d.pid(0);
+    d.feed({ type: "timer", at: 3000, timer: "ready:0" });
+    const end = d.exit(pid, code(0), 3100);
+    expect(spawns(end)).toEqual([{ server: 0, argv: ["db", "--respawn"] }]);
+  });
+
+  test("a readiness line of output (output-match) makes it ready; for another pid or when ready already, nothing", () => {
+    const d = new Driver([spec("web", { ready: { kind: "log", pattern: "listening" } })]);
+    d.start(0);
+    expect(d.feed({ type: "output-match", at: 10, pid: 999 })).toEqual([]);
+    expect(logs(d.feed({ type: "output-match", at: 20, pid: d.pid(0) }))).toEqual(["'web' is ready."]);
+    expect(d.feed({ type: "output-match", at: 30, pid: d.pid(0) })).toEqual([]);
+  });
+
+  test("READY=1 from a server whose readiness is not notify changes nothing; STATUS= is kept for people", () => {
+    const d = new Driver([spec("web", { ready: TCP })]);
+    d.start(0);
+    notify(d, d.pid(0), 10, { ready: true, status: "warming up" });
+    expect(d.state.servers.at(0)).toMatchObject({ life: { kind: "alive", ready: false }, note: "warming up" });
+  });
+});
+
+describe("start order (depends_on)", () => {
+  test("a dependent waits until its dependency is ready, then starts in the same step", () => {
+    const d = new Driver([spec("db", { ready: { kind: "notify" } }), spec("web", { dependsOn: [0] })]);
+    const start = d.start(0);
+    expect(spawns(start).map((s) => s.server)).toEqual([0]);
+    expect(d.kind(1)).toBe("waiting");
+    expect(logs(start)).toContain("'web' waits for 'db' to be ready.");
+    const fx = notify(d, d.pid(0), 700, { ready: true });
+    expect(spawns(fx)).toEqual([{ server: 1, argv: ["web", "--initial-spawn"] }]);
+  });
+
+  test("a dependency without `ready` is ready once it runs: both start at once, in order", () => {
+    const d = new Driver([spec("web", { dependsOn: [1] }), spec("db")]);
+    const start = d.start(0);
+    expect(spawns(start).map((s) => s.server)).toEqual([1, 0]);
+  });
+
+  test("a buried dependency keeps its dependents waiting; a revive resumes the order", () => {
+    const d = new Driver([spec("db", { ready: { kind: "notify" } }), spec("web", { dependsOn: [0] })]);
+    d.start(0);
+    d.exit(d.pid(0), code(1), 100); // fast: buried
+    expect(d.kinds()).toEqual(["buried", "waiting"]);
+    const refused = d.feed({ type: "control", at: 200, id: 1, command: { op: "start", server: 1 } });
+    expect(refused.find((e) => e.type === "reply")).toMatchObject({ ok: false, message: "web waits for db to be ready" });
+    d.feed({ type: "revive", at: 300 });
+    expect(d.kinds()).toEqual(["alive", "waiting"]);
+    notify(d, d.pid(0), 400, { ready: true });
+    expect(d.kinds()).toEqual(["alive", "alive"]);
+  });
+
+  test("a dependency that ended cleanly (a one-shot job) lets its dependents start", () => {
+    const d = new Driver([spec("migrate", { ready: { kind: "notify" } }), spec("web", { dependsOn: [0] })]);
+    d.start(0);
+    d.exit(d.pid(0), code(0), 2000);
+    expect(d.kinds()).toEqual(["cremated", "alive"]);
+  });
+
+  test("a shutdown stops dependents first, then what they depend on", () => {
+    const d = new Driver([spec("db"), spec("api", { dependsOn: [0] }), spec("web", { dependsOn: [1] })]);
+    d.start(0);
+    const [db, api, web] = [d.pid(0), d.pid(1), d.pid(2)];
+    const fx = d.feed({ type: "terminate", at: 1000, signal: 15 });
+    expect(kills(fx).map((k) => k.pid)).toEqual([web]);
+    expect(kills(d.exit(web, { kind: "signal", signal: 15 }, 1100)).map((k) => k.pid)).toEqual([api]);
+    expect(kills(d.exit(api, { kind: "signal", signal: 15 }, 1200)).map((k) => k.pid)).toEqual([db]);
+    d.exit(db, { kind: "signal", signal: 15 }, 1300);
+    expect(d.all.filter((e) => e.type === "exit")).toEqual([{ type: "exit", status: 0 }]);
+  });
+
+  test("a second terminate kills everything at once, dependencies included", () => {
+    const d = new Driver([spec("db"), spec("web", { dependsOn: [0] })]);
+    d.start(0);
+    d.feed({ type: "terminate", at: 1000, signal: 15 });
+    const fx = d.feed({ type: "terminate", at: 1100, signal: 15 });
+    expect(kills(fx).map((k) => [k.pid, k.signal])).toEqual([[d.pid(0), 9], [d.pid(1), 9]]);
+  });
+});
+
+describe("health checks and the watchdog", () => {
+  const health = { probe: TCP, intervalMs: 1000, timeoutMs: 300, retries: 2 };
+
+  function healthy(): { d: Driver; pid: number } {
+    const d = new Driver([spec("web", { health })]);
+    d.start(0);
+    return { d, pid: d.pid(0) };
+  }
+  const probeAt = (d: Driver, at: number) => d.feed({ type: "timer", at, timer: "probe:0" });
+  const answer = (d: Driver, pid: number, at: number, ok: boolean) =>
+    d.feed({ type: "probe-result", at, server: 0, pid, purpose: "health", ok, reason: ok ? "" : "HTTP 500" });
+
+  test("`retries` failed probes in a row: unhealthy, one log line with the reason, a stop order, then a start with --respawn", () => {
+    const { d, pid } = healthy();
+    expect(probes(probeAt(d, 1000))).toEqual([{ server: 0, purpose: "health", timeoutMs: 300 }]);
+    answer(d, pid, 1100, false);
+    probeAt(d, 2100);
+    const fx = answer(d, pid, 2200, false);
+    expect(logs(fx)).toEqual(["'web' is unhealthy (2 failed health checks in a row, the last: HTTP 500): restarting it."]);
+    expect(kills(fx)).toEqual([{ pid, signal: 15, group: true }]);
+    // Not a crash, however soon: started again with --respawn.
+    const end = d.exit(pid, { kind: "signal", signal: 15 }, 2300);
+    expect(spawns(end)).toEqual([{ server: 0, argv: ["web", "--respawn"] }]);
+    expect(d.kind(0)).toBe("alive");
+  });
+
+  test("a passing probe resets the streak", () => {
+    const { d, pid } = healthy();
+    probeAt(d, 1000);
+    answer(d, pid, 1100, false);
+    probeAt(d, 2100);
+    answer(d, pid, 2200, true);
+    probeAt(d, 3200);
+    const fx = answer(d, pid, 3300, false);
+    expect(logs(fx)).toEqual([]);
+    expect(d.state.servers.at(0)?.healthFails).toBe(1);
+  });
+
+  test("no probe for a server being stopped, and a late answer about a stopped process changes nothing", () => {
+    const { d, pid } = healthy();
+    probeAt(d, 1000);
+    d.feed({ type: "control", at: 1050, id: 1, command: { op: "stop", server: 0 } });
+    expect(answer(d, pid, 1100, false)).toEqual([]);
+    expect(probes(probeAt(d, 2000))).toEqual([]);
+  });
+
+  test("the watchdog: WATCHDOG=1 moves its deadline; none in time makes it unhealthy", () => {
+    const d = new Driver([spec("svc", { ready: { kind: "notify" }, watchdogMs: 1000 })]);
+    d.start(0);
+    const pid = d.pid(0);
+    expect(arms(notify(d, pid, 100, { ready: true }))).toEqual(["watchdog:0@1100"]);
+    expect(arms(notify(d, pid, 800, { watchdog: true }))).toEqual(["watchdog:0@1800"]);
+    // The old timer firing early is armed again for the new deadline.
+    expect(arms(d.feed({ type: "timer", at: 1100, timer: "watchdog:0" }))).toEqual(["watchdog:0@1800"]);
+    const fx = d.feed({ type: "timer", at: 1800, timer: "watchdog:0" });
+    expect(logs(fx)).toEqual(["'svc' is unhealthy (no WATCHDOG=1 within 1.000 s): restarting it."]);
+  });
+});
+
+describe("restart and backoff", () => {
+  test("backoff: fast crashes retried after growing delays, capped at max, then buried", () => {
+    const d = new Driver([spec("w", { backoff: { initialMs: 500, maxMs: 1500, retries: 3 } })], { ...SETTINGS, intervalMs: 5000 });
+    d.start(0);
+    let t = 0;
+    const delays: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const fx = d.exit(d.pid(0), code(1), t + 10);
+      const until = (d.state.servers.at(0)?.life as { until: number }).until;
+      delays.push(until - (t + 10));
+      expect(arms(fx)).toEqual([`backoff:0@${until}`]);
+      expect(spawns(d.feed({ type: "timer", at: until, timer: "backoff:0" }))).toEqual([{ server: 0, argv: ["w", "--respawn"] }]);
+      t = until;
+    }
+    expect(delays).toEqual([500, 1000, 1500]);
+    d.exit(d.pid(0), code(1), t + 10);
+    expect(d.kind(0)).toBe("buried");
+  });
+
+  test("a life of at least the interval resets the count", () => {
+    const d = new Driver([spec("w", { backoff: { initialMs: 500, maxMs: 8000, retries: 3 } })], { ...SETTINGS, intervalMs: 1000 });
+    d.start(0);
+    d.exit(d.pid(0), code(1), 10);
+    d.feed({ type: "timer", at: 510, timer: "backoff:0" });
+    expect(d.state.servers.at(0)?.retries).toBe(1);
+    d.exit(d.pid(0), code(1), 5000); // lived long: respawned, count reset
+    expect(d.state.servers.at(0)?.retries).toBe(0);
+    const fx = d.exit(d.pid(0), code(1), 5010);
+    expect(logs(fx)).toContain("'w' died abnormally too fast, retrying in 0.500 s (retry 1 of 3).");
+  });
+
+  test("a backoff timer firing early is armed again; an operator's start does not wait for it", () => {
+    const d = new Driver([spec("w", { backoff: { initialMs: 500, maxMs: 8000, retries: 3 } })]);
+    d.start(0);
+    d.exit(d.pid(0), code(1), 10);
+    expect(arms(d.feed({ type: "timer", at: 100, timer: "backoff:0" }))).toEqual(["backoff:0@510"]);
+    const fx = d.feed({ type: "control", at: 200, id: 1, command: { op: "start", server: 0 } });
+    expect(fx.some((e) => e.type === "disarm" && e.timer === "backoff:0")).toBe(true);
+    expect(d.kind(0)).toBe("alive");
+  });
+
+  test('restart = "always": a clean end is respawned after a long life, buried after a short one', () => {
+    const d = new Driver([spec("w", { restart: "always" })], { ...SETTINGS, intervalMs: 1000 });
+    d.start(0);
+    const fx = d.exit(d.pid(0), code(0), 2000);
+    expect(logs(fx)).toContain("'w' exited normally, respawning (restart = \"always\").");
+    expect(d.kind(0)).toBe("alive");
+    d.exit(d.pid(0), code(0), 2100);
+    expect(d.kind(0)).toBe("buried");
+  });
+
+  test('restart = "never": an abnormal end is buried (crashed), a clean one cremated', () => {
+    const d = new Driver([spec("a", { restart: "never" }), spec("b", { restart: "never" })], { ...SETTINGS, intervalMs: 1000 });
+    d.start(0);
+    const fx = d.exit(d.pid(0), code(3), 5000);
+    expect(logs(fx)).toContain("'a' died abnormally and is not restarted (restart = \"never\"), burying.");
+    expect(d.state.servers.at(0)?.life).toMatchObject({ kind: "buried", why: "crashed" });
+    d.exit(d.pid(1), code(0), 5000);
+    expect(d.kind(1)).toBe("cremated");
+  });
+});
+
+describe("sd_notify to systemd", () => {
+  const systemd: Settings = { ...SETTINGS, systemd: { watchdogMs: 2000 } };
+
+  test("READY=1 once every autostart server is ready, STATUS= with the counts, WATCHDOG=1 every half period, STOPPING=1", () => {
+    const d = new Driver([spec("db", { ready: { kind: "notify" } }), spec("web", { dependsOn: [0] })], systemd);
+    const start = d.start(0);
+    expect(arms(start)).toContain("sd-watchdog@1000");
+    expect(notes(start)).toEqual(["STATUS=0 ready, 2 starting, 0 buried"]);
+    const ready = notify(d, d.pid(0), 300, { ready: true });
+    // The notify step spawns web (STATUS= says so); web's spawn result makes everything ready (READY=1).
+    expect(notes(ready).sort()).toEqual(["READY=1\nSTATUS=2 ready, 0 starting, 0 buried", "STATUS=1 ready, 1 starting, 0 buried"]);
+    const wd = d.feed({ type: "timer", at: 1000, timer: "sd-watchdog" });
+    expect(notes(wd)).toEqual(["WATCHDOG=1"]);
+    expect(arms(wd)).toEqual(["sd-watchdog@2000"]);
+    expect(notes(d.feed({ type: "terminate", at: 1500, signal: 15 }))[0]).toBe("STOPPING=1");
+  });
+
+  test("without systemd, nothing is sent", () => {
+    const d = new Driver([spec("db")]);
+    expect(notes(d.start(0))).toEqual([]);
+  });
+
+  test("READY=1 is not sent again after a re-exec", () => {
+    const d = new Driver([spec("db")], systemd);
+    d.start(0);
+    const h = handoverOf(d.state, 500);
+    expect(h.systemdReady).toBe(true);
+    const e = new Driver([spec("db")], systemd);
+    expect(notes(e.start(600, h)).some((n) => n.includes("READY=1"))).toBe(false);
+  });
+});
+
+describe("a re-exec carries it all", () => {
+  test("an unready server's probe and deadline are armed again; a backoff's retry too; the retry count is kept", () => {
+    const specs = [spec("db", { ready: TCP, readyTimeoutMs: 5000 }), spec("w", { backoff: { initialMs: 500, maxMs: 8000, retries: 3 } })];
+    const d = new Driver(specs);
+    d.start(0);
+    d.exit(d.pid(1), code(1), 100);
+    const h: Handover = handoverOf(d.state, 200);
+    expect(h.servers).toMatchObject([{ kind: "alive", ready: false }, { kind: "backoff", until: 600, retries: 1 }]);
+    const e = new Driver(specs);
+    const fx = e.start(250, h);
+    expect(arms(fx)).toEqual(expect.arrayContaining([`probe:0@${250 + READY_POLL_MS}`, "ready:0@5000", "backoff:1@600"]));
+    expect(e.state.servers.at(1)?.retries).toBe(1);
+    expect(e.kinds()).toEqual(["alive", "backoff"]);
+  });
+
+  test("a server waiting for its dependencies still waits in the new image", () => {
+    const specs = [spec("db", { ready: { kind: "notify" } }), spec("web", { dependsOn: [0] })];
+    const d = new Driver(specs);
+    d.start(0);
+    const h = handoverOf(d.state, 200);
+    const e = new Driver(specs);
+    e.start(250, h);
+    expect(e.kinds()).toEqual(["alive", "waiting"]);
+  });
+});
