@@ -308,7 +308,7 @@ export function statusTable(st: StatusReply): string {
   const logged = st.servers.some((s) => s.log !== undefined && s.log !== null);
   const head = ["#", "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", ...(logged ? ["LOG DROPS"] : []), "COMMAND"];
   const rows = st.servers.map((s) => [
-    String(s.index), printable(s.name), s.state + (s.stopping ? " (stopping)" : ""), s.pid === null ? "-" : String(s.pid),
+    String(s.index), printable(s.name), stateCell(s), s.pid === null ? "-" : String(s.pid),
     uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", ...(logged ? [logDrops(s.log ?? null)] : []), printable(s.command.join(" ")),
   ]);
   const title = `lazarus ${st.version} (pid ${st.pid ?? "?"}), ${st.phase}`;
@@ -317,6 +317,15 @@ export function statusTable(st: StatusReply): string {
     : `event log ${printable(ev.path)}: ${ev.dropped} lines dropped${ev.failing === null ? "" : ` (failing: ${printable(ev.failing)})`}\n`;
   const failing = st.servers.flatMap((s) => (s.log?.failing ? [`log of ${printable(s.name)}: ${printable(s.log.failing)}\n`] : [])).join("");
   return `${title}\n${table(head, rows)}${failing}${tail}`;
+}
+
+/** "alive", "alive (stopping)", "starting (not ready)", "waiting (db, cache)", "backoff (retry 2)". */
+function stateCell(s: ServerStatus): string {
+  if (s.state === "alive" && s.stopping) return "alive (stopping)";
+  if (s.state === "alive" && s.ready === false) return "starting (not ready)";
+  if (s.state === "waiting" && s.waitingFor.length > 0) return `waiting (${s.waitingFor.map(printable).join(", ")})`;
+  if (s.state === "backoff") return `backoff (retry ${s.retries})`;
+  return s.state;
 }
 
 function logDrops(log: LogStatus | null): string {

@@ -1,6 +1,7 @@
 // What the supervisor is doing, as data: the one view behind the SIGQUIT dump
 // (docs/spec.md, "The dump") and `lazarus ctl status`, so that the two always agree.
 import { commandLine, seconds, shortExit, stateWords } from "./describe.ts";
+import { unreadyDependencies } from "./deps.ts";
 import type { LifeKind, Ms, State } from "./types.ts";
 
 export interface ServerStatus {
@@ -20,6 +21,18 @@ export interface ServerStatus {
   readonly lastExit: string | null;
   /** A stop is in progress (shutdown or an operator's stop). */
   readonly stopping: boolean;
+  /** Alive: whether it is ready (always, without a readiness check); null when it is not alive. */
+  readonly ready: boolean | null;
+  /** Waiting: the names of the servers it waits for (empty otherwise). */
+  readonly waitingFor: readonly string[];
+  /** In backoff: when it is tried again (monotonic ms); null otherwise. */
+  readonly retryAt: Ms | null;
+  /** Fast crashes in a row retried by its backoff. */
+  readonly retries: number;
+  /** Failed health checks in a row. */
+  readonly healthFails: number;
+  /** The last STATUS= it sent (sd_notify), or null. */
+  readonly note: string | null;
 }
 
 export interface Status {
@@ -35,18 +48,26 @@ export interface Status {
 export function statusOf(state: State, now: Ms): Status {
   const servers = state.servers.map((s, index): ServerStatus => {
     const l = s.life;
+    const waitingFor = l.kind === "waiting" ? unreadyDependencies(state.servers, index).map((d) => state.servers.at(d)?.spec.name ?? "?") : [];
     return {
       index,
       name: s.spec.name,
       command: s.spec.argv,
       state: l.kind,
-      words: stateWords(l.kind),
+      words: l.kind === "waiting" && waitingFor.length > 0 ? `waiting for ${waitingFor.join(", ")}`
+        : l.kind === "alive" && !l.ready ? "up, not ready yet" : stateWords(l.kind),
       pid: l.kind === "alive" ? l.pid : null,
       since: "since" in l ? l.since : null,
       uptime: l.kind === "alive" ? Math.max(0, now - l.since) : null,
       restarts: Math.max(0, s.spawns - 1),
       lastExit: s.lastExit === null ? null : shortExit(s.lastExit),
       stopping: l.kind === "alive" && l.stop !== null,
+      ready: l.kind === "alive" ? l.ready : null,
+      waitingFor,
+      retryAt: l.kind === "backoff" ? l.until : null,
+      retries: s.retries,
+      healthFails: s.healthFails,
+      note: s.note,
     };
   });
   return {

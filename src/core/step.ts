@@ -13,6 +13,7 @@
 // waiting to be started → exit 0; running with only buried ones → say once
 // that it waits for a revive; stopping with nothing alive → exit.
 import { spawnArgv } from "./argv.ts";
+import { unreadyDependencies } from "./deps.ts";
 import { seconds, unreachable } from "./describe.ts";
 import { classifyEnd, isCleanExit } from "./exits.ts";
 import * as say from "./records.ts";
@@ -456,27 +457,14 @@ class Transition {
     return false;
   }
 
-  /** Whether everything server i depends on is ready (alive and ready), or done (ended cleanly). */
+  /** Whether everything server i depends on is ready, or done (deps.ts). */
   private depsReady(i: number): boolean {
-    for (const d of this.server(i).spec.dependsOn ?? []) {
-      const l = this.servers.at(d)?.life;
-      if (l === undefined) continue;
-      if (l.kind === "alive" && l.ready && l.stop === null) continue;
-      if (l.kind === "cremated" && l.why === "clean-exit") continue;
-      return false;
-    }
-    return true;
+    return unreadyDependencies(this.servers, i).length === 0;
   }
 
   /** The names of what server i waits for. */
   private waitingFor(i: number): string[] {
-    return (this.server(i).spec.dependsOn ?? []).flatMap((d) => {
-      const s = this.servers.at(d);
-      if (s === undefined) return [];
-      const l = s.life;
-      const ready = (l.kind === "alive" && l.ready && l.stop === null) || (l.kind === "cremated" && l.why === "clean-exit");
-      return ready ? [] : [s.spec.name];
-    });
+    return unreadyDependencies(this.servers, i).map((d) => this.server(d).spec.name);
   }
 
   /** SIGKILL every alive server at once (second terminate, alarm); exit with `status` once all ended. */

@@ -3,6 +3,7 @@
 // backoff, and sd_notify to systemd. (The properties and the simulator check
 // the same rules on generated scenarios.)
 import { describe, expect, test } from "bun:test";
+import { dumpLines, statusOf } from "../../src/core/status.ts";
 import { handoverOf } from "../../src/core/step.ts";
 import { READY_POLL_MS } from "../../src/core/table.ts";
 import type { Effect, Handover, ProbeSpec, ServerSpec, Settings } from "../../src/core/types.ts";
@@ -313,5 +314,27 @@ describe("a re-exec carries it all", () => {
     const e = new Driver(specs);
     e.start(250, h);
     expect(e.kinds()).toEqual(["alive", "waiting"]);
+  });
+});
+
+describe("status and the dump say it", () => {
+  test("not ready yet, waiting for whom, when a backoff retries", () => {
+    const d = new Driver([
+      spec("db", { ready: { kind: "notify" } }), spec("web", { dependsOn: [0] }),
+      spec("w", { backoff: { initialMs: 500, maxMs: 8000, retries: 3 } }),
+    ]);
+    d.start(0);
+    d.exit(d.pid(2), code(1), 100);
+    const st = statusOf(d.state, 200);
+    expect(st.servers.map((s) => [s.state, s.ready, s.words, s.waitingFor, s.retryAt, s.retries])).toEqual([
+      ["alive", false, "up, not ready yet", [], null, 0],
+      ["waiting", null, "waiting for db", ["db"], null, 0],
+      ["backoff", null, "waiting to be retried", [], 600, 1],
+    ]);
+    expect(dumpLines(st).filter((l) => l.startsWith("server "))).toEqual([
+      "server 0: name db, pid 100, up, not ready yet, since 0.000 s, restarts 0, command: db --initial-spawn",
+      "server 1: name web, pid -, waiting for db, since -, restarts 0, command: web --initial-spawn",
+      "server 2: name w, pid -, waiting to be retried, since 0.100 s, restarts 0, command: w --initial-spawn",
+    ]);
   });
 });
