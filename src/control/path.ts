@@ -33,6 +33,15 @@ export function defaultSocket(p: PlaceInputs, pid: number): string {
   return join(controlDir(p), `${pid}.sock`);
 }
 
+/**
+ * The sd_notify socket of the supervisor with this pid (servers with
+ * `ready = { notify = true }` get it as NOTIFY_SOCKET): beside the control
+ * sockets, in the same private directory, whatever --control says.
+ */
+export function notifySocket(p: PlaceInputs, pid: number): string {
+  return join(controlDir(p), `${pid}.notify`);
+}
+
 /** The pid a default socket's file name carries ("1234.sock"), or null for any other name. */
 export function socketPid(fileName: string): number | null {
   const m = /^([1-9]\d{0,9})\.sock$/.exec(fileName);

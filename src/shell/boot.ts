@@ -10,11 +10,11 @@ import { carrySources, type FileReader, loadPlan, readText, SOURCES_ENV } from "
 import { DEFAULT_CONFIG } from "../config/settings.ts";
 import { parseTokenFile } from "../http/auth.ts";
 import type { Plan, Sources } from "../config/plan.ts";
-import { controlPlace } from "../control/path.ts";
+import { controlPlace, notifySocket } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
-import type { Handover, ServerSpec } from "../core/types.ts";
+import type { Handover, ServerSpec, Settings } from "../core/types.ts";
 import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, type OsPort, OUTPUT_ENV, PREFLIGHT_ENV } from "../os/port.ts";
-import { launcher } from "./launch.ts";
+import { type Launcher, launcher } from "./launch.ts";
 import { type ShellConfig, Supervisor } from "./supervisor.ts";
 
 /** The environment variable that carries the handover across a re-exec (see reexecCommand). */
@@ -96,7 +96,9 @@ export function prepare(b: BootEnv): Prepared | Exclude<Booted, { kind: "running
     httpToken = t.token;
   }
   if (b.env[PREFLIGHT_ENV] === "1") return { kind: "checked" };
-  return { plan: loaded.plan, sources: loaded.sources, handover, inherited, httpToken };
+  const systemd = systemdSettings(b.env, b.pid);
+  const plan = systemd === undefined ? loaded.plan : { ...loaded.plan, settings: { ...loaded.plan.settings, systemd } };
+  return { plan, sources: loaded.sources, handover, inherited, httpToken };
 }
 
 /** Start a supervisor image: prepare, then (only if that went well) make the port, open the control socket and start. */
@@ -114,6 +116,8 @@ export async function boot(makePort: () => OsPort, b: BootEnv): Promise<Booted> 
  */
 async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor | string> {
   const { plan, handover } = p;
+  // One private sd_notify socket for the servers that speak it (none when none does).
+  const notifyPath = plan.servers.some((s) => s.ready?.kind === "notify") ? notifySocket({ env: b.env, uid: b.uid, tmpdir: b.tmpdir }, b.pid) : null;
   const config: ShellConfig = {
     settings: plan.settings,
     servers: plan.servers,
@@ -127,9 +131,9 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
       reexecs: reexecsSoFar(b.env),
     },
     // cwd, environment and output of each server, computed once.
-    spawnExtras: launcher(plan),
+    spawnExtras: withNotifySocket(launcher(plan), plan.servers, notifyPath),
     eventLog: plan.eventLog,
-    reexecCommand: (h) => reexecCommand(h, plan.servers, b.args, b.self, p.inherited, p.sources, reexecsSoFar(b.env)),
+    reexecCommand: (h) => reexecCommand(h, plan.servers, b.args, b.self, p.inherited, p.sources, reexecsSoFar(b.env), b.env),
   };
   const sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
   const place = controlPlace(plan.control, { env: b.env, uid: b.uid, tmpdir: b.tmpdir }, b.pid);
@@ -152,8 +156,25 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
       notes.push(`HTTP endpoint at ${sup.httpUrl}${p.httpToken === null ? " (read-only)" : ""}.`);
     }
   }
+  if (notifyPath !== null) {
+    const problem = sup.openNotify(notifyPath);
+    if (problem !== null) {
+      if (handover === null) return problem;
+      notes.push(`${problem}; servers' READY=1 cannot be heard.`);
+    }
+  }
   sup.start(handover, notes);
   return sup;
+}
+
+/** Servers whose readiness is told by sd_notify get the supervisor's socket as NOTIFY_SOCKET (computed once). */
+function withNotifySocket(base: Launcher, servers: readonly ServerSpec[], path: string | null): Launcher {
+  if (path === null) return base;
+  const extras = servers.map((s, i) => {
+    const e = base(i);
+    return s.ready?.kind === "notify" ? { ...e, env: { ...e.env, NOTIFY_SOCKET: path } } : e;
+  });
+  return (i) => extras[i] ?? base(i);
 }
 
 /**
@@ -168,15 +189,39 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
  */
 function reexecCommand(
   h: Handover, servers: readonly ServerSpec[], args: readonly string[], self: readonly string[], inherited: Readonly<Record<string, string>>, sources: Sources,
-  reexecs: number,
+  reexecs: number, own: Readonly<Record<string, string | undefined>>,
 ): { argv: readonly string[]; env: Record<string, string> } {
   const env: Record<string, string> = { ...inherited, [HANDOVER_ENV]: marshal(h, servers), [REEXECS_ENV]: String(reexecs + 1) };
+  for (const k of SYSTEMD_ENV) {
+    const v = own[k];
+    if (v !== undefined) env[k] = v;
+  }
   const carried = carrySources(sources);
   if (carried !== null) env[SOURCES_ENV] = carried;
   // Drop an earlier --re-exec among the options only: words inside braces belong to the servers.
   const firstBrace = args.includes("{") ? args.indexOf("{") : args.length;
   const options = args.slice(0, firstBrace).filter((a) => a !== "--re-exec");
   return { argv: [...self, "--re-exec", ...options, ...args.slice(firstBrace)], env };
+}
+
+/**
+ * systemd's variables for lazarus itself (Type=notify, WatchdogSec=): read
+ * into the settings, never seen by a server (a server that speaks sd_notify
+ * gets lazarus's own NOTIFY_SOCKET instead), passed to the new image of a re-exec.
+ */
+export const SYSTEMD_ENV: readonly string[] = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"];
+
+/**
+ * Under systemd (NOTIFY_SOCKET set): lazarus tells it when it is ready, its
+ * status and that it stops; with WATCHDOG_USEC (for this pid, when
+ * WATCHDOG_PID says), that it is alive, every half period.
+ */
+export function systemdSettings(env: Readonly<Record<string, string | undefined>>, pid: number): Settings["systemd"] {
+  const socket = env.NOTIFY_SOCKET;
+  if (socket === undefined || socket === "") return undefined;
+  const usec = Number(env.WATCHDOG_USEC ?? "");
+  const forUs = env.WATCHDOG_PID === undefined || env.WATCHDOG_PID === "" || Number(env.WATCHDOG_PID) === pid;
+  return { watchdogMs: Number.isSafeInteger(usec) && usec > 0 && forUs ? Math.max(1, Math.floor(usec / 1000)) : null };
 }
 
 /** Variables lazarus passes to itself across a re-exec: never seen by a server. */
@@ -188,9 +233,9 @@ function reexecsSoFar(env: Readonly<Record<string, string | undefined>>): number
   return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
-/** The environment servers inherit: `env` without lazarus's private variables. */
+/** The environment servers inherit: `env` without lazarus's private variables and systemd's for lazarus. */
 export function childEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && !PRIVATE_ENV.includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !PRIVATE_ENV.includes(k) && !SYSTEMD_ENV.includes(k)) out[k] = v;
   return out;
 }
