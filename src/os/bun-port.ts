@@ -477,6 +477,11 @@ export class BunPort implements OsPort {
         if (this.probes.owns(pid)) break;
         continue;
       }
+      if (!this.children.has(pid) && this.probes.claimsRemnant(pid)) {
+        // What was left of a probe's group, reparented to us (subreaper): reaped, and not an unknown child's end.
+        waitpidNoHang(pid);
+        continue;
+      }
       const r = waitpidNoHang(pid);
       if (r.kind === "running") break; // (stopped, not ended: nothing to do; avoid spinning on it)
       if (r.kind === "error") {

@@ -10,11 +10,15 @@
 // ends, however, what is left of its group is SIGKILLed before it is reaped (the
 // unreaped leader keeps the group id from being reused, so this reaches only
 // the probe's own processes); at exit and before an exec `killAll` ends and
-// reaps every probe still running.
+// reaps every probe still running. When lazarus is a child subreaper, what was
+// left of a probe's group is reparented to it as it dies: `claimsRemnant` tells
+// those apart (by their process group), so that they are reaped silently too,
+// not reported as the ends of unknown children.
 import { closeSync, existsSync, openSync, statSync } from "node:fs";
 import { signalName } from "../core/signals.ts";
 import type { Ms } from "../core/types.ts";
 import { decodeWaitStatus, errnoName, spawnChild, strerror, waitpidNoHang } from "./libc.ts";
+import { stat } from "./proc.ts";
 import type { ProbeDone, ProbeOutcome } from "./port.ts";
 import { settleOnce, timedOut, timerDelay } from "./probe.ts";
 
@@ -37,6 +41,8 @@ export interface CmdProbeRequest {
 export class CmdProbes {
   /** Probes spawned and not yet reaped, by pid (= process group id). */
   private readonly running = new Map<number, Running>();
+  /** Groups of probes reaped while other members of them were left (SIGKILLed, perhaps not yet reaped by anybody). */
+  private readonly remnants = new Set<number>();
 
   get size(): number {
     return this.running.size;
@@ -95,7 +101,24 @@ export class CmdProbes {
     if (w.kind === "running") return; // (not ended after all: its SIGCHLD will come again)
     this.running.delete(pid);
     clearTimeout(r.timer);
+    if (groupExists(pid)) {
+      if (this.remnants.size >= MAX_REMNANT_GROUPS) this.remnants.clear();
+      this.remnants.add(pid);
+    }
     r.settle(w.kind === "error" ? { ok: false, reason: `ended, its status lost (${errnoName(w.errno)})` } : outcomeOf(w.status));
+  }
+
+  /**
+   * Is this ended child of ours (a zombie, not reaped yet, not a server's
+   * process) a member of a probe's process group? Then it is the caller's to
+   * reap, silently. Its group is read from /proc while it is a zombie; a group
+   * is forgotten once it has no member left (only then could its id be reused).
+   */
+  claimsRemnant(pid: number): boolean {
+    if (this.running.size === 0 && this.remnants.size === 0) return false;
+    for (const g of this.remnants) if (!groupExists(g)) this.remnants.delete(g);
+    const pgid = stat(pid)?.pgid;
+    return pgid !== undefined && (this.running.has(pgid) || this.remnants.has(pgid));
   }
 
   /**
@@ -121,6 +144,18 @@ export class CmdProbes {
       Bun.sleepSync(1);
     }
     this.running.clear();
+  }
+}
+
+/** Past this many, remnant groups are forgotten (their members are then told as unknown children). */
+const MAX_REMNANT_GROUPS = 1024;
+
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: unknown }).code === "EPERM";
   }
 }
 
