@@ -19,10 +19,13 @@ import { OutputHub } from "./output.ts";
 import { tooBigReason } from "./too-big.ts";
 import { type Sink, sinksFor } from "./sink.ts";
 import { ownChildren, stat } from "./proc.ts";
+import { CmdProbes } from "./probe-cmd.ts";
+import { probeHttp } from "./probe-http.ts";
+import { probeTcp } from "./probe-tcp.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
   CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, type OsPort, OUTPUT_ENV, type OutputTap, type PortExit,
-  type PortNotice, PREFLIGHT_ENV, type SpawnOutcome, type SpawnRequest, type TimerHandle,
+  type PortNotice, PREFLIGHT_ENV, type ProbeDone, type ProbeRequest, type SpawnOutcome, type SpawnRequest, type TimerHandle,
 } from "./port.ts";
 
 /** Without pidfds Bun's SIGCHLD handlers do not fire (BUN-NOTES): then, and only then, children are looked for this often. */
@@ -39,6 +42,8 @@ const LOG_FLUSH_MS = 250;
 const GATHER_MS = 100;
 /** At exit, how long the log files may take to write what they hold (nothing else is waiting then). */
 const LOG_EXIT_MS = 2000;
+/** At exit or before an exec, how long SIGKILLed command probes may take to be reaped. */
+const PROBE_REAP_MS = 250;
 
 export interface BunPortOptions {
   /** Become a child subreaper (orphaned grandchildren are reparented to us). */
@@ -92,6 +97,10 @@ export class BunPort implements OsPort {
   private readonly notices: PortNotice[] = [];
   /** The log files (servers' and lazarus's event log), one per path. */
   private readonly logFiles: LogFiles;
+  /** Command probes running: our children, but not servers (probe-cmd.ts); reaped here, never reported as exits. */
+  private readonly probes = new CmdProbes();
+  /** exit() was called: no probe outcome is told any more. */
+  private ending = false;
   /** A re-exec being prepared (prepareExec), or ready for `exec`. */
   private execPrep: "none" | "preparing" | "ready" = "none";
 
@@ -263,6 +272,28 @@ export class BunPort implements OsPort {
     maskSignals("unblock", [signal]);
   }
 
+  probe(request: ProbeRequest, done: ProbeDone): void {
+    const told: ProbeDone = (outcome) => {
+      if (!this.ending) done(outcome);
+    };
+    const p = request.probe;
+    switch (p.kind) {
+      case "tcp":
+        probeTcp(p.host, p.port, request.timeoutMs, told);
+        return;
+      case "http":
+        probeHttp(p.url, request.timeoutMs, told);
+        return;
+      case "cmd":
+        this.probes.start({ argv: p.argv, timeoutMs: request.timeoutMs, env: request.env, ...(request.cwd === undefined ? {} : { cwd: request.cwd }) }, told);
+        return;
+      default: {
+        const never: never = p;
+        throw new Error(`unknown probe ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
   setTimer(at: Ms, fn: () => void): TimerHandle {
     const h = setTimeout(fn, Math.min(MAX_TIMEOUT, Math.max(0, Math.ceil(at - this.now()))));
     return { cancel: () => clearTimeout(h) };
@@ -294,6 +325,9 @@ export class BunPort implements OsPort {
 
   exit(status: number): void {
     this.control?.close();
+    // Command probes still running are SIGKILLed with their groups and reaped; no outcome is told any more.
+    this.ending = true;
+    this.probes.killAll(null, PROBE_REAP_MS);
     this.leaveNoChild();
     clearInterval(this.keepAlive);
     if (this.sweep !== null) clearInterval(this.sweep);
@@ -349,6 +383,9 @@ export class BunPort implements OsPort {
     // upgrade that would not start must not replace an image that runs.
     const problem = prepared ? null : preflight(argv, env);
     if (problem !== null) return problem;
+    // Command probes would run on unknown to the new image (their ends told as orphans'): they
+    // are SIGKILLed with their groups and reaped now. Told only should the exec fail (microtasks).
+    this.probes.killAll("interrupted by a re-exec", PROBE_REAP_MS);
     // Between execve and the new image's handlers a handled signal would meet
     // its default action: death, for most, leaving every child unsupervised.
     // Blocked, it stays pending across the exec until the new image installs
@@ -430,9 +467,21 @@ export class BunPort implements OsPort {
    * ended child at a time without reaping it; it is then reaped by its pid.
    * Waiting for any child is safe here only because lazarus spawns no child
    * that Bun itself waits for (spawnChild; BUN-NOTES warns against it otherwise).
+   * Command probes are children too, and are handed to `probes` instead.
    */
   private reap(): void {
     for (let pid = peekEndedChild(); pid > 0; pid = peekEndedChild()) {
+      if (this.probes.owns(pid)) {
+        // A command probe: reaped (its group first), its outcome told to whoever asked; never an exit.
+        this.probes.reap(pid);
+        if (this.probes.owns(pid)) break;
+        continue;
+      }
+      if (!this.children.has(pid) && this.probes.claimsRemnant(pid)) {
+        // What was left of a probe's group, reparented to us (subreaper): reaped, and not an unknown child's end.
+        waitpidNoHang(pid);
+        continue;
+      }
       const r = waitpidNoHang(pid);
       if (r.kind === "running") break; // (stopped, not ended: nothing to do; avoid spinning on it)
       if (r.kind === "error") {

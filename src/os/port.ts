@@ -4,7 +4,7 @@
 // production implementation is bun-port.ts (posix_spawn, process signals, timers,
 // bun:ffi); tests and `bun run sim` plug a simulated OS in behind the same
 // interface, so the shell code that runs in production is the code under test.
-import type { ExitStatus, Ms, Signal } from "../core/types.ts";
+import type { ExitStatus, Ms, ProbeSpec, Signal } from "../core/types.ts";
 import type { LogTarget } from "../logs/target.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "./http-server.ts";
 import type { LogFileEvent, LogFileState } from "./log-file.ts";
@@ -61,6 +61,25 @@ export type TerminalSpec =
 export type SpawnOutcome =
   | { readonly ok: true; readonly pid: number }
   | { readonly ok: false; readonly error: string };
+
+/** One readiness or health check to carry out (see docs/design.md, "Probes"). */
+export interface ProbeRequest {
+  readonly probe: ProbeSpec;
+  /** How long it may take; then it has failed ("timed out after 2 s"), and a command is SIGKILLed with its group. */
+  readonly timeoutMs: Ms;
+  /** A command probe's working directory; the supervisor's own when absent. */
+  readonly cwd?: string;
+  /** A command probe's complete environment (its PATH finds the command); unused by tcp and http. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** How a probe went: `reason` is a short phrase for log lines ("connection refused", "HTTP 500", "exit status 3"). */
+export interface ProbeOutcome {
+  readonly ok: boolean;
+  readonly reason: string;
+}
+
+export type ProbeDone = (outcome: ProbeOutcome) => void;
 
 export interface TimerHandle {
   cancel(): void;
@@ -141,6 +160,16 @@ export interface OsPort {
 
   /** Subscribe to a signal sent to the supervisor. */
   onSignal(signal: Signal, listener: () => void): void;
+
+  /**
+   * Carry out one probe. `done` is called exactly once, later, from the event
+   * loop (never inside this call nor inside any other call of the shell's),
+   * at the latest soon after `timeoutMs`; never after `exit`. A command probe
+   * is not a server: its end is never reported to the exit listener nor by
+   * takeExits, it is reaped by the port, and nothing of it (its process group)
+   * outlives it, the timeout, `exit` or `exec`.
+   */
+  probe(request: ProbeRequest, done: ProbeDone): void;
 
   /** Call `fn` once, at monotonic time `at` or soon after. */
   setTimer(at: Ms, fn: () => void): TimerHandle;

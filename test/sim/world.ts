@@ -23,7 +23,7 @@ import type { Effect, Event, ExitStatus, ServerSpec, Signal, State } from "../..
 import type { LogTarget } from "../../src/logs/target.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "../../src/os/http-server.ts";
 import type { LogFileState } from "../../src/os/log-file.ts";
-import type { ControlHandler, ExitListener, NoticeListener, OsPort, OutputTap, PortExit, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
+import type { ControlHandler, ExitListener, NoticeListener, OsPort, OutputTap, PortExit, ProbeDone, ProbeRequest, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
 import { boot } from "../../src/shell/boot.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
 import { Model } from "../properties/model.ts";
@@ -245,6 +245,23 @@ class SimPort implements OsPort {
 
   onSignal(signal: Signal, listener: () => void): void {
     this.handlers.set(signal, listener);
+  }
+
+  /**
+   * A probe's outcome, later (through the world's scheduler: never inside this
+   * call), drawn from the world's rng: mostly ok, sometimes refused, now and
+   * then timed out (told at the timeout). Minimal: the main session refines it.
+   */
+  probe(request: ProbeRequest, done: ProbeDone): void {
+    const k = this.w.k;
+    const r = k.rng.next();
+    const outcome = r < 0.8 ? { ok: true, reason: "simulated ok" }
+      : r < 0.95 ? { ok: false, reason: "connection refused (simulated)" }
+      : { ok: false, reason: `timed out after ${request.timeoutMs} ms (simulated)` };
+    const delay = r < 0.95 ? Math.min(request.timeoutMs, k.rng.pick([0, 0.5, 5, 50])) : request.timeoutMs;
+    k.schedule(k.now + delay, () => {
+      if (this.alive) this.w.enter(this, () => done(outcome));
+    });
   }
 
   setTimer(at: number, fn: () => void): TimerHandle {

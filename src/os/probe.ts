@@ -1,0 +1,56 @@
+// What the three kinds of probe (probe-tcp.ts, probe-http.ts, probe-cmd.ts)
+// share: the one way an outcome is handed back (once, never synchronously) and
+// the phrases their reasons are made of. docs/design.md, "Probes", says how
+// each kind is carried out.
+import type { Ms } from "../core/types.ts";
+import type { ProbeDone, ProbeOutcome } from "./port.ts";
+
+/**
+ * `done`, made safe to call from anywhere: the first outcome is handed on in a
+ * microtask (so never inside the call that settled it, which may be one of the
+ * shell's: takeExits reaps a command probe), and any later one is ignored.
+ */
+export function settleOnce(done: ProbeDone): ProbeDone {
+  let settled = false;
+  return (outcome: ProbeOutcome) => {
+    if (settled) return;
+    settled = true;
+    queueMicrotask(() => done(outcome));
+  };
+}
+
+/** "2 s", "1.5 s", "250 ms". */
+export function durationText(ms: Ms): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+export function timedOut(ms: Ms): ProbeOutcome {
+  return { ok: false, reason: `timed out after ${durationText(ms)}` };
+}
+
+/** The timeout as setTimeout takes it (a probe never waits less than a millisecond, nor more than setTimeout can). */
+export function timerDelay(ms: Ms): number {
+  return Math.min(2 ** 31 - 1, Math.max(1, Math.ceil(ms)));
+}
+
+/** A short phrase for a network error thrown by Bun ("connection refused", "cannot resolve host"). */
+export function networkReason(e: unknown): string {
+  const code = typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : "";
+  switch (code) {
+    case "ECONNREFUSED": return "connection refused";
+    case "ECONNRESET": return "connection reset";
+    case "ENOTFOUND": case "EAI_NONAME": case "EAI_AGAIN": return "cannot resolve host";
+    case "EHOSTUNREACH": return "host unreachable";
+    case "ENETUNREACH": return "network unreachable";
+    case "ETIMEDOUT": return "connection timed out";
+    case "EADDRNOTAVAIL": return "address not available";
+    case "ConnectionRefused": return "connection refused";
+    case "ConnectionClosed": return "connection closed";
+    default: break;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  const text = message.split("\n")[0]?.trim() ?? "";
+  const short = text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  return code !== "" && !short.includes(code) ? `${code}: ${short}` : short === "" ? "failed" : short;
+}
