@@ -364,7 +364,12 @@ export class Supervisor {
 
   /** Carry out a probe the core asked for; its answer comes back as a `probe-result` event. */
   private startProbe(effect: Extract<Effect, { type: "probe" }>): void {
-    void effect; // wired to the port's probe (issue 14)
+    // A command probe runs as the server does: its environment and working directory.
+    const { env, cwd } = this.config.spawnExtras(effect.server);
+    const { server, pid, purpose } = effect;
+    this.port.probe({ probe: effect.probe, timeoutMs: effect.timeoutMs, env, ...(cwd === undefined ? {} : { cwd }) }, (o) => {
+      this.dispatch({ type: "probe-result", at: this.port.now(), server, pid, purpose, ok: o.ok, reason: o.reason });
+    });
   }
 
   /** Tell systemd (when lazarus runs under it). */
