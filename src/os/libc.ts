@@ -34,6 +34,7 @@ const SYMBOLS = {
   sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
   shutdown: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   fchmod: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+  recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
 } as const;
@@ -416,6 +417,12 @@ export function sendDatagram(fd: number, data: Uint8Array, address: Uint8Array):
   const buf = data.length > 0 ? data : new Uint8Array(1);
   const n = Number(libc().sendto(fd, ptr(buf), BigInt(data.length), MSG_DONTWAIT | MSG_NOSIGNAL, ptr(address), address.length));
   return n >= 0 ? null : failure("sendto");
+}
+
+/** One datagram from fd into buf, never blocking: its bytes (cut to buf's size), or why none (EAGAIN: none waiting). */
+export function receiveDatagram(fd: number, buf: Uint8Array): Uint8Array | string {
+  const n = Number(libc().recv(fd, ptr(buf), BigInt(buf.length), MSG_DONTWAIT));
+  return n >= 0 ? buf.slice(0, n) : failure("recv");
 }
 
 /** shutdown(fd, SHUT_RD): wakes a thread blocked reading fd (it reads end-of-file from then on). */

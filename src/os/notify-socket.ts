@@ -40,6 +40,8 @@ export interface NotifyDatagram {
   readonly pid: number | null;
   readonly pgid: number | null;
   readonly text: string;
+  /** How many datagrams had been dropped before this one was read (dropped() as of then). */
+  readonly droppedBefore: number;
 }
 
 export interface NotifyOptions {
@@ -172,7 +174,7 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
         Atomics.sub(s, IN_FLIGHT, 1);
         if (!open) return;
         checkDropped();
-        onMessage({ pid: m.pid, pgid: m.pgid, text: decodeBytes(m.bytes) });
+        onMessage({ pid: m.pid, pgid: m.pgid, text: decodeBytes(m.bytes), droppedBefore: m.dropped });
         return;
       case "dropped":
         Atomics.sub(s, IN_FLIGHT, 1);

@@ -13,7 +13,7 @@
 //   [IN_FLIGHT] datagrams posted and not yet taken by the main thread;
 //   [OVERSIZE] datagrams dropped for their size; [OVERFLOW] dropped because
 //   IN_FLIGHT was at its bound.
-// Messages to the main thread: { kind: "datagram", pid, pgid, bytes } |
+// Messages to the main thread: { kind: "datagram", pid, pgid, bytes, dropped (the drops before it) } |
 // { kind: "dropped" } | { kind: "problem", text } | { kind: "finished" }.
 
 export const STATE = 0;
@@ -35,7 +35,7 @@ export interface WorkerStart {
 }
 
 export type WorkerMessage =
-  | { readonly kind: "datagram"; readonly pid: number | null; readonly pgid: number | null; readonly bytes: Uint8Array }
+  | { readonly kind: "datagram"; readonly pid: number | null; readonly pgid: number | null; readonly bytes: Uint8Array; readonly dropped: number }
   | { readonly kind: "dropped" }
   | { readonly kind: "problem"; readonly text: string }
   | { readonly kind: "finished" };
@@ -141,7 +141,8 @@ function readAll(fd, s, maxBytes, queueMax) {
     }
     const sender = pid !== null && pid > 0 ? pid : null;
     // The group now: a short-lived sender (systemd-notify) may be gone, and its group with it, by the time the main thread looks.
-    const message = { kind: "datagram", pid: sender, pgid: sender === null ? null : pgidOf(sender), bytes: buf.slice(0, n) };
+    const message = { kind: "datagram", pid: sender, pgid: sender === null ? null : pgidOf(sender), bytes: buf.slice(0, n), dropped: 0 };
+    message.dropped = Atomics.load(s, OVERSIZE) + Atomics.load(s, OVERFLOW);
     if (!tell(s, queueMax, message)) Atomics.add(s, OVERFLOW, 1);
   }
   return Atomics.load(s, STATE) !== ${STOP};
