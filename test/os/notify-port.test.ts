@@ -39,3 +39,14 @@ sys.stdin.read()`;
   expect(processGroupOf(-1)).toBeNull();
   expect(processGroupOf(2 ** 22 + 1)).toBeNull(); // above pid_max's largest value
 });
+
+test("BunPort: sdNotify goes to NOTIFY_SOCKET, openNotify's listener gets it with its pid and group, exit removes the socket", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "2.notify");
+  // (its own session: the group is its pid)
+  const p = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures/notify-port.ts"), path], { stdout: "pipe", stderr: "inherit", detached: true });
+  expect(await p.exited).toBe(0);
+  expect(await new Response(p.stdout).text()).toBe("READY=1\nSTATUS=all up from itself in its own group\nSTOPPING=1 from itself in its own group\n");
+  expect(existsSync(path)).toBe(false);
+});
