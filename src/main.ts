@@ -11,7 +11,7 @@ import { bunCtlIo } from "./os/control-client.ts";
 import { bunFiles } from "./os/files.ts";
 import { rotatedLogLines } from "./os/log-read.ts";
 import { logLines } from "./os/read-limited.ts";
-import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, OUTPUT_ENV } from "./os/port.ts";
+import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOTIFY_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
 
@@ -44,6 +44,8 @@ async function main(args: readonly string[]): Promise<void> {
     ...(env[DROPPED_ENV] === undefined ? {} : { dropped: env[DROPPED_ENV] }),
     ...(env[LOGS_ENV] === undefined ? {} : { logs: env[LOGS_ENV] }),
     ...(env[CARRY_ENV] === undefined ? {} : { carry: env[CARRY_ENV] }),
+    ...(env.NOTIFY_SOCKET === undefined ? {} : { notifySocket: env.NOTIFY_SOCKET }),
+    ...(env[NOTIFY_ENV] === undefined ? {} : { notifyFd: env[NOTIFY_ENV] }),
   });
   const r = await boot(port, {
     args, env, self: selfCommand(), pid: process.pid, uid: process.getuid?.() ?? 0, tmpdir: tmpdir(), startedAt: processStartMs(),

@@ -3,7 +3,8 @@
 // posix_spawn (a clean signal state, a new session) and reaped by pid with
 // waitpid; the clock, execve, prctl. BUN-NOTES.md explains the Bun facts the
 // choices depend on; the notes below say which.
-import { closeSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseSignal, SIGHUP, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 import {
@@ -22,10 +23,12 @@ import { ownChildren, stat } from "./proc.ts";
 import { CmdProbes } from "./probe-cmd.ts";
 import { probeHttp } from "./probe-http.ts";
 import { probeTcp } from "./probe-tcp.ts";
+import { type NotifySocket, openNotifySocket } from "./notify-socket.ts";
+import { sdNotify } from "./sd-notify.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
-  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, type OsPort, OUTPUT_ENV, type OutputTap, type PortExit,
-  type PortNotice, PREFLIGHT_ENV, type ProbeDone, type ProbeRequest, type SpawnOutcome, type SpawnRequest, type TimerHandle,
+  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, NOTIFY_ENV, type NotifyListener, type OsPort, OUTPUT_ENV,
+  type OutputTap, type PortExit, type PortNotice, PREFLIGHT_ENV, type ProbeDone, type ProbeRequest, type SpawnOutcome, type SpawnRequest, type TimerHandle,
 } from "./port.ts";
 
 /** Without pidfds Bun's SIGCHLD handlers do not fire (BUN-NOTES): then, and only then, children are looked for this often. */
@@ -57,6 +60,10 @@ export interface BunPortOptions {
   readonly carry?: string;
   /** NO_COLOR was set: prefixes are never coloured. */
   readonly noColor?: boolean;
+  /** lazarus's own NOTIFY_SOCKET (it runs under systemd with Type=notify): where sdNotify sends. */
+  readonly notifySocket?: string;
+  /** After a re-exec: the fd of the servers' notify socket handed across (NOTIFY_ENV's value). */
+  readonly notifyFd?: string;
 }
 
 export class BunPort implements OsPort {
@@ -103,6 +110,14 @@ export class BunPort implements OsPort {
   private ending = false;
   /** A re-exec being prepared (prepareExec), or ready for `exec`. */
   private execPrep: "none" | "preparing" | "ready" = "none";
+  /** The servers' notify socket and its listener (openNotify). */
+  private notifySocket: NotifySocket | null = null;
+  private notifyListener: NotifyListener | null = null;
+  /** After a re-exec: the notify socket's fd handed across, until openNotify takes it back. */
+  private notifyFd: number | null = null;
+  /** lazarus's own NOTIFY_SOCKET, and the last problem sending to it (told once). */
+  private readonly managerSocket: string | null;
+  private managerProblem: string | null = null;
 
   constructor(opts: BunPortOptions = {}) {
     this.sinks = sinksFor(1, 2);
@@ -112,6 +127,9 @@ export class BunPort implements OsPort {
     this.logFiles = new LogFiles((event) => this.notify({ kind: "log-file", event }));
     this.hub = new OutputHub({ ...this.sinks, colour: opts.noColor !== true, logs: this.logFiles });
     this.inheritedIgnored = new Set([SIGHUP].filter(signalIgnored));
+    this.managerSocket = opts.notifySocket !== undefined && opts.notifySocket !== "" ? opts.notifySocket : null;
+    const notifyFd = Number(opts.notifyFd ?? "-1");
+    this.notifyFd = Number.isSafeInteger(notifyFd) && notifyFd >= 0 ? notifyFd : null;
     // Signals Bun cannot catch whose default action would kill us and orphan every
     // server: the real-time ones (34-64; mds-respawn's dump was SIGRTMIN+2) and
     // SIGSTKFLT. Ignored here; spawnChild gives children default dispositions again.
@@ -328,6 +346,7 @@ export class BunPort implements OsPort {
     // Command probes still running are SIGKILLed with their groups and reaped; no outcome is told any more.
     this.ending = true;
     this.probes.killAll(null, PROBE_REAP_MS);
+    this.closeNotify();
     this.leaveNoChild();
     clearInterval(this.keepAlive);
     if (this.sweep !== null) clearInterval(this.sweep);
@@ -413,8 +432,16 @@ export class BunPort implements OsPort {
     if (logs !== null) extra[LOGS_ENV] = logs;
     if (carried !== null && "fd" in carried) extra[CARRY_ENV] = String(carried.fd);
     if (lost > 0) extra[DROPPED_ENV] = String(lost);
+    // The notify socket goes across still bound: what servers send meanwhile waits in it for the new image.
+    const notify = this.handOverNotify();
+    if (notify?.fd != null) extra[NOTIFY_ENV] = String(notify.fd);
     const error = execve(path, argv, { ...env, ...extra });
     // Only reached when the exec failed: everything as it was, and the readers read on.
+    if (notify !== null) {
+      this.notifyFd = notify.fd;
+      const again = this.openNotify(notify.path, notify.listener);
+      if (again !== null) this.notify({ kind: "problem", text: `${again}; servers' notifications are no longer read.` });
+    }
     output.undo();
     if (carried !== null && "fd" in carried) carried.close();
     if (lost > 0) this.notify({ kind: "dropped", log: lost, output: 0 });
@@ -444,7 +471,60 @@ export class BunPort implements OsPort {
     this.logFiles.reopen(paths);
   }
 
+  openNotify(path: string, listener: NotifyListener): string | null {
+    this.closeNotify();
+    // Its directory is the private one of the control sockets; with --control=none or a
+    // chosen control path it may not exist yet: made private (0700) then.
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    } catch (e) {
+      return `notify socket ${path}: cannot make its directory: ${(e as Error).message}`;
+    }
+    const fd = this.notifyFd;
+    this.notifyFd = null;
+    const socket = openNotifySocket(path, (m) => listener(m.pid, m.text, m.pgid), {
+      ...(fd === null ? {} : { fd }),
+      onProblem: (text) => this.notify({ kind: "problem", text }),
+      onDropped: (total) => this.notify({
+        kind: "problem",
+        text: `notify socket: ${total} datagram(s) dropped so far (larger than 4096 bytes, or more at once than lazarus reads).`,
+      }),
+    });
+    if (typeof socket === "string") return socket;
+    this.notifySocket = socket;
+    this.notifyListener = listener;
+    return null;
+  }
+
+  closeNotify(): void {
+    this.notifySocket?.close();
+    this.notifySocket = null;
+    this.notifyListener = null;
+  }
+
+  sdNotify(text: string): void {
+    if (this.managerSocket === null) return;
+    const problem = sdNotify(this.managerSocket, text);
+    if (problem !== null && problem !== this.managerProblem) this.notify({ kind: "problem", text: `${problem}.` });
+    this.managerProblem = problem;
+  }
+
   // ---
+
+  /** Before an execve: stop reading the notify socket and hand its fd across (fd null: it could not be); null when none is open. */
+  private handOverNotify(): { fd: number | null; path: string; listener: NotifyListener } | null {
+    const socket = this.notifySocket;
+    const listener = this.notifyListener;
+    if (socket === null || listener === null) return null;
+    this.notifySocket = null;
+    this.notifyListener = null;
+    const fd = socket.handOver();
+    if (typeof fd === "string") {
+      this.notify({ kind: "problem", text: `${fd}; the new image binds it again (datagrams sent meanwhile are lost).` });
+      return { fd: null, path: socket.path, listener };
+    }
+    return { fd, path: socket.path, listener };
+  }
 
   /** Note the end of a known child (once: it leaves `children`), to be handed over soon. */
   private record(pid: number, status: ExitStatus): void {

@@ -27,6 +27,14 @@ const SYMBOLS = {
   pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
+  socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
+  shutdown: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  fchmod: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+  recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
 } as const;
@@ -339,7 +347,9 @@ export function isCloseOnExec(fd: number): boolean | null {
 
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
-const ERRNO_CODES: Readonly<Record<number, string>> = { 4: "EINTR", 9: "EBADF", 11: "EAGAIN", 28: "ENOSPC", 32: "EPIPE", 104: "ECONNRESET", 107: "ENOTCONN" };
+const ERRNO_CODES: Readonly<Record<number, string>> = {
+  4: "EINTR", 9: "EBADF", 11: "EAGAIN", 28: "ENOSPC", 32: "EPIPE", 98: "EADDRINUSE", 104: "ECONNRESET", 107: "ENOTCONN", 111: "ECONNREFUSED",
+};
 
 /**
  * send(fd, buf, length, MSG_DONTWAIT | MSG_NOSIGNAL) on a socket: the bytes
@@ -356,3 +366,70 @@ export function sendNoWait(fd: number, buf: Uint8Array, length: number): number 
   throw e;
 }
 
+
+// --- AF_UNIX datagram sockets (sd_notify: notify-socket.ts, sd-notify.ts) --------
+
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOL_SOCKET = 1;
+const SO_PASSCRED = 16;
+const SHUT_RD = 0;
+
+function failure(call: string): string {
+  const code = errno();
+  return `${call}: ${strerror(code)} (${ERRNO_CODES[code] ?? ERRNO_NAMES[code] ?? `errno ${code}`})`;
+}
+
+/** socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC [| SOCK_NONBLOCK]): the fd, or why not. */
+export function datagramSocket(nonBlocking: boolean): number | string {
+  const fd = libc().socket(AF_UNIX, SOCK_DGRAM | O_CLOEXEC | (nonBlocking ? SOCK_NONBLOCK : 0), 0);
+  return fd < 0 ? failure("socket(AF_UNIX, SOCK_DGRAM)") : fd;
+}
+
+/** bind(fd, address) (a sockaddr_un: unix-address.ts); null or why not. */
+export function bindSocket(fd: number, address: Uint8Array): string | null {
+  return libc().bind(fd, ptr(address), address.length) === 0 ? null : failure("bind");
+}
+
+/** setsockopt(SO_PASSCRED, 1): every datagram received carries its sender's pid, uid and gid (SCM_CREDENTIALS). */
+export function passCredentials(fd: number): string | null {
+  const one = new Int32Array([1]);
+  return libc().setsockopt(fd, SOL_SOCKET, SO_PASSCRED, ptr(one), 4) === 0 ? null : failure("setsockopt(SO_PASSCRED)");
+}
+
+/** The address fd is bound to (a sockaddr_un, as getsockname gives it), or null. */
+export function socketName(fd: number): Uint8Array | null {
+  const buf = new Uint8Array(112);
+  const len = new Uint32Array([buf.length]);
+  if (libc().getsockname(fd, ptr(buf), ptr(len)) !== 0) return null;
+  return buf.slice(0, Math.min(buf.length, len[0] as number));
+}
+
+/** fchmod(fd, mode): on a socket not yet bound, the mode its file is created with (less the umask). */
+export function fchmod(fd: number, mode: number): string | null {
+  return libc().fchmod(fd, mode) === 0 ? null : failure("fchmod");
+}
+
+/** One datagram to `address`, never blocking (MSG_DONTWAIT | MSG_NOSIGNAL); null when sent, else why not. */
+export function sendDatagram(fd: number, data: Uint8Array, address: Uint8Array): string | null {
+  // (ptr() refuses an empty buffer: a datagram of no bytes is sent from a buffer of one, with length 0)
+  const buf = data.length > 0 ? data : new Uint8Array(1);
+  const n = Number(libc().sendto(fd, ptr(buf), BigInt(data.length), MSG_DONTWAIT | MSG_NOSIGNAL, ptr(address), address.length));
+  return n >= 0 ? null : failure("sendto");
+}
+
+/** One datagram from fd into buf, never blocking: its bytes (cut to buf's size), or why none (EAGAIN: none waiting). */
+export function receiveDatagram(fd: number, buf: Uint8Array): Uint8Array | string {
+  const n = Number(libc().recv(fd, ptr(buf), BigInt(buf.length), MSG_DONTWAIT));
+  return n >= 0 ? buf.slice(0, n) : failure("recv");
+}
+
+/** shutdown(fd, SHUT_RD): wakes a thread blocked reading fd (it reads end-of-file from then on). */
+export function shutdownRead(fd: number): void {
+  libc().shutdown(fd, SHUT_RD);
+}
+
+export function closeFd(fd: number): void {
+  libc().close(fd);
+}

@@ -29,6 +29,17 @@ export const LOGS_ENV = "LAZARUS_LOGS";
 /** Set by a re-exec for the new image: the fd of a memfd holding the bytes read but not yet written (output.ts, log-files.ts). */
 export const CARRY_ENV = "LAZARUS_CARRY";
 
+/** Set by a re-exec for the new image: the fd of the servers' notify socket, still bound, with what it queued (notify-socket.ts). */
+export const NOTIFY_ENV = "LAZARUS_NOTIFY";
+
+/**
+ * One sd_notify datagram from a server (or one of its descendants): the
+ * sender's pid as the kernel says it (null when unknown), the text, and the
+ * sender's process group as read when the datagram arrived (null when the
+ * sender was gone already). A server's pid is its group's id.
+ */
+export type NotifyListener = (pid: number | null, text: string, pgid: number | null) => void;
+
 export interface SpawnRequest {
   readonly argv: readonly string[];
   /** Working directory; the supervisor's own when absent. */
@@ -240,4 +251,28 @@ export interface OsPort {
 
   /** Open the log files at `paths` again before their next write (an external rotator moved them: ctl reopen). */
   reopenLogs(paths: readonly string[]): void;
+
+  // --- sd_notify (issue 14)
+
+  /**
+   * Listen for servers' sd_notify datagrams on a socket at `path` (in the
+   * private control directory; NOTIFY_SOCKET for the servers), calling
+   * `listener` from the event loop for each one; an error text when it cannot.
+   * Opening again replaces the socket and its listener. Never blocks; datagrams
+   * it must drop (too large, too many at once) are counted and told as a
+   * `problem` notice. A re-exec hands the socket across still bound (datagrams
+   * sent meanwhile wait for the new image): the new image calls openNotify
+   * with the same path and gets it back.
+   */
+  openNotify(path: string, listener: NotifyListener): string | null;
+
+  /** Stop listening and remove the notify socket (nothing happens when none is open). */
+  closeNotify(): void;
+
+  /**
+   * Send `text` (e.g. "READY=1", "STATUS=…", "STOPPING=1", "WATCHDOG=1") to the
+   * service manager that started lazarus (its NOTIFY_SOCKET); nothing when there
+   * is none. Never blocks; a failure is told once as a `problem` notice.
+   */
+  sdNotify(text: string): void;
 }

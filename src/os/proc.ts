@@ -45,3 +45,16 @@ export function stat(pid: number): { state: string; ppid: number; pgid: number }
     return null;
   }
 }
+
+/**
+ * The process group of `pid` (null when it is gone or unreadable): how a
+ * notification from a server's child (a shell wrapper's, systemd-notify's) is
+ * traced to the server, whose pid is its group's id (servers run in their own
+ * session). The comm field of /proc/PID/stat may hold spaces and parentheses:
+ * the fields are read after its last `)`.
+ */
+export function processGroupOf(pid: number): number | null {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  const g = stat(pid)?.pgid;
+  return g !== undefined && Number.isSafeInteger(g) && g > 0 ? g : null;
+}

@@ -14,6 +14,7 @@ import { History } from "../http/history.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "../os/http-server.ts";
 import type { LogTarget } from "../logs/target.ts";
 import type { OsPort, PortExit, PortNotice, SpawnRequest, TimerHandle } from "../os/port.ts";
+import { parseNotifyMessage } from "../os/notify-message.ts";
 import { VERSION } from "../version.ts";
 import { formatHeaderLine, formatInputLine, formatLogLine, type LogFormat } from "./log-format.ts";
 
@@ -372,9 +373,48 @@ export class Supervisor {
     });
   }
 
-  /** Tell systemd (when lazarus runs under it). */
+  /** Tell systemd (when lazarus runs under it; the port knows its NOTIFY_SOCKET). */
   private sdNotify(text: string): void {
-    void text; // wired to the port's sdNotify (issue 14)
+    this.port.sdNotify(text);
+  }
+
+  /**
+   * Listen for servers' sd_notify datagrams at `path` (their NOTIFY_SOCKET); an
+   * error text when it cannot. A datagram is a server's when its sender is a
+   * server's main process, or in a server's process group (a wrapper's child).
+   */
+  openNotify(path: string): string | null {
+    return this.port.openNotify(path, (pid, text, pgid) => this.heard(pid, text, pgid));
+  }
+
+  /** What each problem with notifications was said for, once (bounded). */
+  private readonly notifyTold = new Set<string>();
+
+  private heard(pid: number | null, text: string, pgid: number | null): void {
+    const main = this.mainPid(pid) ?? this.mainPid(pgid);
+    const tell = (key: string, what: string) => {
+      if (this.notifyTold.has(key) || this.notifyTold.size >= 256) return;
+      this.notifyTold.add(key);
+      this.dispatch({ type: "problem", at: this.port.now(), text: what });
+    };
+    if (main === null) {
+      tell(`pid ${pid}`, `a notification (sd_notify) from pid ${pid ?? "unknown"}, which is no server's process: ignored.`);
+      return;
+    }
+    const m = parseNotifyMessage(text);
+    const name = this.config.servers[this.pids.get(main) ?? -1]?.name ?? String(main);
+    for (const e of m.errors) tell(`${main} ${e}`, `a notification from '${name}' (pid ${main}): ${e}.`);
+    if (m.mainpid !== null && m.mainpid !== main) tell(`${main} MAINPID`, `'${name}' sent MAINPID=${m.mainpid}: ignored (its main process is the one lazarus started, pid ${main}).`);
+    if (!m.ready && !m.watchdog && m.status === null) return;
+    this.dispatch({ type: "notify", at: this.port.now(), pid: main, ready: m.ready, watchdog: m.watchdog, status: m.status });
+  }
+
+  /** `pid` when it is the main process of an alive server, else null. */
+  private mainPid(pid: number | null): number | null {
+    if (pid === null) return null;
+    const i = this.pids.get(pid);
+    const life = i === undefined ? undefined : this.state.servers.at(i)?.life;
+    return life?.kind === "alive" && life.pid === pid ? pid : null;
   }
 
   /** The port is ready for the exec it prepared (or cannot do it: `problem`). */

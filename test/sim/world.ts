@@ -23,7 +23,7 @@ import type { Effect, Event, ExitStatus, ServerSpec, Signal, State } from "../..
 import type { LogTarget } from "../../src/logs/target.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "../../src/os/http-server.ts";
 import type { LogFileState } from "../../src/os/log-file.ts";
-import type { ControlHandler, ExitListener, NoticeListener, OsPort, OutputTap, PortExit, ProbeDone, ProbeRequest, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
+import type { ControlHandler, ExitListener, NoticeListener, NotifyListener, OsPort, OutputTap, PortExit, ProbeDone, ProbeRequest, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
 import { boot } from "../../src/shell/boot.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
 import { Model } from "../properties/model.ts";
@@ -238,6 +238,14 @@ class SimPort implements OsPort {
   onNotice(_listener: NoticeListener): void {
     // The simulated log never stalls and the port has no problems of its own to report.
   }
+
+  openNotify(_path: string, _listener: NotifyListener): string | null {
+    return null; // (the simulated servers send no notifications)
+  }
+
+  closeNotify(): void {}
+
+  sdNotify(_text: string): void {}
 
   takeExits(): PortExit[] {
     return this.pending.splice(0);

@@ -1,0 +1,239 @@
+// The private sd_notify socket of lazarus's servers (issue 14): an AF_UNIX
+// datagram socket at a path in lazarus's private control directory, named to
+// servers by NOTIFY_SOCKET, so that programs written for systemd's sd_notify
+// (libsystemd, systemd-notify, a python socket.sendto) work unchanged.
+//
+// Mechanics only: each datagram is handed over with its sender's pid (from the
+// kernel: SO_PASSCRED, so no sender can claim another's pid) and that pid's
+// process group, read at once; what the datagram means is notify-message.ts's
+// business and what to do with it the core's.
+//
+// Never blocks the event loop: a Worker thread does the blocking reads
+// (notify-worker.ts). Bounded: a datagram over MAX_BYTES is dropped, and so is
+// one that finds QUEUE_MAX on their way to the main thread already; both are
+// counted (dropped(), and onDropped when the count grows). The socket never
+// keeps the process alive.
+//
+// Across a re-exec the socket is handed over (handOver: the fd, not
+// close-on-exec) rather than closed: it stays bound all along, so a datagram a
+// server sends during the exec waits in the kernel for the new image instead
+// of being refused, and none queued is lost.
+import { chmodSync, lstatSync, unlinkSync } from "node:fs";
+import { decodeBytes } from "../text/bytes.ts";
+import {
+  bindSocket, closeFd, datagramSocket, fchmod, passCredentials, sendDatagram, setCloseOnExec, shutdownRead, socketName,
+} from "./libc.ts";
+import {
+  CLOSE, IN_FLIGHT, NOTIFY_WORKER_SOURCE, OVERFLOW, OVERSIZE, SHARED_INTS, STATE, STOP, type WorkerMessage, type WorkerStart,
+} from "./notify-worker.ts";
+import { unixAddress } from "./unix-address.ts";
+
+/** The largest datagram taken (systemd reads at most PIPE_BUF = 4096 bytes of one too). */
+export const MAX_BYTES = 4096;
+/** How many datagrams may be on their way to the main thread at once. */
+export const QUEUE_MAX = 1024;
+/** How long handOver waits for the reader thread to stop (it stops at once unless it has not started). */
+const HANDOVER_WAIT_MS = 200;
+
+/** One datagram: its text (bytes as bytes.ts carries them), its sender's pid and that process's group (null when unknown). */
+export interface NotifyDatagram {
+  readonly pid: number | null;
+  readonly pgid: number | null;
+  readonly text: string;
+  /** How many datagrams had been dropped before this one was read (dropped() as of then). */
+  readonly droppedBefore: number;
+}
+
+export interface NotifyOptions {
+  /** A problem of the socket's own (the reader thread failed): one line. */
+  readonly onProblem?: (text: string) => void;
+  /** The count of dropped datagrams grew (to `total`): told when the next message gets through, or at once for an oversize one. */
+  readonly onDropped?: (total: number) => void;
+  /** After a re-exec: the fd the old image handed over; taken when it is bound at `path`, closed otherwise. */
+  readonly fd?: number;
+  readonly maxBytes?: number;
+  readonly queueMax?: number;
+}
+
+export interface NotifySocket {
+  readonly path: string;
+  /** Datagrams dropped so far: too large, or more than the queue toward the main thread holds. */
+  dropped(): number;
+  /** Stop reading, close the fd (the reader thread does, as it wakes) and remove the path. Idempotent. */
+  close(): void;
+  /**
+   * For a re-exec: stop reading (every datagram not yet read stays queued in
+   * the socket) and return the fd, with close-on-exec cleared, for the new
+   * image's openNotifySocket({ fd }); or why not (the socket is then closed).
+   * Waits a bounded time for the reader thread: call it just before execve.
+   */
+  handOver(): number | string;
+  /** Settles once the reader thread has let go of the fd (after close or handOver). */
+  readonly finished: Promise<void>;
+}
+
+let workerUrl: string | null = null;
+
+/**
+ * Bind the notify socket at `path` (a stale socket there is removed first; the
+ * socket is made 0600) and read it from a Worker thread; or a one-line reason.
+ */
+export function openNotifySocket(path: string, onMessage: (m: NotifyDatagram) => void, opts: NotifyOptions = {}): NotifySocket | string {
+  if (path.startsWith("@")) return `notify socket ${JSON.stringify(path)}: a filesystem path is needed, not an abstract name`;
+  const address = unixAddress(path);
+  if (typeof address === "string") return `notify socket: ${address}`;
+  let fd = opts.fd !== undefined ? adopt(opts.fd, address) : null;
+  if (fd === null) {
+    const made = bindNew(path, address);
+    if (typeof made === "string") return made;
+    fd = made;
+  }
+  return start(path, fd, onMessage, opts);
+}
+
+/** The handed-over fd when it is the socket bound at `address` (close-on-exec again); else it is closed. */
+function adopt(fd: number, address: Uint8Array): number | null {
+  const name = socketName(fd);
+  const same = name !== null && sunPath(name) === sunPath(address);
+  if (same && setCloseOnExec(fd, true) === null) return fd;
+  if (name !== null) closeFd(fd);
+  return null;
+}
+
+/** The path bytes of a sockaddr_un, up to its NUL. */
+function sunPath(address: Uint8Array): string {
+  const bytes = address.subarray(2);
+  const nul = bytes.indexOf(0);
+  return Buffer.from(nul < 0 ? bytes : bytes.subarray(0, nul)).toString("latin1");
+}
+
+function bindNew(path: string, address: Uint8Array): number | string {
+  const stale = staleProblem(path);
+  if (stale !== null) return stale;
+  const fd = datagramSocket(true);
+  if (typeof fd === "string") return `notify socket ${path}: ${fd}`;
+  // The mode the socket file is created with (less the umask), then again on the file: 0600 whatever the umask.
+  const problem = fchmod(fd, 0o600) ?? bindSocket(fd, address) ?? chmodFile(path) ?? passCredentials(fd);
+  if (problem !== null) {
+    closeFd(fd);
+    return `notify socket ${path}: ${problem}`;
+  }
+  return fd;
+}
+
+/** Remove a socket left at `path` (by an earlier lazarus with this pid); refuse anything else there. */
+function staleProblem(path: string): string | null {
+  try {
+    if (!lstatSync(path).isSocket()) return `notify socket ${path}: something that is not a socket is in the way`;
+    unlinkSync(path);
+    return null;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    return code === "ENOENT" ? null : `notify socket ${path}: ${(e as Error).message}`;
+  }
+}
+
+function chmodFile(path: string): string | null {
+  try {
+    chmodSync(path, 0o600);
+    return null;
+  } catch (e) {
+    return `chmod: ${(e as Error).message}`;
+  }
+}
+
+function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void, opts: NotifyOptions): NotifySocket | string {
+  const shared = new SharedArrayBuffer(4 * SHARED_INTS);
+  const s = new Int32Array(shared);
+  let worker: Worker;
+  try {
+    workerUrl ??= URL.createObjectURL(new Blob([NOTIFY_WORKER_SOURCE], { type: "application/javascript" }));
+    worker = new Worker(workerUrl);
+  } catch (e) {
+    closeFd(fd);
+    return `notify socket ${path}: cannot start its reader thread: ${(e as Error).message}`;
+  }
+  // The reader thread never keeps lazarus alive (it blocks in poll for ever otherwise).
+  worker.unref();
+  let open = true;
+  let reported = 0;
+  let resolveFinished = () => {};
+  const finished = new Promise<void>((resolve) => { resolveFinished = resolve; });
+  const dropped = () => Atomics.load(s, OVERSIZE) + Atomics.load(s, OVERFLOW);
+  const checkDropped = () => {
+    const total = dropped();
+    if (total > reported) {
+      reported = total;
+      opts.onDropped?.(total);
+    }
+  };
+  worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+    const m = event.data;
+    switch (m.kind) {
+      case "datagram":
+        Atomics.sub(s, IN_FLIGHT, 1);
+        if (!open) return;
+        checkDropped();
+        onMessage({ pid: m.pid, pgid: m.pgid, text: decodeBytes(m.bytes), droppedBefore: m.dropped });
+        return;
+      case "dropped":
+        Atomics.sub(s, IN_FLIGHT, 1);
+        if (open) checkDropped();
+        return;
+      case "problem":
+        if (open) opts.onProblem?.(m.text);
+        return;
+      case "finished":
+        resolveFinished();
+        return;
+    }
+  };
+  worker.onerror = (event: ErrorEvent) => {
+    if (open) opts.onProblem?.(`notify socket ${path}: its reader thread failed: ${event.message}`);
+    resolveFinished();
+  };
+  const init: WorkerStart = { fd, shared, maxBytes: opts.maxBytes ?? MAX_BYTES, queueMax: opts.queueMax ?? QUEUE_MAX };
+  worker.postMessage(init);
+
+  const removePath = () => {
+    try {
+      if (lstatSync(path).isSocket()) unlinkSync(path);
+    } catch { /* gone already */ }
+  };
+  return {
+    path,
+    dropped,
+    finished,
+    close() {
+      if (!open) return;
+      open = false;
+      // The reader thread closes the fd as it wakes (shutdown wakes its poll): never this thread,
+      // while the other may still be about to read it (a reused fd number would be read instead).
+      Atomics.store(s, STATE, CLOSE);
+      shutdownRead(fd);
+      removePath();
+    },
+    handOver() {
+      if (!open) return `notify socket ${path}: closed already`;
+      open = false;
+      Atomics.store(s, STATE, STOP);
+      // Wake its poll with a datagram of no bytes from ourselves (which a reader skips: no server has our pid).
+      // The worker then leaves every datagram queued; if the send fails, the queue is not empty, so poll is not waiting.
+      const waker = datagramSocket(true);
+      const address = unixAddress(path);
+      if (typeof waker === "number") {
+        if (typeof address !== "string") sendDatagram(waker, new Uint8Array(0), address);
+        closeFd(waker);
+      }
+      Atomics.wait(s, STATE, STOP, HANDOVER_WAIT_MS);
+      const problem = setCloseOnExec(fd, false);
+      if (problem !== null) {
+        shutdownRead(fd);
+        closeFd(fd);
+        removePath();
+        return `notify socket ${path}: ${problem}`;
+      }
+      return fd;
+    },
+  };
+}

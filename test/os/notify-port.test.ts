@@ -1,0 +1,52 @@
+// The notify socket across an exec (handOver, then openNotifySocket with the
+// fd), and processGroupOf on a process whose name holds spaces and parentheses.
+import { afterEach, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { processGroupOf } from "../../src/os/proc.ts";
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+test("handed across an execve, the socket stays bound: a datagram sent during the exec reaches the new image, the wake-up does not", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "1.notify");
+  const p = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures/notify-handover.ts"), path], { stdout: "pipe", stderr: "inherit" });
+  expect(await p.exited).toBe(0);
+  expect(await new Response(p.stdout).text()).toBe("first image: STATUS=before\nsecond image: STATUS=sent during the exec (from itself: true)\n");
+  expect(existsSync(path)).toBe(false);
+});
+
+test("processGroupOf reads /proc/PID/stat after the last `)`: a name with spaces and parentheses", async () => {
+  const code = `import ctypes, sys
+ctypes.CDLL(None).prctl(15, b"a) b (c d", 0, 0, 0)
+print("named", flush=True)
+sys.stdin.read()`;
+  const p = Bun.spawn(["python3", "-c", code], { stdin: "pipe", stdout: "pipe", detached: true });
+  const reader = p.stdout.getReader();
+  const first = await reader.read();
+  expect(new TextDecoder().decode(first.value)).toStartWith("named"); // (it is renamed by then)
+  expect(await Bun.file(`/proc/${p.pid}/stat`).text()).toContain("(a) b (c d)");
+  expect(processGroupOf(p.pid)).toBe(p.pid);
+  void p.stdin.end();
+  expect(await p.exited).toBe(0);
+  expect(processGroupOf(process.pid)).toBe(Number((await Bun.file("/proc/self/stat").text()).split(") ")[1]?.split(" ")[2]));
+  expect(processGroupOf(0)).toBeNull();
+  expect(processGroupOf(-1)).toBeNull();
+  expect(processGroupOf(2 ** 22 + 1)).toBeNull(); // above pid_max's largest value
+});
+
+test("BunPort: sdNotify goes to NOTIFY_SOCKET, openNotify's listener gets it with its pid and group, exit removes the socket", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "2.notify");
+  // (its own session: the group is its pid)
+  const p = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures/notify-port.ts"), path], { stdout: "pipe", stderr: "inherit", detached: true });
+  expect(await p.exited).toBe(0);
+  expect(await new Response(p.stdout).text()).toBe("READY=1\nSTATUS=all up from itself in its own group\nSTOPPING=1 from itself in its own group\n");
+  expect(existsSync(path)).toBe(false);
+});

@@ -1,0 +1,261 @@
+// The servers' notify socket (issue 14) with real senders: python's
+// socket.sendto as a program written for systemd does it, systemd-notify, a
+// grandchild inside a server's process group, and lazarus's own sdNotify
+// (filesystem and abstract addresses). Bounds: an oversize datagram is dropped
+// and counted, a burst is delivered or counted, never silently lost. close()
+// removes the path, and an open socket never keeps a process alive.
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bindSocket, closeFd, datagramSocket, receiveDatagram } from "../../src/os/libc.ts";
+import { type NotifyDatagram, type NotifyOptions, type NotifySocket, openNotifySocket } from "../../src/os/notify-socket.ts";
+import { processGroupOf } from "../../src/os/proc.ts";
+import { sdNotify } from "../../src/os/sd-notify.ts";
+import { unixAddress } from "../../src/os/unix-address.ts";
+
+const ROOT = join(import.meta.dir, "../..");
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0).reverse()) f();
+});
+
+function privateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A notify socket whose datagrams and drop reports are awaited, never slept for. */
+class Inbox {
+  readonly got: NotifyDatagram[] = [];
+  readonly dropReports: number[] = [];
+  readonly problems: string[] = [];
+  private waiters: (() => void)[] = [];
+  readonly socket: NotifySocket;
+
+  constructor(readonly path: string, opts: NotifyOptions = {}) {
+    const s = openNotifySocket(path, (m) => {
+      this.got.push(m);
+      this.wake();
+    }, {
+      ...opts,
+      onDropped: (n) => {
+        this.dropReports.push(n);
+        this.wake();
+      },
+      onProblem: (t) => this.problems.push(t),
+    });
+    if (typeof s === "string") throw new Error(s);
+    this.socket = s;
+    cleanup.push(() => s.close());
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** The next event (a datagram or a drop report). */
+  next(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  async until(pred: () => boolean): Promise<void> {
+    while (!pred()) await this.next();
+  }
+
+  async first(pred: (m: NotifyDatagram) => boolean): Promise<NotifyDatagram> {
+    await this.until(() => this.got.some(pred));
+    return this.got.find(pred) as NotifyDatagram;
+  }
+}
+
+function python(code: string, env: Record<string, string>, stdin: "ignore" | "pipe" = "ignore") {
+  return Bun.spawn(["python3", "-c", code], { env: { ...process.env, ...env }, stdin, stdout: "pipe", stderr: "inherit" });
+}
+
+const PY_SEND = `import os, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+def send(b): s.sendto(b, os.environ["NOTIFY_SOCKET"])
+`;
+
+describe("programs written for sd_notify work unchanged", () => {
+  test("python socket.sendto: READY=1 and STATUS=, with the sender's pid from the kernel", async () => {
+    const inbox = new Inbox(join(privateDir(), "1.notify"));
+    expect(statSync(inbox.path).mode & 0o777).toBe(0o600);
+    const p = python(`${PY_SEND}send(b"READY=1\\nSTATUS=listening on 8080")`, { NOTIFY_SOCKET: inbox.path });
+    const m = await inbox.first(() => true);
+    expect(m.text).toBe("READY=1\nSTATUS=listening on 8080");
+    expect(m.pid).toBe(p.pid);
+    expect(await p.exited).toBe(0);
+    expect(inbox.socket.dropped()).toBe(0);
+  });
+
+  test("systemd-notify --ready --status (its BARRIER=1 fd is closed at once, so it does not hang)", async () => {
+    const inbox = new Inbox(join(privateDir(), "2.notify"));
+    const p = Bun.spawn(["systemd-notify", "--ready", "--status=warming up"], { env: { ...process.env, NOTIFY_SOCKET: inbox.path }, stderr: "pipe" });
+    const m = await inbox.first((x) => x.text.includes("READY=1"));
+    expect(m.text.split("\n")).toEqual(expect.arrayContaining(["READY=1", "STATUS=warming up"]));
+    // systemd-notify (v254 and later) sends on behalf of its parent (the server, typically) where it may: as
+    // root, the kernel lets it claim that pid in its credentials; as anyone else it is refused and sends as itself.
+    expect(m.pid === p.pid || (m.pid === process.pid && process.getuid?.() === 0)).toBe(true);
+    // It waits for its barrier's fd to be closed by the manager: it exits, so the fd was closed.
+    expect(await p.exited).toBe(0);
+  });
+
+  test("a grandchild in a server's process group: its group is the server's pid", async () => {
+    const inbox = new Inbox(join(privateDir(), "3.notify"));
+    // The "server" is a shell in its own session (pgid = its pid, as lazarus spawns servers); python is its child,
+    // and stays alive (reading its stdin) until the test has looked at it.
+    const code = `${PY_SEND}send(b"READY=1")\nimport sys\nsys.stdin.read()`;
+    const server = Bun.spawn(["sh", "-c", `python3 -c '${code}'; echo done`], {
+      env: { ...process.env, NOTIFY_SOCKET: inbox.path }, stdin: "pipe", stdout: "pipe", detached: true,
+    });
+    const m = await inbox.first(() => true);
+    expect(m.pid).not.toBe(server.pid);
+    expect(m.pgid).toBe(server.pid);
+    expect(processGroupOf(m.pid as number)).toBe(server.pid);
+    void server.stdin.end();
+    expect(await server.exited).toBe(0);
+    expect(await new Response(server.stdout).text()).toBe("done\n");
+  });
+
+  test("lazarus's sdNotify from another Bun process, and from this one", async () => {
+    const inbox = new Inbox(join(privateDir(), "4.notify"));
+    const script = `import { sdNotify } from ${JSON.stringify(join(ROOT, "src/os/sd-notify.ts"))};
+const r = sdNotify(process.env.NOTIFY_SOCKET, "READY=1\\nSTATUS=from bun");
+if (r !== null) { console.error(r); process.exit(1); }`;
+    const p = Bun.spawn([process.execPath, "-e", script], { env: { ...process.env, NOTIFY_SOCKET: inbox.path }, stderr: "inherit" });
+    const m = await inbox.first(() => true);
+    expect(m).toMatchObject({ pid: p.pid, text: "READY=1\nSTATUS=from bun" });
+    expect(await p.exited).toBe(0);
+    expect(sdNotify(inbox.path, "WATCHDOG=1")).toBeNull();
+    const own = await inbox.first((x) => x.text === "WATCHDOG=1");
+    expect(own.pid).toBe(process.pid);
+  });
+});
+
+describe("sdNotify, the client side", () => {
+  test("an abstract address (@name) and a filesystem path, each received whole", () => {
+    const buf = new Uint8Array(8192);
+    for (const name of [`@lazarus-test-${process.pid}-${Math.random().toString(36).slice(2)}`, join(privateDir(), "m.sock")]) {
+      const fd = datagramSocket(true);
+      if (typeof fd === "string") throw new Error(fd);
+      cleanup.push(() => closeFd(fd));
+      const address = unixAddress(name);
+      if (typeof address === "string") throw new Error(address);
+      expect(bindSocket(fd, address)).toBeNull();
+      expect(sdNotify(name, "READY=1\nSTATUS=up")).toBeNull();
+      expect(sdNotify(name, "STOPPING=1")).toBeNull();
+      // A datagram is in the receiver's queue by the time sendto returns: no waiting needed.
+      expect(Buffer.from(receiveDatagram(fd, buf) as Uint8Array).toString()).toBe("READY=1\nSTATUS=up");
+      expect(Buffer.from(receiveDatagram(fd, buf) as Uint8Array).toString()).toBe("STOPPING=1");
+      expect(receiveDatagram(fd, buf)).toContain("EAGAIN");
+    }
+  });
+
+  test("a manager that does not read: sdNotify never blocks, it says EAGAIN", () => {
+    const name = join(privateDir(), "full.sock");
+    const fd = datagramSocket(true);
+    if (typeof fd === "string") throw new Error(fd);
+    cleanup.push(() => closeFd(fd));
+    expect(bindSocket(fd, unixAddress(name) as Uint8Array)).toBeNull();
+    const results: (string | null)[] = [];
+    // Far more than any receive queue holds (net.unix.max_dgram_qlen, and the buffer's bytes).
+    for (let i = 0; i < 5000 && !results.some((r) => r !== null); i++) results.push(sdNotify(name, `WATCHDOG=1\nSTATUS=${"x".repeat(1000)}`));
+    expect(results.find((r) => r !== null)).toContain("EAGAIN");
+  });
+
+  test("no socket there, bad addresses: a one-line reason", () => {
+    const missing = join(privateDir(), "nobody.sock");
+    expect(sdNotify(missing, "READY=1")).toContain("ENOENT");
+    expect(sdNotify("", "READY=1")).toBe("NOTIFY_SOCKET: empty AF_UNIX socket address");
+    expect(sdNotify(`/${"x".repeat(200)}`, "READY=1")).toContain("too long");
+  });
+});
+
+describe("bounds: dropped and counted, never silent", () => {
+  test("an oversize datagram is dropped and counted, and the next one still arrives", async () => {
+    const inbox = new Inbox(join(privateDir(), "5.notify"));
+    const p = python(`${PY_SEND}send(b"STATUS=" + b"x" * 5000)\nsend(b"READY=1")\nsend(b"STATUS=" + b"y" * 4089)`, { NOTIFY_SOCKET: inbox.path });
+    await inbox.until(() => inbox.got.length === 2);
+    expect(inbox.got[0]?.text).toBe("READY=1");
+    expect(inbox.got[0]?.droppedBefore).toBe(1);
+    // Exactly 4096 bytes is the largest taken.
+    expect(inbox.got[1]?.text).toBe(`STATUS=${"y".repeat(4089)}`);
+    expect(inbox.socket.dropped()).toBe(1);
+    expect(inbox.dropReports).toEqual([1]);
+    expect(await p.exited).toBe(0);
+  });
+
+  for (const queueMax of [undefined, 1]) {
+    test(`1000 datagrams in a burst (queue toward the main thread ${queueMax ?? "default"}): each delivered or counted`, async () => {
+      const inbox = new Inbox(join(privateDir(), "6.notify"), queueMax === undefined ? {} : { queueMax });
+      const p = python(`${PY_SEND}for i in range(1000): send(b"STATUS=%d" % i)`, { NOTIFY_SOCKET: inbox.path });
+      expect(await p.exited).toBe(0);
+      // Every one of python's datagrams is in the socket (its sends block until there is room) or read. Marks
+      // from this process follow them: once one is delivered, everything before it was read, delivered or dropped.
+      let marks = 0;
+      const isMark = (m: NotifyDatagram) => m.text.startsWith("MARK=");
+      while (!inbox.got.some(isMark)) {
+        if (inbox.got.length + inbox.socket.dropped() >= 1000 + marks) {
+          expect(sdNotify(inbox.path, `MARK=${marks}`)).toBeNull();
+          marks++;
+        }
+        await inbox.next();
+      }
+      const mark = inbox.got.find(isMark) as NotifyDatagram;
+      const markIndex = Number(mark.text.slice(5));
+      const statuses = inbox.got.filter((m) => m.text.startsWith("STATUS=")).map((m) => Number(m.text.slice(7)));
+      // Marks before the delivered one were dropped; the rest of the drops were python's datagrams.
+      expect(statuses.length + (mark.droppedBefore - markIndex)).toBe(1000);
+      // In order, none twice.
+      expect(statuses).toEqual([...statuses].sort((a, b) => a - b));
+      expect(new Set(statuses).size).toBe(statuses.length);
+      if (queueMax === undefined) expect(inbox.problems).toEqual([]);
+      if (process.env.LAZARUS_NOTIFY_DEBUG !== undefined) console.log(`queue ${queueMax}: ${statuses.length} delivered, ${mark.droppedBefore - markIndex} dropped, ${marks} marks`);
+    });
+  }
+});
+
+describe("open and close", () => {
+  test("close() removes the path, and the reader thread lets go of the fd", async () => {
+    const inbox = new Inbox(join(privateDir(), "7.notify"));
+    expect(existsSync(inbox.path)).toBe(true);
+    inbox.socket.close();
+    expect(existsSync(inbox.path)).toBe(false);
+    await inbox.socket.finished;
+    inbox.socket.close(); // again: nothing
+    expect(sdNotify(inbox.path, "READY=1")).toContain("ENOENT");
+  });
+
+  test("a stale socket at the path is replaced; anything else there is refused", () => {
+    const dir = privateDir();
+    const first = new Inbox(join(dir, "8.notify"));
+    // A socket left behind (an earlier lazarus with this pid that was killed): bound again.
+    const again = openNotifySocket(first.path, () => {});
+    if (typeof again === "string") throw new Error(again);
+    again.close();
+    writeFileSync(join(dir, "9.notify"), "not a socket");
+    expect(openNotifySocket(join(dir, "9.notify"), () => {})).toBe(`notify socket ${join(dir, "9.notify")}: something that is not a socket is in the way`);
+    expect(openNotifySocket(join(dir, "nope", "1.notify"), () => {})).toContain("ENOENT");
+    expect(openNotifySocket("@abstract", () => {})).toContain("a filesystem path is needed");
+  });
+
+  test("an open socket never keeps a process alive, and close() leaves no path", async () => {
+    const dir = privateDir();
+    for (const close of [false, true]) {
+      const path = join(dir, `${close ? "closed" : "open"}.notify`);
+      const script = `import { openNotifySocket } from ${JSON.stringify(join(ROOT, "src/os/notify-socket.ts"))};
+const s = openNotifySocket(${JSON.stringify(path)}, () => {});
+if (typeof s === "string") { console.error(s); process.exit(2); }
+${close ? "s.close();" : ""}
+console.log("opened");`;
+      const p = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" });
+      // Without the unref, this never returns (the reader thread blocks in poll for ever): the test times out.
+      expect(await p.exited).toBe(0);
+      expect(await new Response(p.stdout).text()).toBe("opened\n");
+      expect(existsSync(path)).toBe(!close);
+    }
+  });
+});
