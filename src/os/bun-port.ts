@@ -21,7 +21,7 @@ import { type Sink, sinksFor } from "./sink.ts";
 import { ownChildren, stat } from "./proc.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
-  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, type OsPort, OUTPUT_ENV, type OutputTap, type PortExit,
+  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, type OsPort, OUTPUT_ENV, type OutputMatchListener, type OutputTap, type PortExit,
   type PortNotice, PREFLIGHT_ENV, type SpawnOutcome, type SpawnRequest, type TimerHandle,
 } from "./port.ts";
 
@@ -90,6 +90,9 @@ export class BunPort implements OsPort {
   private readonly hub: OutputHub;
   private noticeListener: NoticeListener | null = null;
   private readonly notices: PortNotice[] = [];
+  /** Null until the shell subscribes: matches of `ready` patterns before that wait in `matches` (one per child at most). */
+  private matchListener: OutputMatchListener | null = null;
+  private readonly matches: number[] = [];
   /** The log files (servers' and lazarus's event log), one per path. */
   private readonly logFiles: LogFiles;
   /** A re-exec being prepared (prepareExec), or ready for `exec`. */
@@ -102,6 +105,10 @@ export class BunPort implements OsPort {
     }
     this.logFiles = new LogFiles((event) => this.notify({ kind: "log-file", event }));
     this.hub = new OutputHub({ ...this.sinks, colour: opts.noColor !== true, logs: this.logFiles });
+    this.hub.onMatch = (pid) => {
+      if (this.matchListener !== null) this.matchListener(pid);
+      else this.matches.push(pid);
+    };
     this.inheritedIgnored = new Set([SIGHUP].filter(signalIgnored));
     // Signals Bun cannot catch whose default action would kill us and orphan every
     // server: the real-time ones (34-64; mds-respawn's dump was SIGRTMIN+2) and
@@ -285,6 +292,11 @@ export class BunPort implements OsPort {
 
   tapOutput(tap: OutputTap | null): void {
     this.hub.tap = tap;
+  }
+
+  onOutputMatch(listener: OutputMatchListener): void {
+    this.matchListener = listener;
+    if (this.matches.length > 0) queueMicrotask(() => { for (const pid of this.matches.splice(0)) listener(pid); });
   }
 
   onNotice(listener: NoticeListener): void {

@@ -88,7 +88,7 @@ describe("servers", () => {
   test("a config server: its table key is its name, its settings are the policy's, the rest is launch", () => {
     const p = plan([], toml(`[servers.web]\ncmd = ["bun", "run", "server.ts"]\ncwd = "apps/web"\nenv = { PORT = "8080" }\ninterval = 1\nstop_signal = "INT"\nstop_timeout = 3\nautostart = false\n`, "conf/lazarus.toml"));
     expect(p.servers).toEqual([{ argv: ["bun", "run", "server.ts"], name: "web", label: "web", intervalMs: 1000, stopSignal: 2, stopTimeoutMs: 3000, autostart: false }]);
-    expect(p.launches).toEqual([{ source: "config", cwd: "/home/u/app/conf/apps/web", env: { PORT: "8080" }, output: "prefix", log: null }]);
+    expect(p.launches).toEqual([{ source: "config", cwd: "/home/u/app/conf/apps/web", env: { PORT: "8080" }, output: "prefix", log: null, ready: null }]);
   });
 
   test("cwd: the config file's directory by default; an absolute cwd as written", () => {
@@ -165,9 +165,9 @@ describe("environment and output", () => {
     expect(r.plan.launches[0]!.env).toBe(r.plan.launches[2]!.env);
     expect(r.plan.launches[1]!.env).toEqual({ PATH: "/bin", A: "1", B: "2" });
     const extras = launcher(r.plan);
-    expect(extras(0)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "web", terminal: { kind: "prefix", width: 3, color: "36" }, log: null } });
+    expect(extras(0)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "web", terminal: { kind: "prefix", width: 3, color: "36" }, log: null, ready: null } });
     expect(extras(1)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1", B: "2" } });
-    expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "x", terminal: { kind: "prefix", width: 3, color: "33" }, log: null } });
+    expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "x", terminal: { kind: "prefix", width: 3, color: "33" }, log: null, ready: null } });
   });
 
   test("a plain braces server gets the inherited environment alone, and nothing else", () => {
@@ -212,7 +212,7 @@ describe("log files (issue 16)", () => {
 
   test("output = none: the log file alone (piped, nothing to the terminal), or nowhere at all without one", () => {
     const p = plan(["--output=none", "--log-dir=/l", "{", "a", "}"]);
-    expect(launcher(p)(0).output).toEqual({ kind: "piped", name: "a", terminal: { kind: "none" }, log: { path: "/l/a.log", maxBytes: MiB10, keep: 5, timestamps: false } });
+    expect(launcher(p)(0).output).toEqual({ kind: "piped", name: "a", terminal: { kind: "none" }, log: { path: "/l/a.log", maxBytes: MiB10, keep: 5, timestamps: false }, ready: null });
     expect(launcher(plan(["--output=none", "{", "a", "}"]))(0).output).toEqual({ kind: "discard" });
     // inherited output with a log file: piped, plain on the terminal; without one, inherited as ever
     expect(launcher(plan(["--log-dir=/l", "{", "a", "}"]))(0).output).toMatchObject({ kind: "piped", terminal: { kind: "plain" } });

@@ -250,7 +250,7 @@ describe("OutputHub", () => {
   }
 
   function spawnWith(h: OutputHub, name: string, width: number, script: string, color: string | null = null): number {
-    const pipes = h.open({ kind: "piped", name, terminal: { kind: "prefix", width, color }, log: null });
+    const pipes = h.open({ kind: "piped", name, terminal: { kind: "prefix", width, color }, log: null, ready: null });
     if ("error" in pipes) throw new Error(pipes.error);
     const proc = Bun.spawn({ cmd: ["/bin/sh", "-c", script], stdio: ["ignore", pipes.stdout, pipes.stderr] });
     pipes.started(proc.pid);
@@ -261,8 +261,8 @@ describe("OutputHub", () => {
     const { h, results } = hub();
     const pid = spawnWith(h, "web", 5, "echo out one; echo err one >&2; printf 'out two'; printf 'err two' >&2");
     expect(h.list().map((r) => ({ ...r, fd: typeof r.fd }))).toEqual([
-      { pid, fd: "number", name: "web", stream: "stdout", terminal: { kind: "prefix", width: 5, color: null }, log: null },
-      { pid, fd: "number", name: "web", stream: "stderr", terminal: { kind: "prefix", width: 5, color: null }, log: null },
+      { pid, fd: "number", name: "web", stream: "stdout", terminal: { kind: "prefix", width: 5, color: null }, log: null, ready: null },
+      { pid, fd: "number", name: "web", stream: "stderr", terminal: { kind: "prefix", width: 5, color: null }, log: null, ready: null },
     ]);
     const { out, err } = await results();
     expect(out).toBe("web   | out one\nweb   | out two\n");
@@ -317,7 +317,7 @@ describe("OutputHub", () => {
     const { h, results } = hub();
     const p = pipe();
     writeSync(p.write, "before the exec\nhalf a li");
-    const info = { pid: 4242, fd: p.read, name: "old", stream: "stderr", terminal: { kind: "prefix", width: 3, color: null }, log: null } as const;
+    const info = { pid: 4242, fd: p.read, name: "old", stream: "stderr", terminal: { kind: "prefix", width: 3, color: null }, log: null, ready: null } as const;
     h.resume(info);
     expect(h.list()).toEqual([info]);
     writeSync(p.write, "ne\nafter\n");
