@@ -139,14 +139,14 @@ function readConfig(data: unknown): ConfigFile {
   const servers: FileServer[] = [];
   if (top.servers !== undefined) {
     const all = table(top.servers, ["servers"], "a table of servers, one [servers.NAME] each");
-    const names = Object.keys(all);
+    const names = new Set(Object.keys(all));
     for (const [name, value] of Object.entries(all)) servers.push(readServer(name, value, names));
     checkOrder(servers);
   }
   return { settings, servers };
 }
 
-function readServer(name: string, value: unknown, names: readonly string[]): FileServer {
+function readServer(name: string, value: unknown, names: ReadonlySet<string>): FileServer {
   const at = ["servers", name];
   const problem = nameProblem(name);
   if (problem !== null) throw new Invalid(at, `${problem}.`);

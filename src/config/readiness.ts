@@ -43,7 +43,7 @@ const NAMES_SHOWN = 10;
  * The readiness keys of server table `t` (at `at` = ["servers", NAME]);
  * `names`: every server name of the file, in order (depends_on must name one).
  */
-export function readReadiness(t: Record<string, unknown>, at: readonly string[], names: readonly string[]): ReadinessKeys {
+export function readReadiness(t: Record<string, unknown>, at: readonly string[], names: ReadonlySet<string>): ReadinessKeys {
   const out: { -readonly [K in keyof ReadinessKeys]: ReadinessKeys[K] } = {};
   if (t.ready !== undefined) out.ready = readySpec(t.ready, [...at, "ready"]);
   if (t.ready_timeout !== undefined) {
@@ -95,14 +95,24 @@ export function checkOrder(servers: readonly { readonly name: string; readonly d
       const s = state.get(d);
       if (s === "done") continue;
       if (s === "open") {
-        const cycle = [...stack.slice(stack.indexOf(d)), d];
-        throw new Invalid(["servers", d, "depends_on"], `makes a cycle: ${cycle.map((n) => printable(n)).join(" → ")}.`, true);
+        throw new Invalid(["servers", d, "depends_on"], `makes a cycle: ${cycleText(stack.slice(stack.indexOf(d)))}.`, true);
       }
       state.set(d, "open");
       stack.push(d);
       frames.push({ name: d, next: 0 });
     }
   }
+}
+
+/** How many servers of a cycle its message names, at most (a long one is shortened in the middle). */
+const CYCLE_SHOWN = 10;
+
+/** "web → api → web"; a long cycle "s0 → s1 → … → s99 → s0 (100 servers)". */
+function cycleText(cycle: readonly string[]): string {
+  const first = cycle[0] as string;
+  const names = cycle.length <= CYCLE_SHOWN ? [...cycle, first] : [...cycle.slice(0, CYCLE_SHOWN - 2), "…", cycle[cycle.length - 1] as string, first];
+  const text = names.map((n) => (n === "…" ? n : printable(n))).join(" → ");
+  return cycle.length <= CYCLE_SHOWN ? text : `${text} (${cycle.length} servers)`;
 }
 
 // --- ready, health
@@ -250,20 +260,22 @@ function backoffSpec(v: unknown, at: readonly string[]): BackoffSpec {
   return { initialMs, maxMs, retries };
 }
 
-function dependsOn(v: unknown, at: readonly string[], self: string, names: readonly string[]): string[] {
+function dependsOn(v: unknown, at: readonly string[], self: string, names: ReadonlySet<string>): string[] {
   if (!Array.isArray(v)) throw new Invalid(at, `expected an array of server names, like ["db"], got ${kind(v)}.`);
   const out: string[] = [];
+  const seen = new Set<string>();
   v.forEach((x: unknown, i) => {
     if (typeof x !== "string") throw new Invalid(at, `expected an array of server names, but element ${i} is ${kind(x)}.`);
     if (x === self) throw new Invalid(at, `${shown(x)} is this server itself: a server cannot depend on itself.`);
-    if (!names.includes(x)) {
-      const close = names.find((n) => n !== self && distance(n, x) <= 2);
+    if (!names.has(x)) {
+      const others = [...names].filter((n) => n !== self);
+      const close = others.find((n) => distance(n, x) <= 2);
       const hint = close === undefined ? "" : ` (did you mean ${shown(close)}?)`;
-      const others = names.filter((n) => n !== self);
       const listed = others.length === 0 ? "it has no other" : `its others: ${others.slice(0, NAMES_SHOWN).map(shown).join(", ")}${others.length > NAMES_SHOWN ? ", …" : ""}`;
       throw new Invalid(at, `no server ${shown(x)} in this file${hint}; ${listed}.`);
     }
-    if (out.includes(x)) throw new Invalid(at, `${shown(x)} is listed twice.`);
+    if (seen.has(x)) throw new Invalid(at, `${shown(x)} is listed twice.`);
+    seen.add(x);
     out.push(x);
   });
   return out;
