@@ -233,6 +233,76 @@ describe("log files (issue 16)", () => {
   });
 });
 
+describe("readiness, health, order, restart and backoff (issue 14)", () => {
+  const text = `[servers.web]
+cmd = "w"
+depends_on = ["db", "cache"]
+ready = { http = "http://127.0.0.1:8080/health" }
+health = { tcp = 8080 }
+restart = "always"
+backoff = { retries = 2 }
+[servers.db]
+cmd = "d"
+ready = { log = "ready to accept" }
+ready_timeout = 30
+[servers.cache]
+cmd = "c"
+ready = { notify = true }
+watchdog = 10
+restart = "never"
+output = "none"
+[servers.quiet]
+cmd = "q"
+ready = { log = "up" }
+output = "none"
+[servers.loud]
+cmd = "l"
+ready = { log = "up" }
+output = "inherit"
+`;
+
+  test("the specs the core gets: depends_on as indices, the rest as read", () => {
+    const p = plan(["{", "b", "}"], toml(text));
+    expect(p.servers).toEqual([
+      {
+        argv: ["w"], name: "web", label: "web", dependsOn: [1, 2], ready: { kind: "http", url: "http://127.0.0.1:8080/health" }, restart: "always",
+        health: { probe: { kind: "tcp", host: "127.0.0.1", port: 8080 }, intervalMs: 5000, timeoutMs: 2000, retries: 3 },
+        backoff: { initialMs: 500, maxMs: 30_000, retries: 2 },
+      },
+      { argv: ["d"], name: "db", label: "db", ready: { kind: "log", pattern: "ready to accept" }, readyTimeoutMs: 30_000 },
+      { argv: ["c"], name: "cache", label: "cache", ready: { kind: "notify" }, watchdogMs: 10_000, restart: "never" },
+      { argv: ["q"], name: "quiet", label: "quiet", ready: { kind: "log", pattern: "up" } },
+      { argv: ["l"], name: "loud", label: "loud", ready: { kind: "log", pattern: "up" } },
+      { argv: ["b"], name: "b" },
+    ]);
+    expect(p.launches.map((l) => l.ready)).toEqual([null, "ready to accept", null, "up", "up", null]);
+  });
+
+  test("a server ready by a log line: its output passes through lazarus (prefixed, plain, or to nowhere), with the pattern", () => {
+    const extras = launcher(plan(["{", "b", "}"], toml(text)));
+    const name = (n: string) => ({ kind: "piped", name: n, log: null }) as const;
+    expect(extras(1).output).toEqual({ ...name("db"), terminal: { kind: "prefix", width: 3, color: "33" }, ready: "ready to accept" });
+    expect(extras(0).output).toEqual({ ...name("web"), terminal: { kind: "prefix", width: 3, color: "36" }, ready: null });
+    // output = "none" without a log file: piped to nowhere instead of /dev/null, so that its lines can be read
+    expect(extras(3).output).toEqual({ ...name("quiet"), terminal: { kind: "none" }, ready: "up" });
+    expect(extras(2).output).toEqual({ kind: "discard" });
+    // inherited output: piped, written unprefixed
+    expect(extras(4).output).toEqual({ ...name("loud"), terminal: { kind: "plain" }, ready: "up" });
+    expect(extras(5).output).toBeUndefined();
+  });
+
+  test("servers in braces and a Procfile's have none of it", () => {
+    const p = plan(["--procfile=Procfile", "{", "b", "}"], { procfile: { file: "Procfile", text: "web: ./w\n" } });
+    expect(p.servers).toEqual([{ argv: ["/bin/sh", "-c", "exec ./w"], name: "web", label: "web" }, { argv: ["b"], name: "b" }]);
+    expect(p.launches.map((l) => l.ready)).toEqual([null, null]);
+  });
+
+  test("a Procfile's server cannot be depended on (depends_on names the config file's servers)", () => {
+    const r = tryPlan(["--config=lazarus.toml", "--procfile=Procfile"], { ...toml(`[servers.web]\ncmd = "w"\ndepends_on = ["db"]\n`), procfile: { file: "Procfile", text: "db: ./d\n" } });
+    expect(r).toEqual({ ok: false, error: "lazarus.toml:3: servers.web.depends_on: no server \"db\" in this file; it has no other." });
+  });
+});
+
 describe("property: a config file describes the same servers as the equivalent braces", () => {
   // Words with quotes, backslashes, blanks, braces inside words, unicode; never
   // a bare brace (which braces would read as nesting) nor NUL (which no program can get).
