@@ -31,6 +31,7 @@ describe("every key, read as the core wants it", () => {
     ["ready = { notify = true }", { kind: "notify" }],
     ["ready = { log = \"listening on (\\\\d+)\" }", { kind: "log", pattern: "listening on (\\d+)" }],
     ["ready = { log = 'ready\\.$' }", { kind: "log", pattern: "ready\\.$" }],
+    ["ready = { log = \"(?i:listening) on\" }", { kind: "log", pattern: "(?i:listening) on" }],
     ["ready = { cmd = [\"./check\", \"arg\"] }", { kind: "cmd", argv: ["./check", "arg"] }],
     ["ready = { cmd = \"./check --quiet 'two words'\" }", { kind: "cmd", argv: ["./check", "--quiet", "two words"] }],
     ["[servers.web.ready]\ntcp = 80", { kind: "tcp", host: "127.0.0.1", port: 80 }],
@@ -141,6 +142,7 @@ describe("errors: one line naming the file, the line and the key", () => {
     ["ready = { notify = 1 }", "lazarus.toml:5: servers.web.ready.notify: expected true, got an integer (1)."],
     ["ready = { log = \"\" }", "lazarus.toml:5: servers.web.ready.log: expected a regular expression, got an empty string (it would match any line)."],
     ["ready = { log = \"(listening\" }", "lazarus.toml:5: servers.web.ready.log: invalid regular expression \"(listening\": missing )."],
+    ["ready = { log = \"(?i)listening\" }", "lazarus.toml:5: servers.web.ready.log: invalid regular expression \"(?i)listening\": unrecognized character after (?."],
     ["ready = { log = \"a{2,1}\" }", "lazarus.toml:5: servers.web.ready.log: invalid regular expression \"a{2,1}\": numbers out of order in {} quantifier."],
     ["ready = { log = [\"a\"] }", "lazarus.toml:5: servers.web.ready.log: expected a regular expression (a string), got an array."],
     ["ready = { cmd = [] }", "lazarus.toml:5: servers.web.ready.cmd: empty command."],
@@ -251,5 +253,21 @@ describe("depends_on cycles: named, at the line of the server they return to", (
     expect(thrown).toBeInstanceOf(Invalid);
     const e = thrown as Invalid;
     expect([e.path, e.verb, e.message]).toEqual([["servers", "s0", "depends_on"], true, "makes a cycle: s0 → s1 → s2 → s3 → s4 → s5 → s6 → s7 → … → s19999 → s0 (20000 servers)."]);
+  });
+});
+
+describe("docs/configuration.md", () => {
+  test("its config file examples are valid, the new keys included", async () => {
+    const { ROOT } = await import("../helpers/run.ts");
+    const doc = await Bun.file(`${ROOT}/docs/configuration.md`).text();
+    const blocks = [...doc.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1] as string).filter((b) => b.includes("[servers."));
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    for (const b of blocks) {
+      const r = parseConfig(b, "docs");
+      expect(r.ok ? null : r.error).toBeNull();
+    }
+    const section = blocks.find((b) => b.includes("watchdog")) ?? "";
+    const r = parseConfig(section, "docs");
+    expect(r.ok && r.config.servers.map((s) => [s.name, s.dependsOn ?? [], s.ready?.kind])).toEqual([["db", [], "tcp"], ["web", ["db"], "http"], ["worker", ["db", "web"], "notify"]]);
   });
 });
