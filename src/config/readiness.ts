@@ -271,7 +271,7 @@ function dependsOn(v: unknown, at: readonly string[], self: string, names: Reado
       const others = [...names].filter((n) => n !== self);
       const close = others.find((n) => distance(n, x) <= 2);
       const hint = close === undefined ? "" : ` (did you mean ${shown(close)}?)`;
-      const listed = others.length === 0 ? "it has no other" : `its others: ${others.slice(0, NAMES_SHOWN).map(shown).join(", ")}${others.length > NAMES_SHOWN ? ", …" : ""}`;
+      const listed = others.length === 0 ? "it has no other server" : `its other servers: ${others.slice(0, NAMES_SHOWN).map(shown).join(", ")}${others.length > NAMES_SHOWN ? ", …" : ""}`;
       throw new Invalid(at, `no server ${shown(x)} in this file${hint}; ${listed}.`);
     }
     if (seen.has(x)) throw new Invalid(at, `${shown(x)} is listed twice.`);

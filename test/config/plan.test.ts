@@ -299,7 +299,7 @@ output = "inherit"
 
   test("a Procfile's server cannot be depended on (depends_on names the config file's servers)", () => {
     const r = tryPlan(["--config=lazarus.toml", "--procfile=Procfile"], { ...toml(`[servers.web]\ncmd = "w"\ndepends_on = ["db"]\n`), procfile: { file: "Procfile", text: "db: ./d\n" } });
-    expect(r).toEqual({ ok: false, error: "lazarus.toml:3: servers.web.depends_on: no server \"db\" in this file; it has no other." });
+    expect(r).toEqual({ ok: false, error: "lazarus.toml:3: servers.web.depends_on: no server \"db\" in this file; it has no other server." });
   });
 });
 

@@ -159,8 +159,8 @@ describe("errors: one line naming the file, the line and the key", () => {
     // depends_on
     ["depends_on = \"db\"", "lazarus.toml:5: servers.web.depends_on: expected an array of server names, like [\"db\"], got a string (\"db\")."],
     ["depends_on = [\"db\", 2]", "lazarus.toml:5: servers.web.depends_on: expected an array of server names, but element 1 is an integer (2)."],
-    ["depends_on = [\"dbb\"]", "lazarus.toml:5: servers.web.depends_on: no server \"dbb\" in this file (did you mean \"db\"?); its others: \"db\"."],
-    ["depends_on = [\"postgres\"]", "lazarus.toml:5: servers.web.depends_on: no server \"postgres\" in this file; its others: \"db\"."],
+    ["depends_on = [\"dbb\"]", "lazarus.toml:5: servers.web.depends_on: no server \"dbb\" in this file (did you mean \"db\"?); its other servers: \"db\"."],
+    ["depends_on = [\"postgres\"]", "lazarus.toml:5: servers.web.depends_on: no server \"postgres\" in this file; its other servers: \"db\"."],
     ["depends_on = [\"web\"]", "lazarus.toml:5: servers.web.depends_on: \"web\" is this server itself: a server cannot depend on itself."],
     ["depends_on = [\"db\", \"db\"]", "lazarus.toml:5: servers.web.depends_on: \"db\" is listed twice."],
     // health
@@ -207,6 +207,11 @@ describe("errors: one line naming the file, the line and the key", () => {
   test("an unknown key of a server lists the new keys too", () => {
     expect(webErr("depends = [\"db\"]")).toMatch(/^lazarus\.toml:5: servers\.web\.depends: unknown key; expected one of: .*, ready, ready_timeout, depends_on, health, watchdog, restart, backoff\.$/);
     expect(webErr("redy = {}")).toMatch(/^lazarus\.toml:5: servers\.web\.redy: unknown key \(did you mean 'ready'\?\)/);
+  });
+
+  test("an unknown dependency in a big file: ten of the other servers are listed", () => {
+    const text = Array.from({ length: 13 }, (_, i) => `[servers.s${i}]\ncmd = "x"\n`).join("") + "depends_on = [\"zzz\"]\n";
+    expect(err(text)).toBe(`lazarus.toml:27: servers.s12.depends_on: no server "zzz" in this file; its other servers: ${Array.from({ length: 10 }, (_, i) => `"s${i}"`).join(", ")}, ….`);
   });
 
   test("in an inline server table: the table's line", () => {
