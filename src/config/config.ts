@@ -22,20 +22,26 @@
 //   autostart = false
 //   output = "inherit"
 //   log_dir = "/var/log/web"     # this server's own log settings (log_max_size, log_keep, log_timestamps too)
+//   ready = { tcp = 8080 }       # readiness, ready_timeout, depends_on, health, watchdog,
+//   depends_on = ["db"]          # restart and backoff: readiness.ts
 import { parseSignal } from "../core/signals.ts";
 import { parseSize } from "../logs/size.ts";
 import { LOG_KEEP_MAX } from "../logs/target.ts";
 import type { Ms, Signal } from "../core/types.ts";
 import { type HttpAddress, parseHttpAddress } from "../http/address.ts";
 import { nameProblem } from "./names.ts";
-import { type LogFormat, LOG_FORMATS, type OutputMode, OUTPUT_MODES, secondsToMs, TIMED } from "./settings.ts";
+import { checkOrder, READINESS_KEYS, type ReadinessKeys, readReadiness } from "./readiness.ts";
+import { type LogFormat, LOG_FORMATS, type OutputMode, OUTPUT_MODES, TIMED } from "./settings.ts";
 import { parseToml } from "./toml.ts";
 import { keyLine } from "./toml-lines.ts";
-import { splitWords } from "./words.ts";
+import { boolean, command, Invalid, kind, oneOf, path, seconds, table, unknownKeys } from "./values.ts";
 
 
-/** A server as its config table describes it (paths not yet resolved). */
-export interface FileServer {
+/**
+ * A server as its config table describes it (paths not yet resolved; the
+ * readiness keys as the core wants them, depends_on by name: readiness.ts).
+ */
+export interface FileServer extends ReadinessKeys {
   readonly name: string;
   readonly argv: readonly string[];
   readonly intervalMs?: Ms;
@@ -87,12 +93,8 @@ export type ConfigResult =
 
 const LOG_KEYS = ["log_dir", "log_max_size", "log_keep", "log_timestamps"] as const;
 const TOP_KEYS = ["interval", "stop_timeout", "alarm", "log_format", "control", "output", "http", "http_token_file", ...LOG_KEYS, "event_log", "servers"] as const;
-const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "output", ...LOG_KEYS] as const;
+const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "output", ...LOG_KEYS, ...READINESS_KEYS] as const;
 
-/** A problem found while validating: the key path it is about, and what is wrong. */
-class Invalid {
-  constructor(readonly path: readonly string[], readonly message: string) {}
-}
 
 export function parseConfig(text: string, file: string): ConfigResult {
   const parsed = parseToml(text);
@@ -105,7 +107,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
   } catch (e) {
     if (!(e instanceof Invalid)) throw e;
     const line = e.path.length === 0 ? null : keyLine(text, e.path);
-    const key = e.path.length === 0 ? "" : `${keyPath(e.path)}: `;
+    const key = e.path.length === 0 ? "" : `${keyPath(e.path)}${e.verb ? " " : ": "}`;
     return { ok: false, error: `${where(file, line)}: ${key}${e.message}` };
   }
 }
@@ -137,12 +139,14 @@ function readConfig(data: unknown): ConfigFile {
   const servers: FileServer[] = [];
   if (top.servers !== undefined) {
     const all = table(top.servers, ["servers"], "a table of servers, one [servers.NAME] each");
-    for (const [name, value] of Object.entries(all)) servers.push(readServer(name, value));
+    const names = new Set(Object.keys(all));
+    for (const [name, value] of Object.entries(all)) servers.push(readServer(name, value, names));
+    checkOrder(servers);
   }
   return { settings, servers };
 }
 
-function readServer(name: string, value: unknown): FileServer {
+function readServer(name: string, value: unknown, names: ReadonlySet<string>): FileServer {
   const at = ["servers", name];
   const problem = nameProblem(name);
   if (problem !== null) throw new Invalid(at, `${problem}.`);
@@ -152,7 +156,7 @@ function readServer(name: string, value: unknown): FileServer {
   const server: {
     name: string; argv: readonly string[]; intervalMs?: Ms; stopSignal?: Signal; stopTimeoutMs?: Ms; autostart?: boolean;
     cwd?: string; env: Record<string, string>; output?: OutputMode; logs?: LogKeys;
-  } = { name, argv: command(t.cmd, [...at, "cmd"]), env: {} };
+  } & ReadinessKeys = { name, argv: command(t.cmd, [...at, "cmd"]), env: {} };
   if (t.cwd !== undefined) server.cwd = path(t.cwd, [...at, "cwd"], "a directory");
   if (t.env !== undefined) server.env = environment(t.env, [...at, "env"]);
   if (t.interval !== undefined) server.intervalMs = seconds(t.interval, [...at, "interval"], TIMED.interval.max);
@@ -162,7 +166,7 @@ function readServer(name: string, value: unknown): FileServer {
   if (t.output !== undefined) server.output = oneOf(t.output, [...at, "output"], OUTPUT_MODES);
   const logs = logKeys(t, at);
   if (logs !== null) server.logs = logs;
-  return server;
+  return { ...server, ...readReadiness(t, at, names) };
 }
 
 /** The log keys of table `t` (at `at`), or null when it has none. */
@@ -187,27 +191,6 @@ function logKeys(t: Record<string, unknown>, at: readonly string[]): LogKeys | n
 
 // --- values
 
-function command(v: unknown, at: readonly string[]): string[] {
-  let argv: string[];
-  if (typeof v === "string") {
-    const split = splitWords(v);
-    if (!split.ok) throw new Invalid(at, `${split.error}.`);
-    argv = split.words;
-  } else if (Array.isArray(v)) {
-    argv = v.map((w, i) => {
-      if (typeof w !== "string") throw new Invalid(at, `expected an array of strings, but element ${i} is ${kind(w)}.`);
-      return w;
-    });
-  } else {
-    throw new Invalid(at, `expected a command (an array of strings, or a string), got ${kind(v)}.`);
-  }
-  if (argv.length === 0) throw new Invalid(at, "empty command.");
-  if (argv[0] === "") throw new Invalid(at, "empty command: the program name is an empty string.");
-  const nul = argv.findIndex((w) => w.includes("\0"));
-  if (nul >= 0) throw new Invalid(at, `word ${nul} contains a NUL character, which no program can receive.`);
-  return argv;
-}
-
 function environment(v: unknown, at: readonly string[]): Record<string, string> {
   const t = table(v, at, "a table of variables, like { PORT = \"8080\" }");
   const env: Record<string, string> = {};
@@ -222,14 +205,6 @@ function environment(v: unknown, at: readonly string[]): Record<string, string> 
   return env;
 }
 
-function seconds(v: unknown, at: readonly string[], max: number): Ms {
-  if (typeof v !== "number") throw new Invalid(at, `expected a number of seconds from 0 to ${max}, got ${kind(v)}.`);
-  const ms = secondsToMs(v, max);
-  // One rule with the command line, where a sign is refused: no negative number, not even -0.
-  if (Object.is(v, -0)) throw new Invalid(at, `-0 is out of range (seconds from 0 to ${max}, without a sign).`);
-  if (ms === null) throw new Invalid(at, `${v} is out of range (seconds from 0 to ${max}).`);
-  return ms;
-}
 
 function httpAddress(v: unknown, at: readonly string[]): HttpAddress {
   if (typeof v !== "string" && typeof v !== "number") throw new Invalid(at, `expected "ADDR:PORT" or a port, got ${kind(v)}.`);
@@ -246,68 +221,10 @@ function signal(v: unknown, at: readonly string[]): Signal {
   return n;
 }
 
-function boolean(v: unknown, at: readonly string[]): boolean {
-  if (typeof v !== "boolean") throw new Invalid(at, `expected true or false, got ${kind(v)}.`);
-  return v;
-}
 
-function path(v: unknown, at: readonly string[], what: string): string {
-  if (typeof v !== "string") throw new Invalid(at, `expected ${what}, got ${kind(v)}.`);
-  if (v === "") throw new Invalid(at, `expected ${what}, got an empty string.`);
-  if (v.includes("\0")) throw new Invalid(at, "contains a NUL character.");
-  return v;
-}
 
-function oneOf<T extends string>(v: unknown, at: readonly string[], allowed: readonly T[]): T {
-  const quoted = allowed.map((a) => JSON.stringify(a));
-  const list = quoted.length <= 2 ? quoted.join(" or ") : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
-  if (typeof v !== "string") throw new Invalid(at, `expected ${list}, got ${kind(v)}.`);
-  if (!(allowed as readonly string[]).includes(v)) throw new Invalid(at, `expected ${list}, got ${JSON.stringify(v)}.`);
-  return v as T;
-}
 
-function table(v: unknown, at: readonly string[], what = "a table"): Record<string, unknown> {
-  if (!isTable(v)) throw new Invalid(at, `expected ${what}, got ${kind(v)}.`);
-  return v;
-}
 
-function isTable(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === null || proto === Object.prototype;
-}
 
-function unknownKeys(t: Record<string, unknown>, at: readonly string[], known: readonly string[]): void {
-  for (const k of Object.keys(t)) {
-    if (known.includes(k)) continue;
-    const close = known.find((x) => distance(x, k) <= 2 || x.replaceAll("_", "") === k.replaceAll(/[-_]/g, "").toLowerCase());
-    const hint = close !== undefined ? ` (did you mean '${close}'?)` : "";
-    throw new Invalid([...at, k], `unknown key${hint}; expected one of: ${known.join(", ")}.`);
-  }
-}
 
-/** What a TOML value is, for messages: "a string", "an array", "a date-time", ... */
-function kind(v: unknown): string {
-  if (typeof v === "string") return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)})`;
-  if (typeof v === "number") return Number.isInteger(v) ? `an integer (${v})` : `a number (${v})`;
-  if (typeof v === "boolean") return `a boolean (${v})`;
-  if (Array.isArray(v)) return "an array";
-  if (isTable(v)) return "a table";
-  if (v === undefined || v === null) return "nothing";
-  return "a date or time"; // the TOML parser gives objects of its own for dates and times
-}
 
-/** Levenshtein distance, for "did you mean" hints. */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0] as number;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j] as number;
-      d[j] = Math.min((d[j] as number) + 1, (d[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length] as number;
-}

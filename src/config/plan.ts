@@ -35,6 +35,12 @@ export interface Launch {
   readonly output: OutputMode;
   /** Its log file (DIR/NAME.log), or null when it has no log directory. */
   readonly log: LogTarget | null;
+  /**
+   * The pattern of its `ready = { log = "…" }`, or null: its output must then
+   * pass through lazarus (piped, even when it is inherited or goes nowhere),
+   * which tests each line against it until one matches (OsPort.onOutputMatch).
+   */
+  readonly ready: string | null;
 }
 
 export interface Plan {
@@ -110,6 +116,8 @@ export function assemble(
     if (!given("output") && s.output !== undefined) output = s.output;
     if (s.logs !== undefined) logs = withKeys(logs, s.logs, dir, given("log-dir"));
     if (!given("event-log") && s.eventLog !== undefined) eventLog = resolve(dir, s.eventLog);
+    // The file's servers come first: a name's index in the file is its index in the plan.
+    const index = new Map(r.config.servers.map((x, i) => [x.name, servers.length + i]));
     for (const x of r.config.servers) {
       origin.set(x.name, file);
       const spec: { -readonly [K in keyof ServerSpec]: ServerSpec[K] } = { argv: x.argv, name: x.name, label: x.name };
@@ -117,9 +125,19 @@ export function assemble(
       if (x.stopSignal !== undefined) spec.stopSignal = x.stopSignal;
       if (x.stopTimeoutMs !== undefined) spec.stopTimeoutMs = x.stopTimeoutMs;
       if (x.autostart !== undefined) spec.autostart = x.autostart;
+      if (x.ready !== undefined) spec.ready = x.ready;
+      if (x.readyTimeoutMs !== undefined) spec.readyTimeoutMs = x.readyTimeoutMs;
+      if (x.dependsOn !== undefined) spec.dependsOn = x.dependsOn.map((d) => index.get(d) as number);
+      if (x.health !== undefined) spec.health = x.health;
+      if (x.watchdogMs !== undefined) spec.watchdogMs = x.watchdogMs;
+      if (x.restart !== undefined) spec.restart = x.restart;
+      if (x.backoff !== undefined) spec.backoff = x.backoff;
       servers.push(spec);
       const own = x.logs === undefined ? logs : withKeys(logs, x.logs, dir, false);
-      launches.push({ source: "config", cwd: x.cwd === undefined ? dir : resolve(dir, x.cwd), output: x.output ?? output ?? DEFAULT_OUTPUT.config, log: logOf(own, x.name) });
+      launches.push({
+        source: "config", cwd: x.cwd === undefined ? dir : resolve(dir, x.cwd), output: x.output ?? output ?? DEFAULT_OUTPUT.config, log: logOf(own, x.name),
+        ready: x.ready?.kind === "log" ? x.ready.pattern : null,
+      });
       envs.push({ ...x.env });
     }
   }
@@ -135,7 +153,7 @@ export function assemble(
       if (twin !== undefined) return { ok: false, error: `${file}:${x.line}: duplicate server name ${JSON.stringify(x.name)} (also in ${twin}).` };
       origin.set(x.name, file);
       servers.push({ argv: x.argv, name: x.name, label: x.name });
-      launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile, log: logOf(logs, x.name) });
+      launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile, log: logOf(logs, x.name), ready: null });
       envs.push({});
     }
   }
@@ -143,7 +161,7 @@ export function assemble(
   const names = serverNames(braces, origin.keys());
   braces.forEach((argv, i) => {
     servers.push({ argv, name: names[i] as string });
-    launches.push({ source: "braces", cwd: null, output: output ?? DEFAULT_OUTPUT.braces, log: logOf(logs, names[i] as string) });
+    launches.push({ source: "braces", cwd: null, output: output ?? DEFAULT_OUTPUT.braces, log: logOf(logs, names[i] as string), ready: null });
     envs.push({});
   });
 

@@ -1,7 +1,7 @@
 // The vocabulary of settings, in one place: what the command line and the
 // config file both speak of (log formats, output modes, the ranges and
 // defaults of the timed settings), and the parsed command line itself. Pure.
-import type { Ms, Settings } from "../core/types.ts";
+import type { Ms, RestartPolicy, Settings } from "../core/types.ts";
 import type { HttpAddress } from "../http/address.ts";
 
 export type LogFormat = "text" | "json";
@@ -20,6 +20,19 @@ export const TIMED = {
   stopTimeout: { option: "stop-timeout", key: "stop_timeout", max: 3600 },
   alarm: { option: "alarm", key: "alarm", max: 60 },
 } as const;
+
+/** How a server's ends lead to a new start (`restart = ...`; the core's RestartPolicy). */
+export const RESTART_POLICIES: readonly RestartPolicy[] = ["on-failure", "always", "never"];
+
+/**
+ * Readiness, health, watchdog and backoff (issue 14): the longest time any of
+ * them may be given, in seconds, and the defaults of the fields left out.
+ */
+export const PROBE_MAX_S = 3600;
+/** The most retries a health check or a backoff may be given. */
+export const RETRIES_MAX = 1000;
+export const HEALTH_DEFAULTS = { intervalMs: 5000, timeoutMs: 2000, retries: 3 } as const;
+export const BACKOFF_DEFAULTS = { initialMs: 500, maxMs: 30_000, retries: 5 } as const;
 
 export const DEFAULTS: Settings = { intervalMs: 5000, stopTimeoutMs: 10_000, alarmMs: 0 };
 

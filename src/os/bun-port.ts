@@ -28,7 +28,8 @@ import { sdNotify } from "./sd-notify.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
   CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, NOTIFY_ENV, type NotifyListener, type OsPort, OUTPUT_ENV,
-  type OutputTap, type PortExit, type PortNotice, PREFLIGHT_ENV, type ProbeDone, type ProbeRequest, type SpawnOutcome, type SpawnRequest, type TimerHandle,
+  type OutputMatchListener, type OutputTap, type PortExit, type PortNotice, PREFLIGHT_ENV, type ProbeDone, type ProbeRequest, type SpawnOutcome, type SpawnRequest,
+  type TimerHandle,
 } from "./port.ts";
 
 /** Without pidfds Bun's SIGCHLD handlers do not fire (BUN-NOTES): then, and only then, children are looked for this often. */
@@ -102,6 +103,9 @@ export class BunPort implements OsPort {
   private readonly hub: OutputHub;
   private noticeListener: NoticeListener | null = null;
   private readonly notices: PortNotice[] = [];
+  /** Null until the shell subscribes: matches of `ready` patterns before that wait in `matches` (one per child at most). */
+  private matchListener: OutputMatchListener | null = null;
+  private readonly matches: number[] = [];
   /** The log files (servers' and lazarus's event log), one per path. */
   private readonly logFiles: LogFiles;
   /** Command probes running: our children, but not servers (probe-cmd.ts); reaped here, never reported as exits. */
@@ -126,6 +130,10 @@ export class BunPort implements OsPort {
     }
     this.logFiles = new LogFiles((event) => this.notify({ kind: "log-file", event }));
     this.hub = new OutputHub({ ...this.sinks, colour: opts.noColor !== true, logs: this.logFiles });
+    this.hub.onMatch = (pid) => {
+      if (this.matchListener !== null) this.matchListener(pid);
+      else this.matches.push(pid);
+    };
     this.inheritedIgnored = new Set([SIGHUP].filter(signalIgnored));
     this.managerSocket = opts.notifySocket !== undefined && opts.notifySocket !== "" ? opts.notifySocket : null;
     const notifyFd = Number(opts.notifyFd ?? "-1");
@@ -334,6 +342,11 @@ export class BunPort implements OsPort {
 
   tapOutput(tap: OutputTap | null): void {
     this.hub.tap = tap;
+  }
+
+  onOutputMatch(listener: OutputMatchListener): void {
+    this.matchListener = listener;
+    if (this.matches.length > 0) queueMicrotask(() => { for (const pid of this.matches.splice(0)) listener(pid); });
   }
 
   onNotice(listener: NoticeListener): void {

@@ -37,13 +37,20 @@
 //   (carry.ts), which the new image (`takeOver`) takes before reading the pipe
 //   again. So a line is neither lost nor doubled; what is lost is said in
 //   docs/spec.md ("Known limits").
+// - Readiness by a line of output (`ready = { log = … }`): a child whose
+//   OutputSpec has a `ready` pattern has each complete line of its stdout and
+//   stderr tested against it, until the first match; then the match listener
+//   is told its pid, once, in a microtask (never inside a call of the shell's),
+//   and its lines are tested no more. A line longer than MAX_LINE is tested on
+//   its first piece only, so a test costs at most one regular expression run on
+//   MAX_LINE bytes. A pattern not matched yet crosses a re-exec with the reader.
 import { closeSync, fstatSync } from "node:fs";
 import { unreachable } from "../core/describe.ts";
 import { isLogTarget, type LogTarget } from "../logs/target.ts";
 import { type CarryWriter, pieceOf } from "./carry.ts";
 import { makePipe, setCloseOnExec } from "./libc.ts";
 import type { LogFiles } from "./log-files.ts";
-import { OUTPUT_ENV, type OutputSpec, type OutputTap, type TerminalSpec } from "./port.ts";
+import { OUTPUT_ENV, type OutputMatchListener, type OutputSpec, type OutputTap, type TerminalSpec } from "./port.ts";
 import { PIPE_BUF, type Sink } from "./sink.ts";
 
 /** Longest line kept whole, in bytes; a longer one is written in pieces of this size. */
@@ -57,6 +64,8 @@ const NL = new Uint8Array([NEWLINE]);
 /** Splits a byte stream into lines of at most `max` bytes (plus the newline). Pure. */
 export class LineSplitter {
   private pending: Uint8Array = EMPTY;
+  /** The last line handed out was a piece cut at `max`: what comes next continues it. */
+  private midLine = false;
 
   constructor(private readonly max = MAX_LINE) {
     if (max < 4) throw new RangeError("a line limit below 4 bytes cannot keep UTF-8 characters whole");
@@ -72,8 +81,12 @@ export class LineSplitter {
     return this.pending;
   }
 
-  /** The complete lines of `chunk` (with what was held before), each ending with "\n". */
-  push(chunk: Uint8Array): Uint8Array[] {
+  /**
+   * The complete lines of `chunk` (with what was held before), each ending with "\n".
+   * `starts`, when given, gets one entry per line: whether it begins a line of
+   * the stream (false for the second and later pieces of an over-long line).
+   */
+  push(chunk: Uint8Array, starts?: boolean[]): Uint8Array[] {
     const data = this.pending.length === 0 ? chunk : concat([this.pending, chunk]);
     const out: Uint8Array[] = [];
     let start = 0;
@@ -83,10 +96,14 @@ export class LineSplitter {
       while (end - start > this.max) {
         const cut = charBoundary(data, start + this.max, start);
         out.push(concat([data.subarray(start, cut), NL]));
+        starts?.push(!this.midLine);
+        this.midLine = true;
         start = cut;
       }
       if (nl < 0) break;
       out.push(data.subarray(start, nl + 1));
+      starts?.push(!this.midLine);
+      this.midLine = false;
       start = nl + 1;
     }
     // A copy: the chunk's memory may be reused by the stream once we return.
@@ -94,10 +111,12 @@ export class LineSplitter {
     return out;
   }
 
-  /** The unfinished last line, if any, with a newline added. */
-  end(): Uint8Array[] {
+  /** The unfinished last line, if any, with a newline added (`starts` as for push). */
+  end(starts?: boolean[]): Uint8Array[] {
     const rest = this.pending;
     this.pending = EMPTY;
+    if (rest.length > 0) starts?.push(!this.midLine);
+    this.midLine = false;
     return rest.length === 0 ? [] : [concat([rest, NL])];
   }
 }
@@ -121,6 +140,8 @@ export interface ReaderInfo {
   readonly stream: "stdout" | "stderr";
   readonly terminal: TerminalSpec;
   readonly log: LogTarget | null;
+  /** The child's `ready` pattern while no line has matched it yet, else null. */
+  readonly ready: string | null;
 }
 
 type PipedSpec = Extract<OutputSpec, { kind: "piped" }>;
@@ -132,6 +153,21 @@ const YIELD_EVERY = 8;
 /** What `gather` may take from one stream, and from all of them, before an exec. */
 const GATHER_MAX = 4 * 1024 * 1024;
 const GATHER_TOTAL = 16 * 1024 * 1024;
+
+/** A child's `ready` pattern, as written and compiled. */
+interface Watch {
+  readonly source: string;
+  readonly regex: RegExp;
+}
+
+/** The pattern compiled (no flags), or null when it is not a valid one. */
+function compile(source: string): Watch | null {
+  try {
+    return { source, regex: new RegExp(source) };
+  } catch {
+    return null;
+  }
+}
 
 /** A stream reader of a pipe (Bun's). */
 function readerOf(fd: number) {
@@ -196,6 +232,10 @@ export class OutputHub {
   private consumed = 0;
   /** Told every line read (the status page's last lines); null when nobody asks. */
   tap: OutputTap | null = null;
+  /** The `ready` patterns not matched yet, by child pid (shared by its two streams). */
+  private readonly watches = new Map<number, Watch>();
+  /** Told (in a microtask) the pid of a child whose output first matched its pattern; null: nobody asks. */
+  onMatch: OutputMatchListener | null = null;
 
   constructor(opts: { stdout: Sink; stderr: Sink; colour: boolean; logs?: LogFiles }) {
     this.sinks = { stdout: opts.stdout, stderr: opts.stderr };
@@ -205,6 +245,8 @@ export class OutputHub {
 
   /** Create the pipes of a child about to be spawned. */
   open(spec: PipedSpec): ChildPipes | { readonly error: string } {
+    const watch = spec.ready === null ? null : compile(spec.ready);
+    if (spec.ready !== null && watch === null) return { error: `invalid ready pattern ${JSON.stringify(spec.ready)}` };
     const out = makePipe();
     if ("error" in out) return out;
     const err = makePipe();
@@ -213,7 +255,7 @@ export class OutputHub {
       return err;
     }
     const info = (pid: number, fd: number, stream: "stdout" | "stderr"): ReaderInfo =>
-      ({ pid, fd, name: spec.name, stream, terminal: spec.terminal, log: spec.log });
+      ({ pid, fd, name: spec.name, stream, terminal: spec.terminal, log: spec.log, ready: spec.ready });
     return {
       stdout: out.write,
       stderr: err.write,
@@ -228,6 +270,10 @@ export class OutputHub {
 
   /** Start (or, after a re-exec, resume) reading a child's stream from `fd`; `carried`: bytes to take before the pipe's. */
   resume(info: ReaderInfo, carried: Uint8Array | null = null): void {
+    if (info.ready !== null && !this.watches.has(info.pid)) {
+      const watch = compile(info.ready);
+      if (watch !== null) this.watches.set(info.pid, watch);
+    }
     const entry: ReaderEntry = {
       info, splitter: new LineSplitter(), reader: readerOf(info.fd), done: Promise.resolve(),
       ended: false, reading: false, eof: false, gathered: null, carry: carried === null ? [] : [carried], carryBytes: carried?.length ?? 0,
@@ -254,7 +300,13 @@ export class OutputHub {
 
   /** The readers still open: which fd carries which child's stream. */
   list(): ReaderInfo[] {
-    return [...this.readers.values()].map((r) => r.info);
+    return [...this.readers.values()].map((r) => this.current(r.info));
+  }
+
+  /** A reader's info as it stands: its `ready` pattern gone once a line has matched it. */
+  private current(info: ReaderInfo): ReaderInfo {
+    const ready = this.watches.get(info.pid)?.source ?? null;
+    return info.ready === ready ? info : { ...info, ready };
   }
 
   /** Whether every reader has ended and its last lines were handed on. */
@@ -344,7 +396,8 @@ export class OutputHub {
     const readers = [...this.readers.values()].filter((r) => setCloseOnExec(r.info.fd, false) === null);
     const entries = readers.map((r) => {
       const piece = carry?.add([r.splitter.pendingBytes, ...r.carry]) ?? null;
-      return piece === null ? r.info : { ...r.info, carry: piece };
+      const info = this.current(r.info);
+      return piece === null ? info : { ...info, carry: piece };
     });
     return {
       env: entries.length === 0 ? null : JSON.stringify(entries),
@@ -428,15 +481,37 @@ export class OutputHub {
     entry.ended = true;
     this.readers.delete(info.fd);
     closeQuietly(info.fd);
-    const rest = entry.splitter.end();
+    const starts = this.watches.has(info.pid) ? [] : undefined;
+    const rest = entry.splitter.end(starts);
+    if (starts !== undefined) this.test(info.pid, rest, starts);
+    // Neither stream of the child is read any more: its pattern is tested no more.
+    if (![...this.readers.values()].some((r) => r.info.pid === info.pid)) this.watches.delete(info.pid);
     if (rest.length > 0) await this.deliver(entry, out, rest);
   }
 
   /** One chunk read: its whole lines to the log file and the terminal. */
   private async take(entry: ReaderEntry, out: TerminalOut | null, chunk: Uint8Array): Promise<void> {
     this.consumed += chunk.length;
-    const lines = entry.splitter.push(chunk);
+    const starts = this.watches.has(entry.info.pid) ? [] : undefined;
+    const lines = entry.splitter.push(chunk, starts);
+    if (starts !== undefined) this.test(entry.info.pid, lines, starts);
     if (lines.length > 0) await this.deliver(entry, out, lines);
+  }
+
+  /** Test the lines of child `pid` that begin a line of its output against its pattern, until one matches. */
+  private test(pid: number, lines: readonly Uint8Array[], starts: readonly boolean[]): void {
+    const watch = this.watches.get(pid);
+    if (watch === undefined) return;
+    for (let i = 0; i < lines.length; i++) {
+      if (starts[i] !== true) continue;
+      const l = lines[i] as Uint8Array;
+      // Without its newline (and the carriage return before it, if any).
+      const end = l.length >= 2 && l[l.length - 2] === 0x0d ? l.length - 2 : l.length - 1;
+      if (!watch.regex.test(DECODER.decode(l.subarray(0, end)))) continue;
+      this.watches.delete(pid);
+      queueMicrotask(() => this.onMatch?.(pid));
+      return;
+    }
   }
 
   private async deliver(entry: ReaderEntry, out: TerminalOut | null, lines: Uint8Array[]): Promise<void> {
@@ -486,8 +561,10 @@ function readerInfo(x: unknown, seen: ReadonlySet<number>): ReaderInfo | null {
   // An older image's entry: prefixed output, width and color at the top.
   const terminal = r.terminal === undefined ? terminalSpec({ kind: "prefix", width: r.width, color: r.color }) : terminalSpec(r.terminal);
   const log = r.log === undefined || r.log === null ? null : isLogTarget(r.log) ? r.log : undefined;
-  if (terminal === null || log === undefined) return null;
-  return { pid: r.pid as number, fd: r.fd as number, name: r.name as string, stream: r.stream as "stdout" | "stderr", terminal, log };
+  // An older image's entry has no `ready`: nothing to watch.
+  const ready = r.ready === undefined || r.ready === null ? null : typeof r.ready === "string" && compile(r.ready) !== null ? r.ready : undefined;
+  if (terminal === null || log === undefined || ready === undefined) return null;
+  return { pid: r.pid as number, fd: r.fd as number, name: r.name as string, stream: r.stream as "stdout" | "stderr", terminal, log, ready };
 }
 
 function terminalSpec(x: unknown): TerminalSpec | null {

@@ -58,7 +58,20 @@ export interface SpawnRequest {
 export type OutputSpec =
   | { readonly kind: "inherit" }
   | { readonly kind: "discard" }
-  | { readonly kind: "piped"; readonly name: string; readonly terminal: TerminalSpec; readonly log: LogTarget | null };
+  | {
+    readonly kind: "piped";
+    readonly name: string;
+    readonly terminal: TerminalSpec;
+    readonly log: LogTarget | null;
+    /**
+     * The source of a JavaScript regular expression (`ready = { log = … }`), or
+     * null: each complete line of the child's output (stdout and stderr) is
+     * tested against it until one matches, and then the match listener is told
+     * once (onOutputMatch). A line longer than the output's longest line is
+     * tested on its first part only.
+     */
+    readonly ready: string | null;
+  };
 
 /** How the lines of a piped server reach lazarus's stdout and stderr (each line to the stream it came from). */
 export type TerminalSpec =
@@ -121,6 +134,9 @@ export type PortNotice =
   | { readonly kind: "log-file"; readonly event: LogFileEvent };
 
 export type NoticeListener = (notice: PortNotice) => void;
+
+/** A child's output matched its `ready` pattern (OsPort.onOutputMatch): the child's pid. */
+export type OutputMatchListener = (pid: number) => void;
 
 /** A line of a server's prefixed output (without its newline), as the port reads it. */
 export type OutputTap = (name: string, stream: "stdout" | "stderr", line: string) => void;
@@ -200,6 +216,15 @@ export interface OsPort {
 
   /** Hand every line of servers' prefixed output to `tap` (the status page shows the last ones); null: no more. */
   tapOutput(tap: OutputTap | null): void;
+
+  /**
+   * Register the one listener told when a line of a child's output first
+   * matches its OutputSpec's `ready` pattern: once per process (whichever of its
+   * streams matched first), from the event loop, never inside a call of the
+   * shell's. A match read before a re-exec and not yet told is told by the new
+   * image; one already told is not told again.
+   */
+  onOutputMatch(listener: OutputMatchListener): void;
 
   /**
    * Write one line to the log sink (stderr). Never blocks: a line the sink

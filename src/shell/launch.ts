@@ -19,10 +19,12 @@ export function launcher(plan: Plan): Launcher {
     const name = plan.servers[server]?.name ?? String(server);
     const terminal: TerminalSpec = launch.output === "prefix" ? { kind: "prefix", width, color: colours.get(server) ?? null }
       : launch.output === "inherit" ? { kind: "plain" } : { kind: "none" };
-    // Inherited output with no log file stays inherited (nothing in between); no output and no log file goes nowhere.
-    const output: OutputSpec | null = launch.log === null && terminal.kind === "plain" ? null
-      : launch.log === null && terminal.kind === "none" ? { kind: "discard" }
-      : { kind: "piped", name, terminal, log: launch.log };
+    // Inherited output with no log file stays inherited (nothing in between); no output and no log file goes nowhere;
+    // unless the server is ready by a line of its output, which must then pass through lazarus.
+    const through = launch.log !== null || launch.ready !== null;
+    const output: OutputSpec | null = !through && terminal.kind === "plain" ? null
+      : !through && terminal.kind === "none" ? { kind: "discard" }
+      : { kind: "piped", name, terminal, log: launch.log, ready: launch.ready };
     return {
       env: launch.env,
       ...(launch.cwd === null ? {} : { cwd: launch.cwd }),

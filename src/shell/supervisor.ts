@@ -92,6 +92,8 @@ export class Supervisor {
     const port = this.port;
     port.onExit((x) => this.dispatch(this.exitEvent(x)));
     port.onNotice((n) => this.dispatch(noticeEvent(n, port.now())));
+    // A line of a server's output matched its readiness pattern (the core checks that the pid is still that server's).
+    port.onOutputMatch((pid) => this.dispatch({ type: "output-match", at: port.now(), pid }));
     port.onSignal(SIGUSR2, () => this.dispatch({ type: "revive", at: port.now() }));
     // SIGHUP and SIGALRM too: their default action would kill lazarus and orphan every server.
     for (const signal of [SIGTERM, SIGINT, SIGHUP, SIGALRM]) {

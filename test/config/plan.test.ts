@@ -88,7 +88,7 @@ describe("servers", () => {
   test("a config server: its table key is its name, its settings are the policy's, the rest is launch", () => {
     const p = plan([], toml(`[servers.web]\ncmd = ["bun", "run", "server.ts"]\ncwd = "apps/web"\nenv = { PORT = "8080" }\ninterval = 1\nstop_signal = "INT"\nstop_timeout = 3\nautostart = false\n`, "conf/lazarus.toml"));
     expect(p.servers).toEqual([{ argv: ["bun", "run", "server.ts"], name: "web", label: "web", intervalMs: 1000, stopSignal: 2, stopTimeoutMs: 3000, autostart: false }]);
-    expect(p.launches).toEqual([{ source: "config", cwd: "/home/u/app/conf/apps/web", env: { PORT: "8080" }, output: "prefix", log: null }]);
+    expect(p.launches).toEqual([{ source: "config", cwd: "/home/u/app/conf/apps/web", env: { PORT: "8080" }, output: "prefix", log: null, ready: null }]);
   });
 
   test("cwd: the config file's directory by default; an absolute cwd as written", () => {
@@ -165,9 +165,9 @@ describe("environment and output", () => {
     expect(r.plan.launches[0]!.env).toBe(r.plan.launches[2]!.env);
     expect(r.plan.launches[1]!.env).toEqual({ PATH: "/bin", A: "1", B: "2" });
     const extras = launcher(r.plan);
-    expect(extras(0)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "web", terminal: { kind: "prefix", width: 3, color: "36" }, log: null } });
+    expect(extras(0)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "web", terminal: { kind: "prefix", width: 3, color: "36" }, log: null, ready: null } });
     expect(extras(1)).toEqual({ cwd: "/etc", env: { PATH: "/bin", A: "1", B: "2" } });
-    expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "x", terminal: { kind: "prefix", width: 3, color: "33" }, log: null } });
+    expect(extras(2)).toEqual({ env: { PATH: "/bin", A: "1" }, output: { kind: "piped", name: "x", terminal: { kind: "prefix", width: 3, color: "33" }, log: null, ready: null } });
   });
 
   test("a plain braces server gets the inherited environment alone, and nothing else", () => {
@@ -212,7 +212,7 @@ describe("log files (issue 16)", () => {
 
   test("output = none: the log file alone (piped, nothing to the terminal), or nowhere at all without one", () => {
     const p = plan(["--output=none", "--log-dir=/l", "{", "a", "}"]);
-    expect(launcher(p)(0).output).toEqual({ kind: "piped", name: "a", terminal: { kind: "none" }, log: { path: "/l/a.log", maxBytes: MiB10, keep: 5, timestamps: false } });
+    expect(launcher(p)(0).output).toEqual({ kind: "piped", name: "a", terminal: { kind: "none" }, log: { path: "/l/a.log", maxBytes: MiB10, keep: 5, timestamps: false }, ready: null });
     expect(launcher(plan(["--output=none", "{", "a", "}"]))(0).output).toEqual({ kind: "discard" });
     // inherited output with a log file: piped, plain on the terminal; without one, inherited as ever
     expect(launcher(plan(["--log-dir=/l", "{", "a", "}"]))(0).output).toMatchObject({ kind: "piped", terminal: { kind: "plain" } });
@@ -230,6 +230,76 @@ describe("log files (issue 16)", () => {
     expect(parseCommandLine(["--event-log=", "{", "a", "}"])).toEqual({ kind: "error", message: "Invalid value for --event-log: empty (a file name)." });
     const p = parseCommandLine(["--log-dir=x", "--event-log=y", "--output=none", "{", "a", "}"]);
     expect(p.kind === "run" && [p.options.logDir, p.options.eventLog, p.options.output, p.options.given]).toEqual(["x", "y", "none", ["log-dir", "event-log", "output"]]);
+  });
+});
+
+describe("readiness, health, order, restart and backoff (issue 14)", () => {
+  const text = `[servers.web]
+cmd = "w"
+depends_on = ["db", "cache"]
+ready = { http = "http://127.0.0.1:8080/health" }
+health = { tcp = 8080 }
+restart = "always"
+backoff = { retries = 2 }
+[servers.db]
+cmd = "d"
+ready = { log = "ready to accept" }
+ready_timeout = 30
+[servers.cache]
+cmd = "c"
+ready = { notify = true }
+watchdog = 10
+restart = "never"
+output = "none"
+[servers.quiet]
+cmd = "q"
+ready = { log = "up" }
+output = "none"
+[servers.loud]
+cmd = "l"
+ready = { log = "up" }
+output = "inherit"
+`;
+
+  test("the specs the core gets: depends_on as indices, the rest as read", () => {
+    const p = plan(["{", "b", "}"], toml(text));
+    expect(p.servers).toEqual([
+      {
+        argv: ["w"], name: "web", label: "web", dependsOn: [1, 2], ready: { kind: "http", url: "http://127.0.0.1:8080/health" }, restart: "always",
+        health: { probe: { kind: "tcp", host: "127.0.0.1", port: 8080 }, intervalMs: 5000, timeoutMs: 2000, retries: 3 },
+        backoff: { initialMs: 500, maxMs: 30_000, retries: 2 },
+      },
+      { argv: ["d"], name: "db", label: "db", ready: { kind: "log", pattern: "ready to accept" }, readyTimeoutMs: 30_000 },
+      { argv: ["c"], name: "cache", label: "cache", ready: { kind: "notify" }, watchdogMs: 10_000, restart: "never" },
+      { argv: ["q"], name: "quiet", label: "quiet", ready: { kind: "log", pattern: "up" } },
+      { argv: ["l"], name: "loud", label: "loud", ready: { kind: "log", pattern: "up" } },
+      { argv: ["b"], name: "b" },
+    ]);
+    expect(p.launches.map((l) => l.ready)).toEqual([null, "ready to accept", null, "up", "up", null]);
+  });
+
+  test("a server ready by a log line: its output passes through lazarus (prefixed, plain, or to nowhere), with the pattern", () => {
+    const extras = launcher(plan(["{", "b", "}"], toml(text)));
+    const name = (n: string) => ({ kind: "piped", name: n, log: null }) as const;
+    expect(extras(1).output).toEqual({ ...name("db"), terminal: { kind: "prefix", width: 3, color: "33" }, ready: "ready to accept" });
+    expect(extras(0).output).toEqual({ ...name("web"), terminal: { kind: "prefix", width: 3, color: "36" }, ready: null });
+    // output = "none" without a log file: piped to nowhere instead of /dev/null, so that its lines can be read
+    expect(extras(3).output).toEqual({ ...name("quiet"), terminal: { kind: "none" }, ready: "up" });
+    expect(extras(2).output).toEqual({ kind: "discard" });
+    // inherited output: piped, written unprefixed
+    expect(extras(4).output).toEqual({ ...name("loud"), terminal: { kind: "plain" }, ready: "up" });
+    expect(extras(5).output).toBeUndefined();
+  });
+
+  test("servers in braces and a Procfile's have none of it", () => {
+    const p = plan(["--procfile=Procfile", "{", "b", "}"], { procfile: { file: "Procfile", text: "web: ./w\n" } });
+    expect(p.servers).toEqual([{ argv: ["/bin/sh", "-c", "exec ./w"], name: "web", label: "web" }, { argv: ["b"], name: "b" }]);
+    expect(p.launches.map((l) => l.ready)).toEqual([null, null]);
+  });
+
+  test("a Procfile's server cannot be depended on (depends_on names the config file's servers)", () => {
+    const r = tryPlan(["--config=lazarus.toml", "--procfile=Procfile"], { ...toml(`[servers.web]\ncmd = "w"\ndepends_on = ["db"]\n`), procfile: { file: "Procfile", text: "db: ./d\n" } });
+    expect(r).toEqual({ ok: false, error: "lazarus.toml:3: servers.web.depends_on: no server \"db\" in this file; it has no other server." });
   });
 });
 

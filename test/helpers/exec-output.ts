@@ -17,7 +17,7 @@ const marker = process.argv[2] as string;
 const carried = process.env[OUTPUT_ENV];
 
 if (carried === undefined) {
-  const pipes = hub.open({ kind: "piped", name: "srv", terminal: { kind: "prefix", width: 3, color: null }, log: null });
+  const pipes = hub.open({ kind: "piped", name: "srv", terminal: { kind: "prefix", width: 3, color: null }, log: null, ready: null });
   if ("error" in pipes) throw new Error(pipes.error);
   // The server writes only once stage 2 runs: before that, its output would be read by stage 1.
   const script = `while [ ! -e '${marker}' ]; do sleep 0.01; done; echo "after the exec"; echo "to stderr" >&2; printf 'no newline'`;

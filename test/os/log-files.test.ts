@@ -147,7 +147,7 @@ describe("OutputHub with log files", () => {
       },
     };
   }
-  const info = (fd: number, terminal: ReaderInfo["terminal"], log: LogTarget | null): ReaderInfo => ({ pid: 4242, fd, name: "web", stream: "stdout", terminal, log });
+  const info = (fd: number, terminal: ReaderInfo["terminal"], log: LogTarget | null): ReaderInfo => ({ pid: 4242, fd, name: "web", stream: "stdout", terminal, log, ready: null });
 
   test("to the log file and the terminal (plain, prefixed) or the log file alone", async () => {
     const d = dir();

@@ -8,6 +8,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import fc from "fast-check";
 import { makePipe } from "../../src/os/libc.ts";
 import { LineSplitter, MAX_LINE, OutputHub, prefixText } from "../../src/os/output.ts";
+import type { TerminalSpec } from "../../src/os/port.ts";
 import { PIPE_BUF, pipeChunk, sameFile, Sink, sinksFor } from "../../src/os/sink.ts";
 import { propertySeed } from "../helpers/seed.ts";
 
@@ -91,6 +92,40 @@ describe("LineSplitter", () => {
         expect(text(whole)).toBe(expected);
       }
     }), { seed, numRuns: 500 });
+  });
+});
+
+describe("LineSplitter: which pieces begin a line (readiness tests those only)", () => {
+  test("the second and later pieces of an over-long line do not; the next line does", () => {
+    const s = new LineSplitter(4);
+    const starts: boolean[] = [];
+    expect(s.push(bytes("abcdefghij"), starts).map((b) => dec.decode(b))).toEqual(["abcd\n", "efgh\n"]);
+    expect(s.push(bytes("\nxy\nlonger-one"), starts).map((b) => dec.decode(b))).toEqual(["ij\n", "xy\n", "long\n", "er-o\n"]);
+    expect(s.end(starts).map((b) => dec.decode(b))).toEqual(["ne\n"]);
+    expect(starts).toEqual([true, false, false, true, true, false, false]);
+  });
+
+  test("property: grouping the pieces at each start gives back the lines of the input, whatever the chunking", () => {
+    const data = fc.array(fc.constantFrom("a", "é", "€", "\n", "xyz", "\n\n", "😀", "0123456789"), { maxLength: 60 }).map((xs) => xs.join(""));
+    fc.assert(fc.property(data, fc.array(fc.nat(), { maxLength: 8 }), fc.integer({ min: 4, max: 12 }), (input, cuts, max) => {
+      const b = bytes(input);
+      const points = [...new Set(cuts.map((c) => c % (b.length + 1)))].sort((x, y) => x - y);
+      const s = new LineSplitter(max);
+      const starts: boolean[] = [];
+      const out: Uint8Array[] = [];
+      for (const [i, p] of [0, ...points].entries()) out.push(...s.push(b.subarray(p, points[i] ?? b.length), starts));
+      out.push(...s.end(starts));
+      expect(starts).toHaveLength(out.length);
+      const lines: string[] = [];
+      out.forEach((piece, i) => {
+        const t = dec.decode(piece.subarray(0, piece.length - 1));
+        if (starts[i]) lines.push(t);
+        else lines[lines.length - 1] += t;
+      });
+      const expected = input.split("\n");
+      if (expected.at(-1) === "") expected.pop();
+      expect(lines).toEqual(expected);
+    }), { seed, numRuns: 300 });
   });
 });
 
@@ -250,7 +285,7 @@ describe("OutputHub", () => {
   }
 
   function spawnWith(h: OutputHub, name: string, width: number, script: string, color: string | null = null): number {
-    const pipes = h.open({ kind: "piped", name, terminal: { kind: "prefix", width, color }, log: null });
+    const pipes = h.open({ kind: "piped", name, terminal: { kind: "prefix", width, color }, log: null, ready: null });
     if ("error" in pipes) throw new Error(pipes.error);
     const proc = Bun.spawn({ cmd: ["/bin/sh", "-c", script], stdio: ["ignore", pipes.stdout, pipes.stderr] });
     pipes.started(proc.pid);
@@ -261,8 +296,8 @@ describe("OutputHub", () => {
     const { h, results } = hub();
     const pid = spawnWith(h, "web", 5, "echo out one; echo err one >&2; printf 'out two'; printf 'err two' >&2");
     expect(h.list().map((r) => ({ ...r, fd: typeof r.fd }))).toEqual([
-      { pid, fd: "number", name: "web", stream: "stdout", terminal: { kind: "prefix", width: 5, color: null }, log: null },
-      { pid, fd: "number", name: "web", stream: "stderr", terminal: { kind: "prefix", width: 5, color: null }, log: null },
+      { pid, fd: "number", name: "web", stream: "stdout", terminal: { kind: "prefix", width: 5, color: null }, log: null, ready: null },
+      { pid, fd: "number", name: "web", stream: "stderr", terminal: { kind: "prefix", width: 5, color: null }, log: null, ready: null },
     ]);
     const { out, err } = await results();
     expect(out).toBe("web   | out one\nweb   | out two\n");
@@ -317,12 +352,114 @@ describe("OutputHub", () => {
     const { h, results } = hub();
     const p = pipe();
     writeSync(p.write, "before the exec\nhalf a li");
-    const info = { pid: 4242, fd: p.read, name: "old", stream: "stderr", terminal: { kind: "prefix", width: 3, color: null }, log: null } as const;
+    const info = { pid: 4242, fd: p.read, name: "old", stream: "stderr", terminal: { kind: "prefix", width: 3, color: null }, log: null, ready: null } as const;
     h.resume(info);
     expect(h.list()).toEqual([info]);
     writeSync(p.write, "ne\nafter\n");
     closeSync(p.write);
     expect((await results()).err).toBe("old | before the exec\nold | half a line\nold | after\n");
+  });
+});
+
+describe("OutputHub: readiness by a line of output (ready = { log = … })", () => {
+  /** A hub writing to one pipe read all along, its match listener recording pids. */
+  function hub() {
+    const out = pipe();
+    const sink = new Sink(out.write, { tty: false, pipe: true });
+    const h = new OutputHub({ stdout: sink, stderr: sink, colour: false });
+    const matched: number[] = [];
+    h.onMatch = (pid) => matched.push(pid);
+    const got = readAll(out.read);
+    return {
+      h,
+      matched,
+      /** What the hub wrote, once every reader has ended and the match listener has had its turn. */
+      async results(): Promise<string> {
+        await h.drain(5000, 60_000);
+        expect(h.idle).toBe(true);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sink.close();
+        closeSync(out.write);
+        return got;
+      },
+    };
+  }
+
+  function spawnWith(h: OutputHub, ready: string | null, script: string, terminal: TerminalSpec = { kind: "plain" }): number {
+    const pipes = h.open({ kind: "piped", name: "srv", terminal, log: null, ready });
+    if ("error" in pipes) throw new Error(pipes.error);
+    const proc = Bun.spawn({ cmd: ["/bin/sh", "-c", script], stdio: ["ignore", pipes.stdout, pipes.stderr] });
+    pipes.started(proc.pid);
+    return proc.pid;
+  }
+
+  test("told once, with the pid, at the first line that matches (stdout or stderr); the lines go on, unprefixed", async () => {
+    const { h, matched, results } = hub();
+    const pid = spawnWith(h, "listening on :(\\d+)$", "echo starting; echo 'listening on :8080' >&2; echo 'listening on :8081'; echo done");
+    expect(h.list().map((r) => r.ready)).toEqual(["listening on :(\\d+)$", "listening on :(\\d+)$"]);
+    const out = await results();
+    expect(matched).toEqual([pid]);
+    expect(out.split("\n").sort()).toEqual(["", "done", "listening on :8080", "listening on :8081", "starting"]);
+  });
+
+  test("no line matches: never told; prefixed and discarded output are tested alike", async () => {
+    const { h, matched, results } = hub();
+    spawnWith(h, "^ready$", "echo not ready; echo 'ready?'; printf 'almost ready'", { kind: "prefix", width: 3, color: null });
+    spawnWith(h, "^ready$", "echo nope", { kind: "none" });
+    expect(await results()).toBe("srv | not ready\nsrv | ready?\nsrv | almost ready\n");
+    expect(matched).toEqual([]);
+  });
+
+  test("a line ending in CRLF matches a pattern anchored at its end; a last line without a newline is tested too", async () => {
+    const { h, matched, results } = hub();
+    const a = spawnWith(h, "ready$", "printf 'ready\\r\\n'");
+    const b = spawnWith(h, "^up", "printf 'x\\nup and running'");
+    const c = spawnWith(h, null, "echo ready");
+    await results();
+    expect(matched.sort()).toEqual([a, b].sort());
+    expect(matched).not.toContain(c);
+  });
+
+  test("a line longer than MAX_LINE is tested on its first piece only", async () => {
+    const { h, matched, results } = hub();
+    const long = `head -c ${MAX_LINE + 100} /dev/zero | tr '\\0' 'z'`;
+    // the mark is in the second piece: no match; a later short line matches
+    const late = spawnWith(h, "MARK", `${long}; echo MARK-late; echo; echo 'then MARK'`);
+    const never = spawnWith(h, "MARK", `${long}; echo MARK`);
+    // the mark in the first piece matches
+    const first = spawnWith(h, "^MARK", `printf MARK; ${long}; echo`);
+    await results();
+    expect(matched.sort()).toEqual([late, first].sort());
+    expect(matched).not.toContain(never);
+  });
+
+  test("tested only until the first match: handed across a re-exec while unmatched, and not after", async () => {
+    const { h, matched, results } = hub();
+    const p = pipe();
+    const q = pipe();
+    h.resume({ pid: 4242, fd: p.read, name: "old", stream: "stdout", terminal: { kind: "none" }, log: null, ready: "^go$" });
+    h.resume({ pid: 4242, fd: q.read, name: "old", stream: "stderr", terminal: { kind: "none" }, log: null, ready: "^go$" });
+    const before = h.handOver();
+    before.undo();
+    expect(JSON.parse(before.env ?? "[]").map((e: { ready: unknown }) => e.ready)).toEqual(["^go$", "^go$"]);
+    writeSync(q.write, "go\n");
+    // Wait for the match (an event, not a time).
+    while (matched.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(matched).toEqual([4242]);
+    expect(h.list().map((r) => r.ready)).toEqual([null, null]);
+    const env = h.handOver();
+    env.undo();
+    expect(JSON.parse(env.env ?? "[]").map((e: { ready: unknown }) => e.ready)).toEqual([null, null]);
+    writeSync(p.write, "go\n");
+    closeSync(p.write);
+    closeSync(q.write);
+    await results();
+    expect(matched).toEqual([4242]);
+  });
+
+  test("an invalid pattern: the child cannot be given pipes (the config refuses it first)", () => {
+    const { h } = hub();
+    expect(h.open({ kind: "piped", name: "srv", terminal: { kind: "plain" }, log: null, ready: "(" })).toEqual({ error: "invalid ready pattern \"(\"" });
   });
 });
 
@@ -349,6 +486,16 @@ describe("OutputHub.takeOver: what a re-exec'd image is told to read", () => {
       `fd ${f} (the stdout of 'web') is not an open pipe; that output is not read.`,
       "fd 987 (the stdout of 'web') is not an open pipe; that output is not read.",
     ]);
+  });
+
+  test("a ready pattern: absent (an older image) or null is none; one that is not a valid pattern is refused", () => {
+    const p = pipe();
+    closeSync(p.write);
+    const good = { pid: 42, fd: p.read, name: "web", stream: "stdout", terminal: { kind: "plain" }, log: null };
+    for (const ready of ["(", 5, ["x"]]) {
+      expect(takeOverOutput(JSON.stringify([{ ...good, ready }]))).toEqual([`an entry of LAZARUS_OUTPUT is invalid (${JSON.stringify({ ...good, ready })}); that output is not read.`]);
+    }
+    expect(takeOverOutput(JSON.stringify([{ ...good, ready: "^up$" }]))).toEqual([]);
   });
 
   test("an open pipe is read (here: one whose writer is gone, so it ends at once, writing nothing)", () => {

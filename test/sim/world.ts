@@ -23,7 +23,10 @@ import type { Effect, Event, ExitStatus, ServerSpec, Signal, State } from "../..
 import type { LogTarget } from "../../src/logs/target.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "../../src/os/http-server.ts";
 import type { LogFileState } from "../../src/os/log-file.ts";
-import type { ControlHandler, ExitListener, NoticeListener, NotifyListener, OsPort, OutputTap, PortExit, ProbeDone, ProbeRequest, SpawnOutcome, SpawnRequest, TimerHandle } from "../../src/os/port.ts";
+import type {
+  ControlHandler, ExitListener, NoticeListener, NotifyListener, OsPort, OutputMatchListener, OutputTap, PortExit, ProbeDone, ProbeRequest, SpawnOutcome, SpawnRequest,
+  TimerHandle,
+} from "../../src/os/port.ts";
 import { boot } from "../../src/shell/boot.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
 import { Model } from "../properties/model.ts";
@@ -233,6 +236,10 @@ class SimPort implements OsPort {
 
   tapOutput(_tap: OutputTap | null): void {
     // The simulated servers write nothing.
+  }
+
+  onOutputMatch(_listener: OutputMatchListener): void {
+    // The simulated servers write nothing, so no line ever matches.
   }
 
   onNotice(_listener: NoticeListener): void {

@@ -1,0 +1,42 @@
+// A program for test/os/output-match.test.ts: the real port (BunPort) spawns a
+// server whose output is piped with a `ready` pattern, and says on stderr which
+// pid it spawned and which pids its match listener was told. With "late" the
+// listener is registered only once the server's last line has been read (the
+// match, tested lines before, waits for it). Exits 0 once the server has ended
+// and a match was told, 1 if none was told within 20 s of its end.
+import { BunPort } from "../../src/os/bun-port.ts";
+
+const late = process.argv[2] === "late";
+const port = new BunPort({ noColor: true });
+let ended = false;
+let told = 0;
+const done = () => {
+  if (ended && told > 0) port.exit(0);
+};
+const listen = () => port.onOutputMatch((pid) => {
+  told++;
+  port.log(`matched ${pid}`);
+  done();
+});
+if (late) port.tapOutput((_name, _stream, line) => { if (line === "no newline") listen(); });
+else listen();
+const script = "echo starting; echo 'listening on 8080' >&2; echo 'listening on 8081'; printf 'no newline'";
+const r = port.spawn({
+  argv: ["/bin/sh", "-c", script],
+  env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+  output: { kind: "piped", name: "srv", terminal: { kind: "plain" }, log: null, ready: "^listening on \\d+$" },
+});
+if (!r.ok) {
+  port.log(`spawn failed: ${r.error}`);
+  port.exit(2);
+} else {
+  port.log(`spawned ${r.pid}`);
+  port.onExit(() => {
+    ended = true;
+    done();
+    port.setTimer(port.now() + 20_000, () => {
+      port.log("no match told");
+      port.exit(1);
+    });
+  });
+}
