@@ -100,7 +100,7 @@ export const server = {
     }),
   backoff: (i: number, s: Server, pid: number, status: ExitStatus, delayMs: number, retry: number, retries: number): LogRecord =>
     about(i, s, {
-      event: "backoff", pid, ...statusFields(status), from: "alive", to: "backoff",
+      event: "backoff", pid, ...statusFields(status), from: "alive", to: "backoff", delay: delayMs / 1000, retry,
       text: `'${label(s)}' ${isClean(status) ? "exited" : "died abnormally"} too fast, retrying in ${seconds(delayMs)} s (retry ${retry} of ${retries}).`,
     }),
   retry: (i: number, s: Server): LogRecord => about(i, s, { event: "retry", from: "backoff", to: "starting", text: `retrying '${label(s)}'.` }),
@@ -113,7 +113,7 @@ export const server = {
     about(i, s, { event: "ready-timeout", pid, text: `'${label(s)}' did not become ready within ${seconds(timeoutMs)} s: a failed start, stopping it.` }),
   failedStart: (i: number, s: Server, pid: number): LogRecord => about(i, s, { event: "failed-start", pid, text: `'${label(s)}' failed to start.` }),
   unhealthy: (i: number, s: Server, pid: number, reason: string): LogRecord =>
-    about(i, s, { event: "unhealthy", pid, text: `'${label(s)}' is unhealthy (${reason}): restarting it.` }),
+    about(i, s, { event: "unhealthy", pid, reason, text: `'${label(s)}' is unhealthy (${reason}): restarting it.` }),
   stopTimeout: (i: number, s: Server, pid: number, timeoutMs: number): LogRecord =>
     about(i, s, { event: "stop-timeout", pid, text: `'${label(s)}' did not stop within ${seconds(timeoutMs)} s, killing it.` }),
   reviveRequested: (i: number, s: Server): LogRecord => about(i, s, { event: "revive", text: `revive of '${label(s)}' requested.` }),

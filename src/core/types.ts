@@ -356,6 +356,11 @@ export interface LogRecord {
   /** log-file-failing, log-file-resumed: the log file, and how many of its lines were lost. */
   readonly file?: string;
   readonly lines?: number;
+  /** backoff: the delay before the next try, in seconds, and which retry it is. */
+  readonly delay?: number;
+  readonly retry?: number;
+  /** unhealthy: why (the last failed probe, or the watchdog). */
+  readonly reason?: string;
 }
 
 export type Effect =

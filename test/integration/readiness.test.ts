@@ -68,7 +68,7 @@ describe("start order and readiness with real processes", () => {
       "interval = 1",
       "[servers.web]", `cmd = ["${READY}", "--http=${port}", "--sick-when=${sick}"]`,
       `ready = { http = "${url}" }`, "ready_timeout = 20",
-      `health = { http = "${url}", interval = 0.2, timeout = 1, retries = 2 }`,
+      `health = { http = "${url}", interval = 0.3, timeout = 0.25, retries = 2 }`,
     ]);
     const r = start([], { cwd: dir });
     const first = await r.startedPid(0, "web");
@@ -118,7 +118,7 @@ describe("backoff and restart with real processes", () => {
     const dir = tempDir();
     config(dir, [
       "interval = 5",
-      "[servers.flaky]", `cmd = ["${SERVER}", "--exit=1"]`, "backoff = { initial = 0.1, max = 0.3, retries = 4 }",
+      "[servers.flaky]", `cmd = ["${SERVER}", "--life=0", "--exit=1"]`, "backoff = { initial = 0.1, max = 0.3, retries = 4 }",
     ]);
     const r = start(["--log-format=json"], { cwd: dir });
     await r.waitFor(/"event":"buried"/);
