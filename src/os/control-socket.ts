@@ -14,8 +14,9 @@ import { dirname, join } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
 import { socketPid } from "../control/path.ts";
 import { messageOf } from "../core/values.ts";
+import type { ControlHandler } from "./port.ts";
 
-export const MAX_LINE = 64 * 1024;
+export const MAX_REQUEST_LINE = 64 * 1024;
 export const MAX_CLIENTS = 512;
 /** Replies a client has not read yet: beyond this, it gets no more (one error line), and is disconnected once that is read. */
 export const MAX_UNREAD = 1024 * 1024;
@@ -35,10 +36,8 @@ export interface Limits {
 }
 
 export const LIMITS: Limits = {
-  maxLine: MAX_LINE, maxClients: MAX_CLIENTS, maxUnread: MAX_UNREAD, maxReply: MAX_REPLY, maxQueued: MAX_QUEUED, idleSeconds: IDLE_SECONDS,
+  maxLine: MAX_REQUEST_LINE, maxClients: MAX_CLIENTS, maxUnread: MAX_UNREAD, maxReply: MAX_REPLY, maxQueued: MAX_QUEUED, idleSeconds: IDLE_SECONDS,
 };
-
-export type RequestHandler = (line: string, respond: (reply: string) => void) => void;
 
 export interface ControlServer {
   readonly path: string;
@@ -126,7 +125,7 @@ function pidExists(pid: number): boolean {
   }
 }
 
-export async function listenControl(path: string, strictDir: boolean, handler: RequestHandler, limits: Limits = LIMITS): Promise<ControlServer | string> {
+export async function listenControl(path: string, strictDir: boolean, handler: ControlHandler, limits: Limits = LIMITS): Promise<ControlServer | string> {
   const dirProblem = privateDir(dirname(path), strictDir);
   if (dirProblem !== null) return `control socket: ${dirProblem}`;
   if (strictDir) await cleanStaleSockets(dirname(path), path);

@@ -9,7 +9,7 @@
 //   batch completely before the next, in whole lines of at most PIPE_BUF bytes
 //   to a pipe, so a line is never cut by, nor interleaved with, another
 //   server's or lazarus's own. A partial last line is written (with a newline
-//   added) when the stream ends. A line longer than MAX_LINE is cut in pieces.
+//   added) when the stream ends. A line longer than MAX_OUTPUT_LINE is cut in pieces.
 // - One sink per destination file: when lazarus's stdout and stderr are the
 //   same file (`2>&1`, a terminal), one sink serves both.
 // - Back-pressure towards the terminal, bounded patience for the log file. A
@@ -41,9 +41,9 @@
 //   OutputSpec has a `ready` pattern has each complete line of its stdout and
 //   stderr tested against it, until the first match; then the match listener
 //   is told its pid, once, in a microtask (never inside a call of the shell's),
-//   and its lines are tested no more. A line longer than MAX_LINE is tested on
+//   and its lines are tested no more. A line longer than MAX_OUTPUT_LINE is tested on
 //   its first piece only, so a test costs at most one regular expression run on
-//   MAX_LINE bytes. A pattern not matched yet crosses a re-exec with the reader.
+//   MAX_OUTPUT_LINE bytes. A pattern not matched yet crosses a re-exec with the reader.
 import { closeSync, fstatSync } from "node:fs";
 import { unreachable } from "../core/describe.ts";
 import { isLogTarget, type LogTarget } from "../logs/target.ts";
@@ -54,7 +54,7 @@ import { OUTPUT_ENV, type OutputMatchListener, type OutputSpec, type OutputTap, 
 import { PIPE_BUF, type Sink } from "./sink.ts";
 
 /** Longest line kept whole, in bytes; a longer one is written in pieces of this size. */
-export const MAX_LINE = 16 * 1024;
+export const MAX_OUTPUT_LINE = 16 * 1024;
 
 const NEWLINE = 0x0a;
 const DECODER = new TextDecoder();
@@ -67,7 +67,7 @@ export class LineSplitter {
   /** The last line handed out was a piece cut at `max`: what comes next continues it. */
   private midLine = false;
 
-  constructor(private readonly max = MAX_LINE) {
+  constructor(private readonly max = MAX_OUTPUT_LINE) {
     if (max < 4) throw new RangeError("a line limit below 4 bytes cannot keep UTF-8 characters whole");
   }
 
@@ -536,7 +536,7 @@ export class OutputHub {
         const prefix = Buffer.from(prefixText(info.name, t.width, this.colour ? t.color : null, sink.tty));
         // To a pipe, a piece with its prefix and newline fits in one atomic write
         // (unless the name alone is nearly PIPE_BUF bytes long).
-        const max = sink.pipe ? Math.max(4, Math.min(MAX_LINE, PIPE_BUF - prefix.length - 1)) : MAX_LINE;
+        const max = sink.pipe ? Math.max(4, Math.min(MAX_OUTPUT_LINE, PIPE_BUF - prefix.length - 1)) : MAX_OUTPUT_LINE;
         const pieces = new LineSplitter(max);
         return {
           sink,

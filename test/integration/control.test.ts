@@ -5,7 +5,7 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { request } from "../../src/os/control-client.ts";
-import { MAX_CLIENTS, MAX_LINE } from "../../src/os/control-socket.ts";
+import { MAX_CLIENTS, MAX_REQUEST_LINE } from "../../src/os/control-socket.ts";
 import { childrenOf, eventually, MAIN, procState, ROOT, Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
 import { budget } from "../properties/budget.ts";
 import { processScenarioArb, runProcessScenario } from "../properties/process.ts";
@@ -286,9 +286,9 @@ describe("hostile clients", () => {
   test("an oversized line is refused and the client disconnected; half-open and flooding clients do not hurt others", async () => {
     const { r, sock } = await supervised(["{", S, "}"]);
     const pid = (await status(sock)).servers[0]!.pid;
-    const big = await raw(sock, "x".repeat(MAX_LINE + 10));
+    const big = await raw(sock, "x".repeat(MAX_REQUEST_LINE + 10));
     expect(big.closed).toBe(true);
-    expect(JSON.parse(big.text.trim())).toEqual({ ok: false, error: `request line too long (over ${MAX_LINE} bytes)` });
+    expect(JSON.parse(big.text.trim())).toEqual({ ok: false, error: `request line too long (over ${MAX_REQUEST_LINE} bytes)` });
     // half-open: a partial line, never finished, held open while others are served
     let halfText = "";
     const half = await new Promise<Awaited<ReturnType<typeof Bun.connect>>>((resolve) => {

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ControlServer, LIMITS, type Limits, listenControl, type RequestHandler } from "../../src/os/control-socket.ts";
+import { type ControlServer, LIMITS, type Limits, listenControl } from "../../src/os/control-socket.ts";
+import type { ControlHandler } from "../../src/os/port.ts";
 import { request } from "../../src/os/control-client.ts";
 
 const cleanup: (() => void)[] = [];
@@ -15,7 +16,7 @@ afterEach(() => {
   for (const f of cleanup.splice(0)) f();
 });
 
-async function serve(handler: RequestHandler, limits: Partial<Limits> = {}): Promise<string> {
+async function serve(handler: ControlHandler, limits: Partial<Limits> = {}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "lazarus-sock-"));
   const path = join(dir, "ctl.sock");
   const server = await listenControl(path, false, handler, { ...LIMITS, ...limits });

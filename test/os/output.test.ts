@@ -7,7 +7,7 @@ import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, openSync, writeSync } from "node:fs";
 import fc from "fast-check";
 import { makePipe } from "../../src/os/libc.ts";
-import { LineSplitter, MAX_LINE, OutputHub, prefixText } from "../../src/os/output.ts";
+import { LineSplitter, MAX_OUTPUT_LINE, OutputHub, prefixText } from "../../src/os/output.ts";
 import type { TerminalSpec } from "../../src/os/port.ts";
 import { PIPE_BUF, pipeChunk, sameFile, Sink, sinksFor } from "../../src/os/sink.ts";
 import { propertySeed } from "../helpers/seed.ts";
@@ -312,12 +312,12 @@ describe("OutputHub", () => {
     expect((await results()).out).toBe("\x1b[35mdb |\x1b[0m hi\n");
   });
 
-  test("a line longer than MAX_LINE comes out in prefixed pieces (to a terminal or a file)", async () => {
+  test("a line longer than MAX_OUTPUT_LINE comes out in prefixed pieces (to a terminal or a file)", async () => {
     const { h, results } = hub(false, false);
-    const n = MAX_LINE * 2 + 10;
+    const n = MAX_OUTPUT_LINE * 2 + 10;
     spawnWith(h, "w", 1, `head -c ${n} /dev/zero | tr '\\0' 'z'; echo`);
     const lines = (await results()).out.split("\n").slice(0, -1);
-    expect(lines.map((l) => l.length)).toEqual([MAX_LINE + 4, MAX_LINE + 4, 10 + 4]);
+    expect(lines.map((l) => l.length)).toEqual([MAX_OUTPUT_LINE + 4, MAX_OUTPUT_LINE + 4, 10 + 4]);
     expect(lines.every((l) => /^w \| z+$/.test(l))).toBe(true);
   });
 
@@ -420,9 +420,9 @@ describe("OutputHub: readiness by a line of output (ready = { log = … })", () 
     expect(matched).not.toContain(c);
   });
 
-  test("a line longer than MAX_LINE is tested on its first piece only", async () => {
+  test("a line longer than MAX_OUTPUT_LINE is tested on its first piece only", async () => {
     const { h, matched, results } = hub();
-    const long = `head -c ${MAX_LINE + 100} /dev/zero | tr '\\0' 'z'`;
+    const long = `head -c ${MAX_OUTPUT_LINE + 100} /dev/zero | tr '\\0' 'z'`;
     // the mark is in the second piece: no match; a later short line matches
     const late = spawnWith(h, "MARK", `${long}; echo MARK-late; echo; echo 'then MARK'`);
     const never = spawnWith(h, "MARK", `${long}; echo MARK`);
