@@ -114,6 +114,22 @@ describe("the status table", () => {
     ].join("\n"));
   });
 
+  test("STATE says not ready, whom a waiting server waits for, a backoff's retry, a stop in progress", () => {
+    const base = { ...server("web", null), ready: true, waitingFor: [], retryAt: null, retries: 0, healthFails: 0, note: null };
+    const text = statusTable({
+      pid: 1, version: "v", phase: "running",
+      servers: [
+        { ...base, ready: false },
+        { ...base, index: 1, name: "api", state: "waiting", pid: null, ready: null, waitingFor: ["web", "db"] },
+        { ...base, index: 2, name: "job", state: "backoff", pid: null, ready: null, retries: 2 },
+        { ...base, index: 3, name: "old", stopping: true },
+      ],
+    } as never);
+    expect(text.split("\n").slice(2, 6).map((l) => l.split(/ {2,}/)[2])).toEqual([
+      "starting (not ready)", "waiting (web, db)", "backoff (retry 2)", "alive (stopping)",
+    ]);
+  });
+
   test("no such column without log files", () => {
     expect(statusTable({ pid: 1, version: "v", phase: "running", servers: [server("web", null)] } as never)).not.toContain("LOG DROPS");
   });
