@@ -150,6 +150,34 @@ describe("backoff and restart with real processes", () => {
   });
 });
 
+describe("a live re-exec carries it", () => {
+  test("a server waiting for its dependency still waits in the new image; READY=1 sent to the handed-over socket starts it; a backoff retry still comes", async () => {
+    const dir = tempDir();
+    const go = join(dir, "go");
+    config(dir, [
+      "interval = 5",
+      "[servers.db]", `cmd = ["${READY}", "--notify", "--notify-when=${go}"]`, "ready = { notify = true }",
+      "[servers.web]", `cmd = ["${SERVER}"]`, `depends_on = ["db"]`,
+      "[servers.flaky]", `cmd = ["${SERVER}", "--life=0", "--exit=1"]`, "backoff = { initial = 1.5, max = 1.5, retries = 2 }",
+    ]);
+    const r = start([], { cwd: dir });
+    const db = await r.startedPid(0, "db");
+    await r.waitFor("'web' waits for 'db' to be ready.");
+    await r.waitFor("retrying in 1.500 s (retry 1 of 2)");
+    const mark = r.lines.length;
+    r.signal("SIGUSR1");
+    await r.waitFor(/re-exec complete/, { from: mark });
+    await r.waitFor("retrying 'flaky'.", { from: mark });
+    writeFileSync(go, "");
+    await r.waitFor("'db' is ready.", { from: mark });
+    await r.startedPid(mark, "web");
+    // db was adopted, not restarted.
+    expect(r.lines.slice(mark).some((l) => /'db' started with pid/.test(l))).toBe(false);
+    expect(r.fixturePids()).toContain(db);
+    await stop(r);
+  });
+});
+
 describe("lazarus under systemd (a fake NOTIFY_SOCKET)", () => {
   test("READY=1 once its servers are ready, STATUS= with the counts, STOPPING=1 at shutdown", async () => {
     const dir = tempDir();
