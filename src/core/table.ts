@@ -287,7 +287,8 @@ const cremateStopped: Action = (a, d) => {
   const { pid, status } = ended(a, d);
   if (l.stop !== null) a.disarm("stop");
   a.killRemnants(pid, SIGKILL);
-  if (l.stop?.then === "fail") {
+  // (Once a shutdown has begun, a failed start is stopped like the rest: nothing may start again.)
+  if (l.stop?.then === "fail" && a.phase.kind === "running") {
     a.log(say.server.failedStart(a.index, a.server, pid));
     if ((d.lived ?? 0) < a.interval()) tooFast(a, pid, status);
     else startAgain(a, pid, status);
