@@ -168,7 +168,11 @@ function killNow(a: Act): void {
   a.kill(SIGKILL);
 }
 
-const spawn: Action = (a) => a.spawn();
+/** Start it (a revive of a buried server forgets its fast crashes: its backoff starts over). */
+const spawn: Action = (a) => {
+  if (a.server.life.kind === "buried") a.setServer({ retries: 0 });
+  a.spawn();
+};
 
 /** It runs: alive with its pid, ready at once unless it has a readiness check; during a shutdown it gets its stop order at once (SIGKILL after a second terminate). */
 const comeAlive: Action = (a, d) => {
@@ -368,6 +372,7 @@ const restartStopped: Action = (a) => {
 
 const requestRevive: Action = (a) => {
   a.log(say.server.reviveRequested(a.index, a.server));
+  a.setServer({ retries: 0 });
   a.spawn();
   return ok(say.reply.revived(a.server.spec.name));
 };

@@ -54,3 +54,30 @@ test("the same during a plain shutdown that waits for a dependent: the failed st
   const r = step(s, { type: "exited", at: 1600, pid: 1001, status: { kind: "signal", signal: SIGTERM } });
   expect(r.effects.some((e) => e.type === "exit")).toBe(true);
 });
+
+test("a revive forgets a server's fast crashes: its backoff starts over (types.ts: retries are reset by a revive)", () => {
+  // Shrunk from the properties: one retry allowed; a fast crash uses it; the retried spawn fails (buried); a revive.
+  // The revived server kept retries = 1, so its next fast crash was buried at once instead of being retried.
+  const settings: Settings = { intervalMs: 500, stopTimeoutMs: 0, alarmMs: 0 };
+  const specs: ServerSpec[] = [{ argv: ["srv0"], name: "srv0", backoff: { initialMs: 100, maxMs: 300, retries: 1 } }];
+  let s = run(settings, specs, [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 1000 },
+    { type: "exited", at: 0, pid: 1000, status: { kind: "signal", signal: 11 } },
+    { type: "timer", at: 100, timer: "backoff:0" },
+    { type: "spawn-failed", at: 100, server: 0, error: "ENOENT" },
+    { type: "revive", at: 100 },
+  ]);
+  expect(s.servers.at(0)?.retries).toBe(0);
+  s = run(settings, specs, [{ type: "start", at: 0, handover: null }]);
+  s = step(s, { type: "spawned", at: 0, server: 0, pid: 1000 }).state;
+  s = step(s, { type: "exited", at: 0, pid: 1000, status: { kind: "code", code: 1 } }).state;
+  s = step(s, { type: "timer", at: 100, timer: "backoff:0" }).state;
+  s = step(s, { type: "spawned", at: 100, server: 0, pid: 1001 }).state;
+  s = step(s, { type: "exited", at: 100, pid: 1001, status: { kind: "code", code: 1 } }).state;
+  expect(s.servers.at(0)?.life.kind).toBe("buried");
+  s = step(s, { type: "control", at: 200, id: 1, command: { op: "revive", server: 0 } }).state;
+  s = step(s, { type: "spawned", at: 200, server: 0, pid: 1002 }).state;
+  s = step(s, { type: "exited", at: 200, pid: 1002, status: { kind: "code", code: 1 } }).state;
+  expect(s.servers.at(0)?.life.kind).toBe("backoff");
+});
