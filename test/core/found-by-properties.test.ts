@@ -81,3 +81,19 @@ test("a revive forgets a server's fast crashes: its backoff starts over (types.t
   s = step(s, { type: "exited", at: 200, pid: 1002, status: { kind: "code", code: 1 } }).state;
   expect(s.servers.at(0)?.life.kind).toBe("backoff");
 });
+
+test("a probe answer of the wrong purpose is stale: it neither cancels the probe in flight nor stops the polling", () => {
+  // Found by the properties (a bogus answer): a readiness probe in flight, an answer for the same pid saying
+  // "health" took its place (probing cleared, nothing armed), so the server was never probed again.
+  const settings: Settings = { intervalMs: 0, stopTimeoutMs: 0, alarmMs: 0 };
+  const specs: ServerSpec[] = [{ argv: ["srv0"], name: "srv0", ready: { kind: "tcp", host: "127.0.0.1", port: 1 } }];
+  const s = run(settings, specs, [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 1000 },
+    { type: "timer", at: 200, timer: "probe:0" },
+    { type: "probe-result", at: 210, server: 0, pid: 1000, purpose: "health", ok: false, reason: "wrong purpose" },
+  ]);
+  expect(s.servers.at(0)?.probing).toBe(true);
+  const r = step(s, { type: "probe-result", at: 220, server: 0, pid: 1000, purpose: "ready", ok: true, reason: "" });
+  expect(r.state.servers.at(0)?.life).toMatchObject({ kind: "alive", ready: true });
+});
