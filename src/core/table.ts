@@ -310,7 +310,9 @@ const killIt: Action = (a) => killNow(a);
 /** The stop timer fired: SIGKILL (armed again if it fired early). */
 const deadline: Action = (a) => {
   const l = alive(a);
-  const stop = l.stop as StopOrder;
+  const stop = l.stop;
+  // (During a shutdown a server that waits for its dependents to stop is "stopping" with no order yet: nothing is due.)
+  if (stop === null) return;
   if (a.at < stop.deadline) {
     a.arm("stop", stop.deadline);
     return;

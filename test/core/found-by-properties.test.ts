@@ -97,3 +97,20 @@ test("a probe answer of the wrong purpose is stale: it neither cancels the probe
   const r = step(s, { type: "probe-result", at: 220, server: 0, pid: 1000, purpose: "ready", ok: true, reason: "" });
   expect(r.state.servers.at(0)?.life).toMatchObject({ kind: "alive", ready: true });
 });
+
+test("a stale stop timer for a server that waits for its dependents to stop (no stop order yet) changes nothing", () => {
+  // Found by the properties (a stale timer): during a shutdown a server that something running depends on is
+  // "stopping" without a stop order; its stop timer's action assumed an order and threw a TypeError.
+  const settings: Settings = { intervalMs: 0, stopTimeoutMs: 0, alarmMs: 0 };
+  const specs: ServerSpec[] = [{ argv: ["srv0"], name: "srv0" }, { argv: ["srv1"], name: "srv1", dependsOn: [0] }];
+  const s = run(settings, specs, [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 1000 },
+    { type: "spawned", at: 0, server: 1, pid: 1001 },
+    { type: "terminate", at: 5, signal: SIGTERM },
+  ]);
+  expect(s.servers.at(0)?.life).toMatchObject({ kind: "alive", stop: null });
+  const r = step(s, { type: "timer", at: 6, timer: "stop:0" });
+  expect(r.effects.filter((e) => e.type !== "log")).toEqual([]);
+  expect(r.state.servers.at(0)?.life).toMatchObject({ kind: "alive", stop: null });
+});
