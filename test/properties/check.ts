@@ -303,6 +303,17 @@ export class ScenarioRun {
         const [q] = this.probes.splice(k, 1);
         return [{ type: "probe-result", at: this.t, server: q!.server, pid: q!.pid, purpose: "ready", ok: true, reason: "" }];
       }
+      case "keepalive": {
+        const ps = this.running().filter((p) => this.specs[p.server]!.watchdogMs !== undefined || this.specs[p.server]!.health !== undefined);
+        if (ps.length === 0) return [];
+        const p = ps[s.k % ps.length]!;
+        const k = this.probes.findIndex((x) => x.proc === p && x.purpose === "health");
+        if (k >= 0) {
+          const [q] = this.probes.splice(k, 1);
+          return [{ type: "probe-result", at: this.t, server: q!.server, pid: q!.pid, purpose: "health", ok: true, reason: "" }];
+        }
+        return this.specs[p.server]!.watchdogMs === undefined ? [] : [{ type: "notify", at: this.t, pid: p.pid, ready: false, watchdog: true, status: null }];
+      }
       case "output-match": {
         const pid = s.target === "live" ? this.pick(s.k)?.pid : this.gone()[s.k % Math.max(1, this.gone().length)];
         if (pid === undefined) return [];

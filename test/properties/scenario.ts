@@ -36,6 +36,8 @@ export type Simple =
   | { readonly a: "notify"; readonly k: number; readonly target: "live" | "dead" | "unknown"; readonly ready: boolean; readonly watchdog: boolean; readonly status: boolean }
   /** Process k says it is ready the way its server's readiness check listens: READY=1, a matching line, or its readiness probe in flight passes. */
   | { readonly a: "says-ready"; readonly k: number }
+  /** Of the processes whose server has a watchdog (or a health check), process k sends WATCHDOG=1 (or its health probe in flight passes). */
+  | { readonly a: "keepalive"; readonly k: number }
   /** A line of a process's output matched its readiness pattern (a live one, or one that ended). */
   | { readonly a: "output-match"; readonly k: number; readonly target: "live" | "dead" };
 
@@ -125,7 +127,7 @@ const probeArb: fc.Arbitrary<ProbeSpec> = fc.oneof(
 
 const readyArb: fc.Arbitrary<ReadySpec> = fc.oneof(
   { weight: 3, arbitrary: probeArb },
-  { weight: 2, arbitrary: fc.constant<ReadySpec>({ kind: "notify" }) },
+  { weight: 3, arbitrary: fc.constant<ReadySpec>({ kind: "notify" }) },
   { weight: 1, arbitrary: fc.constant<ReadySpec>({ kind: "log", pattern: "listening on" }) },
 );
 
@@ -174,6 +176,7 @@ function policyArb(): fc.Arbitrary<Simple> {
   return fc.oneof(
     { weight: 8, arbitrary: fc.record({ a: fc.constant("probe-answer" as const), k, ok }) },
     { weight: 6, arbitrary: fc.record({ a: fc.constant("says-ready" as const), k }) },
+    { weight: 8, arbitrary: fc.record({ a: fc.constant("keepalive" as const), k }) },
     { weight: 1, arbitrary: fc.record({ a: fc.constant("probe-bogus" as const), k, ok, how: fc.constantFrom("dead-pid" as const, "wrong-purpose" as const, "other-server" as const) }) },
     {
       weight: 4,
@@ -205,7 +208,7 @@ export function actionArb(opts: ScenarioOptions = {}): fc.Arbitrary<Action> {
     { weight: 1, arbitrary: fc.constant({ a: "info" as const }) },
     { weight: 1, arbitrary: fc.constant({ a: "start-again" as const }) },
     { weight: 8, arbitrary: simpleArb(opts) },
-    { weight: 14, arbitrary: policyArb() },
+    { weight: 20, arbitrary: policyArb() },
     { weight: 3, arbitrary: fc.record({ a: fc.constant("together" as const), actions: fc.array(simpleArb(opts), { minLength: 2, maxLength: 4 }) }) },
   ];
   return fc.oneof(...choices);
@@ -225,7 +228,7 @@ export function scenarioArb(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> 
     readyTimeoutMs: fc.option(fc.constantFrom(300, 1000, 5000), { freq: 2 }),
     dependsOn: fc.oneof({ weight: 1, arbitrary: fc.constant([] as number[]) }, { weight: 1, arbitrary: fc.array(fc.nat({ max: 10 }), { minLength: 1, maxLength: 2 }) }),
     health: fc.option(fc.record({
-      probe: probeArb, intervalMs: fc.constantFrom(100, 1000, 5000), timeoutMs: fc.constantFrom(50, 1000), retries: fc.constantFrom(1, 2, 3),
+      probe: probeArb, intervalMs: fc.constantFrom(100, 100, 1000, 5000), timeoutMs: fc.constantFrom(50, 1000), retries: fc.constantFrom(1, 2, 3, 3),
     }), { freq: 2 }),
     watchdogMs: fc.option(fc.constantFrom(500, 3000), { freq: 2 }),
     restart: fc.option(fc.constantFrom<RestartPolicy>("on-failure", "always", "never"), { freq: 2 }),
