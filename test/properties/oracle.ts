@@ -254,7 +254,7 @@ export function compareState(core: State, m: Model): string | null {
 }
 
 /** A timer's name in words. */
-function timerWords(name: TimerName): string {
+export function timerWords(name: TimerName): string {
   if (name === "alarm") return "the alarm (--alarm)";
   if (name === "sd-watchdog") return "lazarus's own WATCHDOG=1 to systemd (sd-watchdog)";
   const [kind, i] = name.split(":");
