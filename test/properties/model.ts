@@ -363,6 +363,8 @@ export class Model {
       switch (s.kind) {
         case "alive":
           this.x.adopts.push({ server: i, pid: s.pid });
+          // (without a readiness check it is ready, whatever an older image said)
+          if (spec.ready === undefined) s.ready = true;
           if (s.stop === null) this.resumeChecks(i);
           break;
         case "starting": // its spawn was lost in the exec (exec() complained): it starts from scratch
