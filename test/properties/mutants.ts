@@ -277,7 +277,7 @@ Object.assign(MUTANTS, {
   },
   /** The backoff counts are not handed across a re-exec. */
   "retries not carried across a re-exec": (state: State, event: Event): StepResult =>
-    handingAcross(step(state, event), (h) => ({ ...h, servers: h.servers.map((s) => ({ ...s, retries: 0 })) })),
+    handingAcross(step(state, event), (h) => ({ ...h, servers: h.servers.map(({ retries: _, ...s }) => s) })),
   /** A failed start (ready_timeout) ends in cremation instead of being judged as a crash. */
   "a failed start not judged as a crash": (state: State, event: Event): StepResult => {
     const r = step(state, event);
