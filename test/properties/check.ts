@@ -280,7 +280,7 @@ export class ScenarioRun {
           return [{ type: "probe-result", at: this.t, server: s.k % n, pid, purpose: s.k % 2 === 0 ? "ready" : "health", ok: s.ok, reason: "stale" }];
         }
         const p = this.pick(s.k);
-        if (p === undefined) return [];
+        if (p === undefined || (s.how === "other-server" && n === 1)) return [];
         const mine = this.probes.find((x) => x.pid === p.pid)?.purpose ?? "ready";
         return s.how === "wrong-purpose"
           ? [{ type: "probe-result", at: this.t, server: p.server, pid: p.pid, purpose: mine === "ready" ? "health" : "ready", ok: s.ok, reason: "wrong purpose" }]
