@@ -798,7 +798,7 @@ export class World {
     }
     this.state = after;
     this.stepped = true;
-    const due = this.model.timers();
+    const due = e.type === "timer" ? this.model.timers() : null;
     const x = this.model.apply(e);
     const disagreement = compareEffects(e, effects, x, this.model) ?? compareState(after, this.model);
     if (disagreement !== null) this.fail(`the reference model disagrees: ${disagreement}`);
@@ -843,7 +843,7 @@ export class World {
           const s = before.servers.at(Number(e.timer.slice(5)));
           return s?.life.kind === "alive" && s.life.stop !== null;
         })()
-        : due.has(e.timer);
+        : due!.has(e.timer);
       if (!needed) this.fail(`timer ${e.timer} fired though nothing needed it any more (a timer left armed)`);
     }
     for (const fx of effects) {
