@@ -285,6 +285,8 @@ class Transition {
   private probeResult(i: number, pid: number, purpose: "ready" | "health", ok: boolean, reason: string): void {
     const s = this.servers.at(i);
     if (s === undefined || s.life.kind !== "alive" || s.life.pid !== pid || !s.probing) return; // stale: about a process that is gone
+    // The probe in flight is a readiness probe while it is unready, a health probe once ready: another answer is not its.
+    if (purpose !== (s.life.ready ? "health" : "ready")) return;
     this.servers = this.servers.set(i, { ...s, probing: false });
     if (s.life.stop !== null || this.phase.kind !== "running") return;
     if (purpose === "ready") {

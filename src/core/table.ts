@@ -168,7 +168,11 @@ function killNow(a: Act): void {
   a.kill(SIGKILL);
 }
 
-const spawn: Action = (a) => a.spawn();
+/** Start it (a revive of a buried server forgets its fast crashes: its backoff starts over). */
+const spawn: Action = (a) => {
+  if (a.server.life.kind === "buried") a.setServer({ retries: 0 });
+  a.spawn();
+};
 
 /** It runs: alive with its pid, ready at once unless it has a readiness check; during a shutdown it gets its stop order at once (SIGKILL after a second terminate). */
 const comeAlive: Action = (a, d) => {
@@ -287,7 +291,8 @@ const cremateStopped: Action = (a, d) => {
   const { pid, status } = ended(a, d);
   if (l.stop !== null) a.disarm("stop");
   a.killRemnants(pid, SIGKILL);
-  if (l.stop?.then === "fail") {
+  // (Once a shutdown has begun, a failed start is stopped like the rest: nothing may start again.)
+  if (l.stop?.then === "fail" && a.phase.kind === "running") {
     a.log(say.server.failedStart(a.index, a.server, pid));
     if ((d.lived ?? 0) < a.interval()) tooFast(a, pid, status);
     else startAgain(a, pid, status);
@@ -305,7 +310,9 @@ const killIt: Action = (a) => killNow(a);
 /** The stop timer fired: SIGKILL (armed again if it fired early). */
 const deadline: Action = (a) => {
   const l = alive(a);
-  const stop = l.stop as StopOrder;
+  const stop = l.stop;
+  // (During a shutdown a server that waits for its dependents to stop is "stopping" with no order yet: nothing is due.)
+  if (stop === null) return;
   if (a.at < stop.deadline) {
     a.arm("stop", stop.deadline);
     return;
@@ -367,6 +374,7 @@ const restartStopped: Action = (a) => {
 
 const requestRevive: Action = (a) => {
   a.log(say.server.reviveRequested(a.index, a.server));
+  a.setServer({ retries: 0 });
   a.spawn();
   return ok(say.reply.revived(a.server.spec.name));
 };

@@ -19,7 +19,7 @@ import { initialState, step } from "../../src/core/step.ts";
 import type { ControlCommand, Effect, Event, ExitStatus, Handover, ServerSpec, Settings, State, StepResult, TimerName } from "../../src/core/types.ts";
 import { Model, isClean } from "./model.ts";
 import { compareAcrossReexec, compareEffects, compareState, compareTimers, eventWords, handoverFromState } from "./oracle.ts";
-import type { Action, LifeChoice, Scenario, Simple, TimerOffset } from "./scenario.ts";
+import type { Action, LifeChoice, Scenario, ServerChoice, Simple, TimerOffset } from "./scenario.ts";
 
 export type StepFn = (state: State, event: Event) => StepResult;
 
@@ -40,12 +40,27 @@ export function specsOf(sc: Scenario): ServerSpec[] {
       ...(c.stopTimeoutMs === null ? {} : { stopTimeoutMs: c.stopTimeoutMs }),
       ...(c.stopSignal === null ? {} : { stopSignal: c.stopSignal }),
       ...(c.autostart ? {} : { autostart: false }),
+      ...policyOf(c, i),
     };
   });
 }
 
+/** Issue 14's settings of a generated server, as the config would give them: depends_on only on lower indices (acyclic), a watchdog only with ready = notify, ready_timeout only with ready. */
+export function policyOf(c: ServerChoice, i: number): Partial<ServerSpec> {
+  const deps = i === 0 ? [] : [...new Set(c.dependsOn.map((d) => d % i))].sort((a, b) => a - b);
+  return {
+    ...(c.ready === null ? {} : { ready: c.ready }),
+    ...(c.ready === null || c.readyTimeoutMs === null ? {} : { readyTimeoutMs: c.readyTimeoutMs }),
+    ...(deps.length === 0 ? {} : { dependsOn: deps }),
+    ...(c.health === null ? {} : { health: c.health }),
+    ...(c.ready?.kind !== "notify" || c.watchdogMs === null ? {} : { watchdogMs: c.watchdogMs }),
+    ...(c.restart === null ? {} : { restart: c.restart }),
+    ...(c.backoff === null ? {} : { backoff: c.backoff }),
+  };
+}
+
 export function settingsOf(sc: Scenario): Settings {
-  return { intervalMs: sc.intervalMs, stopTimeoutMs: sc.stopTimeoutMs, alarmMs: sc.alarmMs };
+  return { intervalMs: sc.intervalMs, stopTimeoutMs: sc.stopTimeoutMs, alarmMs: sc.alarmMs, ...(sc.systemd === null ? {} : { systemd: sc.systemd }) };
 }
 
 interface Image {
@@ -71,6 +86,17 @@ export interface RunReport {
   readonly steps: number;
   readonly exited: number | null;
   readonly trace: readonly string[];
+}
+
+/** A probe the core asked for and the shell has not answered yet. */
+interface Probe {
+  readonly server: number;
+  readonly pid: number;
+  readonly purpose: "ready" | "health";
+  /** The process it is about (a pid may be reused by another meanwhile). */
+  readonly proc: Proc | undefined;
+  /** When the shell gives up and answers it failed (its timeout). */
+  readonly deadline: number;
 }
 
 const DEFAULT_EXEC = { fails: false, delay: 0, deaths: 0, status: { kind: "code", code: 1 } as ExitStatus };
@@ -105,6 +131,10 @@ export class ScenarioRun {
   private exitedWith: number | null = null;
   private readonly images: Image[] = [];
   readonly trace: string[] = [];
+  /** Probes in flight (the shell's), oldest first. */
+  private readonly probes: Probe[] = [];
+  /** READY=1 told to systemd so far, over the whole run. */
+  private sdReadies = 0;
 
   constructor(private readonly sc: Scenario, private readonly stepFn: StepFn = step) {
     this.specs = specsOf(sc);
@@ -161,7 +191,8 @@ export class ScenarioRun {
         if (this.lastFired !== null && !this.armed.has(this.lastFired)) this.feed({ type: "timer", at: this.t, timer: this.lastFired });
         return;
       case "stale-timer": {
-        const all: TimerName[] = ["alarm", ...this.specs.map((_, i): TimerName => `stop:${i}`)];
+        const kinds = ["stop", "probe", "ready", "watchdog", "backoff"] as const;
+        const all: TimerName[] = ["alarm", "sd-watchdog", ...this.specs.flatMap((_, i) => kinds.map((k): TimerName => `${k}:${i}`))];
         const stale = all.filter((n) => !this.armed.has(n));
         if (stale.length === 0) return;
         this.feed({ type: "timer", at: this.t, timer: stale[action.k % stale.length] as TimerName });
@@ -234,7 +265,79 @@ export class ScenarioRun {
         const p = doomed[s.k % doomed.length]!;
         return [this.ended(p, { kind: "signal", signal: this.fatal(p)!.signal })];
       }
+      case "probe-answer": {
+        this.dropReused();
+        if (this.probes.length === 0) return [];
+        const [p] = this.probes.splice(s.k % this.probes.length, 1);
+        return [{ type: "probe-result", at: this.t, server: p!.server, pid: p!.pid, purpose: p!.purpose, ok: s.ok, reason: s.ok ? "" : "connection refused" }];
+      }
+      case "probe-bogus": {
+        const n = this.specs.length;
+        if (s.how === "dead-pid") {
+          const gone = this.gone();
+          if (gone.length === 0) return [];
+          const pid = gone[s.k % gone.length]!;
+          return [{ type: "probe-result", at: this.t, server: s.k % n, pid, purpose: s.k % 2 === 0 ? "ready" : "health", ok: s.ok, reason: "stale" }];
+        }
+        const p = this.pick(s.k);
+        if (p === undefined || (s.how === "other-server" && n === 1)) return [];
+        const mine = this.probes.find((x) => x.pid === p.pid)?.purpose ?? "ready";
+        return s.how === "wrong-purpose"
+          ? [{ type: "probe-result", at: this.t, server: p.server, pid: p.pid, purpose: mine === "ready" ? "health" : "ready", ok: s.ok, reason: "wrong purpose" }]
+          : [{ type: "probe-result", at: this.t, server: (p.server + 1) % n, pid: p.pid, purpose: mine, ok: s.ok, reason: "another server's" }];
+      }
+      case "notify": {
+        const pid = s.target === "live" ? this.pick(s.k)?.pid : s.target === "dead" ? this.gone()[s.k % Math.max(1, this.gone().length)] : 2 + (s.k % 98);
+        if (pid === undefined) return [];
+        return [{ type: "notify", at: this.t, pid, ready: s.ready, watchdog: s.watchdog, status: s.status ? `serving ${s.k}` : null }];
+      }
+      case "says-ready": {
+        const p = this.pick(s.k);
+        if (p === undefined) return [];
+        const r = this.specs[p.server]!.ready;
+        if (r === undefined) return [];
+        if (r.kind === "notify") return [{ type: "notify", at: this.t, pid: p.pid, ready: true, watchdog: false, status: null }];
+        if (r.kind === "log") return [{ type: "output-match", at: this.t, pid: p.pid }];
+        const k = this.probes.findIndex((x) => x.proc === p && x.purpose === "ready");
+        if (k < 0) return [];
+        const [q] = this.probes.splice(k, 1);
+        return [{ type: "probe-result", at: this.t, server: q!.server, pid: q!.pid, purpose: "ready", ok: true, reason: "" }];
+      }
+      case "keepalive": {
+        const ps = this.running().filter((p) => this.specs[p.server]!.watchdogMs !== undefined || this.specs[p.server]!.health !== undefined);
+        if (ps.length === 0) return [];
+        const p = ps[s.k % ps.length]!;
+        const k = this.probes.findIndex((x) => x.proc === p && x.purpose === "health");
+        if (k >= 0) {
+          const [q] = this.probes.splice(k, 1);
+          return [{ type: "probe-result", at: this.t, server: q!.server, pid: q!.pid, purpose: "health", ok: true, reason: "" }];
+        }
+        return this.specs[p.server]!.watchdogMs === undefined ? [] : [{ type: "notify", at: this.t, pid: p.pid, ready: false, watchdog: true, status: null }];
+      }
+      case "output-match": {
+        const pid = s.target === "live" ? this.pick(s.k)?.pid : this.gone()[s.k % Math.max(1, this.gone().length)];
+        if (pid === undefined) return [];
+        return [{ type: "output-match", at: this.t, pid }];
+      }
     }
+  }
+
+  /**
+   * The shell drops the answer to a probe of a process that has ended when its pid belongs to
+   * another process by now: a probe's answer names only a pid, and the core would take it for
+   * the new process's (an answer about a pid that is gone and not reused is still delivered, stale).
+   */
+  private dropReused(): void {
+    for (let k = this.probes.length - 1; k >= 0; k--) {
+      const p = this.probes[k]!;
+      const now = this.procs.get(p.pid);
+      if (now !== undefined && now !== p.proc) this.probes.splice(k, 1);
+    }
+  }
+
+  /** Pids of processes that ended, were reported, and are not in use again. */
+  private gone(): number[] {
+    return this.reported.filter((pid) => !this.procs.has(pid));
   }
 
   /** Processes running (their spawn answered, their end not yet come), by pid. */
@@ -288,9 +391,18 @@ export class ScenarioRun {
 
   /** Time passes to `to`; with prompt timers, every armed timer due by then fires first, at its instant. */
   private moveTo(to: number): void {
-    while (this.sc.promptTimers && this.exitedWith === null) {
+    while (this.exitedWith === null) {
       let next: [TimerName, number] | null = null;
-      for (const [name, at] of this.armed) if (at <= to && (next === null || at < next[1] || (at === next[1] && name < next[0]))) next = [name, at];
+      if (this.sc.promptTimers) for (const [name, at] of this.armed) if (at <= to && (next === null || at < next[1] || (at === next[1] && name < next[0]))) next = [name, at];
+      // The shell answers a probe that took too long: failed (its timeout), whatever the scenario's timers do.
+      this.dropReused();
+      const late = this.probes.filter((p) => p.deadline <= to).sort((a, b) => a.deadline - b.deadline)[0];
+      if (late !== undefined && (next === null || late.deadline < next[1])) {
+        this.t = Math.max(this.t, late.deadline);
+        this.probes.splice(this.probes.indexOf(late), 1);
+        this.feed({ type: "probe-result", at: this.t, server: late.server, pid: late.pid, purpose: late.purpose, ok: false, reason: "timed out" });
+        continue;
+      }
       if (next === null) break;
       this.t = Math.max(this.t, next[1]);
       this.armed.delete(next[0]);
@@ -443,6 +555,13 @@ export class ScenarioRun {
         case "disarm":
           this.armed.delete(e.timer);
           break;
+        case "probe":
+          this.checkProbe(e, event);
+          this.probes.push({ server: e.server, pid: e.pid, purpose: e.purpose, proc: this.procs.get(e.pid), deadline: this.t + e.timeoutMs });
+          break;
+        case "sd-notify":
+          this.checkSdNotify(e.text, event);
+          break;
         case "exit":
           if (this.exitedWith !== null) this.fail("8", "exit effect emitted twice");
           this.exitedWith = e.status;
@@ -487,14 +606,15 @@ export class ScenarioRun {
     const text = marshal(h, this.specs);
     const back = unmarshal(text, this.specs);
     if (!back.ok) this.fail("10", `a handover the core produced does not read back: ${back.error}`);
-    if (JSON.stringify(back.handover) !== JSON.stringify(h)) this.fail("10", `handover round trip changed it:\n${JSON.stringify(h)}\n${JSON.stringify(back.handover)}`);
+    if (!Bun.deepEquals(back.handover, h, true)) this.fail("10", `handover round trip changed it:\n${JSON.stringify(h)}\n${JSON.stringify(back.handover)}`);
     const execAt = this.t;
     if (h.execAt !== execAt) this.fail("re-exec", `the handover says the exec was at ${h.execAt}; it is at ${execAt}`);
     const complaint = this.model.exec(execAt);
     if (complaint !== null) this.fail("re-exec", complaint);
     this.across = { before: this.state, execAt };
-    // Timers do not survive an exec; the exec takes time, and children may die meanwhile.
+    // Timers and probes do not survive an exec; the exec takes time, and children may die meanwhile.
     this.armed.clear();
+    this.probes.length = 0;
     this.t += this.exec.delay;
     this.state = initialState(this.settings, this.specs);
     this.images.push({ initial: this.state, events: [], results: [] });
@@ -547,34 +667,85 @@ export class ScenarioRun {
       if (!operator) this.fail("3", `cremated server ${i} was spawned again by ${event.type}`);
     }
 
-    // 4. an abnormal end after >= interval: exactly one respawn in the same step; before: none, buried
+    // 4. an end by itself: restart = "on-failure" (the default): a clean one cremates; an abnormal one after >= interval
+    // gives exactly one respawn in the same step (or it waits for its dependencies), sooner none: buried, or a backoff
+    // while it has retries; restart = "always": a clean end too; "never": no respawn after any end.
     if (event.type === "exited" && real) {
       const i = before.servers.findIndex((s) => s.life.kind === "alive" && s.life.pid === event.pid);
       const b = i < 0 ? undefined : before.servers.at(i);
       if (b?.life.kind === "alive" && b.life.stop === null && before.phase.kind === "running") {
-        const interval = this.specs[i]!.intervalMs ?? this.settings.intervalMs;
+        const spec = this.specs[i]!;
+        const interval = spec.intervalMs ?? this.settings.intervalMs;
+        const restart = spec.restart ?? "on-failure";
         const execAt = this.model.execAt;
         const end = event.atTakeover === true && execAt !== null ? Math.min(event.at, execAt) : event.at;
         const lived = end - b.life.since;
         const mine = spawned.filter((s) => s === i).length;
-        if (spawned.some((s) => s !== i)) this.fail("4", `the end of server ${i} spawned another server`);
-        if (isClean(event.status)) {
-          if (mine !== 0 || after.servers.at(i)?.life.kind !== "cremated") this.fail("4", `a clean end of server ${i} must cremate it`);
+        const k = after.servers.at(i)?.life.kind;
+        const others = spawned.filter((s) => s !== i && before.servers.at(s)?.life.kind !== "waiting");
+        if (others.length > 0) this.fail("4", `the end of server ${i} spawned server ${others[0]}, which was not waiting for it`);
+        const clean = isClean(event.status);
+        if (restart === "never") {
+          if (mine !== 0 || k !== (clean ? "cremated" : "buried")) this.fail("restart", `server ${i} has restart = "never" and ended ${clean ? "cleanly" : "abnormally"}: it must be ${clean ? "cremated" : "buried"} and not started again, it is ${k} after ${mine} spawns`);
+        } else if (clean && restart === "on-failure") {
+          if (mine !== 0 || k !== "cremated") this.fail("4", `a clean end of server ${i} must cremate it`);
         } else if (lived >= interval) {
-          if (mine !== 1) this.fail("4", `server ${i} lived ${lived} >= ${interval} ms and ended abnormally: ${mine} respawns instead of 1`);
-        } else if (mine !== 0 || after.servers.at(i)?.life.kind !== "buried") {
-          this.fail("4", `server ${i} lived ${lived} < ${interval} ms and ended abnormally: must be buried, not respawned`);
+          if (mine !== 1 && k !== "waiting") this.fail(clean ? "restart" : "4", `server ${i} lived ${lived} >= ${interval} ms and ended ${clean ? `cleanly with restart = "always"` : "abnormally"}: ${mine} respawns instead of 1`);
+        } else if (mine !== 0 || (k !== "buried" && k !== "backoff")) {
+          this.fail(clean ? "restart" : "4", `server ${i} lived ${lived} < ${interval} ms and ended ${clean ? `cleanly with restart = "always"` : "abnormally"}: must be buried (or wait in its backoff), not respawned`);
+        } else if (k === "backoff" && (spec.backoff === undefined || b.retries >= spec.backoff.retries)) {
+          this.fail("backoff", `server ${i} crashed too fast with ${b.retries} retries used of ${spec.backoff?.retries ?? "no backoff"}: it must be buried, not retried`);
         }
       }
     }
 
-    // 5. a revive spawns every buried server exactly once and nothing else
+    // backoff: a delay is min(max, initial·2^(n-1)) for the n-th retry in a row, never more than max
+    after.servers.forEach((s, i) => {
+      const l = s.life;
+      if (l.kind !== "backoff" || l.since !== event.at || before.servers.at(i)?.life.kind === "backoff") return;
+      const b = this.specs[i]!.backoff;
+      if (b === undefined) return this.fail("backoff", `server ${i} waits in backoff without a backoff setting`);
+      const delay = l.until - l.since;
+      if (delay > b.maxMs + 1e-6) this.fail("backoff", `server ${i}'s backoff delay is ${delay} ms, more than its max ${b.maxMs} ms (not capped)`);
+      const want = Math.min(b.maxMs, b.initialMs * 2 ** (s.retries - 1));
+      if (l.until !== l.since + want) this.fail("backoff", `server ${i}'s retry ${s.retries} comes after ${delay} ms; min(max ${b.maxMs}, initial ${b.initialMs}·2^${s.retries - 1}) is ${want}`);
+    });
+
+    // deps: a dependent is never spawned while a dependency is not ready (alive, ready, not stopping) or done (ended cleanly)
+    for (const i of spawned) {
+      for (const d of this.specs[i]!.dependsOn ?? []) {
+        const l = after.servers.at(d)?.life;
+        const ok = (l?.kind === "alive" && l.ready && l.stop === null) || (l?.kind === "cremated" && l.why === "clean-exit");
+        if (!ok) this.fail("deps", `server ${i} is spawned while server ${d}, which it depends on, is ${l?.kind === "alive" ? (l.stop !== null ? "being stopped" : l.ready ? "alive" : "not ready yet") : l?.kind} (a dependent started before its dependency is ready)`);
+      }
+    }
+
+    // shutdown order: during a shutdown no server gets its stop signal while something that depends on it still runs
+    // (a spawn that was in flight when the shutdown began gets its order as soon as it runs)
+    if (after.phase.kind === "stopping" && !after.phase.killed && event.type !== "spawned") {
+      for (const e of effects) {
+        if (e.type !== "kill" || !e.group || e.signal === SIGKILL) continue;
+        const running = (this.model.dependents[e.server] ?? []).filter((d) => {
+          const k = after.servers.at(d)?.life.kind;
+          return k === "alive" || k === "starting";
+        });
+        if (running.length > 0) this.fail("shutdown-order", `server ${e.server} gets its stop signal while server ${running[0]}, which depends on it, still runs (dependencies stopped before dependents)`);
+      }
+    }
+
+    // 5. a revive spawns every buried server exactly once (or it waits for its dependencies) and nothing else
     const reviveAll = event.type === "revive" || (event.type === "control" && event.command.op === "revive" && event.command.server === null);
     if (reviveAll && before.phase.kind === "running") {
-      const buried = before.servers.toArray().flatMap((s, i) => (s.life.kind === "buried" ? [i] : []));
+      const buried = before.servers.toArray().flatMap((s, i) => (s.life.kind === "buried" && after.servers.at(i)?.life.kind !== "waiting" ? [i] : []));
       if (JSON.stringify([...spawned].sort((a, b) => a - b)) !== JSON.stringify(buried)) {
         this.fail("5", `revive spawned ${JSON.stringify(spawned)}, the buried were ${JSON.stringify(buried)}`);
       }
+    }
+
+    // sd-notify: a shutdown says STOPPING=1 at once
+    const stopsNow = (event.type === "terminate" || (event.type === "control" && event.command.op === "shutdown")) && (before.phase.kind === "running" || before.phase.kind === "booting");
+    if (stopsNow && this.settings.systemd !== undefined && !effects.some((e) => e.type === "sd-notify" && e.text.split("\n").includes("STOPPING=1"))) {
+      this.fail("sd-notify", "a shutdown began and systemd was not told STOPPING=1");
     }
 
     // 7. once shutdown has begun nothing is spawned; every alive server is asked to stop
@@ -583,6 +754,8 @@ export class ScenarioRun {
     if (terminating && before.phase.kind === "running") {
       before.servers.forEach((s, i) => {
         if (s.life.kind !== "alive" || s.life.stop !== null) return;
+        // (what something still running depends on waits for it: dependents first)
+        if ((this.model.dependents[i] ?? []).some((d) => ["alive", "starting"].includes(after.servers.at(d)?.life.kind ?? ""))) return;
         const sig = this.specs[i]!.stopSignal ?? SIGTERM;
         const pid = s.life.pid;
         if (!effects.some((e) => e.type === "kill" && e.pid === pid && e.signal === sig && e.group)) this.fail("7", `shutdown did not send its stop signal to server ${i}'s group`);
@@ -594,7 +767,7 @@ export class ScenarioRun {
     if (exitFx.length > 0) {
       if (kinds.includes("alive") || kinds.includes("starting")) this.fail("8", "exited with a server alive or starting");
       const shutdown = before.phase.kind === "stopping" || terminating || (event.type === "timer" && event.timer === "alarm");
-      if (!shutdown && (kinds.includes("buried") || kinds.includes("unborn"))) this.fail("8", "exited outside shutdown with a server buried or waiting");
+      if (!shutdown && (kinds.includes("buried") || kinds.includes("unborn") || kinds.includes("waiting") || kinds.includes("backoff"))) this.fail("8", "exited outside shutdown with a server buried or waiting");
     } else if (after.phase.kind === "running" && kinds.every((k) => k === "cremated")) {
       this.fail("8", "every server is cremated, yet the supervisor does not exit");
     } else if (after.phase.kind === "stopping" && !kinds.includes("alive") && !kinds.includes("starting")) {
@@ -611,8 +784,41 @@ export class ScenarioRun {
     if (after.phase.kind === "running") {
       const h = handoverFromState(after, this.t);
       const back = unmarshal(marshal(h, this.specs), this.specs);
-      if (!back.ok || JSON.stringify(back.handover) !== JSON.stringify(h)) this.fail("10", "the state does not survive marshal/unmarshal");
+      if (!back.ok || !Bun.deepEquals(back.handover, h, true)) this.fail("10", `the state does not survive marshal/unmarshal:\n${JSON.stringify(h)}\n${back.ok ? JSON.stringify(back.handover) : back.error}`);
     }
+  }
+
+  /** probe: no probe targets a server that is not alive (or is being stopped, or during a shutdown), and never two for one process. */
+  private checkProbe(e: Extract<Effect, { type: "probe" }>, event: Event): void {
+    const l = this.state.servers.at(e.server)?.life;
+    if (l?.kind !== "alive" || l.pid !== e.pid) this.fail("probe", `a ${e.purpose} probe of server ${e.server}'s pid ${e.pid} after ${eventWords(event)}, which is ${l?.kind === "alive" ? `pid ${l.pid}` : l?.kind}: a probe of a server that is not alive`);
+    if (l.stop !== null) this.fail("probe", `a ${e.purpose} probe of server ${e.server} after ${eventWords(event)}, which is being stopped (a probe sent to a server being stopped)`);
+    if (this.state.phase.kind !== "running") this.fail("probe", `a ${e.purpose} probe of server ${e.server} during a shutdown`);
+    const proc = this.procs.get(e.pid);
+    if (this.probes.some((p) => p.pid === e.pid && p.proc === proc)) this.fail("probe", `a second probe of server ${e.server}'s process ${e.pid} while one is in flight (probes overlap)`);
+    const spec = this.specs[e.server]!;
+    if (e.purpose === "ready" && l.ready) this.fail("probe", `a readiness probe of server ${e.server}, which is ready`);
+    if (e.purpose === "health" && (!l.ready || spec.health === undefined)) this.fail("probe", `a health probe of server ${e.server}, which is ${l.ready ? "without a health check" : "not ready yet"}`);
+  }
+
+  /** sd-notify: READY=1 exactly once, only once every server that starts by itself is ready, buried or done. */
+  private checkSdNotify(text: string, event: Event): void {
+    if (this.settings.systemd === undefined) this.fail("sd-notify", `systemd is told ${JSON.stringify(text)} although lazarus does not run under it`);
+    const lines = text.split("\n");
+    if (lines.includes("READY=1")) {
+      this.sdReadies++;
+      if (this.sdReadies > 1) this.fail("sd-notify", `READY=1 told to systemd a second time, after ${eventWords(event)}`);
+      const pending = this.state.servers.toArray().flatMap((s, i) => {
+        const l = s.life;
+        const rest = (l.kind === "alive" && l.ready) || l.kind === "buried" || l.kind === "cremated" || (l.kind === "unborn" && s.spec.autostart === false);
+        return rest ? [] : [`server ${i} (${l.kind}${l.kind === "alive" ? ", not ready" : ""})`];
+      });
+      if (pending.length > 0) this.fail("sd-notify", `READY=1 told to systemd after ${eventWords(event)} while ${pending.join(", ")} has not come to rest (READY=1 before every server is ready)`);
+    }
+    if (lines.includes("STOPPING=1") && !(event.type === "terminate" || (event.type === "control" && event.command.op === "shutdown"))) {
+      this.fail("sd-notify", `STOPPING=1 after ${eventWords(event)}, which is no shutdown`);
+    }
+    if (lines.includes("WATCHDOG=1") && !(event.type === "timer" && event.timer === "sd-watchdog")) this.fail("sd-notify", `WATCHDOG=1 after ${eventWords(event)}`);
   }
 
   /** 11. the same events give the same states and effects. */

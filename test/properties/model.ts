@@ -13,11 +13,27 @@
 // never what the core handed across. The properties (check.ts) and the
 // simulator (test/sim/world.ts) compare the core with it after every step.
 //
+// Issue 14's policy is the model's too, written from docs/spec.md and the
+// issue, not from the core: readiness (a polled probe every READY_POLL_MS, or
+// READY=1, or a matching line; ready_timeout a failed start judged as a
+// crash), what each server waits for (depends_on), health failure streaks
+// (one stop order with then=start per streak), the watchdog, restart =
+// "on-failure" | "always" | "never", backoff counts and due times (delay =
+// min(max, initial·2^n); n reset by a life of at least the interval and by a
+// revive), dependents stopped first at a shutdown, and
+// what lazarus tells systemd (READY=1 once, STATUS=, STOPPING=1, WATCHDOG=1).
+// Every timer of a server (stop, probe, ready, watchdog, backoff) and the
+// supervisor's (alarm, sd-watchdog) is the model's, at its instant.
+//
 // It imports nothing from src/core but types and signal numbers.
 import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
-import type { ControlCommand, Event, ExitStatus, ServerSpec, Settings, TimerName } from "../../src/core/types.ts";
+import type { ControlCommand, Event, ExitStatus, ProbePurpose, ProbeSpec, ServerSpec, Settings, TimerName } from "../../src/core/types.ts";
 
-export type ModelKind = "unborn" | "starting" | "alive" | "buried" | "cremated";
+export type ModelKind = "unborn" | "waiting" | "starting" | "alive" | "backoff" | "buried" | "cremated";
+
+/** How often an unready server's readiness probe is tried (docs/spec.md: polled), and the longest one attempt may take. */
+export const MODEL_READY_POLL_MS = 200;
+export const MODEL_READY_PROBE_TIMEOUT_MS = 2000;
 
 export interface ModelStop {
   /** When SIGKILL is due; null when it was SIGKILLed (second terminate, alarm) before any order gave it one. */
@@ -32,10 +48,26 @@ export interface ModelServer {
   pid: number;
   /** alive: when it started; buried, cremated: when it became so. */
   since: number;
-  why: "crash-loop" | "spawn-failed" | "clean-exit" | "stopped" | null;
+  why: "crash-loop" | "spawn-failed" | "crashed" | "clean-exit" | "stopped" | null;
   stop: ModelStop | null;
   spawns: number;
   lastExit: ExitStatus | null;
+  /** alive: it said it is ready (at once without a readiness check). */
+  ready: boolean;
+  /** Fast crashes in a row retried by its backoff. */
+  retries: number;
+  /** backoff: when it is started again. */
+  until: number;
+  /** Failed health probes in a row. */
+  healthFails: number;
+  /** The probe in flight (never two): for which process, and why. */
+  probing: { pid: number; purpose: ProbePurpose } | null;
+  /** Its timers as the shell must have them armed (null: none). */
+  probeAt: number | null;
+  readyAt: number | null;
+  watchdogTimer: number | null;
+  /** With a watchdog: when it expires unless WATCHDOG=1 comes first. */
+  watchdogAt: number | null;
 }
 
 export type ModelPhase =
@@ -47,6 +79,7 @@ export type ModelPhase =
   | { kind: "exited"; status: number };
 
 export interface KillFx { server: number; pid: number; signal: number; group: boolean }
+export interface ProbeFx { server: number; pid: number; purpose: ProbePurpose; probe: ProbeSpec; timeoutMs: number }
 export interface RemnantsFx { server: number; pgid: number; signal: number }
 
 /** What the core must do about one event (logs aside). */
@@ -55,6 +88,9 @@ export interface Expected {
   kills: KillFx[];
   remnants: RemnantsFx[];
   adopts: { server: number; pid: number }[];
+  probes: ProbeFx[];
+  /** What is said to systemd, in order. */
+  sdNotify: string[];
   /** A re-exec is carried out in this step. */
   reexec: boolean;
   exit: number | null;
@@ -65,7 +101,7 @@ export interface Expected {
 }
 
 function expected(): Expected {
-  return { spawns: [], kills: [], remnants: [], adopts: [], reexec: false, exit: null, reply: null, notes: [] };
+  return { spawns: [], kills: [], remnants: [], adopts: [], probes: [], sdNotify: [], reexec: false, exit: null, reply: null, notes: [] };
 }
 
 export const ALARM_EXIT = 142;
@@ -81,7 +117,25 @@ export function isClean(status: ExitStatus): boolean {
 export interface ModelHandover {
   pendingRevive: boolean;
   alarmAt: number | null;
-  servers: { kind: "unborn" | "alive" | "buried" | "cremated"; spawns: number; lastExit: ExitStatus | null; pid?: number; since?: number; why?: string; stop?: ModelStop | null }[];
+  /** Under systemd: READY=1 was sent. */
+  systemdReady?: boolean;
+  servers: {
+    kind: "unborn" | "waiting" | "alive" | "backoff" | "buried" | "cremated"; spawns: number; lastExit: ExitStatus | null; retries?: number;
+    pid?: number; since?: number; until?: number; why?: string; stop?: ModelStop | null; ready?: boolean;
+  }[];
+}
+
+function fresh(): ModelServer {
+  return {
+    kind: "unborn", pid: 0, since: 0, why: null, stop: null, spawns: 0, lastExit: null, ready: false, retries: 0, until: 0, healthFails: 0,
+    probing: null, probeAt: null, readyAt: null, watchdogTimer: null, watchdogAt: null,
+  };
+}
+
+/** A readiness check that is polled (tcp, http, cmd), or null (notify, log: told). */
+function pollOf(spec: ServerSpec | undefined): ProbeSpec | null {
+  const r = spec?.ready;
+  return r === undefined || r.kind === "notify" || r.kind === "log" ? null : r;
 }
 
 export class Model {
@@ -92,12 +146,21 @@ export class Model {
   alarmAt: number | null = null;
   /** The instant of the last re-exec: a child found ended at the take-over died at or after it. */
   execAt: number | null = null;
+  /** Under systemd: READY=1 was sent (kept across a re-exec); the last STATUS= this image sent. */
+  sdReady = false;
+  sdStatus = "";
+  /** lazarus's own WATCHDOG=1 timer (Settings.systemd.watchdogMs). */
+  sdWatchdogAt: number | null = null;
+  /** Who depends on each server. */
+  readonly dependents: number[][];
   readonly servers: ModelServer[];
   private x: Expected = expected();
   private at = 0;
 
   constructor(readonly specs: readonly ServerSpec[], readonly settings: Settings) {
-    this.servers = specs.map(() => ({ kind: "unborn", pid: 0, since: 0, why: null, stop: null, spawns: 0, lastExit: null }));
+    this.servers = specs.map(() => fresh());
+    this.dependents = specs.map(() => []);
+    specs.forEach((s, i) => { for (const d of s.dependsOn ?? []) this.dependents[d]?.push(i); });
   }
 
   /**
@@ -108,10 +171,11 @@ export class Model {
     const m = new Model(specs, settings);
     m.pendingRevive = h.pendingRevive;
     m.alarmAt = h.alarmAt;
+    m.sdReady = h.systemdReady ?? false;
     h.servers.forEach((x, i) => {
       Object.assign(m.servers[i]!, {
         kind: x.kind, pid: x.pid ?? 0, since: x.since ?? 0, why: x.why ?? null, stop: x.stop === undefined || x.stop === null ? null : { ...x.stop },
-        spawns: x.spawns, lastExit: x.lastExit,
+        spawns: x.spawns, lastExit: x.lastExit, retries: x.retries ?? 0, until: x.until ?? 0, ready: x.ready ?? true,
       });
     });
     m.phase = { kind: "exec" };
@@ -133,10 +197,29 @@ export class Model {
     const out = new Map<TimerName, number>();
     if (this.phase.kind === "exited") return out;
     if (this.alarmAt !== null) out.set("alarm", this.alarmAt);
+    if (this.sdWatchdogAt !== null) out.set("sd-watchdog", this.sdWatchdogAt);
     this.servers.forEach((s, i) => {
       if (s.kind === "alive" && s.stop !== null && !s.stop.killed && s.stop.deadline !== null) out.set(`stop:${i}`, s.stop.deadline);
+      if (s.kind === "alive" && s.probeAt !== null) out.set(`probe:${i}`, s.probeAt);
+      if (s.kind === "alive" && s.readyAt !== null) out.set(`ready:${i}`, s.readyAt);
+      if (s.kind === "alive" && s.watchdogTimer !== null) out.set(`watchdog:${i}`, s.watchdogTimer);
+      if (s.kind === "backoff") out.set(`backoff:${i}`, s.until);
     });
     return out;
+  }
+
+  /** What server i waits for: the dependencies that are neither ready (alive, ready, not stopping) nor done (ended cleanly). */
+  waitsFor(i: number): number[] {
+    return (this.specs[i]?.dependsOn ?? []).filter((d) => {
+      const s = this.servers[d];
+      if (s === undefined) return false;
+      return !((s.kind === "alive" && s.ready && s.stop === null) || (s.kind === "cremated" && s.why === "clean-exit"));
+    });
+  }
+
+  /** Whether something that depends on server i still runs (alive, or being started). */
+  dependentsRun(i: number): boolean {
+    return (this.dependents[i] ?? []).some((d) => this.servers[d]?.kind === "alive" || this.servers[d]?.kind === "starting");
   }
 
   stopSignal(i: number): number {
@@ -156,12 +239,15 @@ export class Model {
     return {
       pendingRevive: this.pendingRevive,
       alarmAt: this.alarmAt,
+      systemdReady: this.sdReady,
       servers: this.servers.map((s) => {
-        const common = { spawns: s.spawns, lastExit: s.lastExit };
+        const common = { spawns: s.spawns, lastExit: s.lastExit, retries: s.retries };
         switch (s.kind) {
           case "unborn":
           case "starting": return { kind: "unborn" as const, ...common };
-          case "alive": return { kind: "alive" as const, ...common, pid: s.pid, since: s.since, stop: s.stop === null ? null : { ...s.stop } };
+          case "waiting": return { kind: "waiting" as const, ...common };
+          case "backoff": return { kind: "backoff" as const, ...common, since: s.since, until: s.until };
+          case "alive": return { kind: "alive" as const, ...common, pid: s.pid, since: s.since, stop: s.stop === null ? null : { ...s.stop }, ready: s.ready };
           case "buried": return { kind: "buried" as const, ...common, since: s.since, why: s.why as string };
           case "cremated": return { kind: "cremated" as const, ...common, since: s.since, why: s.why as string };
         }
@@ -181,6 +267,10 @@ export class Model {
     this.phase = { kind: "exec" };
     this.execAt = at;
     this.pendingReexec = false;
+    // Nothing of this image's timers or probes survives the exec; the new image tells systemd its STATUS= afresh.
+    this.sdWatchdogAt = null;
+    this.sdStatus = "";
+    for (const s of this.servers) Object.assign(s, { probing: null, probeAt: null, readyAt: null, watchdogTimer: null, watchdogAt: null, healthFails: 0 });
     return problem;
   }
 
@@ -218,6 +308,18 @@ export class Model {
       case "control":
         this.control(e.command);
         break;
+      case "probe-result":
+        this.probeResult(e.server, e.pid, e.purpose, e.ok);
+        break;
+      case "notify":
+        this.notify(e.pid, e.ready, e.watchdog);
+        break;
+      case "output-match": {
+        const i = this.aliveOf(e.pid);
+        const s = this.servers[i];
+        if (s !== undefined && !s.ready && s.stop === null && this.specs[i]?.ready?.kind === "log" && this.phase.kind === "running") this.becomeReady(i);
+        break;
+      }
       case "reexec":
         if (this.phase.kind === "running") this.pendingReexec = true;
         else this.x.notes.push("re-exec ignored: not running");
@@ -241,31 +343,62 @@ export class Model {
     this.phase = { kind: "running" };
     this.alarmAt = this.settings.alarmMs > 0 ? this.at + this.settings.alarmMs : null;
     this.specs.forEach((spec, i) => { if (spec.autostart !== false) this.spawn(i); });
+    this.armSdWatchdog();
   }
 
-  /** docs/spec.md, "Live re-exec": the alive are adopted (their stop orders go on), the buried revived, the cremated stay so. */
+  private armSdWatchdog(): void {
+    const wd = this.settings.systemd?.watchdogMs ?? null;
+    if (wd !== null) this.sdWatchdogAt = this.at + wd / 2;
+  }
+
+  /**
+   * docs/spec.md, "Live re-exec": the alive are adopted (their stop orders go on, their checks resume: readiness
+   * and its deadline, or health and a fresh watchdog window), those in backoff wait on, the waiting look again,
+   * the buried are revived, the cremated stay so. Retries, readiness and backoff due times are the model's own.
+   */
   private takeOver(): void {
     this.phase = { kind: "running" };
     this.servers.forEach((s, i) => {
+      const spec = this.specs[i]!;
       switch (s.kind) {
         case "alive":
           this.x.adopts.push({ server: i, pid: s.pid });
+          // (without a readiness check it is ready, whatever an older image said)
+          if (spec.ready === undefined) s.ready = true;
+          if (s.stop === null) this.resumeChecks(i);
           break;
         case "starting": // its spawn was lost in the exec (exec() complained): it starts from scratch
           s.kind = "unborn";
-          if (this.specs[i]?.autostart !== false) this.spawn(i);
+          if (spec.autostart !== false) this.spawn(i);
           break;
         case "unborn":
-          if (this.specs[i]?.autostart !== false) this.spawn(i);
+          if (spec.autostart !== false) this.spawn(i);
+          break;
+        case "waiting":
+          s.kind = "unborn";
+          this.spawn(i);
           break;
         case "buried":
           this.x.notes.push(`server ${i} revived by the re-exec`);
-          this.spawn(i);
+          this.reviveOne(i);
           break;
+        case "backoff":
         case "cremated":
           break;
       }
     });
+    this.armSdWatchdog();
+  }
+
+  private resumeChecks(i: number): void {
+    const s = this.servers[i]!;
+    const spec = this.specs[i]!;
+    if (!s.ready) {
+      if (pollOf(spec) !== null) s.probeAt = this.at + MODEL_READY_POLL_MS;
+      if (spec.readyTimeoutMs !== undefined) s.readyAt = s.since + spec.readyTimeoutMs;
+      return;
+    }
+    this.startChecks(i);
   }
 
   private revive(): void {
@@ -275,7 +408,7 @@ export class Model {
         return;
       case "running":
         this.pendingRevive = false;
-        this.servers.forEach((s, i) => { if (s.kind === "buried") this.spawn(i); });
+        this.servers.forEach((s, i) => { if (s.kind === "buried") this.reviveOne(i); });
         return;
       default:
         this.x.notes.push("revive ignored: shutting down");
@@ -283,12 +416,27 @@ export class Model {
     }
   }
 
+  /** A revive (or an operator's start) forgets its fast crashes: its backoff starts over. */
+  private reviveOne(i: number): void {
+    this.servers[i]!.retries = 0;
+    this.spawn(i);
+  }
+
   private terminate(): void {
     switch (this.phase.kind) {
       case "booting":
       case "running":
         this.phase = { kind: "stopping", status: 0, killed: false };
-        this.servers.forEach((s, i) => { if (s.kind === "alive") this.order(i, "cremate"); });
+        if (this.settings.systemd !== undefined) this.x.sdNotify.push("STOPPING=1");
+        // Dependents first: what something still running depends on waits for it (the rest in settle).
+        this.servers.forEach((s, i) => {
+          if (s.kind === "alive") {
+            if (this.dependentsRun(i)) this.x.notes.push(`server ${i} waits for its dependents to stop`);
+            else this.order(i, "cremate");
+          } else if (s.kind === "waiting" || s.kind === "backoff") {
+            this.become(i, "cremated", "stopped");
+          }
+        });
         return;
       case "stopping":
         this.x.notes.push("a second terminate: SIGKILL to every group");
@@ -314,13 +462,62 @@ export class Model {
       this.killEverything(ALARM_EXIT);
       return;
     }
-    const i = Number(name.slice("stop:".length));
+    if (name === "sd-watchdog") {
+      const wd = this.settings.systemd?.watchdogMs ?? null;
+      if (wd === null) return;
+      this.x.sdNotify.push("WATCHDOG=1");
+      this.sdWatchdogAt = this.at + wd / 2;
+      return;
+    }
+    const colon = name.indexOf(":");
+    const kind = name.slice(0, colon);
+    const i = Number(name.slice(colon + 1));
     const s = this.servers[i];
-    if (s === undefined || s.kind !== "alive" || s.stop === null || s.stop.killed || s.stop.deadline === null) return;
-    if (this.at < s.stop.deadline) return; // early: armed again
-    this.x.notes.push(`server ${i}'s stop deadline: SIGKILL`);
-    s.stop.killed = true;
-    this.x.kills.push({ server: i, pid: s.pid, signal: SIGKILL, group: true });
+    if (s === undefined) return;
+    const running = this.phase.kind === "running";
+    switch (kind) {
+      case "stop":
+        if (s.kind !== "alive" || s.stop === null || s.stop.killed || s.stop.deadline === null) return;
+        if (this.at < s.stop.deadline) return; // early: armed again
+        this.x.notes.push(`server ${i}'s stop deadline: SIGKILL`);
+        s.stop.killed = true;
+        this.x.kills.push({ server: i, pid: s.pid, signal: SIGKILL, group: true });
+        return;
+      case "probe":
+        s.probeAt = null;
+        if (s.kind === "alive" && s.stop === null && s.probing === null && running) this.probeNow(i);
+        return;
+      case "ready": {
+        const rt = this.specs[i]!.readyTimeoutMs;
+        s.readyAt = null;
+        if (s.kind !== "alive" || s.ready || s.stop !== null || rt === undefined || !running) return;
+        if (this.at < s.since + rt) {
+          s.readyAt = s.since + rt; // early: armed again
+          return;
+        }
+        this.x.notes.push(`server ${i} is not ready ${rt} ms after its start (${s.since}): a failed start`);
+        this.order(i, "fail");
+        return;
+      }
+      case "watchdog":
+        s.watchdogTimer = null;
+        if (s.kind !== "alive" || !s.ready || s.stop !== null || s.watchdogAt === null || !running) return;
+        if (this.at < s.watchdogAt) {
+          s.watchdogTimer = s.watchdogAt; // early: armed again
+          return;
+        }
+        this.x.notes.push(`server ${i}'s watchdog expired (no WATCHDOG=1 since ${s.watchdogAt - (this.specs[i]!.watchdogMs ?? 0)}): unhealthy, restarted`);
+        this.order(i, "start");
+        return;
+      case "backoff":
+        if (s.kind !== "backoff" || this.at < s.until) return; // early: armed again
+        this.x.notes.push(`server ${i}'s backoff is over: retried`);
+        s.kind = "unborn";
+        this.spawn(i);
+        return;
+      default:
+        return;
+    }
   }
 
   private control(c: ControlCommand): void {
@@ -344,21 +541,21 @@ export class Model {
       this.x.reply = false;
       return;
     }
-    const dead = s.kind === "unborn" || s.kind === "buried" || s.kind === "cremated";
+    const dead = s.kind === "unborn" || s.kind === "buried" || s.kind === "cremated" || s.kind === "backoff";
     switch (c.op) {
       case "revive":
         this.x.reply = s.kind === "buried";
-        if (s.kind === "buried") this.spawn(i);
+        if (s.kind === "buried") this.reviveOne(i);
         return;
       case "stop":
         this.x.reply = s.kind !== "starting";
         if (s.kind === "alive") this.order(i, "cremate");
-        else if (s.kind === "unborn" || s.kind === "buried") this.become(i, "cremated", "stopped");
+        else if (s.kind === "unborn" || s.kind === "buried" || s.kind === "waiting" || s.kind === "backoff") this.become(i, "cremated", "stopped");
         return;
       case "start":
         if (dead) {
           this.x.reply = true;
-          this.spawn(i);
+          this.startByHand(i);
         } else if (s.kind === "alive" && s.stop !== null) {
           this.x.reply = true;
           this.order(i, "start");
@@ -367,8 +564,8 @@ export class Model {
         }
         return;
       case "restart":
-        this.x.reply = s.kind !== "starting";
-        if (dead) this.spawn(i);
+        this.x.reply = s.kind !== "starting" && s.kind !== "waiting";
+        if (dead) this.startByHand(i);
         else if (s.kind === "alive") this.order(i, "start");
         return;
       case "signal":
@@ -378,31 +575,90 @@ export class Model {
     }
   }
 
-  /** After every event: a pending revive once nothing is starting, a pending re-exec likewise, then exit or wait. */
+  /** An operator's start of a server that does not run: now, or once its dependencies are ready (its backoff count stays: only a revive or a long life forgets it). */
+  private startByHand(i: number): void {
+    const s = this.servers[i]!;
+    if (s.kind === "backoff") s.kind = "unborn";
+    this.spawn(i);
+  }
+
+  /**
+   * After every event: a pending revive once nothing is starting; the waiting whose dependencies are ready
+   * start; during a shutdown, whatever nothing running depends on any more gets its stop order; systemd is
+   * told; a pending re-exec likewise; then exit or wait.
+   */
   private settle(): void {
     const starting = this.servers.some((s) => s.kind === "starting");
     if (this.phase.kind === "running" && this.pendingRevive && !starting) this.revive();
+    if (this.phase.kind === "running") {
+      this.servers.forEach((s, i) => { if (s.kind === "waiting" && this.waitsFor(i).length === 0) this.spawn(i); });
+    }
+    if (this.phase.kind === "stopping" && !this.phase.killed) {
+      this.servers.forEach((s, i) => { if (s.kind === "alive" && s.stop === null && !this.dependentsRun(i)) this.order(i, "cremate"); });
+    }
+    if (this.settings.systemd !== undefined) this.tellSystemd();
     if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting")) {
       this.pendingReexec = false;
       if (this.phase.kind === "running") this.x.reexec = true;
     }
     const living = this.servers.some((s) => s.kind === "alive" || s.kind === "starting");
-    if (this.phase.kind === "running" && !living && !this.servers.some((s) => s.kind === "buried" || s.kind === "unborn")) this.exit(0);
+    const waiting = this.servers.some((s) => s.kind === "buried" || s.kind === "unborn" || s.kind === "waiting" || s.kind === "backoff");
+    if (this.phase.kind === "running" && !living && !waiting) this.exit(0);
     else if (this.phase.kind === "stopping" && !living) this.exit(this.phase.status);
+  }
+
+  /** Whether every server that starts by itself has come to rest: ready, buried, or done (never started on its own, or cremated). */
+  settledForSystemd(): boolean {
+    return this.servers.every((s, i) => {
+      switch (s.kind) {
+        case "alive": return s.ready;
+        case "buried":
+        case "cremated": return true;
+        case "unborn": return this.specs[i]?.autostart === false;
+        default: return false;
+      }
+    });
+  }
+
+  /** Under systemd, while running: READY=1 once every autostart server has come to rest; STATUS= with the counts whenever they change. */
+  private tellSystemd(): void {
+    if (this.phase.kind !== "running") return;
+    let ready = 0, starting = 0, buried = 0;
+    for (const s of this.servers) {
+      if (s.kind === "alive" && s.ready) ready++;
+      else if (s.kind === "buried") buried++;
+      else if (s.kind === "alive" || s.kind === "starting" || s.kind === "waiting" || s.kind === "backoff") starting++;
+    }
+    const status = `${ready} ready, ${starting} starting, ${buried} buried`;
+    const lines: string[] = [];
+    if (!this.sdReady && this.settledForSystemd()) {
+      lines.push("READY=1");
+      this.sdReady = true;
+    }
+    if (status !== this.sdStatus) lines.push(`STATUS=${status}`);
+    this.sdStatus = status;
+    if (lines.length > 0) this.x.sdNotify.push(lines.join("\n"));
   }
 
   private exit(status: number): void {
     this.alarmAt = null;
+    this.sdWatchdogAt = null;
     this.phase = { kind: "exited", status };
     this.x.exit = status;
   }
 
   // --- one server ------------------------------------------------------------------
 
-  /** Start it: only while running, and not if it is alive or being started. */
+  /** Start it: only while running, and not if it is alive or being started; it waits while a dependency is not ready. */
   private spawn(i: number): void {
     const s = this.servers[i]!;
     if (this.phase.kind !== "running" || s.kind === "alive" || s.kind === "starting") return;
+    const waits = this.waitsFor(i);
+    if (waits.length > 0) {
+      if (s.kind !== "waiting") this.x.notes.push(`server ${i} waits for ${waits.join(", ")} to be ready`);
+      Object.assign(s, { kind: "waiting", pid: 0, stop: null, why: null });
+      return;
+    }
     Object.assign(s, { kind: "starting", pid: 0, stop: null, why: null });
     s.spawns++;
     this.x.spawns.push(i);
@@ -412,12 +668,112 @@ export class Model {
     Object.assign(this.servers[i]!, { kind, pid: 0, since: this.at, why, stop: null });
   }
 
+  /** No probe, readiness deadline or watchdog outlives the process it is about, nor goes on under a stop order. */
+  private dropChecks(i: number): void {
+    Object.assign(this.servers[i]!, { probing: null, probeAt: null, readyAt: null, watchdogTimer: null, watchdogAt: null, healthFails: 0 });
+  }
+
+  /** Once ready: health probes every interval, and the watchdog's window. */
+  private startChecks(i: number): void {
+    const s = this.servers[i]!;
+    const spec = this.specs[i]!;
+    if (spec.health !== undefined) s.probeAt = this.at + spec.health.intervalMs;
+    if (spec.watchdogMs !== undefined) {
+      s.watchdogAt = this.at + spec.watchdogMs;
+      s.watchdogTimer = s.watchdogAt;
+    }
+  }
+
   private comeAlive(i: number, pid: number): void {
-    Object.assign(this.servers[i]!, { kind: "alive", pid, since: this.at, why: null, stop: null });
-    if (this.phase.kind !== "stopping") return;
-    // A spawn that was in flight when the shutdown began: its order now (SIGKILL after a second terminate).
-    if (this.phase.killed) this.killNow(i);
-    else this.order(i, "cremate");
+    const s = this.servers[i]!;
+    const spec = this.specs[i]!;
+    Object.assign(s, { kind: "alive", pid, since: this.at, why: null, stop: null, ready: spec.ready === undefined });
+    this.dropChecks(i);
+    if (this.phase.kind === "stopping") {
+      // A spawn that was in flight when the shutdown began: its order now (SIGKILL after a second terminate).
+      if (this.phase.killed) this.killNow(i);
+      else this.order(i, "cremate");
+      return;
+    }
+    if (spec.ready === undefined) return this.startChecks(i);
+    if (pollOf(spec) !== null) s.probeAt = this.at + MODEL_READY_POLL_MS;
+    if (spec.readyTimeoutMs !== undefined) s.readyAt = this.at + spec.readyTimeoutMs;
+  }
+
+  private becomeReady(i: number): void {
+    const s = this.servers[i]!;
+    s.ready = true;
+    s.readyAt = null;
+    if (pollOf(this.specs[i]) !== null) s.probeAt = null;
+    this.x.notes.push(`server ${i} is ready`);
+    this.startChecks(i);
+  }
+
+  /** Its probe timer: a readiness probe while unready (polled kinds), a health probe once ready. */
+  private probeNow(i: number): void {
+    const s = this.servers[i]!;
+    const spec = this.specs[i]!;
+    const poll = pollOf(spec);
+    if (!s.ready && poll !== null) {
+      const left = spec.readyTimeoutMs === undefined ? MODEL_READY_PROBE_TIMEOUT_MS : s.since + spec.readyTimeoutMs - this.at;
+      s.probing = { pid: s.pid, purpose: "ready" };
+      this.x.probes.push({ server: i, pid: s.pid, purpose: "ready", probe: poll, timeoutMs: Math.max(1, Math.min(MODEL_READY_PROBE_TIMEOUT_MS, left)) });
+      return;
+    }
+    if (s.ready && spec.health !== undefined) {
+      s.probing = { pid: s.pid, purpose: "health" };
+      this.x.probes.push({ server: i, pid: s.pid, purpose: "health", probe: spec.health.probe, timeoutMs: spec.health.timeoutMs });
+    }
+  }
+
+  /** A probe's answer: only the one in flight counts (same process, same purpose); anything else is stale. */
+  private probeResult(i: number, pid: number, purpose: ProbePurpose, ok: boolean): void {
+    const s = this.servers[i];
+    if (s === undefined || s.kind !== "alive" || s.pid !== pid || s.probing === null || s.probing.purpose !== purpose) {
+      this.x.notes.push(`a stale probe answer (server ${i}, pid ${pid}, ${purpose}): ignored`);
+      return;
+    }
+    s.probing = null;
+    if (s.stop !== null || this.phase.kind !== "running") return;
+    const spec = this.specs[i]!;
+    if (purpose === "ready") {
+      if (s.ready) return;
+      if (ok) this.becomeReady(i);
+      else s.probeAt = this.at + MODEL_READY_POLL_MS;
+      return;
+    }
+    const h = spec.health;
+    if (h === undefined || !s.ready) return;
+    if (ok) {
+      s.healthFails = 0;
+      s.probeAt = this.at + h.intervalMs;
+      return;
+    }
+    s.healthFails++;
+    this.x.notes.push(`server ${i}'s health: ${s.healthFails} failed probe(s) in a row, ${h.retries} make it unhealthy`);
+    if (s.healthFails >= h.retries) {
+      this.x.notes.push(`server ${i} is unhealthy: one stop order, then a start`);
+      this.order(i, "start");
+      return;
+    }
+    s.probeAt = this.at + h.intervalMs;
+  }
+
+  /** sd_notify from a server's main process: READY=1 (ready by notify), WATCHDOG=1 (its window starts again). */
+  private notify(pid: number, ready: boolean, watchdog: boolean): void {
+    const i = this.aliveOf(pid);
+    const s = this.servers[i];
+    if (s === undefined || s.stop !== null || this.phase.kind !== "running") return;
+    const spec = this.specs[i]!;
+    if (ready && !s.ready && spec.ready?.kind === "notify") this.becomeReady(i);
+    if (watchdog && spec.watchdogMs !== undefined && s.ready) {
+      s.watchdogAt = this.at + spec.watchdogMs;
+      s.watchdogTimer = s.watchdogAt;
+    }
+  }
+
+  private aliveOf(pid: number): number {
+    return this.servers.findIndex((s) => s.kind === "alive" && s.pid === pid);
   }
 
   /** A stop order: its stop signal to its group now, SIGKILL at its own deadline. An order already given keeps its deadline. */
@@ -427,45 +783,84 @@ export class Model {
       s.stop.then = then;
       return;
     }
+    this.dropChecks(i);
     s.stop = { deadline: this.at + this.stopTimeout(i), killed: false, then };
     this.x.kills.push({ server: i, pid: s.pid, signal: this.stopSignal(i), group: true });
   }
 
   private killNow(i: number): void {
     const s = this.servers[i]!;
+    if (s.stop === null) this.dropChecks(i);
     s.stop = { deadline: s.stop?.deadline ?? null, killed: true, then: "cremate" };
     this.x.kills.push({ server: i, pid: s.pid, signal: SIGKILL, group: true });
   }
 
+  /** Too fast: retried after min(max, initial·2^n) while it has retries left; else buried until a revive. */
+  private tooFast(i: number): void {
+    const s = this.servers[i]!;
+    const b = this.specs[i]!.backoff;
+    if (b !== undefined && s.retries < b.retries) {
+      const delay = Math.min(b.maxMs, b.initialMs * 2 ** s.retries);
+      s.retries++;
+      this.x.notes.push(`server ${i} crashed too fast: retry ${s.retries} of ${b.retries} in ${delay} ms`);
+      Object.assign(s, { kind: "backoff", pid: 0, since: this.at, until: this.at + delay, why: null, stop: null });
+      return;
+    }
+    this.x.notes.push(`server ${i} crashed too fast${b === undefined ? "" : ` with its ${b.retries} retries used`}: buried`);
+    this.become(i, "buried", "crash-loop");
+  }
+
+  /** Lived long enough: its fast crashes are forgotten, and it is started again at once (or waits for its dependencies). */
+  private startAgain(i: number): void {
+    const s = this.servers[i]!;
+    s.retries = 0;
+    s.kind = "unborn";
+    this.spawn(i);
+  }
+
   private exited(pid: number, status: ExitStatus, atTakeover: boolean): void {
-    const i = this.servers.findIndex((s) => s.kind === "alive" && s.pid === pid);
+    const i = this.aliveOf(pid);
     if (i < 0) {
       this.x.notes.push(`pid ${pid} is no alive server's: nothing changes`);
       return;
     }
     const s = this.servers[i]!;
     s.lastExit = status;
+    this.dropChecks(i);
+    // A child found ended at the take-over died during the exec: at its instant at the earliest.
+    const end = atTakeover && this.execAt !== null ? Math.min(this.at, this.execAt) : this.at;
+    const lived = end - s.since;
     if (s.stop !== null || this.phase.kind === "stopping") {
-      // Stopped on purpose: cremated whatever it died of; nothing of its group may survive it.
+      // Stopped on purpose: cremated whatever it died of; nothing of its group may survive it. A failed
+      // start (not ready in time) is judged as a crash by its life, unless a shutdown has begun.
       const then = s.stop?.then;
       this.x.remnants.push({ server: i, pgid: pid, signal: SIGKILL });
+      if (then === "fail" && this.phase.kind === "running") {
+        this.x.notes.push(`server ${i}'s failed start lived ${lived} ms (interval ${this.interval(i)}): judged as a crash`);
+        if (lived < this.interval(i)) this.tooFast(i);
+        else this.startAgain(i);
+        return;
+      }
       this.become(i, "cremated", "stopped");
       if (then === "start") this.spawn(i);
       return;
     }
     // It ended by itself: what is left of its group is asked to stop.
     this.x.remnants.push({ server: i, pgid: pid, signal: SIGTERM });
-    // A child found ended at the take-over died during the exec: at its instant at the earliest.
-    const end = atTakeover && this.execAt !== null ? Math.min(this.at, this.execAt) : this.at;
-    if (isClean(status)) {
+    const restart = this.specs[i]!.restart ?? "on-failure";
+    const clean = isClean(status);
+    if (restart === "never") {
+      this.x.notes.push(`server ${i} has restart = "never": not started again`);
+      if (clean) this.become(i, "cremated", "clean-exit");
+      else this.become(i, "buried", "crashed");
+    } else if (clean && restart === "on-failure") {
       this.become(i, "cremated", "clean-exit");
-    } else if (end - s.since < this.interval(i)) {
-      this.x.notes.push(`server ${i} lived ${end - s.since} < ${this.interval(i)} ms: buried`);
-      this.become(i, "buried", "crash-loop");
+    } else if (lived < this.interval(i)) {
+      this.x.notes.push(`server ${i} lived ${lived} < ${this.interval(i)} ms${clean ? " (a clean end, restart = \"always\")" : ""}`);
+      this.tooFast(i);
     } else {
-      this.x.notes.push(`server ${i} lived ${end - s.since} >= ${this.interval(i)} ms: respawned`);
-      s.kind = "unborn"; // (it is spawned at once)
-      this.spawn(i);
+      this.x.notes.push(`server ${i} lived ${lived} >= ${this.interval(i)} ms${clean ? " (a clean end, restart = \"always\")" : ""}: respawned`);
+      this.startAgain(i);
     }
   }
 }

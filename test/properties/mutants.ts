@@ -208,3 +208,86 @@ Object.assign(MUTANTS, {
 
 export type MutantName = keyof typeof MUTANTS;
 export type { Event };
+
+/** Further planted bugs (issue 14): readiness, start order, health, backoff, restart policies, sd_notify, re-exec. */
+function withSpecs(state: State, event: Event, bend: (s: Server) => Server["spec"]): StepResult {
+  const specs = state.servers.map((s) => s.spec);
+  const r = step({ ...state, servers: Vec.of(state.servers.map((s) => ({ ...s, spec: bend(s) }))) }, event);
+  return { state: { ...r.state, servers: Vec.of(r.state.servers.map((s, i) => ({ ...s, spec: specs[i]! }))) }, effects: r.effects };
+}
+
+Object.assign(MUTANTS, {
+  /** depends_on is not looked at when spawning: a dependent starts before its dependency is ready. */
+  "start a dependent before its dependency is ready": (state: State, event: Event): StepResult =>
+    withSpecs(state, event, ({ spec }) => {
+      const { dependsOn: _, ...rest } = spec;
+      return rest;
+    }),
+  /** A shutdown stops everything at once: dependencies before their dependents are gone. */
+  "stop dependencies before dependents at shutdown": (state: State, event: Event): StepResult => {
+    const r = step({ ...state, dependents: state.dependents.map(() => []) }, event);
+    return { state: { ...r.state, dependents: state.dependents }, effects: r.effects };
+  },
+  /** A passing health probe does not reset the failure streak. */
+  "a health failure streak not reset by a passing probe": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "probe-result" || event.purpose !== "health" || !event.ok) return r;
+    const b = state.servers.at(event.server);
+    const s = r.state.servers.at(event.server);
+    if (b === undefined || s === undefined || s.healthFails !== 0 || b.healthFails === 0) return r;
+    return { state: { ...r.state, servers: r.state.servers.set(event.server, { ...s, healthFails: b.healthFails }) }, effects: r.effects };
+  },
+  /** A life of at least the interval does not reset the backoff count. */
+  "backoff count not reset by a long life": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "exited") return r;
+    const i = serverOfPid(state, event.pid);
+    const b = state.servers.at(i);
+    const s = r.state.servers.at(i);
+    if (b === undefined || s === undefined || b.retries === 0 || s.retries !== 0) return r;
+    return { state: { ...r.state, servers: r.state.servers.set(i, { ...s, retries: b.retries }) }, effects: r.effects };
+  },
+  /** The backoff delay doubles without its cap. */
+  "backoff delay not capped at max": (state: State, event: Event): StepResult =>
+    withSpecs(state, event, ({ spec }) => (spec.backoff === undefined ? spec : { ...spec, backoff: { ...spec.backoff, maxMs: Number.MAX_SAFE_INTEGER } })),
+  /** A stop order leaves the probe timer armed, and the probe goes out when it fires. */
+  "a probe sent to a server being stopped": (state: State, event: Event): StepResult => {
+    if (event.type === "timer" && event.timer.startsWith("probe:")) {
+      const i = Number(event.timer.slice(6));
+      const s = state.servers.at(i);
+      if (s?.life.kind === "alive" && s.life.stop !== null && !s.probing) {
+        const r = step({ ...state, servers: state.servers.set(i, { ...s, life: { ...s.life, stop: null } }) }, event);
+        const after = r.state.servers.at(i)!;
+        return { state: { ...r.state, servers: r.state.servers.set(i, { ...after, life: s.life }) }, effects: r.effects };
+      }
+    }
+    return withoutEffects(step(state, event), (e) => e.type === "disarm" && e.timer.startsWith("probe:"));
+  },
+  /** restart = "always" is taken for "on-failure": a clean end is not followed by a start. */
+  "restart = always ignored for clean exits": (state: State, event: Event): StepResult =>
+    withSpecs(state, event, ({ spec }) => (spec.restart === "always" ? { ...spec, restart: "on-failure" } : spec)),
+  /** restart = "never" is taken for "on-failure": a crash is respawned. */
+  "restart = never ignored": (state: State, event: Event): StepResult =>
+    withSpecs(state, event, ({ spec }) => (spec.restart === "never" ? { ...spec, restart: "on-failure" } : spec)),
+  /** READY=1 is sent as soon as lazarus has started its servers, ready or not. */
+  "READY=1 sent before every server is ready": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "start" || event.handover !== null || state.settings.systemd === undefined || r.state.systemd.ready) return r;
+    return { state: { ...r.state, systemd: { ...r.state.systemd, ready: true } }, effects: [...r.effects, { type: "sd-notify", text: "READY=1" }] };
+  },
+  /** The backoff counts are not handed across a re-exec. */
+  "retries not carried across a re-exec": (state: State, event: Event): StepResult =>
+    handingAcross(step(state, event), (h) => ({ ...h, servers: h.servers.map(({ retries: _, ...s }) => s) })),
+  /** A failed start (ready_timeout) ends in cremation instead of being judged as a crash. */
+  "a failed start not judged as a crash": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "timer" || !event.timer.startsWith("ready:")) return r;
+    const i = Number(event.timer.slice(6));
+    const s = r.state.servers.at(i);
+    if (s?.life.kind !== "alive" || s.life.stop?.then !== "fail") return r;
+    return { state: { ...r.state, servers: r.state.servers.set(i, { ...s, life: { ...s.life, stop: { ...s.life.stop, then: "cremate" } } }) }, effects: r.effects };
+  },
+  /** WATCHDOG=1 from a server does not push its watchdog back. */
+  "a server's WATCHDOG=1 ignored": (state: State, event: Event): StepResult =>
+    step(state, event.type === "notify" ? { ...event, watchdog: false } : event),
+});

@@ -5,7 +5,7 @@
 // simulator (test/sim/world.ts).
 import { signalName } from "../../src/core/signals.ts";
 import type { Effect, Event, ExitStatus, Handover, State, StopOrder, TimerName } from "../../src/core/types.ts";
-import type { Expected, KillFx, Model, ModelHandover, ModelStop, RemnantsFx } from "./model.ts";
+import type { Expected, KillFx, Model, ModelHandover, ModelStop, ProbeFx, RemnantsFx } from "./model.ts";
 
 const show = (x: unknown): string => JSON.stringify(x) ?? "undefined";
 
@@ -62,8 +62,12 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
   const reexecs: Handover[] = [];
   const exits: number[] = [];
   const replies: boolean[] = [];
+  const probes: ProbeFx[] = [];
+  const sd: string[] = [];
   for (const e of effects) {
     switch (e.type) {
+      case "probe": probes.push({ server: e.server, pid: e.pid, purpose: e.purpose, probe: e.probe, timeoutMs: e.timeoutMs }); break;
+      case "sd-notify": sd.push(e.text); break;
       case "spawn": spawns.push(e.server); break;
       case "kill": kills.push({ server: e.server, pid: e.pid, signal: e.signal, group: e.group }); break;
       case "kill-remnants": remnants.push({ server: e.server, pgid: e.pgid, signal: e.signal }); break;
@@ -95,6 +99,18 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
     for (const a of minus(x.adopts, adopts, ak)) problems.push(`missing: adopt server ${a.server}'s child ${a.pid} after the re-exec`);
     for (const a of minus(adopts, x.adopts, ak)) problems.push(`unexpected: adopt server ${a.server}'s child ${a.pid}`);
   }
+  const pk = (p: ProbeFx) => `${p.server}/${p.pid}/${p.purpose}/${show(p.probe)}/${p.timeoutMs}`;
+  if (!sameMultiset(x.probes, probes, pk)) {
+    for (const p of minus(x.probes, probes, pk)) problems.push(`missing: ${probeWords(p)}`);
+    for (const p of minus(probes, x.probes, pk)) {
+      const ms = model.servers[p.server];
+      const why = ms === undefined ? "no such server" : ms.kind !== "alive" ? `the model has it ${ms.kind}` : ms.pid !== p.pid ? `its process is ${ms.pid}` : ms.stop !== null ? "it is being stopped" : model.phase.kind !== "running" ? `the supervisor is ${model.phase.kind}` : ms.probing !== null ? `a probe of it is in flight already (${ms.probing.purpose})` : "the model expects no probe now";
+      problems.push(`unexpected: ${probeWords(p)} (probe: ${why})`);
+    }
+  }
+  if (show(x.sdNotify) !== show(sd)) {
+    problems.push(`systemd is told ${show(sd)}, the model says ${show(x.sdNotify)} (sd-notify: READY=1 once every autostart server is ready, buried or done; STOPPING=1 at a shutdown; WATCHDOG=1 every watchdogMs/2)`);
+  }
   if (reexecs.length > 1) problems.push(`${reexecs.length} re-exec effects in one step`);
   if (x.reexec && reexecs.length === 0) problems.push("the re-exec is not carried out");
   if (!x.reexec && reexecs.length > 0) {
@@ -122,6 +138,10 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
   }
   if (problems.length === 0) return null;
   return `after ${eventWords(event)}: ${problems.join("; ")}${x.notes.length > 0 ? ` (the model: ${x.notes.join("; ")})` : ""}`;
+}
+
+function probeWords(p: ProbeFx): string {
+  return `a ${p.purpose} probe (${p.probe.kind}, at most ${p.timeoutMs} ms) of server ${p.server}'s process ${p.pid}`;
 }
 
 /** The same multiset (cheap for the usual zero or one element). */
@@ -156,6 +176,7 @@ export function compareHandover(h: Handover, m: ModelHandover): string | null {
   const problems: string[] = [];
   if (h.pendingRevive !== m.pendingRevive) problems.push(`pending revive ${h.pendingRevive}, the model's ${m.pendingRevive}`);
   if (h.alarmAt !== m.alarmAt) problems.push(`the alarm deadline is ${h.alarmAt}, the model's ${m.alarmAt}`);
+  if ((h.systemdReady ?? false) !== (m.systemdReady ?? false)) problems.push(`READY=1 sent is handed across as ${h.systemdReady ?? false}, the model's ${m.systemdReady ?? false} (sd-notify)`);
   if (h.servers.length !== m.servers.length) return `${h.servers.length} servers, the model ${m.servers.length}`;
   h.servers.forEach((s, i) => {
     const ms = m.servers[i]!;
@@ -166,9 +187,14 @@ export function compareHandover(h: Handover, m: ModelHandover): string | null {
     }
     if (s.spawns !== ms.spawns) problems.push(`${who}'s spawn count is ${s.spawns}, the model's ${ms.spawns}`);
     if (!sameExit(s.lastExit, ms.lastExit)) problems.push(`${who}'s last exit is ${show(s.lastExit)}, the model's ${show(ms.lastExit)}`);
+    if ((s.retries ?? 0) !== (ms.retries ?? 0)) problems.push(`${who}'s backoff retries are handed across as ${s.retries ?? 0}, the model's ${ms.retries ?? 0} (retries carried across a re-exec)`);
     if (s.kind === "alive") {
       if (s.pid !== ms.pid || s.since !== ms.since) problems.push(`${who} is handed across as pid ${s.pid} since ${s.since}, the model's pid ${ms.pid} since ${ms.since}`);
       if (!sameStop(s.stop, ms.stop)) problems.push(`${who}'s stop order is ${stopWords(s.stop)}, the model's ${stopWords(ms.stop)}`);
+      if ((s.ready ?? true) !== (ms.ready ?? true)) problems.push(`${who} is handed across ${(s.ready ?? true) ? "ready" : "unready"}, the model has it ${(ms.ready ?? true) ? "ready" : "unready"} (readiness carried across a re-exec)`);
+    }
+    if (s.kind === "backoff" && (s.since !== ms.since || s.until !== ms.until)) {
+      problems.push(`${who} is handed across in backoff since ${s.since} until ${s.until}, the model's since ${ms.since} until ${ms.until} (a pending delay carried across a re-exec)`);
     }
     if ((s.kind === "buried" || s.kind === "cremated") && (s.since !== ms.since || s.why !== ms.why)) {
       problems.push(`${who} is ${s.kind} since ${s.since} (${s.why}), the model's since ${ms.since} (${ms.why})`);
@@ -191,6 +217,7 @@ export function compareState(core: State, m: Model): string | null {
   if (core.pendingRevive !== m.pendingRevive) problems.push(`pending revive is ${core.pendingRevive}, the model's ${m.pendingRevive}`);
   if (core.pendingReexec !== m.pendingReexec) problems.push(`pending re-exec is ${core.pendingReexec}, the model's ${m.pendingReexec}`);
   if (p.kind !== "exited" && core.alarmAt !== m.alarmAt) problems.push(`the alarm deadline is ${core.alarmAt}, the model's ${m.alarmAt}`);
+  if (core.systemd.ready !== m.sdReady) problems.push(`READY=1 ${core.systemd.ready ? "was" : "was not"} sent to systemd, the model says it ${m.sdReady ? "was" : "was not"} (sd-notify)`);
   if (core.servers.length !== m.servers.length) return `${core.servers.length} servers, the model ${m.servers.length}`;
   core.servers.forEach((s, i) => {
     const ms = m.servers[i]!;
@@ -202,10 +229,18 @@ export function compareState(core: State, m: Model): string | null {
     }
     if (s.spawns !== ms.spawns) problems.push(`${who} was spawned ${s.spawns} times, the model says ${ms.spawns}`);
     if (!sameExit(s.lastExit, ms.lastExit)) problems.push(`${who}'s last exit is ${show(s.lastExit)}, the model's ${show(ms.lastExit)}`);
+    if (s.retries !== ms.retries) problems.push(`${who} has ${s.retries} backoff retries counted, the model ${ms.retries} (backoff: n counts fast crashes in a row; a life of at least the interval and a revive reset it)`);
     switch (l.kind) {
       case "alive":
         if (l.pid !== ms.pid || l.since !== ms.since) problems.push(`${who} is alive as pid ${l.pid} since ${l.since}, the model's pid ${ms.pid} since ${ms.since}`);
         if (!sameStop(l.stop, ms.stop)) problems.push(`${who}'s stop order is ${stopWords(l.stop)}, the model's ${stopWords(ms.stop)}`);
+        if (l.ready !== ms.ready) problems.push(`${who} is ${l.ready ? "ready" : "unready"}, the model has it ${ms.ready ? "ready" : "unready"} (readiness)`);
+        if (s.healthFails !== ms.healthFails) problems.push(`${who} has ${s.healthFails} failed health probes in a row, the model ${ms.healthFails} (health: a passing probe and a new process reset the streak)`);
+        if (s.probing !== (ms.probing !== null)) problems.push(`${who} is ${s.probing ? "" : "not "}being probed, the model says ${ms.probing === null ? "no probe is in flight" : `a ${ms.probing.purpose} probe is in flight`} (probe)`);
+        if (s.watchdogAt !== ms.watchdogAt) problems.push(`${who}'s watchdog expires at ${s.watchdogAt}, the model's at ${ms.watchdogAt} (watchdog)`);
+        break;
+      case "backoff":
+        if (l.since !== ms.since || l.until !== ms.until) problems.push(`${who} is in backoff since ${l.since} until ${l.until} (a delay of ${l.until - l.since} ms), the model's since ${ms.since} until ${ms.until} (a delay of ${ms.until - ms.since} ms = min(max, initial·2^n)) (backoff)`);
         break;
       case "buried":
       case "cremated":
@@ -218,30 +253,54 @@ export function compareState(core: State, m: Model): string | null {
   return problems.length === 0 ? null : problems.join("; ");
 }
 
+/** A timer's name in words. */
+export function timerWords(name: TimerName): string {
+  if (name === "alarm") return "the alarm (--alarm)";
+  if (name === "sd-watchdog") return "lazarus's own WATCHDOG=1 to systemd (sd-watchdog)";
+  const [kind, i] = name.split(":");
+  switch (kind) {
+    case "stop": return `server ${i}'s stop deadline (SIGKILL)`;
+    case "probe": return `server ${i}'s next probe (probe:${i})`;
+    case "ready": return `server ${i}'s ready_timeout (ready:${i})`;
+    case "watchdog": return `server ${i}'s watchdog (watchdog:${i})`;
+    case "backoff": return `server ${i}'s retry after its backoff delay (backoff:${i})`;
+    default: return name;
+  }
+}
+
 /**
  * The timers the shell has armed (name → instant) against the model's: each
- * deadline the model owns (the alarm, every stop order's SIGKILL) must be
- * armed at exactly its instant; a stop timer may stay armed only for an alive
- * server under a stop order, at its deadline; the alarm only while the model
- * has one.
+ * timer the model owns (the alarm, lazarus's own watchdog, every stop order's
+ * SIGKILL, every server's next probe, ready_timeout, watchdog and backoff
+ * retry) must be armed at exactly its instant, and nothing else may be armed.
+ * Once exited, the shell cancels every timer (only the alarm is checked).
  */
 export function compareTimers(armed: ReadonlyMap<TimerName, number>, m: Model): string | null {
   const problems: string[] = [];
-  for (const [name, at] of m.timers()) {
+  const want = m.timers();
+  for (const [name, at] of want) {
     const got = armed.get(name);
     if (got === at) continue;
-    const what = name === "alarm" ? "the alarm (--alarm)" : `server ${name.slice(5)}'s stop deadline (SIGKILL)`;
+    const what = timerWords(name);
     problems.push(got === undefined ? `${what} is due at ${at} and no timer is armed for it: it would never fire` : `${what} is due at ${at}, its timer is armed at ${got}`);
   }
   for (const [name, at] of armed) {
+    if (want.has(name)) continue;
     if (name === "alarm") {
-      if (m.alarmAt === null) problems.push(`the alarm is armed at ${at}, the model has no alarm pending${m.phase.kind === "exited" ? " (the supervisor has exited)" : ""}`);
+      problems.push(`the alarm is armed at ${at}, the model has no alarm pending${m.phase.kind === "exited" ? " (the supervisor has exited)" : ""}`);
       continue;
     }
-    const i = Number(name.slice(5));
-    const s = m.servers[i];
-    if (s === undefined || s.kind !== "alive" || s.stop === null) problems.push(`${name} is left armed (at ${at}) for server ${i}, which is ${s?.kind ?? "no server"} with no stop order`);
-    else if (s.stop.deadline !== at) problems.push(`${name} is armed at ${at}, server ${i}'s stop deadline is ${s.stop.deadline}`);
+    if (m.phase.kind === "exited") continue;
+    // A stop timer may outlive the SIGKILL sent before its deadline (a second terminate, the alarm): it changes nothing.
+    if (name.startsWith("stop:")) {
+      const s = m.servers[Number(name.slice(5))];
+      if (s?.kind === "alive" && s.stop !== null && (s.stop.deadline === at || s.stop.deadline === null)) continue;
+    }
+    const colon = name.indexOf(":");
+    const i = Number(name.slice(colon + 1));
+    const s = colon < 0 ? undefined : m.servers[i];
+    const state = s === undefined ? "" : ` (the model has server ${i} ${s.kind}${s.kind === "alive" && s.stop !== null ? ", under a stop order" : ""}${s.kind === "alive" && s.probing !== null ? `, a ${s.probing.purpose} probe in flight` : ""})`;
+    problems.push(`${timerWords(name)} is left armed (at ${at}), which the model does not expect${state}`);
   }
   return problems.length === 0 ? null : problems.join("; ");
 }
@@ -252,10 +311,13 @@ export function handoverFromState(state: State, execAt: number | null): Handover
     pendingRevive: state.pendingRevive,
     alarmAt: state.alarmAt,
     execAt,
+    ...(state.systemd.ready ? { systemdReady: true } : {}),
     servers: state.servers.map((s) => {
       const l = s.life;
-      const common = { spawns: s.spawns, lastExit: s.lastExit };
-      if (l.kind === "alive") return { kind: "alive" as const, ...common, pid: l.pid, since: l.since, stop: l.stop };
+      const common = s.retries === 0 ? { spawns: s.spawns, lastExit: s.lastExit } : { spawns: s.spawns, lastExit: s.lastExit, retries: s.retries };
+      if (l.kind === "alive") return { kind: "alive" as const, ...common, pid: l.pid, since: l.since, stop: l.stop, ...(l.ready ? {} : { ready: false }) };
+      if (l.kind === "waiting") return { kind: "waiting" as const, ...common };
+      if (l.kind === "backoff") return { kind: "backoff" as const, ...common, since: l.since, until: l.until };
       if (l.kind === "buried") return { kind: "buried" as const, ...common, since: l.since, why: l.why };
       if (l.kind === "cremated") return { kind: "cremated" as const, ...common, since: l.since, why: l.why };
       return { kind: "unborn" as const, ...common };
@@ -284,12 +346,15 @@ export function compareAcrossReexec(before: State, after: State, execAt: number)
     if (!sameExit(o.lastExit, n.lastExit)) problems.push(`${who}'s last exit was ${show(o.lastExit)} before the re-exec and is ${show(n.lastExit)} after it`);
     const ol = o.life;
     const nl = n.life;
+    // Its fast crashes in a row are kept (a revive of the buried forgets them).
+    if (ol.kind !== "buried" && n.retries !== o.retries) problems.push(`${who} had ${o.retries} backoff retries before the re-exec and has ${n.retries} after it (retries carried across a re-exec)`);
     switch (ol.kind) {
       case "alive":
         if (nl.kind !== "alive") problems.push(`${who} was alive (pid ${ol.pid}) before the re-exec and is ${nl.kind} after it`);
         else {
           if (nl.pid !== ol.pid || nl.since !== ol.since) problems.push(`${who} was pid ${ol.pid} since ${ol.since} before the re-exec, pid ${nl.pid} since ${nl.since} after it`);
           if (show(nl.stop) !== show(ol.stop)) problems.push(`${who}'s stop order was ${stopWords(ol.stop)} before the re-exec and is ${stopWords(nl.stop)} after it`);
+          if (nl.ready !== ol.ready) problems.push(`${who} was ${ol.ready ? "ready" : "unready"} before the re-exec and is ${nl.ready ? "ready" : "unready"} after it (readiness carried across a re-exec)`);
         }
         if (n.spawns !== o.spawns) problems.push(`${who}'s spawn count was ${o.spawns} before the re-exec and is ${n.spawns} after it`);
         break;
@@ -298,12 +363,16 @@ export function compareAcrossReexec(before: State, after: State, execAt: number)
         if (n.spawns !== o.spawns) problems.push(`${who}'s spawn count was ${o.spawns} before the re-exec and is ${n.spawns} after it`);
         break;
       case "buried":
-        if (n.spawns !== o.spawns + 1) problems.push(`${who} was buried before the re-exec and is not revived by it (${nl.kind}, ${n.spawns} spawns after ${o.spawns})`);
+        if (n.spawns !== o.spawns + 1 && nl.kind !== "waiting") problems.push(`${who} was buried before the re-exec and is not revived by it (${nl.kind}, ${n.spawns} spawns after ${o.spawns})`);
         break;
+      case "backoff":
+        if (nl.kind !== "backoff" || nl.since !== ol.since || nl.until !== ol.until) problems.push(`${who} was in backoff until ${ol.until} before the re-exec and is ${nl.kind}${nl.kind === "backoff" ? ` until ${nl.until}` : ""} after it (a pending delay carried across a re-exec)`);
+        break;
+      case "waiting":
       case "unborn":
       case "starting": {
-        const auto = o.spec.autostart !== false;
-        if (n.spawns !== o.spawns + (auto ? 1 : 0)) problems.push(`${who} was ${ol.kind} (${o.spawns} spawns) before the re-exec and has ${n.spawns} spawns after it`);
+        const auto = o.spec.autostart !== false || ol.kind === "waiting";
+        if (n.spawns !== o.spawns + (auto ? 1 : 0) && !(auto && nl.kind === "waiting")) problems.push(`${who} was ${ol.kind} (${o.spawns} spawns) before the re-exec and has ${n.spawns} spawns after it`);
         break;
       }
     }

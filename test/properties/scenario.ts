@@ -5,7 +5,7 @@
 // actions) keeps it valid.
 import fc from "fast-check";
 import { SIGABRT, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGSEGV, SIGTERM, SIGUSR1 } from "../../src/core/signals.ts";
-import type { ExitStatus } from "../../src/core/types.ts";
+import type { BackoffSpec, ExitStatus, HealthSpec, ProbeSpec, ReadySpec, RestartPolicy } from "../../src/core/types.ts";
 
 /** How long a process should have lived when it ends, relative to its interval (a hair is a microsecond). */
 export type LifeChoice = "zero" | "below" | "hair-below" | "equal" | "hair-above" | "above" | "long" | "now";
@@ -27,7 +27,19 @@ export type Simple =
   | { readonly a: "reexec"; readonly fails: boolean; readonly delay: number; readonly deaths: number; readonly status: ExitStatus }
   | { readonly a: "control"; readonly op: "revive-all" | "revive" | "stop" | "start" | "restart" | "signal" | "shutdown"; readonly k: number }
   /** A process that was sent a signal it does not survive dies of it. */
-  | { readonly a: "obey"; readonly k: number };
+  | { readonly a: "obey"; readonly k: number }
+  /** The shell answers the k-th probe in flight (perhaps about a process that is gone by now). */
+  | { readonly a: "probe-answer"; readonly k: number; readonly ok: boolean }
+  /** An answer the shell never sends: for a pid that ended, or with the wrong purpose, or for another server. */
+  | { readonly a: "probe-bogus"; readonly k: number; readonly ok: boolean; readonly how: "dead-pid" | "wrong-purpose" | "other-server" }
+  /** An sd_notify datagram from a live process, one that ended, or a pid nobody knows. */
+  | { readonly a: "notify"; readonly k: number; readonly target: "live" | "dead" | "unknown"; readonly ready: boolean; readonly watchdog: boolean; readonly status: boolean }
+  /** Process k says it is ready the way its server's readiness check listens: READY=1, a matching line, or its readiness probe in flight passes. */
+  | { readonly a: "says-ready"; readonly k: number }
+  /** Of the processes whose server has a watchdog (or a health check), process k sends WATCHDOG=1 (or its health probe in flight passes). */
+  | { readonly a: "keepalive"; readonly k: number }
+  /** A line of a process's output matched its readiness pattern (a live one, or one that ended). */
+  | { readonly a: "output-match"; readonly k: number; readonly target: "live" | "dead" };
 
 export type Action =
   | Simple
@@ -55,6 +67,16 @@ export interface ServerChoice {
   readonly stubborn: boolean;
   /** How long its processes take to die of a signal they do not survive (in the final shutdown). */
   readonly dyingMs: number;
+  // Issue 14's settings (null: absent).
+  readonly ready: ReadySpec | null;
+  readonly readyTimeoutMs: number | null;
+  /** Servers it depends on, taken modulo its own index (only lower indices: acyclic). */
+  readonly dependsOn: readonly number[];
+  readonly health: HealthSpec | null;
+  /** Used only with ready = notify (as the config requires). */
+  readonly watchdogMs: number | null;
+  readonly restart: RestartPolicy | null;
+  readonly backoff: BackoffSpec | null;
 }
 
 /** After the actions: a shutdown, and while it goes on, perhaps a re-exec, a revive, a second terminate (ms after the first). */
@@ -81,6 +103,8 @@ export interface Scenario {
   readonly pids: "fresh" | "lowest" | "last";
   /** Timers fire as soon as time passes their instant (else only when an action fires them, or in the drain). */
   readonly promptTimers: boolean;
+  /** lazarus runs under systemd (Settings.systemd), with its own watchdog or not. */
+  readonly systemd: { readonly watchdogMs: number | null } | null;
   readonly actions: readonly Action[];
   readonly drain: Drain;
 }
@@ -94,6 +118,18 @@ const status: fc.Arbitrary<ExitStatus> = fc.oneof(
 );
 
 const life = fc.constantFrom<LifeChoice>("zero", "below", "hair-below", "equal", "hair-above", "above", "long", "now");
+
+const probeArb: fc.Arbitrary<ProbeSpec> = fc.oneof(
+  fc.constant<ProbeSpec>({ kind: "tcp", host: "127.0.0.1", port: 5432 }),
+  fc.constant<ProbeSpec>({ kind: "http", url: "http://127.0.0.1:8080/health" }),
+  fc.constant<ProbeSpec>({ kind: "cmd", argv: ["./check", "--quick"] }),
+);
+
+const readyArb: fc.Arbitrary<ReadySpec> = fc.oneof(
+  { weight: 3, arbitrary: probeArb },
+  { weight: 3, arbitrary: fc.constant<ReadySpec>({ kind: "notify" }) },
+  { weight: 1, arbitrary: fc.constant<ReadySpec>({ kind: "log", pattern: "listening on" }) },
+);
 
 export interface ScenarioOptions {
   readonly maxServers?: number;
@@ -129,7 +165,28 @@ function simpleArb(opts: ScenarioOptions): fc.Arbitrary<Simple> {
     { weight: 2, arbitrary: fc.constantFrom<ControlOp>(...CONTROL_OPS) },
   );
   if (opts.control !== false) choices.push({ weight: 4, arbitrary: fc.record({ a: fc.constant("control" as const), op, k: target }) });
+  choices.push({ weight: 6, arbitrary: policyArb() });
   return fc.oneof(...choices);
+}
+
+/** What issue 14 adds to a moment: probe answers (some stale or bogus), notify datagrams, matching lines. */
+function policyArb(): fc.Arbitrary<Simple> {
+  const k = fc.nat({ max: 1000 });
+  const ok = fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 2, arbitrary: fc.constant(false) });
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.record({ a: fc.constant("probe-answer" as const), k, ok }) },
+    { weight: 6, arbitrary: fc.record({ a: fc.constant("says-ready" as const), k }) },
+    { weight: 8, arbitrary: fc.record({ a: fc.constant("keepalive" as const), k }) },
+    { weight: 1, arbitrary: fc.record({ a: fc.constant("probe-bogus" as const), k, ok, how: fc.constantFrom("dead-pid" as const, "wrong-purpose" as const, "other-server" as const) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        a: fc.constant("notify" as const), k, target: fc.constantFrom("live" as const, "live" as const, "live" as const, "dead" as const, "unknown" as const),
+        ready: fc.boolean(), watchdog: fc.boolean(), status: fc.boolean(),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ a: fc.constant("output-match" as const), k, target: fc.constantFrom("live" as const, "live" as const, "dead" as const) }) },
+  );
 }
 
 export function actionArb(opts: ScenarioOptions = {}): fc.Arbitrary<Action> {
@@ -151,6 +208,7 @@ export function actionArb(opts: ScenarioOptions = {}): fc.Arbitrary<Action> {
     { weight: 1, arbitrary: fc.constant({ a: "info" as const }) },
     { weight: 1, arbitrary: fc.constant({ a: "start-again" as const }) },
     { weight: 8, arbitrary: simpleArb(opts) },
+    { weight: 20, arbitrary: policyArb() },
     { weight: 3, arbitrary: fc.record({ a: fc.constant("together" as const), actions: fc.array(simpleArb(opts), { minLength: 2, maxLength: 4 }) }) },
   ];
   return fc.oneof(...choices);
@@ -166,6 +224,15 @@ export function scenarioArb(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> 
     autostart: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     stubborn: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     dyingMs: fc.constantFrom(0, 0, 30, 20_000),
+    ready: fc.option(readyArb, { freq: 2 }),
+    readyTimeoutMs: fc.option(fc.constantFrom(300, 1000, 5000), { freq: 2 }),
+    dependsOn: fc.oneof({ weight: 1, arbitrary: fc.constant([] as number[]) }, { weight: 1, arbitrary: fc.array(fc.nat({ max: 10 }), { minLength: 1, maxLength: 2 }) }),
+    health: fc.option(fc.record({
+      probe: probeArb, intervalMs: fc.constantFrom(100, 100, 1000, 5000), timeoutMs: fc.constantFrom(50, 1000), retries: fc.constantFrom(1, 2, 3, 3),
+    }), { freq: 2 }),
+    watchdogMs: fc.option(fc.constantFrom(500, 3000), { freq: 2 }),
+    restart: fc.option(fc.constantFrom<RestartPolicy>("on-failure", "always", "never"), { freq: 2 }),
+    backoff: fc.option(fc.record({ initialMs: fc.constantFrom(100, 500), maxMs: fc.constantFrom(300, 1000, 60_000), retries: fc.constantFrom(1, 2, 3, 5) }), { freq: 2 }),
   });
   const flag = (weight: number) => fc.oneof({ weight: 10 - weight, arbitrary: fc.constant(false) }, { weight, arbitrary: fc.constant(true) });
   return fc.record({
@@ -180,6 +247,7 @@ export function scenarioArb(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> 
     hints: fc.constantFrom("right" as const, "right" as const, "none" as const, "wrong" as const),
     pids: fc.constantFrom("fresh" as const, "lowest" as const, "last" as const),
     promptTimers: fc.boolean(),
+    systemd: fc.option(fc.record({ watchdogMs: fc.option(fc.constantFrom(1000, 10_000)) }), { freq: 3 }),
     actions: fc.array(actionArb(opts), { maxLength: opts.maxActions ?? 40, size: "max" }),
     drain: fc.record({
       reexec: flag(5), revive: flag(3),

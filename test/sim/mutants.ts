@@ -167,4 +167,13 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "no SIGKILL on a second terminate": dropping((e, event) => e.type === "kill" && e.signal === SIGKILL && terminating(event)),
   "no SIGKILL at the alarm": dropping((e, event) => e.type === "kill" && e.signal === SIGKILL && event?.type === "timer" && event.timer === "alarm"),
   "drop adopt after a re-exec": dropping((e) => e.type === "adopt"),
+  // Issue 14: the policy's settings on their way to the core, what the shell hands across, its timers.
+  "lose depends_on on the way to the core": (port, config) =>
+    new Supervisor(port, { ...config, servers: config.servers.map(({ dependsOn: _, ...spec }) => spec) }),
+  "lose backoff on the way to the core": (port, config) =>
+    new Supervisor(port, { ...config, servers: config.servers.map(({ backoff: _, ...spec }) => spec) }),
+  "lose backoff retries in the handover": handingAcross((h) => ({ ...h, servers: h.servers.map(({ retries: _, ...s }) => s) })),
+  "lose readiness in the handover": handingAcross((h) => ({ ...h, servers: h.servers.map((s) => (s.kind === "alive" ? { ...s, ready: true } : s)) })),
+  "never arm lazarus's own systemd watchdog": dropping((e) => e.type === "arm" && e.timer === "sd-watchdog"),
+  "leave probe timers armed after a stop order": dropping((e) => e.type === "disarm" && e.timer.startsWith("probe:")),
 };

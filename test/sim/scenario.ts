@@ -3,7 +3,7 @@
 // scenario shrinks to a short one.
 import fc from "fast-check";
 import { SIGABRT, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGSEGV, SIGTERM, SIGUSR1, SIGUSR2 } from "../../src/core/signals.ts";
-import type { ExitStatus } from "../../src/core/types.ts";
+import type { BackoffSpec, ExitStatus, HealthSpec, ProbeSpec, ReadySpec, RestartPolicy } from "../../src/core/types.ts";
 
 /** How long a process lives, relative to its server's interval (or a fixed time). */
 export type Duration = "zero" | "below" | "equal" | "above" | "long" | "forever" | { readonly ms: number };
@@ -20,6 +20,23 @@ export interface Life {
   readonly forks: readonly Grandchild[];
   /** This spawn fails instead (ENOENT, EACCES, EAGAIN). */
   readonly spawnError: string | null;
+  /** Issue 14: when it is ready after its start (its probe passes, it sends READY=1, it prints the line); null: never. */
+  readonly readyAfterMs: number | null;
+  /** When its health probes start failing; null: never. */
+  readonly unhealthyAfterMs: number | null;
+  /** How often it sends WATCHDOG=1 (with ready = notify); null: never. */
+  readonly keepaliveMs: number | null;
+}
+
+/** Issue 14's settings of a config server (dependsOn: scenario indices, kept only for servers earlier in the supervisor's order). */
+export interface SimPolicy {
+  readonly ready: ReadySpec | null;
+  readonly readyTimeoutMs: number | null;
+  readonly dependsOn: readonly number[];
+  readonly health: HealthSpec | null;
+  readonly watchdogMs: number | null;
+  readonly restart: RestartPolicy | null;
+  readonly backoff: BackoffSpec | null;
 }
 
 export interface SimServer {
@@ -36,12 +53,16 @@ export interface SimServer {
     readonly autostart: boolean;
     readonly env: Readonly<Record<string, string>>;
   };
+  /** Issue 14's settings (config servers only; null: none). */
+  readonly policy: SimPolicy | null;
 }
 
 export type WorldAction =
   | { readonly at: number; readonly act: "signal"; readonly signal: number }
   | { readonly at: number; readonly act: "kill"; readonly k: number; readonly signal: number }
-  | { readonly at: number; readonly act: "control"; readonly op: "status" | "stop" | "start" | "restart" | "revive" | "signal" | "shutdown"; readonly k: number };
+  | { readonly at: number; readonly act: "control"; readonly op: "status" | "stop" | "start" | "restart" | "revive" | "signal" | "shutdown"; readonly k: number }
+  /** An operator's stop or restart of server k, and a re-exec signal `delay` ms later (while its stop order may still run). */
+  | { readonly at: number; readonly act: "stop-then-reexec"; readonly op: "stop" | "restart"; readonly k: number; readonly delay: number };
 
 export interface SimScenario {
   readonly seed: number;
@@ -61,6 +82,8 @@ export interface SimScenario {
   readonly settingsIn: "command-line" | "config";
   /** A .env file given with --env-file (its variables reach every server). */
   readonly envFile: Readonly<Record<string, string>> | null;
+  /** lazarus runs under systemd (NOTIFY_SOCKET), with WATCHDOG_USEC or not; null: not. */
+  readonly systemd: { readonly watchdogMs: number | null } | null;
 }
 
 export interface SimOptions {
@@ -86,7 +109,24 @@ const life: fc.Arbitrary<Life> = fc.record({
   ignoresTerm: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   forks: fc.oneof({ weight: 4, arbitrary: fc.constant([] as Grandchild[]) }, { weight: 1, arbitrary: fc.array(fc.record({ life: duration, ignoresTerm: fc.boolean() }), { minLength: 1, maxLength: 2 }) }),
   spawnError: fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom("ENOENT", "EACCES", "EAGAIN") }),
+  readyAfterMs: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 150, 700, 2500) }, { weight: 1, arbitrary: fc.constant(null) }),
+  unhealthyAfterMs: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.constantFrom(0, 1000, 4000) }),
+  keepaliveMs: fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.constantFrom(200, 1000, 4000) }),
 });
+
+const probeSpec: fc.Arbitrary<ProbeSpec> = fc.constantFrom<ProbeSpec>(
+  { kind: "tcp", host: "127.0.0.1", port: 5432 }, { kind: "http", url: "http://127.0.0.1:8080/health" }, { kind: "cmd", argv: ["./check"] },
+);
+
+const policy: fc.Arbitrary<SimPolicy | null> = fc.option(fc.record({
+  ready: fc.option(fc.oneof(probeSpec, fc.constantFrom<ReadySpec>({ kind: "notify" }, { kind: "notify" }, { kind: "log", pattern: "listening" })), { freq: 4 }),
+  readyTimeoutMs: fc.option(fc.constantFrom(500, 2000, 5000), { freq: 2 }),
+  dependsOn: fc.array(fc.nat({ max: 10 }), { maxLength: 2 }),
+  health: fc.option(fc.record({ probe: probeSpec, intervalMs: fc.constantFrom(200, 1000, 3000), timeoutMs: fc.constantFrom(50, 500), retries: fc.constantFrom(1, 2, 3) }), { freq: 2 }),
+  watchdogMs: fc.option(fc.constantFrom(500, 2500), { freq: 2 }),
+  restart: fc.option(fc.constantFrom<RestartPolicy>("on-failure", "always", "never"), { freq: 2 }),
+  backoff: fc.option(fc.record({ initialMs: fc.constantFrom(50, 300), maxMs: fc.constantFrom(200, 1000, 30_000), retries: fc.constantFrom(1, 2, 4) }), { freq: 2 }),
+}), { freq: 3 });
 
 const envVars = fc.dictionary(fc.constantFrom("A", "B", "PORT", "LANG", "PATH"), fc.constantFrom("1", "x y", "", "é", "a=b"), { maxKeys: 3 });
 
@@ -107,7 +147,8 @@ const simServer = (lives: fc.Arbitrary<readonly Life[]>): fc.Arbitrary<SimServer
     lives,
     source: fc.constantFrom("braces" as const, "braces" as const, "config" as const, "procfile" as const),
     own,
-  }).map((x) => (x.source === "config" ? x : { ...x, own: NO_OWN }));
+    policy,
+  }).map((x) => (x.source === "config" ? x : { ...x, own: NO_OWN, policy: null }));
 
 /** Sometimes (weight in ten), ms after the final SIGTERM. */
 function endingAt(weight: number): fc.Arbitrary<number | null> {
@@ -121,6 +162,7 @@ export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
     { weight: 3, arbitrary: fc.record({ at, act: fc.constant("signal" as const), signal: fc.constantFrom(SIGUSR2, SIGUSR2, SIGUSR1, SIGUSR1, SIGQUIT, SIGTERM, SIGINT, SIGHUP) }) },
     { weight: 3, arbitrary: fc.record({ at, act: fc.constant("kill" as const), k: fc.nat({ max: 1000 }), signal: fc.constantFrom(SIGKILL, SIGSEGV, SIGTERM) }) },
     { weight: 2, arbitrary: fc.record({ at, act: fc.constant("control" as const), op: fc.constantFrom("status" as const, "stop" as const, "start" as const, "restart" as const, "revive" as const, "signal" as const, "shutdown" as const), k: fc.nat({ max: 1000 }) }) },
+    { weight: 1, arbitrary: fc.record({ at, act: fc.constant("stop-then-reexec" as const), op: fc.constantFrom("stop" as const, "restart" as const), k: fc.nat({ max: 1000 }), delay: fc.constantFrom(0, 1, 10, 40) }) },
   );
   return fc.record({
     seed: fc.integer(),
@@ -135,6 +177,7 @@ export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
     ending: fc.record({ second: endingAt(4), reexec: endingAt(5), revive: endingAt(3) }),
     settingsIn: fc.constantFrom("command-line" as const, "config" as const),
     envFile: fc.option(envVars, { freq: 3 }),
+    systemd: fc.option(fc.record({ watchdogMs: fc.option(fc.constantFrom(1000, 6000)) }), { freq: 3 }),
   });
 }
 
@@ -154,6 +197,9 @@ export function dayScenarioArb(servers = 100): fc.Arbitrary<SimScenario> {
     ignoresTerm: fc.boolean(),
     forks: fc.constant([] as Grandchild[]),
     spawnError: fc.oneof({ weight: 50, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constant("EAGAIN") }),
+    readyAfterMs: fc.constant(0),
+    unhealthyAfterMs: fc.constant(null),
+    keepaliveMs: fc.constant(null),
   });
   const at = fc.integer({ min: 0, max: DAY });
   return fc.record({
@@ -162,7 +208,7 @@ export function dayScenarioArb(servers = 100): fc.Arbitrary<SimScenario> {
     stopTimeoutMs: fc.constant(10_000),
     alarmMs: fc.constant(0),
     pidMax: fc.constant(32768),
-    servers: fc.array(fc.record({ initialSpawn: fc.boolean(), lives: fc.array(flaky, { minLength: 3, maxLength: 8 }), source: fc.constant("braces" as const), own: fc.constant(NO_OWN) }), { minLength: servers, maxLength: servers }),
+    servers: fc.array(fc.record({ initialSpawn: fc.boolean(), lives: fc.array(flaky, { minLength: 3, maxLength: 8 }), source: fc.constant("braces" as const), own: fc.constant(NO_OWN), policy: fc.constant(null) }), { minLength: servers, maxLength: servers }),
     world: fc.tuple(
       fc.array(fc.record({ at, act: fc.constant("signal" as const), signal: fc.constantFrom(SIGUSR2, SIGUSR2, SIGUSR2, SIGUSR1, SIGQUIT) }), { minLength: 200, maxLength: 300 }),
       fc.array(fc.record({ at, act: fc.constant("kill" as const), k: fc.nat({ max: 10_000 }), signal: fc.constantFrom(SIGKILL, SIGSEGV) }), { minLength: 50, maxLength: 100 }),
@@ -173,5 +219,6 @@ export function dayScenarioArb(servers = 100): fc.Arbitrary<SimScenario> {
     ending: fc.constant({ second: null, reexec: null, revive: null }),
     settingsIn: fc.constant("command-line" as const),
     envFile: fc.constant(null),
+    systemd: fc.constant(null),
   });
 }

@@ -19,7 +19,7 @@
 //     effects at every step; no re-exec happens that it does not expect;
 //   - the supervisor exits, with the status the core decided and the model expects.
 import { SIGKILL, SIGTERM, SIGUSR1, SIGUSR2, signalName } from "../../src/core/signals.ts";
-import type { Effect, Event, ExitStatus, ServerSpec, Signal, State } from "../../src/core/types.ts";
+import type { Effect, Event, ExitStatus, ServerSpec, Settings, Signal, State, TimerName } from "../../src/core/types.ts";
 import type { LogTarget } from "../../src/logs/target.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "../../src/os/http-server.ts";
 import type { LogFileState } from "../../src/os/log-file.ts";
@@ -30,9 +30,9 @@ import type {
 import { boot } from "../../src/shell/boot.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
 import { Model } from "../properties/model.ts";
-import { compareAcrossReexec, compareEffects, compareState } from "../properties/oracle.ts";
+import { compareAcrossReexec, compareEffects, compareState, timerWords } from "../properties/oracle.ts";
 import { type Behaviour, Kernel, SUP } from "./kernel.ts";
-import type { Duration, SimScenario } from "./scenario.ts";
+import type { Duration, Life, SimScenario } from "./scenario.ts";
 
 export class SimViolation extends Error {
   override name = "SimViolation";
@@ -130,7 +130,7 @@ export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, s
 
 /** The servers as the scenario describes them, in the supervisor's order: what the reference model is built from (not from the core). */
 export function simSpecs(sc: SimScenario, order: readonly number[]): ServerSpec[] {
-  return order.map((i): ServerSpec => {
+  return order.map((i, j): ServerSpec => {
     const o = sc.servers[i]!.own;
     return {
       argv: [`srv${i}`],
@@ -139,8 +139,48 @@ export function simSpecs(sc: SimScenario, order: readonly number[]): ServerSpec[
       ...(o.stopSignal === null ? {} : { stopSignal: o.stopSignal }),
       ...(o.stopTimeoutMs === null ? {} : { stopTimeoutMs: o.stopTimeoutMs }),
       ...(o.autostart ? {} : { autostart: false }),
+      ...simPolicyOf(sc, order, j),
     };
   });
+}
+
+/**
+ * Issue 14's settings of the server at position j of the supervisor's order, as a config file
+ * would give them: depends_on only on servers before it in that order (acyclic), ready_timeout
+ * only with ready, a watchdog only with ready = notify.
+ */
+export function simPolicyOf(sc: SimScenario, order: readonly number[], j: number): Partial<ServerSpec> {
+  const p = sc.servers[order[j]!]!.policy;
+  if (p === null) return {};
+  const deps = [...new Set(p.dependsOn.map((d) => order.indexOf(d % sc.servers.length)).filter((pos) => pos >= 0 && pos < j))].sort((a, b) => a - b);
+  return {
+    ...(p.ready === null ? {} : { ready: p.ready }),
+    ...(p.ready === null || p.readyTimeoutMs === null ? {} : { readyTimeoutMs: p.readyTimeoutMs }),
+    ...(deps.length === 0 ? {} : { dependsOn: deps }),
+    ...(p.health === null ? {} : { health: p.health }),
+    ...(p.ready?.kind !== "notify" || p.watchdogMs === null ? {} : { watchdogMs: p.watchdogMs }),
+    ...(p.restart === null ? {} : { restart: p.restart }),
+    ...(p.backoff === null ? {} : { backoff: p.backoff }),
+  };
+}
+
+/** The scenario's global settings as the core gets them (systemd: NOTIFY_SOCKET and WATCHDOG_USEC were set for lazarus). */
+export function simSettings(sc: SimScenario): Settings {
+  return { intervalMs: sc.intervalMs, stopTimeoutMs: sc.stopTimeoutMs, alarmMs: sc.alarmMs, ...(sc.systemd === null ? {} : { systemd: sc.systemd }) };
+}
+
+/**
+ * ISSUE-14 STAND-IN, small and isolated so it is easy to rewire: src/config does not read ready,
+ * depends_on, health, watchdog, restart, backoff yet, nor boot NOTIFY_SOCKET, so the world adds
+ * them to the shell's configuration here. Once the config reads them, write them into the TOML
+ * (simArgs) and the environment instead, and drop this.
+ */
+function withPolicy(config: ShellConfig, sc: SimScenario, order: readonly number[]): ShellConfig {
+  return {
+    ...config,
+    settings: { ...config.settings, ...(sc.systemd === null ? {} : { systemd: sc.systemd }) },
+    servers: config.servers.map((spec, j) => ({ ...spec, ...simPolicyOf(sc, order, j) })),
+  };
 }
 
 function sorted(env: Readonly<Record<string, string>>): [string, string][] {
@@ -179,6 +219,7 @@ class SimPort implements OsPort {
     if ((globalThis as { SIM_DEBUG?: boolean }).SIM_DEBUG) console.log(`${this.w.k.now.toFixed(3)} SPAWN srv${server} -> ${p?.pid} life ${life.behaviour.lifeMs}`);
     if (p === null) return { ok: false, error: "EAGAIN: no free pid" };
     this.children.set(p.pid, "spawned");
+    this.w.lifeStarts(p.pid, p.serial, server, life.script);
     this.w.spawnedSerial.set(p.pid, [...(this.w.spawnedSerial.get(p.pid) ?? []), p.serial]);
     // A child that dies at once may be reaped before the spawn call has even returned: the
     // port knows its end before the shell has recorded its spawn (the next takeExits has it).
@@ -412,6 +453,7 @@ class SimPort implements OsPort {
 interface ResolvedLife {
   readonly behaviour: Behaviour;
   readonly spawnError: string | null;
+  readonly script: Life;
 }
 
 export class World {
@@ -461,7 +503,76 @@ export class World {
     this.spawnsSoFar = sc.servers.map(() => 0);
     this.image = new SimPort(this, 0);
     this.k.onChildDied = () => this.childDied();
-    this.model = new Model(simSpecs(sc, this.command.order), { intervalMs: sc.intervalMs, stopTimeoutMs: sc.stopTimeoutMs, alarmMs: sc.alarmMs });
+    this.specs = simSpecs(sc, this.command.order);
+    this.model = new Model(this.specs, simSettings(sc));
+  }
+
+  /** The servers as the scenario describes them, in the supervisor's order. */
+  private readonly specs: ServerSpec[];
+  /** What each process of ours does about readiness and health (issue 14), by serial. */
+  private readonly scripts = new Map<number, { readonly startedAt: number; readonly life: Life; readonly spec: ServerSpec }>();
+
+  // --- issue 14: what simulated servers say, and the probes the shell carries out ----------
+  // ISSUE-14 STAND-IN: the shell's probe effect and the port's notify socket and output matching are
+  // not wired yet, so the world answers the core's probes and sends servers' datagrams and matching
+  // lines itself, dispatching the events into the current image's Supervisor (as signals and control
+  // requests reach it). Rewire to port.probe / openNotify / onOutputMatch when they exist.
+
+  /** A process of server `sim` (the scenario's index) has started: it will say it is ready, and keep its watchdog alive, as its script says. */
+  lifeStarts(pid: number, serial: number, sim: number, life: Life): void {
+    const j = this.command.order.indexOf(sim);
+    const spec = this.specs[j];
+    if (spec === undefined) return;
+    this.scripts.set(serial, { startedAt: this.k.now, life, spec });
+    const runs = () => {
+      const p = this.k.procs.get(pid);
+      return p !== undefined && p.serial === serial && p.state === "running";
+    };
+    const kind = spec.ready?.kind;
+    if ((kind === "notify" || kind === "log") && life.readyAfterMs !== null) {
+      this.k.schedule(this.k.now + life.readyAfterMs, () => {
+        if (!runs()) return;
+        this.toShell(kind === "notify" ? { type: "notify", at: this.k.now, pid, ready: true, watchdog: false, status: "ready" } : { type: "output-match", at: this.k.now, pid });
+      });
+    }
+    const every = life.keepaliveMs;
+    if (kind === "notify" && every !== null) {
+      const beat = (): void => {
+        if (!runs()) return;
+        this.toShell({ type: "notify", at: this.k.now, pid, ready: false, watchdog: true, status: null });
+        this.k.schedule(this.k.now + every, beat);
+      };
+      this.k.schedule(this.k.now + every, beat);
+    }
+  }
+
+  /** An event from the world for the running image's shell (lost while no image runs, as a datagram would be). */
+  private toShell(e: Event): void {
+    const port = this.image;
+    const sup = this.sup;
+    if (!port.alive || !port.booted || sup === null || this.exitStatus !== null) return;
+    this.trace.push(`${this.k.now.toFixed(2)} ${e.type}${"pid" in e ? ` from pid ${e.pid}` : ""}`);
+    this.enter(port, () => sup.dispatch({ ...e, at: port.now() } as Event));
+  }
+
+  /** The core asked for a probe: answered after a latency of the scheduler's choosing (failed at its timeout), perhaps after its process died. */
+  private carryOutProbe(port: SimPort, fx: Extract<Effect, { type: "probe" }>): void {
+    const serial = this.coreSerial.get(fx.pid);
+    const latency = this.k.rng.pick([0, 1, 20, 200, 5000]);
+    const late = latency >= fx.timeoutMs;
+    this.k.schedule(this.k.now + (late ? fx.timeoutMs : latency), () => {
+      // The probe dies with its image; an answer about a pid that is another process's by now is dropped.
+      if (port !== this.image || !port.alive) return;
+      const p = this.k.procs.get(fx.pid);
+      if (p !== undefined && p.serial !== serial) return;
+      const script = serial === undefined ? undefined : this.scripts.get(serial);
+      const up = p !== undefined && p.state === "running" && script !== undefined;
+      const age = up ? this.k.now - script.startedAt : 0;
+      const ok = !late && up && (fx.purpose === "ready"
+        ? script.life.readyAfterMs !== null && age >= script.life.readyAfterMs
+        : script.life.unhealthyAfterMs === null || age < script.life.unhealthyAfterMs);
+      this.toShell({ type: "probe-result", at: this.k.now, server: fx.server, pid: fx.pid, purpose: fx.purpose, ok, reason: ok ? "" : late ? "timed out" : "refused" });
+    });
   }
 
   async run(): Promise<SimReport> {
@@ -474,7 +585,8 @@ export class World {
     if (second !== null) this.k.schedule(this.sc.horizonMs + second, () => this.sendSignal(SIGTERM));
     if (reexec !== null) this.k.schedule(this.sc.horizonMs + reexec, () => this.sendSignal(SIGUSR1));
     if (revive !== null) this.k.schedule(this.sc.horizonMs + revive, () => this.sendSignal(SIGUSR2));
-    const limit = this.sc.horizonMs + 3 * Math.max(this.sc.stopTimeoutMs, 1000) + 10_000;
+    // (dependents stop first: a chain of servers may take a stop timeout each)
+    const limit = this.sc.horizonMs + (3 + this.sc.servers.length) * Math.max(this.sc.stopTimeoutMs, 1000) + 10_000;
     while (this.exitStatus === null && this.violation === null && this.k.step(limit)) {
       this.steps++;
       await this.settleBoot();
@@ -508,7 +620,7 @@ export class World {
         },
       },
       makeSupervisor: (p, config) => {
-        const sup = this.factory(p, { ...config, onStep: (e, b, a, fx) => this.observe(port, e, b, a, fx) });
+        const sup = this.factory(p, { ...withPolicy(config, this.sc, this.command.order), onStep: (e, b, a, fx) => this.observe(port, e, b, a, fx) });
         this.sup = sup;
         return sup;
       },
@@ -617,6 +729,10 @@ export class World {
         this.k.schedule(this.k.now, () => this.k.die(p, { kind: "signal", signal: a.signal }));
         return;
       }
+      case "stop-then-reexec":
+        this.act({ at: a.at, act: "control", op: a.op, k: a.k });
+        this.k.schedule(this.k.now + a.delay, () => this.sendSignal(SIGUSR1));
+        return;
       case "control": {
         const port = this.image;
         if (!port.alive || port.control === null) return;
@@ -688,6 +804,7 @@ export class World {
     const gc = (g: { life: Duration; ignoresTerm: boolean }): Behaviour => ({ lifeMs: ms(g.life), end: { kind: "code", code: 0 }, ignoresTerm: g.ignoresTerm, forks: [] });
     return {
       spawnError: life.spawnError,
+      script: life,
       behaviour: { lifeMs: ms(life.life), end: life.end, ignoresTerm: life.ignoresTerm, forks: life.forks.map(gc) },
     };
   }
@@ -713,6 +830,7 @@ export class World {
     }
     this.state = after;
     this.stepped = true;
+    const due = e.type === "timer" ? this.model.timers() : null;
     const x = this.model.apply(e);
     const disagreement = compareEffects(e, effects, x, this.model) ?? compareState(after, this.model);
     if (disagreement !== null) this.fail(`the reference model disagrees: ${disagreement}`);
@@ -752,10 +870,12 @@ export class World {
     if (e.type === "timer") {
       const needed = e.timer === "alarm"
         ? before.alarmAt !== null
-        : (() => {
+        : e.timer.startsWith("stop:")
+        ? (() => {
           const s = before.servers.at(Number(e.timer.slice(5)));
           return s?.life.kind === "alive" && s.life.stop !== null;
-        })();
+        })()
+        : due!.has(e.timer);
       if (!needed) this.fail(`timer ${e.timer} fired though nothing needed it any more (a timer left armed)`);
     }
     for (const fx of effects) {
@@ -770,6 +890,7 @@ export class World {
       if (fx.type === "arm") this.ask("arms", String(fx.at));
       if (fx.type === "reexec") this.reexecAsked = true;
       if (fx.type === "exit") this.expectedExit = fx.status;
+      if (fx.type === "probe") this.carryOutProbe(port, fx);
     }
   }
 
@@ -858,14 +979,14 @@ export class World {
     for (const [name, at] of this.model.timers()) {
       this.earliestDeadline = Math.min(this.earliestDeadline, at);
       needed.set(at, [...(needed.get(at) ?? []), name]);
-      if (at + LATEST_TIMER_MS < this.k.now) this.fail(`${name === "alarm" ? "the alarm" : `server ${name.slice(5)}'s stop deadline`} was due at ${at} and has still not fired at ${this.k.now.toFixed(3)}`);
+      if (at + LATEST_TIMER_MS < this.k.now) this.fail(`${timerWords(name)} was due at ${at} and has still not fired at ${this.k.now.toFixed(3)}`);
     }
     if (needed.size === 0) return;
     const set = new Map<number, number>();
     for (const t of port.timers) if (!t.cancelled) set.set(t.at, (set.get(t.at) ?? 0) + 1);
     for (const [at, names] of needed) {
       if ((set.get(at) ?? 0) >= names.length) continue;
-      const what = names.map((n) => (n === "alarm" ? "the alarm (--alarm)" : `server ${n.slice(5)}'s stop deadline (SIGKILL)`)).join(" and ");
+      const what = names.map((n) => timerWords(n as TimerName)).join(" and ");
       this.fail(`${what} ${names.length === 1 ? "is" : "are"} due at ${at}, and the shell has no timer set for that instant: it would never fire`);
     }
   }
