@@ -176,4 +176,5 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "lose readiness in the handover": handingAcross((h) => ({ ...h, servers: h.servers.map((s) => (s.kind === "alive" ? { ...s, ready: true } : s)) })),
   "never arm lazarus's own systemd watchdog": dropping((e) => e.type === "arm" && e.timer === "sd-watchdog"),
   "leave probe timers armed after a stop order": dropping((e) => e.type === "disarm" && e.timer.startsWith("probe:")),
+  "drop the probe effect (never carry a probe out)": dropping((e) => e.type === "probe"),
 };

@@ -279,8 +279,11 @@ class SimPort implements OsPort {
     // The simulated servers write nothing.
   }
 
-  onOutputMatch(_listener: OutputMatchListener): void {
-    // The simulated servers write nothing, so no line ever matches.
+  /** The world tells it when a simulated server "writes" its readiness line (lifeStarts). */
+  outputMatch: OutputMatchListener | null = null;
+
+  onOutputMatch(listener: OutputMatchListener): void {
+    this.outputMatch = listener;
   }
 
   onNotice(_listener: NoticeListener): void {
@@ -304,20 +307,12 @@ class SimPort implements OsPort {
   }
 
   /**
-   * A probe's outcome, later (through the world's scheduler: never inside this
-   * call), drawn from the world's rng: mostly ok, sometimes refused, now and
-   * then timed out (told at the timeout). Minimal: the main session refines it.
+   * The shell carries out the core's probe effect (the one the world saw in
+   * this step, in order): answered later by the world, as the simulated
+   * process's script says, through `done` (never inside this call).
    */
   probe(request: ProbeRequest, done: ProbeDone): void {
-    const k = this.w.k;
-    const r = k.rng.next();
-    const outcome = r < 0.8 ? { ok: true, reason: "simulated ok" }
-      : r < 0.95 ? { ok: false, reason: "connection refused (simulated)" }
-      : { ok: false, reason: `timed out after ${request.timeoutMs} ms (simulated)` };
-    const delay = r < 0.95 ? Math.min(request.timeoutMs, k.rng.pick([0, 0.5, 5, 50])) : request.timeoutMs;
-    k.schedule(k.now + delay, () => {
-      if (this.alive) this.w.enter(this, () => done(outcome));
-    });
+    this.w.carryOutProbe(this, request, done);
   }
 
   setTimer(at: number, fn: () => void): TimerHandle {
@@ -532,7 +527,8 @@ export class World {
     if ((kind === "notify" || kind === "log") && life.readyAfterMs !== null) {
       this.k.schedule(this.k.now + life.readyAfterMs, () => {
         if (!runs()) return;
-        this.toShell(kind === "notify" ? { type: "notify", at: this.k.now, pid, ready: true, watchdog: false, status: "ready" } : { type: "output-match", at: this.k.now, pid });
+        if (kind === "notify") this.toShell({ type: "notify", at: this.k.now, pid, ready: true, watchdog: false, status: "ready" });
+        else this.lineMatched(pid);
       });
     }
     const every = life.keepaliveMs;
@@ -546,6 +542,15 @@ export class World {
     }
   }
 
+  /** A simulated server's readiness line: told by the port to the shell's listener, as BunPort's output hub does. */
+  private lineMatched(pid: number): void {
+    const port = this.image;
+    const listener = port.outputMatch;
+    if (!port.alive || !port.booted || listener === null || this.exitStatus !== null) return;
+    this.trace.push(`${this.k.now.toFixed(2)} output-match from pid ${pid}`);
+    this.enter(port, () => listener(pid));
+  }
+
   /** An event from the world for the running image's shell (lost while no image runs, as a datagram would be). */
   private toShell(e: Event): void {
     const port = this.image;
@@ -555,8 +560,20 @@ export class World {
     this.enter(port, () => sup.dispatch({ ...e, at: port.now() } as Event));
   }
 
-  /** The core asked for a probe: answered after a latency of the scheduler's choosing (failed at its timeout), perhaps after its process died. */
-  private carryOutProbe(port: SimPort, fx: Extract<Effect, { type: "probe" }>): void {
+  /** The core's probe effects of the step being carried out, in order, for port.probe to take. */
+  readonly probesAsked: Extract<Effect, { type: "probe" }>[] = [];
+
+  /**
+   * The shell called port.probe: it must be for a probe effect the core asked
+   * for (with its timeout); answered through `done` after a latency of the
+   * scheduler's choosing (failed at its timeout), perhaps after its process died.
+   */
+  carryOutProbe(port: SimPort, request: ProbeRequest, done: ProbeDone): void {
+    const fx = this.probesAsked.shift();
+    if (fx === undefined || fx.timeoutMs !== request.timeoutMs || fx.probe !== request.probe) {
+      this.fail(`the shell carried out a probe the core did not ask for: ${JSON.stringify(request.probe)}`);
+      return;
+    }
     const serial = this.coreSerial.get(fx.pid);
     const latency = this.k.rng.pick([0, 1, 20, 200, 5000]);
     const late = latency >= fx.timeoutMs;
@@ -571,7 +588,9 @@ export class World {
       const ok = !late && up && (fx.purpose === "ready"
         ? script.life.readyAfterMs !== null && age >= script.life.readyAfterMs
         : script.life.unhealthyAfterMs === null || age < script.life.unhealthyAfterMs);
-      this.toShell({ type: "probe-result", at: this.k.now, server: fx.server, pid: fx.pid, purpose: fx.purpose, ok, reason: ok ? "" : late ? "timed out" : "refused" });
+      if (!port.alive || !port.booted || this.exitStatus !== null) return;
+      this.trace.push(`${this.k.now.toFixed(2)} probe-result for pid ${fx.pid}: ${ok ? "ok" : "failed"}`);
+      this.enter(port, () => done({ ok, reason: ok ? "" : late ? "timed out" : "refused" }));
     });
   }
 
@@ -890,7 +909,7 @@ export class World {
       if (fx.type === "arm") this.ask("arms", String(fx.at));
       if (fx.type === "reexec") this.reexecAsked = true;
       if (fx.type === "exit") this.expectedExit = fx.status;
-      if (fx.type === "probe") this.carryOutProbe(port, fx);
+      if (fx.type === "probe") this.probesAsked.push(fx);
     }
   }
 
@@ -942,6 +961,7 @@ export class World {
     }
     for (const pid of this.asked.adopts.keys()) words.push(`the adoption of pid ${pid} after the re-exec`);
     for (const at of this.asked.arms.keys()) words.push(`a timer at ${at}`);
+    for (const fx of this.probesAsked) words.push(`a ${fx.purpose} probe of pid ${fx.pid}`);
     if (words.length > 0) this.fail(`the core asked for ${words.join(", ")}, and the shell never carried it out`);
   }
 
