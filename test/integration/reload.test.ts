@@ -6,7 +6,7 @@ import { mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "../../src/os/control-client.ts";
-import { eventually, MAIN, perTest, procState, ROOT, type Run, SERVER, waitGone } from "../helpers/run.ts";
+import { MAIN, perTest, procState, ROOT, type Run, SERVER, waitGone } from "../helpers/run.ts";
 
 const { start } = perTest({ tmp: "lazarus-reload-" });
 
@@ -16,6 +16,17 @@ beforeAll(() => {
   for (const name of ["keep", "edit", "drop", "add", "many"]) symlinkSync(SERVER, join(dir, name));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Poll an asynchronous probe until it gives a value (not null). */
+async function until<T>(probe: () => Promise<T | null>, what: string, timeout = 10_000): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await probe();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
 
 /** `lazarus ctl ARGS`, as a user runs it. */
 async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -57,7 +68,7 @@ describe("ctl reload", () => {
     const toml = write("four.toml", [server("keep"), server("edit", `env = { COLOUR = "red" }\n`), server("drop"), server("many")].join("\n"));
     const r = start([`--config=${toml}`, `--control=${sock}`]);
     await r.waitForCount(/fixture: pid=\d+ env COLOUR/, 4);
-    const before = await eventually(async () => {
+    const before = await until(async () => {
       const p = await pids(sock);
       return Object.values(p).every((x) => x !== null) ? p : null;
     }, "four servers alive");
@@ -71,7 +82,7 @@ describe("ctl reload", () => {
       err: "",
     });
     expect(await waitGone([before.drop as number, before.edit as number])).toEqual([]);
-    const after = await eventually(async () => {
+    const after = await until(async () => {
       const p = await pids(sock);
       return p.edit !== null && p.add !== null && p.edit !== undefined && p.add !== undefined ? p : null;
     }, "the changed and the new server alive");
@@ -109,8 +120,8 @@ describe("ctl reload", () => {
     const res = await ctl(`--control=${sock}`, "--json", "reload");
     expect(res.code).toBe(0);
     expect(JSON.parse(res.out)).toMatchObject({ ok: true, reload: { added: ["add"], changed: [], removed: ["edit"], unchanged: ["keep"] } });
-    const keep = await eventually(async () => (await pids(sock)).keep ?? null, "keep alive");
-    await eventually(async () => ((await servers(sock)).length === 2 ? true : null), "the removed server forgotten");
+    const keep = await until(async () => (await pids(sock)).keep ?? null, "keep alive");
+    await until(async () => ((await servers(sock)).length === 2 ? true : null), "the removed server forgotten");
     // The file is edited again but not reloaded: a re-exec runs what was reloaded, not the file.
     write("two.toml", [server("keep"), server("edit")].join("\n"));
     r.signal("SIGUSR1");
