@@ -7,15 +7,16 @@
 import type { Launch, Plan } from "../config/plan.ts";
 import { checksum } from "../core/marshal.ts";
 
-export function launchKey(l: Launch): string {
+/** Its name is part of it: the shell finds a server's launch by this key, and the prefix of its output is its name. */
+export function launchKey(name: string, l: Launch): string {
   const env = Object.keys(l.env).sort().map((k) => [k, l.env[k]]);
-  return checksum(JSON.stringify([l.cwd, env, l.output, l.log, l.ready]));
+  return checksum(JSON.stringify([name, l.cwd, env, l.output, l.log, l.ready]));
 }
 
 /** The plan with every server's launch fingerprint in its spec. */
 export function withLaunchKeys(plan: Plan): Plan {
   return { ...plan, servers: plan.servers.map((s, i) => {
     const l = plan.launches[i];
-    return l === undefined ? s : { ...s, launch: launchKey(l) };
+    return l === undefined ? s : { ...s, launch: launchKey(s.name, l) };
   }) };
 }
