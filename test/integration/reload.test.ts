@@ -132,4 +132,37 @@ describe("ctl reload", () => {
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
   });
+
+  test("instances = 3 runs three copies with distinct LAZARUS_INSTANCE; a reload to 1 stops the highest-numbered, back to 3 starts them again, the survivor untouched", async () => {
+    const sock = join(dir, "ctl3.sock");
+    const toml = write("inst.toml", server("many", "instances = 3\n"));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    const three = await until(async () => {
+      const p = await pids(sock);
+      return Object.values(p).length === 3 && Object.values(p).every((x) => x !== null) ? p : null;
+    }, "three copies alive");
+    expect(Object.keys(three)).toEqual(["many.1", "many.2", "many.3"]);
+    const instances = await Promise.all(Object.values(three).map((pid) => envOf(r, pid as number, "LAZARUS_INSTANCE")));
+    expect(instances).toEqual(["1", "2", "3"]);
+
+    write("inst.toml", server("many", "instances = 1\n"));
+    const down = await ctl(`--control=${sock}`, "reload");
+    expect(down.out.split("\n")[0]).toBe("reloaded: 0 added, 0 changed, 2 removed (many.2, many.3), 1 unchanged");
+    expect(await waitGone([three["many.2"] as number, three["many.3"] as number])).toEqual([]);
+    await until(async () => ((await servers(sock)).length === 1 ? true : null), "one copy left");
+    expect(await pids(sock)).toEqual({ "many.1": three["many.1"] as number });
+
+    write("inst.toml", server("many", "instances = 3\n"));
+    const up = await ctl(`--control=${sock}`, "reload");
+    expect(up.out.split("\n")[0]).toBe("reloaded: 2 added (many.2, many.3), 0 changed, 0 removed, 1 unchanged");
+    const again = await until(async () => {
+      const p = await pids(sock);
+      return Object.values(p).length === 3 && Object.values(p).every((x) => x !== null) ? p : null;
+    }, "three copies alive again");
+    expect(again["many.1"]).toBe(three["many.1"] as number);
+    expect(await Promise.all([again["many.2"], again["many.3"]].map((pid) => envOf(r, pid as number, "LAZARUS_INSTANCE")))).toEqual(["2", "3"]);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
 });
