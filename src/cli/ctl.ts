@@ -25,6 +25,9 @@ commands:
   restart SERVER          stop it, then start it again
   signal SERVER SIGNAL    send a signal to it (e.g. HUP)
   shutdown                stop every server and exit, as SIGTERM does
+  reload                  read the config file, Procfile and .env file again and apply the
+                          difference: unchanged servers are not touched, changed ones restart,
+                          new ones start, removed ones stop; an invalid file changes nothing
   rotate [SERVER]         rotate the log files now (all of them, or one server's)
   reopen [SERVER]         open the log files again (after an external rotator moved them)
   logs [SERVER] [-n N] [-f]
@@ -84,6 +87,7 @@ export function ctlRequest(words: readonly string[]): Record<string, unknown> | 
     case undefined: return "no command given";
     case "status":
     case "shutdown":
+    case "reload":
     case "ls":
       return need(0) ?? { cmd };
     case "revive":
@@ -177,7 +181,19 @@ export async function ctl(args: readonly string[], io: CtlIo): Promise<CtlOutput
   if (o.json) return { status: reply.ok === true ? 0 : 1, stdout: `${JSON.stringify(reply)}\n`, stderr: "" };
   if (reply.ok !== true) return fail(1, `refused: ${String(reply.error)}`);
   if (body.cmd === "status") return { status: 0, stdout: statusTable(reply.status as StatusReply), stderr: "" };
+  if (body.cmd === "reload") return { status: 0, stdout: reloadText(String(reply.message), reply.reload), stderr: "" };
   return { status: 0, stdout: `${String(reply.message)}\n`, stderr: "" };
+}
+
+/** A reload's reply: its summary line, then the names it added, changed, removed and left alone, a line each. */
+export function reloadText(message: string, reload: unknown): string {
+  const r = reload as Partial<Record<"added" | "changed" | "removed" | "unchanged", unknown>> | null | undefined;
+  const lines = [message];
+  for (const k of ["added", "changed", "removed", "unchanged"] as const) {
+    const names = r?.[k];
+    if (Array.isArray(names) && names.length > 0) lines.push(`${k}: ${names.map((n) => printable(String(n))).join(", ")}`);
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 function usageError(message: string): CtlOutput {

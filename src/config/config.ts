@@ -20,6 +20,7 @@
 //   stop_signal = "SIGINT"
 //   stop_timeout = 30
 //   autostart = false
+//   instances = 3                # runs web.1, web.2, web.3, each with LAZARUS_INSTANCE=1, 2, 3
 //   output = "inherit"
 //   log_dir = "/var/log/web"     # this server's own log settings (log_max_size, log_keep, log_timestamps too)
 //   ready = { tcp = 8080 }       # readiness, ready_timeout, depends_on, health, watchdog,
@@ -48,6 +49,8 @@ export interface FileServer extends ReadinessKeys {
   readonly stopSignal?: Signal;
   readonly stopTimeoutMs?: Ms;
   readonly autostart?: boolean;
+  /** `instances = N`: N copies, named NAME.1 … NAME.N (absent: one, named NAME). */
+  readonly instances?: number;
   /** As written: relative to the config file's directory, or absolute. */
   readonly cwd?: string;
   /** Variables set over the inherited environment. */
@@ -93,7 +96,10 @@ export type ConfigResult =
 
 const LOG_KEYS = ["log_dir", "log_max_size", "log_keep", "log_timestamps"] as const;
 const TOP_KEYS = ["interval", "stop_timeout", "alarm", "log_format", "control", "output", "http", "http_token_file", ...LOG_KEYS, "event_log", "servers"] as const;
-const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "output", ...LOG_KEYS, ...READINESS_KEYS] as const;
+const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "instances", "output", ...LOG_KEYS, ...READINESS_KEYS] as const;
+
+/** The most copies `instances` may ask for. */
+export const MAX_INSTANCES = 100;
 
 
 export function parseConfig(text: string, file: string): ConfigResult {
@@ -154,7 +160,7 @@ function readServer(name: string, value: unknown, names: ReadonlySet<string>): F
   unknownKeys(t, at, SERVER_KEYS);
   if (t.cmd === undefined) throw new Invalid(at, "no cmd: every server needs a command.");
   const server: {
-    name: string; argv: readonly string[]; intervalMs?: Ms; stopSignal?: Signal; stopTimeoutMs?: Ms; autostart?: boolean;
+    name: string; argv: readonly string[]; intervalMs?: Ms; stopSignal?: Signal; stopTimeoutMs?: Ms; autostart?: boolean; instances?: number;
     cwd?: string; env: Record<string, string>; output?: OutputMode; logs?: LogKeys;
   } & ReadinessKeys = { name, argv: command(t.cmd, [...at, "cmd"]), env: {} };
   if (t.cwd !== undefined) server.cwd = path(t.cwd, [...at, "cwd"], "a directory");
@@ -163,6 +169,12 @@ function readServer(name: string, value: unknown, names: ReadonlySet<string>): F
   if (t.stop_signal !== undefined) server.stopSignal = signal(t.stop_signal, [...at, "stop_signal"]);
   if (t.stop_timeout !== undefined) server.stopTimeoutMs = seconds(t.stop_timeout, [...at, "stop_timeout"], TIMED.stopTimeout.max);
   if (t.autostart !== undefined) server.autostart = boolean(t.autostart, [...at, "autostart"]);
+  if (t.instances !== undefined) {
+    const n = t.instances;
+    if (typeof n !== "number" || !Number.isInteger(n)) throw new Invalid([...at, "instances"], `expected a whole number of copies from 1 to ${MAX_INSTANCES}, got ${kind(n)}.`);
+    if (n < 1 || n > MAX_INSTANCES) throw new Invalid([...at, "instances"], `${n} is out of range (1 to ${MAX_INSTANCES} copies).`);
+    server.instances = n;
+  }
   if (t.output !== undefined) server.output = oneOf(t.output, [...at, "output"], OUTPUT_MODES);
   const logs = logKeys(t, at);
   if (logs !== null) server.logs = logs;

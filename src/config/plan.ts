@@ -116,18 +116,27 @@ export function assemble(
     if (!given("output") && s.output !== undefined) output = s.output;
     if (s.logs !== undefined) logs = withKeys(logs, s.logs, dir, given("log-dir"));
     if (!given("event-log") && s.eventLog !== undefined) eventLog = resolve(dir, s.eventLog);
-    // The file's servers come first: a name's index in the file is its index in the plan.
-    const index = new Map(r.config.servers.map((x, i) => [x.name, servers.length + i]));
-    for (const x of r.config.servers) {
-      origin.set(x.name, file);
-      const spec: { -readonly [K in keyof ServerSpec]: ServerSpec[K] } = { argv: x.argv, name: x.name, label: x.name };
+    // The file's servers come first, each table's instances in a row (NAME.1 … NAME.N); a
+    // dependency on a table with instances is one on each of them.
+    const copies = r.config.servers.map((x) => instanceNames(x.name, x.instances));
+    const taken = new Set(r.config.servers.map((x) => x.name));
+    for (const [k, x] of r.config.servers.entries()) {
+      const clash = x.instances === undefined ? undefined : (copies[k] as string[]).find((n) => taken.has(n));
+      if (clash !== undefined) return { ok: false, error: `${file}: servers.${x.name}.instances: its copy ${JSON.stringify(clash)} has the name of another server.` };
+    }
+    const index = new Map<string, number[]>();
+    let next = servers.length;
+    r.config.servers.forEach((x, k) => index.set(x.name, (copies[k] as string[]).map(() => next++)));
+    for (const [k, x] of r.config.servers.entries()) for (const [n, name] of (copies[k] as string[]).entries()) {
+      origin.set(name, file);
+      const spec: { -readonly [K in keyof ServerSpec]: ServerSpec[K] } = { argv: x.argv, name, label: name };
       if (x.intervalMs !== undefined) spec.intervalMs = x.intervalMs;
       if (x.stopSignal !== undefined) spec.stopSignal = x.stopSignal;
       if (x.stopTimeoutMs !== undefined) spec.stopTimeoutMs = x.stopTimeoutMs;
       if (x.autostart !== undefined) spec.autostart = x.autostart;
       if (x.ready !== undefined) spec.ready = x.ready;
       if (x.readyTimeoutMs !== undefined) spec.readyTimeoutMs = x.readyTimeoutMs;
-      if (x.dependsOn !== undefined) spec.dependsOn = x.dependsOn.map((d) => index.get(d) as number);
+      if (x.dependsOn !== undefined) spec.dependsOn = x.dependsOn.flatMap((d) => index.get(d) as number[]);
       if (x.health !== undefined) spec.health = x.health;
       if (x.watchdogMs !== undefined) spec.watchdogMs = x.watchdogMs;
       if (x.restart !== undefined) spec.restart = x.restart;
@@ -135,10 +144,10 @@ export function assemble(
       servers.push(spec);
       const own = x.logs === undefined ? logs : withKeys(logs, x.logs, dir, false);
       launches.push({
-        source: "config", cwd: x.cwd === undefined ? dir : resolve(dir, x.cwd), output: x.output ?? output ?? DEFAULT_OUTPUT.config, log: logOf(own, x.name),
+        source: "config", cwd: x.cwd === undefined ? dir : resolve(dir, x.cwd), output: x.output ?? output ?? DEFAULT_OUTPUT.config, log: logOf(own, name),
         ready: x.ready?.kind === "log" ? x.ready.pattern : null,
       });
-      envs.push({ ...x.env });
+      envs.push(x.instances === undefined ? { ...x.env } : { ...x.env, [INSTANCE_ENV]: String(n + 1) });
     }
   }
 
@@ -189,6 +198,14 @@ export function assemble(
       }),
     },
   };
+}
+
+/** The variable that tells each copy of a server with `instances` which one it is (1 … N). */
+export const INSTANCE_ENV = "LAZARUS_INSTANCE";
+
+/** The names of a table's servers: NAME alone, or NAME.1 … NAME.N with `instances = N`. */
+export function instanceNames(name: string, instances: number | undefined): string[] {
+  return instances === undefined ? [name] : Array.from({ length: instances }, (_, k) => `${name}.${k + 1}`);
 }
 
 /** Log settings on their way to a server: the directory (absolute) or null for none, and the file's options. */

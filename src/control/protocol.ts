@@ -9,6 +9,7 @@
 //   {"cmd":"stop"|"start"|"restart","server":S}
 //   {"cmd":"signal","server":S,"signal":"HUP"}
 //   {"cmd":"shutdown"}
+//   {"cmd":"reload"}                          read the files again and apply the difference (reply: "reload": added, changed, removed, unchanged)
 //   {"cmd":"rotate"|"reopen"}                 every log file (answered by the shell: no policy)
 //   {"cmd":"rotate"|"reopen","server":S}      one server's
 // with an optional "id" (a string or number), echoed in the reply.
@@ -24,9 +25,11 @@ export type Request =
   | { readonly kind: "command"; readonly id: RequestId; readonly command: ControlCommand }
   /** Rotate (or open again) log files: every one (server null), or one server's. */
   | { readonly kind: "logs"; readonly id: RequestId; readonly op: "rotate" | "reopen"; readonly server: number | null }
+  /** Read the configuration files again and apply the difference. */
+  | { readonly kind: "reload"; readonly id: RequestId }
   | { readonly kind: "error"; readonly id: RequestId; readonly error: string };
 
-const COMMANDS = ["about", "status", "revive", "stop", "start", "restart", "signal", "shutdown", "rotate", "reopen"] as const;
+const COMMANDS = ["about", "status", "revive", "stop", "start", "restart", "signal", "shutdown", "rotate", "reopen", "reload"] as const;
 
 /** Who a supervisor is: the answer to {"cmd":"about"}, and a row of `ctl ls`. */
 export interface About {
@@ -69,6 +72,8 @@ export function parseRequest(line: string, servers: readonly ServerSpec[]): Requ
       return { kind: "about", id };
     case "shutdown":
       return { kind: "command", id, command: { op: "shutdown" } };
+    case "reload":
+      return { kind: "reload", id };
     case "revive": {
       if (o.server === undefined || o.server === null) return { kind: "command", id, command: { op: "revive", server: null } };
       const s = resolveServer(o.server, servers);

@@ -4,11 +4,15 @@
 // cremates that server with a log line), and input it cannot read at all is an
 // error value.
 //
-// Version 3 is a sealed JSON payload:
-//   lazarus-handover/3 CHECKSUM {"v":3,"revive":false,"alarm":null|ms,"exec":null|ms,"sd":false,"servers":[record, ...]}
+// Version 4 is a sealed JSON payload:
+//   lazarus-handover/4 CHECKSUM {"v":4,"revive":false,"alarm":null|ms,"exec":null|ms,"sd":false,"servers":[[name, ...record], ...]}
 // The checksum (cyrb53 of the payload) turns any corruption of the text, a
 // changed digit of a pid included, into an error instead of a wrong child.
-// with one record per server, in command-line order, each an array: its base
+// with one record per server, each an array: the server's name (version 4: the
+// new image finds each server's record by its name, so that a reload, which
+// appends servers and retires removed ones in place, needs no common order;
+// versions 1 to 3 have no name and one record per server in command-line
+// order), then its base
 //   ["unborn",   spawns, fp]
 //   ["waiting",  spawns, fp]
 //   ["alive",    spawns, fp, pid, since, stop]   stop: null or [deadline, killed 0|1, "cremate"|"start"|"fail"]
@@ -22,15 +26,15 @@
 // milliseconds; `last` is the server's last exit: null, ["code", n],
 // ["signal", n] or ["unknown"]; `retries` its fast crashes retried by its
 // backoff; `sd`: READY=1 was sent to systemd. Older images re-exec'ing into
-// this one are read too: version 1 (the base records alone, no `exec`) and
-// version 2 (the base records and `last`).
+// this one are read too: version 1 (the base records alone, no `exec`),
+// version 2 (the base records and `last`) and version 3 (version 4 without names).
 import type { BuriedWhy, CrematedWhy, ExitStatus, Handover, HandoverServer, ServerSpec, StopOrder } from "./types.ts";
 import { isObject, messageOf } from "./values.ts";
 
-export const HANDOVER_VERSION = 3;
+export const HANDOVER_VERSION = 4;
 /** The versions this image reads. */
-const READS = [1, 2, 3];
-/** "1, 2 and 3". */
+const READS = [1, 2, 3, 4];
+/** "1, 2, 3 and 4". */
 function readsText(): string {
   return `${READS.slice(0, -1).join(", ")} and ${READS[READS.length - 1]}`;
 }
@@ -44,27 +48,30 @@ export type Unmarshalled =
   | { readonly ok: true; readonly handover: Handover }
   | { readonly ok: false; readonly error: string };
 
+/** `specs`: the servers the handover's records are about, in its order (their names and commands go with the records). */
 export function marshal(handover: Handover, specs: readonly ServerSpec[]): string {
-  const servers = handover.servers.map((s, i) => {
-    const fp = fingerprint(specs[i]?.argv ?? []);
-    // Version 3's fields after the last exit are left out from the end while they hold their defaults (small for many servers).
-    const tail = [s.retries ?? 0, ...(s.kind === "alive" ? [s.ready === false ? 0 : 1] : [])];
-    while (tail.length > 0 && tail[tail.length - 1] === (tail.length === 2 ? 1 : 0)) tail.pop();
-    const extra = [lastExitRecord(s.lastExit), ...tail];
-    switch (s.kind) {
-      case "unborn": return ["unborn", s.spawns, fp, ...extra];
-      case "waiting": return ["waiting", s.spawns, fp, ...extra];
-      case "alive":
-        return ["alive", s.spawns, fp, s.pid, s.since, s.stop === null ? null : [s.stop.deadline, s.stop.killed ? 1 : 0, s.stop.then], ...extra];
-      case "backoff": return ["backoff", s.spawns, fp, s.since, s.until, ...extra];
-      case "buried": return ["buried", s.spawns, fp, s.since, s.why, ...extra];
-      case "cremated": return ["cremated", s.spawns, fp, s.since, s.why, ...extra];
-      case "invalid": return ["invalid", s.spawns, fp, s.reason, ...extra];
-    }
-  });
+  const servers = handover.servers.map((s, i) => [specs[i]?.name ?? "", ...record(s, fingerprint(specs[i]?.argv ?? []))]);
   return seal(JSON.stringify({
     v: HANDOVER_VERSION, revive: handover.pendingRevive, alarm: handover.alarmAt, exec: handover.execAt, sd: handover.systemdReady ?? false, servers,
   }));
+}
+
+/** One server's record of version 3 (version 4 puts its name in front). */
+function record(s: HandoverServer, fp: string): unknown[] {
+  // Version 3's fields after the last exit are left out from the end while they hold their defaults (small for many servers).
+  const tail = [s.retries ?? 0, ...(s.kind === "alive" ? [s.ready === false ? 0 : 1] : [])];
+  while (tail.length > 0 && tail[tail.length - 1] === (tail.length === 2 ? 1 : 0)) tail.pop();
+  const extra = [lastExitRecord(s.lastExit), ...tail];
+  switch (s.kind) {
+    case "unborn": return ["unborn", s.spawns, fp, ...extra];
+    case "waiting": return ["waiting", s.spawns, fp, ...extra];
+    case "alive":
+      return ["alive", s.spawns, fp, s.pid, s.since, s.stop === null ? null : [s.stop.deadline, s.stop.killed ? 1 : 0, s.stop.then], ...extra];
+    case "backoff": return ["backoff", s.spawns, fp, s.since, s.until, ...extra];
+    case "buried": return ["buried", s.spawns, fp, s.since, s.why, ...extra];
+    case "cremated": return ["cremated", s.spawns, fp, s.since, s.why, ...extra];
+    case "invalid": return ["invalid", s.spawns, fp, s.reason, ...extra];
+  }
 }
 
 function lastExitRecord(x: ExitStatus | null): unknown {
@@ -135,17 +142,46 @@ function read(text: string, specs: readonly ServerSpec[]): Unmarshalled {
   if (exec !== null && !isTime(exec)) return fail("unreadable re-exec state: 'exec' is not a time");
   const sd = v >= 3 ? data.sd : false;
   if (typeof sd !== "boolean") return fail("unreadable re-exec state: 'sd' is not true or false");
-  const raw = data.servers;
-  if (!Array.isArray(raw)) return fail("unreadable re-exec state: 'servers' is not a list");
+  const listed = data.servers;
+  if (!Array.isArray(listed)) return fail("unreadable re-exec state: 'servers' is not a list");
+  const raw = v >= 4 ? byName(listed, specs) : listed;
+  if (typeof raw === "string") return fail(raw);
   if (raw.length !== specs.length) {
     return fail(`re-exec state describes ${raw.length} server${raw.length === 1 ? "" : "s"}, the command line ${specs.length}`);
   }
   const pids = new Set<number>();
-  const servers = raw.map((r, i) => readServer(r, specs[i] as ServerSpec, pids, v));
+  const servers = raw.map((r, i) => (r === NO_RECORD ? NO_RECORD_SERVER : readServer(r, specs[i] as ServerSpec, pids, Math.min(v, 3))));
   return {
     ok: true,
     handover: { pendingRevive: data.revive, alarmAt: alarm as number | null, execAt: exec as number | null, ...(sd ? { systemdReady: true } : {}), servers },
   };
+}
+
+/** A server the handover has no record of (version 4: a name it does not list). */
+const NO_RECORD = Symbol("no record");
+const NO_RECORD_SERVER: HandoverServer = { kind: "invalid", spawns: 0, lastExit: null, reason: "no record of it" };
+
+/**
+ * Version 4: the records in the order of `specs`, found by name (without the
+ * name). A name listed twice, or a record that is not a list headed by a name,
+ * makes the whole state unreadable; a record of a server the configuration
+ * does not have is an error when it runs (a child nobody would supervise),
+ * and is dropped otherwise.
+ */
+function byName(listed: readonly unknown[], specs: readonly ServerSpec[]): (unknown | typeof NO_RECORD)[] | string {
+  const records = new Map<string, unknown[]>();
+  for (const r of listed) {
+    if (!Array.isArray(r) || typeof r[0] !== "string") return "unreadable re-exec state: a server's record has no name";
+    if (records.has(r[0])) return `unreadable re-exec state: server ${show(r[0])} recorded twice`;
+    records.set(r[0], r.slice(1));
+  }
+  const wanted = new Set(specs.map((s) => s.name));
+  for (const [name, r] of records) {
+    if (!wanted.has(name) && r[0] === "alive") {
+      return `re-exec state has server ${show(name)} running (pid ${show(r[3])}), which the configuration does not have`;
+    }
+  }
+  return specs.map((s) => records.get(s.name) ?? NO_RECORD);
 }
 
 /** A record's base length, by its kind (the kinds of version 3 only in version 3). */

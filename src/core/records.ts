@@ -6,7 +6,7 @@
 import { describeExit, seconds } from "./describe.ts";
 import { isCleanExit as isClean } from "./exits.ts";
 import { signalName } from "./signals.ts";
-import type { ExitStatus, LifeKind, LogRecord, Server, Signal } from "./types.ts";
+import type { ExitStatus, LifeKind, LogRecord, ReloadSummary, Server, Signal } from "./types.ts";
 
 /** X of the log lines: the command word as written (servers in braces, as mds-respawn), or the server's label. */
 export function label(s: Server): string {
@@ -69,6 +69,11 @@ export const supervisor = {
   waitingForStart: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be started (ctl start)." }),
   waitingForRetry: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be retried after crashing too fast." }),
   exiting: (status: number): LogRecord => ({ event: "exiting", code: status, text: `exiting with status ${status}.` }),
+  reloaded: (summary: ReloadSummary, what: string): LogRecord => ({ event: "reload", reload: summary, text: `reloaded: ${what}.` }),
+  reloadFailed: (error: string): LogRecord => ({ event: "reload-failed", text: `reload failed, nothing changed: ${error}` }),
+  reloadRefused: (phase: string): LogRecord => ({ event: "ignored", text: `reload ignored: ${phase === "stopping" ? "shutting down" : `supervisor is ${phase}`}.` }),
+  reexecWaits: (n: number): LogRecord =>
+    ({ event: "reexec", text: `re-exec waits for ${plural(n, "server")} changed or removed by a reload to stop.` }),
 };
 
 // --- one server ------------------------------------------------------------------
@@ -123,6 +128,13 @@ export const server = {
     about(i, s, { event: op, pid, text: `${op} of '${label(s)}' requested.` }),
   stoppedNow: (i: number, s: Server, from: LifeKind): LogRecord =>
     about(i, s, { event: "stopped", from, to: "cremated", text: `'${label(s)}' stopped, cremating.` }),
+  changed: (i: number, s: Server, pid: number): LogRecord =>
+    about(i, s, { event: "changed", pid, text: `'${label(s)}' (pid ${pid}) was changed by a reload: restarting it.` }),
+  /** pid null: it was not running. */
+  removed: (i: number, s: Server, pid: number | null): LogRecord =>
+    about(i, s, pid === null
+      ? { event: "removed", from: s.life.kind, to: "cremated", text: `'${label(s)}' was removed by a reload.` }
+      : { event: "removed", pid, text: `'${label(s)}' (pid ${pid}) was removed by a reload: stopping it.` }),
   signal: (i: number, s: Server, pid: number, signal: Signal): LogRecord =>
     about(i, s, { event: "signal", pid, signal: signalName(signal), text: `sending ${signalName(signal)} to '${label(s)}' (pid ${pid}).` }),
 };

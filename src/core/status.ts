@@ -45,11 +45,13 @@ export interface Status {
   readonly servers: readonly ServerStatus[];
 }
 
+/** Servers a reload removed are shown until their process has ended, then forgotten (their slot, and index, stay unused). */
 export function statusOf(state: State, now: Ms): Status {
-  const servers = state.servers.map((s, index): ServerStatus => {
+  const servers = state.servers.flatMap((s, index): ServerStatus[] => {
     const l = s.life;
+    if (s.retired === true && l.kind !== "alive") return [];
     const waitingFor = l.kind === "waiting" ? unreadyDependencies(state.servers, index).map((d) => state.servers.at(d)?.spec.name ?? "?") : [];
-    return {
+    return [{
       index,
       name: s.spec.name,
       command: s.spec.argv,
@@ -68,7 +70,7 @@ export function statusOf(state: State, now: Ms): Status {
       retries: s.retries,
       healthFails: s.healthFails,
       note: s.note,
-    };
+    }];
   });
   return {
     now,

@@ -14,6 +14,7 @@
 // that it waits for a revive; stopping with nothing alive → exit.
 import { spawnArgv } from "./argv.ts";
 import { unreadyDependencies } from "./deps.ts";
+import { isCurrent, reconfigure, summaryText, targetSpec } from "./reconfigure.ts";
 import { seconds, unreachable } from "./describe.ts";
 import { classifyEnd, isCleanExit } from "./exits.ts";
 import * as say from "./records.ts";
@@ -21,8 +22,8 @@ import { dumpLines, statusOf } from "./status.ts";
 import { signalName } from "./signals.ts";
 import { type Act, decide, type Detail, type Input, READY_POLL_MS, type Reply } from "./table.ts";
 import type {
-  Census, ControlCommand, Effect, Event, ExitStatus, Handover, Life, LifeKind, LogRecord, Ms, Phase, Server, ServerSpec, Settings, State,
-  StepResult, TimerName,
+  Census, ControlCommand, Effect, Event, ExitStatus, Handover, HandoverServer, Life, LifeKind, LogRecord, Ms, Phase, Server, ServerSpec, Settings,
+  State, StepResult, TimerName,
 } from "./types.ts";
 import { Vec } from "./vec.ts";
 
@@ -40,7 +41,7 @@ export function newServer(spec: ServerSpec): Server {
   return { spec, life: { kind: "unborn" }, spawns: 0, lastExit: null, retries: 0, healthFails: 0, probing: false, note: null, watchdogAt: null };
 }
 
-/** Who depends on each server: the reverse of the specs' dependsOn. */
+/** Who depends on each server: the reverse of the specs' dependsOn (a server's pending spec, after a reload, counts). */
 export function dependentsOf(specs: readonly ServerSpec[]): number[][] {
   const out: number[][] = specs.map(() => []);
   specs.forEach((s, i) => { for (const d of s.dependsOn ?? []) out[d]?.push(i); });
@@ -95,9 +96,13 @@ class Transition {
   private alarmAt: Ms | null;
   private execAt: Ms | null;
   private systemd: State["systemd"];
+  private settings: Settings;
+  private dependents: State["dependents"];
   private readonly effects: Effect[] = [];
 
   constructor(private readonly before: State, private readonly at: Ms) {
+    this.settings = before.settings;
+    this.dependents = before.dependents;
     this.servers = before.servers;
     this.census = { ...before.census };
     this.phase = before.phase;
@@ -115,7 +120,7 @@ class Transition {
 
   private snapshot(): State {
     return {
-      settings: this.before.settings,
+      settings: this.settings,
       servers: this.servers,
       census: this.census,
       phase: this.phase,
@@ -124,13 +129,9 @@ class Transition {
       waitingLogged: this.waitingLogged,
       alarmAt: this.alarmAt,
       execAt: this.execAt,
-      dependents: this.before.dependents,
+      dependents: this.dependents,
       systemd: this.systemd,
     };
-  }
-
-  private get settings(): Settings {
-    return this.before.settings;
   }
 
   apply(event: Event): void {
@@ -158,6 +159,11 @@ class Transition {
       case "notify": return this.notify(event.pid, event.ready, event.watchdog, event.status);
       case "output-match": return this.outputMatch(event.pid);
       case "control": return this.control(event.id, event.command);
+      case "reconfigure": return this.reconfigure(event.id, event.settings, event.servers);
+      case "reload-failed":
+        this.log(say.supervisor.reloadFailed(event.error));
+        if (event.id !== null) this.effects.push({ type: "reply", id: event.id, ok: false, message: event.error });
+        return;
       default: return unreachable(event);
     }
   }
@@ -246,6 +252,12 @@ class Transition {
       return;
     }
     this.input(i, input, detail);
+    // A reload came while its spawn's result was on its way: now that it runs, it is stopped (removed) or restarted (changed).
+    const s = this.server(i);
+    if (s.life.kind === "alive" && s.life.stop === null) {
+      if (s.retired === true) this.input(i, "remove");
+      else if (s.next !== undefined) this.input(i, "change");
+    }
   }
 
   private exited(pid: number, status: ExitStatus, atTakeover: boolean, hint: number | undefined): void {
@@ -452,7 +464,7 @@ class Transition {
 
   /** Whether anything that depends on server i still runs (or is being started). */
   private dependentsRun(i: number): boolean {
-    for (const d of this.before.dependents[i] ?? []) {
+    for (const d of this.dependents[i] ?? []) {
       const k = this.servers.at(d)?.life.kind;
       if (k === "alive" || k === "starting") return true;
     }
@@ -482,8 +494,80 @@ class Transition {
       return;
     }
     if (!again) this.log(say.supervisor.reexec());
-    // Carried out in settle, once no spawn's result is on its way.
+    // Carried out in settle, once no spawn's result is on its way and no server changed or removed by a reload still runs its old process.
+    const waits = this.reloadInFlight();
+    if (waits > 0 && !this.pendingReexec) this.log(say.supervisor.reexecWaits(waits));
     this.pendingReexec = true;
+  }
+
+  /**
+   * A reload: the difference is computed once (reconfigure.ts) and applied by
+   * name. Unchanged servers are not touched; changed ones take their new spec
+   * at once when they do not run, else once their process (stopped now) has
+   * ended; new ones start (autostart); removed ones are stopped and forgotten.
+   */
+  private reconfigure(id: number | null, settings: Settings, specs: readonly ServerSpec[]): void {
+    const answer = (ok: boolean, message: string, extra: Partial<Extract<Effect, { type: "reply" }>> = {}) => {
+      if (id !== null) this.effects.push({ type: "reply", id, ok, message, ...extra });
+    };
+    if (this.phase.kind !== "running") {
+      this.log(say.supervisor.reloadRefused(this.phase.kind));
+      return answer(false, say.reply.refused(this.phase.kind));
+    }
+    const r = reconfigure(this.servers, specs);
+    const text = summaryText(r.summary);
+    this.log(say.supervisor.reloaded(r.summary, text));
+    this.newSettings(settings);
+    // The slots first (appended ones, pending specs), so that every dependency names a slot that exists; then the inputs.
+    while (this.servers.length < r.length) {
+      this.servers = this.servers.push(newServer({ argv: ["-"], name: "-" }));
+      this.census.unborn++;
+    }
+    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      switch (c.kind) {
+        case "added":
+          this.setServer(c.slot, newServer(c.spec));
+          break;
+        case "changed": {
+          const runs = s.life.kind === "alive" || s.life.kind === "starting";
+          this.setServer(c.slot, runs ? { ...s, next: c.spec } : withoutNext({ ...s, spec: c.spec }));
+          break;
+        }
+        case "removed":
+          this.setServer(c.slot, { ...s, retired: true });
+          break;
+        case "unchanged":
+          break;
+        default:
+          unreachable(c);
+      }
+    }
+    this.dependents = dependentsOf(this.servers.map((s) => (isCurrent(s) ? targetSpec(s) : { ...s.spec, dependsOn: [] })));
+    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      if (c.kind === "removed") this.input(c.slot, "remove");
+      else if (c.kind === "changed" && s.life.kind === "alive") this.input(c.slot, "change");
+      // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
+      if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
+    }
+    answer(true, `reloaded: ${text}`, { reload: r.summary });
+  }
+
+  /** Settings of a reload: from now on (the alarm counts again from now when it changed; lazarus's own systemd link stays). */
+  private newSettings(settings: Settings): void {
+    const old = this.settings;
+    this.settings = { ...settings, ...(old.systemd === undefined ? {} : { systemd: old.systemd }) };
+    if (settings.alarmMs === old.alarmMs) return;
+    this.alarmAt = settings.alarmMs > 0 ? this.at + settings.alarmMs : null;
+    this.effects.push(this.alarmAt === null ? { type: "disarm", timer: "alarm" } : { type: "arm", timer: "alarm", at: this.alarmAt });
+  }
+
+  /** Servers changed or removed by a reload whose old process still runs. */
+  private reloadInFlight(): number {
+    let n = 0;
+    for (const s of this.servers) if ((s.retired === true || s.next !== undefined) && s.life.kind === "alive") n++;
+    return n;
   }
 
   private control(id: number, c: ControlCommand): void {
@@ -502,7 +586,8 @@ class Transition {
       return reply({ ok: true, message: say.reply.revivedAll(n) });
     }
     const i = c.server;
-    if (i === null || this.servers.at(i) === undefined) return reply({ ok: false, message: say.reply.noSuchServer(i ?? -1) });
+    const target = i === null ? undefined : this.servers.at(i);
+    if (i === null || target === undefined || !isCurrent(target)) return reply({ ok: false, message: say.reply.noSuchServer(i ?? -1) });
     const input: Input = c.op === "revive" ? "revive-one" : c.op;
     const r = this.input(i, input, c.op === "signal" ? { signal: c.signal } : {});
     reply(r ?? { ok: false, message: say.reply.notRunning(this.server(i).spec.name) });
@@ -531,7 +616,7 @@ class Transition {
       }
     }
     if (this.settings.systemd !== undefined) this.tellSystemd();
-    if (this.pendingReexec && n.starting === 0) {
+    if (this.pendingReexec && n.starting === 0 && this.reloadInFlight() === 0) {
       this.pendingReexec = false;
       if (this.phase.kind === "running") this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
       else this.log(say.supervisor.reexecIgnored());
@@ -635,7 +720,7 @@ class Transition {
 
   /** Spawn server i (only while running); one whose dependencies are not ready waits for them instead. */
   private spawnNow(i: number): void {
-    if (this.phase.kind !== "running") return;
+    if (this.phase.kind !== "running" || this.server(i).retired === true) return;
     if (!this.depsReady(i)) {
       if (this.server(i).life.kind !== "waiting") {
         this.setLife(i, { kind: "waiting" });
@@ -654,8 +739,11 @@ class Transition {
   }
 
   /** Every change of a server goes through here: the census follows its life. */
-  private setServer(i: number, s: Server): void {
+  private setServer(i: number, change: Server): void {
     const was = this.server(i).life.kind;
+    // A spec a reload left pending is taken on as soon as its old process is gone.
+    const k = change.life.kind;
+    const s = change.next !== undefined && k !== "alive" && k !== "starting" ? withoutNext({ ...change, spec: change.next }) : change;
     if (was !== s.life.kind) {
       this.census[was]--;
       this.census[s.life.kind]++;
@@ -674,6 +762,11 @@ class Transition {
   }
 }
 
+/** The specs of the servers a handover describes, in its order (marshal.ts names each record by them). */
+export function handoverSpecs(state: State): ServerSpec[] {
+  return state.servers.filter(isCurrent).map((s) => s.spec);
+}
+
 /** What a re-exec at `execAt` hands across: every server's life in the handover's terms. */
 export function handoverOf(state: State, execAt: Ms | null): Handover {
   return {
@@ -681,7 +774,8 @@ export function handoverOf(state: State, execAt: Ms | null): Handover {
     alarmAt: state.alarmAt,
     ...(state.systemd.ready ? { systemdReady: true } : {}),
     execAt,
-    servers: state.servers.map((s) => {
+    // Servers a reload removed are not handed over (the re-exec waits until they ended: they are forgotten).
+    servers: state.servers.filter(isCurrent).map((s): HandoverServer => {
       const l = s.life;
       // The normal form (marshal.ts): defaults left out.
       const common = s.retries === 0 ? { spawns: s.spawns, lastExit: s.lastExit } : { spawns: s.spawns, lastExit: s.lastExit, retries: s.retries };
@@ -704,4 +798,11 @@ export function handoverOf(state: State, execAt: Ms | null): Handover {
       }
     }),
   };
+}
+
+/** A server without a pending spec. */
+function withoutNext(s: Server): Server {
+  if (s.next === undefined) return s;
+  const { next: _, ...rest } = s;
+  return rest;
 }

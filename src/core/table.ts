@@ -54,11 +54,13 @@ export type Input =
   /** Its stop timer fired at or after its deadline. */
   | "deadline"
   /** An operator (`ctl`): stop, start, restart, revive this one, send it a signal. */
-  | "stop" | "start" | "restart" | "revive-one" | "signal";
+  | "stop" | "start" | "restart" | "revive-one" | "signal"
+  /** A reload changed it (its new spec waits for its process to end) / removed it. */
+  | "change" | "remove";
 
 export const INPUTS: readonly Input[] = [
   "autostart", "deps-ready", "spawned", "spawn-failed", "ready", "ready-timeout", "unhealthy", "exit-clean", "exit-fast", "exit-slow",
-  "exit-final", "revive", "retry", "shutdown", "kill", "deadline", "stop", "start", "restart", "revive-one", "signal",
+  "exit-final", "revive", "retry", "shutdown", "kill", "deadline", "stop", "start", "restart", "revive-one", "signal", "change", "remove",
 ];
 
 /** How often an unready server's readiness probe (tcp, http, cmd) is tried. */
@@ -398,11 +400,30 @@ const sendSignal: Action = (a, d) => {
   return ok(say.reply.sent(a.server.spec.name, signal));
 };
 
+/** A reload changed it while it runs: stopped, and started again with its new spec (which it takes on once ended). */
+const restartChanged: Action = (a) => {
+  a.log(say.server.changed(a.index, a.server, alive(a).pid));
+  order(a, "start");
+};
+
+/** A reload removed it while it runs: stopped for good (a restart under way is dropped). */
+const stopRemoved: Action = (a) => {
+  a.log(say.server.removed(a.index, a.server, alive(a).pid));
+  order(a, "cremate");
+};
+
+/** A reload removed it while it was not running: cremated now (and forgotten). */
+const forget: Action = (a) => {
+  if (a.server.life.kind === "backoff") a.disarm("backoff");
+  a.log(say.server.removed(a.index, a.server, null));
+  a.setLife({ kind: "cremated", since: a.at, why: "stopped" });
+};
+
 /** Every action by name, for the table and for docs/spec.md's rows. */
 export const ACTIONS = {
   spawn, comeAlive, buryUnspawnable, becomeReady, failStart, restartUnhealthy, cremateClean, crashFast, respawn, buryCrashed,
   cremateStopped, orderStop, killIt, deadline, retry, requestStop, requestRestart, startOnceStopped, requestStart, restartStopped,
-  requestRevive, stopNow, alreadyStopped, sendSignal,
+  requestRevive, stopNow, alreadyStopped, sendSignal, restartChanged, stopRemoved, forget,
 } as const;
 
 export type ActionName = keyof typeof ACTIONS;
@@ -411,6 +432,7 @@ export type ActionName = keyof typeof ACTIONS;
 const RUNNING = {
   "exit-clean": "cremateClean", "exit-fast": "crashFast", "exit-slow": "respawn", "exit-final": "buryCrashed",
   shutdown: "orderStop", kill: "killIt", stop: "requestStop", restart: "requestRestart", signal: "sendSignal",
+  change: "restartChanged", remove: "stopRemoved",
 } as const satisfies { readonly [I in Input]?: ActionName };
 
 /** What a server under a stop order answers (killed: the same, without a deadline to wait for). */
@@ -421,15 +443,15 @@ const STOPPING = {
 
 /** THE TABLE: situation × input → action. */
 export const TABLE: { readonly [S in Situation]: { readonly [I in Input]?: ActionName } } = {
-  unborn: { autostart: "spawn", start: "requestStart", restart: "restartStopped", stop: "stopNow" },
-  waiting: { "deps-ready": "spawn", shutdown: "stopNow", stop: "stopNow" },
+  unborn: { autostart: "spawn", start: "requestStart", restart: "restartStopped", stop: "stopNow", remove: "forget" },
+  waiting: { "deps-ready": "spawn", shutdown: "stopNow", stop: "stopNow", remove: "forget" },
   starting: { spawned: "comeAlive", "spawn-failed": "buryUnspawnable" },
   unready: { ...RUNNING, ready: "becomeReady", "ready-timeout": "failStart" },
   alive: { ...RUNNING, unhealthy: "restartUnhealthy" },
-  stopping: { ...STOPPING, kill: "killIt", deadline: "deadline" },
+  stopping: { ...STOPPING, kill: "killIt", deadline: "deadline", remove: "stopRemoved" },
   killed: STOPPING,
-  backoff: { retry: "retry", shutdown: "stopNow", stop: "stopNow", start: "requestStart", restart: "restartStopped" },
-  buried: { revive: "spawn", "revive-one": "requestRevive", start: "requestStart", restart: "restartStopped", stop: "stopNow" },
+  backoff: { retry: "retry", shutdown: "stopNow", stop: "stopNow", start: "requestStart", restart: "restartStopped", remove: "forget" },
+  buried: { revive: "spawn", "revive-one": "requestRevive", start: "requestStart", restart: "restartStopped", stop: "stopNow", remove: "forget" },
   cremated: { start: "requestStart", restart: "restartStopped", stop: "alreadyStopped" },
 };
 

@@ -47,6 +47,12 @@ export interface ServerSpec {
   readonly restart?: RestartPolicy;
   /** Retry a crash faster than the interval after growing delays, before burying it. */
   readonly backoff?: BackoffSpec;
+  /**
+   * How the shell launches it beyond argv (working directory, environment,
+   * output, log file), as an opaque fingerprint the shell computes: a reload
+   * (the reconfigure event) compares it like every other field.
+   */
+  readonly launch?: string;
 }
 
 /** A check the shell carries out for the core, through the port. */
@@ -159,6 +165,17 @@ export interface Server {
   readonly note: string | null;
   /** With a watchdog: when it expires unless WATCHDOG=1 comes first. */
   readonly watchdogAt: Ms | null;
+  /**
+   * A reload removed it: it is stopped, never started again, and once it has
+   * ended it is forgotten (its slot stays, so that indices do not move, and a
+   * server of the same name added later takes it over).
+   */
+  readonly retired?: true;
+  /**
+   * A reload changed it while its process runs: the spec it takes on once
+   * that process has ended (its next start uses it).
+   */
+  readonly next?: ServerSpec;
 }
 
 /** What the supervisor as a whole is doing. */
@@ -335,7 +352,16 @@ export type Event =
   }
   /** A line of output of the server whose main process is `pid` matched its readiness pattern. */
   | { readonly type: "output-match"; readonly at: Ms; readonly pid: number }
-  | { readonly type: "control"; readonly at: Ms; readonly id: number; readonly command: ControlCommand };
+  | { readonly type: "control"; readonly at: Ms; readonly id: number; readonly command: ControlCommand }
+  /**
+   * A reload (`ctl reload`): the new settings and servers, from files the
+   * shell read again and validated as a whole. `servers`' dependsOn are
+   * indices into this list. The core compares them by name with what it runs
+   * (reconfigure.ts) and applies the difference; `id`: the request to answer.
+   */
+  | { readonly type: "reconfigure"; readonly at: Ms; readonly id: number | null; readonly settings: Settings; readonly servers: readonly ServerSpec[] }
+  /** A reload whose files did not validate: nothing changes; the error (file, line, key) is said and answered. */
+  | { readonly type: "reload-failed"; readonly at: Ms; readonly id: number | null; readonly error: string };
 
 /** Why a probe is run: to know a server is ready, or that it is still healthy. */
 export type ProbePurpose = "ready" | "health";
@@ -361,6 +387,8 @@ export interface LogRecord {
   readonly retry?: number;
   /** unhealthy: why (the last failed probe, or the watchdog). */
   readonly reason?: string;
+  /** reload: what it did, by server name. */
+  readonly reload?: ReloadSummary;
 }
 
 export type Effect =
@@ -379,12 +407,20 @@ export type Effect =
   /** Watch a child this image did not spawn (after a re-exec) and report its end. */
   | { readonly type: "adopt"; readonly server: number; readonly pid: number }
   | { readonly type: "reexec"; readonly handover: Handover }
-  | { readonly type: "reply"; readonly id: number; readonly ok: boolean; readonly message: string }
+  | { readonly type: "reply"; readonly id: number; readonly ok: boolean; readonly message: string; readonly reload?: ReloadSummary }
   /** Carry out a probe of server i's process `pid` (at most `timeoutMs`), and report its `probe-result`. */
   | { readonly type: "probe"; readonly server: number; readonly pid: number; readonly purpose: ProbePurpose; readonly probe: ProbeSpec; readonly timeoutMs: Ms }
   /** Say this to systemd (sd_notify): READY=1, STATUS=…, STOPPING=1, WATCHDOG=1. */
   | { readonly type: "sd-notify"; readonly text: string }
   | { readonly type: "exit"; readonly status: number };
+
+/** What a reload did, by server name. */
+export interface ReloadSummary {
+  readonly added: readonly string[];
+  readonly changed: readonly string[];
+  readonly removed: readonly string[];
+  readonly unchanged: readonly string[];
+}
 
 export interface StepResult {
   readonly state: State;

@@ -59,6 +59,12 @@ export class Vec<T> implements Iterable<T> {
     return out;
   }
 
+  flatMap<U>(fn: (value: T, index: number) => readonly U[]): U[] {
+    const out: U[] = [];
+    this.forEach((v, i) => { out.push(...fn(v, i)); });
+    return out;
+  }
+
   filter(fn: (value: T, index: number) => boolean): T[] {
     const out: T[] = [];
     this.forEach((v, i) => { if (fn(v, i)) out.push(v); });

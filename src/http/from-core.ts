@@ -33,10 +33,12 @@ export interface CoreSnapshotInputs {
 
 export function snapshotOf(i: CoreSnapshotInputs): HttpSnapshot {
   const { state, history } = i;
-  const servers = state.servers.map((s, index): ServerSnapshot => {
+  // Servers a reload removed: shown until their process has ended, then forgotten.
+  const servers = state.servers.flatMap((s, index): ServerSnapshot[] => {
     const l = s.life;
+    if (s.retired === true && l.kind !== "alive") return [];
     const h = history.of(index, i.now);
-    return {
+    return [{
       index,
       name: s.spec.name,
       autostart: s.spec.autostart ?? true,
@@ -51,7 +53,7 @@ export function snapshotOf(i: CoreSnapshotInputs): HttpSnapshot {
       lastExit: s.lastExit === null ? null : exitInfo(s.lastExit),
       timeline: h.timeline,
       output: i.seesOutput?.(index) === true ? h.output : null,
-    };
+    }];
   });
   const pid = i.supervisor.pid;
   const version = i.supervisor.version;

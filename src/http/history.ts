@@ -51,7 +51,12 @@ export class History {
   private readonly servers: PerServer[] = [];
 
   constructor(servers: number, private readonly limits: HttpLimits = HTTP_LIMITS) {
-    for (let i = 0; i < servers; i++) this.servers.push({ crashes: new Map(), buried: 0, events: [], eventsHead: 0, output: [], outputHead: 0 });
+    this.track(servers);
+  }
+
+  /** Keep a history for this many servers (a reload appends servers). */
+  track(servers: number): void {
+    while (this.servers.length < servers) this.servers.push({ crashes: new Map(), buried: 0, events: [], eventsHead: 0, output: [], outputHead: 0 });
   }
 
   /**

@@ -14,8 +14,10 @@ import { controlPlace, notifySocket } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec, Settings } from "../core/types.ts";
 import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOTIFY_ENV, type OsPort, OUTPUT_ENV, PREFLIGHT_ENV } from "../os/port.ts";
+import { handoverSpecs } from "../core/step.ts";
 import { type Launcher, launcher } from "./launch.ts";
-import { type ShellConfig, Supervisor } from "./supervisor.ts";
+import { withLaunchKeys } from "./launch-key.ts";
+import { type Reloaded, type ShellConfig, Supervisor } from "./supervisor.ts";
 
 /** The environment variable that carries the handover across a re-exec (see reexecCommand). */
 export const HANDOVER_ENV = "LAZARUS_HANDOVER";
@@ -60,6 +62,8 @@ export interface Prepared {
   readonly inherited: Readonly<Record<string, string>>;
   /** The HTTP endpoint's bearer token (read from its file); null: read-only or no endpoint. */
   readonly httpToken: string | null;
+  /** A reload: the files the plan came from read again (not the texts a re-exec carried), the plan made from them, or why not. */
+  readonly reread: () => ReturnType<typeof loadPlan>;
 }
 
 /**
@@ -75,7 +79,12 @@ export function prepare(b: BootEnv): Prepared | Exclude<Booted, { kind: "running
   // Servers and settings from files too (--config, --procfile, --env-file, lazarus.toml);
   // after a re-exec, from the texts the previous image used (see load.ts).
   const reexec = parsed.options.reexec;
-  const loaded = loadPlan(parsed.options, parsed.servers.map((s) => s.argv), b.cwd, inherited, b.files, reexec ? b.env[SOURCES_ENV] : undefined);
+  const braces = parsed.servers.map((s) => s.argv);
+  const load = (carried: string | undefined) => {
+    const r = loadPlan(parsed.options, braces, b.cwd, inherited, b.files, carried);
+    return r.ok ? { ...r, plan: withLaunchKeys(r.plan) } : r;
+  };
+  const loaded = load(reexec ? b.env[SOURCES_ENV] : undefined);
   if (!loaded.ok) return { kind: "error", message: loaded.error, status: 2 };
   let handover: Handover | null = null;
   if (reexec) {
@@ -98,7 +107,7 @@ export function prepare(b: BootEnv): Prepared | Exclude<Booted, { kind: "running
   if (b.env[PREFLIGHT_ENV] === "1") return { kind: "checked" };
   const systemd = systemdSettings(b.env, b.pid);
   const plan = systemd === undefined ? loaded.plan : { ...loaded.plan, settings: { ...loaded.plan.settings, systemd } };
-  return { plan, sources: loaded.sources, handover, inherited, httpToken };
+  return { plan, sources: loaded.sources, handover, inherited, httpToken, reread: () => load(undefined) };
 }
 
 /** Start a supervisor image: prepare, then (only if that went well) make the port, open the control socket and start. */
@@ -118,6 +127,22 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
   const { plan, handover } = p;
   // One private sd_notify socket for the servers that speak it (none when none does).
   const notifyPath = plan.servers.some((s) => s.ready?.kind === "notify") ? notifySocket({ env: b.env, uid: b.uid, tmpdir: b.tmpdir }, b.pid) : null;
+  // What a re-exec carries: the texts of the files, as the last successful reload read them.
+  let sources = p.sources;
+  let sup: Supervisor | null = null;
+  const reload = (): Reloaded => {
+    const r = p.reread();
+    if (!r.ok) return r;
+    const systemd = plan.settings.systemd;
+    const next = systemd === undefined ? r.plan : { ...r.plan, settings: { ...r.plan.settings, systemd } };
+    if (notifyPath === null && next.servers.some((s) => s.ready?.kind === "notify")) {
+      return { ok: false, error: "ready = { notify = true } needs lazarus's notification socket, which it opens only when started with such a server: restart lazarus." };
+    }
+    return {
+      ok: true, settings: next.settings, servers: next.servers, logFormat: next.logFormat, spawnExtras: withNotifySocket(launcher(next), next.servers, notifyPath),
+      commit: () => { sources = r.sources; },
+    };
+  };
   const config: ShellConfig = {
     settings: plan.settings,
     servers: plan.servers,
@@ -133,9 +158,12 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
     // cwd, environment and output of each server, computed once.
     spawnExtras: withNotifySocket(launcher(plan), plan.servers, notifyPath),
     eventLog: plan.eventLog,
-    reexecCommand: (h) => reexecCommand(h, plan.servers, b.args, b.self, p.inherited, p.sources, reexecsSoFar(b.env), b.env),
+    // The servers the handover is about: as given, or those the supervisor runs now (after a reload, not the plan's).
+    reexecCommand: (h, specs) =>
+      reexecCommand(h, specs ?? (sup === null ? plan.servers : handoverSpecs(sup.current)), b.args, b.self, p.inherited, sources, reexecsSoFar(b.env), b.env),
+    reload,
   };
-  const sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
+  sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
   const place = controlPlace(plan.control, { env: b.env, uid: b.uid, tmpdir: b.tmpdir }, b.pid);
   const notes: string[] = [];
   if (place !== null) {

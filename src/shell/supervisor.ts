@@ -4,8 +4,9 @@
 // code runs against Bun in production and against the simulated OS in tests.
 import { unreachable } from "../core/describe.ts";
 import { SIGALRM, SIGHUP, SIGINT, SIGIO, SIGPIPE, SIGPROF, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGXCPU, SIGXFSZ } from "../core/signals.ts";
-import { initialState, step } from "../core/step.ts";
-import type { ControlCommand, Effect, Event, Handover, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
+import { isCurrent, slotOfName } from "../core/reconfigure.ts";
+import { handoverSpecs, initialState, step } from "../core/step.ts";
+import type { ControlCommand, Effect, Event, Handover, ReloadSummary, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
 import { type About, parseRequest, replyError, replyOk } from "../control/protocol.ts";
 import { statusOf } from "../core/status.ts";
 import type { HttpAddress } from "../http/address.ts";
@@ -28,7 +29,12 @@ export interface ShellConfig {
    * The command and environment that re-execute this supervisor with the given
    * handover; null when this build cannot re-exec (the core is told why).
    */
-  readonly reexecCommand?: (handover: Handover) => { argv: readonly string[]; env: Readonly<Record<string, string>> } | string;
+  readonly reexecCommand?: (handover: Handover, specs?: readonly ServerSpec[]) => { argv: readonly string[]; env: Readonly<Record<string, string>> } | string;
+  /**
+   * `ctl reload`: the files the supervisor was started from, read again and
+   * validated as a whole (boot.ts); absent: this supervisor cannot reload.
+   */
+  readonly reload?: () => Reloaded;
   /** The supervisor's own pid, shown by `ctl status`. */
   readonly pid?: number;
   /** Who it is, for {"cmd":"about"} (`ctl ls`): where it was started, from which files, when. */
@@ -47,6 +53,20 @@ export interface ShellConfig {
   readonly onStep?: (event: Event, before: State, after: State, effects: readonly Effect[]) => void;
 }
 
+/** A reload's new configuration (its specs carry their launch fingerprints), or why there is none. */
+export type Reloaded =
+  | {
+    readonly ok: true;
+    readonly settings: Settings;
+    readonly servers: readonly ServerSpec[];
+    readonly logFormat: LogFormat;
+    /** How each of `servers` (by its index there) is started beyond its argv. */
+    readonly spawnExtras: (server: number) => Omit<SpawnRequest, "argv">;
+    /** Called once the core has applied it: what a re-exec carries becomes these files' texts. */
+    readonly commit: () => void;
+  }
+  | { readonly ok: false; readonly error: string };
+
 /** An exit the port knows of, as an event for the core. */
 export function exitEvent(x: PortExit, at: number, server: number | undefined): Event {
   return { type: "exited", at, pid: x.pid, status: x.status, ...(x.atTakeover ? { atTakeover: true } : {}), ...(server === undefined ? {} : { server }) };
@@ -59,7 +79,7 @@ export class Supervisor {
   private running = false;
   private readonly timers = new Map<TimerName, TimerHandle>();
   /** Control requests waiting for the core's reply effect, by event id. */
-  private readonly replies = new Map<number, (ok: boolean, message: string) => void>();
+  private readonly replies = new Map<number, (ok: boolean, message: string, reload?: ReloadSummary) => void>();
   private nextRequest = 1;
   /** Which server each pid we spawned or adopted is: a hint for the core with each exit. */
   private readonly pids = new Map<number, number>();
@@ -69,17 +89,44 @@ export class Supervisor {
   /** A re-exec the port prepares (prepareExec) before the core's exec effect is carried out. */
   private execPrep: "idle" | "preparing" | "ready" = "idle";
   /** The log file of each server (null: none), and lazarus's event log file. */
-  private readonly logs: readonly (LogTarget | null)[];
+  private logs: readonly (LogTarget | null)[];
   private readonly eventLog: LogTarget | null;
+  /**
+   * How servers are started beyond their argv, by launch fingerprint
+   * (ServerSpec.launch): a spawn uses the one of the spec it spawns, so a
+   * server changed by a reload gets its new environment exactly when it takes
+   * its new spec. Servers without a fingerprint use config.spawnExtras.
+   */
+  private readonly launches = new Map<string, Omit<SpawnRequest, "argv">>();
+  private logFormat: LogFormat;
 
   constructor(protected readonly port: OsPort, protected readonly config: ShellConfig) {
     this.state = initialState(config.settings, config.servers);
     this.bootedAt = port.now();
-    this.logs = config.servers.map((_, i) => {
-      const out = config.spawnExtras(i).output;
+    this.logFormat = config.logFormat;
+    config.servers.forEach((s, i) => { if (s.launch !== undefined) this.launches.set(s.launch, config.spawnExtras(i)); });
+    this.logs = this.logTargets();
+    this.eventLog = config.eventLog ?? null;
+  }
+
+  /** How server i is started beyond its argv (its spec's launch). */
+  private extrasOf(i: number): Omit<SpawnRequest, "argv"> {
+    const key = this.state.servers.at(i)?.spec.launch;
+    return (key === undefined ? undefined : this.launches.get(key)) ?? this.config.spawnExtras(i);
+  }
+
+  /** The log file of every server slot (from the launch of the spec it runs, or will run after a reload). */
+  private logTargets(): (LogTarget | null)[] {
+    return this.state.servers.map((s, i) => {
+      const key = (s.next ?? s.spec).launch;
+      const out = ((key === undefined ? undefined : this.launches.get(key)) ?? this.config.spawnExtras(i)).output;
       return out?.kind === "piped" ? out.log : null;
     });
-    this.eventLog = config.eventLog ?? null;
+  }
+
+  /** The current servers' specs, a removed server's name blanked (so that a name finds the server that has it now). */
+  private namesView(): ServerSpec[] {
+    return this.state.servers.map((s) => (isCurrent(s) ? s.spec : { ...s.spec, name: "" }));
   }
 
   /** The core's current state (read-only: for status queries and tests). */
@@ -109,7 +156,7 @@ export class Supervisor {
     // The log files are opened now: a directory that cannot be written is said at once.
     for (const target of this.logFiles()) port.openLog(target);
     const header = formatHeaderLine(VERSION, this.config.settings, this.config.servers, at, port.wallTime());
-    if (this.config.logFormat === "json") port.log(header);
+    if (this.logFormat === "json") port.log(header);
     if (this.eventLog !== null) port.appendLog(this.eventLog, header);
     this.dispatch({ type: "start", at, handover, version: VERSION, ...(notes.length > 0 ? { notes } : {}) });
   }
@@ -136,7 +183,6 @@ export class Supervisor {
   serveHttp(address: HttpAddress, token: string | null): string | null {
     const port = this.port;
     const history = new History(this.config.servers.length);
-    const prefixed = this.config.servers.map((_, i) => this.config.spawnExtras(i).output?.kind === "piped");
     const options: HttpEndpointOptions = {
       address,
       token,
@@ -151,7 +197,7 @@ export class Supervisor {
           reexecs: this.config.identity?.reexecs ?? 0, droppedLog: this.counts.droppedLog, droppedOutput: this.counts.droppedOutput,
           controlRequests: this.counts.controlRequests,
         },
-        seesOutput: (i) => prefixed[i] === true,
+        seesOutput: (i) => this.extrasOf(i).output?.kind === "piped",
       }),
       onAction: (action, respond) => {
         this.counts.controlRequests++;
@@ -162,10 +208,9 @@ export class Supervisor {
     const endpoint = port.serveHttp(options);
     if (typeof endpoint === "string") return endpoint;
     this.http = { endpoint, options, history };
-    const index = new Map(this.config.servers.map((s, i) => [s.name, i]));
     port.tapOutput((name, stream, line) => {
-      const i = index.get(name);
-      if (i === undefined) return;
+      const i = slotOfName(this.state.servers, name);
+      if (i < 0) return;
       history.noteOutput(i, stream === "stdout" ? "out" : "err", line);
       endpoint.changed();
     });
@@ -178,7 +223,7 @@ export class Supervisor {
   }
 
   /** A command of an operator for the core; `respond` gets its reply (or "no answer", should it give none). */
-  private command(command: ControlCommand, respond: (ok: boolean, message: string) => void): void {
+  private command(command: ControlCommand, respond: (ok: boolean, message: string, reload?: ReloadSummary) => void): void {
     const id = this.nextRequest++;
     this.replies.set(id, respond);
     this.dispatch({ type: "control", at: this.port.now(), id, command });
@@ -194,7 +239,7 @@ export class Supervisor {
   /** One control request: status is read from the state; every command is an event for the core. */
   private request(line: string, respond: (reply: string) => void): void {
     this.counts.controlRequests++;
-    const req = parseRequest(line, this.config.servers);
+    const req = parseRequest(line, this.namesView());
     switch (req.kind) {
       case "error":
         respond(replyError(req.id, req.error));
@@ -209,8 +254,11 @@ export class Supervisor {
         const id = this.config.identity;
         const about: About = {
           pid: this.config.pid ?? 0, version: VERSION, cwd: id?.cwd ?? "", config: id?.config ?? null, procfile: id?.procfile ?? null,
-          servers: this.state.servers.length, uptimeMs: this.uptime(), socket: this.socket,
-          logs: this.config.servers.flatMap((x, i) => { const l = this.logs[i]; return l === null || l === undefined ? [] : [{ name: x.name, path: l.path }]; }),
+          servers: this.state.servers.filter(isCurrent).length, uptimeMs: this.uptime(), socket: this.socket,
+          logs: this.state.servers.flatMap((x, i) => {
+            const l = this.logs[i];
+            return l === null || l === undefined || !isCurrent(x) ? [] : [{ name: x.spec.name, path: l.path }];
+          }),
           eventLog: this.eventLog?.path ?? null,
         };
         respond(replyOk(req.id, { about }));
@@ -221,6 +269,9 @@ export class Supervisor {
         return;
       case "logs":
         void this.logRequest(req.op, req.server).then((r) => respond(r.ok ? replyOk(req.id, { message: r.message }) : replyError(req.id, r.message)));
+        return;
+      case "reload":
+        this.reload((ok, message, reload) => respond(ok ? replyOk(req.id, { message, ...(reload === undefined ? {} : { reload }) }) : replyError(req.id, message)));
         return;
       default:
         unreachable(req);
@@ -250,9 +301,9 @@ export class Supervisor {
   /** One step of the core; returns the events its effects produced (protected: the simulator plants faulty shells by overriding). */
   protected handle(event: Event): Event[] {
     const before = this.state;
-    if (this.config.logFormat === "json" || this.eventLog !== null) {
+    if (this.logFormat === "json" || this.eventLog !== null) {
       const line = formatInputLine(event, this.port.wallTime());
-      if (this.config.logFormat === "json") this.port.log(line);
+      if (this.logFormat === "json") this.port.log(line);
       if (this.eventLog !== null) this.port.appendLog(this.eventLog, line);
     }
     const { state, effects } = step(before, event);
@@ -282,7 +333,7 @@ export class Supervisor {
         // it freed may be handed to this very spawn, and the core must not take
         // the old process's end for the new one's.
         const exits = this.takeExits();
-        const r = port.spawn({ ...this.config.spawnExtras(effect.server), argv: effect.argv });
+        const r = port.spawn({ ...this.extrasOf(effect.server), argv: effect.argv });
         const now = port.now();
         return [...exits, r.ok
           ? { type: "spawned", at: now, server: effect.server, pid: r.pid }
@@ -292,7 +343,7 @@ export class Supervisor {
         port.kill(effect.pid, effect.signal, effect.group);
         return [];
       case "log":
-        port.log(formatLogLine(this.config.logFormat, effect.record, at, port.wallTime()));
+        port.log(formatLogLine(this.logFormat, effect.record, at, port.wallTime()));
         if (this.eventLog !== null) port.appendLog(this.eventLog, formatLogLine("json", effect.record, at, port.wallTime()));
         this.http?.history.noteRecord(effect.record, at);
         return [];
@@ -320,7 +371,7 @@ export class Supervisor {
         // An exit the port knows of would be lost in the exec: the core hears of it first, then is asked again.
         const exits = this.takeExits();
         if (exits.length > 0) return [...exits, { type: "reexec", at: port.now(), again: true }];
-        const cmd = this.config.reexecCommand?.(effect.handover) ?? "this build cannot re-exec";
+        const cmd = this.config.reexecCommand?.(effect.handover, handoverSpecs(this.state)) ?? "this build cannot re-exec";
         if (typeof cmd === "string") return [{ type: "reexec-failed", at: port.now(), error: cmd }];
         // The port may first need time (bounded) to get servers' output into the log files: it
         // says when it is ready, and the core is asked again (with a fresh handover) then.
@@ -345,7 +396,7 @@ export class Supervisor {
       case "reply": {
         const respond = this.replies.get(effect.id);
         this.replies.delete(effect.id);
-        respond?.(effect.ok, effect.message);
+        respond?.(effect.ok, effect.message, effect.reload);
         return [];
       }
       case "probe":
@@ -365,10 +416,59 @@ export class Supervisor {
     }
   }
 
+  /**
+   * `ctl reload`: the files read again and validated as a whole (an invalid
+   * one changes nothing: the core says so, once); then one reconfigure event,
+   * whose reply says what was added, changed, removed and left alone. The new
+   * launches are known before the core applies it, so that a server it starts
+   * in that very step gets its new environment.
+   */
+  private reload(respond: (ok: boolean, message: string, reload?: ReloadSummary) => void): void {
+    const id = this.nextRequest++;
+    const r = this.config.reload?.() ?? { ok: false as const, error: "this supervisor cannot reload" };
+    const at = this.port.now();
+    if (!r.ok) {
+      this.replies.set(id, respond);
+      this.dispatch({ type: "reload-failed", at, id, error: r.error });
+      if (this.replies.delete(id)) respond(false, "no answer");
+      return;
+    }
+    const added: string[] = [];
+    r.servers.forEach((s, k) => {
+      if (s.launch !== undefined && !this.launches.has(s.launch)) {
+        this.launches.set(s.launch, r.spawnExtras(k));
+        added.push(s.launch);
+      }
+    });
+    this.replies.set(id, (ok, message, summary) => {
+      if (ok) {
+        r.commit();
+        this.logFormat = r.logFormat;
+        this.afterReload();
+      } else {
+        for (const key of added) this.launches.delete(key);
+      }
+      respond(ok, message, summary);
+    });
+    this.dispatch({ type: "reconfigure", at, id, settings: r.settings, servers: r.servers });
+    if (this.replies.delete(id)) respond(false, "no answer");
+  }
+
+  /** After a reload: launches nobody uses any more are dropped; the log files of new servers are opened; the history has a place for each. */
+  private afterReload(): void {
+    const used = new Set<string>();
+    for (const s of this.state.servers) for (const x of [s.spec, s.next]) if (x?.launch !== undefined) used.add(x.launch);
+    for (const key of this.launches.keys()) if (!used.has(key)) this.launches.delete(key);
+    const before = new Set(this.logs.flatMap((l) => (l === null ? [] : [l.path])));
+    this.logs = this.logTargets();
+    for (const l of this.logs) if (l !== null && !before.has(l.path)) this.port.openLog(l);
+    this.http?.history.track(this.state.servers.length);
+  }
+
   /** Carry out a probe the core asked for; its answer comes back as a `probe-result` event. */
   private startProbe(effect: Extract<Effect, { type: "probe" }>): void {
     // A command probe runs as the server does: its environment and working directory.
-    const { env, cwd } = this.config.spawnExtras(effect.server);
+    const { env, cwd } = this.extrasOf(effect.server);
     const { server, pid, purpose } = effect;
     this.port.probe({ probe: effect.probe, timeoutMs: effect.timeoutMs, env, ...(cwd === undefined ? {} : { cwd }) }, (o) => {
       this.dispatch({ type: "probe-result", at: this.port.now(), server, pid, purpose, ok: o.ok, reason: o.reason });
@@ -404,7 +504,7 @@ export class Supervisor {
       return;
     }
     const m = parseNotifyMessage(text);
-    const name = this.config.servers[this.pids.get(main) ?? -1]?.name ?? String(main);
+    const name = this.state.servers.at(this.pids.get(main) ?? -1)?.spec.name ?? String(main);
     for (const e of m.errors) tell(`${main} ${e}`, `a notification from '${name}' (pid ${main}): ${e}.`);
     if (m.mainpid !== null && m.mainpid !== main) tell(`${main} MAINPID`, `'${name}' sent MAINPID=${m.mainpid}: ignored (its main process is the one lazarus started, pid ${main}).`);
     if (!m.ready && !m.watchdog && m.status === null) return;
@@ -457,8 +557,9 @@ export class Supervisor {
       paths = this.logFiles().map((l) => l.path);
       if (paths.length === 0) return { ok: false, message: "there is no log file (log_dir, --log-dir, event_log)" };
     } else {
-      const spec = this.config.servers[server];
-      if (spec === undefined) return { ok: false, message: `no such server: ${server}` };
+      const slot = this.state.servers.at(server);
+      if (slot === undefined || !isCurrent(slot)) return { ok: false, message: `no such server: ${server}` };
+      const spec = slot.spec;
       const l = this.logs[server];
       if (l === null || l === undefined) return { ok: false, message: `${spec.name} has no log file (log_dir)` };
       paths = [l.path];

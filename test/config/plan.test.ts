@@ -372,3 +372,34 @@ describe("loadPlan: the files, or after a re-exec the texts carried across it", 
     }
   });
 });
+
+describe("instances = N", () => {
+  test("N copies named NAME.1 … NAME.N, each with LAZARUS_INSTANCE, its own log file; a dependency on them is one on each", () => {
+    const p = plan([], toml(`log_dir = "logs"\n[servers.web]\ncmd = ["srv"]\ninstances = 3\nenv = { A = "1" }\n[servers.proxy]\ncmd = ["px"]\ndepends_on = ["web"]\n`));
+    expect(p.servers.map((s) => s.name)).toEqual(["web.1", "web.2", "web.3", "proxy"]);
+    expect(p.servers.map((s) => s.label)).toEqual(["web.1", "web.2", "web.3", "proxy"]);
+    expect(p.launches.map((l) => l.env.LAZARUS_INSTANCE)).toEqual(["1", "2", "3", undefined]);
+    expect(p.launches.every((l, i) => i === 3 || l.env.A === "1")).toBe(true);
+    expect(p.launches.map((l) => l.log?.path)).toEqual(["web.1", "web.2", "web.3", "proxy"].map((n) => `${CWD}/logs/${n}.log`));
+    expect(p.servers[3]?.dependsOn).toEqual([0, 1, 2]);
+  });
+
+  test("instances = 1 is named NAME.1 (so that scaling to 1 and back keeps it); without the key, NAME", () => {
+    expect(plan([], toml(`[servers.web]\ncmd = ["srv"]\ninstances = 1\n`)).servers.map((s) => s.name)).toEqual(["web.1"]);
+    expect(plan([], toml(`[servers.web]\ncmd = ["srv"]\n`)).servers.map((s) => s.name)).toEqual(["web"]);
+  });
+
+  test.each([
+    ["instances = 0", "lazarus.toml:3: servers.web.instances: 0 is out of range (1 to 100 copies)."],
+    ["instances = 101", "lazarus.toml:3: servers.web.instances: 101 is out of range (1 to 100 copies)."],
+    ["instances = \"2\"", "lazarus.toml:3: servers.web.instances: expected a whole number of copies from 1 to 100, got a string (\"2\")."],
+    ["instances = 1.5", "lazarus.toml:3: servers.web.instances: expected a whole number of copies from 1 to 100, got a number (1.5)."],
+  ])("%s is refused: %s", (line, error) => {
+    expect(tryPlan([], toml(`[servers.web]\ncmd = ["srv"]\n${line}\n`))).toEqual({ ok: false, error });
+  });
+
+  test("a copy's name that another server has is refused", () => {
+    const r = tryPlan([], toml(`[servers.web]\ncmd = ["srv"]\ninstances = 2\n[servers."web.2"]\ncmd = ["x"]\n`));
+    expect(r).toEqual({ ok: false, error: "lazarus.toml: servers.web.instances: its copy \"web.2\" has the name of another server." });
+  });
+});

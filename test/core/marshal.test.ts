@@ -146,7 +146,7 @@ describe("corrupt input never throws and never invents a child", () => {
     }), budget(1000));
   });
 
-  test("records swapped between servers are refused by their fingerprints", () => {
+  test("records swapped between servers are found by their names (version 4)", () => {
     const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b"], name: "b" }];
     const h: Handover = { pendingRevive: false, alarmAt: null, execAt: null, servers: [
       { kind: "alive", spawns: 1, lastExit: null, pid: 10, since: 1, stop: null },
@@ -154,7 +154,53 @@ describe("corrupt input never throws and never invents a child", () => {
     ] };
     const data = JSON.parse(payloadOf(marshal(h, specs)));
     data.servers.reverse();
+    expect(unmarshal(seal(JSON.stringify(data)), specs)).toEqual({ ok: true, handover: h });
+  });
+
+  test("a record under another server's name is refused by its fingerprint", () => {
+    const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b"], name: "b" }];
+    const h: Handover = { pendingRevive: false, alarmAt: null, execAt: null, servers: [
+      { kind: "alive", spawns: 1, lastExit: null, pid: 10, since: 1, stop: null },
+      { kind: "alive", spawns: 1, lastExit: null, pid: 11, since: 1, stop: null },
+    ] };
+    const data = JSON.parse(payloadOf(marshal(h, specs)));
+    [data.servers[0][0], data.servers[1][0]] = ["b", "a"];
     const r = unmarshal(seal(JSON.stringify(data)), specs);
+    expect(r.ok && r.handover.servers.map((s) => s.kind)).toEqual(["invalid", "invalid"]);
+  });
+
+  test("version 4 by name: the new image's servers in any order; one without a record is invalid; a running server it does not have is an error", () => {
+    const old: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b"], name: "b" }, { argv: ["c"], name: "c" }];
+    const h: Handover = { pendingRevive: false, alarmAt: null, execAt: null, servers: [
+      { kind: "alive", spawns: 1, lastExit: null, pid: 10, since: 1, stop: null },
+      { kind: "cremated", spawns: 1, lastExit: null, since: 1, why: "stopped" },
+      { kind: "unborn", spawns: 0, lastExit: null },
+    ] };
+    const text = marshal(h, old);
+    const now: ServerSpec[] = [{ argv: ["d"], name: "d" }, { argv: ["a"], name: "a" }];
+    expect(unmarshal(text, now)).toEqual({ ok: true, handover: { ...h, servers: [
+      { kind: "invalid", spawns: 0, lastExit: null, reason: "no record of it" }, h.servers[0]!,
+    ] } });
+    expect(unmarshal(text, [{ argv: ["b"], name: "b" }])).toEqual({
+      ok: false, error: "re-exec state has server \"a\" running (pid 10), which the configuration does not have",
+    });
+    const data = JSON.parse(payloadOf(text));
+    data.servers[2][0] = "a";
+    expect(unmarshal(seal(JSON.stringify(data)), old)).toEqual({ ok: false, error: "unreadable re-exec state: server \"a\" recorded twice" });
+    data.servers[2][0] = 7;
+    expect(unmarshal(seal(JSON.stringify(data)), old)).toEqual({ ok: false, error: "unreadable re-exec state: a server's record has no name" });
+  });
+
+  test("version 3 records swapped between servers are refused by their fingerprints", () => {
+    const specs: ServerSpec[] = [{ argv: ["a"], name: "a" }, { argv: ["b"], name: "b" }];
+    const h: Handover = { pendingRevive: false, alarmAt: null, execAt: null, servers: [
+      { kind: "alive", spawns: 1, lastExit: null, pid: 10, since: 1, stop: null },
+      { kind: "alive", spawns: 1, lastExit: null, pid: 11, since: 1, stop: null },
+    ] };
+    const data = JSON.parse(payloadOf(marshal(h, specs)));
+    data.v = 3;
+    data.servers = data.servers.map((r: unknown[]) => r.slice(1)).reverse();
+    const r = unmarshal(seal(JSON.stringify(data), 3), specs);
     expect(r.ok && r.handover.servers.map((s) => s.kind)).toEqual(["invalid", "invalid"]);
   });
 
@@ -180,10 +226,10 @@ describe("clear errors", () => {
     [good.slice(0, 40), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
     [good.slice(0, -1), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
     [good.replace("unborn", "unbor"), "unreadable re-exec state: checksum mismatch (truncated or corrupt)"],
-    [good.replace("lazarus-handover/2", "lazarus-handover/7"), "unsupported re-exec state version 7 (this lazarus reads 1, 2 and 3)"],
+    [good.replace("lazarus-handover/2", "lazarus-handover/7"), "unsupported re-exec state version 7 (this lazarus reads 1, 2, 3 and 4)"],
     [seal("{\"v\":2,\"revive\":fal"), "unreadable re-exec state: not valid JSON (truncated or corrupt)"],
     [seal("[]"), "unreadable re-exec state: not an object"],
-    [doc([], { v: 4 }), "unsupported re-exec state version 4 (this lazarus reads 1, 2 and 3)"],
+    [doc([], { v: 9 }), "unsupported re-exec state version 9 (this lazarus reads 1, 2, 3 and 4)"],
     [doc([["unborn", 0, fa, null]]), "re-exec state describes 1 server, the command line 2"],
     [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]], { revive: "yes" }), "unreadable re-exec state: 'revive' is not true or false"],
     [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]], { alarm: -5 }), "unreadable re-exec state: 'alarm' is not a time"],

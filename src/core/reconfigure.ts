@@ -1,0 +1,116 @@
+// The difference a reload makes (docs/spec.md, "Reload"), computed once, here:
+// the servers the core runs against the servers of the files read again, by
+// name. Pure.
+//
+// Indices never move while the supervisor runs: a server that stays keeps its
+// slot; a new one is appended (or takes over the slot of a removed server of
+// the same name that has ended); a removed one is retired in place (stopped,
+// then forgotten: its slot stays, empty). The new servers' dependsOn (indices
+// into the reload's list) become indices of the core's slots.
+import type { ReloadSummary, Server, ServerSpec } from "./types.ts";
+import type { Vec } from "./vec.ts";
+
+/** What happens to one slot. */
+export type SlotChange =
+  /** Same spec: not touched. */
+  | { readonly kind: "unchanged"; readonly slot: number }
+  /** A different spec under the same name: stopped and started again with it (at once when it does not run). */
+  | { readonly kind: "changed"; readonly slot: number; readonly spec: ServerSpec }
+  /** A new name: a fresh server in this slot (appended, or an ended removed server's). */
+  | { readonly kind: "added"; readonly slot: number; readonly spec: ServerSpec }
+  /** Its name is gone: stopped, never started again, forgotten once ended. */
+  | { readonly kind: "removed"; readonly slot: number };
+
+export interface Reconfiguration {
+  /** In slot order of the new servers, then the removed ones. */
+  readonly changes: readonly SlotChange[];
+  /** How many slots there are after it (appended ones included). */
+  readonly length: number;
+  readonly summary: ReloadSummary;
+}
+
+/** Whether a slot's server still counts (not removed by a reload). */
+export function isCurrent(s: Server): boolean {
+  return s.retired !== true;
+}
+
+/** The spec a server runs with from its next start on: a pending one, else its own. */
+export function targetSpec(s: Server): ServerSpec {
+  return s.next ?? s.spec;
+}
+
+/** The slot of the current server with this name, or -1. */
+export function slotOfName(servers: Vec<Server>, name: string): number {
+  return servers.findIndex((s) => isCurrent(s) && s.spec.name === name);
+}
+
+/** Compare the servers the core runs with `specs` (dependsOn: indices into `specs`) by name. */
+export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]): Reconfiguration {
+  const current = new Map<string, number>();
+  const ended = new Map<string, number>();
+  servers.forEach((s, i) => {
+    const name = s.spec.name;
+    if (isCurrent(s)) current.set(name, i);
+    else if (s.life.kind !== "alive" && s.life.kind !== "starting" && !ended.has(name)) ended.set(name, i);
+  });
+  // Each new server's slot first: its dependencies are named by these.
+  let length = servers.length;
+  const slots = specs.map((spec) => current.get(spec.name) ?? ended.get(spec.name) ?? length++);
+  const changes: SlotChange[] = [];
+  const summary = { added: [] as string[], changed: [] as string[], removed: [] as string[], unchanged: [] as string[] };
+  specs.forEach((given, k) => {
+    const slot = slots[k] as number;
+    const spec = withSlots(given, slots);
+    if (!current.has(given.name)) {
+      changes.push({ kind: "added", slot, spec });
+      summary.added.push(given.name);
+    } else if (sameSpec(targetSpec(servers.at(slot) as Server), spec)) {
+      changes.push({ kind: "unchanged", slot });
+      summary.unchanged.push(given.name);
+    } else {
+      changes.push({ kind: "changed", slot, spec });
+      summary.changed.push(given.name);
+    }
+  });
+  const kept = new Set(specs.map((s) => s.name));
+  for (const [name, slot] of current) {
+    if (kept.has(name)) continue;
+    changes.push({ kind: "removed", slot });
+    summary.removed.push(name);
+  }
+  return { changes, length, summary };
+}
+
+/** The spec with its dependsOn as slots. */
+function withSlots(spec: ServerSpec, slots: readonly number[]): ServerSpec {
+  if (spec.dependsOn === undefined) return spec;
+  return { ...spec, dependsOn: spec.dependsOn.map((d) => slots[d] as number) };
+}
+
+/** Two specs run the same server: every field equal (an empty dependency list is no list). */
+export function sameSpec(a: ServerSpec, b: ServerSpec): boolean {
+  return canonical(normal(a)) === canonical(normal(b));
+}
+
+function normal(s: ServerSpec): ServerSpec {
+  if (s.dependsOn === undefined || s.dependsOn.length > 0) return s;
+  const { dependsOn: _, ...rest } = s;
+  return rest;
+}
+
+/** JSON with the keys of every object sorted and undefined fields left out. */
+function canonical(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonical).join(",")}]`;
+  if (typeof x === "object" && x !== null) {
+    const o = x as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(x);
+}
+
+/** "2 added (api, worker), 1 changed (web), 1 removed (old), 3 unchanged". */
+export function summaryText(s: ReloadSummary): string {
+  const part = (n: readonly string[], what: string, names: boolean) =>
+    `${n.length} ${what}${names && n.length > 0 ? ` (${n.slice(0, 10).join(", ")}${n.length > 10 ? `, … ${n.length - 10} more` : ""})` : ""}`;
+  return [part(s.added, "added", true), part(s.changed, "changed", true), part(s.removed, "removed", true), part(s.unchanged, "unchanged", false)].join(", ");
+}

@@ -1,0 +1,244 @@
+// A reload in the core (docs/spec.md, "Reload"): the difference by name,
+// computed once (reconfigure.ts), and what the reconfigure event does with it.
+import { describe, expect, test } from "bun:test";
+import { marshal, unmarshal } from "../../src/core/marshal.ts";
+import { reconfigure, sameSpec } from "../../src/core/reconfigure.ts";
+import { SIGKILL, SIGTERM } from "../../src/core/signals.ts";
+import { statusOf } from "../../src/core/status.ts";
+import { handoverSpecs, initialState } from "../../src/core/step.ts";
+import type { Effect, Event, Handover, ServerSpec, Settings } from "../../src/core/types.ts";
+import { code, Driver, kills, logs, SETTINGS, spawns } from "../helpers/driver.ts";
+
+const spec = (name: string, extra: Partial<ServerSpec> = {}): ServerSpec => ({ argv: [name], name, label: name, ...extra });
+const NOTIFY = { kind: "notify" } as const;
+
+function reload(d: Driver, at: number, servers: readonly ServerSpec[], settings: Settings = d.state.settings, id: number | null = 1): Effect[] {
+  return d.feed({ type: "reconfigure", at, id, settings, servers });
+}
+
+function replies(fx: readonly Effect[]): Extract<Effect, { type: "reply" }>[] {
+  return fx.flatMap((e) => (e.type === "reply" ? [e] : []));
+}
+
+function pidsOf(d: Driver): (number | null)[] {
+  return d.state.servers.map((s) => (s.life.kind === "alive" ? s.life.pid : null));
+}
+
+describe("the difference, by name (reconfigure.ts)", () => {
+  const state = initialState(SETTINGS, [spec("a"), spec("b"), spec("c", { dependsOn: [0] })]);
+
+  test("unchanged, changed, added and removed; new servers are appended; dependencies become slots", () => {
+    const r = reconfigure(state.servers, [spec("d"), spec("c", { dependsOn: [2] }), spec("a", { launch: "other env" })]);
+    expect(r.summary).toEqual({ added: ["d"], changed: ["a"], removed: ["b"], unchanged: ["c"] });
+    expect(r.length).toBe(4);
+    expect(r.changes).toEqual([
+      { kind: "added", slot: 3, spec: spec("d") },
+      { kind: "unchanged", slot: 2 },
+      { kind: "changed", slot: 0, spec: spec("a", { launch: "other env" }) },
+      { kind: "removed", slot: 1 },
+    ]);
+  });
+
+  test("a dependency on another server is a change; the same one under a new index is not", () => {
+    expect(reconfigure(state.servers, [spec("b"), spec("a"), spec("c", { dependsOn: [1] })]).summary.unchanged).toEqual(["b", "a", "c"]);
+    expect(reconfigure(state.servers, [spec("a"), spec("b"), spec("c", { dependsOn: [1] })]).summary.changed).toEqual(["c"]);
+  });
+
+  test("every field counts, the order of keys does not, an empty dependency list is none", () => {
+    expect(sameSpec({ name: "a", argv: ["a"], stopSignal: 1 }, { argv: ["a"], stopSignal: 1, name: "a" })).toBe(true);
+    expect(sameSpec(spec("a", { dependsOn: [] }), spec("a"))).toBe(true);
+    for (const extra of [{ argv: ["a", "x"] }, { stopSignal: 1 }, { autostart: false }, { ready: NOTIFY }, { restart: "never" as const }, { launch: "x" }]) {
+      expect(sameSpec(spec("a", extra), spec("a"))).toBe(false);
+    }
+  });
+});
+
+describe("a reload while servers run", () => {
+  test("untouched keeps its pid and gets no signal; changed restarts with its new spec; removed stops and is forgotten; new starts", () => {
+    const d = new Driver([spec("keep"), spec("edit"), spec("drop"), spec("also")]);
+    d.start(0);
+    const [keep, edit, drop] = [d.pid(0), d.pid(1), d.pid(2)];
+    const fx = reload(d, 100, [spec("keep"), spec("edit", { argv: ["edit", "--new"] }), spec("also"), spec("new")]);
+    expect(logs(fx)[0]).toBe("reloaded: 1 added (new), 1 changed (edit), 1 removed (drop), 2 unchanged.");
+    expect(kills(fx)).toEqual([{ pid: edit, signal: SIGTERM, group: true }, { pid: drop, signal: SIGTERM, group: true }]);
+    expect(spawns(fx)).toEqual([{ server: 4, argv: ["new"] }]);
+    expect(replies(fx)).toEqual([{
+      type: "reply", id: 1, ok: true, message: "reloaded: 1 added (new), 1 changed (edit), 1 removed (drop), 2 unchanged",
+      reload: { added: ["new"], changed: ["edit"], removed: ["drop"], unchanged: ["keep", "also"] },
+    }]);
+    // The changed one's old process ends: it starts again with its new argv.
+    const after = d.exit(edit, { kind: "signal", signal: SIGTERM }, 200);
+    expect(spawns(after)).toEqual([{ server: 1, argv: ["edit", "--new"] }]);
+    expect(d.state.servers.at(1)?.spec.argv).toEqual(["edit", "--new"]);
+    // The removed one ends: cremated, never started again, and gone from the status.
+    expect(spawns(d.exit(drop, code(0), 300))).toEqual([]);
+    expect(d.kind(2)).toBe("cremated");
+    expect(statusOf(d.state, 400).servers.map((s) => s.name)).toEqual(["keep", "edit", "also", "new"]);
+    expect(d.pid(0)).toBe(keep);
+    expect(spawns(d.feed({ type: "revive", at: 500 }))).toEqual([]);
+    // Its index is no server any more.
+    expect(replies(d.feed({ type: "control", at: 600, id: 9, command: { op: "start", server: 2 } }))).toMatchObject([{ ok: false, message: "no such server: 2" }]);
+  });
+
+  test("the same reload twice changes nothing the second time", () => {
+    const d = new Driver([spec("a"), spec("b")]);
+    d.start(0);
+    const next = [spec("a", { argv: ["a", "2"] }), spec("b")];
+    reload(d, 10, next);
+    d.exit(d.pid(0), code(0), 20);
+    const before = pidsOf(d);
+    const fx = reload(d, 30, next);
+    expect(kills(fx)).toEqual([]);
+    expect(spawns(fx)).toEqual([]);
+    expect(pidsOf(d)).toEqual(before);
+  });
+
+  test("a server changed while not running takes its new spec at once and keeps its state; one whose autostart is turned on starts", () => {
+    const d = new Driver([spec("done"), spec("dead"), spec("idle", { autostart: false })]);
+    d.start(0);
+    d.exit(d.pid(0), code(0), 10); // cremated
+    d.exit(d.pid(1), code(1), 10); // buried
+    const fx = reload(d, 20, [spec("done", { argv: ["done", "2"] }), spec("dead", { argv: ["dead", "2"] }), spec("idle")]);
+    expect(kills(fx)).toEqual([]);
+    expect(spawns(fx)).toEqual([{ server: 2, argv: ["idle"] }]);
+    expect(d.kinds()).toEqual(["cremated", "buried", "alive"]);
+    expect(d.state.servers.at(1)?.spec.argv).toEqual(["dead", "2"]);
+    expect(spawns(d.feed({ type: "revive", at: 30 }))).toEqual([{ server: 1, argv: ["dead", "2"] }]);
+  });
+
+  test("a server whose spawn is on its way: changed, it is restarted once it runs; removed, it is stopped", () => {
+    const d = new Driver([spec("a"), spec("b")]);
+    d.manualSpawns = true;
+    d.start(0);
+    reload(d, 5, [spec("a", { argv: ["a", "2"] })]);
+    expect(d.kinds()).toEqual(["starting", "starting"]);
+    const fx = [...d.feed({ type: "spawned", at: 6, server: 0, pid: 50 }), ...d.feed({ type: "spawned", at: 6, server: 1, pid: 51 })];
+    expect(kills(fx)).toEqual([{ pid: 50, signal: SIGTERM, group: true }, { pid: 51, signal: SIGTERM, group: true }]);
+    expect(spawns(d.exit(50, { kind: "signal", signal: SIGTERM }, 7))).toEqual([{ server: 0, argv: ["a", "2"] }]);
+    d.feed({ type: "spawned", at: 7, server: 0, pid: 52 });
+    expect(spawns(d.exit(51, { kind: "signal", signal: SIGTERM }, 8))).toEqual([]);
+  });
+
+  test("changed servers start again in dependency order: the dependent waits for the new dependency to be ready", () => {
+    const d = new Driver([spec("db", { ready: NOTIFY }), spec("web", { dependsOn: [0] })]);
+    d.start(0);
+    d.feed({ type: "notify", at: 1, pid: d.pid(0), ready: true, watchdog: false, status: null });
+    const [db, web] = [d.pid(0), d.pid(1)];
+    reload(d, 10, [spec("db", { ready: NOTIFY, argv: ["db", "2"] }), spec("web", { dependsOn: [0], argv: ["web", "2"] })]);
+    d.exit(web, code(0), 11);
+    expect(d.kind(1)).toBe("waiting");
+    d.exit(db, code(0), 12);
+    expect(d.kinds()).toEqual(["alive", "waiting"]);
+    const fx = d.feed({ type: "notify", at: 13, pid: d.pid(0), ready: true, watchdog: false, status: null });
+    expect(spawns(fx)).toEqual([{ server: 1, argv: ["web", "2"] }]);
+  });
+
+  test("a removed server that is in backoff, waiting or buried is cremated at once; its timer goes", () => {
+    const d = new Driver([spec("a", { backoff: { initialMs: 1000, maxMs: 1000, retries: 3 } }), spec("b")]);
+    d.start(0);
+    d.exit(d.pid(0), code(1), 10);
+    expect(d.kind(0)).toBe("backoff");
+    const fx = reload(d, 20, [spec("b")]);
+    expect(fx).toContainEqual({ type: "disarm", timer: "backoff:0" });
+    expect(d.kind(0)).toBe("cremated");
+    expect(spawns(d.feed({ type: "timer", at: 1010, timer: "backoff:0" }))).toEqual([]);
+  });
+
+  test("a removed name added again takes its old slot once it has ended, a new one while it still stops", () => {
+    const d = new Driver([spec("a"), spec("b")]);
+    d.start(0);
+    const a = d.pid(0);
+    reload(d, 10, [spec("b")]);
+    reload(d, 20, [spec("b"), spec("a")]);
+    expect(d.state.servers.length).toBe(3);
+    expect(d.kinds()).toEqual(["alive", "alive", "alive"]);
+    d.exit(a, code(0), 30);
+    reload(d, 40, [spec("b")]);
+    d.exit(d.pid(2), code(0), 41);
+    const fx = reload(d, 50, [spec("b"), spec("a")]);
+    expect(spawns(fx)).toEqual([{ server: 0, argv: ["a"] }]);
+    expect(d.state.servers.length).toBe(3);
+  });
+
+  test("settings apply from then on: the interval judges the next end; a changed alarm counts from the reload", () => {
+    const d = new Driver([spec("a")], { intervalMs: 1000, stopTimeoutMs: 5000, alarmMs: 0 });
+    d.start(0);
+    const fx = reload(d, 5000, [spec("a")], { intervalMs: 10_000, stopTimeoutMs: 5000, alarmMs: 60_000 });
+    expect(fx).toContainEqual({ type: "arm", timer: "alarm", at: 65_000 });
+    d.exit(d.pid(0), code(1), 8000); // lived 8 s < 10 s: too fast now
+    expect(d.kind(0)).toBe("buried");
+  });
+
+  test("a reload that failed to validate changes nothing: one log line, and the reply says why", () => {
+    const d = new Driver([spec("a")]);
+    d.start(0);
+    const before = d.state;
+    const fx = d.feed({ type: "reload-failed", at: 10, id: 4, error: "lazarus.toml:3: servers.a: unknown key \"comand\"" });
+    expect(d.state.servers).toEqual(before.servers);
+    expect(logs(fx)).toEqual(["reload failed, nothing changed: lazarus.toml:3: servers.a: unknown key \"comand\""]);
+    expect(replies(fx)).toEqual([{ type: "reply", id: 4, ok: false, message: "lazarus.toml:3: servers.a: unknown key \"comand\"" }]);
+  });
+
+  test("during a shutdown a reload is refused", () => {
+    const d = new Driver([spec("a")]);
+    d.start(0);
+    d.feed({ type: "terminate", at: 1, signal: SIGTERM });
+    const fx = reload(d, 2, [spec("b")]);
+    expect(replies(fx)).toMatchObject([{ ok: false }]);
+    expect(spawns(fx)).toEqual([]);
+    expect(d.state.servers.at(0)?.spec.name).toBe("a");
+  });
+
+  test("a removed server still stopping at a shutdown is killed by a second terminate", () => {
+    const d = new Driver([spec("a"), spec("b")]);
+    d.start(0);
+    const a = d.pid(0);
+    reload(d, 1, [spec("b")]);
+    d.feed({ type: "terminate", at: 2, signal: SIGTERM });
+    expect(kills(d.feed({ type: "terminate", at: 3, signal: SIGTERM }))).toContainEqual({ pid: a, signal: SIGKILL, group: true });
+  });
+});
+
+describe("a re-exec after a reload", () => {
+  test("waits until the servers changed or removed have ended; hands over the current servers by name; the new image takes them over", () => {
+    const d = new Driver([spec("a"), spec("b"), spec("c")]);
+    d.start(0);
+    const [a, b] = [d.pid(0), d.pid(1)];
+    reload(d, 10, [spec("z"), spec("c"), spec("b", { argv: ["b", "2"] })]);
+    const wait = d.feed({ type: "reexec", at: 20 });
+    expect(wait.some((e) => e.type === "reexec")).toBe(false);
+    expect(logs(wait)).toContain("re-exec waits for 2 servers changed or removed by a reload to stop.");
+    d.exit(a, code(0), 30);
+    expect(d.feed({ type: "problem", at: 31, text: "x" }).some((e) => e.type === "reexec")).toBe(false);
+    const fx = d.exit(b, code(0), 40);
+    const effect = fx.find((e): e is Extract<Effect, { type: "reexec" }> => e.type === "reexec");
+    expect(effect).toBeDefined();
+    const h = effect!.handover as Handover;
+    const names = handoverSpecs(d.state).map((s) => s.name);
+    expect(names).toEqual(["b", "c", "z"]);
+    // The new image's servers are the new configuration's, in its order: each finds its record by name.
+    const text = marshal(h, handoverSpecs(d.state));
+    const plan = [spec("z"), spec("c"), spec("b", { argv: ["b", "2"] })];
+    const read = unmarshal(text, plan);
+    expect(read.ok).toBe(true);
+    if (!read.ok) return;
+    const img = new Driver(plan);
+    img.nextPid = 900;
+    const started: Event = { type: "start", at: 50, handover: read.handover };
+    const take = img.feed(started);
+    expect(take.filter((e) => e.type === "adopt")).toEqual([
+      { type: "adopt", server: 0, pid: d.pid(3) }, { type: "adopt", server: 1, pid: d.pid(2) }, { type: "adopt", server: 2, pid: d.pid(1) },
+    ]);
+    expect(spawns(take)).toEqual([]);
+  });
+});
+
+describe("launch fingerprints (src/shell/launch-key.ts)", () => {
+  test("two servers launched alike still have their own (the shell finds each one's output prefix by it); any launch field changes it", async () => {
+    const { launchKey } = await import("../../src/shell/launch-key.ts");
+    const l = { source: "config" as const, cwd: "/srv", env: { A: "1", B: "2" }, output: "prefix" as const, log: null, ready: null };
+    expect(launchKey("a", l)).not.toBe(launchKey("b", l));
+    expect(launchKey("a", l)).toBe(launchKey("a", { ...l, env: { B: "2", A: "1" }, source: "procfile" }));
+    for (const other of [{ cwd: "/x" }, { env: { A: "1" } }, { output: "inherit" as const }, { ready: "up" }]) expect(launchKey("a", { ...l, ...other })).not.toBe(launchKey("a", l));
+  });
+});

@@ -1,0 +1,168 @@
+// `ctl reload` on the real supervisor with real processes (issue 15): the file
+// is edited, and what runs afterwards is checked from the outside (pids in the
+// status, the fixtures' own lines, /proc).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { request } from "../../src/os/control-client.ts";
+import { MAIN, perTest, procState, ROOT, type Run, SERVER, waitGone } from "../helpers/run.ts";
+
+const { start } = perTest({ tmp: "lazarus-reload-" });
+
+let dir = "";
+beforeAll(() => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "lazarus-reload-")));
+  for (const name of ["keep", "edit", "drop", "add", "many"]) symlinkSync(SERVER, join(dir, name));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Poll an asynchronous probe until it gives a value (not null). */
+async function until<T>(probe: () => Promise<T | null>, what: string, timeout = 10_000): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await probe();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+/** `lazarus ctl ARGS`, as a user runs it. */
+async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([process.execPath, "run", MAIN, "ctl", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  return { code: await p.exited, out, err };
+}
+
+interface Row { readonly name: string; readonly state: string; readonly pid: number | null; readonly command: string[] }
+
+async function servers(sock: string): Promise<Row[]> {
+  const res = await request(sock, { cmd: "status" });
+  if (!res.ok) throw new Error(res.error);
+  return (res.reply.status as { servers: Row[] }).servers;
+}
+
+/** The pid of each alive server, by name. */
+async function pids(sock: string): Promise<Record<string, number | null>> {
+  return Object.fromEntries((await servers(sock)).map((s) => [s.name, s.pid]));
+}
+
+/** The value of VAR a fixture with this pid printed (--print-env=VAR). */
+async function envOf(r: Run, pid: number, v: string): Promise<string> {
+  const line = await r.waitFor(new RegExp(`fixture: pid=${pid} env ${v}[= ]`));
+  return line.slice(line.indexOf(`env ${v}`) + `env ${v}`.length).replace(/^=/, "");
+}
+
+function write(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const server = (name: string, extra = "") => `[servers.${name}]\ncmd = ["./${name}", "--print-env=COLOUR", "--print-env=LAZARUS_INSTANCE"]\n${extra}`;
+
+describe("ctl reload", () => {
+  test("four servers; one's environment changed, one removed, one added: the untouched keeps its pid, the changed runs with the new environment, the removed is gone, the new runs", async () => {
+    const sock = join(dir, "ctl1.sock");
+    const toml = write("four.toml", [server("keep"), server("edit", `env = { COLOUR = "red" }\n`), server("drop"), server("many")].join("\n"));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitForCount(/fixture: pid=\d+ env COLOUR/, 4);
+    const before = await until(async () => {
+      const p = await pids(sock);
+      return Object.values(p).every((x) => x !== null) ? p : null;
+    }, "four servers alive");
+    expect(await envOf(r, before.edit as number, "COLOUR")).toBe("red");
+
+    write("four.toml", [server("keep"), server("edit", `env = { COLOUR = "blue" }\n`), server("many"), server("add")].join("\n"));
+    const res = await ctl(`--control=${sock}`, "reload");
+    expect(res).toEqual({
+      code: 0,
+      out: "reloaded: 1 added (add), 1 changed (edit), 1 removed (drop), 2 unchanged\nadded: add\nchanged: edit\nremoved: drop\nunchanged: keep, many\n",
+      err: "",
+    });
+    expect(await waitGone([before.drop as number, before.edit as number])).toEqual([]);
+    const after = await until(async () => {
+      const p = await pids(sock);
+      return p.edit !== null && p.add !== null && p.edit !== undefined && p.add !== undefined ? p : null;
+    }, "the changed and the new server alive");
+    expect(Object.keys(after).sort()).toEqual(["add", "edit", "keep", "many"]);
+    expect(after.keep).toBe(before.keep);
+    expect(after.many).toBe(before.many);
+    expect(after.edit).not.toBe(before.edit);
+    expect(await envOf(r, after.edit as number, "COLOUR")).toBe("blue");
+    expect(procState(before.keep as number)).not.toBeNull();
+    // Only the changed and the removed got a signal: the untouched ones logged nothing.
+    expect(r.own.filter((l) => /'(keep|many)'/.test(l))).toEqual([`'keep' started with pid ${before.keep}.`, `'many' started with pid ${before.many}.`]);
+
+    // A broken edit changes nothing, and ctl says why (file, line, key) and fails.
+    write("four.toml", [server("keep"), server("edit", `env = { COLOUR = "green" }\n`), `[servers.bad]\ncmd = ["./keep"]\nintervall = 3\n`].join("\n"));
+    const bad = await ctl(`--control=${sock}`, "reload");
+    expect(bad.code).toBe(1);
+    expect(bad.out).toBe("");
+    expect(bad.err).toMatch(/^lazarus: ctl: refused: .*four\.toml:\d+: servers\.bad\.intervall: unknown key/);
+    await r.waitFor(/reload failed, nothing changed: .*four\.toml:\d+: servers\.bad\.intervall/);
+    expect(await pids(sock)).toEqual(after);
+    const json = await ctl(`--control=${sock}`, "--json", "reload");
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.out)).toMatchObject({ ok: false });
+
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("--json lists what was added, changed, removed and left alone; a re-exec afterwards runs the reloaded configuration", async () => {
+    const sock = join(dir, "ctl2.sock");
+    const toml = write("two.toml", [server("keep"), server("edit")].join("\n"));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitForCount(/fixture: pid=\d+ env COLOUR/, 2);
+    write("two.toml", [server("keep"), server("add")].join("\n"));
+    const res = await ctl(`--control=${sock}`, "--json", "reload");
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.out)).toMatchObject({ ok: true, reload: { added: ["add"], changed: [], removed: ["edit"], unchanged: ["keep"] } });
+    const keep = await until(async () => (await pids(sock)).keep ?? null, "keep alive");
+    await until(async () => ((await servers(sock)).length === 2 ? true : null), "the removed server forgotten");
+    // The file is edited again but not reloaded: a re-exec runs what was reloaded, not the file.
+    write("two.toml", [server("keep"), server("edit")].join("\n"));
+    r.signal("SIGUSR1");
+    await r.waitFor("re-exec complete");
+    const st = await servers(sock);
+    expect(st.map((s) => s.name)).toEqual(["keep", "add"]);
+    expect(st[0]?.pid).toBe(keep);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("instances = 3 runs three copies with distinct LAZARUS_INSTANCE; a reload to 1 stops the highest-numbered, back to 3 starts them again, the survivor untouched", async () => {
+    const sock = join(dir, "ctl3.sock");
+    const toml = write("inst.toml", server("many", "instances = 3\n"));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    const three = await until(async () => {
+      const p = await pids(sock);
+      return Object.values(p).length === 3 && Object.values(p).every((x) => x !== null) ? p : null;
+    }, "three copies alive");
+    expect(Object.keys(three)).toEqual(["many.1", "many.2", "many.3"]);
+    const instances = await Promise.all(Object.values(three).map((pid) => envOf(r, pid as number, "LAZARUS_INSTANCE")));
+    expect(instances).toEqual(["1", "2", "3"]);
+
+    write("inst.toml", server("many", "instances = 1\n"));
+    const down = await ctl(`--control=${sock}`, "reload");
+    expect(down.out.split("\n")[0]).toBe("reloaded: 0 added, 0 changed, 2 removed (many.2, many.3), 1 unchanged");
+    expect(await waitGone([three["many.2"] as number, three["many.3"] as number])).toEqual([]);
+    await until(async () => ((await servers(sock)).length === 1 ? true : null), "one copy left");
+    expect(await pids(sock)).toEqual({ "many.1": three["many.1"] as number });
+
+    write("inst.toml", server("many", "instances = 3\n"));
+    const up = await ctl(`--control=${sock}`, "reload");
+    expect(up.out.split("\n")[0]).toBe("reloaded: 2 added (many.2, many.3), 0 changed, 0 removed, 1 unchanged");
+    const again = await until(async () => {
+      const p = await pids(sock);
+      return Object.values(p).length === 3 && Object.values(p).every((x) => x !== null) ? p : null;
+    }, "three copies alive again");
+    expect(again["many.1"]).toBe(three["many.1"] as number);
+    expect(await Promise.all([again["many.2"], again["many.3"]].map((pid) => envOf(r, pid as number, "LAZARUS_INSTANCE")))).toEqual(["2", "3"]);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+});
