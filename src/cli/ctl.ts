@@ -10,7 +10,7 @@
 //   otherwise ctl says which ones it could mean and exits with status 2.
 import { basename, dirname, join } from "node:path";
 import { controlDir, defaultSocket, type PlaceInputs, socketPid } from "../control/path.ts";
-import type { About } from "../control/protocol.ts";
+import { type About, MAX_SCALE } from "../control/protocol.ts";
 import type { ServerStatus } from "../core/status.ts";
 import { logFileName } from "../logs/lines.ts";
 import { printable } from "../text/bytes.ts";
@@ -28,6 +28,9 @@ commands:
   reload                  read the config file, Procfile and .env file again and apply the
                           difference: unchanged servers are not touched, changed ones restart,
                           new ones start, removed ones stop; an invalid file changes nothing
+  scale NAME N            run N copies (1 to 100) of a config table or Procfile process,
+                          NAME.1 ... NAME.N: the highest-numbered stop first, the others
+                          are untouched (kept by a later reload unless the file's count changes)
   rotate [SERVER]         rotate the log files now (all of them, or one server's)
   reopen [SERVER]         open the log files again (after an external rotator moved them)
   logs [SERVER] [-n N] [-f]
@@ -101,6 +104,12 @@ export function ctlRequest(words: readonly string[]): Record<string, unknown> | 
       return need(1) ?? { cmd, server: rest[0] };
     case "signal":
       return need(2) ?? { cmd, server: rest[0], signal: rest[1] };
+    case "scale": {
+      if (rest.length !== 2) return "scale takes two arguments (NAME N)";
+      const n = rest[1] as string;
+      if (!/^\d{1,3}$/.test(n) || Number(n) < 1 || Number(n) > MAX_SCALE) return `scale: ${JSON.stringify(n.slice(0, 40))} is not a number of copies from 1 to ${MAX_SCALE}`;
+      return { cmd, server: rest[0], count: Number(n) };
+    }
     default:
       return `unknown command: ${cmd}`;
   }
@@ -181,7 +190,7 @@ export async function ctl(args: readonly string[], io: CtlIo): Promise<CtlOutput
   if (o.json) return { status: reply.ok === true ? 0 : 1, stdout: `${JSON.stringify(reply)}\n`, stderr: "" };
   if (reply.ok !== true) return fail(1, `refused: ${String(reply.error)}`);
   if (body.cmd === "status") return { status: 0, stdout: statusTable(reply.status as StatusReply), stderr: "" };
-  if (body.cmd === "reload") return { status: 0, stdout: reloadText(String(reply.message), reply.reload), stderr: "" };
+  if (body.cmd === "reload" || body.cmd === "scale") return { status: 0, stdout: reloadText(String(reply.message), reply.reload), stderr: "" };
   return { status: 0, stdout: `${String(reply.message)}\n`, stderr: "" };
 }
 

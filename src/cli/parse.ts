@@ -5,6 +5,7 @@
 // Options come before the first "{". Everything inside a server's braces is its
 // own, verbatim, including words that look like options; inner braces nest and
 // are passed through as ordinary arguments.
+import { MAX_INSTANCES } from "../config/config.ts";
 import { serverNames } from "../config/names.ts";
 import { type HttpAddress, parseHttpAddress } from "../http/address.ts";
 import { DEFAULTS, type LogFormat, type Options, type OutputMode, secondsToMs, TIMED } from "../config/settings.ts";
@@ -46,6 +47,8 @@ options (before the first '{'):
   --log-dir=DIR           also append each server's output to DIR/NAME.log (rotated at 10 MiB,
                           5 old files kept; log_max_size, log_keep in a config file)
   --event-log=FILE        also append lazarus's own JSON event log to FILE (rotated the same way)
+  --formation=web=2,...   copies of each Procfile process (foreman's): NAME.1 ... NAME.N, each
+                          with LAZARUS_INSTANCE=1 ... N; all=N for the processes not named
   --help, --version
 
 signals: SIGUSR2 revive buried servers; SIGTERM/SIGINT/SIGHUP shut down;
@@ -74,6 +77,7 @@ interface MutableOptions {
   httpTokenFile: string | null;
   logDir: string | null;
   eventLog: string | null;
+  formation: Record<string, number> | null;
 }
 
 /** Decimal seconds "1", "0.25", ".5" within [0, max] → whole milliseconds; null if malformed. */
@@ -127,7 +131,28 @@ const VALUED: Readonly<Record<string, Setter>> = {
     return null;
   },
   "event-log": file("event-log", (v, o) => { o.eventLog = v; }),
+  formation: (value, o) => {
+    const f = parseFormation(value);
+    if (typeof f === "string") return `Invalid value for --formation: ${f} (NAME=N,NAME=N,…; N from 0 to ${MAX_INSTANCES}; all=N for every other process).`;
+    o.formation = f;
+    return null;
+  },
 };
+
+/** foreman's formation, "web=2,worker=1" (all=N: every process not named) → counts by name, or what is wrong. */
+export function parseFormation(value: string): Record<string, number> | string {
+  const out: Record<string, number> = {};
+  if (value === "") return "empty";
+  for (const part of value.split(",")) {
+    const m = /^([^=\s,]+)=(\d{1,3})$/.exec(part);
+    if (m === null) return `${JSON.stringify(part.slice(0, 40))} is not NAME=N`;
+    const [, name, n] = m as unknown as [string, string, string];
+    if (Object.hasOwn(out, name)) return `${JSON.stringify(name.slice(0, 40))} is given twice`;
+    if (Number(n) > MAX_INSTANCES) return `${n} copies of ${JSON.stringify(name.slice(0, 40))} are too many`;
+    out[name] = Number(n);
+  }
+  return out;
+}
 
 function file(name: string, set: (value: string, o: MutableOptions) => void): Setter {
   return (value, o) => {
@@ -145,7 +170,7 @@ export interface ParseContext {
 export function parseCommandLine(args: readonly string[], context: ParseContext = {}): Parsed {
   const o: MutableOptions = {
     settings: { ...DEFAULTS }, reexec: false, control: null, logFormat: "text", config: null, procfile: null, envFile: null, output: null,
-    http: null, httpTokenFile: null, logDir: null, eventLog: null,
+    http: null, httpTokenFile: null, logDir: null, eventLog: null, formation: null,
   };
   const given: string[] = [];
   let i = 0;
@@ -166,6 +191,7 @@ export function parseCommandLine(args: readonly string[], context: ParseContext 
     if (problem !== null) return error(problem);
     given.push(name);
   }
+  if (o.formation !== null && o.procfile === null) return error("--formation is for the processes of a Procfile: give --procfile=FILE too.");
   const rest = args.slice(i);
   let servers: string[][];
   if (rest.length === 0 && (o.config !== null || o.procfile !== null || (context.defaultConfig ?? null) !== null)) {
@@ -183,7 +209,7 @@ export function parseCommandLine(args: readonly string[], context: ParseContext 
     options: {
       settings: o.settings, reexec: o.reexec, control: o.control, logFormat: o.logFormat,
       config: o.config, procfile: o.procfile, envFile: o.envFile, output: o.output, http: o.http, httpTokenFile: o.httpTokenFile,
-      logDir: o.logDir, eventLog: o.eventLog, given,
+      logDir: o.logDir, eventLog: o.eventLog, formation: o.formation, given,
     },
     servers: servers.map((argv, k) => ({ argv, name: names[k] as string })),
   };

@@ -9,7 +9,7 @@
 // the exec in SOURCES_ENV, and the new image makes the same plan from them.
 import { resolve } from "node:path";
 import { printable } from "../text/bytes.ts";
-import { assemble, type Plan, type Sources, type SourceText } from "./plan.ts";
+import { assemble, type Plan, type Scales, type Sources, type SourceText } from "./plan.ts";
 import { DEFAULT_CONFIG, type Options } from "./settings.ts";
 import { decodeText } from "./text.ts";
 
@@ -51,6 +51,7 @@ export type Loaded =
  */
 export function loadPlan(
   options: Options, braces: readonly (readonly string[])[], cwd: string, inherited: Readonly<Record<string, string>>, files: FileReader, carried?: string,
+  scales: Scales = {},
 ): Loaded {
   const kept = carried === undefined ? {} : readCarried(carried);
   const sources: { config?: SourceText; procfile?: SourceText; envFile?: SourceText } = {};
@@ -70,7 +71,7 @@ export function loadPlan(
     }
     sources[key] = { file, text: r.text };
   }
-  const r = assemble(options, braces, sources, cwd, inherited);
+  const r = assemble(options, braces, sources, cwd, inherited, scales);
   return r.ok ? { ok: true, plan: r.plan, sources } : r;
 }
 
@@ -89,6 +90,30 @@ function readCarried(text: string): Sources {
     }
   } catch {
     // Not understood: the files are read instead.
+  }
+  return out;
+}
+
+/** The environment variable that carries `ctl scale`'s counts across a re-exec. */
+export const SCALE_ENV = "LAZARUS_SCALE";
+
+/** SCALE_ENV's value for these counts (null when there are none). */
+export function carryScales(scales: Scales): string | null {
+  return Object.keys(scales).length === 0 ? null : JSON.stringify(scales);
+}
+
+/** The counts a re-exec carried (what cannot be understood is left out: the file's counts hold for it). */
+export function readScales(text: string | undefined): Scales {
+  const out: Record<string, { count: number; base: number | null }> = {};
+  if (text === undefined) return out;
+  try {
+    const data = JSON.parse(text) as Record<string, { count?: unknown; base?: unknown }>;
+    for (const [name, s] of Object.entries(data ?? {})) {
+      const { count, base } = s ?? {};
+      if (Number.isSafeInteger(count) && (base === null || Number.isSafeInteger(base))) out[name] = { count: count as number, base: base as number | null };
+    }
+  } catch {
+    // Not understood: the files' counts.
   }
   return out;
 }

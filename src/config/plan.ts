@@ -54,7 +54,27 @@ export interface Plan {
   readonly launches: readonly Launch[];
   /** lazarus's own JSON event log as a file (event_log, --event-log), or null. */
   readonly eventLog: LogTarget | null;
+  /**
+   * What `ctl scale` can scale: each config table's and Procfile process's
+   * name, with the count its file (or --formation) gives it (null: none, one
+   * server named NAME).
+   */
+  readonly scalable: ReadonlyMap<string, number | null>;
+  /** The `ctl scale` counts this plan applied (those whose base still matched), by name. */
+  readonly scales: Scales;
 }
+
+/**
+ * A count `ctl scale` gave a table or Procfile process, valid while its file
+ * (or --formation) still says `base` (null: it gave none): a reload that
+ * changes the file's count drops it, one that leaves it keeps it.
+ */
+export interface Scale {
+  readonly count: number;
+  readonly base: number | null;
+}
+
+export type Scales = Readonly<Record<string, Scale>>;
 
 export interface SourceText {
   /** The file name as the user gave it (used in messages). */
@@ -75,6 +95,7 @@ export const DEFAULT_OUTPUT: Readonly<Record<Source, OutputMode>> = { braces: "i
 
 export function assemble(
   options: Options, braces: readonly (readonly string[])[], sources: Sources, cwd: string, inherited: Readonly<Record<string, string>> = {},
+  scales: Scales = {},
 ): PlanResult {
   const given = (name: string) => options.given.includes(name);
   let settings: Settings = options.settings;
@@ -90,6 +111,16 @@ export function assemble(
   const launches: Omit<Launch, "env">[] = [];
   const envs: Record<string, string>[] = [];
   const origin = new Map<string, string>();
+  // The count of each scalable name: its `ctl scale` count while its base still holds, else its file's.
+  const scalable = new Map<string, number | null>();
+  const applied: Record<string, Scale> = {};
+  const countOf = (name: string, base: number | null): number | null => {
+    scalable.set(name, base);
+    const s = Object.hasOwn(scales, name) ? scales[name] : undefined;
+    if (s === undefined || s.base !== base) return base;
+    applied[name] = s;
+    return s.count;
+  };
 
   let fileEnv: Readonly<Record<string, string>> = {};
   if (sources.envFile !== undefined) {
@@ -118,10 +149,11 @@ export function assemble(
     if (!given("event-log") && s.eventLog !== undefined) eventLog = resolve(dir, s.eventLog);
     // The file's servers come first, each table's instances in a row (NAME.1 … NAME.N); a
     // dependency on a table with instances is one on each of them.
-    const copies = r.config.servers.map((x) => instanceNames(x.name, x.instances));
+    const counts = r.config.servers.map((x) => countOf(x.name, x.instances ?? null));
+    const copies = r.config.servers.map((x, k) => instanceNames(x.name, counts[k] ?? undefined));
     const taken = new Set(r.config.servers.map((x) => x.name));
     for (const [k, x] of r.config.servers.entries()) {
-      const clash = x.instances === undefined ? undefined : (copies[k] as string[]).find((n) => taken.has(n));
+      const clash = counts[k] === null ? undefined : (copies[k] as string[]).find((n) => taken.has(n));
       if (clash !== undefined) return { ok: false, error: `${file}: servers.${x.name}.instances: its copy ${JSON.stringify(clash)} has the name of another server.` };
     }
     const index = new Map<string, number[]>();
@@ -147,7 +179,7 @@ export function assemble(
         source: "config", cwd: x.cwd === undefined ? dir : resolve(dir, x.cwd), output: x.output ?? output ?? DEFAULT_OUTPUT.config, log: logOf(own, name),
         ready: x.ready?.kind === "log" ? x.ready.pattern : null,
       });
-      envs.push(x.instances === undefined ? { ...x.env } : { ...x.env, [INSTANCE_ENV]: String(n + 1) });
+      envs.push(counts[k] === null ? { ...x.env } : { ...x.env, [INSTANCE_ENV]: String(n + 1) });
     }
   }
 
@@ -157,13 +189,26 @@ export function assemble(
     if (!r.ok) return r;
     // foreman runs a Procfile's commands in the Procfile's directory.
     const dir = dirname(resolve(cwd, file));
+    const formation = options.formation;
+    const own = new Set(r.servers.map((x) => x.name));
+    for (const name of Object.keys(formation ?? {})) {
+      if (name !== "all" && !own.has(name)) return { ok: false, error: `--formation: ${file} has no process named ${JSON.stringify(name)}.` };
+    }
     for (const x of r.servers) {
       const twin = origin.get(x.name);
       if (twin !== undefined) return { ok: false, error: `${file}:${x.line}: duplicate server name ${JSON.stringify(x.name)} (also in ${twin}).` };
-      origin.set(x.name, file);
-      servers.push({ argv: x.argv, name: x.name, label: x.name });
-      launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile, log: logOf(logs, x.name), ready: null });
-      envs.push({});
+      // foreman's formation: NAME=N, else all=N; with a count, N copies NAME.1 … NAME.N (none for 0).
+      const given = formation === null ? undefined : Object.hasOwn(formation, x.name) ? formation[x.name] : formation.all;
+      const count = countOf(x.name, given ?? null);
+      const copies = instanceNames(x.name, count ?? undefined);
+      for (const name of copies) {
+        const other = origin.get(name) ?? (count !== null && own.has(name) ? file : undefined);
+        if (other !== undefined) return { ok: false, error: `${file}:${x.line}: ${x.name}'s copy ${JSON.stringify(name)} has the name of another server (in ${other}).` };
+        origin.set(name, file);
+        servers.push({ argv: x.argv, name, label: name });
+        launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile, log: logOf(logs, name), ready: null });
+        envs.push(count === null ? {} : { [INSTANCE_ENV]: String(copies.indexOf(name) + 1) });
+      }
     }
   }
 
@@ -190,7 +235,7 @@ export function assemble(
   return {
     ok: true,
     plan: {
-      settings, logFormat, control, reexec: options.reexec, servers, eventLog: eventTarget,
+      settings, logFormat, control, reexec: options.reexec, servers, eventLog: eventTarget, scalable, scales: applied,
       http: http === null ? null : { address: http, tokenFile: httpTokenFile },
       launches: launches.map((l, i) => {
         const own = envs[i] ?? {};

@@ -72,6 +72,11 @@ export interface Options {
   readonly logDir: string | null;
   /** --event-log=FILE: lazarus's own JSON event log also goes to FILE; null: not to a file. */
   readonly eventLog: string | null;
+  /**
+   * --formation=web=2,worker=1 (foreman's): how many copies of each Procfile
+   * process (all=N: of those not named), NAME.1 … NAME.N; null: one of each, named NAME.
+   */
+  readonly formation: Readonly<Record<string, number>> | null;
   /** The valued options given on the command line, by name ("interval", ...): they win over a config file. */
   readonly given: readonly string[];
 }

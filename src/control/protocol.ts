@@ -10,6 +10,7 @@
 //   {"cmd":"signal","server":S,"signal":"HUP"}
 //   {"cmd":"shutdown"}
 //   {"cmd":"reload"}                          read the files again and apply the difference (reply: "reload": added, changed, removed, unchanged)
+//   {"cmd":"scale","server":NAME,"count":N}   N copies of a config table or Procfile process (reply: like reload's)
 //   {"cmd":"rotate"|"reopen"}                 every log file (answered by the shell: no policy)
 //   {"cmd":"rotate"|"reopen","server":S}      one server's
 // with an optional "id" (a string or number), echoed in the reply.
@@ -27,9 +28,14 @@ export type Request =
   | { readonly kind: "logs"; readonly id: RequestId; readonly op: "rotate" | "reopen"; readonly server: number | null }
   /** Read the configuration files again and apply the difference. */
   | { readonly kind: "reload"; readonly id: RequestId }
+  /** Run `count` copies of the table or Procfile process `name` (NAME.1 … NAME.N). */
+  | { readonly kind: "scale"; readonly id: RequestId; readonly name: string; readonly count: number }
   | { readonly kind: "error"; readonly id: RequestId; readonly error: string };
 
-const COMMANDS = ["about", "status", "revive", "stop", "start", "restart", "signal", "shutdown", "rotate", "reopen", "reload"] as const;
+const COMMANDS = ["about", "status", "revive", "stop", "start", "restart", "signal", "shutdown", "rotate", "reopen", "reload", "scale"] as const;
+
+/** The most copies `ctl scale` may ask for (as `instances` in a config file). */
+export const MAX_SCALE = 100;
 
 /** Who a supervisor is: the answer to {"cmd":"about"}, and a row of `ctl ls`. */
 export interface About {
@@ -74,6 +80,12 @@ export function parseRequest(line: string, servers: readonly ServerSpec[]): Requ
       return { kind: "command", id, command: { op: "shutdown" } };
     case "reload":
       return { kind: "reload", id };
+    case "scale": {
+      if (typeof o.server !== "string" || o.server === "") return err("missing \"server\" (the name of a config table or Procfile process)");
+      const n = o.count;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_SCALE) return err(`bad "count" ${JSON.stringify(n ?? null)} (a whole number of copies from 1 to ${MAX_SCALE})`);
+      return { kind: "scale", id, name: o.server, count: n };
+    }
     case "revive": {
       if (o.server === undefined || o.server === null) return { kind: "command", id, command: { op: "revive", server: null } };
       const s = resolveServer(o.server, servers);

@@ -69,7 +69,7 @@ export const supervisor = {
   waitingForStart: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be started (ctl start)." }),
   waitingForRetry: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be retried after crashing too fast." }),
   exiting: (status: number): LogRecord => ({ event: "exiting", code: status, text: `exiting with status ${status}.` }),
-  reloaded: (summary: ReloadSummary, what: string): LogRecord => ({ event: "reload", reload: summary, text: `reloaded: ${what}.` }),
+  reloaded: (summary: ReloadSummary, what: string, done = "reloaded"): LogRecord => ({ event: "reload", reload: summary, text: `${done}: ${what}.` }),
   reloadFailed: (error: string): LogRecord => ({ event: "reload-failed", text: `reload failed, nothing changed: ${error}` }),
   reloadRefused: (phase: string): LogRecord => ({ event: "ignored", text: `reload ignored: ${phase === "stopping" ? "shutting down" : `supervisor is ${phase}`}.` }),
   reexecWaits: (n: number): LogRecord =>

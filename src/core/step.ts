@@ -159,7 +159,7 @@ class Transition {
       case "notify": return this.notify(event.pid, event.ready, event.watchdog, event.status);
       case "output-match": return this.outputMatch(event.pid);
       case "control": return this.control(event.id, event.command);
-      case "reconfigure": return this.reconfigure(event.id, event.settings, event.servers);
+      case "reconfigure": return this.reconfigure(event.id, event.settings, event.servers, event.scale);
       case "reload-failed":
         this.log(say.supervisor.reloadFailed(event.error));
         if (event.id !== null) this.effects.push({ type: "reply", id: event.id, ok: false, message: event.error });
@@ -506,7 +506,7 @@ class Transition {
    * at once when they do not run, else once their process (stopped now) has
    * ended; new ones start (autostart); removed ones are stopped and forgotten.
    */
-  private reconfigure(id: number | null, settings: Settings, specs: readonly ServerSpec[]): void {
+  private reconfigure(id: number | null, settings: Settings, specs: readonly ServerSpec[], scale?: { readonly name: string; readonly count: number }): void {
     const answer = (ok: boolean, message: string, extra: Partial<Extract<Effect, { type: "reply" }>> = {}) => {
       if (id !== null) this.effects.push({ type: "reply", id, ok, message, ...extra });
     };
@@ -516,7 +516,8 @@ class Transition {
     }
     const r = reconfigure(this.servers, specs);
     const text = summaryText(r.summary);
-    this.log(say.supervisor.reloaded(r.summary, text));
+    const what = scale === undefined ? "reloaded" : `scaled '${scale.name}' to ${scale.count}`;
+    this.log(say.supervisor.reloaded(r.summary, text, what));
     this.newSettings(settings);
     // The slots first (appended ones, pending specs), so that every dependency names a slot that exists; then the inputs.
     while (this.servers.length < r.length) {
@@ -551,7 +552,7 @@ class Transition {
       // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
       if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
     }
-    answer(true, `reloaded: ${text}`, { reload: r.summary });
+    answer(true, `${what}: ${text}`, { reload: r.summary });
   }
 
   /** Settings of a reload: from now on (the alarm counts again from now when it changed; lazarus's own systemd link stays). */

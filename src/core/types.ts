@@ -359,7 +359,11 @@ export type Event =
    * indices into this list. The core compares them by name with what it runs
    * (reconfigure.ts) and applies the difference; `id`: the request to answer.
    */
-  | { readonly type: "reconfigure"; readonly at: Ms; readonly id: number | null; readonly settings: Settings; readonly servers: readonly ServerSpec[] }
+  | {
+    readonly type: "reconfigure"; readonly at: Ms; readonly id: number | null; readonly settings: Settings; readonly servers: readonly ServerSpec[];
+    /** A `ctl scale` (the same texts, one table's count changed): said as such. */
+    readonly scale?: { readonly name: string; readonly count: number };
+  }
   /** A reload whose files did not validate: nothing changes; the error (file, line, key) is said and answered. */
   | { readonly type: "reload-failed"; readonly at: Ms; readonly id: number | null; readonly error: string };
 

@@ -6,10 +6,10 @@
 // snapshot, the user id, the working directory, a file reader) and the port.
 import { resolve } from "node:path";
 import { parseCommandLine } from "../cli/parse.ts";
-import { carrySources, type FileReader, loadPlan, readText, SOURCES_ENV } from "../config/load.ts";
+import { carryScales, carrySources, type FileReader, loadPlan, readScales, readText, SCALE_ENV, SOURCES_ENV } from "../config/load.ts";
 import { DEFAULT_CONFIG } from "../config/settings.ts";
 import { parseTokenFile } from "../http/auth.ts";
-import type { Plan, Sources } from "../config/plan.ts";
+import type { Plan, Scales, Sources } from "../config/plan.ts";
 import { controlPlace, notifySocket } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec, Settings } from "../core/types.ts";
@@ -62,8 +62,10 @@ export interface Prepared {
   readonly inherited: Readonly<Record<string, string>>;
   /** The HTTP endpoint's bearer token (read from its file); null: read-only or no endpoint. */
   readonly httpToken: string | null;
-  /** A reload: the files the plan came from read again (not the texts a re-exec carried), the plan made from them, or why not. */
-  readonly reread: () => ReturnType<typeof loadPlan>;
+  /** A reload: the files the plan came from read again (not the texts a re-exec carried), the plan made from them (with these `ctl scale` counts), or why not. */
+  readonly reread: (scales: Scales) => ReturnType<typeof loadPlan>;
+  /** `ctl scale`: the plan made again from these texts (not the files) with these counts, or why not. */
+  readonly replan: (sources: Sources, scales: Scales) => ReturnType<typeof loadPlan>;
 }
 
 /**
@@ -80,11 +82,12 @@ export function prepare(b: BootEnv): Prepared | Exclude<Booted, { kind: "running
   // after a re-exec, from the texts the previous image used (see load.ts).
   const reexec = parsed.options.reexec;
   const braces = parsed.servers.map((s) => s.argv);
-  const load = (carried: string | undefined) => {
-    const r = loadPlan(parsed.options, braces, b.cwd, inherited, b.files, carried);
+  const load = (carried: string | undefined, scales: Scales) => {
+    const r = loadPlan(parsed.options, braces, b.cwd, inherited, b.files, carried, scales);
     return r.ok ? { ...r, plan: withLaunchKeys(r.plan) } : r;
   };
-  const loaded = load(reexec ? b.env[SOURCES_ENV] : undefined);
+  // After a re-exec, the counts `ctl scale` gave too (those the carried texts still allow).
+  const loaded = load(reexec ? b.env[SOURCES_ENV] : undefined, reexec ? readScales(b.env[SCALE_ENV]) : {});
   if (!loaded.ok) return { kind: "error", message: loaded.error, status: 2 };
   let handover: Handover | null = null;
   if (reexec) {
@@ -107,7 +110,8 @@ export function prepare(b: BootEnv): Prepared | Exclude<Booted, { kind: "running
   if (b.env[PREFLIGHT_ENV] === "1") return { kind: "checked" };
   const systemd = systemdSettings(b.env, b.pid);
   const plan = systemd === undefined ? loaded.plan : { ...loaded.plan, settings: { ...loaded.plan.settings, systemd } };
-  return { plan, sources: loaded.sources, handover, inherited, httpToken, reread: () => load(undefined) };
+  return { plan, sources: loaded.sources, handover, inherited, httpToken, reread: (scales) => load(undefined, scales),
+    replan: (sources, scales) => load(carrySources(sources) ?? undefined, scales) };
 }
 
 /** Start a supervisor image: prepare, then (only if that went well) make the port, open the control socket and start. */
@@ -129,9 +133,11 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
   const notifyPath = plan.servers.some((s) => s.ready?.kind === "notify") ? notifySocket({ env: b.env, uid: b.uid, tmpdir: b.tmpdir }, b.pid) : null;
   // What a re-exec carries: the texts of the files, as the last successful reload read them.
   let sources = p.sources;
+  // `ctl scale`'s counts in force, and what can be scaled (from the last plan applied).
+  let scales = plan.scales;
+  let scalable = plan.scalable;
   let sup: Supervisor | null = null;
-  const reload = (): Reloaded => {
-    const r = p.reread();
+  const applied = (r: ReturnType<typeof loadPlan>): Reloaded => {
     if (!r.ok) return r;
     const systemd = plan.settings.systemd;
     const next = systemd === undefined ? r.plan : { ...r.plan, settings: { ...r.plan.settings, systemd } };
@@ -140,8 +146,21 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
     }
     return {
       ok: true, settings: next.settings, servers: next.servers, logFormat: next.logFormat, spawnExtras: withNotifySocket(launcher(next), next.servers, notifyPath),
-      commit: () => { sources = r.sources; },
+      commit: () => {
+        sources = r.sources;
+        scales = r.plan.scales;
+        scalable = r.plan.scalable;
+      },
     };
+  };
+  const reload = (): Reloaded => applied(p.reread(scales));
+  const scale = (name: string, count: number): Reloaded => {
+    const base = scalable.get(name);
+    if (base === undefined) {
+      const known = [...scalable.keys()];
+      return { ok: false, error: `no server table or Procfile process named ${JSON.stringify(name.slice(0, 64))}${known.length === 0 ? " (servers in braces cannot be scaled)" : ` (one of: ${known.slice(0, 10).join(", ")})`}` };
+    }
+    return applied(p.replan(sources, { ...scales, [name]: { count, base } }));
   };
   const config: ShellConfig = {
     settings: plan.settings,
@@ -160,8 +179,9 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
     eventLog: plan.eventLog,
     // The servers the handover is about: as given, or those the supervisor runs now (after a reload, not the plan's).
     reexecCommand: (h, specs) =>
-      reexecCommand(h, specs ?? (sup === null ? plan.servers : handoverSpecs(sup.current)), b.args, b.self, p.inherited, sources, reexecsSoFar(b.env), b.env),
+      reexecCommand(h, specs ?? (sup === null ? plan.servers : handoverSpecs(sup.current)), b.args, b.self, p.inherited, sources, scales, reexecsSoFar(b.env), b.env),
     reload,
+    scale,
   };
   sup = b.makeSupervisor?.(port, config) ?? new Supervisor(port, config);
   const place = controlPlace(plan.control, { env: b.env, uid: b.uid, tmpdir: b.tmpdir }, b.pid);
@@ -217,7 +237,7 @@ function withNotifySocket(base: Launcher, servers: readonly ServerSpec[], path: 
  */
 function reexecCommand(
   h: Handover, servers: readonly ServerSpec[], args: readonly string[], self: readonly string[], inherited: Readonly<Record<string, string>>, sources: Sources,
-  reexecs: number, own: Readonly<Record<string, string | undefined>>,
+  scales: Scales, reexecs: number, own: Readonly<Record<string, string | undefined>>,
 ): { argv: readonly string[]; env: Record<string, string> } {
   const env: Record<string, string> = { ...inherited, [HANDOVER_ENV]: marshal(h, servers), [REEXECS_ENV]: String(reexecs + 1) };
   for (const k of SYSTEMD_ENV) {
@@ -226,6 +246,8 @@ function reexecCommand(
   }
   const carried = carrySources(sources);
   if (carried !== null) env[SOURCES_ENV] = carried;
+  const scaled = carryScales(scales);
+  if (scaled !== null) env[SCALE_ENV] = scaled;
   // Drop an earlier --re-exec among the options only: words inside braces belong to the servers.
   const firstBrace = args.includes("{") ? args.indexOf("{") : args.length;
   const options = args.slice(0, firstBrace).filter((a) => a !== "--re-exec");
@@ -253,7 +275,7 @@ export function systemdSettings(env: Readonly<Record<string, string | undefined>
 }
 
 /** Variables lazarus passes to itself across a re-exec: never seen by a server. */
-export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV, REEXECS_ENV, LOGS_ENV, CARRY_ENV, NOTIFY_ENV];
+export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, SCALE_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV, REEXECS_ENV, LOGS_ENV, CARRY_ENV, NOTIFY_ENV];
 
 /** The live re-execs before this image (0 for a fresh start). */
 function reexecsSoFar(env: Readonly<Record<string, string | undefined>>): number {

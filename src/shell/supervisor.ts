@@ -35,6 +35,8 @@ export interface ShellConfig {
    * validated as a whole (boot.ts); absent: this supervisor cannot reload.
    */
   readonly reload?: () => Reloaded;
+  /** `ctl scale NAME N`: the same texts planned again with N copies of NAME (boot.ts); absent: this supervisor cannot scale. */
+  readonly scale?: (name: string, count: number) => Reloaded;
   /** The supervisor's own pid, shown by `ctl status`. */
   readonly pid?: number;
   /** Who it is, for {"cmd":"about"} (`ctl ls`): where it was started, from which files, when. */
@@ -273,6 +275,15 @@ export class Supervisor {
       case "reload":
         this.reload((ok, message, reload) => respond(ok ? replyOk(req.id, { message, ...(reload === undefined ? {} : { reload }) }) : replyError(req.id, message)));
         return;
+      case "scale": {
+        // A scale the texts do not allow (an unknown name, a copy's name taken) is answered here: nothing changed, no policy involved.
+        const r = this.config.scale?.(req.name, req.count) ?? { ok: false as const, error: "this supervisor cannot scale" };
+        if (!r.ok) return respond(replyError(req.id, r.error));
+        this.reload((ok, message, reload) => respond(ok ? replyOk(req.id, { message, ...(reload === undefined ? {} : { reload }) }) : replyError(req.id, message)), r, {
+          name: req.name, count: req.count,
+        });
+        return;
+      }
       default:
         unreachable(req);
     }
@@ -423,9 +434,11 @@ export class Supervisor {
    * launches are known before the core applies it, so that a server it starts
    * in that very step gets its new environment.
    */
-  private reload(respond: (ok: boolean, message: string, reload?: ReloadSummary) => void): void {
+  private reload(
+    respond: (ok: boolean, message: string, reload?: ReloadSummary) => void, given?: Reloaded, scale?: { name: string; count: number },
+  ): void {
     const id = this.nextRequest++;
-    const r = this.config.reload?.() ?? { ok: false as const, error: "this supervisor cannot reload" };
+    const r = given ?? this.config.reload?.() ?? { ok: false as const, error: "this supervisor cannot reload" };
     const at = this.port.now();
     if (!r.ok) {
       this.replies.set(id, respond);
@@ -450,7 +463,7 @@ export class Supervisor {
       }
       respond(ok, message, summary);
     });
-    this.dispatch({ type: "reconfigure", at, id, settings: r.settings, servers: r.servers });
+    this.dispatch({ type: "reconfigure", at, id, settings: r.settings, servers: r.servers, ...(scale === undefined ? {} : { scale }) });
     if (this.replies.delete(id)) respond(false, "no answer");
   }
 
