@@ -22,7 +22,7 @@ export type SlotChange =
   | { readonly kind: "removed"; readonly slot: number };
 
 export interface Reconfiguration {
-  /** In slot order of the new servers, then the removed ones. */
+  /** In slot order of the new servers, then the removed ones, last slot first. */
   readonly changes: readonly SlotChange[];
   /** How many slots there are after it (appended ones included). */
   readonly length: number;
@@ -73,11 +73,14 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
     }
   });
   const kept = new Set(specs.map((s) => s.name));
+  const removed: SlotChange[] = [];
   for (const [name, slot] of current) {
     if (kept.has(name)) continue;
-    changes.push({ kind: "removed", slot });
+    removed.push({ kind: "removed", slot });
     summary.removed.push(name);
   }
+  // The last slot first: copies that go (NAME.3, then NAME.2) are stopped highest-numbered first.
+  changes.push(...removed.reverse());
   return { changes, length, summary };
 }
 

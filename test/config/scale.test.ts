@@ -139,7 +139,6 @@ describe("--formation (foreman's)", () => {
 
 describe("ctl scale NAME N: the request", () => {
   test("ctl's words become {cmd: scale, server, count}; a bad count or arity is a usage error", () => {
-
     expect(ctlRequest(["scale", "web", "3"])).toEqual({ cmd: "scale", server: "web", count: 3 });
     expect(ctlRequest(["scale", "web"])).toBe("scale takes two arguments (NAME N)");
     expect(ctlRequest(["scale", "web", "0"])).toBe("scale: \"0\" is not a number of copies from 1 to 100");
@@ -148,7 +147,6 @@ describe("ctl scale NAME N: the request", () => {
   });
 
   test("the protocol checks it again", () => {
-
     expect(parseRequest(JSON.stringify({ cmd: "scale", server: "web", count: 2, id: 7 }), [])).toEqual({ kind: "scale", id: 7, name: "web", count: 2 });
     expect(parseRequest(JSON.stringify({ cmd: "scale", count: 2 }), [])).toEqual({ kind: "error", id: null, error: "missing \"server\" (the name of a config table or Procfile process)" });
     expect(parseRequest(JSON.stringify({ cmd: "scale", server: "web", count: 1.5 }), [])).toEqual({ kind: "error", id: null, error: "bad \"count\" 1.5 (a whole number of copies from 1 to 100)" });

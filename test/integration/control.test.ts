@@ -274,7 +274,7 @@ describe("hostile clients", () => {
     const replies = res.text.trim().split("\n").map((l) => JSON.parse(l));
     expect(replies.map((x) => x.ok)).toEqual([false, false, false, false, false, false, false, false, true]);
     expect(replies.map((x) => x.error ?? null)).toEqual([
-      "malformed JSON", "a request is a JSON object", "unknown command \"launch-missiles\" (one of about, status, revive, stop, start, restart, signal, shutdown, rotate, reopen, reload)",
+      "malformed JSON", "a request is a JSON object", "unknown command \"launch-missiles\" (one of about, status, revive, stop, start, restart, signal, shutdown, rotate, reopen, reload, scale)",
       "missing \"cmd\"", "missing \"server\" (an index or a name)", "no such server: 99", "bad server index 1.5", "bad signal \"NOPE\"", null,
     ]);
     expect(replies[8].id).toBe("x1");

@@ -1,0 +1,160 @@
+// `ctl scale NAME N` and --formation on the real supervisor with real
+// processes (issue 15): which copies run, with which LAZARUS_INSTANCE, which
+// ones stop, that the others keep their pids, and that a re-exec and a later
+// reload keep the count.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { request } from "../../src/os/control-client.ts";
+import { MAIN, perTest, ROOT, type Run, SERVER, waitGone } from "../helpers/run.ts";
+
+const { start } = perTest({ tmp: "lazarus-scale-" });
+
+let dir = "";
+beforeAll(() => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "lazarus-scale-")));
+  for (const name of ["web", "other"]) symlinkSync(SERVER, join(dir, name));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Poll an asynchronous probe until it gives a value (not null). */
+async function until<T>(probe: () => Promise<T | null>, what: string, timeout = 10_000): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await probe();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+/** `lazarus ctl ARGS`, as a user runs it. */
+async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([process.execPath, "run", MAIN, "ctl", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  return { code: await p.exited, out, err };
+}
+
+/** The pid of each server, by name (null: not running). */
+async function pids(sock: string): Promise<Record<string, number | null>> {
+  const res = await request(sock, { cmd: "status" });
+  if (!res.ok) throw new Error(res.error);
+  return Object.fromEntries((res.reply.status as { servers: { name: string; pid: number | null }[] }).servers.map((s) => [s.name, s.pid]));
+}
+
+/** Exactly these names, every one alive: their pids. */
+function allAlive(sock: string, names: readonly string[]): Promise<Record<string, number>> {
+  return until(async () => {
+    const p = await pids(sock);
+    return Object.keys(p).join() === names.join() && Object.values(p).every((x) => x !== null) ? p as Record<string, number> : null;
+  }, `${names.join(", ")} alive (and nothing else)`);
+}
+
+/** The value of LAZARUS_INSTANCE a fixture with this pid printed. */
+async function instanceOf(r: Run, pid: number): Promise<string> {
+  const line = await r.waitFor(new RegExp(`fixture: pid=${pid} env LAZARUS_INSTANCE[= ]`));
+  return line.slice(line.indexOf("env LAZARUS_INSTANCE") + "env LAZARUS_INSTANCE".length).replace(/^=/, "");
+}
+
+function write(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const table = (instances: number) => `[servers.web]\ncmd = ["./web", "--print-env=LAZARUS_INSTANCE"]\ninstances = ${instances}\n[servers.other]\ncmd = ["./other"]\n`;
+
+describe("ctl scale", () => {
+  test("instances = 3 with distinct LAZARUS_INSTANCE; scale to 1 stops web.3 then web.2, the survivors keep their pids; back to 3 starts two new ones; a re-exec and a reload keep the count", async () => {
+    const sock = join(dir, "s1.sock");
+    const toml = write("scale.toml", table(3));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    const three = await allAlive(sock, ["web.1", "web.2", "web.3", "other"]);
+    expect(await Promise.all(["web.1", "web.2", "web.3"].map((n) => instanceOf(r, three[n] as number)))).toEqual(["1", "2", "3"]);
+
+    const down = await ctl(`--control=${sock}`, "scale", "web", "1");
+    expect(down).toEqual({
+      code: 0,
+      out: "scaled 'web' to 1: 0 added, 0 changed, 2 removed (web.2, web.3), 2 unchanged\nremoved: web.2, web.3\nunchanged: web.1, other\n",
+      err: "",
+    });
+    expect(await waitGone([three["web.2"] as number, three["web.3"] as number])).toEqual([]);
+    // The highest-numbered copy got its stop order first.
+    const stops = r.own.filter((l) => /was removed by a reload: stopping it/.test(l));
+    expect(stops).toEqual([
+      `'web.3' (pid ${three["web.3"]}) was removed by a reload: stopping it.`,
+      `'web.2' (pid ${three["web.2"]}) was removed by a reload: stopping it.`,
+    ]);
+    const one = await allAlive(sock, ["web.1", "other"]);
+    expect(one).toEqual({ "web.1": three["web.1"] as number, other: three.other as number });
+
+    const up = await ctl(`--control=${sock}`, "--json", "scale", "web", "3");
+    expect(up.code).toBe(0);
+    expect(JSON.parse(up.out)).toMatchObject({ ok: true, reload: { added: ["web.2", "web.3"], changed: [], removed: [], unchanged: ["web.1", "other"] } });
+    const again = await allAlive(sock, ["web.1", "web.2", "web.3", "other"]);
+    expect([again["web.1"], again.other]).toEqual([three["web.1"], three.other]);
+    expect(await Promise.all([again["web.2"], again["web.3"]].map((pid) => instanceOf(r, pid as number)))).toEqual(["2", "3"]);
+
+    // Scaled to 2, then a re-exec: the new image runs two copies, the same processes.
+    expect((await ctl(`--control=${sock}`, "scale", "web", "2")).code).toBe(0);
+    const two = await allAlive(sock, ["web.1", "web.2", "other"]);
+    r.signal("SIGUSR1");
+    await r.waitFor("re-exec complete");
+    expect(await pids(sock)).toEqual(two);
+    // A reload of the unchanged file keeps the scaled count: nothing changes.
+    const same = await ctl(`--control=${sock}`, "reload");
+    expect(same.out.split("\n")[0]).toBe("reloaded: 0 added, 0 changed, 0 removed, 3 unchanged");
+    expect(await pids(sock)).toEqual(two);
+    // The file's count changed: the file wins.
+    write("scale.toml", table(4));
+    const edited = await ctl(`--control=${sock}`, "reload");
+    expect(edited.out.split("\n")[0]).toBe("reloaded: 2 added (web.3, web.4), 0 changed, 0 removed, 3 unchanged");
+    await allAlive(sock, ["web.1", "web.2", "other", "web.3", "web.4"]);
+
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("an unknown name, or a server given in braces, is an error and changes nothing", async () => {
+    const sock = join(dir, "s2.sock");
+    const toml = write("unknown.toml", table(2));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    const before = await allAlive(sock, ["web.1", "web.2", "other"]);
+    const bad = await ctl(`--control=${sock}`, "scale", "web.1", "3");
+    expect(bad).toEqual({ code: 1, out: "", err: "lazarus: ctl: refused: no server table or Procfile process named \"web.1\" (one of: web, other)\n" });
+    const usage = await ctl(`--control=${sock}`, "scale", "web", "0");
+    expect(usage.code).toBe(2);
+    expect(usage.err).toBe("lazarus: ctl: scale: \"0\" is not a number of copies from 1 to 100 (see lazarus ctl --help)\n");
+    expect(await pids(sock)).toEqual(before);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+
+    const sock2 = join(dir, "s3.sock");
+    const braces = start([`--control=${sock2}`, "{", SERVER, "}"]);
+    await braces.waitFor("started, supervising");
+    const none = await ctl(`--control=${sock2}`, "scale", "server", "2");
+    expect(none.code).toBe(1);
+    expect(none.err).toBe("lazarus: ctl: refused: no server table or Procfile process named \"server\" (servers in braces cannot be scaled)\n");
+    braces.signal("SIGTERM");
+    expect((await braces.ended()).code).toBe(0);
+  });
+
+  test("a Procfile with --formation=web=2 runs web.1 and web.2; ctl scale web 3 adds web.3", async () => {
+    const sock = join(dir, "s4.sock");
+    const procfile = write("Procfile", "web: ./web --print-env=LAZARUS_INSTANCE\nother: ./other\n");
+    const r = start([`--procfile=${procfile}`, "--formation=web=2", `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    const two = await allAlive(sock, ["web.1", "web.2", "other"]);
+    expect(await Promise.all([two["web.1"], two["web.2"]].map((pid) => instanceOf(r, pid as number)))).toEqual(["1", "2"]);
+    const up = await ctl(`--control=${sock}`, "scale", "web", "3");
+    expect(up.out.split("\n")[0]).toBe("scaled 'web' to 3: 1 added (web.3), 0 changed, 0 removed, 3 unchanged");
+    const three = await allAlive(sock, ["web.1", "web.2", "other", "web.3"]);
+    expect([three["web.1"], three["web.2"], three.other]).toEqual([two["web.1"], two["web.2"], two.other]);
+    expect(await instanceOf(r, three["web.3"] as number)).toBe("3");
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+});
