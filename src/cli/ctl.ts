@@ -23,6 +23,8 @@ commands:
   stop SERVER             stop it (its stop signal, SIGKILL after the stop timeout); it stays down
   start SERVER            start a stopped or buried server
   restart SERVER          stop it, then start it again
+  restart NAME --rolling  restart NAME's copies (NAME.1, NAME.2, ...) one at a time, each only once
+                          the one before is ready again; the first that fails stops the roll
   signal SERVER SIGNAL    send a signal to it (e.g. HUP)
   shutdown                stop every server and exit, as SIGTERM does
   reload                  read the config file, Procfile and .env file again and apply the
@@ -79,6 +81,8 @@ export interface CtlOutput {
 }
 
 const TIMEOUT_MS = 5000;
+/** How long `restart --rolling` waits for its answer. */
+const ROLL_TIMEOUT_MS = 3_600_000;
 /** How long a supervisor found in the directory may take to say who it is. */
 const ABOUT_TIMEOUT_MS = 2000;
 
@@ -98,9 +102,14 @@ export function ctlRequest(words: readonly string[]): Record<string, unknown> | 
     case "reopen":
       if (rest.length > 1) return `${cmd} takes at most one argument (SERVER)`;
       return rest.length === 0 ? { cmd } : { cmd, server: rest[0] };
+    case "restart":
+      if (rest.includes("--rolling")) {
+        const names = rest.filter((w) => w !== "--rolling");
+        return names.length === 1 && rest.length === 2 ? { cmd, server: names[0], rolling: true } : "restart --rolling takes one argument (NAME)";
+      }
+      return need(1) ?? { cmd, server: rest[0] };
     case "stop":
     case "start":
-    case "restart":
       return need(1) ?? { cmd, server: rest[0] };
     case "signal":
       return need(2) ?? { cmd, server: rest[0], signal: rest[1] };
@@ -184,7 +193,8 @@ export async function ctl(args: readonly string[], io: CtlIo): Promise<CtlOutput
   }
   const target = await choose(io, o);
   if (typeof target !== "string") return target;
-  const r = await io.request(target, body, TIMEOUT_MS);
+  // A rolling restart answers once every copy is ready again (or one failed): it may take long.
+  const r = await io.request(target, body, body.rolling === true ? ROLL_TIMEOUT_MS : TIMEOUT_MS);
   if (!r.ok) return fail(1, r.error);
   const reply = r.reply;
   if (o.json) return { status: reply.ok === true ? 0 : 1, stdout: `${JSON.stringify(reply)}\n`, stderr: "" };

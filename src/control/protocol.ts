@@ -7,6 +7,7 @@
 //   {"cmd":"revive"}                       every buried server
 //   {"cmd":"revive","server":S}            one (S: an index or a name)
 //   {"cmd":"stop"|"start"|"restart","server":S}
+//   {"cmd":"restart","server":NAME,"rolling":true}  NAME's copies (NAME.1 …) one at a time, each once the one before is ready again
 //   {"cmd":"signal","server":S,"signal":"HUP"}
 //   {"cmd":"shutdown"}
 //   {"cmd":"reload"}                          read the files again and apply the difference (reply: "reload": added, changed, removed, unchanged)
@@ -94,6 +95,7 @@ export function parseRequest(line: string, servers: readonly ServerSpec[]): Requ
     case "stop":
     case "start":
     case "restart": {
+      if (cmd === "restart" && o.rolling === true) return rollRequest(id, o.server, servers);
       const s = resolveServer(o.server, servers);
       return typeof s === "string" ? err(s) : { kind: "command", id, command: { op: cmd as "stop" | "start" | "restart", server: s } };
     }
@@ -112,6 +114,22 @@ export function parseRequest(line: string, servers: readonly ServerSpec[]): Requ
       return { kind: "command", id, command: { op: "signal", server: s, signal: sig } };
     }
   }
+}
+
+/**
+ * `restart --rolling`: NAME's copies (NAME.1 … NAME.N, in the order of their
+ * numbers), or the one server named NAME.
+ */
+function rollRequest(id: RequestId, x: unknown, servers: readonly ServerSpec[]): Request {
+  if (typeof x !== "string" || x === "") return { kind: "error", id, error: "missing \"server\" (a name: a rolling restart takes NAME's copies NAME.1, NAME.2, …)" };
+  const copies = servers.flatMap((s, i) => {
+    const n = s.name.startsWith(`${x}.`) ? s.name.slice(x.length + 1) : "";
+    return /^[1-9]\d*$/.test(n) ? [{ i, n: Number(n) }] : [];
+  }).sort((a, b) => a.n - b.n).map((c) => c.i);
+  const one = servers.findIndex((s) => s.name === x);
+  const slots = copies.length > 0 ? copies : one >= 0 ? [one] : [];
+  if (slots.length === 0) return { kind: "error", id, error: `no server named ${JSON.stringify(x.slice(0, 64))} (nor copies of it, ${JSON.stringify(`${x.slice(0, 64)}.1`)} …)` };
+  return { kind: "command", id, command: { op: "roll", name: x, servers: slots } };
 }
 
 /**

@@ -72,6 +72,10 @@ export const supervisor = {
   reloaded: (summary: ReloadSummary, what: string, done = "reloaded"): LogRecord => ({ event: "reload", reload: summary, text: `${done}: ${what}.` }),
   reloadFailed: (error: string): LogRecord => ({ event: "reload-failed", text: `reload failed, nothing changed: ${error}` }),
   reloadRefused: (phase: string): LogRecord => ({ event: "ignored", text: `reload ignored: ${phase === "stopping" ? "shutting down" : `supervisor is ${phase}`}.` }),
+  rollBegins: (name: string, copies: readonly string[]): LogRecord =>
+    ({ event: "roll", text: `rolling restart of '${name}': ${copies.join(", ")}, one at a time, each once the one before is ready again.` }),
+  rollDone: (name: string, n: number): LogRecord => ({ event: "roll", text: `rolling restart of '${name}' done: ${plural(n, "instance")} restarted, each ready again.` }),
+  rollStopped: (text: string): LogRecord => ({ event: "roll", text: `${text}.` }),
   reexecWaits: (n: number): LogRecord =>
     ({ event: "reexec", text: `re-exec waits for ${plural(n, "server")} changed or removed by a reload to stop.` }),
 };
@@ -146,6 +150,11 @@ export const reply = {
   refused: (phase: string) => `refused: supervisor is ${phase}`,
   revivedAll: (n: number) => `revived ${plural(n, "server")}`,
   noSuchServer: (i: number) => `no such server: ${i}`,
+  rollBusy: (name: string) => `a rolling restart of '${name}' is under way: wait for its end`,
+  rolled: (name: string, copies: readonly string[]) => `rolled '${name}': ${copies.join(", ")} restarted one at a time, each ready again`,
+  rollStopped: (name: string, at: string, why: string, done: readonly string[], rest: readonly string[]) =>
+    `rolling restart of '${name}' stopped at '${at}': ${why}; ` +
+    `${done.length === 0 ? "none" : done.join(", ")} restarted, ${rest.length === 0 ? "none" : rest.join(", ")} left running as ${rest.length === 1 ? "it was" : "they were"}`,
   notBuried: (name: string, words: string) => `${name} is not buried (${words})`,
   revived: (name: string) => `revived ${name}`,
   willStartAgain: (name: string) => `${name} will start again once stopped`,

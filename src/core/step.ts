@@ -15,6 +15,7 @@
 import { spawnArgv } from "./argv.ts";
 import { unreadyDependencies } from "./deps.ts";
 import { isCurrent, reconfigure, summaryText, targetSpec } from "./reconfigure.ts";
+import { rollProgress } from "./roll.ts";
 import { seconds, unreachable } from "./describe.ts";
 import { classifyEnd, isCleanExit } from "./exits.ts";
 import * as say from "./records.ts";
@@ -22,7 +23,7 @@ import { dumpLines, statusOf } from "./status.ts";
 import { signalName } from "./signals.ts";
 import { type Act, decide, type Detail, type Input, READY_POLL_MS, type Reply } from "./table.ts";
 import type {
-  Census, ControlCommand, Effect, Event, ExitStatus, Handover, HandoverServer, Life, LifeKind, LogRecord, Ms, Phase, Server, ServerSpec, Settings,
+  Census, ControlCommand, Effect, Event, ExitStatus, Handover, HandoverServer, Life, LifeKind, LogRecord, Ms, Phase, Roll, Server, ServerSpec, Settings,
   State, StepResult, TimerName,
 } from "./types.ts";
 import { Vec } from "./vec.ts";
@@ -96,6 +97,7 @@ class Transition {
   private alarmAt: Ms | null;
   private execAt: Ms | null;
   private systemd: State["systemd"];
+  private roll: Roll | undefined;
   private settings: Settings;
   private dependents: State["dependents"];
   private readonly effects: Effect[] = [];
@@ -112,6 +114,7 @@ class Transition {
     this.alarmAt = before.alarmAt;
     this.execAt = before.execAt;
     this.systemd = before.systemd;
+    this.roll = before.roll;
   }
 
   result(): StepResult {
@@ -131,6 +134,7 @@ class Transition {
       execAt: this.execAt,
       dependents: this.dependents,
       systemd: this.systemd,
+      ...(this.roll === undefined ? {} : { roll: this.roll }),
     };
   }
 
@@ -581,6 +585,7 @@ class Transition {
       return;
     }
     if (this.phase.kind !== "running") return reply({ ok: false, message: say.reply.refused(this.phase.kind) });
+    if (c.op === "roll") return this.beginRoll(id, c.name, c.servers);
     if (c.op === "revive" && c.server === null) {
       const n = this.census.buried;
       this.revive(say.supervisor.reviveRequested());
@@ -600,6 +605,7 @@ class Transition {
    * nothing is left, or say once that we wait.
    */
   settle(): void {
+    if (this.roll !== undefined) this.advanceRoll();
     const n = this.census;
     if (this.phase.kind === "running" && this.pendingRevive && n.starting === 0) {
       this.revive(say.supervisor.revivePendingDone());
@@ -673,6 +679,59 @@ class Transition {
     if (lines.length === 0) return;
     this.systemd = { ready: this.systemd.ready || settled, status };
     this.effects.push({ type: "sd-notify", text: lines.join("\n") });
+  }
+
+  // --- rolling restarts (roll.ts) -----------------------------------------------------
+
+  /** `ctl restart NAME --rolling`: the first copy restarted now, the others in settle, each once the one before is ready again. */
+  private beginRoll(id: number, name: string, slots: readonly number[]): void {
+    const reply = (ok: boolean, message: string): void => {
+      this.effects.push({ type: "reply", id, ok, message });
+    };
+    if (this.roll !== undefined) return reply(false, say.reply.rollBusy(this.roll.name));
+    const missing = slots.find((i) => { const s = this.servers.at(i); return s === undefined || !isCurrent(s); });
+    if (missing !== undefined || slots.length === 0) return reply(false, say.reply.noSuchServer(missing ?? -1));
+    this.log(say.supervisor.rollBegins(name, slots.map((i) => this.server(i).spec.name)));
+    this.rollNext({ id, name, done: [], current: -1, old: null, fresh: null, rest: slots });
+  }
+
+  /** Restart the next copy of `r` (or end it: every copy is done). */
+  private rollNext(r: Roll): void {
+    const [next, ...rest] = r.rest;
+    if (next === undefined) {
+      this.roll = undefined;
+      this.log(say.supervisor.rollDone(r.name, r.done.length));
+      this.effects.push({ type: "reply", id: r.id, ok: true, message: say.reply.rolled(r.name, r.done.map((i) => this.server(i).spec.name)) });
+      return;
+    }
+    const l = this.server(next).life;
+    this.roll = { ...r, current: next, old: l.kind === "alive" ? l.pid : null, fresh: null, rest };
+    const answer = this.input(next, "restart");
+    if (answer !== undefined && !answer.ok) this.rollFailed(answer.message);
+  }
+
+  /** The copy being restarted is ready again (the next begins), failed (the roll stops), or still on its way. */
+  private advanceRoll(): void {
+    for (let r = this.roll; r !== undefined && this.roll === r; r = this.roll) {
+      if (this.phase.kind !== "running") return this.rollFailed(`lazarus is ${this.phase.kind === "stopping" ? "shutting down" : this.phase.kind}`);
+      const p = rollProgress(r, this.server(r.current));
+      if (p.kind === "wait") {
+        this.roll = p.roll;
+        return;
+      }
+      if (p.kind === "failed") return this.rollFailed(p.why);
+      this.rollNext({ ...r, done: [...r.done, r.current] });
+    }
+  }
+
+  private rollFailed(why: string): void {
+    const r = this.roll;
+    if (r === undefined) return;
+    this.roll = undefined;
+    const names = (slots: readonly number[]) => slots.map((i) => this.servers.at(i)?.spec.name ?? String(i));
+    const text = say.reply.rollStopped(r.name, names([r.current])[0] as string, why, names(r.done), names(r.rest));
+    this.log(say.supervisor.rollStopped(text));
+    this.effects.push({ type: "reply", id: r.id, ok: false, message: text });
   }
 
   // --- helpers ----------------------------------------------------------------------

@@ -217,6 +217,25 @@ export interface State {
   readonly dependents: readonly (readonly number[])[];
   /** Under systemd: READY=1 was sent, and the last STATUS= text. */
   readonly systemd: { readonly ready: boolean; readonly status: string };
+  /** A rolling restart under way (absent: none). Not handed over: a re-exec ends it. */
+  readonly roll?: Roll;
+}
+
+/** A rolling restart under way (roll.ts): which copy is being restarted, which are done, which are next. */
+export interface Roll {
+  /** The request to answer once it ends. */
+  readonly id: number;
+  readonly name: string;
+  /** The copies restarted and ready again, in order. */
+  readonly done: readonly number[];
+  /** The copy being restarted. */
+  readonly current: number;
+  /** Its pid when its restart began (null: it did not run). */
+  readonly old: number | null;
+  /** The first new process seen of it (null: none yet). */
+  readonly fresh: number | null;
+  /** The copies still to restart, in order. */
+  readonly rest: readonly number[];
 }
 
 /** What a re-exec hands to the new image (marshal.ts encodes and validates it). */
@@ -271,6 +290,8 @@ export type ControlCommand =
   | { readonly op: "stop"; readonly server: number }
   | { readonly op: "start"; readonly server: number }
   | { readonly op: "restart"; readonly server: number }
+  /** `ctl restart NAME --rolling`: these servers (NAME's copies, in order) restarted one at a time, each once the one before is ready again. */
+  | { readonly op: "roll"; readonly name: string; readonly servers: readonly number[] }
   | { readonly op: "signal"; readonly server: number; readonly signal: Signal }
   | { readonly op: "shutdown" };
 

@@ -275,6 +275,11 @@ export async function listenControl(path: string, strictDir: boolean, handler: C
           flush(s);
         },
         timeout(s) {
+          // A request the core has not answered yet (a rolling restart answers at its end): not idle.
+          if (s.data.waiting > 0 && s.data.out.length === 0 && !s.data.gone) {
+            s.timeout(limits.idleSeconds);
+            return;
+          }
           if (s.data.out.length > 0) {
             // Not even reading what it was sent: nothing more can be said to it.
             gone(s);

@@ -229,6 +229,8 @@ export class Supervisor {
     const id = this.nextRequest++;
     this.replies.set(id, respond);
     this.dispatch({ type: "control", at: this.port.now(), id, command });
+    // A rolling restart is answered at its end (the core keeps the request), every other command at once.
+    if (command.op === "roll") return;
     if (this.replies.delete(id)) respond(false, "no answer");
   }
 

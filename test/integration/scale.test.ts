@@ -158,3 +158,56 @@ describe("ctl scale", () => {
     expect((await r.ended()).code).toBe(0);
   });
 });
+
+describe("ctl restart NAME --rolling", () => {
+  // Ready once its probe finds no file broken.N (N: its LAZARUS_INSTANCE) in the directory.
+  const rolling = `[servers.web]\ncmd = ["./web", "--print-env=LAZARUS_INSTANCE"]\ninstances = 3\n` +
+    `ready = { cmd = ["sh", "-c", "test ! -e broken.$LAZARUS_INSTANCE"] }\nready_timeout = 2\n`;
+
+  test("three copies with readiness: one at a time, each stopped only once the one before is ready again; the first that fails stops the roll and the reply says so", async () => {
+    const sock = join(dir, "r1.sock");
+    const toml = write("roll.toml", rolling);
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    await r.waitForCount(/'web\.\d' is ready\./, 3);
+    const before = await allAlive(sock, ["web.1", "web.2", "web.3"]);
+
+    const res = await ctl(`--control=${sock}`, "restart", "web", "--rolling");
+    expect(res).toEqual({ code: 0, out: "rolled 'web': web.1, web.2, web.3 restarted one at a time, each ready again\n", err: "" });
+    const after = await allAlive(sock, ["web.1", "web.2", "web.3"]);
+    for (const n of ["web.1", "web.2", "web.3"]) expect(after[n]).not.toBe(before[n]);
+    // The order of the log: each restart requested only after the copy before it is ready again with its new process.
+    const own = r.own;
+    const at = (line: string) => {
+      const k = own.indexOf(line);
+      expect(k).toBeGreaterThanOrEqual(0);
+      return k;
+    };
+    const restart = (n: string) => at(`restart of '${n}' requested.`);
+    const started = (n: string) => at(`'${n}' started with pid ${after[n]}.`);
+    const ready = (n: string) => own.indexOf(`'${n}' is ready.`, started(n));
+    expect(restart("web.1")).toBeLessThan(started("web.1"));
+    expect(ready("web.1")).toBeLessThan(restart("web.2"));
+    expect(restart("web.2")).toBeLessThan(started("web.2"));
+    expect(ready("web.2")).toBeLessThan(restart("web.3"));
+    expect(ready("web.3")).toBeGreaterThan(restart("web.3"));
+    // Each new copy is still the same instance.
+    expect(await Promise.all(["web.1", "web.2", "web.3"].map((n) => instanceOf(r, after[n] as number)))).toEqual(["1", "2", "3"]);
+
+    // web.2's next process cannot become ready: the roll stops there; web.3 keeps its process.
+    writeFileSync(join(dir, "broken.2"), "");
+    const bad = await ctl(`--control=${sock}`, "restart", "web", "--rolling");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^lazarus: ctl: refused: rolling restart of 'web' stopped at 'web\.2': its new process \(pid \d+\) did not become ready: it is being stopped; web\.1 restarted, web\.3 left running as it was\n$/);
+    expect((await pids(sock))["web.3"]).toBe(after["web.3"] as number);
+    await r.waitFor(/rolling restart of 'web' stopped at 'web\.2'/);
+    rmSync(join(dir, "broken.2"));
+
+    const usage = await ctl(`--control=${sock}`, "restart", "nope", "--rolling");
+    expect(usage.code).toBe(1);
+    expect(usage.err).toBe("lazarus: ctl: refused: no server named \"nope\" (nor copies of it, \"nope.1\" …)\n");
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+});
+

@@ -535,6 +535,7 @@ export class Model {
       this.revive();
       return;
     }
+    if (c.op === "roll") throw new Error("the model has no rolling restarts (test/properties/roll.test.ts has)");
     const i = c.server as number;
     const s = this.servers[i];
     if (s === undefined) {
