@@ -177,7 +177,7 @@ export class Supervisor {
 
   /**
    * Serve metrics, health and the status page (src/http, through the port's
-   * Bun.serve); an error text when it cannot listen. Actions become control
+   * Bun's HTTP server); an error text when it cannot listen. Actions become control
    * commands of the core, answered with its reply.
    */
   serveHttp(address: HttpAddress, token: string | null): string | null {
