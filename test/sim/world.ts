@@ -543,10 +543,8 @@ export class World {
   private readonly scripts = new Map<number, { readonly startedAt: number; readonly life: Life; readonly spec: ServerSpec }>();
 
   // --- issue 14: what simulated servers say, and the probes the shell carries out ----------
-  // ISSUE-14 STAND-IN: the shell's probe effect and the port's notify socket and output matching are
-  // not wired yet, so the world answers the core's probes and sends servers' datagrams and matching
-  // lines itself, dispatching the events into the current image's Supervisor (as signals and control
-  // requests reach it). Rewire to port.probe / openNotify / onOutputMatch when they exist.
+  // Probes come in through SimPort.probe and are answered through its callback; datagrams and
+  // matching lines go out through the listeners the shell gave the port, as BunPort's would.
 
   /** A process of server `sim` (the scenario's index) has started: it will say it is ready, and keep its watchdog alive, as its script says. */
   lifeStarts(pid: number, serial: number, sim: number, life: Life): void {
