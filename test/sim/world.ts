@@ -593,15 +593,6 @@ export class World {
     this.enter(port, () => listener(pid, text, pid));
   }
 
-  /** An event from the world for the running image's shell (lost while no image runs, as a datagram would be). */
-  private toShell(e: Event): void {
-    const port = this.image;
-    const sup = this.sup;
-    if (!port.alive || !port.booted || sup === null || this.exitStatus !== null) return;
-    this.trace.push(`${this.k.now.toFixed(2)} ${e.type}${"pid" in e ? ` from pid ${e.pid}` : ""}`);
-    this.enter(port, () => sup.dispatch({ ...e, at: port.now() } as Event));
-  }
-
   /** The core's probe effects of the step being carried out, in order, for port.probe to take. */
   readonly probesAsked: Extract<Effect, { type: "probe" }>[] = [];
 
