@@ -8,11 +8,14 @@
 //   2. else the one whose config file or Procfile is in the current directory;
 //   3. else, if exactly one lazarus of this user runs, that one;
 //   otherwise ctl says which ones it could mean and exits with status 2.
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { DEFAULT_CONFIG } from "../config/settings.ts";
+import { parseToml } from "../config/toml.ts";
 import { controlDir, defaultSocket, type PlaceInputs, socketPid } from "../control/path.ts";
 import { type About, MAX_SCALE } from "../control/protocol.ts";
 import type { ServerStatus } from "../core/status.ts";
 import { logFileName } from "../logs/lines.ts";
+import { isObject } from "../core/values.ts";
 import { printable } from "../text/bytes.ts";
 
 export const CTL_USAGE = `usage: lazarus ctl [--control=PATH | --pid=PID] [--json] COMMAND
@@ -39,7 +42,8 @@ commands:
                           the last N lines (default 10) of a server's log file, or of every
                           log merged by time with prefixes ('lazarus' is lazarus's event log);
                           -f: then follow them, across rotations, until interrupted
-  --log-dir=DIR logs ...  read the log files in DIR, with no supervisor running
+  --log-dir=DIR logs ...  read the log files in DIR, with no supervisor running (without it and
+                          without a supervisor: the log_dir of ./lazarus.toml)
 SERVER is an index (0, 1, ...) or a name (logs: a name).
 Which lazarus: --control=PATH (its socket), --pid=PID, or by default the one started
 in this directory (or from a config file or Procfile here), or the only one running.
@@ -66,6 +70,8 @@ export interface CtlIo {
    * to stdout itself; resolves with a problem text, or null.
    */
   showLogs(opts: { readonly sources: readonly LogSource[]; readonly lines: number; readonly follow: boolean }): Promise<string | null>;
+  /** The text of a small regular file (lazarus.toml), or null when there is none to read. */
+  readText(path: string): string | null;
 }
 
 /** A log to read: the name in front of its lines, and the path of its live file. */
@@ -400,7 +406,15 @@ async function logs(io: CtlIo, o: CtlOptions): Promise<CtlOutput> {
     if (server !== null && !all.some((s) => s.name === server)) all.push({ name: server, path: join(o.logDir, logFileName(server)) });
   } else {
     const target = await choose(io, o);
-    if (typeof target !== "string") return target;
+    if (typeof target !== "string") {
+      // No supervisor to ask: the log_dir of the lazarus.toml here, if it names one.
+      const dir = configLogDir(io);
+      if (dir === null) return target;
+      all = logsIn(io, dir);
+      if (all.length === 0) return fail(1, `no supervisor to ask, and no log files (NAME.log) in ${dir} (log_dir of ${DEFAULT_CONFIG})`);
+      if (server !== null && !all.some((s) => s.name === server)) all.push({ name: server, path: join(dir, logFileName(server)) });
+      return showSome(io, all, server, lines, follow);
+    }
     const r = await io.request(target, { cmd: "about" }, TIMEOUT_MS);
     if (!r.ok) return fail(1, r.error);
     if (r.reply.ok !== true || !isAbout(r.reply.about)) return fail(1, `refused: ${String(r.reply.error ?? "no answer about the supervisor")}`);
@@ -409,6 +423,20 @@ async function logs(io: CtlIo, o: CtlOptions): Promise<CtlOutput> {
     if (about.eventLog !== undefined && about.eventLog !== null && !all.some((s) => s.name === "lazarus")) all.push({ name: "lazarus", path: about.eventLog });
     if (all.length === 0) return fail(1, `the supervisor (pid ${about.pid}) keeps no log files (log_dir, --log-dir, event_log)`);
   }
+  return showSome(io, all, server, lines, follow);
+}
+
+/** The top-level log_dir of the lazarus.toml in the working directory (relative to it), or null. */
+function configLogDir(io: CtlIo): string | null {
+  const text = io.readText(join(io.cwd, DEFAULT_CONFIG));
+  if (text === null) return null;
+  const r = parseToml(text);
+  if (!r.ok || !isObject(r.data)) return null;
+  const dir = r.data.log_dir;
+  return typeof dir === "string" && dir !== "" ? resolve(io.cwd, dir) : null;
+}
+
+async function showSome(io: CtlIo, all: LogSource[], server: string | null, lines: number, follow: boolean): Promise<CtlOutput> {
   let sources = all;
   if (server !== null) {
     const one = all.find((s) => s.name === server);

@@ -1,6 +1,6 @@
 // Parsing TOML: the one place that knows which parser lazarus uses. Pure.
 //
-// smol-toml, not Bun.TOML.parse: Bun 1.4.5's parser takes time quadratic in
+// smol-toml, not the TOML parser built into Bun: Bun 1.4.5's parser takes time quadratic in
 // the number of keys of a table (measured: 16,000 keys 0.6 s, 64,000 keys 22 s;
 // 16,000 tables or dotted keys 2 to 4 s), so a config file within the 1 MiB
 // limit could keep lazarus busy for about a minute before it says anything,

@@ -498,7 +498,7 @@ class Transition {
       return;
     }
     if (!again) this.log(say.supervisor.reexec());
-    // Carried out in settle, once no spawn's result is on its way and no server changed or removed by a reload still runs its old process.
+    // Carried out in settle, once no spawn's result is on its way and no server changed or removed by a reload still runs its old process (see settle).
     const waits = this.reloadInFlight();
     if (waits > 0 && !this.pendingReexec) this.log(say.supervisor.reexecWaits(waits));
     this.pendingReexec = true;

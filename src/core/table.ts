@@ -221,7 +221,7 @@ const restartUnhealthy: Action = (a, d) => {
   order(a, "start");
 };
 
-/** An abnormal end is said first; no check outlives the process. */
+/** An abnormal end is said first; no check outlives the process it was about. */
 function ended(a: Act, d: Detail): { pid: number; status: ExitStatus } {
   const pid = alive(a).pid;
   const status = d.status as ExitStatus;

@@ -10,7 +10,7 @@
 // other than localhost are refused: lazarus resolves no names to listen.
 
 export interface HttpAddress {
-  /** As Bun.serve wants it: "127.0.0.1", "::1", "0.0.0.0", "localhost". */
+  /** As Bun's HTTP server wants it: "127.0.0.1", "::1", "0.0.0.0", "localhost". */
   readonly hostname: string;
   readonly port: number;
   /** Only loopback clients can reach it (and the endpoint accepts only loopback Host names). */

@@ -1,5 +1,5 @@
 // Every bound of the HTTP endpoint, in one place. The pure application core
-// (app.ts) enforces the ones it can see in a request; the Bun.serve adapter
+// (app.ts) enforces the ones it can see in a request; the adapter over Bun's HTTP server
 // (src/os/http-server.ts) enforces the rest and passes the transport's own
 // numbers to Bun. Whatever a client does, it can hold no more than this:
 //
@@ -23,7 +23,7 @@
 //   bearer token             MAX_TOKEN_BYTES (a longer Authorization header is malformed: 401), token file
 //                            MIN_TOKEN_CHARS..MAX_TOKEN_BYTES
 //
-// Not bounded by lazarus: the number of TCP connections Bun accepts (Bun.serve has no cap). Each costs a file
+// Not bounded by lazarus: the number of TCP connections Bun accepts (Bun's HTTP server has no cap). Each costs a file
 // descriptor until the head timeout or IDLE_SECONDS closes it; keep the endpoint on loopback (the default) or
 // behind a network policy, and give lazarus a generous RLIMIT_NOFILE (servers' pipes need descriptors too).
 

@@ -4,6 +4,7 @@
 import { lstatSync, readdirSync, unlinkSync, writeSync } from "node:fs";
 import type { ClientResult, CtlIo, LogSource } from "../cli/ctl.ts";
 import { showLogs } from "./log-read.ts";
+import { readLimited } from "./read-limited.ts";
 
 /** What is at `path`, for a message: "socket", "file", "directory", "character device", "FIFO", ..., or null when nothing is. */
 export function kindOf(path: string): string | null {
@@ -103,6 +104,10 @@ export function bunCtlIo(cwd: string, place: CtlIo["place"]): CtlIo {
   return {
     cwd,
     place,
+    readText(path) {
+      const r = readLimited(path, 1024 * 1024);
+      return r.ok ? new TextDecoder().decode(r.bytes) : null;
+    },
     listDir(dir) {
       try {
         return readdirSync(dir);

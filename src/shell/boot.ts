@@ -29,7 +29,7 @@ export const REEXECS_ENV = "LAZARUS_REEXECS";
 export interface BootEnv {
   /** The command-line words after the program (options and braces). */
   readonly args: readonly string[];
-  /** A snapshot of the process environment (never process.env itself: nothing here changes it). */
+  /** A snapshot of the process environment (never the live environment object of the process: nothing here changes it). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** How to run this program again: [runtime, script] or [binary]. */
   readonly self: readonly string[];

@@ -178,8 +178,8 @@ export class Supervisor {
   }
 
   /**
-   * Serve metrics, health and the status page (src/http, through the port's
-   * Bun.serve); an error text when it cannot listen. Actions become control
+   * Serve metrics, health and the status page (src/http, on Bun's HTTP server
+   * through the port); an error text when it cannot listen. Actions become control
    * commands of the core, answered with its reply.
    */
   serveHttp(address: HttpAddress, token: string | null): string | null {

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { type ClientResult, ctl, type CtlIo, ctlRequest, type LogSource, statusTable } from "../../src/cli/ctl.ts";
 import { parseRequest } from "../../src/control/protocol.ts";
 
-function fakeIo(about: Record<string, unknown> | null): { io: CtlIo; asked: Record<string, unknown>[]; shown: { sources: readonly LogSource[]; lines: number; follow: boolean }[] } {
+function fakeIo(about: Record<string, unknown> | null, config: string | null = null): { io: CtlIo; asked: Record<string, unknown>[]; shown: { sources: readonly LogSource[]; lines: number; follow: boolean }[] } {
   const asked: Record<string, unknown>[] = [];
   const shown: { sources: readonly LogSource[]; lines: number; follow: boolean }[] = [];
   const io: CtlIo = {
@@ -22,6 +22,7 @@ function fakeIo(about: Record<string, unknown> | null): { io: CtlIo; asked: Reco
       shown.push(opts);
       return Promise.resolve(null);
     },
+    readText: (path) => (path === "/srv/app/lazarus.toml" ? config : null),
   };
   return { io, asked, shown };
 }
@@ -71,6 +72,16 @@ describe("ctl logs", () => {
     expect(asked).toEqual([]);
     expect(shown[0]).toEqual({ sources: [{ name: "a/b", path: "/var/log/app/a%2Fb.log" }, { name: "web", path: "/var/log/app/web.log" }], lines: 3, follow: false });
     expect(await ctl(["--log-dir=/nowhere", "logs"], io)).toEqual({ status: 1, stdout: "", stderr: "lazarus: ctl: no log files (NAME.log) in /nowhere\n" });
+  });
+
+  test("no supervisor running: the log_dir of the lazarus.toml here (relative to it); without one, the usual error", async () => {
+    const { io, asked, shown } = fakeIo(null, 'log_dir = "../../var/log/app"\n[servers.web]\ncmd = ["x"]\n');
+    expect(await ctl(["logs", "web", "-f"], io)).toEqual({ status: 0, stdout: "", stderr: "" });
+    expect(asked).toEqual([]);
+    expect(shown[0]).toEqual({ sources: [{ name: "web", path: "/var/log/app/web.log" }], lines: 10, follow: true });
+    const bare = fakeIo(null, "[servers.web]\ncmd = [\"x\"]\n");
+    expect((await ctl(["logs"], bare.io)).status).toBe(1);
+    expect(bare.shown).toEqual([]);
   });
 
   test("usage errors, and a server without a log file", async () => {

@@ -19,7 +19,7 @@
 //     effects at every step; no re-exec happens that it does not expect;
 //   - the supervisor exits, with the status the core decided and the model expects.
 import { SIGKILL, SIGTERM, SIGUSR1, SIGUSR2, signalName } from "../../src/core/signals.ts";
-import type { Effect, Event, ExitStatus, ServerSpec, Settings, Signal, State, TimerName } from "../../src/core/types.ts";
+import type { Effect, Event, ExitStatus, ProbeSpec, ReadySpec, ServerSpec, Settings, Signal, State, TimerName } from "../../src/core/types.ts";
 import type { LogTarget } from "../../src/logs/target.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "../../src/os/http-server.ts";
 import type { LogFileState } from "../../src/os/log-file.ts";
@@ -77,8 +77,11 @@ const q = (s: string) => JSON.stringify(s).replace(/\u007f/g, "\\u007F");
  * config file for servers written there (with their own settings, and the
  * global ones when the scenario puts them there), a Procfile, a .env file.
  */
-export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, string>; order: number[] } {
+export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, string>; order: number[]; env: Record<string, string> } {
   const files = new Map<string, string>();
+  // Servers are ordered: config file, Procfile, braces (docs/spec.md, "Command line").
+  const sources = ["config", "procfile", "braces"] as const;
+  const supOrder = sources.flatMap((src) => sc.servers.flatMap((s, i) => (s.source === src ? [i] : [])));
   const args = ["--control=/sim/control.sock"];
   const timed = [["interval", "interval", sc.intervalMs], ["stop-timeout", "stop_timeout", sc.stopTimeoutMs], ["alarm", "alarm", sc.alarmMs]] as const;
   const inConfig = sc.settingsIn === "config";
@@ -109,6 +112,7 @@ export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, s
         if (!o.autostart) config.push("autostart = false");
         const env = Object.entries(o.env);
         if (env.length > 0) config.push(`env = { ${env.map(([k, v]) => `${k} = ${q(v)}`).join(", ")} }`);
+        config.push(...policyKeys(simPolicyOf(sc, supOrder, supOrder.indexOf(i)), supOrder));
         return;
       }
     }
@@ -125,7 +129,41 @@ export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, s
     files.set("/sim/.env", Object.entries(sc.envFile).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n"));
     args.push("--env-file=.env");
   }
-  return { args: [...args, ...braces], files, order: order.flat() };
+  // Under systemd: NOTIFY_SOCKET (and WATCHDOG_USEC) set for lazarus.
+  const env: Record<string, string> = { ...SIM_ENV };
+  if (sc.systemd !== null) {
+    env.NOTIFY_SOCKET = "/run/systemd/notify";
+    if (sc.systemd.watchdogMs !== null) env.WATCHDOG_USEC = String(sc.systemd.watchdogMs * 1000);
+  }
+  return { args: [...args, ...braces], files, order: order.flat(), env };
+}
+
+/** Issue 14's settings of a config server as the lines of its table (depends_on by the names of the servers at those positions). */
+function policyKeys(p: Partial<ServerSpec>, order: readonly number[]): string[] {
+  const s = (ms: number) => String(ms / 1000);
+  const probe = (x: ProbeSpec | ReadySpec): string => {
+
+    switch (x.kind) {
+      case "tcp": return `{ tcp = ${q(`${x.host}:${x.port}`)} }`;
+      case "http": return `{ http = ${q(x.url)} }`;
+      case "cmd": return `{ cmd = [${x.argv.map(q).join(", ")}] }`;
+      case "notify": return "{ notify = true }";
+      case "log": return `{ log = ${q(x.pattern)} }`;
+      default: return x satisfies never;
+    }
+  };
+  const out: string[] = [];
+  if (p.ready !== undefined) out.push(`ready = ${probe(p.ready)}`);
+  if (p.readyTimeoutMs !== undefined) out.push(`ready_timeout = ${s(p.readyTimeoutMs)}`);
+  if (p.dependsOn !== undefined) out.push(`depends_on = [${p.dependsOn.map((pos) => q(`s${order[pos]}`)).join(", ")}]`);
+  if (p.health !== undefined) {
+    const h = p.health;
+    out.push(`health = ${probe(h.probe).slice(0, -2)}, interval = ${s(h.intervalMs)}, timeout = ${s(h.timeoutMs)}, retries = ${h.retries} }`);
+  }
+  if (p.watchdogMs !== undefined) out.push(`watchdog = ${s(p.watchdogMs)}`);
+  if (p.restart !== undefined) out.push(`restart = ${q(p.restart)}`);
+  if (p.backoff !== undefined) out.push(`backoff = { initial = ${s(p.backoff.initialMs)}, max = ${s(p.backoff.maxMs)}, retries = ${p.backoff.retries} }`);
+  return out;
 }
 
 /** The servers as the scenario describes them, in the supervisor's order: what the reference model is built from (not from the core). */
@@ -153,34 +191,24 @@ export function simPolicyOf(sc: SimScenario, order: readonly number[], j: number
   const p = sc.servers[order[j]!]!.policy;
   if (p === null) return {};
   const deps = [...new Set(p.dependsOn.map((d) => order.indexOf(d % sc.servers.length)).filter((pos) => pos >= 0 && pos < j))].sort((a, b) => a - b);
+  // What a config file may say: a health timeout no longer than its interval, a backoff's
+  // initial delay no longer than its max, and no backoff with restart = "never".
+  const health = p.health === null ? null : { ...p.health, timeoutMs: Math.min(p.health.timeoutMs, p.health.intervalMs) };
+  const backoff = p.backoff === null || p.restart === "never" ? null : { ...p.backoff, maxMs: Math.max(p.backoff.maxMs, p.backoff.initialMs) };
   return {
     ...(p.ready === null ? {} : { ready: p.ready }),
     ...(p.ready === null || p.readyTimeoutMs === null ? {} : { readyTimeoutMs: p.readyTimeoutMs }),
     ...(deps.length === 0 ? {} : { dependsOn: deps }),
-    ...(p.health === null ? {} : { health: p.health }),
+    ...(health === null ? {} : { health }),
     ...(p.ready?.kind !== "notify" || p.watchdogMs === null ? {} : { watchdogMs: p.watchdogMs }),
     ...(p.restart === null ? {} : { restart: p.restart }),
-    ...(p.backoff === null ? {} : { backoff: p.backoff }),
+    ...(backoff === null ? {} : { backoff }),
   };
 }
 
 /** The scenario's global settings as the core gets them (systemd: NOTIFY_SOCKET and WATCHDOG_USEC were set for lazarus). */
 export function simSettings(sc: SimScenario): Settings {
   return { intervalMs: sc.intervalMs, stopTimeoutMs: sc.stopTimeoutMs, alarmMs: sc.alarmMs, ...(sc.systemd === null ? {} : { systemd: sc.systemd }) };
-}
-
-/**
- * ISSUE-14 STAND-IN, small and isolated so it is easy to rewire: src/config does not read ready,
- * depends_on, health, watchdog, restart, backoff yet, nor boot NOTIFY_SOCKET, so the world adds
- * them to the shell's configuration here. Once the config reads them, write them into the TOML
- * (simArgs) and the environment instead, and drop this.
- */
-function withPolicy(config: ShellConfig, sc: SimScenario, order: readonly number[]): ShellConfig {
-  return {
-    ...config,
-    settings: { ...config.settings, ...(sc.systemd === null ? {} : { systemd: sc.systemd }) },
-    servers: config.servers.map((spec, j) => ({ ...spec, ...simPolicyOf(sc, order, j) })),
-  };
 }
 
 function sorted(env: Readonly<Record<string, string>>): [string, string][] {
@@ -290,11 +318,18 @@ class SimPort implements OsPort {
     // The simulated log never stalls and the port has no problems of its own to report.
   }
 
-  openNotify(_path: string, _listener: NotifyListener): string | null {
-    return null; // (the simulated servers send no notifications)
+  /** The shell's listener for servers' datagrams (boot opens it when a server has ready = notify). */
+  notifyListener: NotifyListener | null = null;
+
+  openNotify(path: string, listener: NotifyListener): string | null {
+    if (path !== `/tmp/lazarus-1000/${SUP}.notify`) this.w.complain(`the notify socket was opened at ${path}`);
+    this.notifyListener = listener;
+    return null;
   }
 
-  closeNotify(): void {}
+  closeNotify(): void {
+    this.notifyListener = null;
+  }
 
   sdNotify(_text: string): void {}
 
@@ -490,7 +525,7 @@ export class World {
   private digest = 0x811c9dc5;
 
   /** The supervisor's command line and the files it reads. */
-  private readonly command: { args: string[]; files: Map<string, string>; order: number[] };
+  private readonly command: { args: string[]; files: Map<string, string>; order: number[]; env: Record<string, string> };
 
   constructor(private readonly sc: SimScenario, private readonly factory: SupervisorFactory = (p, c) => new Supervisor(p, c)) {
     this.command = simArgs(sc);
@@ -508,10 +543,8 @@ export class World {
   private readonly scripts = new Map<number, { readonly startedAt: number; readonly life: Life; readonly spec: ServerSpec }>();
 
   // --- issue 14: what simulated servers say, and the probes the shell carries out ----------
-  // ISSUE-14 STAND-IN: the shell's probe effect and the port's notify socket and output matching are
-  // not wired yet, so the world answers the core's probes and sends servers' datagrams and matching
-  // lines itself, dispatching the events into the current image's Supervisor (as signals and control
-  // requests reach it). Rewire to port.probe / openNotify / onOutputMatch when they exist.
+  // Probes come in through SimPort.probe and are answered through its callback; datagrams and
+  // matching lines go out through the listeners the shell gave the port, as BunPort's would.
 
   /** A process of server `sim` (the scenario's index) has started: it will say it is ready, and keep its watchdog alive, as its script says. */
   lifeStarts(pid: number, serial: number, sim: number, life: Life): void {
@@ -527,7 +560,7 @@ export class World {
     if ((kind === "notify" || kind === "log") && life.readyAfterMs !== null) {
       this.k.schedule(this.k.now + life.readyAfterMs, () => {
         if (!runs()) return;
-        if (kind === "notify") this.toShell({ type: "notify", at: this.k.now, pid, ready: true, watchdog: false, status: "ready" });
+        if (kind === "notify") this.datagram(pid, "READY=1\nSTATUS=ready");
         else this.lineMatched(pid);
       });
     }
@@ -535,7 +568,7 @@ export class World {
     if (kind === "notify" && every !== null) {
       const beat = (): void => {
         if (!runs()) return;
-        this.toShell({ type: "notify", at: this.k.now, pid, ready: false, watchdog: true, status: null });
+        this.datagram(pid, "WATCHDOG=1");
         this.k.schedule(this.k.now + every, beat);
       };
       this.k.schedule(this.k.now + every, beat);
@@ -551,13 +584,13 @@ export class World {
     this.enter(port, () => listener(pid));
   }
 
-  /** An event from the world for the running image's shell (lost while no image runs, as a datagram would be). */
-  private toShell(e: Event): void {
+  /** A server's sd_notify datagram: to the running image's notify socket (lost while no image listens, as a datagram would be). */
+  private datagram(pid: number, text: string): void {
     const port = this.image;
-    const sup = this.sup;
-    if (!port.alive || !port.booted || sup === null || this.exitStatus !== null) return;
-    this.trace.push(`${this.k.now.toFixed(2)} ${e.type}${"pid" in e ? ` from pid ${e.pid}` : ""}`);
-    this.enter(port, () => sup.dispatch({ ...e, at: port.now() } as Event));
+    const listener = port.notifyListener;
+    if (!port.alive || !port.booted || listener === null || this.exitStatus !== null) return;
+    this.trace.push(`${this.k.now.toFixed(2)} datagram ${JSON.stringify(text)} from pid ${pid}`);
+    this.enter(port, () => listener(pid, text, pid));
   }
 
   /** The core's probe effects of the step being carried out, in order, for port.probe to take. */
@@ -595,7 +628,7 @@ export class World {
   }
 
   async run(): Promise<SimReport> {
-    this.startImage(this.command.args, { ...SIM_ENV });
+    this.startImage(this.command.args, { ...this.command.env });
     await this.settleBoot();
     for (const a of this.sc.world) this.k.schedule(a.at, () => this.act(a));
     this.k.schedule(this.sc.horizonMs, () => this.sendSignal(SIGTERM));
@@ -639,7 +672,7 @@ export class World {
         },
       },
       makeSupervisor: (p, config) => {
-        const sup = this.factory(p, { ...withPolicy(config, this.sc, this.command.order), onStep: (e, b, a, fx) => this.observe(port, e, b, a, fx) });
+        const sup = this.factory(p, { ...config, onStep: (e, b, a, fx) => this.observe(port, e, b, a, fx) });
         this.sup = sup;
         return sup;
       },
@@ -919,7 +952,9 @@ export class World {
     this.expectedSpawns.delete(server);
     // Its environment: lazarus's own without its private variables, the .env file's over it, then its own.
     const script = this.sc.servers[server];
-    const env = { ...SIM_ENV, ...(this.sc.envFile ?? {}), ...(script?.own.env ?? {}) };
+    const j = this.command.order.indexOf(server);
+    const notify: Record<string, string> = this.specs[j]?.ready?.kind === "notify" ? { NOTIFY_SOCKET: `/tmp/lazarus-1000/${SUP}.notify` } : {};
+    const env = { ...SIM_ENV, ...(this.sc.envFile ?? {}), ...(script?.own.env ?? {}), ...notify };
     if (JSON.stringify(sorted(request.env)) !== JSON.stringify(sorted(env))) {
       this.fail(`server ${server} was spawned with the environment ${JSON.stringify(sorted(request.env))}, not ${JSON.stringify(sorted(env))}`);
     }
@@ -1037,6 +1072,11 @@ export class World {
     if (running.length > 0) this.fail(`the supervisor exited leaving ${running.map((p) => p.pid).join(", ")} running`);
     if (this.expectedSpawns.size > 0) this.fail(`spawns the core asked for were never carried out: ${JSON.stringify([...this.expectedSpawns])}`);
     if (this.model.status !== this.exitStatus) this.fail(`the model exits with ${this.model.status}, the supervisor with ${this.exitStatus}`);
+  }
+
+  /** A violation found by the simulated port (it calls in from outside the world). */
+  complain(message: string): never {
+    return this.fail(message);
   }
 
   private fail(message: string): never {
