@@ -1,6 +1,6 @@
 // A rolling restart (`ctl restart NAME --rolling`): the copies of a server
 // restarted one at a time, the next one only once the one before is ready
-// again with its new process. Whether the copy being restarted is there yet,
+// again with its new process; whether the copy being restarted is there yet,
 // still on its way, or failed, is decided here from its state alone. Pure.
 import type { Roll, Server } from "./types.ts";
 
