@@ -333,8 +333,19 @@ export class BunPort implements OsPort {
   }
 
   log(line: string): void {
-    this.sinks.stderr.offer(Buffer.from(`${line}\n`));
+    // The lines of one turn (a dispatch of the shell) go to the sink as one write, after it.
+    if (this.logLines.length === 0) queueMicrotask(this.flushLogLines);
+    this.logLines.push(line);
   }
+
+  /** Lines logged in this turn, not yet handed to the sink. */
+  private readonly logLines: string[] = [];
+  private readonly flushLogLines = (): void => {
+    if (this.logLines.length === 0) return;
+    const text = this.logLines.length === 1 ? `${this.logLines[0]}\n` : `${this.logLines.join("\n")}\n`;
+    this.logLines.length = 0;
+    this.sinks.stderr.offer(Buffer.from(text));
+  };
 
   serveHttp(options: HttpEndpointOptions): HttpEndpoint | string {
     return serveHttp(options);
@@ -355,6 +366,7 @@ export class BunPort implements OsPort {
   }
 
   exit(status: number): void {
+    this.flushLogLines();
     this.control?.close();
     // Command probes still running are SIGKILLed with their groups and reaped; no outcome is told any more.
     this.ending = true;
@@ -367,6 +379,7 @@ export class BunPort implements OsPort {
       // The log files get a bounded time to write what they hold; then the log, for a bounded time
       // only: a reader that stalled (or a disk) must not keep us.
       await this.logFiles.closeAll(LOG_EXIT_MS);
+      this.flushLogLines();
       for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) sink.flushSync(FLUSH_MS);
       process.exit(status);
     };
@@ -438,6 +451,7 @@ export class BunPort implements OsPort {
     const carried = carry.size === 0 ? null : carry.open();
     // Pending log lines are written first, for a bounded time; what a stalled
     // reader did not take is counted, and the new image says so.
+    this.flushLogLines();
     let lost = 0;
     for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) lost += sink.flushSync(FLUSH_MS);
     const extra: Record<string, string> = {};

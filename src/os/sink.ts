@@ -156,11 +156,11 @@ export class Sink {
     return this.queue.length > 0 && performance.now() - this.lastProgress >= STALL_MS;
   }
 
-  /** A log line (with its newline): queued, or dropped and counted if too much already waits. Never blocks. */
+  /** Log lines (each with its newline; one or several): queued, or dropped and counted if too much already waits. Never blocks. */
   offer(line: Uint8Array): void {
     if (line.length === 0) return;
     if (this.broken || this.logBytes + line.length > LOG_CAP) {
-      this.droppedLog++;
+      this.droppedLog += countLines(line);
       return;
     }
     this.logBytes += line.length;
