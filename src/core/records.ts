@@ -25,9 +25,13 @@ function statusFields(status: ExitStatus): { code?: number; signal?: string } {
   }
 }
 
-/** A record about server i (its name added, as the JSON log has it). */
+/** A record about server i (its name added, as the JSON log has it, after the other fields). */
 function about(i: number, s: Server, r: Omit<LogRecord, "server" | "name">): LogRecord {
-  return { ...r, server: i, name: s.spec.name };
+  // `r` was made by the caller for this record alone: completed in place rather than copied.
+  const out = r as { -readonly [K in keyof LogRecord]: LogRecord[K] };
+  out.server = i;
+  out.name = s.spec.name;
+  return out;
 }
 
 // --- the supervisor ------------------------------------------------------------

@@ -21,7 +21,7 @@ import { dumpLines, statusOf } from "./status.ts";
 import { signalName } from "./signals.ts";
 import { type Act, decide, type Detail, type Input, READY_POLL_MS, type Reply } from "./table.ts";
 import type {
-  Census, ControlCommand, Effect, Event, ExitStatus, Handover, Life, LifeKind, LogRecord, Ms, Phase, Server, ServerSpec, Settings, State,
+  Census, ControlCommand, Effect, Event, ExitStatus, Handover, Life, LifeKind, LogRecord, Ms, Phase, Server, ServerSpec, Settings, Signal, State,
   StepResult, TimerName,
 } from "./types.ts";
 import { Vec } from "./vec.ts";
@@ -98,8 +98,10 @@ class Transition {
   private readonly effects: Effect[] = [];
 
   constructor(private readonly before: State, private readonly at: Ms) {
-    this.servers = before.servers;
-    this.census = { ...before.census };
+    // One working copy of the servers for the whole step (vec.ts): frozen in snapshot().
+    this.servers = before.servers.transient();
+    const c = before.census;
+    this.census = { unborn: c.unborn, waiting: c.waiting, starting: c.starting, alive: c.alive, backoff: c.backoff, buried: c.buried, cremated: c.cremated };
     this.phase = before.phase;
     this.pendingRevive = before.pendingRevive;
     this.pendingReexec = before.pendingReexec;
@@ -116,7 +118,8 @@ class Transition {
   private snapshot(): State {
     return {
       settings: this.before.settings,
-      servers: this.servers,
+      // Frozen: the state handed out never changes (a later set in this step copies again).
+      servers: this.servers.freeze(),
       census: this.census,
       phase: this.phase,
       pendingRevive: this.pendingRevive,
@@ -459,6 +462,8 @@ class Transition {
 
   /** Whether everything server i depends on is ready, or done (deps.ts). */
   private depsReady(i: number): boolean {
+    const deps = this.server(i).spec.dependsOn;
+    if (deps === undefined || deps.length === 0) return true;
     return unreadyDependencies(this.servers, i).length === 0;
   }
 
@@ -604,31 +609,67 @@ class Transition {
 
   /** What the table's actions may do to server i. */
   private act(i: number): Act {
-    const t = this;
-    return {
-      at: this.at,
-      get phase() { return t.phase; },
-      get server() { return t.server(i); },
-      index: i,
-      setLife: (life) => this.setLife(i, life),
-      setServer: (change) => this.setServer(i, { ...this.server(i), ...change }),
-      log: (record) => this.log(record),
-      spawn: () => {
-        const kind = this.server(i).life.kind;
-        if (kind !== "alive" && kind !== "starting") this.spawnNow(i);
-      },
-      respawn: () => this.spawnNow(i),
-      kill: (signal, group = true) => {
-        const life = this.server(i).life;
-        if (life.kind === "alive") this.effects.push({ type: "kill", server: i, pid: life.pid, signal, group });
-      },
-      arm: (kind, at) => this.effects.push({ type: "arm", timer: timerOf(kind, i), at }),
-      disarm: (kind) => this.effects.push({ type: "disarm", timer: timerOf(kind, i) }),
-      killRemnants: (pgid, signal) => this.effects.push({ type: "kill-remnants", server: i, pgid, signal }),
-      stopTimeout: () => this.server(i).spec.stopTimeoutMs ?? this.settings.stopTimeoutMs,
-      interval: () => this.server(i).spec.intervalMs ?? this.settings.intervalMs,
-      waitingFor: () => this.waitingFor(i),
-    };
+    return new ServerAct(this, i);
+  }
+
+  // --- what ServerAct reaches (it is the table's view of this transition) ---
+
+  get currentPhase(): Phase {
+    return this.phase;
+  }
+
+  get now(): Ms {
+    return this.at;
+  }
+
+  serverAt(i: number): Server {
+    return this.server(i);
+  }
+
+  lifeOf(i: number, life: Life): void {
+    this.setLife(i, life);
+  }
+
+  changeServer(i: number, change: Partial<Pick<Server, "retries" | "healthFails" | "probing" | "watchdogAt">>): void {
+    const s = this.server(i);
+    // Nothing to change (the common case: checks disarmed that were never armed): no copy.
+    let same = true;
+    for (const k in change) {
+      if (s[k as keyof typeof change] !== change[k as keyof typeof change]) {
+        same = false;
+        break;
+      }
+    }
+    if (!same) this.setServer(i, { ...s, ...change });
+  }
+
+  logRecord(record: LogRecord): void {
+    this.log(record);
+  }
+
+  spawnIfDown(i: number): void {
+    const kind = this.server(i).life.kind;
+    if (kind !== "alive" && kind !== "starting") this.spawnNow(i);
+  }
+
+  respawnNow(i: number): void {
+    this.spawnNow(i);
+  }
+
+  effect(e: Effect): void {
+    this.effects.push(e);
+  }
+
+  serverStopTimeout(i: number): Ms {
+    return this.server(i).spec.stopTimeoutMs ?? this.settings.stopTimeoutMs;
+  }
+
+  serverInterval(i: number): Ms {
+    return this.server(i).spec.intervalMs ?? this.settings.intervalMs;
+  }
+
+  serverWaitingFor(i: number): string[] {
+    return this.waitingFor(i);
   }
 
   /** Spawn server i (only while running); one whose dependencies are not ready waits for them instead. */
@@ -669,6 +710,72 @@ class Transition {
 
   private log(record: LogRecord): void {
     this.effects.push({ type: "log", record });
+  }
+}
+
+/** What the table's actions may do to one server of a transition (one small object per input). */
+class ServerAct implements Act {
+  constructor(private readonly t: Transition, readonly index: number) {}
+
+  get at(): Ms {
+    return this.t.now;
+  }
+
+  get phase(): Phase {
+    return this.t.currentPhase;
+  }
+
+  get server(): Server {
+    return this.t.serverAt(this.index);
+  }
+
+  setLife(life: Life): void {
+    this.t.lifeOf(this.index, life);
+  }
+
+  setServer(change: Partial<Pick<Server, "retries" | "healthFails" | "probing" | "watchdogAt">>): void {
+    this.t.changeServer(this.index, change);
+  }
+
+  log(record: LogRecord): void {
+    this.t.logRecord(record);
+  }
+
+  spawn(): void {
+    this.t.spawnIfDown(this.index);
+  }
+
+  respawn(): void {
+    this.t.respawnNow(this.index);
+  }
+
+  kill(signal: Signal, group = true): void {
+    const life = this.server.life;
+    if (life.kind === "alive") this.t.effect({ type: "kill", server: this.index, pid: life.pid, signal, group });
+  }
+
+  arm(kind: "stop" | "probe" | "ready" | "watchdog" | "backoff", at: Ms): void {
+    this.t.effect({ type: "arm", timer: timerOf(kind, this.index), at });
+  }
+
+  disarm(kind: "stop" | "probe" | "ready" | "watchdog" | "backoff"): void {
+    this.t.effect({ type: "disarm", timer: timerOf(kind, this.index) });
+  }
+
+  killRemnants(pgid: number, signal: Signal): void {
+    this.t.effect({ type: "kill-remnants", server: this.index, pgid, signal });
+  }
+
+  stopTimeout(): Ms {
+    return this.t.serverStopTimeout(this.index);
+  }
+
+  interval(): Ms {
+    return this.t.serverInterval(this.index);
+  }
+
+  waitingFor(): string[] {
+    return this.t.serverWaitingFor(this.index);
   }
 }
 
