@@ -633,13 +633,10 @@ class Transition {
   changeServer(i: number, change: Partial<Pick<Server, "retries" | "healthFails" | "probing" | "watchdogAt">>): void {
     const s = this.server(i);
     // Nothing to change (the common case: checks disarmed that were never armed): no copy.
-    let same = true;
-    for (const k in change) {
-      if (s[k as keyof typeof change] !== change[k as keyof typeof change]) {
-        same = false;
-        break;
-      }
-    }
+    const same = (change.retries === undefined || change.retries === s.retries) &&
+      (change.healthFails === undefined || change.healthFails === s.healthFails) &&
+      (change.probing === undefined || change.probing === s.probing) &&
+      (!("watchdogAt" in change) || change.watchdogAt === s.watchdogAt);
     if (same) return;
     this.setServer(i, {
       spec: s.spec, life: s.life, spawns: s.spawns, lastExit: s.lastExit,
