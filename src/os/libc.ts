@@ -35,6 +35,7 @@ const SYMBOLS = {
   shutdown: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   fchmod: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
   recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
+  isatty: { args: [FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
 } as const;
@@ -488,6 +489,11 @@ export function receiveDatagram(fd: number, buf: Uint8Array): Uint8Array | strin
 /** shutdown(fd, SHUT_RD): wakes a thread blocked reading fd (it reads end-of-file from then on). */
 export function shutdownRead(fd: number): void {
   libc().shutdown(fd, SHUT_RD);
+}
+
+/** isatty(fd): whether fd is a terminal (node:tty's isatty would cost lazarus about 6 MiB of memory: it loads node:net and streams). */
+export function isTerminal(fd: number): boolean {
+  return fd >= 0 && libc().isatty(fd) === 1;
 }
 
 export function closeFd(fd: number): void {

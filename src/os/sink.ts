@@ -30,8 +30,7 @@
 // - Exit and exec: `flushSync(ms)` writes what it can within a bounded time,
 //   then gives up; what is left is counted as dropped.
 import { closeSync, constants, fstatSync, openSync, write as fsWrite, writeSync } from "node:fs";
-import { isatty } from "node:tty";
-import { sendNoWait } from "./libc.ts";
+import { isTerminal, sendNoWait } from "./libc.ts";
 
 /** The largest write a pipe keeps whole, unmixed with other writers' (POSIX PIPE_BUF; 4096 on Linux). */
 export const PIPE_BUF = 4096;
@@ -378,7 +377,7 @@ function reopenNonBlocking(fd: number): number | null {
 
 function safeIsatty(fd: number): boolean {
   try {
-    return isatty(fd);
+    return isTerminal(fd);
   } catch {
     return false;
   }
