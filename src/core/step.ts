@@ -96,6 +96,8 @@ class Transition {
   private execAt: Ms | null;
   private systemd: State["systemd"];
   private readonly effects: Effect[] = [];
+  /** Some server's life changed in this step (settle's loops over the servers are needed only then). */
+  private lifeChanged = false;
 
   constructor(private readonly before: State, private readonly at: Ms) {
     // One working copy of the servers for the whole step (vec.ts): frozen in snapshot().
@@ -521,19 +523,22 @@ class Transition {
     if (this.phase.kind === "running" && this.pendingRevive && n.starting === 0) {
       this.revive(say.supervisor.revivePendingDone());
     }
-    if (n.waiting > 0 && this.phase.kind === "running") {
+    // What the loops below look for (a dependency ready or gone, a dependent no longer running, the counts
+    // systemd is told) follows from the servers' lives and the phase only: unchanged, they find nothing new.
+    const changed = this.lifeChanged || this.phase !== this.before.phase;
+    if (changed && n.waiting > 0 && this.phase.kind === "running") {
       for (let i = 0; i < this.servers.length; i++) {
         if (this.server(i).life.kind === "waiting" && this.depsReady(i)) this.input(i, "deps-ready");
       }
     }
-    if (this.phase.kind === "stopping" && !this.phase.killed) {
+    if (changed && this.phase.kind === "stopping" && !this.phase.killed) {
       // Dependents first: a server gets its stop order once nothing that depends on it runs.
       for (let i = 0; i < this.servers.length; i++) {
         const l = this.server(i).life;
         if (l.kind === "alive" && l.stop === null && !this.dependentsRun(i)) this.input(i, "shutdown");
       }
     }
-    if (this.settings.systemd !== undefined) this.tellSystemd();
+    if (changed && this.settings.systemd !== undefined) this.tellSystemd();
     if (this.pendingReexec && n.starting === 0) {
       this.pendingReexec = false;
       if (this.phase.kind === "running") this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
@@ -697,7 +702,9 @@ class Transition {
 
   /** Every change of a server goes through here: the census follows its life. */
   private setServer(i: number, s: Server): void {
-    const was = this.server(i).life.kind;
+    const before = this.server(i).life;
+    if (before !== s.life) this.lifeChanged = true;
+    const was = before.kind;
     if (was !== s.life.kind) {
       this.census[was]--;
       this.census[s.life.kind]++;
