@@ -88,11 +88,19 @@ export type WaitResult =
   | { readonly kind: "error"; readonly errno: number };
 
 /** waitpid(pid, &status, WNOHANG) on one known pid. Never call this with -1 (BUN-NOTES). */
+/** waitpid's status word, and waitid's siginfo_t: one buffer each for every call (calls are synchronous), their pointers taken once. */
+let waitStatus: { readonly buf: Int32Array; readonly ptr: Pointer } | null = null;
+let waitInfo: { readonly buf: Int32Array; readonly ptr: Pointer } | null = null;
+
 export function waitpidNoHang(pid: number): WaitResult {
   if (!(pid > 0)) throw new RangeError(`waitpid on a non-positive pid ${pid}`);
-  const status = new Int32Array(1);
+  if (waitStatus === null) {
+    const buf = new Int32Array(1);
+    waitStatus = { buf, ptr: ptr(buf) };
+  }
+  const status = waitStatus.buf;
   for (;;) {
-    const r = libc().waitpid(pid, ptr(status), WNOHANG);
+    const r = libc().waitpid(pid, waitStatus.ptr, WNOHANG);
     if (r === pid) return { kind: "ended", status: status[0] as number };
     if (r === 0) return { kind: "running" };
     const e = errno();
@@ -333,8 +341,13 @@ const WNOWAIT = 0x01000000;
  * that Bun itself waits for (it spawns them all through spawnChild).
  */
 export function peekEndedChild(): number {
-  const info = new Int32Array(32); // siginfo_t, 128 bytes; si_pid at byte 16 on every Linux port
-  const r = libc().waitid(P_ALL, 0, ptr(info), WEXITED | WNOHANG | WNOWAIT);
+  if (waitInfo === null) {
+    const buf = new Int32Array(32); // siginfo_t, 128 bytes; si_pid at byte 16 on every Linux port
+    waitInfo = { buf, ptr: ptr(buf) };
+  }
+  const info = waitInfo.buf;
+  info[4] = 0; // (WNOHANG with no child ended leaves si_pid as it was: 0 then means none)
+  const r = libc().waitid(P_ALL, 0, waitInfo.ptr, WEXITED | WNOHANG | WNOWAIT);
   if (r !== 0) return 0;
   return info[4] as number;
 }
