@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { parseSignal, SIGHUP, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 import {
-  decodeWaitStatus, ECHILD, errnoName, execve, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
+  decodeWaitStatus, ECHILD, errnoName, execve, groupExists, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
   setChildSubreaper, signalIgnored, spawnChild, strerror, waitpidNoHang,
 } from "./libc.ts";
 import type { LogTarget } from "../logs/target.ts";
@@ -236,11 +236,7 @@ export class BunPort implements OsPort {
     if (this.children.has(pgid)) return; // its leader is still ours to signal the usual way
     // Most servers leave nothing behind: one cheap probe says whether the group
     // still has any member, before /proc is read (this runs at every end of a server).
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return;
-    }
+    if (!groupExists(pgid)) return;
     // The group still exists (and its id cannot be reused) as long as one of our
     // own unreaped children is in it: only then is signalling -pgid safe.
     const member = this.orphans().some((pid) => stat(pid)?.pgid === pgid);

@@ -36,6 +36,7 @@ const SYMBOLS = {
   fchmod: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
   recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
   isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+  kill: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
 } as const;
@@ -502,6 +503,15 @@ export function receiveDatagram(fd: number, buf: Uint8Array): Uint8Array | strin
 /** shutdown(fd, SHUT_RD): wakes a thread blocked reading fd (it reads end-of-file from then on). */
 export function shutdownRead(fd: number): void {
   libc().shutdown(fd, SHUT_RD);
+}
+
+/**
+ * kill(-pgid, 0) through libc: whether process group `pgid` exists and may be signalled
+ * (false on ESRCH or EPERM, as process.kill's throwing was taken). process.kill throws
+ * an Error, stack and all: at every end of a server that was most of what asking cost.
+ */
+export function groupExists(pgid: number): boolean {
+  return libc().kill(-pgid, 0) === 0;
 }
 
 /** isatty(fd): whether fd is a terminal (node:tty's isatty would cost lazarus about 6 MiB of memory: it loads node:net and streams). */

@@ -2,7 +2,7 @@
 // it marshals: a spawn must still get exactly the words and variables it was given.
 import { describe, expect, test } from "bun:test";
 import { closeSync, readSync } from "node:fs";
-import { closeFd, decodeWaitStatus, makePipe, spawnChild, waitpidNoHang } from "../../src/os/libc.ts";
+import { closeFd, decodeWaitStatus, groupExists, makePipe, spawnChild, waitpidNoHang } from "../../src/os/libc.ts";
 
 /** Run argv with env (and cwd) through spawnChild; its stdout. */
 async function run(path: string, argv: readonly string[], env: Readonly<Record<string, string>>, cwd?: string): Promise<string> {
@@ -57,5 +57,18 @@ describe("spawnChild", () => {
     const env = {};
     expect(await run("/bin/pwd", ["pwd"], env, "/")).toBe("/\n");
     expect(await run("/bin/pwd", ["pwd"], env, "/tmp")).toBe("/tmp\n");
+  });
+
+  test("groupExists: a child's own group (spawnChild makes a new session) while it runs, not once it is reaped", async () => {
+    const r = spawnChild({ path: "/bin/sleep", argv: ["sleep", "30"], env: {} });
+    if ("errno" in r) throw new Error(`errno ${r.errno}`);
+    expect(groupExists(r.pid)).toBe(true);
+    process.kill(r.pid, "SIGKILL");
+    for (;;) {
+      const w = waitpidNoHang(r.pid);
+      if (w.kind !== "running") break;
+      await Bun.sleep(1);
+    }
+    expect(groupExists(r.pid)).toBe(false);
   });
 });
