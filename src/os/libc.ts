@@ -224,6 +224,7 @@ export function errnoName(code: number): string {
 export interface SpawnSpec {
   /** The program to execute: a path (relative ones are taken from `cwd`). */
   readonly path: string;
+  /** Never changed once passed (argv and env): their marshalled forms are kept by identity. */
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly cwd?: string;
@@ -271,7 +272,20 @@ function marshalEnv(env: Readonly<Record<string, string>>): Marshalled {
   return m;
 }
 
-function marshalWords(path: string, argv: readonly string[]): { readonly path: Buffer; readonly argv: Marshalled } {
+type Words = { readonly path: Buffer; readonly argv: Marshalled };
+
+/** The same argv array again (the core hands a server's own argv to every spawn that needs no --respawn): no key to build. */
+const argvCache = new WeakMap<readonly string[], { readonly path: string; readonly words: Words }>();
+
+function marshalWords(path: string, argv: readonly string[]): Words {
+  const seen = argvCache.get(argv);
+  if (seen !== undefined && seen.path === path) return seen.words;
+  const words = marshalWordsByKey(path, argv);
+  argvCache.set(argv, { path, words });
+  return words;
+}
+
+function marshalWordsByKey(path: string, argv: readonly string[]): Words {
   // Each word with its length: unambiguous whatever the words hold.
   let key = `${path.length}:${path}`;
   for (const a of argv) key += `${a.length}:${a}`;

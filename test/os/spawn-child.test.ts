@@ -53,6 +53,15 @@ describe("spawnChild", () => {
     expect(await run(ENV, ["env", "-i", "X=ab", "/usr/bin/env"], env)).toBe("X=ab\n");
   });
 
+  test("the same argv array again (kept by identity), and another path with it", async () => {
+    const env = { PATH: "/usr/bin:/bin" };
+    const argv = ["env", "-i", "Y=1", "/usr/bin/env"];
+    expect(await run(ENV, argv, env)).toBe("Y=1\n");
+    expect(await run(ENV, argv, env)).toBe("Y=1\n");
+    // The same words under another program path: that path is executed.
+    expect(await run("/bin/echo", argv, env)).toBe("-i Y=1 /usr/bin/env\n");
+  });
+
   test("a working directory is still applied with cached words", async () => {
     const env = {};
     expect(await run("/bin/pwd", ["pwd"], env, "/")).toBe("/\n");
