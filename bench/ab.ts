@@ -1,8 +1,10 @@
 // A/B comparison of two copies of lazarus on the workloads where its own costs show:
 //
-//   bun run bench/ab.ts A/src/main.ts B/src/main.ts [--rounds=5] [--n=1000]
+//   bun run bench/ab.ts A/src/main.ts B/src/main.ts [--rounds=5] [--n=1000] [--only=hot,warm,storm,crashloop] [--warm-ms=6000]
 //
 // hot:       CPU per respawn of one server crashing at once (--interval=0)
+// warm:      respawn latency p50/p99 and CPU per respawn of 20 servers each crashing after
+//            1.1–1.5 s of life (--interval=1): the case where lazarus has been idle before a crash
 // storm:     CPU and time to bring back N servers crashing together (--interval=1)
 // crashloop: CPU and time to bury N servers crashing together (--interval=60)
 //
@@ -15,8 +17,8 @@ import { buildBinaries } from "./lib/build.ts";
 import { cleanupAll, onCleanup } from "./lib/cleanup.ts";
 import { cpuSince, cpuSnapshot } from "./lib/proc.ts";
 import { StampLog } from "./lib/stamp-log.ts";
-import { stormOutcome } from "./lib/stamps.ts";
-import { median } from "./lib/stats.ts";
+import { respawnLatencies, stormOutcome } from "./lib/stamps.ts";
+import { median, summarize } from "./lib/stats.ts";
 import { sig } from "./lib/table.ts";
 import { Trigger } from "./lib/trigger.ts";
 import { lazarusTarget } from "./targets/lazarus.ts";
@@ -27,6 +29,8 @@ const args = process.argv.slice(2);
 const mains = args.filter((a) => !a.startsWith("--")).map((a) => resolve(a));
 const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.split("=")[1] ?? 5);
 const n = Number(args.find((a) => a.startsWith("--n="))?.split("=")[1] ?? 1000);
+const only = new Set((args.find((a) => a.startsWith("--only="))?.split("=")[1] ?? "hot,warm,storm,crashloop").split(","));
+const warmMs = Number(args.find((a) => a.startsWith("--warm-ms="))?.split("=")[1] ?? 6000);
 if (mains.length !== 2) {
   process.stderr.write("usage: bun run bench/ab.ts A/src/main.ts B/src/main.ts [--rounds=5] [--n=1000]\n");
   process.exit(2);
@@ -52,6 +56,23 @@ async function hot(t: Target): Promise<number> {
     const s0 = log.total("S");
     await log.waitUntil(() => log.total("S") >= s0 + 1000, 20_000);
     return (cpuSince(c0) / (log.total("S") - s0)) * 1000;
+  });
+}
+
+async function warm(t: Target): Promise<{ p50: number; p99: number; cpu: number }> {
+  const d = dir();
+  const log = new StampLog(join(d, "stamps.txt"));
+  const count = 20;
+  const servers = Array.from({ length: count }, (_, i) => ({ tag: `s${i}`, argv: [bins.stamp, log.path, `s${i}`, "life:1100~400", "1"] }));
+  return withFleet(t, { servers, policy: { kind: "respawn", intervalMs: 1000 }, dir: d }, async (r) => {
+    await log.waitUntil(() => log.total("S") >= count, 30_000);
+    const c0 = cpuSnapshot(r.supervisorPids());
+    const s0 = log.total("S");
+    await Bun.sleep(warmMs);
+    const cpu = cpuSince(c0);
+    const respawns = log.total("S") - s0;
+    const lat = summarize(respawnLatencies(log.since(0)));
+    return { p50: lat.p50 / 1000, p99: lat.p99 / 1000, cpu: respawns > 0 ? (cpu / respawns) * 1000 : Number.NaN };
   });
 }
 
@@ -89,12 +110,22 @@ try {
     for (const [i, main] of mains.entries()) {
       const quiet = lazarusTarget({ log: "null", fixtureExe: bins.stamp, main });
       const logged = lazarusTarget({ log: "file", fixtureExe: bins.stamp, main });
-      push(i, "hot: CPU µs per respawn", await hot(quiet));
-      const s = await fleet(quiet, false);
-      push(i, `storm of ${n}: CPU ms`, s.cpu);
-      push(i, `storm of ${n}: all back ms`, s.ms);
-      const c = await fleet(logged, true);
-      push(i, `crash loop of ${n}: CPU ms to bury all`, c.cpu);
+      if (only.has("hot")) push(i, "hot: CPU µs per respawn", await hot(quiet));
+      if (only.has("warm")) {
+        const w = await warm(quiet);
+        push(i, "warm: p50 µs", w.p50);
+        push(i, "warm: p99 µs", w.p99);
+        push(i, "warm: CPU µs per respawn", w.cpu);
+      }
+      if (only.has("storm")) {
+        const s = await fleet(quiet, false);
+        push(i, `storm of ${n}: CPU ms`, s.cpu);
+        push(i, `storm of ${n}: all back ms`, s.ms);
+      }
+      if (only.has("crashloop")) {
+        const c = await fleet(logged, true);
+        push(i, `crash loop of ${n}: CPU ms to bury all`, c.cpu);
+      }
       process.stderr.write(`ab: round ${r + 1}/${rounds} ${i === 0 ? "A" : "B"} done\n`);
     }
   }

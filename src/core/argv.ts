@@ -9,5 +9,5 @@ export const RESPAWN = "--respawn";
 
 /** argv for a server's next spawn: as given the first time, `--respawn` for `--initial-spawn` after. */
 export function spawnArgv(spec: ServerSpec, spawns: number): readonly string[] {
-  return spawns === 0 ? spec.argv : spec.argv.map((a) => (a === INITIAL_SPAWN ? RESPAWN : a));
+  return spawns === 0 || !spec.argv.includes(INITIAL_SPAWN) ? spec.argv : spec.argv.map((a) => (a === INITIAL_SPAWN ? RESPAWN : a));
 }

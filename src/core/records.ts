@@ -25,9 +25,26 @@ function statusFields(status: ExitStatus): { code?: number; signal?: string } {
   }
 }
 
-/** A record about server i (its name added, as the JSON log has it). */
+type Building = { -readonly [K in keyof LogRecord]?: LogRecord[K] };
+
+/** A record about a process's end: event, pid, code or signal (statusFields' fields, without a spread), `rest`'s fields, text. */
+function ending(event: string, pid: number, status: ExitStatus, text: string, from?: LifeKind, to?: LifeKind): Omit<LogRecord, "server" | "name"> {
+  const r: Building = { event, pid };
+  if (status.kind === "code") r.code = status.code;
+  else if (status.kind === "signal") r.signal = signalName(status.signal);
+  if (from !== undefined) r.from = from;
+  if (to !== undefined) r.to = to;
+  r.text = text;
+  return r as LogRecord;
+}
+
+/** A record about server i (its name added, as the JSON log has it, after the other fields). */
 function about(i: number, s: Server, r: Omit<LogRecord, "server" | "name">): LogRecord {
-  return { ...r, server: i, name: s.spec.name };
+  // `r` was made by the caller for this record alone: completed in place rather than copied.
+  const out = r as { -readonly [K in keyof LogRecord]: LogRecord[K] };
+  out.server = i;
+  out.name = s.spec.name;
+  return out;
 }
 
 // --- the supervisor ------------------------------------------------------------
@@ -92,7 +109,7 @@ export const server = {
     about(i, s, { event: "spawn-failed", from: "starting", to: "buried", text: `could not spawn '${label(s)}': ${error}; burying.` }),
   /** The first line about an abnormal end (docs/spec.md: `'X' exited with code N.` / `'X' died by signal N (NAME).`). */
   exit: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
-    about(i, s, { event: "exit", pid, ...statusFields(status), text: `'${label(s)}' ${describeExit(status)}.` }),
+    about(i, s, ending("exit", pid, status, `'${label(s)}' ${describeExit(status)}.`)),
   stopped: (i: number, s: Server, pid: number, status: ExitStatus, clean: boolean): LogRecord =>
     about(i, s, {
       event: "stopped", pid, ...statusFields(status), from: "alive", to: "cremated",
@@ -103,10 +120,8 @@ export const server = {
   buried: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
     about(i, s, { event: "buried", pid, ...statusFields(status), from: "alive", to: "buried", text: `'${label(s)}' died abnormally, burying because it died too fast.` }),
   respawn: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
-    about(i, s, {
-      event: "respawn", pid, ...statusFields(status), from: "alive", to: "starting",
-      text: isClean(status) ? `'${label(s)}' exited normally, respawning (restart = "always").` : `'${label(s)}' died abnormally, respawning.`,
-    }),
+    about(i, s, ending("respawn", pid, status,
+      isClean(status) ? `'${label(s)}' exited normally, respawning (restart = "always").` : `'${label(s)}' died abnormally, respawning.`, "alive", "starting")),
   backoff: (i: number, s: Server, pid: number, status: ExitStatus, delayMs: number, retry: number, retries: number): LogRecord =>
     about(i, s, {
       event: "backoff", pid, ...statusFields(status), from: "alive", to: "backoff", delay: delayMs / 1000, retry,

@@ -24,7 +24,7 @@ import { signalName } from "./signals.ts";
 import { type Act, decide, type Detail, type Input, READY_POLL_MS, type Reply } from "./table.ts";
 import type {
   Census, ControlCommand, Effect, Event, ExitStatus, Handover, HandoverServer, Life, LifeKind, LogRecord, Ms, Phase, Roll, Server, ServerSpec, Settings,
-  State, StepResult, TimerName,
+  Signal, State, StepResult, TimerName,
 } from "./types.ts";
 import { Vec } from "./vec.ts";
 
@@ -101,12 +101,16 @@ class Transition {
   private settings: Settings;
   private dependents: State["dependents"];
   private readonly effects: Effect[] = [];
+  /** Some server's life changed in this step (settle's loops over the servers are needed only then). */
+  private lifeChanged = false;
 
   constructor(private readonly before: State, private readonly at: Ms) {
     this.settings = before.settings;
     this.dependents = before.dependents;
-    this.servers = before.servers;
-    this.census = { ...before.census };
+    // One working copy of the servers for the whole step (vec.ts): frozen in snapshot().
+    this.servers = before.servers.transient();
+    const c = before.census;
+    this.census = { unborn: c.unborn, waiting: c.waiting, starting: c.starting, alive: c.alive, backoff: c.backoff, buried: c.buried, cremated: c.cremated };
     this.phase = before.phase;
     this.pendingRevive = before.pendingRevive;
     this.pendingReexec = before.pendingReexec;
@@ -124,7 +128,8 @@ class Transition {
   private snapshot(): State {
     return {
       settings: this.settings,
-      servers: this.servers,
+      // Frozen: the state handed out never changes (a later set in this step copies again).
+      servers: this.servers.freeze(),
       census: this.census,
       phase: this.phase,
       pendingRevive: this.pendingRevive,
@@ -477,6 +482,8 @@ class Transition {
 
   /** Whether everything server i depends on is ready, or done (deps.ts). */
   private depsReady(i: number): boolean {
+    const deps = this.server(i).spec.dependsOn;
+    if (deps === undefined || deps.length === 0) return true;
     return unreadyDependencies(this.servers, i).length === 0;
   }
 
@@ -610,19 +617,22 @@ class Transition {
     if (this.phase.kind === "running" && this.pendingRevive && n.starting === 0) {
       this.revive(say.supervisor.revivePendingDone());
     }
-    if (n.waiting > 0 && this.phase.kind === "running") {
+    // What the loops below look for (a dependency ready or gone, a dependent no longer running, the counts
+    // systemd is told) follows from the servers' lives and the phase only: unchanged, they find nothing new.
+    const changed = this.lifeChanged || this.phase !== this.before.phase;
+    if (changed && n.waiting > 0 && this.phase.kind === "running") {
       for (let i = 0; i < this.servers.length; i++) {
         if (this.server(i).life.kind === "waiting" && this.depsReady(i)) this.input(i, "deps-ready");
       }
     }
-    if (this.phase.kind === "stopping" && !this.phase.killed) {
+    if (changed && this.phase.kind === "stopping" && !this.phase.killed) {
       // Dependents first: a server gets its stop order once nothing that depends on it runs.
       for (let i = 0; i < this.servers.length; i++) {
         const l = this.server(i).life;
         if (l.kind === "alive" && l.stop === null && !this.dependentsRun(i)) this.input(i, "shutdown");
       }
     }
-    if (this.settings.systemd !== undefined) this.tellSystemd();
+    if (changed && this.settings.systemd !== undefined) this.tellSystemd();
     if (this.pendingReexec && n.starting === 0 && this.reloadInFlight() === 0) {
       this.pendingReexec = false;
       if (this.phase.kind === "running") this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
@@ -751,31 +761,69 @@ class Transition {
 
   /** What the table's actions may do to server i. */
   private act(i: number): Act {
-    const t = this;
-    return {
-      at: this.at,
-      get phase() { return t.phase; },
-      get server() { return t.server(i); },
-      index: i,
-      setLife: (life) => this.setLife(i, life),
-      setServer: (change) => this.setServer(i, { ...this.server(i), ...change }),
-      log: (record) => this.log(record),
-      spawn: () => {
-        const kind = this.server(i).life.kind;
-        if (kind !== "alive" && kind !== "starting") this.spawnNow(i);
-      },
-      respawn: () => this.spawnNow(i),
-      kill: (signal, group = true) => {
-        const life = this.server(i).life;
-        if (life.kind === "alive") this.effects.push({ type: "kill", server: i, pid: life.pid, signal, group });
-      },
-      arm: (kind, at) => this.effects.push({ type: "arm", timer: timerOf(kind, i), at }),
-      disarm: (kind) => this.effects.push({ type: "disarm", timer: timerOf(kind, i) }),
-      killRemnants: (pgid, signal) => this.effects.push({ type: "kill-remnants", server: i, pgid, signal }),
-      stopTimeout: () => this.server(i).spec.stopTimeoutMs ?? this.settings.stopTimeoutMs,
-      interval: () => this.server(i).spec.intervalMs ?? this.settings.intervalMs,
-      waitingFor: () => this.waitingFor(i),
-    };
+    return new ServerAct(this, i);
+  }
+
+  // --- what ServerAct reaches (it is the table's view of this transition) ---
+
+  get currentPhase(): Phase {
+    return this.phase;
+  }
+
+  get now(): Ms {
+    return this.at;
+  }
+
+  serverAt(i: number): Server {
+    return this.server(i);
+  }
+
+  lifeOf(i: number, life: Life): void {
+    this.setLife(i, life);
+  }
+
+  changeServer(i: number, change: Partial<Pick<Server, "retries" | "healthFails" | "probing" | "watchdogAt">>): void {
+    const s = this.server(i);
+    // Nothing to change (the common case: checks disarmed that were never armed): no copy.
+    const same = (change.retries === undefined || change.retries === s.retries) &&
+      (change.healthFails === undefined || change.healthFails === s.healthFails) &&
+      (change.probing === undefined || change.probing === s.probing) &&
+      (!("watchdogAt" in change) || change.watchdogAt === s.watchdogAt);
+    if (same) return;
+    this.setServer(i, withReload(s, {
+      spec: s.spec, life: s.life, spawns: s.spawns, lastExit: s.lastExit,
+      retries: change.retries ?? s.retries, healthFails: change.healthFails ?? s.healthFails, probing: change.probing ?? s.probing,
+      note: s.note, watchdogAt: "watchdogAt" in change ? change.watchdogAt ?? null : s.watchdogAt,
+    }));
+  }
+
+  logRecord(record: LogRecord): void {
+    this.log(record);
+  }
+
+  spawnIfDown(i: number): void {
+    const kind = this.server(i).life.kind;
+    if (kind !== "alive" && kind !== "starting") this.spawnNow(i);
+  }
+
+  respawnNow(i: number): void {
+    this.spawnNow(i);
+  }
+
+  effect(e: Effect): void {
+    this.effects.push(e);
+  }
+
+  serverStopTimeout(i: number): Ms {
+    return this.server(i).spec.stopTimeoutMs ?? this.settings.stopTimeoutMs;
+  }
+
+  serverInterval(i: number): Ms {
+    return this.server(i).spec.intervalMs ?? this.settings.intervalMs;
+  }
+
+  serverWaitingFor(i: number): string[] {
+    return this.waitingFor(i);
   }
 
   /** Spawn server i (only while running); one whose dependencies are not ready waits for them instead. */
@@ -790,20 +838,24 @@ class Transition {
     }
     const s = this.server(i);
     const argv = spawnArgv(s.spec, s.spawns);
-    this.setServer(i, { ...s, life: { kind: "starting" }, spawns: s.spawns + 1 });
+    this.setServer(i, withLife(s, STARTING, s.spawns + 1));
     this.effects.push({ type: "spawn", server: i, argv });
   }
 
   private setLife(i: number, life: Life): void {
-    this.setServer(i, { ...this.server(i), life });
+    const s = this.server(i);
+    this.setServer(i, withLife(s, life, s.spawns));
   }
 
   /** Every change of a server goes through here: the census follows its life. */
   private setServer(i: number, change: Server): void {
-    const was = this.server(i).life.kind;
+    const before = this.server(i).life;
     // A spec a reload left pending is taken on as soon as its old process is gone.
     const k = change.life.kind;
     const s = change.next !== undefined && k !== "alive" && k !== "starting" ? withoutNext({ ...change, spec: change.next }) : change;
+    // A new life, or a new spec (its dependencies may have changed): settle looks at every server again.
+    if (before !== s.life || s.spec !== change.spec) this.lifeChanged = true;
+    const was = before.kind;
     if (was !== s.life.kind) {
       this.census[was]--;
       this.census[s.life.kind]++;
@@ -825,6 +877,85 @@ class Transition {
 /** The specs of the servers a handover describes, in its order (marshal.ts names each record by them). */
 export function handoverSpecs(state: State): ServerSpec[] {
   return state.servers.filter(isCurrent).map((s) => s.spec);
+}
+
+const STARTING: Life = { kind: "starting" };
+
+/** Server s with another life (and spawn count): every field written out, which is quicker than a spread. */
+function withLife(s: Server, life: Life, spawns: number): Server {
+  return withReload(s, { spec: s.spec, life, spawns, lastExit: s.lastExit, retries: s.retries, healthFails: s.healthFails, probing: s.probing, note: s.note, watchdogAt: s.watchdogAt });
+}
+
+/** `t` keeping what a reload marked on `s` (retired, a pending spec): rare, so the plain object stays the common case. */
+function withReload(s: Server, t: Server): Server {
+  if (s.retired === undefined && s.next === undefined) return t;
+  return { ...t, ...(s.retired === undefined ? {} : { retired: s.retired }), ...(s.next === undefined ? {} : { next: s.next }) };
+}
+
+/** What the table's actions may do to one server of a transition (one small object per input). */
+class ServerAct implements Act {
+  constructor(private readonly t: Transition, readonly index: number) {}
+
+  get at(): Ms {
+    return this.t.now;
+  }
+
+  get phase(): Phase {
+    return this.t.currentPhase;
+  }
+
+  get server(): Server {
+    return this.t.serverAt(this.index);
+  }
+
+  setLife(life: Life): void {
+    this.t.lifeOf(this.index, life);
+  }
+
+  setServer(change: Partial<Pick<Server, "retries" | "healthFails" | "probing" | "watchdogAt">>): void {
+    this.t.changeServer(this.index, change);
+  }
+
+  log(record: LogRecord): void {
+    this.t.logRecord(record);
+  }
+
+  spawn(): void {
+    this.t.spawnIfDown(this.index);
+  }
+
+  respawn(): void {
+    this.t.respawnNow(this.index);
+  }
+
+  kill(signal: Signal, group = true): void {
+    const life = this.server.life;
+    if (life.kind === "alive") this.t.effect({ type: "kill", server: this.index, pid: life.pid, signal, group });
+  }
+
+  arm(kind: "stop" | "probe" | "ready" | "watchdog" | "backoff", at: Ms): void {
+    this.t.effect({ type: "arm", timer: timerOf(kind, this.index), at });
+  }
+
+  disarm(kind: "stop" | "probe" | "ready" | "watchdog" | "backoff"): void {
+    this.t.effect({ type: "disarm", timer: timerOf(kind, this.index) });
+  }
+
+  killRemnants(pgid: number, signal: Signal): void {
+    this.t.effect({ type: "kill-remnants", server: this.index, pgid, signal });
+  }
+
+  stopTimeout(): Ms {
+    return this.t.serverStopTimeout(this.index);
+  }
+
+  interval(): Ms {
+    return this.t.serverInterval(this.index);
+  }
+
+  waitingFor(): string[] {
+    return this.t.serverWaitingFor(this.index);
+  }
 }
 
 /** What a re-exec at `execAt` hands across: every server's life in the handover's terms. */

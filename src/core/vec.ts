@@ -10,7 +10,31 @@ const WIDTH = 1 << BITS;
 const MASK = WIDTH - 1;
 
 export class Vec<T> implements Iterable<T> {
+  /**
+   * Transient (one step's working copy, see `transient`): the chunks this vector
+   * has copied already and may change in place; null for every persistent vector.
+   */
+  private owned: number[] | null = null;
+
   private constructor(private readonly chunks: readonly (readonly T[])[], readonly length: number) {}
+
+  /**
+   * A working copy for one step: `set` on it changes it in place (copying a chunk
+   * the first time it is changed, never touching this vector's), so a step that
+   * changes one server several times copies its chunk once. `freeze` makes it an
+   * ordinary persistent vector again; it must be frozen before anybody else sees it.
+   */
+  transient(): Vec<T> {
+    const v = new Vec(this.chunks.slice(), this.length);
+    v.owned = [];
+    return v;
+  }
+
+  /** A transient vector becomes persistent (no-op for a persistent one); returns it. */
+  freeze(): Vec<T> {
+    this.owned = null;
+    return this;
+  }
 
   static of<T>(items: readonly T[]): Vec<T> {
     const chunks: T[][] = [];
@@ -28,6 +52,17 @@ export class Vec<T> implements Iterable<T> {
   set(i: number, value: T): Vec<T> {
     if (!(i >= 0 && i < this.length) || !Number.isInteger(i)) throw new RangeError(`no element ${i} in a vector of ${this.length}`);
     const c = i >> BITS;
+    const owned = this.owned;
+    if (owned !== null) {
+      // Transient: this vector's own chunk list, changed in place.
+      const chunks = this.chunks as T[][];
+      if (!owned.includes(c)) {
+        chunks[c] = (chunks[c] as T[]).slice();
+        owned.push(c);
+      }
+      (chunks[c] as T[])[i & MASK] = value;
+      return this;
+    }
     const chunk = (this.chunks[c] as readonly T[]).slice();
     chunk[i & MASK] = value;
     const chunks = this.chunks.slice();
@@ -37,6 +72,7 @@ export class Vec<T> implements Iterable<T> {
 
   /** A new vector with `value` added at the end. */
   push(value: T): Vec<T> {
+    this.freeze(); // (the new vector shares this one's chunks: neither may change them any more)
     const chunks = this.chunks.slice();
     const last = chunks.length - 1;
     if (last >= 0 && (chunks[last] as readonly T[]).length < WIDTH) chunks[last] = [...(chunks[last] as readonly T[]), value];

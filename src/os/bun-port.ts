@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { parseSignal, SIGHUP, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 import {
-  decodeWaitStatus, ECHILD, errnoName, execve, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
+  decodeWaitStatus, ECHILD, errnoName, execve, groupExists, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
   setChildSubreaper, signalIgnored, spawnChild, strerror, waitpidNoHang,
 } from "./libc.ts";
 import type { LogTarget } from "../logs/target.ts";
@@ -236,11 +236,7 @@ export class BunPort implements OsPort {
     if (this.children.has(pgid)) return; // its leader is still ours to signal the usual way
     // Most servers leave nothing behind: one cheap probe says whether the group
     // still has any member, before /proc is read (this runs at every end of a server).
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return;
-    }
+    if (!groupExists(pgid)) return;
     // The group still exists (and its id cannot be reused) as long as one of our
     // own unreaped children is in it: only then is signalling -pgid safe.
     const member = this.orphans().some((pid) => stat(pid)?.pgid === pgid);
@@ -333,8 +329,19 @@ export class BunPort implements OsPort {
   }
 
   log(line: string): void {
-    this.sinks.stderr.offer(Buffer.from(`${line}\n`));
+    // The lines of one turn (a dispatch of the shell) go to the sink as one write, after it.
+    if (this.logLines.length === 0) queueMicrotask(this.flushLogLines);
+    this.logLines.push(line);
   }
+
+  /** Lines logged in this turn, not yet handed to the sink. */
+  private readonly logLines: string[] = [];
+  private readonly flushLogLines = (): void => {
+    if (this.logLines.length === 0) return;
+    const text = this.logLines.length === 1 ? `${this.logLines[0]}\n` : `${this.logLines.join("\n")}\n`;
+    this.logLines.length = 0;
+    this.sinks.stderr.offer(Buffer.from(text));
+  };
 
   serveHttp(options: HttpEndpointOptions): HttpEndpoint | string {
     return serveHttp(options);
@@ -355,6 +362,7 @@ export class BunPort implements OsPort {
   }
 
   exit(status: number): void {
+    this.flushLogLines();
     this.control?.close();
     // Command probes still running are SIGKILLed with their groups and reaped; no outcome is told any more.
     this.ending = true;
@@ -367,6 +375,7 @@ export class BunPort implements OsPort {
       // The log files get a bounded time to write what they hold; then the log, for a bounded time
       // only: a reader that stalled (or a disk) must not keep us.
       await this.logFiles.closeAll(LOG_EXIT_MS);
+      this.flushLogLines();
       for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) sink.flushSync(FLUSH_MS);
       process.exit(status);
     };
@@ -438,6 +447,7 @@ export class BunPort implements OsPort {
     const carried = carry.size === 0 ? null : carry.open();
     // Pending log lines are written first, for a bounded time; what a stalled
     // reader did not take is counted, and the new image says so.
+    this.flushLogLines();
     let lost = 0;
     for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) lost += sink.flushSync(FLUSH_MS);
     const extra: Record<string, string> = {};

@@ -1,7 +1,7 @@
 // The few libc calls Bun does not offer, through bun:ffi: a boot-relative
 // monotonic clock, waitpid on one pid, execve, prctl, and pipe2/fcntl for the
 // output pipes that must survive a re-exec. See BUN-NOTES.md.
-import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { dlopen, FFIType, type Pointer, ptr, read } from "bun:ffi";
 import { encodeBytes } from "../text/bytes.ts";
 
 const SYMBOLS = {
@@ -35,6 +35,8 @@ const SYMBOLS = {
   shutdown: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   fchmod: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
   recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
+  isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+  kill: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
 } as const;
@@ -87,11 +89,19 @@ export type WaitResult =
   | { readonly kind: "error"; readonly errno: number };
 
 /** waitpid(pid, &status, WNOHANG) on one known pid. Never call this with -1 (BUN-NOTES). */
+/** waitpid's status word, and waitid's siginfo_t: one buffer each for every call (calls are synchronous), their pointers taken once. */
+let waitStatus: { readonly buf: Int32Array; readonly ptr: Pointer } | null = null;
+let waitInfo: { readonly buf: Int32Array; readonly ptr: Pointer } | null = null;
+
 export function waitpidNoHang(pid: number): WaitResult {
   if (!(pid > 0)) throw new RangeError(`waitpid on a non-positive pid ${pid}`);
-  const status = new Int32Array(1);
+  if (waitStatus === null) {
+    const buf = new Int32Array(1);
+    waitStatus = { buf, ptr: ptr(buf) };
+  }
+  const status = waitStatus.buf;
   for (;;) {
-    const r = libc().waitpid(pid, ptr(status), WNOHANG);
+    const r = libc().waitpid(pid, waitStatus.ptr, WNOHANG);
     if (r === pid) return { kind: "ended", status: status[0] as number };
     if (r === 0) return { kind: "running" };
     const e = errno();
@@ -214,6 +224,7 @@ export function errnoName(code: number): string {
 export interface SpawnSpec {
   /** The program to execute: a path (relative ones are taken from `cwd`). */
   readonly path: string;
+  /** Never changed once passed (argv and env): their marshalled forms are kept by identity. */
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly cwd?: string;
@@ -232,33 +243,106 @@ export interface SpawnSpec {
 const NO_SIGNALS = sigset([]);
 const ALL_SIGNALS = sigset(Array.from({ length: 64 }, (_, k) => k + 1));
 
-export function spawnChild(s: SpawnSpec): { pid: number } | { errno: number } {
-  const c = libc();
-  const attr = new BigUint64Array(128); // posix_spawnattr_t (336 bytes on glibc x86-64), with room to spare
-  const actions = new BigUint64Array(64); // posix_spawn_file_actions_t (80 bytes)
-  const keep: unknown[] = [];
-  c.posix_spawnattr_init(ptr(attr));
-  c.posix_spawn_file_actions_init(ptr(actions));
-  try {
+/** The marshalled C strings of one spawn: kept alive as long as their pointers may be used. */
+interface Marshalled {
+  readonly ptr: Pointer;
+  readonly keep: readonly unknown[];
+}
+
+/**
+ * The marshalled environments and argvs of recent spawns. A server is spawned
+ * with the same environment object (the plan computes it once: launch.ts) and
+ * the same words again and again, and marshalling ~40 variables is most of
+ * what lazarus itself does per spawn: so each is made once. Environments are
+ * keyed by the object (never changed once made: SpawnRequest.env), argv and
+ * path by their words; the word cache is bounded.
+ */
+const envCache = new WeakMap<object, Marshalled>();
+const wordCache = new Map<string, { readonly path: Buffer; readonly argv: Marshalled }>();
+const WORD_CACHE_MAX = 4096;
+
+function marshalEnv(env: Readonly<Record<string, string>>): Marshalled {
+  let m = envCache.get(env);
+  if (m === undefined) {
+    const keep: unknown[] = [];
+    const arr = cstringArray(Object.entries(env).map(([k, v]) => `${k}=${v}`), keep);
+    m = { ptr: ptr(arr), keep };
+    envCache.set(env, m);
+  }
+  return m;
+}
+
+type Words = { readonly path: Buffer; readonly argv: Marshalled };
+
+/** The same argv array again (the core hands a server's own argv to every spawn that needs no --respawn): no key to build. */
+const argvCache = new WeakMap<readonly string[], { readonly path: string; readonly words: Words }>();
+
+function marshalWords(path: string, argv: readonly string[]): Words {
+  const seen = argvCache.get(argv);
+  if (seen !== undefined && seen.path === path) return seen.words;
+  const words = marshalWordsByKey(path, argv);
+  argvCache.set(argv, { path, words });
+  return words;
+}
+
+function marshalWordsByKey(path: string, argv: readonly string[]): Words {
+  // Each word with its length: unambiguous whatever the words hold.
+  let key = `${path.length}:${path}`;
+  for (const a of argv) key += `${a.length}:${a}`;
+  let m = wordCache.get(key);
+  if (m === undefined) {
+    const keep: unknown[] = [];
+    const arr = cstringArray(argv, keep);
+    m = { path: cstring(path), argv: { ptr: ptr(arr), keep } };
+    if (wordCache.size >= WORD_CACHE_MAX) wordCache.clear();
+    wordCache.set(key, m);
+  }
+  return m;
+}
+
+/** The spawn attributes, the same for every child: made once. */
+let spawnAttr: BigUint64Array | null = null;
+
+function attributes(c: Lib["symbols"]): BigUint64Array {
+  if (spawnAttr === null) {
+    const attr = new BigUint64Array(128); // posix_spawnattr_t (336 bytes on glibc x86-64), with room to spare
+    c.posix_spawnattr_init(ptr(attr));
     c.posix_spawnattr_setflags(ptr(attr), POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
     c.posix_spawnattr_setsigmask(ptr(attr), ptr(NO_SIGNALS));
     c.posix_spawnattr_setsigdefault(ptr(attr), ptr(ALL_SIGNALS));
-    for (const [from, to] of s.dup2 ?? []) c.posix_spawn_file_actions_adddup2(ptr(actions), from, to);
-    if (s.cwd !== undefined) {
-      const dir = cstring(s.cwd);
-      keep.push(dir);
-      c.posix_spawn_file_actions_addchdir_np(ptr(actions), ptr(dir));
+    spawnAttr = attr; // never destroyed: it lives as long as the process
+  }
+  return spawnAttr;
+}
+
+const spawnedPid = new Int32Array(1);
+
+export function spawnChild(s: SpawnSpec): { pid: number } | { errno: number } {
+  const c = libc();
+  const attr = attributes(c);
+  const words = marshalWords(s.path, s.argv);
+  const envp = marshalEnv(s.env);
+  // File actions only when there is something to do (dup2, chdir): none at all is a null pointer.
+  const needsActions = (s.dup2 !== undefined && s.dup2.length > 0) || s.cwd !== undefined;
+  let actions: BigUint64Array | null = null;
+  let dir: Buffer | null = null;
+  if (needsActions) {
+    actions = new BigUint64Array(64); // posix_spawn_file_actions_t (80 bytes)
+    c.posix_spawn_file_actions_init(ptr(actions));
+  }
+  try {
+    if (actions !== null) {
+      for (const [from, to] of s.dup2 ?? []) c.posix_spawn_file_actions_adddup2(ptr(actions), from, to);
+      if (s.cwd !== undefined) {
+        dir = cstring(s.cwd);
+        c.posix_spawn_file_actions_addchdir_np(ptr(actions), ptr(dir));
+      }
     }
-    const pid = new Int32Array(1);
-    const path = cstring(s.path);
-    const argv = cstringArray(s.argv, keep);
-    const envp = cstringArray(Object.entries(s.env).map(([k, v]) => `${k}=${v}`), keep);
-    const r = c.posix_spawn(ptr(pid), ptr(path), ptr(actions), ptr(attr), ptr(argv), ptr(envp));
-    void keep;
-    return r === 0 ? { pid: pid[0] as number } : { errno: r };
+    const r = c.posix_spawn(ptr(spawnedPid), ptr(words.path), actions === null ? null : ptr(actions), ptr(attr), words.argv.ptr, envp.ptr);
+    void dir;
+    return r === 0 ? { pid: spawnedPid[0] as number } : { errno: r };
   } finally {
-    c.posix_spawn_file_actions_destroy(ptr(actions));
-    c.posix_spawnattr_destroy(ptr(attr));
+    if (actions !== null) c.posix_spawn_file_actions_destroy(ptr(actions));
   }
 }
 
@@ -272,8 +356,13 @@ const WNOWAIT = 0x01000000;
  * that Bun itself waits for (it spawns them all through spawnChild).
  */
 export function peekEndedChild(): number {
-  const info = new Int32Array(32); // siginfo_t, 128 bytes; si_pid at byte 16 on every Linux port
-  const r = libc().waitid(P_ALL, 0, ptr(info), WEXITED | WNOHANG | WNOWAIT);
+  if (waitInfo === null) {
+    const buf = new Int32Array(32); // siginfo_t, 128 bytes; si_pid at byte 16 on every Linux port
+    waitInfo = { buf, ptr: ptr(buf) };
+  }
+  const info = waitInfo.buf;
+  info[4] = 0; // (WNOHANG with no child ended leaves si_pid as it was: 0 then means none)
+  const r = libc().waitid(P_ALL, 0, waitInfo.ptr, WEXITED | WNOHANG | WNOWAIT);
   if (r !== 0) return 0;
   return info[4] as number;
 }
@@ -428,6 +517,20 @@ export function receiveDatagram(fd: number, buf: Uint8Array): Uint8Array | strin
 /** shutdown(fd, SHUT_RD): wakes a thread blocked reading fd (it reads end-of-file from then on). */
 export function shutdownRead(fd: number): void {
   libc().shutdown(fd, SHUT_RD);
+}
+
+/**
+ * kill(-pgid, 0) through libc: whether process group `pgid` exists and may be signalled
+ * (false on ESRCH or EPERM, as process.kill's throwing was taken). process.kill throws
+ * an Error, stack and all: at every end of a server that was most of what asking cost.
+ */
+export function groupExists(pgid: number): boolean {
+  return libc().kill(-pgid, 0) === 0;
+}
+
+/** isatty(fd): whether fd is a terminal (node:tty's isatty would cost lazarus about 6 MiB of memory: it loads node:net and streams). */
+export function isTerminal(fd: number): boolean {
+  return fd >= 0 && libc().isatty(fd) === 1;
 }
 
 export function closeFd(fd: number): void {

@@ -44,7 +44,10 @@ export interface SpawnRequest {
   readonly argv: readonly string[];
   /** Working directory; the supervisor's own when absent. */
   readonly cwd?: string;
-  /** The complete environment of the child (computed once by the plan; never lazarus's own process.env). */
+  /**
+   * The complete environment of the child (computed once by the plan; never lazarus's own process.env).
+   * Never changed once made: the port may keep its marshalled form by the object's identity (libc.ts spawnChild).
+   */
   readonly env: Readonly<Record<string, string>>;
   /** How the child's stdout/stderr are wired; inherited when absent. */
   readonly output?: OutputSpec;

@@ -30,8 +30,7 @@
 // - Exit and exec: `flushSync(ms)` writes what it can within a bounded time,
 //   then gives up; what is left is counted as dropped.
 import { closeSync, constants, fstatSync, openSync, write as fsWrite, writeSync } from "node:fs";
-import { isatty } from "node:tty";
-import { sendNoWait } from "./libc.ts";
+import { isTerminal, sendNoWait } from "./libc.ts";
 
 /** The largest write a pipe keeps whole, unmixed with other writers' (POSIX PIPE_BUF; 4096 on Linux). */
 export const PIPE_BUF = 4096;
@@ -156,11 +155,11 @@ export class Sink {
     return this.queue.length > 0 && performance.now() - this.lastProgress >= STALL_MS;
   }
 
-  /** A log line (with its newline): queued, or dropped and counted if too much already waits. Never blocks. */
+  /** Log lines (each with its newline; one or several): queued, or dropped and counted if too much already waits. Never blocks. */
   offer(line: Uint8Array): void {
     if (line.length === 0) return;
     if (this.broken || this.logBytes + line.length > LOG_CAP) {
-      this.droppedLog++;
+      this.droppedLog += countLines(line);
       return;
     }
     this.logBytes += line.length;
@@ -378,7 +377,7 @@ function reopenNonBlocking(fd: number): number | null {
 
 function safeIsatty(fd: number): boolean {
   try {
-    return isatty(fd);
+    return isTerminal(fd);
   } catch {
     return false;
   }

@@ -6,7 +6,7 @@ import { unreachable } from "../core/describe.ts";
 import { SIGALRM, SIGHUP, SIGINT, SIGIO, SIGPIPE, SIGPROF, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGVTALRM, SIGXCPU, SIGXFSZ } from "../core/signals.ts";
 import { isCurrent, slotOfName } from "../core/reconfigure.ts";
 import { handoverSpecs, initialState, step } from "../core/step.ts";
-import type { ControlCommand, Effect, Event, Handover, ReloadSummary, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
+import type { ControlCommand, Effect, Event, Handover, LogRecord, ReloadSummary, ServerSpec, Settings, State, TimerName } from "../core/types.ts";
 import { type About, parseRequest, replyError, replyOk } from "../control/protocol.ts";
 import { statusOf } from "../core/status.ts";
 import type { HttpAddress } from "../http/address.ts";
@@ -101,6 +101,12 @@ export class Supervisor {
    */
   private readonly launches = new Map<string, Omit<SpawnRequest, "argv">>();
   private logFormat: LogFormat;
+  /**
+   * The log lines of the steps of this dispatch, not yet formatted nor written:
+   * they go out together once the queue is empty (or before an exit or an
+   * exec), so that a respawn never waits for a log line (see flushLog).
+   */
+  private readonly pendingLog: PendingLine[] = [];
 
   constructor(protected readonly port: OsPort, protected readonly config: ShellConfig) {
     this.state = initialState(config.settings, config.servers);
@@ -308,17 +314,39 @@ export class Supervisor {
       for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) this.queue.push(...this.handle(e));
     } finally {
       this.running = false;
+      this.flushLog();
     }
+  }
+
+  /**
+   * Write the lines of the steps so far, in their order: each line to the log
+   * (stderr) as the log format says, and as JSON to the event log file, as one
+   * append. Formatting waits until here too: it is after the spawns.
+   */
+  private flushLog(): void {
+    const pending = this.pendingLog;
+    if (pending.length === 0) return;
+    const json = this.logFormat === "json";
+    const events: string[] = [];
+    for (const p of pending) {
+      if (p.kind === "input") {
+        const line = formatInputLine(p.event, p.wall);
+        if (json) this.port.log(line);
+        if (this.eventLog !== null) events.push(line);
+      } else {
+        const line = formatLogLine(this.logFormat, p.record, p.at, p.wall);
+        this.port.log(line);
+        if (this.eventLog !== null) events.push(json ? line : formatLogLine("json", p.record, p.at, p.wall));
+      }
+    }
+    pending.length = 0;
+    if (this.eventLog !== null && events.length > 0) this.port.appendLog(this.eventLog, events.join("\n"));
   }
 
   /** One step of the core; returns the events its effects produced (protected: the simulator plants faulty shells by overriding). */
   protected handle(event: Event): Event[] {
     const before = this.state;
-    if (this.logFormat === "json" || this.eventLog !== null) {
-      const line = formatInputLine(event, this.port.wallTime());
-      if (this.logFormat === "json") this.port.log(line);
-      if (this.eventLog !== null) this.port.appendLog(this.eventLog, line);
-    }
+    if (this.logFormat === "json" || this.eventLog !== null) this.pendingLog.push({ kind: "input", event, wall: this.port.wallTime() });
     const { state, effects } = step(before, event);
     this.state = state;
     this.counts.events++;
@@ -356,8 +384,7 @@ export class Supervisor {
         port.kill(effect.pid, effect.signal, effect.group);
         return [];
       case "log":
-        port.log(formatLogLine(this.logFormat, effect.record, at, port.wallTime()));
-        if (this.eventLog !== null) port.appendLog(this.eventLog, formatLogLine("json", effect.record, at, port.wallTime()));
+        this.pendingLog.push({ kind: "record", record: effect.record, at, wall: port.wallTime() });
         this.http?.history.noteRecord(effect.record, at);
         return [];
       case "arm": {
@@ -383,6 +410,8 @@ export class Supervisor {
       case "reexec": {
         // An exit the port knows of would be lost in the exec: the core hears of it first, then is asked again.
         const exits = this.takeExits();
+        // The lines so far go to the port before it may exec (it writes what it holds first).
+        this.flushLog();
         if (exits.length > 0) return [...exits, { type: "reexec", at: port.now(), again: true }];
         const cmd = this.config.reexecCommand?.(effect.handover, handoverSpecs(this.state)) ?? "this build cannot re-exec";
         if (typeof cmd === "string") return [{ type: "reexec-failed", at: port.now(), error: cmd }];
@@ -419,6 +448,7 @@ export class Supervisor {
         this.sdNotify(effect.text);
         return [];
       case "exit":
+        this.flushLog();
         for (const t of this.timers.values()) t.cancel();
         this.timers.clear();
         this.http?.endpoint.close();
@@ -599,6 +629,11 @@ export class Supervisor {
     return exitEvent(x, this.port.now(), server);
   }
 }
+
+/** A log line of a step, to be formatted and written at the end of the dispatch. */
+type PendingLine =
+  | { readonly kind: "input"; readonly event: Event; readonly wall: number }
+  | { readonly kind: "record"; readonly record: LogRecord; readonly at: number; readonly wall: number };
 
 /** What the port reports besides exits, as an event for the core. */
 function noticeEvent(n: PortNotice, at: number): Event {

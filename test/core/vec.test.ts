@@ -72,3 +72,33 @@ test("at the chunk boundaries: 31, 32, 33, 63, 64, 65 elements", () => {
     same(Vec.of(a).set(n - 1, -2), [...a.slice(0, -1), -2]);
   }
 });
+
+test("a transient working copy (one step's): sets change it in place, never the vector it came from nor one frozen before", () => {
+  fc.assert(fc.property(fc.array(fc.integer(), { maxLength: 130 }), fc.array(opArb, { maxLength: 40 }), fc.nat({ max: 40 }), (init, ops, freezeAt) => {
+    const origin = Vec.of(init);
+    let v = origin.transient();
+    let a = [...init];
+    const frozen: [Vec<number>, number[]][] = [];
+    ops.forEach((o, k) => {
+      if (k === freezeAt) {
+        // A snapshot mid-step (the core's snapshot()): frozen, it never changes after.
+        frozen.push([v.freeze(), [...a]]);
+      }
+      if (o.op === "push") {
+        const before = v;
+        const beforeArr = [...a];
+        v = v.push(o.v);
+        a = [...a, o.v];
+        frozen.push([before, beforeArr]); // push freezes the vector it was called on
+      } else if (o.i < a.length) {
+        v = v.set(o.i, o.v);
+        a = a.map((x, i) => (i === o.i ? o.v : x));
+      } else {
+        expect(() => v.set(o.i, o.v)).toThrow(RangeError);
+      }
+    });
+    same(v.freeze(), a);
+    expect(origin.toArray()).toEqual(init);
+    for (const [old, arr] of frozen) expect(old.toArray()).toEqual(arr);
+  }), budget(300));
+});
