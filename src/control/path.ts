@@ -42,6 +42,12 @@ export function notifySocket(p: PlaceInputs, pid: number): string {
   return join(controlDir(p), `${pid}.notify`);
 }
 
+/** The pid a notify socket's file name carries ("1234.notify"), or null for any other name. */
+export function notifyPid(fileName: string): number | null {
+  const m = /^([1-9]\d{0,9})\.notify$/.exec(fileName);
+  return m === null ? null : Number(m[1]);
+}
+
 /** The pid a default socket's file name carries ("1234.sock"), or null for any other name. */
 export function socketPid(fileName: string): number | null {
   const m = /^([1-9]\d{0,9})\.sock$/.exec(fileName);

@@ -12,7 +12,7 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
-import { socketPid } from "../control/path.ts";
+import { notifyPid, socketPid } from "../control/path.ts";
 import { messageOf } from "../core/values.ts";
 import type { ControlHandler } from "./port.ts";
 
@@ -95,8 +95,9 @@ async function answers(path: string): Promise<boolean> {
 
 /**
  * In the default directory: remove the sockets of supervisors that are gone
- * (their pid no longer exists and nothing answers on them). A socket that
- * answers, or whose process still exists, is never touched.
+ * (their pid no longer exists and nothing answers on them), and their notify
+ * sockets (PID.notify, sockets only). A socket that answers, or whose process
+ * still exists, is never touched.
  */
 export async function cleanStaleSockets(dir: string, own: string): Promise<void> {
   let names: string[];
@@ -104,6 +105,14 @@ export async function cleanStaleSockets(dir: string, own: string): Promise<void>
     names = readdirSync(dir);
   } catch {
     return;
+  }
+  for (const name of names) {
+    const pid = notifyPid(name);
+    const path = join(dir, name);
+    if (pid === null || pidExists(pid)) continue;
+    try {
+      if (lstatSync(path).isSocket()) unlinkSync(path);
+    } catch { /* gone meanwhile */ }
   }
   await Promise.all(names.map(async (name) => {
     const pid = socketPid(name);

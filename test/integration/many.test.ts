@@ -123,9 +123,15 @@ describe("many supervisors at once, default options", () => {
     await again.ended();
     await again.cleanup();
     expect(existsSync(stale2)).toBe(true);
+    // A notify socket of a dead supervisor (PID.notify) goes too.
+    const notify = join(runtime, "lazarus", `${again.pid}.notify`);
+    const py = Bun.spawnSync(["python3", "-c", `import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(${JSON.stringify(notify)})`]);
+    expect(py.exitCode).toBe(0);
+    expect(existsSync(notify)).toBe(true);
     const next = start(["{", SERVER, "--quiet", "}"], { cwd: a, env });
     await next.waitFor("started, supervising");
     expect(existsSync(stale2)).toBe(false);
+    expect(existsSync(notify)).toBe(false);
     expect(readdirSync(join(runtime, "lazarus"))).toEqual([`${next.pid}.sock`]);
     next.signal("SIGTERM");
     expect((await next.ended()).code).toBe(0);
