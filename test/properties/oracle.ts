@@ -133,6 +133,10 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
   if (event.type === "control") {
     if (replies.length !== 1) problems.push(`the operator got ${replies.length} answers`);
     else if (x.reply !== null && replies[0] !== x.reply) problems.push(`the operator's ${event.command.op} is ${replies[0] ? "accepted" : "refused"}; the model ${x.reply ? "accepts" : "refuses"} it`);
+  } else if (event.type === "reconfigure" || event.type === "reload-failed") {
+    // `ctl reload` (the simulator's: the same files, or a broken one): one answer; a broken file is refused.
+    if (replies.length !== 1) problems.push(`the operator's reload got ${replies.length} answers`);
+    else if (event.type === "reload-failed" && replies[0] !== false) problems.push("a reload of a broken file is accepted");
   } else if (replies.length > 0) {
     problems.push("an answer to no operator");
   }

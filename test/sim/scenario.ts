@@ -62,7 +62,12 @@ export type WorldAction =
   | { readonly at: number; readonly act: "kill"; readonly k: number; readonly signal: number }
   | { readonly at: number; readonly act: "control"; readonly op: "status" | "stop" | "start" | "restart" | "revive" | "signal" | "shutdown"; readonly k: number }
   /** An operator's stop or restart of server k, and a re-exec signal `delay` ms later (while its stop order may still run). */
-  | { readonly at: number; readonly act: "stop-then-reexec"; readonly op: "stop" | "restart"; readonly k: number; readonly delay: number };
+  | { readonly at: number; readonly act: "stop-then-reexec"; readonly op: "stop" | "restart"; readonly k: number; readonly delay: number }
+  /**
+   * `ctl reload` with the files as they are (nothing changed: nothing may be
+   * touched) or with the config file or Procfile broken (refused: nothing may change).
+   */
+  | { readonly at: number; readonly act: "reload"; readonly broken: boolean };
 
 export interface SimScenario {
   readonly seed: number;
@@ -163,6 +168,7 @@ export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
     { weight: 3, arbitrary: fc.record({ at, act: fc.constant("kill" as const), k: fc.nat({ max: 1000 }), signal: fc.constantFrom(SIGKILL, SIGSEGV, SIGTERM) }) },
     { weight: 2, arbitrary: fc.record({ at, act: fc.constant("control" as const), op: fc.constantFrom("status" as const, "stop" as const, "start" as const, "restart" as const, "revive" as const, "signal" as const, "shutdown" as const), k: fc.nat({ max: 1000 }) }) },
     { weight: 1, arbitrary: fc.record({ at, act: fc.constant("stop-then-reexec" as const), op: fc.constantFrom("stop" as const, "restart" as const), k: fc.nat({ max: 1000 }), delay: fc.constantFrom(0, 1, 10, 40) }) },
+    { weight: 1, arbitrary: fc.record({ at, act: fc.constant("reload" as const), broken: fc.boolean() }) },
   );
   return fc.record({
     seed: fc.integer(),

@@ -27,7 +27,7 @@ describe("the production shell on a simulated OS", () => {
 
   test("a run replays bit for bit: the same scenario, the same log", async () => {
     let compared = 0;
-    for (const sc of fc.sample(simScenarioArb({ maxServers: 8, maxEvents: 60 }), { numRuns: 20, seed: 7 })) {
+    for (const sc of fc.sample(simScenarioArb({ maxServers: 8, maxEvents: 60 }), { numRuns: 40, seed: 7 })) {
       const a = await runSim(sc);
       const b = await runSim(sc);
       expect(b).toEqual(a);

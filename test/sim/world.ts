@@ -785,6 +785,32 @@ export class World {
         this.act({ at: a.at, act: "control", op: a.op, k: a.k });
         this.k.schedule(this.k.now + a.delay, () => this.sendSignal(SIGUSR1));
         return;
+      case "reload": {
+        const port = this.image;
+        if (!port.alive || port.control === null) return;
+        // A broken edit of the config file or the Procfile (read again at once, inside the request), put back after.
+        const files = this.command.files;
+        const path = files.has("/sim/lazarus.toml") ? "/sim/lazarus.toml" : files.has("/sim/Procfile") ? "/sim/Procfile" : null;
+        const was = path === null ? undefined : files.get(path);
+        if (a.broken && path !== null) files.set(path, path.endsWith(".toml") ? `${was ?? ""}\n[servers.broken\n` : `${was ?? ""}\nnot a procfile line\n`);
+        const line = JSON.stringify({ cmd: "reload" });
+        this.trace.push(`${this.k.now.toFixed(2)} control ${line}${a.broken ? " (broken file)" : ""}`);
+        let replies = 0;
+        let ok: boolean | null = null;
+        const handler = port.control;
+        try {
+          this.enter(port, () => handler(line, (reply) => {
+            replies++;
+            ok = (JSON.parse(reply) as { ok: boolean }).ok;
+          }));
+        } finally {
+          if (path !== null && was !== undefined) files.set(path, was);
+        }
+        if (this.exitStatus !== null || !port.alive) return;
+        if (replies !== 1) this.fail(`control request ${line} got ${replies} replies`);
+        if (a.broken && path !== null && ok !== false) this.fail("a reload of a broken file was not refused");
+        return;
+      }
       case "control": {
         const port = this.image;
         if (!port.alive || port.control === null) return;
