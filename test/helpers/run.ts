@@ -249,3 +249,21 @@ export async function eventually<T>(probe: () => T | null | undefined | false, w
     await Bun.sleep(20);
   }
 }
+
+/** `lazarus ctl ARGS`, as a user runs it (from the repository's root). */
+export async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([BUN, "run", MAIN, "ctl", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  return { code: await p.exited, out, err };
+}
+
+/** Poll an asynchronous probe until it gives a value (not null). */
+export async function until<T>(probe: () => Promise<T | null>, what: string, timeout = 10_000): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await probe();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { request } from "../../src/os/control-client.ts";
 import { MAX_CLIENTS, MAX_REQUEST_LINE } from "../../src/os/control-socket.ts";
-import { childrenOf, eventually, MAIN, procState, ROOT, Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
+import { childrenOf, ctl, eventually, MAIN, perTest, procState, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
 import { budget } from "../properties/budget.ts";
 import { processScenarioArb, runProcessScenario } from "../properties/process.ts";
 
@@ -22,13 +22,6 @@ const NAMESPACES: string | null = (() => {
   }
 })();
 const { start, tempDir } = perTest({ tmp: "lazarus-ctl-" });
-
-/** `lazarus ctl ARGS`, as a user runs it. */
-async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([process.execPath, "run", MAIN, "ctl", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
-  return { code: await p.exited, out, err };
-}
 
 /** A supervisor with a control socket in a fresh directory. */
 async function supervised(args: string[]): Promise<{ r: Run; sock: string }> {

@@ -9,16 +9,9 @@ import { join } from "node:path";
 import { request } from "../../src/os/control-client.ts";
 import { rotatedSet } from "../../src/os/log-read.ts";
 import { mountTmpfs, unmount } from "../helpers/log-files.ts";
-import { eventually, MAIN, ROOT, type Run, SERVER, perTest } from "../helpers/run.ts";
+import { ctl, eventually, MAIN, perTest, ROOT, type Run, SERVER } from "../helpers/run.ts";
 
 const { start, tempDir } = perTest({ tmp: "lazarus-logs-" });
-
-/** `lazarus ctl ARGS`, as a user runs it. */
-async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([process.execPath, "run", MAIN, "ctl", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
-  return { code: await p.exited, out, err };
-}
 
 /** A supervisor on this config file (in a fresh directory, with its control socket there). */
 async function supervise(toml: string, dir = tempDir(), extra: string[] = []): Promise<{ r: Run; dir: string; sock: string }> {

@@ -6,7 +6,7 @@ import { mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "../../src/os/control-client.ts";
-import { MAIN, perTest, procState, ROOT, type Run, SERVER, waitGone } from "../helpers/run.ts";
+import { ctl, perTest, procState, type Run, SERVER, until, waitGone } from "../helpers/run.ts";
 
 const { start } = perTest({ tmp: "lazarus-reload-" });
 
@@ -16,24 +16,6 @@ beforeAll(() => {
   for (const name of ["keep", "edit", "drop", "add", "many"]) symlinkSync(SERVER, join(dir, name));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Poll an asynchronous probe until it gives a value (not null). */
-async function until<T>(probe: () => Promise<T | null>, what: string, timeout = 10_000): Promise<T> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const v = await probe();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
-
-/** `lazarus ctl ARGS`, as a user runs it. */
-async function ctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([process.execPath, "run", MAIN, "ctl", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
-  return { code: await p.exited, out, err };
-}
 
 interface Row { readonly name: string; readonly state: string; readonly pid: number | null; readonly command: string[] }
 
