@@ -1,5 +1,6 @@
 // Helpers of the log-file tests: temporary directories, a tiny tmpfs (where we
 // may mount one), the lines of a rotated set, and waiting for a LogFile event.
+import { afterEach } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,25 @@ export function tempDir(tag: string): string {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * For a test file: what to undo after each test (run in reverse), and `dir`,
+ * a new empty directory removed after the test.
+ */
+export function perTestDirs(): { readonly cleanups: (() => void)[]; dir(tag: string): string } {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0).reverse()) c();
+  });
+  return {
+    cleanups,
+    dir(tag) {
+      const d = tempDir(tag);
+      cleanups.push(() => removeDir(d));
+      return d;
+    },
+  };
 }
 
 /** Why a tmpfs cannot be mounted here (not root, or no permission), or null once `dir` has one of `size` bytes. */

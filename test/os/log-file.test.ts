@@ -4,7 +4,7 @@
 // more than one thread of Bun's pool, a full disk (a tiny tmpfs), a removed or
 // unwritable directory drop lines that are counted and reported, and writing
 // resumes once the trouble is gone.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { chmodSync, closeSync, constants, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { stat as statAsync } from "node:fs/promises";
@@ -12,18 +12,10 @@ import { join } from "node:path";
 import { IoLane, laneFor } from "../../src/os/io-lane.ts";
 import { LogFile, WRITE_MAX } from "../../src/os/log-file.ts";
 import { budget } from "../properties/budget.ts";
-import { Events, feed, mountTmpfs, numbered, readSet, remount, removeDir, tempDir, unmount } from "../helpers/log-files.ts";
+import { Events, feed, mountTmpfs, numbered, perTestDirs, readSet, remount, removeDir, tempDir, unmount } from "../helpers/log-files.ts";
 import { BUN, ROOT } from "../helpers/run.ts";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
-function dir(tag: string): string {
-  const d = tempDir(tag);
-  cleanups.push(() => removeDir(d));
-  return d;
-}
+const { cleanups, dir } = perTestDirs();
 
 const LINE = /^line (\d{6})$/;
 /** The numbers of the lines of `text`, checking that every line is whole ("line NNNNNN"). */

@@ -1,22 +1,14 @@
 // Reading log files back (`ctl logs`): the last N lines of a rotated set, read
 // from the end; several servers merged by time; following across rotations.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { appendFileSync, closeSync, openSync, renameSync, truncateSync, writeFileSync, ftruncateSync } from "node:fs";
 import { join } from "node:path";
 import { stampText } from "../../src/logs/lines.ts";
 import { LogFile } from "../../src/os/log-file.ts";
 import { Follower, lastLines, lastLinesMerged, logSources, rotatedSet, showLogs } from "../../src/os/log-read.ts";
-import { feed, numbered, readSet, removeDir, tempDir } from "../helpers/log-files.ts";
+import { feed, numbered, perTestDirs, readSet } from "../helpers/log-files.ts";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
-function dir(tag: string): string {
-  const d = tempDir(tag);
-  cleanups.push(() => removeDir(d));
-  return d;
-}
+const { dir } = perTestDirs();
 
 const text = (lines: readonly Uint8Array[]) => Buffer.concat(lines).toString();
 const nums = (s: string) => s.split("\n").slice(0, -1).map((l) => Number(/(\d{6})$/.exec(l)?.[1]));
