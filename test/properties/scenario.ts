@@ -57,7 +57,20 @@ export type Action =
   | { readonly a: "start-again" }
   | { readonly a: "together"; readonly actions: readonly Simple[] };
 
-export interface ServerChoice {
+/** Issue 14's settings of a generated server (null: absent); the simulator's config servers use them too. */
+export interface PolicyChoice {
+  readonly ready: ReadySpec | null;
+  readonly readyTimeoutMs: number | null;
+  /** Servers it depends on (the harness keeps only those before it in the supervisor's order: acyclic). */
+  readonly dependsOn: readonly number[];
+  readonly health: HealthSpec | null;
+  /** Used only with ready = notify (as the config requires). */
+  readonly watchdogMs: number | null;
+  readonly restart: RestartPolicy | null;
+  readonly backoff: BackoffSpec | null;
+}
+
+export interface ServerChoice extends PolicyChoice {
   readonly initialSpawn: boolean;
   readonly intervalMs: number | null;
   readonly stopTimeoutMs: number | null;
@@ -67,16 +80,6 @@ export interface ServerChoice {
   readonly stubborn: boolean;
   /** How long its processes take to die of a signal they do not survive (in the final shutdown). */
   readonly dyingMs: number;
-  // Issue 14's settings (null: absent).
-  readonly ready: ReadySpec | null;
-  readonly readyTimeoutMs: number | null;
-  /** Servers it depends on, taken modulo its own index (only lower indices: acyclic). */
-  readonly dependsOn: readonly number[];
-  readonly health: HealthSpec | null;
-  /** Used only with ready = notify (as the config requires). */
-  readonly watchdogMs: number | null;
-  readonly restart: RestartPolicy | null;
-  readonly backoff: BackoffSpec | null;
 }
 
 /** After the actions: a shutdown, and while it goes on, perhaps a re-exec, a revive, a second terminate (ms after the first). */

@@ -3,7 +3,8 @@
 // scenario shrinks to a short one.
 import fc from "fast-check";
 import { SIGABRT, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGSEGV, SIGTERM, SIGUSR1, SIGUSR2 } from "../../src/core/signals.ts";
-import type { BackoffSpec, ExitStatus, HealthSpec, ProbeSpec, ReadySpec, RestartPolicy } from "../../src/core/types.ts";
+import type { ExitStatus, ProbeSpec, ReadySpec, RestartPolicy } from "../../src/core/types.ts";
+import type { PolicyChoice } from "../properties/scenario.ts";
 
 /** How long a process lives, relative to its server's interval (or a fixed time). */
 export type Duration = "zero" | "below" | "equal" | "above" | "long" | "forever" | { readonly ms: number };
@@ -29,15 +30,7 @@ export interface Life {
 }
 
 /** Issue 14's settings of a config server (dependsOn: scenario indices, kept only for servers earlier in the supervisor's order). */
-export interface SimPolicy {
-  readonly ready: ReadySpec | null;
-  readonly readyTimeoutMs: number | null;
-  readonly dependsOn: readonly number[];
-  readonly health: HealthSpec | null;
-  readonly watchdogMs: number | null;
-  readonly restart: RestartPolicy | null;
-  readonly backoff: BackoffSpec | null;
-}
+export type SimPolicy = PolicyChoice;
 
 export interface SimServer {
   readonly initialSpawn: boolean;
