@@ -15,6 +15,7 @@
 // filled in, or throws an Invalid naming the key. Pure.
 import type { BackoffSpec, HealthSpec, Ms, ProbeSpec, ReadySpec, RestartPolicy } from "../core/types.ts";
 import { printable } from "../text/bytes.ts";
+import { splitHostPort } from "../text/host-port.ts";
 import { BACKOFF_DEFAULTS, HEALTH_DEFAULTS, PROBE_MAX_S, RESTART_POLICIES, RETRIES_MAX, secondsToMs } from "./settings.ts";
 import { command, distance, Invalid, kind, oneOf, table, unknownKeys } from "./values.ts";
 
@@ -189,32 +190,18 @@ function tcp(v: unknown, at: readonly string[]): ProbeSpec {
   if (typeof v !== "string") throw new Invalid(at, `${expected}, got ${kind(v)}.`);
   const text = JSON.stringify(v);
   if (/^\d+$/.test(v)) throw new Invalid(at, `${text} has no host: write tcp = ${v} (on 127.0.0.1) or tcp = "HOST:${v}".`);
-  let host: string;
-  let port: string;
-  const v6 = /^\[([^\]]*)\]:(.*)$/.exec(v);
-  if (v6 !== null) {
-    host = v6[1] as string;
-    port = v6[2] as string;
-    if (!ipv6(host)) throw new Invalid(at, `${JSON.stringify(host)} is not an IPv6 address.`);
-  } else {
-    const i = v.lastIndexOf(":");
-    if (i < 0) throw new Invalid(at, `${expected}, got ${text}.`);
-    host = v.slice(0, i);
-    port = v.slice(i + 1);
-    if (host.includes(":")) throw new Invalid(at, `${text}: an IPv6 address goes in brackets, like "[::1]:${port}".`);
-    if (!HOST_NAME.test(host)) throw new Invalid(at, `${text}: ${JSON.stringify(host)} is not a host name or an address.`);
+  const split = splitHostPort(v);
+  if (!split.ok) {
+    switch (split.why) {
+      case "bad-ipv6": throw new Invalid(at, `${JSON.stringify(split.host)} is not an IPv6 address.`);
+      case "no-colon": throw new Invalid(at, `${expected}, got ${text}.`);
+      case "unbracketed": throw new Invalid(at, `${text}: an IPv6 address goes in brackets, like "[::1]:${split.port}".`);
+    }
   }
+  const { host, port } = split;
+  if (!v.startsWith("[") && !HOST_NAME.test(host)) throw new Invalid(at, `${text}: ${JSON.stringify(host)} is not a host name or an address.`);
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new Invalid(at, `${text}: ${JSON.stringify(port)} is not a port (1 to 65535).`);
   return { kind: "tcp", host, port: Number(port) };
-}
-
-function ipv6(s: string): boolean {
-  if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(":")) return false;
-  try {
-    return new URL(`http://[${s}]/`).hostname !== "";
-  } catch {
-    return false;
-  }
 }
 
 function httpUrl(v: unknown, at: readonly string[]): string {

@@ -8,6 +8,7 @@
 //   0.0.0.0:9100, [::]:9100   every interface: the status page, /metrics and /api/status are then open to the network
 // PORT is 0..65535 (0: a free port chosen by the kernel, for tests). Host names
 // other than localhost are refused: lazarus resolves no names to listen.
+import { splitHostPort } from "../text/host-port.ts";
 
 export interface HttpAddress {
   /** As Bun's HTTP server wants it: "127.0.0.1", "::1", "0.0.0.0", "localhost". */
@@ -22,15 +23,6 @@ const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 function ipv4(s: string): boolean {
   const m = IPV4.exec(s);
   return m !== null && m.slice(1).every((o) => Number(o) <= 255 && !(o.length > 1 && o.startsWith("0")));
-}
-
-function ipv6(s: string): boolean {
-  if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(":")) return false;
-  try {
-    return new URL(`http://[${s}]/`).hostname !== "";
-  } catch {
-    return false;
-  }
 }
 
 function isLoopback(host: string): boolean {
@@ -48,21 +40,20 @@ export function parseHttpAddress(text: string): HttpAddress | string {
   const bad = (why: string) => `--http=${shown.slice(1, -1)}: ${why}`;
   let host: string;
   let port: string;
-  const v6 = /^\[([^\]]*)\]:(.*)$/.exec(text);
-  if (v6 !== null) {
-    host = v6[1] as string;
-    port = v6[2] as string;
-    if (!ipv6(host)) return bad(`${JSON.stringify(host)} is not an IPv6 address`);
-  } else if (/^\d*$/.test(text) || (text.startsWith(":") && !text.slice(1).includes(":"))) {
+  if (/^\d*$/.test(text) || (text.startsWith(":") && !text.slice(1).includes(":"))) {
     host = "127.0.0.1";
     port = text.startsWith(":") ? text.slice(1) : text;
   } else {
-    const i = text.lastIndexOf(":");
-    if (i < 0) return bad("expected ADDR:PORT, :PORT or PORT");
-    host = text.slice(0, i);
-    port = text.slice(i + 1);
-    if (host.includes(":")) return bad("an IPv6 address goes in brackets: [::1]:PORT");
-    if (host !== "localhost" && !ipv4(host)) return bad(`${JSON.stringify(host)} is not an IPv4 address, [IPv6] or localhost`);
+    const split = splitHostPort(text);
+    if (!split.ok) {
+      switch (split.why) {
+        case "bad-ipv6": return bad(`${JSON.stringify(split.host)} is not an IPv6 address`);
+        case "no-colon": return bad("expected ADDR:PORT, :PORT or PORT");
+        case "unbracketed": return bad("an IPv6 address goes in brackets: [::1]:PORT");
+      }
+    }
+    ({ host, port } = split);
+    if (!text.startsWith("[") && host !== "localhost" && !ipv4(host)) return bad(`${JSON.stringify(host)} is not an IPv4 address, [IPv6] or localhost`);
   }
   if (port === "") return bad("no port (ADDR:PORT, :PORT or PORT)");
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) return bad(`${JSON.stringify(port)} is not a port (0 to 65535)`);
