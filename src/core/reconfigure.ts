@@ -29,9 +29,9 @@ export interface Reconfiguration {
   readonly summary: ReloadSummary;
 }
 
-/** Whether a slot's server still counts (not removed by a reload). */
+/** Whether a slot's server still counts (not removed by a reload, nor a rolling restart's new process still on its way). */
 export function isCurrent(s: Server): boolean {
-  return s.retired !== true;
+  return s.retired !== true && s.replaces === undefined;
 }
 
 /** The spec a server runs with from its next start on: a pending one, else its own. */

@@ -129,7 +129,9 @@ export const server = {
     }),
   retry: (i: number, s: Server): LogRecord => about(i, s, { event: "retry", from: "backoff", to: "starting", text: `retrying '${label(s)}'.` }),
   crashed: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
-    about(i, s, { event: "buried", pid, ...statusFields(status), from: "alive", to: "buried", text: `'${label(s)}' died abnormally and is not restarted (restart = "never"), burying.` }),
+    about(i, s, { event: "buried", pid, ...statusFields(status), from: "alive", to: "buried", text: s.replaces === undefined
+      ? `'${label(s)}' died abnormally and is not restarted (restart = "never"), burying.`
+      : `'${label(s)}': its new process (a rolling restart's) died abnormally before it was ready; it is not restarted.` }),
   waits: (i: number, s: Server, names: readonly string[]): LogRecord =>
     about(i, s, { event: "waiting", to: "waiting", text: `'${label(s)}' waits for ${names.map((n) => `'${n}'`).join(", ")} to be ready.` }),
   ready: (i: number, s: Server, pid: number): LogRecord => about(i, s, { event: "ready", pid, text: `'${label(s)}' is ready.` }),
@@ -149,6 +151,10 @@ export const server = {
     about(i, s, { event: "stopped", from, to: "cremated", text: `'${label(s)}' stopped, cremating.` }),
   changed: (i: number, s: Server, pid: number): LogRecord =>
     about(i, s, { event: "changed", pid, text: `'${label(s)}' (pid ${pid}) was changed by a reload: restarting it.` }),
+  replaced: (i: number, s: Server, pid: number): LogRecord =>
+    about(i, s, { event: "replaced", pid, text: `'${label(s)}' (pid ${pid}) was replaced by its new process, which is ready: stopping it.` }),
+  rollAside: (i: number, s: Server, pid: number): LogRecord =>
+    about(i, s, { event: "roll", pid, text: `'${label(s)}': its new process starts beside the old one (pid ${pid}), which is stopped once the new one is ready.` }),
   /** pid null: it was not running. */
   removed: (i: number, s: Server, pid: number | null): LogRecord =>
     about(i, s, pid === null

@@ -505,6 +505,8 @@ class Transition {
       return;
     }
     if (!again) this.log(say.supervisor.reexec());
+    // A rolling restart is not handed across: it ends here (a new process aside is stopped; the re-exec waits for it).
+    if (this.roll !== undefined) this.rollFailed("lazarus re-execs, which ends a rolling restart");
     // Carried out in settle, once no spawn's result is on its way and no server changed or removed by a reload still runs its old process (see settle).
     const waits = this.reloadInFlight();
     if (waits > 0 && !this.pendingReexec) this.log(say.supervisor.reexecWaits(waits));
@@ -525,6 +527,8 @@ class Transition {
       this.log(say.supervisor.reloadRefused(this.phase.kind));
       return answer(false, say.reply.refused(this.phase.kind));
     }
+    // A rolling restart under way ends: the reload decides afresh what each copy runs.
+    if (this.roll !== undefined) this.rollFailed(scale === undefined ? "a reload came" : "a scale came");
     const r = reconfigure(this.servers, specs);
     const text = summaryText(r.summary);
     const what = scale === undefined ? "reloaded" : `scaled '${scale.name}' to ${scale.count}`;
@@ -555,15 +559,35 @@ class Transition {
           unreachable(c);
       }
     }
-    this.dependents = dependentsOf(this.servers.map((s) => (isCurrent(s) ? targetSpec(s) : { ...s.spec, dependsOn: [] })));
+    this.refreshDependents();
+    // The running copies of a changed table with instances and a readiness check are replaced one at a time (a rolling restart).
+    const rolled = new Map<string, number[]>();
+    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      const l = s.life;
+      if (c.kind !== "changed" || c.spec.group === undefined || c.spec.ready === undefined || l.kind !== "alive" || l.stop !== null) continue;
+      const slots = rolled.get(c.spec.group) ?? [];
+      slots.push(c.slot);
+      rolled.set(c.spec.group, slots);
+    }
+    const rolling = new Set([...rolled.values()].flat());
     for (const c of r.changes) {
       const s = this.server(c.slot);
       if (c.kind === "removed") this.input(c.slot, "remove");
-      else if (c.kind === "changed" && s.life.kind === "alive") this.input(c.slot, "change");
+      else if (c.kind === "changed" && s.life.kind === "alive" && !rolling.has(c.slot)) this.input(c.slot, "change");
       // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
       if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
     }
     answer(true, `${what}: ${text}`, { reload: r.summary });
+    if (rolled.size > 0) {
+      const names = [...rolled.keys()];
+      this.beginRoll(null, names.join(", "), [...rolled.values()].flat());
+    }
+  }
+
+  /** Who depends on each slot (the current servers' dependencies: a server aside or removed has none). */
+  private refreshDependents(): void {
+    this.dependents = dependentsOf(this.servers.map((s) => (isCurrent(s) ? targetSpec(s) : { ...s.spec, dependsOn: [] })));
   }
 
   /** Settings of a reload: from now on (the alarm counts again from now when it changed; lazarus's own systemd link stays). */
@@ -575,10 +599,19 @@ class Transition {
     this.effects.push(this.alarmAt === null ? { type: "disarm", timer: "alarm" } : { type: "arm", timer: "alarm", at: this.alarmAt });
   }
 
-  /** Servers changed or removed by a reload whose old process still runs. */
+  /**
+   * Servers whose old process is on its way out: removed (or a rolling
+   * restart's new process given up), or changed by a reload and being
+   * stopped. (A copy a rolling restart did not reach keeps its old process and
+   * its new spec pending: a re-exec hands it across under the new spec, which
+   * its next start uses.)
+   */
   private reloadInFlight(): number {
     let n = 0;
-    for (const s of this.servers) if ((s.retired === true || s.next !== undefined) && s.life.kind === "alive") n++;
+    for (const s of this.servers) {
+      const l = s.life;
+      if (l.kind === "alive" && (s.retired === true || s.replaces !== undefined || (s.next !== undefined && l.stop !== null))) n++;
+    }
     return n;
   }
 
@@ -693,55 +726,137 @@ class Transition {
 
   // --- rolling restarts (roll.ts) -----------------------------------------------------
 
-  /** `ctl restart NAME --rolling`: the first copy restarted now, the others in settle, each once the one before is ready again. */
-  private beginRoll(id: number, name: string, slots: readonly number[]): void {
+  /**
+   * `ctl restart NAME --rolling` (id: the request), or a reload's (id null):
+   * the first copy replaced now, the others in settle, each once the one
+   * before is ready again.
+   */
+  private beginRoll(id: number | null, name: string, slots: readonly number[]): void {
     const reply = (ok: boolean, message: string): void => {
-      this.effects.push({ type: "reply", id, ok, message });
+      if (id !== null) this.effects.push({ type: "reply", id, ok, message });
     };
     if (this.roll !== undefined) return reply(false, say.reply.rollBusy(this.roll.name));
     const missing = slots.find((i) => { const s = this.servers.at(i); return s === undefined || !isCurrent(s); });
     if (missing !== undefined || slots.length === 0) return reply(false, say.reply.noSuchServer(missing ?? -1));
     this.log(say.supervisor.rollBegins(name, slots.map((i) => this.server(i).spec.name)));
-    this.rollNext({ id, name, done: [], current: -1, old: null, fresh: null, rest: slots });
+    this.rollNext({ id, reload: id === null, name, done: [], current: -1, old: null, fresh: null, aside: null, rest: slots });
   }
 
-  /** Restart the next copy of `r` (or end it: every copy is done). */
+  /** Replace the next copy of `r` (or end it: every copy is done). */
   private rollNext(r: Roll): void {
     const [next, ...rest] = r.rest;
     if (next === undefined) {
       this.roll = undefined;
       this.log(say.supervisor.rollDone(r.name, r.done.length));
-      this.effects.push({ type: "reply", id: r.id, ok: true, message: say.reply.rolled(r.name, r.done.map((i) => this.server(i).spec.name)) });
+      if (r.id !== null) this.effects.push({ type: "reply", id: r.id, ok: true, message: say.reply.rolled(r.name, r.done.map((i) => this.server(i).spec.name)) });
       return;
     }
-    const l = this.server(next).life;
-    this.roll = { ...r, current: next, old: l.kind === "alive" ? l.pid : null, fresh: null, rest };
+    const s = this.server(next);
+    if (r.reload && s.next === undefined) return this.rollNext({ ...r, done: [...r.done, next], rest });
+    const l = s.life;
+    const old = l.kind === "alive" ? l.pid : null;
+    // Start-first: a running copy's new process starts aside, beside it.
+    if (l.kind === "alive" && l.stop === null && targetSpec(s).rolling !== "stop-first") {
+      const aside = this.startAside(next);
+      this.roll = { ...r, current: next, old, fresh: null, aside, rest };
+      return;
+    }
+    this.roll = { ...r, current: next, old, fresh: null, aside: null, rest };
     const answer = this.input(next, "restart");
     if (answer !== undefined && !answer.ok) this.rollFailed(answer.message);
   }
 
-  /** The copy being restarted is ready again (the next begins), failed (the roll stops), or still on its way. */
+  /** Copy i's new process, started in a slot aside (an ended one of the same name, else a new one): the slot. */
+  private startAside(i: number): number {
+    const s = this.server(i);
+    const spec = targetSpec(s);
+    let slot = this.servers.findIndex((x) => !isCurrent(x) && x.spec.name === s.spec.name && x.life.kind !== "alive" && x.life.kind !== "starting");
+    if (slot < 0) {
+      slot = this.servers.length;
+      this.servers = this.servers.push(newServer({ argv: ["-"], name: "-" }));
+      this.census.unborn++;
+    }
+    // Never restarted: if it ends, the roll stops there. Started as a restart of the copy (spawns: its count so far).
+    this.setServer(slot, { ...newServer({ ...spec, restart: "never" }), spawns: s.spawns, replaces: i });
+    this.refreshDependents();
+    this.log(say.server.rollAside(i, s, (s.life as { pid: number }).pid));
+    this.spawnNow(slot);
+    return slot;
+  }
+
+  /** The copy being replaced is ready again (the next begins), failed (the roll stops), or still on its way. */
   private advanceRoll(): void {
     for (let r = this.roll; r !== undefined && this.roll === r; r = this.roll) {
       if (this.phase.kind !== "running") return this.rollFailed(`lazarus is ${this.phase.kind === "stopping" ? "shutting down" : this.phase.kind}`);
-      const p = rollProgress(r, this.server(r.current));
-      if (p.kind === "wait") {
-        this.roll = p.roll;
-        return;
+      const p = rollProgress(r, this.server(r.current), r.aside === null ? undefined : this.servers.at(r.aside));
+      switch (p.kind) {
+        case "wait":
+          this.roll = p.roll;
+          return;
+        case "failed":
+          return this.rollFailed(p.why);
+        case "in-place":
+          // Its old process ended or is being stopped meanwhile: the copy's own restart is what the roll waits for now.
+          this.giveUpAside(r.aside);
+          this.roll = { ...r, aside: null, fresh: null };
+          break;
+        case "ready":
+          if (r.aside !== null) this.takePlace(r.current, r.aside);
+          this.rollNext({ ...r, done: [...r.done, r.current] });
+          break;
+        default:
+          return unreachable(p);
       }
-      if (p.kind === "failed") return this.rollFailed(p.why);
-      this.rollNext({ ...r, done: [...r.done, r.current] });
     }
+  }
+
+  /**
+   * Start-first: the new process (ready, in slot `aside`) takes copy i's
+   * place, and the old one moves aside and is stopped. The checks armed
+   * under either slot are disarmed first; the new process's go on under i.
+   */
+  private takePlace(i: number, aside: number): void {
+    const old = this.server(i);
+    const neu = this.server(aside);
+    for (const [slot, s] of [[i, old], [aside, neu]] as const) {
+      if (s.spec.ready !== undefined || s.spec.health !== undefined) this.effects.push({ type: "disarm", timer: timerOf("probe", slot) });
+      if (s.spec.readyTimeoutMs !== undefined) this.effects.push({ type: "disarm", timer: timerOf("ready", slot) });
+      if (s.spec.watchdogMs !== undefined) this.effects.push({ type: "disarm", timer: timerOf("watchdog", slot) });
+    }
+    this.setServer(i, {
+      spec: targetSpec(old), life: neu.life, spawns: neu.spawns, lastExit: old.lastExit, retries: 0, healthFails: 0, probing: false,
+      note: neu.note, watchdogAt: null,
+    });
+    this.setServer(aside, {
+      spec: old.spec, life: old.life, spawns: old.spawns, lastExit: old.lastExit, retries: old.retries, healthFails: 0, probing: false,
+      note: old.note, watchdogAt: null, retired: true,
+    });
+    this.resumeChecks(i);
+    this.input(aside, "replaced");
+  }
+
+  /** A new process aside that will not take a copy's place: retired (stopped, or forgotten at once). */
+  private giveUpAside(aside: number | null): void {
+    if (aside === null) return;
+    const s = this.server(aside);
+    if (s.replaces === undefined) return;
+    const { replaces: _, ...rest } = s;
+    this.setServer(aside, { ...rest, retired: true });
+    this.refreshDependents();
+    const l = this.server(aside).life;
+    // Starting: it is stopped once its spawn's result comes (spawnResult).
+    if (l.kind !== "starting") this.input(aside, "remove");
   }
 
   private rollFailed(why: string): void {
     const r = this.roll;
     if (r === undefined) return;
     this.roll = undefined;
+    this.giveUpAside(r.aside);
     const names = (slots: readonly number[]) => slots.map((i) => this.servers.at(i)?.spec.name ?? String(i));
     const text = say.reply.rollStopped(r.name, names([r.current])[0] as string, why, names(r.done), names(r.rest));
     this.log(say.supervisor.rollStopped(text));
-    this.effects.push({ type: "reply", id: r.id, ok: false, message: text });
+    if (r.id !== null) this.effects.push({ type: "reply", id: r.id, ok: false, message: text });
   }
 
   // --- helpers ----------------------------------------------------------------------
@@ -886,10 +1001,15 @@ function withLife(s: Server, life: Life, spawns: number): Server {
   return withReload(s, { spec: s.spec, life, spawns, lastExit: s.lastExit, retries: s.retries, healthFails: s.healthFails, probing: s.probing, note: s.note, watchdogAt: s.watchdogAt });
 }
 
-/** `t` keeping what a reload marked on `s` (retired, a pending spec): rare, so the plain object stays the common case. */
+/** `t` keeping what a reload or a rolling restart marked on `s` (retired, a pending spec, a slot aside): rare, so the plain object stays the common case. */
 function withReload(s: Server, t: Server): Server {
-  if (s.retired === undefined && s.next === undefined) return t;
-  return { ...t, ...(s.retired === undefined ? {} : { retired: s.retired }), ...(s.next === undefined ? {} : { next: s.next }) };
+  if (s.retired === undefined && s.next === undefined && s.replaces === undefined) return t;
+  return {
+    ...t,
+    ...(s.retired === undefined ? {} : { retired: s.retired }),
+    ...(s.next === undefined ? {} : { next: s.next }),
+    ...(s.replaces === undefined ? {} : { replaces: s.replaces }),
+  };
 }
 
 /** What the table's actions may do to one server of a transition (one small object per input). */

@@ -56,11 +56,14 @@ export type Input =
   /** An operator (`ctl`): stop, start, restart, revive this one, send it a signal. */
   | "stop" | "start" | "restart" | "revive-one" | "signal"
   /** A reload changed it (its new spec waits for its process to end) / removed it. */
-  | "change" | "remove";
+  | "change" | "remove"
+  /** A rolling restart: its new process (started beside it) is ready, and took its place; this, the old one, moved aside. */
+  | "replaced";
 
 export const INPUTS: readonly Input[] = [
   "autostart", "deps-ready", "spawned", "spawn-failed", "ready", "ready-timeout", "unhealthy", "exit-clean", "exit-fast", "exit-slow",
   "exit-final", "revive", "retry", "shutdown", "kill", "deadline", "stop", "start", "restart", "revive-one", "signal", "change", "remove",
+  "replaced",
 ];
 
 /** How often an unready server's readiness probe (tcp, http, cmd) is tried. */
@@ -412,6 +415,12 @@ const stopRemoved: Action = (a) => {
   order(a, "cremate");
 };
 
+/** A rolling restart's new process took its place and is ready: this old process is stopped for good (and forgotten). */
+const stopReplaced: Action = (a) => {
+  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
+  order(a, "cremate");
+};
+
 /** A reload removed it while it was not running: cremated now (and forgotten). */
 const forget: Action = (a) => {
   if (a.server.life.kind === "backoff") a.disarm("backoff");
@@ -424,6 +433,7 @@ export const ACTIONS = {
   spawn, comeAlive, buryUnspawnable, becomeReady, failStart, restartUnhealthy, cremateClean, crashFast, respawn, buryCrashed,
   cremateStopped, orderStop, killIt, deadline, retry, requestStop, requestRestart, startOnceStopped, requestStart, restartStopped,
   requestRevive, stopNow, alreadyStopped, sendSignal, restartChanged, stopRemoved, forget,
+  stopReplaced,
 } as const;
 
 export type ActionName = keyof typeof ACTIONS;
@@ -432,7 +442,7 @@ export type ActionName = keyof typeof ACTIONS;
 const RUNNING = {
   "exit-clean": "cremateClean", "exit-fast": "crashFast", "exit-slow": "respawn", "exit-final": "buryCrashed",
   shutdown: "orderStop", kill: "killIt", stop: "requestStop", restart: "requestRestart", signal: "sendSignal",
-  change: "restartChanged", remove: "stopRemoved",
+  change: "restartChanged", remove: "stopRemoved", replaced: "stopReplaced",
 } as const satisfies { readonly [I in Input]?: ActionName };
 
 /** What a server under a stop order answers (killed: the same, without a deadline to wait for). */

@@ -53,6 +53,19 @@ export interface ServerSpec {
    * (the reconfigure event) compares it like every other field.
    */
   readonly launch?: string;
+  /**
+   * It is one of the copies of a table with `instances` (this is the table's
+   * name): a reload that changes such a table with a readiness check
+   * replaces its running copies one at a time (a rolling restart).
+   */
+  readonly group?: string;
+  /**
+   * How a rolling restart replaces it: "start-first" (absent: the new process
+   * starts beside the old one, which is stopped once the new one is ready) or
+   * "stop-first" (the old one is stopped first: for a server that cannot run
+   * twice, such as one whose port depends on its instance).
+   */
+  readonly rolling?: "start-first" | "stop-first";
 }
 
 /** A check the shell carries out for the core, through the port. */
@@ -176,6 +189,13 @@ export interface Server {
    * that process has ended (its next start uses it).
    */
   readonly next?: ServerSpec;
+  /**
+   * A rolling restart's new process for slot N (start-first): not a server of
+   * its own (no name of its own, never handed over); once it is ready it
+   * takes slot N's place, and N's old process moves here and is stopped. If
+   * it fails, it is retired (stopped and forgotten) and N is left as it was.
+   */
+  readonly replaces?: number;
 }
 
 /** What the supervisor as a whole is doing. */
@@ -223,8 +243,10 @@ export interface State {
 
 /** A rolling restart under way (roll.ts): which copy is being restarted, which are done, which are next. */
 export interface Roll {
-  /** The request to answer once it ends. */
-  readonly id: number;
+  /** The request to answer once it ends (null: a reload's roll, which nobody waits for). */
+  readonly id: number | null;
+  /** A reload's: a copy that took its new spec meanwhile (it was restarted for another reason) is not replaced again. */
+  readonly reload: boolean;
   readonly name: string;
   /** The copies restarted and ready again, in order. */
   readonly done: readonly number[];
@@ -234,6 +256,8 @@ export interface Roll {
   readonly old: number | null;
   /** The first new process seen of it (null: none yet). */
   readonly fresh: number | null;
+  /** Start-first: the slot where its new process starts beside the old one (null: it is restarted in place, stop-first). */
+  readonly aside: number | null;
   /** The copies still to restart, in order. */
   readonly rest: readonly number[];
 }

@@ -1,12 +1,16 @@
-// A rolling restart in the core (`ctl restart NAME --rolling`): the copies are
-// restarted one at a time, the next only once the one before is ready again;
-// the first that fails stops the roll, and the reply says so.
+// A rolling restart in the core (`ctl restart NAME --rolling`, or a reload of a
+// table with instances and a readiness check): the copies are replaced one at
+// a time, the next only once the one before is ready again; the first that
+// fails stops the roll, and the reply says so. Start-first (the default): a
+// copy's new process starts aside, beside the old one, which is stopped once
+// the new one is ready; stop-first: the copy is restarted in place.
 import { describe, expect, test } from "bun:test";
 import { initialState, step, timerOf } from "../../src/core/step.ts";
 import type { Effect, Event, ServerSpec, State } from "../../src/core/types.ts";
 
 const SETTINGS = { intervalMs: 1000, stopTimeoutMs: 5000, alarmMs: 0 };
-const copy = (k: number): ServerSpec => ({ argv: ["srv"], name: `web.${k}`, ready: { kind: "log", pattern: "up" }, readyTimeoutMs: 3000 });
+const copy = (k: number, rolling: "start-first" | "stop-first" = "stop-first"): ServerSpec =>
+  ({ argv: ["srv"], name: `web.${k}`, group: "web", ready: { kind: "log", pattern: "up" }, readyTimeoutMs: 3000, ...(rolling === "stop-first" ? { rolling } : {}) });
 
 /** Drives the core as the shell does: spawns get pids at once; a stop signal ends the process at once. */
 class Driver {
@@ -37,6 +41,14 @@ class Driver {
     const l = this.state.servers.at(i)?.life;
     return l?.kind === "alive" ? l.pid : -1;
   }
+  /** The slot of the new process a rolling restart started aside (-1: none). */
+  aside(): number {
+    return this.state.servers.findIndex((s) => s.replaces !== undefined);
+  }
+  /** The copies that serve: alive, ready, no stop order (by name). */
+  serving(): string[] {
+    return this.state.servers.flatMap((s) => (s.replaces === undefined && s.retired !== true && s.life.kind === "alive" && s.life.ready && s.life.stop === null ? [s.spec.name] : []));
+  }
   ready(i: number): boolean {
     const l = this.state.servers.at(i)?.life;
     return l?.kind === "alive" && l.ready;
@@ -55,14 +67,14 @@ class Driver {
 const replies = (fx: readonly Effect[]) => fx.flatMap((x) => (x.type === "reply" ? [{ ok: x.ok, message: x.message }] : []));
 const kills = (fx: readonly Effect[]) => fx.flatMap((x) => (x.type === "kill" ? [x.pid] : []));
 
-function threeReady(): Driver {
-  const d = new Driver([copy(1), copy(2), copy(3)]);
+function threeReady(rolling: "start-first" | "stop-first" = "stop-first"): Driver {
+  const d = new Driver([copy(1, rolling), copy(2, rolling), copy(3, rolling)]);
   for (const i of [0, 1, 2]) d.up(i);
   expect([0, 1, 2].map((i) => d.ready(i))).toEqual([true, true, true]);
   return d;
 }
 
-describe("rolling restart", () => {
+describe("rolling restart, stop-first (rolling = \"stop-first\")", () => {
   test("one copy at a time: the next is stopped only once the one before is ready again; the reply comes at the end", () => {
     const d = threeReady();
     const old = [d.pidOf(0), d.pidOf(1), d.pidOf(2)] as const;
@@ -125,5 +137,140 @@ describe("rolling restart", () => {
     const all = plain.roll([0, 1]);
     expect(kills(all)).toEqual(before);
     expect(replies(all)).toEqual([{ ok: true, message: "rolled 'web': a.1, a.2 restarted one at a time, each ready again" }]);
+  });
+});
+
+describe("rolling restart, start-first (the default)", () => {
+  test("each copy's new process starts beside the old one, takes its place once ready, and only then is the old one stopped; every copy serves throughout", () => {
+    const d = threeReady("start-first");
+    const old = [d.pidOf(0), d.pidOf(1), d.pidOf(2)];
+    for (const [k, i] of [0, 1, 2].entries()) {
+      const fx = k === 0 ? d.roll([0, 1, 2]) : d.effects.slice(-1);
+      if (k === 0) expect(kills(fx)).toEqual([]);
+      const aside = d.aside();
+      expect(aside).toBeGreaterThanOrEqual(3);
+      expect(d.state.servers.at(aside)?.replaces).toBe(i);
+      // The copy's old process still serves: every copy is in service while the new one starts.
+      expect(d.serving()).toEqual(["web.1", "web.2", "web.3"]);
+      expect(d.pidOf(i)).toBe(old[i] as number);
+      const fresh = d.pidOf(aside);
+      const up = d.up(aside);
+      expect(kills(up)).toEqual([old[i] ?? 0]);
+      // It took the copy's place (slot, name), and the old one, moved aside, is gone.
+      expect(d.pidOf(i)).toBe(fresh);
+      expect(d.ready(i)).toBe(true);
+      expect(d.serving()).toEqual(["web.1", "web.2", "web.3"]);
+      if (k < 2) expect(replies(up)).toEqual([]);
+      else expect(replies(up)).toEqual([{ ok: true, message: "rolled 'web': web.1, web.2, web.3 restarted one at a time, each ready again" }]);
+    }
+    expect(d.state.roll).toBeUndefined();
+    expect(d.state.servers.length).toBe(6);
+    // A second roll uses the slots aside again: no slot is added.
+    d.roll([0, 1, 2]);
+    for (let k = 0; k < 3; k++) d.up(d.aside());
+    expect(d.state.servers.length).toBe(6);
+    expect(d.state.census.alive).toBe(3);
+  });
+
+  test("a new process that is not ready in time is stopped and forgotten: the copy keeps its old process, untouched, and the reply says so", () => {
+    const d = threeReady("start-first");
+    const old = [d.pidOf(0), d.pidOf(1), d.pidOf(2)];
+    d.roll([0, 1, 2]);
+    d.up(d.aside());
+    const aside = d.aside();
+    const fresh = d.pidOf(aside);
+    d.now += 3000;
+    const fx = d.feed({ type: "timer", at: d.now, timer: timerOf("ready", aside) });
+    expect(replies(fx)).toEqual([{
+      ok: false,
+      message: `rolling restart of 'web' stopped at 'web.2': its new process (pid ${fresh}) did not become ready: it is being stopped; web.1 restarted, web.3 left running as it was`,
+    }]);
+    expect(kills(fx)).toEqual([fresh]);
+    expect([d.pidOf(1), d.pidOf(2)]).toEqual([old[1] ?? 0, old[2] ?? 0]);
+    expect(kills(d.effects)).not.toContain(old[1]);
+    expect(d.serving()).toEqual(["web.1", "web.2", "web.3"]);
+    expect(d.aside()).toBe(-1);
+    expect(d.state.roll).toBeUndefined();
+  });
+
+  test("a new process that crashes before it is ready is forgotten, not respawned", () => {
+    const d = threeReady("start-first");
+    d.roll([0, 1, 2]);
+    const aside = d.aside();
+    const fresh = d.pidOf(aside);
+    d.now += 2000;
+    const fx = d.feed({ type: "exited", at: d.now, pid: fresh, status: { kind: "code", code: 1 } });
+    expect(replies(fx).map((r) => r.ok)).toEqual([false]);
+    expect(fx.filter((x) => x.type === "spawn")).toEqual([]);
+    expect(d.state.servers.at(aside)?.life.kind).toBe("cremated");
+    expect(d.serving()).toEqual(["web.1", "web.2", "web.3"]);
+  });
+
+  test("the copy's old process ends while its new one starts: the new one aside is given up, and the copy's own restart is what the roll waits for", () => {
+    const d = threeReady("start-first");
+    const old0 = d.pidOf(0);
+    d.roll([0, 1, 2]);
+    const aside = d.aside();
+    const given = d.pidOf(aside);
+    d.now += 2000;
+    const fx = d.feed({ type: "exited", at: d.now, pid: old0, status: { kind: "code", code: 1 } });
+    expect(kills(fx)).toContain(given);
+    expect(d.aside()).toBe(-1);
+    const respawned = d.pidOf(0);
+    expect(respawned).not.toBe(old0);
+    const next = d.up(0);
+    expect(replies(next)).toEqual([]);
+    expect(d.state.roll?.current).toBe(1);
+  });
+
+  test("a re-exec ends the roll with an answer; the new process aside is stopped, and the re-exec waits for its end", () => {
+    const d = new Driver([copy(1, "start-first"), copy(2, "start-first")]);
+    d.up(0);
+    d.up(1);
+    d.roll([0, 1]);
+    const aside = d.aside();
+    const fresh = d.pidOf(aside);
+    // Its stop signal does not end it at once here (a signal the driver does not act on).
+    const fx = d.feed({ type: "reexec", at: d.now });
+    expect(replies(fx)).toEqual([{ ok: false, message: "rolling restart of 'web' stopped at 'web.1': lazarus re-execs, which ends a rolling restart; none restarted, web.2 left running as it was" }]);
+    expect(kills(fx)).toEqual([fresh]);
+    const ex = fx.find((x) => x.type === "reexec");
+    expect(ex).toBeDefined();
+    if (ex?.type === "reexec") expect(ex.handover.servers.length).toBe(2);
+  });
+
+  test("a reload that changes a table with instances and a readiness check replaces its copies start-first; other changed servers restart at once", () => {
+    const other: ServerSpec = { argv: ["other"], name: "other" };
+    const d = new Driver([copy(1, "start-first"), copy(2, "start-first"), other]);
+    d.up(0);
+    d.up(1);
+    const old = [d.pidOf(0), d.pidOf(1), d.pidOf(2)];
+    d.now += 10;
+    const specs = [copy(1, "start-first"), copy(2, "start-first"), other].map((s) => ({ ...s, argv: [...s.argv, "--v2"] }));
+    const fx = d.feed({ type: "reconfigure", at: d.now, id: 5, settings: SETTINGS, servers: specs });
+    // "other" is restarted at once; the copies are not signalled, and web.1's new process starts aside with the new argv.
+    expect(kills(fx)).toEqual([old[2] ?? 0]);
+    const spawns = fx.flatMap((x) => (x.type === "spawn" ? [{ server: x.server, argv: x.argv }] : []));
+    expect(spawns).toContainEqual({ server: d.aside() === -1 ? -1 : d.aside(), argv: ["srv", "--v2"] });
+    expect(replies(fx)[0]?.ok).toBe(true);
+    d.up(d.aside());
+    expect(d.pidOf(1)).toBe(old[1] as number);
+    d.up(d.aside());
+    expect(d.state.roll).toBeUndefined();
+    expect([0, 1].map((i) => d.state.servers.at(i)?.spec.argv)).toEqual([["srv", "--v2"], ["srv", "--v2"]]);
+    expect([0, 1].every((i) => d.ready(i) && d.pidOf(i) !== old[i])).toBe(true);
+    expect(d.state.servers.some((s) => s.next !== undefined)).toBe(false);
+  });
+
+  test("a reload during a roll ends the roll first (the reply says so)", () => {
+    const d = threeReady("start-first");
+    d.roll([0, 1, 2]);
+    d.now += 10;
+    const fx = d.feed({ type: "reconfigure", at: d.now, id: 5, settings: SETTINGS, servers: [copy(1, "start-first"), copy(2, "start-first"), copy(3, "start-first")] });
+    expect(replies(fx).map((r) => r.message)).toEqual([
+      "rolling restart of 'web' stopped at 'web.1': a reload came; none restarted, web.2, web.3 left running as they were",
+      "reloaded: 0 added, 0 changed, 0 removed, 3 unchanged",
+    ]);
+    expect(d.serving()).toEqual(["web.1", "web.2", "web.3"]);
   });
 });

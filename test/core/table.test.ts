@@ -131,20 +131,22 @@ function eventFor(d: Driver, input: Input, t: number): Event | null {
       const servers = input === "change" ? [{ ...a, argv: [...a.argv, "--changed"] }, b] : [b];
       return { type: "reconfigure", at: t, id: null, settings: d.state.settings, servers };
     }
+    case "replaced": return null; // a rolling restart moves the old process to another slot: walked on its own below
   }
 }
 
-/** The effects about server 0, in the table's words. */
-function effectsOf(effects: readonly Effect[]): string {
+/** The effects about server `i` (0 unless told), in the table's words. */
+function effectsOf(effects: readonly Effect[], i = 0): string {
+  const mine = `:${i}`;
   return effects.flatMap((e): string[] => {
     switch (e.type) {
-      case "log": return e.record.server === 0 ? ["log"] : [];
-      case "spawn": return e.server === 0 ? ["spawn"] : [];
-      case "kill": return e.server === 0 ? [`${e.group ? "kill" : "signal"} ${signalName(e.signal).slice(3)}`] : [];
-      case "kill-remnants": return e.server === 0 ? [`remnants ${signalName(e.signal).slice(3)}`] : [];
-      case "arm": return e.timer.endsWith(":0") ? [e.timer === "stop:0" ? "arm" : `arm ${e.timer.slice(0, -2)}`] : [];
-      case "disarm": return e.timer.endsWith(":0") ? [e.timer === "stop:0" ? "disarm" : `disarm ${e.timer.slice(0, -2)}`] : [];
-      case "probe": return e.server === 0 ? [`probe ${e.purpose}`] : [];
+      case "log": return e.record.server === i ? ["log"] : [];
+      case "spawn": return e.server === i ? ["spawn"] : [];
+      case "kill": return e.server === i ? [`${e.group ? "kill" : "signal"} ${signalName(e.signal).slice(3)}`] : [];
+      case "kill-remnants": return e.server === i ? [`remnants ${signalName(e.signal).slice(3)}`] : [];
+      case "arm": return e.timer.endsWith(mine) ? [e.timer === `stop${mine}` ? "arm" : `arm ${e.timer.slice(0, -mine.length)}`] : [];
+      case "disarm": return e.timer.endsWith(mine) ? [e.timer === `stop${mine}` ? "disarm" : `disarm ${e.timer.slice(0, -mine.length)}`] : [];
+      case "probe": return e.server === i ? [`probe ${e.purpose}`] : [];
       case "reply": return ["reply"];
       default: return [];
     }
@@ -171,7 +173,29 @@ describe("the documented transition table (docs/spec.md)", () => {
     expect(effectsOf(fx)).toBe(rows.find((r) => r.situation === "unborn" && r.input === "autostart")?.effects ?? "(no row)");
   });
 
-  for (const row of rows.filter((r) => r.input !== "autostart")) {
+  for (const row of rows.filter((r) => r.input === "replaced")) {
+    test(`${row.situation} + replaced → ${row.action}: the old process, moved aside (slot 2), becomes ${row.becomes}; ${row.effects}`, () => {
+      const { d, t } = situate(row.situation, row.input);
+      const old = d.pid(0);
+      // A rolling restart of server 0: its new process starts aside (slot 2); once it is ready, it takes slot 0's place.
+      d.feed({ type: "control", at: t, id: 3, command: { op: "roll", name: "a", servers: [0] } });
+      const spawned = d.feed({ type: "spawned", at: t + 10, server: 2, pid: 4242 });
+      const fx = d.state.servers.at(2)?.life.kind === "alive" && row.situation === "unready"
+        ? d.feed({ type: "notify", at: t + 20, pid: 4242, ready: true, watchdog: false, status: null })
+        : spawned;
+      const moved = d.state.servers.at(2)!;
+      expect(moved.life.kind === "alive" && moved.life.pid).toBe(old);
+      expect(d.pid(0)).toBe(4242);
+      expect(situationOf(moved.life, d.state.phase)).toBe(row.becomes);
+      // From the action's own log line on (the swap before it disarms what either slot had armed).
+      const at = fx.findIndex((e) => e.type === "log" && e.record.event === "replaced");
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(effectsOf(fx.slice(at).filter((e) => e.type !== "reply"), 2)).toBe(row.effects); // the reply: the roll's, now done
+      expect(fx.some((e) => e.type === "reply" && e.id === 3 && e.ok)).toBe(true);
+    });
+  }
+
+  for (const row of rows.filter((r) => r.input !== "autostart" && r.input !== "replaced")) {
     test(`${row.situation} + ${row.input} → ${row.action}: becomes ${row.becomes}; ${row.effects || "no effect"}`, () => {
       const { d, t } = situate(row.situation, row.input);
       expect(situationOf(d.state.servers.at(0)!.life, d.state.phase)).toBe(row.situation);
