@@ -21,6 +21,7 @@
 //   stop_timeout = 30
 //   autostart = false
 //   instances = 3                # runs web.1, web.2, web.3, each with LAZARUS_INSTANCE=1, 2, 3
+//   rolling = "stop-first"       # a rolling restart stops a copy before its new process starts (default: start-first)
 //   output = "inherit"
 //   log_dir = "/var/log/web"     # this server's own log settings (log_max_size, log_keep, log_timestamps too)
 //   ready = { tcp = 8080 }       # readiness, ready_timeout, depends_on, health, watchdog,
@@ -51,6 +52,8 @@ export interface FileServer extends ReadinessKeys {
   readonly autostart?: boolean;
   /** `instances = N`: N copies, named NAME.1 … NAME.N (absent: one, named NAME). */
   readonly instances?: number;
+  /** How a rolling restart replaces a copy: its new process first (absent), or its old one stopped first. */
+  readonly rolling?: "start-first" | "stop-first";
   /** As written: relative to the config file's directory, or absolute. */
   readonly cwd?: string;
   /** Variables set over the inherited environment. */
@@ -96,7 +99,10 @@ export type ConfigResult =
 
 const LOG_KEYS = ["log_dir", "log_max_size", "log_keep", "log_timestamps"] as const;
 const TOP_KEYS = ["interval", "stop_timeout", "alarm", "log_format", "control", "output", "http", "http_token_file", ...LOG_KEYS, "event_log", "servers"] as const;
-const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "instances", "output", ...LOG_KEYS, ...READINESS_KEYS] as const;
+const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "instances", "rolling", "output", ...LOG_KEYS, ...READINESS_KEYS] as const;
+
+/** How a rolling restart replaces a copy (`rolling`). */
+const ROLLING = ["start-first", "stop-first"] as const;
 
 /** The most copies `instances` may ask for. */
 export const MAX_INSTANCES = 100;
@@ -161,7 +167,7 @@ function readServer(name: string, value: unknown, names: ReadonlySet<string>): F
   if (t.cmd === undefined) throw new Invalid(at, "no cmd: every server needs a command.");
   const server: {
     name: string; argv: readonly string[]; intervalMs?: Ms; stopSignal?: Signal; stopTimeoutMs?: Ms; autostart?: boolean; instances?: number;
-    cwd?: string; env: Record<string, string>; output?: OutputMode; logs?: LogKeys;
+    rolling?: "start-first" | "stop-first"; cwd?: string; env: Record<string, string>; output?: OutputMode; logs?: LogKeys;
   } & ReadinessKeys = { name, argv: command(t.cmd, [...at, "cmd"]), env: {} };
   if (t.cwd !== undefined) server.cwd = path(t.cwd, [...at, "cwd"], "a directory");
   if (t.env !== undefined) server.env = environment(t.env, [...at, "env"]);
@@ -175,6 +181,7 @@ function readServer(name: string, value: unknown, names: ReadonlySet<string>): F
     if (n < 1 || n > MAX_INSTANCES) throw new Invalid([...at, "instances"], `${n} is out of range (1 to ${MAX_INSTANCES} copies).`);
     server.instances = n;
   }
+  if (t.rolling !== undefined) server.rolling = oneOf(t.rolling, [...at, "rolling"], ROLLING);
   if (t.output !== undefined) server.output = oneOf(t.output, [...at, "output"], OUTPUT_MODES);
   const logs = logKeys(t, at);
   if (logs !== null) server.logs = logs;

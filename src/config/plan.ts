@@ -173,6 +173,8 @@ export function assemble(
       if (x.watchdogMs !== undefined) spec.watchdogMs = x.watchdogMs;
       if (x.restart !== undefined) spec.restart = x.restart;
       if (x.backoff !== undefined) spec.backoff = x.backoff;
+      if (counts[k] !== null) spec.group = x.name;
+      if (x.rolling !== undefined) spec.rolling = x.rolling;
       servers.push(spec);
       const own = x.logs === undefined ? logs : withKeys(logs, x.logs, dir, false);
       launches.push({
@@ -205,7 +207,7 @@ export function assemble(
         const other = origin.get(name) ?? (count !== null && own.has(name) ? file : undefined);
         if (other !== undefined) return { ok: false, error: `${file}:${x.line}: ${x.name}'s copy ${JSON.stringify(name)} has the name of another server (in ${other}).` };
         origin.set(name, file);
-        servers.push({ argv: x.argv, name, label: name });
+        servers.push({ argv: x.argv, name, label: name, ...(count === null ? {} : { group: x.name }) });
         launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile, log: logOf(logs, name), ready: null });
         envs.push(count === null ? {} : { [INSTANCE_ENV]: String(copies.indexOf(name) + 1) });
       }

@@ -398,6 +398,16 @@ describe("instances = N", () => {
     expect(tryPlan([], toml(`[servers.web]\ncmd = ["srv"]\n${line}\n`))).toEqual({ ok: false, error });
   });
 
+  test("the copies of a table are one group (a reload rolls them); `rolling` is passed on as written; a lone server has no group", () => {
+    const p = plan([], toml(`[servers.web]\ncmd = ["srv"]\ninstances = 2\nrolling = "stop-first"\n[servers.api]\ncmd = ["api"]\ninstances = 1\n[servers.db]\ncmd = ["db"]\n`));
+    expect(p.servers.map((s) => [s.name, s.group, s.rolling])).toEqual([
+      ["web.1", "web", "stop-first"], ["web.2", "web", "stop-first"], ["api.1", "api", undefined], ["db", undefined, undefined],
+    ]);
+    expect(tryPlan([], toml(`[servers.web]\ncmd = ["srv"]\nrolling = "sideways"\n`))).toEqual({
+      ok: false, error: "lazarus.toml:3: servers.web.rolling: expected \"start-first\" or \"stop-first\", got \"sideways\".",
+    });
+  });
+
   test("a copy's name that another server has is refused", () => {
     const r = tryPlan([], toml(`[servers.web]\ncmd = ["srv"]\ninstances = 2\n[servers."web.2"]\ncmd = ["x"]\n`));
     expect(r).toEqual({ ok: false, error: "lazarus.toml: servers.web.instances: its copy \"web.2\" has the name of another server." });
