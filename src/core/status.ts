@@ -53,7 +53,8 @@ export function statusOf(state: State, now: Ms): Status {
     const waitingFor = l.kind === "waiting" ? unreadyDependencies(state.servers, index).map((d) => state.servers.at(d)?.spec.name ?? "?") : [];
     return [{
       index,
-      name: s.spec.name,
+      // A rolling restart's new process, until it takes its copy's place.
+      name: s.replaces === undefined ? s.spec.name : `${s.spec.name} (new)`,
       command: s.spec.argv,
       state: l.kind,
       words: l.kind === "waiting" && waitingFor.length > 0 ? `waiting for ${waitingFor.join(", ")}`

@@ -349,6 +349,11 @@ export class Supervisor {
     if (this.logFormat === "json" || this.eventLog !== null) this.pendingLog.push({ kind: "input", event, wall: this.port.wallTime() });
     const { state, effects } = step(before, event);
     this.state = state;
+    // A rolling restart's slot aside, appended: its log file and history are those of a slot like any other.
+    if (state.servers.length !== before.servers.length) {
+      this.logs = this.logTargets();
+      this.http?.history.track(state.servers.length);
+    }
     this.counts.events++;
     if (event.type === "spawned") this.pids.set(event.pid, event.server);
     if (event.type === "log-dropped") {
@@ -559,9 +564,16 @@ export class Supervisor {
   /** `pid` when it is the main process of an alive server, else null. */
   private mainPid(pid: number | null): number | null {
     if (pid === null) return null;
-    const i = this.pids.get(pid);
-    const life = i === undefined ? undefined : this.state.servers.at(i)?.life;
-    return life?.kind === "alive" && life.pid === pid ? pid : null;
+    const runs = (i: number | undefined) => {
+      const life = i === undefined ? undefined : this.state.servers.at(i)?.life;
+      return life?.kind === "alive" && life.pid === pid;
+    };
+    if (runs(this.pids.get(pid))) return pid;
+    // A rolling restart moves a process from its slot aside to the copy's slot: found where it is now.
+    const now = this.state.servers.findIndex((s) => s.life.kind === "alive" && s.life.pid === pid);
+    if (now < 0) return null;
+    this.pids.set(pid, now);
+    return pid;
   }
 
   /** The port is ready for the exec it prepared (or cannot do it: `problem`). */
