@@ -13,7 +13,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "../../src/os/control-client.ts";
-import { BUN, ctl, MAIN, perTest, ROOT, Run, waitGone } from "../helpers/run.ts";
+import { BUN, ctl, MAIN, perTest, ROOT, Run, until, waitGone } from "../helpers/run.ts";
 import type { LoadReport } from "../helpers/http-load.ts";
 
 const FIXTURE = join(ROOT, "fixtures/reuseport-server.py");
@@ -45,14 +45,18 @@ const NETNS: { readonly ok: true; readonly unshare: readonly string[] } | { read
 
 const { track, tempDir } = perTest({ tmp: "lazarus-rolling-" });
 
-/** The pid of each copy (all of them alive). */
-async function pids(sock: string): Promise<Record<string, number>> {
-  const res = await request(sock, { cmd: "status" });
-  if (!res.ok) throw new Error(res.error);
-  const servers = (res.reply.status as { servers: { name: string; pid: number | null }[] }).servers;
-  expect(servers.map((s) => s.name)).toEqual(COPIES);
-  for (const s of servers) expect(s.pid).not.toBeNull();
-  return Object.fromEntries(servers.map((s) => [s.name, s.pid as number]));
+/**
+ * The pid of each copy, once exactly one process runs for each (a roll that starts the
+ * new process beside the old one answers before the old one is gone).
+ */
+function pids(sock: string): Promise<Record<string, number>> {
+  return until(async () => {
+    const res = await request(sock, { cmd: "status" });
+    if (!res.ok) throw new Error(res.error);
+    const running = (res.reply.status as { servers: { name: string; pid: number | null }[] }).servers.filter((s) => s.pid !== null);
+    const names = running.map((s) => s.name).sort();
+    return names.join() === COPIES.join() ? Object.fromEntries(running.map((s) => [s.name, s.pid as number])) : null;
+  }, `exactly one process running for each of ${COPIES.join(", ")}`);
 }
 
 /** Wait until the client has had an answer from each of these pids (the driver tells the first one from each). */
