@@ -173,6 +173,8 @@ export const reply = {
   noSuchServer: (i: number) => `no such server: ${i}`,
   rollBusy: (name: string) => `a rolling restart of '${name}' is under way: wait for its end`,
   rolled: (name: string, copies: readonly string[]) => `rolled '${name}': ${copies.join(", ")} restarted one at a time, each ready again`,
+  rollStoppedAfter: (name: string, why: string, done: readonly string[]) =>
+    `rolling restart of '${name}' stopped while the old process of its last copy was stopping: ${why}; ${done.join(", ")} restarted`,
   rollStopped: (name: string, at: string, why: string, done: readonly string[], rest: readonly string[]) =>
     `rolling restart of '${name}' stopped at '${at}': ${why}; ` +
     `${done.length === 0 ? "none" : done.join(", ")} restarted, ${rest.length === 0 ? "none" : rest.join(", ")} left running as ${rest.length === 1 ? "it was" : "they were"}`,

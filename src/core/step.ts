@@ -739,7 +739,7 @@ class Transition {
     const missing = slots.find((i) => { const s = this.servers.at(i); return s === undefined || !isCurrent(s); });
     if (missing !== undefined || slots.length === 0) return reply(false, say.reply.noSuchServer(missing ?? -1));
     this.log(say.supervisor.rollBegins(name, slots.map((i) => this.server(i).spec.name)));
-    this.rollNext({ id, reload: id === null, name, done: [], current: -1, old: null, fresh: null, aside: null, rest: slots });
+    this.rollNext({ id, reload: id === null, name, done: [], current: -1, old: null, fresh: null, aside: null, draining: null, rest: slots });
   }
 
   /** Replace the next copy of `r` (or end it: every copy is done). */
@@ -758,10 +758,10 @@ class Transition {
     // Start-first: a running copy's new process starts aside, beside it.
     if (l.kind === "alive" && l.stop === null && targetSpec(s).rolling !== "stop-first") {
       const aside = this.startAside(next);
-      this.roll = { ...r, current: next, old, fresh: null, aside, rest };
+      this.roll = { ...r, current: next, old, fresh: null, aside, draining: null, rest };
       return;
     }
-    this.roll = { ...r, current: next, old, fresh: null, aside: null, rest };
+    this.roll = { ...r, current: next, old, fresh: null, aside: null, draining: null, rest };
     const answer = this.input(next, "restart");
     if (answer !== undefined && !answer.ok) this.rollFailed(answer.message);
   }
@@ -788,6 +788,12 @@ class Transition {
   private advanceRoll(): void {
     for (let r = this.roll; r !== undefined && this.roll === r; r = this.roll) {
       if (this.phase.kind !== "running") return this.rollFailed(`lazarus is ${this.phase.kind === "stopping" ? "shutting down" : this.phase.kind}`);
+      if (r.draining !== null) {
+        // The copy's new process serves; its old one is stopping: the next copy begins once it has ended.
+        if (this.servers.at(r.draining)?.life.kind === "alive") return;
+        this.rollNext({ ...r, draining: null, done: [...r.done, r.current] });
+        continue;
+      }
       const p = rollProgress(r, this.server(r.current), r.aside === null ? undefined : this.servers.at(r.aside));
       switch (p.kind) {
         case "wait":
@@ -801,8 +807,12 @@ class Transition {
           this.roll = { ...r, aside: null, fresh: null };
           break;
         case "ready":
-          if (r.aside !== null) this.takePlace(r.current, r.aside);
-          this.rollNext({ ...r, done: [...r.done, r.current] });
+          if (r.aside === null) {
+            this.rollNext({ ...r, done: [...r.done, r.current] });
+          } else {
+            this.takePlace(r.current, r.aside);
+            this.roll = { ...r, aside: null, draining: r.aside };
+          }
           break;
         default:
           return unreachable(p);
@@ -854,7 +864,12 @@ class Transition {
     this.roll = undefined;
     this.giveUpAside(r.aside);
     const names = (slots: readonly number[]) => slots.map((i) => this.servers.at(i)?.spec.name ?? String(i));
-    const text = say.reply.rollStopped(r.name, names([r.current])[0] as string, why, names(r.done), names(r.rest));
+    // A copy whose old process is still stopping was replaced already: it is among the done.
+    const done = r.draining === null ? r.done : [...r.done, r.current];
+    const at = r.draining === null ? r.current : r.rest[0];
+    const text = at === undefined
+      ? say.reply.rollStoppedAfter(r.name, why, names(done))
+      : say.reply.rollStopped(r.name, names([at])[0] as string, why, names(done), names(r.draining === null ? r.rest : r.rest.slice(1)));
     this.log(say.supervisor.rollStopped(text));
     if (r.id !== null) this.effects.push({ type: "reply", id: r.id, ok: false, message: text });
   }

@@ -258,6 +258,8 @@ export interface Roll {
   readonly fresh: number | null;
   /** Start-first: the slot where its new process starts beside the old one (null: it is restarted in place, stop-first). */
   readonly aside: number | null;
+  /** Start-first: the new process took the copy's place; the slot its old process moved to, which the next copy waits for to end (null: none). */
+  readonly draining: number | null;
   /** The copies still to restart, in order. */
   readonly rest: readonly number[];
 }

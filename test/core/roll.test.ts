@@ -18,6 +18,8 @@ class Driver {
   now = 0;
   pid = 100;
   readonly effects: Effect[] = [];
+  /** A stop signal ends the process at once (false: it lingers until the test says). */
+  endOnKill = true;
   constructor(specs: ServerSpec[]) {
     this.state = initialState(SETTINGS, specs);
     this.feed({ type: "start", at: 0, handover: null });
@@ -31,7 +33,7 @@ class Driver {
       for (const x of r.effects) {
         out.push(x);
         if (x.type === "spawn") queue.push({ type: "spawned", at: this.now, server: x.server, pid: this.pid++ });
-        if (x.type === "kill" && x.group) queue.push({ type: "exited", at: this.now, pid: x.pid, status: { kind: "signal", signal: x.signal } });
+        if (x.type === "kill" && x.group && this.endOnKill) queue.push({ type: "exited", at: this.now, pid: x.pid, status: { kind: "signal", signal: x.signal } });
       }
     }
     this.effects.push(...out);
@@ -170,6 +172,39 @@ describe("rolling restart, start-first (the default)", () => {
     for (let k = 0; k < 3; k++) d.up(d.aside());
     expect(d.state.servers.length).toBe(6);
     expect(d.state.census.alive).toBe(3);
+  });
+
+  test("the next copy begins, and the answer comes, only once the old process moved aside has ended", () => {
+    const d = new Driver([copy(1, "start-first"), copy(2, "start-first")]);
+    d.up(0);
+    d.up(1);
+    const old = [d.pidOf(0), d.pidOf(1)];
+    d.endOnKill = false;
+    d.roll([0, 1]);
+    const aside = d.aside();
+    const up = d.up(aside);
+    expect(kills(up)).toEqual([old[0] ?? 0]);
+    // web.1's old process is still stopping: web.2 is not touched yet.
+    expect(d.aside()).toBe(-1);
+    expect(d.state.roll?.draining).toBe(aside);
+    d.now += 100;
+    const ended = d.feed({ type: "exited", at: d.now, pid: old[0] ?? 0, status: { kind: "signal", signal: 15 } });
+    expect(d.aside()).toBeGreaterThan(aside);
+    expect(ended.some((x) => x.type === "spawn")).toBe(true);
+    d.up(d.aside());
+    d.now += 100;
+    const last = d.feed({ type: "exited", at: d.now, pid: old[1] ?? 0, status: { kind: "signal", signal: 15 } });
+    expect(replies(last)).toEqual([{ ok: true, message: "rolled 'web': web.1, web.2 restarted one at a time, each ready again" }]);
+  });
+
+  test("a shutdown while the old process of the last copy is stopping: the answer counts that copy as restarted", () => {
+    const d = new Driver([copy(1, "start-first")]);
+    d.up(0);
+    d.endOnKill = false;
+    d.roll([0]);
+    d.up(d.aside());
+    const fx = d.feed({ type: "terminate", at: d.now, signal: 15 });
+    expect(replies(fx)).toEqual([{ ok: false, message: "rolling restart of 'web' stopped while the old process of its last copy was stopping: lazarus is shutting down; web.1 restarted" }]);
   });
 
   test("a new process that is not ready in time is stopped and forgotten: the copy keeps its old process, untouched, and the reply says so", () => {
