@@ -1,22 +1,31 @@
 // Properties of a rolling restart (`ctl restart NAME --rolling`) in the real
-// core, against random outcomes of each new process (ready after a while,
-// never ready until its ready_timeout, crashing before it is ready) and
-// unrelated events meanwhile:
+// core, in both of its ways (start-first: a copy's new process starts aside and
+// takes the copy's place once ready, then the old one is stopped; stop-first:
+// the copy is restarted in place), against random outcomes of each new process
+// (ready after a while, never ready until its ready_timeout, crashing before it
+// is ready) and old processes that take a while to stop:
 //
-//   - at most one copy is ever out of service at once (its old process
-//     stopping, or its new one not ready yet) while the roll runs;
-//   - the copies are restarted in order, each only once the one before is
+//   - start-first: every copy is in service all along (its old process serves
+//     until its new one is ready), and at most one process more than there are
+//     copies runs at once; stop-first: at most one copy is out of service;
+//   - the copies are replaced in order, each only once the one before is
 //     ready with its new process;
 //   - the roll stops at the first copy whose new process fails: the copies
-//     after it keep their old processes and are never signalled;
-//   - exactly one answer, ok exactly when every copy came back ready.
+//     after it keep their old processes and are never signalled; start-first,
+//     the failed copy keeps its old process too, never signalled;
+//   - exactly one answer, ok exactly when every copy came back ready; once it
+//     is answered and things settle, exactly one process per copy runs (no
+//     new process given up, no old one, is left running).
 //
-// Two planted bugs (below) must each be caught. On failure fast-check prints
-// the seed and path; replay with LAZARUS_SEED=… LAZARUS_PATH=… bun test test/properties/roll.test.ts.
+// The same for a reload that changes the table (the trigger "reload").
+//
+// Planted bugs (below) must each be caught. On failure fast-check prints the
+// seed and path; replay with LAZARUS_SEED=… LAZARUS_PATH=… bun test test/properties/roll.test.ts.
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { initialState, step } from "../../src/core/step.ts";
 import type { Effect, Event, ServerSpec, State, StepResult } from "../../src/core/types.ts";
+import { Vec } from "../../src/core/vec.ts";
 import { budget } from "./budget.ts";
 
 type StepFn = (state: State, event: Event) => StepResult;
@@ -32,7 +41,13 @@ const scenarioArb = fc.record({
   copies: fc.integer({ min: 1, max: 5 }),
   fates: fc.array(fateArb, { minLength: 5, maxLength: 5 }),
   readiness: fc.boolean(),
+  way: fc.constantFrom("start-first" as const, "stop-first" as const),
+  /** How long a process takes to end after its stop signal (0: at once). */
+  linger: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4000 })),
+  /** `ctl restart web --rolling`, or a reload that changes the table (its copies have a readiness check). */
+  trigger: fc.constantFrom("ctl" as const, "reload" as const),
 });
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
 export class Violation extends Error {}
 function check(ok: boolean, what: string): void {
@@ -42,19 +57,25 @@ function check(ok: boolean, what: string): void {
 const READY_TIMEOUT = 3000;
 const ROLL_ID = 77;
 
-function runScenario(sc: { copies: number; fates: readonly Fate[]; readiness: boolean }, stepFn: StepFn = step): void {
+function runScenario(given: Scenario, stepFn: StepFn = step): void {
+  // A reload rolls a table only when it has a readiness check (else it restarts its copies at once, as any change).
+  const sc = given.readiness ? given : { ...given, trigger: "ctl" as const };
   const specs: ServerSpec[] = Array.from({ length: sc.copies }, (_, k) => ({
-    argv: ["srv"], name: `web.${k + 1}`, ...(sc.readiness ? { ready: { kind: "log" as const, pattern: "up" }, readyTimeoutMs: READY_TIMEOUT } : {}),
+    argv: ["srv"], name: `web.${k + 1}`, group: "web", ...(sc.way === "stop-first" ? { rolling: "stop-first" as const } : {}),
+    ...(sc.readiness ? { ready: { kind: "log" as const, pattern: "up" }, readyTimeoutMs: READY_TIMEOUT } : {}),
   }));
   let state = initialState({ intervalMs: 1000, stopTimeoutMs: 5000, alarmMs: 0 }, specs);
   let now = 0;
   let pid = 100;
   const answers: { ok: boolean; message: string }[] = [];
   const signalled = new Set<number>();
-  /** Pending world events (a new process's readiness or crash), by time. */
+  /** The signals each process got, in order. */
+  const signals = new Map<number, number[]>();
+  /** Processes that run (the world's view, whatever the core believes). */
+  const running = new Set<number>();
+  /** Pending world events (a new process's readiness or crash, an end after a stop signal), by time. */
   let agenda: { at: number; event: (at: number) => Event | null }[] = [];
   let rolling = false;
-  const spawnedDuringRoll = new Map<number, number>(); // pid → copy
   const feed = (e: Event): void => {
     const queue: Event[] = [e];
     for (let ev = queue.shift(); ev !== undefined; ev = queue.shift()) {
@@ -64,30 +85,54 @@ function runScenario(sc: { copies: number; fates: readonly Fate[]; readiness: bo
       if (rolling) invariant();
     }
   };
+  const end = (p: number, status: Extract<Event, { type: "exited" }>["status"]) => (at: number): Event | null => {
+    if (!running.delete(p)) return null;
+    return { type: "exited", at, pid: p, status };
+  };
   const handle = (x: Effect, queue: Event[]): void => {
     switch (x.type) {
       case "spawn": {
         const p = pid++;
+        running.add(p);
         queue.push({ type: "spawned", at: now, server: x.server, pid: p });
         if (!rolling) {
           if (sc.readiness) agenda.push({ at: now, event: (at) => ({ type: "output-match", at, pid: p }) });
           return;
         }
-        spawnedDuringRoll.set(p, x.server);
-        const fate = sc.fates[x.server] as Fate;
+        // The copy this process is for: a slot aside names it.
+        const copy = state.servers.at(x.server)?.replaces ?? x.server;
+        const fate = sc.fates[copy] as Fate;
         if (fate.kind === "ready" && sc.readiness) agenda.push({ at: now + fate.after, event: (at) => ({ type: "output-match", at, pid: p }) });
-        if (fate.kind === "crash" && sc.readiness) agenda.push({ at: now + fate.after, event: (at) => (alivePid(x.server) === p ? { type: "exited", at, pid: p, status: { kind: "code", code: 1 } } : null) });
+        if (fate.kind === "crash" && sc.readiness) agenda.push({ at: now + fate.after, event: end(p, { kind: "code", code: 1 }) });
         return;
       }
       case "kill":
         signalled.add(x.pid);
-        if (x.group) queue.push({ type: "exited", at: now, pid: x.pid, status: { kind: "signal", signal: x.signal } });
+        signals.set(x.pid, [...(signals.get(x.pid) ?? []), x.signal]);
+        if (x.group && running.has(x.pid)) {
+          if (sc.linger === 0 || x.signal === 9) queue.push(...[end(x.pid, { kind: "signal", signal: x.signal })(now)].filter((e) => e !== null));
+          else agenda.push({ at: now + sc.linger, event: end(x.pid, { kind: "signal", signal: x.signal }) });
+        }
         return;
       case "arm":
         agenda.push({ at: x.at, event: (at) => ({ type: "timer", at, timer: x.timer }) });
         return;
+      case "log": {
+        // A reload's roll answers nobody: its end is its log line.
+        const t = x.record.text;
+        if (sc.trigger === "reload" && x.record.event === "roll" && t.startsWith("rolling restart of") && (t.includes("' done: ") || t.includes("' stopped "))) {
+          answers.push({ ok: t.includes("' done: "), message: t });
+        }
+        return;
+      }
       case "reply":
-        if (x.id === ROLL_ID) answers.push({ ok: x.ok, message: x.message });
+        if (x.id !== ROLL_ID) return;
+        answers.push({ ok: x.ok, message: x.message });
+        // A successful roll answers once the old processes have ended.
+        if (x.ok) {
+          const left = original.filter((p) => p !== null && running.has(p));
+          check(left.length === 0, `the roll answered while old processes ${left.join(", ")} still ran`);
+        }
         return;
       default:
         return;
@@ -103,12 +148,20 @@ function runScenario(sc: { copies: number; fates: readonly Fate[]; readiness: bo
     const l = state.servers.at(i)?.life;
     return l?.kind === "alive" && l.ready && l.stop === null;
   };
+  const replaced = (i: number): boolean => alivePid(i) !== original[i] || signalled.has(original[i] as number);
   const invariant = (): void => {
     const out = specs.map((_, i) => i).filter((i) => !inService(i));
-    check(out.length <= 1, `copies ${out.map((i) => specs[i]?.name).join(", ")} out of service at once`);
-    // In order: a copy with a new process means every copy before it has a new, ready one.
+    if (sc.way === "start-first") {
+      check(out.length === 0, `start-first, yet ${out.map((i) => specs[i]?.name).join(", ")} out of service`);
+      check(running.size <= specs.length + 1, `${running.size} processes run at once for ${specs.length} copies (start-first: at most one more)`);
+    } else {
+      check(out.length <= 1, `copies ${out.map((i) => specs[i]?.name).join(", ")} out of service at once`);
+      check(running.size <= specs.length, `${running.size} processes run at once for ${specs.length} copies (stop-first: never more)`);
+    }
+    // In order: a copy with a new process (or a new process aside) means every copy before it has a new, ready one.
+    const asideFor = state.servers.flatMap((s) => (s.replaces === undefined || s.life.kind === "cremated" ? [] : [s.replaces]));
     for (let i = 1; i < specs.length; i++) {
-      if (alivePid(i) !== original[i] || signalled.has(original[i] as number)) {
+      if (replaced(i) || asideFor.includes(i)) {
         for (let j = 0; j < i; j++) check(alivePid(j) !== original[j] && inService(j), `${specs[i]?.name} was restarted before ${specs[j]?.name} was ready again`);
       }
     }
@@ -131,8 +184,10 @@ function runScenario(sc: { copies: number; fates: readonly Fate[]; readiness: bo
   check(specs.every((_, i) => inService(i)), "not every copy is in service before the roll");
   now = 10_000;
   rolling = true;
-  feed({ type: "control", at: now, id: ROLL_ID, command: { op: "roll", name: "web", servers: specs.map((_, i) => i) } });
-  runAgenda(now + 60_000);
+  const v2 = specs.map((x) => ({ ...x, argv: ["srv", "--v2"] }));
+  if (sc.trigger === "ctl") feed({ type: "control", at: now, id: ROLL_ID, command: { op: "roll", name: "web", servers: specs.map((_, i) => i) } });
+  else feed({ type: "reconfigure", at: now, id: null, settings: state.settings, servers: v2 });
+  runAgenda(now + 120_000);
   rolling = false;
 
   check(answers.length === 1, `${answers.length} answers to the roll`);
@@ -143,13 +198,23 @@ function runScenario(sc: { copies: number; fates: readonly Fate[]; readiness: bo
   if (firstFail < 0) {
     check(answer.ok, `the roll failed: ${answer.message}`);
     for (let i = 0; i < specs.length; i++) check(alivePid(i) !== original[i], `${specs[i]?.name} kept its old process after a successful roll`);
+    if (sc.trigger === "reload") {
+      for (let i = 0; i < specs.length; i++) check(state.servers.at(i)?.spec.argv[1] === "--v2", `${specs[i]?.name} does not run the reloaded command after the roll`);
+    }
   } else {
     check(!answer.ok, `the roll succeeded though ${specs[firstFail]?.name}'s new process failed`);
     check(answer.message.includes(`stopped at '${specs[firstFail]?.name}'`), `the answer names the wrong copy: ${answer.message}`);
-    for (let i = firstFail + 1; i < specs.length; i++) {
+    const untouched = sc.way === "start-first" ? firstFail : firstFail + 1;
+    for (let i = untouched; i < specs.length; i++) {
       check(alivePid(i) === original[i] && !signalled.has(original[i] as number), `${specs[i]?.name} was touched after the roll stopped`);
     }
   }
+  // Asked first: whatever process was signalled got its stop signal before any SIGKILL.
+  for (const [p, got] of signals) check(got[0] === 15, `pid ${p} got ${got.join(", ")}: SIGKILL without its stop signal first`);
+  // Settled: one process per copy, nothing else (a new process given up, an old one moved aside) still runs.
+  const copies = new Set(specs.map((_, i) => alivePid(i)));
+  const strays = [...running].filter((p) => !copies.has(p));
+  check(strays.length === 0, `processes left running besides the copies' own: ${strays.join(", ")} (a new process given up, or an old one, never stopped)`);
 }
 
 // --- planted bugs ------------------------------------------------------------------
@@ -184,14 +249,51 @@ const goesOn: StepFn = (state, event) => {
   return { state: s, effects };
 };
 
+/** `rolling` ignored: every roll stops a copy before its new process starts. */
+const alwaysStopFirst: StepFn = (state, event) => {
+  if (event.type !== "control" || event.command.op !== "roll") return step(state, event);
+  const servers = state.servers.map((s) => ({ ...s, spec: { ...s.spec, rolling: "stop-first" as const } }));
+  return step({ ...state, servers: Vec.of(servers) }, event);
+};
+
+/** A reload that changes a table with instances restarts its copies at once, as any changed server (no roll). */
+const reloadAllAtOnce: StepFn = (state, event) => {
+  if (event.type !== "reconfigure") return step(state, event);
+  return step(state, { ...event, servers: event.servers.map(({ group: _, ...rest }) => rest) });
+};
+
+/** The new process aside counted as ready as soon as it runs (its readiness check skipped). */
+const readyAtOnce: StepFn = (state, event) => {
+  const r = step(state, event);
+  if (event.type !== "spawned" || state.roll?.aside !== event.server) return r;
+  const more = step(r.state, { type: "output-match", at: event.at, pid: event.pid });
+  return { state: more.state, effects: [...r.effects, ...more.effects] };
+};
+
+/** The old process, replaced by its copy's new one, is never sent its stop signal. */
+const oldNotStopped: StepFn = (state, event) => {
+  const r = step(state, event);
+  if (!r.effects.some((x) => x.type === "log" && x.record.event === "replaced")) return r;
+  const old = state.roll?.old ?? null;
+  return { state: r.state, effects: r.effects.filter((x) => !(x.type === "kill" && x.pid === old)) };
+};
+
 const RUNS = 300;
 
 describe("rolling restart: properties", () => {
-  test("one copy out of service at a time, in order; stops at the first failure, leaving the rest untouched; one answer", () => {
+  test("start-first: every copy serves all along; stop-first: one out at a time; in order; stops at the first failure, leaving the rest untouched; one answer; nothing left running", () => {
     fc.assert(fc.property(scenarioArb, (sc) => runScenario(sc)), budget(RUNS));
   });
 
-  for (const [name, fn] of Object.entries({ "every copy restarted at once": allAtOnce, "the roll goes on after a failure": goesOn })) {
+  const bugs = {
+    "every copy restarted at once": allAtOnce,
+    "the roll goes on after a failure": goesOn,
+    "start-first ignored (the old process stopped before the new one is ready)": alwaysStopFirst,
+    "the new process aside counted as ready as soon as it runs": readyAtOnce,
+    "a reload restarts a table's copies at once": reloadAllAtOnce,
+    "the old process, once replaced, never stopped": oldNotStopped,
+  };
+  for (const [name, fn] of Object.entries(bugs)) {
     test(`planted bug caught: ${name}`, () => {
       const out = fc.check(fc.property(scenarioArb, (sc) => runScenario(sc, fn)), { ...budget(RUNS), endOnFailure: true });
       expect(out.failed).toBe(true);
@@ -199,10 +301,15 @@ describe("rolling restart: properties", () => {
     });
   }
 
-  test("the generator makes what the properties need: successes and each kind of failure", () => {
+  test("the generator makes what the properties need: successes and each kind of failure, in both ways, with lingering stops", () => {
     const samples = fc.sample(scenarioArb, { seed: 1, numRuns: 300 });
-    expect(samples.filter((s) => s.copies >= 3 && s.readiness && s.fates.slice(0, s.copies).every((f) => f.kind === "ready" && f.after < READY_TIMEOUT)).length).toBeGreaterThan(10);
-    expect(samples.filter((s) => s.readiness && s.fates.slice(0, s.copies).some((f) => f.kind === "hang")).length).toBeGreaterThan(10);
-    expect(samples.filter((s) => s.readiness && s.fates.slice(0, s.copies).some((f) => f.kind === "crash")).length).toBeGreaterThan(10);
+    const allReady = (s: Scenario) => s.fates.slice(0, s.copies).every((f) => f.kind === "ready" && f.after < READY_TIMEOUT);
+    for (const way of ["start-first", "stop-first"] as const) {
+      const mine = samples.filter((s) => s.way === way);
+      expect(mine.filter((s) => s.copies >= 3 && s.readiness && allReady(s)).length).toBeGreaterThan(5);
+      expect(mine.filter((s) => s.readiness && s.fates.slice(0, s.copies).some((f) => f.kind === "hang")).length).toBeGreaterThan(5);
+      expect(mine.filter((s) => s.readiness && s.fates.slice(0, s.copies).some((f) => f.kind === "crash")).length).toBeGreaterThan(5);
+      expect(mine.filter((s) => s.linger > 0).length).toBeGreaterThan(20);
+    }
   });
 });
