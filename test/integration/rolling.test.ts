@@ -11,7 +11,7 @@
 // touching the machine's. Where no such namespace may be made, the test says
 // why and checks that reason instead.
 import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "../../src/os/control-client.ts";
 import { BUN, ctl, MAIN, perTest, ROOT, Run, until, waitGone } from "../helpers/run.ts";
@@ -68,7 +68,7 @@ async function answeredBy(r: Run, copies: Record<string, number>): Promise<void>
 }
 
 describe("a rolling restart of copies sharing a port with SO_REUSEPORT", () => {
-  test("three rolls under a steady stream of requests (a new connection each, several in flight): every copy gets a new pid each time, every request is answered, by old and new processes; each old one stops gracefully; then a clean shutdown (or, where no network namespace may be made, why not)", async () => {
+  test("three rolls and a rolling reload under a steady stream of requests (a new connection each, several in flight): every copy gets a new pid each time, every request is answered, by old and new processes; each old one stops gracefully; then a clean shutdown (or, where no network namespace may be made, why not)", async () => {
     if (!NETNS.ok) {
       // Not permitted here (no unshare, no user namespaces, a container without the capability, no ip, a kernel without tcp_migrate_req): say so, and show it is that.
       console.log(`not run: a private network namespace with tcp_migrate_req=1 cannot be made here: ${NETNS.why}`);
@@ -109,6 +109,21 @@ describe("a rolling restart of copies sharing a port with SO_REUSEPORT", () => {
       await answeredBy(r, now);
       generations.push(now);
     }
+    // Start-first (the default): each copy's new process started beside its old one.
+    expect(r.lines.filter((l) => l.includes("its new process starts beside the old one")).length).toBe(ROLLS * COPIES.length);
+    // A rolling reload: the table's command changes; its copies are replaced the same way, under the same stream.
+    writeFileSync(join(dir, "lazarus.toml"), readFileSync(join(dir, "lazarus.toml"), "utf8").replace("--reply-delay=0.005", "--reply-delay=0.004"));
+    const reload = await ctl(`--control=${sock}`, "reload");
+    expect(reload.code).toBe(0);
+    expect(reload.out).toContain("3 changed (web.1, web.2, web.3)");
+    await r.waitFor(/rolling restart of 'web' done: 3 instances restarted/);
+    const reloaded = await pids(sock);
+    for (const n of COPIES) {
+      expect(reloaded[n]).not.toBe(generations[generations.length - 1]?.[n]);
+      expect(readFileSync(`/proc/${reloaded[n]}/cmdline`, "utf8").split("\0")).toContain("--reply-delay=0.004");
+    }
+    await answeredBy(r, reloaded);
+    generations.push(reloaded);
     r.signal("SIGUSR2");
     const line = await r.waitFor(/^netns: load report /);
     const report = JSON.parse(line.slice("netns: load report ".length)) as LoadReport;
