@@ -146,9 +146,9 @@ describe("ctl restart NAME --rolling", () => {
   const rolling = `[servers.web]\ncmd = ["./web", "--print-env=LAZARUS_INSTANCE"]\ninstances = 3\n` +
     `ready = { cmd = ["sh", "-c", "test ! -e broken.$LAZARUS_INSTANCE"] }\nready_timeout = 2\n`;
 
-  test("three copies with readiness: one at a time, each stopped only once the one before is ready again; the first that fails stops the roll and the reply says so", async () => {
-    const sock = join(dir, "r1.sock");
-    const toml = write("roll.toml", rolling);
+  for (const way of ["stop-first", "start-first"] as const) test(`${way}: three copies with readiness, one at a time, each only once the one before is ready again; the first that fails stops the roll and the reply says so`, async () => {
+    const sock = join(dir, `r1-${way}.sock`);
+    const toml = write(`roll-${way}.toml`, way === "stop-first" ? `${rolling}rolling = "stop-first"\n` : rolling);
     const r = start([`--config=${toml}`, `--control=${sock}`]);
     await r.waitFor("started, supervising");
     await r.waitForCount(/'web\.\d' is ready\./, 3);
@@ -165,14 +165,27 @@ describe("ctl restart NAME --rolling", () => {
       expect(k).toBeGreaterThanOrEqual(0);
       return k;
     };
-    const restart = (n: string) => at(`restart of '${n}' requested.`);
     const started = (n: string) => at(`'${n}' started with pid ${after[n]}.`);
     const ready = (n: string) => own.indexOf(`'${n}' is ready.`, started(n));
-    expect(restart("web.1")).toBeLessThan(started("web.1"));
-    expect(ready("web.1")).toBeLessThan(restart("web.2"));
-    expect(restart("web.2")).toBeLessThan(started("web.2"));
-    expect(ready("web.2")).toBeLessThan(restart("web.3"));
-    expect(ready("web.3")).toBeGreaterThan(restart("web.3"));
+    if (way === "stop-first") {
+      const restart = (n: string) => at(`restart of '${n}' requested.`);
+      expect(restart("web.1")).toBeLessThan(started("web.1"));
+      expect(ready("web.1")).toBeLessThan(restart("web.2"));
+      expect(restart("web.2")).toBeLessThan(started("web.2"));
+      expect(ready("web.2")).toBeLessThan(restart("web.3"));
+      expect(ready("web.3")).toBeGreaterThan(restart("web.3"));
+    } else {
+      // Each new process starts beside the old one, and the old one is stopped only once the new one is ready.
+      const beside = (n: string) => at(`'${n}': its new process starts beside the old one (pid ${before[n]}), which is stopped once the new one is ready.`);
+      const replaced = (n: string) => at(`'${n}' (pid ${before[n]}) was replaced by its new process, which is ready: stopping it.`);
+      for (const n of ["web.1", "web.2", "web.3"]) {
+        expect(beside(n)).toBeLessThan(started(n));
+        expect(started(n)).toBeLessThan(ready(n));
+        expect(ready(n)).toBeLessThan(replaced(n));
+      }
+      expect(replaced("web.1")).toBeLessThan(beside("web.2"));
+      expect(replaced("web.2")).toBeLessThan(beside("web.3"));
+    }
     // Each new copy is still the same instance.
     expect(await Promise.all(["web.1", "web.2", "web.3"].map((n) => instanceOf(r, after[n] as number)))).toEqual(["1", "2", "3"]);
 
@@ -182,6 +195,8 @@ describe("ctl restart NAME --rolling", () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/^lazarus: ctl: refused: rolling restart of 'web' stopped at 'web\.2': its new process \(pid \d+\) did not become ready: it is being stopped; web\.1 restarted, web\.3 left running as it was\n$/);
     expect((await pids(sock))["web.3"]).toBe(after["web.3"] as number);
+    // Start-first, the failed copy keeps its old process too.
+    if (way === "start-first") expect((await pids(sock))["web.2"]).toBe(after["web.2"] as number);
     await r.waitFor(/rolling restart of 'web' stopped at 'web\.2'/);
     rmSync(join(dir, "broken.2"));
 
