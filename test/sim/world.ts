@@ -571,7 +571,11 @@ export class World {
 
   // --- images ----------------------------------------------------------------
 
+  /** The image running opened the notification socket: it started with a server with ready = notify. */
+  private notifyOpen = false;
+
   private startImage(args: readonly string[], env: Record<string, string | undefined>): void {
+    this.notifyOpen = this.specs.some((x) => x.ready?.kind === "notify");
     const port = new SimPort(this, this.images++);
     this.image = port;
     this.state = null;
@@ -732,7 +736,13 @@ export class World {
           line = JSON.stringify({ cmd: "scale", server: tableName(this.sc, i), count: a.count });
           what = `scale of '${tableName(this.sc, i)}' to ${a.count} (now ${countOf(this.config, this.sc, i) ?? "none"})`;
         }
-        this.candidate = next === null ? null : { config: next, specs: specsOf(next, this.sc), broken, what };
+        const specs = next === null ? [] : specsOf(next, this.sc);
+        // (the first server with ready = notify needs the notification socket, opened only when an image starts with one: refused)
+        if (next !== null && !this.notifyOpen && specs.some((x) => x.ready?.kind === "notify")) {
+          broken = true;
+          what = `${what} adding the first server with ready = notify`;
+        }
+        this.candidate = next === null ? null : { config: next, specs, broken, what };
         const running = this.model.phase.kind === "running";
         this.trace.push(`${this.k.now.toFixed(2)} control ${line}${broken ? " (broken file)" : ""}${a.act === "reload" && (a.edits ?? []).length > 0 ? ` edits ${JSON.stringify(a.edits)}` : ""}`);
         let replies = 0;
@@ -867,7 +877,7 @@ export class World {
     const was = this.model.servers.map((m) => ({ kind: m.kind, pid: m.pid, stop: m.stop !== null }));
     const x = this.model.apply(e, reload);
     if (e.type === "reconfigure") this.checkReload(e, before, after, effects, x, was);
-    if (e.type === "reload-failed") this.checkRefusedReload(before, after);
+    if (e.type === "reload-failed") this.checkRefusedReload(before, after, e.error);
     for (const fx of effects) {
       if (fx.type !== "spawn") continue;
       const name = after.servers.at(fx.server)?.spec.name ?? "?";
@@ -983,11 +993,11 @@ export class World {
   }
 
   /** A reload whose files do not validate changes nothing. */
-  private checkRefusedReload(before: State, after: State): void {
+  private checkRefusedReload(before: State, after: State, error: string): void {
     if (JSON.stringify(before.servers) !== JSON.stringify(after.servers) || JSON.stringify(before.settings) !== JSON.stringify(after.settings)) {
       this.fail("a reload of files that do not validate changed what runs: it must change nothing (apply a half-valid file)");
     }
-    if (this.candidate !== null && !this.candidate.broken) this.fail(`a ${this.candidate.what} of files that validate was refused`);
+    if (this.candidate !== null && !this.candidate.broken) this.fail(`a ${this.candidate.what} of files that validate was refused: ${error}`);
   }
 
   checkSpawn(server: number, request: SpawnRequest): void {
