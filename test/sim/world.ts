@@ -42,7 +42,8 @@ export class SimViolation extends Error {
 /** Thrown through the shell when its image ends (exit or a successful exec): nothing after it runs. */
 class ImageEnded extends Error {}
 
-export type SupervisorFactory = (port: OsPort, config: ShellConfig) => Supervisor;
+/** How the shell is made; `misreads`: a planted bug of the loader, which gets the files' texts through it. */
+export type SupervisorFactory = ((port: OsPort, config: ShellConfig) => Supervisor) & { readonly misreads?: (text: string) => string };
 
 const EPOCH = Date.UTC(2026, 0, 1);
 /** The longest a death may wait to be told outside an exec: the SIGCHLD latency plus the delivery window (see childDied, queue). */
@@ -591,7 +592,8 @@ export class World {
       files: {
         readFile: (path, name) => {
           const text = this.command.files.get(path);
-          return text === undefined ? { ok: false, missing: true, error: `${name}: cannot read it: no such file (ENOENT).` } : { ok: true, bytes: new TextEncoder().encode(text) };
+          if (text === undefined) return { ok: false, missing: true, error: `${name}: cannot read it: no such file (ENOENT).` };
+          return { ok: true, bytes: new TextEncoder().encode(this.factory.misreads?.(text) ?? text) };
         },
       },
       makeSupervisor: (p, config) => {
