@@ -68,6 +68,10 @@ export interface ModelServer {
   watchdogTimer: number | null;
   /** With a watchdog: when it expires unless WATCHDOG=1 comes first. */
   watchdogAt: number | null;
+  /** A reload removed it: stopped, never started again, forgotten once ended (its slot stays). */
+  retired: boolean;
+  /** A reload changed it while its process ran: the spec it starts with once that process has ended. */
+  next: ServerSpec | null;
 }
 
 export type ModelPhase =
@@ -98,10 +102,12 @@ export interface Expected {
   reply: boolean | null;
   /** Why, in words, for messages: what the model did in this step. */
   notes: string[];
+  /** A reload applied in this step: its slots by what it did to them (null: none). */
+  reload: { added: number[]; changed: number[]; removed: number[]; unchanged: number[] } | null;
 }
 
 function expected(): Expected {
-  return { spawns: [], kills: [], remnants: [], adopts: [], probes: [], sdNotify: [], reexec: false, exit: null, reply: null, notes: [] };
+  return { spawns: [], kills: [], remnants: [], adopts: [], probes: [], sdNotify: [], reexec: false, exit: null, reply: null, notes: [], reload: null };
 }
 
 export const ALARM_EXIT = 142;
@@ -128,7 +134,7 @@ export interface ModelHandover {
 function fresh(): ModelServer {
   return {
     kind: "unborn", pid: 0, since: 0, why: null, stop: null, spawns: 0, lastExit: null, ready: false, retries: 0, until: 0, healthFails: 0,
-    probing: null, probeAt: null, readyAt: null, watchdogTimer: null, watchdogAt: null,
+    probing: null, probeAt: null, readyAt: null, watchdogTimer: null, watchdogAt: null, retired: false, next: null,
   };
 }
 
@@ -152,15 +158,30 @@ export class Model {
   /** lazarus's own WATCHDOG=1 timer (Settings.systemd.watchdogMs). */
   sdWatchdogAt: number | null = null;
   /** Who depends on each server. */
-  readonly dependents: number[][];
-  readonly servers: ModelServer[];
+  dependents: number[][];
+  /** Each slot's spec (a reload changes them; a re-exec orders them as the new image's configuration does). */
+  specs: ServerSpec[];
+  servers: ModelServer[];
+  settings: Settings;
   private x: Expected = expected();
   private at = 0;
 
-  constructor(readonly specs: readonly ServerSpec[], readonly settings: Settings) {
+  constructor(specs: readonly ServerSpec[], settings: Settings) {
+    this.specs = [...specs];
+    this.settings = settings;
     this.servers = specs.map(() => fresh());
-    this.dependents = specs.map(() => []);
-    specs.forEach((s, i) => { for (const d of s.dependsOn ?? []) this.dependents[d]?.push(i); });
+    this.dependents = [];
+    this.findDependents();
+  }
+
+  /** Who depends on each server, from the current servers' specs (a removed server depends on nothing). */
+  private findDependents(): void {
+    this.dependents = this.specs.map(() => []);
+    this.specs.forEach((s, i) => {
+      const m = this.servers[i];
+      if (m?.retired === true) return;
+      for (const d of (m?.next ?? s).dependsOn ?? []) this.dependents[d]?.push(i);
+    });
   }
 
   /**
@@ -240,7 +261,8 @@ export class Model {
       pendingRevive: this.pendingRevive,
       alarmAt: this.alarmAt,
       systemdReady: this.sdReady,
-      servers: this.servers.map((s) => {
+      // A server a reload removed is not handed across (a re-exec waits until it ended: it is forgotten).
+      servers: this.servers.filter((s) => !s.retired).map((s) => {
         const common = { spawns: s.spawns, lastExit: s.lastExit, retries: s.retries };
         switch (s.kind) {
           case "unborn":
@@ -260,10 +282,21 @@ export class Model {
    * it takes over the model's own state. A complaint when a re-exec should not
    * have happened now (not running, or a spawn's result still on its way).
    */
-  exec(at: number): string | null {
+  exec(at: number, specs?: readonly ServerSpec[]): string | null {
     const problem = this.phase.kind !== "running" ? `the supervisor re-exec'd while ${this.phase.kind} (a re-exec is ignored during a shutdown)`
       : this.servers.some((s) => s.kind === "starting") ? `the supervisor re-exec'd while the spawn of server ${this.servers.findIndex((s) => s.kind === "starting")} was in flight (its process would be lost)`
+      : this.inFlight() >= 0 ? `the supervisor re-exec'd while server ${this.inFlight()}, ${this.servers[this.inFlight()]!.retired ? "removed" : "changed"} by a reload, still ran its old process (reload: a re-exec waits for them)`
       : null;
+    // The new image runs the configuration in force (the reloaded one), in its own order: each server
+    // keeps its state by name; those a reload removed are forgotten.
+    if (specs !== undefined) {
+      const byName = new Map<string, ModelServer>();
+      this.servers.forEach((s, i) => { if (!s.retired) byName.set(this.specs[i]!.name, s); });
+      this.servers = specs.map((spec) => byName.get(spec.name) ?? fresh());
+      this.specs = [...specs];
+      for (const s of this.servers) s.next = null;
+      this.findDependents();
+    }
     this.phase = { kind: "exec" };
     this.execAt = at;
     this.pendingReexec = false;
@@ -274,7 +307,17 @@ export class Model {
     return problem;
   }
 
-  apply(e: Event): Expected {
+  /** The first server a reload changed or removed that still runs its old process, or -1. */
+  inFlight(): number {
+    return this.servers.findIndex((s) => s.kind === "alive" && (s.retired || s.next !== null));
+  }
+
+  /**
+   * What the core must do about event e. A reload's new configuration is the
+   * event's, or `reload` when the caller knows it better (the simulator: what
+   * it wrote in the files, not what the shell made of them).
+   */
+  apply(e: Event, reload?: { readonly settings: Settings; readonly servers: readonly ServerSpec[] }): Expected {
     this.x = expected();
     this.at = e.at;
     if (this.phase.kind === "exited") return this.x;
@@ -285,14 +328,30 @@ export class Model {
         break;
       case "spawned": {
         const s = this.servers[e.server];
-        if (s?.kind === "starting") this.comeAlive(e.server, e.pid);
+        if (s?.kind === "starting") {
+          this.comeAlive(e.server, e.pid);
+          // A reload came while its spawn was on its way: now that it runs, it is stopped (removed) or restarted (changed).
+          const now: ModelServer = s;
+          if (now.kind === "alive" && now.stop === null && this.phase.kind === "running") {
+            if (now.retired) this.order(e.server, "cremate");
+            else if (now.next !== null) this.order(e.server, "start");
+          }
+        }
         break;
       }
       case "spawn-failed": {
         const s = this.servers[e.server];
-        if (s?.kind === "starting") this.become(e.server, "buried", "spawn-failed");
+        // (a removed one is forgotten once ended: it never started)
+        if (s?.kind === "starting") this.become(e.server, s.retired ? "cremated" : "buried", s.retired ? "stopped" : "spawn-failed");
         break;
       }
+      case "reconfigure":
+        this.reconfigure(reload?.servers ?? e.servers, reload?.settings ?? e.settings);
+        break;
+      case "reload-failed":
+        this.x.reply = false;
+        this.x.notes.push("a file that does not validate changes nothing");
+        break;
       case "exited":
         this.exited(e.pid, e.status, e.atTakeover === true);
         break;
@@ -538,7 +597,7 @@ export class Model {
     if (c.op === "roll") throw new Error("the model has no rolling restarts (test/properties/roll.test.ts has)");
     const i = c.server as number;
     const s = this.servers[i];
-    if (s === undefined) {
+    if (s === undefined || s.retired) {
       this.x.reply = false;
       return;
     }
@@ -576,6 +635,94 @@ export class Model {
     }
   }
 
+  /**
+   * A reload (docs/spec.md, "Reload"), by name: an unchanged server is not
+   * touched; a changed one that runs gets a stop order and starts again with
+   * its new spec once its process has ended (one that does not run takes it at
+   * once, and starts if it is unborn and now starts by itself); a new one starts
+   * (autostart); a removed one gets a stop order (or is cremated at once when
+   * it does not run) and is never started again. A slot never moves: a new
+   * name is appended, or takes the slot of an ended removed server of that name.
+   * New settings apply from now on (a changed alarm counts from now). Refused
+   * during a shutdown.
+   */
+  private reconfigure(specs: readonly ServerSpec[], settings: Settings): void {
+    if (this.phase.kind !== "running") {
+      this.x.reply = false;
+      this.x.notes.push(`a reload while ${this.phase.kind} is refused`);
+      return;
+    }
+    this.x.reply = true;
+    const old = this.settings;
+    this.settings = { ...settings, ...(old.systemd === undefined ? {} : { systemd: old.systemd }) };
+    if (settings.alarmMs !== old.alarmMs) this.alarmAt = settings.alarmMs > 0 ? this.at + settings.alarmMs : null;
+    const current = new Map<string, number>();
+    this.servers.forEach((s, i) => { if (!s.retired) current.set(this.specs[i]!.name, i); });
+    const claimed = new Set<number>();
+    let length = this.servers.length;
+    const slots = specs.map((spec) => {
+      const here = current.get(spec.name);
+      if (here !== undefined) return here;
+      const ended = this.servers.findIndex((s, i) => s.retired && !claimed.has(i) && this.specs[i]!.name === spec.name && s.kind !== "alive" && s.kind !== "starting");
+      if (ended >= 0) {
+        claimed.add(ended);
+        return ended;
+      }
+      return length++;
+    });
+    const depNames = (deps: readonly number[] | undefined, names: (d: number) => string) => (deps ?? []).map(names);
+    const added: number[] = [];
+    const changed: number[] = [];
+    const unchanged: number[] = [];
+    specs.forEach((given, k) => {
+      const slot = slots[k]!;
+      const spec: ServerSpec = given.dependsOn === undefined ? given : { ...given, dependsOn: given.dependsOn.map((d) => slots[d]!) };
+      if (!current.has(given.name)) {
+        while (this.servers.length <= slot) {
+          this.servers.push(fresh());
+          this.specs.push(spec);
+        }
+        this.servers[slot] = fresh();
+        this.specs[slot] = spec;
+        added.push(slot);
+        return;
+      }
+      const s = this.servers[slot]!;
+      const target = s.next ?? this.specs[slot]!;
+      const same = sameModelSpec(
+        target, depNames(target.dependsOn, (d) => this.specs[d]?.name ?? `#${d}`),
+        given, depNames(given.dependsOn, (d) => specs[d]?.name ?? `#${d}`),
+      );
+      if (same) {
+        unchanged.push(slot);
+        return;
+      }
+      changed.push(slot);
+      if (s.kind === "alive" || s.kind === "starting") s.next = spec;
+      else {
+        this.specs[slot] = spec;
+        s.next = null;
+      }
+    });
+    const kept = new Set(specs.map((x) => x.name));
+    const removed = [...current].filter(([name]) => !kept.has(name)).map(([, slot]) => slot);
+    for (const i of removed) this.servers[i]!.retired = true;
+    this.x.reload = { added, changed, removed, unchanged };
+    this.findDependents();
+    this.x.notes.push(`reload: ${added.length} added (${added.join(",")}), ${changed.length} changed (${changed.join(",")}), ${removed.length} removed (${removed.join(",")})`);
+    for (const i of removed) {
+      const s = this.servers[i]!;
+      if (s.kind === "alive") this.order(i, "cremate");
+      else if (s.kind === "unborn" || s.kind === "waiting" || s.kind === "backoff" || s.kind === "buried") this.become(i, "cremated", "stopped");
+    }
+    for (const i of changed) {
+      const s = this.servers[i]!;
+      if (s.kind === "alive" && s.stop === null) this.order(i, "start");
+      else if (s.kind === "unborn" && this.specs[i]!.autostart !== false) this.spawn(i);
+    }
+    for (const i of added) if (this.specs[i]!.autostart !== false) this.spawn(i);
+  }
+
   /** An operator's start of a server that does not run: now, or once its dependencies are ready (its backoff count stays: only a revive or a long life forgets it). */
   private startByHand(i: number): void {
     const s = this.servers[i]!;
@@ -598,7 +745,7 @@ export class Model {
       this.servers.forEach((s, i) => { if (s.kind === "alive" && s.stop === null && !this.dependentsRun(i)) this.order(i, "cremate"); });
     }
     if (this.settings.systemd !== undefined) this.tellSystemd();
-    if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting")) {
+    if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting") && this.inFlight() < 0) {
       this.pendingReexec = false;
       if (this.phase.kind === "running") this.x.reexec = true;
     }
@@ -653,7 +800,8 @@ export class Model {
   /** Start it: only while running, and not if it is alive or being started; it waits while a dependency is not ready. */
   private spawn(i: number): void {
     const s = this.servers[i]!;
-    if (this.phase.kind !== "running" || s.kind === "alive" || s.kind === "starting") return;
+    if (this.phase.kind !== "running" || s.kind === "alive" || s.kind === "starting" || s.retired) return;
+    this.takeNext(i);
     const waits = this.waitsFor(i);
     if (waits.length > 0) {
       if (s.kind !== "waiting") this.x.notes.push(`server ${i} waits for ${waits.join(", ")} to be ready`);
@@ -667,6 +815,15 @@ export class Model {
 
   private become(i: number, kind: "buried" | "cremated", why: ModelServer["why"]): void {
     Object.assign(this.servers[i]!, { kind, pid: 0, since: this.at, why, stop: null });
+    this.takeNext(i);
+  }
+
+  /** Its old process has ended: a spec a reload left pending is its own from now on. */
+  private takeNext(i: number): void {
+    const s = this.servers[i]!;
+    if (s.next === null) return;
+    this.specs[i] = s.next;
+    s.next = null;
   }
 
   /** No probe, readiness deadline or watchdog outlives the process it is about, nor goes on under a stop order. */
@@ -805,6 +962,7 @@ export class Model {
       s.retries++;
       this.x.notes.push(`server ${i} crashed too fast: retry ${s.retries} of ${b.retries} in ${delay} ms`);
       Object.assign(s, { kind: "backoff", pid: 0, since: this.at, until: this.at + delay, why: null, stop: null });
+      this.takeNext(i);
       return;
     }
     this.x.notes.push(`server ${i} crashed too fast${b === undefined ? "" : ` with its ${b.retries} retries used`}: buried`);
@@ -864,4 +1022,27 @@ export class Model {
       this.startAgain(i);
     }
   }
+}
+
+/**
+ * Two specs run the same server (docs/spec.md, "Reload": every field equal,
+ * dependencies by name, an empty list of them no list): the model's own
+ * comparison, with each spec's dependencies given as names.
+ */
+function sameModelSpec(a: ServerSpec, aDeps: readonly string[], b: ServerSpec, bDeps: readonly string[]): boolean {
+  const norm = (x: ServerSpec, deps: readonly string[]) => {
+    const { dependsOn: _, ...rest } = x;
+    return canonicalJson({ ...rest, deps });
+  };
+  return norm(a, aDeps) === norm(b, bDeps);
+}
+
+/** JSON with every object's keys sorted and undefined fields left out. */
+function canonicalJson(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(canonicalJson).join(",")}]`;
+  if (typeof x === "object" && x !== null) {
+    const o = x as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(x);
 }

@@ -134,9 +134,10 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
     if (replies.length !== 1) problems.push(`the operator got ${replies.length} answers`);
     else if (x.reply !== null && replies[0] !== x.reply) problems.push(`the operator's ${event.command.op} is ${replies[0] ? "accepted" : "refused"}; the model ${x.reply ? "accepts" : "refuses"} it`);
   } else if (event.type === "reconfigure" || event.type === "reload-failed") {
-    // `ctl reload` (the simulator's: the same files, or a broken one): one answer; a broken file is refused.
-    if (replies.length !== 1) problems.push(`the operator's reload got ${replies.length} answers`);
-    else if (event.type === "reload-failed" && replies[0] !== false) problems.push("a reload of a broken file is accepted");
+    // `ctl reload` or `ctl scale`: one answer; a file that does not validate is refused, and so is a reload during a shutdown.
+    if (event.id !== null && replies.length !== 1) problems.push(`the operator's reload got ${replies.length} answers`);
+    else if (event.type === "reload-failed" && replies[0] === true) problems.push("a reload of a broken file is accepted");
+    else if (replies.length === 1 && x.reply !== null && replies[0] !== x.reply) problems.push(`the reload is ${replies[0] ? "accepted" : "refused"}; the model ${x.reply ? "accepts" : "refuses"} it`);
   } else if (replies.length > 0) {
     problems.push("an answer to no operator");
   }
@@ -344,9 +345,19 @@ export function compareAcrossReexec(before: State, after: State, execAt: number)
   }
   if (after.execAt !== execAt) problems.push(`the exec was at ${execAt}, the new image has ${after.execAt}`);
   if (after.phase.kind !== "running" && after.phase.kind !== "exited") problems.push(`the new image is ${after.phase.kind}`);
+  // The new image runs the configuration in force, in its own order: each server is found again by its name
+  // (a server a reload removed is not handed across).
+  const slotOf = new Map<string, number>();
+  after.servers.forEach((s, j) => slotOf.set(s.spec.name, j));
   before.servers.forEach((o, i) => {
-    const n = after.servers.at(i)!;
-    const who = `server ${i}`;
+    if (o.retired === true) return;
+    const j = slotOf.get(o.spec.name);
+    const n = j === undefined ? undefined : after.servers.at(j);
+    const who = `server ${i}${j === i ? "" : ` ('${o.spec.name}', server ${j} of the new image)`}`;
+    if (n === undefined) {
+      problems.push(`${who} is not in the new image`);
+      return;
+    }
     if (!sameExit(o.lastExit, n.lastExit)) problems.push(`${who}'s last exit was ${show(o.lastExit)} before the re-exec and is ${show(n.lastExit)} after it`);
     const ol = o.life;
     const nl = n.life;

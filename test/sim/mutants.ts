@@ -6,6 +6,7 @@ import { handoverOf } from "../../src/core/step.ts";
 import type { Effect, Event, Handover } from "../../src/core/types.ts";
 import type { OsPort } from "../../src/os/port.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
+import { BROKEN_PROCFILE_LINE, BROKEN_TABLE } from "./config.ts";
 import type { SupervisorFactory } from "./world.ts";
 
 /** Drops the second of two exits reported at the same moment (one SIGCHLD, two children). */
@@ -137,6 +138,35 @@ function handingAcross(bend: (h: Handover) => Handover): SupervisorFactory {
   return (port, config) => new Supervisor(port, { ...config, reexecCommand: (h) => config.reexecCommand!(bend(h)) });
 }
 
+// --- issue 15: reloads ---------------------------------------------------------------
+
+/** Takes every server of a reload as changed (a fingerprint compared with the wrong one): the unchanged are restarted too. */
+class RestartsUnchanged extends Supervisor {
+  override dispatch(...events: Event[]): void {
+    super.dispatch(...events.map((e) => (e.type === "reconfigure" ? { ...e, servers: e.servers.map((s) => ({ ...s, launch: `${s.launch ?? ""}!${e.at}` })) } : e)));
+  }
+}
+
+/** Keeps the servers a reload removed (a merge of the old list and the new one, instead of the new one). */
+class KeepsRemoved extends Supervisor {
+  override dispatch(...events: Event[]): void {
+    super.dispatch(...events.map((e) => {
+      if (e.type !== "reconfigure") return e;
+      const names = new Set(e.servers.map((s) => s.name));
+      const kept = this.current.servers.filter((s) => s.retired !== true && !names.has(s.spec.name)).map(({ spec }) => {
+        const { dependsOn: _, ...rest } = spec;
+        return rest;
+      });
+      return { ...e, servers: [...e.servers, ...kept] };
+    }));
+  }
+}
+
+/** A loader that drops what it cannot validate (a table, a Procfile line) and goes on with the rest, instead of refusing the file. */
+const lenient = Object.assign((port: OsPort, config: ShellConfig) => new Supervisor(port, config), {
+  misreads: (text: string) => text.replace(`\n${BROKEN_TABLE}`, "").replace(BROKEN_PROCFILE_LINE, ""),
+});
+
 const terminating = (e: Event | null) => e !== null && (e.type === "terminate" || (e.type === "control" && e.command.op === "shutdown"));
 
 function make(C: new (port: OsPort, config: ShellConfig) => Supervisor): SupervisorFactory {
@@ -177,4 +207,11 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "never arm lazarus's own systemd watchdog": dropping((e) => e.type === "arm" && e.timer === "sd-watchdog"),
   "leave probe timers armed after a stop order": dropping((e) => e.type === "disarm" && e.timer.startsWith("probe:")),
   "drop the probe effect (never carry a probe out)": dropping((e) => e.type === "probe"),
+  // Issue 15: reloads.
+  "restart an unchanged server": make(RestartsUnchanged),
+  "forget to stop a removed server": make(KeepsRemoved),
+  "apply a half-valid file": lenient,
 };
+
+/** The planted reload bugs: each is caught by a check whose message names it (in parentheses). */
+export const RELOAD_MUTANTS: readonly string[] = ["restart an unchanged server", "forget to stop a removed server", "apply a half-valid file"];

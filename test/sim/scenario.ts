@@ -48,6 +48,22 @@ export interface SimServer {
   };
   /** Issue 14's settings (config servers only; null: none). */
   readonly policy: SimPolicy | null;
+  /** Issue 15: not in the files at the start (a reload adds it); config and Procfile servers only. */
+  readonly latent?: boolean;
+  /** Issue 15: `instances` in its table at the start (config servers without a readiness check only). */
+  readonly instances?: number | null;
+}
+
+/**
+ * An edit of the files before a reload (issue 15), of the scenario's server
+ * k (mod their number): its command, environment, stop signal or timeout,
+ * autostart, `instances`, or whether it is in the file at all. Edits that do
+ * not apply to it (servers in braces, a Procfile's environment) are skipped.
+ */
+export interface SimEdit {
+  readonly what: "argv" | "env" | "stop-signal" | "stop-timeout" | "autostart" | "instances" | "toggle";
+  readonly k: number;
+  readonly n: number;
 }
 
 export type WorldAction =
@@ -57,10 +73,14 @@ export type WorldAction =
   /** An operator's stop or restart of server k, and a re-exec signal `delay` ms later (while its stop order may still run). */
   | { readonly at: number; readonly act: "stop-then-reexec"; readonly op: "stop" | "restart"; readonly k: number; readonly delay: number }
   /**
-   * `ctl reload` with the files as they are (nothing changed: nothing may be
-   * touched) or with the config file or Procfile broken (refused: nothing may change).
+   * `ctl reload` after these edits of the files (none: nothing may be
+   * touched), perhaps with the config file or Procfile broken besides
+   * (refused: nothing may change, and the files are put back); a re-exec
+   * signal `reexec` ms after it.
    */
-  | { readonly at: number; readonly act: "reload"; readonly broken: boolean };
+  | { readonly at: number; readonly act: "reload"; readonly broken: boolean; readonly edits?: readonly SimEdit[]; readonly reexec?: number | null }
+  /** `ctl scale NAME N` of the scenario's server k (mod their number). */
+  | { readonly at: number; readonly act: "scale"; readonly k: number; readonly count: number };
 
 export interface SimScenario {
   readonly seed: number;
@@ -146,7 +166,15 @@ const simServer = (lives: fc.Arbitrary<readonly Life[]>): fc.Arbitrary<SimServer
     source: fc.constantFrom("braces" as const, "braces" as const, "config" as const, "procfile" as const),
     own,
     policy,
-  }).map((x) => (x.source === "config" ? x : { ...x, own: NO_OWN, policy: null }));
+    latent: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    instances: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(1, 2, 3) }),
+  }).map((x) => (x.source === "config" ? x : { ...x, own: NO_OWN, policy: null, instances: null, latent: x.source === "braces" ? false : x.latent }));
+
+const edit: fc.Arbitrary<SimEdit> = fc.record({
+  what: fc.constantFrom<SimEdit["what"]>("argv", "env", "env", "stop-signal", "stop-timeout", "autostart", "instances", "instances", "toggle", "toggle", "toggle"),
+  k: fc.nat({ max: 1000 }),
+  n: fc.nat({ max: 20 }),
+});
 
 /** Sometimes (weight in ten), ms after the final SIGTERM. */
 function endingAt(weight: number): fc.Arbitrary<number | null> {
@@ -161,7 +189,16 @@ export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
     { weight: 3, arbitrary: fc.record({ at, act: fc.constant("kill" as const), k: fc.nat({ max: 1000 }), signal: fc.constantFrom(SIGKILL, SIGSEGV, SIGTERM) }) },
     { weight: 2, arbitrary: fc.record({ at, act: fc.constant("control" as const), op: fc.constantFrom("status" as const, "stop" as const, "start" as const, "restart" as const, "revive" as const, "signal" as const, "shutdown" as const), k: fc.nat({ max: 1000 }) }) },
     { weight: 1, arbitrary: fc.record({ at, act: fc.constant("stop-then-reexec" as const), op: fc.constantFrom("stop" as const, "restart" as const), k: fc.nat({ max: 1000 }), delay: fc.constantFrom(0, 1, 10, 40) }) },
-    { weight: 1, arbitrary: fc.record({ at, act: fc.constant("reload" as const), broken: fc.boolean() }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        at, act: fc.constant("reload" as const),
+        broken: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+        edits: fc.array(edit, { maxLength: 3 }),
+        reexec: fc.option(fc.constantFrom(0, 1, 50, 2000), { freq: 3 }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ at, act: fc.constant("scale" as const), k: fc.nat({ max: 1000 }), count: fc.integer({ min: 1, max: 3 }) }) },
   );
   return fc.record({
     seed: fc.integer(),

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { budget } from "../properties/budget.ts";
-import { SHELL_MUTANTS } from "./mutants.ts";
+import { RELOAD_MUTANTS, SHELL_MUTANTS } from "./mutants.ts";
 import { simScenarioArb } from "./scenario.ts";
 import { runSim, SimViolation } from "./world.ts";
 
@@ -48,6 +48,8 @@ describe("planted bugs in the shell are caught", () => {
       expect(out.errorInstance).toBeInstanceOf(SimViolation);
       // by a check that names what went wrong, not by a supervisor that never exits
       expect(String((out.errorInstance as Error).message)).not.toMatch(/did not exit/);
+      // issue 15's: by the reload check that names it
+      if (RELOAD_MUTANTS.includes(name)) expect(String((out.errorInstance as Error).message)).toContain(`(${name})`);
     });
   }
 });

@@ -29,9 +29,10 @@ import type {
 } from "../../src/os/port.ts";
 import { boot } from "../../src/shell/boot.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
-import { Model } from "../properties/model.ts";
+import { type Expected, Model } from "../properties/model.ts";
 import { compareAcrossReexec, compareEffects, compareState, timerWords } from "../properties/oracle.ts";
 import { type Behaviour, Kernel, SUP } from "./kernel.ts";
+import { countOf, edited, filesOf, initialConfig, scaled, type SimConfig, type SimSlot, slotsOf, specsOf, tableName } from "./config.ts";
 import type { Duration, Life, SimScenario } from "./scenario.ts";
 
 export class SimViolation extends Error {
@@ -41,7 +42,8 @@ export class SimViolation extends Error {
 /** Thrown through the shell when its image ends (exit or a successful exec): nothing after it runs. */
 class ImageEnded extends Error {}
 
-export type SupervisorFactory = (port: OsPort, config: ShellConfig) => Supervisor;
+/** How the shell is made; `misreads`: a planted bug of the loader, which gets the files' texts through it. */
+export type SupervisorFactory = ((port: OsPort, config: ShellConfig) => Supervisor) & { readonly misreads?: (text: string) => string };
 
 const EPOCH = Date.UTC(2026, 0, 1);
 /** The longest a death may wait to be told outside an exec: the SIGCHLD latency plus the delivery window (see childDied, queue). */
@@ -69,60 +71,25 @@ export function simServerOf(argv: readonly string[]): number {
   return m === null ? Number.NaN : Number(m[1]);
 }
 
-/** A TOML basic string. */
-const q = (s: string) => JSON.stringify(s).replace(/\u007f/g, "\\u007F");
-
 /**
- * The supervisor's command line for a scenario, and the files it names: a
- * config file for servers written there (with their own settings, and the
- * global ones when the scenario puts them there), a Procfile, a .env file.
+ * The supervisor's command line for a scenario, and the files it names (as
+ * `c` says them: config.ts): a config file for servers written there (with
+ * their own settings, and the global ones when the scenario puts them
+ * there), a Procfile, a .env file.
  */
-export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, string>; order: number[]; env: Record<string, string> } {
+export function simArgs(sc: SimScenario, c: SimConfig = initialConfig(sc)): { args: string[]; files: Map<string, string>; env: Record<string, string> } {
   const files = new Map<string, string>();
-  // Servers are ordered: config file, Procfile, braces (docs/spec.md, "Command line").
-  const sources = ["config", "procfile", "braces"] as const;
-  const supOrder = sources.flatMap((src) => sc.servers.flatMap((s, i) => (s.source === src ? [i] : [])));
   const args = ["--control=/sim/control.sock"];
-  const timed = [["interval", "interval", sc.intervalMs], ["stop-timeout", "stop_timeout", sc.stopTimeoutMs], ["alarm", "alarm", sc.alarmMs]] as const;
-  const inConfig = sc.settingsIn === "config";
-  if (!inConfig) for (const [option, , ms] of timed) args.push(`--${option}=${ms / 1000}`);
-  const config: string[] = inConfig ? timed.map(([, key, ms]) => `${key} = ${ms / 1000}`) : [];
-  const procfile: string[] = [];
-  const braces: string[] = [];
-  // Servers are ordered: config file, Procfile, braces (docs/spec.md, "Command line").
-  const order: number[][] = [[], [], []];
-  sc.servers.forEach((s, i) => {
-    const initial = s.initialSpawn ? ["--initial-spawn"] : [];
-    switch (s.source) {
-      case "braces":
-        order[2]!.push(i);
-        braces.push("{", `srv${i}`, ...initial, "}");
-        return;
-      case "procfile":
-        order[1]!.push(i);
-        procfile.push(`p${i}: srv${i} ${initial.join(" ")}`);
-        return;
-      case "config": {
-        order[0]!.push(i);
-        const o = s.own;
-        config.push(`[servers.s${i}]`, `cmd = [${[`srv${i}`, ...initial].map(q).join(", ")}]`);
-        if (o.intervalMs !== null) config.push(`interval = ${o.intervalMs / 1000}`);
-        if (o.stopSignal !== null) config.push(`stop_signal = ${q(signalName(o.stopSignal))}`);
-        if (o.stopTimeoutMs !== null) config.push(`stop_timeout = ${o.stopTimeoutMs / 1000}`);
-        if (!o.autostart) config.push("autostart = false");
-        const env = Object.entries(o.env);
-        if (env.length > 0) config.push(`env = { ${env.map(([k, v]) => `${k} = ${q(v)}`).join(", ")} }`);
-        config.push(...policyKeys(simPolicyOf(sc, supOrder, supOrder.indexOf(i)), supOrder));
-        return;
-      }
-    }
-  });
-  if (config.length > 0) {
-    files.set("/sim/lazarus.toml", `${config.join("\n")}\n`);
+  const timed = [["interval", sc.intervalMs], ["stop-timeout", sc.stopTimeoutMs], ["alarm", sc.alarmMs]] as const;
+  if (sc.settingsIn !== "config") for (const [option, ms] of timed) args.push(`--${option}=${ms / 1000}`);
+  const braces = sc.servers.flatMap((s, i) => (s.source === "braces" ? ["{", `srv${i}`, ...(s.initialSpawn ? ["--initial-spawn"] : []), "}"] : []));
+  const texts = filesOf(c, sc);
+  if (texts.config !== null) {
+    files.set("/sim/lazarus.toml", texts.config);
     args.push("--config=lazarus.toml");
   }
-  if (procfile.length > 0) {
-    files.set("/sim/Procfile", `${procfile.join("\n")}\n`);
+  if (texts.procfile !== null) {
+    files.set("/sim/Procfile", texts.procfile);
     args.push("--procfile=Procfile");
   }
   if (sc.envFile !== null) {
@@ -135,75 +102,12 @@ export function simArgs(sc: SimScenario): { args: string[]; files: Map<string, s
     env.NOTIFY_SOCKET = "/run/systemd/notify";
     if (sc.systemd.watchdogMs !== null) env.WATCHDOG_USEC = String(sc.systemd.watchdogMs * 1000);
   }
-  return { args: [...args, ...braces], files, order: order.flat(), env };
+  return { args: [...args, ...braces], files, env };
 }
 
-/** Issue 14's settings of a config server as the lines of its table (depends_on by the names of the servers at those positions). */
-function policyKeys(p: Partial<ServerSpec>, order: readonly number[]): string[] {
-  const s = (ms: number) => String(ms / 1000);
-  const probe = (x: ProbeSpec | ReadySpec): string => {
-
-    switch (x.kind) {
-      case "tcp": return `{ tcp = ${q(`${x.host}:${x.port}`)} }`;
-      case "http": return `{ http = ${q(x.url)} }`;
-      case "cmd": return `{ cmd = [${x.argv.map(q).join(", ")}] }`;
-      case "notify": return "{ notify = true }";
-      case "log": return `{ log = ${q(x.pattern)} }`;
-      default: return x satisfies never;
-    }
-  };
-  const out: string[] = [];
-  if (p.ready !== undefined) out.push(`ready = ${probe(p.ready)}`);
-  if (p.readyTimeoutMs !== undefined) out.push(`ready_timeout = ${s(p.readyTimeoutMs)}`);
-  if (p.dependsOn !== undefined) out.push(`depends_on = [${p.dependsOn.map((pos) => q(`s${order[pos]}`)).join(", ")}]`);
-  if (p.health !== undefined) {
-    const h = p.health;
-    out.push(`health = ${probe(h.probe).slice(0, -2)}, interval = ${s(h.intervalMs)}, timeout = ${s(h.timeoutMs)}, retries = ${h.retries} }`);
-  }
-  if (p.watchdogMs !== undefined) out.push(`watchdog = ${s(p.watchdogMs)}`);
-  if (p.restart !== undefined) out.push(`restart = ${q(p.restart)}`);
-  if (p.backoff !== undefined) out.push(`backoff = { initial = ${s(p.backoff.initialMs)}, max = ${s(p.backoff.maxMs)}, retries = ${p.backoff.retries} }`);
-  return out;
-}
-
-/** The servers as the scenario describes them, in the supervisor's order: what the reference model is built from (not from the core). */
-export function simSpecs(sc: SimScenario, order: readonly number[]): ServerSpec[] {
-  return order.map((i, j): ServerSpec => {
-    const o = sc.servers[i]!.own;
-    return {
-      argv: [`srv${i}`],
-      name: `srv${i}`,
-      ...(o.intervalMs === null ? {} : { intervalMs: o.intervalMs }),
-      ...(o.stopSignal === null ? {} : { stopSignal: o.stopSignal }),
-      ...(o.stopTimeoutMs === null ? {} : { stopTimeoutMs: o.stopTimeoutMs }),
-      ...(o.autostart ? {} : { autostart: false }),
-      ...simPolicyOf(sc, order, j),
-    };
-  });
-}
-
-/**
- * Issue 14's settings of the server at position j of the supervisor's order, as a config file
- * would give them: depends_on only on servers before it in that order (acyclic), ready_timeout
- * only with ready, a watchdog only with ready = notify.
- */
-export function simPolicyOf(sc: SimScenario, order: readonly number[], j: number): Partial<ServerSpec> {
-  const p = sc.servers[order[j]!]!.policy;
-  if (p === null) return {};
-  const deps = [...new Set(p.dependsOn.map((d) => order.indexOf(d % sc.servers.length)).filter((pos) => pos >= 0 && pos < j))].sort((a, b) => a - b);
-  // What a config file may say: a health timeout no longer than its interval, a backoff's
-  // initial delay no longer than its max, and no backoff with restart = "never".
-  const health = p.health === null ? null : { ...p.health, timeoutMs: Math.min(p.health.timeoutMs, p.health.intervalMs) };
-  const backoff = p.backoff === null || p.restart === "never" ? null : { ...p.backoff, maxMs: Math.max(p.backoff.maxMs, p.backoff.initialMs) };
-  return {
-    ...(p.ready === null ? {} : { ready: p.ready }),
-    ...(p.ready === null || p.readyTimeoutMs === null ? {} : { readyTimeoutMs: p.readyTimeoutMs }),
-    ...(deps.length === 0 ? {} : { dependsOn: deps }),
-    ...(health === null ? {} : { health }),
-    ...(p.ready?.kind !== "notify" || p.watchdogMs === null ? {} : { watchdogMs: p.watchdogMs }),
-    ...(p.restart === null ? {} : { restart: p.restart }),
-    ...(backoff === null ? {} : { backoff }),
-  };
+/** The servers as the scenario describes them at the start, in the supervisor's order: what the reference model is built from (not from the core). */
+export function simSpecs(sc: SimScenario): ServerSpec[] {
+  return specsOf(initialConfig(sc), sc);
 }
 
 /** The scenario's global settings as the core gets them (systemd: NOTIFY_SOCKET and WATCHDOG_USEC were set for lazarus). */
@@ -506,7 +410,7 @@ export class World {
   private steps = 0;
   private readonly spawnsSoFar: number[];
   /** Spawns the core asked for and the shell has not carried out yet, by server (a server has one at most). */
-  private readonly expectedSpawns = new Map<number, readonly string[]>();
+  private readonly expectedSpawns = new Map<string, readonly string[]>();
   /** Kills the core asked for and the shell has not carried out yet: pid → how many. */
   /** The serial of the process the core knows as alive under each pid. */
   private readonly coreSerial = new Map<number, number>();
@@ -525,20 +429,31 @@ export class World {
   private digest = 0x811c9dc5;
 
   /** The supervisor's command line and the files it reads. */
-  private readonly command: { args: string[]; files: Map<string, string>; order: number[]; env: Record<string, string> };
+  private readonly command: { args: string[]; files: Map<string, string>; env: Record<string, string> };
+  /** What the files say and the supervisor runs (issue 15: edited by reloads and `ctl scale`): config.ts. */
+  private config: SimConfig;
+  private slots: SimSlot[];
+  /**
+   * The configuration of a reload or scale being asked for (null: none): the
+   * model applies it when the core gets its reconfigure event; `broken`: it
+   * does not validate, and must be refused.
+   */
+  private candidate: { config: SimConfig; specs: ServerSpec[]; broken: boolean; what: string } | null = null;
 
   constructor(private readonly sc: SimScenario, private readonly factory: SupervisorFactory = (p, c) => new Supervisor(p, c)) {
-    this.command = simArgs(sc);
+    this.config = initialConfig(sc);
+    this.slots = slotsOf(this.config, sc);
+    this.command = simArgs(sc, this.config);
     this.k = new Kernel(sc.seed, sc.pidMax);
     this.spawnsSoFar = sc.servers.map(() => 0);
     this.image = new SimPort(this, 0);
     this.k.onChildDied = () => this.childDied();
-    this.specs = simSpecs(sc, this.command.order);
+    this.specs = specsOf(this.config, sc);
     this.model = new Model(this.specs, simSettings(sc));
   }
 
   /** The servers as the scenario describes them, in the supervisor's order. */
-  private readonly specs: ServerSpec[];
+  private specs: ServerSpec[];
   /** What each process of ours does about readiness and health (issue 14), by serial. */
   private readonly scripts = new Map<number, { readonly startedAt: number; readonly life: Life; readonly spec: ServerSpec }>();
 
@@ -548,8 +463,7 @@ export class World {
 
   /** A process of server `sim` (the scenario's index) has started: it will say it is ready, and keep its watchdog alive, as its script says. */
   lifeStarts(pid: number, serial: number, sim: number, life: Life): void {
-    const j = this.command.order.indexOf(sim);
-    const spec = this.specs[j];
+    const spec = this.specOfSim(sim);
     if (spec === undefined) return;
     this.scripts.set(serial, { startedAt: this.k.now, life, spec });
     const runs = () => {
@@ -573,6 +487,12 @@ export class World {
       };
       this.k.schedule(this.k.now + every, beat);
     }
+  }
+
+  /** The spec of (a copy of) scenario server `sim` as the configuration in force has it. */
+  private specOfSim(sim: number): ServerSpec | undefined {
+    const j = this.slots.findIndex((x) => x.sim === sim);
+    return j < 0 ? simSpecs(this.sc).find((x) => x.argv[0] === `srv${sim}`) : this.specs[j];
   }
 
   /** A simulated server's readiness line: told by the port to the shell's listener, as BunPort's output hub does. */
@@ -652,7 +572,11 @@ export class World {
 
   // --- images ----------------------------------------------------------------
 
+  /** The image running opened the notification socket: it started with a server with ready = notify. */
+  private notifyOpen = false;
+
   private startImage(args: readonly string[], env: Record<string, string | undefined>): void {
+    this.notifyOpen = this.specs.some((x) => x.ready?.kind === "notify");
     const port = new SimPort(this, this.images++);
     this.image = port;
     this.state = null;
@@ -668,7 +592,8 @@ export class World {
       files: {
         readFile: (path, name) => {
           const text = this.command.files.get(path);
-          return text === undefined ? { ok: false, missing: true, error: `${name}: cannot read it: no such file (ENOENT).` } : { ok: true, bytes: new TextEncoder().encode(text) };
+          if (text === undefined) return { ok: false, missing: true, error: `${name}: cannot read it: no such file (ENOENT).` };
+          return { ok: true, bytes: new TextEncoder().encode(this.factory.misreads?.(text) ?? text) };
         },
       },
       makeSupervisor: (p, config) => {
@@ -706,7 +631,7 @@ export class World {
 
   replaceImage(old: SimPort, argv: readonly string[], env: Readonly<Record<string, string>>): void {
     this.checkCarriedOut();
-    const complaint = this.model.exec(this.k.now);
+    const complaint = this.model.exec(this.k.now, this.specs);
     if (complaint !== null) this.fail(complaint);
     old.end();
     this.lastExec = this.k.now;
@@ -785,16 +710,43 @@ export class World {
         this.act({ at: a.at, act: "control", op: a.op, k: a.k });
         this.k.schedule(this.k.now + a.delay, () => this.sendSignal(SIGUSR1));
         return;
-      case "reload": {
+      case "reload":
+      case "scale": {
         const port = this.image;
         if (!port.alive || port.control === null) return;
-        // A broken edit of the config file or the Procfile (read again at once, inside the request), put back after.
+        // The files edited (and perhaps broken besides), read again at once, inside the request; put back unless applied.
         const files = this.command.files;
-        const path = files.has("/sim/lazarus.toml") ? "/sim/lazarus.toml" : files.has("/sim/Procfile") ? "/sim/Procfile" : null;
-        const was = path === null ? undefined : files.get(path);
-        if (a.broken && path !== null) files.set(path, path.endsWith(".toml") ? `${was ?? ""}\n[servers.broken\n` : `${was ?? ""}\nnot a procfile line\n`);
-        const line = JSON.stringify({ cmd: "reload" });
-        this.trace.push(`${this.k.now.toFixed(2)} control ${line}${a.broken ? " (broken file)" : ""}`);
+        const saved = new Map(files);
+        let next: SimConfig | null;
+        let line: string;
+        let what: string;
+        let broken = false;
+        if (a.act === "reload") {
+          next = edited(this.config, this.sc, a.edits ?? []);
+          const texts = filesOf(next, this.sc, a.broken);
+          if (texts.config !== null && files.has("/sim/lazarus.toml")) files.set("/sim/lazarus.toml", texts.config);
+          if (texts.procfile !== null && files.has("/sim/Procfile")) files.set("/sim/Procfile", texts.procfile);
+          broken = a.broken && (files.has("/sim/lazarus.toml") || files.has("/sim/Procfile"));
+          line = JSON.stringify({ cmd: "reload" });
+          what = "reload";
+          if (a.reexec !== undefined && a.reexec !== null) this.k.schedule(this.k.now + a.reexec, () => this.sendSignal(SIGUSR1));
+        } else {
+          const i = a.k % this.sc.servers.length;
+          // (a config server with a readiness check is not scaled: see docs/testing.md)
+          if (this.sc.servers[i]!.source === "config" && this.config.entries[i]!.present && !scaled(this.config, this.sc, i, a.count)) return;
+          next = scaled(this.config, this.sc, i, a.count);
+          line = JSON.stringify({ cmd: "scale", server: tableName(this.sc, i), count: a.count });
+          what = `scale of '${tableName(this.sc, i)}' to ${a.count} (now ${countOf(this.config, this.sc, i) ?? "none"})`;
+        }
+        const specs = next === null ? [] : specsOf(next, this.sc);
+        // (the first server with ready = notify needs the notification socket, opened only when an image starts with one: refused)
+        if (next !== null && !this.notifyOpen && specs.some((x) => x.ready?.kind === "notify")) {
+          broken = true;
+          what = `${what} adding the first server with ready = notify`;
+        }
+        this.candidate = next === null ? null : { config: next, specs, broken, what };
+        const running = this.model.phase.kind === "running";
+        this.trace.push(`${this.k.now.toFixed(2)} control ${line}${broken ? " (broken file)" : ""}${a.act === "reload" && (a.edits ?? []).length > 0 ? ` edits ${JSON.stringify(a.edits)}` : ""}`);
         let replies = 0;
         let ok: boolean | null = null;
         const handler = port.control;
@@ -804,11 +756,18 @@ export class World {
             ok = (JSON.parse(reply) as { ok: boolean }).ok;
           }));
         } finally {
-          if (path !== null && was !== undefined) files.set(path, was);
+          this.candidate = null;
+          if (ok !== true || broken) {
+            files.clear();
+            for (const [k, v] of saved) files.set(k, v);
+          }
         }
+        if (this.violation !== null) throw this.violation;
         if (this.exitStatus !== null || !port.alive) return;
         if (replies !== 1) this.fail(`control request ${line} got ${replies} replies`);
-        if (a.broken && path !== null && ok !== false) this.fail("a reload of a broken file was not refused");
+        if (broken && ok !== false) this.fail(`a reload of a broken file was not refused (apply a half-valid file)`);
+        if (next === null && ok !== false) this.fail(`the ${what} was accepted, and it names no server that can be scaled`);
+        if (next !== null && !broken && running && ok !== true) this.fail(`the ${what} was refused while the supervisor runs`);
         return;
       }
       case "control": {
@@ -902,14 +861,32 @@ export class World {
     if (port !== this.image) this.fail("a step of an image that is no longer running");
     if (this.state === null && e.type === "start") {
       // The supervisor's servers are the scenario's, in its order (config file, Procfile, braces).
+      // The supervisor's servers are those the files say now, in their order (config file, Procfile, braces; a table's
+      // copies in a row): after a re-exec, the reloaded configuration's, with the `ctl scale` counts in force.
+      const reexec = this.execs > 0 ? " (after a re-exec the new image runs the reloaded configuration)" : "";
+      if (after.servers.length !== this.slots.length) {
+        this.fail(`the supervisor runs ${after.servers.length} servers (${after.servers.map((s) => s.spec.name).join(", ")}), the configuration in force has ${this.slots.length} (${this.slots.map((x) => x.name).join(", ")})${reexec}`);
+      }
       after.servers.forEach((s, j) => {
-        if (simServerOf(s.spec.argv) !== this.command.order[j]) this.fail(`server ${j} of the supervisor is ${s.spec.argv.join(" ")}, the scenario's order says srv${this.command.order[j]}`);
+        const want = this.slots[j]!;
+        if (simServerOf(s.spec.argv) !== want.sim || s.spec.name !== want.name) this.fail(`server ${j} of the supervisor is '${s.spec.name}' (${s.spec.argv.join(" ")}), the configuration in force says '${want.name}' (srv${want.sim})${reexec}`);
       });
     }
     this.state = after;
     this.stepped = true;
     const due = e.type === "timer" ? this.model.timers() : null;
-    const x = this.model.apply(e);
+    const reload = e.type === "reconfigure" ? this.reconfigureSeen() : undefined;
+    const was = this.model.servers.map((m) => ({ kind: m.kind, pid: m.pid, stop: m.stop !== null }));
+    const x = this.model.apply(e, reload);
+    if (e.type === "reconfigure") this.checkReload(e, before, after, effects, x, was);
+    if (e.type === "reload-failed") this.checkRefusedReload(before, after, e.error);
+    for (const fx of effects) {
+      if (fx.type !== "spawn") continue;
+      const name = after.servers.at(fx.server)?.spec.name ?? "?";
+      if (!this.slots.some((x) => x.name === name)) {
+        this.fail(`'${name}' (server ${fx.server}) was started, and it is not in the configuration in force: a server a reload removed is never started again`);
+      }
+    }
     const disagreement = compareEffects(e, effects, x, this.model) ?? compareState(after, this.model);
     if (disagreement !== null) this.fail(`the reference model disagrees: ${disagreement}`);
     if (e.type === "start" && this.across !== null) {
@@ -958,9 +935,9 @@ export class World {
     }
     for (const fx of effects) {
       if (fx.type === "spawn") {
-        const sim = simServerOf(fx.argv);
-        if (this.expectedSpawns.has(sim)) this.fail(`the core asked to spawn server ${fx.server} twice`);
-        this.expectedSpawns.set(sim, fx.argv);
+        const name = after.servers.at(fx.server)?.spec.name ?? "?";
+        if (this.expectedSpawns.has(name)) this.fail(`the core asked to spawn server ${fx.server} ('${name}') twice`);
+        this.expectedSpawns.set(name, fx.argv);
       }
       if (fx.type === "kill") this.ask("kills", `${fx.pid}/${fx.signal}/${fx.group}`);
       if (fx.type === "kill-remnants") this.ask("remnants", `${fx.pgid}/${fx.signal}`);
@@ -972,15 +949,71 @@ export class World {
     }
   }
 
+  /**
+   * The core got a reconfigure event: it must be the reload or scale the
+   * world asked for, of files that validate; the model applies the world's own
+   * view of them (config.ts), not the shell's.
+   */
+  private reconfigureSeen(): { settings: Settings; servers: readonly ServerSpec[] } {
+    const c = this.candidate;
+    if (c === null) return this.fail("the core was handed a reconfigure event no operator asked for");
+    if (c.broken) {
+      this.fail(`a ${c.what} of files that do not validate was applied (the core was handed a reconfigure event): a file that does not validate changes nothing (apply a half-valid file)`);
+    }
+    return { settings: simSettings(this.sc), servers: c.specs };
+  }
+
+  /**
+   * A reload or scale the core applied, against the model's view of it: no
+   * unchanged server is signalled; every removed one that runs gets its stop
+   * order and is no current server any more. Then the configuration it
+   * applied is the one in force.
+   */
+  private checkReload(e: Extract<Event, { type: "reconfigure" }>, _before: State, after: State, effects: readonly Effect[], x: Expected, was: readonly { kind: string; pid: number; stop: boolean }[]): void {
+    const c = this.candidate!;
+    const r = x.reload;
+    if (r === null) return; // refused (during a shutdown)
+    const name = (i: number) => after.servers.at(i)?.spec.name ?? this.model.specs[i]?.name ?? `#${i}`;
+    for (const fx of effects) {
+      if (fx.type === "kill" && r.unchanged.includes(fx.server)) {
+        this.fail(`the ${c.what} signalled '${name(fx.server)}' (server ${fx.server}, pid ${fx.pid}), which it did not change: a reload never touches an unchanged server (restart an unchanged server)`);
+      }
+    }
+    for (const i of r.removed) {
+      const w = was[i];
+      const stopped = effects.some((fx) => fx.type === "kill" && fx.server === i && fx.group);
+      if (after.servers.at(i)?.retired !== true || (w?.kind === "alive" && !w.stop && !stopped)) {
+        this.fail(`the ${c.what} removed '${name(i)}' (server ${i}${w?.kind === "alive" ? `, pid ${w.pid}` : ""}) and the core ${after.servers.at(i)?.retired === true ? "gave it no stop order" : "keeps it as a current server"}: a removed server is stopped and never started again (forget to stop a removed server)`);
+      }
+    }
+    if (x.reply === true) {
+      this.config = c.config;
+      this.slots = slotsOf(c.config, this.sc);
+      this.specs = c.specs;
+    }
+    void e;
+  }
+
+  /** A reload whose files do not validate changes nothing. */
+  private checkRefusedReload(before: State, after: State, error: string): void {
+    if (JSON.stringify(before.servers) !== JSON.stringify(after.servers) || JSON.stringify(before.settings) !== JSON.stringify(after.settings)) {
+      this.fail("a reload of files that do not validate changed what runs: it must change nothing (apply a half-valid file)");
+    }
+    if (this.candidate !== null && !this.candidate.broken) this.fail(`a ${this.candidate.what} of files that validate was refused: ${error}`);
+  }
+
   checkSpawn(server: number, request: SpawnRequest): void {
     const argv = request.argv;
-    const want = this.expectedSpawns.get(server);
-    this.expectedSpawns.delete(server);
-    // Its environment: lazarus's own without its private variables, the .env file's over it, then its own.
-    const script = this.sc.servers[server];
-    const j = this.command.order.indexOf(server);
+    // Which of the configuration's servers: the scenario's program, and which copy (LAZARUS_INSTANCE).
+    const instance = request.env.LAZARUS_INSTANCE ?? "";
+    const j = this.slots.findIndex((x) => x.sim === server && String(x.instance ?? "") === instance);
+    const slot = this.slots[j];
+    if (slot === undefined) this.fail(`the shell spawned srv${server}${instance === "" ? "" : ` (LAZARUS_INSTANCE=${instance})`}, which is not in the configuration in force`);
+    const want = this.expectedSpawns.get(slot!.name);
+    this.expectedSpawns.delete(slot!.name);
+    // Its environment: lazarus's own without its private variables, the .env file's over it, then its own (as the files say it now).
     const notify: Record<string, string> = this.specs[j]?.ready?.kind === "notify" ? { NOTIFY_SOCKET: `/tmp/lazarus-1000/${SUP}.notify` } : {};
-    const env = { ...SIM_ENV, ...(this.sc.envFile ?? {}), ...(script?.own.env ?? {}), ...notify };
+    const env = { ...SIM_ENV, ...(this.sc.envFile ?? {}), ...slot!.env, ...notify };
     if (JSON.stringify(sorted(request.env)) !== JSON.stringify(sorted(env))) {
       this.fail(`server ${server} was spawned with the environment ${JSON.stringify(sorted(request.env))}, not ${JSON.stringify(sorted(env))}`);
     }
