@@ -173,6 +173,7 @@ export const reply = {
   noSuchServer: (i: number) => `no such server: ${i}`,
   rollBusy: (name: string) => `a rolling restart of '${name}' is under way: wait for its end`,
   rolled: (name: string, copies: readonly string[]) => `rolled '${name}': ${copies.join(", ")} restarted one at a time, each ready again`,
+  rollingReload: (name: string) => `; a rolling restart of '${name}' replaces its copies one at a time (its end is logged)`,
   rollStoppedAfter: (name: string, why: string, done: readonly string[]) =>
     `rolling restart of '${name}' stopped while the old process of its last copy was stopping: ${why}; ${done.join(", ")} restarted`,
   rollStopped: (name: string, at: string, why: string, done: readonly string[], rest: readonly string[]) =>

@@ -571,18 +571,21 @@ class Transition {
       rolled.set(c.spec.group, slots);
     }
     const rolling = new Set([...rolled.values()].flat());
+    // Every stop order first, then the starts: a spawn may be handed the pid of a process that
+    // ended unreported, and a stop signal sent after it would hit the new process.
     for (const c of r.changes) {
       const s = this.server(c.slot);
       if (c.kind === "removed") this.input(c.slot, "remove");
       else if (c.kind === "changed" && s.life.kind === "alive" && !rolling.has(c.slot)) this.input(c.slot, "change");
+    }
+    for (const c of r.changes) {
+      const s = this.server(c.slot);
       // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
       if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
     }
-    answer(true, `${what}: ${text}`, { reload: r.summary });
-    if (rolled.size > 0) {
-      const names = [...rolled.keys()];
-      this.beginRoll(null, names.join(", "), [...rolled.values()].flat());
-    }
+    const rollName = [...rolled.keys()].join(", ");
+    answer(true, `${what}: ${text}${rolled.size > 0 ? say.reply.rollingReload(rollName) : ""}`, { reload: r.summary });
+    if (rolled.size > 0) this.beginRoll(null, rollName, [...rolled.values()].flat());
   }
 
   /** Who depends on each slot (the current servers' dependencies: a server aside or removed has none). */
@@ -959,6 +962,9 @@ class Transition {
   /** Spawn server i (only while running); one whose dependencies are not ready waits for them instead. */
   private spawnNow(i: number): void {
     if (this.phase.kind !== "running" || this.server(i).retired === true) return;
+    // A spec a reload left pending is taken on by the next start, whatever led to it (a failed start respawned straight from alive, too).
+    const pending = this.server(i);
+    if (pending.next !== undefined) this.setServer(i, withoutNext({ ...pending, spec: pending.next }));
     if (!this.depsReady(i)) {
       if (this.server(i).life.kind !== "waiting") {
         this.setLife(i, { kind: "waiting" });
