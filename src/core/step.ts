@@ -782,7 +782,7 @@ class Transition {
     // Never restarted: if it ends, the roll stops there. Started as a restart of the copy (spawns: its count so far).
     this.setServer(slot, { ...newServer({ ...spec, restart: "never" }), spawns: s.spawns, replaces: i });
     this.refreshDependents();
-    this.log(say.server.rollAside(i, s, (s.life as { pid: number }).pid));
+    if (s.life.kind === "alive") this.log(say.server.rollAside(i, s, s.life.pid));
     this.spawnNow(slot);
     return slot;
   }

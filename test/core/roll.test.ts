@@ -5,6 +5,7 @@
 // copy's new process starts aside, beside the old one, which is stopped once
 // the new one is ready; stop-first: the copy is restarted in place.
 import { describe, expect, test } from "bun:test";
+import { statusOf } from "../../src/core/status.ts";
 import { initialState, step, timerOf } from "../../src/core/step.ts";
 import type { Effect, Event, ServerSpec, State } from "../../src/core/types.ts";
 
@@ -182,8 +183,11 @@ describe("rolling restart, start-first (the default)", () => {
     d.endOnKill = false;
     d.roll([0, 1]);
     const aside = d.aside();
+    const names = () => statusOf(d.state, d.now).servers.map((x) => x.name);
+    expect(names()).toEqual(["web.1", "web.2", "web.1 (new)"]);
     const up = d.up(aside);
     expect(kills(up)).toEqual([old[0] ?? 0]);
+    expect(names()).toEqual(["web.1", "web.2", "web.1 (old)"]);
     // web.1's old process is still stopping: web.2 is not touched yet.
     expect(d.aside()).toBe(-1);
     expect(d.state.roll?.draining).toBe(aside);
