@@ -572,7 +572,7 @@ class Transition {
     }
     const rolling = new Set([...rolled.values()].flat());
     // Every stop order first, then the starts: a spawn may be handed the pid of a process that
-    // ended unreported, and a stop signal sent after it would hit the new process.
+    // ended unreported, and a stop signal sent after it would hit the new one instead
     for (const c of r.changes) {
       const s = this.server(c.slot);
       if (c.kind === "removed") this.input(c.slot, "remove");
