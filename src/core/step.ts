@@ -261,12 +261,11 @@ class Transition {
       return;
     }
     this.input(i, input, detail);
-    // A reload came while its spawn's result was on its way: now that it runs, it is stopped (removed) or restarted (changed).
+    // A reload (or the end of a rolling restart) came while its spawn's result was on its way: now that it runs, it is
+    // stopped (removed) or restarted (changed); a removed one that could not be started is forgotten.
     const s = this.server(i);
-    if (s.life.kind === "alive" && s.life.stop === null) {
-      if (s.retired === true) this.input(i, "remove");
-      else if (s.next !== undefined) this.input(i, "change");
-    }
+    if (s.retired === true && (s.life.kind === "buried" || (s.life.kind === "alive" && s.life.stop === null))) this.input(i, "remove");
+    else if (s.next !== undefined && s.life.kind === "alive" && s.life.stop === null) this.input(i, "change");
   }
 
   private exited(pid: number, status: ExitStatus, atTakeover: boolean, hint: number | undefined): void {

@@ -313,3 +313,22 @@ describe("rolling restart, start-first (the default)", () => {
     expect(d.serving()).toEqual(["web.1", "web.2", "web.3"]);
   });
 });
+
+describe("rolling restart: a new process aside whose spawn fails after the roll ended", () => {
+  test("is forgotten, not left buried (lazarus would wait for a revive of a server nobody can name)", () => {
+    const spec: ServerSpec = { argv: ["srv"], name: "web.1", group: "web", ready: { kind: "log", pattern: "up" } };
+    let state = initialState(SETTINGS, [spec]);
+    const feed = (e: Event) => { const r = step(state, e); state = r.state; return r.effects; };
+    feed({ type: "start", at: 0, handover: null });
+    feed({ type: "spawned", at: 0, server: 0, pid: 100 });
+    feed({ type: "output-match", at: 1, pid: 100 });
+    feed({ type: "control", at: 10, id: 1, command: { op: "roll", name: "web", servers: [0] } });
+    expect(state.servers.at(1)?.life.kind).toBe("starting");
+    // A reload ends the roll while the spawn aside is in flight; then the spawn fails.
+    feed({ type: "reconfigure", at: 20, id: 2, settings: SETTINGS, servers: [spec] });
+    feed({ type: "spawn-failed", at: 30, server: 1, error: "ENOENT" });
+    expect(state.servers.at(1)?.life.kind).toBe("cremated");
+    expect(state.census.buried).toBe(0);
+    expect(state.servers.at(0)?.life.kind).toBe("alive");
+  });
+});
