@@ -1011,7 +1011,9 @@ class Transition {
 
 /** The specs of the servers a handover describes, in its order (marshal.ts names each record by them). */
 export function handoverSpecs(state: State): ServerSpec[] {
-  return state.servers.filter(isCurrent).map((s) => s.spec);
+  // A copy a rolling reload did not reach runs its old process with its new spec pending: the new image runs
+  // the reloaded configuration, so its record is the new spec's (its next start uses it there).
+  return state.servers.filter(isCurrent).map(targetSpec);
 }
 
 const STARTING: Life = { kind: "starting" };
