@@ -101,6 +101,8 @@ class Transition {
   private settings: Settings;
   private dependents: State["dependents"];
   private readonly effects: Effect[] = [];
+  /** Where this step's first spawn is in `effects` (-1: none yet): a signal asked for later goes before it (see effect). */
+  private firstSpawn = -1;
   /** Some server's life changed in this step (settle's loops over the servers are needed only then). */
   private lifeChanged = false;
 
@@ -668,13 +670,14 @@ class Transition {
       }
     }
     if (changed && this.settings.systemd !== undefined) this.tellSystemd();
-    if (this.pendingReexec && n.starting === 0 && this.reloadInFlight() === 0) {
-      this.pendingReexec = false;
-      if (this.phase.kind === "running") this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
-      else this.log(say.supervisor.reexecIgnored());
-    }
     const living = n.alive + n.starting > 0;
     const waiting = n.buried + n.unborn + n.waiting + n.backoff > 0;
+    if (this.pendingReexec && n.starting === 0 && this.reloadInFlight() === 0) {
+      this.pendingReexec = false;
+      // Nothing left to hand across (the last process ended while the re-exec waited): the exit below, not an exec.
+      if (this.phase.kind === "running" && (living || waiting)) this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
+      else this.log(say.supervisor.reexecIgnored());
+    }
     switch (this.phase.kind) {
       case "booting":
       case "exited":
@@ -942,7 +945,17 @@ class Transition {
     this.spawnNow(i);
   }
 
+  /**
+   * A signal always goes out before any spawn of the same step: the shell reports
+   * the exits it holds before it spawns, so a spawn may be handed the pid of a
+   * process that ended unreported, and a signal sent after it would hit the new process instead.
+   */
   effect(e: Effect): void {
+    if ((e.type === "kill" || e.type === "kill-remnants") && this.firstSpawn >= 0) {
+      this.effects.splice(this.firstSpawn, 0, e);
+      this.firstSpawn++;
+      return;
+    }
     this.effects.push(e);
   }
 
@@ -974,6 +987,7 @@ class Transition {
     const s = this.server(i);
     const argv = spawnArgv(s.spec, s.spawns);
     this.setServer(i, withLife(s, STARTING, s.spawns + 1));
+    if (this.firstSpawn < 0) this.firstSpawn = this.effects.length;
     this.effects.push({ type: "spawn", server: i, argv });
   }
 
