@@ -1,7 +1,7 @@
 // The bench's command line (pure): --name=value or --name value.
 import { parseToolArgs } from "../../test/helpers/tool-args.ts";
 
-export const SECTIONS = ["latency", "fleet", "crashloop", "core"] as const;
+export const SECTIONS = ["latency", "fleet", "crashloop", "core", "idle"] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchArgs {
