@@ -1,6 +1,9 @@
 // Smoke tests of the bench's pure helpers. No timing is asserted anywhere: the bench's
 // numbers are measurements, not test outcomes.
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseBenchArgs } from "./lib/args.ts";
 import { goals, goalsSection } from "./lib/goals.ts";
 import { headline } from "./lib/headline.ts";
@@ -8,6 +11,7 @@ import { cpuSnapshot, field, parseStat, treeOf, usageSince, type ProcStat } from
 import { parseStamps, respawnLatencies, stormOutcome, unfinishedPids } from "./lib/stamps.ts";
 import { median, percentile, ratio, summarize } from "./lib/stats.ts";
 import { fmtCount, fmtKiB, fmtMs, fmtNs, fmtRatio, markdownTable, sig } from "./lib/table.ts";
+import { droppedNote } from "./scenarios/crashloop.ts";
 import { driveReducer, parseFuzzRate, workload } from "./scenarios/core.ts";
 import { idlePer10s, type IdleBeside } from "./scenarios/idle-beside.ts";
 import { lazarusArgv } from "./targets/lazarus.ts";
@@ -157,6 +161,28 @@ describe("headline", () => {
     expect(first.slice(0, 3)).toEqual(["respawn latency p50, hot loop", "600 µs", "1.5× (400 µs)"]);
     expect(first[first.length - 1]).toBe("0.1× (6 ms)");
     expect(first[3]).toBe("–");
+  });
+});
+
+describe("crash loop", () => {
+  test("lines lazarus's log says it dropped are noted (its own, not a log file's)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-test-"));
+    try {
+      const log = join(dir, "lazarus.log");
+      writeFileSync(log, [
+        "lazarus: 'a' died abnormally, burying because it died too fast.",
+        "lazarus: 1001 lines could not be written and were dropped: the reader of lazarus's output did not keep up.",
+        "lazarus: 2 lines of lazarus's log and 5 lines of server output could not be written and were dropped: the reader of lazarus's output did not keep up.",
+        "lazarus: /x/a.log can be written again; 7 lines could not be written and were dropped.",
+        "",
+      ].join("\n"));
+      expect(droppedNote(log)).toBe(" (its log says 1 003 of its lines were dropped: the burials may be among them)");
+      writeFileSync(log, "lazarus: 'a' died abnormally, burying because it died too fast.\n");
+      expect(droppedNote(log)).toBe("");
+      expect(droppedNote(join(dir, "none.log"))).toBe("");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
