@@ -411,6 +411,8 @@ export class World {
   private readonly spawnsSoFar: number[];
   /** Spawns the core asked for and the shell has not carried out yet, by server (a server has one at most). */
   private readonly expectedSpawns = new Map<string, readonly string[]>();
+  /** Of those, the names whose spawn is a rolling restart's new process in a slot aside. */
+  private readonly asideSpawns = new Set<string>();
   /** Kills the core asked for and the shell has not carried out yet: pid → how many. */
   /** The serial of the process the core knows as alive under each pid. */
   private readonly coreSerial = new Map<number, number>();
@@ -439,6 +441,16 @@ export class World {
    * does not validate, and must be refused.
    */
   private candidate: { config: SimConfig; specs: ServerSpec[]; broken: boolean; what: string } | null = null;
+  /** `ctl restart NAME --rolling` requests and how many answers each got (one, once its image ends). */
+  private readonly rollRequests: { readonly line: string; readonly image: SimPort; replies: number }[] = [];
+
+  /** Every rolling restart asked of an image that ends (exec, exit) has been answered, once: a roll ends before the image does. */
+  private checkRollsAnswered(image: SimPort, how: string): void {
+    for (const r of this.rollRequests) {
+      if (r.image !== image) continue;
+      if (r.replies !== 1) this.fail(`${r.line} got ${r.replies} answers before the supervisor ${how}: a rolling restart is answered at its end, which comes before (never answer a rolling restart)`);
+    }
+  }
 
   constructor(private readonly sc: SimScenario, private readonly factory: SupervisorFactory = (p, c) => new Supervisor(p, c)) {
     this.config = initialConfig(sc);
@@ -631,6 +643,7 @@ export class World {
 
   replaceImage(old: SimPort, argv: readonly string[], env: Readonly<Record<string, string>>): void {
     this.checkCarriedOut();
+    this.checkRollsAnswered(old, "re-exec'd");
     const complaint = this.model.exec(this.k.now, this.specs);
     if (complaint !== null) this.fail(complaint);
     old.end();
@@ -665,6 +678,7 @@ export class World {
     this.exitStatus = status;
     this.trace.push(`${this.k.now.toFixed(2)} supervisor exits ${status}`);
     if (status !== this.expectedExit) this.fail(`the shell exited with ${status}, the core decided ${String(this.expectedExit)}`);
+    this.checkRollsAnswered(port, `exited (${status})`);
     // What it leaves behind, before anything is cleaned up: no server's process running, no end untold.
     for (const p of this.k.procs.values()) {
       if (p.server !== null && p.state === "running") this.fail(`the supervisor exited with status ${status} leaving server ${p.server}'s process ${p.pid} running`);
@@ -768,6 +782,21 @@ export class World {
         if (broken && ok !== false) this.fail(`a reload of a broken file was not refused (apply a half-valid file)`);
         if (next === null && ok !== false) this.fail(`the ${what} was accepted, and it names no server that can be scaled`);
         if (next !== null && !broken && running && ok !== true) this.fail(`the ${what} was refused while the supervisor runs`);
+        return;
+      }
+      case "roll": {
+        // `ctl restart NAME --rolling`: answered at once only when it cannot begin, else at its end (checked by the model).
+        const port = this.image;
+        if (!port.alive || port.control === null) return;
+        const name = tableName(this.sc, a.k % this.sc.servers.length);
+        const line = JSON.stringify({ cmd: "restart", server: name, rolling: true });
+        this.trace.push(`${this.k.now.toFixed(2)} control ${line}`);
+        const request = { line, image: port, replies: 0 };
+        this.rollRequests.push(request);
+        const handler = port.control;
+        this.enter(port, () => handler(line, () => { request.replies++; }));
+        if (request.replies > 1) this.fail(`control request ${line} got ${request.replies} replies`);
+        if (a.reexec !== null) this.k.schedule(this.k.now + a.reexec, () => this.sendSignal(SIGUSR1));
         return;
       }
       case "control": {
@@ -938,6 +967,7 @@ export class World {
         const name = after.servers.at(fx.server)?.spec.name ?? "?";
         if (this.expectedSpawns.has(name)) this.fail(`the core asked to spawn server ${fx.server} ('${name}') twice`);
         this.expectedSpawns.set(name, fx.argv);
+        if (after.servers.at(fx.server)?.replaces !== undefined) this.asideSpawns.add(name);
       }
       if (fx.type === "kill") this.ask("kills", `${fx.pid}/${fx.signal}/${fx.group}`);
       if (fx.type === "kill-remnants") this.ask("remnants", `${fx.pgid}/${fx.signal}`);
@@ -1008,9 +1038,15 @@ export class World {
     const instance = request.env.LAZARUS_INSTANCE ?? "";
     const j = this.slots.findIndex((x) => x.sim === server && String(x.instance ?? "") === instance);
     const slot = this.slots[j];
+    // A copy's new process in a rolling restart is that copy, with its environment (LAZARUS_INSTANCE included).
+    const asked = this.slots.filter((x) => x.sim === server && this.expectedSpawns.has(x.name));
+    if ((slot === undefined || !this.expectedSpawns.has(slot.name)) && asked.some((x) => this.asideSpawns.has(x.name))) {
+      this.fail(`the shell spawned srv${server} with ${instance === "" ? "no LAZARUS_INSTANCE" : `LAZARUS_INSTANCE=${instance}`}, and the core asked for the new process of '${asked.map((x) => x.name).join("', '")}' (a rolling restart's): it runs with its copy's environment (spawn a rolling restart's new process with the wrong environment)`);
+    }
     if (slot === undefined) this.fail(`the shell spawned srv${server}${instance === "" ? "" : ` (LAZARUS_INSTANCE=${instance})`}, which is not in the configuration in force`);
     const want = this.expectedSpawns.get(slot!.name);
     this.expectedSpawns.delete(slot!.name);
+    this.asideSpawns.delete(slot!.name);
     // Its environment: lazarus's own without its private variables, the .env file's over it, then its own (as the files say it now).
     const notify: Record<string, string> = this.specs[j]?.ready?.kind === "notify" ? { NOTIFY_SOCKET: `/tmp/lazarus-1000/${SUP}.notify` } : {};
     const env = { ...SIM_ENV, ...(this.sc.envFile ?? {}), ...slot!.env, ...notify };
@@ -1061,7 +1097,10 @@ export class World {
 
   checkKill(pid: number, signal: Signal, group: boolean): void {
     if (!this.carriedOut("kills", `${pid}/${signal}/${group}`)) {
-      this.fail(`the shell sent ${signalName(signal)} to pid ${pid}${group ? "'s group" : ""}, which the core did not ask for`);
+      // Start-first: the copy's old process serves until its new one (aside) is ready.
+      const roll = this.state?.roll;
+      const serving = roll !== undefined && roll.aside !== null && roll.old === pid;
+      this.fail(`the shell sent ${signalName(signal)} to pid ${pid}${group ? "'s group" : ""}, which the core did not ask for${serving ? ` (the old process of '${this.state?.servers.at(roll.current)?.spec.name}', which serves until its new process, started beside it, is ready: stop the old process when the roll begins)` : ""}`);
     }
   }
 

@@ -1,0 +1,45 @@
+// Bugs of the core found by the simulator (test/sim) once it generated rolling
+// restarts (issue 15): each as a plain unit test. They fail until the core is fixed.
+import { expect, test } from "bun:test";
+import { marshal, unmarshal } from "../../src/core/marshal.ts";
+import { handoverOf, handoverSpecs, initialState, step } from "../../src/core/step.ts";
+import type { Event, ServerSpec, Settings, State } from "../../src/core/types.ts";
+
+function run(settings: Settings, specs: ServerSpec[], events: Event[]): State {
+  let s = initialState(settings, specs);
+  for (const e of events) s = step(s, e).state;
+  return s;
+}
+
+test("a re-exec during a rolling reload hands a copy the roll did not reach across under its reloaded command, and the new image adopts its process", () => {
+  // Found by the simulator: a reload changed the command of a table with instances and a readiness check (a
+  // rolling reload); its copy s0.1 kept its old process (pid 2) with the new spec pending, and a re-exec came
+  // (which ends the roll and, as docs/spec.md says, does not wait for such a copy: "the new image runs them under
+  // the reloaded spec, which their next start uses"). The old image wrote the copy's record with the fingerprint
+  // of its old command (handoverSpecs gives s.spec, not the pending one); the new image, which runs the reloaded
+  // configuration, found a record "recorded for a different command": it cremated s0.1 as invalid and never
+  // adopted pid 2, which ran on unsupervised.
+  const settings: Settings = { intervalMs: 1000, stopTimeoutMs: 1000, alarmMs: 0 };
+  const v0: ServerSpec = { argv: ["srv0"], name: "s0.1", group: "s0", ready: { kind: "notify" } };
+  const v1: ServerSpec = { ...v0, argv: ["srv0", "v1"] };
+  let s = run(settings, [v0], [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 2 },
+    { type: "notify", at: 1, pid: 2, ready: true, watchdog: false, status: null },
+    { type: "reconfigure", at: 2, id: 1, settings, servers: [v1] },
+    { type: "spawned", at: 2, server: 1, pid: 4 },
+  ]);
+  expect(s.roll).toBeDefined();
+  // The re-exec ends the roll (the new process aside is stopped; the re-exec waits for it to end).
+  s = step(s, { type: "reexec", at: 3 }).state;
+  const r = step(s, { type: "exited", at: 4, pid: 4, status: { kind: "signal", signal: 15 }, server: 1 });
+  const fx = r.effects.find((e) => e.type === "reexec");
+  expect(fx).toBeDefined();
+  const text = marshal(handoverOf(r.state, 4), handoverSpecs(r.state));
+  // The new image reads it against the reloaded configuration.
+  const back = unmarshal(text, [v1]);
+  expect(back.ok).toBe(true);
+  const rec = back.ok ? back.handover.servers[0] : undefined;
+  expect(rec?.kind).toBe("alive");
+  expect(rec?.kind === "alive" ? rec.pid : null).toBe(2);
+});
