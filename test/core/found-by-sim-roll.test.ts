@@ -43,3 +43,25 @@ test("a re-exec during a rolling reload hands a copy the roll did not reach acro
   expect(rec?.kind).toBe("alive");
   expect(rec?.kind === "alive" ? rec.pid : null).toBe(2);
 });
+
+test("a rolling restart's new process given up while its spawn is on its way, whose spawn then fails, is forgotten, not buried: the supervisor still exits once everything else has ended", () => {
+  // Found by the simulator (`ctl restart p0 --rolling`): the new process aside was being spawned when the copy's
+  // own process exited cleanly (cremated: the roll stops there, and the new process aside is given up, retired,
+  // while its spawn's result is on its way). Its spawn then failed: the table buries a server whose spawn fails,
+  // retired or not. A buried server waits for a revive, so with every other server cremated the supervisor
+  // did not exit ("every remaining server is buried, waiting for a revive"), and a revive cannot start a retired
+  // slot: it waited forever for something no one can see (status and the dump leave retired slots out). The
+  // spec: a failed new process is "stopped and forgotten"; a removed server that does not run is cremated.
+  const settings: Settings = { intervalMs: 1000, stopTimeoutMs: 1000, alarmMs: 0 };
+  let s = run(settings, [{ argv: ["srv0"], name: "p0" }], [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 2 },
+    { type: "control", at: 1, id: 5, command: { op: "roll", name: "p0", servers: [0] } },
+  ]);
+  expect(s.servers.at(1)?.replaces).toBe(0);
+  s = step(s, { type: "exited", at: 2, pid: 2, status: { kind: "code", code: 0 }, server: 0 }).state;
+  expect(s.roll).toBeUndefined();
+  const r = step(s, { type: "spawn-failed", at: 3, server: 1, error: "ENOENT: no such file" });
+  expect(r.state.servers.at(1)?.life.kind).toBe("cremated");
+  expect(r.effects.find((e) => e.type === "exit")).toEqual({ type: "exit", status: 0 });
+});
