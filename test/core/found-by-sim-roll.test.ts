@@ -65,3 +65,26 @@ test("a rolling restart's new process given up while its spawn is on its way, wh
   expect(r.state.servers.at(1)?.life.kind).toBe("cremated");
   expect(r.effects.find((e) => e.type === "exit")).toEqual({ type: "exit", status: 0 });
 });
+
+test("a step that respawns a copy and gives up its new process aside gives the stop order before the spawn (a pid reaped but not yet told may be handed to the spawn)", () => {
+  // Found by the simulator (`ctl restart s5 --rolling`, start-first): the new process aside (pid 22) had died, its
+  // end reaped by the port but not yet told to the core, when the copy's old process ended by itself. In that one
+  // step the copy is respawned and, the roll going on in place, its new process aside is given up: effects
+  // [spawn s5, SIGQUIT to pid 22]. The shell carries them out in order, and first reports the exits it holds (pid
+  // 22's, queued behind this step): the spawn is handed the freed pid 22, and the stop signal meant for the
+  // process aside hits the copy's new process. The same class as a reload's (found-by-sim-reload.test.ts):
+  // every stop order before any start.
+  const settings: Settings = { intervalMs: 0, stopTimeoutMs: 1000, alarmMs: 0 };
+  const spec: ServerSpec = { argv: ["srv5"], name: "s5", stopSignal: 3, ready: { kind: "tcp", host: "127.0.0.1", port: 5432 } };
+  const s = run(settings, [spec], [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 19 },
+    { type: "probe-result", at: 200, server: 0, pid: 19, purpose: "ready", ok: true, reason: "" },
+    { type: "control", at: 300, id: 1, command: { op: "roll", name: "s5", servers: [0] } },
+    { type: "spawned", at: 300, server: 1, pid: 22 },
+  ]);
+  expect(s.servers.at(1)?.replaces).toBe(0);
+  const fx = step(s, { type: "exited", at: 400, pid: 19, status: { kind: "code", code: 1 }, server: 0 }).effects;
+  const order = fx.flatMap((e) => (e.type === "spawn" ? [`spawn ${e.server}`] : e.type === "kill" ? [`kill ${e.pid}`] : []));
+  expect(order).toEqual(["kill 22", "spawn 0"]);
+});

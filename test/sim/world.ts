@@ -443,12 +443,15 @@ export class World {
   private candidate: { config: SimConfig; specs: ServerSpec[]; broken: boolean; what: string } | null = null;
   /** `ctl restart NAME --rolling` requests and how many answers each got (one, once its image ends). */
   private readonly rollRequests: { readonly line: string; readonly image: SimPort; replies: number }[] = [];
+  /** The request id of the last `restart --rolling` the core got. */
+  private rollAsked: number | null = null;
 
   /** Every rolling restart asked of an image that ends (exec, exit) has been answered, once: a roll ends before the image does. */
   private checkRollsAnswered(image: SimPort, how: string): void {
     for (const r of this.rollRequests) {
       if (r.image !== image) continue;
-      if (r.replies !== 1) this.fail(`${r.line} got ${r.replies} answers before the supervisor ${how}: a rolling restart is answered at its end, which comes before (never answer a rolling restart)`);
+      if (r.replies === 0) this.fail(`${r.line} got no answer before the supervisor ${how}: a rolling restart is answered at its end, which comes before (never answer a rolling restart)`);
+      if (r.replies > 1) this.fail(`${r.line} got ${r.replies} answers before the supervisor ${how}: a rolling restart is answered once, at its end`);
     }
   }
 
@@ -795,7 +798,12 @@ export class World {
         this.rollRequests.push(request);
         const handler = port.control;
         this.enter(port, () => handler(line, () => { request.replies++; }));
-        if (request.replies > 1) this.fail(`control request ${line} got ${request.replies} replies`);
+        if (this.violation !== null) throw this.violation;
+        if (request.replies > 1) this.fail(`${line} got ${request.replies} replies at once: a rolling restart is answered once, at its end, or at once when it cannot begin (answer a rolling restart at once)`);
+        const roll = this.state?.roll;
+        if (request.replies > 0 && port.alive && roll !== undefined && roll.id !== null && roll.id === this.rollAsked) {
+          this.fail(`${line} was answered at once, while the rolling restart it began is under way (at '${this.state?.servers.at(roll.current)?.spec.name}'): it is answered at its end (answer a rolling restart at once)`);
+        }
         if (a.reexec !== null) this.k.schedule(this.k.now + a.reexec, () => this.sendSignal(SIGUSR1));
         return;
       }
@@ -903,6 +911,7 @@ export class World {
     }
     this.state = after;
     this.stepped = true;
+    if (e.type === "control" && e.command.op === "roll") this.rollAsked = e.id;
     const due = e.type === "timer" ? this.model.timers() : null;
     const reload = e.type === "reconfigure" ? this.reconfigureSeen() : undefined;
     const was = this.model.servers.map((m) => ({ kind: m.kind, pid: m.pid, stop: m.stop !== null }));
@@ -1004,7 +1013,12 @@ export class World {
     const r = x.reload;
     if (r === null) return; // refused (during a shutdown)
     const name = (i: number) => after.servers.at(i)?.spec.name ?? this.model.specs[i]?.name ?? `#${i}`;
+    // A rolling reload: the copies after the first are not touched now (they are replaced one at a time).
+    const later = this.model.roll?.reload === true ? this.model.roll.rest : [];
     for (const fx of effects) {
+      if (fx.type === "kill" && later.includes(fx.server)) {
+        this.fail(`the ${c.what} stopped '${name(fx.server)}' (server ${fx.server}, pid ${fx.pid}) at once, a copy of a changed table with instances and a readiness check, which a rolling reload replaces one at a time (restart a table's copies at once on a reload)`);
+      }
       if (fx.type === "kill" && r.unchanged.includes(fx.server)) {
         this.fail(`the ${c.what} signalled '${name(fx.server)}' (server ${fx.server}, pid ${fx.pid}), which it did not change: a reload never touches an unchanged server (restart an unchanged server)`);
       }
