@@ -124,6 +124,8 @@ export interface Expected {
   sdNotify: string[];
   /** A re-exec is carried out in this step. */
   reexec: boolean;
+  /** What it hands across (as the model has it when it decides: the same step may then exit, which clears the alarm). */
+  handover: ModelHandover | null;
   exit: number | null;
   /** An operator's command: answered ok (true) or refused (false); null for other events. */
   reply: boolean | null;
@@ -138,7 +140,7 @@ export interface Expected {
 }
 
 function expected(): Expected {
-  return { spawns: [], kills: [], remnants: [], adopts: [], probes: [], sdNotify: [], reexec: false, exit: null, reply: null, notes: [], reload: null, answers: [], rollEnds: [] };
+  return { spawns: [], kills: [], remnants: [], adopts: [], probes: [], sdNotify: [], reexec: false, handover: null, exit: null, reply: null, notes: [], reload: null, answers: [], rollEnds: [] };
 }
 
 export const ALARM_EXIT = 142;
@@ -809,7 +811,10 @@ export class Model {
     if (this.settings.systemd !== undefined) this.tellSystemd();
     if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting") && this.inFlight() < 0) {
       this.pendingReexec = false;
-      if (this.phase.kind === "running") this.x.reexec = true;
+      if (this.phase.kind === "running") {
+        this.x.reexec = true;
+        this.x.handover = this.handover();
+      }
     }
     const living = this.servers.some((s) => s.kind === "alive" || s.kind === "starting");
     const waiting = this.servers.some((s) => s.kind === "buried" || s.kind === "unborn" || s.kind === "waiting" || s.kind === "backoff");

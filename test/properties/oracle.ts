@@ -125,7 +125,7 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
       : "a re-exec is carried out, which the model does not expect");
   }
   if (x.reexec && reexecs.length === 1) {
-    const h = compareHandover(reexecs[0]!, model.handover());
+    const h = compareHandover(reexecs[0]!, x.handover ?? model.handover());
     if (h !== null) problems.push(`what the re-exec hands across: ${h}`);
   }
   if (exits.length > 1) problems.push("two exit effects in one step");
