@@ -88,3 +88,25 @@ test("a step that respawns a copy and gives up its new process aside gives the s
   const order = fx.flatMap((e) => (e.type === "spawn" ? [`spawn ${e.server}`] : e.type === "kill" ? [`kill ${e.pid}`] : []));
   expect(order).toEqual(["kill 22", "spawn 0"]);
 });
+
+test("a re-exec that waited for a process aside to end, the last process of all, is not carried out: the supervisor exits", () => {
+  // Found by the simulator: `ctl restart srv0 --rolling`; the copy's new process took its place, the old one
+  // moved aside was being stopped, a reload ended the roll, a re-exec came (it waits for the old process aside to
+  // end), and then every process ended (the copy cleanly: cremated). In the step of that last end the core asked
+  // for both the re-exec and the exit: the shell carried out the re-exec (an exec into an image with nothing to
+  // supervise, which exits at once) and never the exit the step decided. Nothing is left to hand across: exit.
+  const settings: Settings = { intervalMs: 1000, stopTimeoutMs: 1000, alarmMs: 0 };
+  let s = run(settings, [{ argv: ["srv0"], name: "srv0" }], [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 2 },
+    { type: "control", at: 1, id: 1, command: { op: "roll", name: "srv0", servers: [0] } },
+    { type: "spawned", at: 1, server: 1, pid: 3 },
+    { type: "reconfigure", at: 2, id: 2, settings, servers: [{ argv: ["srv0"], name: "srv0" }] },
+    { type: "exited", at: 3, pid: 3, status: { kind: "code", code: 0 }, server: 0 },
+    { type: "reexec", at: 4 },
+  ]);
+  expect(s.servers.at(1)?.life.kind).toBe("alive");
+  expect(s.pendingReexec).toBe(true);
+  const fx = step(s, { type: "exited", at: 5, pid: 2, status: { kind: "signal", signal: 15 }, server: 1 }).effects;
+  expect(fx.filter((e) => e.type === "reexec" || e.type === "exit").map((e) => e.type)).toEqual(["exit"]);
+});

@@ -809,16 +809,20 @@ export class Model {
       this.servers.forEach((s, i) => { if (s.kind === "alive" && s.stop === null && !this.dependentsRun(i)) this.order(i, "cremate"); });
     }
     if (this.settings.systemd !== undefined) this.tellSystemd();
-    if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting") && this.inFlight() < 0) {
+    const living = this.servers.some((s) => s.kind === "alive" || s.kind === "starting");
+    const waiting = this.servers.some((s) => s.kind === "buried" || s.kind === "unborn" || s.kind === "waiting" || s.kind === "backoff");
+    // (Nothing left to hand across, nothing left to wait for: it exits, and a re-exec it waited for is not carried out.)
+    if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting") && this.inFlight() < 0 && (living || waiting || this.phase.kind !== "running")) {
       this.pendingReexec = false;
       if (this.phase.kind === "running") {
         this.x.reexec = true;
         this.x.handover = this.handover();
       }
     }
-    const living = this.servers.some((s) => s.kind === "alive" || s.kind === "starting");
-    const waiting = this.servers.some((s) => s.kind === "buried" || s.kind === "unborn" || s.kind === "waiting" || s.kind === "backoff");
-    if (this.phase.kind === "running" && !living && !waiting) this.exit(0);
+    if (this.phase.kind === "running" && !living && !waiting) {
+      this.pendingReexec = false;
+      this.exit(0);
+    }
     else if (this.phase.kind === "stopping" && !living) this.exit(this.phase.status);
   }
 
