@@ -1114,7 +1114,7 @@ export class World {
       // Start-first: the copy's old process serves until its new one (aside) is ready.
       const roll = this.state?.roll;
       const serving = roll !== undefined && roll.aside !== null && roll.old === pid;
-      this.fail(`the shell sent ${signalName(signal)} to pid ${pid}${group ? "'s group" : ""}, which the core did not ask for${serving ? ` (the old process of '${this.state?.servers.at(roll.current)?.spec.name}', which serves until its new process, started beside it, is ready: stop the old process when the roll begins)` : ""}`);
+      this.fail(`the shell sent ${signalName(signal)} to pid ${pid}${group ? "'s group" : ""}, which the core did not ask for${serving ? `: the old process of '${this.state?.servers.at(roll.current)?.spec.name}', which serves until its new process, started beside it, is ready (stop the old process when the roll begins)` : ""}`);
     }
   }
 
