@@ -25,6 +25,12 @@
 // Every timer of a server (stop, probe, ready, watchdog, backoff) and the
 // supervisor's (alarm, sd-watchdog) is the model's, at its instant.
 //
+// Issue 15's reloads and rolling restarts are the model's too (docs/spec.md, "Reload",
+// "Scale"): a roll's slot aside for a copy's new process (start-first), the swap once
+// it is ready, the wait for the old process moved aside, stop-first in place, where a
+// roll stops and why (answered and logged in the core's words), what ends it (a
+// reload, a scale, a re-exec, a shutdown), and rolling reloads.
+//
 // It imports nothing from src/core but types and signal numbers.
 import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import type { ControlCommand, Event, ExitStatus, ProbePurpose, ProbeSpec, ServerSpec, Settings, TimerName } from "../../src/core/types.ts";
