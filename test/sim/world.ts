@@ -416,6 +416,8 @@ export class World {
   /** Kills the core asked for and the shell has not carried out yet: pid → how many. */
   /** The serial of the process the core knows as alive under each pid. */
   private readonly coreSerial = new Map<number, number>();
+  /** The process (its serial) each kill the core asked for was meant for: a kill for one that has ended meanwhile may be dropped. */
+  private readonly killSerial = new Map<string, number>();
   /** Exits the core was told of, by process serial: each exactly once. */
   private readonly accounted = new Set<number>();
   private execs = 0;
@@ -978,7 +980,12 @@ export class World {
         this.expectedSpawns.set(name, fx.argv);
         if (after.servers.at(fx.server)?.replaces !== undefined) this.asideSpawns.add(name);
       }
-      if (fx.type === "kill") this.ask("kills", `${fx.pid}/${fx.signal}/${fx.group}`);
+      if (fx.type === "kill") {
+        const key = `${fx.pid}/${fx.signal}/${fx.group}`;
+        this.ask("kills", key);
+        const serial = this.coreSerial.get(fx.pid);
+        if (serial !== undefined) this.killSerial.set(key, serial);
+      }
       if (fx.type === "kill-remnants") this.ask("remnants", `${fx.pgid}/${fx.signal}`);
       if (fx.type === "adopt") this.ask("adopts", String(fx.pid));
       if (fx.type === "arm") this.ask("arms", String(fx.at));
@@ -1095,8 +1102,16 @@ export class World {
   /** Every effect the core asked for has been carried out by the shell (checked whenever the shell is idle). */
   private checkCarriedOut(): void {
     const words: string[] = [];
-    for (const key of this.asked.kills.keys()) {
+    for (const key of [...this.asked.kills.keys()]) {
       const [pid, signal, group] = key.split("/");
+      // Meant for a process that has ended since (its end was on its way to the core): the shell may drop it,
+      // and must, once its pid has been handed to another spawn.
+      const p = this.k.procs.get(Number(pid));
+      const meant = this.killSerial.get(key);
+      if (meant !== undefined && (p === undefined || p.serial !== meant || p.state !== "running")) {
+        this.asked.kills.delete(key);
+        continue;
+      }
       words.push(`${signalName(Number(signal))} to pid ${pid}${group === "true" ? "'s process group" : " alone"}`);
     }
     for (const key of this.asked.remnants.keys()) {
