@@ -186,6 +186,32 @@ export const EDITS: readonly Edit[] = [
   e("vec.ts", "push() starts a new chunk one too late", "if (last >= 0 && (chunks[last] as readonly T[]).length < WIDTH)", "if (last >= 0 && (chunks[last] as readonly T[]).length <= WIDTH)"),
   e("vec.ts", "every() inverted", "return this.findIndex((v, i) => !fn(v, i)) < 0;", "return this.findIndex((v, i) => fn(v, i)) < 0;"),
 
+  // --- rolling restarts and reloads (issue 15): step.ts, roll.ts, reconfigure.ts, table.ts, status.ts ---
+  e("step.ts", "start-first only when asked for (the default taken as stop-first)", `targetSpec(s).rolling !== "stop-first"`, `targetSpec(s).rolling === "start-first"`),
+  e("step.ts", "the old process not stopped once its new one took its place", `    this.resumeChecks(i);
+    this.input(aside, "replaced");`, `    this.resumeChecks(i);`),
+  e("step.ts", "the new process's health checks not resumed under the copy's slot", `    this.resumeChecks(i);
+    this.input(aside, "replaced");`, `    this.input(aside, "replaced");`),
+  e("step.ts", "the next copy begins before the old process moved aside has ended", `if (this.servers.at(r.draining)?.life.kind === "alive") return;`, ""),
+  e("step.ts", "a new process aside given up but never stopped", `if (l.kind !== "starting") this.input(aside, "remove");`, ""),
+  e("step.ts", "a reload does not end a roll under way", `if (this.roll !== undefined) this.rollFailed(scale === undefined ? "a reload came" : "a scale came");`, ""),
+  e("step.ts", "a re-exec does not end a roll under way", `if (this.roll !== undefined) this.rollFailed("lazarus re-execs, which ends a rolling restart");`, ""),
+  e("step.ts", "a reload rolls a table without a readiness check", "c.spec.group === undefined || c.spec.ready === undefined ||", "c.spec.group === undefined ||"),
+  e("step.ts", "a reload's rolled copies also restarted at once", `s.life.kind === "alive" && !rolling.has(c.slot)) this.input(c.slot, "change");`, `s.life.kind === "alive") this.input(c.slot, "change");`),
+  e("step.ts", "a reload's roll replaces a copy that took its new spec already", "if (r.reload && s.next === undefined) return this.rollNext({ ...r, done: [...r.done, next], rest });", ""),
+  e("step.ts", "a signal after a spawn of the same step left in place", `if ((e.type === "kill" || e.type === "kill-remnants") && this.firstSpawn >= 0) {`, "if (false) {"),
+  e("step.ts", "the handover records the old spec of a copy with its new one pending", "return state.servers.filter(isCurrent).map(targetSpec);", "return state.servers.filter(isCurrent).map((s) => s.spec);"),
+  e("step.ts", "a re-exec carried out though nothing is left to hand across", `if (this.phase.kind === "running" && (living || waiting)) this.effects.push({ type: "reexec"`, `if (this.phase.kind === "running") this.effects.push({ type: "reexec"`),
+  e("step.ts", "a pending spec not taken by a start straight from alive", "    if (pending.next !== undefined) this.setServer(i, withoutNext({ ...pending, spec: pending.next }));\n", ""),
+  e("step.ts", "a new process aside restarted when it ends", `{ ...newServer({ ...spec, restart: "never" }), spawns: s.spawns, replaces: i }`, "{ ...newServer(spec), spawns: s.spawns, replaces: i }"),
+  e("roll.ts", "start-first goes on though the copy's old process is being stopped", "if (!(c.kind === \"alive\" && c.pid === roll.old && c.stop === null)) return { kind: \"in-place\" };", "if (!(c.kind === \"alive\" && c.pid === roll.old)) return { kind: \"in-place\" };"),
+  e("roll.ts", "a new process being stopped counts as on its way", "if (l.stop !== null) return { kind: \"failed\", why: `its new process (pid ${l.pid}) did not become ready: it is being stopped` };", ""),
+  e("reconfigure.ts", "a slot aside counted as a current server", "return s.retired !== true && s.replaces === undefined;", "return s.retired !== true;"),
+  e("table.ts", "the replaced old process started again once stopped", `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
+  order(a, "cremate");`, `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
+  order(a, "start");`),
+  e("status.ts", "a new process aside shown under the copy's own name", "s.replaces !== undefined ? `${s.spec.name} (new)`", "s.replaces !== undefined ? s.spec.name"),
+
   // --- replay.ts -----------------------------------------------------------------------
   e("replay.ts", "line numbers from 0", "const line = idx + 1;", "const line = idx;"),
   e("replay.ts", "records compared by count only", "return a.length === b.length && a.every((r, i) => JSON.stringify(r) === JSON.stringify(b[i]));", "return a.length === b.length;"),
@@ -199,7 +225,13 @@ interface Suite {
 }
 
 const SUITES: readonly Suite[] = [
-  { name: "unit and properties", args: ["test", "--timeout", "60000", "test/core", "test/properties/core.test.ts", "test/properties/takeover.test.ts", "test/http", "test/cli", "test/config"] },
+  {
+    name: "unit and properties",
+    args: [
+      "test", "--timeout", "60000", "test/core", "test/properties/core.test.ts", "test/properties/takeover.test.ts", "test/properties/roll.test.ts",
+      "test/properties/reload.test.ts", "test/properties/scale.test.ts", "test/http", "test/cli", "test/config",
+    ],
+  },
   { name: "simulator", args: ["test", "--timeout", "60000", "test/sim/sim.test.ts", "-t", "production shell"] },
 ];
 
