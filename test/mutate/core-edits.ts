@@ -235,9 +235,13 @@ const SUITES: readonly Suite[] = [
   { name: "simulator", args: ["test", "--timeout", "60000", "test/sim/sim.test.ts", "-t", "production shell"] },
 ];
 
-function runSuite(s: Suite): boolean {
-  const r = Bun.spawnSync([process.execPath, ...s.args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  return r.exitCode === 0;
+/** A suite that runs this long under an edit hangs (an edit can make the core loop for ever): that counts as caught, and is said so. */
+const SUITE_TIMEOUT_MS = 5 * 60_000;
+
+function runSuite(s: Suite): "passed" | "failed" | "hung" {
+  const r = Bun.spawnSync([process.execPath, ...s.args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: SUITE_TIMEOUT_MS });
+  if (r.exitCode === 0) return "passed";
+  return r.signalCode !== null && r.signalCode !== undefined ? "hung" : "failed";
 }
 
 function main(): number {
@@ -264,8 +268,9 @@ function main(): number {
     let caughtBy: string | null = null;
     try {
       for (const s of SUITES) {
-        if (!runSuite(s)) {
-          caughtBy = s.name;
+        const outcome = runSuite(s);
+        if (outcome !== "passed") {
+          caughtBy = outcome === "hung" ? `${s.name}, which hung (killed after ${SUITE_TIMEOUT_MS / 60_000} min)` : s.name;
           break;
         }
       }
