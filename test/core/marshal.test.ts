@@ -231,6 +231,7 @@ describe("clear errors", () => {
     [seal("[]"), "unreadable re-exec state: not an object"],
     [doc([], { v: 9 }), "unsupported re-exec state version 9 (this lazarus reads 1, 2, 3 and 4)"],
     [doc([["unborn", 0, fa, null]]), "re-exec state describes 1 server, the command line 2"],
+    [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null], ["unborn", 0, fb, null]]), "re-exec state describes 3 servers, the command line 2"],
     [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]], { revive: "yes" }), "unreadable re-exec state: 'revive' is not true or false"],
     [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]], { alarm: -5 }), "unreadable re-exec state: 'alarm' is not a time"],
     [doc([["unborn", 0, fa, null], ["unborn", 0, fb, null]], { exec: "now" }), "unreadable re-exec state: 'exec' is not a time"],

@@ -301,6 +301,27 @@ describe("rolling restart, start-first (the default)", () => {
     expect(d.state.servers.some((s) => s.next !== undefined)).toBe(false);
   });
 
+  test("a reload's roll does not replace again a copy that took its new spec meanwhile (it was restarted for another reason)", () => {
+    const d = new Driver([copy(1, "start-first"), copy(2, "start-first")]);
+    d.up(0);
+    d.up(1);
+    d.now += 10;
+    const v2 = [copy(1, "start-first"), copy(2, "start-first")].map((s) => ({ ...s, argv: ["srv", "--v2"] }));
+    d.feed({ type: "reconfigure", at: d.now, id: 5, settings: SETTINGS, servers: v2 });
+    // While web.1 is replaced, web.2's old process crashes (after its interval) and is respawned: with its new spec.
+    d.now += 2000;
+    const respawn = d.feed({ type: "exited", at: d.now, pid: d.pidOf(1), status: { kind: "code", code: 1 } });
+    expect(respawn.filter((x) => x.type === "spawn").map((x) => x.type === "spawn" && x.argv)).toEqual([["srv", "--v2"]]);
+    d.up(1);
+    const fresh = d.pidOf(1);
+    // web.1's new process is ready: the roll is done without a new process for web.2.
+    const done = d.up(d.aside());
+    expect(done.filter((x) => x.type === "spawn")).toEqual([]);
+    expect(d.state.roll).toBeUndefined();
+    expect(d.pidOf(1)).toBe(fresh);
+    expect(d.effects.some((x) => x.type === "log" && x.record.text.startsWith("rolling restart of 'web' done: 2 instances"))).toBe(true);
+  });
+
   test("a reload during a roll ends the roll first (the reply says so)", () => {
     const d = threeReady("start-first");
     d.roll([0, 1, 2]);
