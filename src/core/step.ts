@@ -88,23 +88,30 @@ export function timerOf(kind: "stop" | "probe" | "ready" | "watchdog" | "backoff
  * vector: replacing one copies its chunk, not the list).
  */
 class Transition {
-  private servers: Vec<Server>;
-  private census: Record<LifeKind, number>;
-  private phase: Phase;
-  private pendingRevive: boolean;
-  private pendingReexec: boolean;
-  private waitingLogged: boolean;
-  private alarmAt: Ms | null;
-  private execAt: Ms | null;
-  private systemd: State["systemd"];
-  private roll: Roll | undefined;
-  private settings: Settings;
-  private dependents: State["dependents"];
-  private readonly effects: Effect[] = [];
+  // (`declare`d, and set in the constructor only: no class-field initializer runs per step.)
+  private declare readonly before: State;
+  private declare readonly at: Ms;
+  private declare servers: Vec<Server>;
+  private declare census: Record<LifeKind, number>;
+  private declare phase: Phase;
+  private declare pendingRevive: boolean;
+  private declare pendingReexec: boolean;
+  private declare waitingLogged: boolean;
+  private declare alarmAt: Ms | null;
+  private declare execAt: Ms | null;
+  private declare systemd: State["systemd"];
+  private declare roll: Roll | undefined;
+  private declare settings: Settings;
+  private declare dependents: State["dependents"];
+  private declare readonly effects: Effect[];
   /** Some server's life changed in this step (settle's loops over the servers are needed only then). */
-  private lifeChanged = false;
+  private declare lifeChanged: boolean;
 
-  constructor(private readonly before: State, private readonly at: Ms) {
+  constructor(before: State, at: Ms) {
+    this.before = before;
+    this.at = at;
+    this.effects = [];
+    this.lifeChanged = false;
     this.settings = before.settings;
     this.dependents = before.dependents;
     // One working copy of the servers for the whole step (vec.ts): frozen in snapshot().
@@ -126,7 +133,7 @@ class Transition {
   }
 
   private snapshot(): State {
-    return {
+    const state: State = {
       settings: this.settings,
       // Frozen: the state handed out never changes (a later set in this step copies again).
       servers: this.servers.freeze(),
@@ -139,8 +146,10 @@ class Transition {
       execAt: this.execAt,
       dependents: this.dependents,
       systemd: this.systemd,
-      ...(this.roll === undefined ? {} : { roll: this.roll }),
     };
+    // (No spread for the rare rolling restart: the common state is one plain object.)
+    if (this.roll !== undefined) (state as { roll?: Roll }).roll = this.roll;
+    return state;
   }
 
   apply(event: Event): void {
@@ -280,7 +289,10 @@ class Transition {
     const end = atTakeover && this.execAt !== null ? Math.min(this.at, this.execAt) : this.at;
     const interval = s.spec.intervalMs ?? this.settings.intervalMs;
     const lived = end - s.life.since;
-    this.servers = this.servers.set(i, { ...s, lastExit: status });
+    this.servers = this.servers.set(i, withReload(s, {
+      spec: s.spec, life: s.life, spawns: s.spawns, lastExit: status, retries: s.retries, healthFails: s.healthFails, probing: s.probing,
+      note: s.note, watchdogAt: s.watchdogAt,
+    }));
     this.input(i, classifyEnd(status, lived, interval, s.spec.restart), { status, lived });
   }
 
@@ -1035,7 +1047,13 @@ function withReload(s: Server, t: Server): Server {
 
 /** What the table's actions may do to one server of a transition (one small object per input). */
 class ServerAct implements Act {
-  constructor(private readonly t: Transition, readonly index: number) {}
+  private declare readonly t: Transition;
+  declare readonly index: number;
+
+  constructor(t: Transition, index: number) {
+    this.t = t;
+    this.index = index;
+  }
 
   get at(): Ms {
     return this.t.now;
