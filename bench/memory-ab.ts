@@ -1,7 +1,9 @@
 // Memory of two copies of lazarus, rounds alternating (each round a fresh lazarus per size):
 //
-//   bun run bench/memory-ab.ts A/src/main.ts B/src/main.ts [--servers=1,1000] [--rounds=3] [--settle=6]
+//   bun run bench/memory-ab.ts A/src/main.ts B/src/main.ts [--servers=1,1000] [--rounds=3] [--settle=6] [--output=inherit]
 //
+// --output: lazarus's --output for its servers (prefix: every server's output piped through
+// lazarus, two readers per server, as a Procfile's or a config file's servers are by default).
 // Each lazarus supervises N servers that sleep (bench/stamp.c, as bench/idle.ts), from its
 // command line; once all have started and `settle` seconds have passed, its RSS, PSS and
 // anonymous memory are read from /proc/PID/smaps_rollup. Prints medians per size, the
@@ -22,6 +24,7 @@ const opt = (k: string, d: string): string => args.find((a) => a.startsWith(`--$
 const sizes = opt("servers", "1,1000").split(",").map(Number);
 const rounds = Number(opt("rounds", "3"));
 const settle = Number(opt("settle", "6"));
+const output = opt("output", "inherit");
 if (mains.length !== 2) {
   process.stderr.write("usage: bun run bench/memory-ab.ts A/src/main.ts B/src/main.ts [--servers=1,1000] [--rounds=3] [--settle=6]\n");
   process.exit(2);
@@ -35,7 +38,7 @@ const samples = new Map<string, Sample[]>(); // "k n" → samples
 
 async function measure(main: string, n: number, tag: string): Promise<Sample> {
   const log = new StampLog(join(work, `stamps-${tag}.txt`));
-  const argv = [process.execPath, "run", main, "--interval=1", "--control=none"];
+  const argv = [process.execPath, "run", main, "--interval=1", "--control=none", `--output=${output}`];
   for (let i = 0; i < n; i++) argv.push("{", bins.stamp, log.path, `s${i}`, "life:100000000", "1", "}");
   const d = startDaemon(argv, { output: "/dev/null" });
   const stop = onCleanup(() => killTree([d.pid], bins.stamp).then(() => undefined));
@@ -61,7 +64,7 @@ try {
     }
   }
   const med = (k: number, n: number, f: keyof Sample): number => median((samples.get(`${k} ${n}`) ?? []).map((s) => s[f]));
-  console.log(`A = ${mains[0]}\nB = ${mains[1]}\n${rounds} rounds, medians (KiB)`);
+  console.log(`A = ${mains[0]}\nB = ${mains[1]}\n${rounds} rounds, --output=${output}, medians (KiB)`);
   for (const f of ["rss", "pss", "anon"] as const) {
     for (const n of sizes) {
       const a = med(0, n, f);
