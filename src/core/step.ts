@@ -106,12 +106,14 @@ class Transition {
   private declare readonly effects: Effect[];
   /** Some server's life changed in this step (settle's loops over the servers are needed only then). */
   private declare lifeChanged: boolean;
+  private declare spareAct: ServerAct | null;
 
   constructor(before: State, at: Ms) {
     this.before = before;
     this.at = at;
     this.effects = [];
     this.lifeChanged = false;
+    this.spareAct = null;
     this.settings = before.settings;
     this.dependents = before.dependents;
     // One working copy of the servers for the whole step (vec.ts): frozen in snapshot().
@@ -900,13 +902,14 @@ class Transition {
   }
 
   /** One input to server i, through the table. */
-  private input(i: number, input: Input, detail: Detail = {}): Reply | undefined {
-    return decide(this.act(i), input, detail);
-  }
-
-  /** What the table's actions may do to server i. */
-  private act(i: number): Act {
-    return new ServerAct(this, i);
+  private input(i: number, input: Input, detail: Detail = NO_DETAIL): Reply | undefined {
+    // One ServerAct per transition, lent to one input at a time (a nested input gets its own).
+    const a = this.spareAct ?? new ServerAct(this, i);
+    this.spareAct = null;
+    a.index = i;
+    const r = decide(a, input, detail);
+    this.spareAct = a;
+    return r;
   }
 
   // --- what ServerAct reaches (it is the table's view of this transition) ---
@@ -1029,6 +1032,8 @@ export function handoverSpecs(state: State): ServerSpec[] {
 
 const STARTING: Life = { kind: "starting" };
 
+const NO_DETAIL: Detail = Object.freeze({});
+
 /** Server s with another life (and spawn count): every field written out, which is quicker than a spread. */
 function withLife(s: Server, life: Life, spawns: number): Server {
   return withReload(s, { spec: s.spec, life, spawns, lastExit: s.lastExit, retries: s.retries, healthFails: s.healthFails, probing: s.probing, note: s.note, watchdogAt: s.watchdogAt });
@@ -1045,10 +1050,10 @@ function withReload(s: Server, t: Server): Server {
   };
 }
 
-/** What the table's actions may do to one server of a transition (one small object per input). */
+/** What the table's actions may do to one server of a transition (one per transition, lent to each input in turn: see input). */
 class ServerAct implements Act {
   private declare readonly t: Transition;
-  declare readonly index: number;
+  declare index: number;
 
   constructor(t: Transition, index: number) {
     this.t = t;
