@@ -48,7 +48,7 @@ export const EDITS: readonly Edit[] = [
   e("step.ts", "adopted count off by one", "adopted++;", "adopted += 2;"),
   e("step.ts", "a death during the exec timed at its reaping (max for min)", "Math.min(this.at, this.execAt)", "Math.max(this.at, this.execAt)"),
   e("step.ts", "the global interval used, not the server's", "const interval = s.spec.intervalMs ?? this.settings.intervalMs;", "const interval = this.settings.intervalMs;"),
-  e("step.ts", "the last exit not recorded", "this.servers = this.servers.set(i, { ...s, lastExit: status });", ""),
+  e("step.ts", "the last exit not recorded", "lastExit: status, retries: s.retries", "lastExit: s.lastExit, retries: s.retries"),
   e("step.ts", "the shell's hint trusted without checking its pid", `if (l?.kind === "alive" && l.pid === pid) return hint;`, `if (l?.kind === "alive") return hint;`),
   e("step.ts", "a revive before the start not kept pending", "      this.pendingRevive = true;\n      this.log(say.supervisor.revivePending(record));", "      this.log(say.supervisor.revivePending(record));"),
   e("step.ts", "a revive during a shutdown acted on", `    if (this.phase.kind !== "running") {
