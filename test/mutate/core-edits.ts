@@ -145,7 +145,7 @@ export const EDITS: readonly Edit[] = [
   e("signals.ts", "SIGRTMIN+n named off by one", "`SIGRTMIN+${signal - SIGRTMIN}`", "`SIGRTMIN+${signal - SIGRTMIN + 1}`"),
   e("signals.ts", "signal 0 accepted", "return n >= 1 && n <= SIGRTMAX && (BY_NUMBER.has(n) || n >= SIGRTMIN) ? n : null;", "return n >= 0 && n <= SIGRTMAX && (BY_NUMBER.has(n) || n >= SIGRTMIN || n === 0) ? n : null;"),
   e("signals.ts", "SIGRTMAX-n off by one", "const n = SIGRTMAX - Number(rtmax[1] ?? 0);", "const n = SIGRTMAX - Number(rtmax[1] ?? 1);"),
-  e("argv.ts", "--respawn from the first spawn", "return spawns === 0 ? spec.argv", "return spawns <= 1 ? spec.argv"),
+  e("argv.ts", "--respawn from the first spawn", "if (spawns === 0 || !argv.includes(INITIAL_SPAWN)) return argv;", "if (spawns <= 1 || !argv.includes(INITIAL_SPAWN)) return argv;"),
   e("argv.ts", "--initial-spawn=x replaced too", "(a === INITIAL_SPAWN ? RESPAWN : a)", "(a.startsWith(INITIAL_SPAWN) ? RESPAWN : a)"),
 
   // --- records.ts, describe.ts, status.ts: what is said ----------------------------------
