@@ -1,13 +1,19 @@
 // Smoke tests of the bench's pure helpers. No timing is asserted anywhere: the bench's
 // numbers are measurements, not test outcomes.
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseBenchArgs } from "./lib/args.ts";
+import { goals, goalsSection } from "./lib/goals.ts";
 import { headline } from "./lib/headline.ts";
 import { cpuSnapshot, field, parseStat, treeOf, usageSince, type ProcStat } from "./lib/proc.ts";
 import { parseStamps, respawnLatencies, stormOutcome, unfinishedPids } from "./lib/stamps.ts";
 import { median, percentile, ratio, summarize } from "./lib/stats.ts";
 import { fmtCount, fmtKiB, fmtMs, fmtNs, fmtRatio, markdownTable, sig } from "./lib/table.ts";
+import { droppedNote } from "./scenarios/crashloop.ts";
 import { driveReducer, parseFuzzRate, workload } from "./scenarios/core.ts";
+import { idlePer10s, type IdleBeside } from "./scenarios/idle-beside.ts";
 import { lazarusArgv } from "./targets/lazarus.ts";
 import { appSettings, ecosystem } from "./targets/pm2.ts";
 import { programSettings, supervisordConf } from "./targets/supervisord.ts";
@@ -155,6 +161,101 @@ describe("headline", () => {
     expect(first.slice(0, 3)).toEqual(["respawn latency p50, hot loop", "600 µs", "1.5× (400 µs)"]);
     expect(first[first.length - 1]).toBe("0.1× (6 ms)");
     expect(first[3]).toBe("–");
+  });
+});
+
+describe("crash loop", () => {
+  test("lines lazarus's log says it dropped are noted (its own, not a log file's)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-test-"));
+    try {
+      const log = join(dir, "lazarus.log");
+      writeFileSync(log, [
+        "lazarus: 'a' died abnormally, burying because it died too fast.",
+        "lazarus: 1001 lines could not be written and were dropped: the reader of lazarus's output did not keep up.",
+        "lazarus: 2 lines of lazarus's log and 5 lines of server output could not be written and were dropped: the reader of lazarus's output did not keep up.",
+        "lazarus: /x/a.log can be written again; 7 lines could not be written and were dropped.",
+        "",
+      ].join("\n"));
+      expect(droppedNote(log)).toBe(" (its log says 1 003 of its lines were dropped: the burials may be among them)");
+      writeFileSync(log, "lazarus: 'a' died abnormally, burying because it died too fast.\n");
+      expect(droppedNote(log)).toBe("");
+      expect(droppedNote(join(dir, "none.log"))).toBe("");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("goals (issue 18)", () => {
+  const lat = (name: string, p50: number, p99: number, cpuMs: number) => ({ name, settings: "", runs: [], cpuPerRespawnMs: cpuMs, p50, p95: p99, p99, n: 10, error: null });
+  const fleet = (target: string, n: number, rssKiB: number, storms: { allBackNs: number; cpuMs: number }[] = []) => ({
+    target,
+    n,
+    processes: 1,
+    memory: { rssKiB, pssKiB: rssKiB / 2 },
+    idle: null,
+    storms: storms.map((s) => ({ ...s, p50Ns: 0, p99Ns: 0, restarted: n })),
+    error: null,
+  });
+  const idle: IdleBeside = {
+    settleMs: 0,
+    windowMs: 10_000,
+    subjects: [
+      { target: "lazarus", n: 1000, cpuMs: [9, 3], switches: [1, 1], memory: null },
+      { target: "lazarus", n: 1, cpuMs: [5, 1], switches: [1, 1], memory: null },
+      { target: "bare Bun (idle, one timer)", n: 0, cpuMs: [4, 0], switches: [1, 1], memory: null },
+    ],
+    error: null,
+  };
+  const section = (id: string, data: unknown) => ({ id, title: "", head: [], rows: [], notes: [], data });
+  const sections = [
+    section("latency-hot", [lat("lazarus", 600_000, 1e6, 0.2), lat("floor: Bun.spawn + onExit", 550_000, 9e5, 0.1)]),
+    section("latency-warm", [lat("lazarus", 1_100_000, 1_600_000, 0.5), lat("floor: C fork/exec/waitpid", 1_000_000, 1_000_000, 0.2), lat("floor: Bun.spawn + onExit", 1e6, 1e6, 0.4)]),
+    section("storms", [
+      fleet("lazarus", 1000, 0, [{ allBackNs: 500e6, cpuMs: 250 }, { allBackNs: 600e6, cpuMs: 200 }, { allBackNs: 700e6, cpuMs: 300 }]),
+      fleet("floor: Bun.spawn + onExit", 1000, 0, [{ allBackNs: 500e6, cpuMs: 100 }]),
+    ]),
+    section("memory", [fleet("lazarus", 1, 30 * 1024), fleet("floor: Bun.spawn + onExit", 1, 24 * 1024), fleet("lazarus", 1000, 30 * 1024 + 999 * 12), fleet("floor: Bun.spawn + onExit", 1000, 25 * 1024)]),
+    section("idle-beside", idle),
+    section("core", { reducer: [{ servers: 1000, events: 1, seconds: 1, eventsPerSecond: 1_200_000, effectsPerEvent: 2.5 }], fuzz: null }),
+  ];
+  test("idle per 10 s over every window", () => {
+    expect(idlePer10s(idle, "lazarus", 1000)).toBe(6);
+    expect(idlePer10s(idle, "bare Bun (idle, one timer)", 0)).toBe(2);
+    expect(idlePer10s(idle, "lazarus", 5)).toBeNaN();
+    expect(idlePer10s(undefined, "lazarus", 1)).toBeNaN();
+  });
+  test("each goal: ratio or difference against its floor, and met or not", () => {
+    const byGoal = new Map(goals(sections).map((g) => [g.goal, g]));
+    expect(byGoal.size).toBe(11);
+    const g = (name: string) => {
+      const x = byGoal.get(name);
+      if (x === undefined) throw new Error(`no goal ${name}`);
+      return x;
+    };
+    expect(g("respawn latency p50, warm")).toMatchObject({ value: 1.1, met: true, valueText: "1.1×", reference: "C floor: 1 ms" });
+    expect(g("respawn latency p99, warm")).toMatchObject({ met: false });
+    expect(g("respawn latency p99, warm").value).toBeCloseTo(1.6);
+    expect(g("CPU per respawn, hot loop")).toMatchObject({ value: 2, met: false });
+    expect(g("CPU per respawn, warm")).toMatchObject({ value: 1.25, met: true });
+    // Medians over the storms: 600 ms against 500 ms, 250 ms of CPU against 100.
+    expect(g("storm of 1000: all back")).toMatchObject({ value: 1.2, met: true });
+    expect(g("storm of 1000: CPU")).toMatchObject({ value: 2.5, met: false });
+    expect(g("idle CPU per 10 s, 1 server")).toMatchObject({ kind: "above", value: 1, met: true, valueText: "+1 ms" });
+    expect(g("idle CPU per 10 s, 1000 servers")).toMatchObject({ value: 4, met: false });
+    expect(g("memory (RSS), 1 server")).toMatchObject({ value: 6 * 1024, met: true });
+    expect(g("memory (RSS) per extra server, 1 → 1000")).toMatchObject({ value: 12, met: false, valueText: "12 KiB per server" });
+    expect(g("reducer at 1000 servers")).toMatchObject({ met: true, bound: { at: "least", limit: 1_000_000 } });
+  });
+  test("a goal the run did not measure says so instead of a verdict", () => {
+    const gs = goals(sections.filter((s) => s.id !== "idle-beside" && s.id !== "latency-warm"));
+    const idleGoal = gs.find((x) => x.goal === "idle CPU per 10 s, 1 server");
+    expect(idleGoal).toMatchObject({ met: null, note: "not measured: no idle section in this run" });
+    expect(gs.find((x) => x.goal === "respawn latency p50, warm")?.met).toBeNull();
+    const s = goalsSection(sections.filter((x) => x.id !== "core"));
+    expect(s.notes[0]).toBe("5 of 10 measured goal(s) met; 1 not measured in this run.");
+    expect(s.rows[s.rows.length - 1]?.[5]).toBe("not measured: no core section in this run");
+    expect(s.rows[0]?.[5]).toBe("met");
   });
 });
 

@@ -8,6 +8,7 @@ import { BENCH_USAGE, parseBenchArgs, PEERS, type BenchArgs } from "./lib/args.t
 import { buildBinaries } from "./lib/build.ts";
 import { cleanupAll, onCleanup } from "./lib/cleanup.ts";
 import { sweepFixtures } from "./lib/daemon.ts";
+import { goalsSection } from "./lib/goals.ts";
 import { headline } from "./lib/headline.ts";
 import { readMeta } from "./lib/meta.ts";
 import { renderJson, renderMarkdown } from "./lib/report.ts";
@@ -15,6 +16,7 @@ import type { Context, Section } from "./scenarios/common.ts";
 import { crashLoop } from "./scenarios/crashloop.ts";
 import { coreThroughput } from "./scenarios/core.ts";
 import { fleetSections } from "./scenarios/fleet.ts";
+import { idleBeside } from "./scenarios/idle-beside.ts";
 import { hotLatency, warmLatency } from "./scenarios/latency.ts";
 import { floorTarget } from "./targets/floor-target.ts";
 import { bunFloor, cFloor } from "./targets/floors.ts";
@@ -92,6 +94,7 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   try {
     if (args.only.includes("core")) await run("core", () => coreThroughput(ctx));
+    if (args.only.includes("idle")) await run("idle beside a bare Bun", () => idleBeside(ctx));
     if (args.only.includes("latency")) {
       await run("latency (hot)", () => hotLatency(ctx));
       await run("latency (warm)", () => warmLatency(ctx));
@@ -104,7 +107,7 @@ async function main(argv: readonly string[]): Promise<number> {
   meta.loadAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   const out = args.out ?? resolve(import.meta.dir, "results");
   mkdirSync(out, { recursive: true });
-  const all = [headline(sections), ...sections];
+  const all = [headline(sections), goalsSection(sections), ...sections];
   const md = renderMarkdown(meta, all);
   writeFileSync(join(out, "latest.md"), md);
   writeFileSync(join(out, "latest.json"), renderJson(meta, all));

@@ -1,7 +1,7 @@
 // The bench's command line (pure): --name=value or --name value.
 import { parseToolArgs } from "../../test/helpers/tool-args.ts";
 
-export const SECTIONS = ["latency", "fleet", "crashloop", "core"] as const;
+export const SECTIONS = ["latency", "fleet", "crashloop", "core", "idle"] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchArgs {
@@ -16,7 +16,7 @@ export interface BenchArgs {
 export const BENCH_USAGE = `usage: bun run bench [--quick] [--only=${SECTIONS.join(",")}] [--peers=runit,s6,supervisord,pm2|none] [--out=DIR]
 (--name value works as well as --name=value)
 
-  --quick        a shorter run (under 2 minutes): fewer samples and repeats
+  --quick        a shorter run (about 2½ minutes): fewer samples and repeats
   --only=LIST    run only these sections (default: all)
   --peers=LIST   measure only these peers (default: every installed one; none: lazarus and floors only)
   --out=DIR      where to write latest.md and latest.json (default: bench/results)

@@ -3,6 +3,7 @@
 // a crash loop (lazarus buries, supervisord marks FATAL, PM2 "errored") is timed from
 // the first exit until it has given up on every server, and its CPU time counted. One
 // that never gives up (runsv, s6-supervise) is watched for a fixed window instead.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { monotonicNs } from "../lib/libc.ts";
 import { cpuSince, cpuSnapshot } from "../lib/proc.ts";
@@ -26,6 +27,21 @@ export interface CrashLoopResult {
   readonly respawns: number;
   readonly windowMs: number;
   readonly error: string | null;
+}
+
+/**
+ * What lazarus's log says it dropped (its own lines lost: the burials the bench counts
+ * may be among them), as a note for the table; "" if nothing, or no such log.
+ */
+export function droppedNote(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+  const lost = [...text.matchAll(/(\d+) lines?(?: of lazarus's log[^:]*?)? could not be written and were dropped: the reader of lazarus's output/g)].reduce((a, m) => a + Number(m[1]), 0);
+  return lost > 0 ? ` (its log says ${fmtCount(lost)} of its lines were dropped: the burials may be among them)` : "";
 }
 
 async function run(ctx: Context, target: Target, n: number, windowMs: number, policy: Policy): Promise<CrashLoopResult> {
@@ -56,14 +72,17 @@ async function run(ctx: Context, target: Target, n: number, windowMs: number, po
       const cpu = cpuSince(cpu0);
       const exits = log.since(from).filter((s) => s.kind === "E").map((s) => s.ns);
       const first = exits.length > 0 ? Math.min(...exits) : t0;
+      const respawns = log.total("S") - starts0;
+      // No restart either (the stamps say so): the supervisor gave up on them, but its log lacks lines.
+      const unlogged = respawns === 0 ? "; yet no server was restarted (stamps): its log is missing lines" : "";
       return {
         ...base,
         allGivenUpMs: done ? (t1 - first) / 1e6 : Number.NaN,
         gaveUp: running.givenUp(),
         cpuMs: cpu,
-        respawns: log.total("S") - starts0,
+        respawns,
         windowMs: (t1 - t0) / 1e6,
-        error: done ? null : `gave up on only ${running.givenUp()} of ${n} within 60 s`,
+        error: done ? null : `its log says it gave up on only ${running.givenUp()} of ${n} within 60 s${unlogged}${droppedNote(join(dir, "lazarus.log"))}`,
       };
     });
   } catch (e) {

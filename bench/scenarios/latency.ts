@@ -188,8 +188,8 @@ export async function warmLatency(ctx: Context): Promise<Section> {
   const count = 20;
   const windowMs = ctx.quick ? 2_000 : 12_000;
   const rounds = ctx.quick ? 1 : 2;
-  // The floors too (a --quick run leaves them out).
-  const subjects = [...(ctx.quick ? [] : ctx.floors.slice(0, 2)), ...ctx.targets].map((t) => warmSubject(ctx, t, count, windowMs));
+  // The C and the Bun floor too (issue 18's goals compare lazarus with them).
+  const subjects = [...ctx.floors.slice(0, 2), ...ctx.targets].map((t) => warmSubject(ctx, t, count, windowMs));
   const rows = await measure(ctx, subjects, rounds);
   return section("latency-warm", `Respawn latency, warm (${count} servers, each crashing after 1.1–1.5 s of life)`, rows, [
     `${windowMs / 1000} s per run, ${rounds} run(s) per supervisor, round-robin; medians over runs. lazarus runs with --interval=1: the servers outlive it.`,

@@ -10,6 +10,8 @@ import { serverNames } from "../config/names.ts";
 import { type HttpAddress, parseHttpAddress } from "../http/address.ts";
 import { DEFAULTS, type LogFormat, type Options, type OutputMode, secondsToMs, TIMED } from "../config/settings.ts";
 import type { ServerSpec } from "../core/types.ts";
+import { parseSize } from "../logs/size.ts";
+import { LOG_KEEP_MAX } from "../logs/target.ts";
 
 
 export type Parsed =
@@ -46,6 +48,8 @@ options (before the first '{'):
                           (default for --config and --procfile servers); none: not to the terminal
   --log-dir=DIR           also append each server's output to DIR/NAME.log (rotated at 10 MiB,
                           5 old files kept; log_max_size, log_keep in a config file)
+  --log-max-size=SIZE     rotate log files at SIZE (bytes, or e.g. 50MiB; 0: never)
+  --log-keep=N            old log files kept (0 to 1000)
   --event-log=FILE        also append lazarus's own JSON event log to FILE (rotated the same way)
   --formation=web=2,...   copies of each Procfile process (foreman's): NAME.1 ... NAME.N, each
                           with LAZARUS_INSTANCE=1 ... N; all=N for the processes not named
@@ -76,6 +80,8 @@ interface MutableOptions {
   http: HttpAddress | null;
   httpTokenFile: string | null;
   logDir: string | null;
+  logMaxBytes: number | null;
+  logKeep: number | null;
   eventLog: string | null;
   formation: Record<string, number> | null;
 }
@@ -130,6 +136,17 @@ const VALUED: Readonly<Record<string, Setter>> = {
     o.logDir = value;
     return null;
   },
+  "log-max-size": (value, o) => {
+    const size = parseSize(value);
+    if (!size.ok) return `Invalid value for --log-max-size: ${size.error}.`;
+    o.logMaxBytes = size.bytes;
+    return null;
+  },
+  "log-keep": (value, o) => {
+    if (!/^\d+$/.test(value) || Number(value) > LOG_KEEP_MAX) return `Invalid value for --log-keep: ${value} (a whole number of old files from 0 to ${LOG_KEEP_MAX}).`;
+    o.logKeep = Number(value);
+    return null;
+  },
   "event-log": file("event-log", (v, o) => { o.eventLog = v; }),
   formation: (value, o) => {
     const f = parseFormation(value);
@@ -170,7 +187,7 @@ export interface ParseContext {
 export function parseCommandLine(args: readonly string[], context: ParseContext = {}): Parsed {
   const o: MutableOptions = {
     settings: { ...DEFAULTS }, reexec: false, control: null, logFormat: "text", config: null, procfile: null, envFile: null, output: null,
-    http: null, httpTokenFile: null, logDir: null, eventLog: null, formation: null,
+    http: null, httpTokenFile: null, logDir: null, logMaxBytes: null, logKeep: null, eventLog: null, formation: null,
   };
   const given: string[] = [];
   let i = 0;
@@ -209,7 +226,7 @@ export function parseCommandLine(args: readonly string[], context: ParseContext 
     options: {
       settings: o.settings, reexec: o.reexec, control: o.control, logFormat: o.logFormat,
       config: o.config, procfile: o.procfile, envFile: o.envFile, output: o.output, http: o.http, httpTokenFile: o.httpTokenFile,
-      logDir: o.logDir, eventLog: o.eventLog, formation: o.formation, given,
+      logDir: o.logDir, logMaxBytes: o.logMaxBytes, logKeep: o.logKeep, eventLog: o.eventLog, formation: o.formation, given,
     },
     servers: servers.map((argv, k) => ({ argv, name: names[k] as string })),
   };

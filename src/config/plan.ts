@@ -105,7 +105,12 @@ export function assemble(
   let httpTokenFile = options.httpTokenFile === null ? null : resolve(cwd, options.httpTokenFile);
   let output = options.output;
   // The log settings of every server (a server's own keys win): a directory already resolved.
-  let logs: LogSettings = { dir: options.logDir === null ? null : resolve(cwd, options.logDir), ...LOG_DEFAULTS };
+  let logs: LogSettings = {
+    ...LOG_DEFAULTS,
+    dir: options.logDir === null ? null : resolve(cwd, options.logDir),
+    maxBytes: options.logMaxBytes ?? LOG_DEFAULTS.maxBytes,
+    keep: options.logKeep ?? LOG_DEFAULTS.keep,
+  };
   let eventLog = options.eventLog === null ? null : resolve(cwd, options.eventLog);
   const servers: ServerSpec[] = [];
   const launches: Omit<Launch, "env">[] = [];
@@ -145,7 +150,7 @@ export function assemble(
     if (!given("http") && s.http !== undefined) http = s.http;
     if (!given("http-token-file") && s.httpTokenFile !== undefined) httpTokenFile = resolve(dir, s.httpTokenFile);
     if (!given("output") && s.output !== undefined) output = s.output;
-    if (s.logs !== undefined) logs = withKeys(logs, s.logs, dir, given("log-dir"));
+    if (s.logs !== undefined) logs = withKeys(logs, s.logs, dir, { dir: given("log-dir"), maxBytes: given("log-max-size"), keep: given("log-keep") });
     if (!given("event-log") && s.eventLog !== undefined) eventLog = resolve(dir, s.eventLog);
     // The file's servers come first, each table's instances in a row (NAME.1 … NAME.N); a
     // dependency on a table with instances is one on each of them.
@@ -176,7 +181,7 @@ export function assemble(
       if (counts[k] !== null) spec.group = x.name;
       if (x.rolling !== undefined) spec.rolling = x.rolling;
       servers.push(spec);
-      const own = x.logs === undefined ? logs : withKeys(logs, x.logs, dir, false);
+      const own = x.logs === undefined ? logs : withKeys(logs, x.logs, dir, NOTHING_GIVEN);
       launches.push({
         source: "config", cwd: x.cwd === undefined ? dir : resolve(dir, x.cwd), output: x.output ?? output ?? DEFAULT_OUTPUT.config, log: logOf(own, name),
         ready: x.ready?.kind === "log" ? x.ready.pattern : null,
@@ -264,11 +269,19 @@ interface LogSettings {
 }
 
 /** `base` with a table's log keys over it (its log_dir relative to `dir`, unless --log-dir was given for the top level). */
-function withKeys(base: LogSettings, keys: LogKeys, dir: string, dirGiven: boolean): LogSettings {
+/** Which of the log settings the command line gave (they win over a config file's top-level keys, not over a server's own). */
+interface LogGiven {
+  readonly dir: boolean;
+  readonly maxBytes: boolean;
+  readonly keep: boolean;
+}
+const NOTHING_GIVEN: LogGiven = { dir: false, maxBytes: false, keep: false };
+
+function withKeys(base: LogSettings, keys: LogKeys, dir: string, given: LogGiven): LogSettings {
   return {
-    dir: keys.dir !== undefined && !dirGiven ? resolve(dir, keys.dir) : base.dir,
-    maxBytes: keys.maxBytes ?? base.maxBytes,
-    keep: keys.keep ?? base.keep,
+    dir: keys.dir !== undefined && !given.dir ? resolve(dir, keys.dir) : base.dir,
+    maxBytes: given.maxBytes ? base.maxBytes : keys.maxBytes ?? base.maxBytes,
+    keep: given.keep ? base.keep : keys.keep ?? base.keep,
     timestamps: keys.timestamps ?? base.timestamps,
   };
 }

@@ -70,6 +70,9 @@ export interface Options {
   readonly httpTokenFile: string | null;
   /** --log-dir=DIR: every server's output also goes to DIR/NAME.log (relative to the working directory); null: no log files. */
   readonly logDir: string | null;
+  /** --log-max-size=SIZE, --log-keep=N: every log file's rotation, over the config file's top-level keys; null: theirs, or the default. */
+  readonly logMaxBytes: number | null;
+  readonly logKeep: number | null;
   /** --event-log=FILE: lazarus's own JSON event log also goes to FILE; null: not to a file. */
   readonly eventLog: string | null;
   /**

@@ -71,13 +71,13 @@ export const supervisor = {
   logDropped: (log: number, output: number): LogRecord => ({
     event: "log-dropped", dropped: { log, output },
     text: `${plural(log, "line")}${output > 0 ? ` of lazarus's log and ${plural(output, "line")} of server output` : ""} could not be written ` +
-      "and were dropped: the reader of lazarus's output did not keep up.",
+      `and ${log === 1 && output === 0 ? "was" : "were"} dropped: the reader of lazarus's output did not keep up.`,
   }),
   problem: (text: string): LogRecord => ({ event: "problem", text }),
   logFileFailing: (file: string, reason: string): LogRecord =>
     ({ event: "log-file-failing", file, text: `dropping (and counting) the lines of ${file} until it can be written again: ${reason}.` }),
   logFileResumed: (file: string, lines: number): LogRecord =>
-    ({ event: "log-file-resumed", file, lines, text: `${file} can be written again; ${plural(lines, "line")} could not be written and were dropped.` }),
+    ({ event: "log-file-resumed", file, lines, text: `${file} can be written again; ${plural(lines, "line")} could not be written and ${lines === 1 ? "was" : "were"} dropped.` }),
   unknownChild: (pid: number): LogRecord => ({ event: "unknown-child", pid, text: `joined with unknown child process: ${pid}` }),
   unexpectedSpawned: (i: number, pid: number): LogRecord => ({ event: "unexpected", pid, text: `unexpected spawn report for server ${i} (pid ${pid}), ignored.` }),
   unexpectedSpawnFailed: (i: number): LogRecord => ({ event: "unexpected", text: `unexpected spawn failure for server ${i}, ignored.` }),

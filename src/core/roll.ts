@@ -1,7 +1,7 @@
 // A rolling restart (`ctl restart NAME --rolling`, or a reload that changes a
 // table with instances and a readiness check): the copies of a server
 // replaced one at a time, the next one only once the one before is ready
-// again with its new process. Start-first (the default): the new process
+// again with its new process; start-first (the default): the new process
 // starts in a slot aside, beside the old one, and takes the copy's place once
 // it is ready; stop-first: the copy is restarted in place. Whether the copy
 // being replaced is there yet, still on its way, or failed, is decided here

@@ -47,6 +47,9 @@ export interface Status {
 
 /** Servers a reload removed are shown until their process has ended, then forgotten (their slot, and index, stay unused). */
 export function statusOf(state: State, now: Ms): Status {
+  // A rolling restart's old process, moved aside while it stops, beside the copy that took its name.
+  const current = new Set<string>();
+  for (const s of state.servers) if (s.retired !== true && s.replaces === undefined) current.add(s.spec.name);
   const servers = state.servers.flatMap((s, index): ServerStatus[] => {
     const l = s.life;
     if (s.retired === true && l.kind !== "alive") return [];
@@ -54,7 +57,7 @@ export function statusOf(state: State, now: Ms): Status {
     return [{
       index,
       // A rolling restart's new process, until it takes its copy's place.
-      name: s.replaces === undefined ? s.spec.name : `${s.spec.name} (new)`,
+      name: s.replaces !== undefined ? `${s.spec.name} (new)` : s.retired === true && current.has(s.spec.name) ? `${s.spec.name} (old)` : s.spec.name,
       command: s.spec.argv,
       state: l.kind,
       words: l.kind === "waiting" && waitingFor.length > 0 ? `waiting for ${waitingFor.join(", ")}`

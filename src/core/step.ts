@@ -104,6 +104,8 @@ class Transition {
   private declare settings: Settings;
   private declare dependents: State["dependents"];
   private declare readonly effects: Effect[];
+  /** Where this step's first spawn is in `effects` (-1: none yet): a signal asked for later goes before it (see effect). */
+  private declare firstSpawn: number;
   /** Some server's life changed in this step (settle's loops over the servers are needed only then). */
   private declare lifeChanged: boolean;
   private declare spareAct: ServerAct | null;
@@ -112,6 +114,7 @@ class Transition {
     this.before = before;
     this.at = at;
     this.effects = [];
+    this.firstSpawn = -1;
     this.lifeChanged = false;
     this.spareAct = null;
     this.settings = before.settings;
@@ -272,12 +275,11 @@ class Transition {
       return;
     }
     this.input(i, input, detail);
-    // A reload came while its spawn's result was on its way: now that it runs, it is stopped (removed) or restarted (changed).
+    // A reload (or the end of a rolling restart) came while its spawn's result was on its way: now that it runs, it is
+    // stopped (removed) or restarted (changed); a removed one that could not be started is forgotten.
     const s = this.server(i);
-    if (s.life.kind === "alive" && s.life.stop === null) {
-      if (s.retired === true) this.input(i, "remove");
-      else if (s.next !== undefined) this.input(i, "change");
-    }
+    if (s.retired === true && (s.life.kind === "buried" || (s.life.kind === "alive" && s.life.stop === null))) this.input(i, "remove");
+    else if (s.next !== undefined && s.life.kind === "alive" && s.life.stop === null) this.input(i, "change");
   }
 
   private exited(pid: number, status: ExitStatus, atTakeover: boolean, hint: number | undefined): void {
@@ -586,7 +588,7 @@ class Transition {
     }
     const rolling = new Set([...rolled.values()].flat());
     // Every stop order first, then the starts: a spawn may be handed the pid of a process that
-    // ended unreported, and a stop signal sent after it would hit the new process.
+    // ended unreported, and a stop signal sent after it would hit the new one instead
     for (const c of r.changes) {
       const s = this.server(c.slot);
       if (c.kind === "removed") this.input(c.slot, "remove");
@@ -683,13 +685,14 @@ class Transition {
       }
     }
     if (changed && this.settings.systemd !== undefined) this.tellSystemd();
-    if (this.pendingReexec && n.starting === 0 && this.reloadInFlight() === 0) {
-      this.pendingReexec = false;
-      if (this.phase.kind === "running") this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
-      else this.log(say.supervisor.reexecIgnored());
-    }
     const living = n.alive + n.starting > 0;
     const waiting = n.buried + n.unborn + n.waiting + n.backoff > 0;
+    if (this.pendingReexec && n.starting === 0 && this.reloadInFlight() === 0) {
+      this.pendingReexec = false;
+      // Nothing left to hand across (the last process ended while the re-exec waited): the exit below, not an exec.
+      if (this.phase.kind === "running" && (living || waiting)) this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
+      else this.log(say.supervisor.reexecIgnored());
+    }
     switch (this.phase.kind) {
       case "booting":
       case "exited":
@@ -796,7 +799,7 @@ class Transition {
     // Never restarted: if it ends, the roll stops there. Started as a restart of the copy (spawns: its count so far).
     this.setServer(slot, { ...newServer({ ...spec, restart: "never" }), spawns: s.spawns, replaces: i });
     this.refreshDependents();
-    this.log(say.server.rollAside(i, s, (s.life as { pid: number }).pid));
+    if (s.life.kind === "alive") this.log(say.server.rollAside(i, s, s.life.pid));
     this.spawnNow(slot);
     return slot;
   }
@@ -958,7 +961,17 @@ class Transition {
     this.spawnNow(i);
   }
 
+  /**
+   * A signal always goes out before any spawn of the same step: the shell reports
+   * the exits it holds before it spawns, so a spawn may be handed the pid of a
+   * process that ended unreported, and a signal sent after it would hit the new process instead.
+   */
   effect(e: Effect): void {
+    if ((e.type === "kill" || e.type === "kill-remnants") && this.firstSpawn >= 0) {
+      this.effects.splice(this.firstSpawn, 0, e);
+      this.firstSpawn++;
+      return;
+    }
     this.effects.push(e);
   }
 
@@ -990,6 +1003,7 @@ class Transition {
     const s = this.server(i);
     const argv = spawnArgv(s.spec, s.spawns);
     this.setServer(i, withLife(s, STARTING, s.spawns + 1));
+    if (this.firstSpawn < 0) this.firstSpawn = this.effects.length;
     this.effects.push({ type: "spawn", server: i, argv });
   }
 
@@ -1027,7 +1041,9 @@ class Transition {
 
 /** The specs of the servers a handover describes, in its order (marshal.ts names each record by them). */
 export function handoverSpecs(state: State): ServerSpec[] {
-  return state.servers.filter(isCurrent).map((s) => s.spec);
+  // A copy a rolling reload did not reach runs its old process with its new spec pending: the new image runs
+  // the reloaded configuration, so its record is the new spec's (its next start uses it there).
+  return state.servers.filter(isCurrent).map(targetSpec);
 }
 
 const STARTING: Life = { kind: "starting" };

@@ -459,7 +459,7 @@ export const TABLE: { readonly [S in Situation]: { readonly [I in Input]?: Actio
   unready: { ...RUNNING, ready: "becomeReady", "ready-timeout": "failStart" },
   alive: { ...RUNNING, unhealthy: "restartUnhealthy" },
   stopping: { ...STOPPING, kill: "killIt", deadline: "deadline", remove: "stopRemoved" },
-  killed: STOPPING,
+  killed: { ...STOPPING, remove: "stopRemoved" },
   backoff: { retry: "retry", shutdown: "stopNow", stop: "stopNow", start: "requestStart", restart: "restartStopped", remove: "forget" },
   buried: { revive: "spawn", "revive-one": "requestRevive", start: "requestStart", restart: "restartStopped", stop: "stopNow", remove: "forget" },
   cremated: { start: "requestStart", restart: "restartStopped", stop: "alreadyStopped" },

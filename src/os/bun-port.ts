@@ -130,6 +130,7 @@ export class BunPort implements OsPort {
     }
     this.logFiles = new LogFiles((event) => this.notify({ kind: "log-file", event }));
     this.hub = new OutputHub({ ...this.sinks, colour: opts.noColor !== true, logs: this.logFiles });
+    this.hub.onProblem = (text) => this.notify({ kind: "problem", text });
     this.hub.onMatch = (pid) => {
       if (this.matchListener !== null) this.matchListener(pid);
       else this.matches.push(pid);

@@ -44,6 +44,10 @@
 //   and its lines are tested no more. A line longer than MAX_OUTPUT_LINE is tested on
 //   its first piece only, so a test costs at most one regular expression run on
 //   MAX_OUTPUT_LINE bytes. A pattern not matched yet crosses a re-exec with the reader.
+//   A pattern whose test of one line takes longer than SLOW_PATTERN_MS (a pattern
+//   that backtracks badly: JavaScriptCore gives up on a match after about a second
+//   and says "no match") holds up the whole event loop, so it is tested no more
+//   for that child, and the problem listener is told why, once.
 import { closeSync, fstatSync } from "node:fs";
 import { unreachable } from "../core/describe.ts";
 import { isLogTarget, type LogTarget } from "../logs/target.ts";
@@ -55,6 +59,9 @@ import { PIPE_BUF, type Sink } from "./sink.ts";
 
 /** Longest line kept whole, in bytes; a longer one is written in pieces of this size. */
 export const MAX_OUTPUT_LINE = 16 * 1024;
+
+/** A ready pattern that takes longer than this on one line is given up (it holds up the event loop). */
+export const SLOW_PATTERN_MS = 100;
 
 const NEWLINE = 0x0a;
 const DECODER = new TextDecoder();
@@ -236,6 +243,8 @@ export class OutputHub {
   private readonly watches = new Map<number, Watch>();
   /** Told (in a microtask) the pid of a child whose output first matched its pattern; null: nobody asks. */
   onMatch: OutputMatchListener | null = null;
+  /** Told (in a microtask) of a ready pattern given up because it is too slow; null: nobody asks. */
+  onProblem: ((text: string) => void) | null = null;
 
   constructor(opts: { stdout: Sink; stderr: Sink; colour: boolean; logs?: LogFiles }) {
     this.sinks = { stdout: opts.stdout, stderr: opts.stderr };
@@ -483,7 +492,7 @@ export class OutputHub {
     closeQuietly(info.fd);
     const starts = this.watches.has(info.pid) ? [] : undefined;
     const rest = entry.splitter.end(starts);
-    if (starts !== undefined) this.test(info.pid, rest, starts);
+    if (starts !== undefined) this.test(info.pid, info.name, rest, starts);
     // Neither stream of the child is read any more: its pattern is tested no more.
     if (![...this.readers.values()].some((r) => r.info.pid === info.pid)) this.watches.delete(info.pid);
     if (rest.length > 0) await this.deliver(entry, out, rest);
@@ -494,12 +503,12 @@ export class OutputHub {
     this.consumed += chunk.length;
     const starts = this.watches.has(entry.info.pid) ? [] : undefined;
     const lines = entry.splitter.push(chunk, starts);
-    if (starts !== undefined) this.test(entry.info.pid, lines, starts);
+    if (starts !== undefined) this.test(entry.info.pid, entry.info.name, lines, starts);
     if (lines.length > 0) await this.deliver(entry, out, lines);
   }
 
   /** Test the lines of child `pid` that begin a line of its output against its pattern, until one matches. */
-  private test(pid: number, lines: readonly Uint8Array[], starts: readonly boolean[]): void {
+  private test(pid: number, name: string, lines: readonly Uint8Array[], starts: readonly boolean[]): void {
     const watch = this.watches.get(pid);
     if (watch === undefined) return;
     for (let i = 0; i < lines.length; i++) {
@@ -507,7 +516,17 @@ export class OutputHub {
       const l = lines[i] as Uint8Array;
       // Without its newline (and the carriage return before it, if any).
       const end = l.length >= 2 && l[l.length - 2] === 0x0d ? l.length - 2 : l.length - 1;
-      if (!watch.regex.test(DECODER.decode(l.subarray(0, end)))) continue;
+      const began = performance.now();
+      const matched = watch.regex.test(DECODER.decode(l.subarray(0, end)));
+      const took = performance.now() - began;
+      if (!matched && took > SLOW_PATTERN_MS) {
+        this.watches.delete(pid);
+        const text = `'${name}' (pid ${pid}): its ready pattern ${JSON.stringify(watch.source)} took ${Math.round(took)} ms on one line of ` +
+          "its output, which holds up lazarus: it is tested no more (the server does not become ready by its log; its ready_timeout applies)";
+        queueMicrotask(() => this.onProblem?.(text));
+        return;
+      }
+      if (!matched) continue;
       this.watches.delete(pid);
       queueMicrotask(() => this.onMatch?.(pid));
       return;

@@ -158,12 +158,23 @@ export class Sink {
   /** Log lines (each with its newline; one or several): queued, or dropped and counted if too much already waits. Never blocks. */
   offer(line: Uint8Array): void {
     if (line.length === 0) return;
-    if (this.broken || this.logBytes + line.length > LOG_CAP) {
+    if (this.broken) {
       this.droppedLog += countLines(line);
       return;
     }
-    this.logBytes += line.length;
-    this.enqueue({ buf: line, size: line.length, log: true });
+    // Over the cap: with nothing of the log waiting (the destination keeps up), the whole batch (one
+    // turn's lines, written at once below) is taken all the same; else the whole lines that fit, and
+    // the rest is dropped and counted.
+    let take = line;
+    if (this.logBytes > 0 && this.logBytes + line.length > LOG_CAP) {
+      const room = LOG_CAP - this.logBytes;
+      const end = room <= 0 ? -1 : line.lastIndexOf(NEWLINE, room - 1);
+      take = line.subarray(0, end + 1);
+      this.droppedLog += countLines(line.subarray(end + 1));
+      if (take.length === 0) return;
+    }
+    this.logBytes += take.length;
+    this.enqueue({ buf: take, size: take.length, log: true });
   }
 
   /**

@@ -100,6 +100,8 @@ export class Supervisor {
    * its new spec. Servers without a fingerprint use config.spawnExtras.
    */
   private readonly launches = new Map<string, Omit<SpawnRequest, "argv">>();
+  /** Pids whose end the port has reported and the core has not been told yet (how many such ends, for a pid reused meanwhile). */
+  private readonly untold = new Map<number, number>();
   private logFormat: LogFormat;
   /**
    * The log lines of the steps of this dispatch, not yet formatted nor written:
@@ -347,6 +349,11 @@ export class Supervisor {
   protected handle(event: Event): Event[] {
     const before = this.state;
     if (this.logFormat === "json" || this.eventLog !== null) this.pendingLog.push({ kind: "input", event, wall: this.port.wallTime() });
+    if (event.type === "exited") {
+      const n = this.untold.get(event.pid) ?? 0;
+      if (n <= 1) this.untold.delete(event.pid);
+      else this.untold.set(event.pid, n - 1);
+    }
     const { state, effects } = step(before, event);
     this.state = state;
     // A rolling restart's slot aside, appended: its log file and history are those of a slot like any other.
@@ -386,6 +393,9 @@ export class Supervisor {
           : { type: "spawn-failed", at: now, server: effect.server, error: r.error }];
       }
       case "kill":
+        // That process has ended, and its end waits in the queue for the core: its pid may
+        // already be another server's (a spawn since was handed it). Nothing to signal.
+        if (this.untold.has(effect.pid)) return [];
         port.kill(effect.pid, effect.signal, effect.group);
         return [];
       case "log":
@@ -638,6 +648,7 @@ export class Supervisor {
   private exitEvent(x: PortExit): Event {
     const server = this.pids.get(x.pid);
     this.pids.delete(x.pid);
+    this.untold.set(x.pid, (this.untold.get(x.pid) ?? 0) + 1);
     return exitEvent(x, this.port.now(), server);
   }
 }

@@ -225,6 +225,18 @@ describe("log files (issue 16)", () => {
     });
   });
 
+  test("--log-max-size and --log-keep: over the file's top-level keys, under a server's own; bad values are one-line errors", () => {
+    const text = `log_dir = "logs"\nlog_max_size = "1MiB"\nlog_keep = 2\n[servers.a]\ncmd = "a"\n[servers.b]\ncmd = "b"\nlog_keep = 9\nlog_max_size = 100\n`;
+    const rot = (p: Plan) => p.launches.map((l) => [l.log?.maxBytes, l.log?.keep]);
+    expect(rot(plan([], toml(text)))).toEqual([[1024 * 1024, 2], [100, 9]]);
+    expect(rot(plan(["--log-max-size=50MiB", "--log-keep=7"], toml(text)))).toEqual([[50 * 1024 * 1024, 7], [100, 9]]);
+    expect(rot(plan(["--log-dir=l", "--log-max-size=4096", "--log-keep=0", "{", "a", "}"]))).toEqual([[4096, 0]]);
+    expect(parseCommandLine(["--log-keep=1001", "{", "a", "}"])).toEqual({ kind: "error", message: "Invalid value for --log-keep: 1001 (a whole number of old files from 0 to 1000)." });
+    expect(parseCommandLine(["--log-keep=-1", "{", "a", "}"])).toEqual({ kind: "error", message: "Invalid value for --log-keep: -1 (a whole number of old files from 0 to 1000)." });
+    const bad = parseCommandLine(["--log-max-size=10 parsecs", "{", "a", "}"]);
+    expect(bad.kind === "error" && bad.message).toStartWith("Invalid value for --log-max-size: bad size \"10 parsecs\": ");
+  });
+
   test("--log-dir and --event-log are options, and need a value", () => {
     expect(parseCommandLine(["--log-dir=", "{", "a", "}"])).toEqual({ kind: "error", message: "Invalid value for --log-dir: empty (a directory)." });
     expect(parseCommandLine(["--event-log=", "{", "a", "}"])).toEqual({ kind: "error", message: "Invalid value for --event-log: empty (a file name)." });

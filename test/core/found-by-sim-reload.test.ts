@@ -45,3 +45,26 @@ test("a server changed by a reload while its failed start (ready_timeout) is bei
   expect(argvs.length).toBe(1);
   expect(argvs[0]).toContain("v1");
 });
+
+test("a server being killed (its stop timeout passed) that a reload removes is stopped for good: its stop order no longer ends in a start", () => {
+  // Found by the simulator: `ctl restart s0` with stop_timeout 0 (SIGKILL at once: `killed`, then start), then a
+  // reload that renamed s0 (instances = 1: s0.1). The table had no `remove` for `killed`: the stop order still said
+  // "then start" (the slot, retired, was not started again, but its state said it would be).
+  const settings: Settings = { intervalMs: 3000, stopTimeoutMs: 0, alarmMs: 0 };
+  let s = initialState(settings, [{ argv: ["srv0"], name: "s0" }]);
+  for (const e of [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 2 },
+    { type: "control", at: 2125, id: 1, command: { op: "restart", server: 0 } },
+    { type: "timer", at: 2125, timer: "stop:0" },
+  ] as Event[]) s = step(s, e).state;
+  const before = s.servers.at(0)?.life;
+  expect(before?.kind === "alive" && before.stop).toEqual({ deadline: 2125, killed: true, then: "start" });
+  s = step(s, { type: "reconfigure", at: 2127, id: 2, settings, servers: [{ argv: ["srv0"], name: "s0.1", group: "s0" }] }).state;
+  const after = s.servers.at(0)?.life;
+  expect(after?.kind === "alive" && after.stop).toEqual({ deadline: 2125, killed: true, then: "cremate" });
+  const end = step(s, { type: "exited", at: 2130, pid: 2, status: { kind: "signal", signal: 9 }, server: 0 });
+  expect(end.state.servers.at(0)?.life.kind).toBe("cremated");
+  // Not started again (s0.1 was started by the reload itself).
+  expect(end.effects.filter((e) => e.type === "spawn")).toEqual([]);
+});

@@ -54,6 +54,9 @@ describe("records", () => {
     expect(say.supervisor.logDropped(3, 0)).toEqual({
       event: "log-dropped", dropped: { log: 3, output: 0 }, text: "3 lines could not be written and were dropped: the reader of lazarus's output did not keep up.",
     });
+    expect(say.supervisor.logDropped(1, 0).text).toBe("1 line could not be written and was dropped: the reader of lazarus's output did not keep up.");
+    expect(say.supervisor.logFileResumed("a.log", 1).text).toBe("a.log can be written again; 1 line could not be written and was dropped.");
+    expect(say.supervisor.logFileResumed("a.log", 2).text).toBe("a.log can be written again; 2 lines could not be written and were dropped.");
     expect(say.supervisor.logDropped(1, 2).dropped).toEqual({ log: 1, output: 2 });
     expect(say.supervisor.logDropped(1, 2).text).toStartWith("1 line of lazarus's log and 2 lines of server output could not be written");
     expect(say.supervisor.stray(13)).toEqual({ event: "ignored", signal: "SIGPIPE", text: "signal 13 (SIGPIPE) received, ignored." });

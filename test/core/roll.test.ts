@@ -5,6 +5,7 @@
 // copy's new process starts aside, beside the old one, which is stopped once
 // the new one is ready; stop-first: the copy is restarted in place.
 import { describe, expect, test } from "bun:test";
+import { statusOf } from "../../src/core/status.ts";
 import { initialState, step, timerOf } from "../../src/core/step.ts";
 import type { Effect, Event, ServerSpec, State } from "../../src/core/types.ts";
 
@@ -182,8 +183,11 @@ describe("rolling restart, start-first (the default)", () => {
     d.endOnKill = false;
     d.roll([0, 1]);
     const aside = d.aside();
+    const names = () => statusOf(d.state, d.now).servers.map((x) => x.name);
+    expect(names()).toEqual(["web.1", "web.2", "web.1 (new)"]);
     const up = d.up(aside);
     expect(kills(up)).toEqual([old[0] ?? 0]);
+    expect(names()).toEqual(["web.1", "web.2", "web.1 (old)"]);
     // web.1's old process is still stopping: web.2 is not touched yet.
     expect(d.aside()).toBe(-1);
     expect(d.state.roll?.draining).toBe(aside);
@@ -307,5 +311,24 @@ describe("rolling restart, start-first (the default)", () => {
       "reloaded: 0 added, 0 changed, 0 removed, 3 unchanged",
     ]);
     expect(d.serving()).toEqual(["web.1", "web.2", "web.3"]);
+  });
+});
+
+describe("rolling restart: a new process aside whose spawn fails after the roll ended", () => {
+  test("is forgotten, not left buried (lazarus would wait for a revive of a server nobody can name)", () => {
+    const spec: ServerSpec = { argv: ["srv"], name: "web.1", group: "web", ready: { kind: "log", pattern: "up" } };
+    let state = initialState(SETTINGS, [spec]);
+    const feed = (e: Event) => { const r = step(state, e); state = r.state; return r.effects; };
+    feed({ type: "start", at: 0, handover: null });
+    feed({ type: "spawned", at: 0, server: 0, pid: 100 });
+    feed({ type: "output-match", at: 1, pid: 100 });
+    feed({ type: "control", at: 10, id: 1, command: { op: "roll", name: "web", servers: [0] } });
+    expect(state.servers.at(1)?.life.kind).toBe("starting");
+    // A reload ends the roll while the spawn aside is in flight; then the spawn fails.
+    feed({ type: "reconfigure", at: 20, id: 2, settings: SETTINGS, servers: [spec] });
+    feed({ type: "spawn-failed", at: 30, server: 1, error: "ENOENT" });
+    expect(state.servers.at(1)?.life.kind).toBe("cremated");
+    expect(state.census.buried).toBe(0);
+    expect(state.servers.at(0)?.life.kind).toBe("alive");
   });
 });

@@ -101,7 +101,7 @@ for (const format of ["text", "json"] as const) {
         // backlog is written, one line says how many were lost.
         const out = follow(pipe.read);
         const report = format === "text"
-          ? /^lazarus: (\d+) lines? could not be written and were dropped: the reader of lazarus's output did not keep up\.$/
+          ? /^lazarus: (\d+) lines? could not be written and (?:was|were) dropped: the reader of lazarus's output did not keep up\.$/
           : /^\{.*"event":"log-dropped".*\}$/;
         const hit = await until(async () => out.lines.find((l) => report.test(l)) ?? null, "the line that reports the loss");
         // SIGTERM still ends it all, with status 0.

@@ -144,3 +144,22 @@ describe("limits on what clients send or leave unread bite with an error line fi
     ]);
   });
 });
+
+describe("idle clients", () => {
+  test("a client waiting for an answer the handler has not given yet (a rolling restart) is not idle; one that sends nothing is, with one error line", async () => {
+    let answer: (() => void) | undefined;
+    const path = await serve((_line, respond) => {
+      // Answered only once the test says so, well after the idle time has passed twice.
+      answer = () => respond(JSON.stringify({ ok: true, message: "rolled" }));
+    }, { idleSeconds: 1 });
+    const silent = exchange(path, "");
+    const waiting = exchange(path, "{\"cmd\":\"restart\",\"rolling\":true}\n");
+    expect(await silent).toEqual({ lines: [JSON.stringify({ ok: false, error: "idle for 1 s" })], rest: "", ended: true });
+    // The silent client was dropped after its idle second; give the waiting one two more idle periods, then answer.
+    await Bun.sleep(2200);
+    answer?.();
+    const r = await Promise.race([waiting, Bun.sleep(3000).then(() => null)]);
+    expect(r).not.toBeNull();
+    expect(r?.lines[0]).toBe(JSON.stringify({ ok: true, message: "rolled" }));
+  });
+});

@@ -420,6 +420,19 @@ describe("OutputHub: readiness by a line of output (ready = { log = … })", () 
     expect(matched).not.toContain(c);
   });
 
+  test("a pattern that takes too long on a line (it backtracks badly) is given up for that child, with one problem, and its later lines are not tested", async () => {
+    const { h, matched, results } = hub();
+    const problems: string[] = [];
+    h.onProblem = (text) => problems.push(text);
+    // (a+)+$ on a run of a's that ends in '!' backtracks until JavaScriptCore gives up (about a second); 'aaa' would match.
+    const slow = spawnWith(h, "^(a+)+$", `echo ${"a".repeat(30)}!; echo aaa`);
+    const fine = spawnWith(h, "^(a+)+$", "echo aaa");
+    await results();
+    expect(matched).toEqual([fine]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^'srv' \\(pid ${slow}\\): its ready pattern "\\^\\(a\\+\\)\\+\\$" took \\d+ ms on one line of its output, which holds up lazarus: it is tested no more`));
+  });
+
   test("a line longer than MAX_OUTPUT_LINE is tested on its first piece only", async () => {
     const { h, matched, results } = hub();
     const long = `head -c ${MAX_OUTPUT_LINE + 100} /dev/zero | tr '\\0' 'z'`;

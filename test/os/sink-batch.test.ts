@@ -12,12 +12,14 @@ test("an offer of several lines that is dropped counts each line", () => {
   expect(sink.pendingDrops.log).toBe(4);
 });
 
-test("an offer of several lines over the cap counts each line", () => {
+test("an offer of several lines over the cap, with nothing of the log waiting, is taken whole (none dropped)", () => {
+  // (With the log waiting, the whole lines that fit are kept and each line of the rest counts: sink.test.ts.)
   const fd = openSync("/dev/null", "w");
   try {
     const sink = new Sink(fd);
     sink.offer(Buffer.from(`${"x".repeat(LOG_CAP)}\ny\n`));
-    expect(sink.pendingDrops.log).toBe(2);
+    expect(sink.pendingDrops.log).toBe(0);
+    expect(sink.written).toBe(LOG_CAP + 3);
   } finally {
     closeSync(fd);
   }

@@ -67,6 +67,36 @@ describe("log lines (offer)", () => {
     expect(text).toBe(Array.from({ length: kept }, (_, i) => line(i).toString()).join(""));
   });
 
+  test("one batch over LOG_CAP (a turn's lines) with nothing waiting is taken whole: to a file, every line arrives, none is dropped", async () => {
+    const path = `/tmp/lazarus-sink-${process.pid}-${Math.random().toString(36).slice(2)}.log`;
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    opened.push(fd);
+    const s = sink(fd);
+    const batch = Buffer.concat(Array.from({ length: 1000 }, (_, i) => line(i))); // about 100 KB: over LOG_CAP
+    expect(batch.length).toBeGreaterThan(LOG_CAP);
+    s.offer(batch);
+    expect(s.pendingDrops).toEqual({ log: 0, output: 0 });
+    expect(s.idle).toBe(true);
+    expect(await Bun.file(path).text()).toBe(batch.toString());
+    await Bun.file(path).delete();
+  });
+
+  test("one batch over the room left while the log waits: the whole lines that fit are kept, the rest dropped and counted", async () => {
+    const p = fullPipe();
+    const s = sink(p.write);
+    s.offer(line(0)); // waits: the pipe is full
+    const batch = Buffer.concat(Array.from({ length: 1000 }, (_, i) => line(i + 1)));
+    s.offer(batch);
+    let kept = 0;
+    for (let bytes = line(0).length; bytes + line(kept + 1).length <= LOG_CAP; kept++) bytes += line(kept + 1).length;
+    expect(s.pendingDrops.log).toBe(1000 - kept);
+    const got = readAll(p.read);
+    await new Promise<void>((resolve) => { s.onDropped = () => resolve(); });
+    s.close();
+    closeSync(p.write);
+    expect((await got).replace(/^x+/, "")).toBe(Array.from({ length: kept + 1 }, (_, i) => line(i).toString()).join(""));
+  });
+
   test("flushSync gives a stalled destination the time it is given, no more, and says how much is lost", () => {
     const p = fullPipe();
     const s = sink(p.write);

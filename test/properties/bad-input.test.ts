@@ -34,7 +34,7 @@ function everyTextParser(bytes: Uint8Array): void {
   const options: Options = {
     settings: { intervalMs: 5000, stopTimeoutMs: 10_000, alarmMs: 0 }, reexec: false, control: null, logFormat: "text",
     config: "f.toml", procfile: "Procfile", envFile: ".env", output: null, http: null, httpTokenFile: null,
-    logDir: null, eventLog: null, formation: null, given: [],
+    logDir: null, logMaxBytes: null, logKeep: null, eventLog: null, formation: null, given: [],
   };
   const plan = assemble(options, [], { config: { file: "f.toml", text: t.text }, procfile: { file: "Procfile", text: t.text }, envFile: { file: ".env", text: t.text } }, "/srv");
   if (!plan.ok) oneLine(plan.error);

@@ -25,6 +25,12 @@
 // Every timer of a server (stop, probe, ready, watchdog, backoff) and the
 // supervisor's (alarm, sd-watchdog) is the model's, at its instant.
 //
+// Issue 15's reloads and rolling restarts are the model's too (docs/spec.md, "Reload",
+// "Scale"): a roll's slot aside for a copy's new process (start-first), the swap once
+// it is ready, the wait for the old process moved aside, stop-first in place, where a
+// roll stops and why (answered and logged in the core's words), what ends it (a
+// reload, a scale, a re-exec, a shutdown), and rolling reloads.
+//
 // It imports nothing from src/core but types and signal numbers.
 import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import type { ControlCommand, Event, ExitStatus, ProbePurpose, ProbeSpec, ServerSpec, Settings, TimerName } from "../../src/core/types.ts";
@@ -72,6 +78,33 @@ export interface ModelServer {
   retired: boolean;
   /** A reload changed it while its process ran: the spec it starts with once that process has ended. */
   next: ServerSpec | null;
+  /**
+   * A rolling restart's slot aside (start-first): the new process of copy N,
+   * not a server of its own (no name, no dependents, never handed across);
+   * null for every other slot.
+   */
+  replaces: number | null;
+}
+
+/**
+ * A rolling restart under way (docs/spec.md, "Scale": Rolling restart, Rolling
+ * reload), in the model's own words: the copies done, the one being replaced,
+ * its old pid and the first new process seen of it, the slot aside where its
+ * new process starts (start-first), the slot its old process moved to once
+ * replaced (which the next copy waits for to end), the copies still to do.
+ */
+export interface ModelRoll {
+  /** The request to answer at the end (null: a reload's, whose end is only logged). */
+  id: number | null;
+  reload: boolean;
+  name: string;
+  done: number[];
+  current: number;
+  old: number | null;
+  fresh: number | null;
+  aside: number | null;
+  draining: number | null;
+  rest: number[];
 }
 
 export type ModelPhase =
@@ -97,6 +130,8 @@ export interface Expected {
   sdNotify: string[];
   /** A re-exec is carried out in this step. */
   reexec: boolean;
+  /** What it hands across (as the model has it when it decides: the same step may then exit, which clears the alarm). */
+  handover: ModelHandover | null;
   exit: number | null;
   /** An operator's command: answered ok (true) or refused (false); null for other events. */
   reply: boolean | null;
@@ -104,10 +139,14 @@ export interface Expected {
   notes: string[];
   /** A reload applied in this step: its slots by what it did to them (null: none). */
   reload: { added: number[]; changed: number[]; removed: number[]; unchanged: number[] } | null;
+  /** Rolling restarts answered in this step (the request, ok, the text: docs/spec.md, "Scale"). */
+  answers: { id: number; ok: boolean; text: string }[];
+  /** Rolling restarts that ended in this step: their log lines ("rolling restart of 'web' done: …", "… stopped at …"). */
+  rollEnds: string[];
 }
 
 function expected(): Expected {
-  return { spawns: [], kills: [], remnants: [], adopts: [], probes: [], sdNotify: [], reexec: false, exit: null, reply: null, notes: [], reload: null };
+  return { spawns: [], kills: [], remnants: [], adopts: [], probes: [], sdNotify: [], reexec: false, handover: null, exit: null, reply: null, notes: [], reload: null, answers: [], rollEnds: [] };
 }
 
 export const ALARM_EXIT = 142;
@@ -134,7 +173,7 @@ export interface ModelHandover {
 function fresh(): ModelServer {
   return {
     kind: "unborn", pid: 0, since: 0, why: null, stop: null, spawns: 0, lastExit: null, ready: false, retries: 0, until: 0, healthFails: 0,
-    probing: null, probeAt: null, readyAt: null, watchdogTimer: null, watchdogAt: null, retired: false, next: null,
+    probing: null, probeAt: null, readyAt: null, watchdogTimer: null, watchdogAt: null, retired: false, next: null, replaces: null,
   };
 }
 
@@ -163,6 +202,8 @@ export class Model {
   specs: ServerSpec[];
   servers: ModelServer[];
   settings: Settings;
+  /** The rolling restart under way (null: none). Never handed across: a re-exec ends it. */
+  roll: ModelRoll | null = null;
   private x: Expected = expected();
   private at = 0;
 
@@ -179,7 +220,7 @@ export class Model {
     this.dependents = this.specs.map(() => []);
     this.specs.forEach((s, i) => {
       const m = this.servers[i];
-      if (m?.retired === true) return;
+      if (m?.retired === true || (m?.replaces ?? null) !== null) return;
       for (const d of (m?.next ?? s).dependsOn ?? []) this.dependents[d]?.push(i);
     });
   }
@@ -262,7 +303,7 @@ export class Model {
       alarmAt: this.alarmAt,
       systemdReady: this.sdReady,
       // A server a reload removed is not handed across (a re-exec waits until it ended: it is forgotten).
-      servers: this.servers.filter((s) => !s.retired).map((s) => {
+      servers: this.servers.filter((s) => this.current(s)).map((s) => {
         const common = { spawns: s.spawns, lastExit: s.lastExit, retries: s.retries };
         switch (s.kind) {
           case "unborn":
@@ -285,13 +326,13 @@ export class Model {
   exec(at: number, specs?: readonly ServerSpec[]): string | null {
     const problem = this.phase.kind !== "running" ? `the supervisor re-exec'd while ${this.phase.kind} (a re-exec is ignored during a shutdown)`
       : this.servers.some((s) => s.kind === "starting") ? `the supervisor re-exec'd while the spawn of server ${this.servers.findIndex((s) => s.kind === "starting")} was in flight (its process would be lost)`
-      : this.inFlight() >= 0 ? `the supervisor re-exec'd while server ${this.inFlight()}, ${this.servers[this.inFlight()]!.retired ? "removed" : "changed"} by a reload, still ran its old process (reload: a re-exec waits for them)`
+      : this.inFlight() >= 0 ? `the supervisor re-exec'd while server ${this.inFlight()}, ${this.servers[this.inFlight()]!.retired ? "removed (or a rolling restart's process aside)" : "changed"} by a reload, still ran its old process (reload: a re-exec waits for them)`
       : null;
     // The new image runs the configuration in force (the reloaded one), in its own order: each server
     // keeps its state by name; those a reload removed are forgotten.
     if (specs !== undefined) {
       const byName = new Map<string, ModelServer>();
-      this.servers.forEach((s, i) => { if (!s.retired) byName.set(this.specs[i]!.name, s); });
+      this.servers.forEach((s, i) => { if (this.current(s)) byName.set(this.specs[i]!.name, s); });
       this.servers = specs.map((spec) => byName.get(spec.name) ?? fresh());
       this.specs = [...specs];
       for (const s of this.servers) s.next = null;
@@ -307,9 +348,18 @@ export class Model {
     return problem;
   }
 
-  /** The first server a reload changed or removed that still runs its old process, or -1. */
+  /**
+   * The first server a reload changed (and that is being stopped for it) or removed, or a rolling restart's
+   * process aside, that still runs, or -1. (A copy a rolling reload did not reach keeps its old process and
+   * its new spec pending: a re-exec does not wait for it.)
+   */
   inFlight(): number {
-    return this.servers.findIndex((s) => s.kind === "alive" && (s.retired || s.next !== null));
+    return this.servers.findIndex((s) => s.kind === "alive" && (s.retired || s.replaces !== null || (s.next !== null && s.stop !== null)));
+  }
+
+  /** A server of the configuration (not removed by a reload, nor a rolling restart's slot aside). */
+  current(s: ModelServer): boolean {
+    return !s.retired && s.replaces === null;
   }
 
   /**
@@ -346,7 +396,7 @@ export class Model {
         break;
       }
       case "reconfigure":
-        this.reconfigure(reload?.servers ?? e.servers, reload?.settings ?? e.settings);
+        this.reconfigure(reload?.servers ?? e.servers, reload?.settings ?? e.settings, e.scale !== undefined);
         break;
       case "reload-failed":
         this.x.reply = false;
@@ -365,7 +415,7 @@ export class Model {
         this.timer(e.timer);
         break;
       case "control":
-        this.control(e.command);
+        this.control(e.id, e.command);
         break;
       case "probe-result":
         this.probeResult(e.server, e.pid, e.purpose, e.ok);
@@ -380,8 +430,11 @@ export class Model {
         break;
       }
       case "reexec":
-        if (this.phase.kind === "running") this.pendingReexec = true;
-        else this.x.notes.push("re-exec ignored: not running");
+        if (this.phase.kind === "running") {
+          // A rolling restart is not handed across: it ends here.
+          this.rollFailed("lazarus re-execs, which ends a rolling restart");
+          this.pendingReexec = true;
+        } else this.x.notes.push("re-exec ignored: not running");
         break;
       case "info":
       case "stray-signal":
@@ -579,7 +632,7 @@ export class Model {
     }
   }
 
-  private control(c: ControlCommand): void {
+  private control(id: number, c: ControlCommand): void {
     if (c.op === "shutdown") {
       this.x.reply = true;
       this.terminate();
@@ -594,10 +647,10 @@ export class Model {
       this.revive();
       return;
     }
-    if (c.op === "roll") throw new Error("the model has no rolling restarts (test/properties/roll.test.ts has)");
+    if (c.op === "roll") return this.beginRoll(id, c.name, c.servers);
     const i = c.server as number;
     const s = this.servers[i];
-    if (s === undefined || s.retired) {
+    if (s === undefined || !this.current(s)) {
       this.x.reply = false;
       return;
     }
@@ -646,24 +699,26 @@ export class Model {
    * New settings apply from now on (a changed alarm counts from now). Refused
    * during a shutdown.
    */
-  private reconfigure(specs: readonly ServerSpec[], settings: Settings): void {
+  private reconfigure(specs: readonly ServerSpec[], settings: Settings, scale = false): void {
     if (this.phase.kind !== "running") {
       this.x.reply = false;
       this.x.notes.push(`a reload while ${this.phase.kind} is refused`);
       return;
     }
     this.x.reply = true;
+    // A rolling restart under way ends: the reload decides afresh what each copy runs.
+    this.rollFailed(scale ? "a scale came" : "a reload came");
     const old = this.settings;
     this.settings = { ...settings, ...(old.systemd === undefined ? {} : { systemd: old.systemd }) };
     if (settings.alarmMs !== old.alarmMs) this.alarmAt = settings.alarmMs > 0 ? this.at + settings.alarmMs : null;
     const current = new Map<string, number>();
-    this.servers.forEach((s, i) => { if (!s.retired) current.set(this.specs[i]!.name, i); });
+    this.servers.forEach((s, i) => { if (this.current(s)) current.set(this.specs[i]!.name, i); });
     const claimed = new Set<number>();
     let length = this.servers.length;
     const slots = specs.map((spec) => {
       const here = current.get(spec.name);
       if (here !== undefined) return here;
-      const ended = this.servers.findIndex((s, i) => s.retired && !claimed.has(i) && this.specs[i]!.name === spec.name && s.kind !== "alive" && s.kind !== "starting");
+      const ended = this.servers.findIndex((s, i) => !this.current(s) && !claimed.has(i) && this.specs[i]!.name === spec.name && s.kind !== "alive" && s.kind !== "starting");
       if (ended >= 0) {
         claimed.add(ended);
         return ended;
@@ -710,6 +765,16 @@ export class Model {
     this.x.reload = { added, changed, removed, unchanged };
     this.findDependents();
     this.x.notes.push(`reload: ${added.length} added (${added.join(",")}), ${changed.length} changed (${changed.join(",")}), ${removed.length} removed (${removed.join(",")})`);
+    // The running copies of a changed table with instances and a readiness check are not restarted at once:
+    // their new spec stays pending, and a rolling restart replaces them one at a time (Rolling reload).
+    const rolled = new Map<string, number[]>();
+    for (const i of changed) {
+      const s = this.servers[i]!;
+      const spec = s.next ?? this.specs[i]!;
+      if (spec.group === undefined || spec.ready === undefined || s.kind !== "alive" || s.stop !== null) continue;
+      rolled.set(spec.group, [...(rolled.get(spec.group) ?? []), i]);
+    }
+    const rolling = new Set([...rolled.values()].flat());
     for (const i of removed) {
       const s = this.servers[i]!;
       if (s.kind === "alive") this.order(i, "cremate");
@@ -717,10 +782,14 @@ export class Model {
     }
     for (const i of changed) {
       const s = this.servers[i]!;
-      if (s.kind === "alive" && s.stop === null) this.order(i, "start");
+      if (s.kind === "alive" && s.stop === null && !rolling.has(i)) this.order(i, "start");
       else if (s.kind === "unborn" && this.specs[i]!.autostart !== false) this.spawn(i);
     }
     for (const i of added) if (this.specs[i]!.autostart !== false) this.spawn(i);
+    if (rolled.size > 0) {
+      this.x.notes.push(`a rolling reload of ${[...rolled.keys()].join(", ")}: ${[...rolled.values()].flat().join(", ")} one at a time`);
+      this.beginRoll(null, [...rolled.keys()].join(", "), [...rolled.values()].flat());
+    }
   }
 
   /** An operator's start of a server that does not run: now, or once its dependencies are ready (its backoff count stays: only a revive or a long life forgets it). */
@@ -736,6 +805,7 @@ export class Model {
    * told; a pending re-exec likewise; then exit or wait.
    */
   private settle(): void {
+    this.advanceRoll();
     const starting = this.servers.some((s) => s.kind === "starting");
     if (this.phase.kind === "running" && this.pendingRevive && !starting) this.revive();
     if (this.phase.kind === "running") {
@@ -745,13 +815,20 @@ export class Model {
       this.servers.forEach((s, i) => { if (s.kind === "alive" && s.stop === null && !this.dependentsRun(i)) this.order(i, "cremate"); });
     }
     if (this.settings.systemd !== undefined) this.tellSystemd();
-    if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting") && this.inFlight() < 0) {
-      this.pendingReexec = false;
-      if (this.phase.kind === "running") this.x.reexec = true;
-    }
     const living = this.servers.some((s) => s.kind === "alive" || s.kind === "starting");
     const waiting = this.servers.some((s) => s.kind === "buried" || s.kind === "unborn" || s.kind === "waiting" || s.kind === "backoff");
-    if (this.phase.kind === "running" && !living && !waiting) this.exit(0);
+    // (Nothing left to hand across, nothing left to wait for: it exits, and a re-exec it waited for is not carried out.)
+    if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting") && this.inFlight() < 0 && (living || waiting || this.phase.kind !== "running")) {
+      this.pendingReexec = false;
+      if (this.phase.kind === "running") {
+        this.x.reexec = true;
+        this.x.handover = this.handover();
+      }
+    }
+    if (this.phase.kind === "running" && !living && !waiting) {
+      this.pendingReexec = false;
+      this.exit(0);
+    }
     else if (this.phase.kind === "stopping" && !living) this.exit(this.phase.status);
   }
 
@@ -793,6 +870,217 @@ export class Model {
     this.sdWatchdogAt = null;
     this.phase = { kind: "exited", status };
     this.x.exit = status;
+  }
+
+  // --- rolling restarts (docs/spec.md, "Scale": Rolling restart, Rolling reload) ----------
+
+  /** An answer to the request that asked for a roll (none for a reload's). */
+  private answer(id: number | null, ok: boolean, text: string): void {
+    if (id !== null) this.x.answers.push({ id, ok, text });
+  }
+
+  private nameOf(i: number): string {
+    return this.specs[i]?.name ?? String(i);
+  }
+
+  /**
+   * `ctl restart NAME --rolling` (id: the request), or a reload's (id null): one roll at a time; the copies
+   * must be servers of the configuration. The first copy is replaced now, each next once the one before is
+   * ready again with its new process and its old process has ended.
+   */
+  private beginRoll(id: number | null, name: string, slots: readonly number[]): void {
+    if (this.roll !== null) return this.answer(id, false, `a rolling restart of '${this.roll.name}' is under way: wait for its end`);
+    const missing = slots.find((i) => this.servers[i] === undefined || !this.current(this.servers[i]!));
+    if (missing !== undefined || slots.length === 0) return this.answer(id, false, `no such server: ${missing ?? -1}`);
+    this.x.notes.push(`a rolling restart of '${name}': ${slots.join(", ")}`);
+    this.rollNext({ id, reload: id === null, name, done: [], current: -1, old: null, fresh: null, aside: null, draining: null, rest: [...slots] });
+  }
+
+  /**
+   * The next copy: start-first (a copy whose process runs with no stop order, unless its table says
+   * stop-first), its new process starts in a slot aside; otherwise it is restarted in place, as `ctl restart`
+   * would (a refusal ends the roll). A reload's roll skips a copy that took its new spec meanwhile.
+   */
+  private rollNext(r: ModelRoll): void {
+    const [next, ...rest] = r.rest;
+    if (next === undefined) {
+      this.roll = null;
+      const n = r.done.length;
+      this.x.notes.push(`the rolling restart of '${r.name}' is done`);
+      this.x.rollEnds.push(`rolling restart of '${r.name}' done: ${n} instance${n === 1 ? "" : "s"} restarted, each ready again.`);
+      this.answer(r.id, true, `rolled '${r.name}': ${r.done.map((i) => this.nameOf(i)).join(", ")} restarted one at a time, each ready again`);
+      return;
+    }
+    const s = this.servers[next]!;
+    if (r.reload && s.next === null) return this.rollNext({ ...r, done: [...r.done, next], rest });
+    const old = s.kind === "alive" ? s.pid : null;
+    const spec = s.next ?? this.specs[next]!;
+    if (s.kind === "alive" && s.stop === null && spec.rolling !== "stop-first") {
+      this.x.notes.push(`server ${next}'s new process starts aside (start-first)`);
+      const aside = this.startAside(next);
+      this.roll = { ...r, current: next, old, fresh: null, aside, draining: null, rest };
+      return;
+    }
+    this.roll = { ...r, current: next, old, fresh: null, aside: null, draining: null, rest };
+    this.x.notes.push(`server ${next} is restarted in place (stop-first, or its process does not serve)`);
+    const refused = this.restartInPlace(next);
+    if (refused !== null) this.rollFailed(refused);
+  }
+
+  /** `ctl restart` of copy i for a roll: null when done, else why it is refused. */
+  private restartInPlace(i: number): string | null {
+    const s = this.servers[i]!;
+    const name = this.nameOf(i);
+    switch (s.kind) {
+      case "starting":
+        return `${name} is already running`;
+      case "waiting":
+        return `${name} waits for ${this.waitsFor(i).map((d) => this.nameOf(d)).join(", ")} to be ready`;
+      case "alive":
+        this.order(i, "start");
+        return null;
+      default:
+        this.startByHand(i);
+        return null;
+    }
+  }
+
+  /**
+   * Copy i's new process in a slot aside: an ended slot of that name that is no server of the configuration
+   * (a removed one, an earlier roll's), else a new slot. It runs the copy's spec (its pending one), is never
+   * restarted, and starts with the copy's spawn count (it waits like the copy for its dependencies).
+   */
+  private startAside(i: number): number {
+    const s = this.servers[i]!;
+    const spec = s.next ?? this.specs[i]!;
+    const name = this.nameOf(i);
+    let slot = this.servers.findIndex((x, j) => !this.current(x) && this.specs[j]!.name === name && x.kind !== "alive" && x.kind !== "starting");
+    if (slot < 0) {
+      slot = this.servers.length;
+      this.servers.push(fresh());
+      this.specs.push(spec);
+    }
+    this.servers[slot] = { ...fresh(), spawns: s.spawns, replaces: i };
+    this.specs[slot] = { ...spec, restart: "never" };
+    this.findDependents();
+    this.spawn(slot);
+    return slot;
+  }
+
+  /** After every step: the copy being replaced is ready again (the next begins), failed (the roll stops), or still on its way. */
+  private advanceRoll(): void {
+    for (let r = this.roll; r !== null; r = this.roll) {
+      if (this.phase.kind !== "running") return this.rollFailed(`lazarus is ${this.phase.kind === "stopping" ? "shutting down" : this.phase.kind}`);
+      if (r.draining !== null) {
+        // Replaced: the next copy begins once the old process moved aside has ended.
+        if (this.servers[r.draining]!.kind === "alive") return;
+        this.rollNext({ ...r, draining: null, done: [...r.done, r.current] });
+        continue;
+      }
+      const p = this.rollProgress(r);
+      switch (p.kind) {
+        case "wait":
+          this.roll = p.roll;
+          return;
+        case "failed":
+          return this.rollFailed(p.why);
+        case "in-place":
+          // The copy's old process ended or is being stopped meanwhile: its new process aside is given up, and the
+          // copy's own restart (by its restart policy) is what the roll waits for.
+          this.x.notes.push(`server ${r.current}'s old process no longer serves: its new process aside is given up`);
+          this.giveUpAside(r.aside);
+          this.roll = { ...r, aside: null, fresh: null };
+          break;
+        case "ready":
+          if (r.aside === null) {
+            this.rollNext({ ...r, done: [...r.done, r.current] });
+          } else {
+            this.takePlace(r.current, r.aside);
+            this.roll = { ...r, aside: null, draining: r.aside };
+          }
+          break;
+      }
+    }
+  }
+
+  /** How the replacement of copy r.current goes (the first new process seen of it is r.fresh). */
+  private rollProgress(r: ModelRoll): { kind: "wait"; roll: ModelRoll } | { kind: "failed"; why: string } | { kind: "ready" } | { kind: "in-place" } {
+    const copy = this.servers[r.current]!;
+    if (copy.retired) return { kind: "failed", why: "it was removed by a reload" };
+    let s = copy;
+    if (r.aside !== null) {
+      if (!(copy.kind === "alive" && copy.pid === r.old && copy.stop === null)) return { kind: "in-place" };
+      s = this.servers[r.aside]!;
+    } else if (copy.kind === "alive" && copy.pid === r.old) {
+      return copy.stop === null ? { kind: "failed", why: "its old process was not stopped" } : { kind: "wait", roll: r };
+    }
+    if (r.fresh !== null && !(s.kind === "alive" && s.pid === r.fresh)) return { kind: "failed", why: `its new process (pid ${r.fresh}) ended before it was ready` };
+    switch (s.kind) {
+      case "starting":
+      case "waiting":
+        return { kind: "wait", roll: r };
+      case "alive":
+        if (s.stop !== null) return { kind: "failed", why: `its new process (pid ${s.pid}) did not become ready: it is being stopped` };
+        if (s.ready) return { kind: "ready" };
+        return { kind: "wait", roll: { ...r, fresh: s.pid } };
+      default:
+        return { kind: "failed", why: `it is ${s.kind}` };
+    }
+  }
+
+  /**
+   * Start-first: the new process (ready, in slot `aside`) takes copy i's place (the copy's spec, its health
+   * checks and watchdog begin afresh under i), and the old process moves to the slot aside, where it is no
+   * server of the configuration any more (retired) and gets its stop order (its own spec's stop signal).
+   */
+  private takePlace(i: number, aside: number): void {
+    const old = this.servers[i]!;
+    const neu = this.servers[aside]!;
+    const oldSpec = this.specs[i]!;
+    this.x.notes.push(`server ${i}'s new process (pid ${neu.pid}, slot ${aside}) is ready and takes its place; the old one (pid ${old.pid}) moves aside and is stopped`);
+    this.servers[i] = { ...fresh(), kind: "alive", pid: neu.pid, since: neu.since, ready: true, spawns: neu.spawns, lastExit: old.lastExit };
+    this.specs[i] = old.next ?? oldSpec;
+    this.servers[aside] = { ...fresh(), kind: "alive", pid: old.pid, since: old.since, ready: old.ready, stop: old.stop, spawns: old.spawns, lastExit: old.lastExit, retries: old.retries, retired: true };
+    this.specs[aside] = oldSpec;
+    this.findDependents();
+    this.resumeChecks(i);
+    this.order(aside, "cremate");
+  }
+
+  /** A new process aside that will not take its copy's place: retired (stopped, or forgotten at once). */
+  private giveUpAside(aside: number | null): void {
+    if (aside === null) return;
+    const s = this.servers[aside]!;
+    if (s.replaces === null) return;
+    s.replaces = null;
+    s.retired = true;
+    this.findDependents();
+    // (Starting: it is stopped once its spawn's result comes.) Killed already: nothing more to do.
+    if (s.kind === "alive" && !(s.stop?.killed ?? false)) this.order(aside, "cremate");
+    else if (s.kind === "unborn" || s.kind === "waiting" || s.kind === "backoff" || s.kind === "buried") this.become(aside, "cremated", "stopped");
+  }
+
+  /**
+   * The roll stops (the copy did not become ready, a reload, a scale, a re-exec, a shutdown): its new process
+   * aside is given up; the copies it did not reach are not touched. Said, and answered not ok.
+   */
+  private rollFailed(why: string): void {
+    const r = this.roll;
+    if (r === null) return;
+    this.roll = null;
+    this.x.notes.push(`the rolling restart of '${r.name}' stops: ${why}`);
+    this.giveUpAside(r.aside);
+    const names = (slots: readonly number[]) => slots.map((i) => this.nameOf(i));
+    // A copy whose old process is still stopping was replaced already: it is among the done.
+    const done = r.draining === null ? r.done : [...r.done, r.current];
+    const at = r.draining === null ? r.current : r.rest[0];
+    const left = r.draining === null ? r.rest : r.rest.slice(1);
+    const text = at === undefined
+      ? `rolling restart of '${r.name}' stopped while the old process of its last copy was stopping: ${why}; ${names(done).join(", ")} restarted`
+      : `rolling restart of '${r.name}' stopped at '${this.nameOf(at)}': ${why}; ${done.length === 0 ? "none" : names(done).join(", ")} restarted, ` +
+        `${left.length === 0 ? "none" : names(left).join(", ")} left running as ${left.length === 1 ? "it was" : "they were"}`;
+    this.x.rollEnds.push(`${text}.`);
+    this.answer(r.id, false, text);
   }
 
   // --- one server ------------------------------------------------------------------

@@ -61,7 +61,8 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
   const adopts: { server: number; pid: number }[] = [];
   const reexecs: Handover[] = [];
   const exits: number[] = [];
-  const replies: boolean[] = [];
+  const replies: { id: number; ok: boolean; message: string }[] = [];
+  const rollLogs: string[] = [];
   const probes: ProbeFx[] = [];
   const sd: string[] = [];
   for (const e of effects) {
@@ -74,7 +75,10 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
       case "adopt": adopts.push({ server: e.server, pid: e.pid }); break;
       case "reexec": reexecs.push(e.handover); break;
       case "exit": exits.push(e.status); break;
-      case "reply": replies.push(e.ok); break;
+      case "reply": replies.push({ id: e.id, ok: e.ok, message: e.message }); break;
+      case "log":
+        if (e.record.event === "roll" && /^rolling restart of '.*' (done: |stopped )/.test(e.record.text)) rollLogs.push(e.record.text);
+        break;
       default: break;
     }
   }
@@ -121,7 +125,7 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
       : "a re-exec is carried out, which the model does not expect");
   }
   if (x.reexec && reexecs.length === 1) {
-    const h = compareHandover(reexecs[0]!, model.handover());
+    const h = compareHandover(reexecs[0]!, x.handover ?? model.handover());
     if (h !== null) problems.push(`what the re-exec hands across: ${h}`);
   }
   if (exits.length > 1) problems.push("two exit effects in one step");
@@ -130,16 +134,33 @@ export function compareEffects(event: Event, effects: readonly Effect[], x: Expe
       ? `the supervisor should exit with status ${x.exit} and does not`
       : `the supervisor exits with ${exits[0]}, the model with ${x.exit}`);
   }
-  if (event.type === "control") {
-    if (replies.length !== 1) problems.push(`the operator got ${replies.length} answers`);
-    else if (x.reply !== null && replies[0] !== x.reply) problems.push(`the operator's ${event.command.op} is ${replies[0] ? "accepted" : "refused"}; the model ${x.reply ? "accepts" : "refuses"} it`);
+  // A rolling restart is answered at its end (or at once when it cannot begin), in whatever step that is.
+  const answerIds = new Set(x.answers.map((a) => a.id));
+  const rollReplies = replies.filter((r) => answerIds.has(r.id));
+  const others = replies.filter((r) => !answerIds.has(r.id)).map((r) => r.ok);
+  for (const a of x.answers) {
+    const got = rollReplies.filter((r) => r.id === a.id);
+    if (got.length !== 1) problems.push(`the rolling restart (request ${a.id}) got ${got.length} answers, the model ends it now: ${show(a.text)}`);
+    else if (got[0]!.ok !== a.ok || got[0]!.message !== a.text) problems.push(`the rolling restart is answered ${got[0]!.ok ? "ok" : "not ok"}: ${show(got[0]!.message)}; the model: ${a.ok ? "ok" : "not ok"}: ${show(a.text)} (roll)`);
+  }
+  if (show(rollLogs) !== show(x.rollEnds)) problems.push(`the end of a rolling restart is logged as ${show(rollLogs)}, the model says ${show(x.rollEnds)} (roll)`);
+  if (event.type === "control" && event.command.op === "roll") {
+    // Answered at once only when it is refused (a roll under way, not running): else at its end.
+    const want = x.reply === null ? 0 : 1;
+    if (others.length !== want) problems.push(want === 0 ? `the rolling restart is answered (${others[0] ? "ok" : "not ok"}) while the model has it under way: it is answered at its end (roll)` : `the operator got ${others.length} answers`);
+    else if (want === 1 && others[0] !== x.reply) problems.push(`the operator's roll is ${others[0] ? "accepted" : "refused"}; the model ${x.reply ? "accepts" : "refuses"} it`);
+  } else if (event.type === "control") {
+    if (others.length !== 1) problems.push(`the operator got ${others.length} answers`);
+    else if (x.reply !== null && others[0] !== x.reply) problems.push(`the operator's ${event.command.op} is ${others[0] ? "accepted" : "refused"}; the model ${x.reply ? "accepts" : "refuses"} it`);
   } else if (event.type === "reconfigure" || event.type === "reload-failed") {
     // `ctl reload` or `ctl scale`: one answer; a file that does not validate is refused, and so is a reload during a shutdown.
-    if (event.id !== null && replies.length !== 1) problems.push(`the operator's reload got ${replies.length} answers`);
-    else if (event.type === "reload-failed" && replies[0] === true) problems.push("a reload of a broken file is accepted");
-    else if (replies.length === 1 && x.reply !== null && replies[0] !== x.reply) problems.push(`the reload is ${replies[0] ? "accepted" : "refused"}; the model ${x.reply ? "accepts" : "refuses"} it`);
-  } else if (replies.length > 0) {
-    problems.push("an answer to no operator");
+    if (event.id !== null && others.length !== 1) problems.push(`the operator's reload got ${others.length} answers`);
+    else if (event.type === "reload-failed" && others[0] === true) problems.push("a reload of a broken file is accepted");
+    else if (others.length === 1 && x.reply !== null && others[0] !== x.reply) problems.push(`the reload is ${others[0] ? "accepted" : "refused"}; the model ${x.reply ? "accepts" : "refuses"} it`);
+  } else if (others.length > 0) {
+    problems.push(x.answers.length === 0 && replies.some((r) => r.message.startsWith("rolling restart") || r.message.startsWith("rolled"))
+      ? `a rolling restart is answered (${show(replies[0]!.message)}), which the model has still under way (roll)`
+      : "an answer to no operator");
   }
   if (problems.length === 0) return null;
   return `after ${eventWords(event)}: ${problems.join("; ")}${x.notes.length > 0 ? ` (the model: ${x.notes.join("; ")})` : ""}`;
@@ -223,11 +244,19 @@ export function compareState(core: State, m: Model): string | null {
   if (core.pendingReexec !== m.pendingReexec) problems.push(`pending re-exec is ${core.pendingReexec}, the model's ${m.pendingReexec}`);
   if (p.kind !== "exited" && core.alarmAt !== m.alarmAt) problems.push(`the alarm deadline is ${core.alarmAt}, the model's ${m.alarmAt}`);
   if (core.systemd.ready !== m.sdReady) problems.push(`READY=1 ${core.systemd.ready ? "was" : "was not"} sent to systemd, the model says it ${m.sdReady ? "was" : "was not"} (sd-notify)`);
-  if (core.servers.length !== m.servers.length) return `${core.servers.length} servers, the model ${m.servers.length}`;
+  const roll = rollWords(core.roll ?? null);
+  const mroll = rollWords(m.roll);
+  if (roll !== mroll) problems.push(`the rolling restart under way is ${roll}, the model's ${mroll} (roll)`);
+  if (core.servers.length !== m.servers.length) {
+    const extra = core.servers.length > m.servers.length ? " (a slot aside the model does not have?)" : "";
+    return [...problems, `${core.servers.length} servers, the model ${m.servers.length}${extra}`].join("; ");
+  }
   core.servers.forEach((s, i) => {
     const ms = m.servers[i]!;
     const l = s.life;
     const who = `server ${i}`;
+    if ((s.retired === true) !== ms.retired) problems.push(`${who} is ${s.retired === true ? "" : "not "}retired (removed, or an old process moved aside), the model says ${ms.retired ? "it is" : "it is not"}`);
+    if ((s.replaces ?? null) !== ms.replaces) problems.push(`${who} is ${s.replaces === undefined ? "no slot aside" : `the slot aside of server ${s.replaces}`}, the model's ${ms.replaces === null ? "no slot aside" : `the slot aside of server ${ms.replaces}`} (roll)`);
     if (l.kind !== ms.kind) {
       problems.push(`${who} is ${l.kind}, the model has it ${ms.kind}`);
       return;
@@ -256,6 +285,12 @@ export function compareState(core: State, m: Model): string | null {
     }
   });
   return problems.length === 0 ? null : problems.join("; ");
+}
+
+/** A rolling restart's progress in words (the core's or the model's). */
+function rollWords(r: { name: string; done: readonly number[]; current: number; aside: number | null; draining: number | null; rest: readonly number[] } | null): string {
+  if (r === null) return "none";
+  return `'${r.name}' at ${r.current} (done [${r.done.join(",")}], aside ${r.aside ?? "-"}, draining ${r.draining ?? "-"}, next [${r.rest.join(",")}])`;
 }
 
 /** A timer's name in words. */

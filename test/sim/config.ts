@@ -19,6 +19,8 @@ export interface SimEntry {
   readonly autostart: boolean;
   /** `instances` in its table (config servers only; null: no key). */
   readonly instances: number | null;
+  /** `rolling` in its table (config servers only; null: no key, start-first). */
+  readonly rolling: "start-first" | "stop-first" | null;
 }
 
 /** A `ctl scale` count, and the file's count (null: none) when it was given: it holds while the file says that. */
@@ -37,6 +39,7 @@ export const BROKEN_PROCFILE_LINE = "not a procfile line\n";
 const SIGNALS = [null, SIGTERM, SIGINT, SIGQUIT, SIGHUP] as const;
 const TIMEOUTS = [null, 0, 50, 1000] as const;
 const COUNTS = [null, 1, 2, 3] as const;
+const ROLLINGS = [null, "stop-first", "start-first", "stop-first"] as const;
 
 /** The table or Procfile process name of scenario server i (braces: its name, argv[0]). */
 export function tableName(sc: SimScenario, i: number): string {
@@ -44,10 +47,10 @@ export function tableName(sc: SimScenario, i: number): string {
   return s.source === "config" ? `s${i}` : s.source === "procfile" ? `p${i}` : `srv${i}`;
 }
 
-/** Whether server i may be given copies (`instances`, `ctl scale`): not with a readiness check (see docs/testing.md). */
+/** Whether server i may be given copies (`instances`, `ctl scale`): a config table or a Procfile process (with a readiness check or not). */
 export function scalable(sc: SimScenario, i: number): boolean {
   const s = sc.servers[i]!;
-  return s.source === "procfile" || (s.source === "config" && (s.policy === null || s.policy.ready === null));
+  return s.source === "procfile" || s.source === "config";
 }
 
 /** The files as the supervisor is started with them: a file's latent servers are not in it (but never all of them). */
@@ -62,6 +65,7 @@ export function initialConfig(sc: SimScenario): SimConfig {
     stopTimeoutMs: s.own.stopTimeoutMs,
     autostart: s.own.autostart,
     instances: s.source === "config" && scalable(sc, i) ? s.instances ?? null : null,
+    rolling: s.source === "config" ? s.rolling ?? null : null,
   }));
   return { entries, scales: new Map() };
 }
@@ -101,6 +105,9 @@ export function edited(c: SimConfig, sc: SimScenario, edits: readonly SimEdit[])
         break;
       case "instances":
         if (config && scalable(sc, i)) entries[i] = { ...e, instances: COUNTS[ed.n % COUNTS.length]! };
+        break;
+      case "rolling":
+        if (config) entries[i] = { ...e, rolling: ROLLINGS[ed.n % ROLLINGS.length]! };
         break;
       case "toggle": {
         // (a file keeps at least one server)
@@ -185,6 +192,7 @@ export function filesOf(c: SimConfig, sc: SimScenario, broken = false): { config
     if (e.stopTimeoutMs !== null) config.push(`stop_timeout = ${e.stopTimeoutMs / 1000}`);
     if (!e.autostart) config.push("autostart = false");
     if (e.instances !== null) config.push(`instances = ${e.instances}`);
+    if (e.rolling !== null) config.push(`rolling = ${q(e.rolling)}`);
     const env = Object.entries(e.env);
     if (env.length > 0) config.push(`env = { ${env.map(([k, v]) => `${k} = ${q(v)}`).join(", ")} }`);
     config.push(...policyKeys(policyOf(c, sc, i, (d) => [`s${d}`])));
@@ -281,6 +289,9 @@ export function specsOf(c: SimConfig, sc: SimScenario): ServerSpec[] {
       ...(config && e.stopTimeoutMs !== null ? { stopTimeoutMs: e.stopTimeoutMs } : {}),
       ...(config && !e.autostart ? { autostart: false } : {}),
       ...policyOf(c, sc, i, (d) => slots.flatMap((x, j) => (x.sim === d ? [j] : []))),
+      // The copies of a table (or a Procfile process) with a count are one group; a table's `rolling` is its copies'.
+      ...(slot.instance === null ? {} : { group: tableName(sc, i) }),
+      ...(config && e.rolling !== null ? { rolling: e.rolling } : {}),
       launch: JSON.stringify(Object.entries(slot.env).sort()),
     };
   });

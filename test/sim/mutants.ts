@@ -167,6 +167,81 @@ const lenient = Object.assign((port: OsPort, config: ShellConfig) => new Supervi
   misreads: (text: string) => text.replace(`\n${BROKEN_TABLE}`, "").replace(BROKEN_PROCFILE_LINE, ""),
 });
 
+// --- issue 15: rolling restarts ------------------------------------------------------
+
+/** The port as the shell sees it, with some of its calls bent (everything else goes to the port itself). */
+function bentPort(port: OsPort, bend: Partial<OsPort>): OsPort {
+  return new Proxy(port, {
+    get(target, key) {
+      const own = (bend as Record<PropertyKey, unknown>)[key];
+      if (own !== undefined) return own;
+      const v = (target as unknown as Record<PropertyKey, unknown>)[key];
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/**
+ * A rolling restart's new process, in its slot aside, spawned with the environment of the slot's own number
+ * (a table of launches looked up by slot instead of by the copy it replaces): LAZARUS_INSTANCE of another copy, or none.
+ */
+class SpawnsAsideWithWrongEnv extends Supervisor {
+  private readonly aside: { on: boolean };
+  constructor(port: OsPort, config: ShellConfig) {
+    const aside = { on: false };
+    super(bentPort(port, {
+      spawn: (request) => {
+        if (!aside.on) return port.spawn(request);
+        const { LAZARUS_INSTANCE: n, ...env } = request.env;
+        return port.spawn({ ...request, env: n === undefined || n === "1" ? env : { ...env, LAZARUS_INSTANCE: String(Number(n) - 1) } });
+      },
+    }), config);
+    this.aside = aside;
+  }
+  protected override perform(effect: Effect, at: number): Event[] {
+    this.aside.on = effect.type === "spawn" && this.current.servers.at(effect.server)?.replaces !== undefined;
+    try {
+      return super.perform(effect, at);
+    } finally {
+      this.aside.on = false;
+    }
+  }
+}
+
+/** Start-first done as stop-first by the shell: when a copy's new process is spawned beside it, the copy's old process is sent its stop signal too. */
+class StopsOldAtRollStart extends Supervisor {
+  protected override perform(effect: Effect, at: number): Event[] {
+    const out = super.perform(effect, at);
+    const copy = effect.type === "spawn" ? this.current.servers.at(effect.server)?.replaces : undefined;
+    const old = copy === undefined ? undefined : this.current.servers.at(copy);
+    if (old !== undefined && old.life.kind === "alive") this.port.kill(old.life.pid, old.spec.stopSignal ?? SIGTERM, true);
+    return out;
+  }
+}
+
+/** `restart --rolling` answered at once, as every other command is ("restarting NAME"), and then again at its end. */
+class AnswersRollAtOnce extends Supervisor {
+  constructor(port: OsPort, config: ShellConfig) {
+    super(bentPort(port, {
+      listenControl: (path, strict, handler) => port.listenControl(path, strict, (line, respond) => {
+        handler(line, respond);
+        const o = JSON.parse(line) as { rolling?: boolean; server?: string };
+        if (o.rolling === true) respond(JSON.stringify({ ok: true, message: `restarting ${o.server}` }));
+      }),
+    }), config);
+  }
+}
+
+/** The specs lose the table they come from on the way to the core: a reload restarts a changed table with instances and a readiness check at once. */
+class LosesGroups extends Supervisor {
+  constructor(port: OsPort, config: ShellConfig) {
+    super(port, { ...config, servers: config.servers.map(({ group: _, ...spec }) => spec) });
+  }
+  override dispatch(...events: Event[]): void {
+    super.dispatch(...events.map((e) => (e.type === "reconfigure" ? { ...e, servers: e.servers.map(({ group: _, ...spec }) => spec) } : e)));
+  }
+}
+
 const terminating = (e: Event | null) => e !== null && (e.type === "terminate" || (e.type === "control" && e.command.op === "shutdown"));
 
 function make(C: new (port: OsPort, config: ShellConfig) => Supervisor): SupervisorFactory {
@@ -211,7 +286,17 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "restart an unchanged server": make(RestartsUnchanged),
   "forget to stop a removed server": make(KeepsRemoved),
   "apply a half-valid file": lenient,
+  // Issue 15: rolling restarts.
+  "spawn a rolling restart's new process with the wrong environment": make(SpawnsAsideWithWrongEnv),
+  "stop the old process when the roll begins": make(StopsOldAtRollStart),
+  "never answer a rolling restart": dropping((e) => e.type === "reply" && /^(rolled|rolling restart)/.test(e.message)),
+  "answer a rolling restart at once": make(AnswersRollAtOnce),
+  "restart a table's copies at once on a reload": make(LosesGroups),
 };
 
 /** The planted reload bugs: each is caught by a check whose message names it (in parentheses). */
-export const RELOAD_MUTANTS: readonly string[] = ["restart an unchanged server", "forget to stop a removed server", "apply a half-valid file"];
+export const RELOAD_MUTANTS: readonly string[] = [
+  "restart an unchanged server", "forget to stop a removed server", "apply a half-valid file",
+  "spawn a rolling restart's new process with the wrong environment", "stop the old process when the roll begins", "never answer a rolling restart",
+  "answer a rolling restart at once", "restart a table's copies at once on a reload",
+];

@@ -50,8 +50,10 @@ export interface SimServer {
   readonly policy: SimPolicy | null;
   /** Issue 15: not in the files at the start (a reload adds it); config and Procfile servers only. */
   readonly latent?: boolean;
-  /** Issue 15: `instances` in its table at the start (config servers without a readiness check only). */
+  /** Issue 15: `instances` in its table at the start (config servers only). */
   readonly instances?: number | null;
+  /** Issue 15: `rolling` in its table at the start (config servers only; null: none, start-first). */
+  readonly rolling?: "start-first" | "stop-first" | null;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface SimServer {
  * not apply to it (servers in braces, a Procfile's environment) are skipped.
  */
 export interface SimEdit {
-  readonly what: "argv" | "env" | "stop-signal" | "stop-timeout" | "autostart" | "instances" | "toggle";
+  readonly what: "argv" | "env" | "stop-signal" | "stop-timeout" | "autostart" | "instances" | "rolling" | "toggle";
   readonly k: number;
   readonly n: number;
 }
@@ -80,7 +82,12 @@ export type WorldAction =
    */
   | { readonly at: number; readonly act: "reload"; readonly broken: boolean; readonly edits?: readonly SimEdit[]; readonly reexec?: number | null }
   /** `ctl scale NAME N` of the scenario's server k (mod their number). */
-  | { readonly at: number; readonly act: "scale"; readonly k: number; readonly count: number };
+  | { readonly at: number; readonly act: "scale"; readonly k: number; readonly count: number }
+  /**
+   * `ctl restart NAME --rolling` of the scenario's server k (mod their number): its copies one at a time,
+   * or the one server of that name; a re-exec signal `reexec` ms after it.
+   */
+  | { readonly at: number; readonly act: "roll"; readonly k: number; readonly reexec: number | null };
 
 export interface SimScenario {
   readonly seed: number;
@@ -167,11 +174,12 @@ const simServer = (lives: fc.Arbitrary<readonly Life[]>): fc.Arbitrary<SimServer
     own,
     policy,
     latent: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-    instances: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(1, 2, 3) }),
-  }).map((x) => (x.source === "config" ? x : { ...x, own: NO_OWN, policy: null, instances: null, latent: x.source === "braces" ? false : x.latent }));
+    instances: fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(1, 2, 3) }),
+    rolling: fc.constantFrom(null, null, "stop-first" as const, "start-first" as const),
+  }).map((x) => (x.source === "config" ? x : { ...x, own: NO_OWN, policy: null, instances: null, rolling: null, latent: x.source === "braces" ? false : x.latent }));
 
 const edit: fc.Arbitrary<SimEdit> = fc.record({
-  what: fc.constantFrom<SimEdit["what"]>("argv", "env", "env", "stop-signal", "stop-timeout", "autostart", "instances", "instances", "toggle", "toggle", "toggle"),
+  what: fc.constantFrom<SimEdit["what"]>("argv", "argv", "env", "env", "stop-signal", "stop-timeout", "autostart", "instances", "instances", "rolling", "toggle", "toggle", "toggle"),
   k: fc.nat({ max: 1000 }),
   n: fc.nat({ max: 20 }),
 });
@@ -199,6 +207,7 @@ export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
       }),
     },
     { weight: 1, arbitrary: fc.record({ at, act: fc.constant("scale" as const), k: fc.nat({ max: 1000 }), count: fc.integer({ min: 1, max: 3 }) }) },
+    { weight: 2, arbitrary: fc.record({ at, act: fc.constant("roll" as const), k: fc.nat({ max: 1000 }), reexec: fc.option(fc.constantFrom(0, 1, 50, 2000), { freq: 4 }) }) },
   );
   return fc.record({
     seed: fc.integer(),

@@ -411,9 +411,13 @@ export class World {
   private readonly spawnsSoFar: number[];
   /** Spawns the core asked for and the shell has not carried out yet, by server (a server has one at most). */
   private readonly expectedSpawns = new Map<string, readonly string[]>();
+  /** Of those, the names whose spawn is a rolling restart's new process in a slot aside. */
+  private readonly asideSpawns = new Set<string>();
   /** Kills the core asked for and the shell has not carried out yet: pid → how many. */
   /** The serial of the process the core knows as alive under each pid. */
   private readonly coreSerial = new Map<number, number>();
+  /** The process (its serial) each kill the core asked for was meant for: a kill for one that has ended meanwhile may be dropped. */
+  private readonly killSerial = new Map<string, number>();
   /** Exits the core was told of, by process serial: each exactly once. */
   private readonly accounted = new Set<number>();
   private execs = 0;
@@ -439,6 +443,19 @@ export class World {
    * does not validate, and must be refused.
    */
   private candidate: { config: SimConfig; specs: ServerSpec[]; broken: boolean; what: string } | null = null;
+  /** `ctl restart NAME --rolling` requests and how many answers each got (one, once its image ends). */
+  private readonly rollRequests: { readonly line: string; readonly image: SimPort; replies: number }[] = [];
+  /** The request id of the last `restart --rolling` the core got. */
+  private rollAsked: number | null = null;
+
+  /** Every rolling restart asked of an image that ends (exec, exit) has been answered, once: a roll ends before the image does. */
+  private checkRollsAnswered(image: SimPort, how: string): void {
+    for (const r of this.rollRequests) {
+      if (r.image !== image) continue;
+      if (r.replies === 0) this.fail(`${r.line} got no answer before the supervisor ${how}: a rolling restart is answered at its end, which comes before (never answer a rolling restart)`);
+      if (r.replies > 1) this.fail(`${r.line} got ${r.replies} answers before the supervisor ${how}: a rolling restart is answered once, at its end`);
+    }
+  }
 
   constructor(private readonly sc: SimScenario, private readonly factory: SupervisorFactory = (p, c) => new Supervisor(p, c)) {
     this.config = initialConfig(sc);
@@ -631,6 +648,7 @@ export class World {
 
   replaceImage(old: SimPort, argv: readonly string[], env: Readonly<Record<string, string>>): void {
     this.checkCarriedOut();
+    this.checkRollsAnswered(old, "re-exec'd");
     const complaint = this.model.exec(this.k.now, this.specs);
     if (complaint !== null) this.fail(complaint);
     old.end();
@@ -665,6 +683,7 @@ export class World {
     this.exitStatus = status;
     this.trace.push(`${this.k.now.toFixed(2)} supervisor exits ${status}`);
     if (status !== this.expectedExit) this.fail(`the shell exited with ${status}, the core decided ${String(this.expectedExit)}`);
+    this.checkRollsAnswered(port, `exited (${status})`);
     // What it leaves behind, before anything is cleaned up: no server's process running, no end untold.
     for (const p of this.k.procs.values()) {
       if (p.server !== null && p.state === "running") this.fail(`the supervisor exited with status ${status} leaving server ${p.server}'s process ${p.pid} running`);
@@ -768,6 +787,26 @@ export class World {
         if (broken && ok !== false) this.fail(`a reload of a broken file was not refused (apply a half-valid file)`);
         if (next === null && ok !== false) this.fail(`the ${what} was accepted, and it names no server that can be scaled`);
         if (next !== null && !broken && running && ok !== true) this.fail(`the ${what} was refused while the supervisor runs`);
+        return;
+      }
+      case "roll": {
+        // `ctl restart NAME --rolling`: answered at once only when it cannot begin, else at its end (checked by the model).
+        const port = this.image;
+        if (!port.alive || port.control === null) return;
+        const name = tableName(this.sc, a.k % this.sc.servers.length);
+        const line = JSON.stringify({ cmd: "restart", server: name, rolling: true });
+        this.trace.push(`${this.k.now.toFixed(2)} control ${line}`);
+        const request = { line, image: port, replies: 0 };
+        this.rollRequests.push(request);
+        const handler = port.control;
+        this.enter(port, () => handler(line, () => { request.replies++; }));
+        if (this.violation !== null) throw this.violation;
+        if (request.replies > 1) this.fail(`${line} got ${request.replies} replies at once: a rolling restart is answered once, at its end, or at once when it cannot begin (answer a rolling restart at once)`);
+        const roll = this.state?.roll;
+        if (request.replies > 0 && port.alive && roll !== undefined && roll.id !== null && roll.id === this.rollAsked) {
+          this.fail(`${line} was answered at once, while the rolling restart it began is under way (at '${this.state?.servers.at(roll.current)?.spec.name}'): it is answered at its end (answer a rolling restart at once)`);
+        }
+        if (a.reexec !== null) this.k.schedule(this.k.now + a.reexec, () => this.sendSignal(SIGUSR1));
         return;
       }
       case "control": {
@@ -874,6 +913,7 @@ export class World {
     }
     this.state = after;
     this.stepped = true;
+    if (e.type === "control" && e.command.op === "roll") this.rollAsked = e.id;
     const due = e.type === "timer" ? this.model.timers() : null;
     const reload = e.type === "reconfigure" ? this.reconfigureSeen() : undefined;
     const was = this.model.servers.map((m) => ({ kind: m.kind, pid: m.pid, stop: m.stop !== null }));
@@ -938,8 +978,14 @@ export class World {
         const name = after.servers.at(fx.server)?.spec.name ?? "?";
         if (this.expectedSpawns.has(name)) this.fail(`the core asked to spawn server ${fx.server} ('${name}') twice`);
         this.expectedSpawns.set(name, fx.argv);
+        if (after.servers.at(fx.server)?.replaces !== undefined) this.asideSpawns.add(name);
       }
-      if (fx.type === "kill") this.ask("kills", `${fx.pid}/${fx.signal}/${fx.group}`);
+      if (fx.type === "kill") {
+        const key = `${fx.pid}/${fx.signal}/${fx.group}`;
+        this.ask("kills", key);
+        const serial = this.coreSerial.get(fx.pid);
+        if (serial !== undefined) this.killSerial.set(key, serial);
+      }
       if (fx.type === "kill-remnants") this.ask("remnants", `${fx.pgid}/${fx.signal}`);
       if (fx.type === "adopt") this.ask("adopts", String(fx.pid));
       if (fx.type === "arm") this.ask("arms", String(fx.at));
@@ -974,7 +1020,12 @@ export class World {
     const r = x.reload;
     if (r === null) return; // refused (during a shutdown)
     const name = (i: number) => after.servers.at(i)?.spec.name ?? this.model.specs[i]?.name ?? `#${i}`;
+    // A rolling reload: the copies after the first are not touched now (they are replaced one at a time).
+    const later = this.model.roll?.reload === true ? this.model.roll.rest : [];
     for (const fx of effects) {
+      if (fx.type === "kill" && later.includes(fx.server)) {
+        this.fail(`the ${c.what} stopped '${name(fx.server)}' (server ${fx.server}, pid ${fx.pid}) at once, a copy of a changed table with instances and a readiness check, which a rolling reload replaces one at a time (restart a table's copies at once on a reload)`);
+      }
       if (fx.type === "kill" && r.unchanged.includes(fx.server)) {
         this.fail(`the ${c.what} signalled '${name(fx.server)}' (server ${fx.server}, pid ${fx.pid}), which it did not change: a reload never touches an unchanged server (restart an unchanged server)`);
       }
@@ -1008,9 +1059,15 @@ export class World {
     const instance = request.env.LAZARUS_INSTANCE ?? "";
     const j = this.slots.findIndex((x) => x.sim === server && String(x.instance ?? "") === instance);
     const slot = this.slots[j];
+    // A copy's new process in a rolling restart is that copy, with its environment (LAZARUS_INSTANCE included).
+    const asked = this.slots.filter((x) => x.sim === server && this.expectedSpawns.has(x.name));
+    if ((slot === undefined || !this.expectedSpawns.has(slot.name)) && asked.some((x) => this.asideSpawns.has(x.name))) {
+      this.fail(`the shell spawned srv${server} with ${instance === "" ? "no LAZARUS_INSTANCE" : `LAZARUS_INSTANCE=${instance}`}, and the core asked for the new process of '${asked.map((x) => x.name).join("', '")}' (a rolling restart's): it runs with its copy's environment (spawn a rolling restart's new process with the wrong environment)`);
+    }
     if (slot === undefined) this.fail(`the shell spawned srv${server}${instance === "" ? "" : ` (LAZARUS_INSTANCE=${instance})`}, which is not in the configuration in force`);
     const want = this.expectedSpawns.get(slot!.name);
     this.expectedSpawns.delete(slot!.name);
+    this.asideSpawns.delete(slot!.name);
     // Its environment: lazarus's own without its private variables, the .env file's over it, then its own (as the files say it now).
     const notify: Record<string, string> = this.specs[j]?.ready?.kind === "notify" ? { NOTIFY_SOCKET: `/tmp/lazarus-1000/${SUP}.notify` } : {};
     const env = { ...SIM_ENV, ...(this.sc.envFile ?? {}), ...slot!.env, ...notify };
@@ -1045,8 +1102,16 @@ export class World {
   /** Every effect the core asked for has been carried out by the shell (checked whenever the shell is idle). */
   private checkCarriedOut(): void {
     const words: string[] = [];
-    for (const key of this.asked.kills.keys()) {
+    for (const key of [...this.asked.kills.keys()]) {
       const [pid, signal, group] = key.split("/");
+      // Meant for a process that has ended since (its end was on its way to the core): the shell may drop it,
+      // and must, once its pid has been handed to another spawn.
+      const p = this.k.procs.get(Number(pid));
+      const meant = this.killSerial.get(key);
+      if (meant !== undefined && (p === undefined || p.serial !== meant || p.state !== "running")) {
+        this.asked.kills.delete(key);
+        continue;
+      }
       words.push(`${signalName(Number(signal))} to pid ${pid}${group === "true" ? "'s process group" : " alone"}`);
     }
     for (const key of this.asked.remnants.keys()) {
@@ -1061,7 +1126,10 @@ export class World {
 
   checkKill(pid: number, signal: Signal, group: boolean): void {
     if (!this.carriedOut("kills", `${pid}/${signal}/${group}`)) {
-      this.fail(`the shell sent ${signalName(signal)} to pid ${pid}${group ? "'s group" : ""}, which the core did not ask for`);
+      // Start-first: the copy's old process serves until its new one (aside) is ready.
+      const roll = this.state?.roll;
+      const serving = roll !== undefined && roll.aside !== null && roll.old === pid;
+      this.fail(`the shell sent ${signalName(signal)} to pid ${pid}${group ? "'s group" : ""}, which the core did not ask for${serving ? `: the old process of '${this.state?.servers.at(roll.current)?.spec.name}', which serves until its new process, started beside it, is ready (stop the old process when the roll begins)` : ""}`);
     }
   }
 
