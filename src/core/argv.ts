@@ -7,7 +7,21 @@ import type { ServerSpec } from "./types.ts";
 export const INITIAL_SPAWN = "--initial-spawn";
 export const RESPAWN = "--respawn";
 
+/**
+ * The respawn argv of each spec's argv, made once (a memo: the same words for
+ * the same argv, so every respawn hands the shell the same array, whose
+ * marshalled form it keeps by identity).
+ */
+const respawnArgvs = new WeakMap<readonly string[], readonly string[]>();
+
 /** argv for a server's next spawn: as given the first time, `--respawn` for `--initial-spawn` after. */
 export function spawnArgv(spec: ServerSpec, spawns: number): readonly string[] {
-  return spawns === 0 || !spec.argv.includes(INITIAL_SPAWN) ? spec.argv : spec.argv.map((a) => (a === INITIAL_SPAWN ? RESPAWN : a));
+  const argv = spec.argv;
+  if (spawns === 0 || !argv.includes(INITIAL_SPAWN)) return argv;
+  let again = respawnArgvs.get(argv);
+  if (again === undefined) {
+    again = Object.freeze(argv.map((a) => (a === INITIAL_SPAWN ? RESPAWN : a)));
+    respawnArgvs.set(argv, again);
+  }
+  return again;
 }

@@ -88,25 +88,35 @@ export function timerOf(kind: "stop" | "probe" | "ready" | "watchdog" | "backoff
  * vector: replacing one copies its chunk, not the list).
  */
 class Transition {
-  private servers: Vec<Server>;
-  private census: Record<LifeKind, number>;
-  private phase: Phase;
-  private pendingRevive: boolean;
-  private pendingReexec: boolean;
-  private waitingLogged: boolean;
-  private alarmAt: Ms | null;
-  private execAt: Ms | null;
-  private systemd: State["systemd"];
-  private roll: Roll | undefined;
-  private settings: Settings;
-  private dependents: State["dependents"];
-  private readonly effects: Effect[] = [];
+  // (`declare`d, and set in the constructor only: no class-field initializer runs per step.)
+  private declare readonly before: State;
+  private declare readonly at: Ms;
+  private declare servers: Vec<Server>;
+  private declare census: Record<LifeKind, number>;
+  private declare phase: Phase;
+  private declare pendingRevive: boolean;
+  private declare pendingReexec: boolean;
+  private declare waitingLogged: boolean;
+  private declare alarmAt: Ms | null;
+  private declare execAt: Ms | null;
+  private declare systemd: State["systemd"];
+  private declare roll: Roll | undefined;
+  private declare settings: Settings;
+  private declare dependents: State["dependents"];
+  private declare readonly effects: Effect[];
   /** Where this step's first spawn is in `effects` (-1: none yet): a signal asked for later goes before it (see effect). */
-  private firstSpawn = -1;
+  private declare firstSpawn: number;
   /** Some server's life changed in this step (settle's loops over the servers are needed only then). */
-  private lifeChanged = false;
+  private declare lifeChanged: boolean;
+  private declare spareAct: ServerAct | null;
 
-  constructor(private readonly before: State, private readonly at: Ms) {
+  constructor(before: State, at: Ms) {
+    this.before = before;
+    this.at = at;
+    this.effects = [];
+    this.firstSpawn = -1;
+    this.lifeChanged = false;
+    this.spareAct = null;
     this.settings = before.settings;
     this.dependents = before.dependents;
     // One working copy of the servers for the whole step (vec.ts): frozen in snapshot().
@@ -128,7 +138,7 @@ class Transition {
   }
 
   private snapshot(): State {
-    return {
+    const state: State = {
       settings: this.settings,
       // Frozen: the state handed out never changes (a later set in this step copies again).
       servers: this.servers.freeze(),
@@ -141,8 +151,10 @@ class Transition {
       execAt: this.execAt,
       dependents: this.dependents,
       systemd: this.systemd,
-      ...(this.roll === undefined ? {} : { roll: this.roll }),
     };
+    // (No spread for the rare rolling restart: the common state is one plain object.)
+    if (this.roll !== undefined) (state as { roll?: Roll }).roll = this.roll;
+    return state;
   }
 
   apply(event: Event): void {
@@ -281,7 +293,10 @@ class Transition {
     const end = atTakeover && this.execAt !== null ? Math.min(this.at, this.execAt) : this.at;
     const interval = s.spec.intervalMs ?? this.settings.intervalMs;
     const lived = end - s.life.since;
-    this.servers = this.servers.set(i, { ...s, lastExit: status });
+    this.servers = this.servers.set(i, withReload(s, {
+      spec: s.spec, life: s.life, spawns: s.spawns, lastExit: status, retries: s.retries, healthFails: s.healthFails, probing: s.probing,
+      note: s.note, watchdogAt: s.watchdogAt,
+    }));
     this.input(i, classifyEnd(status, lived, interval, s.spec.restart), { status, lived });
   }
 
@@ -890,13 +905,14 @@ class Transition {
   }
 
   /** One input to server i, through the table. */
-  private input(i: number, input: Input, detail: Detail = {}): Reply | undefined {
-    return decide(this.act(i), input, detail);
-  }
-
-  /** What the table's actions may do to server i. */
-  private act(i: number): Act {
-    return new ServerAct(this, i);
+  private input(i: number, input: Input, detail: Detail = NO_DETAIL): Reply | undefined {
+    // One ServerAct per transition, lent to one input at a time (a nested input gets its own).
+    const a = this.spareAct ?? new ServerAct(this, i);
+    this.spareAct = null;
+    a.index = i;
+    const r = decide(a, input, detail);
+    this.spareAct = a;
+    return r;
   }
 
   // --- what ServerAct reaches (it is the table's view of this transition) ---
@@ -1032,6 +1048,8 @@ export function handoverSpecs(state: State): ServerSpec[] {
 
 const STARTING: Life = { kind: "starting" };
 
+const NO_DETAIL: Detail = Object.freeze({});
+
 /** Server s with another life (and spawn count): every field written out, which is quicker than a spread. */
 function withLife(s: Server, life: Life, spawns: number): Server {
   return withReload(s, { spec: s.spec, life, spawns, lastExit: s.lastExit, retries: s.retries, healthFails: s.healthFails, probing: s.probing, note: s.note, watchdogAt: s.watchdogAt });
@@ -1048,9 +1066,15 @@ function withReload(s: Server, t: Server): Server {
   };
 }
 
-/** What the table's actions may do to one server of a transition (one small object per input). */
+/** What the table's actions may do to one server of a transition (one per transition, lent to each input in turn: see input). */
 class ServerAct implements Act {
-  constructor(private readonly t: Transition, readonly index: number) {}
+  private declare readonly t: Transition;
+  declare index: number;
+
+  constructor(t: Transition, index: number) {
+    this.t = t;
+    this.index = index;
+  }
 
   get at(): Ms {
     return this.t.now;

@@ -11,12 +11,20 @@ const MASK = WIDTH - 1;
 
 export class Vec<T> implements Iterable<T> {
   /**
-   * Transient (one step's working copy, see `transient`): the chunks this vector
-   * has copied already and may change in place; null for every persistent vector.
+   * Transient (one step's working copy, see `transient`): the chunk list of the
+   * vector it was made from (a chunk still shared with it is copied before it is
+   * changed; one that differs is this vector's own); null for every persistent vector.
    */
-  private owned: number[] | null = null;
+  private declare base: readonly (readonly T[])[] | null;
+  private declare readonly chunks: readonly (readonly T[])[];
+  declare readonly length: number;
 
-  private constructor(private readonly chunks: readonly (readonly T[])[], readonly length: number) {}
+  // (Fields `declare`d and set here only: no class-field initializer runs per vector.)
+  private constructor(chunks: readonly (readonly T[])[], length: number) {
+    this.base = null;
+    this.chunks = chunks;
+    this.length = length;
+  }
 
   /**
    * A working copy for one step: `set` on it changes it in place (copying a chunk
@@ -26,13 +34,13 @@ export class Vec<T> implements Iterable<T> {
    */
   transient(): Vec<T> {
     const v = new Vec(this.chunks.slice(), this.length);
-    v.owned = [];
+    v.base = this.chunks;
     return v;
   }
 
   /** A transient vector becomes persistent (no-op for a persistent one); returns it. */
   freeze(): Vec<T> {
-    this.owned = null;
+    this.base = null;
     return this;
   }
 
@@ -52,14 +60,11 @@ export class Vec<T> implements Iterable<T> {
   set(i: number, value: T): Vec<T> {
     if (!(i >= 0 && i < this.length) || !Number.isInteger(i)) throw new RangeError(`no element ${i} in a vector of ${this.length}`);
     const c = i >> BITS;
-    const owned = this.owned;
-    if (owned !== null) {
-      // Transient: this vector's own chunk list, changed in place.
+    const base = this.base;
+    if (base !== null) {
+      // Transient: this vector's own chunk list, changed in place (a chunk still the base's is copied first).
       const chunks = this.chunks as T[][];
-      if (!owned.includes(c)) {
-        chunks[c] = (chunks[c] as T[]).slice();
-        owned.push(c);
-      }
+      if (chunks[c] === base[c]) chunks[c] = (chunks[c] as T[]).slice();
       (chunks[c] as T[])[i & MASK] = value;
       return this;
     }

@@ -250,16 +250,15 @@ interface Marshalled {
 }
 
 /**
- * The marshalled environments and argvs of recent spawns. A server is spawned
- * with the same environment object (the plan computes it once: launch.ts) and
- * the same words again and again, and marshalling ~40 variables is most of
- * what lazarus itself does per spawn: so each is made once. Environments are
- * keyed by the object (never changed once made: SpawnRequest.env), argv and
- * path by their words; the word cache is bounded.
+ * The marshalled environments and argvs of spawns. A server is spawned with
+ * the same environment object (the plan computes it once: launch.ts) and the
+ * same argv array again and again (the core hands it the server's own argv,
+ * or that argv's one --respawn form: core/argv.ts), and marshalling ~40
+ * variables is most of what lazarus itself does per spawn: so each is made
+ * once, keyed by the object (never changed once made: SpawnRequest.env,
+ * ServerSpec.argv), and forgotten with it.
  */
 const envCache = new WeakMap<object, Marshalled>();
-const wordCache = new Map<string, { readonly path: Buffer; readonly argv: Marshalled }>();
-const WORD_CACHE_MAX = 4096;
 
 function marshalEnv(env: Readonly<Record<string, string>>): Marshalled {
   let m = envCache.get(env);
@@ -272,32 +271,49 @@ function marshalEnv(env: Readonly<Record<string, string>>): Marshalled {
   return m;
 }
 
-type Words = { readonly path: Buffer; readonly argv: Marshalled };
+/**
+ * The path and argv of a spawn as C strings, all in one buffer (kept by the
+ * argv array, one per server: the char*[] first, then the words and the path,
+ * each NUL-terminated).
+ */
+interface Words {
+  readonly path: string;
+  readonly pathPtr: Pointer;
+  readonly argvPtr: Pointer;
+  readonly keep: ArrayBuffer;
+}
 
-/** The same argv array again (the core hands a server's own argv to every spawn that needs no --respawn): no key to build. */
-const argvCache = new WeakMap<readonly string[], { readonly path: string; readonly words: Words }>();
+const argvCache = new WeakMap<readonly string[], Words>();
 
 function marshalWords(path: string, argv: readonly string[]): Words {
   const seen = argvCache.get(argv);
-  if (seen !== undefined && seen.path === path) return seen.words;
-  const words = marshalWordsByKey(path, argv);
-  argvCache.set(argv, { path, words });
+  if (seen !== undefined && seen.path === path) return seen;
+  const words = packWords(path, argv);
+  argvCache.set(argv, words);
   return words;
 }
 
-function marshalWordsByKey(path: string, argv: readonly string[]): Words {
-  // Each word with its length: unambiguous whatever the words hold.
-  let key = `${path.length}:${path}`;
-  for (const a of argv) key += `${a.length}:${a}`;
-  let m = wordCache.get(key);
-  if (m === undefined) {
-    const keep: unknown[] = [];
-    const arr = cstringArray(argv, keep);
-    m = { path: cstring(path), argv: { ptr: ptr(arr), keep } };
-    if (wordCache.size >= WORD_CACHE_MAX) wordCache.clear();
-    wordCache.set(key, m);
+function packWords(path: string, argv: readonly string[]): Words {
+  const encoded = argv.map(encodeBytes);
+  const file = encodeBytes(path);
+  const table = (argv.length + 1) * 8;
+  let size = table + file.length + 1;
+  for (const b of encoded) size += b.length + 1;
+  const buf = new ArrayBuffer(size); // zeroed: the table's NULL and every string's NUL are there already
+  const bytes = new Uint8Array(buf);
+  const pointers = new BigUint64Array(buf, 0, argv.length + 1);
+  const base = ptr(buf);
+  let off = table;
+  for (let i = 0; i < encoded.length; i++) {
+    const b = encoded[i] as Uint8Array;
+    bytes.set(b, off);
+    pointers[i] = BigInt(base + off);
+    // By length, not by looking for the NUL: a string that holds one is cut there (as C
+    // would see it), and the others still start where they should.
+    off += b.length + 1;
   }
-  return m;
+  bytes.set(file, off);
+  return { path, pathPtr: (base + off) as Pointer, argvPtr: base, keep: buf };
 }
 
 /** The spawn attributes, the same for every child: made once. */
@@ -338,7 +354,7 @@ export function spawnChild(s: SpawnSpec): { pid: number } | { errno: number } {
         c.posix_spawn_file_actions_addchdir_np(ptr(actions), ptr(dir));
       }
     }
-    const r = c.posix_spawn(ptr(spawnedPid), ptr(words.path), actions === null ? null : ptr(actions), ptr(attr), words.argv.ptr, envp.ptr);
+    const r = c.posix_spawn(ptr(spawnedPid), words.pathPtr, actions === null ? null : ptr(actions), ptr(attr), words.argvPtr, envp.ptr);
     void dir;
     return r === 0 ? { pid: spawnedPid[0] as number } : { errno: r };
   } finally {

@@ -5,12 +5,34 @@
 // servers (the width of the prefix column, the colour), so that adding a
 // server with a longer name changes nobody else. Pure.
 import type { Launch, Plan } from "../config/plan.ts";
-import { checksum } from "../core/marshal.ts";
+import { checksumOf } from "../core/marshal.ts";
 
-/** Its name is part of it: the shell finds a server's launch by this key, and the prefix of its output is its name. */
+/**
+ * The JSON of each environment object's variables, sorted (servers with nothing
+ * of their own share one object: launch.ts): made once per object, not once per server.
+ */
+const envJson = new WeakMap<object, string>();
+
+function sortedEnv(env: Readonly<Record<string, string>>): string {
+  let json = envJson.get(env);
+  if (json === undefined) {
+    json = JSON.stringify(Object.keys(env).sort().map((k) => [k, env[k]]));
+    envJson.set(env, json);
+  }
+  return json;
+}
+
+/** As an element of a JSON array (undefined as null, as JSON.stringify writes it there). */
+function element(v: unknown): string {
+  return JSON.stringify(v) ?? "null";
+}
+
+/**
+ * Its name is part of it: the shell finds a server's launch by this key, and the prefix of its output is its name.
+ * The checksum of `JSON.stringify([name, cwd, env (sorted pairs), output, log, ready])`, that text never made whole.
+ */
 export function launchKey(name: string, l: Launch): string {
-  const env = Object.keys(l.env).sort().map((k) => [k, l.env[k]]);
-  return checksum(JSON.stringify([name, l.cwd, env, l.output, l.log, l.ready]));
+  return checksumOf(["[", element(name), ",", element(l.cwd), ",", sortedEnv(l.env), ",", element(l.output), ",", element(l.log), ",", element(l.ready), "]"]);
 }
 
 /** The plan with every server's launch fingerprint in its spec. */

@@ -48,7 +48,7 @@ export const EDITS: readonly Edit[] = [
   e("step.ts", "adopted count off by one", "adopted++;", "adopted += 2;"),
   e("step.ts", "a death during the exec timed at its reaping (max for min)", "Math.min(this.at, this.execAt)", "Math.max(this.at, this.execAt)"),
   e("step.ts", "the global interval used, not the server's", "const interval = s.spec.intervalMs ?? this.settings.intervalMs;", "const interval = this.settings.intervalMs;"),
-  e("step.ts", "the last exit not recorded", "this.servers = this.servers.set(i, { ...s, lastExit: status });", ""),
+  e("step.ts", "the last exit not recorded", "lastExit: status, retries: s.retries", "lastExit: s.lastExit, retries: s.retries"),
   e("step.ts", "the shell's hint trusted without checking its pid", `if (l?.kind === "alive" && l.pid === pid) return hint;`, `if (l?.kind === "alive") return hint;`),
   e("step.ts", "a revive before the start not kept pending", "      this.pendingRevive = true;\n      this.log(say.supervisor.revivePending(record));", "      this.log(say.supervisor.revivePending(record));"),
   e("step.ts", "a revive during a shutdown acted on", `    if (this.phase.kind !== "running") {
@@ -145,7 +145,7 @@ export const EDITS: readonly Edit[] = [
   e("signals.ts", "SIGRTMIN+n named off by one", "`SIGRTMIN+${signal - SIGRTMIN}`", "`SIGRTMIN+${signal - SIGRTMIN + 1}`"),
   e("signals.ts", "signal 0 accepted", "return n >= 1 && n <= SIGRTMAX && (BY_NUMBER.has(n) || n >= SIGRTMIN) ? n : null;", "return n >= 0 && n <= SIGRTMAX && (BY_NUMBER.has(n) || n >= SIGRTMIN || n === 0) ? n : null;"),
   e("signals.ts", "SIGRTMAX-n off by one", "const n = SIGRTMAX - Number(rtmax[1] ?? 0);", "const n = SIGRTMAX - Number(rtmax[1] ?? 1);"),
-  e("argv.ts", "--respawn from the first spawn", "return spawns === 0 || !spec.argv", "return spawns <= 1 || !spec.argv"),
+  e("argv.ts", "--respawn from the first spawn", "if (spawns === 0 || !argv.includes(INITIAL_SPAWN)) return argv;", "if (spawns <= 1 || !argv.includes(INITIAL_SPAWN)) return argv;"),
   e("argv.ts", "--initial-spawn=x replaced too", "(a === INITIAL_SPAWN ? RESPAWN : a)", "(a.startsWith(INITIAL_SPAWN) ? RESPAWN : a)"),
 
   // --- records.ts, describe.ts, status.ts: what is said ----------------------------------
