@@ -5,6 +5,7 @@
 // copy's new process starts aside, beside the old one, which is stopped once
 // the new one is ready; stop-first: the copy is restarted in place.
 import { describe, expect, test } from "bun:test";
+import { slotOfName } from "../../src/core/reconfigure.ts";
 import { statusOf } from "../../src/core/status.ts";
 import { initialState, step, timerOf } from "../../src/core/step.ts";
 import type { Effect, Event, ServerSpec, State } from "../../src/core/types.ts";
@@ -320,6 +321,17 @@ describe("rolling restart, start-first (the default)", () => {
     expect(d.state.roll).toBeUndefined();
     expect(d.pidOf(1)).toBe(fresh);
     expect(d.effects.some((x) => x.type === "log" && x.record.text.startsWith("rolling restart of 'web' done: 2 instances"))).toBe(true);
+  });
+
+  test("a new process aside is no server of its own: a command for its index is refused, and its name finds the copy", () => {
+    const d = threeReady("start-first");
+    d.roll([0, 1, 2]);
+    const aside = d.aside();
+    d.now += 10;
+    const fx = d.feed({ type: "control", at: d.now, id: 21, command: { op: "stop", server: aside } });
+    expect(replies(fx)).toEqual([{ ok: false, message: `no such server: ${aside}` }]);
+    expect(d.state.servers.at(aside)?.life.kind).toBe("alive");
+    expect(slotOfName(d.state.servers, "web.1")).toBe(0);
   });
 
   test("a reload during a roll ends the roll first (the reply says so)", () => {
