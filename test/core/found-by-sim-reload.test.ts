@@ -1,6 +1,6 @@
 // Bugs of the core's reload found by the simulator (test/sim) once it generated
 // reloads that change things (issue 15), and by the shared model's writing:
-// each as a plain unit test. They fail until the core is fixed (src/core/step.ts).
+// each as a plain unit test. Each failed before its fix (src/core/step.ts, table.ts).
 import { expect, test } from "bun:test";
 import { SIGTERM } from "../../src/core/signals.ts";
 import { initialState, step } from "../../src/core/step.ts";

@@ -1,5 +1,5 @@
 // Bugs of the core found by the simulator (test/sim) once it generated rolling
-// restarts (issue 15): each as a plain unit test. They fail until the core is fixed.
+// restarts (issue 15): each as a plain unit test. Each failed before its fix.
 import { expect, test } from "bun:test";
 import { marshal, unmarshal } from "../../src/core/marshal.ts";
 import { handoverOf, handoverSpecs, initialState, step } from "../../src/core/step.ts";

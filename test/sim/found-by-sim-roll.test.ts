@@ -1,5 +1,5 @@
 // A bug of the shell found by the simulator once it sent rolling restarts (issue 15), kept as the
-// shrunk scenario that shows it. It fails until the shell is fixed (src/shell/supervisor.ts).
+// shrunk scenario that shows it. It failed before the fix (src/shell/supervisor.ts: a signal for a pid whose end waits in the queue is not sent).
 import { expect, test } from "bun:test";
 import type { SimScenario } from "./scenario.ts";
 import { runSim } from "./world.ts";
