@@ -167,7 +167,9 @@ function runScenario(given: Scenario, stepFn: StepFn = step): void {
     }
   };
   const runAgenda = (until: number): void => {
-    for (;;) {
+    // A scenario has a few hundred happenings at most: far more means the core keeps asking for the same thing (a
+    // timer armed again at the instant it fires, say), which would otherwise loop here for ever.
+    for (let steps = 0; ; steps++) {
       agenda.sort((a, b) => a.at - b.at);
       const next = agenda[0];
       if (next === undefined || next.at > until) return;
@@ -175,6 +177,7 @@ function runScenario(given: Scenario, stepFn: StepFn = step): void {
       now = Math.max(now, next.at);
       const e = next.event(now);
       if (e !== null) feed(e);
+      check(steps < 20_000, `still busy at ${now} after ${steps} happenings: the core keeps asking for something at the same instant (last: ${e === null ? "none" : e.type === "timer" ? `timer ${e.timer}` : e.type})`);
     }
   };
 
