@@ -587,15 +587,11 @@ class Transition {
       rolled.set(c.spec.group, slots);
     }
     const rolling = new Set([...rolled.values()].flat());
-    // Every stop order first, then the starts: a spawn may be handed the pid of a process that
-    // ended unreported, and a stop signal sent after it would hit the new one instead
+    // (Stop signals go out before the starts' spawns whatever the order here: see effect.)
     for (const c of r.changes) {
       const s = this.server(c.slot);
       if (c.kind === "removed") this.input(c.slot, "remove");
       else if (c.kind === "changed" && s.life.kind === "alive" && !rolling.has(c.slot)) this.input(c.slot, "change");
-    }
-    for (const c of r.changes) {
-      const s = this.server(c.slot);
       // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
       if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
     }
