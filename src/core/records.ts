@@ -94,7 +94,7 @@ export const supervisor = {
   rollDone: (name: string, n: number): LogRecord => ({ event: "roll", text: `rolling restart of '${name}' done: ${plural(n, "instance")} restarted, each ready again.` }),
   rollStopped: (text: string): LogRecord => ({ event: "roll", text: `${text}.` }),
   reexecWaits: (n: number): LogRecord =>
-    ({ event: "reexec", text: `re-exec waits for ${plural(n, "server")} changed or removed by a reload to stop.` }),
+    ({ event: "reexec", text: `re-exec waits for ${plural(n, "server")} changed or removed by a reload, or replaced in a rolling restart, to stop.` }),
 };
 
 // --- one server ------------------------------------------------------------------

@@ -524,7 +524,7 @@ class Transition {
     // A rolling restart is not handed across: it ends here (a new process aside is stopped; the re-exec waits for it).
     if (this.roll !== undefined) this.rollFailed("lazarus re-execs, which ends a rolling restart");
     // Carried out in settle, once no spawn's result is on its way and no server changed or removed by a reload still runs its old process (see settle).
-    const waits = this.reloadInFlight();
+    const waits = this.outgoing();
     if (waits > 0 && !this.pendingReexec) this.log(say.supervisor.reexecWaits(waits));
     this.pendingReexec = true;
   }
@@ -621,7 +621,7 @@ class Transition {
    * its new spec pending: a re-exec hands it across under the new spec, which
    * its next start uses.)
    */
-  private reloadInFlight(): number {
+  private outgoing(): number {
     let n = 0;
     for (const s of this.servers) {
       const l = s.life;
@@ -683,7 +683,7 @@ class Transition {
     if (changed && this.settings.systemd !== undefined) this.tellSystemd();
     const living = n.alive + n.starting > 0;
     const waiting = n.buried + n.unborn + n.waiting + n.backoff > 0;
-    if (this.pendingReexec && n.starting === 0 && this.reloadInFlight() === 0) {
+    if (this.pendingReexec && n.starting === 0 && this.outgoing() === 0) {
       this.pendingReexec = false;
       // Nothing left to hand across (the last process ended while the re-exec waited): the exit below, not an exec.
       if (this.phase.kind === "running" && (living || waiting)) this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });

@@ -207,7 +207,7 @@ describe("a re-exec after a reload", () => {
     reload(d, 10, [spec("z"), spec("c"), spec("b", { argv: ["b", "2"] })]);
     const wait = d.feed({ type: "reexec", at: 20 });
     expect(wait.some((e) => e.type === "reexec")).toBe(false);
-    expect(logs(wait)).toContain("re-exec waits for 2 servers changed or removed by a reload to stop.");
+    expect(logs(wait)).toContain("re-exec waits for 2 servers changed or removed by a reload, or replaced in a rolling restart, to stop.");
     d.exit(a, code(0), 30);
     expect(d.feed({ type: "problem", at: 31, text: "x" }).some((e) => e.type === "reexec")).toBe(false);
     const fx = d.exit(b, code(0), 40);
