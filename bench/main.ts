@@ -17,7 +17,7 @@ import { crashLoop } from "./scenarios/crashloop.ts";
 import { coreThroughput } from "./scenarios/core.ts";
 import { fleetSections } from "./scenarios/fleet.ts";
 import { idleBeside } from "./scenarios/idle-beside.ts";
-import { hotLatency, warmLatency } from "./scenarios/latency.ts";
+import { hotLatency, settledLatency, warmLatency } from "./scenarios/latency.ts";
 import { floorTarget } from "./targets/floor-target.ts";
 import { bunFloor, cFloor } from "./targets/floors.ts";
 import { lazarusTarget } from "./targets/lazarus.ts";
@@ -98,6 +98,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (args.only.includes("latency")) {
       await run("latency (hot)", () => hotLatency(ctx));
       await run("latency (warm)", () => warmLatency(ctx));
+      await run("latency (settled)", () => settledLatency(ctx));
     }
     if (args.only.includes("fleet")) await run("fleet", () => fleetSections(ctx));
     if (args.only.includes("crashloop")) await run("crash loop", () => crashLoop(ctx));
