@@ -13,7 +13,7 @@ import { median, percentile, ratio, summarize } from "./lib/stats.ts";
 import { fmtCount, fmtKiB, fmtMs, fmtNs, fmtRatio, markdownTable, sig } from "./lib/table.ts";
 import { droppedNote } from "./scenarios/crashloop.ts";
 import { driveReducer, parseFuzzRate, workload } from "./scenarios/core.ts";
-import { idlePer10s, type IdleBeside } from "./scenarios/idle-beside.ts";
+import { idleLastPer10s, idlePer10s, type IdleBeside } from "./scenarios/idle-beside.ts";
 import { lazarusArgv } from "./targets/lazarus.ts";
 import { appSettings, ecosystem } from "./targets/pm2.ts";
 import { programSettings, supervisordConf } from "./targets/supervisord.ts";
@@ -226,10 +226,12 @@ describe("goals (issue 18)", () => {
     expect(idlePer10s(idle, "bare Bun (idle, one timer)", 0)).toBe(2);
     expect(idlePer10s(idle, "lazarus", 5)).toBeNaN();
     expect(idlePer10s(undefined, "lazarus", 1)).toBeNaN();
+    expect(idleLastPer10s(idle, "lazarus", 1000)).toBe(3);
+    expect(idleLastPer10s(idle, "lazarus", 5)).toBeNaN();
   });
   test("each goal: ratio or difference against its floor, and met or not", () => {
     const byGoal = new Map(goals(sections).map((g) => [g.goal, g]));
-    expect(byGoal.size).toBe(15);
+    expect(byGoal.size).toBe(17);
     const g = (name: string) => {
       const x = byGoal.get(name);
       if (x === undefined) throw new Error(`no goal ${name}`);
@@ -253,6 +255,9 @@ describe("goals (issue 18)", () => {
     expect(g("storm of 1000: CPU")).toMatchObject({ value: 2.5, met: false });
     expect(g("idle CPU per 10 s, 1 server")).toMatchObject({ kind: "above", value: 1, met: true, valueText: "+1 ms" });
     expect(g("idle CPU per 10 s, 1000 servers")).toMatchObject({ value: 4, met: false });
+    // Settled: the last window alone (3 and 1 ms against the bare Bun's 0).
+    expect(g("idle CPU per 10 s, 1000 servers, settled (last window)")).toMatchObject({ value: 3, met: false, settled: true });
+    expect(g("idle CPU per 10 s, 1 server, settled (last window)")).toMatchObject({ value: 1, met: true, settled: true });
     expect(g("memory (RSS), 1 server")).toMatchObject({ value: 6 * 1024, met: true });
     expect(g("memory (RSS) per extra server, 1 → 1000")).toMatchObject({ value: 12, met: false, valueText: "12 KiB per server" });
     expect(g("reducer at 1000 servers")).toMatchObject({ met: true, bound: { at: "least", limit: 1_000_000 } });
@@ -263,9 +268,9 @@ describe("goals (issue 18)", () => {
     expect(idleGoal).toMatchObject({ met: null, note: "not measured: no idle section in this run" });
     expect(gs.find((x) => x.goal === "respawn latency p50, warm")?.met).toBeNull();
     const s = goalsSection(sections.filter((x) => x.id !== "core"));
-    expect(s.notes[0]).toBe("As the issue measures them: 5 of 10 measured goal(s) met; 1 not measured in this run. The latency goals again once settled (the rows marked settled): 3 of 4 measured goal(s) met.");
+    expect(s.notes[0]).toBe("As the issue measures them: 5 of 10 measured goal(s) met; 1 not measured in this run. The latency and idle goals again once settled (the rows marked settled): 4 of 6 measured goal(s) met.");
     const unsettled = goalsSection(sections.filter((x) => !x.id.endsWith("-settled")));
-    expect(unsettled.notes[0]).toBe("As the issue measures them: 6 of 11 measured goal(s) met. The latency goals again once settled (the rows marked settled): 0 of 0 measured goal(s) met; 4 not measured in this run.");
+    expect(unsettled.notes[0]).toBe("As the issue measures them: 6 of 11 measured goal(s) met. The latency and idle goals again once settled (the rows marked settled): 1 of 2 measured goal(s) met; 4 not measured in this run.");
     expect(unsettled.rows.find((r) => r[0] === "CPU per respawn, hot loop, settled")?.[5]).toBe("not measured: no hot, settled latency section in this run");
     expect(s.rows[s.rows.length - 1]?.[5]).toBe("not measured: no core section in this run");
     expect(s.rows[0]?.[5]).toBe("met");

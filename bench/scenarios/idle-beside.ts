@@ -42,6 +42,14 @@ export function idlePer10s(r: IdleBeside | undefined, target: string, n: number)
   return (s.cpuMs.reduce((a, x) => a + x, 0) * 10_000) / (r.windowMs * s.cpuMs.length);
 }
 
+/** CPU ms per 10 s in the last window alone (the oldest the processes get here), NaN if not measured (pure). */
+export function idleLastPer10s(r: IdleBeside | undefined, target: string, n: number): number {
+  const s = r?.subjects.find((x) => x.target === target && x.n === n);
+  const last = s?.cpuMs[s.cpuMs.length - 1];
+  if (r === undefined || last === undefined) return Number.NaN;
+  return (last * 10_000) / r.windowMs;
+}
+
 interface Live {
   readonly target: string;
   readonly n: number;
