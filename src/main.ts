@@ -1,16 +1,11 @@
 // lazarus: the command-line entry. Subcommands `ctl` and `replay`; otherwise
 // boot a supervisor (src/shell/boot.ts) on the production OS port.
 import { tmpdir } from "node:os";
-import { ctl } from "./cli/ctl.ts";
 import { USAGE } from "./cli/parse.ts";
-import { replayFile } from "./cli/replay.ts";
 import { commandLineWords } from "./os/argv.ts";
 import { printable } from "./text/bytes.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
-import { bunCtlIo } from "./os/control-client.ts";
 import { bunFiles } from "./os/files.ts";
-import { rotatedLogLines } from "./os/log-read.ts";
-import { logLines } from "./os/read-limited.ts";
 import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOTIFY_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
@@ -24,7 +19,9 @@ function selfCommand(): string[] {
 }
 
 async function main(args: readonly string[]): Promise<void> {
+  // The subcommands' code is loaded only for them: a supervisor never needs it (less to parse and keep).
   if (args[0] === "ctl") {
+    const [{ ctl }, { bunCtlIo }] = await Promise.all([import("./cli/ctl.ts"), import("./os/control-client.ts")]);
     const r = await ctl(args.slice(1), bunCtlIo(process.cwd(), { env: process.env, uid: process.getuid?.() ?? 0, tmpdir: tmpdir() }));
     writeAll(1, r.stdout);
     writeAll(2, r.stderr);
@@ -32,6 +29,7 @@ async function main(args: readonly string[]): Promise<void> {
   }
   if (args[0] === "replay") {
     // A rotated set (event_log) is read whole: FILE.N … FILE.1, then FILE.
+    const [{ replayFile }, { rotatedLogLines }, { logLines }] = await Promise.all([import("./cli/replay.ts"), import("./os/log-read.ts"), import("./os/read-limited.ts")]);
     const r = replayFile(args.slice(1), rotatedLogLines(logLines));
     writeAll(r.status === 0 ? 1 : 2, r.out);
     process.exit(r.status);
