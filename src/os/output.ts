@@ -232,6 +232,8 @@ export class OutputHub {
   private readonly logs: LogFiles | null;
   /** By fd. An entry is removed when its stream ends, just before its fd is closed. */
   private readonly readers = new Map<number, ReaderEntry>();
+  /** The same readers by child (its stdout's and its stderr's): a child's end and a stream's end look up only its own. */
+  private readonly readersOf = new Map<number, ReaderEntry[]>();
   private readonly colour: boolean;
   /** Set while the readers are paused (before an exec): resolves when they may read on. */
   private paused: { readonly until: Promise<void>; readonly release: () => void } | null = null;
@@ -288,6 +290,9 @@ export class OutputHub {
       ended: false, reading: false, eof: false, gathered: null, carry: carried === null ? [] : [carried], carryBytes: carried?.length ?? 0,
     };
     this.readers.set(info.fd, entry);
+    const own = this.readersOf.get(info.pid);
+    if (own === undefined) this.readersOf.set(info.pid, [entry]);
+    else own.push(entry);
     entry.done = this.pump(entry);
   }
 
@@ -296,13 +301,9 @@ export class OutputHub {
    * destination takes it, and shed (counted) if the destination is stalled.
    */
   childEnded(pid: number): void {
-    let any = false;
-    for (const r of this.readers.values()) {
-      if (r.info.pid !== pid) continue;
-      r.ended = true;
-      any = true;
-    }
-    if (!any) return;
+    const own = this.readersOf.get(pid);
+    if (own === undefined) return;
+    for (const r of own) r.ended = true;
     this.sinks.stdout.shed();
     if (this.sinks.stderr !== this.sinks.stdout) this.sinks.stderr.shed();
   }
@@ -489,12 +490,15 @@ export class OutputHub {
     // the destination takes them (dropped and counted if it is stalled).
     entry.ended = true;
     this.readers.delete(info.fd);
+    const own = (this.readersOf.get(info.pid) ?? []).filter((r) => r !== entry);
+    if (own.length > 0) this.readersOf.set(info.pid, own);
+    else this.readersOf.delete(info.pid);
     closeQuietly(info.fd);
     const starts = this.watches.has(info.pid) ? [] : undefined;
     const rest = entry.splitter.end(starts);
     if (starts !== undefined) this.test(info.pid, info.name, rest, starts);
     // Neither stream of the child is read any more: its pattern is tested no more.
-    if (![...this.readers.values()].some((r) => r.info.pid === info.pid)) this.watches.delete(info.pid);
+    if (!this.readersOf.has(info.pid)) this.watches.delete(info.pid);
     if (rest.length > 0) await this.deliver(entry, out, rest);
   }
 
