@@ -1,6 +1,8 @@
 // A/B comparison of two copies of lazarus on the workloads where its own costs show:
 //
-//   bun run bench/ab.ts A/src/main.ts B/src/main.ts [--rounds=5] [--n=1000] [--only=hot,warm,storm,crashloop] [--warm-ms=6000]
+//   bun run bench/ab.ts A/src/main.ts B/src/main.ts [--rounds=5] [--n=1000] [--only=hot,warm,storm,crashloop] [--warm-ms=6000] [--output=prefix]
+//
+// --output: lazarus's --output for its servers (prefix: every server's output piped through lazarus).
 //
 // hot:       CPU per respawn of one server crashing at once (--interval=0)
 // warm:      respawn latency p50/p99 and CPU per respawn of 20 servers each crashing after
@@ -30,6 +32,8 @@ const mains = args.filter((a) => !a.startsWith("--")).map((a) => resolve(a));
 const rounds = Number(args.find((a) => a.startsWith("--rounds="))?.split("=")[1] ?? 5);
 const n = Number(args.find((a) => a.startsWith("--n="))?.split("=")[1] ?? 1000);
 const only = new Set((args.find((a) => a.startsWith("--only="))?.split("=")[1] ?? "hot,warm,storm,crashloop").split(","));
+const output = args.find((a) => a.startsWith("--output="))?.split("=")[1];
+const flags = output === undefined ? [] : [`--output=${output}`];
 const warmMs = Number(args.find((a) => a.startsWith("--warm-ms="))?.split("=")[1] ?? 6000);
 if (mains.length !== 2) {
   process.stderr.write("usage: bun run bench/ab.ts A/src/main.ts B/src/main.ts [--rounds=5] [--n=1000]\n");
@@ -108,8 +112,8 @@ const push = (i: number, k: string, v: number): void => {
 try {
   for (let r = 0; r < rounds; r++) {
     for (const [i, main] of mains.entries()) {
-      const quiet = lazarusTarget({ log: "null", fixtureExe: bins.stamp, main });
-      const logged = lazarusTarget({ log: "file", fixtureExe: bins.stamp, main });
+      const quiet = lazarusTarget({ log: "null", fixtureExe: bins.stamp, main, flags });
+      const logged = lazarusTarget({ log: "file", fixtureExe: bins.stamp, main, flags });
       if (only.has("hot")) push(i, "hot: CPU µs per respawn", await hot(quiet));
       if (only.has("warm")) {
         const w = await warm(quiet);

@@ -9,15 +9,15 @@ import { supervisorTree, type Fleet, type Policy, type Running, type Target } fr
 export const MAIN = resolve(import.meta.dir, "../../src/main.ts");
 
 /** The lazarus command line for a fleet (pure); `main` is its src/main.ts. */
-export function lazarusArgv(bun: string, fleet: Pick<Fleet, "servers" | "policy">, main = MAIN): string[] {
+export function lazarusArgv(bun: string, fleet: Pick<Fleet, "servers" | "policy">, main = MAIN, flags: readonly string[] = []): string[] {
   const seconds = fleet.policy.intervalMs / 1000;
-  const argv = [bun, "run", main, `--interval=${seconds}`, "--control=none"];
+  const argv = [bun, "run", main, `--interval=${seconds}`, "--control=none", ...flags];
   for (const s of fleet.servers) argv.push("{", ...s.argv, "}");
   return argv;
 }
 
 /** lazarus as a target; `main` runs another copy of it (an A/B comparison, bench/ab.ts). */
-export function lazarusTarget(opts: { log: "null" | "file"; fixtureExe: string; name?: string; main?: string }): Target {
+export function lazarusTarget(opts: { log: "null" | "file"; fixtureExe: string; name?: string; main?: string; flags?: readonly string[] }): Target {
   return {
     name: opts.name ?? (opts.log === "null" ? "lazarus" : "lazarus (log to file)"),
     unavailable: () => null,
@@ -27,7 +27,7 @@ export function lazarusTarget(opts: { log: "null" | "file"; fixtureExe: string; 
       `, stderr to ${opts.log === "null" ? "/dev/null" : "a file"}`,
     async start(fleet: Fleet): Promise<Running> {
       const log = join(fleet.dir, "lazarus.log");
-      const d = startDaemon(lazarusArgv(process.execPath, fleet, opts.main), { output: opts.log === "null" ? "/dev/null" : log });
+      const d = startDaemon(lazarusArgv(process.execPath, fleet, opts.main, opts.flags), { output: opts.log === "null" ? "/dev/null" : log });
       const buried = opts.log === "file" ? new LogFollower(log, /burying because it died too fast/) : null;
       return {
         supervisorPids: () => supervisorTree([d.pid], opts.fixtureExe),
