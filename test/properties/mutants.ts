@@ -308,3 +308,17 @@ Object.assign(MUTANTS, {
     return { state: r.state, effects: [...r.effects, { type: "arm", timer: event.timer, at: event.at }] };
   },
 });
+
+/**
+ * Issue 23: a busy loop at one instant without timers, for the harnesses that answer every spawn at once (reload and
+ * scale properties): the spawn is retried when it succeeded (the test of its result inverted), so each spawn's result
+ * asks for another spawn, for ever. Not one of MUTANTS: check.ts's model catches it at the first extra spawn; it is
+ * for the harnesses without a model of the spawns, whose step bound must catch it (busy.ts).
+ */
+export const spawnAgainWhenSpawned = (state: State, event: Event): StepResult => {
+  const r = step(state, event);
+  if (event.type !== "spawned") return r;
+  const s = r.state.servers.at(event.server);
+  if (s === undefined) return r;
+  return { state: r.state, effects: [...r.effects, { type: "spawn", server: event.server, argv: spawnArgv(s.spec, s.spawns) }] };
+};
