@@ -291,3 +291,34 @@ Object.assign(MUTANTS, {
   "a server's WATCHDOG=1 ignored": (state: State, event: Event): StepResult =>
     step(state, event.type === "notify" ? { ...event, watchdog: false } : event),
 });
+
+/**
+ * Issue 23: a busy loop at one instant. A stop timer that fires at its deadline after the SIGKILL was sent already (a
+ * second terminate, the alarm) is armed again for that very instant: nothing the model checks changes (a stop timer may
+ * outlive its SIGKILL), but the shell fires it again at once, for ever. Caught by the harness's step bound (busy.ts),
+ * with a message that names the busy loop.
+ */
+export const BUSY_MUTANT = "arm a stop timer again at the instant it fires after its SIGKILL";
+Object.assign(MUTANTS, {
+  [BUSY_MUTANT]: (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "timer" || !event.timer.startsWith("stop:")) return r;
+    const l = state.servers.at(Number(event.timer.slice(5)))?.life;
+    if (l?.kind !== "alive" || l.stop === null || !l.stop.killed || l.stop.deadline !== event.at) return r;
+    return { state: r.state, effects: [...r.effects, { type: "arm", timer: event.timer, at: event.at }] };
+  },
+});
+
+/**
+ * Issue 23: a busy loop at one instant without timers, for the harnesses that answer every spawn at once (reload and
+ * scale properties): the spawn is retried when it succeeded (the test of its result inverted), so each spawn's result
+ * asks for another spawn, for ever. Not one of MUTANTS: check.ts's model catches it at the first extra spawn; it is
+ * for the harnesses without a model of the spawns, whose step bound must catch it (busy.ts).
+ */
+export const spawnAgainWhenSpawned = (state: State, event: Event): StepResult => {
+  const r = step(state, event);
+  if (event.type !== "spawned") return r;
+  const s = r.state.servers.at(event.server);
+  if (s === undefined) return r;
+  return { state: r.state, effects: [...r.effects, { type: "spawn", server: event.server, argv: spawnArgv(s.spec, s.spawns) }] };
+};

@@ -4,7 +4,7 @@
 import { SIGKILL, SIGTERM, SIGUSR1 } from "../../src/core/signals.ts";
 import { handoverOf } from "../../src/core/step.ts";
 import type { Effect, Event, Handover } from "../../src/core/types.ts";
-import type { OsPort } from "../../src/os/port.ts";
+import type { OsPort, TimerHandle } from "../../src/os/port.ts";
 import { type ShellConfig, Supervisor } from "../../src/shell/supervisor.ts";
 import { BROKEN_PROCFILE_LINE, BROKEN_TABLE } from "./config.ts";
 import type { SupervisorFactory } from "./world.ts";
@@ -242,11 +242,51 @@ class LosesGroups extends Supervisor {
   }
 }
 
+// --- issue 23: busy loops at one instant ----------------------------------------------
+
+/**
+ * The check for a timer that fired before its instant (set it again for the rest) inverted (>= for <): a timer that
+ * is due is set again for its instant, for ever, and never told to the core. Virtual time stands still; only the
+ * world's step bound (busy.ts) ends the run.
+ */
+function resetsDueTimers(port: OsPort, config: ShellConfig): Supervisor {
+  return new Supervisor(bentPort(port, {
+    setTimer: (at, fn) => {
+      let inner: TimerHandle;
+      const fire = (): void => {
+        if (port.now() >= at) inner = port.setTimer(at, fire);
+        else fn();
+      };
+      inner = port.setTimer(at, fire);
+      return { cancel: () => inner.cancel() };
+    },
+  }), config);
+}
+
+/**
+ * Busy-waiting for a SIGKILL to take effect: while the server whose stop timer fired is still alive under its stop
+ * order, the shell tells the core the timer again, inside the same dispatch. No time passes there, so the process
+ * never gets to die: the core is stepped for ever at one instant. Only the world's bound on the core's steps at one
+ * instant (busy.ts) ends the run.
+ */
+class RetriesStopTimer extends Supervisor {
+  protected override handle(event: Event): Event[] {
+    const out = super.handle(event);
+    if (event.type !== "timer" || !event.timer.startsWith("stop:")) return out;
+    const l = this.current.servers.at(Number(event.timer.slice(5)))?.life;
+    return l?.kind === "alive" && l.stop !== null ? [...out, { ...event }] : out;
+  }
+}
+
 const terminating = (e: Event | null) => e !== null && (e.type === "terminate" || (e.type === "control" && e.command.op === "shutdown"));
 
 function make(C: new (port: OsPort, config: ShellConfig) => Supervisor): SupervisorFactory {
   return (port, config) => new C(port, config);
 }
+
+/** Issue 23's planted busy loops: each is caught by a step bound whose message names the busy loop (busy.ts). */
+export const BUSY_TIMER_MUTANT = "set a due timer again for its instant, for ever";
+export const BUSY_STEP_MUTANT = "tell the core a stop timer again until its server has ended";
 
 export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "drop the second of two coalesced exits": make(DropsCoalescedExit),
@@ -292,6 +332,9 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "never answer a rolling restart": dropping((e) => e.type === "reply" && /^(rolled|rolling restart)/.test(e.message)),
   "answer a rolling restart at once": make(AnswersRollAtOnce),
   "restart a table's copies at once on a reload": make(LosesGroups),
+  // Issue 23: busy loops at one instant, caught by the world's step bounds.
+  [BUSY_TIMER_MUTANT]: resetsDueTimers,
+  [BUSY_STEP_MUTANT]: make(RetriesStopTimer),
 };
 
 /** The planted reload bugs: each is caught by a check whose message names it (in parentheses). */

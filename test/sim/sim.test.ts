@@ -3,7 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { budget } from "../properties/budget.ts";
-import { RELOAD_MUTANTS, SHELL_MUTANTS } from "./mutants.ts";
+import { BUSY_LOOP } from "../properties/busy.ts";
+import { BUSY_STEP_MUTANT, BUSY_TIMER_MUTANT, RELOAD_MUTANTS, SHELL_MUTANTS } from "./mutants.ts";
 import { simScenarioArb } from "./scenario.ts";
 import { runSim, SimViolation } from "./world.ts";
 
@@ -50,6 +51,10 @@ describe("planted bugs in the shell are caught", () => {
       expect(String((out.errorInstance as Error).message)).not.toMatch(/did not exit/);
       // issue 15's: by the reload check that names it
       if (RELOAD_MUTANTS.includes(name)) expect(String((out.errorInstance as Error).message)).toContain(`(${name})`);
+      // issue 23's busy loops at one instant: by the world's step bounds, which name them, not by a hang
+      const busy = (unit: string) => new RegExp(`^${BUSY_LOOP}: \\d+ ${unit} at t=[\\d.]+ \\(bound \\d+\\), last event `);
+      if (name === BUSY_TIMER_MUTANT) expect(String((out.errorInstance as Error).message)).toMatch(busy("happenings"));
+      if (name === BUSY_STEP_MUTANT) expect(String((out.errorInstance as Error).message)).toMatch(busy("steps"));
     });
   }
 });
