@@ -95,8 +95,12 @@ for (const format of ["text", "json"] as const) {
           return s.state === "alive" && s.pid !== steady.pid ? s : null;
         }, "the killed server to come back");
         expect(back.restarts).toBe(steady.restarts + 1);
-        // No zombie piles up under it: every exit is reaped though nothing can be logged.
-        expect(childrenOf(proc.pid).filter((c) => c.state === "Z").length).toBeLessThanOrEqual(1);
+        // No zombie piles up under it: every exit is reaped though nothing can be logged. Eight
+        // crash loops each leave a zombie for the moment between its exit and its reaping (more
+        // of them at once on a loaded machine), so one look may see several; exits that were
+        // never reaped would pile up and never let the count fall back.
+        const zombies = () => childrenOf(proc.pid).filter((c) => c.state === "Z").length;
+        expect(await until(async () => (zombies() <= 1 ? true : null), "the zombies under lazarus to be reaped")).toBe(true);
         // Now the pipe is read: the stale filler comes first, then lazarus's lines; once its
         // backlog is written, one line says how many were lost.
         const out = follow(pipe.read);
