@@ -1,7 +1,10 @@
 // A/B comparison of two copies of lazarus on the workloads where its own costs show:
 //
 //   bun run bench/ab.ts A/src/main.ts B/src/main.ts [--rounds=5] [--n=1000] [--only=hot,warm,storm,crashloop] [--warm-ms=6000] [--output=prefix]
+//                       [--env-a=K=V]… [--env-b=K=V]…
 //
+// --env-a, --env-b: an environment variable for A's (B's) supervisor only, e.g. a Bun or JSC
+// runtime option (--env-b=BUN_JSC_useFTLJIT=0 with the same tree twice); repeatable.
 // --output: lazarus's --output for its servers (prefix: every server's output piped through lazarus).
 //
 // hot:       CPU per respawn of one server crashing at once (--interval=0)
@@ -15,6 +18,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { sideEnv, sideEnvArgs } from "./lib/ab-env.ts";
 import { buildBinaries } from "./lib/build.ts";
 import { cleanupAll, onCleanup } from "./lib/cleanup.ts";
 import { cpuSince, cpuSnapshot } from "./lib/proc.ts";
@@ -34,6 +38,7 @@ const n = Number(args.find((a) => a.startsWith("--n="))?.split("=")[1] ?? 1000);
 const only = new Set((args.find((a) => a.startsWith("--only="))?.split("=")[1] ?? "hot,warm,storm,crashloop").split(","));
 const output = args.find((a) => a.startsWith("--output="))?.split("=")[1];
 const flags = output === undefined ? [] : [`--output=${output}`];
+const envs = [sideEnv(args, "a"), sideEnv(args, "b")];
 const warmMs = Number(args.find((a) => a.startsWith("--warm-ms="))?.split("=")[1] ?? 6000);
 if (mains.length !== 2) {
   process.stderr.write("usage: bun run bench/ab.ts A/src/main.ts B/src/main.ts [--rounds=5] [--n=1000]\n");
@@ -112,8 +117,9 @@ const push = (i: number, k: string, v: number): void => {
 try {
   for (let r = 0; r < rounds; r++) {
     for (const [i, main] of mains.entries()) {
-      const quiet = lazarusTarget({ log: "null", fixtureExe: bins.stamp, main, flags });
-      const logged = lazarusTarget({ log: "file", fixtureExe: bins.stamp, main, flags });
+      const env = envs[i];
+      const quiet = lazarusTarget({ log: "null", fixtureExe: bins.stamp, main, flags, env });
+      const logged = lazarusTarget({ log: "file", fixtureExe: bins.stamp, main, flags, env });
       if (only.has("hot")) push(i, "hot: CPU µs per respawn", await hot(quiet));
       if (only.has("warm")) {
         const w = await warm(quiet);
@@ -133,7 +139,8 @@ try {
       process.stderr.write(`ab: round ${r + 1}/${rounds} ${i === 0 ? "A" : "B"} done\n`);
     }
   }
-  console.log(`A = ${mains[0]}\nB = ${mains[1]}\n${rounds} rounds, medians (all values)`);
+  const envArgs = (side: "a" | "b"): string => sideEnvArgs(args, side).map((x) => ` ${x}`).join("");
+  console.log(`A = ${mains[0]}${envArgs("a")}\nB = ${mains[1]}${envArgs("b")}\n${rounds} rounds, medians (all values)`);
   for (const k of Object.keys(results[0] as object)) {
     const a = (results[0] as Record<string, number[]>)[k] ?? [];
     const b = (results[1] as Record<string, number[]>)[k] ?? [];

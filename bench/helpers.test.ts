@@ -217,7 +217,8 @@ describe("goals (issue 18)", () => {
       fleet("lazarus", 1000, 0, [{ allBackNs: 500e6, cpuMs: 250 }, { allBackNs: 600e6, cpuMs: 200 }, { allBackNs: 700e6, cpuMs: 300 }]),
       fleet("floor: Bun.spawn + onExit", 1000, 0, [{ allBackNs: 500e6, cpuMs: 100 }]),
     ]),
-    section("memory", [fleet("lazarus", 1, 30 * 1024), fleet("floor: Bun.spawn + onExit", 1, 24 * 1024), fleet("lazarus", 1000, 30 * 1024 + 999 * 12), fleet("floor: Bun.spawn + onExit", 1000, 25 * 1024)]),
+    section("memory", [fleet("lazarus", 1, 30 * 1024), fleet("floor: Bun.spawn + onExit", 1, 24 * 1024), fleet("lazarus", 1000, 30 * 1024 + 999 * 12), fleet("floor: Bun.spawn + onExit", 1000, 25 * 1024),
+      fleet("lazarus", 2000, 30 * 1024 + 999 * 12 + 1000 * 4), fleet("floor: Bun.spawn + onExit", 2000, 25 * 1024 + 1000 * 3)]),
     section("idle-beside", idle),
     section("core", { reducer: [{ servers: 1000, events: 1, seconds: 1, eventsPerSecond: 1_200_000, effectsPerEvent: 2.5 }], fuzz: null }),
   ];
@@ -231,7 +232,7 @@ describe("goals (issue 18)", () => {
   });
   test("each goal: ratio or difference against its floor, and met or not", () => {
     const byGoal = new Map(goals(sections).map((g) => [g.goal, g]));
-    expect(byGoal.size).toBe(17);
+    expect(byGoal.size).toBe(18);
     const g = (name: string) => {
       const x = byGoal.get(name);
       if (x === undefined) throw new Error(`no goal ${name}`);
@@ -260,6 +261,10 @@ describe("goals (issue 18)", () => {
     expect(g("idle CPU per 10 s, 1 server, settled (last window)")).toMatchObject({ value: 1, met: true, settled: true });
     expect(g("memory (RSS), 1 server")).toMatchObject({ value: 6 * 1024, met: true });
     expect(g("memory (RSS) per extra server, 1 → 1000")).toMatchObject({ value: 12, met: false, valueText: "12 KiB per server" });
+    expect(g("memory (RSS) per extra server, 1 → 1000").settled).toBeUndefined();
+    // Settled: from the fleet of 1000 to the fleet of 2000 (4 KiB per server; the floor's 3).
+    expect(g("memory (RSS) per extra server, settled: 1000 → 2000")).toMatchObject({ value: 4, met: true, settled: true, valueText: "4 KiB per server" });
+    expect(g("memory (RSS) per extra server, settled: 1000 → 2000").reference).toContain("3 KiB per server");
     expect(g("reducer at 1000 servers")).toMatchObject({ met: true, bound: { at: "least", limit: 1_000_000 } });
   });
   test("a goal the run did not measure says so instead of a verdict", () => {
@@ -268,9 +273,9 @@ describe("goals (issue 18)", () => {
     expect(idleGoal).toMatchObject({ met: null, note: "not measured: no idle section in this run" });
     expect(gs.find((x) => x.goal === "respawn latency p50, warm")?.met).toBeNull();
     const s = goalsSection(sections.filter((x) => x.id !== "core"));
-    expect(s.notes[0]).toBe("As the issue measures them: 5 of 10 measured goal(s) met; 1 not measured in this run. The latency and idle goals again once settled (the rows marked settled): 4 of 6 measured goal(s) met.");
+    expect(s.notes[0]).toBe("As the issue measures them: 5 of 10 measured goal(s) met; 1 not measured in this run. The latency, idle and memory-per-server goals again once settled (the rows marked settled): 5 of 7 measured goal(s) met.");
     const unsettled = goalsSection(sections.filter((x) => !x.id.endsWith("-settled")));
-    expect(unsettled.notes[0]).toBe("As the issue measures them: 6 of 11 measured goal(s) met. The latency and idle goals again once settled (the rows marked settled): 1 of 2 measured goal(s) met; 4 not measured in this run.");
+    expect(unsettled.notes[0]).toBe("As the issue measures them: 6 of 11 measured goal(s) met. The latency, idle and memory-per-server goals again once settled (the rows marked settled): 2 of 3 measured goal(s) met; 4 not measured in this run.");
     expect(unsettled.rows.find((r) => r[0] === "CPU per respawn, hot loop, settled")?.[5]).toBe("not measured: no hot, settled latency section in this run");
     expect(s.rows[s.rows.length - 1]?.[5]).toBe("not measured: no core section in this run");
     expect(s.rows[0]?.[5]).toBe("met");

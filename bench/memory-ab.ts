@@ -1,6 +1,7 @@
 // Memory of two copies of lazarus, rounds alternating (each round a fresh lazarus per size):
 //
 //   bun run bench/memory-ab.ts A/src/main.ts B/src/main.ts [--servers=1,1000] [--rounds=3] [--settle=6] [--output=inherit]
+//                              [--env-a=K=V]… [--env-b=K=V]…  (bench/lib/ab-env.ts)
 //
 // --output: lazarus's --output for its servers (prefix: every server's output piped through
 // lazarus, two readers per server, as a Procfile's or a config file's servers are by default).
@@ -11,6 +12,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { sideEnv, sideEnvArgs } from "./lib/ab-env.ts";
 import { buildBinaries } from "./lib/build.ts";
 import { cleanupAll, onCleanup } from "./lib/cleanup.ts";
 import { killTree, startDaemon } from "./lib/daemon.ts";
@@ -36,11 +38,13 @@ onCleanup(() => rmSync(work, { recursive: true, force: true }));
 type Sample = { rss: number; pss: number; anon: number };
 const samples = new Map<string, Sample[]>(); // "k n" → samples
 
-async function measure(main: string, n: number, tag: string): Promise<Sample> {
+const envs = [sideEnv(args, "a"), sideEnv(args, "b")];
+
+async function measure(main: string, n: number, tag: string, env: Record<string, string>): Promise<Sample> {
   const log = new StampLog(join(work, `stamps-${tag}.txt`));
   const argv = [process.execPath, "run", main, "--interval=1", "--control=none", `--output=${output}`];
   for (let i = 0; i < n; i++) argv.push("{", bins.stamp, log.path, `s${i}`, "life:100000000", "1", "}");
-  const d = startDaemon(argv, { output: "/dev/null" });
+  const d = startDaemon(argv, { output: "/dev/null", env });
   const stop = onCleanup(() => killTree([d.pid], bins.stamp).then(() => undefined));
   try {
     await log.waitUntil(() => log.total("S") >= n, 60_000);
@@ -56,7 +60,7 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const n of sizes) {
       for (const [k, main] of mains.entries()) {
-        const s = await measure(main, n, `${r}-${n}-${k}`);
+        const s = await measure(main, n, `${r}-${n}-${k}`, envs[k] as Record<string, string>);
         const key = `${k} ${n}`;
         samples.set(key, [...(samples.get(key) ?? []), s]);
         process.stderr.write(`round ${r + 1}, ${"AB"[k]}, ${n} servers: RSS ${s.rss} KiB, PSS ${s.pss} KiB, anonymous ${s.anon} KiB\n`);
@@ -64,7 +68,7 @@ try {
     }
   }
   const med = (k: number, n: number, f: keyof Sample): number => median((samples.get(`${k} ${n}`) ?? []).map((s) => s[f]));
-  console.log(`A = ${mains[0]}\nB = ${mains[1]}\n${rounds} rounds, --output=${output}, medians (KiB)`);
+  console.log(`A = ${mains[0]}${sideEnvArgs(args, "a").map((x) => ` ${x}`).join("")}\nB = ${mains[1]}${sideEnvArgs(args, "b").map((x) => ` ${x}`).join("")}\n${rounds} rounds, --output=${output}, medians (KiB)`);
   for (const f of ["rss", "pss", "anon"] as const) {
     for (const n of sizes) {
       const a = med(0, n, f);

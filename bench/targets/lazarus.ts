@@ -17,7 +17,15 @@ export function lazarusArgv(bun: string, fleet: Pick<Fleet, "servers" | "policy"
 }
 
 /** lazarus as a target; `main` runs another copy of it (an A/B comparison, bench/ab.ts). */
-export function lazarusTarget(opts: { log: "null" | "file"; fixtureExe: string; name?: string; main?: string; flags?: readonly string[] }): Target {
+export function lazarusTarget(opts: {
+  log: "null" | "file";
+  fixtureExe: string;
+  name?: string;
+  main?: string;
+  flags?: readonly string[];
+  /** The supervisor's environment (default: the bench's own). */
+  env?: Record<string, string>;
+}): Target {
   return {
     name: opts.name ?? (opts.log === "null" ? "lazarus" : "lazarus (log to file)"),
     unavailable: () => null,
@@ -27,7 +35,7 @@ export function lazarusTarget(opts: { log: "null" | "file"; fixtureExe: string; 
       `, stderr to ${opts.log === "null" ? "/dev/null" : "a file"}`,
     async start(fleet: Fleet): Promise<Running> {
       const log = join(fleet.dir, "lazarus.log");
-      const d = startDaemon(lazarusArgv(process.execPath, fleet, opts.main, opts.flags), { output: opts.log === "null" ? "/dev/null" : log });
+      const d = startDaemon(lazarusArgv(process.execPath, fleet, opts.main, opts.flags), { output: opts.log === "null" ? "/dev/null" : log, env: opts.env });
       const buried = opts.log === "file" ? new LogFollower(log, /burying because it died too fast/) : null;
       return {
         supervisorPids: () => supervisorTree([d.pid], opts.fixtureExe),
