@@ -135,8 +135,6 @@ export function goals(sections: readonly Section[]): Goal[] {
   const memMissing = mem.length === 0 ? "not measured: no fleet section in this run" : "not measured: no memory figure for lazarus or the Bun floor";
   const l1 = fleet(mem, "lazarus", 1)?.memory;
   const b1 = fleet(mem, BUN_FLOOR, 1)?.memory;
-  const l1000 = fleet(mem, "lazarus", 1000)?.memory;
-  const b1000 = fleet(mem, BUN_FLOOR, 1000)?.memory;
   {
     const value = (l1?.rssKiB ?? Number.NaN) - (b1?.rssKiB ?? Number.NaN);
     const bound = { at: "most", limit: 8 * 1024 } as const;
@@ -156,51 +154,31 @@ export function goals(sections: readonly Section[]): Goal[] {
       note: met === null ? memMissing : "",
     });
   }
-  {
-    const slope = (a: number, b: number): number => (b - a) / 999;
-    const value = slope(l1?.rssKiB ?? Number.NaN, l1000?.rssKiB ?? Number.NaN);
-    const floorSlope = slope(b1?.rssKiB ?? Number.NaN, b1000?.rssKiB ?? Number.NaN);
+  /** Memory per extra server from the fleet of `lo` to the fleet of `hi`, lazarus and the Bun floor. */
+  const perServer = (lo: number, hi: number, settled: boolean, missing: string): Goal => {
+    const rss = (name: string, n: number): number => fleet(mem, name, n)?.memory?.rssKiB ?? Number.NaN;
+    const slope = (name: string): number => (rss(name, hi) - rss(name, lo)) / (hi - lo);
+    const value = slope("lazarus");
     const bound = { at: "most", limit: 10 } as const;
     const met = judge(value, bound);
-    out.push({
-      goal: "memory (RSS) per extra server, 1 → 1000",
+    return {
+      ...(settled ? { settled: true } as const : {}),
+      goal: `memory (RSS) per extra server, ${settled ? "settled: " : ""}${lo} → ${hi}`,
       lazarus: value,
-      lazarusText: `${fmtKiB(l1?.rssKiB ?? Number.NaN)} → ${fmtKiB(l1000?.rssKiB ?? Number.NaN)}`,
-      reference: `Bun floor: ${fmtKiB(b1?.rssKiB ?? Number.NaN)} → ${fmtKiB(b1000?.rssKiB ?? Number.NaN)}, ${kib(floorSlope)} per server`,
+      lazarusText: `${fmtKiB(rss("lazarus", lo))} → ${fmtKiB(rss("lazarus", hi))}`,
+      reference: `Bun floor: ${fmtKiB(rss(BUN_FLOOR, lo))} → ${fmtKiB(rss(BUN_FLOOR, hi))}, ${kib(slope(BUN_FLOOR))} per server`,
       kind: "absolute",
       value,
       valueText: `${kib(value)} per server`,
       bound,
       target: "≤ 10 KiB per server",
       met,
-      note: met === null ? memMissing : "",
-    });
-  }
-
-  {
-    // Settled: one more server once a big fleet's one-time costs are paid (1000 → 2000; fleet.ts).
-    const l2000 = fleet(mem, "lazarus", 2000)?.memory;
-    const b2000 = fleet(mem, BUN_FLOOR, 2000)?.memory;
-    const slope = (a: number, b: number): number => (b - a) / 1000;
-    const value = slope(l1000?.rssKiB ?? Number.NaN, l2000?.rssKiB ?? Number.NaN);
-    const floorSlope = slope(b1000?.rssKiB ?? Number.NaN, b2000?.rssKiB ?? Number.NaN);
-    const bound = { at: "most", limit: 10 } as const;
-    const met = judge(value, bound);
-    out.push({
-      settled: true,
-      goal: "memory (RSS) per extra server, settled: 1000 → 2000",
-      lazarus: value,
-      lazarusText: `${fmtKiB(l1000?.rssKiB ?? Number.NaN)} → ${fmtKiB(l2000?.rssKiB ?? Number.NaN)}`,
-      reference: `Bun floor: ${fmtKiB(b1000?.rssKiB ?? Number.NaN)} → ${fmtKiB(b2000?.rssKiB ?? Number.NaN)}, ${kib(floorSlope)} per server`,
-      kind: "absolute",
-      value,
-      valueText: `${kib(value)} per server`,
-      bound,
-      target: "≤ 10 KiB per server",
-      met,
-      note: met !== null ? "" : mem.length === 0 ? memMissing : "not measured: no fleet of 2000 in this run (--quick leaves it out)",
-    });
-  }
+      note: met === null ? missing : "",
+    };
+  };
+  out.push(perServer(1, 1000, false, memMissing));
+  // Settled: one more server once a big fleet's one-time costs are paid (fleet.ts).
+  out.push(perServer(1000, 2000, true, mem.length === 0 ? memMissing : "not measured: no fleet of 2000 in this run (--quick leaves it out)"));
 
   const reducer = core?.reducer.find((r) => r.servers === 1000);
   {
