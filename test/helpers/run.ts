@@ -12,6 +12,9 @@ export const SERVER = join(ROOT, "fixtures/server");
 export const BUN = process.execPath;
 
 const DEFAULT_TIMEOUT = 20_000;
+/** An environment variable every process of a run inherits (lazarus passes its environment on): how its cleanup finds them. */
+export const RUN_MARK = "LAZARUS_TEST_RUN";
+let runsStarted = 0;
 /** How long the end of the supervisor's output may come after its exit before a run is taken as ended anyway. */
 const EOF_BOUND_MS = 5000;
 
@@ -32,6 +35,8 @@ export class Run {
   private waiters: Waiter[] = [];
   private readonly done: Promise<Ended>;
   private stdoutText = "";
+  /** The value of RUN_MARK in its environment, and so in every process it starts. */
+  readonly mark = `${process.pid}.${++runsStarted}.${Math.random().toString(36).slice(2)}`;
 
   /**
    * `readStdout: false` leaves the supervisor's stdout unread (`proc.stdout` is the test's
@@ -41,7 +46,7 @@ export class Run {
     const proc = Bun.spawn({
       cmd: [...(opts.argv0 ?? [BUN, "run", MAIN]), ...args],
       cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, ...opts.env } as Record<string, string>,
+      env: { ...process.env, ...opts.env, [RUN_MARK]: this.mark } as Record<string, string>,
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.proc = proc;
@@ -132,21 +137,26 @@ export class Run {
     ]);
   }
 
-  /** Make sure nothing of this run is left behind, even when a test failed half-way. */
+  /**
+   * Make sure nothing of this run is left behind, even when a test failed half-way: the
+   * supervisor, then every process that carries this run's mark in its environment (its
+   * children, their groups, orphans reparented away), and nothing else. Never by the pids in
+   * its log: those of processes that ended may be another program's by now (pids are reused;
+   * 32768 of them go fast on a machine that spawns hundreds a second), and those printed in
+   * a PID namespace are not ours at all.
+   */
   async cleanup(): Promise<void> {
-    // Its children too, even those whose start line was not read yet (a spawn racing the end of the test).
-    const descendants = this.proc.exitCode === null && this.proc.signalCode === null ? childrenOf(this.proc.pid).map((c) => c.pid) : [];
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       this.proc.kill("SIGKILL");
       await this.proc.exited;
     }
-    for (const pid of [...descendants, ...childrenOf(this.proc.pid).map((c) => c.pid)]) {
-      try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
-      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
-    }
-    for (const pid of this.fixturePids()) {
-      try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
-      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+    // Rounds: one may fork between a look and the kills. Bounded: one stuck in the kernel is not waited for.
+    const deadline = Date.now() + 2000;
+    for (let left = marked(this.mark); left.length > 0 && Date.now() < deadline; left = marked(this.mark)) {
+      for (const pid of left) {
+        try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+      }
+      await Bun.sleep(1);
     }
   }
 
@@ -225,6 +235,19 @@ export function childrenOf(pid: number): { pid: number; state: string }[] {
       const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (Number(rest[1]) === pid) out.push({ pid: Number(d), state: rest[0] ?? "?" });
     } catch { /* raced with its exit */ }
+  }
+  return out;
+}
+
+/** Pids of the live processes whose environment has RUN_MARK=mark (a zombie's cannot be read: it is not listed). */
+export function marked(mark: string): number[] {
+  const needle = `\0${RUN_MARK}=${mark}\0`;
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (`\0${readFileSync(`/proc/${d}/environ`, "latin1")}`.includes(needle)) out.push(Number(d));
+    } catch { /* gone, or not ours to read */ }
   }
   return out;
 }

@@ -1,0 +1,30 @@
+// The integration harness itself (test/helpers/run.ts): what a run's cleanup ends.
+import { expect, test } from "bun:test";
+import { marked, perTest, procState, SERVER, waitGone } from "../helpers/run.ts";
+
+const { start } = perTest();
+
+test("cleanup ends every process of the run, orphans too, and nothing else, not even a process whose pid its log names", async () => {
+  // Not the run's: a process whose pid a line of the run names, as a pid that ended and was reused would be.
+  const bystander = Bun.spawn(["sleep", "60"], { stdio: ["ignore", "ignore", "ignore"] });
+  try {
+    const r = start(["--control=none",
+      "{", "sh", "-c", `echo "fixture: pid=${bystander.pid} name=liar argv: names a pid not its own" >&2; exec sleep 60`, "}",
+      "{", SERVER, "--orphan=60", "}"]);
+    const orphan = Number(/ orphan=(\d+)/.exec(await r.waitFor(/^fixture: pid=\d+ orphan=\d+/))?.[1]);
+    await r.waitFor(`fixture: pid=${bystander.pid} name=liar`);
+    expect(r.fixturePids()).toContain(bystander.pid);
+    const servers = (await r.waitForCount(/started with pid \d+\./, 2)).map((l) => Number(/pid (\d+)\./.exec(l)?.[1]));
+    const ours = [...servers, orphan];
+    expect(marked(r.mark).sort()).toEqual(expect.arrayContaining(ours.sort()));
+    await r.cleanup();
+    expect(await waitGone([r.pid, ...ours])).toEqual([]);
+    expect(marked(r.mark)).toEqual([]);
+    expect(bystander.exitCode).toBeNull();
+    expect(bystander.signalCode).toBeNull();
+    expect(procState(bystander.pid)).not.toBeNull();
+  } finally {
+    bystander.kill("SIGKILL");
+    await bystander.exited;
+  }
+});
