@@ -3,6 +3,7 @@
 // output pipes that must survive a re-exec. See BUN-NOTES.md.
 import { dlopen, FFIType, type Pointer, ptr, read } from "bun:ffi";
 import { encodeBytes } from "../text/bytes.ts";
+import { vforkSpawner } from "./spawn-vfork.ts";
 
 const SYMBOLS = {
   clock_gettime: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
@@ -208,6 +209,9 @@ export function maskSignals(how: "block" | "unblock", signals: readonly number[]
 
 // --- spawning children ourselves ------------------------------------------------
 
+/** What spawnChild answers when asked for the vfork spawner and it cannot be had. */
+const ENOSYS = 38;
+
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
@@ -333,11 +337,27 @@ function attributes(c: Lib["symbols"]): BigUint64Array {
 
 const spawnedPid = new Int32Array(1);
 
-export function spawnChild(s: SpawnSpec): { pid: number } | { errno: number } {
-  const c = libc();
-  const attr = attributes(c);
+/**
+ * How children are spawned: "vfork" is spawn-child.c (compiled at the first spawn; see
+ * spawn-vfork.ts), "posix_spawn" glibc's; "auto" is the first where it can be compiled, the
+ * second otherwise. Both give the child the same state (a new session, default signal
+ * dispositions, no signal blocked, the dup2s, the working directory).
+ */
+export type SpawnVia = "auto" | "vfork" | "posix_spawn";
+
+export function spawnChild(s: SpawnSpec, via: SpawnVia = "auto"): { pid: number } | { errno: number } {
   const words = marshalWords(s.path, s.argv);
   const envp = marshalEnv(s.env);
+  const vfork = via === "posix_spawn" ? null : vforkSpawner();
+  if (vfork !== null) {
+    const pairs = s.dup2 === undefined || s.dup2.length === 0 ? null : Int32Array.from(s.dup2.flat());
+    const dir = s.cwd === undefined ? null : cstring(s.cwd);
+    const r = vfork(words.pathPtr, words.argvPtr, envp.ptr, pairs === null ? null : ptr(pairs), pairs === null ? 0 : pairs.length / 2, dir === null ? null : ptr(dir));
+    return r > 0 ? { pid: r } : { errno: -r };
+  }
+  if (via === "vfork") return { errno: ENOSYS };
+  const c = libc();
+  const attr = attributes(c);
   // File actions only when there is something to do (dup2, chdir): none at all is a null pointer.
   const needsActions = (s.dup2 !== undefined && s.dup2.length > 0) || s.cwd !== undefined;
   let actions: BigUint64Array | null = null;

@@ -1,14 +1,18 @@
 // spawnChild (libc.ts) caches each environment (by object) and argv (by its words)
 // it marshals: a spawn must still get exactly the words and variables it was given.
 import { describe, expect, test } from "bun:test";
-import { closeSync, readSync } from "node:fs";
-import { closeFd, decodeWaitStatus, groupExists, makePipe, spawnChild, waitpidNoHang } from "../../src/os/libc.ts";
+import { closeSync, mkdtempSync, readSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { closeFd, decodeWaitStatus, groupExists, ignoreSignals, makePipe, maskSignals, peekEndedChild, restoreSignals, spawnChild, type SpawnVia, waitpidNoHang } from "../../src/os/libc.ts";
+import { vforkSpawner } from "../../src/os/spawn-vfork.ts";
 
 /** Run argv with env (and cwd) through spawnChild; its stdout. */
-async function run(path: string, argv: readonly string[], env: Readonly<Record<string, string>>, cwd?: string): Promise<string> {
+async function run(path: string, argv: readonly string[], env: Readonly<Record<string, string>>, cwd?: string, via: SpawnVia = "auto", alsoKeep?: number): Promise<string> {
   const p = makePipe();
   if ("error" in p) throw new Error(p.error);
-  const r = spawnChild({ path, argv, env, dup2: [[p.write, 1]], ...(cwd === undefined ? {} : { cwd }) });
+  const keep = alsoKeep === undefined ? [] : [[alsoKeep, alsoKeep] as const];
+  const r = spawnChild({ path, argv, env, dup2: [[p.write, 1], ...keep], ...(cwd === undefined ? {} : { cwd }) }, via);
   closeFd(p.write);
   if ("errno" in r) throw new Error(`errno ${r.errno}`);
   const chunks: Buffer[] = [];
@@ -79,5 +83,64 @@ describe("spawnChild", () => {
       await Bun.sleep(1);
     }
     expect(groupExists(r.pid)).toBe(false);
+  });
+});
+
+// The two ways of spawning (spawn-child.c through vfork, glibc's posix_spawn) must give a
+// child the same state: lazarus uses the first where it can be compiled, the second otherwise.
+describe.each(["vfork", "posix_spawn"] as const)("spawnChild via %s: the child's state", (via) => {
+  test("this Bun compiles the vfork spawner (else lazarus would quietly use posix_spawn)", () => {
+    expect(vforkSpawner()).not.toBeNull();
+  });
+
+  test("a new session, no signal ignored or blocked, whatever lazarus ignores and blocks", async () => {
+    // SIGUSR2 (12) and SIGRTMIN+0 (34) ignored, SIGUSR1 (10) blocked in this thread: none of it reaches the child.
+    const saved = ignoreSignals([12, 34]);
+    maskSignals("block", [10]);
+    let status: string;
+    let stat: string;
+    try {
+      status = await run("/bin/cat", ["cat", "/proc/self/status"], {}, undefined, via);
+      stat = await run("/bin/cat", ["cat", "/proc/self/stat"], {}, undefined, via);
+    } finally {
+      maskSignals("unblock", [10]);
+      restoreSignals(saved);
+    }
+    expect(status).toContain("SigIgn:\t0000000000000000\n");
+    expect(status).toContain("SigBlk:\t0000000000000000\n");
+    // pid (comm) state ppid pgrp session: its own group and session, led by itself.
+    const [pid, , , , pgrp, session] = stat.replace(/\(.*\)/, "comm").split(" ");
+    expect(pgrp).toBe(pid);
+    expect(session).toBe(pid);
+  });
+
+  test("the dup2s, the working directory, and a relative path taken from it", async () => {
+    expect(await run("/bin/pwd", ["pwd"], {}, "/tmp", via)).toBe("/tmp\n");
+    const bin = realpathSync("/bin");
+    expect(await run("./pwd", ["pwd"], {}, bin, via)).toBe(`${bin}\n`);
+    // dup2(fd, fd) keeps a close-on-exec fd open in the child, as posix_spawn does.
+    const extra = makePipe();
+    if ("error" in extra) throw new Error(extra.error);
+    try {
+      const fds = (await run("/bin/ls", ["ls", "/proc/self/fd"], {}, undefined, via, extra.write)).split("\n");
+      expect(fds).toContain(String(extra.write));
+      expect(fds).not.toContain(String(extra.read));
+    } finally {
+      closeFd(extra.read);
+      closeFd(extra.write);
+    }
+  });
+
+  test("an exec that fails: its errno, and no child left behind", async () => {
+    expect(peekEndedChild()).toBe(0);
+    expect(spawnChild({ path: "/nonexistent/program", argv: ["x"], env: {} }, via)).toEqual({ errno: 2 }); // ENOENT
+    const plain = join(mkdtempSync(join(tmpdir(), "lazarus-spawn-")), "not-executable");
+    writeFileSync(plain, "#!/bin/true\n", { mode: 0o644 });
+    expect(spawnChild({ path: plain, argv: ["x"], env: {} }, via)).toEqual({ errno: 13 }); // EACCES
+    expect(spawnChild({ path: "/bin/true", argv: ["x"], env: {}, cwd: "/nonexistent" }, via)).toEqual({ errno: 2 });
+    // The failed children were reaped by spawnChild itself. One that was not would be a zombie
+    // by the time a child started after it has ended: then it would still be there to wait for.
+    expect(await run("/bin/echo", ["echo", "ok"], {}, undefined, via)).toBe("ok\n");
+    expect(peekEndedChild()).toBe(0);
   });
 });
