@@ -41,3 +41,15 @@ test("the compiled binary supervises, re-executes itself keeping its children, a
     await r.cleanup();
   }
 });
+
+test("the compiled binary spawns through vfork: spawn-child.c is embedded and compiled (from a memfd)", async () => {
+  const probe = join(dir, "spawner-probe");
+  const b = Bun.spawn([process.execPath, "build", "--compile", "test/helpers/spawner-probe.ts", "--outfile", probe], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  expect(await b.exited).toBe(0);
+  const r = Bun.spawnSync([probe], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout.toString()).toBe("vfork\n");
+  // The same from the sources.
+  const s = Bun.spawnSync([process.execPath, "run", "test/helpers/spawner-probe.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  expect(s.stdout.toString()).toBe("vfork\n");
+});
