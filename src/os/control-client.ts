@@ -30,6 +30,19 @@ const WHAT: Readonly<Record<string, string>> = {
 /** The longest answer read (a status of 100,000 servers with long commands is well under it). */
 const MAX_ANSWER = 256 * 1024 * 1024;
 
+/** What a failed connect to the control socket at `path` means, for people (pure). */
+export function connectFailure(path: string, e: unknown): ClientResult {
+  const code = (e as { code?: string } | null)?.code;
+  // A supervisor at its limit of clients answers "too many clients" and closes at once; Bun (1.4.5)
+  // reports that as a reset connect, without the line, when this process comes to it late (test/integration/control.test.ts pins it).
+  if (code === "ECONNRESET") return { ok: false, error: `the supervisor at ${path} closed the connection at once (is it at its limit of control clients?)` };
+  const why = code === "ENOENT" ? "no such socket"
+    : code === "ECONNREFUSED" ? "nothing listening (a stale socket)"
+    : code === "EACCES" ? "permission denied"
+    : String((e as Error)?.message ?? e);
+  return { ok: false, error: `no supervisor at ${path}: ${why}`, ...(code === "ECONNREFUSED" ? { refused: true } : {}) };
+}
+
 export function request(path: string, body: Record<string, unknown>, timeoutMs = 5000): Promise<ClientResult> {
   if (path === "") return Promise.resolve({ ok: false, error: "no socket path given" });
   const kind = kindOf(path);
@@ -47,14 +60,7 @@ export function request(path: string, body: Record<string, unknown>, timeoutMs =
       resolve(r);
     };
     const timer = setTimeout(() => finish({ ok: false, error: `no answer from ${path} within ${timeoutMs / 1000} s` }), timeoutMs);
-    const notThere = (e: unknown) => {
-      const code = (e as { code?: string } | null)?.code;
-      const why = code === "ENOENT" ? "no such socket"
-        : code === "ECONNREFUSED" ? "nothing listening (a stale socket)"
-        : code === "EACCES" ? "permission denied"
-        : String((e as Error)?.message ?? e);
-      finish({ ok: false, error: `no supervisor at ${path}: ${why}`, ...(code === "ECONNREFUSED" ? { refused: true } : {}) });
-    };
+    const notThere = (e: unknown) => finish(connectFailure(path, e));
     try {
       Bun.connect({
         unix: path,

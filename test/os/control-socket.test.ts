@@ -3,13 +3,13 @@
 // newline is answered when the client closes its side, and a limit that bites
 // sends its error line first.
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ControlServer, LIMITS, type Limits, listenControl } from "../../src/os/control-socket.ts";
 import type { ControlHandler } from "../../src/os/port.ts";
-import { request } from "../../src/os/control-client.ts";
+import { connectFailure, request } from "../../src/os/control-client.ts";
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -161,5 +161,46 @@ describe("idle clients", () => {
     const r = await Promise.race([waiting, Bun.sleep(3000).then(() => null)]);
     expect(r).not.toBeNull();
     expect(r?.lines[0]).toBe(JSON.stringify({ ok: true, message: "rolled" }));
+  });
+});
+
+describe("what ctl says when it cannot connect", () => {
+  test("each failed connect gets its own one-line reason; a reset one says the supervisor closed it at once", () => {
+    const failure = (code: string) => connectFailure("/run/x.sock", Object.assign(new Error(`connect ${code}`), { code }));
+    expect(failure("ENOENT")).toEqual({ ok: false, error: "no supervisor at /run/x.sock: no such socket" });
+    expect(failure("ECONNREFUSED")).toEqual({ ok: false, error: "no supervisor at /run/x.sock: nothing listening (a stale socket)", refused: true });
+    expect(failure("EACCES")).toEqual({ ok: false, error: "no supervisor at /run/x.sock: permission denied" });
+    expect(failure("ECONNRESET")).toEqual({ ok: false, error: "the supervisor at /run/x.sock closed the connection at once (is it at its limit of control clients?)" });
+    expect(failure("EIO")).toEqual({ ok: false, error: "no supervisor at /run/x.sock: connect EIO" });
+  });
+
+  test("a supervisor that answers and closes before the client looks (as one at its client limit does) is told apart from none", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lazarus-sock-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, "full.sock");
+    const marker = join(dir, "closed");
+    // Another process (python3) answers and closes, and says so in a file, while this one's event loop is held.
+    const script = [
+      "import socket, sys",
+      "s = socket.socket(socket.AF_UNIX)",
+      "s.bind(sys.argv[1])",
+      "s.listen(1)",
+      "c, _ = s.accept()",
+      "c.sendall(b'{\"ok\":false,\"error\":\"too many clients\"}\\n')",
+      "c.close()",
+      "open(sys.argv[2], 'w').close()",
+    ].join("\n");
+    const server = Bun.spawn(["python3", "-c", script, path, marker], { stdio: ["ignore", "ignore", "inherit"] });
+    cleanup.push(() => server.kill("SIGKILL"));
+    for (const deadline = Date.now() + 10_000; !existsSync(path) && Date.now() < deadline;) await Bun.sleep(5);
+    const answer = request(path, { cmd: "status" });
+    // Held synchronously (a client busy elsewhere): nothing of this process runs until the server has closed.
+    for (const deadline = Date.now() + 10_000; !existsSync(marker) && Date.now() < deadline;) Bun.sleepSync(1);
+    expect(existsSync(marker)).toBe(true);
+    const res = await answer;
+    // Bun 1.4.5 reports a reset connect and drops the line; a Bun that delivers it gives the answer. Never "no supervisor".
+    if (res.ok) expect(res.reply).toEqual({ ok: false, error: "too many clients" });
+    else expect(res.error).toBe(`the supervisor at ${path} closed the connection at once (is it at its limit of control clients?)`);
+    expect(await server.exited).toBe(0);
   });
 });
