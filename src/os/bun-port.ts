@@ -282,7 +282,10 @@ export class BunPort implements OsPort {
   }
 
   takeExits(): PortExit[] {
-    this.reap();
+    // What is reaped already, without looking for more: a child that has ended and is not reaped
+    // yet is a zombie that keeps its pid (no spawn can be handed it), and SIGCHLD reaps it soon.
+    // Looking would cost a waitid(P_ALL), which the kernel answers by going through every child
+    // (with 1000 servers, most of a storm's CPU went there: bench/NOTES-issue-18.md §8).
     return this.pending.splice(0);
   }
 

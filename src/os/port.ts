@@ -181,10 +181,12 @@ export interface OsPort {
   onExit(listener: ExitListener): void;
 
   /**
-   * Every exit the port knows of (reaping what has ended now) and has not
-   * reported yet, returned instead of told to the listener: before a re-exec
-   * (so that no status is lost in the exec) and before every spawn (so that a
-   * pid the kernel reuses is never mistaken for the process that had it before).
+   * Every exit the port knows of (has reaped) and has not reported yet, returned
+   * instead of told to the listener: before a re-exec (so that no status is lost
+   * in the exec) and before every spawn (so that a pid the kernel reuses is never
+   * mistaken for the process that had it before). A child that has ended but is
+   * not reaped yet is not among them: it keeps its pid until it is reaped, and
+   * its end is reported as usual (or, across a re-exec, found at the take-over).
    */
   takeExits(): PortExit[];
 

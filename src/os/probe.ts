@@ -8,7 +8,7 @@ import type { ProbeDone, ProbeOutcome } from "./port.ts";
 /**
  * `done`, made safe to call from anywhere: the first outcome is handed on in a
  * microtask (so never inside the call that settled it, which may be one of the
- * shell's: takeExits reaps a command probe), and any later one is ignored.
+ * shell's: adopt reaps what has ended, a command probe among it), and any later one is ignored.
  */
 export function settleOnce(done: ProbeDone): ProbeDone {
   let settled = false;
