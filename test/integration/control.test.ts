@@ -273,6 +273,14 @@ describe("hostile clients", () => {
     return { code: await p.exited, out, err };
   }
 
+  /** MAX_CLIENTS connections, each of which has asked once and got its answer: then the supervisor surely counts them all. */
+  function holdEveryPlace(sock: string): Promise<Awaited<ReturnType<typeof Bun.connect>>[]> {
+    return Promise.all(Array.from({ length: MAX_CLIENTS }, (_, k) => new Promise<Awaited<ReturnType<typeof Bun.connect>>>((resolve, reject) => {
+      const conn = Bun.connect({ unix: sock, socket: { open(s) { s.write("{\"cmd\":\"status\"}\n"); }, data() { void conn.then(resolve); }, error() {} } });
+      conn.catch((e: { code?: string }) => reject(new Error(`holder ${k} could not connect: ${e.code ?? String(e)}`)));
+    })));
+  }
+
   const linesOver = (n: number) => (text: string) => text.split("\n").length > n;
 
   test("malformed JSON, unknown commands, bad fields: an error reply each, and the connection goes on", async () => {
@@ -316,11 +324,7 @@ describe("hostile clients", () => {
 
   test("more clients than allowed at once: the extra ones are told so and disconnected", async () => {
     const { r, sock } = await supervised(["{", S, "}"]);
-    // Each holder asks once and gets its answer: then the supervisor surely counts it.
-    const holders = await Promise.all(Array.from({ length: MAX_CLIENTS }, (_, k) => new Promise<Awaited<ReturnType<typeof Bun.connect>>>((resolve, reject) => {
-      const conn = Bun.connect({ unix: sock, socket: { open(s) { s.write("{\"cmd\":\"status\"}\n"); }, data() { void conn.then(resolve); }, error() {} } });
-      conn.catch((e: { code?: string }) => reject(new Error(`holder ${k} could not connect: ${e.code ?? String(e)}`)));
-    })));
+    const holders = await holdEveryPlace(sock);
     // The extra one is told at once, then its connection ends (read by a client that cannot lose it: see readAll).
     const extra = await readAll(sock);
     expect({ code: extra.code, err: extra.err }).toEqual({ code: 0, err: "" });
@@ -333,10 +337,7 @@ describe("hostile clients", () => {
 
   test("a Bun client whose event loop is late for a connection the supervisor ends at once: a connect error, said at once and once (not 20 s later in another test)", async () => {
     const { r, sock } = await supervised(["{", S, "}"]);
-    const holders = await Promise.all(Array.from({ length: MAX_CLIENTS }, (_, k) => new Promise<Awaited<ReturnType<typeof Bun.connect>>>((resolve, reject) => {
-      const conn = Bun.connect({ unix: sock, socket: { open(s) { s.write("{\"cmd\":\"status\"}\n"); }, data() { void conn.then(resolve); }, error() {} } });
-      conn.catch((e: { code?: string }) => reject(new Error(`holder ${k} could not connect: ${e.code ?? String(e)}`)));
-    })));
+    const holders = await holdEveryPlace(sock);
     // The test's own event loop is held until the supervisor has surely written its line and closed
     // (a python client connecting after this one is told, so the supervisor has dealt with this one).
     const late = raw(sock, "");
