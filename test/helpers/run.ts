@@ -29,6 +29,22 @@ export interface Ended {
   readonly signal: string | null;
 }
 
+/** Runs not cleaned up yet: what the exit hook below ends. */
+const unfinished = new Set<{ readonly proc: { readonly pid: number }; readonly mark: string }>();
+/**
+ * When the test process ends (bun test done, or a test abandoned at its timeout whose body
+ * never reached its cleanup), whatever a run left is ended too: its supervisor, then every
+ * process carrying its mark. Synchronous, as an exit hook must be; a signal is all it sends.
+ */
+process.on("exit", () => {
+  for (const r of unfinished) {
+    try { process.kill(r.proc.pid, "SIGKILL"); } catch { /* gone */ }
+    for (const pid of marked(r.mark)) {
+      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+    }
+  }
+});
+
 export class Run {
   readonly lines: string[] = [];
   readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
@@ -50,6 +66,7 @@ export class Run {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.proc = proc;
+    unfinished.add(this);
     const err = this.pump(proc.stderr, (line) => this.push(line));
     const out = opts.readStdout === false ? Promise.resolve() : this.pump(proc.stdout, (line) => { this.stdoutText += `${line}\n`; });
     this.done = (async () => {
@@ -158,6 +175,7 @@ export class Run {
       }
       await Bun.sleep(1);
     }
+    unfinished.delete(this);
   }
 
   private push(line: string): void {

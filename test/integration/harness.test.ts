@@ -1,6 +1,7 @@
 // The integration harness itself (test/helpers/run.ts): what a run's cleanup ends.
 import { expect, test } from "bun:test";
-import { marked, perTest, procState, SERVER, waitGone } from "../helpers/run.ts";
+import { join } from "node:path";
+import { BUN, marked, perTest, procState, ROOT, SERVER, waitGone } from "../helpers/run.ts";
 
 const { start } = perTest();
 
@@ -27,4 +28,16 @@ test("cleanup ends every process of the run, orphans too, and nothing else, not 
     bystander.kill("SIGKILL");
     await bystander.exited;
   }
+});
+
+test("a test process that ends without cleaning up a run (a body abandoned at its timeout) takes the run's processes with it", async () => {
+  const p = Bun.spawn([BUN, join(ROOT, "test/helpers/abandoned-run.ts")], { stdio: ["ignore", "pipe", "inherit"] });
+  const out = await new Response(p.stdout).text();
+  expect(await p.exited).toBe(0);
+  const left = JSON.parse(out) as { mark: string; pids: number[]; supervisor: number };
+  // The supervisor, its two servers and the orphan were all there when it ended.
+  expect(left.pids).toContain(left.supervisor);
+  expect(left.pids.length).toBeGreaterThanOrEqual(4);
+  expect(await waitGone(left.pids)).toEqual([]);
+  expect(marked(left.mark)).toEqual([]);
 });
