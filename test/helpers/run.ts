@@ -30,7 +30,7 @@ export interface Ended {
 }
 
 /** Runs not cleaned up yet: what the exit hook below ends. */
-const unfinished = new Set<{ readonly proc: { readonly pid: number }; readonly mark: string }>();
+const unfinished = new Set<Run>();
 /**
  * When the test process ends (bun test done, or a test abandoned at its timeout whose body
  * never reached its cleanup), whatever a run left is ended too: its supervisor, then every
@@ -39,9 +39,7 @@ const unfinished = new Set<{ readonly proc: { readonly pid: number }; readonly m
 process.on("exit", () => {
   for (const r of unfinished) {
     try { process.kill(r.proc.pid, "SIGKILL"); } catch { /* gone */ }
-    for (const pid of marked(r.mark)) {
-      try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
-    }
+    killMarked(r.mark);
   }
 });
 
@@ -169,12 +167,7 @@ export class Run {
     }
     // Rounds: one may fork between a look and the kills. Bounded: one stuck in the kernel is not waited for.
     const deadline = Date.now() + 2000;
-    for (let left = marked(this.mark); left.length > 0 && Date.now() < deadline; left = marked(this.mark)) {
-      for (const pid of left) {
-        try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
-      }
-      await Bun.sleep(1);
-    }
+    while (killMarked(this.mark) > 0 && Date.now() < deadline) await Bun.sleep(1);
     unfinished.delete(this);
   }
 
@@ -268,6 +261,15 @@ export function marked(mark: string): number[] {
     } catch { /* gone, or not ours to read */ }
   }
   return out;
+}
+
+/** SIGKILL every live process with RUN_MARK=mark (one look); returns how many there were. */
+function killMarked(mark: string): number {
+  const left = marked(mark);
+  for (const pid of left) {
+    try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+  }
+  return left.length;
 }
 
 /** Wait (polling /proc, bounded) until none of `pids` exists any more; returns those still there. */
