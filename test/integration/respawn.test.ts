@@ -121,6 +121,8 @@ describe("shutdown", () => {
     const r = start(["--stop-timeout=0.5", "{", S, "tag=plain", "}", "{", S, "--ignore-term", "tag=stubborn", "}", "{", S, "--fork=2", "tag=forks", "}"]);
     await r.waitForCount(/started with pid/, 3);
     await r.waitForCount(/grandchild=/, 2);
+    // "started with pid" is lazarus's line; each fixture's own start line (its pid) comes from the fixture, maybe later.
+    await r.waitForCount(/fixture: pid=\d+ name=\S+ argv:/, 3);
     const pids = r.fixturePids();
     expect(pids).toHaveLength(5);
     r.signal("SIGTERM");
