@@ -38,7 +38,10 @@ const unfinished = new Set<Run>();
  */
 process.on("exit", () => {
   for (const r of unfinished) {
-    try { process.kill(r.proc.pid, "SIGKILL"); } catch { /* gone */ }
+    // Only a supervisor that has not ended: one that did was reaped, and its pid may be another program's by now.
+    if (r.proc.exitCode === null && r.proc.signalCode === null) {
+      try { process.kill(r.proc.pid, "SIGKILL"); } catch { /* gone */ }
+    }
     killMarked(r.mark);
   }
 });
