@@ -275,11 +275,41 @@ function killMarked(mark: string): number {
   return left.length;
 }
 
-/** Wait (polling /proc, bounded) until none of `pids` exists any more; returns those still there. */
+/**
+ * Whether `pid` is (still) a process of some test run: a zombie (its environment cannot be
+ * read, so it is not told apart: it counts), a process exiting (its memory is gone already:
+ * it counts until it is a zombie or gone), or a live process with RUN_MARK in its environment.
+ * A pid that ended and was taken since by another program or a kernel thread (32768 pids go
+ * fast on a machine that spawns hundreds a second) is not.
+ */
+function stillOurs(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z") return true;
+  if ((Number(fields[6]) & 0x200000) !== 0) return false; // PF_KTHREAD
+  let env: string;
+  try {
+    env = readFileSync(`/proc/${pid}/environ`, "latin1");
+  } catch {
+    return procState(pid) === "Z"; // gone (or became a zombie) meanwhile; not ours to read: not ours
+  }
+  return env === "" || `\0${env}`.includes(`\0${RUN_MARK}=`);
+}
+
+/**
+ * Wait (polling /proc, bounded) until none of `pids` exists any more; returns those still there.
+ * Only processes of a test run count (see stillOurs): the pids are taken from logs, and one that
+ * ended long ago may be another program's now.
+ */
 export async function waitGone(pids: readonly number[], timeout = 10_000): Promise<number[]> {
   const deadline = Date.now() + timeout;
   for (;;) {
-    const left = pids.filter((p) => existsSync(`/proc/${p}`) && procState(p) !== null);
+    const left = pids.filter((p) => existsSync(`/proc/${p}`) && stillOurs(p));
     if (left.length === 0 || Date.now() > deadline) return left;
     await Bun.sleep(20);
   }

@@ -1,7 +1,7 @@
 // The integration harness itself (test/helpers/run.ts): what a run's cleanup ends.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { BUN, marked, perTest, procState, ROOT, SERVER, waitGone } from "../helpers/run.ts";
+import { BUN, marked, perTest, procState, ROOT, RUN_MARK, SERVER, waitGone } from "../helpers/run.ts";
 
 const { start } = perTest();
 
@@ -40,4 +40,22 @@ test("a test process that ends without cleaning up a run (a body abandoned at it
   expect(left.pids.length).toBeGreaterThanOrEqual(4);
   expect(await waitGone(left.pids)).toEqual([]);
   expect(marked(left.mark)).toEqual([]);
+});
+
+test("waitGone waits only for processes of a test run: a pid another program has now is not taken for one of them", async () => {
+  const env = { ...process.env } as Record<string, string>;
+  delete env[RUN_MARK];
+  // As a pid that ended and was reused would be: a live process that is not a run's.
+  const stranger = Bun.spawn(["sleep", "60"], { env, stdio: ["ignore", "ignore", "ignore"] });
+  const ours = Bun.spawn(["sleep", "60"], { env: { ...env, [RUN_MARK]: "harness-test" }, stdio: ["ignore", "ignore", "ignore"] });
+  try {
+    expect(await waitGone([stranger.pid, ours.pid], 300)).toEqual([ours.pid]);
+    ours.kill("SIGKILL");
+    await ours.exited;
+    expect(await waitGone([stranger.pid, ours.pid])).toEqual([]);
+    expect(procState(stranger.pid)).not.toBeNull();
+  } finally {
+    for (const p of [stranger, ours]) p.kill("SIGKILL");
+    await Promise.all([stranger.exited, ours.exited]);
+  }
 });
