@@ -148,7 +148,9 @@ describe("shutdown", () => {
 
   test("a second SIGTERM skips the rest of the wait", async () => {
     const r = start(["--stop-timeout=60", "{", S, "--ignore-term", "}"]);
-    await r.waitFor(/started with pid/);
+    // The fixture's own start line, not lazarus's "started with pid": it comes once its shell has set
+    // `trap '' TERM`; a SIGTERM before that kills it, and lazarus is gone before the second one.
+    await r.waitFor(/^fixture: pid=\d+ name=\S+ argv: --ignore-term$/);
     r.signal("SIGTERM");
     await r.waitFor("terminate signal received.");
     r.signal("SIGTERM");
