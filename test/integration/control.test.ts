@@ -6,7 +6,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { request } from "../../src/os/control-client.ts";
 import { MAX_CLIENTS, MAX_REQUEST_LINE } from "../../src/os/control-socket.ts";
-import { childrenOf, ctl, eventually, MAIN, perTest, procState, ROOT, Run, SERVER, waitGone } from "../helpers/run.ts";
+import { childrenOf, ctl, eventually, MAIN, perTest, procState, ROOT, Run, SERVER, until, waitGone } from "../helpers/run.ts";
 import { budget } from "../properties/budget.ts";
 import { processScenarioArb, runProcessScenario } from "../properties/process.ts";
 
@@ -125,7 +125,7 @@ describe("the control socket", () => {
     // stop a stubborn one: SIGKILL after the stop timeout, cremated (never buried: an operator's stop is no crash)
     expect((await C("stop", "2")).out).toBe("stopping server-3\n");
     await r.waitFor("'" + S + "' did not stop within 0.300 s, killing it.");
-    await eventually(async () => (await status(sock)).servers[2]!.state === "cremated" || null, "server-3 cremated");
+    await until(async () => (await status(sock)).servers[2]!.state === "cremated" || null, "server-3 cremated");
     // start a cremated one; revive one buried
     expect((await C("start", "server-3")).out).toBe("started server-3\n");
     expect((await C("revive", "1")).out).toBe("revived server-2\n");
@@ -330,7 +330,7 @@ describe("hostile clients", () => {
     expect({ code: extra.code, err: extra.err }).toEqual({ code: 0, err: "" });
     expect(JSON.parse(extra.out.trim())).toEqual({ ok: false, error: `too many clients (${MAX_CLIENTS})` });
     for (const h of holders) h.end();
-    await eventually(async () => (await request(sock, { cmd: "status" })).ok || null, "served again once they left");
+    await until(async () => (await request(sock, { cmd: "status" })).ok || null, "served again once they left");
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
   });
