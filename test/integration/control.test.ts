@@ -113,8 +113,12 @@ describe("the control socket", () => {
   });
 
   test("every command drives its transition", async () => {
-    const { r, sock } = await supervised(["--interval=5", "--stop-timeout=0.3", "{", S, "--initial-spawn", "tag=a", "}", "{", S, "--life=0.1", "--exit=1", "tag=b", "}", "{", S, "--ignore-term", "tag=c", "}"]);
+    // The interval is long: server a's second process, killed by a signal at the end, must die too fast however
+    // slowly the steps in between go (a dozen ctl runs: seconds on a loaded machine).
+    const { r, sock } = await supervised(["--interval=60", "--stop-timeout=0.3", "{", S, "--initial-spawn", "tag=a", "}", "{", S, "--life=0.1", "--exit=1", "tag=b", "}", "{", S, "--ignore-term", "tag=c", "}"]);
     await r.waitFor("burying because it died too fast.");
+    // c's own start line: its shell has set `trap '' TERM` by then (a stop before that kills it at once).
+    await r.waitFor(/^fixture: pid=\d+ name=\S+ argv: --ignore-term tag=c$/);
     const C = (...a: string[]) => ctl(`--control=${sock}`, ...a);
     const pidA = (await status(sock)).servers[0]!.pid!;
 
@@ -142,8 +146,8 @@ describe("the control socket", () => {
     expect((await C("signal", "server", "USR1")).out).toBe("sent SIGUSR1 to server\n");
     await r.waitFor("died by signal 10 (SIGUSR1).");
     expect(procState(pidA2)).toBeNull();
-    // revive all, then shutdown
-    await r.waitFor("burying because it died too fast.", { from: r.lines.length - 1 });
+    // revive all (once it is buried), then shutdown
+    await until(async () => (await status(sock)).servers[0]!.state === "buried" || null, "server buried");
     expect((await C("revive")).out).toMatch(/^revived \d servers?\n$/);
     expect((await C("shutdown")).out).toBe("shutting down\n");
     expect((await r.ended()).code).toBe(0);
