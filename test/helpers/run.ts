@@ -320,6 +320,8 @@ export async function eventually<T>(probe: () => T | null | undefined | false, w
   const deadline = Date.now() + timeout;
   for (;;) {
     const v = probe();
+    // A promise is truthy: it would be taken for the value at once, and nothing waited for (use until()).
+    if (v instanceof Promise) throw new Error(`eventually(${what}): the probe returned a promise; poll an asynchronous probe with until()`);
     if (v !== null && v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(20);
