@@ -63,7 +63,9 @@ describe("ctl scale", () => {
       err: "",
     });
     expect(await waitGone([three["web.2"] as number, three["web.3"] as number])).toEqual([]);
-    // The highest-numbered copy got its stop order first.
+    // The highest-numbered copy got its stop order first. (The reply went out before the lines of the same
+    // step were written: lazarus writes its log at the end of a step, its replies during it.)
+    await r.waitForCount(/was removed by a reload: stopping it/, 2);
     const stops = r.own.filter((l) => /was removed by a reload: stopping it/.test(l));
     expect(stops).toEqual([
       `'web.3' (pid ${three["web.3"]}) was removed by a reload: stopping it.`,
@@ -159,6 +161,11 @@ describe("ctl restart NAME --rolling", () => {
     const after = await allAlive(sock, ["web.1", "web.2", "web.3"]);
     for (const n of ["web.1", "web.2", "web.3"]) expect(after[n]).not.toBe(before[n]);
     // The order of the log: each restart requested only after the copy before it is ready again with its new process.
+    // The roll's last lines are written at the end of the step whose reply ctl already has: wait for them.
+    const last = `lazarus: 'web.3' started with pid ${after["web.3"]}.`;
+    await r.waitFor(last);
+    await r.waitFor(`'web.3' is ready.`, { from: r.lines.indexOf(last) });
+    if (way === "start-first") await r.waitFor(`'web.3' (pid ${before["web.3"]}) was replaced by its new process, which is ready: stopping it.`);
     const own = r.own;
     const at = (line: string) => {
       const k = own.indexOf(line);
