@@ -48,6 +48,8 @@ describe("start order and readiness with real processes", () => {
     await r.waitFor("'db' is ready.");
     await r.waitFor(`fixture: port ${port} open`);
     expect(r.text).not.toContain(`port ${port} closed`);
+    // web's own line may come before lazarus's line about its start (two processes, one pipe): wait for that too.
+    await r.waitFor(/'web' started with pid/);
     expect(indexOf(r, "'db' is ready.")).toBeLessThan(indexOf(r, /'web' started with pid/));
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
