@@ -79,7 +79,7 @@ describe("start order and readiness with real processes", () => {
     const line = await r.waitFor(/'web' is unhealthy \(2 failed health checks in a row, the last: HTTP 500\): restarting it\./);
     expect(line).toBeDefined();
     rmSync(sick);
-    const from = indexOf(r, "is unhealthy");
+    const from = r.lines.indexOf(line);
     const second = await r.startedPid(from, "web");
     expect(second).not.toBe(first);
     await r.waitFor("'web' is ready.", { from });
