@@ -66,7 +66,8 @@ describe("ctl reload", () => {
     expect(await waitGone([before.drop as number, before.edit as number])).toEqual([]);
     const after = await until(async () => {
       const p = await pids(sock);
-      return p.edit !== null && p.add !== null && p.edit !== undefined && p.add !== undefined ? p : null;
+      // edit's new process: the old pid gone from /proc does not mean lazarus has handled its exit yet.
+      return p.edit !== null && p.add !== null && p.edit !== undefined && p.add !== undefined && p.edit !== before.edit ? p : null;
     }, "the changed and the new server alive");
     expect(Object.keys(after).sort()).toEqual(["add", "edit", "keep", "many"]);
     expect(after.keep).toBe(before.keep);
