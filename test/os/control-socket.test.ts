@@ -185,14 +185,17 @@ describe("what ctl says when it cannot connect", () => {
       "s = socket.socket(socket.AF_UNIX)",
       "s.bind(sys.argv[1])",
       "s.listen(1)",
+      "print('listening', flush=True)",
       "c, _ = s.accept()",
       "c.sendall(b'{\"ok\":false,\"error\":\"too many clients\"}\\n')",
       "c.close()",
       "open(sys.argv[2], 'w').close()",
     ].join("\n");
-    const server = Bun.spawn(["python3", "-c", script, path, marker], { stdio: ["ignore", "ignore", "inherit"] });
+    const server = Bun.spawn(["python3", "-c", script, path, marker], { stdio: ["ignore", "pipe", "inherit"] });
     cleanup.push(() => server.kill("SIGKILL"));
-    for (const deadline = Date.now() + 10_000; !existsSync(path) && Date.now() < deadline;) await Bun.sleep(5);
+    // Once it listens (the socket file exists from its bind on: a connect between the two is refused).
+    const said = await server.stdout.getReader().read();
+    expect(new TextDecoder().decode(said.value)).toStartWith("l"); // (a first read may hold part of the line)
     const answer = request(path, { cmd: "status" });
     // Held synchronously (a client busy elsewhere): nothing of this process runs until the server has closed.
     for (const deadline = Date.now() + 10_000; !existsSync(marker) && Date.now() < deadline;) Bun.sleepSync(1);
