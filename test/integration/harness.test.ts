@@ -1,6 +1,8 @@
 // The integration harness itself (test/helpers/run.ts): what a run's cleanup ends.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
+import type { Event } from "../../src/core/types.ts";
+import { lives } from "../helpers/pid-lives.ts";
 import { BUN, marked, perTest, procState, ROOT, RUN_MARK, SERVER, waitGone } from "../helpers/run.ts";
 
 const { start } = perTest();
@@ -58,4 +60,13 @@ test("waitGone waits only for processes of a test run: a pid another program has
     for (const p of [stranger, ours]) p.kill("SIGKILL");
     await Promise.all([stranger.exited, ours.exited]);
   }
+});
+
+test("lives(): a pid handed out again is two lives, each with its own exit", () => {
+  const spawned = (pid: number) => ({ type: "spawned", at: 0, server: 0, pid }) as unknown as Event;
+  const exited = (pid: number) => ({ type: "exited", at: 0, pid, status: { kind: "code", code: 1 } }) as unknown as Event;
+  const got = lives([spawned(7), exited(7), spawned(8), spawned(7), exited(8), exited(7), exited(9)]);
+  expect(got.map((l) => [l.pid, l.spawnedAt, l.exits.length])).toEqual([[7, 0, 1], [8, 2, 1], [7, 3, 1]]);
+  // By pid alone, 7 would have ended twice.
+  expect(lives([spawned(7), exited(7), exited(7)]).map((l) => l.exits.length)).toEqual([2]);
 });

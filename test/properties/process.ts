@@ -15,6 +15,7 @@ import { replay } from "../../src/core/replay.ts";
 import { parseSignal, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { INITIAL_SPAWN, RESPAWN } from "../../src/core/argv.ts";
 import type { Event, ExitStatus } from "../../src/core/types.ts";
+import { lives } from "../helpers/pid-lives.ts";
 import { Run, SERVER, waitGone } from "../helpers/run.ts";
 import { Violation } from "./check.ts";
 
@@ -118,10 +119,11 @@ export async function runProcessScenario(sc: ProcessScenario): Promise<string[]>
     }
 
     // Every spawned process ended exactly once, with the status it was told to, or by our signal.
-    const exits = inputs.flatMap((e) => (e.type === "exited" ? [e] : []));
+    // By life: the exits from a spawn to the next spawn of the same pid (a pid may be handed out again).
+    const exitsOf = new Map(lives(inputs).map((l) => [inputs[l.spawnedAt], l.exits as Extract<Event, { type: "exited" }>[]]));
     const terminateAt = inputs.find((e) => e.type === "terminate")?.at ?? Infinity;
     for (const sp of spawned) {
-      const mine = exits.filter((e) => e.pid === sp.pid);
+      const mine = exitsOf.get(sp) ?? [];
       if (mine.length !== 1) fail(`pid ${sp.pid} ended ${mine.length} times in the log`);
       const ex = mine[0]!;
       const c = sc.servers[sp.server]!;
