@@ -65,6 +65,8 @@ describe("the same fixtures by braces, TOML and Procfile", () => {
   async function scenario(r: Run) {
     await r.waitFor(/"event":"buried".*"name":"crash"|"name":"crash".*"event":"buried"/);
     await r.waitFor(/"event":"cremated"/);
+    // steady's own start line (its argv, compared below): lazarus's lines about the others do not imply it.
+    await r.waitFor(/fixture: pid=\d+ name=steady argv: tag=s$/);
     const mark = r.lines.length;
     r.signal("SIGUSR2");
     await r.waitFor(/"event":"buried"/, { from: mark });
