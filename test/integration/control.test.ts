@@ -61,7 +61,7 @@ describe("process groups and orphans", () => {
     const { r } = await supervised(["{", S, "--orphan=0.3", "--life=0.1", "}", "{", S, "--orphan=0.4", "--life=0.1", "}", "{", S, "}"]);
     const orphans = (await r.waitForCount(/^fixture: pid=\d+ orphan=/, 2)).map((l) => Number(/ orphan=(\d+)/.exec(l)?.[1]));
     for (const pid of orphans) await r.waitFor(`joined with unknown child process: ${pid}`);
-    await eventually(() => childrenOf(r.pid).every((c) => c.state !== "Z") || null, "no zombie under the supervisor", 5000);
+    await eventually(() => childrenOf(r.pid).every((c) => c.state !== "Z") || null, "no zombie under the supervisor");
     expect(orphans.map(procState)).toEqual(orphans.map(() => null));
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);

@@ -109,7 +109,7 @@ describe("live re-exec on SIGUSR1", () => {
     await r.waitForCount(/"event":"spawned"/, 3);
     for (let k = 0; k < 50; k++) await reexec(r);
     // no zombie under the supervisor once things settle
-    await eventually(() => childrenOf(r.pid).every((c) => c.state !== "Z") || null, "no zombie children", 5000);
+    await eventually(() => childrenOf(r.pid).every((c) => c.state !== "Z") || null, "no zombie children");
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
     const ev = inputs(r);

@@ -140,7 +140,7 @@ describe("shutdown", () => {
     const r = start(["--stop-timeout=30", "{", S, "}", "{", S, "}"]);
     await r.waitForCount(/started with pid/, 2);
     r.signal("SIGINT");
-    const end = await r.ended(10_000);
+    const end = await r.ended(); // 20 s: a wait for the 30 s timeout would still fail it
     expect(end.code).toBe(0);
     expect(r.own.some((l) => l.includes("did not stop within"))).toBe(false);
     expect(await waitGone(r.fixturePids())).toEqual([]);
@@ -154,7 +154,7 @@ describe("shutdown", () => {
     r.signal("SIGTERM");
     await r.waitFor("terminate signal received.");
     r.signal("SIGTERM");
-    const end = await r.ended(10_000);
+    const end = await r.ended(); // 20 s: a wait for the 60 s timeout would still fail it
     expect(end.code).toBe(0);
     expect(r.own).toContain("terminate signal received again, not waiting any longer.");
     expect(await waitGone(r.fixturePids())).toEqual([]);
@@ -172,7 +172,7 @@ describe("shutdown", () => {
     const r = start(["--interval=0.05", "{", S, "--life=0.1", "--exit=2", "}", "{", S, "--life=0.15", "--signal=ABRT", "}"]);
     await r.waitForCount(/died abnormally, respawning\./, 8);
     // Between an exit and its reaping a child is briefly a zombie; it must not stay one.
-    await eventually(() => childrenOf(r.pid).every((c) => c.state !== "Z") || null, "no zombie children", 5000);
+    await eventually(() => childrenOf(r.pid).every((c) => c.state !== "Z") || null, "no zombie children");
     await stopAndCheckClean(r);
   });
 });
