@@ -82,6 +82,8 @@ export class Supervisor {
   private readonly timers = new Map<TimerName, TimerHandle>();
   /** Control requests waiting for the core's reply effect, by event id. */
   private readonly replies = new Map<number, (ok: boolean, message: string, reload?: ReloadSummary) => void>();
+  /** Replies the core gave, sent once the log lines before them are written (flushOut). */
+  private readonly pendingReplies: (() => void)[] = [];
   private nextRequest = 1;
   /** Which server each pid we spawned or adopted is: a hint for the core with each exit. */
   private readonly pids = new Map<number, number>();
@@ -316,8 +318,18 @@ export class Supervisor {
       for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) this.queue.push(...this.handle(e));
     } finally {
       this.running = false;
-      this.flushLog();
+      this.flushOut();
     }
+  }
+
+  /**
+   * The log lines so far, then the replies so far: a control client that has its
+   * answer finds in the log every line of what its command caused until then.
+   */
+  private flushOut(): void {
+    this.flushLog();
+    const replies = this.pendingReplies.splice(0);
+    for (const send of replies) send();
   }
 
   /**
@@ -425,8 +437,8 @@ export class Supervisor {
       case "reexec": {
         // An exit the port knows of would be lost in the exec: the core hears of it first, then is asked again.
         const exits = this.takeExits();
-        // The lines so far go to the port before it may exec (it writes what it holds first).
-        this.flushLog();
+        // The lines (and replies) so far go to the port before it may exec (it writes what it holds first).
+        this.flushOut();
         if (exits.length > 0) return [...exits, { type: "reexec", at: port.now(), again: true }];
         const cmd = this.config.reexecCommand?.(effect.handover, handoverSpecs(this.state)) ?? "this build cannot re-exec";
         if (typeof cmd === "string") return [{ type: "reexec-failed", at: port.now(), error: cmd }];
@@ -453,7 +465,7 @@ export class Supervisor {
       case "reply": {
         const respond = this.replies.get(effect.id);
         this.replies.delete(effect.id);
-        respond?.(effect.ok, effect.message, effect.reload);
+        if (respond !== undefined) this.pendingReplies.push(() => respond(effect.ok, effect.message, effect.reload));
         return [];
       }
       case "probe":
@@ -463,7 +475,7 @@ export class Supervisor {
         this.sdNotify(effect.text);
         return [];
       case "exit":
-        this.flushLog();
+        this.flushOut();
         for (const t of this.timers.values()) t.cancel();
         this.timers.clear();
         this.http?.endpoint.close();

@@ -2,12 +2,12 @@
 // respawn does not wait for a log line), in the order the core gave them, with
 // the JSON input lines in their place, and the event log as one append per dispatch.
 import { describe, expect, test } from "bun:test";
-import type { Event } from "../../src/core/types.ts";
+import type { ControlCommand, Event } from "../../src/core/types.ts";
 import type { LogTarget } from "../../src/logs/target.ts";
 import type { ExitListener, OsPort, SpawnRequest } from "../../src/os/port.ts";
 import { Supervisor } from "../../src/shell/supervisor.ts";
 
-type Call = { readonly op: "log" | "append" | "spawn" | "exit"; readonly text: string };
+type Call = { readonly op: "log" | "append" | "spawn" | "exit" | "reply"; readonly text: string };
 
 /** An OsPort that records log lines, appends and spawns in order (every other call does nothing). */
 function recordingPort(): { port: OsPort; calls: Call[]; exit: (pid: number) => void } {
@@ -36,12 +36,12 @@ function recordingPort(): { port: OsPort; calls: Call[]; exit: (pid: number) => 
 
 const EVENT_LOG: LogTarget = { path: "/tmp/lazarus-log-order-events.log", maxBytes: 0, keep: 0, timestamps: false };
 
-function supervisor(logFormat: "text" | "json") {
+function supervisor(logFormat: "text" | "json", servers = [{ name: "a", argv: ["/bin/a"] }]) {
   const r = recordingPort();
   const steps: Event[] = [];
   const sup = new Supervisor(r.port, {
     settings: { intervalMs: 0, stopTimeoutMs: 1000, alarmMs: 0 },
-    servers: [{ name: "a", argv: ["/bin/a"] }],
+    servers,
     logFormat,
     spawnExtras: () => ({ env: {} }),
     eventLog: EVENT_LOG,
@@ -94,5 +94,25 @@ describe("log lines of a respawn", () => {
     const ops = s.calls.map((c) => c.op);
     expect(ops.at(-1)).toBe("exit");
     expect(s.calls.filter((c) => c.op === "log").at(-1)?.text).toBe("lazarus: exiting with status 0.");
+  });
+
+  test("a control client has its reply only once the lines of what its command caused are written", () => {
+    // Two servers: with a alone, its stop would end the supervisor.
+    const s = supervisor("text", [{ name: "a", argv: ["/bin/a"] }, { name: "b", argv: ["/bin/b"] }]);
+    // The supervisor's own way in for an operator's command (the control socket and the HTTP endpoint call it).
+    const command = (s.sup as unknown as { command(c: ControlCommand, r: (ok: boolean, m: string) => void): void }).command.bind(s.sup);
+    const ask = (c: ControlCommand) => command(c, (ok, m) => { s.calls.push({ op: "reply", text: `${ok} ${m}` }); });
+    ask({ op: "stop", server: 0 });
+    s.exit(101);
+    s.calls.length = 0;
+    // A start spawns, and the spawn's own step ('started with pid') is in the same dispatch: its line comes first.
+    ask({ op: "start", server: 0 });
+    const ops = s.calls.map((c) => c.op);
+    expect(ops).toContain("reply");
+    expect(ops.indexOf("spawn")).toBeLessThan(ops.indexOf("reply"));
+    const started = s.calls.findIndex((c) => c.op === "log" && c.text === "lazarus: '/bin/a' started with pid 103.");
+    expect(started).toBeGreaterThanOrEqual(0);
+    expect(started).toBeLessThan(ops.indexOf("reply"));
+    expect(ops.at(-1)).toBe("reply");
   });
 });
