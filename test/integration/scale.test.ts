@@ -63,8 +63,8 @@ describe("ctl scale", () => {
       err: "",
     });
     expect(await waitGone([three["web.2"] as number, three["web.3"] as number])).toEqual([]);
-    // The highest-numbered copy got its stop order first. (The reply went out before the lines of the same
-    // step were written: lazarus writes its log at the end of a step, its replies during it.)
+    // The highest-numbered copy got its stop order first. (ctl's answer comes after the lines of its step;
+    // the wait is for what a reader of the pipe may not have read yet.)
     await r.waitForCount(/was removed by a reload: stopping it/, 2);
     const stops = r.own.filter((l) => /was removed by a reload: stopping it/.test(l));
     expect(stops).toEqual([
@@ -161,7 +161,7 @@ describe("ctl restart NAME --rolling", () => {
     const after = await allAlive(sock, ["web.1", "web.2", "web.3"]);
     for (const n of ["web.1", "web.2", "web.3"]) expect(after[n]).not.toBe(before[n]);
     // The order of the log: each restart requested only after the copy before it is ready again with its new process.
-    // The roll's last lines are written at the end of the step whose reply ctl already has: wait for them.
+    // The roll's last lines are written before ctl's answer, but this test reads them from a pipe: wait for them.
     const last = `lazarus: 'web.3' started with pid ${after["web.3"]}.`;
     await r.waitFor(last);
     await r.waitFor(`'web.3' is ready.`, { from: r.lines.indexOf(last) });
