@@ -85,6 +85,13 @@ export class Supervisor {
   /** Replies the core gave, sent once the log lines before them are written (flushOut). */
   private readonly pendingReplies: (() => void)[] = [];
   private nextRequest = 1;
+  /**
+   * The probes being carried out, by the pid they are about. A probe's answer names a pid only,
+   * and the core takes it for whichever process has that pid when it comes: once the process has
+   * ended (its pid may be handed out again) the answers about it are dropped (the core would
+   * ignore them anyway, unless the pid is another process's by then).
+   */
+  private readonly probesOf = new Map<number, Set<object>>();
   /** Which server each pid we spawned or adopted is: a hint for the core with each exit. */
   private readonly pids = new Map<number, number>();
   /** The HTTP endpoint, when there is one (serveHttp), and what it shows beyond the core's state. */
@@ -542,9 +549,21 @@ export class Supervisor {
     // A command probe runs as the server does: its environment and working directory.
     const { env, cwd } = this.extrasOf(effect.server);
     const { server, pid, purpose } = effect;
+    const token = {};
+    const inFlight = this.probesOf.get(pid) ?? new Set<object>();
+    inFlight.add(token);
+    this.probesOf.set(pid, inFlight);
     this.port.probe({ probe: effect.probe, timeoutMs: effect.timeoutMs, env, ...(cwd === undefined ? {} : { cwd }) }, (o) => {
+      const now = this.probesOf.get(pid);
+      if (now === undefined || !now.delete(token)) return; // about a process that has ended
+      if (now.size === 0) this.probesOf.delete(pid);
       this.dispatch({ type: "probe-result", at: this.port.now(), server, pid, purpose, ok: o.ok, reason: o.reason });
     });
+  }
+
+  /** The process with this pid has ended: the answers of the probes about it are stale from now on. */
+  protected forgetProbesOf(pid: number): void {
+    this.probesOf.delete(pid);
   }
 
   /** Tell systemd (when lazarus runs under it; the port knows its NOTIFY_SOCKET). */
@@ -660,6 +679,7 @@ export class Supervisor {
   private exitEvent(x: PortExit): Event {
     const server = this.pids.get(x.pid);
     this.pids.delete(x.pid);
+    this.forgetProbesOf(x.pid);
     this.untold.set(x.pid, (this.untold.get(x.pid) ?? 0) + 1);
     return exitEvent(x, this.port.now(), server);
   }

@@ -22,6 +22,11 @@ class DropsCoalescedExit extends Supervisor {
   }
 }
 
+/** Forwards every probe's answer, also one about a process that has ended: its pid may be another process's by then. */
+class ForwardsStaleProbeAnswers extends Supervisor {
+  protected override forgetProbesOf(_pid: number): void {}
+}
+
 /** Adopts, and so reaps, the wrong pid after a re-exec (an off-by-one in a pid table). */
 class AdoptsWrongPid extends Supervisor {
   protected override perform(effect: Effect, at: number): Event[] {
@@ -322,6 +327,7 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "never arm lazarus's own systemd watchdog": dropping((e) => e.type === "arm" && e.timer === "sd-watchdog"),
   "leave probe timers armed after a stop order": dropping((e) => e.type === "disarm" && e.timer.startsWith("probe:")),
   "drop the probe effect (never carry a probe out)": dropping((e) => e.type === "probe"),
+  "give the core a probe's answer about a process that ended (its pid reused)": make(ForwardsStaleProbeAnswers),
   // Issue 15: reloads.
   "restart an unchanged server": make(RestartsUnchanged),
   "forget to stop a removed server": make(KeepsRemoved),

@@ -417,6 +417,8 @@ export class World {
   /** Kills the core asked for and the shell has not carried out yet: pid → how many. */
   /** The serial of the process the core knows as alive under each pid. */
   private readonly coreSerial = new Map<number, number>();
+  /** The probe being answered now (its pid, and the serial of the process it was asked about), while the shell takes its answer. */
+  private answering: { readonly pid: number; readonly serial: number | undefined } | null = null;
   /** The process (its serial) each kill the core asked for was meant for: a kill for one that has ended meanwhile may be dropped. */
   private readonly killSerial = new Map<string, number>();
   /** Exits the core was told of, by process serial: each exactly once. */
@@ -563,19 +565,24 @@ export class World {
     const latency = this.k.rng.pick([0, 1, 20, 200, 5000]);
     const late = latency >= fx.timeoutMs;
     this.k.schedule(this.k.now + (late ? fx.timeoutMs : latency), () => {
-      // The probe dies with its image; an answer about a pid that is another process's by now is dropped.
+      // The probe dies with its image. An answer about a process that has ended is given all the same (a
+      // TCP or HTTP probe knows nothing of pids): its pid may be another process's by now, which the shell must see.
       if (port !== this.image || !port.alive) return;
       const p = this.k.procs.get(fx.pid);
-      if (p !== undefined && p.serial !== serial) return;
       const script = serial === undefined ? undefined : this.scripts.get(serial);
-      const up = p !== undefined && p.state === "running" && script !== undefined;
+      const up = p !== undefined && p.serial === serial && p.state === "running" && script !== undefined;
       const age = up ? this.k.now - script.startedAt : 0;
       const ok = !late && up && (fx.purpose === "ready"
         ? script.life.readyAfterMs !== null && age >= script.life.readyAfterMs
         : script.life.unhealthyAfterMs === null || age < script.life.unhealthyAfterMs);
       if (!port.alive || !port.booted || this.exitStatus !== null) return;
       this.trace.push(`${this.k.now.toFixed(2)} probe-result for pid ${fx.pid}: ${ok ? "ok" : "failed"}`);
-      this.enter(port, () => done({ ok, reason: ok ? "" : late ? "timed out" : "refused" }));
+      this.answering = { pid: fx.pid, serial };
+      try {
+        this.enter(port, () => done({ ok, reason: ok ? "" : late ? "timed out" : "refused" }));
+      } finally {
+        this.answering = null;
+      }
     });
   }
 
@@ -963,6 +970,13 @@ export class World {
       this.across = null;
     }
 
+    if (e.type === "probe-result" && this.answering !== null && this.answering.pid === e.pid) {
+      // A probe's answer names a pid only: the core takes it for whichever process it knows under that pid now.
+      const now = this.coreSerial.get(e.pid);
+      if (now !== undefined && now !== this.answering.serial) {
+        this.fail(`a ${e.purpose} probe's answer about pid ${e.pid} reached the core after that process had ended and its pid was handed to another process: the core takes it for the new process's`);
+      }
+    }
     if (e.type === "spawned") {
       // (oldest first: a pid freed and reused at once may have two spawns waiting to be told)
       const serials = this.spawnedSerial.get(e.pid);
