@@ -190,6 +190,11 @@ interface ReaderEntry {
   done: Promise<void>;
   /** Its child has ended (or the stream has): what it holds may be shed when the destination is stalled. */
   ended: boolean;
+  /**
+   * Its child's end was reported (childEnded): its lines are tested against no pattern any
+   * more, since its pid may be handed to a new child, whose readiness they would tell.
+   */
+  childGone: boolean;
   /** The pump waits on its own read (whatever it reads goes through it). */
   reading: boolean;
   /** The stream has ended, as `gather` saw. */
@@ -287,7 +292,7 @@ export class OutputHub {
     }
     const entry: ReaderEntry = {
       info, splitter: new LineSplitter(), reader: readerOf(info.fd), done: Promise.resolve(),
-      ended: false, reading: false, eof: false, gathered: null, carry: carried === null ? [] : [carried], carryBytes: carried?.length ?? 0,
+      ended: false, childGone: false, reading: false, eof: false, gathered: null, carry: carried === null ? [] : [carried], carryBytes: carried?.length ?? 0,
     };
     this.readers.set(info.fd, entry);
     const own = this.readersOf.get(info.pid);
@@ -303,7 +308,12 @@ export class OutputHub {
   childEnded(pid: number): void {
     const own = this.readersOf.get(pid);
     if (own === undefined) return;
-    for (const r of own) r.ended = true;
+    for (const r of own) {
+      r.ended = true;
+      r.childGone = true;
+    }
+    // Its pattern is tested no more: a new child given the same pid gets its own.
+    this.watches.delete(pid);
     this.sinks.stdout.shed();
     if (this.sinks.stderr !== this.sinks.stdout) this.sinks.stderr.shed();
   }
@@ -494,7 +504,7 @@ export class OutputHub {
     if (own.length > 0) this.readersOf.set(info.pid, own);
     else this.readersOf.delete(info.pid);
     closeQuietly(info.fd);
-    const starts = this.watches.has(info.pid) ? [] : undefined;
+    const starts = !entry.childGone && this.watches.has(info.pid) ? [] : undefined;
     const rest = entry.splitter.end(starts);
     if (starts !== undefined) this.test(info.pid, info.name, rest, starts);
     // Neither stream of the child is read any more: its pattern is tested no more.
@@ -505,7 +515,7 @@ export class OutputHub {
   /** One chunk read: its whole lines to the log file and the terminal. */
   private async take(entry: ReaderEntry, out: TerminalOut | null, chunk: Uint8Array): Promise<void> {
     this.consumed += chunk.length;
-    const starts = this.watches.has(entry.info.pid) ? [] : undefined;
+    const starts = !entry.childGone && this.watches.has(entry.info.pid) ? [] : undefined;
     const lines = entry.splitter.push(chunk, starts);
     if (starts !== undefined) this.test(entry.info.pid, entry.info.name, lines, starts);
     if (lines.length > 0) await this.deliver(entry, out, lines);

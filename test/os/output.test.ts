@@ -470,6 +470,29 @@ describe("OutputHub: readiness by a line of output (ready = { log = … })", () 
     expect(matched).toEqual([4242]);
   });
 
+  test("a child whose end was reported is tested no more: its late lines never tell the readiness of a new child given its pid", async () => {
+    const { h, matched, results } = hub();
+    const old = pipe();
+    const neu = pipe();
+    h.resume({ pid: 4242, fd: old.read, name: "old", stream: "stdout", terminal: { kind: "none" }, log: null, ready: "^go$" });
+    // It wrote its ready line and died; the port reaped it (told the hub) before the line was read.
+    writeSync(old.write, "go\n");
+    h.childEnded(4242);
+    // The kernel hands 4242 to the next child, with its own pattern.
+    h.resume({ pid: 4242, fd: neu.read, name: "new", stream: "stdout", terminal: { kind: "none" }, log: null, ready: "^go$" });
+    closeSync(old.write);
+    // Wait for the old stream's reader to end (its lines read): an event, not a time.
+    while (h.list().some((r) => r.fd === old.read)) await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(matched).toEqual([]);
+    expect(h.list().map((r) => r.ready)).toEqual(["^go$"]);
+    // The new child's own line is what makes it ready.
+    writeSync(neu.write, "go\n");
+    closeSync(neu.write);
+    await results();
+    expect(matched).toEqual([4242]);
+  });
+
   test("an invalid pattern: the child cannot be given pipes (the config refuses it first)", () => {
     const { h } = hub();
     expect(h.open({ kind: "piped", name: "srv", terminal: { kind: "plain" }, log: null, ready: "(" })).toEqual({ error: "invalid ready pattern \"(\"" });
