@@ -338,6 +338,10 @@ export class BunPort implements OsPort {
     this.logLines.push(line);
   }
 
+  flushLog(): void {
+    this.flushLogLines();
+  }
+
   /** Lines logged in this turn, not yet handed to the sink. */
   private readonly logLines: string[] = [];
   private readonly flushLogLines = (): void => {

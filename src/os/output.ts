@@ -149,6 +149,11 @@ export interface ReaderInfo {
   readonly log: LogTarget | null;
   /** The child's `ready` pattern while no line has matched it yet, else null. */
   readonly ready: string | null;
+  /**
+   * Its child's end was reported (childEnded), its stream is still read: its lines are
+   * tested against no pattern (its pid may be a new child's). Kept across a re-exec.
+   */
+  readonly gone?: true;
 }
 
 type PipedSpec = Extract<OutputSpec, { kind: "piped" }>;
@@ -286,13 +291,13 @@ export class OutputHub {
 
   /** Start (or, after a re-exec, resume) reading a child's stream from `fd`; `carried`: bytes to take before the pipe's. */
   resume(info: ReaderInfo, carried: Uint8Array | null = null): void {
-    if (info.ready !== null && !this.watches.has(info.pid)) {
+    if (info.ready !== null && info.gone !== true && !this.watches.has(info.pid)) {
       const watch = compile(info.ready);
       if (watch !== null) this.watches.set(info.pid, watch);
     }
     const entry: ReaderEntry = {
       info, splitter: new LineSplitter(), reader: readerOf(info.fd), done: Promise.resolve(),
-      ended: false, childGone: false, reading: false, eof: false, gathered: null, carry: carried === null ? [] : [carried], carryBytes: carried?.length ?? 0,
+      ended: info.gone === true, childGone: info.gone === true, reading: false, eof: false, gathered: null, carry: carried === null ? [] : [carried], carryBytes: carried?.length ?? 0,
     };
     this.readers.set(info.fd, entry);
     const own = this.readersOf.get(info.pid);
@@ -320,11 +325,17 @@ export class OutputHub {
 
   /** The readers still open: which fd carries which child's stream. */
   list(): ReaderInfo[] {
-    return [...this.readers.values()].map((r) => this.current(r.info));
+    return [...this.readers.values()].map((r) => this.current(r));
   }
 
-  /** A reader's info as it stands: its `ready` pattern gone once a line has matched it. */
-  private current(info: ReaderInfo): ReaderInfo {
+  /**
+   * A reader's info as it stands: its `ready` pattern gone once a line has matched it, and
+   * once its child's end was reported (then it is `gone`: a new child may have its pid, and
+   * the pattern under that pid is the new child's).
+   */
+  private current(entry: ReaderEntry): ReaderInfo {
+    const info = entry.info;
+    if (entry.childGone) return info.ready === null && info.gone === true ? info : { ...info, ready: null, gone: true };
     const ready = this.watches.get(info.pid)?.source ?? null;
     return info.ready === ready ? info : { ...info, ready };
   }
@@ -416,7 +427,7 @@ export class OutputHub {
     const readers = [...this.readers.values()].filter((r) => setCloseOnExec(r.info.fd, false) === null);
     const entries = readers.map((r) => {
       const piece = carry?.add([r.splitter.pendingBytes, ...r.carry]) ?? null;
-      const info = this.current(r.info);
+      const info = this.current(r);
       return piece === null ? info : { ...info, carry: piece };
     });
     return {
@@ -597,7 +608,9 @@ function readerInfo(x: unknown, seen: ReadonlySet<number>): ReaderInfo | null {
   // An older image's entry has no `ready`: nothing to watch.
   const ready = r.ready === undefined || r.ready === null ? null : typeof r.ready === "string" && compile(r.ready) !== null ? r.ready : undefined;
   if (terminal === null || log === undefined || ready === undefined) return null;
-  return { pid: r.pid as number, fd: r.fd as number, name: r.name as string, stream: r.stream as "stdout" | "stderr", terminal, log, ready };
+  if (r.gone !== undefined && r.gone !== true) return null;
+  const info = { pid: r.pid as number, fd: r.fd as number, name: r.name as string, stream: r.stream as "stdout" | "stderr", terminal, log, ready };
+  return r.gone === true ? { ...info, ready: null, gone: true } : info;
 }
 
 function terminalSpec(x: unknown): TerminalSpec | null {

@@ -239,6 +239,13 @@ export interface OsPort {
    */
   log(line: string): void;
 
+  /**
+   * Hand the lines logged so far to the log's writer now, rather than at the end of
+   * the event loop's turn (as one write): before a control reply, so that a client
+   * that has its answer finds the lines of what it caused written.
+   */
+  flushLog(): void;
+
   /** Register the one listener for notices (notices from before it are delivered after it is registered). */
   onNotice(listener: NoticeListener): void;
 

@@ -335,8 +335,10 @@ export class Supervisor {
    */
   private flushOut(): void {
     this.flushLog();
-    const replies = this.pendingReplies.splice(0);
-    for (const send of replies) send();
+    if (this.pendingReplies.length === 0) return;
+    this.port.flushLog();
+    // One at a time: should one throw, the others are still sent (at the next dispatch's end at the latest).
+    for (let send = this.pendingReplies.shift(); send !== undefined; send = this.pendingReplies.shift()) send();
   }
 
   /**
@@ -550,9 +552,12 @@ export class Supervisor {
     const { env, cwd } = this.extrasOf(effect.server);
     const { server, pid, purpose } = effect;
     const token = {};
-    const inFlight = this.probesOf.get(pid) ?? new Set<object>();
-    inFlight.add(token);
-    this.probesOf.set(pid, inFlight);
+    // A process whose end is reported already (queued for the core) gets no token: its answer is dropped.
+    if (!this.untold.has(pid)) {
+      const inFlight = this.probesOf.get(pid) ?? new Set<object>();
+      inFlight.add(token);
+      this.probesOf.set(pid, inFlight);
+    }
     this.port.probe({ probe: effect.probe, timeoutMs: effect.timeoutMs, env, ...(cwd === undefined ? {} : { cwd }) }, (o) => {
       const now = this.probesOf.get(pid);
       if (now === undefined || !now.delete(token)) return; // about a process that has ended

@@ -1,12 +1,12 @@
 // Issue 5 on the real supervisor: process groups and orphans, the control
 // socket and its client, hostile clients, the JSON log and its replay.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { request } from "../../src/os/control-client.ts";
 import { MAX_CLIENTS, MAX_REQUEST_LINE } from "../../src/os/control-socket.ts";
-import { childrenOf, ctl, eventually, MAIN, perTest, procState, ROOT, Run, SERVER, until, waitGone } from "../helpers/run.ts";
+import { BUN, childrenOf, ctl, eventually, marked, MAIN, perTest, procState, ROOT, Run, RUN_MARK, SERVER, until, waitGone } from "../helpers/run.ts";
 import { lives } from "../helpers/pid-lives.ts";
 import { budget } from "../properties/budget.ts";
 import { processScenarioArb, runProcessScenario } from "../properties/process.ts";
@@ -232,6 +232,41 @@ describe("the control socket", () => {
     const inputs = r.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).flatMap((o) => (o.input ? [o.input] : []));
     // (by life, not by pid: a crash loop on a busy machine may be given a pid again)
     for (const life of lives(inputs)) expect({ pid: life.pid, exits: life.exits.length }).toEqual({ pid: life.pid, exits: 1 });
+  });
+});
+
+describe("a reply and the log", () => {
+  test("a client that has its answer finds the lines of what its command caused in lazarus's log (stderr to a file)", async () => {
+    const dir = tempDir();
+    const sock = join(dir, "ctl.sock");
+    const log = join(dir, "stderr.log");
+    const fd = openSync(log, "w");
+    const mark = `reply-order-${process.pid}`;
+    // stderr to a file, as a service manager's log would have it: read at the instant the reply comes.
+    const proc = Bun.spawn({
+      cmd: [BUN, "run", MAIN, `--control=${sock}`, "--interval=60", "{", S, "tag=a", "}", "{", S, "tag=b", "}"],
+      stdio: ["ignore", "ignore", fd],
+      env: { ...process.env, [RUN_MARK]: mark } as Record<string, string>,
+    });
+    closeSync(fd);
+    try {
+      await eventually(() => readFileSync(log, "utf8").includes("started, supervising") || null, "the supervisor's start");
+      const count = (needle: RegExp) => readFileSync(log, "utf8").split("\n").filter((l) => needle.test(l)).length;
+      for (let k = 1; k <= 15; k++) {
+        const stop = await request(sock, { cmd: "stop", server: 0 });
+        expect(stop.ok && stop.reply.ok).toBe(true);
+        expect({ k, stops: count(/^lazarus: stop of '[^']*' requested\.$/) }).toEqual({ k, stops: k });
+        await until(async () => (await status(sock)).servers[0]!.state === "cremated" || null, "server 0 stopped");
+        const started = await request(sock, { cmd: "start", server: 0 });
+        expect(started.ok && started.reply.ok).toBe(true);
+        // Its spawn is in the step the reply answers: its 'started with pid' line is written before the answer.
+        expect({ k, starts: count(/^lazarus: '[^']*' started with pid \d+\.$/) }).toEqual({ k, starts: k + 2 });
+      }
+    } finally {
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      expect(marked(mark)).toEqual([]);
+    }
   });
 });
 

@@ -493,6 +493,36 @@ describe("OutputHub: readiness by a line of output (ready = { log = … })", () 
     expect(matched).toEqual([4242]);
   });
 
+  test("a reader of an ended child stays untested across a re-exec, also when a new child has its pid", async () => {
+    const { h } = hub();
+    const old = pipe();
+    const neu = pipe();
+    h.resume({ pid: 4242, fd: old.read, name: "old", stream: "stdout", terminal: { kind: "none" }, log: null, ready: "^go$" });
+    // Reaped; a grandchild of it still holds its pipe. The kernel hands 4242 to the next child.
+    h.childEnded(4242);
+    h.resume({ pid: 4242, fd: neu.read, name: "new", stream: "stdout", terminal: { kind: "none" }, log: null, ready: "^go$" });
+    const handed = h.handOver();
+    handed.undo();
+    const entries = JSON.parse(handed.env ?? "[]") as { fd: number; ready: string | null; gone?: boolean }[];
+    expect(entries.map((e) => [e.fd === old.read ? "old" : "new", e.ready, e.gone ?? false])).toEqual([["old", null, true], ["new", "^go$", false]]);
+    // The new image reads the same entries (on pipes of its own, standing for the fds kept across the exec).
+    const b = hub();
+    const oldAfter = pipe();
+    const neuAfter = pipe();
+    expect(b.h.takeOver(JSON.stringify(entries.map((e) => ({ ...e, fd: e.fd === old.read ? oldAfter.read : neuAfter.read }))))).toEqual([]);
+    writeSync(oldAfter.write, "go\n");
+    closeSync(oldAfter.write);
+    while (b.h.list().some((r) => r.fd === oldAfter.read)) await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(b.matched).toEqual([]);
+    writeSync(neuAfter.write, "go\n");
+    closeSync(neuAfter.write);
+    closeSync(old.write);
+    closeSync(neu.write);
+    await b.results();
+    expect(b.matched).toEqual([4242]);
+  });
+
   test("an invalid pattern: the child cannot be given pipes (the config refuses it first)", () => {
     const { h } = hub();
     expect(h.open({ kind: "piped", name: "srv", terminal: { kind: "plain" }, log: null, ready: "(" })).toEqual({ error: "invalid ready pattern \"(\"" });

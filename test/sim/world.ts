@@ -276,6 +276,10 @@ class SimPort implements OsPort {
     this.w.log(line);
   }
 
+  flushLog(): void {
+    // Lines are taken as they come.
+  }
+
   exit(status: number): void {
     this.w.supervisorExited(this, status);
     throw new ImageEnded();
