@@ -465,6 +465,8 @@ export class World {
   private readonly rollRequests: { readonly line: string; readonly image: SimPort; replies: number }[] = [];
   /** The request id of the last `restart --rolling` the core got. */
   private rollAsked: number | null = null;
+  /** How many rolling restarts the core has been asked for (ids start again in a new image). */
+  private rollsAsked = 0;
 
   /** Every rolling restart asked of an image that ends (exec, exit) has been answered, once: a roll ends before the image does. */
   private checkRollsAnswered(image: SimPort, how: string): void {
@@ -827,11 +829,15 @@ export class World {
         const request = { line, image: port, replies: 0 };
         this.rollRequests.push(request);
         const handler = port.control;
+        const askedBefore = this.rollsAsked;
         this.enter(port, () => handler(line, () => { request.replies++; }));
         if (this.violation !== null) throw this.violation;
         if (request.replies > 1) this.fail(`${line} got ${request.replies} replies at once: a rolling restart is answered once, at its end, or at once when it cannot begin (answer a rolling restart at once)`);
         const roll = this.state?.roll;
-        if (request.replies > 0 && port.alive && roll !== undefined && roll.id !== null && roll.id === this.rollAsked) {
+        // (The roll under way must be this request's: one the shell refused before the core saw it, such as
+        // a name with no server, leaves an earlier request's roll running.)
+        const began = this.rollsAsked !== askedBefore;
+        if (request.replies > 0 && began && port.alive && roll !== undefined && roll.id !== null && roll.id === this.rollAsked) {
           this.fail(`${line} was answered at once, while the rolling restart it began is under way (at '${this.state?.servers.at(roll.current)?.spec.name}'): it is answered at its end (answer a rolling restart at once)`);
         }
         if (a.reexec !== null) this.k.schedule(this.k.now + a.reexec, () => this.sendSignal(SIGUSR1));
@@ -951,7 +957,10 @@ export class World {
     }
     this.state = after;
     this.stepped = true;
-    if (e.type === "control" && e.command.op === "roll") this.rollAsked = e.id;
+    if (e.type === "control" && e.command.op === "roll") {
+      this.rollAsked = e.id;
+      this.rollsAsked++;
+    }
     const due = e.type === "timer" ? this.model.timers() : null;
     const reload = e.type === "reconfigure" ? this.reconfigureSeen() : undefined;
     const was = this.model.servers.map((m) => ({ kind: m.kind, pid: m.pid, stop: m.stop !== null }));
