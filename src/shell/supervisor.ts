@@ -445,10 +445,12 @@ export class Supervisor {
         return [];
       case "reexec": {
         // An exit the port knows of would be lost in the exec: the core hears of it first, then is asked again.
+        // So would one already queued here for a later step of this dispatch (a re-exec the core had deferred
+        // is carried out in the step of the exit it waited for, which may have been told together with others).
         const exits = this.takeExits();
         // The lines (and replies) so far go to the port before it may exec (it writes what it holds first).
         this.flushOut();
-        if (exits.length > 0) return [...exits, { type: "reexec", at: port.now(), again: true }];
+        if (exits.length > 0 || this.queue.some((e) => e.type === "exited")) return [...exits, { type: "reexec", at: port.now(), again: true }];
         const cmd = this.config.reexecCommand?.(effect.handover, handoverSpecs(this.state)) ?? "this build cannot re-exec";
         if (typeof cmd === "string") return [{ type: "reexec-failed", at: port.now(), error: cmd }];
         // The port may first need time (bounded) to get servers' output into the log files: it
