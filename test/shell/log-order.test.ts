@@ -4,34 +4,26 @@
 import { describe, expect, test } from "bun:test";
 import type { ControlCommand, Event } from "../../src/core/types.ts";
 import type { LogTarget } from "../../src/logs/target.ts";
-import type { ExitListener, OsPort, SpawnRequest } from "../../src/os/port.ts";
+import type { OsPort, SpawnRequest } from "../../src/os/port.ts";
 import { Supervisor } from "../../src/shell/supervisor.ts";
+import { fakePort } from "../helpers/fake-port.ts";
 
 type Call = { readonly op: "log" | "append" | "spawn" | "exit" | "reply"; readonly text: string };
 
 /** An OsPort that records log lines, appends and spawns in order (every other call does nothing). */
 function recordingPort(): { port: OsPort; calls: Call[]; exit: (pid: number) => void } {
   const calls: Call[] = [];
-  let listener: ExitListener = () => {};
   let pid = 100;
-  let t = 1000;
-  const own: Partial<Record<keyof OsPort, unknown>> = {
-    now: () => (t += 1),
-    wallTime: () => 1_700_000_000_000 + t,
-    onExit: (l: ExitListener) => { listener = l; },
-    takeExits: () => [],
+  const { port, exit } = fakePort({
     log: (line: string) => { calls.push({ op: "log", text: line }); },
     appendLog: (_t: LogTarget, line: string) => { calls.push({ op: "append", text: line }); },
     spawn: (r: SpawnRequest) => {
       calls.push({ op: "spawn", text: r.argv.join(" ") });
       return { ok: true, pid: ++pid };
     },
-    setTimer: () => ({ cancel: () => {} }),
     exit: (status: number) => { calls.push({ op: "exit", text: String(status) }); },
-    logState: () => null,
-  };
-  const port = new Proxy(own, { get: (o, k) => o[k as keyof OsPort] ?? (() => undefined) }) as unknown as OsPort;
-  return { port, calls, exit: (p) => listener({ pid: p, status: { kind: "code", code: 1 }, atTakeover: false }) };
+  });
+  return { port, calls, exit };
 }
 
 const EVENT_LOG: LogTarget = { path: "/tmp/lazarus-log-order-events.log", maxBytes: 0, keep: 0, timestamps: false };

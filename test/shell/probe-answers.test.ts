@@ -5,20 +5,15 @@
 // generated scenarios: test/sim/world.ts, "a probe's answer about pid …".)
 import { expect, test } from "bun:test";
 import type { Event } from "../../src/core/types.ts";
-import type { ExitListener, OsPort, ProbeDone, SpawnRequest } from "../../src/os/port.ts";
+import type { ProbeDone, SpawnRequest } from "../../src/os/port.ts";
 import { Supervisor } from "../../src/shell/supervisor.ts";
+import { fakePort } from "../helpers/fake-port.ts";
 
 /** A port whose spawns hand out the pids it is told to, and whose probes are answered by the test. */
 function scriptedPort(pids: number[]) {
-  let listener: ExitListener = () => {};
-  let t = 1000;
   const probes: ProbeDone[] = [];
   const timers: { fn: () => void; live: boolean }[] = [];
-  const own: Partial<Record<keyof OsPort, unknown>> = {
-    now: () => (t += 1),
-    wallTime: () => 1_700_000_000_000 + t,
-    onExit: (l: ExitListener) => { listener = l; },
-    takeExits: () => [],
+  const { port, exit } = fakePort({
     spawn: (_r: SpawnRequest) => ({ ok: true, pid: pids.shift() ?? 999 }),
     setTimer: (_at: number, fn: () => void) => {
       const timer = { fn, live: true };
@@ -26,14 +21,12 @@ function scriptedPort(pids: number[]) {
       return { cancel: () => { timer.live = false; } };
     },
     probe: (_r: unknown, done: ProbeDone) => { probes.push(done); },
-    logState: () => null,
-  };
-  const port = new Proxy(own, { get: (o, k) => o[k as keyof OsPort] ?? (() => undefined) }) as unknown as OsPort;
+  });
   /** Fire every timer armed so far (the readiness probe's poll among them). */
   const fire = () => {
     for (const timer of timers.splice(0)) if (timer.live) timer.fn();
   };
-  return { port, probes, fire, exit: (pid: number) => listener({ pid, status: { kind: "code", code: 1 }, atTakeover: false }) };
+  return { port, probes, fire, exit };
 }
 
 function supervisor(pids: number[]) {

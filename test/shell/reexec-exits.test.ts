@@ -5,26 +5,17 @@
 // unknown", seed 443902307.)
 import { expect, test } from "bun:test";
 import type { Event, Handover } from "../../src/core/types.ts";
-import type { ExitListener, OsPort, PortExit, SpawnRequest } from "../../src/os/port.ts";
+import type { SpawnRequest } from "../../src/os/port.ts";
 import { Supervisor } from "../../src/shell/supervisor.ts";
+import { fakePort } from "../helpers/fake-port.ts";
 
 function scriptedPort() {
-  let listener: ExitListener = () => {};
-  let t = 1000;
   let pid = 100;
-  const own: Partial<Record<keyof OsPort, unknown>> = {
-    now: () => (t += 1),
-    wallTime: () => 1_700_000_000_000 + t,
-    onExit: (l: ExitListener) => { listener = l; },
-    takeExits: () => [],
+  return fakePort({
     spawn: (_r: SpawnRequest) => ({ ok: true, pid: pid++ }),
-    setTimer: () => ({ cancel: () => {} }),
     prepareExec: () => false,
     exec: () => "execve: simulated failure (the test looks at the handover only)",
-    logState: () => null,
-  };
-  const port = new Proxy(own, { get: (o, k) => o[k as keyof OsPort] ?? (() => undefined) }) as unknown as OsPort;
-  return { port, exits: (xs: PortExit[]) => { for (const x of xs) listener(x) } };
+  });
 }
 
 test("a deferred re-exec released by one exit waits for the exits queued behind it", () => {
