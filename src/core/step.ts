@@ -1010,12 +1010,14 @@ class Transition {
 
   /** Every change of a server goes through here: the census follows its life. */
   private setServer(i: number, change: Server): void {
-    const before = this.server(i).life;
+    const old = this.server(i);
+    const before = old.life;
     // A spec a reload left pending is taken on as soon as its old process is gone.
     const k = change.life.kind;
     const s = change.next !== undefined && k !== "alive" && k !== "starting" ? withoutNext({ ...change, spec: change.next }) : change;
-    // A new life, or a new spec (its dependencies may have changed): settle looks at every server again.
-    if (before !== s.life || s.spec !== change.spec) this.lifeChanged = true;
+    // A new life, or a new spec (its dependencies may have changed: a pending one taken on, or one a
+    // reload gave a server that does not run): settle looks at every server again.
+    if (before !== s.life || s.spec !== old.spec) this.lifeChanged = true;
     const was = before.kind;
     if (was !== s.life.kind) {
       this.census[was]--;

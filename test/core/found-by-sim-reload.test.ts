@@ -68,3 +68,23 @@ test("a server being killed (its stop timeout passed) that a reload removes is s
   // Not started again (s0.1 was started by the reload itself).
   expect(end.effects.filter((e) => e.type === "spawn")).toEqual([]);
 });
+
+test("a reload that takes a waiting server's dependency away starts it (its life did not change, its spec did)", () => {
+  // Found by a 10-minute simulator run (seed 867419854): s2's copies waited for s0 (stopped by an operator); a
+  // reload removed s0 and changed the copies (no depends_on any more). settle looked at waiting servers again
+  // only when a life had changed, and a reload changed specs only: they waited for ever.
+  const settings: Settings = { intervalMs: 1000, stopTimeoutMs: 1000, alarmMs: 0 };
+  // db never became ready, and an operator stopped it: web waits (for a db that is cremated).
+  const db: ServerSpec = { argv: ["db"], name: "db", ready: { kind: "notify" } };
+  const web: ServerSpec = { argv: ["web"], name: "web", dependsOn: [0] };
+  const s = run(settings, [db, web], [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 2 },
+    { type: "control", at: 1, id: 1, command: { op: "stop", server: 0 } },
+    { type: "exited", at: 2, pid: 2, status: { kind: "signal", signal: SIGTERM } },
+  ]);
+  expect(s.servers.at(0)?.life.kind).toBe("cremated");
+  expect(s.servers.at(1)?.life.kind).toBe("waiting");
+  const fx = step(s, { type: "reconfigure", at: 3, id: 2, settings, servers: [{ argv: ["web"], name: "web" }] }).effects;
+  expect(fx.flatMap((e: Effect) => (e.type === "spawn" ? [e.argv[0]] : []))).toEqual(["web"]);
+});
