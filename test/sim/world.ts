@@ -418,13 +418,10 @@ export class World {
   private readonly expectedSpawns = new Map<string, readonly string[]>();
   /** Of those, the names whose spawn is a rolling restart's new process in a slot aside. */
   private readonly asideSpawns = new Set<string>();
-  /** Kills the core asked for and the shell has not carried out yet: pid → how many. */
   /** The serial of the process the core knows as alive under each pid. */
   private readonly coreSerial = new Map<number, number>();
   /** The probe being answered now (its pid, and the serial of the process it was asked about), while the shell takes its answer. */
   private answering: { readonly pid: number; readonly serial: number | undefined } | null = null;
-  /** The process (its serial) each kill the core asked for was meant for: a kill for one that has ended meanwhile may be dropped. */
-  private readonly killSerial = new Map<string, number>();
   /** Exits the core was told of, by process serial: each exactly once. */
   private readonly accounted = new Set<number>();
   private execs = 0;
@@ -1035,10 +1032,9 @@ export class World {
         if (after.servers.at(fx.server)?.replaces !== undefined) this.asideSpawns.add(name);
       }
       if (fx.type === "kill") {
-        const key = `${fx.pid}/${fx.signal}/${fx.group}`;
-        this.ask("kills", key);
-        const serial = this.coreSerial.get(fx.pid);
-        if (serial !== undefined) this.killSerial.set(key, serial);
+        // Keyed by the process it is meant for too: a pid handed out again at once may be asked to die twice,
+        // once for a process that has ended (the shell drops that one) and once for the one that has it now.
+        this.ask("kills", `${fx.pid}/${fx.signal}/${fx.group}/${this.coreSerial.get(fx.pid) ?? "?"}`);
       }
       if (fx.type === "kill-remnants") this.ask("remnants", `${fx.pgid}/${fx.signal}`);
       if (fx.type === "adopt") this.ask("adopts", String(fx.pid));
@@ -1157,12 +1153,10 @@ export class World {
   private checkCarriedOut(): void {
     const words: string[] = [];
     for (const key of [...this.asked.kills.keys()]) {
-      const [pid, signal, group] = key.split("/");
+      const [pid, signal, group, serial] = key.split("/");
       // Meant for a process that has ended since (its end was on its way to the core): the shell may drop it,
       // and must, once its pid has been handed to another spawn.
-      const p = this.k.procs.get(Number(pid));
-      const meant = this.killSerial.get(key);
-      if (meant !== undefined && (p === undefined || p.serial !== meant || p.state !== "running")) {
+      if (serial !== "?" && !this.runsAs(Number(pid), Number(serial))) {
         this.asked.kills.delete(key);
         continue;
       }
@@ -1178,8 +1172,27 @@ export class World {
     if (words.length > 0) this.fail(`the core asked for ${words.join(", ")}, and the shell never carried it out`);
   }
 
+  /** Whether the process with this serial still runs under `pid` (not ended, its pid not handed out again). */
+  private runsAs(pid: number, serial: number): boolean {
+    const p = this.k.procs.get(pid);
+    return p !== undefined && p.serial === serial && p.state === "running";
+  }
+
+  /** The kill the core asked for that this signal carries out: for the process that has the pid now, else for one that has ended. */
+  private killKey(pid: number, signal: Signal, group: boolean): string {
+    const base = `${pid}/${signal}/${group}/`;
+    const now = `${base}${this.k.procs.get(pid)?.serial ?? "?"}`;
+    if (this.asked.kills.has(now)) return now;
+    for (const key of this.asked.kills.keys()) {
+      if (!key.startsWith(base)) continue;
+      const serial = key.slice(base.length);
+      if (serial === "?" || !this.runsAs(pid, Number(serial))) return key;
+    }
+    return now;
+  }
+
   checkKill(pid: number, signal: Signal, group: boolean): void {
-    if (!this.carriedOut("kills", `${pid}/${signal}/${group}`)) {
+    if (!this.carriedOut("kills", this.killKey(pid, signal, group))) {
       // Start-first: the copy's old process serves until its new one (aside) is ready.
       const roll = this.state?.roll;
       const serving = roll !== undefined && roll.aside !== null && roll.old === pid;
