@@ -172,6 +172,7 @@ export const reply = {
   revivedAll: (n: number) => `revived ${plural(n, "server")}`,
   noSuchServer: (i: number) => `no such server: ${i}`,
   rollBusy: (name: string) => `a rolling restart of '${name}' is under way: wait for its end`,
+  rollReexecWaits: () => "lazarus re-execs once what it waits for has ended, which would end a rolling restart: ask again after the re-exec",
   rolled: (name: string, copies: readonly string[]) => `rolled '${name}': ${copies.join(", ")} restarted one at a time, each ready again`,
   rollingReload: (name: string) => `; a rolling restart of '${name}' replaces its copies one at a time (its end is logged)`,
   rollStoppedAfter: (name: string, why: string, done: readonly string[]) =>

@@ -752,6 +752,8 @@ class Transition {
       if (id !== null) this.effects.push({ type: "reply", id, ok, message });
     };
     if (this.roll !== undefined) return reply(false, say.reply.rollBusy(this.roll.name));
+    // An operator's roll begun now would be cut off by the re-exec that waits (nobody would answer it).
+    if (id !== null && this.pendingReexec) return reply(false, say.reply.rollReexecWaits());
     const missing = slots.find((i) => { const s = this.servers.at(i); return s === undefined || !isCurrent(s); });
     if (missing !== undefined || slots.length === 0) return reply(false, say.reply.noSuchServer(missing ?? -1));
     this.log(say.supervisor.rollBegins(name, slots.map((i) => this.server(i).spec.name)));

@@ -110,3 +110,27 @@ test("a re-exec that waited for a process aside to end, the last process of all,
   const fx = step(s, { type: "exited", at: 5, pid: 2, status: { kind: "signal", signal: 15 }, server: 1 }).effects;
   expect(fx.filter((e) => e.type === "reexec" || e.type === "exit").map((e) => e.type)).toEqual(["exit"]);
 });
+
+test("a rolling restart asked for while a re-exec waits is refused at once (the re-exec would cut it off unanswered)", () => {
+  // Found by two 10-minute simulator runs (seeds 977986086, 230962844): a re-exec waited for the end of a process
+  // (there: a roll's old process; here: one a reload removed); a `ctl restart web --rolling` came meanwhile and began
+  // (stop-first: nothing aside for the re-exec to wait for); the awaited process ended, the re-exec was carried out,
+  // and the roll was neither ended nor answered: its client lost its connection in the exec.
+  const settings: Settings = { intervalMs: 1000, stopTimeoutMs: 1000, alarmMs: 0 };
+  const gone: ServerSpec = { argv: ["gone"], name: "gone" };
+  const web: ServerSpec = { argv: ["web"], name: "web", rolling: "stop-first" };
+  const s = run(settings, [gone, web], [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 2 },
+    { type: "spawned", at: 0, server: 1, pid: 3 },
+    { type: "reconfigure", at: 1, id: null, settings, servers: [web] },
+    { type: "reexec", at: 2 },
+  ]);
+  const r = step(s, { type: "control", at: 3, id: 7, command: { op: "roll", name: "web", servers: [1] } });
+  expect(r.effects.filter((e) => e.type !== "log")).toEqual([{ type: "reply", id: 7, ok: false, message: "lazarus re-execs once what it waits for has ended, which would end a rolling restart: ask again after the re-exec" }]);
+  expect(r.state.roll).toBeUndefined();
+  // The awaited process ends: the re-exec is carried out, with web's process untouched.
+  const end = step(r.state, { type: "exited", at: 4, pid: 2, status: { kind: "signal", signal: 15 } });
+  expect(end.effects.some((e) => e.type === "reexec")).toBe(true);
+  expect(end.effects.some((e) => e.type === "kill" || e.type === "spawn")).toBe(false);
+});

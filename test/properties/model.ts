@@ -890,6 +890,7 @@ export class Model {
    */
   private beginRoll(id: number | null, name: string, slots: readonly number[]): void {
     if (this.roll !== null) return this.answer(id, false, `a rolling restart of '${this.roll.name}' is under way: wait for its end`);
+    if (id !== null && this.pendingReexec) return this.answer(id, false, "lazarus re-execs once what it waits for has ended, which would end a rolling restart: ask again after the re-exec");
     const missing = slots.find((i) => this.servers[i] === undefined || !this.current(this.servers[i]!));
     if (missing !== undefined || slots.length === 0) return this.answer(id, false, `no such server: ${missing ?? -1}`);
     this.x.notes.push(`a rolling restart of '${name}': ${slots.join(", ")}`);
