@@ -21,8 +21,13 @@ const EOF_BOUND_MS = 5000;
 interface Waiter {
   readonly test: (line: string) => boolean;
   readonly resolve: (line: string) => void;
+  readonly reject: (e: Error) => void;
+  readonly pattern: RegExp | string;
   from: number;
 }
+
+/** What a wait for a line that can no longer come rejects with. */
+export class OutputEndedError extends Error {}
 
 export interface Ended {
   readonly code: number | null;
@@ -52,6 +57,8 @@ export class Run {
   private waiters: Waiter[] = [];
   private readonly done: Promise<Ended>;
   private stdoutText = "";
+  /** Set once both of its output streams have reached their end: no line can come any more. */
+  private outputEnded: string | null = null;
   /** The value of RUN_MARK in its environment, and so in every process it starts. */
   readonly mark = `${process.pid}.${++runsStarted}.${Math.random().toString(36).slice(2)}`;
 
@@ -70,6 +77,13 @@ export class Run {
     unfinished.add(this);
     const err = this.pump(proc.stderr, (line) => this.push(line));
     const out = opts.readStdout === false ? Promise.resolve() : this.pump(proc.stdout, (line) => { this.stdoutText += `${line}\n`; });
+    // A wait for a line that can no longer come fails at once, not at its timeout, and says why.
+    void Promise.all([err, out, proc.exited]).then(() => {
+      this.outputEnded = `the supervisor ended (${proc.signalCode ?? `exit ${proc.exitCode}`}) and its output reached its end`;
+      const left = this.waiters;
+      this.waiters = [];
+      for (const w of left) w.reject(this.endedError(w.pattern));
+    }, () => undefined);
     this.done = (async () => {
       await proc.exited;
       // Everything it wrote is read: after an exit the pipes reach their end once nothing of it
@@ -103,17 +117,27 @@ export class Run {
     const test = typeof pattern === "string" ? (l: string) => l.includes(pattern) : (l: string) => pattern.test(l);
     const from = opts.from ?? 0;
     for (let i = from; i < this.lines.length; i++) if (test(this.lines[i] as string)) return Promise.resolve(this.lines[i] as string);
+    if (this.outputEnded !== null) return Promise.reject(this.endedError(pattern));
     const timeout = opts.timeout ?? DEFAULT_TIMEOUT;
     return new Promise((resolve, reject) => {
-      const w: Waiter = { test, resolve, from };
+      let t: ReturnType<typeof setTimeout> | undefined;
+      const w: Waiter = {
+        test,
+        pattern,
+        from,
+        resolve: (l) => { clearTimeout(t); resolve(l); },
+        reject: (e) => { clearTimeout(t); reject(e); },
+      };
       this.waiters.push(w);
-      const t = setTimeout(() => {
+      t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
         reject(new Error(`timed out after ${timeout} ms waiting for ${String(pattern)}; output so far:\n${this.text}`));
       }, timeout);
-      const res = w.resolve;
-      (w as { resolve: (l: string) => void }).resolve = (l) => { clearTimeout(t); res(l); };
     });
+  }
+
+  private endedError(pattern: RegExp | string): OutputEndedError {
+    return new OutputEndedError(`${this.outputEnded}, with no line matching ${String(pattern)}; output:\n${this.text}`);
   }
 
   /** Wait until `pattern` has matched `n` lines in all. */
@@ -124,7 +148,9 @@ export class Run {
       if (hits.length >= n) return hits;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${n} lines matching ${pattern}; output:\n${this.text}`);
-      await this.waitFor(pattern, { from: this.lines.length, timeout: left }).catch(() => undefined);
+      await this.waitFor(pattern, { from: this.lines.length, timeout: left }).catch((e: unknown) => {
+        if (e instanceof OutputEndedError) throw new OutputEndedError(`${this.outputEnded}, with ${hits.length} of ${n} lines matching ${pattern}; output:\n${this.text}`);
+      });
     }
   }
 

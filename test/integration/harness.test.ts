@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Event } from "../../src/core/types.ts";
 import { lives } from "../helpers/pid-lives.ts";
-import { BUN, marked, perTest, procState, ROOT, RUN_MARK, SERVER, waitGone } from "../helpers/run.ts";
+import { BUN, marked, OutputEndedError, perTest, procState, ROOT, RUN_MARK, SERVER, waitGone } from "../helpers/run.ts";
 
 const { start } = perTest();
 
@@ -69,4 +69,20 @@ test("lives(): a pid handed out again is two lives, each with its own exit", () 
   expect(got.map((l) => [l.pid, l.spawnedAt, l.exits.length])).toEqual([[7, 0, 1], [8, 2, 1], [7, 3, 1]]);
   // By pid alone, 7 would have ended twice.
   expect(lives([spawned(7), exited(7), exited(7)]).map((l) => l.exits.length)).toEqual([2]);
+});
+
+test("a wait for a line that can no longer come (the supervisor ended, its output read to the end) fails at once and says so", async () => {
+  const r = start(["--no-such-option"]);
+  // Pending when it ends, and begun after it ended: both fail with the reason, not at their (long) timeout.
+  const pending = r.waitFor("a line that never comes", { timeout: 50_000 }).then(() => null, (e: unknown) => e);
+  expect((await r.ended()).code).not.toBe(0);
+  const late = r.waitFor(/nor this one/, { timeout: 50_000 }).then(() => null, (e: unknown) => e);
+  const counted = r.waitForCount(/started with pid/, 1, 50_000).then(() => null, (e: unknown) => e);
+  for (const e of [await pending, await late, await counted]) {
+    expect(e).toBeInstanceOf(OutputEndedError);
+    expect(String(e)).toMatch(/the supervisor ended \(exit [1-9]\d*\) and its output reached its end/);
+    expect(String(e)).toContain("--no-such-option");
+  }
+  // A line it did write is still found after the end.
+  expect(await r.waitFor("--no-such-option")).toContain("--no-such-option");
 });
