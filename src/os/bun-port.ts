@@ -197,6 +197,8 @@ export class BunPort implements OsPort {
       }
     }
     const dup2 = pipes !== null ? [[pipes.stdout, 1], [pipes.stderr, 2]] as const : devNull !== null ? [[devNull, 1], [devNull, 2]] as const : null;
+    // Before the fork: datagrams sent before this mark are not the new process's, whatever its pid (spawn-marks.ts).
+    const mark = this.notifySocket?.markSpawn() ?? null;
     const r = spawnChild({
       path,
       argv: request.argv,
@@ -212,6 +214,7 @@ export class BunPort implements OsPort {
     }
     // Its end is seen at the next SIGCHLD, never before this returns.
     this.children.add(r.pid);
+    if (mark !== null) this.notifySocket?.spawned(r.pid, mark);
     pipes?.started(r.pid);
     return { ok: true, pid: r.pid };
   }

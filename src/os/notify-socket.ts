@@ -14,6 +14,10 @@
 // counted (dropped(), and onDropped when the count grows). The socket never
 // keeps the process alive.
 //
+// Never a datagram sent before the spawn of the process that now has its
+// sender's pid (a pid handed out again): BunPort calls markSpawn before each
+// spawn and spawned after it (spawn-marks.ts says how).
+//
 // Across a re-exec the socket is handed over (handOver: the fd, not
 // close-on-exec) rather than closed: it stays bound all along, so a datagram a
 // server sends during the exec waits in the kernel for the new image instead
@@ -24,8 +28,10 @@ import {
   bindSocket, closeFd, datagramSocket, fchmod, passCredentials, sendDatagram, setCloseOnExec, shutdownRead, socketName,
 } from "./libc.ts";
 import {
-  CLOSE, IN_FLIGHT, NOTIFY_WORKER_SOURCE, OVERFLOW, OVERSIZE, SHARED_INTS, STATE, STOP, type WorkerMessage, type WorkerStart,
+  CLOSE, IN_FLIGHT, MARK_READ, MARKER_BYTES, MARKER_MAGIC, NOTIFY_WORKER_SOURCE, OVERFLOW, OVERSIZE, SHARED_INTS, STATE, STOP, type WorkerMessage,
+  type WorkerStart,
 } from "./notify-worker.ts";
+import { SpawnMarks } from "./spawn-marks.ts";
 import { unixAddress } from "./unix-address.ts";
 
 /** The largest datagram taken (systemd reads at most PIPE_BUF = 4096 bytes of one too). */
@@ -68,6 +74,16 @@ export interface NotifySocket {
    * Waits a bounded time for the reader thread: call it just before execve.
    */
   handOver(): number | string;
+  /**
+   * Just before a spawn: send a marker through the socket; its number for
+   * spawned(), or null when it could not be sent (the queue is full: that
+   * spawn's datagrams are then taken by their pid alone).
+   */
+  markSpawn(): number | null;
+  /** The process spawned after marker `mark` has `pid`: no datagram sent before the marker counts for it. */
+  spawned(pid: number, mark: number): void;
+  /** Datagrams not handed over because they were sent before their sender's pid was spawned again (a process that ended). */
+  stale(): number;
   /** Settles once the reader thread has let go of the fd (after close or handOver). */
   readonly finished: Promise<void>;
 }
@@ -157,6 +173,13 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
   worker.unref();
   let open = true;
   let reported = 0;
+  let stale = 0;
+  const marks = new SpawnMarks();
+  const nonce = (Math.random() * 0x7fffffff) | 0 || 1;
+  const marker = new Int32Array([MARKER_MAGIC, nonce, 0]);
+  const markerBytes = new Uint8Array(marker.buffer, 0, MARKER_BYTES);
+  const ownAddress = unixAddress(path);
+  let markerFd: number | null = null;
   let resolveFinished = () => {};
   const finished = new Promise<void>((resolve) => { resolveFinished = resolve; });
   const dropped = () => Atomics.load(s, OVERSIZE) + Atomics.load(s, OVERFLOW);
@@ -174,6 +197,10 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
         Atomics.sub(s, IN_FLIGHT, 1);
         if (!open) return;
         checkDropped();
+        if (marks.sentBefore(m.mark, m.pid, m.pgid)) {
+          stale++;
+          return;
+        }
         onMessage({ pid: m.pid, pgid: m.pgid, text: decodeBytes(m.bytes), droppedBefore: m.dropped });
         return;
       case "dropped":
@@ -192,7 +219,7 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
     if (open) opts.onProblem?.(`notify socket ${path}: its reader thread failed: ${event.message}`);
     resolveFinished();
   };
-  const init: WorkerStart = { fd, shared, maxBytes: opts.maxBytes ?? MAX_BYTES, queueMax: opts.queueMax ?? QUEUE_MAX };
+  const init: WorkerStart = { fd, shared, maxBytes: opts.maxBytes ?? MAX_BYTES, queueMax: opts.queueMax ?? QUEUE_MAX, nonce };
   worker.postMessage(init);
 
   const removePath = () => {
@@ -200,13 +227,32 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
       if (lstatSync(path).isSocket()) unlinkSync(path);
     } catch { /* gone already */ }
   };
+  const closeMarker = () => {
+    if (markerFd !== null) closeFd(markerFd);
+    markerFd = null;
+  };
   return {
     path,
     dropped,
     finished,
+    stale: () => stale,
+    markSpawn() {
+      if (!open || typeof ownAddress === "string") return null;
+      if (markerFd === null) {
+        const fd = datagramSocket(true);
+        if (typeof fd === "string") return null;
+        markerFd = fd;
+      }
+      marker[2] = marks.next();
+      return sendDatagram(markerFd, markerBytes, ownAddress) === null ? marker[2] as number : null;
+    },
+    spawned(pid, mark) {
+      marks.spawned(pid, mark, Atomics.load(s, MARK_READ));
+    },
     close() {
       if (!open) return;
       open = false;
+      closeMarker();
       // The reader thread closes the fd as it wakes (shutdown wakes its poll): never this thread,
       // while the other may still be about to read it (a reused fd number would be read instead).
       Atomics.store(s, STATE, CLOSE);
@@ -216,6 +262,7 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
     handOver() {
       if (!open) return `notify socket ${path}: closed already`;
       open = false;
+      closeMarker();
       Atomics.store(s, STATE, STOP);
       // Wake its poll with a datagram of no bytes from ourselves (which a reader skips: no server has our pid).
       // The worker then leaves every datagram queued; if the send fails, the queue is not empty, so poll is not waiting.

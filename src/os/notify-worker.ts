@@ -12,15 +12,25 @@
 //           with Atomics.notify, once it will read no more).
 //   [IN_FLIGHT] datagrams posted and not yet taken by the main thread;
 //   [OVERSIZE] datagrams dropped for their size; [OVERFLOW] dropped because
-//   IN_FLIGHT was at its bound.
-// Messages to the main thread: { kind: "datagram", pid, pgid, bytes, dropped (the drops before it) } |
+//   IN_FLIGHT was at its bound; [MARK_READ] the sequence number of the last
+//   spawn marker read (spawn-marks.ts).
+// A spawn marker: a datagram of MARKER_BYTES from lazarus itself (the kernel's
+// credentials: no server can send one): MARKER_MAGIC, the image's nonce, the
+// sequence number, 32-bit each. Taken here, never posted; one an earlier image
+// sent (handed across in the queue) is skipped.
+// Messages to the main thread: { kind: "datagram", pid, pgid, bytes, dropped (the drops before it), mark (the last marker read before it) } |
 // { kind: "dropped" } | { kind: "problem", text } | { kind: "finished" }.
 
 export const STATE = 0;
 export const IN_FLIGHT = 1;
 export const OVERSIZE = 2;
 export const OVERFLOW = 3;
-export const SHARED_INTS = 4;
+export const MARK_READ = 4;
+export const SHARED_INTS = 5;
+
+/** A spawn marker's size: MARKER_MAGIC, the image's nonce and the sequence number, 32-bit each (native byte order). */
+export const MARKER_BYTES = 12;
+export const MARKER_MAGIC = 0x6b6d7a6c;
 
 export const READING = 0;
 export const STOP = 1;
@@ -32,10 +42,12 @@ export interface WorkerStart {
   readonly shared: SharedArrayBuffer;
   readonly maxBytes: number;
   readonly queueMax: number;
+  /** This image's markers carry it (a marker an earlier image sent, handed across in the queue, is not this image's). */
+  readonly nonce: number;
 }
 
 export type WorkerMessage =
-  | { readonly kind: "datagram"; readonly pid: number | null; readonly pgid: number | null; readonly bytes: Uint8Array; readonly dropped: number }
+  | { readonly kind: "datagram"; readonly pid: number | null; readonly pgid: number | null; readonly bytes: Uint8Array; readonly dropped: number; readonly mark: number }
   | { readonly kind: "dropped" }
   | { readonly kind: "problem"; readonly text: string }
   | { readonly kind: "finished" };
@@ -43,7 +55,8 @@ export type WorkerMessage =
 export const NOTIFY_WORKER_SOURCE = `
 const { dlopen, FFIType, ptr, read } = require("bun:ffi");
 const { readFileSync } = require("node:fs");
-const STATE = ${STATE}, IN_FLIGHT = ${IN_FLIGHT}, OVERSIZE = ${OVERSIZE}, OVERFLOW = ${OVERFLOW};
+const STATE = ${STATE}, IN_FLIGHT = ${IN_FLIGHT}, OVERSIZE = ${OVERSIZE}, OVERFLOW = ${OVERFLOW}, MARK_READ = ${MARK_READ};
+const MARKER_BYTES = ${MARKER_BYTES}, MARKER_MAGIC = ${MARKER_MAGIC};
 const READING = ${READING}, CLOSE = ${CLOSE}, STOPPED = ${STOPPED};
 const POLLIN = 1, EINTR = 4, EAGAIN = 11;
 const MSG_DONTWAIT = 0x40, MSG_TRUNC = 0x20, MSG_CMSG_CLOEXEC = 0x40000000;
@@ -73,12 +86,12 @@ function pgidOf(pid) {
 }
 self.onmessage = (event) => {
   self.onmessage = null;
-  const { fd, shared, maxBytes, queueMax } = event.data;
+  const { fd, shared, maxBytes, queueMax, nonce } = event.data;
   const s = new Int32Array(shared);
   let closeFd = true;
   try {
     if (lib === null) { postMessage({ kind: "problem", text: "notify socket: cannot load libc in the reader thread" }); return; }
-    closeFd = readAll(fd, s, maxBytes, queueMax);
+    closeFd = readAll(fd, s, maxBytes, queueMax, nonce);
   } finally {
     if (closeFd) lib?.close(fd);
     Atomics.store(s, STATE, STOPPED);
@@ -87,8 +100,10 @@ self.onmessage = (event) => {
   }
 };
 /** Read until told to stop; whether the fd is to be closed (not after a STOP: it is handed over). */
-function readAll(fd, s, maxBytes, queueMax) {
-  const buf = new Uint8Array(maxBytes + 1);
+function readAll(fd, s, maxBytes, queueMax, nonce) {
+  const buf = new Uint8Array(Math.max(maxBytes + 1, MARKER_BYTES));
+  const words = new Int32Array(buf.buffer, 0, 3);
+  let mark = 0;
   const control = new Uint8Array(CONTROL_BYTES);
   const view = new DataView(control.buffer);
   const iov = new BigUint64Array([BigInt(ptr(buf)), BigInt(buf.length)]);
@@ -134,6 +149,14 @@ function readAll(fd, s, maxBytes, queueMax) {
     }
     // The wake-up a handover sends: no bytes, from lazarus itself (no server can claim its pid: the kernel checks).
     if (pid === process.pid && n === 0) continue;
+    // A spawn marker (of this image's: every datagram read from now on was sent after it).
+    if (pid === process.pid && n === MARKER_BYTES && words[0] === MARKER_MAGIC) {
+      if (words[1] === nonce) {
+        mark = words[2];
+        Atomics.store(s, MARK_READ, mark);
+      }
+      continue;
+    }
     if (n > maxBytes || (flags & MSG_TRUNC) !== 0) {
       Atomics.add(s, OVERSIZE, 1);
       tell(s, queueMax, { kind: "dropped" });
@@ -141,7 +164,7 @@ function readAll(fd, s, maxBytes, queueMax) {
     }
     const sender = pid !== null && pid > 0 ? pid : null;
     // The group now: a short-lived sender (systemd-notify) may be gone, and its group with it, by the time the main thread looks.
-    const message = { kind: "datagram", pid: sender, pgid: sender === null ? null : pgidOf(sender), bytes: buf.slice(0, n), dropped: 0 };
+    const message = { kind: "datagram", pid: sender, pgid: sender === null ? null : pgidOf(sender), bytes: buf.slice(0, n), dropped: 0, mark };
     message.dropped = Atomics.load(s, OVERSIZE) + Atomics.load(s, OVERFLOW);
     if (!tell(s, queueMax, message)) Atomics.add(s, OVERFLOW, 1);
   }

@@ -135,6 +135,53 @@ if (r !== null) { console.error(r); process.exit(1); }`;
   });
 });
 
+describe("a pid handed out again (spawn markers)", () => {
+  test("a datagram sent before the spawn of the process that now has its sender's pid is not handed over; one sent after it is", async () => {
+    const inbox = new Inbox(join(privateDir(), "5.notify"));
+    const env = { ...process.env, NOTIFY_SOCKET: inbox.path };
+    // The old holder of a pid sends READY=1 and ends. spawnSync: this thread runs nothing meanwhile, so the
+    // datagram, read or not by the reader thread, cannot have been handed over yet.
+    const old = Bun.spawnSync(["python3", "-c", `${PY_SEND}send(b"READY=1\\nSTATUS=old")`], { env, stderr: "inherit" });
+    expect(old.exitCode).toBe(0);
+    // As BunPort does for a spawn that is handed that pid again: the marker, then the spawn.
+    const mark = inbox.socket.markSpawn();
+    expect(mark).not.toBeNull();
+    inbox.socket.spawned(old.pid, mark as number);
+    // A new process, spawned after its own marker, that sends once told to.
+    const freshMark = inbox.socket.markSpawn();
+    const fresh = python(`${PY_SEND}import sys\nsys.stdin.readline()\nsend(b"READY=1\\nSTATUS=new")`, { NOTIFY_SOCKET: inbox.path }, "pipe");
+    inbox.socket.spawned(fresh.pid, freshMark as number);
+    // Not a marker: a datagram of a marker's size from this process passes as any other.
+    expect(sdNotify(inbox.path, "STATUS=12345")).toBeNull();
+    const stdin = fresh.stdin as import("bun").FileSink;
+    stdin.write("go\n");
+    void stdin.end();
+    const m = await inbox.first((x) => x.text.includes("STATUS=new"));
+    expect(m.pid).toBe(fresh.pid);
+    expect(await fresh.exited).toBe(0);
+    // The old datagram was queued before everything else: read, and not handed over, by now; the markers never are.
+    expect(inbox.got.map((x) => x.text)).toEqual(["STATUS=12345", "READY=1\nSTATUS=new"]);
+    expect(inbox.socket.stale()).toBe(1);
+    expect(inbox.socket.dropped()).toBe(0);
+  });
+
+  test("markers of another image (handed across in the queue) are skipped, neither handed over nor taken as this image's", async () => {
+    const path = join(privateDir(), "6.notify");
+    const first = new Inbox(path);
+    // The first image marks a spawn, then hands the socket over before its reader reads the marker.
+    const mark = first.socket.markSpawn();
+    expect(mark).not.toBeNull();
+    const fd = first.socket.handOver();
+    expect(typeof fd).toBe("number");
+    const second = new Inbox(path, { fd: fd as number });
+    expect(sdNotify(path, "STATUS=after")).toBeNull();
+    const m = await second.first(() => true);
+    expect(m.text).toBe("STATUS=after");
+    expect(second.got.length).toBe(1);
+    expect(second.socket.stale()).toBe(0);
+  });
+});
+
 describe("sdNotify, the client side", () => {
   test("an abstract address (@name) and a filesystem path, each received whole", () => {
     const buf = new Uint8Array(8192);

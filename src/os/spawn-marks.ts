@@ -1,0 +1,71 @@
+// Which sd_notify datagrams were sent before the process that now has their
+// sender's pid was spawned (notify-socket.ts). The kernel names a datagram's
+// sender by its pid only; a datagram sent just before its sender died, and read
+// after that pid was handed to a new server, would count for the new one.
+//
+// The order comes from the socket itself, with no clock: just before each
+// spawn, lazarus sends a marker datagram (its sequence number) to the notify
+// socket. The socket's queue is first in, first out, so a datagram read before
+// that marker was sent before that spawn and cannot be the new process's. The
+// reader thread stamps each datagram with the last marker it read; this table
+// keeps, for each pid lazarus spawned, the marker sent before its spawn.
+//
+// Sequence numbers are 32-bit and compared modulo 2^32 (a hot crash loop
+// could wrap them in weeks). Bounded: entries whose marker has been read are
+// useless (every later datagram is stamped past them) and are swept; if the
+// reader thread stops reading, the oldest entries go beyond MAX_ENTRIES (their
+// datagrams are then taken as today: the pid alone).
+
+/** More pids than this waiting for their marker to be read: the oldest are forgotten. */
+export const MAX_ENTRIES = 65_536;
+
+/** a − b modulo 2^32, as a signed 32-bit number: > 0 when a is after b. */
+function after(a: number, b: number): boolean {
+  return ((a - b) | 0) > 0;
+}
+
+export class SpawnMarks {
+  private last = 0;
+  private readonly marks = new Map<number, number>();
+  private sweepAt = 64;
+
+  /** The sequence number of the next marker (send it, then call spawned once the pid is known). */
+  next(): number {
+    this.last = (this.last + 1) | 0;
+    if (this.last === 0) this.last = 1; // 0 is "no marker read yet"
+    return this.last;
+  }
+
+  /**
+   * `pid` was spawned after marker `mark` was sent. `read` is the last marker
+   * the reader has read (entries at or before it are swept now and then).
+   */
+  spawned(pid: number, mark: number, read: number): void {
+    this.marks.delete(pid);
+    this.marks.set(pid, mark);
+    if (this.marks.size > MAX_ENTRIES) this.marks.delete(this.marks.keys().next().value as number);
+    if (this.marks.size < this.sweepAt) return;
+    for (const [p, m] of this.marks) if (!after(m, read)) this.marks.delete(p);
+    this.sweepAt = Math.max(64, 2 * this.marks.size);
+  }
+
+  /**
+   * Whether a datagram stamped `read` (the last marker read before it) was sent
+   * before the spawn of the process that now has `pid`, or of the one whose
+   * group `pgid` is (a server's group is its pid).
+   */
+  sentBefore(read: number, pid: number | null, pgid: number | null): boolean {
+    return this.before(read, pid) || (pgid !== pid && this.before(read, pgid));
+  }
+
+  private before(read: number, pid: number | null): boolean {
+    if (pid === null) return false;
+    const mark = this.marks.get(pid);
+    return mark !== undefined && after(mark, read);
+  }
+
+  /** Pids waiting for their marker to be read (for tests). */
+  get size(): number {
+    return this.marks.size;
+  }
+}
