@@ -522,6 +522,13 @@ export class ScenarioRun {
     const real = proc !== undefined && proc.end === event;
     // A timer event is the shell's timer firing: it is no longer armed (the core may arm it again).
     if (event.type === "timer") this.armed.delete(event.timer);
+    // An answer made up as bogus when it was queued (the wrong purpose, another server's) may, by the time it
+    // arrives, name a probe that went out meanwhile exactly (its server, pid and purpose): it answers that probe
+    // then, as far as the core can tell, and the probe is in flight no more.
+    if (event.type === "probe-result") {
+      const k = this.probes.findIndex((p) => p.server === event.server && p.pid === event.pid && p.purpose === event.purpose && p.proc === this.procs.get(event.pid));
+      if (k >= 0) this.probes.splice(k, 1);
+    }
     const r = this.stepFn(this.state, event);
     image.events.push(event);
     image.results.push(r);

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { runScenario } from "./check.ts";
-import { scenarioArb } from "./scenario.ts";
+import { type Scenario, scenarioArb } from "./scenario.ts";
 import { budget } from "./budget.ts";
 
 describe("the reducer under generated scenarios (the invariants of docs/spec.md)", () => {
@@ -27,6 +27,14 @@ describe("the reducer under generated scenarios (the invariants of docs/spec.md)
       }),
       budget(60),
     );
+  });
+
+  test("found by a 10-minute fuzzer run (seed 1304034561): a made-up answer that names a probe sent out meanwhile answers it", () => {
+    // Queued with a health probe's first firing: a "wrong purpose" answer made up when no probe was in flight
+    // (so: health), which by its arrival named the probe just sent exactly. The core took it as that probe's
+    // answer, as it must; the harness still counted the probe in flight and blamed the next one for overlapping.
+    const sc = {"intervalMs": 0, "stopTimeoutMs": 0, "alarmMs": 0, "servers": [{"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": false, "stubborn": false, "dyingMs": 0, "ready": null, "readyTimeoutMs": null, "dependsOn": [], "health": {"probe": {"kind": "tcp", "host": "127.0.0.1", "port": 5432}, "intervalMs": 100, "timeoutMs": 50, "retries": 1}, "watchdogMs": null, "restart": null, "backoff": null}], "failFirst": [], "reviveBeforeStart": false, "terminateBeforeStart": false, "startAt": 0, "hints": "right", "pids": "fresh", "promptTimers": false, "systemd": null, "actions": [{"a": "control", "op": "start", "k": 0}, {"a": "together", "actions": [{"a": "fire-now", "k": 0}, {"a": "keepalive", "k": 0}, {"a": "probe-bogus", "k": 0, "ok": true, "how": "wrong-purpose"}]}, {"a": "fire-timer", "k": 0, "offset": "hair-early"}], "drain": {"reexec": true, "revive": false, "second": null}} as unknown as Scenario;
+    expect(runScenario(sc).steps).toBeGreaterThan(5);
   });
 
   test("signals only (no operator commands), around the interval boundary", () => {
