@@ -17,6 +17,7 @@ import type { ServerStatus } from "../core/status.ts";
 import { logFileName } from "../logs/lines.ts";
 import { isObject } from "../core/values.ts";
 import { printable } from "../text/bytes.ts";
+import { type Progress, type ReloadSummary, reloadProgress, type WaitStatus } from "./reload-wait.ts";
 
 export const CTL_USAGE = `usage: lazarus ctl [--control=PATH | --pid=PID] [--json] COMMAND
 commands:
@@ -30,10 +31,14 @@ commands:
                           the one before is ready again; the first that fails stops the roll
   signal SERVER SIGNAL    send a signal to it (e.g. HUP)
   shutdown                stop every server and exit, as SIGTERM does
-  reload                  read the config file, Procfile and .env file again and apply the
+  reload [--wait[=S]]     read the config file, Procfile and .env file again and apply the
                           difference: unchanged servers are not touched, changed ones restart,
-                          new ones start, removed ones stop; an invalid file changes nothing
-  scale NAME N            run N copies (1 to 100) of a config table or Procfile process,
+                          new ones start, removed ones stop; an invalid file changes nothing.
+                          --wait: then wait (at most S seconds, default 600) until every change
+                          has taken effect: new and changed servers up and ready, removed ones
+                          ended, no rolling restart under way; exit 1 if one is buried
+  scale NAME N [--wait[=S]]
+                          run N copies (1 to 100) of a config table or Procfile process,
                           NAME.1 ... NAME.N: the highest-numbered stop first, the others
                           are untouched (kept by a later reload unless the file's count changes)
   rotate [SERVER]         rotate the log files now (all of them, or one server's)
@@ -56,6 +61,10 @@ export type ClientResult =
 /** What `lazarus ctl` needs from the world. */
 export interface CtlIo {
   readonly cwd: string;
+  /** Monotonic milliseconds (reload --wait's bound). */
+  now(): number;
+  /** Resolves after `ms` milliseconds (reload --wait asks again that often). */
+  sleep(ms: number): Promise<void>;
   readonly place: PlaceInputs;
   /** The names in a directory; null when it cannot be read. */
   listDir(dir: string): readonly string[] | null;
@@ -91,6 +100,9 @@ const TIMEOUT_MS = 5000;
 const ROLL_TIMEOUT_MS = 3_600_000;
 /** How long a supervisor found in the directory may take to say who it is. */
 const ABOUT_TIMEOUT_MS = 2000;
+/** reload --wait: how long by default, and how often the status is asked for meanwhile. */
+const WAIT_DEFAULT_S = 600;
+const WAIT_POLL_MS = 100;
 
 /** Parse the ctl words into a request body, or a usage problem. */
 export function ctlRequest(words: readonly string[]): Record<string, unknown> | string {
@@ -191,7 +203,9 @@ export async function ctl(args: readonly string[], io: CtlIo): Promise<CtlOutput
   if ("help" in o) return { status: 0, stdout: CTL_USAGE, stderr: "" };
   if (o.words[0] === "logs") return logs(io, o);
   if (o.logDir !== null) return usageError("--log-dir is for logs");
-  const body = ctlRequest(o.words);
+  const waitWords = takeWait(o.words);
+  if (typeof waitWords === "string") return usageError(waitWords);
+  const body = ctlRequest(waitWords.words);
   if (typeof body === "string") return usageError(body);
   if (body.cmd === "ls") {
     if (o.control !== null || o.pid !== null) return usageError("ls lists every supervisor: it takes no --control or --pid");
@@ -203,11 +217,58 @@ export async function ctl(args: readonly string[], io: CtlIo): Promise<CtlOutput
   const r = await io.request(target, body, body.rolling === true ? ROLL_TIMEOUT_MS : TIMEOUT_MS);
   if (!r.ok) return fail(1, r.error);
   const reply = r.reply;
+  if (waitWords.waitS !== null && reply.ok === true) return waitForReload(io, target, reply, waitWords.waitS, o.json);
   if (o.json) return { status: reply.ok === true ? 0 : 1, stdout: `${JSON.stringify(reply)}\n`, stderr: "" };
   if (reply.ok !== true) return fail(1, `refused: ${String(reply.error)}`);
   if (body.cmd === "status") return { status: 0, stdout: statusTable(reply.status as StatusReply), stderr: "" };
   if (body.cmd === "reload" || body.cmd === "scale") return { status: 0, stdout: reloadText(String(reply.message), reply.reload), stderr: "" };
   return { status: 0, stdout: `${String(reply.message)}\n`, stderr: "" };
+}
+
+/** `--wait` or `--wait=S` after `reload` or `scale NAME N`: taken out of the words, with its bound in seconds (null: none given). */
+function takeWait(words: readonly string[]): { readonly words: readonly string[]; readonly waitS: number | null } | string {
+  const cmd = words[0];
+  const flags = words.filter((w) => w === "--wait" || w.startsWith("--wait="));
+  if (flags.length === 0) return { words, waitS: null };
+  if (cmd !== "reload" && cmd !== "scale") return `--wait is for reload and scale, not ${cmd === undefined ? "no command" : printable(cmd)}`;
+  if (flags.length > 1) return "give --wait once";
+  const flag = flags[0] as string;
+  const value = flag === "--wait" ? String(WAIT_DEFAULT_S) : flag.slice("--wait=".length);
+  if (!/^\d{1,7}(\.\d{1,3})?$/.test(value) || Number(value) <= 0) return `--wait=${JSON.stringify(value.slice(0, 40)).slice(1, -1)}: not a number of seconds above 0`;
+  return { words: words.filter((w) => w !== flag), waitS: Number(value) };
+}
+
+/**
+ * After a reload (or scale) was applied: ask for the status until every change
+ * has taken effect (reload-wait.ts), one has failed, or `waitS` seconds have passed.
+ */
+async function waitForReload(io: CtlIo, target: string, reply: Record<string, unknown>, waitS: number, json: boolean): Promise<CtlOutput> {
+  const summary = summaryOf(reply.reload);
+  const deadline = io.now() + waitS * 1000;
+  let progress: Progress = { kind: "waiting", for: ["the first status"] };
+  let problem: string | null = null;
+  for (;;) {
+    const r = await io.request(target, { cmd: "status" }, TIMEOUT_MS);
+    if (!r.ok) problem = `while waiting for the reload to take effect: ${r.error}`;
+    else if (r.reply.ok !== true) problem = `while waiting for the reload to take effect: ${String(r.reply.error)}`;
+    else progress = reloadProgress(summary, r.reply.status as WaitStatus);
+    if (problem !== null || progress.kind !== "waiting" || io.now() >= deadline) break;
+    await io.sleep(Math.min(WAIT_POLL_MS, Math.max(1, deadline - io.now())));
+  }
+  const outcome = problem !== null ? { ok: false, message: problem }
+    : progress.kind === "done" ? { ok: true, message: `in effect: ${progress.servers} new or changed server(s) up and ready, nothing removed still running` }
+    : progress.kind === "failed" ? { ok: false, message: `did not take effect: ${progress.why}` }
+    : { ok: false, message: `not in effect after ${waitS} s: waiting for ${progress.for.join(", ")}` };
+  if (json) return { status: outcome.ok ? 0 : 1, stdout: `${JSON.stringify({ ...reply, wait: outcome })}\n`, stderr: "" };
+  const text = reloadText(String(reply.message), reply.reload);
+  if (!outcome.ok) return { status: 1, stdout: text, stderr: `lazarus: ctl: ${printable(outcome.message)}\n` };
+  return { status: 0, stdout: `${text}${outcome.message}\n`, stderr: "" };
+}
+
+function summaryOf(reload: unknown): ReloadSummary {
+  const r = reload as Partial<Record<"added" | "changed" | "removed", unknown>> | null | undefined;
+  const names = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+  return { added: names(r?.added), changed: names(r?.changed), removed: names(r?.removed) };
 }
 
 /** A reload's reply: its summary line, then the names it added, changed, removed and left alone, a line each. */

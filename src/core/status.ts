@@ -33,6 +33,12 @@ export interface ServerStatus {
   readonly healthFails: number;
   /** The last STATUS= it sent (sd_notify), or null. */
   readonly note: string | null;
+  /** A reload changed it while it ran: its new spec waits for this process to end (a stop, or a rolling restart's turn). */
+  readonly pendingSpec: boolean;
+  /** Its do-not-resuscitate period (its own, or lazarus's): an end sooner after its start is a fast crash. */
+  readonly intervalMs: Ms;
+  /** It has a readiness check (ready = …): without one it is ready once started. */
+  readonly readyCheck: boolean;
 }
 
 export interface Status {
@@ -42,6 +48,8 @@ export interface Status {
   readonly revivePending: boolean;
   readonly managed: number;
   readonly alive: number;
+  /** The name of the rolling restart under way (`ctl restart NAME --rolling`, or a reload's), or null. */
+  readonly rolling: string | null;
   readonly servers: readonly ServerStatus[];
 }
 
@@ -74,6 +82,9 @@ export function statusOf(state: State, now: Ms): Status {
       retries: s.retries,
       healthFails: s.healthFails,
       note: s.note,
+      pendingSpec: s.next !== undefined,
+      intervalMs: s.spec.intervalMs ?? state.settings.intervalMs,
+      readyCheck: s.spec.ready !== undefined,
     }];
   });
   return {
@@ -83,6 +94,7 @@ export function statusOf(state: State, now: Ms): Status {
     revivePending: state.pendingRevive,
     managed: servers.length,
     alive: servers.filter((s) => s.state === "alive").length,
+    rolling: state.roll?.name ?? null,
     servers,
   };
 }

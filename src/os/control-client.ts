@@ -110,6 +110,8 @@ export function bunCtlIo(cwd: string, place: CtlIo["place"]): CtlIo {
   return {
     cwd,
     place,
+    now: () => performance.now(),
+    sleep: (ms) => Bun.sleep(ms),
     readText(path) {
       const r = readLimited(path, 1024 * 1024);
       return r.ok ? new TextDecoder().decode(r.bytes) : null;

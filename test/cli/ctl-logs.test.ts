@@ -10,6 +10,8 @@ function fakeIo(about: Record<string, unknown> | null, config: string | null = n
   const io: CtlIo = {
     cwd: "/srv/app",
     place: { env: {}, uid: 1000, tmpdir: "/tmp" },
+    now: () => 0,
+    sleep: () => Promise.resolve(),
     listDir: (dir) => (dir === "/var/log/app" ? ["web.log", "web.log.1", "a%2Fb.log", "notes.txt"] : null),
     pidAlive: () => true,
     unlink: () => {},

@@ -2,7 +2,7 @@
 // is edited, and what runs afterwards is checked from the outside (pids in the
 // status, the fixtures' own lines, /proc).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "../../src/os/control-client.ts";
@@ -17,7 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Row { readonly name: string; readonly state: string; readonly pid: number | null; readonly command: string[] }
+interface Row { readonly name: string; readonly state: string; readonly pid: number | null; readonly command: string[]; readonly ready?: boolean | null }
 
 async function servers(sock: string): Promise<Row[]> {
   const res = await request(sock, { cmd: "status" });
@@ -147,5 +147,52 @@ describe("ctl reload", () => {
     expect(await Promise.all([again["many.2"], again["many.3"]].map((pid) => envOf(r, pid as number, "LAZARUS_INSTANCE")))).toEqual(["2", "3"]);
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
+  });
+
+  test("reload --wait answers once the changed server's new process is ready (not before), and exits 1 naming a server the reload left buried", async () => {
+    const sock = join(dir, "ctl-wait.sock");
+    const gate = join(dir, "wait-gate");
+    writeFileSync(gate, "");
+    // Ready once it has printed "saw GATE", which it does as soon as the gate exists.
+    const cfg = (colour: string) =>
+      `[servers.edit]\ncmd = ["./edit", "--print-env=COLOUR", "--echo-when=${gate}"]\nenv = { COLOUR = "${colour}" }\nready = { log = "saw " }\n`;
+    const toml = write("wait.toml", cfg("red"));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor(/fixture: pid=\d+ saw/);
+    const old = await until(async () => (await servers(sock)).find((s) => s.name === "edit" && s.ready === true)?.pid ?? null, "edit ready");
+
+    rmSync(gate);
+    write("wait.toml", cfg("blue"));
+    let answered = false;
+    const waiting = ctl(`--control=${sock}`, "reload", "--wait=60").then((res) => {
+      answered = true;
+      return res;
+    });
+    // The new process runs with the new environment, and cannot be ready: the gate is gone.
+    const line = await r.waitFor(/fixture: pid=\d+ env COLOUR=blue/);
+    const fresh = Number(/pid=(\d+)/.exec(line)?.[1]);
+    expect(fresh).not.toBe(old);
+    const row = await until(async () => (await servers(sock)).find((s) => s.name === "edit" && s.pid === fresh) ?? null, "the new process in the status");
+    expect(row.ready).toBe(false);
+    expect(answered).toBe(false);
+    expect(existsSync(gate)).toBe(false);
+
+    writeFileSync(gate, "");
+    const res = await waiting;
+    expect(res).toEqual({
+      code: 0,
+      out: "reloaded: 0 added, 1 changed (edit), 0 removed, 0 unchanged\nchanged: edit\nin effect: 1 new or changed server(s) up and ready, nothing removed still running\n",
+      err: "",
+    });
+    expect(r.lines.some((l) => l.includes(`fixture: pid=${fresh} saw`))).toBe(true);
+    expect((await servers(sock)).find((s) => s.name === "edit")).toMatchObject({ pid: fresh, ready: true, state: "alive" });
+
+    // A change that crashes at once: buried, and --wait says so.
+    write("wait.toml", `[servers.edit]\ncmd = ["./edit", "--life=0.05", "--exit=4"]\n`);
+    const failed = await ctl(`--control=${sock}`, "reload", "--wait=60");
+    expect(failed.code).toBe(1);
+    expect(failed.out).toBe("reloaded: 0 added, 1 changed (edit), 0 removed, 0 unchanged\nchanged: edit\n");
+    expect(failed.err).toBe("lazarus: ctl: did not take effect: edit is buried (its last exit: code 4)\n");
+    expect((await servers(sock)).find((s) => s.name === "edit")?.state).toBe("buried");
   });
 });
