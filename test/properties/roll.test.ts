@@ -3,7 +3,8 @@
 // takes the copy's place once ready, then the old one is stopped; stop-first:
 // the copy is restarted in place), against random outcomes of each new process
 // (ready after a while, never ready until its ready_timeout, crashing before it
-// is ready) and old processes that take a while to stop:
+// is ready) and old processes that take a while to stop, or ignore their stop
+// signal until the stop timeout's SIGKILL:
 //
 //   - start-first: every copy is in service all along (its old process serves
 //     until its new one is ready), and at most one process more than there are
@@ -13,6 +14,8 @@
 //   - the roll stops at the first copy whose new process fails: the copies
 //     after it keep their old processes and are never signalled; start-first,
 //     the failed copy keeps its old process too, never signalled;
+//   - a process that ignores its stop signal gets SIGKILL exactly at its stop
+//     timeout after it (never sooner), and the roll goes on once it has ended;
 //   - exactly one answer, ok exactly when every copy came back ready; once it
 //     is answered and things settle, exactly one process per copy runs (no
 //     new process given up, no old one, is left running).
@@ -46,6 +49,8 @@ const scenarioArb = fc.record({
   way: fc.constantFrom("start-first" as const, "stop-first" as const),
   /** How long a process takes to end after its stop signal (0: at once). */
   linger: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4000 })),
+  /** Processes ignore their stop signal: only the SIGKILL at the stop timeout ends them. */
+  stubborn: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   /** `ctl restart web --rolling`, or a reload that changes the table (its copies have a readiness check). */
   trigger: fc.constantFrom("ctl" as const, "reload" as const),
 });
@@ -64,6 +69,7 @@ const STEPS_PER_INSTANT = 2_000;
 const STEPS_PER_RUN = 80_000;
 
 const READY_TIMEOUT = 3000;
+const STOP_TIMEOUT = 5000;
 const ROLL_ID = 77;
 
 function runScenario(given: Scenario, stepFn: StepFn = step): void {
@@ -73,13 +79,14 @@ function runScenario(given: Scenario, stepFn: StepFn = step): void {
     argv: ["srv"], name: `web.${k + 1}`, group: "web", ...(sc.way === "stop-first" ? { rolling: "stop-first" as const } : {}),
     ...(sc.readiness ? { ready: { kind: "log" as const, pattern: "up" }, readyTimeoutMs: READY_TIMEOUT } : {}),
   }));
-  let state = initialState({ intervalMs: 1000, stopTimeoutMs: 5000, alarmMs: 0 }, specs);
+  let state = initialState({ intervalMs: 1000, stopTimeoutMs: STOP_TIMEOUT, alarmMs: 0 }, specs);
   let now = 0;
   let pid = 100;
   const answers: { ok: boolean; message: string }[] = [];
   const signalled = new Set<number>();
-  /** The signals each process got, in order. */
+  /** The signals each process got, in order, and when. */
   const signals = new Map<number, number[]>();
+  const signalledAt = new Map<number, number[]>();
   /** Processes that run (the world's view, whatever the core believes). */
   const running = new Set<number>();
   /** Pending world events (a new process's readiness or crash, an end after a stop signal), by time. */
@@ -121,7 +128,8 @@ function runScenario(given: Scenario, stepFn: StepFn = step): void {
       case "kill":
         signalled.add(x.pid);
         signals.set(x.pid, [...(signals.get(x.pid) ?? []), x.signal]);
-        if (x.group && running.has(x.pid)) {
+        signalledAt.set(x.pid, [...(signalledAt.get(x.pid) ?? []), now]);
+        if (x.group && running.has(x.pid) && (!sc.stubborn || x.signal === 9)) {
           if (sc.linger === 0 || x.signal === 9) queue.push(...[end(x.pid, { kind: "signal", signal: x.signal })(now)].filter((e) => e !== null));
           else agenda.push({ at: now + sc.linger, event: end(x.pid, { kind: "signal", signal: x.signal }) });
         }
@@ -201,7 +209,8 @@ function runScenario(given: Scenario, stepFn: StepFn = step): void {
   const v2 = specs.map((x) => ({ ...x, argv: ["srv", "--v2"] }));
   if (sc.trigger === "ctl") feed({ type: "control", at: now, id: ROLL_ID, command: { op: "roll", name: "web", servers: specs.map((_, i) => i) } });
   else feed({ type: "reconfigure", at: now, id: null, settings: state.settings, servers: v2 });
-  runAgenda(now + 120_000);
+  const endAt = now + 120_000;
+  runAgenda(endAt);
   rolling = false;
 
   check(answers.length === 1, `${answers.length} answers to the roll`);
@@ -223,8 +232,17 @@ function runScenario(given: Scenario, stepFn: StepFn = step): void {
       check(alivePid(i) === original[i] && !signalled.has(original[i] as number), `${specs[i]?.name} was touched after the roll stopped`);
     }
   }
-  // Asked first: whatever process was signalled got its stop signal before any SIGKILL.
-  for (const [p, got] of signals) check(got[0] === 15, `pid ${p} got ${got.join(", ")}: SIGKILL without its stop signal first`);
+  // Asked first: whatever process was signalled got its stop signal before any SIGKILL, and the SIGKILL (one
+  // that ignores its stop signal needs it) exactly at its stop timeout after it.
+  for (const [p, got] of signals) {
+    check(got[0] === 15, `pid ${p} got ${got.join(", ")}: SIGKILL without its stop signal first`);
+    const at = signalledAt.get(p) ?? [];
+    const kill = got.indexOf(9);
+    if (kill > 0) check(at[kill] === (at[0] as number) + STOP_TIMEOUT, `pid ${p} got SIGKILL at ${at[kill]}, its stop signal at ${at[0]}: the stop timeout is ${STOP_TIMEOUT}`);
+    // (one told to stop within its stop timeout of the end, its SIGKILL still to come, is not one)
+    const due = (at[0] as number) + STOP_TIMEOUT <= endAt;
+    if (sc.stubborn && due) check(kill > 0 || !running.has(p), `pid ${p}, which ignores its stop signal, got ${got.join(", ")} and still runs: no SIGKILL at its stop timeout`);
+  }
   // Settled: one process per copy, nothing else (a new process given up, an old one moved aside) still runs.
   const copies = new Set(specs.map((_, i) => alivePid(i)));
   const strays = [...running].filter((p) => !copies.has(p));
@@ -299,6 +317,31 @@ const rearmAtOnce: StepFn = (state, event) => {
   return { state: r.state, effects: [...r.effects, { type: "arm", timer: event.timer, at: event.at }] };
 };
 
+/** No SIGKILL at a stop order's deadline: a process that ignores its stop signal runs on. */
+const noKillAtDeadline: StepFn = (state, event) => {
+  const r = step(state, event);
+  return event.type === "timer" ? { state: r.state, effects: r.effects.filter((x) => !(x.type === "kill" && x.signal === 9)) } : r;
+};
+
+/** A stop order whose deadline comes 4 s early (a stop timeout miscounted). */
+const earlyKill: StepFn = (state, event) => {
+  const r = step(state, event);
+  const servers = r.state.servers.map((s, i) => {
+    const l = s.life;
+    if (l.kind !== "alive" || l.stop === null || l.stop.killed) return s;
+    const before = state.servers.at(i)?.life;
+    if (before?.kind === "alive" && before.stop !== null) return s; // (moved once, when it was given)
+    return { ...s, life: { ...l, stop: { ...l.stop, deadline: l.stop.deadline - 4000 } } };
+  });
+  const effects = r.effects.map((x) => {
+    if (x.type !== "arm" || !x.timer.startsWith("stop:")) return x;
+    const i = Number(x.timer.slice(5));
+    const l = servers[i]?.life;
+    return l?.kind === "alive" && l.stop !== null ? { ...x, at: l.stop.deadline } : x;
+  });
+  return { state: { ...r.state, servers: Vec.of(servers) }, effects };
+};
+
 const RUNS = 300;
 
 describe("rolling restart: properties", () => {
@@ -313,12 +356,21 @@ describe("rolling restart: properties", () => {
     "the new process aside counted as ready as soon as it runs": readyAtOnce,
     "a reload restarts a table's copies at once": reloadAllAtOnce,
     "the old process, once replaced, never stopped": oldNotStopped,
+    "no SIGKILL at the stop timeout": noKillAtDeadline,
+    "SIGKILL before the stop timeout": earlyKill,
+  };
+  /** The checks that must catch these (not a hang, not another check by chance). */
+  const NAMED: Partial<Record<keyof typeof bugs, RegExp>> = {
+    "no SIGKILL at the stop timeout": /ignores its stop signal, got 15 and still runs: no SIGKILL at its stop timeout|answers to the roll/,
+    "SIGKILL before the stop timeout": /got SIGKILL at \d+, its stop signal at \d+: the stop timeout is 5000/,
   };
   for (const [name, fn] of Object.entries(bugs)) {
     test(`planted bug caught: ${name}`, () => {
       const out = fc.check(fc.property(scenarioArb, (sc) => runScenario(sc, fn)), { ...budget(RUNS), endOnFailure: true });
       expect(out.failed).toBe(true);
       expect(out.errorInstance).toBeInstanceOf(Violation);
+      const named = NAMED[name as keyof typeof bugs];
+      if (named !== undefined) expect(String((out.errorInstance as Error).message)).toMatch(named);
     });
   }
 
@@ -338,6 +390,7 @@ describe("rolling restart: properties", () => {
       expect(mine.filter((s) => s.readiness && s.fates.slice(0, s.copies).some((f) => f.kind === "hang")).length).toBeGreaterThan(5);
       expect(mine.filter((s) => s.readiness && s.fates.slice(0, s.copies).some((f) => f.kind === "crash")).length).toBeGreaterThan(5);
       expect(mine.filter((s) => s.linger > 0).length).toBeGreaterThan(20);
+      expect(mine.filter((s) => s.stubborn && s.copies >= 2 && s.readiness && allReady(s)).length).toBeGreaterThan(3);
     }
   });
 });
