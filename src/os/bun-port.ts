@@ -519,6 +519,11 @@ export class BunPort implements OsPort {
     const socket = openNotifySocket(path, (m) => listener(m.pid, m.text, m.pgid), {
       ...(fd === null ? {} : { fd }),
       onProblem: (text) => this.notify({ kind: "problem", text }),
+      onStale: (pid, text) => this.notify({
+        kind: "problem",
+        text: `a notification (sd_notify) from pid ${pid ?? "unknown"} was sent before the process that has that pid now was started ` +
+          `(by one that has ended): ignored (${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)}).`,
+      }),
       onDropped: (total) => this.notify({
         kind: "problem",
         text: `notify socket: ${total} datagram(s) dropped so far (larger than 4096 bytes, or more at once than lazarus reads).`,

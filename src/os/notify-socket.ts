@@ -53,6 +53,8 @@ export interface NotifyDatagram {
 export interface NotifyOptions {
   /** A problem of the socket's own (the reader thread failed): one line. */
   readonly onProblem?: (text: string) => void;
+  /** A datagram was not handed over: sent before the spawn of the process that now has its sender's pid (its sender ended). */
+  readonly onStale?: (pid: number | null, text: string) => void;
   /** The count of dropped datagrams grew (to `total`): told when the next message gets through, or at once for an oversize one. */
   readonly onDropped?: (total: number) => void;
   /** After a re-exec: the fd the old image handed over; taken when it is bound at `path`, closed otherwise. */
@@ -199,6 +201,7 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
         checkDropped();
         if (marks.sentBefore(m.mark, m.pid, m.pgid)) {
           stale++;
+          opts.onStale?.(m.pid, decodeBytes(m.bytes));
           return;
         }
         onMessage({ pid: m.pid, pgid: m.pgid, text: decodeBytes(m.bytes), droppedBefore: m.dropped });

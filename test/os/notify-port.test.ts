@@ -76,8 +76,12 @@ test("BunPort: a datagram its sender sent before it ended is never told as the d
   });
   const out = await new Response(p.stdout).text();
   expect(await p.exited).toBe(0);
-  const r = JSON.parse(out) as { a: number; b: number; heard: { pid: number | null; text: string }[] };
-  // B was handed A's pid, and A's datagram (queued before B was spawned) was not told at all; B's was.
+  const r = JSON.parse(out) as { a: number; b: number; heard: { pid: number | null; text: string }[]; notices: unknown[] };
+  // B was handed A's pid, and A's datagram (queued before B was spawned) was not told as B's, only said; B's was.
   expect(r.b).toBe(r.a);
   expect(r.heard).toEqual([{ pid: r.b, text: "READY=1\nSTATUS=from B" }]);
+  expect(r.notices).toEqual([{
+    kind: "problem",
+    text: `a notification (sd_notify) from pid ${r.a} was sent before the process that has that pid now was started (by one that has ended): ignored ("READY=1\\nSTATUS=from A").`,
+  }]);
 });
