@@ -86,6 +86,8 @@ export interface NotifySocket {
   spawned(pid: number, mark: number): void;
   /** Datagrams not handed over because they were sent before their sender's pid was spawned again (a process that ended). */
   stale(): number;
+  /** The last spawn marker the reader thread has read (0: none yet): for tests and diagnostics. */
+  markerRead(): number;
   /** Settles once the reader thread has let go of the fd (after close or handOver). */
   readonly finished: Promise<void>;
 }
@@ -177,6 +179,8 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
   let reported = 0;
   let stale = 0;
   const marks = new SpawnMarks();
+  /** The stamp of the last datagram handed to this thread: those still to come are stamped as late or later. */
+  let handledMark = 0;
   const nonce = (Math.random() * 0x7fffffff) | 0 || 1;
   const marker = new Int32Array([MARKER_MAGIC, nonce, 0]);
   const markerBytes = new Uint8Array(marker.buffer, 0, MARKER_BYTES);
@@ -197,6 +201,7 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
     switch (m.kind) {
       case "datagram":
         Atomics.sub(s, IN_FLIGHT, 1);
+        handledMark = m.mark;
         if (!open) return;
         checkDropped();
         if (marks.sentBefore(m.mark, m.pid, m.pgid)) {
@@ -239,6 +244,7 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
     dropped,
     finished,
     stale: () => stale,
+    markerRead: () => Atomics.load(s, MARK_READ),
     markSpawn() {
       if (!open || typeof ownAddress === "string") return null;
       if (markerFd === null) {
@@ -250,7 +256,10 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
       return sendDatagram(markerFd, markerBytes, ownAddress) === null ? marker[2] as number : null;
     },
     spawned(pid, mark) {
-      marks.spawned(pid, mark, Atomics.load(s, MARK_READ));
+      // How far no stamp before can still arrive: the last one handled here; or, when nothing is on its way to
+      // this thread, the last marker read (whatever was read before it was posted before it was stored: handled).
+      const read = Atomics.load(s, MARK_READ);
+      marks.spawned(pid, mark, Atomics.load(s, IN_FLIGHT) === 0 ? read : handledMark);
     },
     close() {
       if (!open) return;

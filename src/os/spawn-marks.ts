@@ -11,10 +11,12 @@
 // keeps, for each pid lazarus spawned, the marker sent before its spawn.
 //
 // Sequence numbers are 32-bit and compared modulo 2^32 (a hot crash loop
-// could wrap them in weeks). Bounded: entries whose marker has been read are
-// useless (every later datagram is stamped past them) and are swept; if the
+// could wrap them in weeks). Bounded: an entry is useless once no datagram
+// stamped before its marker can still reach the main thread, and is swept then
+// (the caller says how far that is: `settled`; not how far the reader thread
+// has read, since datagrams it read before may still be on their way). If the
 // reader thread stops reading, the oldest entries go beyond MAX_ENTRIES (their
-// datagrams are then taken as today: the pid alone).
+// datagrams are then taken by their pid alone).
 
 /** More pids than this waiting for their marker to be read: the oldest are forgotten. */
 export const MAX_ENTRIES = 65_536;
@@ -27,7 +29,9 @@ function after(a: number, b: number): boolean {
 export class SpawnMarks {
   private last = 0;
   private readonly marks = new Map<number, number>();
-  private sweepAt = 64;
+  /** Spawns since the last sweep: the next (O(entries)) comes once there have been as many as it left, or 64 (amortised O(1)). */
+  private sinceSweep = 0;
+  private sweepAfter = 64;
 
   /** The sequence number of the next marker (send it, then call spawned once the pid is known). */
   next(): number {
@@ -37,16 +41,18 @@ export class SpawnMarks {
   }
 
   /**
-   * `pid` was spawned after marker `mark` was sent. `read` is the last marker
-   * the reader has read (entries at or before it are swept now and then).
+   * `pid` was spawned after marker `mark` was sent. `settled`: no datagram
+   * stamped before it can reach the main thread any more (entries at or before
+   * it are swept now and then).
    */
-  spawned(pid: number, mark: number, read: number): void {
+  spawned(pid: number, mark: number, settled: number): void {
     this.marks.delete(pid);
     this.marks.set(pid, mark);
     if (this.marks.size > MAX_ENTRIES) this.marks.delete(this.marks.keys().next().value as number);
-    if (this.marks.size < this.sweepAt) return;
-    for (const [p, m] of this.marks) if (!after(m, read)) this.marks.delete(p);
-    this.sweepAt = Math.max(64, 2 * this.marks.size);
+    if (++this.sinceSweep < this.sweepAfter) return;
+    this.sinceSweep = 0;
+    for (const [p, m] of this.marks) if (!after(m, settled)) this.marks.delete(p);
+    this.sweepAfter = Math.max(64, this.marks.size);
   }
 
   /**

@@ -165,6 +165,35 @@ describe("a pid handed out again (spawn markers)", () => {
     expect(inbox.socket.dropped()).toBe(0);
   });
 
+  test("a stale datagram read ahead, still on its way to this thread while many more spawns are marked, is still not handed over", async () => {
+    const inbox = new Inbox(join(privateDir(), "7.notify"));
+    const env = { ...process.env, NOTIFY_SOCKET: inbox.path };
+    const old = Bun.spawnSync(["python3", "-c", `${PY_SEND}send(b"READY=1\\nSTATUS=old")`], { env, stderr: "inherit" });
+    expect(old.exitCode).toBe(0);
+    const mark = inbox.socket.markSpawn() as number;
+    inbox.socket.spawned(old.pid, mark);
+    // This thread stays busy (as in a supervisor's step) until the reader thread has read the old datagram and the
+    // marker after it: the datagram is posted, not yet handled here.
+    const deadline = Date.now() + 20_000;
+    while (inbox.socket.markerRead() !== mark && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    expect(inbox.socket.markerRead()).toBe(mark);
+    // The same step spawns many more servers: their entries are swept now and then, never the one the old datagram
+    // on its way needs. (A queue of 10 datagrams by default: a marker that cannot be sent is no spawn of this test's.)
+    for (let i = 0, done = 0; done < 200 && i < 100_000; i++) {
+      const m = inbox.socket.markSpawn();
+      if (m === null) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        continue;
+      }
+      inbox.socket.spawned(4_000_000 + done, m);
+      done++;
+    }
+    expect(sdNotify(inbox.path, "STATUS=after")).toBeNull();
+    await inbox.first((x) => x.text === "STATUS=after");
+    expect(inbox.got.map((x) => x.text)).toEqual(["STATUS=after"]);
+    expect(inbox.socket.stale()).toBe(1);
+  });
+
   test("markers of another image (handed across in the queue) are skipped, neither handed over nor taken as this image's", async () => {
     const path = join(privateDir(), "6.notify");
     const first = new Inbox(path);

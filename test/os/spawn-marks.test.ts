@@ -69,5 +69,13 @@ describe("SpawnMarks", () => {
     expect(stuck.size).toBeLessThanOrEqual(MAX_ENTRIES);
     expect(stuck.sentBefore(0, MAX_ENTRIES + 10, null)).toBe(true);
     expect(stuck.sentBefore(0, 1, null)).toBe(false);
+    // The reader catches up: sweeps go on, and the table shrinks again.
+    let last = 0;
+    for (let pid = 1; pid <= 2 * MAX_ENTRIES; pid++) {
+      const m = stuck.next();
+      stuck.spawned(MAX_ENTRIES + 10 + pid, m, last);
+      last = m;
+    }
+    expect(stuck.size).toBeLessThan(200);
   });
 });
