@@ -103,6 +103,8 @@ const ABOUT_TIMEOUT_MS = 2000;
 /** reload --wait: how long by default, and how often the status is asked for meanwhile. */
 const WAIT_DEFAULT_S = 600;
 const WAIT_POLL_MS = 100;
+/** reload --wait: status requests that fail in a row before it gives up. */
+const WAIT_FAILURES = 10;
 
 /** Parse the ctl words into a request body, or a usage problem. */
 export function ctlRequest(words: readonly string[]): Record<string, unknown> | string {
@@ -247,16 +249,22 @@ async function waitForReload(io: CtlIo, target: string, reply: Record<string, un
   const deadline = io.now() + waitS * 1000;
   let progress: Progress = { kind: "waiting", for: ["the first status"] };
   let problem: string | null = null;
+  // A status request may fail now and then (the supervisor re-execs, say): only so many in a row end the wait.
+  let failures = 0;
   for (;;) {
     const r = await io.request(target, { cmd: "status" }, TIMEOUT_MS);
-    if (!r.ok) problem = `while waiting for the reload to take effect: ${r.error}`;
-    else if (r.reply.ok !== true) problem = `while waiting for the reload to take effect: ${String(r.reply.error)}`;
-    else progress = reloadProgress(summary, r.reply.status as WaitStatus);
-    if (problem !== null || progress.kind !== "waiting" || io.now() >= deadline) break;
+    if (!r.ok) problem = r.error;
+    else if (r.reply.ok !== true) problem = String(r.reply.error);
+    else {
+      problem = null;
+      failures = 0;
+      progress = reloadProgress(summary, r.reply.status as WaitStatus);
+    }
+    if ((problem !== null && ++failures >= WAIT_FAILURES) || (problem === null && progress.kind !== "waiting") || io.now() >= deadline) break;
     await io.sleep(Math.min(WAIT_POLL_MS, Math.max(1, deadline - io.now())));
   }
-  const outcome = problem !== null ? { ok: false, message: problem }
-    : progress.kind === "done" ? { ok: true, message: `in effect: ${progress.servers} new or changed server(s) up and ready, nothing removed still running` }
+  const outcome = problem !== null ? { ok: false, message: `while waiting for the reload to take effect: ${problem}` }
+    : progress.kind === "done" ? { ok: true, message: `in effect: the ${progress.servers} added or changed server(s) are up and ready (or at rest), nothing removed still runs` }
     : progress.kind === "failed" ? { ok: false, message: `did not take effect: ${progress.why}` }
     : { ok: false, message: `not in effect after ${waitS} s: waiting for ${progress.for.join(", ")}` };
   if (json) return { status: outcome.ok ? 0 : 1, stdout: `${JSON.stringify({ ...reply, wait: outcome })}\n`, stderr: "" };

@@ -7,8 +7,10 @@
 // moved aside still runs, and every server it added or changed runs its new
 // spec and is ready (or rests: not started automatically, stopped, exited
 // cleanly). Ready, for a server without a readiness check, means it has
-// outlived its interval (an end sooner is a fast crash, which buries it). Failed at the first of them that is buried (a crash loop), or when
-// lazarus is shutting down.
+// outlived its interval (an end sooner is a fast crash). Failed at the first
+// of them that is buried (a crash loop), that keeps its old process with its
+// new spec pending while no rolling restart is under way (the reload's rolling
+// restart stopped: lazarus's log says why), or when lazarus is shutting down.
 import type { ServerStatus } from "../core/status.ts";
 import { printable } from "../text/bytes.ts";
 
@@ -49,6 +51,10 @@ export function reloadProgress(summary: ReloadSummary, st: WaitStatus): Progress
     const shown = printable(name);
     if (s.state === "buried") return { kind: "failed", why: `${shown} is buried${s.lastExit === null ? "" : ` (its last exit: ${s.lastExit})`}` };
     if (s.pendingSpec) {
+      // Kept running as it was, with nothing under way to replace it: the rolling restart that was to stopped.
+      if (s.state === "alive" && !s.stopping && st.rolling === null) {
+        return { kind: "failed", why: `${shown} keeps its old process: the rolling restart stopped before it (lazarus's log says why)` };
+      }
       waits.push(`${shown} (its new spec, once its old process has ended)`);
       continue;
     }

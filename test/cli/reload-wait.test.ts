@@ -23,7 +23,7 @@ describe("reloadProgress", () => {
       { ...up("b"), state: "backoff", words: "in backoff", ready: null },
       { ...up("w"), state: "waiting", words: "waiting for db", ready: null },
       up("c", { stopping: true }),
-      up("d", { pendingSpec: true }),
+      up("d", { pendingSpec: true, stopping: true }),
     ]));
     expect(p).toEqual({
       kind: "waiting",
@@ -97,7 +97,7 @@ describe("ctl reload --wait", () => {
     const { io, asked, slept } = fakeIo(RELOADED, [st([up("web", { stopping: true })]), st([up("web", { ready: false })]), st([up("web")])]);
     expect(await ctl(["--control=/run/l.sock", "reload", "--wait"], io)).toEqual({
       status: 0,
-      stdout: "reloaded: 1 changed (web), 1 unchanged\nchanged: web\nunchanged: db\nin effect: 1 new or changed server(s) up and ready, nothing removed still running\n",
+      stdout: "reloaded: 1 changed (web), 1 unchanged\nchanged: web\nunchanged: db\nin effect: the 1 added or changed server(s) are up and ready (or at rest), nothing removed still runs\n",
       stderr: "",
     });
     expect(asked).toEqual([{ cmd: "reload" }, { cmd: "status" }, { cmd: "status" }, { cmd: "status" }]);
@@ -121,11 +121,28 @@ describe("ctl reload --wait", () => {
     expect(slept).toEqual([100, 100, 50]);
   });
 
-  test("the supervisor stops answering meanwhile: exit 1 with the reason", async () => {
-    const { io } = fakeIo(RELOADED, ["cannot connect to /run/l.sock: ECONNREFUSED"]);
+  test("the supervisor stops answering meanwhile: exit 1 with the reason after 10 failures in a row; fewer are waited out", async () => {
+    const { io, asked } = fakeIo(RELOADED, ["cannot connect to /run/l.sock: ECONNREFUSED"]);
     const r = await ctl(["--control=/run/l.sock", "reload", "--wait"], io);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("lazarus: ctl: while waiting for the reload to take effect: cannot connect to /run/l.sock: ECONNREFUSED\n");
+    expect(asked.filter((b) => b.cmd === "status").length).toBe(10);
+    // A re-exec in between: three refused, then it answers again.
+    const refused = "cannot connect to /run/l.sock: ECONNREFUSED";
+    const again = fakeIo(RELOADED, [st([up("web", { stopping: true })]), refused, refused, refused, st([up("web")])]);
+    expect((await ctl(["--control=/run/l.sock", "reload", "--wait"], again.io)).status).toBe(0);
+  });
+
+  test("a reload's rolling restart that stopped (copies keep their old processes, nothing under way): exit 1 at once", async () => {
+    const rolled = { ok: true, message: "reloaded: 2 changed (web.1, web.2)", reload: { added: [], changed: ["web.1", "web.2"], removed: [], unchanged: [] } };
+    const { io, asked } = fakeIo(rolled, [
+      st([up("web.1", { pendingSpec: true }), up("web.2", { pendingSpec: true }), up("web.1 (new)", { ready: false })], { rolling: "web" }),
+      st([up("web.1", { pendingSpec: true }), up("web.2", { pendingSpec: true })]),
+    ]);
+    const r = await ctl(["--control=/run/l.sock", "reload", "--wait"], io);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("lazarus: ctl: did not take effect: web.1 keeps its old process: the rolling restart stopped before it (lazarus's log says why)\n");
+    expect(asked.filter((b) => b.cmd === "status").length).toBe(2);
   });
 
   test("scale takes --wait too; a refused reload is not waited for; bad --wait values are usage errors", async () => {

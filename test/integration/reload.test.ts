@@ -181,7 +181,7 @@ describe("ctl reload", () => {
     const res = await waiting;
     expect(res).toEqual({
       code: 0,
-      out: "reloaded: 0 added, 1 changed (edit), 0 removed, 0 unchanged\nchanged: edit\nin effect: 1 new or changed server(s) up and ready, nothing removed still running\n",
+      out: "reloaded: 0 added, 1 changed (edit), 0 removed, 0 unchanged\nchanged: edit\nin effect: the 1 added or changed server(s) are up and ready (or at rest), nothing removed still runs\n",
       err: "",
     });
     expect(r.lines.some((l) => l.includes(`fixture: pid=${fresh} saw`))).toBe(true);
@@ -194,5 +194,32 @@ describe("ctl reload", () => {
     expect(failed.out).toBe("reloaded: 0 added, 1 changed (edit), 0 removed, 0 unchanged\nchanged: edit\n");
     expect(failed.err).toBe("lazarus: ctl: did not take effect: edit is buried (its last exit: code 4)\n");
     expect((await servers(sock)).find((s) => s.name === "edit")?.state).toBe("buried");
+  });
+
+  test("reload --wait: a reload's rolling restart that stops (its first new process never ready) fails at once, the copies keeping their old processes", async () => {
+    const sock = join(dir, "ctl-wait-roll.sock");
+    const gate = join(dir, "roll-gate");
+    writeFileSync(gate, "");
+    const cfg = (colour: string) =>
+      `[servers.edit]\ncmd = ["./edit", "--print-env=COLOUR", "--echo-when=${gate}"]\ninstances = 2\nenv = { COLOUR = "${colour}" }\nready = { log = "saw " }\nready_timeout = 1\n`;
+    const toml = write("wait-roll.toml", cfg("red"));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitForCount(/fixture: pid=\d+ saw/, 2);
+    const old = await until(async () => {
+      const rows = await servers(sock);
+      return rows.length === 2 && rows.every((x) => x.ready === true) ? rows.map((x) => x.pid) : null;
+    }, "both copies ready");
+    rmSync(gate);
+    write("wait-roll.toml", cfg("blue"));
+    const res = await ctl(`--control=${sock}`, "reload", "--wait=50");
+    expect(res.code).toBe(1);
+    expect(res.err).toBe("lazarus: ctl: did not take effect: edit.1 keeps its old process: the rolling restart stopped before it (lazarus's log says why)\n");
+    expect(r.own.some((l) => l.startsWith("rolling restart of 'edit' stopped at 'edit.1'"))).toBe(true);
+    // (the new process given up may still be on its way out, shown as 'edit.1 (new)': once it has ended)
+    const after = await until(async () => {
+      const rows = await servers(sock);
+      return rows.length === 2 ? rows : null;
+    }, "the given-up new process gone");
+    expect(after.map((x) => [x.name, x.pid])).toEqual([["edit.1", old[0] as number], ["edit.2", old[1] as number]]);
   });
 });
