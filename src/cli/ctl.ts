@@ -400,6 +400,8 @@ interface StatusReply {
   readonly pid: number | null;
   readonly version: string;
   readonly phase: string;
+  /** The rolling restart under way (absent from an older supervisor's reply). */
+  readonly rolling?: string | null;
   readonly servers: readonly (ServerStatus & { readonly log?: LogStatus | null })[];
   readonly eventLog?: LogStatus | null;
 }
@@ -421,7 +423,7 @@ export function statusTable(st: StatusReply): string {
     String(s.index), printable(s.name), stateCell(s), s.pid === null ? "-" : String(s.pid),
     uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", ...(logged ? [logDrops(s.log ?? null)] : []), printable(s.command.join(" ")),
   ]);
-  const title = `lazarus ${st.version} (pid ${st.pid ?? "?"}), ${st.phase}`;
+  const title = `lazarus ${st.version} (pid ${st.pid ?? "?"}), ${st.phase}${st.rolling == null ? "" : `, rolling restart of ${printable(st.rolling)} under way`}`;
   const ev = st.eventLog ?? null;
   const tail = ev === null || (ev.dropped === 0 && ev.failing === null) ? ""
     : `event log ${printable(ev.path)}: ${ev.dropped} lines dropped${ev.failing === null ? "" : ` (failing: ${printable(ev.failing)})`}\n`;
@@ -431,6 +433,8 @@ export function statusTable(st: StatusReply): string {
 
 /** "alive", "alive (stopping)", "starting (not ready)", "waiting (db, cache)", "backoff (retry 2)". */
 function stateCell(s: ServerStatus): string {
+  // A reload's new spec waits for this process to end (absent from an older supervisor's reply).
+  if (s.state === "alive" && s.pendingSpec === true) return s.stopping ? "alive (stopping, changed)" : "alive (changed: old spec)";
   if (s.state === "alive" && s.stopping) return "alive (stopping)";
   if (s.state === "alive" && s.ready === false) return "starting (not ready)";
   if (s.state === "waiting" && s.waitingFor.length > 0) return `waiting (${s.waitingFor.map(printable).join(", ")})`;

@@ -143,6 +143,20 @@ describe("the status table", () => {
     ]);
   });
 
+  test("a reload's new spec waiting for a process to end, and the rolling restart under way", () => {
+    const base = { ...server("web.1", null), ready: true, waitingFor: [], retryAt: null, retries: 0, healthFails: 0, note: null, pendingSpec: false };
+    const text = statusTable({
+      pid: 1, version: "v", phase: "running", rolling: "web",
+      servers: [
+        { ...base, pendingSpec: true },
+        { ...base, index: 1, name: "web.2", pendingSpec: true, stopping: true },
+        { ...base, index: 2, name: "db" },
+      ],
+    } as never);
+    expect(text.split("\n")[0]).toBe("lazarus v (pid 1), running, rolling restart of web under way");
+    expect(text.split("\n").slice(2, 5).map((l) => l.split(/ {2,}/)[2])).toEqual(["alive (changed: old spec)", "alive (stopping, changed)", "alive"]);
+  });
+
   test("no such column without log files", () => {
     expect(statusTable({ pid: 1, version: "v", phase: "running", servers: [server("web", null)] } as never)).not.toContain("LOG DROPS");
   });
