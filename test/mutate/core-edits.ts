@@ -213,6 +213,11 @@ export const EDITS: readonly Edit[] = [
   order(a, "cremate");`, `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "start");`),
   e("status.ts", "a new process aside shown under the copy's own name", "s.replaces !== undefined ? `${s.spec.name} (new)`", "s.replaces !== undefined ? s.spec.name"),
+  // (ctl reload --wait reads these)
+  e("status.ts", "a reload's pending spec never shown", "pendingSpec: s.next !== undefined,", "pendingSpec: false,"),
+  e("status.ts", "the rolling restart under way never shown", "rolling: state.roll?.name ?? null,", "rolling: null,"),
+  e("status.ts", "a server's own interval ignored", "intervalMs: s.spec.intervalMs ?? state.settings.intervalMs,", "intervalMs: state.settings.intervalMs,"),
+  e("status.ts", "a readiness check never said", "readyCheck: s.spec.ready !== undefined,", "readyCheck: false,"),
 
   // --- replay.ts -----------------------------------------------------------------------
   e("replay.ts", "line numbers from 0", "lines.forEach((raw, idx) => r.feed(raw, idx + 1));", "lines.forEach((raw, idx) => r.feed(raw, idx));"),
