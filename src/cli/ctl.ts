@@ -25,8 +25,11 @@ commands:
   status                  every server: index, name, state, pid, uptime, restarts, last exit, command
   revive [SERVER]         start the buried servers again (all, or one)
   stop SERVER             stop it (its stop signal, SIGKILL after the stop timeout); it stays down
-  start SERVER            start a stopped or buried server
-  restart SERVER          stop it, then start it again
+  start SERVER [--wait[=S]]
+                          start a stopped or buried server (--wait: as restart's)
+  restart SERVER [--wait[=S]]
+                          stop it, then start it again; --wait: then wait until it is up and
+                          ready (as reload --wait; exit 1 if it is buried)
   restart NAME --rolling  restart NAME's copies (NAME.1, NAME.2, ...) one at a time, each only once
                           the one before is ready again; the first that fails stops the roll
   signal SERVER SIGNAL    send a signal to it (e.g. HUP)
@@ -219,7 +222,7 @@ export async function ctl(args: readonly string[], io: CtlIo): Promise<CtlOutput
   const r = await io.request(target, body, body.rolling === true ? ROLL_TIMEOUT_MS : TIMEOUT_MS);
   if (!r.ok) return fail(1, r.error);
   const reply = r.reply;
-  if (waitWords.waitS !== null && reply.ok === true) return waitForReload(io, target, reply, waitWords.waitS, o.json);
+  if (waitWords.waitS !== null && reply.ok === true) return waitForChange(io, target, body, reply, waitWords.waitS, o.json);
   if (o.json) return { status: reply.ok === true ? 0 : 1, stdout: `${JSON.stringify(reply)}\n`, stderr: "" };
   if (reply.ok !== true) return fail(1, `refused: ${String(reply.error)}`);
   if (body.cmd === "status") return { status: 0, stdout: statusTable(reply.status as StatusReply), stderr: "" };
@@ -232,7 +235,10 @@ function takeWait(words: readonly string[]): { readonly words: readonly string[]
   const cmd = words[0];
   const flags = words.filter((w) => w === "--wait" || w.startsWith("--wait="));
   if (flags.length === 0) return { words, waitS: null };
-  if (cmd !== "reload" && cmd !== "scale") return `--wait is for reload and scale, not ${cmd === undefined ? "no command" : printable(cmd)}`;
+  if (cmd !== "reload" && cmd !== "scale" && cmd !== "start" && cmd !== "restart") {
+    return `--wait is for reload, scale, start and restart, not ${cmd === undefined ? "no command" : printable(cmd)}`;
+  }
+  if (words.includes("--rolling")) return "restart --rolling waits for its end already: no --wait";
   if (flags.length > 1) return "give --wait once";
   const flag = flags[0] as string;
   const value = flag === "--wait" ? String(WAIT_DEFAULT_S) : flag.slice("--wait=".length);
@@ -241,11 +247,13 @@ function takeWait(words: readonly string[]): { readonly words: readonly string[]
 }
 
 /**
- * After a reload (or scale) was applied: ask for the status until every change
- * has taken effect (reload-wait.ts), one has failed, or `waitS` seconds have passed.
+ * After a reload (or scale, start, restart) was applied: ask for the status until
+ * every change has taken effect (reload-wait.ts), one has failed, or `waitS`
+ * seconds have passed. A start or a restart changes the one server it names.
  */
-async function waitForReload(io: CtlIo, target: string, reply: Record<string, unknown>, waitS: number, json: boolean): Promise<CtlOutput> {
-  const summary = summaryOf(reply.reload);
+async function waitForChange(io: CtlIo, target: string, body: Record<string, unknown>, reply: Record<string, unknown>, waitS: number, json: boolean): Promise<CtlOutput> {
+  const one = body.cmd === "start" || body.cmd === "restart" ? String(body.server) : null;
+  let summary: ReloadSummary | null = one === null ? summaryOf(reply.reload) : null;
   const deadline = io.now() + waitS * 1000;
   let progress: Progress = { kind: "waiting", for: ["the first status"] };
   let problem: string | null = null;
@@ -258,17 +266,26 @@ async function waitForReload(io: CtlIo, target: string, reply: Record<string, un
     else {
       problem = null;
       failures = 0;
-      progress = reloadProgress(summary, r.reply.status as WaitStatus);
+      const st = r.reply.status as WaitStatus;
+      // The server a start or restart named (an index or a name), by its name in the first status.
+      const rows = (r.reply.status as { readonly servers: readonly { readonly index: number; readonly name: string }[] }).servers;
+      summary ??= { added: [], changed: [rows.find((x) => x.name === one || String(x.index) === one)?.name ?? String(one)], removed: [] };
+      progress = reloadProgress(summary, st);
     }
     if ((problem !== null && ++failures >= WAIT_FAILURES) || (problem === null && progress.kind !== "waiting") || io.now() >= deadline) break;
     await io.sleep(Math.min(WAIT_POLL_MS, Math.max(1, deadline - io.now())));
   }
-  const outcome = problem !== null ? { ok: false, message: `while waiting for the reload to take effect: ${problem}` }
-    : progress.kind === "done" ? { ok: true, message: `in effect: the ${progress.servers} added or changed server(s) are up and ready (or at rest), nothing removed still runs` }
+  const what = one === null ? "the reload" : `the ${String(body.cmd)}`;
+  const outcome = problem !== null ? { ok: false, message: `while waiting for ${what} to take effect: ${problem}` }
+    : progress.kind === "done" ? {
+      ok: true,
+      message: one === null ? `in effect: the ${progress.servers} added or changed server(s) are up and ready (or at rest), nothing removed still runs`
+        : `in effect: '${printable(summary?.changed[0] ?? one)}' is up and ready (or at rest)`,
+    }
     : progress.kind === "failed" ? { ok: false, message: `did not take effect: ${progress.why}` }
     : { ok: false, message: `not in effect after ${waitS} s: waiting for ${progress.for.join(", ")}` };
   if (json) return { status: outcome.ok ? 0 : 1, stdout: `${JSON.stringify({ ...reply, wait: outcome })}\n`, stderr: "" };
-  const text = reloadText(String(reply.message), reply.reload);
+  const text = one === null ? reloadText(String(reply.message), reply.reload) : `${String(reply.message)}\n`;
   if (!outcome.ok) return { status: 1, stdout: text, stderr: `lazarus: ctl: ${printable(outcome.message)}\n` };
   return { status: 0, stdout: `${text}${outcome.message}\n`, stderr: "" };
 }

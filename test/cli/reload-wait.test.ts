@@ -92,6 +92,23 @@ function fakeIo(reload: Record<string, unknown>, statuses: (WaitStatus | string)
 
 const RELOADED = { ok: true, message: "reloaded: 1 changed (web), 1 unchanged", reload: { added: [], changed: ["web"], removed: [], unchanged: ["db"] } };
 
+describe("ctl restart --wait, ctl start --wait", () => {
+  test("the server it names (by index or by name) until it is up and ready again; buried: exit 1", async () => {
+    const restarted = { ok: true, message: "restart of 'web' requested." };
+    const rows = (web: Row) => st([{ ...up("db"), index: 0 } as Row, { ...web, index: 1 } as Row]);
+    const { io, asked } = fakeIo(restarted, [rows(up("web", { stopping: true })), rows(up("web", { uptime: 10 })), rows(up("web", { uptime: 1000 }))]);
+    expect(await ctl(["--control=/run/l.sock", "restart", "1", "--wait"], io)).toEqual({
+      status: 0, stdout: "restart of 'web' requested.\nin effect: 'web' is up and ready (or at rest)\n", stderr: "",
+    });
+    expect(asked).toEqual([{ cmd: "restart", server: "1" }, { cmd: "status" }, { cmd: "status" }, { cmd: "status" }]);
+    const started = { ok: true, message: "start of 'web' requested." };
+    const buried = fakeIo(started, [rows({ ...up("web"), state: "buried", ready: null, lastExit: "code 2" })]);
+    expect(await ctl(["--control=/run/l.sock", "start", "web", "--wait=9"], buried.io)).toEqual({
+      status: 1, stdout: "start of 'web' requested.\n", stderr: "lazarus: ctl: did not take effect: web is buried (its last exit: code 2)\n",
+    });
+  });
+});
+
 describe("ctl reload --wait", () => {
   test("asks for the status until the change has taken effect, then says so", async () => {
     const { io, asked, slept } = fakeIo(RELOADED, [st([up("web", { stopping: true })]), st([up("web", { ready: false })]), st([up("web")])]);
@@ -154,7 +171,8 @@ describe("ctl reload --wait", () => {
     expect(await ctl(["--control=/run/l.sock", "reload", "--wait"], refused.io)).toEqual({ status: 1, stdout: "", stderr: "lazarus: ctl: refused: a shutdown is under way\n" });
     expect(refused.asked).toEqual([{ cmd: "reload" }]);
     for (const [words, message] of [
-      [["status", "--wait"], "--wait is for reload and scale, not status"],
+      [["status", "--wait"], "--wait is for reload, scale, start and restart, not status"],
+      [["restart", "web", "--rolling", "--wait"], "restart --rolling waits for its end already: no --wait"],
       [["reload", "--wait", "--wait=3"], "give --wait once"],
       [["reload", "--wait=0"], "--wait=0: not a number of seconds above 0"],
       [["reload", "--wait=soon"], "--wait=soon: not a number of seconds above 0"],

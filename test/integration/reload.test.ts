@@ -222,4 +222,28 @@ describe("ctl reload", () => {
     }, "the given-up new process gone");
     expect(after.map((x) => [x.name, x.pid])).toEqual([["edit.1", old[0] as number], ["edit.2", old[1] as number]]);
   });
+
+  test("restart --wait answers once the new process is ready (not before)", async () => {
+    const sock = join(dir, "ctl-wait-restart.sock");
+    const gate = join(dir, "restart-gate");
+    writeFileSync(gate, "");
+    const toml = write("wait-restart.toml", `[servers.edit]\ncmd = ["./edit", "--echo-when=${gate}"]\nready = { log = "saw " }\n`);
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor(/fixture: pid=\d+ saw/);
+    const old = await until(async () => (await servers(sock)).find((s) => s.name === "edit" && s.ready === true)?.pid ?? null, "edit ready");
+    rmSync(gate);
+    let answered = false;
+    const waiting = ctl(`--control=${sock}`, "restart", "edit", "--wait=60").then((res) => {
+      answered = true;
+      return res;
+    });
+    const fresh = await until(async () => (await servers(sock)).find((s) => s.name === "edit" && s.pid !== null && s.pid !== old)?.pid ?? null, "edit's new process");
+    expect((await servers(sock)).find((s) => s.pid === fresh)?.ready).toBe(false);
+    expect(answered).toBe(false);
+    writeFileSync(gate, "");
+    const res = await waiting;
+    expect(res.code).toBe(0);
+    expect(res.out).toEndWith("in effect: 'edit' is up and ready (or at rest)\n");
+    expect((await servers(sock)).find((s) => s.name === "edit")).toMatchObject({ pid: fresh, ready: true });
+  });
 });
