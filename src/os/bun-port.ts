@@ -44,6 +44,8 @@ const FLUSH_MS = 250;
 /** Before an exec, how long the log files may take to write what they hold, and how long gathering what Bun read ahead may take. */
 const LOG_FLUSH_MS = 250;
 const GATHER_MS = 100;
+/** How long a re-exec waits for what the notify socket's reader thread has read to reach the shell. */
+const NOTIFY_DRAIN_MS = 200;
 /** At exit, how long the log files may take to write what they hold (nothing else is waiting then). */
 const LOG_EXIT_MS = 2000;
 /** At exit or before an exec, how long SIGKILLed command probes may take to be reaped. */
@@ -397,7 +399,8 @@ export class BunPort implements OsPort {
 
   prepareExec(argv: readonly string[], env: Readonly<Record<string, string>>, ready: (problem: string | null) => void): boolean {
     if (this.execPrep !== "none") return false; // (the shell prepares one at a time)
-    if (this.hub.idle && this.logFiles.size === 0) return false;
+    const notify = this.notifySocket;
+    if (this.hub.idle && this.logFiles.size === 0 && notify === null) return false;
     const path = argv[0];
     // The new image's start-up check first: a failing upgrade pauses nothing.
     const problem = path === undefined ? "exec: empty argv" : preflight(argv, env);
@@ -407,10 +410,13 @@ export class BunPort implements OsPort {
     }
     this.execPrep = "preparing";
     // Servers' output is read no more; what was read goes to the log files, which get a bounded time
-    // to write it (later lines are held for the new image); then what Bun had read ahead is gathered,
-    // and the exec follows in that same turn of the event loop (see output.ts).
+    // to write it (later lines are held for the new image); then the notify socket is read no more, and
+    // what its reader thread had read reaches the shell (the rest waits in the socket for the new image);
+    // then what Bun had read ahead is gathered, and the exec follows in that same turn of the event loop
+    // (see output.ts).
     this.hub.pause();
     void this.logFiles.hold(LOG_FLUSH_MS)
+      .then(() => notify?.quiesce(NOTIFY_DRAIN_MS))
       .then(() => this.hub.gather(GATHER_MS))
       .then(() => {
         if (this.execPrep !== "preparing") return;
@@ -425,6 +431,15 @@ export class BunPort implements OsPort {
     this.execPrep = "none";
     this.logFiles.release();
     this.hub.unpause();
+    // The notify socket's reader thread stopped (quiesce): a new one reads it again, the socket kept.
+    if (this.notifySocket?.quiesced === true) {
+      const notify = this.handOverNotify();
+      if (notify !== null) {
+        this.notifyFd = notify.fd;
+        const again = this.openNotify(notify.path, notify.listener);
+        if (again !== null) this.notify({ kind: "problem", text: `${again}; servers' notifications are no longer read.` });
+      }
+    }
   }
 
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {

@@ -28,7 +28,8 @@ import {
   bindSocket, closeFd, datagramSocket, fchmod, passCredentials, sendDatagram, setCloseOnExec, shutdownRead, socketName,
 } from "./libc.ts";
 import {
-  CLOSE, IN_FLIGHT, MARK_READ, MARKER_BYTES, MARKER_MAGIC, NOTIFY_WORKER_SOURCE, OVERFLOW, OVERSIZE, SHARED_INTS, STATE, STOP, type WorkerMessage,
+  CLOSE, IN_FLIGHT, MARK_READ, MARKER_BYTES, MARKER_MAGIC, NOTIFY_WORKER_SOURCE, OVERFLOW, OVERSIZE, READING, SHARED_INTS, STATE, STOP, STOPPED,
+  type WorkerMessage,
   type WorkerStart,
 } from "./notify-worker.ts";
 import { SpawnMarks } from "./spawn-marks.ts";
@@ -76,6 +77,15 @@ export interface NotifySocket {
    * Waits a bounded time for the reader thread: call it just before execve.
    */
   handOver(): number | string;
+  /**
+   * Before a re-exec: stop reading (what is not read yet stays queued in the
+   * socket, for the new image) and let what the reader thread has read reach
+   * the listener first. Resolves once it has (true), or after `timeoutMs`
+   * (false: the rest may still come). handOver follows, or resume.
+   */
+  quiesce(timeoutMs: number): Promise<boolean>;
+  /** Whether quiesce has stopped the reader thread (a re-exec that is called off needs a new one: BunPort reopens the socket). */
+  readonly quiesced: boolean;
   /**
    * Just before a spawn: send a marker through the socket; its number for
    * spawned(), or null when it could not be sent (the queue is full: that
@@ -239,6 +249,19 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
     if (markerFd !== null) closeFd(markerFd);
     markerFd = null;
   };
+  let quiesced = false;
+  /** Tell the reader thread to stop, leaving the fd open and what it has not read queued, and wake its poll. */
+  const stopReading = () => {
+    if (Atomics.load(s, STATE) !== READING) return;
+    Atomics.store(s, STATE, STOP);
+    // Wake its poll with a datagram of no bytes from ourselves (which a reader skips: no server has our pid).
+    // The worker then leaves every datagram queued; if the send fails, the queue is not empty, so poll is not waiting.
+    const waker = datagramSocket(true);
+    if (typeof waker === "number") {
+      if (typeof ownAddress !== "string") sendDatagram(waker, new Uint8Array(0), ownAddress);
+      closeFd(waker);
+    }
+  };
   return {
     path,
     dropped,
@@ -267,23 +290,36 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
       closeMarker();
       // The reader thread closes the fd as it wakes (shutdown wakes its poll): never this thread,
       // while the other may still be about to read it (a reused fd number would be read instead).
-      Atomics.store(s, STATE, CLOSE);
-      shutdownRead(fd);
+      // Once it has stopped (quiesce), it has let go of the fd: closed here.
+      for (;;) {
+        const now = Atomics.load(s, STATE);
+        if (Atomics.compareExchange(s, STATE, now, CLOSE) !== now) continue;
+        if (now === STOPPED) closeFd(fd);
+        else shutdownRead(fd);
+        break;
+      }
       removePath();
+    },
+    get quiesced() {
+      return quiesced;
+    },
+    async quiesce(timeoutMs) {
+      if (!open) return true;
+      quiesced = true;
+      stopReading();
+      // The reader's "finished" comes after every datagram it posted (messages keep their order): once it is
+      // handled here, so are they.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+      const done = await Promise.race([finished.then(() => true as const), timedOut]);
+      clearTimeout(timer);
+      return done;
     },
     handOver() {
       if (!open) return `notify socket ${path}: closed already`;
       open = false;
       closeMarker();
-      Atomics.store(s, STATE, STOP);
-      // Wake its poll with a datagram of no bytes from ourselves (which a reader skips: no server has our pid).
-      // The worker then leaves every datagram queued; if the send fails, the queue is not empty, so poll is not waiting.
-      const waker = datagramSocket(true);
-      const address = unixAddress(path);
-      if (typeof waker === "number") {
-        if (typeof address !== "string") sendDatagram(waker, new Uint8Array(0), address);
-        closeFd(waker);
-      }
+      stopReading();
       Atomics.wait(s, STATE, STOP, HANDOVER_WAIT_MS);
       const problem = setCloseOnExec(fd, false);
       if (problem !== null) {

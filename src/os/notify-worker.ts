@@ -93,6 +93,9 @@ self.onmessage = (event) => {
     if (lib === null) { postMessage({ kind: "problem", text: "notify socket: cannot load libc in the reader thread" }); return; }
     closeFd = readAll(fd, s, maxBytes, queueMax, nonce);
   } finally {
+    // Told to stop (a handover): the fd is left open, unless a close came meanwhile; after this, whoever closes
+    // finds STOPPED and closes it itself (the main thread, with a compare-and-swap of its own).
+    if (!closeFd && Atomics.compareExchange(s, STATE, ${STOP}, STOPPED) !== ${STOP}) closeFd = true;
     if (closeFd) lib?.close(fd);
     Atomics.store(s, STATE, STOPPED);
     Atomics.notify(s, STATE);

@@ -85,3 +85,39 @@ test("BunPort: a datagram its sender sent before it ended is never told as the d
     text: `a notification (sd_notify) from pid ${r.a} was sent before the process that has that pid now was started (by one that has ended): ignored ("READY=1\\nSTATUS=from A").`,
   }]);
 });
+
+test("BunPort: across a re-exec (prepareExec, then exec), every datagram of a burst is heard by one image or the other, once: none read by the first image's reader thread is lost in the exec", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "4.notify");
+  const count = 200;
+  for (let round = 0; round < 3; round++) {
+    const p = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures/notify-exec.ts"), path, String(count)], { stdout: "pipe", stderr: "inherit" });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    const lines = out.trim().split("\n");
+    expect(lines.at(-1)).toBe("done");
+    expect(lines.filter((l) => l.startsWith("notice:") || l.includes("failed"))).toEqual([]);
+    const first = lines.filter((l) => l.startsWith("first: ")).length;
+    expect(first).toBeGreaterThan(0);
+    const heard = lines.flatMap((l) => /^(?:first|second): n=(\d+)$/.exec(l)?.[1] ?? []).map(Number);
+    expect(heard).toEqual(Array.from({ length: count }, (_, i) => i));
+  }
+});
+
+test("BunPort: a re-exec prepared, then called off: the notify socket is read again, and what was sent meanwhile is heard", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "5.notify");
+  const p = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures/notify-cancel.ts"), path], { stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(p.stdout).text();
+  expect(await p.exited).toBe(0);
+  const lines = out.trim().split("\n");
+  expect(lines[0]).toBe("prepared: true");
+  expect(lines).toContain("ready: null");
+  // ("before" is heard by the first reader, or, if it had not read it yet when it stopped, by the next)
+  expect(lines.filter((l) => l.startsWith("heard: "))).toEqual(["heard: STATUS=before", "heard: STATUS=while prepared", "heard: STATUS=after"]);
+  expect(lines.at(-1)).toBe("done");
+  expect(lines.filter((l) => l.startsWith("notice:"))).toEqual([]);
+  expect(existsSync(path)).toBe(false);
+});

@@ -5,7 +5,7 @@
 // and counted, a burst is delivered or counted, never silently lost. close()
 // removes the path, and an open socket never keeps a process alive.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bindSocket, closeFd, datagramSocket, receiveDatagram } from "../../src/os/libc.ts";
@@ -292,6 +292,51 @@ describe("bounds: dropped and counted, never silent", () => {
       if (process.env.LAZARUS_NOTIFY_DEBUG !== undefined) console.log(`queue ${queueMax}: ${statuses.length} delivered, ${mark.droppedBefore - markIndex} dropped, ${marks} marks`);
     });
   }
+});
+
+/** The sockets this process has open (by their inode: a closed one is gone from the list). */
+function openSockets(): Set<string> {
+  const out = new Set<string>();
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith("socket:")) out.add(target);
+    } catch { /* closed meanwhile */ }
+  }
+  return out;
+}
+
+describe("quiesce (before a re-exec)", () => {
+  test("the reader stops; what it read reaches the listener first; later datagrams wait in the socket for whoever takes it over", async () => {
+    const path = join(privateDir(), "8.notify");
+    const first = new Inbox(path);
+    for (let i = 0; i < 5; i++) expect(sdNotify(path, `STATUS=${i}`)).toBeNull();
+    expect(await first.socket.quiesce(10_000)).toBe(true);
+    expect(first.socket.quiesced).toBe(true);
+    // What the reader had read has reached the listener (some, or all); the rest is still in the socket.
+    const heardFirst = first.got.length;
+    expect(sdNotify(path, "STATUS=later")).toBeNull();
+    const fd = first.socket.handOver();
+    expect(typeof fd).toBe("number");
+    const second = new Inbox(path, { fd: fd as number });
+    await second.first((x) => x.text === "STATUS=later");
+    expect(first.got.length).toBe(heardFirst);
+    // Each exactly once, in order, between the two.
+    expect([...first.got, ...second.got].map((x) => x.text)).toEqual(["STATUS=0", "STATUS=1", "STATUS=2", "STATUS=3", "STATUS=4", "STATUS=later"]);
+  });
+
+  test("closed after it (a re-exec called off, or an exit): the socket's fd is closed, by this thread since the reader has let go", async () => {
+    const before = openSockets();
+    const path = join(privateDir(), "9.notify");
+    const s = openNotifySocket(path, () => {});
+    if (typeof s === "string") throw new Error(s);
+    expect(openSockets().size).toBeGreaterThan(before.size);
+    expect(await s.quiesce(10_000)).toBe(true);
+    s.close();
+    await s.finished;
+    expect([...openSockets()].filter((x) => !before.has(x))).toEqual([]);
+    expect(existsSync(path)).toBe(false);
+  });
 });
 
 describe("open and close", () => {
