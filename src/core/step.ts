@@ -686,8 +686,11 @@ class Transition {
     if (this.pendingReexec && n.starting === 0 && this.outgoing() === 0) {
       this.pendingReexec = false;
       // Nothing left to hand across (the last process ended while the re-exec waited): the exit below, not an exec.
-      if (this.phase.kind === "running" && (living || waiting)) this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
-      else this.log(say.supervisor.reexecIgnored());
+      if (this.phase.kind === "running" && (living || waiting)) {
+        // A rolling restart begun while the re-exec waited (a reload's) is not handed across either: it ends here, said.
+        this.rollFailed("lazarus re-execs, which ends a rolling restart");
+        this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
+      } else this.log(say.supervisor.reexecIgnored());
     }
     switch (this.phase.kind) {
       case "booting":

@@ -134,3 +134,39 @@ test("a rolling restart asked for while a re-exec waits is refused at once (the 
   expect(end.effects.some((e) => e.type === "reexec")).toBe(true);
   expect(end.effects.some((e) => e.type === "kill" || e.type === "spawn")).toBe(false);
 });
+
+test("a reload's rolling restart begun while a re-exec waits, cut off when the re-exec is carried out, ends and says so", () => {
+  // Found by the property harness once it generated reloads and tables (check.ts, fuzzer seed 684509947): a
+  // re-exec waited for a process a reload removed; a second reload began a rolling restart of a table (a reload's
+  // roll is not refused then: nobody waits for its answer). Stop-first, its first copy was restarted in place; once
+  // the removed process had ended and the copy's new process was spawned, nothing was left to wait for and the
+  // re-exec was carried out in the middle of the roll: the roll was not handed across, and its end was never said.
+  const settings: Settings = { intervalMs: 1000, stopTimeoutMs: 1000, alarmMs: 0 };
+  const web = (k: number, argv: string[]): ServerSpec => ({ argv, name: `web.${k}`, group: "web", rolling: "stop-first", ready: { kind: "log", pattern: "up" } });
+  const x: ServerSpec = { argv: ["x"], name: "x" };
+  let s = run(settings, [web(1, ["srv"]), web(2, ["srv"]), x], [
+    { type: "start", at: 0, handover: null },
+    { type: "spawned", at: 0, server: 0, pid: 10 },
+    { type: "spawned", at: 0, server: 1, pid: 11 },
+    { type: "spawned", at: 0, server: 2, pid: 12 },
+    { type: "output-match", at: 0, pid: 10 },
+    { type: "output-match", at: 0, pid: 11 },
+    // x removed: stopped; the re-exec asked for then waits for it.
+    { type: "reconfigure", at: 1, id: null, settings, servers: [web(1, ["srv"]), web(2, ["srv"])] },
+    { type: "reexec", at: 2 },
+    // web changed: a rolling reload, stop-first (web.1 is stopped to be restarted in place).
+    { type: "reconfigure", at: 3, id: null, settings, servers: [web(1, ["srv", "v2"]), web(2, ["srv", "v2"])] },
+    { type: "exited", at: 4, pid: 12, status: { kind: "signal", signal: 15 }, server: 2 },
+    { type: "exited", at: 5, pid: 10, status: { kind: "signal", signal: 15 }, server: 0 },
+  ]);
+  expect(s.roll?.name).toBe("web");
+  const r = step(s, { type: "spawned", at: 5, server: 0, pid: 13 });
+  s = r.state;
+  const kinds = r.effects.map((e) => (e.type === "log" ? `log: ${e.record.text}` : e.type));
+  const exec = kinds.indexOf("reexec");
+  const said = kinds.findIndex((k) => k.startsWith("log: rolling restart of 'web' stopped at 'web.1': lazarus re-execs, which ends a rolling restart"));
+  expect(exec).toBeGreaterThan(-1);
+  expect(said).toBeGreaterThan(-1);
+  expect(said).toBeLessThan(exec);
+  expect(s.roll).toBeUndefined();
+});
