@@ -564,8 +564,9 @@ export class ScenarioRun {
    */
   private followSwaps(): void {
     const nameOf = (i: number) => this.model.specs[i]?.name;
+    // (a process that ended and whose end is not yet reported is still the supervisor's, in whatever slot)
     for (const p of this.procs.values()) {
-      if (p.since === null || p.end !== null) continue;
+      if (p.since === null) continue;
       const j = this.model.servers.findIndex((m) => m.kind === "alive" && m.pid === p.pid);
       if (j >= 0 && j !== p.server && nameOf(j) === nameOf(p.server)) p.server = j;
     }

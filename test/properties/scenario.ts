@@ -246,7 +246,7 @@ export function actionArb(opts: ScenarioOptions = {}): fc.Arbitrary<Action> {
     { weight: 20, arbitrary: policyArb() },
     { weight: 3, arbitrary: fc.record({ a: fc.constant("together" as const), actions: fc.array(simpleArb(opts), { minLength: 2, maxLength: 4 }) }) },
   ];
-  if (opts.control !== false) choices.push(...operatorArbs(2));
+  if (opts.control !== false) choices.push(...operatorArbs(1));
   return fc.oneof(...choices);
 }
 
