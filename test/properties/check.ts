@@ -14,13 +14,13 @@
 // violation throws, naming the invariant and the step; fast-check then
 // shrinks the scenario.
 import { marshal, unmarshal } from "../../src/core/marshal.ts";
-import { SIGKILL, SIGTERM } from "../../src/core/signals.ts";
+import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { initialState, step } from "../../src/core/step.ts";
 import type { ControlCommand, Effect, Event, ExitStatus, Handover, ServerSpec, Settings, State, StepResult, TimerName } from "../../src/core/types.ts";
 import { StepBound } from "./busy.ts";
 import { Model, isClean } from "./model.ts";
 import { compareAcrossReexec, compareEffects, compareState, compareTimers, eventWords, handoverFromState } from "./oracle.ts";
-import { type Action, groupSize, type LifeChoice, type Scenario, type ServerChoice, type Simple, type TimerOffset } from "./scenario.ts";
+import { type Action, groupSize, type LifeChoice, type PolicyTweak, type Scenario, type ServerChoice, type Simple, type TimerOffset } from "./scenario.ts";
 
 export type StepFn = (state: State, event: Event) => StepResult;
 
@@ -62,6 +62,21 @@ export function policyOf(c: ServerChoice, i: number): Partial<ServerSpec> {
     ...(c.restart === null ? {} : { restart: c.restart }),
     ...(c.backoff === null ? {} : { backoff: c.backoff }),
   };
+}
+
+/** A reload's change of one policy field (the next value in a small cycle; absent is one of them). */
+function tweak(spec: ServerSpec, what: PolicyTweak): ServerSpec {
+  const { intervalMs, stopSignal, stopTimeoutMs, restart, backoff, ...rest } = spec;
+  const fields = { intervalMs, stopSignal, stopTimeoutMs, restart, backoff };
+  switch (what) {
+    case "interval": fields.intervalMs = intervalMs === undefined ? 500 : intervalMs === 500 ? 0 : undefined; break;
+    case "stop-signal": fields.stopSignal = stopSignal === undefined ? SIGINT : stopSignal === SIGINT ? SIGTERM : undefined; break;
+    case "stop-timeout": fields.stopTimeoutMs = stopTimeoutMs === undefined ? 50 : stopTimeoutMs === 50 ? 3000 : undefined; break;
+    case "restart": fields.restart = restart === undefined ? "always" : restart === "always" ? "never" : undefined; break;
+    case "backoff": fields.backoff = backoff === undefined ? { initialMs: 100, maxMs: 300, retries: 2 } : undefined; break;
+  }
+  const kept = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  return { ...rest, ...kept };
 }
 
 export function settingsOf(sc: Scenario): Settings {
@@ -379,6 +394,7 @@ export class ScenarioRun {
     const servers = this.specs.map((spec, i) => {
       if (!chosen(i)) return spec;
       const last = spec.argv[spec.argv.length - 1] ?? "";
+      if ((r.policy ?? null) !== null) return tweak(spec, r.policy!);
       if (!r.undo) return { ...spec, argv: [...spec.argv, word] };
       return last.startsWith("--reload=") ? { ...spec, argv: spec.argv.slice(0, -1) } : spec;
     });
@@ -425,9 +441,12 @@ export class ScenarioRun {
     return j;
   }
 
-  /** The spec of the configuration in force for server slot i (a slot aside: its copy's). */
+  /**
+   * The spec server slot i runs with now, as the model has it: a reload's new spec once its old process has ended
+   * (until then the old one), a slot aside's its copy's (never restarted); else the configuration's.
+   */
   private specOf(i: number): ServerSpec {
-    return this.specs[this.home(i)]!;
+    return this.model.specs[i] ?? this.specs[this.home(i)]!;
   }
 
   /** The first signal it was sent that ends it (SIGKILL, or its stop signal unless it ignores that), and when it dies of it. */
@@ -608,6 +627,8 @@ export class ScenarioRun {
     image.events.push(event);
     image.results.push(r);
     this.state = r.state;
+    // (the specs the servers ran with before this step: an end is judged by its process's, not by a reload's pending one)
+    const specsBefore = this.model.specs.slice();
     const x = this.model.apply(event);
     this.steps++;
     // A reload the model applied is the configuration in force from now on (the next spawns carry its argv).
@@ -682,7 +703,7 @@ export class ScenarioRun {
           break;
       }
     }
-    this.checkStep(event, before, r.effects, real);
+    this.checkStep(event, before, r.effects, real, specsBefore);
     const oracle = compareEffects(event, r.effects, x, this.model) ?? compareState(this.state, this.model) ?? compareTimers(this.armed, this.model);
     if (oracle !== null) this.fail("model", oracle);
     if (this.across !== null && event.type === "start") {
@@ -744,7 +765,7 @@ export class ScenarioRun {
     }
   }
 
-  private checkStep(event: Event, before: State, effects: readonly Effect[], real: boolean): void {
+  private checkStep(event: Event, before: State, effects: readonly Effect[], real: boolean, specsBefore: readonly ServerSpec[]): void {
     const after = this.state;
     const spawned = effects.flatMap((e) => (e.type === "spawn" ? [e.server] : []));
     const exitFx = effects.filter((e) => e.type === "exit");
@@ -790,7 +811,7 @@ export class ScenarioRun {
       // (a rolling restart's new process in a slot aside is never restarted, whatever its end)
       if (i >= this.specs.length && spawned.includes(i)) this.fail("roll", `server ${i}, a rolling restart's new process aside, ended by itself and was spawned again`);
       if (b?.life.kind === "alive" && b.life.stop === null && before.phase.kind === "running" && i < this.specs.length) {
-        const spec = this.specs[i]!;
+        const spec = specsBefore[i] ?? this.specOf(i);
         const interval = spec.intervalMs ?? this.settings.intervalMs;
         const restart = spec.restart ?? "on-failure";
         const execAt = this.model.execAt;
@@ -819,7 +840,7 @@ export class ScenarioRun {
     after.servers.forEach((s, i) => {
       const l = s.life;
       if (l.kind !== "backoff" || l.since !== event.at || before.servers.at(i)?.life.kind === "backoff") return;
-      const b = this.specOf(i).backoff;
+      const b = (specsBefore[i] ?? this.specOf(i)).backoff;
       if (b === undefined) return this.fail("backoff", `server ${i} waits in backoff without a backoff setting`);
       const delay = l.until - l.since;
       if (delay > b.maxMs + 1e-6) this.fail("backoff", `server ${i}'s backoff delay is ${delay} ms, more than its max ${b.maxMs} ms (not capped)`);

@@ -47,9 +47,11 @@ export type Simple =
    * away again: `undo`): one server (k), those of bitmask k, the table's copies (a rolling reload when they have a
    * readiness check and run), all, or none (nothing changes). The set of servers and their policies stay the same.
    */
-  | { readonly a: "reload"; readonly k: number; readonly which: ReloadWhich; readonly undo: boolean };
+  | { readonly a: "reload"; readonly k: number; readonly which: ReloadWhich; readonly undo: boolean; readonly policy: PolicyTweak | null };
 
 export type ReloadWhich = "one" | "some" | "group" | "all" | "none";
+/** A reload that changes one policy field of the servers it changes instead of their argv (check.ts: tweak). */
+export type PolicyTweak = "interval" | "stop-signal" | "stop-timeout" | "restart" | "backoff";
 
 export type Action =
   | Simple
@@ -198,9 +200,10 @@ function simpleArb(opts: ScenarioOptions): fc.Arbitrary<Simple> {
 function operatorArbs(weight: number): { weight: number; arbitrary: fc.Arbitrary<Simple> }[] {
   const which = fc.constantFrom<ReloadWhich>("one", "some", "group", "group", "all", "none");
   const undo = fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
+  const policy = fc.option(fc.constantFrom<PolicyTweak>("interval", "stop-signal", "stop-timeout", "restart", "backoff"), { freq: 3 });
   return [
     { weight, arbitrary: fc.constant({ a: "roll" as const }) },
-    { weight, arbitrary: fc.record({ a: fc.constant("reload" as const), k: fc.nat({ max: 1000 }), which, undo }) },
+    { weight, arbitrary: fc.record({ a: fc.constant("reload" as const), k: fc.nat({ max: 1000 }), which, undo, policy }) },
   ];
 }
 
