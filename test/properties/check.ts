@@ -305,6 +305,7 @@ export class ScenarioRun {
       case "roll": {
         const k = groupSize(this.sc);
         if (k === 0) return [];
+        if (this.model.roll !== null && !this.model.roll.reload) return this.rollAlong();
         return [{ type: "control", at: this.t, id: this.nextId++, command: { op: "roll", name: GROUP, servers: this.specs.slice(0, k).map((_, i) => i) } }];
       }
       case "reload":
@@ -343,15 +344,7 @@ export class ScenarioRun {
       }
       case "says-ready": {
         const p = this.pick(s.k);
-        if (p === undefined) return [];
-        const r = this.specOf(p.server).ready;
-        if (r === undefined) return [];
-        if (r.kind === "notify") return [{ type: "notify", at: this.t, pid: p.pid, ready: true, watchdog: false, status: null }];
-        if (r.kind === "log") return [{ type: "output-match", at: this.t, pid: p.pid }];
-        const k = this.probes.findIndex((x) => x.proc === p && x.purpose === "ready");
-        if (k < 0) return [];
-        const [q] = this.probes.splice(k, 1);
-        return [{ type: "probe-result", at: this.t, server: q!.server, pid: q!.pid, purpose: "ready", ok: true, reason: "" }];
+        return p === undefined ? [] : this.saysReady(p);
       }
       case "keepalive": {
         const ps = this.running().filter((p) => this.specOf(p.server).watchdogMs !== undefined || this.specOf(p.server).health !== undefined);
@@ -370,6 +363,33 @@ export class ScenarioRun {
         return [{ type: "output-match", at: this.t, pid }];
       }
     }
+  }
+
+  /**
+   * What the rolling restart under way (the model's) waits for happens: the old process it stopped dies of its stop
+   * signal (unless it ignores it), or the copy's new process says it is ready.
+   */
+  private rollAlong(): Event[] {
+    const r = this.model.roll;
+    if (r === null) return [];
+    const waitsFor = r.draining ?? r.aside ?? r.current;
+    const p = this.running().find((x) => x.server === waitsFor);
+    if (p === undefined) return [];
+    const f = this.fatal(p);
+    if (f !== null) return [this.ended(p, { kind: "signal", signal: f.signal })];
+    return this.saysReady(p);
+  }
+
+  /** Process p says it is ready the way its server's readiness check listens: READY=1, a matching line, or its readiness probe in flight passes. */
+  private saysReady(p: Proc): Event[] {
+    const r = this.specOf(p.server).ready;
+    if (r === undefined) return [];
+    if (r.kind === "notify") return [{ type: "notify", at: this.t, pid: p.pid, ready: true, watchdog: false, status: null }];
+    if (r.kind === "log") return [{ type: "output-match", at: this.t, pid: p.pid }];
+    const k = this.probes.findIndex((x) => x.proc === p && x.purpose === "ready");
+    if (k < 0) return [];
+    const [q] = this.probes.splice(k, 1);
+    return [{ type: "probe-result", at: this.t, server: q!.server, pid: q!.pid, purpose: "ready", ok: true, reason: "" }];
   }
 
   /**

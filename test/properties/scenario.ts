@@ -40,7 +40,12 @@ export type Simple =
   | { readonly a: "keepalive"; readonly k: number }
   /** A line of a process's output matched its readiness pattern (a live one, or one that ended). */
   | { readonly a: "output-match"; readonly k: number; readonly target: "live" | "dead" }
-  /** `ctl restart web --rolling`: the table's copies (the scenario's group) replaced one at a time (nothing without a group). */
+  /**
+   * `ctl restart web --rolling`: the table's copies (the scenario's group) replaced one at a time (nothing without a
+   * group); while an operator's roll is under way (as the model has it), what it waits for happens instead: the old
+   * process it stopped dies of its stop signal (unless it ignores it), or the copy's new process says it is ready.
+   * (Two rolls queued together: the second is refused.)
+   */
   | { readonly a: "roll" }
   /**
    * `ctl reload` of the files with some servers' argv changed (a trailing word added, or the last one added taken
