@@ -860,6 +860,8 @@ export class ScenarioRun {
     after.servers.forEach((s, i) => {
       const l = s.life;
       if (l.kind !== "backoff" || l.since !== event.at || before.servers.at(i)?.life.kind === "backoff") return;
+      // (a re-exec'd image's start takes over a backoff begun before: under the spec of then, which a reload may have changed since)
+      if (event.type === "start" && event.handover !== null) return;
       const b = (specsBefore[i] ?? this.specOf(i)).backoff;
       if (b === undefined) return this.fail("backoff", `server ${i} waits in backoff without a backoff setting`);
       const delay = l.until - l.since;
