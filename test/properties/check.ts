@@ -759,6 +759,10 @@ export class ScenarioRun {
     if (!Bun.deepEquals(back.handover, h, true)) this.fail("10", `handover round trip changed it:\n${JSON.stringify(h)}\n${JSON.stringify(back.handover)}`);
     const execAt = this.t;
     if (h.execAt !== execAt) this.fail("re-exec", `the handover says the exec was at ${h.execAt}; it is at ${execAt}`);
+    // A rolling restart is not handed across: a re-exec ends it, and says so (docs/spec.md, "Scale"). One under way now
+    // (a reload's, begun while the re-exec waited) would be cut off unsaid, and the model would go on with it.
+    const roll = this.model.roll;
+    if (roll !== null) this.fail("roll", `the re-exec is carried out while a rolling restart of '${roll.name}' (${roll.reload ? "a reload's, begun while the re-exec waited" : "an operator's"}) is under way at server ${roll.current}: it is cut off, and its end is never said (a roll is refused while a re-exec waits; a re-exec ends a roll and logs it)`);
     // (the new image runs the configuration in force: a reload's, without the slots aside of a rolling restart)
     const complaint = this.model.exec(execAt, this.specs);
     if (complaint !== null) this.fail("re-exec", complaint);
