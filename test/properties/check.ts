@@ -14,13 +14,13 @@
 // violation throws, naming the invariant and the step; fast-check then
 // shrinks the scenario.
 import { marshal, unmarshal } from "../../src/core/marshal.ts";
-import { SIGKILL, SIGTERM } from "../../src/core/signals.ts";
+import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { initialState, step } from "../../src/core/step.ts";
 import type { ControlCommand, Effect, Event, ExitStatus, Handover, ServerSpec, Settings, State, StepResult, TimerName } from "../../src/core/types.ts";
 import { StepBound } from "./busy.ts";
 import { Model, isClean } from "./model.ts";
 import { compareAcrossReexec, compareEffects, compareState, compareTimers, eventWords, handoverFromState } from "./oracle.ts";
-import type { Action, LifeChoice, Scenario, ServerChoice, Simple, TimerOffset } from "./scenario.ts";
+import { type Action, groupSize, type LifeChoice, type PolicyTweak, type Scenario, type ServerChoice, type Simple, type TimerOffset } from "./scenario.ts";
 
 export type StepFn = (state: State, event: Event) => StepResult;
 
@@ -30,13 +30,17 @@ export class Violation extends Error {
 
 const INITIAL_SPAWN = "--initial-spawn";
 const RESPAWN = "--respawn";
+/** The table with instances the scenario's group forms. */
+export const GROUP = "web";
 
 export function specsOf(sc: Scenario): ServerSpec[] {
+  const k = groupSize(sc);
   return sc.servers.map((c, i) => {
     const argv = [`srv${i}`, ...(c.initialSpawn ? [INITIAL_SPAWN] : []), "--initial-spawn=x", "tail"];
     return {
       argv,
-      name: `srv${i}`,
+      name: i < k ? `${GROUP}.${i + 1}` : `srv${i}`,
+      ...(i < k ? { group: GROUP, ...(sc.group?.stopFirst === true ? { rolling: "stop-first" as const } : {}) } : {}),
       ...(c.intervalMs === null ? {} : { intervalMs: c.intervalMs }),
       ...(c.stopTimeoutMs === null ? {} : { stopTimeoutMs: c.stopTimeoutMs }),
       ...(c.stopSignal === null ? {} : { stopSignal: c.stopSignal }),
@@ -60,6 +64,21 @@ export function policyOf(c: ServerChoice, i: number): Partial<ServerSpec> {
   };
 }
 
+/** A reload's change of one policy field (the next value in a small cycle; absent is one of them). */
+function tweak(spec: ServerSpec, what: PolicyTweak): ServerSpec {
+  const { intervalMs, stopSignal, stopTimeoutMs, restart, backoff, ...rest } = spec;
+  const fields = { intervalMs, stopSignal, stopTimeoutMs, restart, backoff };
+  switch (what) {
+    case "interval": fields.intervalMs = intervalMs === undefined ? 500 : intervalMs === 500 ? 0 : undefined; break;
+    case "stop-signal": fields.stopSignal = stopSignal === undefined ? SIGINT : stopSignal === SIGINT ? SIGTERM : undefined; break;
+    case "stop-timeout": fields.stopTimeoutMs = stopTimeoutMs === undefined ? 50 : stopTimeoutMs === 50 ? 3000 : undefined; break;
+    case "restart": fields.restart = restart === undefined ? "always" : restart === "always" ? "never" : undefined; break;
+    case "backoff": fields.backoff = backoff === undefined ? { initialMs: 100, maxMs: 300, retries: 2 } : undefined; break;
+  }
+  const kept = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  return { ...rest, ...kept };
+}
+
 export function settingsOf(sc: Scenario): Settings {
   return { intervalMs: sc.intervalMs, stopTimeoutMs: sc.stopTimeoutMs, alarmMs: sc.alarmMs, ...(sc.systemd === null ? {} : { systemd: sc.systemd }) };
 }
@@ -73,7 +92,8 @@ interface Image {
 /** A process as the OS knows it. */
 interface Proc {
   readonly pid: number;
-  readonly server: number;
+  /** Its slot (a rolling restart's swap moves a copy's new process from its slot aside to the copy's, and the old one aside). */
+  server: number;
   /** When its spawn's result reached the core (its start, as the core knows it); null while in flight. */
   since: number | null;
   /** Signals it was sent, in order, and when. */
@@ -115,7 +135,8 @@ export function stepBounds(sc: Scenario): { perInstant: number; perRun: number }
 const DEFAULT_EXEC = { fails: false, delay: 0, deaths: 0, status: { kind: "code", code: 1 } as ExitStatus };
 
 export class ScenarioRun {
-  readonly specs: ServerSpec[];
+  /** The configuration in force (the last reload applied), one per configuration slot (a reload keeps the set of servers). */
+  specs: ServerSpec[];
   readonly settings: Settings;
   private state: State;
   private readonly model: Model;
@@ -139,6 +160,8 @@ export class ScenarioRun {
   /** The core's state when the last exec happened, until the new image has started. */
   private across: { before: State; execAt: number } | null = null;
   private nextId = 1;
+  /** Reloads asked for so far (the word each adds to an argv). */
+  private reloads = 0;
   private t = 0;
   private steps = 0;
   private exitedWith: number | null = null;
@@ -279,6 +302,14 @@ export class ScenarioRun {
           : { op: s.op, server };
         return [{ type: "control", at: this.t, id: this.nextId++, command }];
       }
+      case "roll": {
+        const k = groupSize(this.sc);
+        if (k === 0) return [];
+        if (this.model.roll !== null && !this.model.roll.reload) return this.rollAlong();
+        return [{ type: "control", at: this.t, id: this.nextId++, command: { op: "roll", name: GROUP, servers: this.specs.slice(0, k).map((_, i) => i) } }];
+      }
+      case "reload":
+        return [this.reload(s)];
       case "obey": {
         const doomed = this.running().filter((p) => this.fatal(p) !== null);
         if (doomed.length === 0) return [];
@@ -313,18 +344,10 @@ export class ScenarioRun {
       }
       case "says-ready": {
         const p = this.pick(s.k);
-        if (p === undefined) return [];
-        const r = this.specs[p.server]!.ready;
-        if (r === undefined) return [];
-        if (r.kind === "notify") return [{ type: "notify", at: this.t, pid: p.pid, ready: true, watchdog: false, status: null }];
-        if (r.kind === "log") return [{ type: "output-match", at: this.t, pid: p.pid }];
-        const k = this.probes.findIndex((x) => x.proc === p && x.purpose === "ready");
-        if (k < 0) return [];
-        const [q] = this.probes.splice(k, 1);
-        return [{ type: "probe-result", at: this.t, server: q!.server, pid: q!.pid, purpose: "ready", ok: true, reason: "" }];
+        return p === undefined ? [] : this.saysReady(p);
       }
       case "keepalive": {
-        const ps = this.running().filter((p) => this.specs[p.server]!.watchdogMs !== undefined || this.specs[p.server]!.health !== undefined);
+        const ps = this.running().filter((p) => this.specOf(p.server).watchdogMs !== undefined || this.specOf(p.server).health !== undefined);
         if (ps.length === 0) return [];
         const p = ps[s.k % ps.length]!;
         const k = this.probes.findIndex((x) => x.proc === p && x.purpose === "health");
@@ -332,7 +355,7 @@ export class ScenarioRun {
           const [q] = this.probes.splice(k, 1);
           return [{ type: "probe-result", at: this.t, server: q!.server, pid: q!.pid, purpose: "health", ok: true, reason: "" }];
         }
-        return this.specs[p.server]!.watchdogMs === undefined ? [] : [{ type: "notify", at: this.t, pid: p.pid, ready: false, watchdog: true, status: null }];
+        return this.specOf(p.server).watchdogMs === undefined ? [] : [{ type: "notify", at: this.t, pid: p.pid, ready: false, watchdog: true, status: null }];
       }
       case "output-match": {
         const pid = s.target === "live" ? this.pick(s.k)?.pid : this.gone()[s.k % Math.max(1, this.gone().length)];
@@ -340,6 +363,62 @@ export class ScenarioRun {
         return [{ type: "output-match", at: this.t, pid }];
       }
     }
+  }
+
+  /**
+   * What the rolling restart under way (the model's) waits for happens: the old process it stopped dies of its stop
+   * signal (unless it ignores it), or the copy's new process says it is ready.
+   */
+  private rollAlong(): Event[] {
+    const r = this.model.roll;
+    if (r === null) return [];
+    const waitsFor = r.draining ?? r.aside ?? r.current;
+    const p = this.running().find((x) => x.server === waitsFor);
+    if (p === undefined) return [];
+    const f = this.fatal(p);
+    if (f !== null) return [this.ended(p, { kind: "signal", signal: f.signal })];
+    return this.saysReady(p);
+  }
+
+  /** Process p says it is ready the way its server's readiness check listens: READY=1, a matching line, or its readiness probe in flight passes. */
+  private saysReady(p: Proc): Event[] {
+    const r = this.specOf(p.server).ready;
+    if (r === undefined) return [];
+    if (r.kind === "notify") return [{ type: "notify", at: this.t, pid: p.pid, ready: true, watchdog: false, status: null }];
+    if (r.kind === "log") return [{ type: "output-match", at: this.t, pid: p.pid }];
+    const k = this.probes.findIndex((x) => x.proc === p && x.purpose === "ready");
+    if (k < 0) return [];
+    const [q] = this.probes.splice(k, 1);
+    return [{ type: "probe-result", at: this.t, server: q!.server, pid: q!.pid, purpose: "ready", ok: true, reason: "" }];
+  }
+
+  /**
+   * A reload of the files (`ctl reload`): the configuration in force with some servers' argv changed (a word
+   * added at the end, or, undo, the last word a reload added taken away again); the same servers in the same
+   * order, with the same policies. The harness takes it as the configuration in force once the core has it
+   * (stepOne), unless the model refuses it (a reload during a shutdown).
+   */
+  private reload(r: Extract<Simple, { a: "reload" }>): Event {
+    const n = this.specs.length;
+    const group = groupSize(this.sc);
+    const chosen = (i: number): boolean => {
+      switch (r.which) {
+        case "one": return i === r.k % n;
+        case "some": return ((r.k >> (i % 10)) & 1) === 1;
+        case "group": return group === 0 ? i === r.k % n : i < group;
+        case "all": return true;
+        case "none": return false;
+      }
+    };
+    const word = `--reload=${++this.reloads}`;
+    const servers = this.specs.map((spec, i) => {
+      if (!chosen(i)) return spec;
+      const last = spec.argv[spec.argv.length - 1] ?? "";
+      if ((r.policy ?? null) !== null) return tweak(spec, r.policy!);
+      if (!r.undo) return { ...spec, argv: [...spec.argv, word] };
+      return last.startsWith("--reload=") ? { ...spec, argv: spec.argv.slice(0, -1) } : spec;
+    });
+    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.settings, servers };
   }
 
   /**
@@ -370,10 +449,30 @@ export class ScenarioRun {
     return ps.length === 0 ? undefined : ps[k % ps.length];
   }
 
+  /**
+   * The configuration slot of server slot i: i itself, or, for a slot past the configuration (a rolling restart's
+   * slot aside: a copy's new process, or its old one moved aside), the copy of its name.
+   */
+  private home(i: number): number {
+    if (i < this.specs.length) return i;
+    const name = this.model.specs[i]?.name ?? this.state.servers.at(i)?.spec.name;
+    const j = this.specs.findIndex((s) => s.name === name);
+    if (j < 0) this.fail("model", `server ${i} is past the configuration's ${this.specs.length} servers, and neither the model nor the core has a copy of that name for it (${name})`);
+    return j;
+  }
+
+  /**
+   * The spec server slot i runs with now, as the model has it: a reload's new spec once its old process has ended
+   * (until then the old one), a slot aside's its copy's (never restarted); else the configuration's.
+   */
+  private specOf(i: number): ServerSpec {
+    return this.model.specs[i] ?? this.specs[this.home(i)]!;
+  }
+
   /** The first signal it was sent that ends it (SIGKILL, or its stop signal unless it ignores that), and when it dies of it. */
   private fatal(p: Proc): { signal: number; dies: number } | null {
-    const stop = this.specs[p.server]!.stopSignal ?? SIGTERM;
-    const c = this.sc.servers[p.server]!;
+    const stop = this.specOf(p.server).stopSignal ?? SIGTERM;
+    const c = this.sc.servers[this.home(p.server)]!;
     for (const s of p.signals) if (s.signal === SIGKILL || (s.signal === stop && !c.stubborn)) return { signal: s.signal, dies: s.at + c.dyingMs };
     return null;
   }
@@ -396,7 +495,7 @@ export class ScenarioRun {
   }
 
   private lifeMs(life: LifeChoice, server: number): number {
-    const interval = this.specs[server]?.intervalMs ?? this.settings.intervalMs;
+    const interval = this.specOf(server).intervalMs ?? this.settings.intervalMs;
     switch (life) {
       case "zero": return 0;
       case "below": return Math.max(0, interval - 1);
@@ -497,6 +596,21 @@ export class ScenarioRun {
     }
   }
 
+  /**
+   * A rolling restart's swap (start-first): the copy's new process, ready in its slot aside, takes the copy's
+   * slot, and the old one moves to the slot aside. As the model has it (the core is compared with the model after
+   * this step): a running process the model has alive in another slot of the same name is that slot's now.
+   */
+  private followSwaps(): void {
+    const nameOf = (i: number) => this.model.specs[i]?.name;
+    // (a process that ended and whose end is not yet reported is still the supervisor's, in whatever slot)
+    for (const p of this.procs.values()) {
+      if (p.since === null) continue;
+      const j = this.model.servers.findIndex((m) => m.kind === "alive" && m.pid === p.pid);
+      if (j >= 0 && j !== p.server && nameOf(j) === nameOf(p.server)) p.server = j;
+    }
+  }
+
   /** A pid for a new process, as the scenario's kernel hands them out; never one whose end is still to be reported. */
   private allocPid(): number {
     const free = (pid: number) => !this.procs.has(pid) && !this.queue.some((e) => e.type === "exited" && e.pid === pid);
@@ -533,8 +647,12 @@ export class ScenarioRun {
     image.events.push(event);
     image.results.push(r);
     this.state = r.state;
+    // (the specs the servers ran with before this step: an end is judged by its process's, not by a reload's pending one)
+    const specsBefore = this.model.specs.slice();
     const x = this.model.apply(event);
     this.steps++;
+    // A reload the model applied is the configuration in force from now on (the next spawns carry its argv).
+    if (event.type === "reconfigure" && x.reload !== null) this.specs = [...event.servers];
     if (real) {
       this.procs.delete(proc.pid);
       this.reported.push(proc.pid);
@@ -545,6 +663,7 @@ export class ScenarioRun {
       const p = this.procs.get(event.pid);
       if (p !== undefined && p.server === event.server && p.since === null) p.since = event.at;
     }
+    if (this.model.servers.length > this.specs.length) this.followSwaps();
     this.trace.push(`${describe(event)}  →  ${this.state.servers.map((s) => s.life.kind).join(",")}${r.effects.some((e) => e.type === "exit") ? " exit" : ""}`);
 
     let reexec: Handover | null = null;
@@ -552,11 +671,13 @@ export class ScenarioRun {
       switch (e.type) {
         case "spawn": {
           const i = e.server;
+          // (a rolling restart's new process in a slot aside is its copy's: its argv, its spawn count, its failures)
+          const h = this.home(i);
           this.checkArgv(i, e.argv);
-          this.spawnsSoFar[i] = (this.spawnsSoFar[i] ?? 0) + 1;
-          const failure = this.failNext.get(i) ?? (this.firstFails.has(i) ? "ENOENT" : undefined);
-          this.failNext.delete(i);
-          this.firstFails.delete(i);
+          this.spawnsSoFar[h] = (this.spawnsSoFar[h] ?? 0) + 1;
+          const failure = this.failNext.get(h) ?? (this.firstFails.has(h) ? "ENOENT" : undefined);
+          this.failNext.delete(h);
+          this.firstFails.delete(h);
           if (failure !== undefined) {
             this.queue.push({ type: "spawn-failed", at: this.t, server: i, error: failure });
           } else {
@@ -602,7 +723,7 @@ export class ScenarioRun {
           break;
       }
     }
-    this.checkStep(event, before, r.effects, real);
+    this.checkStep(event, before, r.effects, real, specsBefore);
     const oracle = compareEffects(event, r.effects, x, this.model) ?? compareState(this.state, this.model) ?? compareTimers(this.armed, this.model);
     if (oracle !== null) this.fail("model", oracle);
     if (this.across !== null && event.type === "start") {
@@ -638,7 +759,12 @@ export class ScenarioRun {
     if (!Bun.deepEquals(back.handover, h, true)) this.fail("10", `handover round trip changed it:\n${JSON.stringify(h)}\n${JSON.stringify(back.handover)}`);
     const execAt = this.t;
     if (h.execAt !== execAt) this.fail("re-exec", `the handover says the exec was at ${h.execAt}; it is at ${execAt}`);
-    const complaint = this.model.exec(execAt);
+    // A rolling restart is not handed across: a re-exec ends it, and says so (docs/spec.md, "Scale"). One under way now
+    // (a reload's, begun while the re-exec waited) would be cut off unsaid, and the model would go on with it.
+    const roll = this.model.roll;
+    if (roll !== null) this.fail("roll", `the re-exec is carried out while a rolling restart of '${roll.name}' (${roll.reload ? "a reload's, begun while the re-exec waited" : "an operator's"}) is under way at server ${roll.current}: it is cut off, and its end is never said (a roll is refused while a re-exec waits; a re-exec ends a roll and logs it)`);
+    // (the new image runs the configuration in force: a reload's, without the slots aside of a rolling restart)
+    const complaint = this.model.exec(execAt, this.specs);
     if (complaint !== null) this.fail("re-exec", complaint);
     this.across = { before: this.state, execAt };
     // Timers and probes do not survive an exec; the exec takes time, and children may die meanwhile.
@@ -655,15 +781,15 @@ export class ScenarioRun {
   // --- the invariants ----------------------------------------------------------
 
   private checkArgv(i: number, argv: readonly string[]): void {
-    const spec = this.specs[i]!;
-    const first = (this.spawnsSoFar[i] ?? 0) === 0;
+    const spec = this.specOf(i);
+    const first = (this.spawnsSoFar[this.home(i)] ?? 0) === 0;
     const expected = first ? spec.argv : spec.argv.map((a) => (a === INITIAL_SPAWN ? RESPAWN : a));
     if (JSON.stringify(argv) !== JSON.stringify(expected)) {
       this.fail("6", `spawn ${first ? "(first)" : "(later)"} of server ${i} carries ${JSON.stringify(argv)}, expected ${JSON.stringify(expected)}`);
     }
   }
 
-  private checkStep(event: Event, before: State, effects: readonly Effect[], real: boolean): void {
+  private checkStep(event: Event, before: State, effects: readonly Effect[], real: boolean, specsBefore: readonly ServerSpec[]): void {
     const after = this.state;
     const spawned = effects.flatMap((e) => (e.type === "spawn" ? [e.server] : []));
     const exitFx = effects.filter((e) => e.type === "exit");
@@ -688,12 +814,16 @@ export class ScenarioRun {
       if (p.since !== null && alive.get(pid) !== p.server) this.fail("2", `process ${pid} of server ${p.server} runs, but the core has it ${after.servers.at(p.server)?.life.kind}`);
     }
 
-    // 3. a cremated server is never spawned again (an operator's start/restart of it excepted)
+    // 3. a cremated server is never spawned again (an operator's start/restart of it excepted, and a rolling
+    // restart's, which restarts its copies one at a time: the copy it is at, or its new process in a slot aside
+    // that an ended process had)
     for (const i of spawned) {
       if (before.servers.at(i)?.life.kind !== "cremated") continue;
       const c = event.type === "control" ? event.command : null;
       const operator = c !== null && (c.op === "start" || c.op === "restart") && c.server === i;
-      if (!operator) this.fail("3", `cremated server ${i} was spawned again by ${event.type}`);
+      const roll = this.model.roll;
+      const rolling = roll !== null && (roll.current === i || roll.aside === i);
+      if (!operator && !rolling) this.fail("3", `cremated server ${i} was spawned again by ${event.type}`);
     }
 
     // 4. an end by itself: restart = "on-failure" (the default): a clean one cremates; an abnormal one after >= interval
@@ -702,8 +832,10 @@ export class ScenarioRun {
     if (event.type === "exited" && real) {
       const i = before.servers.findIndex((s) => s.life.kind === "alive" && s.life.pid === event.pid);
       const b = i < 0 ? undefined : before.servers.at(i);
-      if (b?.life.kind === "alive" && b.life.stop === null && before.phase.kind === "running") {
-        const spec = this.specs[i]!;
+      // (a rolling restart's new process in a slot aside is never restarted, whatever its end)
+      if (i >= this.specs.length && spawned.includes(i)) this.fail("roll", `server ${i}, a rolling restart's new process aside, ended by itself and was spawned again`);
+      if (b?.life.kind === "alive" && b.life.stop === null && before.phase.kind === "running" && i < this.specs.length) {
+        const spec = specsBefore[i] ?? this.specOf(i);
         const interval = spec.intervalMs ?? this.settings.intervalMs;
         const restart = spec.restart ?? "on-failure";
         const execAt = this.model.execAt;
@@ -732,7 +864,9 @@ export class ScenarioRun {
     after.servers.forEach((s, i) => {
       const l = s.life;
       if (l.kind !== "backoff" || l.since !== event.at || before.servers.at(i)?.life.kind === "backoff") return;
-      const b = this.specs[i]!.backoff;
+      // (a re-exec'd image's start takes over a backoff begun before: under the spec of then, which a reload may have changed since)
+      if (event.type === "start" && event.handover !== null) return;
+      const b = (specsBefore[i] ?? this.specOf(i)).backoff;
       if (b === undefined) return this.fail("backoff", `server ${i} waits in backoff without a backoff setting`);
       const delay = l.until - l.since;
       if (delay > b.maxMs + 1e-6) this.fail("backoff", `server ${i}'s backoff delay is ${delay} ms, more than its max ${b.maxMs} ms (not capped)`);
@@ -742,7 +876,7 @@ export class ScenarioRun {
 
     // deps: a dependent is never spawned while a dependency is not ready (alive, ready, not stopping) or done (ended cleanly)
     for (const i of spawned) {
-      for (const d of this.specs[i]!.dependsOn ?? []) {
+      for (const d of this.specOf(i).dependsOn ?? []) {
         const l = after.servers.at(d)?.life;
         const ok = (l?.kind === "alive" && l.ready && l.stop === null) || (l?.kind === "cremated" && l.why === "clean-exit");
         if (!ok) this.fail("deps", `server ${i} is spawned while server ${d}, which it depends on, is ${l?.kind === "alive" ? (l.stop !== null ? "being stopped" : l.ready ? "alive" : "not ready yet") : l?.kind} (a dependent started before its dependency is ready)`);
@@ -785,7 +919,7 @@ export class ScenarioRun {
         if (s.life.kind !== "alive" || s.life.stop !== null) return;
         // (what something still running depends on waits for it: dependents first)
         if ((this.model.dependents[i] ?? []).some((d) => ["alive", "starting"].includes(after.servers.at(d)?.life.kind ?? ""))) return;
-        const sig = this.specs[i]!.stopSignal ?? SIGTERM;
+        const sig = this.specOf(i).stopSignal ?? SIGTERM;
         const pid = s.life.pid;
         if (!effects.some((e) => e.type === "kill" && e.pid === pid && e.signal === sig && e.group)) this.fail("7", `shutdown did not send its stop signal to server ${i}'s group`);
       });
@@ -811,7 +945,8 @@ export class ScenarioRun {
 
     // 10. the state marshals for a re-exec and reads back the same
     if (after.phase.kind === "running") {
-      const h = handoverFromState(after, this.t);
+      // (what a reload removed and a rolling restart's slots aside are not handed across)
+      const h = handoverFromState(after, this.t, (s) => s.retired !== true && s.replaces === undefined);
       const back = unmarshal(marshal(h, this.specs), this.specs);
       if (!back.ok || !Bun.deepEquals(back.handover, h, true)) this.fail("10", `the state does not survive marshal/unmarshal:\n${JSON.stringify(h)}\n${back.ok ? JSON.stringify(back.handover) : back.error}`);
     }
@@ -825,7 +960,7 @@ export class ScenarioRun {
     if (this.state.phase.kind !== "running") this.fail("probe", `a ${e.purpose} probe of server ${e.server} during a shutdown`);
     const proc = this.procs.get(e.pid);
     if (this.probes.some((p) => p.pid === e.pid && p.proc === proc)) this.fail("probe", `a second probe of server ${e.server}'s process ${e.pid} while one is in flight (probes overlap)`);
-    const spec = this.specs[e.server]!;
+    const spec = this.specOf(e.server);
     if (e.purpose === "ready" && l.ready) this.fail("probe", `a readiness probe of server ${e.server}, which is ready`);
     if (e.purpose === "health" && (!l.ready || spec.health === undefined)) this.fail("probe", `a health probe of server ${e.server}, which is ${l.ready ? "without a health check" : "not ready yet"}`);
   }

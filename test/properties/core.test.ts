@@ -37,6 +37,22 @@ describe("the reducer under generated scenarios (the invariants of docs/spec.md)
     expect(runScenario(sc).steps).toBeGreaterThan(5);
   });
 
+  test("found by a fuzzer run (seed 1394425444): a rolling restart's swap moves a process whose end is not yet reported", () => {
+    // web.1's new process (aside, slot 2) says it is ready while web.1's old process has ended and its end is still
+    // queued: the core swaps them and stops the old one, now slot 2's. The harness followed swaps only for processes
+    // it had not seen end, and blamed the core for signalling slot 2's process as server 0's.
+    const sc = {"intervalMs": 0, "stopTimeoutMs": 0, "alarmMs": 0, "servers": [{"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": true, "stubborn": false, "dyingMs": 0, "ready": {"kind": "notify"}, "readyTimeoutMs": null, "dependsOn": [], "health": null, "watchdogMs": null, "restart": null, "backoff": null}, {"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": true, "stubborn": false, "dyingMs": 0, "ready": {"kind": "notify"}, "readyTimeoutMs": null, "dependsOn": [], "health": null, "watchdogMs": null, "restart": null, "backoff": null}], "group": {"k": 2, "stopFirst": false, "uniform": true}, "failFirst": [], "reviveBeforeStart": false, "terminateBeforeStart": false, "startAt": 0, "hints": "right", "pids": "fresh", "promptTimers": false, "systemd": null, "actions": [{"a": "exit", "k": 0, "status": {"kind": "code", "code": 127}, "life": "zero"}, {"a": "roll"}, {"a": "together", "actions": [{"a": "end-now", "k": 0, "status": {"kind": "signal", "signal": 15}, "twice": false}, {"a": "says-ready", "k": 189}, {"a": "end-now", "k": 0, "status": {"kind": "code", "code": 0}, "twice": false}]}], "drain": {"reexec": false, "revive": false, "second": null}} as unknown as Scenario;
+    expect(runScenario(sc).steps).toBeGreaterThan(5);
+  });
+
+  test("found by a fuzzer run (seed 1420411041): a re-exec takes over a backoff whose setting a reload removed meanwhile", () => {
+    // Server 0 crashed too fast and waits in its backoff; a reload takes its backoff setting away (it does not run: the
+    // new spec is its own at once, and it waits on until its due time); a re-exec hands the backoff across. The
+    // harness took the new image's start for a backoff begun under a spec without one.
+    const sc = {"intervalMs": 0, "stopTimeoutMs": 0, "alarmMs": 0, "servers": [{"initialSpawn": false, "intervalMs": 500, "stopTimeoutMs": null, "stopSignal": null, "autostart": true, "stubborn": false, "dyingMs": 0, "ready": null, "readyTimeoutMs": null, "dependsOn": [0], "health": null, "watchdogMs": null, "restart": null, "backoff": {"initialMs": 100, "maxMs": 300, "retries": 1}}, {"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": true, "stubborn": false, "dyingMs": 0, "ready": null, "readyTimeoutMs": null, "dependsOn": [0], "health": null, "watchdogMs": null, "restart": null, "backoff": null}], "group": null, "failFirst": [], "reviveBeforeStart": false, "terminateBeforeStart": false, "startAt": 0, "hints": "right", "pids": "fresh", "promptTimers": false, "systemd": null, "actions": [{"a": "exit", "k": 0, "status": {"kind": "signal", "signal": 1}, "life": "zero"}, {"a": "together", "actions": [{"a": "reload", "k": 0, "which": "one", "undo": true, "policy": "backoff"}, {"a": "end-now", "k": 0, "status": {"kind": "unknown"}, "twice": false}]}, {"a": "together", "actions": [{"a": "reexec", "fails": false, "delay": 0, "deaths": 0, "status": {"kind": "code", "code": 0}}, {"a": "control", "op": "stop", "k": 0}, {"a": "probe-answer", "k": 0, "ok": true}]}], "drain": {"reexec": false, "revive": true, "second": null}} as unknown as Scenario;
+    expect(runScenario(sc).steps).toBeGreaterThan(5);
+  });
+
   test("signals only (no operator commands), around the interval boundary", () => {
     fc.assert(
       fc.property(scenarioArb({ control: false, maxActions: 60 }), (sc) => {

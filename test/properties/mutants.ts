@@ -212,8 +212,10 @@ export type { Event };
 /** Further planted bugs (issue 14): readiness, start order, health, backoff, restart policies, sd_notify, re-exec. */
 function withSpecs(state: State, event: Event, bend: (s: Server) => Server["spec"]): StepResult {
   const specs = state.servers.map((s) => s.spec);
-  const r = step({ ...state, servers: Vec.of(state.servers.map((s) => ({ ...s, spec: bend(s) }))) }, event);
-  return { state: { ...r.state, servers: Vec.of(r.state.servers.map((s, i) => ({ ...s, spec: specs[i]! }))) }, effects: r.effects };
+  const bent = state.servers.map(bend);
+  const r = step({ ...state, servers: Vec.of(state.servers.map((s, i) => ({ ...s, spec: bent[i]! }))) }, event);
+  // (only a spec it bent is given back: a reload's new spec, or a rolling restart's new slot aside, stays as the step made it)
+  return { state: { ...r.state, servers: Vec.of(r.state.servers.map((s, i) => (s.spec === bent[i] ? { ...s, spec: specs[i]! } : s))) }, effects: r.effects };
 }
 
 Object.assign(MUTANTS, {

@@ -4,7 +4,7 @@
 // names comes from src/core. Used by the properties (check.ts) and the
 // simulator (test/sim/world.ts).
 import { signalName } from "../../src/core/signals.ts";
-import type { Effect, Event, ExitStatus, Handover, State, StopOrder, TimerName } from "../../src/core/types.ts";
+import type { Effect, Event, ExitStatus, Handover, Server, State, StopOrder, TimerName } from "../../src/core/types.ts";
 import type { Expected, KillFx, Model, ModelHandover, ModelStop, ProbeFx, RemnantsFx } from "./model.ts";
 
 const show = (x: unknown): string => JSON.stringify(x) ?? "undefined";
@@ -345,14 +345,17 @@ export function compareTimers(armed: ReadonlyMap<TimerName, number>, m: Model): 
   return problems.length === 0 ? null : problems.join("; ");
 }
 
-/** A handover built from a core state by the harness itself (not the core's handoverOf): for the marshal round trip. */
-export function handoverFromState(state: State, execAt: number | null): Handover {
+/**
+ * A handover built from a core state by the harness itself (not the core's handoverOf): for the marshal round trip.
+ * `keep`: the servers handed across (all when absent).
+ */
+export function handoverFromState(state: State, execAt: number | null, keep: (s: Server) => boolean = () => true): Handover {
   return {
     pendingRevive: state.pendingRevive,
     alarmAt: state.alarmAt,
     execAt,
     ...(state.systemd.ready ? { systemdReady: true } : {}),
-    servers: state.servers.map((s) => {
+    servers: state.servers.toArray().filter(keep).map((s) => {
       const l = s.life;
       const common = s.retries === 0 ? { spawns: s.spawns, lastExit: s.lastExit } : { spawns: s.spawns, lastExit: s.lastExit, retries: s.retries };
       if (l.kind === "alive") return { kind: "alive" as const, ...common, pid: l.pid, since: l.since, stop: l.stop, ...(l.ready ? {} : { ready: false }) };

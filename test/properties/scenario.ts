@@ -39,7 +39,24 @@ export type Simple =
   /** Of the processes whose server has a watchdog (or a health check), process k sends WATCHDOG=1 (or its health probe in flight passes). */
   | { readonly a: "keepalive"; readonly k: number }
   /** A line of a process's output matched its readiness pattern (a live one, or one that ended). */
-  | { readonly a: "output-match"; readonly k: number; readonly target: "live" | "dead" };
+  | { readonly a: "output-match"; readonly k: number; readonly target: "live" | "dead" }
+  /**
+   * `ctl restart web --rolling`: the table's copies (the scenario's group) replaced one at a time (nothing without a
+   * group); while an operator's roll is under way (as the model has it), what it waits for happens instead: the old
+   * process it stopped dies of its stop signal (unless it ignores it), or the copy's new process says it is ready.
+   * (Two rolls queued together: the second is refused.)
+   */
+  | { readonly a: "roll" }
+  /**
+   * `ctl reload` of the files with some servers' argv changed (a trailing word added, or the last one added taken
+   * away again: `undo`): one server (k), those of bitmask k, the table's copies (a rolling reload when they have a
+   * readiness check and run), all, or none (nothing changes). The set of servers and their policies stay the same.
+   */
+  | { readonly a: "reload"; readonly k: number; readonly which: ReloadWhich; readonly undo: boolean; readonly policy: PolicyTweak | null };
+
+export type ReloadWhich = "one" | "some" | "group" | "all" | "none";
+/** A reload that changes one policy field of the servers it changes instead of their argv (check.ts: tweak). */
+export type PolicyTweak = "interval" | "stop-signal" | "stop-timeout" | "restart" | "backoff";
 
 export type Action =
   | Simple
@@ -89,11 +106,22 @@ export interface Drain {
   readonly second: number | null;
 }
 
+/** The first k servers are the copies of a table with instances, "web" (web.1 … web.k), which rolling restarts apply to. */
+export interface GroupChoice {
+  /** How many copies (at least 2; at most the scenario's servers: fewer than 2 servers, no group). */
+  readonly k: number;
+  /** rolling = "stop-first" (else start-first: a copy's new process starts aside). */
+  readonly stopFirst: boolean;
+  /** Every copy has the first copy's settings (as a table's copies do), else each its own. */
+  readonly uniform: boolean;
+}
+
 export interface Scenario {
   readonly intervalMs: number;
   readonly stopTimeoutMs: number;
   readonly alarmMs: number;
   readonly servers: readonly ServerChoice[];
+  readonly group: GroupChoice | null;
   /** Servers whose very first spawn fails. */
   readonly failFirst: readonly number[];
   readonly reviveBeforeStart: boolean;
@@ -168,8 +196,20 @@ function simpleArb(opts: ScenarioOptions): fc.Arbitrary<Simple> {
     { weight: 2, arbitrary: fc.constantFrom<ControlOp>(...CONTROL_OPS) },
   );
   if (opts.control !== false) choices.push({ weight: 4, arbitrary: fc.record({ a: fc.constant("control" as const), op, k: target }) });
+  if (opts.control !== false) choices.push(...operatorArbs(1));
   choices.push({ weight: 6, arbitrary: policyArb() });
   return fc.oneof(...choices);
+}
+
+/** Rolling restarts and reloads (operator commands too), each at this weight. */
+function operatorArbs(weight: number): { weight: number; arbitrary: fc.Arbitrary<Simple> }[] {
+  const which = fc.constantFrom<ReloadWhich>("one", "some", "group", "group", "all", "none");
+  const undo = fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
+  const policy = fc.option(fc.constantFrom<PolicyTweak>("interval", "stop-signal", "stop-timeout", "restart", "backoff"), { freq: 3 });
+  return [
+    { weight, arbitrary: fc.constant({ a: "roll" as const }) },
+    { weight, arbitrary: fc.record({ a: fc.constant("reload" as const), k: fc.nat({ max: 1000 }), which, undo, policy }) },
+  ];
 }
 
 /** What issue 14 adds to a moment: probe answers (some stale or bogus), notify datagrams, matching lines. */
@@ -214,6 +254,7 @@ export function actionArb(opts: ScenarioOptions = {}): fc.Arbitrary<Action> {
     { weight: 20, arbitrary: policyArb() },
     { weight: 3, arbitrary: fc.record({ a: fc.constant("together" as const), actions: fc.array(simpleArb(opts), { minLength: 2, maxLength: 4 }) }) },
   ];
+  if (opts.control !== false) choices.push(...operatorArbs(1));
   return fc.oneof(...choices);
 }
 
@@ -243,6 +284,11 @@ export function scenarioArb(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> 
     stopTimeoutMs: fc.constantFrom(0, 100, 1000, 10_000),
     alarmMs: fc.constantFrom(0, 0, 2500, 3000, 15_000, 30_000),
     servers: fc.array(server, { minLength: 1, maxLength: maxServers }),
+    group: fc.option(fc.record({
+      k: fc.integer({ min: 2, max: 4 }),
+      stopFirst: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      uniform: fc.boolean(),
+    }), { freq: 2 }),
     failFirst: fc.array(fc.nat({ max: maxServers - 1 }), { maxLength: 2 }),
     reviveBeforeStart: fc.boolean(),
     terminateBeforeStart: fc.oneof({ weight: 24, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
@@ -256,5 +302,20 @@ export function scenarioArb(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> 
       reexec: flag(5), revive: flag(3),
       second: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.constantFrom(0, 10, 5000) }),
     }),
-  });
+  }).map(uniformGroup);
+}
+
+/** A uniform group's copies take the first copy's settings, no dependencies (each keeps only its own processes' behaviour). */
+function uniformGroup(sc: Scenario): Scenario {
+  const k = groupSize(sc);
+  if (k === 0 || !sc.group!.uniform) return sc;
+  const first = sc.servers[0]!;
+  return { ...sc, servers: sc.servers.map((c, i) => (i < k ? { ...first, dependsOn: [], stubborn: c.stubborn, dyingMs: c.dyingMs } : c)) };
+}
+
+/** How many servers form the group (0: none). */
+export function groupSize(sc: Scenario): number {
+  if ((sc.group ?? null) === null) return 0;
+  const k = Math.min(sc.group!.k, sc.servers.length);
+  return k >= 2 ? k : 0;
 }
