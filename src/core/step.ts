@@ -783,6 +783,8 @@ class Transition {
       return;
     }
     this.roll = { ...r, current: next, old, fresh: null, aside: null, draining: null, rest };
+    // A copy that waited for a dependency ready as of this step starts in this settle: that start is what the roll waits for.
+    if (l.kind === "waiting" && this.depsReady(next)) return;
     const answer = this.input(next, "restart");
     if (answer !== undefined && !answer.ok) this.rollFailed(answer.message);
   }

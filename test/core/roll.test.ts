@@ -365,3 +365,32 @@ describe("rolling restart: a new process aside whose spawn fails after the roll 
     expect(state.servers.at(0)?.life.kind).toBe("alive");
   });
 });
+
+test("a copy that waited for a dependency ready as of the step the roll reaches it: its start is what the roll waits for (it used to stop the roll: 'web.2 waits for  to be ready')", () => {
+  // Seen in the property harness (a stop-first roll; a copy that depends on the one before it): web.2 crashed while
+  // web.1 was being restarted and waited for it; web.1's new process became ready, and in that same step the roll
+  // reached web.2, still waiting (settle starts waiting servers after it advances the roll), and asked for its restart:
+  // refused with an empty list of what it waits for, and the roll stopped there.
+  const web1: ServerSpec = { ...copy(1), rolling: "stop-first" };
+  const web2: ServerSpec = { ...copy(2), rolling: "stop-first", dependsOn: [0] };
+  const d = new Driver([web1, web2]);
+  d.feed({ type: "output-match", at: 0, pid: 100 });
+  d.feed({ type: "output-match", at: 0, pid: 101 });
+  expect([d.ready(0), d.ready(1)]).toEqual([true, true]);
+  d.now = 5000;
+  d.feed({ type: "control", at: 5000, id: 9, command: { op: "roll", name: "web", servers: [0, 1] } });
+  const fresh1 = d.pidOf(0);
+  expect(fresh1).toBe(102);
+  // web.2 crashes (after a long life: respawned), and waits for web.1, not ready yet.
+  d.now = 6000;
+  d.feed({ type: "exited", at: 6000, pid: 101, status: { kind: "code", code: 1 } });
+  expect(d.state.servers.at(1)?.life.kind).toBe("waiting");
+  // web.1's new process is ready: the roll goes on to web.2, which starts now.
+  const fx = d.feed({ type: "output-match", at: 6001, pid: fresh1 });
+  expect(fx.filter((x) => x.type === "reply")).toEqual([]);
+  expect(d.state.roll?.current).toBe(1);
+  const fresh2 = d.pidOf(1);
+  expect(fresh2).toBe(103);
+  const end = d.feed({ type: "output-match", at: 6002, pid: fresh2 });
+  expect(end.filter((x) => x.type === "reply")).toEqual([{ type: "reply", id: 9, ok: true, message: "rolled 'web': web.1, web.2 restarted one at a time, each ready again" }]);
+});

@@ -47,6 +47,7 @@ export const EDITS: readonly Edit[] = [
           this.input(i, "revive");`, `this.setLife(i, { kind: "buried", since: h.since, why: h.why });`),
   e("step.ts", "adopted count off by one", "adopted++;", "adopted += 2;"),
   e("step.ts", "an operator's roll begun while a re-exec waits (it would be cut off unanswered)", "if (id !== null && this.pendingReexec) return reply(false, say.reply.rollReexecWaits());", ""),
+  e("step.ts", "a roll asks a copy about to start (its dependency ready as of this step) for a restart, which it refuses", "    if (l.kind === \"waiting\" && this.depsReady(next)) return;\n", ""),
   e("step.ts", "a reload's roll under way when a waiting re-exec is carried out: cut off unsaid", `        this.rollFailed("lazarus re-execs, which ends a rolling restart");
         this.effects.push({ type: "reexec"`, `        this.effects.push({ type: "reexec"`),
   e("step.ts", "a reload's new spec for a server that does not run unseen by settle (a waiting server whose dependency went)", "if (before !== s.life || s.spec !== old.spec) this.lifeChanged = true;", "if (before !== s.life || s.spec !== change.spec) this.lifeChanged = true;"),

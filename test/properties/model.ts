@@ -925,6 +925,10 @@ export class Model {
       return;
     }
     this.roll = { ...r, current: next, old, fresh: null, aside: null, draining: null, rest };
+    if (s.kind === "waiting" && this.waitsFor(next).length === 0) {
+      this.x.notes.push(`server ${next} waited for a dependency that is ready now: its start is what the roll waits for`);
+      return;
+    }
     this.x.notes.push(`server ${next} is restarted in place (stop-first, or its process does not serve)`);
     const refused = this.restartInPlace(next);
     if (refused !== null) this.rollFailed(refused);
