@@ -81,7 +81,8 @@ export interface NotifySocket {
    * Before a re-exec: stop reading (what is not read yet stays queued in the
    * socket, for the new image) and let what the reader thread has read reach
    * the listener first. Resolves once it has (true), or after `timeoutMs`
-   * (false: the rest may still come). handOver follows, or resume.
+   * (false: the rest may still come). handOver follows (a re-exec called off:
+   * BunPort hands the fd to a new reader of its own). No markers are sent then.
    */
   quiesce(timeoutMs: number): Promise<boolean>;
   /** Whether quiesce has stopped the reader thread (a re-exec that is called off needs a new one: BunPort reopens the socket). */
@@ -269,7 +270,8 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
     stale: () => stale,
     markerRead: () => Atomics.load(s, MARK_READ),
     markSpawn() {
-      if (!open || typeof ownAddress === "string") return null;
+      // (not while quiesced: nobody reads them then, and a full queue would make servers wait)
+      if (!open || quiesced || typeof ownAddress === "string") return null;
       if (markerFd === null) {
         const fd = datagramSocket(true);
         if (typeof fd === "string") return null;
