@@ -416,7 +416,7 @@ export class BunPort implements OsPort {
     // (see output.ts).
     this.hub.pause();
     void this.logFiles.hold(LOG_FLUSH_MS)
-      .then(() => notify?.quiesce(NOTIFY_DRAIN_MS))
+      .then(() => (this.execPrep === "preparing" ? notify?.quiesce(NOTIFY_DRAIN_MS) : undefined))
       .then(() => this.hub.gather(GATHER_MS))
       .then(() => {
         if (this.execPrep !== "preparing") return;
