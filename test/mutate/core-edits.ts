@@ -83,7 +83,9 @@ export const EDITS: readonly Edit[] = [
     if (!again)`, `    if (!again)`),
   e("step.ts", "a re-exec not deferred while a spawn is in flight", "if (this.pendingReexec && n.starting === 0 && this.outgoing() === 0) {", "if (this.pendingReexec && this.outgoing() === 0) {"),
   e("step.ts", "a pending revive carried out while the first spawns are in flight", "if (this.phase.kind === \"running\" && this.pendingRevive && n.starting === 0) {", "if (this.phase.kind === \"running\" && this.pendingRevive) {"),
-  e("step.ts", "a pending re-exec carried out during a shutdown", `if (this.phase.kind === "running" && (living || waiting)) this.effects.push({ type: "reexec"`, `if (living || waiting) this.effects.push({ type: "reexec"`),
+  e("step.ts", "a pending re-exec carried out during a shutdown", `if (this.phase.kind === "running" && (living || waiting)) {
+        // A rolling restart`, `if (living || waiting) {
+        // A rolling restart`),
   e("step.ts", "exit with an unborn server waiting", "const waiting = n.buried + n.unborn + n.waiting + n.backoff > 0;", "const waiting = n.buried + n.waiting + n.backoff > 0;"),
   e("step.ts", "exit while a spawn is in flight", "const living = n.alive + n.starting > 0;", "const living = n.alive > 0;"),
   e("step.ts", "the waiting line said at every event", "        } else if (!this.waitingLogged) {", "        } else if (true) {"),
