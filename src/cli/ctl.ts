@@ -238,7 +238,7 @@ function takeWait(words: readonly string[]): { readonly words: readonly string[]
   if (cmd !== "reload" && cmd !== "scale" && cmd !== "start" && cmd !== "restart") {
     return `--wait is for reload, scale, start and restart, not ${cmd === undefined ? "no command" : printable(cmd)}`;
   }
-  if (words.includes("--rolling")) return "restart --rolling waits for its end already: no --wait";
+  if (cmd === "restart" && words.includes("--rolling")) return "restart --rolling waits for its end already: no --wait";
   if (flags.length > 1) return "give --wait once";
   const flag = flags[0] as string;
   const value = flag === "--wait" ? String(WAIT_DEFAULT_S) : flag.slice("--wait=".length);
@@ -267,9 +267,17 @@ async function waitForChange(io: CtlIo, target: string, body: Record<string, unk
       problem = null;
       failures = 0;
       const st = r.reply.status as WaitStatus;
-      // The server a start or restart named (an index or a name), by its name in the first status.
-      const rows = (r.reply.status as { readonly servers: readonly { readonly index: number; readonly name: string }[] }).servers;
-      summary ??= { added: [], changed: [rows.find((x) => x.name === one || String(x.index) === one)?.name ?? String(one)], removed: [] };
+      if (summary === null) {
+        // The server a start or restart named, by its name in the first status: digits are an index (as the
+        // supervisor reads them: names are never all digits), anything else a name.
+        const rows = (r.reply.status as { readonly servers: readonly { readonly index: number; readonly name: string }[] }).servers;
+        const row = /^\d+$/.test(one as string) ? rows.find((x) => x.index === Number(one)) : rows.find((x) => x.name === one);
+        if (row === undefined) {
+          problem = `no server ${JSON.stringify(one)} in its status`;
+          break;
+        }
+        summary = { added: [], changed: [row.name], removed: [] };
+      }
       progress = reloadProgress(summary, st);
     }
     if ((problem !== null && ++failures >= WAIT_FAILURES) || (problem === null && progress.kind !== "waiting") || io.now() >= deadline) break;

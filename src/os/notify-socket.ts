@@ -28,7 +28,7 @@ import {
   bindSocket, closeFd, datagramSocket, fchmod, passCredentials, sendDatagram, setCloseOnExec, shutdownRead, socketName,
 } from "./libc.ts";
 import {
-  CLOSE, IN_FLIGHT, MARK_READ, MARKER_BYTES, MARKER_MAGIC, NOTIFY_WORKER_SOURCE, OVERFLOW, OVERSIZE, READING, SHARED_INTS, STATE, STOP, STOPPED,
+  CLOSE, CLOSED, IN_FLIGHT, MARK_READ, MARKER_BYTES, MARKER_MAGIC, NOTIFY_WORKER_SOURCE, OVERFLOW, OVERSIZE, READING, SHARED_INTS, STATE, STOP, STOPPED,
   type WorkerMessage,
   type WorkerStart,
 } from "./notify-worker.ts";
@@ -292,12 +292,15 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
       closeMarker();
       // The reader thread closes the fd as it wakes (shutdown wakes its poll): never this thread,
       // while the other may still be about to read it (a reused fd number would be read instead).
-      // Once it has stopped (quiesce), it has let go of the fd: closed here.
+      // Once it has stopped (quiesce), it has let go of the fd: closed here; once it has closed it
+      // (CLOSED: it ended on a failure of its own), nothing is left to close.
       for (;;) {
         const now = Atomics.load(s, STATE);
+        if (now === CLOSED) break;
         if (Atomics.compareExchange(s, STATE, now, CLOSE) !== now) continue;
         if (now === STOPPED) closeFd(fd);
-        else shutdownRead(fd);
+        else if (now === READING) shutdownRead(fd);
+        // (STOP: it was woken already, and closes the fd as it ends, seeing CLOSE)
         break;
       }
       removePath();
@@ -323,6 +326,11 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
       closeMarker();
       stopReading();
       Atomics.wait(s, STATE, STOP, HANDOVER_WAIT_MS);
+      // It ended on a failure of its own and closed the fd: that number may be another file's by now.
+      if (Atomics.load(s, STATE) === CLOSED) {
+        removePath();
+        return `notify socket ${path}: its reader thread had ended and closed it`;
+      }
       const problem = setCloseOnExec(fd, false);
       if (problem !== null) {
         shutdownRead(fd);

@@ -9,7 +9,9 @@
 // Shared with the main thread (an Int32Array over a SharedArrayBuffer):
 //   [STATE] 0 reading; 1 stop (a handover: leave the fd open and every datagram
 //           queued in it); 2 close (close the fd); 3 stopped (set by the worker,
-//           with Atomics.notify, once it will read no more).
+//           with Atomics.notify, once it will read no more, the fd left open:
+//           whoever closes it then closes it itself); 4 closed (the same, the
+//           worker having closed the fd: told to, or on a failure of its own).
 //   [IN_FLIGHT] datagrams posted and not yet taken by the main thread;
 //   [OVERSIZE] datagrams dropped for their size; [OVERFLOW] dropped because
 //   IN_FLIGHT was at its bound; [MARK_READ] the sequence number of the last
@@ -36,6 +38,7 @@ export const READING = 0;
 export const STOP = 1;
 export const CLOSE = 2;
 export const STOPPED = 3;
+export const CLOSED = 4;
 
 export interface WorkerStart {
   readonly fd: number;
@@ -94,10 +97,15 @@ self.onmessage = (event) => {
     closeFd = readAll(fd, s, maxBytes, queueMax, nonce);
   } finally {
     // Told to stop (a handover): the fd is left open, unless a close came meanwhile; after this, whoever closes
-    // finds STOPPED and closes it itself (the main thread, with a compare-and-swap of its own).
+    // finds STOPPED and closes it itself (the main thread, with a compare-and-swap of its own). Closed here
+    // (told to, or on a failure of its own): CLOSED, and nobody closes that number again.
     if (!closeFd && Atomics.compareExchange(s, STATE, ${STOP}, STOPPED) !== ${STOP}) closeFd = true;
-    if (closeFd) lib?.close(fd);
-    Atomics.store(s, STATE, STOPPED);
+    if (closeFd && lib !== null) {
+      lib.close(fd);
+      Atomics.store(s, STATE, ${CLOSED});
+    } else {
+      Atomics.store(s, STATE, STOPPED);
+    }
     Atomics.notify(s, STATE);
     postMessage({ kind: "finished" });
   }

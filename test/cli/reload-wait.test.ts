@@ -101,6 +101,14 @@ describe("ctl restart --wait, ctl start --wait", () => {
       status: 0, stdout: "restart of 'web' requested.\nin effect: 'web' is up and ready (or at rest)\n", stderr: "",
     });
     expect(asked).toEqual([{ cmd: "restart", server: "1" }, { cmd: "status" }, { cmd: "status" }, { cmd: "status" }]);
+    // Digits are an index, as the supervisor reads them ("01" is server 1), never a name.
+    const zero = fakeIo(restarted, [rows(up("web", { stopping: true })), rows(up("web", { uptime: 1000 }))]);
+    expect((await ctl(["--control=/run/l.sock", "restart", "01", "--wait"], zero.io)).stdout).toBe("restart of 'web' requested.\nin effect: 'web' is up and ready (or at rest)\n");
+    expect(zero.asked.filter((b) => b.cmd === "status").length).toBe(2);
+    const missing = fakeIo(restarted, [rows(up("web"))]);
+    expect(await ctl(["--control=/run/l.sock", "restart", "7", "--wait"], missing.io)).toEqual({
+      status: 1, stdout: "restart of 'web' requested.\n", stderr: "lazarus: ctl: while waiting for the restart to take effect: no server \"7\" in its status\n",
+    });
     const started = { ok: true, message: "start of 'web' requested." };
     const buried = fakeIo(started, [rows({ ...up("web"), state: "buried", ready: null, lastExit: "code 2" })]);
     expect(await ctl(["--control=/run/l.sock", "start", "web", "--wait=9"], buried.io)).toEqual({

@@ -5,11 +5,12 @@
 // and counted, a burst is delivered or counted, never silently lost. close()
 // removes the path, and an open socket never keeps a process alive.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, fstatSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bindSocket, closeFd, datagramSocket, receiveDatagram } from "../../src/os/libc.ts";
 import { type NotifyDatagram, type NotifyOptions, type NotifySocket, openNotifySocket } from "../../src/os/notify-socket.ts";
+import { CLOSED, NOTIFY_WORKER_SOURCE, SHARED_INTS, STATE, type WorkerMessage } from "../../src/os/notify-worker.ts";
 import { processGroupOf } from "../../src/os/proc.ts";
 import { sdNotify } from "../../src/os/sd-notify.ts";
 import { unixAddress } from "../../src/os/unix-address.ts";
@@ -323,6 +324,28 @@ describe("quiesce (before a re-exec)", () => {
     expect(first.got.length).toBe(heardFirst);
     // Each exactly once, in order, between the two.
     expect([...first.got, ...second.got].map((x) => x.text)).toEqual(["STATUS=0", "STATUS=1", "STATUS=2", "STATUS=3", "STATUS=4", "STATUS=later"]);
+  });
+
+  test("a reader thread that ends on a failure of its own closes the fd and says so (CLOSED), so that nobody closes that number again", async () => {
+    // A regular file: poll says it is readable, recvmsg fails with ENOTSOCK, and the reader ends on that failure.
+    const file = join(privateDir(), "not-a-socket");
+    writeFileSync(file, "x");
+    const fd = openSync(file, "r");
+    const shared = new SharedArrayBuffer(4 * SHARED_INTS);
+    const state = new Int32Array(shared);
+    const worker = new Worker(URL.createObjectURL(new Blob([NOTIFY_WORKER_SOURCE], { type: "application/javascript" })));
+    const said: WorkerMessage[] = [];
+    await new Promise<void>((resolve) => {
+      worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
+        said.push(e.data);
+        if (e.data.kind === "finished") resolve();
+      };
+      worker.postMessage({ fd, shared, maxBytes: 4096, queueMax: 8, nonce: 1 });
+    });
+    worker.terminate();
+    expect(said.map((m) => m.kind)).toEqual(["problem", "finished"]);
+    expect(Atomics.load(state, STATE)).toBe(CLOSED);
+    expect(() => fstatSync(fd)).toThrow();
   });
 
   test("closed after it (a re-exec called off, or an exit): the socket's fd is closed, by this thread since the reader has let go", async () => {
