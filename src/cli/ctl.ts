@@ -278,7 +278,7 @@ async function waitForChange(io: CtlIo, target: string, body: Record<string, unk
         }
         summary = { added: [], changed: [row.name], removed: [] };
       }
-      progress = reloadProgress(summary, st);
+      progress = reloadProgress(summary, st, one !== null);
     }
     if ((problem !== null && ++failures >= WAIT_FAILURES) || (problem === null && progress.kind !== "waiting") || io.now() >= deadline) break;
     await io.sleep(Math.min(WAIT_POLL_MS, Math.max(1, deadline - io.now())));

@@ -35,10 +35,11 @@ export type Progress =
 
 const ASIDE = / \((?:new|old)\)$/;
 
-export function reloadProgress(summary: ReloadSummary, st: WaitStatus): Progress {
+/** `single`: a start or restart of one server, which a rolling restart of others does not hold up. */
+export function reloadProgress(summary: ReloadSummary, st: WaitStatus, single = false): Progress {
   if (st.phase !== "running") return { kind: "failed", why: "lazarus is shutting down" };
   const waits: string[] = [];
-  if (st.rolling !== null) waits.push(`the rolling restart of ${printable(st.rolling)}`);
+  if (st.rolling !== null && !single) waits.push(`the rolling restart of ${printable(st.rolling)}`);
   const removed = new Set(summary.removed);
   for (const s of st.servers) {
     if (ASIDE.test(s.name) && st.rolling === null) waits.push(`${printable(s.name)} (${s.words})`);

@@ -48,6 +48,13 @@ describe("reloadProgress", () => {
       .toEqual({ kind: "waiting", for: ["gone (removed, stopping)"] });
   });
 
+  test("a start or restart of one server is not held up by a rolling restart of others", () => {
+    const one = { added: [], changed: ["db"], removed: [] };
+    const rolling = st([up("db"), up("web.1", { pendingSpec: true }), up("web.1 (new)", { ready: false })], { rolling: "web" });
+    expect(reloadProgress(one, rolling, true)).toEqual({ kind: "done", servers: 1 });
+    expect(reloadProgress(one, rolling)).toEqual({ kind: "waiting", for: ["the rolling restart of web"] });
+  });
+
   test("resting servers are in effect: not started automatically, stopped, exited cleanly; a server gone since is not waited for", () => {
     const rest = (name: string, state: "unborn" | "cremated"): Row => ({ ...up(name), state, ready: null, words: state });
     expect(reloadProgress({ added: ["u", "x"], changed: ["z"], removed: [] }, st([rest("u", "unborn"), rest("z", "cremated")]))).toEqual({ kind: "done", servers: 3 });
