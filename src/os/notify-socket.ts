@@ -187,6 +187,11 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
   // The reader thread never keeps lazarus alive (it blocks in poll for ever otherwise).
   worker.unref();
   let open = true;
+  /**
+   * Datagrams the reader posted still reach the listener after a handOver (the image goes on if the exec
+   * fails or is called off: they were read out of the socket, and are nobody else's), not after close.
+   */
+  let delivering = true;
   let reported = 0;
   let stale = 0;
   const marks = new SpawnMarks();
@@ -213,7 +218,7 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
       case "datagram":
         Atomics.sub(s, IN_FLIGHT, 1);
         handledMark = m.mark;
-        if (!open) return;
+        if (!delivering) return;
         checkDropped();
         if (marks.sentBefore(m.mark, m.pid, m.pgid)) {
           stale++;
@@ -289,6 +294,7 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
     close() {
       if (!open) return;
       open = false;
+      delivering = false;
       closeMarker();
       // The reader thread closes the fd as it wakes (shutdown wakes its poll): never this thread,
       // while the other may still be about to read it (a reused fd number would be read instead).
