@@ -326,6 +326,25 @@ describe("quiesce (before a re-exec)", () => {
     expect([...first.got, ...second.got].map((x) => x.text)).toEqual(["STATUS=0", "STATUS=1", "STATUS=2", "STATUS=3", "STATUS=4", "STATUS=later"]);
   });
 
+  test("handed over in this same image (an exec that failed or was called off): what the old reader had read still reaches the listener, the rest the new one; each once", async () => {
+    const path = join(privateDir(), "10.notify");
+    const got: string[] = [];
+    const first = openNotifySocket(path, (m) => got.push(m.text));
+    if (typeof first === "string") throw new Error(first);
+    cleanup.push(() => first.close());
+    // Sent from another process while this thread blocks (so the reader reads and posts them meanwhile).
+    const sent = Bun.spawnSync(["python3", "-c", `${PY_SEND}\nfor i in range(8): send(b"STATUS=%d" % i)`], { env: { ...process.env, NOTIFY_SOCKET: path } });
+    expect(sent.exitCode).toBe(0);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    const fd = first.handOver();
+    expect(typeof fd).toBe("number");
+    const second = new Inbox(path, { fd: fd as number });
+    expect(sdNotify(path, "STATUS=last")).toBeNull();
+    await second.first((x) => x.text === "STATUS=last");
+    const all = [...got, ...second.got.map((x) => x.text)];
+    expect(all.sort()).toEqual(["STATUS=0", "STATUS=1", "STATUS=2", "STATUS=3", "STATUS=4", "STATUS=5", "STATUS=6", "STATUS=7", "STATUS=last"]);
+  });
+
   test("a reader thread that ends on a failure of its own closes the fd and says so (CLOSED), so that nobody closes that number again", async () => {
     // A regular file: poll says it is readable, recvmsg fails with ENOTSOCK, and the reader ends on that failure.
     const file = join(privateDir(), "not-a-socket");
