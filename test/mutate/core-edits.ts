@@ -208,7 +208,9 @@ export const EDITS: readonly Edit[] = [
   e("step.ts", "a reload's roll replaces a copy that took its new spec already", "if (r.reload && s.next === undefined) return this.rollNext({ ...r, done: [...r.done, next], rest });", ""),
   e("step.ts", "a signal after a spawn of the same step left in place", `if ((e.type === "kill" || e.type === "kill-remnants") && this.firstSpawn >= 0) {`, "if (false) {"),
   e("step.ts", "the handover records the old spec of a copy with its new one pending", "return state.servers.filter(isCurrent).map(targetSpec);", "return state.servers.filter(isCurrent).map((s) => s.spec);"),
-  e("step.ts", "a re-exec carried out though nothing is left to hand across", `if (this.phase.kind === "running" && (living || waiting)) this.effects.push({ type: "reexec"`, `if (this.phase.kind === "running") this.effects.push({ type: "reexec"`),
+  e("step.ts", "a re-exec carried out though nothing is left to hand across", `if (this.phase.kind === "running" && (living || waiting)) {
+        // A rolling restart`, `if (this.phase.kind === "running") {
+        // A rolling restart`),
   e("step.ts", "a pending spec not taken by a start straight from alive", "    if (pending.next !== undefined) this.setServer(i, withoutNext({ ...pending, spec: pending.next }));\n", ""),
   e("step.ts", "a new process aside restarted when it ends", `{ ...newServer({ ...spec, restart: "never" }), spawns: s.spawns, replaces: i }`, "{ ...newServer(spec), spawns: s.spawns, replaces: i }"),
   e("roll.ts", "start-first goes on though the copy's old process is being stopped", "if (!(c.kind === \"alive\" && c.pid === roll.old && c.stop === null)) return { kind: \"in-place\" };", "if (!(c.kind === \"alive\" && c.pid === roll.old)) return { kind: \"in-place\" };"),
