@@ -116,6 +116,8 @@ export class BunPort implements OsPort {
   private ending = false;
   /** A re-exec being prepared (prepareExec), or ready for `exec`. */
   private execPrep: "none" | "preparing" | "ready" = "none";
+  /** Which preparation is under way (one called off and followed by another must not go on). */
+  private prepSerial = 0;
   /** The servers' notify socket and its listener (openNotify). */
   private notifySocket: NotifySocket | null = null;
   private notifyListener: NotifyListener | null = null;
@@ -415,11 +417,14 @@ export class BunPort implements OsPort {
     // then what Bun had read ahead is gathered, and the exec follows in that same turn of the event loop
     // (see output.ts).
     this.hub.pause();
+    // Each step only while this preparation is the one under way (not called off, nor followed by another).
+    const serial = ++this.prepSerial;
+    const mine = () => this.execPrep === "preparing" && this.prepSerial === serial;
     void this.logFiles.hold(LOG_FLUSH_MS)
-      .then(() => (this.execPrep === "preparing" ? notify?.quiesce(NOTIFY_DRAIN_MS) : undefined))
-      .then(() => this.hub.gather(GATHER_MS))
+      .then(() => (mine() ? notify?.quiesce(NOTIFY_DRAIN_MS) : undefined))
+      .then(() => (mine() ? this.hub.gather(GATHER_MS) : undefined))
       .then(() => {
-        if (this.execPrep !== "preparing") return;
+        if (!mine()) return;
         this.execPrep = "ready";
         ready(null);
       });

@@ -105,7 +105,7 @@ test("BunPort: across a re-exec (prepareExec, then exec), every datagram of a bu
   }
 });
 
-test.each(["ready", "early"])("BunPort: a re-exec prepared, then called off (%s): the notify socket is read again, and what was sent meanwhile is heard", async (when) => {
+test.each(["ready", "early", "twice"])("BunPort: a re-exec prepared, then called off (%s): the notify socket is read again, and what was sent meanwhile is heard", async (when) => {
   const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "5.notify");
@@ -114,8 +114,9 @@ test.each(["ready", "early"])("BunPort: a re-exec prepared, then called off (%s)
   expect(await p.exited).toBe(0);
   const lines = out.trim().split("\n");
   expect(lines[0]).toBe("prepared: true");
-  // (called off early, the preparation never gets as far as ready)
+  // (called off early, the preparation never gets as far as ready; prepared again, only the second says so, once)
   expect(lines.includes("ready: null")).toBe(when === "ready");
+  expect(lines.filter((l) => l.startsWith("ready again"))).toEqual(when === "twice" ? ["ready again: null"] : []);
   // ("before" is heard by the first reader, or, if it had not read it yet when it stopped, by the next)
   expect(lines.filter((l) => l.startsWith("heard: "))).toEqual(["heard: STATUS=before", "heard: STATUS=while prepared", "heard: STATUS=after"]);
   expect(lines.at(-1)).toBe("done");
