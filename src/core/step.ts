@@ -687,8 +687,12 @@ class Transition {
       this.pendingReexec = false;
       // Nothing left to hand across (the last process ended while the re-exec waited): the exit below, not an exec.
       if (this.phase.kind === "running" && (living || waiting)) {
-        // A rolling restart begun while the re-exec waited (a reload's) is not handed across either: it ends here, said.
-        this.rollFailed("lazarus re-execs, which ends a rolling restart");
+        // A rolling restart begun while the re-exec waited (a reload's) is not handed across either: it ends here, said
+        // (its new process aside given up: systemd is told the counts again, should they have changed).
+        if (this.roll !== undefined) {
+          this.rollFailed("lazarus re-execs, which ends a rolling restart");
+          if (this.settings.systemd !== undefined) this.tellSystemd();
+        }
         this.effects.push({ type: "reexec", handover: handoverOf(this.snapshot(), this.at) });
       } else this.log(say.supervisor.reexecIgnored());
     }

@@ -48,8 +48,10 @@ export const EDITS: readonly Edit[] = [
   e("step.ts", "adopted count off by one", "adopted++;", "adopted += 2;"),
   e("step.ts", "an operator's roll begun while a re-exec waits (it would be cut off unanswered)", "if (id !== null && this.pendingReexec) return reply(false, say.reply.rollReexecWaits());", ""),
   e("step.ts", "a roll asks a copy about to start (its dependency ready as of this step) for a restart, which it refuses", "    if (l.kind === \"waiting\" && this.depsReady(next)) return;\n", ""),
-  e("step.ts", "a reload's roll under way when a waiting re-exec is carried out: cut off unsaid", `        this.rollFailed("lazarus re-execs, which ends a rolling restart");
-        this.effects.push({ type: "reexec"`, `        this.effects.push({ type: "reexec"`),
+  e("step.ts", "a reload's roll under way when a waiting re-exec is carried out: cut off unsaid", `          this.rollFailed("lazarus re-execs, which ends a rolling restart");
+          if (this.settings.systemd !== undefined) this.tellSystemd();`, ""),
+  e("step.ts", "systemd not told the counts after a waiting re-exec ends a roll", `          this.rollFailed("lazarus re-execs, which ends a rolling restart");
+          if (this.settings.systemd !== undefined) this.tellSystemd();`, `          this.rollFailed("lazarus re-execs, which ends a rolling restart");`),
   e("step.ts", "a reload's new spec for a server that does not run unseen by settle (a waiting server whose dependency went)", "if (before !== s.life || s.spec !== old.spec) this.lifeChanged = true;", "if (before !== s.life || s.spec !== change.spec) this.lifeChanged = true;"),
   e("step.ts", "a death during the exec timed at its reaping (max for min)", "Math.min(this.at, this.execAt)", "Math.max(this.at, this.execAt)"),
   e("step.ts", "the global interval used, not the server's", "const interval = s.spec.intervalMs ?? this.settings.intervalMs;", "const interval = this.settings.intervalMs;"),

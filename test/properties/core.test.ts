@@ -53,6 +53,14 @@ describe("the reducer under generated scenarios (the invariants of docs/spec.md)
     expect(runScenario(sc).steps).toBeGreaterThan(5);
   });
 
+  test("found by a 15-minute fuzzer run (seed 1817105377): a reload's roll ended by a waiting re-exec gives up its new process aside, and systemd is told the counts that follow in that step", () => {
+    // A re-exec waited for a spawn; a reload began a rolling restart (its new process aside waiting); the spawn
+    // failed, the re-exec was carried out and ended the roll after systemd had been told the step's counts: the aside
+    // given up changed them, and nothing told systemd until a life changed again (the model did at the next step).
+    const sc = {"intervalMs": 0, "stopTimeoutMs": 0, "alarmMs": 0, "servers": [{"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": true, "stubborn": false, "dyingMs": 0, "ready": null, "readyTimeoutMs": null, "dependsOn": [0], "health": null, "watchdogMs": null, "restart": null, "backoff": null}, {"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": true, "stubborn": true, "dyingMs": 0, "ready": {"kind": "log", "pattern": "listening on"}, "readyTimeoutMs": null, "dependsOn": [0], "health": null, "watchdogMs": null, "restart": null, "backoff": null}, {"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": false, "stubborn": false, "dyingMs": 0, "ready": null, "readyTimeoutMs": null, "dependsOn": [0], "health": null, "watchdogMs": null, "restart": null, "backoff": null}], "group": {"k": 2, "stopFirst": false, "uniform": false}, "failFirst": [], "reviveBeforeStart": false, "terminateBeforeStart": false, "startAt": 0, "hints": "right", "pids": "fresh", "promptTimers": false, "systemd": {"watchdogMs": null}, "actions": [{"a": "fail-next-spawn", "k": 0, "error": "ENOENT"}, {"a": "together", "actions": [{"a": "end-now", "k": 0, "status": {"kind": "code", "code": 3}, "twice": false}, {"a": "reexec", "fails": true, "delay": 0, "deaths": 0, "status": {"kind": "unknown"}}, {"a": "reload", "k": 126, "which": "some", "undo": false, "policy": null}, {"a": "keepalive", "k": 0}]}], "drain": {"reexec": false, "revive": false, "second": 0}} as unknown as Scenario;
+    expect(runScenario(sc).steps).toBeGreaterThan(5);
+  });
+
   test("signals only (no operator commands), around the interval boundary", () => {
     fc.assert(
       fc.property(scenarioArb({ control: false, maxActions: 60 }), (sc) => {

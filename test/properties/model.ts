@@ -821,8 +821,11 @@ export class Model {
     if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting") && this.inFlight() < 0 && (living || waiting || this.phase.kind !== "running")) {
       this.pendingReexec = false;
       if (this.phase.kind === "running") {
-        // A rolling restart begun while it waited (a reload's) ends here too, said.
-        this.rollFailed("lazarus re-execs, which ends a rolling restart");
+        // A rolling restart begun while it waited (a reload's) ends here too, said (and systemd told the counts again).
+        if (this.roll !== null) {
+          this.rollFailed("lazarus re-execs, which ends a rolling restart");
+          if (this.settings.systemd !== undefined) this.tellSystemd();
+        }
         this.x.reexec = true;
         this.x.handover = this.handover();
       }
