@@ -437,14 +437,7 @@ export class BunPort implements OsPort {
     this.logFiles.release();
     this.hub.unpause();
     // The notify socket's reader thread stopped (quiesce): a new one reads it again, the socket kept.
-    if (this.notifySocket?.quiesced === true) {
-      const notify = this.handOverNotify();
-      if (notify !== null) {
-        this.notifyFd = notify.fd;
-        const again = this.openNotify(notify.path, notify.listener);
-        if (again !== null) this.notify({ kind: "problem", text: `${again}; servers' notifications are no longer read.` });
-      }
-    }
+    if (this.notifySocket?.quiesced === true) this.readNotifyAgain(this.handOverNotify());
   }
 
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
@@ -491,11 +484,7 @@ export class BunPort implements OsPort {
     if (notify?.fd != null) extra[NOTIFY_ENV] = String(notify.fd);
     const error = execve(path, argv, { ...env, ...extra });
     // Only reached when the exec failed: everything as it was, and the readers read on.
-    if (notify !== null) {
-      this.notifyFd = notify.fd;
-      const again = this.openNotify(notify.path, notify.listener);
-      if (again !== null) this.notify({ kind: "problem", text: `${again}; servers' notifications are no longer read.` });
-    }
+    this.readNotifyAgain(notify);
     output.undo();
     if (carried !== null && "fd" in carried) carried.close();
     if (lost > 0) this.notify({ kind: "dropped", log: lost, output: 0 });
@@ -569,6 +558,14 @@ export class BunPort implements OsPort {
   }
 
   // ---
+
+  /** The notify socket handed over (handOverNotify) but this image goes on: a new reader on the same socket (fd). */
+  private readNotifyAgain(notify: { fd: number | null; path: string; listener: NotifyListener } | null): void {
+    if (notify === null) return;
+    this.notifyFd = notify.fd;
+    const again = this.openNotify(notify.path, notify.listener);
+    if (again !== null) this.notify({ kind: "problem", text: `${again}; servers' notifications are no longer read.` });
+  }
 
   /** Before an execve: stop reading the notify socket and hand its fd across (fd null: it could not be); null when none is open. */
   private handOverNotify(): { fd: number | null; path: string; listener: NotifyListener } | null {
