@@ -18,7 +18,7 @@ import { printable } from "../text/bytes.ts";
 export interface WaitStatus {
   readonly phase: string;
   readonly rolling: string | null;
-  readonly servers: readonly Pick<ServerStatus, "name" | "state" | "words" | "stopping" | "ready" | "pendingSpec" | "lastExit" | "uptime" | "intervalMs" | "readyCheck">[];
+  readonly servers: readonly (Pick<ServerStatus, "name" | "state" | "words" | "stopping" | "ready" | "pendingSpec" | "lastExit" | "uptime" | "intervalMs" | "readyCheck"> & { readonly aside?: ServerStatus["aside"] })[];
 }
 
 /** What a reload reply says it did (its `reload` field). */
@@ -33,7 +33,9 @@ export type Progress =
   | { readonly kind: "failed"; readonly why: string }
   | { readonly kind: "waiting"; readonly for: readonly string[] };
 
+/** A supervisor from before the `aside` field names a rolling restart's process aside this way alone. */
 const ASIDE = / \((?:new|old)\)$/;
+const isAside = (s: WaitStatus["servers"][number]): boolean => s.aside !== undefined ? s.aside !== null : ASIDE.test(s.name);
 
 /** `single`: a start or restart of one server, which a rolling restart of others does not hold up. */
 export function reloadProgress(summary: ReloadSummary, st: WaitStatus, single = false): Progress {
@@ -42,7 +44,7 @@ export function reloadProgress(summary: ReloadSummary, st: WaitStatus, single = 
   if (st.rolling !== null && !single) waits.push(`the rolling restart of ${printable(st.rolling)}`);
   const removed = new Set(summary.removed);
   for (const s of st.servers) {
-    if (ASIDE.test(s.name) && st.rolling === null) waits.push(`${printable(s.name)} (${s.words})`);
+    if (isAside(s) && st.rolling === null) waits.push(`${printable(s.name)} (${s.words})`);
     else if (removed.has(s.name)) waits.push(`${printable(s.name)} (removed, ${s.stopping ? "stopping" : s.words})`);
   }
   const targets = [...summary.added, ...summary.changed];

@@ -39,6 +39,11 @@ export interface ServerStatus {
   readonly intervalMs: Ms;
   /** It has a readiness check (ready = …): without one it is ready once started. */
   readonly readyCheck: boolean;
+  /**
+   * A rolling restart's process beside its copy: "new" until it takes the copy's place,
+   * "old" while the process it replaced stops; null otherwise (its name says the same: "web (new)").
+   */
+  readonly aside: "new" | "old" | null;
 }
 
 export interface Status {
@@ -61,11 +66,12 @@ export function statusOf(state: State, now: Ms): Status {
   const servers = state.servers.flatMap((s, index): ServerStatus[] => {
     const l = s.life;
     if (s.retired === true && l.kind !== "alive") return [];
+    const aside = s.replaces !== undefined ? "new" : s.retired === true && current.has(s.spec.name) ? "old" : null;
     const waitingFor = l.kind === "waiting" ? unreadyDependencies(state.servers, index).map((d) => state.servers.at(d)?.spec.name ?? "?") : [];
     return [{
       index,
       // A rolling restart's new process, until it takes its copy's place.
-      name: s.replaces !== undefined ? `${s.spec.name} (new)` : s.retired === true && current.has(s.spec.name) ? `${s.spec.name} (old)` : s.spec.name,
+      name: aside === null ? s.spec.name : `${s.spec.name} (${aside})`,
       command: s.spec.argv,
       state: l.kind,
       words: l.kind === "waiting" && waitingFor.length > 0 ? `waiting for ${waitingFor.join(", ")}`
@@ -85,6 +91,7 @@ export function statusOf(state: State, now: Ms): Status {
       pendingSpec: s.next !== undefined,
       intervalMs: s.spec.intervalMs ?? state.settings.intervalMs,
       readyCheck: s.spec.ready !== undefined,
+      aside,
     }];
   });
   return {

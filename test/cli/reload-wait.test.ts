@@ -44,6 +44,11 @@ describe("reloadProgress", () => {
       .toEqual({ kind: "waiting", for: ["the rolling restart of web", "web.2 (its new spec, once its old process has ended)"] });
     expect(reloadProgress({ added: [], changed: ["web.1"], removed: [] }, st([up("web.1"), up("web.1 (old)", { stopping: true, words: "up" })])))
       .toEqual({ kind: "waiting", for: ["web.1 (old) (up)"] });
+    // The status's own field, when the supervisor sends it, says which process is aside.
+    expect(reloadProgress({ added: [], changed: ["web.1"], removed: [] }, st([up("web.1"), up("web.1 (old)", { stopping: true, words: "up", aside: "old" })])))
+      .toEqual({ kind: "waiting", for: ["web.1 (old) (up)"] });
+    expect(reloadProgress({ added: [], changed: ["web.1"], removed: [] }, st([up("web.1"), up("web.1 (old)", { stopping: true, words: "up", aside: null })])))
+      .toEqual({ kind: "done", servers: 1 });
     expect(reloadProgress({ added: [], changed: [], removed: ["gone"] }, st([up("gone", { stopping: true })])))
       .toEqual({ kind: "waiting", for: ["gone (removed, stopping)"] });
   });

@@ -185,10 +185,13 @@ describe("rolling restart, start-first (the default)", () => {
     d.roll([0, 1]);
     const aside = d.aside();
     const names = () => statusOf(d.state, d.now).servers.map((x) => x.name);
+    const asides = () => statusOf(d.state, d.now).servers.map((x) => x.aside);
     expect(names()).toEqual(["web.1", "web.2", "web.1 (new)"]);
+    expect(asides()).toEqual([null, null, "new"]);
     const up = d.up(aside);
     expect(kills(up)).toEqual([old[0] ?? 0]);
     expect(names()).toEqual(["web.1", "web.2", "web.1 (old)"]);
+    expect(asides()).toEqual([null, null, "old"]);
     // web.1's old process is still stopping: web.2 is not touched yet.
     expect(d.aside()).toBe(-1);
     expect(d.state.roll?.draining).toBe(aside);

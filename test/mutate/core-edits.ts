@@ -221,7 +221,11 @@ export const EDITS: readonly Edit[] = [
   e("table.ts", "the replaced old process started again once stopped", `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "cremate");`, `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "start");`),
-  e("status.ts", "a new process aside shown under the copy's own name", "s.replaces !== undefined ? `${s.spec.name} (new)`", "s.replaces !== undefined ? s.spec.name"),
+  e("status.ts", "a new process aside shown under the copy's own name", 'const aside = s.replaces !== undefined ? "new"', "const aside = s.replaces !== undefined ? null"),
+  e("status.ts", "the old process aside shown under the copy's own name", 'current.has(s.spec.name) ? "old" : null;', "current.has(s.spec.name) ? null : null;"),
+  e("status.ts", "the aside field never set", `      aside,
+    }];`, `      aside: null,
+    }];`),
   // (ctl reload --wait reads these)
   e("status.ts", "a reload's pending spec never shown", "pendingSpec: s.next !== undefined,", "pendingSpec: false,"),
   e("status.ts", "the rolling restart under way never shown", "rolling: state.roll?.name ?? null,", "rolling: null,"),
