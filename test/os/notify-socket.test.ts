@@ -9,10 +9,12 @@ import { existsSync, fstatSync, mkdtempSync, openSync, readdirSync, readlinkSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bindSocket, closeFd, datagramSocket, receiveDatagram } from "../../src/os/libc.ts";
-import { type NotifyDatagram, type NotifyOptions, type NotifySocket, openNotifySocket } from "../../src/os/notify-socket.ts";
+import { type NotifyDatagram, type NotifyOptions, type NotifySocket, openNotifySocket, QUIESCED_MARKERS } from "../../src/os/notify-socket.ts";
 import { CLOSED, NOTIFY_WORKER_SOURCE, SHARED_INTS, STATE, type WorkerMessage } from "../../src/os/notify-worker.ts";
 import { processGroupOf } from "../../src/os/proc.ts";
 import { sdNotify } from "../../src/os/sd-notify.ts";
+import { SpawnMarks } from "../../src/os/spawn-marks.ts";
+import { formatMarks, marksCarry, parseMarks } from "../../src/os/spawn-marks-carry.ts";
 import { unixAddress } from "../../src/os/unix-address.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -211,6 +213,59 @@ describe("a pid handed out again (spawn markers)", () => {
     expect(m.text).toBe("STATUS=after");
     expect(second.got.length).toBe(1);
     expect(second.socket.stale()).toBe(0);
+  });
+});
+
+describe("spawn marks across a handover (a re-exec, or one called off)", () => {
+  test.each(["new image", "same image"])("quiesced, markers still go into the queue (a few), and the socket's next reader (%s) reads them as its own: a stale datagram queued meanwhile is not handed over", async (where) => {
+    const path = join(privateDir(), "11.notify");
+    const first = new Inbox(path);
+    expect(await first.socket.quiesce(10_000)).toBe(true);
+    // Nobody reads now. The old holder of a pid sends READY=1 and ends; the pid is handed to a new spawn.
+    const old = Bun.spawnSync(["python3", "-c", `${PY_SEND}send(b"READY=1\\nSTATUS=old")`], { env: { ...process.env, NOTIFY_SOCKET: path }, stderr: "inherit" });
+    expect(old.exitCode).toBe(0);
+    const mark = first.socket.markSpawn();
+    expect(mark).not.toBeNull();
+    first.socket.spawned(old.pid, mark as number);
+    // Only a few markers while quiesced: then the last one sent again (an earlier boundary).
+    const more = Array.from({ length: QUIESCED_MARKERS + 2 }, () => first.socket.markSpawn());
+    expect(new Set([mark, ...more]).size).toBe(QUIESCED_MARKERS);
+    const lastSent = more[QUIESCED_MARKERS - 2] as number;
+    expect(more.slice(QUIESCED_MARKERS - 1)).toEqual([lastSent, lastSent, lastSent]);
+    const fd = first.socket.handOver();
+    expect(typeof fd).toBe("number");
+    const handed = first.socket.marks();
+    // To a new image as the text of LAZARUS_NOTIFY_MARKS; in this image, the table itself.
+    const marks = where === "same image" ? handed : (() => {
+      const c = parseMarks(formatMarks(marksCarry(handed.nonce, handed.read, handed.table)));
+      if (typeof c === "string") throw new Error(c);
+      return { nonce: c.nonce, read: c.read, table: new SpawnMarks(c) };
+    })();
+    const second = new Inbox(path, { fd: fd as number, marks });
+    expect(sdNotify(path, "STATUS=after")).toBeNull();
+    await second.first((x) => x.text === "STATUS=after");
+    expect(second.got.map((x) => x.text)).toEqual(["STATUS=after"]);
+    expect(second.socket.stale()).toBe(1);
+    expect(second.socket.markerRead()).toBe(lastSent);
+    // It numbers on from where the first left off.
+    expect(second.socket.markSpawn()).toBe(lastSent + 1);
+    expect(first.got).toEqual([]);
+  });
+
+  test("marks handed with an fd that is not the socket at the path are not used: a socket bound anew starts afresh", async () => {
+    const dir = privateDir();
+    // Another socket's fd (bound elsewhere): not taken, so neither are the marks that came with it.
+    const other = datagramSocket(true);
+    if (typeof other === "string") throw new Error(other);
+    expect(bindSocket(other, unixAddress(join(dir, "other.sock")) as Uint8Array)).toBeNull();
+    // Marks that would refuse whatever this process sends (its "spawn" at marker 5, nothing read yet).
+    const table = new SpawnMarks({ last: 5, lastSent: 5, marks: [[process.pid, 5]] });
+    const inbox = new Inbox(join(dir, "12.notify"), { fd: other, marks: { nonce: 1, read: 0, table } });
+    expect(sdNotify(inbox.path, "STATUS=heard")).toBeNull();
+    const m = await inbox.first(() => true);
+    expect(m).toMatchObject({ pid: process.pid, text: "STATUS=heard" });
+    expect(inbox.socket.stale()).toBe(0);
+    expect(inbox.socket.markSpawn()).toBe(1);
   });
 });
 
