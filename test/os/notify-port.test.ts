@@ -114,6 +114,20 @@ test.each(["exec", "cancel", "failed"])("BunPort: around a re-exec (%s), a datag
   }]);
 });
 
+test.each([
+  ["missing", "no spawn marks came across the re-exec with the notify socket (LAZARUS_NOTIFY_MARKS; an older version?): a notification sent before one of the old image's last spawns is taken by its pid alone."],
+  ["corrupt", "the spawn marks carried across the re-exec (LAZARUS_NOTIFY_MARKS) cannot be used: entry 300:9 is out of range (read 2, last 4); a notification sent before one of the old image's last spawns is taken by its pid alone."],
+  ["left", "3 spawn mark(s) were not carried across the re-exec (more than 1024): a notification sent before one of those spawns is taken by its pid alone."],
+])("BunPort: spawn marks carried across a re-exec that are %s: said in one line, and the socket is read as before", async (variant, said) => {
+  const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "7.notify");
+  const p = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures/notify-marks-carry.ts"), path, variant], { stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(p.stdout).text();
+  expect(await p.exited).toBe(0);
+  expect(JSON.parse(out)).toEqual({ heard: ["STATUS=heard"], notices: [{ kind: "problem", text: said }] });
+});
+
 test("BunPort: across a re-exec (prepareExec, then exec), every datagram of a burst is heard by one image or the other, once: none read by the first image's reader thread is lost in the exec", async () => {
   const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
