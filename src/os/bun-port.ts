@@ -600,7 +600,8 @@ export class BunPort implements OsPort {
   private carriedMarks(text: string | undefined): MarksHandover | null {
     const alone = "a notification sent before one of the old image's last spawns is taken by its pid alone";
     if (text === undefined) {
-      this.notify({ kind: "problem", text: `no spawn marks came across the re-exec with the notify socket (${NOTIFY_MARKS_ENV}; an older version?): ${alone}.` });
+      // (the old image's reader thread had not stopped in time, or it is a version without them)
+      this.notify({ kind: "problem", text: `no spawn marks came across the re-exec with the notify socket (${NOTIFY_MARKS_ENV}): ${alone}.` });
       return null;
     }
     const carry = parseMarks(text);

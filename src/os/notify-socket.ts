@@ -107,7 +107,8 @@ export interface NotifySocket {
    * socket, for the new image) and let what the reader thread has read reach
    * the listener first. Resolves once it has (true), or after `timeoutMs`
    * (false: the rest may still come). handOver follows (a re-exec called off:
-   * BunPort hands the fd to a new reader of its own). No markers are sent then.
+   * BunPort hands the fd to a new reader of its own). Markers are still sent
+   * then, a few (QUIESCED_MARKERS): they wait in the queue for the next reader.
    */
   quiesce(timeoutMs: number): Promise<boolean>;
   /** Whether quiesce has stopped the reader thread (a re-exec that is called off needs a new one: BunPort reopens the socket). */
@@ -126,8 +127,13 @@ export interface NotifySocket {
   stale(): number;
   /** The last spawn marker the reader thread has read (0: none yet): for tests and diagnostics. */
   markerRead(): number;
-  /** After handOver: the spawn marks for the socket's next reader (openNotifySocket's `marks`, or spawn-marks-carry.ts for a new image). */
-  marks(): MarksHandover;
+  /**
+   * After handOver: the spawn marks for the socket's next reader (openNotifySocket's `marks`, or
+   * spawn-marks-carry.ts for a new image); null when the reader thread has not stopped (handOver's wait ran
+   * out): it may still read a marker, which the next reader would then never see, and take the datagrams
+   * of that spawn for older than they are. The next reader then starts afresh.
+   */
+  marks(): MarksHandover | null;
   /** Settles once the reader thread has let go of the fd (after close or handOver). */
   readonly finished: Promise<void>;
 }
@@ -345,7 +351,7 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
       // or earlier still, what a reader before (an exec called off) posted and this thread has not handled yet.
       marks.spawned(pid, mark, pending() ?? Atomics.load(s, MARK_READ));
     },
-    marks: () => ({ nonce, table: marks, read: Atomics.load(s, MARK_READ), pending }),
+    marks: () => (Atomics.load(s, STATE) === STOPPED ? { nonce, table: marks, read: Atomics.load(s, MARK_READ), pending } : null),
     close() {
       if (!open) return;
       open = false;

@@ -115,7 +115,7 @@ test.each(["exec", "cancel", "failed"])("BunPort: around a re-exec (%s), a datag
 });
 
 test.each([
-  ["missing", "no spawn marks came across the re-exec with the notify socket (LAZARUS_NOTIFY_MARKS; an older version?): a notification sent before one of the old image's last spawns is taken by its pid alone."],
+  ["missing", "no spawn marks came across the re-exec with the notify socket (LAZARUS_NOTIFY_MARKS): a notification sent before one of the old image's last spawns is taken by its pid alone."],
   ["corrupt", "the spawn marks carried across the re-exec (LAZARUS_NOTIFY_MARKS) cannot be used: entry 300:9 is out of range (read 2, last 4); a notification sent before one of the old image's last spawns is taken by its pid alone."],
   ["left", "3 spawn mark(s) were not carried across the re-exec (more than 1024): a notification sent before one of those spawns is taken by its pid alone."],
 ])("BunPort: spawn marks carried across a re-exec that are %s: said in one line, and the socket is read as before", async (variant, said) => {

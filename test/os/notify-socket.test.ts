@@ -235,6 +235,7 @@ describe("spawn marks across a handover (a re-exec, or one called off)", () => {
     const fd = first.socket.handOver();
     expect(typeof fd).toBe("number");
     const handed = first.socket.marks();
+    if (handed === null) throw new Error("the reader thread had not stopped");
     // To a new image as the text of LAZARUS_NOTIFY_MARKS; in this image, the table itself.
     const marks = where === "same image" ? handed : (() => {
       const c = parseMarks(formatMarks(marksCarry(handed.nonce, handed.read, handed.table)));
