@@ -253,6 +253,42 @@ describe("spawn marks across a handover (a re-exec, or one called off)", () => {
     expect(first.got).toEqual([]);
   });
 
+  test("handed over in this same image while a stale datagram the old reader read is still on its way: many spawns marked by the new reader do not sweep the entry it needs", async () => {
+    const path = join(privateDir(), "13.notify");
+    const first = new Inbox(path);
+    const old = Bun.spawnSync(["python3", "-c", `${PY_SEND}send(b"READY=1\\nSTATUS=old")`], { env: { ...process.env, NOTIFY_SOCKET: path }, stderr: "inherit" });
+    expect(old.exitCode).toBe(0);
+    const mark = first.socket.markSpawn() as number;
+    first.socket.spawned(old.pid, mark);
+    // This thread stays busy until the old reader has read the old datagram and the marker after it: the datagram is
+    // posted to the old reader's listener, not yet handled (an exec that failed: handOver without quiesce).
+    const deadline = Date.now() + 20_000;
+    while (first.socket.markerRead() !== mark && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    expect(first.socket.markerRead()).toBe(mark);
+    const fd = first.socket.handOver();
+    expect(typeof fd).toBe("number");
+    const handed = first.socket.marks();
+    expect(handed).not.toBeNull();
+    const second = new Inbox(path, { fd: fd as number, ...(handed === null ? {} : { marks: handed }) });
+    // The same step spawns many more servers through the new reader, which reads their markers meanwhile.
+    for (let i = 0, done = 0, last = mark; done < 200 && i < 100_000; i++) {
+      const m = second.socket.markSpawn();
+      if (m === null || m === last) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        continue;
+      }
+      second.socket.spawned(4_000_000 + done, m);
+      last = m;
+      done++;
+    }
+    expect(sdNotify(path, "STATUS=after")).toBeNull();
+    await second.first((x) => x.text === "STATUS=after");
+    // The old datagram reached the old reader's listener (it was read out of the socket), and was refused there.
+    expect(first.got).toEqual([]);
+    expect(first.socket.stale()).toBe(1);
+    expect(second.got.map((x) => x.text)).toEqual(["STATUS=after"]);
+  });
+
   test("marks handed with an fd that is not the socket at the path are not used: a socket bound anew starts afresh", async () => {
     const dir = privateDir();
     // Another socket's fd (bound elsewhere): not taken, so neither are the marks that came with it.
