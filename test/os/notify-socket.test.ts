@@ -267,6 +267,8 @@ describe("spawn marks across a handover (a re-exec, or one called off)", () => {
     expect(first.socket.markerRead()).toBe(mark);
     const fd = first.socket.handOver();
     expect(typeof fd).toBe("number");
+    // (handOver waits 200 ms at most for the reader to stop; on a loaded machine it may take longer: still busy here)
+    while (first.socket.marks() === null && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     const handed = first.socket.marks();
     expect(handed).not.toBeNull();
     const second = new Inbox(path, { fd: fd as number, ...(handed === null ? {} : { marks: handed }) });
