@@ -23,11 +23,13 @@ import { ownChildren, stat } from "./proc.ts";
 import { CmdProbes } from "./probe-cmd.ts";
 import { probeHttp } from "./probe-http.ts";
 import { probeTcp } from "./probe-tcp.ts";
-import { type NotifySocket, openNotifySocket } from "./notify-socket.ts";
+import { type MarksHandover, type NotifySocket, openNotifySocket } from "./notify-socket.ts";
+import { SpawnMarks } from "./spawn-marks.ts";
+import { formatMarks, MAX_CARRIED, marksCarry, parseMarks } from "./spawn-marks-carry.ts";
 import { sdNotify } from "./sd-notify.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
-  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, NOTIFY_ENV, type NotifyListener, type OsPort, OUTPUT_ENV,
+  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, NOTIFY_ENV, NOTIFY_MARKS_ENV, type NotifyListener, type OsPort, OUTPUT_ENV,
   type OutputMatchListener, type OutputTap, type PortExit, type PortNotice, PREFLIGHT_ENV, type ProbeDone, type ProbeRequest, type SpawnOutcome, type SpawnRequest,
   type TimerHandle,
 } from "./port.ts";
@@ -65,8 +67,9 @@ export interface BunPortOptions {
   readonly noColor?: boolean;
   /** lazarus's own NOTIFY_SOCKET (it runs under systemd with Type=notify): where sdNotify sends. */
   readonly notifySocket?: string;
-  /** After a re-exec: the fd of the servers' notify socket handed across (NOTIFY_ENV's value). */
+  /** After a re-exec: the fd of the servers' notify socket handed across (NOTIFY_ENV's value), and its spawn marks (NOTIFY_MARKS_ENV's). */
   readonly notifyFd?: string;
+  readonly notifyMarks?: string;
 }
 
 export class BunPort implements OsPort {
@@ -121,8 +124,9 @@ export class BunPort implements OsPort {
   /** The servers' notify socket and its listener (openNotify). */
   private notifySocket: NotifySocket | null = null;
   private notifyListener: NotifyListener | null = null;
-  /** After a re-exec: the notify socket's fd handed across, until openNotify takes it back. */
+  /** After a re-exec: the notify socket's fd handed across, and its reader's spawn marks, until openNotify takes them back. */
   private notifyFd: number | null = null;
+  private notifyMarks: MarksHandover | null = null;
   /** lazarus's own NOTIFY_SOCKET, and the last problem sending to it (told once). */
   private readonly managerSocket: string | null;
   private managerProblem: string | null = null;
@@ -143,6 +147,7 @@ export class BunPort implements OsPort {
     this.managerSocket = opts.notifySocket !== undefined && opts.notifySocket !== "" ? opts.notifySocket : null;
     const notifyFd = Number(opts.notifyFd ?? "-1");
     this.notifyFd = Number.isSafeInteger(notifyFd) && notifyFd >= 0 ? notifyFd : null;
+    if (this.notifyFd !== null) this.notifyMarks = this.carriedMarks(opts.notifyMarks);
     // Signals Bun cannot catch whose default action would kill us and orphan every
     // server: the real-time ones (34-64; mds-respawn's dump was SIGRTMIN+2) and
     // SIGSTKFLT. Ignored here; spawnChild gives children default dispositions again.
@@ -482,6 +487,8 @@ export class BunPort implements OsPort {
     // The notify socket goes across still bound: what servers send meanwhile waits in it for the new image.
     const notify = this.handOverNotify();
     if (notify?.fd != null) extra[NOTIFY_ENV] = String(notify.fd);
+    // With its spawn marks: the new image's reader reads the markers still queued as its own (spawn-marks-carry.ts).
+    if (notify?.fd != null && notify.marks !== null) extra[NOTIFY_MARKS_ENV] = formatMarks(marksCarry(notify.marks.nonce, notify.marks.read, notify.marks.table));
     const error = execve(path, argv, { ...env, ...extra });
     // Only reached when the exec failed: everything as it was, and the readers read on.
     this.readNotifyAgain(notify);
@@ -524,9 +531,12 @@ export class BunPort implements OsPort {
       return `notify socket ${path}: cannot make its directory: ${(e as Error).message}`;
     }
     const fd = this.notifyFd;
+    const marks = this.notifyMarks;
     this.notifyFd = null;
+    this.notifyMarks = null;
     const socket = openNotifySocket(path, (m) => listener(m.pid, m.text, m.pgid), {
       ...(fd === null ? {} : { fd }),
+      ...(fd === null || marks === null ? {} : { marks }),
       onProblem: (text) => this.notify({ kind: "problem", text }),
       onStale: (pid, text) => this.notify({
         kind: "problem",
@@ -559,16 +569,20 @@ export class BunPort implements OsPort {
 
   // ---
 
-  /** The notify socket handed over (handOverNotify) but this image goes on: a new reader on the same socket (fd). */
-  private readNotifyAgain(notify: { fd: number | null; path: string; listener: NotifyListener } | null): void {
+  /**
+   * The notify socket handed over (handOverNotify) but this image goes on: a new reader on the same socket (fd),
+   * going on with the same spawn marks (the markers sent meanwhile are read as its own).
+   */
+  private readNotifyAgain(notify: HandedNotify | null): void {
     if (notify === null) return;
     this.notifyFd = notify.fd;
+    this.notifyMarks = notify.marks;
     const again = this.openNotify(notify.path, notify.listener);
     if (again !== null) this.notify({ kind: "problem", text: `${again}; servers' notifications are no longer read.` });
   }
 
   /** Before an execve: stop reading the notify socket and hand its fd across (fd null: it could not be); null when none is open. */
-  private handOverNotify(): { fd: number | null; path: string; listener: NotifyListener } | null {
+  private handOverNotify(): HandedNotify | null {
     const socket = this.notifySocket;
     const listener = this.notifyListener;
     if (socket === null || listener === null) return null;
@@ -577,9 +591,31 @@ export class BunPort implements OsPort {
     const fd = socket.handOver();
     if (typeof fd === "string") {
       this.notify({ kind: "problem", text: `${fd}; the new image binds it again (datagrams sent meanwhile are lost).` });
-      return { fd: null, path: socket.path, listener };
+      return { fd: null, path: socket.path, listener, marks: null };
     }
-    return { fd, path: socket.path, listener };
+    return { fd, path: socket.path, listener, marks: socket.marks() };
+  }
+
+  /** After a re-exec: the spawn marks the old image carried (NOTIFY_MARKS_ENV); null, said in a line, when they cannot be used. */
+  private carriedMarks(text: string | undefined): MarksHandover | null {
+    const alone = "a notification sent before one of the old image's last spawns is taken by its pid alone";
+    if (text === undefined) {
+      // (the old image's reader thread had not stopped in time, or it is a version without them)
+      this.notify({ kind: "problem", text: `no spawn marks came across the re-exec with the notify socket (${NOTIFY_MARKS_ENV}): ${alone}.` });
+      return null;
+    }
+    const carry = parseMarks(text);
+    if (typeof carry === "string") {
+      this.notify({ kind: "problem", text: `the spawn marks carried across the re-exec (${NOTIFY_MARKS_ENV}) cannot be used: ${carry}; ${alone}.` });
+      return null;
+    }
+    if (carry.left > 0) {
+      this.notify({
+        kind: "problem",
+        text: `${carry.left} spawn mark(s) were not carried across the re-exec (more than ${MAX_CARRIED}): a notification sent before one of those spawns is taken by its pid alone.`,
+      });
+    }
+    return { nonce: carry.nonce, table: new SpawnMarks(carry), read: carry.read };
   }
 
   /** Note the end of a known child (once: it leaves `children`), to be handed over soon. */
@@ -683,6 +719,15 @@ export class BunPort implements OsPort {
     return ownChildren().filter((pid) => !this.children.has(pid) && !this.pending.some((x) => x.pid === pid));
   }
 
+}
+
+/** The notify socket handed over for an exec: its fd (null: it could not be), and what its next reader needs. */
+interface HandedNotify {
+  readonly fd: number | null;
+  readonly path: string;
+  readonly listener: NotifyListener;
+  /** Its spawn marks (null when the fd could not be handed over: a socket bound anew starts afresh). */
+  readonly marks: MarksHandover | null;
 }
 
 function preflight(argv: readonly string[], env: Readonly<Record<string, string>>): string | null {

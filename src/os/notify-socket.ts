@@ -16,7 +16,10 @@
 //
 // Never a datagram sent before the spawn of the process that now has its
 // sender's pid (a pid handed out again): BunPort calls markSpawn before each
-// spawn and spawned after it (spawn-marks.ts says how).
+// spawn and spawned after it (spawn-marks.ts says how). The marks go on with
+// the socket when it is handed over: marks() for the next reader, in this
+// image (an exec called off or failed: the same table) or in the new one
+// (spawn-marks-carry.ts).
 //
 // Across a re-exec the socket is handed over (handOver: the fd, not
 // close-on-exec) rather than closed: it stays bound all along, so a datagram a
@@ -32,7 +35,7 @@ import {
   type WorkerMessage,
   type WorkerStart,
 } from "./notify-worker.ts";
-import { SpawnMarks } from "./spawn-marks.ts";
+import { after, SpawnMarks } from "./spawn-marks.ts";
 import { unixAddress } from "./unix-address.ts";
 
 /** The largest datagram taken (systemd reads at most PIPE_BUF = 4096 bytes of one too). */
@@ -41,6 +44,26 @@ export const MAX_BYTES = 4096;
 export const QUEUE_MAX = 1024;
 /** How long handOver waits for the reader thread to stop (it stops at once unless it has not started). */
 const HANDOVER_WAIT_MS = 200;
+/**
+ * At most this many spawn markers go into the socket while it is quiesced for a re-exec (nobody reads them
+ * then, and each takes a place in the queue that a server's datagram could have had); the spawns after them
+ * are given the last marker sent.
+ */
+export const QUIESCED_MARKERS = 4;
+
+/** The spawn marks a reader of a handed-over socket goes on from (NotifySocket.marks). */
+export interface MarksHandover {
+  /** The markers' nonce: those of it still queued are read as this reader's own. */
+  readonly nonce: number;
+  readonly table: SpawnMarks;
+  /** The last marker the reader before read: what is still queued is stamped from it on. */
+  readonly read: number;
+  /**
+   * In the same image: the earliest stamp of a datagram the reader before posted and the main thread has
+   * not handled yet (null: none can come any more), so that the entries it needs are not swept.
+   */
+  readonly pending?: () => number | null;
+}
 
 /** One datagram: its text (bytes as bytes.ts carries them), its sender's pid and that process's group (null when unknown). */
 export interface NotifyDatagram {
@@ -60,6 +83,8 @@ export interface NotifyOptions {
   readonly onDropped?: (total: number) => void;
   /** After a re-exec: the fd the old image handed over; taken when it is bound at `path`, closed otherwise. */
   readonly fd?: number;
+  /** With `fd`: the spawn marks of its reader before (used only when `fd` is taken: a socket bound anew starts afresh). */
+  readonly marks?: MarksHandover;
   readonly maxBytes?: number;
   readonly queueMax?: number;
 }
@@ -82,15 +107,18 @@ export interface NotifySocket {
    * socket, for the new image) and let what the reader thread has read reach
    * the listener first. Resolves once it has (true), or after `timeoutMs`
    * (false: the rest may still come). handOver follows (a re-exec called off:
-   * BunPort hands the fd to a new reader of its own). No markers are sent then.
+   * BunPort hands the fd to a new reader of its own). Markers are still sent
+   * then, a few (QUIESCED_MARKERS): they wait in the queue for the next reader.
    */
   quiesce(timeoutMs: number): Promise<boolean>;
   /** Whether quiesce has stopped the reader thread (a re-exec that is called off needs a new one: BunPort reopens the socket). */
   readonly quiesced: boolean;
   /**
    * Just before a spawn: send a marker through the socket; its number for
-   * spawned(), or null when it could not be sent (the queue is full: that
-   * spawn's datagrams are then taken by their pid alone).
+   * spawned(); when it could not be sent (the queue is full), or beyond
+   * QUIESCED_MARKERS while quiesced, the last marker that was (an earlier
+   * boundary); null when there is none (that spawn's datagrams are then taken
+   * by their pid alone).
    */
   markSpawn(): number | null;
   /** The process spawned after marker `mark` has `pid`: no datagram sent before the marker counts for it. */
@@ -99,6 +127,13 @@ export interface NotifySocket {
   stale(): number;
   /** The last spawn marker the reader thread has read (0: none yet): for tests and diagnostics. */
   markerRead(): number;
+  /**
+   * After handOver: the spawn marks for the socket's next reader (openNotifySocket's `marks`, or
+   * spawn-marks-carry.ts for a new image); null when the reader thread has not stopped (handOver's wait ran
+   * out): it may still read a marker, which the next reader would then never see, and take the datagrams
+   * of that spawn for older than they are. The next reader then starts afresh.
+   */
+  marks(): MarksHandover | null;
   /** Settles once the reader thread has let go of the fd (after close or handOver). */
   readonly finished: Promise<void>;
 }
@@ -114,12 +149,13 @@ export function openNotifySocket(path: string, onMessage: (m: NotifyDatagram) =>
   const address = unixAddress(path);
   if (typeof address === "string") return `notify socket: ${address}`;
   let fd = opts.fd !== undefined ? adopt(opts.fd, address) : null;
+  const marks = fd === null ? undefined : opts.marks;
   if (fd === null) {
     const made = bindNew(path, address);
     if (typeof made === "string") return made;
     fd = made;
   }
-  return start(path, fd, onMessage, opts);
+  return start(path, fd, onMessage, opts, marks);
 }
 
 /** The handed-over fd when it is the socket bound at `address` (close-on-exec again); else it is closed. */
@@ -173,7 +209,7 @@ function chmodFile(path: string): string | null {
   }
 }
 
-function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void, opts: NotifyOptions): NotifySocket | string {
+function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void, opts: NotifyOptions, handed: MarksHandover | undefined): NotifySocket | string {
   const shared = new SharedArrayBuffer(4 * SHARED_INTS);
   const s = new Int32Array(shared);
   let worker: Worker;
@@ -194,10 +230,26 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
   let delivering = true;
   let reported = 0;
   let stale = 0;
-  const marks = new SpawnMarks();
+  const marks = handed?.table ?? new SpawnMarks();
+  // What is still queued was read after the reader before's last marker: stamped from it on.
+  Atomics.store(s, MARK_READ, handed?.read ?? 0);
   /** The stamp of the last datagram handed to this thread: those still to come are stamped as late or later. */
-  let handledMark = 0;
-  const nonce = (Math.random() * 0x7fffffff) | 0 || 1;
+  let handledMark = handed?.read ?? 0;
+  /** The reader before's datagrams still on their way to this thread (same image), until none can come. */
+  let before = handed?.pending ?? null;
+  const nonce = handed?.nonce ?? ((Math.random() * 0x7fffffff) | 0 || 1);
+  /** Markers sent while quiesced. */
+  let quiescedMarkers = 0;
+  /** The earliest stamp of a datagram still to reach this thread, from this reader or one before; null when none can come. */
+  const pending = (): number | null => {
+    const state = Atomics.load(s, STATE);
+    const finishedReading = state === STOPPED || state === CLOSED;
+    let own: number | null = Atomics.load(s, IN_FLIGHT) > 0 ? handledMark : finishedReading ? null : Atomics.load(s, MARK_READ);
+    const older = before?.() ?? null;
+    if (older === null) before = null;
+    else if (own === null || after(own, older)) own = older;
+    return own;
+  };
   const marker = new Int32Array([MARKER_MAGIC, nonce, 0]);
   const markerBytes = new Uint8Array(marker.buffer, 0, MARKER_BYTES);
   const ownAddress = unixAddress(path);
@@ -275,22 +327,31 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
     stale: () => stale,
     markerRead: () => Atomics.load(s, MARK_READ),
     markSpawn() {
-      // (not while quiesced: nobody reads them then, and a full queue would make servers wait)
-      if (!open || quiesced || typeof ownAddress === "string") return null;
+      if (!open || typeof ownAddress === "string") return null;
+      // The last marker sent is an earlier boundary than this spawn's: safe, if less sharp.
+      const earlier = () => (marks.lastSent === 0 ? null : marks.lastSent);
+      // Quiesced (a re-exec being prepared), nobody reads them, but they go into the queue at their place all the
+      // same: the next reader (the new image's, or this one's again) reads them there. A few only (see QUIESCED_MARKERS).
+      if (quiesced && quiescedMarkers >= QUIESCED_MARKERS) return earlier();
       if (markerFd === null) {
         const fd = datagramSocket(true);
-        if (typeof fd === "string") return null;
+        if (typeof fd === "string") return earlier();
         markerFd = fd;
       }
-      marker[2] = marks.next();
-      return sendDatagram(markerFd, markerBytes, ownAddress) === null ? marker[2] as number : null;
+      const mark = marks.next();
+      marker[2] = mark;
+      if (sendDatagram(markerFd, markerBytes, ownAddress) !== null) return earlier();
+      marks.sent(mark);
+      if (quiesced) quiescedMarkers++;
+      return mark;
     },
     spawned(pid, mark) {
       // How far no stamp before can still arrive: the last one handled here; or, when nothing is on its way to
-      // this thread, the last marker read (whatever was read before it was posted before it was stored: handled).
-      const read = Atomics.load(s, MARK_READ);
-      marks.spawned(pid, mark, Atomics.load(s, IN_FLIGHT) === 0 ? read : handledMark);
+      // this thread, the last marker read (whatever was read before it was posted before it was stored: handled);
+      // or earlier still, what a reader before (an exec called off) posted and this thread has not handled yet.
+      marks.spawned(pid, mark, pending() ?? Atomics.load(s, MARK_READ));
     },
+    marks: () => (Atomics.load(s, STATE) === STOPPED ? { nonce, table: marks, read: Atomics.load(s, MARK_READ), pending } : null),
     close() {
       if (!open) return;
       open = false;

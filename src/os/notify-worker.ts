@@ -15,11 +15,14 @@
 //   [IN_FLIGHT] datagrams posted and not yet taken by the main thread;
 //   [OVERSIZE] datagrams dropped for their size; [OVERFLOW] dropped because
 //   IN_FLIGHT was at its bound; [MARK_READ] the sequence number of the last
-//   spawn marker read (spawn-marks.ts).
+//   spawn marker read (spawn-marks.ts): the main thread sets it before the
+//   worker starts (0, or the last one an earlier reader of the socket read:
+//   the stamp of what is still queued), the worker as it reads markers.
 // A spawn marker: a datagram of MARKER_BYTES from lazarus itself (the kernel's
 // credentials: no server can send one): MARKER_MAGIC, the image's nonce, the
-// sequence number, 32-bit each. Taken here, never posted; one an earlier image
-// sent (handed across in the queue) is skipped.
+// sequence number, 32-bit each. Taken here, never posted; one with another
+// nonce (an earlier image's, handed across in the queue without its marks) is
+// skipped. An image that took the marks over goes on with their nonce.
 // Messages to the main thread: { kind: "datagram", pid, pgid, bytes, dropped (the drops before it), mark (the last marker read before it) } |
 // { kind: "dropped" } | { kind: "problem", text } | { kind: "finished" }.
 
@@ -114,7 +117,8 @@ self.onmessage = (event) => {
 function readAll(fd, s, maxBytes, queueMax, nonce) {
   const buf = new Uint8Array(Math.max(maxBytes + 1, MARKER_BYTES));
   const words = new Int32Array(buf.buffer, 0, 3);
-  let mark = 0;
+  // (0: none read yet; after a handover, the last one the reader before read: what is queued came after it)
+  let mark = Atomics.load(s, MARK_READ);
   const control = new Uint8Array(CONTROL_BYTES);
   const view = new DataView(control.buffer);
   const iov = new BigUint64Array([BigInt(ptr(buf)), BigInt(buf.length)]);

@@ -33,6 +33,12 @@ export const CARRY_ENV = "LAZARUS_CARRY";
 export const NOTIFY_ENV = "LAZARUS_NOTIFY";
 
 /**
+ * Set by a re-exec for the new image, with NOTIFY_ENV: the spawn marks of the notify socket (its markers'
+ * nonce, sequence numbers, and the spawns whose marker was still queued: spawn-marks-carry.ts).
+ */
+export const NOTIFY_MARKS_ENV = "LAZARUS_NOTIFY_MARKS";
+
+/**
  * One sd_notify datagram from a server (or one of its descendants): the
  * sender's pid as the kernel says it (null when unknown), the text, and the
  * sender's process group as read when the datagram arrived (null when the

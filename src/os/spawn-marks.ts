@@ -17,18 +17,43 @@
 // has read, since datagrams it read before may still be on their way). If the
 // reader thread stops reading, the oldest entries go beyond MAX_ENTRIES (their
 // datagrams are then taken by their pid alone).
+//
+// A marker that cannot be sent (the socket's queue is full) leaves its spawn
+// with the last marker that was sent: an earlier boundary, so never one of the
+// new process's own datagrams is refused, and those read before it are still
+// known to be older.
+//
+// Across a re-exec (spawn-marks-carry.ts) the table goes on in the new image:
+// its sequence numbers continue, with the old image's nonce, so the old
+// image's markers still queued in the socket are read as its own.
 
 /** More pids than this waiting for their marker to be read: the oldest are forgotten. */
 export const MAX_ENTRIES = 65_536;
 
 /** a − b modulo 2^32, as a signed 32-bit number: > 0 when a is after b. */
-function after(a: number, b: number): boolean {
+export function after(a: number, b: number): boolean {
   return ((a - b) | 0) > 0;
+}
+
+/** Where a table goes on from (a re-exec, spawn-marks-carry.ts): its last numbers, and pid → marker of its spawn, oldest first. */
+export interface MarksStart {
+  readonly last: number;
+  readonly lastSent: number;
+  readonly marks: readonly (readonly [pid: number, mark: number])[];
 }
 
 export class SpawnMarks {
   private last = 0;
+  /** The last marker that went into the socket (0: none yet). */
+  private sentLast = 0;
   private readonly marks = new Map<number, number>();
+
+  constructor(from?: MarksStart) {
+    if (from === undefined) return;
+    this.last = from.last | 0;
+    this.sentLast = from.lastSent | 0;
+    for (const [pid, mark] of from.marks) this.marks.set(pid, mark | 0);
+  }
   /** Spawns since the last sweep: the next (O(entries)) comes once there have been as many as it left, or 64 (amortised O(1)). */
   private sinceSweep = 0;
   private sweepAfter = 64;
@@ -38,6 +63,28 @@ export class SpawnMarks {
     this.last = (this.last + 1) | 0;
     if (this.last === 0) this.last = 1; // 0 is "no marker read yet"
     return this.last;
+  }
+
+  /** Marker `mark` (from next()) went into the socket. */
+  sent(mark: number): void {
+    this.sentLast = mark;
+  }
+
+  /** The last marker that went into the socket, for a spawn whose own could not be sent; 0 when none has. */
+  get lastSent(): number {
+    return this.sentLast;
+  }
+
+  /** The last number next() gave. */
+  get lastNumber(): number {
+    return this.last;
+  }
+
+  /** The entries that still matter to datagrams stamped `read` or later (their marker is after it), oldest first. */
+  entriesAfter(read: number): [pid: number, mark: number][] {
+    const out: [number, number][] = [];
+    for (const [pid, mark] of this.marks) if (after(mark, read)) out.push([pid, mark]);
+    return out;
   }
 
   /**

@@ -13,7 +13,7 @@ import type { Plan, Scales, Sources } from "../config/plan.ts";
 import { controlPlace, notifySocket } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec, Settings } from "../core/types.ts";
-import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOTIFY_ENV, type OsPort, OUTPUT_ENV, PREFLIGHT_ENV } from "../os/port.ts";
+import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, type OsPort, OUTPUT_ENV, PREFLIGHT_ENV } from "../os/port.ts";
 import { handoverSpecs } from "../core/step.ts";
 import { type Launcher, launcher } from "./launch.ts";
 import { withLaunchKeys } from "./launch-key.ts";
@@ -275,7 +275,7 @@ export function systemdSettings(env: Readonly<Record<string, string | undefined>
 }
 
 /** Variables lazarus passes to itself across a re-exec: never seen by a server. */
-export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, SCALE_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV, REEXECS_ENV, LOGS_ENV, CARRY_ENV, NOTIFY_ENV];
+export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, SCALE_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV, REEXECS_ENV, LOGS_ENV, CARRY_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV];
 
 /** The live re-execs before this image (0 for a fresh start). */
 function reexecsSoFar(env: Readonly<Record<string, string | undefined>>): number {

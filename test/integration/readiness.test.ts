@@ -176,6 +176,8 @@ describe("a live re-exec carries it", () => {
     // db was adopted, not restarted.
     expect(r.lines.slice(mark).some((l) => /'db' started with pid/.test(l))).toBe(false);
     expect(r.fixturePids()).toContain(db);
+    // The notify socket's spawn marks came across with it (LAZARUS_NOTIFY_MARKS): the new image says nothing about them.
+    expect(r.lines.slice(mark).filter((l) => l.includes("spawn mark"))).toEqual([]);
     await stop(r);
   });
 });

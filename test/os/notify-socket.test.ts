@@ -9,10 +9,12 @@ import { existsSync, fstatSync, mkdtempSync, openSync, readdirSync, readlinkSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bindSocket, closeFd, datagramSocket, receiveDatagram } from "../../src/os/libc.ts";
-import { type NotifyDatagram, type NotifyOptions, type NotifySocket, openNotifySocket } from "../../src/os/notify-socket.ts";
+import { type NotifyDatagram, type NotifyOptions, type NotifySocket, openNotifySocket, QUIESCED_MARKERS } from "../../src/os/notify-socket.ts";
 import { CLOSED, NOTIFY_WORKER_SOURCE, SHARED_INTS, STATE, type WorkerMessage } from "../../src/os/notify-worker.ts";
 import { processGroupOf } from "../../src/os/proc.ts";
 import { sdNotify } from "../../src/os/sd-notify.ts";
+import { SpawnMarks } from "../../src/os/spawn-marks.ts";
+import { formatMarks, marksCarry, parseMarks } from "../../src/os/spawn-marks-carry.ts";
 import { unixAddress } from "../../src/os/unix-address.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -179,14 +181,16 @@ describe("a pid handed out again (spawn markers)", () => {
     while (inbox.socket.markerRead() !== mark && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     expect(inbox.socket.markerRead()).toBe(mark);
     // The same step spawns many more servers: their entries are swept now and then, never the one the old datagram
-    // on its way needs. (A queue of 10 datagrams by default: a marker that cannot be sent is no spawn of this test's.)
-    for (let i = 0, done = 0; done < 200 && i < 100_000; i++) {
+    // on its way needs. (A queue of 10 datagrams by default: a marker that cannot be sent, for which markSpawn gives
+    // the last one sent again, is no spawn of this test's.)
+    for (let i = 0, done = 0, last = mark; done < 200 && i < 100_000; i++) {
       const m = inbox.socket.markSpawn();
-      if (m === null) {
+      if (m === null || m === last) {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
         continue;
       }
       inbox.socket.spawned(4_000_000 + done, m);
+      last = m;
       done++;
     }
     expect(sdNotify(inbox.path, "STATUS=after")).toBeNull();
@@ -209,6 +213,98 @@ describe("a pid handed out again (spawn markers)", () => {
     expect(m.text).toBe("STATUS=after");
     expect(second.got.length).toBe(1);
     expect(second.socket.stale()).toBe(0);
+  });
+});
+
+describe("spawn marks across a handover (a re-exec, or one called off)", () => {
+  test.each(["new image", "same image"])("quiesced, markers still go into the queue (a few), and the socket's next reader (%s) reads them as its own: a stale datagram queued meanwhile is not handed over", async (where) => {
+    const path = join(privateDir(), "11.notify");
+    const first = new Inbox(path);
+    expect(await first.socket.quiesce(10_000)).toBe(true);
+    // Nobody reads now. The old holder of a pid sends READY=1 and ends; the pid is handed to a new spawn.
+    const old = Bun.spawnSync(["python3", "-c", `${PY_SEND}send(b"READY=1\\nSTATUS=old")`], { env: { ...process.env, NOTIFY_SOCKET: path }, stderr: "inherit" });
+    expect(old.exitCode).toBe(0);
+    const mark = first.socket.markSpawn();
+    expect(mark).not.toBeNull();
+    first.socket.spawned(old.pid, mark as number);
+    // Only a few markers while quiesced: then the last one sent again (an earlier boundary).
+    const more = Array.from({ length: QUIESCED_MARKERS + 2 }, () => first.socket.markSpawn());
+    expect(new Set([mark, ...more]).size).toBe(QUIESCED_MARKERS);
+    const lastSent = more[QUIESCED_MARKERS - 2] as number;
+    expect(more.slice(QUIESCED_MARKERS - 1)).toEqual([lastSent, lastSent, lastSent]);
+    const fd = first.socket.handOver();
+    expect(typeof fd).toBe("number");
+    const handed = first.socket.marks();
+    if (handed === null) throw new Error("the reader thread had not stopped");
+    // To a new image as the text of LAZARUS_NOTIFY_MARKS; in this image, the table itself.
+    const marks = where === "same image" ? handed : (() => {
+      const c = parseMarks(formatMarks(marksCarry(handed.nonce, handed.read, handed.table)));
+      if (typeof c === "string") throw new Error(c);
+      return { nonce: c.nonce, read: c.read, table: new SpawnMarks(c) };
+    })();
+    const second = new Inbox(path, { fd: fd as number, marks });
+    expect(sdNotify(path, "STATUS=after")).toBeNull();
+    await second.first((x) => x.text === "STATUS=after");
+    expect(second.got.map((x) => x.text)).toEqual(["STATUS=after"]);
+    expect(second.socket.stale()).toBe(1);
+    expect(second.socket.markerRead()).toBe(lastSent);
+    // It numbers on from where the first left off.
+    expect(second.socket.markSpawn()).toBe(lastSent + 1);
+    expect(first.got).toEqual([]);
+  });
+
+  test("handed over in this same image while a stale datagram the old reader read is still on its way: many spawns marked by the new reader do not sweep the entry it needs", async () => {
+    const path = join(privateDir(), "13.notify");
+    const first = new Inbox(path);
+    const old = Bun.spawnSync(["python3", "-c", `${PY_SEND}send(b"READY=1\\nSTATUS=old")`], { env: { ...process.env, NOTIFY_SOCKET: path }, stderr: "inherit" });
+    expect(old.exitCode).toBe(0);
+    const mark = first.socket.markSpawn() as number;
+    first.socket.spawned(old.pid, mark);
+    // This thread stays busy until the old reader has read the old datagram and the marker after it: the datagram is
+    // posted to the old reader's listener, not yet handled (an exec that failed: handOver without quiesce).
+    const deadline = Date.now() + 20_000;
+    while (first.socket.markerRead() !== mark && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    expect(first.socket.markerRead()).toBe(mark);
+    const fd = first.socket.handOver();
+    expect(typeof fd).toBe("number");
+    // (handOver waits 200 ms at most for the reader to stop; on a loaded machine it may take longer: still busy here)
+    while (first.socket.marks() === null && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    const handed = first.socket.marks();
+    expect(handed).not.toBeNull();
+    const second = new Inbox(path, { fd: fd as number, ...(handed === null ? {} : { marks: handed }) });
+    // The same step spawns many more servers through the new reader, which reads their markers meanwhile.
+    for (let i = 0, done = 0, last = mark; done < 200 && i < 100_000; i++) {
+      const m = second.socket.markSpawn();
+      if (m === null || m === last) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        continue;
+      }
+      second.socket.spawned(4_000_000 + done, m);
+      last = m;
+      done++;
+    }
+    expect(sdNotify(path, "STATUS=after")).toBeNull();
+    await second.first((x) => x.text === "STATUS=after");
+    // The old datagram reached the old reader's listener (it was read out of the socket), and was refused there.
+    expect(first.got).toEqual([]);
+    expect(first.socket.stale()).toBe(1);
+    expect(second.got.map((x) => x.text)).toEqual(["STATUS=after"]);
+  });
+
+  test("marks handed with an fd that is not the socket at the path are not used: a socket bound anew starts afresh", async () => {
+    const dir = privateDir();
+    // Another socket's fd (bound elsewhere): not taken, so neither are the marks that came with it.
+    const other = datagramSocket(true);
+    if (typeof other === "string") throw new Error(other);
+    expect(bindSocket(other, unixAddress(join(dir, "other.sock")) as Uint8Array)).toBeNull();
+    // Marks that would refuse whatever this process sends (its "spawn" at marker 5, nothing read yet).
+    const table = new SpawnMarks({ last: 5, lastSent: 5, marks: [[process.pid, 5]] });
+    const inbox = new Inbox(join(dir, "12.notify"), { fd: other, marks: { nonce: 1, read: 0, table } });
+    expect(sdNotify(inbox.path, "STATUS=heard")).toBeNull();
+    const m = await inbox.first(() => true);
+    expect(m).toMatchObject({ pid: process.pid, text: "STATUS=heard" });
+    expect(inbox.socket.stale()).toBe(0);
+    expect(inbox.socket.markSpawn()).toBe(1);
   });
 });
 
