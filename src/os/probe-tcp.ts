@@ -1,6 +1,14 @@
-// A tcp probe: a connection to host:port is accepted (Bun.connect), then
-// closed at once; nothing is written or read. Never blocking: Bun connects in
-// the event loop, and the timeout settles the probe whatever the connection does.
+// A tcp probe: a connection to host:port is accepted, then closed at once;
+// nothing is written or read. Never blocking: the connection is made in the
+// event loop, and the timeout settles the probe whatever the connection does.
+//
+// node:net, not Bun.connect: Bun.connect hands back no socket until it opens,
+// so an attempt still under way at the timeout (a port that drops SYNs) could
+// not be given up, and went on until the kernel gave up (tcp_syn_retries: about
+// two minutes), holding a file descriptor all along: a health probe every
+// second to a firewalled port held a hundred or so. net.connect returns its
+// socket at once, and destroying it gives the attempt up.
+import { connect, type Socket } from "node:net";
 import type { Ms } from "../core/types.ts";
 import type { ProbeDone } from "./port.ts";
 import { networkReason, settleOnce, timedOut, timerDelay } from "./probe.ts";
@@ -11,40 +19,28 @@ export function probeTcp(host: string, port: number, timeoutMs: Ms, done: ProbeD
     settle({ ok: false, reason: `bad port ${port}` });
     return;
   }
-  let over = false;
+  let socket: Socket | null = null;
   const timer = setTimeout(() => {
-    over = true;
+    // Given up: a connection still being made is abandoned (its fd closed) now.
+    socket?.destroy();
     settle(timedOut(timeoutMs));
   }, timerDelay(timeoutMs));
-  // Bun.connect cannot be cancelled while it connects: past the timeout the
-  // attempt runs on (the kernel bounds it: tcp_syn_retries) and a connection
-  // that opens that late is closed at once; its outcome is no longer told.
-  let connecting: Promise<unknown>;
   try {
-    connecting = Bun.connect({
-      hostname: host,
-      port,
-      socket: {
-        open(socket) {
-          // (the one place a connection opens: closed at once, whatever happens next)
-          socket.terminate();
-          clearTimeout(timer);
-          if (!over) settle({ ok: true, reason: "connection accepted" });
-        },
-        data() {},
-        connectError(_socket, error) {
-          clearTimeout(timer);
-          settle({ ok: false, reason: networkReason(error) });
-        },
-        error() {},
-      },
-    });
+    socket = connect({ host, port });
   } catch (e) {
     clearTimeout(timer);
     settle({ ok: false, reason: networkReason(e) });
     return;
   }
-  connecting.catch((e: unknown) => {
+  const s = socket;
+  s.once("connect", () => {
+    // (closed at once, whatever happens next)
+    s.destroy();
+    clearTimeout(timer);
+    settle({ ok: true, reason: "connection accepted" });
+  });
+  s.on("error", (e: unknown) => {
+    s.destroy();
     clearTimeout(timer);
     settle({ ok: false, reason: networkReason(e) });
   });
