@@ -276,6 +276,24 @@ describe("sd_notify to systemd", () => {
     expect(notes(d.feed({ type: "terminate", at: 1500, signal: 15 }))[0]).toBe("STOPPING=1");
   });
 
+  test("READY=1 once what waits can only wait (its dependency buried, or never started on its own); not while the dependency may still come", () => {
+    // db crashes before it is ready, and is buried: web and api (behind web) wait for a revive, which may never come.
+    const d = new Driver([spec("db", { ready: TCP }), spec("web", { dependsOn: [0] }), spec("api", { dependsOn: [1] }), spec("other")], systemd);
+    expect(notes(d.start(0)).some((n) => n.includes("READY=1"))).toBe(false);
+    const buried = d.exit(d.pid(0), code(1), 100);
+    expect(d.kind(0)).toBe("buried");
+    expect(notes(buried)).toEqual(["READY=1\nSTATUS=1 ready, 2 starting, 1 buried"]);
+    // A dependency that waits to be started by an operator (autostart = false): nothing of the start is in flight.
+    const e = new Driver([spec("db", { autostart: false }), spec("web", { dependsOn: [0] })], systemd);
+    expect(notes(e.start(0))).toEqual(["READY=1\nSTATUS=0 ready, 1 starting, 0 buried"]);
+    // A dependency in backoff may still become ready: no READY=1 until it is buried.
+    const f = new Driver([spec("db", { ready: TCP, backoff: { initialMs: 500, maxMs: 500, retries: 1 } }), spec("web", { dependsOn: [0] })], systemd);
+    f.start(0);
+    expect(notes(f.exit(f.pid(0), code(1), 100)).some((n) => n.includes("READY=1"))).toBe(false);
+    f.feed({ type: "timer", at: 600, timer: "backoff:0" });
+    expect(notes(f.exit(f.pid(0), code(1), 700)).some((n) => n.includes("READY=1"))).toBe(true);
+  });
+
   test("without systemd, nothing is sent", () => {
     const d = new Driver([spec("db")]);
     expect(notes(d.start(0))).toEqual([]);

@@ -88,6 +88,10 @@ export const EDITS: readonly Edit[] = [
   e("step.ts", "a pending re-exec carried out during a shutdown", `if (this.phase.kind === "running" && (living || waiting)) {
         // A rolling restart`, `if (living || waiting) {
         // A rolling restart`),
+  e("step.ts", "READY=1 withheld while a server waits in vain (for a buried dependency)", "(l.kind === \"waiting\" && inVain?.has(i) !== true)", "l.kind === \"waiting\""),
+  e("deps.ts", "a server waiting behind one that waits in vain not at rest (one level only)", "(k === \"unborn\" && s.spec.autostart === false) || stuck.has(d);", "(k === \"unborn\" && s.spec.autostart === false);"),
+  e("deps.ts", "a buried dependency not at rest for READY=1", "return k === \"buried\" || k === \"cremated\" ||", "return k === \"cremated\" ||"),
+  e("deps.ts", "a dependency never started on its own (autostart = false) not at rest for READY=1", "(k === \"unborn\" && s.spec.autostart === false) || stuck.has(d);", "stuck.has(d);"),
   e("step.ts", "exit with an unborn server waiting", "const waiting = n.buried + n.unborn + n.waiting + n.backoff > 0;", "const waiting = n.buried + n.waiting + n.backoff > 0;"),
   e("step.ts", "exit while a spawn is in flight", "const living = n.alive + n.starting > 0;", "const living = n.alive > 0;"),
   e("step.ts", "the waiting line said at every event", "        } else if (!this.waitingLogged) {", "        } else if (true) {"),
