@@ -149,6 +149,8 @@ export const EDITS: readonly Edit[] = [
   e("table.ts", "stopNow records the wrong reason", "  a.setLife({ kind: \"cremated\", since: a.at, why: \"stopped\" });\n  a.log(say.server.stoppedNow", "  a.setLife({ kind: \"cremated\", since: a.at, why: \"clean-exit\" });\n  a.log(say.server.stoppedNow"),
   e("table.ts", "a refusal to start says ok", "      return no(say.reply.alreadyRunning(name));\n    case \"revive-one\"", "      return ok(say.reply.alreadyRunning(name));\n    case \"revive-one\""),
 
+  e("table.ts", "a long life ended by a stop or restart keeps its fast crashes counted (backoff)", "  if ((d.lived ?? 0) >= a.interval() && a.server.retries !== 0) a.setServer({ retries: 0 });\n", ""),
+  e("table.ts", "a short life ended by a stop or restart forgets its fast crashes", "if ((d.lived ?? 0) >= a.interval() && a.server.retries !== 0)", "if (a.server.retries !== 0)"),
   // --- exits.ts, argv.ts, signals.ts ----------------------------------------------------
   e("exits.ts", "a crash loop at lived <= interval", "return lived < intervalMs ? \"exit-fast\" : \"exit-slow\";", "return lived <= intervalMs ? \"exit-fast\" : \"exit-slow\";"),
   e("exits.ts", "an unknown status taken as clean", "    case \"unknown\": return false;", "    case \"unknown\": return true;"),
