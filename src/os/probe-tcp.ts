@@ -7,7 +7,9 @@
 // not be given up, and went on until the kernel gave up (tcp_syn_retries: about
 // two minutes), holding a file descriptor all along: a health probe every
 // second to a firewalled port held a hundred or so. net.connect returns its
-// socket at once, and destroying it gives the attempt up.
+// socket at once, and destroying it gives the attempt up. "localhost" is both
+// loopbacks, tried at once (as Bun.connect did: a server listening on ::1 alone
+// is reached too; node:net would take the resolver's first address only).
 import { connect, type Socket } from "node:net";
 import type { Ms } from "../core/types.ts";
 import type { ProbeDone } from "./port.ts";
@@ -19,29 +21,35 @@ export function probeTcp(host: string, port: number, timeoutMs: Ms, done: ProbeD
     settle({ ok: false, reason: `bad port ${port}` });
     return;
   }
-  let socket: Socket | null = null;
-  const timer = setTimeout(() => {
-    // Given up: a connection still being made is abandoned (its fd closed) now.
-    socket?.destroy();
-    settle(timedOut(timeoutMs));
-  }, timerDelay(timeoutMs));
-  try {
-    socket = connect({ host, port });
-  } catch (e) {
+  const targets = host.toLowerCase() === "localhost" ? ["127.0.0.1", "::1"] : [host];
+  const sockets: Socket[] = [];
+  // Every attempt still under way is given up (its fd closed) once the outcome is known.
+  const finish = (outcome: { ok: boolean; reason: string }) => {
     clearTimeout(timer);
-    settle({ ok: false, reason: networkReason(e) });
-    return;
+    for (const s of sockets) s.destroy();
+    settle(outcome);
+  };
+  const timer = setTimeout(() => finish(timedOut(timeoutMs)), timerDelay(timeoutMs));
+  let left = targets.length;
+  let first: unknown = null;
+  // An attempt failed: the probe fails once every attempt has (with the first one's reason).
+  const failed = (e: unknown) => {
+    if (first === null) first = e;
+    if (--left === 0) finish({ ok: false, reason: networkReason(first) });
+  };
+  for (const target of targets) {
+    let s: Socket;
+    try {
+      s = connect({ host: target, port });
+    } catch (e) {
+      failed(e);
+      continue;
+    }
+    sockets.push(s);
+    s.once("connect", () => finish({ ok: true, reason: "connection accepted" }));
+    s.on("error", (e: unknown) => {
+      s.destroy();
+      failed(e);
+    });
   }
-  const s = socket;
-  s.once("connect", () => {
-    // (closed at once, whatever happens next)
-    s.destroy();
-    clearTimeout(timer);
-    settle({ ok: true, reason: "connection accepted" });
-  });
-  s.on("error", (e: unknown) => {
-    s.destroy();
-    clearTimeout(timer);
-    settle({ ok: false, reason: networkReason(e) });
-  });
 }

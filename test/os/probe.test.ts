@@ -134,6 +134,17 @@ describe("tcp probes", () => {
     }
   });
 
+  test("localhost is both loopbacks: a listener on 127.0.0.1 alone, or on ::1 alone, is reached", async () => {
+    for (const hostname of ["127.0.0.1", "::1"]) {
+      const listener = Bun.listen({ hostname, port: 0, socket: { data() {} } });
+      try {
+        expect({ hostname, ...(await run((done) => probeTcp("localhost", listener.port, 10_000, done))) }).toMatchObject({ hostname, ok: true });
+      } finally {
+        listener.stop(true);
+      }
+    }
+  });
+
   test("IPv6 loopback and a bad port", async () => {
     const port = freePort();
     expect(await run((done) => probeTcp("::1", port, 10_000, done))).toMatchObject({ ok: false, reason: "connection refused" });
