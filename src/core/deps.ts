@@ -19,3 +19,31 @@ export function unreadyDependencies(servers: Vec<Server>, i: number): number[] {
     return s !== undefined && !isReadyDependency(s);
   });
 }
+
+/**
+ * The waiting servers that cannot start by themselves: something they wait for
+ * (at once, or through another waiting server) is at rest without being ready:
+ * buried, stopped, or never started on its own (autostart = false). Only a
+ * revive or an operator moves them; lazarus's own start is over for them (READY=1).
+ */
+export function waitingInVain(servers: Vec<Server>): Set<number> {
+  const stuck = new Set<number>();
+  const atRest = (d: number): boolean => {
+    const s = servers.at(d);
+    if (s === undefined) return false;
+    const k = s.life.kind;
+    return k === "buried" || k === "cremated" || (k === "unborn" && s.spec.autostart === false) || stuck.has(d);
+  };
+  // No cycle (checked with the configuration): each pass settles at least one more level of a chain.
+  for (let changed = true; changed;) {
+    changed = false;
+    servers.forEach((s, i) => {
+      if (s.life.kind !== "waiting" || stuck.has(i)) return;
+      if (unreadyDependencies(servers, i).some(atRest)) {
+        stuck.add(i);
+        changed = true;
+      }
+    });
+  }
+  return stuck;
+}

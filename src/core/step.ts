@@ -13,7 +13,7 @@
 // waiting to be started → exit 0; running with only buried ones → say once
 // that it waits for a revive; stopping with nothing alive → exit.
 import { spawnArgv } from "./argv.ts";
-import { unreadyDependencies } from "./deps.ts";
+import { unreadyDependencies, waitingInVain } from "./deps.ts";
 import { isCurrent, reconfigure, summaryText, targetSpec } from "./reconfigure.ts";
 import { rollProgress } from "./roll.ts";
 import { seconds, unreachable } from "./describe.ts";
@@ -728,13 +728,17 @@ class Transition {
     if (this.phase.kind !== "running") return;
     const c = { ready: 0, starting: 0, buried: 0, other: 0 };
     let settled = true;
+    // A server that waits for a dependency at rest (buried, stopped, not started on its own) is at rest too.
+    const inVain = this.systemd.ready || this.census.waiting === 0 ? null : waitingInVain(this.servers);
+    let i = -1;
     for (const s of this.servers) {
+      i++;
       const l = s.life;
       if (l.kind === "alive" && l.ready) c.ready++;
       else if (l.kind === "buried") c.buried++;
       else if (l.kind === "alive" || l.kind === "starting" || l.kind === "waiting" || l.kind === "backoff") c.starting++;
       else c.other++;
-      const pending = l.kind === "starting" || l.kind === "waiting" || l.kind === "backoff" || (l.kind === "alive" && !l.ready) ||
+      const pending = l.kind === "starting" || (l.kind === "waiting" && inVain?.has(i) !== true) || l.kind === "backoff" || (l.kind === "alive" && !l.ready) ||
         (l.kind === "unborn" && s.spec.autostart !== false);
       if (pending) settled = false;
     }

@@ -303,6 +303,8 @@ const cremateStopped: Action = (a, d) => {
     else startAgain(a, pid, status);
     return;
   }
+  // A life of at least the interval forgets its fast crashes, however it ended (a restart's new process starts the count afresh).
+  if ((d.lived ?? 0) >= a.interval() && a.server.retries !== 0) a.setServer({ retries: 0 });
   a.setLife({ kind: "cremated", since: a.at, why: "stopped" });
   a.log(say.server.stopped(a.index, a.server, pid, status, isCleanExit(status)));
   if (l.stop?.then === "start") a.spawn();

@@ -47,7 +47,8 @@
 //   A pattern whose test of one line takes longer than SLOW_PATTERN_MS (a pattern
 //   that backtracks badly: JavaScriptCore gives up on a match after about a second
 //   and says "no match") holds up the whole event loop, so it is tested no more
-//   for that child, and the problem listener is told why, once.
+//   for that child, and the problem listener is told why, once; so is one whose
+//   tests of the lines of one chunk take that long together (each line a little).
 import { closeSync, fstatSync } from "node:fs";
 import { unreachable } from "../core/describe.ts";
 import { isLogTarget, type LogTarget } from "../logs/target.ts";
@@ -60,7 +61,7 @@ import { PIPE_BUF, type Sink } from "./sink.ts";
 /** Longest line kept whole, in bytes; a longer one is written in pieces of this size. */
 export const MAX_OUTPUT_LINE = 16 * 1024;
 
-/** A ready pattern that takes longer than this on one line is given up (it holds up the event loop). */
+/** A ready pattern that takes longer than this on one line, or on the lines of one chunk, is given up (it holds up the event loop). */
 export const SLOW_PATTERN_MS = 100;
 
 const NEWLINE = 0x0a;
@@ -536,18 +537,21 @@ export class OutputHub {
   private test(pid: number, name: string, lines: readonly Uint8Array[], starts: readonly boolean[]): void {
     const watch = this.watches.get(pid);
     if (watch === undefined) return;
+    // The time of the whole chunk counts: lines that each take a little add up to a long hold-up.
+    const began = performance.now();
+    let tested = 0;
     for (let i = 0; i < lines.length; i++) {
       if (starts[i] !== true) continue;
       const l = lines[i] as Uint8Array;
       // Without its newline (and the carriage return before it, if any).
       const end = l.length >= 2 && l[l.length - 2] === 0x0d ? l.length - 2 : l.length - 1;
-      const began = performance.now();
       const matched = watch.regex.test(DECODER.decode(l.subarray(0, end)));
+      tested++;
       const took = performance.now() - began;
       if (!matched && took > SLOW_PATTERN_MS) {
         this.watches.delete(pid);
-        const text = `'${name}' (pid ${pid}): its ready pattern ${JSON.stringify(watch.source)} took ${Math.round(took)} ms on one line of ` +
-          "its output, which holds up lazarus: it is tested no more (the server does not become ready by its log; its ready_timeout applies)";
+        const text = `'${name}' (pid ${pid}): its ready pattern ${JSON.stringify(watch.source)} took ${Math.round(took)} ms on ` +
+          `${tested === 1 ? "one line" : `${tested} lines`} of its output, which holds up lazarus: it is tested no more (the server does not become ready by its log; its ready_timeout applies)`;
         queueMicrotask(() => this.onProblem?.(text));
         return;
       }

@@ -228,6 +228,30 @@ describe("restart and backoff", () => {
     expect(logs(fx)).toContain("'w' died abnormally too fast, retrying in 0.500 s (retry 1 of 3).");
   });
 
+  test("a life of at least the interval resets the count also when it ends by a restart (an operator's, a health check's, a reload's)", () => {
+    const health = { probe: TCP, intervalMs: 1000, timeoutMs: 300, retries: 1 };
+    const d = new Driver([spec("w", { backoff: { initialMs: 500, maxMs: 8000, retries: 2 }, health })], { ...SETTINGS, intervalMs: 1000 });
+    d.start(0);
+    d.exit(d.pid(0), code(1), 10);
+    d.feed({ type: "timer", at: 510, timer: "backoff:0" });
+    expect(d.state.servers.at(0)?.retries).toBe(1);
+    // Restarted at once (a short life): the count stands.
+    d.feed({ type: "control", at: 600, id: 1, command: { op: "restart", server: 0 } });
+    d.exit(d.pid(0), { kind: "signal", signal: 15 }, 650);
+    expect(d.state.servers.at(0)?.retries).toBe(1);
+    // It runs for an hour, then `ctl restart`: the new process crashes at once, its first fast crash since that long life.
+    d.feed({ type: "control", at: 3_600_000, id: 2, command: { op: "restart", server: 0 } });
+    d.exit(d.pid(0), { kind: "signal", signal: 15 }, 3_600_100);
+    expect(logs(d.exit(d.pid(0), code(1), 3_600_200))).toContain("'w' died abnormally too fast, retrying in 0.500 s (retry 1 of 2).");
+    // Again an hour, then unhealthy: the same.
+    d.feed({ type: "timer", at: 3_600_700, timer: "backoff:0" });
+    const pid = d.pid(0);
+    d.feed({ type: "timer", at: 7_200_000, timer: "probe:0" });
+    d.feed({ type: "probe-result", at: 7_200_100, server: 0, pid, purpose: "health", ok: false, reason: "HTTP 500" });
+    d.exit(pid, { kind: "signal", signal: 15 }, 7_200_200);
+    expect(logs(d.exit(d.pid(0), code(1), 7_200_300))).toContain("'w' died abnormally too fast, retrying in 0.500 s (retry 1 of 2).");
+  });
+
   test("a backoff timer firing early is armed again; an operator's start does not wait for it", () => {
     const d = new Driver([spec("w", { backoff: { initialMs: 500, maxMs: 8000, retries: 3 } })]);
     d.start(0);
@@ -274,6 +298,24 @@ describe("sd_notify to systemd", () => {
     expect(notes(wd)).toEqual(["WATCHDOG=1"]);
     expect(arms(wd)).toEqual(["sd-watchdog@2000"]);
     expect(notes(d.feed({ type: "terminate", at: 1500, signal: 15 }))[0]).toBe("STOPPING=1");
+  });
+
+  test("READY=1 once what waits can only wait (its dependency buried, or never started on its own); not while the dependency may still come", () => {
+    // db crashes before it is ready, and is buried: web and api (behind web) wait for a revive, which may never come.
+    const d = new Driver([spec("db", { ready: TCP }), spec("web", { dependsOn: [0] }), spec("api", { dependsOn: [1] }), spec("other")], systemd);
+    expect(notes(d.start(0)).some((n) => n.includes("READY=1"))).toBe(false);
+    const buried = d.exit(d.pid(0), code(1), 100);
+    expect(d.kind(0)).toBe("buried");
+    expect(notes(buried)).toEqual(["READY=1\nSTATUS=1 ready, 2 starting, 1 buried"]);
+    // A dependency that waits to be started by an operator (autostart = false): nothing of the start is in flight.
+    const e = new Driver([spec("db", { autostart: false }), spec("web", { dependsOn: [0] })], systemd);
+    expect(notes(e.start(0))).toEqual(["READY=1\nSTATUS=0 ready, 1 starting, 0 buried"]);
+    // A dependency in backoff may still become ready: no READY=1 until it is buried.
+    const f = new Driver([spec("db", { ready: TCP, backoff: { initialMs: 500, maxMs: 500, retries: 1 } }), spec("web", { dependsOn: [0] })], systemd);
+    f.start(0);
+    expect(notes(f.exit(f.pid(0), code(1), 100)).some((n) => n.includes("READY=1"))).toBe(false);
+    f.feed({ type: "timer", at: 600, timer: "backoff:0" });
+    expect(notes(f.exit(f.pid(0), code(1), 700)).some((n) => n.includes("READY=1"))).toBe(true);
   });
 
   test("without systemd, nothing is sent", () => {

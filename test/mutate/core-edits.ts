@@ -88,6 +88,10 @@ export const EDITS: readonly Edit[] = [
   e("step.ts", "a pending re-exec carried out during a shutdown", `if (this.phase.kind === "running" && (living || waiting)) {
         // A rolling restart`, `if (living || waiting) {
         // A rolling restart`),
+  e("step.ts", "READY=1 withheld while a server waits in vain (for a buried dependency)", "(l.kind === \"waiting\" && inVain?.has(i) !== true)", "l.kind === \"waiting\""),
+  e("deps.ts", "a server waiting behind one that waits in vain not at rest (one level only)", "(k === \"unborn\" && s.spec.autostart === false) || stuck.has(d);", "(k === \"unborn\" && s.spec.autostart === false);"),
+  e("deps.ts", "a buried dependency not at rest for READY=1", "return k === \"buried\" || k === \"cremated\" ||", "return k === \"cremated\" ||"),
+  e("deps.ts", "a dependency never started on its own (autostart = false) not at rest for READY=1", "(k === \"unborn\" && s.spec.autostart === false) || stuck.has(d);", "stuck.has(d);"),
   e("step.ts", "exit with an unborn server waiting", "const waiting = n.buried + n.unborn + n.waiting + n.backoff > 0;", "const waiting = n.buried + n.waiting + n.backoff > 0;"),
   e("step.ts", "exit while a spawn is in flight", "const living = n.alive + n.starting > 0;", "const living = n.alive > 0;"),
   e("step.ts", "the waiting line said at every event", "        } else if (!this.waitingLogged) {", "        } else if (true) {"),
@@ -145,6 +149,8 @@ export const EDITS: readonly Edit[] = [
   e("table.ts", "stopNow records the wrong reason", "  a.setLife({ kind: \"cremated\", since: a.at, why: \"stopped\" });\n  a.log(say.server.stoppedNow", "  a.setLife({ kind: \"cremated\", since: a.at, why: \"clean-exit\" });\n  a.log(say.server.stoppedNow"),
   e("table.ts", "a refusal to start says ok", "      return no(say.reply.alreadyRunning(name));\n    case \"revive-one\"", "      return ok(say.reply.alreadyRunning(name));\n    case \"revive-one\""),
 
+  e("table.ts", "a long life ended by a stop or restart keeps its fast crashes counted (backoff)", "  if ((d.lived ?? 0) >= a.interval() && a.server.retries !== 0) a.setServer({ retries: 0 });\n", ""),
+  e("table.ts", "a short life ended by a stop or restart forgets its fast crashes", "if ((d.lived ?? 0) >= a.interval() && a.server.retries !== 0)", "if (a.server.retries !== 0)"),
   // --- exits.ts, argv.ts, signals.ts ----------------------------------------------------
   e("exits.ts", "a crash loop at lived <= interval", "return lived < intervalMs ? \"exit-fast\" : \"exit-slow\";", "return lived <= intervalMs ? \"exit-fast\" : \"exit-slow\";"),
   e("exits.ts", "an unknown status taken as clean", "    case \"unknown\": return false;", "    case \"unknown\": return true;"),

@@ -433,6 +433,20 @@ describe("OutputHub: readiness by a line of output (ready = { log = … })", () 
     expect(problems[0]).toMatch(new RegExp(`^'srv' \\(pid ${slow}\\): its ready pattern "\\^\\(a\\+\\)\\+\\$" took \\d+ ms on one line of its output, which holds up lazarus: it is tested no more`));
   });
 
+  test("many lines that each take the pattern a while (none of them too long alone) are given up too: their sum would hold up lazarus", async () => {
+    const { h, matched, results } = hub();
+    const problems: string[] = [];
+    h.onProblem = (text) => problems.push(text);
+    // (a+)+$ on 18 a's and a '!' takes some milliseconds a line (well under a second; far less than
+    // JavaScriptCore's limit): 300 of them, written at once, took seconds of the event loop in one go.
+    const lines = Array.from({ length: 300 }, () => `${"a".repeat(18)}!`).join("\\n");
+    const slow = spawnWith(h, "^(a+)+$", `printf '${lines}\\naaa\\n'`);
+    await results();
+    expect(matched).toEqual([]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^'srv' \\(pid ${slow}\\): its ready pattern "\\^\\(a\\+\\)\\+\\$" took \\d+ ms on \\d+ lines of its output, which holds up lazarus: it is tested no more`));
+  });
+
   test("a line longer than MAX_OUTPUT_LINE is tested on its first piece only", async () => {
     const { h, matched, results } = hub();
     const long = `head -c ${MAX_OUTPUT_LINE + 100} /dev/zero | tr '\\0' 'z'`;

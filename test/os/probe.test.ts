@@ -63,6 +63,43 @@ function rawServer(answer: string | null) {
   };
 }
 
+/**
+ * A listener that never accepts, its queue full: the kernel drops further SYNs, so a connect to
+ * it hangs (retried by the kernel) as one to a firewalled port does. A Python process of its own.
+ */
+async function blackhole(): Promise<{ port: number; stop: () => void }> {
+  const script = [
+    "import socket, sys, time",
+    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+    "port = s.getsockname()[1]",
+    "fill = []",
+    "for _ in range(4):",
+    "    c = socket.socket(); c.setblocking(False); c.connect_ex(('127.0.0.1', port)); fill.append(c)",
+    "time.sleep(0.2)",
+    "print(port, flush=True)",
+    "sys.stdin.read()",
+  ].join("\n");
+  const proc = Bun.spawn({ cmd: ["python3", "-c", script], stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the blackhole did not start");
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return { port: Number(text.trim()), stop: () => { proc.stdin.end(); proc.kill(); } };
+}
+
+/** The local ports of this machine's connections still trying to reach 127.0.0.1:port (SYN_SENT, /proc/net/tcp). */
+function synSentTo(port: number): string[] {
+  const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  return readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1).flatMap((line) => {
+    const f = line.trim().split(/\s+/);
+    return f[2] === remote && f[3] === "02" ? [f[1] as string] : [];
+  });
+}
+
 describe("tcp probes", () => {
   test("a closed port is refused; once a listener opens there, the probe succeeds and closes its connection", async () => {
     const port = freePort();
@@ -81,6 +118,30 @@ describe("tcp probes", () => {
       expect(after.calls()).toBe(1);
     } finally {
       listener.stop(true);
+    }
+  });
+
+  test("a port that drops SYNs: timed out, and the connection attempt is given up then (not left to the kernel's retries, an fd each)", async () => {
+    const hole = await blackhole();
+    try {
+      const before = synSentTo(hole.port);
+      const r = await run((done) => probeTcp("127.0.0.1", hole.port, 200, done));
+      expect(r).toMatchObject({ ok: false, reason: "timed out after 200 ms", synchronous: false });
+      // Ours would still be trying (SYN_SENT, for about two minutes with tcp_syn_retries = 6).
+      expect(synSentTo(hole.port).filter((x) => !before.includes(x))).toEqual([]);
+    } finally {
+      hole.stop();
+    }
+  });
+
+  test("localhost is both loopbacks: a listener on 127.0.0.1 alone, or on ::1 alone, is reached", async () => {
+    for (const hostname of ["127.0.0.1", "::1"]) {
+      const listener = Bun.listen({ hostname, port: 0, socket: { data() {} } });
+      try {
+        expect({ hostname, ...(await run((done) => probeTcp("localhost", listener.port, 10_000, done))) }).toMatchObject({ hostname, ok: true });
+      } finally {
+        listener.stop(true);
+      }
     }
   });
 
