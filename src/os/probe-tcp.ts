@@ -10,10 +10,15 @@
 // socket at once, and destroying it gives the attempt up. "localhost" is both
 // loopbacks, tried at once (as Bun.connect did: a server listening on ::1 alone
 // is reached too; node:net would take the resolver's first address only).
-import { connect, type Socket } from "node:net";
+// node:net is loaded at the first tcp probe, not with lazarus: it costs about
+// 1.5 MiB of RSS that a lazarus without tcp probes need not pay (issue 18).
+import type { Socket } from "node:net";
 import type { Ms } from "../core/types.ts";
 import type { ProbeDone } from "./port.ts";
 import { networkReason, settleOnce, timedOut, timerDelay } from "./probe.ts";
+
+type Connect = typeof import("node:net").connect;
+let connectFn: Connect | null = null;
 
 export function probeTcp(host: string, port: number, timeoutMs: Ms, done: ProbeDone): void {
   const settle = settleOnce(done);
@@ -23,8 +28,10 @@ export function probeTcp(host: string, port: number, timeoutMs: Ms, done: ProbeD
   }
   const targets = host.toLowerCase() === "localhost" ? ["127.0.0.1", "::1"] : [host];
   const sockets: Socket[] = [];
+  let over = false;
   // Every attempt still under way is given up (its fd closed) once the outcome is known.
   const finish = (outcome: { ok: boolean; reason: string }) => {
+    over = true;
     clearTimeout(timer);
     for (const s of sockets) s.destroy();
     settle(outcome);
@@ -37,19 +44,30 @@ export function probeTcp(host: string, port: number, timeoutMs: Ms, done: ProbeD
     if (first === null) first = e;
     if (--left === 0) finish({ ok: false, reason: networkReason(first) });
   };
-  for (const target of targets) {
-    let s: Socket;
-    try {
-      s = connect({ host: target, port });
-    } catch (e) {
-      failed(e);
-      continue;
+  const attempt = (connect: Connect) => {
+    if (over) return; // timed out while node:net was loading
+    for (const target of targets) {
+      let s: Socket;
+      try {
+        s = connect({ host: target, port });
+      } catch (e) {
+        failed(e);
+        continue;
+      }
+      sockets.push(s);
+      s.once("connect", () => finish({ ok: true, reason: "connection accepted" }));
+      s.on("error", (e: unknown) => {
+        s.destroy();
+        failed(e);
+      });
     }
-    sockets.push(s);
-    s.once("connect", () => finish({ ok: true, reason: "connection accepted" }));
-    s.on("error", (e: unknown) => {
-      s.destroy();
-      failed(e);
-    });
+  };
+  if (connectFn !== null) {
+    attempt(connectFn);
+    return;
   }
+  import("node:net").then((net) => {
+    connectFn = net.connect;
+    attempt(net.connect);
+  }, (e: unknown) => finish({ ok: false, reason: `node:net could not be loaded: ${e instanceof Error ? e.message : String(e)}` }));
 }

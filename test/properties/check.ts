@@ -972,9 +972,25 @@ export class ScenarioRun {
     if (lines.includes("READY=1")) {
       this.sdReadies++;
       if (this.sdReadies > 1) this.fail("sd-notify", `READY=1 told to systemd a second time, after ${eventWords(event)}`);
-      const pending = this.state.servers.toArray().flatMap((s, i) => {
+      // A server that waits for what is at rest unready (buried, stopped, never started by itself) can only wait: at rest too.
+      const all = this.state.servers.toArray();
+      const unready = (d: number) => {
+        const l = all[d]?.life;
+        return !(l === undefined || (l.kind === "alive" && l.ready && l.stop === null) || (l.kind === "cremated" && l.why === "clean-exit"));
+      };
+      const vain = (i: number, seen: Set<number>): boolean => {
+        if (seen.has(i)) return false;
+        seen.add(i);
+        return (all[i]?.spec.dependsOn ?? []).filter(unready).some((d) => {
+          const x = all[d];
+          const k = x?.life.kind;
+          return k === "buried" || k === "cremated" || (k === "unborn" && x?.spec.autostart === false) || (k === "waiting" && vain(d, seen));
+        });
+      };
+      const pending = all.flatMap((s, i) => {
         const l = s.life;
-        const rest = (l.kind === "alive" && l.ready) || l.kind === "buried" || l.kind === "cremated" || (l.kind === "unborn" && s.spec.autostart === false);
+        const rest = (l.kind === "alive" && l.ready) || l.kind === "buried" || l.kind === "cremated" || (l.kind === "unborn" && s.spec.autostart === false) ||
+          (l.kind === "waiting" && vain(i, new Set()));
         return rest ? [] : [`server ${i} (${l.kind}${l.kind === "alive" ? ", not ready" : ""})`];
       });
       if (pending.length > 0) this.fail("sd-notify", `READY=1 told to systemd after ${eventWords(event)} while ${pending.join(", ")} has not come to rest (READY=1 before every server is ready)`);

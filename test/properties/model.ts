@@ -845,8 +845,20 @@ export class Model {
         case "buried":
         case "cremated": return true;
         case "unborn": return this.specs[i]?.autostart === false;
+        case "waiting": return this.waitsInVain(i, new Set());
         default: return false;
       }
+    });
+  }
+
+  /** A waiting server waits in vain when something it waits for is at rest unready (buried, cremated, unborn without autostart) or waits in vain itself. */
+  waitsInVain(i: number, seen: Set<number>): boolean {
+    if (seen.has(i)) return false;
+    seen.add(i);
+    return this.waitsFor(i).some((d) => {
+      const s = this.servers[d]!;
+      return s.kind === "buried" || s.kind === "cremated" || (s.kind === "unborn" && this.specs[d]?.autostart === false) ||
+        (s.kind === "waiting" && this.waitsInVain(d, seen));
     });
   }
 
@@ -1298,6 +1310,8 @@ export class Model {
         else this.startAgain(i);
         return;
       }
+      // A life of at least the interval resets the backoff count, however it ended.
+      if (lived >= this.interval(i)) s.retries = 0;
       this.become(i, "cremated", "stopped");
       if (then === "start") this.spawn(i);
       return;
