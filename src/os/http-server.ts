@@ -10,6 +10,12 @@
 // - A token bucket for the whole endpoint (429 with Retry-After, before any
 //   work) and a smaller one for actions; at most MAX_ACTIONS_IN_FLIGHT actions
 //   waiting for the core, each answered within ACTION_TIMEOUT_MS.
+// - A budget of the loop's time: each request's answer is timed (on the port's
+//   clock) and charged; while more than WORK_BURST_MS is owed (beyond
+//   WORK_MS_PER_SECOND paid back each second), requests are refused with 429
+//   before any work. So the endpoint takes at most about a tenth of the loop
+//   that supervises, however costly its answers (a /metrics of a thousand
+//   servers) and however many requests the rate lets in.
 // - Event streams: at most MAX_SSE_CLIENTS (503 beyond). Each is a pull stream
 //   that Bun reads only as fast as the socket drains (Bun 1.4.5 applies the
 //   socket's backpressure to a Response(ReadableStream)), and holds at most the
@@ -31,7 +37,7 @@ import { type HttpAddress, formatHttpAddress } from "../http/address.ts";
 import { type ActionReply, actionResponse, createApp, type HttpAction, type HttpResult, tooMany, unavailable } from "../http/app.ts";
 import { tokenChecker } from "../http/auth.ts";
 import { HTTP_LIMITS, type HttpLimits } from "../http/limits.ts";
-import { TokenBucket } from "../http/rate.ts";
+import { TokenBucket, WorkBudget } from "../http/rate.ts";
 import type { HttpSnapshot, HttpStats, ProcessMetrics } from "../http/snapshot.ts";
 import { pageView, SSE_HEARTBEAT, snapshotMessage, sseRetry } from "../http/view.ts";
 import { measureProcess } from "./process-metrics.ts";
@@ -96,6 +102,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   const app = createApp({ checkToken: o.token === null ? null : tokenChecker(o.token), hosts: o.address.loopback ? "loopback" : "any", limits });
   const bucket = new TokenBucket(limits.RATE_PER_SECOND, limits.RATE_BURST);
   const actionBucket = new TokenBucket(limits.ACTION_RATE_PER_SECOND, limits.ACTION_RATE_BURST);
+  const work = new WorkBudget(limits.WORK_MS_PER_SECOND, limits.WORK_BURST_MS);
   const responses: Record<number, number> = {};
   const refused: Record<string, number> = {};
   const clients = new Set<Client>();
@@ -289,6 +296,22 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     });
   };
 
+  const answer = (req: Request, srv: Server<undefined>, now: Ms): Response | Promise<Response> => {
+    let r: HttpResult;
+    try {
+      r = app({ method: req.method, url: req.url, headers: req.headers }, { snapshot, clock: { now, wall: o.wallTime() }, measure, stats: stats() });
+    } catch (e) {
+      problem(`answering ${req.method} failed: ${e instanceof Error ? e.message : String(e)}`);
+      count(500);
+      return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+    }
+    switch (r.kind) {
+      case "response": return toResponse(r);
+      case "events": return openEvents(r.headers, req, srv);
+      case "action": return runAction(r.action);
+    }
+  };
+
   let server: Server<undefined>;
   try {
     server = Bun.serve({
@@ -301,18 +324,12 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
       fetch(req, srv) {
         const now = o.now();
         if (!bucket.take(now)) return refuse("rate", tooMany("too many requests", bucket.retryAfter()));
-        let r: HttpResult;
+        if (!work.allows(now)) return refuse("busy", tooMany(`lazarus is busy: answering took more than ${limits.WORK_MS_PER_SECOND} ms of each second`, work.retryAfter()));
         try {
-          r = app({ method: req.method, url: req.url, headers: req.headers }, { snapshot, clock: { now, wall: o.wallTime() }, measure, stats: stats() });
-        } catch (e) {
-          problem(`answering ${req.method} failed: ${e instanceof Error ? e.message : String(e)}`);
-          count(500);
-          return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
-        }
-        switch (r.kind) {
-          case "response": return toResponse(r);
-          case "events": return openEvents(r.headers, req, srv);
-          case "action": return runAction(r.action);
+          return answer(req, srv, now);
+        } finally {
+          const done = o.now();
+          work.charge(done, done - now);
         }
       },
       error(e) {
