@@ -20,7 +20,7 @@
 //                            a heartbeat comment every SSE_HEARTBEAT_MS, closed after SSE_MAX_AGE_MS (the
 //                            browser reconnects) or when it has not taken data for SSE_STALL_MS
 //   views to live pages      built once for all of them, at most once per SSE_MIN_INTERVAL_MS (250 ms) however
-//                            often the state changes
+//                            often the state changes, and spaced by what they cost (WORK_MS_PER_SECOND of each second)
 //   one snapshot's size      per server MAX_TIMELINE_EVENTS events of the last TIMELINE_WINDOW_MS, MAX_OUTPUT_LINES
 //                            lines of MAX_OUTPUT_LINE_CHARS characters, MAX_CRASH_KINDS distinct crash labels
 //   actions in flight        MAX_ACTIONS_IN_FLIGHT; each answered within ACTION_TIMEOUT_MS (503 otherwise)

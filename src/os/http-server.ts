@@ -23,7 +23,11 @@
 //   comment every SSE_HEARTBEAT_MS, closed after SSE_MAX_AGE_MS (the browser
 //   reconnects), or when it has taken nothing for SSE_STALL_MS.
 // - Views are built once per change for every client together, at most once
-//   per SSE_MIN_INTERVAL_MS however often the shell says it changed.
+//   per SSE_MIN_INTERVAL_MS however often the shell says it changed, and
+//   spaced so that building them takes at most WORK_MS_PER_SECOND of each
+//   second: a view of a thousand servers with their output lines is megabytes
+//   of JSON, hundreds of ms to build, and servers that write all the time
+//   change it all the time.
 // - A handler that throws answers 500; the problem is reported (at most one
 //   report per 10 s, with the count of the ones not reported).
 //
@@ -114,6 +118,8 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   let version = 0;
   let message: Uint8Array | null = null;
   let builtAt = Number.NEGATIVE_INFINITY;
+  /** The next view is not built before this (SSE_MIN_INTERVAL_MS after the last, or more after a costly one). */
+  let buildAfter = Number.NEGATIVE_INFINITY;
   /** Changed since the last view was built. */
   let dirty = true;
   let flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -162,7 +168,9 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     const now = o.now();
     // Made first: if the snapshot fails, nothing changes (and the next change tries again).
     const next = encoder.encode(snapshotMessage(pageView(snapshot(), now, readOnly, limits.TIMELINE_WINDOW_MS), version + 1));
+    const took = o.now() - now;
     builtAt = now;
+    buildAfter = Math.max(now + limits.SSE_MIN_INTERVAL_MS, now + took + took * (1000 / limits.WORK_MS_PER_SECOND - 1));
     dirty = false;
     version++;
     message = next;
@@ -349,7 +357,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     changed() {
       dirty = true;
       if (closed || clients.size === 0 || flushTimer !== null) return;
-      const wait = Math.max(0, builtAt + limits.SSE_MIN_INTERVAL_MS - o.now());
+      const wait = Math.max(0, buildAfter - o.now());
       flushTimer = setTimeout(guarded("a view for the live pages", build), wait);
     },
     stats,

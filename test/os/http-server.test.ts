@@ -7,7 +7,7 @@ import { SIGABRT } from "../../src/core/signals.ts";
 import { HTTP_LIMITS } from "../../src/http/limits.ts";
 import type { PageView } from "../../src/http/view.ts";
 import { serveHttp } from "../../src/os/http-server.ts";
-import { FakeSupervisor, ManualClock } from "../helpers/fake-supervisor.ts";
+import { FakeSupervisor, ManualClock, VirtualClock } from "../helpers/fake-supervisor.ts";
 import { type FakeEndpoint, serveFake, TEST_TOKEN } from "../helpers/http-fake.ts";
 import { parsePrometheus, sample } from "../helpers/prom-parse.ts";
 import { SseClient } from "../helpers/sse-client.ts";
@@ -177,6 +177,37 @@ test("a live page gets the state at once and every change after it; a burst of c
   }
   // The burst came as one view (views are built at most once per SSE_MIN_INTERVAL_MS), numbered after the others.
   expect(seen).toEqual([3]);
+});
+
+test("views for the live pages are spaced by what they cost: building them takes at most WORK_MS_PER_SECOND of each second", async () => {
+  // Each view "takes" 100 ms to build (its snapshot moves the endpoint's clock on): as a view of a thousand servers
+  // with their output lines does (17 MB of JSON, 150 to 500 ms, measured). With servers that write all the time, the
+  // views were built back to back, every 250 ms: the loop did little else. A quarter of each second here: 400 ms apart.
+  const clock = new VirtualClock();
+  const sup = new FakeSupervisor(SERVERS, clock);
+  sup.start();
+  const starts: number[] = [];
+  const http = serveHttp({
+    address: { hostname: "127.0.0.1", port: 0, loopback: true }, token: null, now: clock.now, wallTime: () => Date.now(), onAction: sup.onAction,
+    limits: { ...HTTP_LIMITS, WORK_MS_PER_SECOND: 250 },
+    snapshot: () => {
+      starts.push(clock.now());
+      clock.advance(100);
+      return sup.snapshot();
+    },
+  });
+  if (typeof http === "string") throw new Error(http);
+  cleanups.push(() => http.close());
+  const c = await SseClient.open(`${http.url}/events`);
+  sse.push(c);
+  expect(await c.nextMessage()).not.toBeNull();
+  for (let k = 0; k < 3; k++) {
+    http.changed(); // at once after the last view: as servers that write all the time
+    expect(await c.nextMessage()).not.toBeNull();
+  }
+  const gaps = starts.slice(1).map((t, k) => t - (starts[k] as number));
+  expect(gaps).toHaveLength(3);
+  for (const g of gaps) expect(g).toBeGreaterThanOrEqual(399);
 });
 
 test("at most MAX_SSE_CLIENTS live pages; the next is refused with 503 and counted; a closed one frees its place", async () => {
