@@ -33,14 +33,21 @@ export interface CoreSnapshotInputs {
 
 export function snapshotOf(i: CoreSnapshotInputs): HttpSnapshot {
   const { state, history } = i;
+  // As statusOf names them: a rolling restart's new process (until it takes its copy's place) and
+  // its old one (moved aside while it stops) carry "(new)" and "(old)", so no two servers share a name.
+  const current = new Set<string>();
+  for (const s of state.servers) if (s.retired !== true && s.replaces === undefined) current.add(s.spec.name);
   // Servers a reload removed: shown until their process has ended, then forgotten.
   const servers = state.servers.flatMap((s, index): ServerSnapshot[] => {
     const l = s.life;
     if (s.retired === true && l.kind !== "alive") return [];
     const h = history.of(index, i.now);
+    const aside = s.replaces !== undefined ? "new" : s.retired === true && current.has(s.spec.name) ? "old" : null;
     return [{
       index,
-      name: s.spec.name,
+      name: aside === null ? s.spec.name : `${s.spec.name} (${aside})`,
+      aside,
+      removed: s.retired === true,
       autostart: s.spec.autostart ?? true,
       state: l.kind,
       stopping: l.kind === "alive" && l.stop !== null,

@@ -1,8 +1,9 @@
 // GET /healthz (readiness, for an orchestrator): healthy while lazarus is
 // running (not booting, not shutting down) and every autostart server is alive,
 // not being stopped, and ready where readiness is known. Servers with autostart
-// = false are not counted: they run when an operator says so. The answer names
-// whatever is not so.
+// = false are not counted: they run when an operator says so; nor are a rolling
+// restart's processes beside their copies (new, or old) and servers a reload
+// removed. The answer names whatever is not so.
 import type { HttpSnapshot, ServerSnapshot } from "./snapshot.ts";
 
 export interface Unhealthy {
@@ -22,6 +23,10 @@ export interface Health {
 
 function serverProblem(s: ServerSnapshot): string | null {
   if (!s.autostart) return null;
+  // Not a server of the configuration but a process on its way in or out: a rolling restart's new
+  // process not ready yet, or its old one being stopped (its copy serves meanwhile), or a server a
+  // reload removed, being stopped.
+  if (s.aside !== null || s.removed) return null;
   switch (s.state) {
     case "alive":
       if (s.stopping) return "stopping";

@@ -11,12 +11,16 @@
 //                            however slowly it drips (measured on Bun 1.4.5); idle keep-alive: IDLE_SECONDS
 //   request rate             RATE_PER_SECOND sustained, RATE_BURST at once, for the whole endpoint: 429 beyond
 //                            (cheaply, before any work); actions have their own ACTION_RATE_PER_SECOND
+//   time spent answering     WORK_MS_PER_SECOND of each second of the event loop sustained, WORK_BURST_MS at once,
+//                            for the whole endpoint: measured per request, 429 beyond (before any work) until it is
+//                            paid back. The request rate alone does not bound it: one /metrics of a thousand servers
+//                            takes tens of ms, and a burst of them held supervision (and /livez) for seconds
 //   live page clients (SSE)  MAX_SSE_CLIENTS at once: 503 beyond; each holds at most one pending snapshot (a
 //                            newer one replaces it; the stream is pulled only as fast as the socket drains),
 //                            a heartbeat comment every SSE_HEARTBEAT_MS, closed after SSE_MAX_AGE_MS (the
 //                            browser reconnects) or when it has not taken data for SSE_STALL_MS
 //   views to live pages      built once for all of them, at most once per SSE_MIN_INTERVAL_MS (250 ms) however
-//                            often the state changes
+//                            often the state changes, and spaced by what they cost (WORK_MS_PER_SECOND of each second)
 //   one snapshot's size      per server MAX_TIMELINE_EVENTS events of the last TIMELINE_WINDOW_MS, MAX_OUTPUT_LINES
 //                            lines of MAX_OUTPUT_LINE_CHARS characters, MAX_CRASH_KINDS distinct crash labels
 //   actions in flight        MAX_ACTIONS_IN_FLIGHT; each answered within ACTION_TIMEOUT_MS (503 otherwise)
@@ -37,6 +41,8 @@ export const HTTP_LIMITS = {
   RATE_BURST: 400,
   ACTION_RATE_PER_SECOND: 5,
   ACTION_RATE_BURST: 20,
+  WORK_MS_PER_SECOND: 100,
+  WORK_BURST_MS: 250,
   MAX_SSE_CLIENTS: 64,
   SSE_HEARTBEAT_MS: 15_000,
   SSE_MAX_AGE_MS: 15 * 60_000,

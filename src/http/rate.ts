@@ -22,3 +22,41 @@ export class TokenBucket {
     return Math.max(1, Math.ceil((1 - this.tokens) / this.perSecond));
   }
 }
+
+/**
+ * A budget of the event loop's time (ms) for answering: `burst` ms at once,
+ * `perSecond` ms of each second sustained. A request is let in while some is
+ * left; what it took is charged after it (so the last one in may overdraw, and
+ * the next ones wait until the debt is paid back). Pure: the caller passes the
+ * monotonic time.
+ */
+export class WorkBudget {
+  private left: number;
+  private last: number | null = null;
+
+  constructor(private readonly perSecond: number, private readonly burst: number) {
+    this.left = burst;
+  }
+
+  private refill(now: number): void {
+    if (this.last !== null && now > this.last) this.left = Math.min(this.burst, this.left + ((now - this.last) / 1000) * this.perSecond);
+    if (this.last === null || now > this.last) this.last = now;
+  }
+
+  /** Whether a request may be answered at monotonic time `now` (ms). */
+  allows(now: number): boolean {
+    this.refill(now);
+    return this.left > 0;
+  }
+
+  /** A request answered at `now` took `ms` of the loop. */
+  charge(now: number, ms: number): void {
+    this.refill(now);
+    this.left -= Math.max(0, ms);
+  }
+
+  /** Whole seconds until a request may be answered again (for Retry-After). */
+  retryAfter(): number {
+    return Math.max(1, Math.ceil(-this.left / this.perSecond));
+  }
+}

@@ -41,7 +41,12 @@ export interface OutputLine {
 
 export interface ServerSnapshot {
   readonly index: number;
+  /** Its name; "web.1 (new)", "web.1 (old)" for a rolling restart's process beside its copy (as `ctl status` shows them). */
   readonly name: string;
+  /** A rolling restart's new process starting beside its copy, or the old one moved aside while it stops; null: neither. */
+  readonly aside: "new" | "old" | null;
+  /** A reload removed it: shown until its process has ended. */
+  readonly removed: boolean;
   readonly autostart: boolean;
   readonly state: ServerState;
   /** A stop (or restart) is in progress. */

@@ -8,7 +8,12 @@
 // up to MAX_REPLY each and MAX_QUEUED for all clients together. A limit that
 // bites sends one error line first; a client that broke one of its own is
 // then disconnected. Nothing a client does reaches the supervisor beyond its
-// (well-formed) lines.
+// (well-formed) lines. Requests are handled in turns of at most TURN_MS of the
+// event loop (at least one request each), every client with requests waiting
+// in turn, one request at a time; a client whose requests wait is not read
+// from (the kernel holds the rest, and then the client waits): a client that
+// sends thousands of costly requests at once (a reload of a thousand servers
+// takes tens of ms) never holds supervision up, nor the other clients.
 import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
@@ -25,6 +30,8 @@ export const MAX_REPLY = 64 * 1024 * 1024;
 /** Replies waiting to be read, all clients together: what a crowd of clients that do not read can cost. */
 export const MAX_QUEUED = 256 * 1024 * 1024;
 export const IDLE_SECONDS = 30;
+/** Requests are handled for at most this long in one turn of the event loop (at least one is). */
+export const TURN_MS = 10;
 
 export interface Limits {
   readonly maxLine: number;
@@ -33,10 +40,11 @@ export interface Limits {
   readonly maxReply: number;
   readonly maxQueued: number;
   readonly idleSeconds: number;
+  readonly turnMs: number;
 }
 
 export const LIMITS: Limits = {
-  maxLine: MAX_REQUEST_LINE, maxClients: MAX_CLIENTS, maxUnread: MAX_UNREAD, maxReply: MAX_REPLY, maxQueued: MAX_QUEUED, idleSeconds: IDLE_SECONDS,
+  maxLine: MAX_REQUEST_LINE, maxClients: MAX_CLIENTS, maxUnread: MAX_UNREAD, maxReply: MAX_REPLY, maxQueued: MAX_QUEUED, idleSeconds: IDLE_SECONDS, turnMs: TURN_MS,
 };
 
 export interface ControlServer {
@@ -51,6 +59,8 @@ interface Client {
   /** Bytes of replies not yet taken by the kernel, oldest first. */
   out: Uint8Array[];
   outBytes: number;
+  /** Whole request lines read and not handled yet, oldest first (while there are any, it is not read from). */
+  queue: string[];
   /** Requests handed to the handler and not answered yet. */
   waiting: number;
   /** No more requests are read from it: it closed its side, or broke a limit. */
@@ -154,6 +164,9 @@ export async function listenControl(path: string, strictDir: boolean, handler: C
   }
 
   const clients = new Set<Socket<Client>>();
+  /** Clients with request lines waiting to be handled, in turn. */
+  const turns = new Set<Socket<Client>>();
+  let turnScheduled = false;
   /** Reply bytes waiting in every client's queue. */
   let queued = 0;
   const error = (message: string) => `${JSON.stringify({ ok: false, error: message })}\n`;
@@ -172,7 +185,7 @@ export async function listenControl(path: string, strictDir: boolean, handler: C
       }
       c.out.shift();
     }
-    if (c.ending && c.waiting === 0 && c.out.length === 0 && !c.gone) {
+    if (c.ending && c.waiting === 0 && c.queue.length === 0 && c.out.length === 0 && !c.gone) {
       c.ending = false;
       c.final = true; // nothing more is written
       s.end();
@@ -212,12 +225,59 @@ export async function listenControl(path: string, strictDir: boolean, handler: C
     c.deaf = true;
     c.ending = true;
     c.waiting = 0;
+    c.queue = [];
     flush(s);
   };
-  const handle = (s: Socket<Client>, line: string): void => {
+  /** A whole line read: refused at once if too long, else queued for its turn (and the client is not read from meanwhile). */
+  const take = (s: Socket<Client>, line: string): void => {
     const c = s.data;
     if (line.length > limits.maxLine) return last(s, `request line too long (over ${limits.maxLine} bytes)`);
     if (line.trim() === "") return;
+    c.queue.push(line);
+    if (!turns.has(s)) {
+      turns.add(s);
+      try {
+        s.pause();
+      } catch { /* closing */ }
+    }
+    if (!turnScheduled) {
+      turnScheduled = true;
+      setImmediate(turn);
+    }
+  };
+  /** One turn: a request of each waiting client after the other, round after round, until TURN_MS have passed (one at least). */
+  const turn = (): void => {
+    turnScheduled = false;
+    const until = performance.now() + limits.turnMs;
+    do {
+      for (const s of [...turns]) {
+        const c = s.data;
+        const line = c.queue.shift();
+        if (line !== undefined && !c.final && !c.gone) handle(s, line);
+        if (c.queue.length === 0 || c.final || c.gone) {
+          turns.delete(s);
+          c.queue = [];
+          if (!c.deaf && !c.gone) {
+            try {
+              s.resume();
+            } catch { /* closing */ }
+          }
+          flush(s);
+        } else {
+          // To the back of the line: a turn cut short by time begins with the next client, not this one again.
+          turns.delete(s);
+          turns.add(s);
+        }
+        if (performance.now() >= until) break;
+      }
+    } while (turns.size > 0 && performance.now() < until);
+    if (turns.size > 0 && !turnScheduled) {
+      turnScheduled = true;
+      setImmediate(turn);
+    }
+  };
+  const handle = (s: Socket<Client>, line: string): void => {
+    const c = s.data;
     c.waiting++;
     let answered = false;
     handler(line, (text) => {
@@ -233,6 +293,8 @@ export async function listenControl(path: string, strictDir: boolean, handler: C
     if (c.gone) return;
     c.gone = true;
     clients.delete(s);
+    turns.delete(s);
+    c.queue = [];
     queued -= c.outBytes;
     c.out = [];
     c.outBytes = 0;
@@ -247,7 +309,7 @@ export async function listenControl(path: string, strictDir: boolean, handler: C
       allowHalfOpen: true,
       socket: {
         open(s) {
-          s.data = { buf: "", decoder: new TextDecoder(), out: [], outBytes: 0, waiting: 0, deaf: false, ending: false, final: false, gone: false };
+          s.data = { buf: "", decoder: new TextDecoder(), out: [], outBytes: 0, queue: [], waiting: 0, deaf: false, ending: false, final: false, gone: false };
           if (clients.size >= limits.maxClients) return last(s, `too many clients (${limits.maxClients})`);
           clients.add(s);
           s.timeout(limits.idleSeconds);
@@ -259,7 +321,7 @@ export async function listenControl(path: string, strictDir: boolean, handler: C
           c.buf += c.decoder.decode(chunk, { stream: true });
           let start = 0;
           for (let nl = c.buf.indexOf("\n", from); nl >= 0 && !c.deaf; nl = c.buf.indexOf("\n", start)) {
-            handle(s, c.buf.slice(start, nl).replace(/\r$/, ""));
+            take(s, c.buf.slice(start, nl).replace(/\r$/, ""));
             start = nl + 1;
           }
           c.buf = c.deaf ? "" : c.buf.slice(start);
@@ -278,14 +340,14 @@ export async function listenControl(path: string, strictDir: boolean, handler: C
             const last = (c.buf + c.decoder.decode()).replace(/\r$/, "");
             c.buf = "";
             c.deaf = true;
-            if (last.trim() !== "") handle(s, last);
+            if (last.trim() !== "") take(s, last);
           }
           c.ending = true;
           flush(s);
         },
         timeout(s) {
-          // A request the core has not answered yet (a rolling restart answers at its end): not idle.
-          if (s.data.waiting > 0 && s.data.out.length === 0 && !s.data.gone) {
+          // A request the core has not answered yet (a rolling restart answers at its end), or one waiting for its turn: not idle.
+          if ((s.data.waiting > 0 || s.data.queue.length > 0) && s.data.out.length === 0 && !s.data.gone) {
             s.timeout(limits.idleSeconds);
             return;
           }

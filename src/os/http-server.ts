@@ -10,6 +10,12 @@
 // - A token bucket for the whole endpoint (429 with Retry-After, before any
 //   work) and a smaller one for actions; at most MAX_ACTIONS_IN_FLIGHT actions
 //   waiting for the core, each answered within ACTION_TIMEOUT_MS.
+// - A budget of the loop's time: each request's answer is timed (on the port's
+//   clock) and charged; while more than WORK_BURST_MS is owed (beyond
+//   WORK_MS_PER_SECOND paid back each second), requests are refused with 429
+//   before any work. So the endpoint takes at most about a tenth of the loop
+//   that supervises, however costly its answers (a /metrics of a thousand
+//   servers) and however many requests the rate lets in.
 // - Event streams: at most MAX_SSE_CLIENTS (503 beyond). Each is a pull stream
 //   that Bun reads only as fast as the socket drains (Bun 1.4.5 applies the
 //   socket's backpressure to a Response(ReadableStream)), and holds at most the
@@ -17,7 +23,11 @@
 //   comment every SSE_HEARTBEAT_MS, closed after SSE_MAX_AGE_MS (the browser
 //   reconnects), or when it has taken nothing for SSE_STALL_MS.
 // - Views are built once per change for every client together, at most once
-//   per SSE_MIN_INTERVAL_MS however often the shell says it changed.
+//   per SSE_MIN_INTERVAL_MS however often the shell says it changed, and
+//   spaced so that building them takes at most WORK_MS_PER_SECOND of each
+//   second: a view of a thousand servers with their output lines is megabytes
+//   of JSON, hundreds of ms to build, and servers that write all the time
+//   change it all the time.
 // - A handler that throws answers 500; the problem is reported (at most one
 //   report per 10 s, with the count of the ones not reported).
 //
@@ -31,7 +41,7 @@ import { type HttpAddress, formatHttpAddress } from "../http/address.ts";
 import { type ActionReply, actionResponse, createApp, type HttpAction, type HttpResult, tooMany, unavailable } from "../http/app.ts";
 import { tokenChecker } from "../http/auth.ts";
 import { HTTP_LIMITS, type HttpLimits } from "../http/limits.ts";
-import { TokenBucket } from "../http/rate.ts";
+import { TokenBucket, WorkBudget } from "../http/rate.ts";
 import type { HttpSnapshot, HttpStats, ProcessMetrics } from "../http/snapshot.ts";
 import { pageView, SSE_HEARTBEAT, snapshotMessage, sseRetry } from "../http/view.ts";
 import { measureProcess } from "./process-metrics.ts";
@@ -96,6 +106,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   const app = createApp({ checkToken: o.token === null ? null : tokenChecker(o.token), hosts: o.address.loopback ? "loopback" : "any", limits });
   const bucket = new TokenBucket(limits.RATE_PER_SECOND, limits.RATE_BURST);
   const actionBucket = new TokenBucket(limits.ACTION_RATE_PER_SECOND, limits.ACTION_RATE_BURST);
+  const work = new WorkBudget(limits.WORK_MS_PER_SECOND, limits.WORK_BURST_MS);
   const responses: Record<number, number> = {};
   const refused: Record<string, number> = {};
   const clients = new Set<Client>();
@@ -107,6 +118,8 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   let version = 0;
   let message: Uint8Array | null = null;
   let builtAt = Number.NEGATIVE_INFINITY;
+  /** The next view is not built before this (SSE_MIN_INTERVAL_MS after the last, or more after a costly one). */
+  let buildAfter = Number.NEGATIVE_INFINITY;
   /** Changed since the last view was built. */
   let dirty = true;
   let flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -155,7 +168,9 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     const now = o.now();
     // Made first: if the snapshot fails, nothing changes (and the next change tries again).
     const next = encoder.encode(snapshotMessage(pageView(snapshot(), now, readOnly, limits.TIMELINE_WINDOW_MS), version + 1));
+    const took = o.now() - now;
     builtAt = now;
+    buildAfter = Math.max(now + limits.SSE_MIN_INTERVAL_MS, now + took + took * (1000 / limits.WORK_MS_PER_SECOND - 1));
     dirty = false;
     version++;
     message = next;
@@ -289,6 +304,22 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     });
   };
 
+  const answer = (req: Request, srv: Server<undefined>, now: Ms): Response | Promise<Response> => {
+    let r: HttpResult;
+    try {
+      r = app({ method: req.method, url: req.url, headers: req.headers }, { snapshot, clock: { now, wall: o.wallTime() }, measure, stats: stats() });
+    } catch (e) {
+      problem(`answering ${req.method} failed: ${e instanceof Error ? e.message : String(e)}`);
+      count(500);
+      return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+    }
+    switch (r.kind) {
+      case "response": return toResponse(r);
+      case "events": return openEvents(r.headers, req, srv);
+      case "action": return runAction(r.action);
+    }
+  };
+
   let server: Server<undefined>;
   try {
     server = Bun.serve({
@@ -301,18 +332,12 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
       fetch(req, srv) {
         const now = o.now();
         if (!bucket.take(now)) return refuse("rate", tooMany("too many requests", bucket.retryAfter()));
-        let r: HttpResult;
+        if (!work.allows(now)) return refuse("busy", tooMany(`lazarus is busy: answering took more than ${limits.WORK_MS_PER_SECOND} ms of each second`, work.retryAfter()));
         try {
-          r = app({ method: req.method, url: req.url, headers: req.headers }, { snapshot, clock: { now, wall: o.wallTime() }, measure, stats: stats() });
-        } catch (e) {
-          problem(`answering ${req.method} failed: ${e instanceof Error ? e.message : String(e)}`);
-          count(500);
-          return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
-        }
-        switch (r.kind) {
-          case "response": return toResponse(r);
-          case "events": return openEvents(r.headers, req, srv);
-          case "action": return runAction(r.action);
+          return answer(req, srv, now);
+        } finally {
+          const done = o.now();
+          work.charge(done, done - now);
         }
       },
       error(e) {
@@ -332,7 +357,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     changed() {
       dirty = true;
       if (closed || clients.size === 0 || flushTimer !== null) return;
-      const wait = Math.max(0, builtAt + limits.SSE_MIN_INTERVAL_MS - o.now());
+      const wait = Math.max(0, buildAfter - o.now());
       flushTimer = setTimeout(guarded("a view for the live pages", build), wait);
     },
     stats,

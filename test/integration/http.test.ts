@@ -1,11 +1,11 @@
 // Issue 19 on the real supervisor: --http serves /metrics (Prometheus text),
 // /healthz, /livez, /api/status and the page; actions need the bearer token.
 import { describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "../../src/os/control-client.ts";
 import { parsePrometheus, sample } from "../helpers/prom-parse.ts";
-import { perTest, type Run, SERVER } from "../helpers/run.ts";
+import { perTest, type Run, SERVER, until } from "../helpers/run.ts";
 
 const { start, tempDir } = perTest({ tmp: "lazarus-http-" });
 
@@ -101,6 +101,51 @@ describe("--http on the real supervisor", () => {
     const again = await r.startedPid(r.lines.findIndex((l) => l.includes("restart of")));
     expect(again).not.toBe(pid);
     r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("a start-first rolling restart: /metrics names the process beside its copy apart (no series twice), and /healthz stays 200 while every copy serves", async () => {
+    const dir = tempDir();
+    const sock = join(dir, "ctl.sock");
+    const hold = join(dir, "hold");
+    // A new process is ready once `hold` is gone; an old one ignores SIGTERM, so it stays beside its copy until the test kills it.
+    writeFileSync(join(dir, "lazarus.toml"), `[servers.web]\ncmd = [${JSON.stringify(SERVER)}, "--ignore-term"]\ninstances = 2\n` +
+      `ready = { cmd = ["sh", "-c", "test ! -e ${hold}"] }\nready_timeout = 60\nstop_timeout = 60\n`);
+    const r = start([`--config=${join(dir, "lazarus.toml")}`, `--control=${sock}`, "--http=127.0.0.1:0"]);
+    const url = await endpoint(r);
+    await r.waitForCount(/'web\.\d' is ready\./, 2);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    type Row = { name: string; pid: number | null; aside: string | null };
+    const rows = async () => {
+      const res = await request(sock, { cmd: "status" });
+      if (!res.ok) throw new Error(res.error);
+      return (res.reply.status as { servers: Row[] }).servers;
+    };
+    const aside = (name: string, which: "new" | "old") => until(async () => (await rows()).find((s) => s.name === `${name} (${which})` && s.pid !== null) ?? null, `${name} (${which}) running`);
+    /** While a copy has a process beside it: every series once, both processes up, and healthy. */
+    const check = async (name: string, which: "new" | "old") => {
+      const m = await metrics(url); // refuses a series twice
+      expect(sample(m, "lazarus_server_up", { server: name })).toBe(1);
+      expect(sample(m, "lazarus_server_up", { server: `${name} (${which})` })).toBe(1);
+      const h = await fetch(`${url}/healthz`);
+      expect({ status: h.status, body: await h.json() }).toEqual({ status: 200, body: { ok: true, phase: "running", supervisor: null, servers: [] } });
+    };
+    writeFileSync(hold, "");
+    const rolled = request(sock, { cmd: "restart", server: "web", rolling: true }, 60_000);
+    await aside("web.1", "new");
+    await check("web.1", "new");
+    rmSync(hold);
+    for (const name of ["web.1", "web.2"]) {
+      const old = await aside(name, "old");
+      await check(name, "old");
+      process.kill(old.pid as number, "SIGKILL");
+    }
+    const res = await rolled;
+    expect(res.ok && res.reply.message).toBe("rolled 'web': web.1, web.2 restarted one at a time, each ready again");
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    r.signal("SIGTERM");
+    await r.waitFor("terminate signal received.");
+    r.signal("SIGTERM"); // the servers ignore it: the second one kills them
     expect((await r.ended()).code).toBe(0);
   });
 

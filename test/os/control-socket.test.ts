@@ -145,6 +145,33 @@ describe("limits on what clients send or leave unread bite with an error line fi
   });
 });
 
+describe("requests are handled in turns", () => {
+  test("a client that sends a thousand requests at once does not hold the others (nor the event loop) until they are all handled", async () => {
+    // Each turn handles one request of each waiting client (turnMs 0). Before, every request of a read was handled
+    // in one go: with a thousand reloads of tens of ms each, supervision stood still for a minute (measured).
+    const order: string[] = [];
+    let other: Promise<{ lines: string[] }> | null = null;
+    let path = "";
+    path = await serve((line, respond) => {
+      const cmd = (JSON.parse(line) as { cmd: string }).cmd;
+      order.push(cmd);
+      // The other client comes once the flood has begun to be handled; so does a timer.
+      if (order.length === 1) {
+        other = exchange(path, "{\"cmd\":\"other\"}\n", { halfClose: true });
+        setTimeout(() => order.push("timer"), 0);
+      }
+      respond(JSON.stringify({ ok: true, cmd }));
+    }, { turnMs: 0 });
+    const flood = await exchange(path, "{\"cmd\":\"flood\"}\n".repeat(1000), { halfClose: true });
+    expect(flood.lines).toHaveLength(1000);
+    expect((await (other as unknown as Promise<{ lines: string[] }>)).lines).toEqual([JSON.stringify({ ok: true, cmd: "other" })]);
+    const last = order.lastIndexOf("flood");
+    expect(order.indexOf("other")).toBeLessThan(last);
+    expect(order.indexOf("timer")).toBeLessThan(last);
+    expect(order.filter((x) => x === "flood")).toHaveLength(1000);
+  });
+});
+
 describe("idle clients", () => {
   test("a client waiting for an answer the handler has not given yet (a rolling restart) is not idle; one that sends nothing is, with one error line", async () => {
     let answer: (() => void) | undefined;

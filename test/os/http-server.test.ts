@@ -7,6 +7,7 @@ import { SIGABRT } from "../../src/core/signals.ts";
 import { HTTP_LIMITS } from "../../src/http/limits.ts";
 import type { PageView } from "../../src/http/view.ts";
 import { serveHttp } from "../../src/os/http-server.ts";
+import { FakeSupervisor, ManualClock, VirtualClock } from "../helpers/fake-supervisor.ts";
 import { type FakeEndpoint, serveFake, TEST_TOKEN } from "../helpers/http-fake.ts";
 import { parsePrometheus, sample } from "../helpers/prom-parse.ts";
 import { SseClient } from "../helpers/sse-client.ts";
@@ -19,9 +20,11 @@ const AUTH = { authorization: `Bearer ${TEST_TOKEN}` };
 
 const open: FakeEndpoint[] = [];
 const sse: SseClient[] = [];
+const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of sse.splice(0)) c.close();
   for (const f of open.splice(0)) f.http.close();
+  for (const f of cleanups.splice(0)) f();
 });
 
 function fake(opts: Parameters<typeof serveFake>[1] = {}, servers: Parameters<typeof serveFake>[0] = SERVERS): FakeEndpoint {
@@ -176,6 +179,37 @@ test("a live page gets the state at once and every change after it; a burst of c
   expect(seen).toEqual([3]);
 });
 
+test("views for the live pages are spaced by what they cost: building them takes at most WORK_MS_PER_SECOND of each second", async () => {
+  // Each view "takes" 100 ms to build (its snapshot moves the endpoint's clock on): as a view of a thousand servers
+  // with their output lines does (17 MB of JSON, 150 to 500 ms, measured). With servers that write all the time, the
+  // views were built back to back, every 250 ms: the loop did little else. A quarter of each second here: 400 ms apart.
+  const clock = new VirtualClock();
+  const sup = new FakeSupervisor(SERVERS, clock);
+  sup.start();
+  const starts: number[] = [];
+  const http = serveHttp({
+    address: { hostname: "127.0.0.1", port: 0, loopback: true }, token: null, now: clock.now, wallTime: () => Date.now(), onAction: sup.onAction,
+    limits: { ...HTTP_LIMITS, WORK_MS_PER_SECOND: 250 },
+    snapshot: () => {
+      starts.push(clock.now());
+      clock.advance(100);
+      return sup.snapshot();
+    },
+  });
+  if (typeof http === "string") throw new Error(http);
+  cleanups.push(() => http.close());
+  const c = await SseClient.open(`${http.url}/events`);
+  sse.push(c);
+  expect(await c.nextMessage()).not.toBeNull();
+  for (let k = 0; k < 3; k++) {
+    http.changed(); // at once after the last view: as servers that write all the time
+    expect(await c.nextMessage()).not.toBeNull();
+  }
+  const gaps = starts.slice(1).map((t, k) => t - (starts[k] as number));
+  expect(gaps).toHaveLength(3);
+  for (const g of gaps) expect(g).toBeGreaterThanOrEqual(399);
+});
+
 test("at most MAX_SSE_CLIENTS live pages; the next is refused with 503 and counted; a closed one frees its place", async () => {
   const f = fake({ limits: { MAX_SSE_CLIENTS: 3 } });
   const clients = await Promise.all([1, 2, 3].map(() => events(f)));
@@ -253,6 +287,36 @@ test("the request rate is bounded: beyond the burst, 429 with Retry-After, befor
   expect(f.http.stats().refused.rate).toBe(2);
   const r = await fetch(`${f.url}/metrics`);
   expect(r.headers.get("retry-after")).toMatch(/^\d+$/);
+});
+
+test("the time spent answering is bounded: costly answers beyond the budget are refused with 429 (reason busy) before any work, until it is paid back", async () => {
+  // Each snapshot "takes" 60 ms of the loop (on the endpoint's clock, which moves only when told): as a
+  // /metrics or /api/status of a thousand servers does. Allowed were 400 at once, holding the loop for seconds.
+  const clock = new ManualClock();
+  const sup = new FakeSupervisor(SERVERS, clock);
+  sup.start();
+  const http = serveHttp({
+    address: { hostname: "127.0.0.1", port: 0, loopback: true }, token: null, now: clock.now, wallTime: () => Date.now(), onAction: sup.onAction,
+    snapshot: () => {
+      clock.advance(60);
+      return sup.snapshot();
+    },
+  });
+  if (typeof http === "string") throw new Error(http);
+  cleanups.push(() => http.close());
+  const statuses: number[] = [];
+  for (let k = 0; k < 8; k++) statuses.push((await fetch(`${http.url}/api/status`)).status);
+  // 250 ms at once, 100 ms of each second paid back (6 ms during each answer itself): 250, 196, 142, 88, 34 left
+  // before each of the first five; then 20 ms owed.
+  expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+  const busy = await fetch(`${http.url}/livez`);
+  expect({ status: busy.status, retryAfter: busy.headers.get("retry-after") }).toEqual({ status: 429, retryAfter: "1" });
+  expect(((await busy.json()) as { error: string }).error).toBe(`lazarus is busy: answering took more than ${HTTP_LIMITS.WORK_MS_PER_SECOND} ms of each second`);
+  expect(http.stats().refused).toEqual({ busy: 4 });
+  clock.advance(1000); // 100 ms paid back: 80 left, enough for two more
+  const after: number[] = [];
+  for (let k = 0; k < 3; k++) after.push((await fetch(`${http.url}/api/status`)).status);
+  expect(after).toEqual([200, 200, 429]);
 });
 
 test("oversized requests: 413 for a body (411 for a chunked one), 414 for a URL, 431 for headers; a foreign Host is refused on loopback", async () => {
