@@ -2,7 +2,7 @@
 // (docs/spec.md, "The dump") and `lazarus ctl status`, so that the two always agree.
 import { commandLine, seconds, shortExit, stateWords } from "./describe.ts";
 import { unreadyDependencies } from "./deps.ts";
-import type { LifeKind, Ms, State } from "./types.ts";
+import type { LifeKind, Ms, Server, State } from "./types.ts";
 
 export interface ServerStatus {
   readonly index: number;
@@ -58,20 +58,33 @@ export interface Status {
   readonly servers: readonly ServerStatus[];
 }
 
-/** Servers a reload removed are shown until their process has ended, then forgotten (their slot, and index, stay unused). */
-export function statusOf(state: State, now: Ms): Status {
-  // A rolling restart's old process, moved aside while it stops, beside the copy that took its name.
+/**
+ * Which of a rolling restart's processes a server is, beside its copy: "new" (until it takes the
+ * copy's place), "old" (moved aside while it stops: retired, its name a current server's), or null.
+ * Every view names them so (`shownName`): no two servers shown share a name.
+ */
+export function asideOf(state: State): (s: Server) => ServerStatus["aside"] {
   const current = new Set<string>();
   for (const s of state.servers) if (s.retired !== true && s.replaces === undefined) current.add(s.spec.name);
+  return (s) => s.replaces !== undefined ? "new" : s.retired === true && current.has(s.spec.name) ? "old" : null;
+}
+
+/** "web.1", or "web.1 (new)" and "web.1 (old)" for a rolling restart's processes aside. */
+export function shownName(s: Server, aside: ServerStatus["aside"]): string {
+  return aside === null ? s.spec.name : `${s.spec.name} (${aside})`;
+}
+
+/** Servers a reload removed are shown until their process has ended, then forgotten (their slot, and index, stay unused). */
+export function statusOf(state: State, now: Ms): Status {
+  const asideIn = asideOf(state);
   const servers = state.servers.flatMap((s, index): ServerStatus[] => {
     const l = s.life;
     if (s.retired === true && l.kind !== "alive") return [];
-    const aside = s.replaces !== undefined ? "new" : s.retired === true && current.has(s.spec.name) ? "old" : null;
+    const aside = asideIn(s);
     const waitingFor = l.kind === "waiting" ? unreadyDependencies(state.servers, index).map((d) => state.servers.at(d)?.spec.name ?? "?") : [];
     return [{
       index,
-      // A rolling restart's new process, until it takes its copy's place.
-      name: aside === null ? s.spec.name : `${s.spec.name} (${aside})`,
+      name: shownName(s, aside),
       command: s.spec.argv,
       state: l.kind,
       words: l.kind === "waiting" && waitingFor.length > 0 ? `waiting for ${waitingFor.join(", ")}`

@@ -5,7 +5,7 @@
 // statusOf(state, now) with the pid and version, exactly as the control
 // socket's {"cmd":"status"} answers it.
 import { signalName } from "../core/signals.ts";
-import { statusOf } from "../core/status.ts";
+import { asideOf, shownName, statusOf } from "../core/status.ts";
 import type { ExitStatus, Ms, State } from "../core/types.ts";
 import type { History } from "./history.ts";
 import type { ExitInfo, HttpSnapshot, ServerSnapshot, SupervisorSnapshot } from "./snapshot.ts";
@@ -33,19 +33,17 @@ export interface CoreSnapshotInputs {
 
 export function snapshotOf(i: CoreSnapshotInputs): HttpSnapshot {
   const { state, history } = i;
-  // As statusOf names them: a rolling restart's new process (until it takes its copy's place) and
-  // its old one (moved aside while it stops) carry "(new)" and "(old)", so no two servers share a name.
-  const current = new Set<string>();
-  for (const s of state.servers) if (s.retired !== true && s.replaces === undefined) current.add(s.spec.name);
+  // As statusOf names them: a rolling restart's processes aside carry "(new)" and "(old)", so no two servers share a name.
+  const asideIn = asideOf(state);
   // Servers a reload removed: shown until their process has ended, then forgotten.
   const servers = state.servers.flatMap((s, index): ServerSnapshot[] => {
     const l = s.life;
     if (s.retired === true && l.kind !== "alive") return [];
     const h = history.of(index, i.now);
-    const aside = s.replaces !== undefined ? "new" : s.retired === true && current.has(s.spec.name) ? "old" : null;
+    const aside = asideIn(s);
     return [{
       index,
-      name: aside === null ? s.spec.name : `${s.spec.name} (${aside})`,
+      name: shownName(s, aside),
       aside,
       removed: s.retired === true,
       autostart: s.spec.autostart ?? true,

@@ -227,8 +227,9 @@ export const EDITS: readonly Edit[] = [
   e("table.ts", "the replaced old process started again once stopped", `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "cremate");`, `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "start");`),
-  e("status.ts", "a new process aside shown under the copy's own name", 'const aside = s.replaces !== undefined ? "new"', "const aside = s.replaces !== undefined ? null"),
+  e("status.ts", "a new process aside shown under the copy's own name", 'return (s) => s.replaces !== undefined ? "new"', "return (s) => s.replaces !== undefined ? null"),
   e("status.ts", "the old process aside shown under the copy's own name", 'current.has(s.spec.name) ? "old" : null;', "current.has(s.spec.name) ? null : null;"),
+  e("status.ts", "a process aside shown under the copy's own name", "return aside === null ? s.spec.name : `${s.spec.name} (${aside})`;", "return s.spec.name;"),
   e("status.ts", "the aside field never set", `      aside,
     }];`, `      aside: null,
     }];`),
