@@ -605,6 +605,7 @@ export class Supervisor {
     const name = this.state.servers.at(this.pids.get(main) ?? -1)?.spec.name ?? String(main);
     for (const e of m.errors) tell(`${main} ${e}`, `a notification from '${name}' (pid ${main}): ${e}.`);
     if (m.mainpid !== null && m.mainpid !== main) tell(`${main} MAINPID`, `'${name}' sent MAINPID=${m.mainpid}: ignored (its main process is the one lazarus started, pid ${main}).`);
+    if (m.watchdogUsec !== null) tell(`${main} WATCHDOG_USEC`, `'${name}' sent WATCHDOG_USEC=${m.watchdogUsec}: ignored (its watchdog period is its configuration's \`watchdog\`).`);
     if (!m.ready && !m.watchdog && m.status === null) return;
     this.dispatch({ type: "notify", at: this.port.now(), pid: main, ready: m.ready, watchdog: m.watchdog, status: m.status });
   }
