@@ -570,6 +570,8 @@ class Transition {
           this.setServer(c.slot, { ...s, retired: true });
           break;
         case "unchanged":
+          // Its dependencies follow a table's copies (a scale): at once, nothing restarted.
+          if (c.spec !== undefined) this.setServer(c.slot, s.next !== undefined ? { ...s, next: c.spec } : { ...s, spec: c.spec });
           break;
         default:
           unreachable(c);

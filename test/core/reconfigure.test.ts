@@ -242,3 +242,42 @@ describe("launch fingerprints (src/shell/launch-key.ts)", () => {
     for (const other of [{ cwd: "/x" }, { env: { A: "1" } }, { output: "inherit" as const }, { ready: "up" }]) expect(launchKey("a", { ...l, ...other })).not.toBe(launchKey("a", l));
   });
 });
+
+describe("a scale does not touch what depends on the table (found by the property harness's scale actions)", () => {
+  const copy = (n: number) => spec(`web.${n}`, { argv: ["web"], group: "web" });
+
+  test("a dependent of a table scaled up keeps its process; its dependencies follow the copies at once", () => {
+    const d = new Driver([copy(1), copy(2), spec("lb", { dependsOn: [0, 1] })]);
+    d.start(0);
+    const lb = d.pid(2);
+    const fx = d.feed({ type: "reconfigure", at: 10, id: 1, settings: d.state.settings, servers: [copy(1), copy(2), copy(3), spec("lb", { dependsOn: [0, 1, 2] })], scale: { name: "web", count: 3 } });
+    expect(logs(fx)[0]).toBe("scaled 'web' to 3: 1 added (web.3), 0 changed, 0 removed, 3 unchanged.");
+    expect(kills(fx)).toEqual([]);
+    expect(spawns(fx)).toEqual([{ server: 3, argv: ["web"] }]);
+    expect(d.pid(2)).toBe(lb);
+    expect(d.state.servers.at(2)?.spec.dependsOn).toEqual([0, 1, 3]);
+    // Its next start waits for web.3 too; at a shutdown it is stopped before web.3.
+    expect(d.state.dependents[3]).toEqual([2]);
+  });
+
+  test("scaled down, and a plain server renamed by its first scale: the dependent runs on, without the copies that went", () => {
+    const d = new Driver([copy(1), copy(2), spec("db"), spec("lb", { dependsOn: [0, 1, 2] })]);
+    d.start(0);
+    const lb = d.pid(3);
+    const down = d.feed({ type: "reconfigure", at: 10, id: 1, settings: d.state.settings, servers: [copy(1), spec("db"), spec("lb", { dependsOn: [0, 1] })], scale: { name: "web", count: 1 } });
+    expect(kills(down)).toEqual([{ pid: d.pid(1), signal: SIGTERM, group: true }]);
+    expect(d.state.servers.at(3)?.spec.dependsOn).toEqual([0, 2]);
+    const db1 = spec("db.1", { argv: ["db"], group: "db" });
+    const rename = d.feed({ type: "reconfigure", at: 20, id: 2, settings: d.state.settings, servers: [copy(1), db1, spec("lb", { dependsOn: [0, 1] })], scale: { name: "db", count: 1 } });
+    expect(kills(rename)).toEqual([{ pid: d.pid(2), signal: SIGTERM, group: true }]);
+    expect(d.pid(3)).toBe(lb);
+    expect(logs(rename)[0]).toBe("scaled 'db' to 1: 1 added (db.1), 0 changed, 1 removed (db), 2 unchanged.");
+  });
+
+  test("a dependency on another table, or on one more, is still a change", () => {
+    const d = new Driver([copy(1), spec("db"), spec("lb", { dependsOn: [0] })]);
+    d.start(0);
+    const fx = reload(d, 10, [copy(1), spec("db"), spec("lb", { dependsOn: [0, 1] })]);
+    expect(kills(fx)).toEqual([{ pid: d.pid(2), signal: SIGTERM, group: true }]);
+  });
+});
