@@ -1130,6 +1130,40 @@ export class ScenarioRun {
       }
     }
 
+    // reload: a server a reload removed (or a process a rolling restart moved aside or gave up) never runs on without a
+    // stop order while the supervisor runs: it is stopped as soon as it runs
+    if (after.phase.kind === "running") {
+      after.servers.forEach((s, i) => {
+        const l = s.life;
+        if (s.retired === true && l.kind === "alive" && l.stop === null) {
+          this.fail("reload", `server ${i} ('${s.spec.name}', pid ${l.pid}) was removed by a reload (or replaced in a rolling restart) and runs on with no stop order after ${eventWords(event)}: a removed server's process is never stopped`);
+        }
+      });
+    }
+
+    // scale: `ctl scale NAME N` keeps NAME.1 … NAME.N running untouched (same pid, no signal) and stops the copies above
+    // N that run, the highest-numbered first (their stop orders in that order, in one step)
+    if (event.type === "reconfigure" && event.scale !== undefined && x.reload !== null) {
+      const { name, count } = event.scale;
+      const copies = before.servers.toArray().flatMap((s, i) => {
+        const n = s.spec.group === name && s.retired !== true && s.replaces === undefined ? copyNumber(s.spec.name) : 0;
+        return n > 0 && s.life.kind === "alive" ? [{ i, n, pid: s.life.pid, stopping: s.life.stop !== null, spec: s.spec }] : [];
+      });
+      const stops = effects.flatMap((e) => (e.type === "kill" && e.group && e.signal !== SIGKILL ? [e.server] : []));
+      const want = copies.filter((c) => c.n > count && !c.stopping).sort((a, b) => b.n - a.n).map((c) => c.i);
+      const got = stops.filter((i) => copies.some((c) => c.i === i));
+      const words = (slots: readonly number[]) => slots.length === 0 ? "none" : slots.map((i) => `${before.servers.at(i)?.spec.name} (server ${i})`).join(", ");
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        this.fail("scale", `scale '${name}' to ${count} stopped ${words(got)}; it must stop ${words(want)}: the copies above ${count}, the highest-numbered first (a scale down stops the wrong copies)`);
+      }
+      for (const c of copies) {
+        const l = after.servers.at(c.i)?.life;
+        if (c.n <= count && (l?.kind !== "alive" || l.pid !== c.pid || after.servers.at(c.i)?.spec.name !== c.spec.name)) {
+          this.fail("scale", `scale '${name}' to ${count}: ${c.spec.name} (server ${c.i}, pid ${c.pid}) is not kept running untouched (it is ${l?.kind}${l?.kind === "alive" ? ` as pid ${l.pid}, named ${after.servers.at(c.i)?.spec.name}` : ""})`);
+        }
+      }
+    }
+
     // 5. a revive spawns every buried server exactly once (or it waits for its dependencies) and nothing else
     const reviveAll = event.type === "revive" || (event.type === "control" && event.command.op === "revive" && event.command.server === null);
     if (reviveAll && before.phase.kind === "running") {
