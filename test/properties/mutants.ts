@@ -49,7 +49,7 @@ export const MUTANTS: Readonly<Record<string, StepFn>> = {
   /** Respawns with the argv as given: --initial-spawn is never replaced. */
   "forget --respawn": (state, event) => {
     const r = step(state, event);
-    const effects = r.effects.map((e): Effect => (e.type === "spawn" ? { ...e, argv: state.servers.at(e.server)!.spec.argv } : e));
+    const effects = r.effects.map((e): Effect => (e.type === "spawn" ? { ...e, argv: r.state.servers.at(e.server)!.spec.argv } : e));
     return { state: r.state, effects };
   },
 
