@@ -124,11 +124,15 @@ function unnamed(list: readonly Named[]): ServerSpec[] {
   }));
 }
 
-/** Dependencies on these servers of `specs`, a table's copy standing for all of its copies (as the planner makes them). */
-function tableDeps(specs: readonly ServerSpec[], deps: readonly number[]): number[] {
+/**
+ * Dependencies on these servers of `specs`, a table's copy standing for all of its copies (as the planner makes them);
+ * none on the copies of `own`, the table of the server they are for (a table cannot depend on itself).
+ */
+function tableDeps(specs: readonly ServerSpec[], deps: readonly number[], own?: string): number[] {
   const out = new Set<number>();
   for (const d of deps) {
     const g = specs[d]?.group;
+    if (g !== undefined && g === own) continue;
     if (g === undefined) out.add(d);
     else specs.forEach((s, j) => { if (s.group === g) out.add(j); });
   }
@@ -516,7 +520,7 @@ export class ScenarioRun {
       if (!chosen(i)) return spec;
       const last = spec.argv[spec.argv.length - 1] ?? "";
       // (a dependency a reload gives: on a server before it in the file, a table's copies all)
-      if ((r.policy ?? null) !== null) return tweak(spec, r.policy!, i === 0 ? [] : tableDeps(this.specs, [r.k % i]));
+      if ((r.policy ?? null) !== null) return tweak(spec, r.policy!, i === 0 ? [] : tableDeps(this.specs, [r.k % i], spec.group));
       if (!r.undo) return { ...spec, argv: [...spec.argv, word] };
       return last.startsWith("--reload=") ? { ...spec, argv: spec.argv.slice(0, -1) } : spec;
     });
@@ -606,7 +610,8 @@ export class ScenarioRun {
         copies.push(had);
         continue;
       }
-      copies.push({ spec: { ...template.spec, name, group: table }, deps: template.deps.slice() });
+      // (not on the table's own copies: the generated copies of a table that depend on earlier ones are the harness's)
+      copies.push({ spec: { ...template.spec, name, group: table }, deps: template.deps.filter((n) => !oldNames.has(n)) });
       this.behaviour.set(name, this.behaviour.get(template.spec.name)!);
     }
     const names = copies.map((x) => x.spec.name);
