@@ -25,7 +25,7 @@ export type SlotChange =
   | { readonly kind: "removed"; readonly slot: number };
 
 export interface Reconfiguration {
-  /** In slot order of the new servers, then the removed ones, last slot first. */
+  /** In slot order of the new servers, then the removed ones: a table's copies highest-numbered first, the rest last slot first. */
   readonly changes: readonly SlotChange[];
   /** How many slots there are after it (appended ones included). */
   readonly length: number;
@@ -77,15 +77,24 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
     }
   });
   const kept = new Set(specs.map((s) => s.name));
-  const removed: SlotChange[] = [];
+  const removed: { readonly change: SlotChange; readonly copy: number }[] = [];
   for (const [name, slot] of current) {
     if (kept.has(name)) continue;
-    removed.push({ kind: "removed", slot });
+    removed.push({ change: { kind: "removed", slot }, copy: copyNumber((servers.at(slot) as Server).spec) });
     summary.removed.push(name);
   }
-  // The last slot first: copies that go (NAME.3, then NAME.2) are stopped highest-numbered first.
-  changes.push(...removed.reverse());
+  // Copies that go (NAME.3, then NAME.2) are stopped highest-numbered first, whatever their slots (a copy a scale
+  // added again may have a later slot than one above it); the rest the last slot first.
+  removed.sort((a, b) => b.copy - a.copy || b.change.slot - a.change.slot);
+  changes.push(...removed.map((r) => r.change));
   return { changes, length, summary };
+}
+
+/** Which copy of its table a server is (NAME.N: N), 0 for a server that is no copy. */
+function copyNumber(s: ServerSpec): number {
+  if (s.group === undefined || !s.name.startsWith(`${s.group}.`)) return 0;
+  const n = Number(s.name.slice(s.group.length + 1));
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
 /** The spec with its dependsOn as slots. */

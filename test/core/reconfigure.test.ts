@@ -281,3 +281,20 @@ describe("a scale does not touch what depends on the table (found by the propert
     expect(kills(fx)).toEqual([{ pid: d.pid(2), signal: SIGTERM, group: true }]);
   });
 });
+
+describe("a scale down stops the highest-numbered copies first, whatever their slots (found by a fuzzer run, seed 49392307)", () => {
+  test("copies added again by a scale in slots out of their order are stopped by number", () => {
+    const copy = (n: number) => spec(`web.${n}`, { argv: ["web"], group: "web" });
+    const scale = (d: Driver, at: number, n: number) =>
+      d.feed({ type: "reconfigure", at, id: 1, settings: d.state.settings, servers: Array.from({ length: n }, (_, k) => copy(k + 1)), scale: { name: "web", count: n } });
+    const d = new Driver([copy(1), copy(2), copy(3)]);
+    d.start(0);
+    d.exit(d.pid(2), code(1), 10); // web.3 buried: its slot is free once removed
+    const web2 = d.pid(1);
+    scale(d, 20, 1); // web.2 stops (and takes its time), web.3 is forgotten at once
+    scale(d, 30, 3); // web.2 again: a new slot (the old one still ends); web.3 again: its old slot
+    expect(d.state.servers.toArray().map((s) => s.spec.name)).toEqual(["web.1", "web.2", "web.3", "web.2"]);
+    const down = scale(d, 40, 1);
+    expect(kills(down).filter((k) => k.pid !== web2)).toEqual([{ pid: d.pid(2), signal: SIGTERM, group: true }, { pid: d.pid(3), signal: SIGTERM, group: true }]);
+  });
+});
