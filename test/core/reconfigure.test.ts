@@ -298,3 +298,28 @@ describe("a scale down stops the highest-numbered copies first, whatever their s
     expect(kills(down).filter((k) => k.pid !== web2)).toEqual([{ pid: d.pid(2), signal: SIGTERM, group: true }, { pid: d.pid(3), signal: SIGTERM, group: true }]);
   });
 });
+
+describe("a reload stops first, then starts (found by a fuzzer run, seed 911016374)", () => {
+  test("a new server that depends on one the reload restarts waits for it, even listed before it", () => {
+    const d = new Driver([spec("web", { ready: NOTIFY })]);
+    d.start(0);
+    const web = d.pid(0);
+    d.feed({ type: "notify", at: 1, pid: web, ready: true, watchdog: false, status: null });
+    const fx = reload(d, 10, [spec("lb", { dependsOn: [1] }), spec("web", { ready: NOTIFY, argv: ["web", "2"] })]);
+    expect(kills(fx)).toEqual([{ pid: web, signal: SIGTERM, group: true }]);
+    expect(spawns(fx)).toEqual([]);
+    expect(d.kind(1)).toBe("waiting");
+  });
+
+  test("a new server that depends on a table whose stop-first rolling reload begins waits for its first copy", () => {
+    const copy = (n: number, argv = ["web"]) => spec(`web.${n}`, { argv, group: "web", ready: NOTIFY, rolling: "stop-first" });
+    const d = new Driver([copy(1)]);
+    d.start(0);
+    const web = d.pid(0);
+    d.feed({ type: "notify", at: 1, pid: web, ready: true, watchdog: false, status: null });
+    const fx = reload(d, 10, [copy(1, ["web", "2"]), spec("lb", { dependsOn: [0] })]);
+    expect(kills(fx)).toEqual([{ pid: web, signal: SIGTERM, group: true }]);
+    expect(spawns(fx)).toEqual([]);
+    expect(d.kind(1)).toBe("waiting");
+  });
+});

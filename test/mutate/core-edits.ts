@@ -220,6 +220,12 @@ export const EDITS: readonly Edit[] = [
   e("reconfigure.ts", "a slot aside counted as a current server", "return s.retired !== true && s.replaces === undefined;", "return s.retired !== true;"),
   e("reconfigure.ts", "a scale restarts what depends on the table (dependencies compared by copy, not by table)", "function tableOf(s: ServerSpec): string {\n  return s.group ?? s.name;", "function tableOf(s: ServerSpec): string {\n  return s.name;"),
   e("reconfigure.ts", "copies a scale removes stopped last slot first, not highest-numbered first", "removed.sort((a, b) => b.copy - a.copy || b.change.slot - a.change.slot);", "removed.sort((a, b) => b.change.slot - a.change.slot);"),
+  e("step.ts", "a reload starts its new servers before it stops what they depend on", `    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      if (c.kind === "removed") this.input(c.slot, "remove");`, `    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      if (c.kind === "added" && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
+      if (c.kind === "removed") this.input(c.slot, "remove");`),
   e("step.ts", "a dependent left unchanged by a scale keeps its old dependencies (it never waits for a new copy, and waits for ever on one that went)", "if (c.spec !== undefined) this.setServer(c.slot, s.next !== undefined ? { ...s, next: c.spec } : { ...s, spec: c.spec });", ""),
   e("table.ts", "the replaced old process started again once stopped", `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "cremate");`, `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));

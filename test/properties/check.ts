@@ -579,7 +579,8 @@ export class ScenarioRun {
       x = { spec: old.spec, deps: old.deps.filter((n) => list.some((y) => y.spec.name === n)) };
     } else {
       const name = `new${++this.added}`;
-      const { dependsOn, ...policy } = policyOf(add.server, at);
+      // (its dependencies on any server of the file, before it or after it: nothing depends on a new name yet)
+      const { dependsOn, ...policy } = policyOf(add.server, list.length);
       const deps = tableDeps(list.map((y) => y.spec), dependsOn ?? []).map((d) => list[d]!.spec.name);
       x = { spec: serverSpecOf(add.server, name, name, policy), deps };
     }

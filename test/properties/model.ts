@@ -789,13 +789,15 @@ export class Model {
     for (const i of changed) {
       const s = this.servers[i]!;
       if (s.kind === "alive" && s.stop === null && !rolling.has(i)) this.order(i, "start");
-      else if (s.kind === "unborn" && this.specs[i]!.autostart !== false) this.spawn(i);
     }
-    for (const i of added) if (this.specs[i]!.autostart !== false) this.spawn(i);
     if (rolled.size > 0) {
       this.x.notes.push(`a rolling reload of ${[...rolled.keys()].join(", ")}: ${[...rolled.values()].flat().join(", ")} one at a time`);
       this.beginRoll(null, [...rolled.keys()].join(", "), [...rolled.values()].flat());
     }
+    // Then what starts (docs/spec.md, Reload: a server it depends on that is being replaced is not ready): after every
+    // stop this reload gives, the first copy a stop-first roll restarts included.
+    for (const i of changed) if (this.servers[i]!.kind === "unborn" && this.specs[i]!.autostart !== false) this.spawn(i);
+    for (const i of added) if (this.specs[i]!.autostart !== false) this.spawn(i);
   }
 
   /** An operator's start of a server that does not run: now, or once its dependencies are ready (its backoff count stays: only a revive or a long life forgets it). */
