@@ -570,6 +570,8 @@ class Transition {
           this.setServer(c.slot, { ...s, retired: true });
           break;
         case "unchanged":
+          // Its dependencies follow a table's copies (a scale): at once, nothing restarted.
+          if (c.spec !== undefined) this.setServer(c.slot, s.next !== undefined ? { ...s, next: c.spec } : { ...s, spec: c.spec });
           break;
         default:
           unreachable(c);
@@ -587,17 +589,21 @@ class Transition {
       rolled.set(c.spec.group, slots);
     }
     const rolling = new Set([...rolled.values()].flat());
-    // (Stop signals go out before the starts' spawns whatever the order here: see effect.)
+    // What stops first (removed, changed, and the first copy a stop-first roll restarts), then what starts: a new
+    // server that depends on one being stopped by this reload waits for it, wherever either is in the files.
     for (const c of r.changes) {
       const s = this.server(c.slot);
       if (c.kind === "removed") this.input(c.slot, "remove");
       else if (c.kind === "changed" && s.life.kind === "alive" && !rolling.has(c.slot)) this.input(c.slot, "change");
-      // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
-      if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
     }
     const rollName = [...rolled.keys()].join(", ");
     answer(true, `${what}: ${text}${rolled.size > 0 ? say.reply.rollingReload(rollName) : ""}`, { reload: r.summary });
     if (rolled.size > 0) this.beginRoll(null, rollName, [...rolled.values()].flat());
+    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
+      if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
+    }
   }
 
   /** Who depends on each slot (the current servers' dependencies: a server aside or removed has none). */

@@ -224,6 +224,15 @@ export const EDITS: readonly Edit[] = [
   e("roll.ts", "start-first goes on though the copy's old process is being stopped", "if (!(c.kind === \"alive\" && c.pid === roll.old && c.stop === null)) return { kind: \"in-place\" };", "if (!(c.kind === \"alive\" && c.pid === roll.old)) return { kind: \"in-place\" };"),
   e("roll.ts", "a new process being stopped counts as on its way", "if (l.stop !== null) return { kind: \"failed\", why: `its new process (pid ${l.pid}) did not become ready: it is being stopped` };", ""),
   e("reconfigure.ts", "a slot aside counted as a current server", "return s.retired !== true && s.replaces === undefined;", "return s.retired !== true;"),
+  e("reconfigure.ts", "a scale restarts what depends on the table (dependencies compared by copy, not by table)", "function tableOf(s: ServerSpec): string {\n  return s.group ?? s.name;", "function tableOf(s: ServerSpec): string {\n  return s.name;"),
+  e("reconfigure.ts", "copies a scale removes stopped last slot first, not highest-numbered first", "removed.sort((a, b) => b.copy - a.copy || b.change.slot - a.change.slot);", "removed.sort((a, b) => b.change.slot - a.change.slot);"),
+  e("step.ts", "a reload starts its new servers before it stops what they depend on", `    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      if (c.kind === "removed") this.input(c.slot, "remove");`, `    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      if (c.kind === "added" && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
+      if (c.kind === "removed") this.input(c.slot, "remove");`),
+  e("step.ts", "a dependent left unchanged by a scale keeps its old dependencies (it never waits for a new copy, and waits for ever on one that went)", "if (c.spec !== undefined) this.setServer(c.slot, s.next !== undefined ? { ...s, next: c.spec } : { ...s, spec: c.spec });", ""),
   e("table.ts", "the replaced old process started again once stopped", `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "cremate");`, `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "start");`),
