@@ -447,6 +447,11 @@ export class ScenarioRun {
         if (pid === undefined) return [];
         return [{ type: "notify", at: this.t, pid, ready: s.ready, watchdog: s.watchdog, status: s.status ? `serving ${s.k}` : null }];
       }
+      case "trigger": {
+        const pid = s.target === "live" ? this.pick(s.k)?.pid : this.gone()[s.k % Math.max(1, this.gone().length)];
+        if (pid === undefined) return [];
+        return [{ type: "notify", at: this.t, pid, ready: s.ready, watchdog: false, status: null, trigger: true }];
+      }
       case "says-ready": {
         const p = this.pick(s.k);
         return p === undefined ? [] : this.saysReady(p);
@@ -1163,6 +1168,16 @@ export class ScenarioRun {
       const words = (slots: readonly number[]) => slots.length === 0 ? "none" : slots.map((i) => `${before.servers.at(i)?.spec.name} (server ${i})`).join(", ");
       if (JSON.stringify(got) !== JSON.stringify(want)) {
         this.fail("scale", `scale '${name}' to ${count} stopped ${words(got)}; it must stop ${words(want)}: the copies above ${count}, the highest-numbered first (a scale down stops the wrong copies)`);
+      }
+      // The copies that do not run (waiting, in backoff, buried, …): exactly those above N are removed.
+      const idle = before.servers.toArray().flatMap((s, i) => {
+        const n = s.spec.group === name && s.retired !== true && s.replaces === undefined ? copyNumber(s.spec.name) : 0;
+        return n > 0 && s.life.kind !== "alive" && !changed.has(i) ? [{ i, n }] : [];
+      });
+      const idleWant = idle.filter((c) => c.n > count).map((c) => c.i);
+      const idleGot = idle.filter((c) => after.servers.at(c.i)?.retired === true).map((c) => c.i);
+      if (JSON.stringify(idleGot) !== JSON.stringify(idleWant)) {
+        this.fail("scale", `scale '${name}' to ${count} stopped ${words(idleGot)}; it must stop ${words(idleWant)}: the copies above ${count}, the highest-numbered first (a scale down stops the wrong copies)`);
       }
       for (const c of copies) {
         const l = after.servers.at(c.i)?.life;

@@ -421,7 +421,7 @@ export class Model {
         this.probeResult(e.server, e.pid, e.purpose, e.ok);
         break;
       case "notify":
-        this.notify(e.pid, e.ready, e.watchdog);
+        this.notify(e.pid, e.ready, e.watchdog, e.trigger === true);
         break;
       case "output-match": {
         const i = this.aliveOf(e.pid);
@@ -1235,8 +1235,11 @@ export class Model {
     s.probeAt = this.at + h.intervalMs;
   }
 
-  /** sd_notify from a server's main process: READY=1 (ready by notify), WATCHDOG=1 (its window starts again). */
-  private notify(pid: number, ready: boolean, watchdog: boolean): void {
+  /**
+   * sd_notify from a server's main process: READY=1 (ready by notify), WATCHDOG=1 (its window starts again),
+   * then WATCHDOG=trigger (docs/spec.md: stopped, its end judged by its life as a failed start's).
+   */
+  private notify(pid: number, ready: boolean, watchdog: boolean, trigger: boolean): void {
     const i = this.aliveOf(pid);
     const s = this.servers[i];
     if (s === undefined || s.stop !== null || this.phase.kind !== "running") return;
@@ -1245,6 +1248,13 @@ export class Model {
     if (watchdog && spec.watchdogMs !== undefined && s.ready) {
       s.watchdogAt = this.at + spec.watchdogMs;
       s.watchdogTimer = s.watchdogAt;
+    }
+    if (trigger) {
+      const j = this.aliveOf(pid);
+      if (j >= 0 && this.servers[j]!.stop === null) {
+        this.x.notes.push(`server ${j} sent WATCHDOG=trigger: stopped, its end judged by its life`);
+        this.order(j, "fail");
+      }
     }
   }
 

@@ -292,6 +292,18 @@ Object.assign(MUTANTS, {
   /** WATCHDOG=1 from a server does not push its watchdog back. */
   "a server's WATCHDOG=1 ignored": (state: State, event: Event): StepResult =>
     step(state, event.type === "notify" ? { ...event, watchdog: false } : event),
+  /** WATCHDOG=trigger from a server changes nothing. */
+  "WATCHDOG=trigger ignored": (state: State, event: Event): StepResult =>
+    step(state, event.type === "notify" && event.trigger === true ? { ...event, trigger: false } : event),
+  /** WATCHDOG=trigger restarts the server like a failed health check: its end is not judged as a crash (a restart loop). */
+  "WATCHDOG=trigger taken for a restart": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "notify" || event.trigger !== true) return r;
+    const i = r.state.servers.findIndex((s) => s.life.kind === "alive" && s.life.pid === event.pid);
+    const s = r.state.servers.at(i);
+    if (s?.life.kind !== "alive" || s.life.stop?.then !== "fail") return r;
+    return { state: { ...r.state, servers: r.state.servers.set(i, { ...s, life: { ...s.life, stop: { ...s.life.stop, then: "start" } } }) }, effects: r.effects };
+  },
 });
 
 /**

@@ -34,6 +34,8 @@ export type Simple =
   | { readonly a: "probe-bogus"; readonly k: number; readonly ok: boolean; readonly how: "dead-pid" | "wrong-purpose" | "other-server" }
   /** An sd_notify datagram from a live process, one that ended, or a pid nobody knows. */
   | { readonly a: "notify"; readonly k: number; readonly target: "live" | "dead" | "unknown"; readonly ready: boolean; readonly watchdog: boolean; readonly status: boolean }
+  /** WATCHDOG=trigger (with READY=1 before it in the same datagram, or alone) from a live process or one that ended. */
+  | { readonly a: "trigger"; readonly k: number; readonly target: "live" | "dead"; readonly ready: boolean }
   /** Process k says it is ready the way its server's readiness check listens: READY=1, a matching line, or its readiness probe in flight passes. */
   | { readonly a: "says-ready"; readonly k: number }
   /** Of the processes whose server has a watchdog (or a health check), process k sends WATCHDOG=1 (or its health probe in flight passes). */
@@ -273,6 +275,7 @@ function policyArb(): fc.Arbitrary<Simple> {
       }),
     },
     { weight: 2, arbitrary: fc.record({ a: fc.constant("output-match" as const), k, target: fc.constantFrom("live" as const, "live" as const, "dead" as const) }) },
+    { weight: 1, arbitrary: fc.record({ a: fc.constant("trigger" as const), k, target: fc.constantFrom("live" as const, "live" as const, "dead" as const), ready: fc.boolean() }) },
   );
 }
 
