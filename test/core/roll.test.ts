@@ -435,7 +435,7 @@ test("a new process aside given up is said to be given up, not removed by a relo
 test("a new process aside given up while its spawn was on its way is said to be given up once it runs, and stopped", () => {
   let st = initialState(SETTINGS, [copy(1, "start-first"), copy(2, "start-first")]);
   const said: string[] = [];
-  const feed = (e: Event): Effect[] => {
+  const feed = (e: Event): readonly Effect[] => {
     const r = step(st, e);
     st = r.state;
     said.push(...r.effects.flatMap((x) => (x.type === "log" ? [x.record.text] : [])));
