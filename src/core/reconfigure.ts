@@ -12,8 +12,11 @@ import type { Vec } from "./vec.ts";
 
 /** What happens to one slot. */
 export type SlotChange =
-  /** Same spec: not touched. */
-  | { readonly kind: "unchanged"; readonly slot: number }
+  /**
+   * Same spec: not touched. `spec`: the same, with its dependencies on a table's copies as they are now (a scale
+   * gave the table other copies), taken at once.
+   */
+  | { readonly kind: "unchanged"; readonly slot: number; readonly spec?: ServerSpec }
   /** A different spec under the same name: stopped and started again with it (at once when it does not run). */
   | { readonly kind: "changed"; readonly slot: number; readonly spec: ServerSpec }
   /** A new name: a fresh server in this slot (appended, or an ended removed server's). */
@@ -22,7 +25,7 @@ export type SlotChange =
   | { readonly kind: "removed"; readonly slot: number };
 
 export interface Reconfiguration {
-  /** In slot order of the new servers, then the removed ones, last slot first. */
+  /** In slot order of the new servers, then the removed ones: a table's copies highest-numbered first, the rest last slot first. */
   readonly changes: readonly SlotChange[];
   /** How many slots there are after it (appended ones included). */
   readonly length: number;
@@ -64,8 +67,9 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
     if (!current.has(given.name)) {
       changes.push({ kind: "added", slot, spec });
       summary.added.push(given.name);
-    } else if (sameSpec(targetSpec(servers.at(slot) as Server), spec)) {
-      changes.push({ kind: "unchanged", slot });
+    } else if (sameServer(targetSpec(servers.at(slot) as Server), (d) => tableOf(targetSpec(servers.at(d) as Server)), given, (d) => tableOf(specs[d] as ServerSpec))) {
+      const old = targetSpec(servers.at(slot) as Server);
+      changes.push(sameSpec(old, spec) ? { kind: "unchanged", slot } : { kind: "unchanged", slot, spec });
       summary.unchanged.push(given.name);
     } else {
       changes.push({ kind: "changed", slot, spec });
@@ -73,15 +77,24 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
     }
   });
   const kept = new Set(specs.map((s) => s.name));
-  const removed: SlotChange[] = [];
+  const removed: { readonly change: SlotChange; readonly copy: number }[] = [];
   for (const [name, slot] of current) {
     if (kept.has(name)) continue;
-    removed.push({ kind: "removed", slot });
+    removed.push({ change: { kind: "removed", slot }, copy: copyNumber((servers.at(slot) as Server).spec) });
     summary.removed.push(name);
   }
-  // The last slot first: copies that go (NAME.3, then NAME.2) are stopped highest-numbered first.
-  changes.push(...removed.reverse());
+  // Copies that go (NAME.3, then NAME.2) are stopped highest-numbered first, whatever their slots (a copy a scale
+  // added again may have a later slot than one above it); the rest the last slot first.
+  removed.sort((a, b) => b.copy - a.copy || b.change.slot - a.change.slot);
+  changes.push(...removed.map((r) => r.change));
   return { changes, length, summary };
+}
+
+/** Which copy of its table a server is (NAME.N: N), 0 for a server that is no copy. */
+function copyNumber(s: ServerSpec): number {
+  if (s.group === undefined || !s.name.startsWith(`${s.group}.`)) return 0;
+  const n = Number(s.name.slice(s.group.length + 1));
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
 /** The spec with its dependsOn as slots. */
@@ -93,6 +106,23 @@ function withSlots(spec: ServerSpec, slots: readonly number[]): ServerSpec {
 /** Two specs run the same server: every field equal (an empty dependency list is no list). */
 export function sameSpec(a: ServerSpec, b: ServerSpec): boolean {
   return canonical(normal(a)) === canonical(normal(b));
+}
+
+/** What a dependency on this server is a dependency on: its table (a table with instances: every copy, however many), or itself. */
+function tableOf(s: ServerSpec): string {
+  return s.group ?? s.name;
+}
+
+/**
+ * Two specs run the same server, their dependencies by what they depend on (`a`'s and `b`'s dependency indices to
+ * names: a table's copies by the table's), in any order: a scale of a table changes nothing that depends on it.
+ */
+function sameServer(a: ServerSpec, aName: (d: number) => string, b: ServerSpec, bName: (d: number) => string): boolean {
+  const plain = (s: ServerSpec, name: (d: number) => string) => {
+    const { dependsOn, ...rest } = s;
+    return canonical({ ...rest, deps: [...new Set((dependsOn ?? []).map(name))].sort() });
+  };
+  return plain(a, aName) === plain(b, bName);
 }
 
 function normal(s: ServerSpec): ServerSpec {

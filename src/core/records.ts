@@ -138,6 +138,9 @@ export const server = {
   readyTimeout: (i: number, s: Server, pid: number, timeoutMs: number): LogRecord =>
     about(i, s, { event: "ready-timeout", pid, text: `'${label(s)}' did not become ready within ${seconds(timeoutMs)} s: a failed start, stopping it.` }),
   failedStart: (i: number, s: Server, pid: number): LogRecord => about(i, s, { event: "failed-start", pid, text: `'${label(s)}' failed to start.` }),
+  triggered: (i: number, s: Server, pid: number): LogRecord =>
+    about(i, s, { event: "watchdog-trigger", pid, text: `'${label(s)}' asked to be treated as failed (WATCHDOG=trigger): stopping it.` }),
+  failedAsAsked: (i: number, s: Server, pid: number): LogRecord => about(i, s, { event: "failed", pid, text: `'${label(s)}' ended as failed, as it asked.` }),
   unhealthy: (i: number, s: Server, pid: number, reason: string): LogRecord =>
     about(i, s, { event: "unhealthy", pid, reason, text: `'${label(s)}' is unhealthy (${reason}): restarting it.` }),
   stopTimeout: (i: number, s: Server, pid: number, timeoutMs: number): LogRecord =>
@@ -155,6 +158,8 @@ export const server = {
     about(i, s, { event: "replaced", pid, text: `'${label(s)}' (pid ${pid}) was replaced by its new process, which is ready: stopping it.` }),
   rollAside: (i: number, s: Server, pid: number): LogRecord =>
     about(i, s, { event: "roll", pid, text: `'${label(s)}': its new process starts beside the old one (pid ${pid}), which is stopped once the new one is ready.` }),
+  givenUp: (i: number, s: Server, pid: number): LogRecord =>
+    about(i, s, { event: "given-up", pid, text: `'${label(s)}' (pid ${pid}), the new process of a rolling restart, is given up: stopping it.` }),
   /** pid null: it was not running. */
   removed: (i: number, s: Server, pid: number | null): LogRecord =>
     about(i, s, pid === null

@@ -179,7 +179,7 @@ class Transition {
       case "log-file-failing": return this.log(say.supervisor.logFileFailing(event.path, event.reason));
       case "log-file-resumed": return this.log(say.supervisor.logFileResumed(event.path, event.dropped));
       case "probe-result": return this.probeResult(event.server, event.pid, event.purpose, event.ok, event.reason);
-      case "notify": return this.notify(event.pid, event.ready, event.watchdog, event.status);
+      case "notify": return this.notify(event.pid, event.ready, event.watchdog, event.status, event.trigger === true);
       case "output-match": return this.outputMatch(event.pid);
       case "control": return this.control(event.id, event.command);
       case "reconfigure": return this.reconfigure(event.id, event.settings, event.servers, event.scale);
@@ -278,7 +278,11 @@ class Transition {
     // A reload (or the end of a rolling restart) came while its spawn's result was on its way: now that it runs, it is
     // stopped (removed) or restarted (changed); a removed one that could not be started is forgotten.
     const s = this.server(i);
-    if (s.retired === true && (s.life.kind === "buried" || (s.life.kind === "alive" && s.life.stop === null))) this.input(i, "remove");
+    if (s.retired === true && (s.life.kind === "buried" || (s.life.kind === "alive" && s.life.stop === null))) {
+      // A rolling restart's new process given up while it started: its copy (the same name) is still a server.
+      const givenUp = this.servers.some((x, j) => j !== i && x.retired !== true && x.spec.name === s.spec.name);
+      this.input(i, "remove", { givenUp });
+    }
     else if (s.next !== undefined && s.life.kind === "alive" && s.life.stop === null) this.input(i, "change");
   }
 
@@ -348,8 +352,8 @@ class Transition {
     this.effects.push({ type: "arm", timer: timerOf("probe", i), at: this.at + health.intervalMs });
   }
 
-  /** sd_notify from a server (its main process is `pid`): READY=1, WATCHDOG=1, STATUS=. */
-  private notify(pid: number, ready: boolean, watchdog: boolean, status: string | null): void {
+  /** sd_notify from a server (its main process is `pid`): READY=1, WATCHDOG=1, STATUS=, then WATCHDOG=trigger. */
+  private notify(pid: number, ready: boolean, watchdog: boolean, status: string | null, trigger: boolean): void {
     const i = this.serverOfPid(pid, undefined);
     const s = this.servers.at(i);
     if (s === undefined || s.life.kind !== "alive") return;
@@ -362,6 +366,8 @@ class Transition {
       this.servers = this.servers.set(i, { ...now, watchdogAt: this.at + wd });
       this.effects.push({ type: "arm", timer: timerOf("watchdog", i), at: this.at + wd });
     }
+    // (A rolling restart's new process takes its copy's slot only in settle, after this step's inputs.)
+    if (trigger) this.input(i, "trigger");
   }
 
   /** A line of the output of the server whose main process is `pid` matched its readiness pattern. */
@@ -570,6 +576,8 @@ class Transition {
           this.setServer(c.slot, { ...s, retired: true });
           break;
         case "unchanged":
+          // Its dependencies follow a table's copies (a scale): at once, nothing restarted.
+          if (c.spec !== undefined) this.setServer(c.slot, s.next !== undefined ? { ...s, next: c.spec } : { ...s, spec: c.spec });
           break;
         default:
           unreachable(c);
@@ -587,17 +595,21 @@ class Transition {
       rolled.set(c.spec.group, slots);
     }
     const rolling = new Set([...rolled.values()].flat());
-    // (Stop signals go out before the starts' spawns whatever the order here: see effect.)
+    // What stops first (removed, changed, and the first copy a stop-first roll restarts), then what starts: a new
+    // server that depends on one being stopped by this reload waits for it, wherever either is in the files.
     for (const c of r.changes) {
       const s = this.server(c.slot);
       if (c.kind === "removed") this.input(c.slot, "remove");
       else if (c.kind === "changed" && s.life.kind === "alive" && !rolling.has(c.slot)) this.input(c.slot, "change");
-      // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
-      if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
     }
     const rollName = [...rolled.keys()].join(", ");
     answer(true, `${what}: ${text}${rolled.size > 0 ? say.reply.rollingReload(rollName) : ""}`, { reload: r.summary });
     if (rolled.size > 0) this.beginRoll(null, rollName, [...rolled.values()].flat());
+    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
+      if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
+    }
   }
 
   /** Who depends on each slot (the current servers' dependencies: a server aside or removed has none). */
@@ -886,7 +898,7 @@ class Transition {
     this.refreshDependents();
     const l = this.server(aside).life;
     // Starting: it is stopped once its spawn's result comes (spawnResult).
-    if (l.kind !== "starting") this.input(aside, "remove");
+    if (l.kind !== "starting") this.input(aside, "remove", { givenUp: true });
   }
 
   private rollFailed(why: string): void {

@@ -41,6 +41,8 @@ export type Input =
   | "ready-timeout"
   /** Its health check failed `retries` times in a row, or its watchdog expired. */
   | "unhealthy"
+  /** It asked to be treated as failed (WATCHDOG=trigger). */
+  | "trigger"
   /** Its process ended: cleanly, or abnormally sooner than its interval after its start, or later; or abnormally with restart = "never". */
   | "exit-clean" | "exit-fast" | "exit-slow" | "exit-final"
   /** SIGUSR2 or `ctl revive` (every buried server). */
@@ -61,7 +63,7 @@ export type Input =
   | "replaced";
 
 export const INPUTS: readonly Input[] = [
-  "autostart", "deps-ready", "spawned", "spawn-failed", "ready", "ready-timeout", "unhealthy", "exit-clean", "exit-fast", "exit-slow",
+  "autostart", "deps-ready", "spawned", "spawn-failed", "ready", "ready-timeout", "unhealthy", "trigger", "exit-clean", "exit-fast", "exit-slow",
   "exit-final", "revive", "retry", "shutdown", "kill", "deadline", "stop", "start", "restart", "revive-one", "signal", "change", "remove",
   "replaced",
 ];
@@ -105,6 +107,8 @@ export interface Detail {
   readonly signal?: Signal;
   /** How long the ended process lived (for a failed start: to judge it as a crash). */
   readonly lived?: Ms;
+  /** remove: a rolling restart's new process given up (not a server a reload removed). */
+  readonly givenUp?: boolean;
 }
 
 /** An operator's command is answered: ok, or refused, with a message. */
@@ -218,6 +222,16 @@ const failStart: Action = (a) => {
   order(a, "fail");
 };
 
+/**
+ * It said it failed (WATCHDOG=trigger, whether or not it has a watchdog): stopped, and its end
+ * judged as a crash by its life, as a failed start is (too fast: backoff or burial), so a server
+ * that keeps asking cannot restart itself in a loop.
+ */
+const failTriggered: Action = (a) => {
+  a.log(say.server.triggered(a.index, a.server, alive(a).pid));
+  order(a, "fail");
+};
+
 /** Unhealthy (its checks failed, or its watchdog expired): stopped and started again. Not a crash. */
 const restartUnhealthy: Action = (a, d) => {
   a.log(say.server.unhealthy(a.index, a.server, alive(a).pid, d.error ?? "unhealthy"));
@@ -298,7 +312,7 @@ const cremateStopped: Action = (a, d) => {
   a.killRemnants(pid, SIGKILL);
   // (Once a shutdown has begun, a failed start is stopped like the rest: nothing may start again.)
   if (l.stop?.then === "fail" && a.phase.kind === "running") {
-    a.log(say.server.failedStart(a.index, a.server, pid));
+    a.log(l.ready ? say.server.failedAsAsked(a.index, a.server, pid) : say.server.failedStart(a.index, a.server, pid));
     if ((d.lived ?? 0) < a.interval()) tooFast(a, pid, status);
     else startAgain(a, pid, status);
     return;
@@ -412,8 +426,8 @@ const restartChanged: Action = (a) => {
 };
 
 /** A reload removed it while it runs: stopped for good (a restart under way is dropped). */
-const stopRemoved: Action = (a) => {
-  a.log(say.server.removed(a.index, a.server, alive(a).pid));
+const stopRemoved: Action = (a, d) => {
+  a.log(d.givenUp === true ? say.server.givenUp(a.index, a.server, alive(a).pid) : say.server.removed(a.index, a.server, alive(a).pid));
   order(a, "cremate");
 };
 
@@ -432,7 +446,7 @@ const forget: Action = (a) => {
 
 /** Every action by name, for the table and for docs/spec.md's rows. */
 export const ACTIONS = {
-  spawn, comeAlive, buryUnspawnable, becomeReady, failStart, restartUnhealthy, cremateClean, crashFast, respawn, buryCrashed,
+  spawn, comeAlive, buryUnspawnable, becomeReady, failStart, failTriggered, restartUnhealthy, cremateClean, crashFast, respawn, buryCrashed,
   cremateStopped, orderStop, killIt, deadline, retry, requestStop, requestRestart, startOnceStopped, requestStart, restartStopped,
   requestRevive, stopNow, alreadyStopped, sendSignal, restartChanged, stopRemoved, forget,
   stopReplaced,
@@ -458,8 +472,8 @@ export const TABLE: { readonly [S in Situation]: { readonly [I in Input]?: Actio
   unborn: { autostart: "spawn", start: "requestStart", restart: "restartStopped", stop: "stopNow", remove: "forget" },
   waiting: { "deps-ready": "spawn", shutdown: "stopNow", stop: "stopNow", remove: "forget" },
   starting: { spawned: "comeAlive", "spawn-failed": "buryUnspawnable" },
-  unready: { ...RUNNING, ready: "becomeReady", "ready-timeout": "failStart" },
-  alive: { ...RUNNING, unhealthy: "restartUnhealthy" },
+  unready: { ...RUNNING, ready: "becomeReady", "ready-timeout": "failStart", trigger: "failTriggered" },
+  alive: { ...RUNNING, unhealthy: "restartUnhealthy", trigger: "failTriggered" },
   stopping: { ...STOPPING, kill: "killIt", deadline: "deadline", remove: "stopRemoved" },
   killed: { ...STOPPING, remove: "stopRemoved" },
   backoff: { retry: "retry", shutdown: "stopNow", stop: "stopNow", start: "requestStart", restart: "restartStopped", remove: "forget" },

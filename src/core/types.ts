@@ -396,6 +396,8 @@ export type Event =
     readonly ready: boolean;
     readonly watchdog: boolean;
     readonly status: string | null;
+    /** WATCHDOG=trigger: it asks to be treated as failed, as if its watchdog had expired (absent: false). */
+    readonly trigger?: boolean;
   }
   /** A line of output of the server whose main process is `pid` matched its readiness pattern. */
   | { readonly type: "output-match"; readonly at: Ms; readonly pid: number }

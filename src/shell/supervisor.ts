@@ -606,8 +606,11 @@ export class Supervisor {
     for (const e of m.errors) tell(`${main} ${e}`, `a notification from '${name}' (pid ${main}): ${e}.`);
     if (m.mainpid !== null && m.mainpid !== main) tell(`${main} MAINPID`, `'${name}' sent MAINPID=${m.mainpid}: ignored (its main process is the one lazarus started, pid ${main}).`);
     if (m.watchdogUsec !== null) tell(`${main} WATCHDOG_USEC`, `'${name}' sent WATCHDOG_USEC=${m.watchdogUsec}: ignored (its watchdog period is its configuration's \`watchdog\`).`);
-    if (!m.ready && !m.watchdog && m.status === null) return;
-    this.dispatch({ type: "notify", at: this.port.now(), pid: main, ready: m.ready, watchdog: m.watchdog, status: m.status });
+    if (!m.ready && !m.watchdog && m.status === null && !m.watchdogTrigger) return;
+    this.dispatch({
+      type: "notify", at: this.port.now(), pid: main, ready: m.ready, watchdog: m.watchdog, status: m.status,
+      ...(m.watchdogTrigger ? { trigger: true } : {}),
+    });
   }
 
   /** `pid` when it is the main process of an alive server, else null. */

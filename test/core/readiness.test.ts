@@ -14,8 +14,8 @@ const spec = (name: string, extra: Partial<ServerSpec> = {}): ServerSpec => ({ a
 const probes = (fx: readonly Effect[]) => fx.flatMap((e) => (e.type === "probe" ? [{ server: e.server, purpose: e.purpose, timeoutMs: e.timeoutMs }] : []));
 const arms = (fx: readonly Effect[]) => fx.flatMap((e) => (e.type === "arm" ? [`${e.timer}@${e.at}`] : []));
 const notes = (fx: readonly Effect[]) => fx.flatMap((e) => (e.type === "sd-notify" ? [e.text] : []));
-const notify = (d: Driver, pid: number, at: number, fields: { ready?: boolean; watchdog?: boolean; status?: string } = {}) =>
-  d.feed({ type: "notify", at, pid, ready: fields.ready ?? false, watchdog: fields.watchdog ?? false, status: fields.status ?? null });
+const notify = (d: Driver, pid: number, at: number, fields: { ready?: boolean; watchdog?: boolean; status?: string; trigger?: boolean } = {}) =>
+  d.feed({ type: "notify", at, pid, ready: fields.ready ?? false, watchdog: fields.watchdog ?? false, status: fields.status ?? null, ...(fields.trigger === true ? { trigger: true } : {}) });
 
 describe("readiness", () => {
   test("a server with `ready` is starting (unready) until it says so; without, ready at once", () => {
@@ -194,6 +194,75 @@ describe("health checks and the watchdog", () => {
     expect(arms(d.feed({ type: "timer", at: 1100, timer: "watchdog:0" }))).toEqual(["watchdog:0@1800"]);
     const fx = d.feed({ type: "timer", at: 1800, timer: "watchdog:0" });
     expect(logs(fx)).toEqual(["'svc' is unhealthy (no WATCHDOG=1 within 1.000 s): restarting it."]);
+  });
+
+  describe("WATCHDOG=trigger: it asks to be treated as failed", () => {
+    const NOTIFY = { ready: { kind: "notify" as const } };
+
+    test("a ready server (with no watchdog) is stopped; its end is judged by its life: fast, buried; slow, respawned", () => {
+      const d = new Driver([spec("web", NOTIFY)], { ...SETTINGS, intervalMs: 1000 });
+      d.start(0);
+      const pid = d.pid(0);
+      notify(d, pid, 100, { ready: true });
+      const fx = notify(d, pid, 200, { trigger: true });
+      expect(logs(fx)).toEqual(["'web' asked to be treated as failed (WATCHDOG=trigger): stopping it."]);
+      expect(kills(fx)).toEqual([{ pid, signal: 15, group: true }]);
+      const end = d.exit(pid, { kind: "signal", signal: 15 }, 300);
+      expect(logs(end)).toContain("'web' ended as failed, as it asked.");
+      expect(d.kind(0)).toBe("buried");
+
+      const slow = new Driver([spec("web", NOTIFY)], { ...SETTINGS, intervalMs: 1000 });
+      slow.start(0);
+      const p2 = slow.pid(0);
+      notify(slow, p2, 100, { ready: true });
+      notify(slow, p2, 5000, { trigger: true });
+      expect(spawns(slow.exit(p2, code(0), 5100))).toEqual([{ server: 0, argv: ["web", "--respawn"] }]);
+    });
+
+    test("with backoff, a server that keeps asking is retried with growing delays, then buried (no restart loop)", () => {
+      const d = new Driver([spec("web", { ...NOTIFY, backoff: { initialMs: 100, maxMs: 1000, retries: 2 } })], { ...SETTINGS, intervalMs: 1000 });
+      d.start(0);
+      let t = 0;
+      for (let k = 0; k < 3; k++) {
+        const pid = d.pid(0);
+        notify(d, pid, t + 10, { trigger: true });
+        d.exit(pid, { kind: "signal", signal: 15 }, t + 20);
+        if (k < 2) {
+          expect(d.kind(0)).toBe("backoff");
+          const life = d.state.servers.at(0)?.life;
+          t = life?.kind === "backoff" ? life.until : t;
+          d.feed({ type: "timer", at: t, timer: "backoff:0" });
+        }
+      }
+      expect(d.kind(0)).toBe("buried");
+    });
+
+    test("before it is ready: a failed start; READY=1 and WATCHDOG=trigger in one datagram: ready, then failed", () => {
+      const d = new Driver([spec("web", NOTIFY)], { ...SETTINGS, intervalMs: 1000 });
+      d.start(0);
+      const pid = d.pid(0);
+      const fx = notify(d, pid, 100, { trigger: true });
+      expect(kills(fx)).toEqual([{ pid, signal: 15, group: true }]);
+      expect(logs(d.exit(pid, code(0), 200))).toContain("'web' failed to start.");
+
+      const both = new Driver([spec("web", NOTIFY)], { ...SETTINGS, intervalMs: 1000 });
+      both.start(0);
+      const p2 = both.pid(0);
+      expect(logs(notify(both, p2, 100, { ready: true, trigger: true }))).toEqual([
+        "'web' is ready.", "'web' asked to be treated as failed (WATCHDOG=trigger): stopping it.",
+      ]);
+    });
+
+    test("from a server being stopped, during a shutdown, or from a pid that is no server's: nothing", () => {
+      const d = new Driver([spec("web", NOTIFY), spec("db", NOTIFY)]);
+      d.start(0);
+      expect(notify(d, 999_999, 10, { trigger: true })).toEqual([]);
+      d.feed({ type: "control", at: 20, id: 1, command: { op: "stop", server: 0 } });
+      expect(kills(notify(d, d.pid(0), 30, { trigger: true }))).toEqual([]);
+      d.feed({ type: "terminate", at: 40, signal: 15 });
+      expect(kills(notify(d, d.pid(1), 50, { trigger: true }))).toEqual([]);
+      expect(d.state.servers.at(1)?.life).toMatchObject({ kind: "alive" });
+    });
   });
 });
 

@@ -242,3 +242,84 @@ describe("launch fingerprints (src/shell/launch-key.ts)", () => {
     for (const other of [{ cwd: "/x" }, { env: { A: "1" } }, { output: "inherit" as const }, { ready: "up" }]) expect(launchKey("a", { ...l, ...other })).not.toBe(launchKey("a", l));
   });
 });
+
+describe("a scale does not touch what depends on the table (found by the property harness's scale actions)", () => {
+  const copy = (n: number) => spec(`web.${n}`, { argv: ["web"], group: "web" });
+
+  test("a dependent of a table scaled up keeps its process; its dependencies follow the copies at once", () => {
+    const d = new Driver([copy(1), copy(2), spec("lb", { dependsOn: [0, 1] })]);
+    d.start(0);
+    const lb = d.pid(2);
+    const fx = d.feed({ type: "reconfigure", at: 10, id: 1, settings: d.state.settings, servers: [copy(1), copy(2), copy(3), spec("lb", { dependsOn: [0, 1, 2] })], scale: { name: "web", count: 3 } });
+    expect(logs(fx)[0]).toBe("scaled 'web' to 3: 1 added (web.3), 0 changed, 0 removed, 3 unchanged.");
+    expect(kills(fx)).toEqual([]);
+    expect(spawns(fx)).toEqual([{ server: 3, argv: ["web"] }]);
+    expect(d.pid(2)).toBe(lb);
+    expect(d.state.servers.at(2)?.spec.dependsOn).toEqual([0, 1, 3]);
+    // Its next start waits for web.3 too; at a shutdown it is stopped before web.3.
+    expect(d.state.dependents[3]).toEqual([2]);
+  });
+
+  test("scaled down, and a plain server renamed by its first scale: the dependent runs on, without the copies that went", () => {
+    const d = new Driver([copy(1), copy(2), spec("db"), spec("lb", { dependsOn: [0, 1, 2] })]);
+    d.start(0);
+    const lb = d.pid(3);
+    const down = d.feed({ type: "reconfigure", at: 10, id: 1, settings: d.state.settings, servers: [copy(1), spec("db"), spec("lb", { dependsOn: [0, 1] })], scale: { name: "web", count: 1 } });
+    expect(kills(down)).toEqual([{ pid: d.pid(1), signal: SIGTERM, group: true }]);
+    expect(d.state.servers.at(3)?.spec.dependsOn).toEqual([0, 2]);
+    const db1 = spec("db.1", { argv: ["db"], group: "db" });
+    const rename = d.feed({ type: "reconfigure", at: 20, id: 2, settings: d.state.settings, servers: [copy(1), db1, spec("lb", { dependsOn: [0, 1] })], scale: { name: "db", count: 1 } });
+    expect(kills(rename)).toEqual([{ pid: d.pid(2), signal: SIGTERM, group: true }]);
+    expect(d.pid(3)).toBe(lb);
+    expect(logs(rename)[0]).toBe("scaled 'db' to 1: 1 added (db.1), 0 changed, 1 removed (db), 2 unchanged.");
+  });
+
+  test("a dependency on another table, or on one more, is still a change", () => {
+    const d = new Driver([copy(1), spec("db"), spec("lb", { dependsOn: [0] })]);
+    d.start(0);
+    const fx = reload(d, 10, [copy(1), spec("db"), spec("lb", { dependsOn: [0, 1] })]);
+    expect(kills(fx)).toEqual([{ pid: d.pid(2), signal: SIGTERM, group: true }]);
+  });
+});
+
+describe("a scale down stops the highest-numbered copies first, whatever their slots (found by a fuzzer run, seed 49392307)", () => {
+  test("copies added again by a scale in slots out of their order are stopped by number", () => {
+    const copy = (n: number) => spec(`web.${n}`, { argv: ["web"], group: "web" });
+    const scale = (d: Driver, at: number, n: number) =>
+      d.feed({ type: "reconfigure", at, id: 1, settings: d.state.settings, servers: Array.from({ length: n }, (_, k) => copy(k + 1)), scale: { name: "web", count: n } });
+    const d = new Driver([copy(1), copy(2), copy(3)]);
+    d.start(0);
+    d.exit(d.pid(2), code(1), 10); // web.3 buried: its slot is free once removed
+    const web2 = d.pid(1);
+    scale(d, 20, 1); // web.2 stops (and takes its time), web.3 is forgotten at once
+    scale(d, 30, 3); // web.2 again: a new slot (the old one still ends); web.3 again: its old slot
+    expect(d.state.servers.toArray().map((s) => s.spec.name)).toEqual(["web.1", "web.2", "web.3", "web.2"]);
+    const down = scale(d, 40, 1);
+    expect(kills(down).filter((k) => k.pid !== web2)).toEqual([{ pid: d.pid(2), signal: SIGTERM, group: true }, { pid: d.pid(3), signal: SIGTERM, group: true }]);
+  });
+});
+
+describe("a reload stops first, then starts (found by a fuzzer run, seed 911016374)", () => {
+  test("a new server that depends on one the reload restarts waits for it, even listed before it", () => {
+    const d = new Driver([spec("web", { ready: NOTIFY })]);
+    d.start(0);
+    const web = d.pid(0);
+    d.feed({ type: "notify", at: 1, pid: web, ready: true, watchdog: false, status: null });
+    const fx = reload(d, 10, [spec("lb", { dependsOn: [1] }), spec("web", { ready: NOTIFY, argv: ["web", "2"] })]);
+    expect(kills(fx)).toEqual([{ pid: web, signal: SIGTERM, group: true }]);
+    expect(spawns(fx)).toEqual([]);
+    expect(d.kind(1)).toBe("waiting");
+  });
+
+  test("a new server that depends on a table whose stop-first rolling reload begins waits for its first copy", () => {
+    const copy = (n: number, argv = ["web"]) => spec(`web.${n}`, { argv, group: "web", ready: NOTIFY, rolling: "stop-first" });
+    const d = new Driver([copy(1)]);
+    d.start(0);
+    const web = d.pid(0);
+    d.feed({ type: "notify", at: 1, pid: web, ready: true, watchdog: false, status: null });
+    const fx = reload(d, 10, [copy(1, ["web", "2"]), spec("lb", { dependsOn: [0] })]);
+    expect(kills(fx)).toEqual([{ pid: web, signal: SIGTERM, group: true }]);
+    expect(spawns(fx)).toEqual([]);
+    expect(d.kind(1)).toBe("waiting");
+  });
+});

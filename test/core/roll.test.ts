@@ -397,3 +397,63 @@ test("a copy that waited for a dependency ready as of the step the roll reaches 
   const end = d.feed({ type: "output-match", at: 6002, pid: fresh2 });
   expect(end.filter((x) => x.type === "reply")).toEqual([{ type: "reply", id: 9, ok: true, message: "rolled 'web': web.1, web.2 restarted one at a time, each ready again" }]);
 });
+
+test("a new process aside that asks to fail (READY=1 and WATCHDOG=trigger in one datagram) stops the roll; the old one serves on", () => {
+  const notifyCopy = (k: number): ServerSpec => ({ ...copy(k, "start-first"), ready: { kind: "notify" } });
+  const d = new Driver([notifyCopy(1), notifyCopy(2)]);
+  d.endOnKill = false;
+  for (const i of [0, 1]) d.feed({ type: "notify", at: 0, pid: d.pidOf(i), ready: true, watchdog: false, status: null });
+  const old = d.pidOf(0);
+  d.roll([0, 1]);
+  const aside = d.aside();
+  const fresh = d.pidOf(aside);
+  d.now += 10;
+  const fx = d.feed({ type: "notify", at: d.now, pid: fresh, ready: true, watchdog: false, status: null, trigger: true });
+  expect(kills(fx)).toEqual([fresh]);
+  expect(d.pidOf(0)).toBe(old);
+  expect(d.serving()).toEqual(["web.1", "web.2"]);
+  const said = fx.flatMap((x) => (x.type === "log" ? [x.record.text] : []));
+  expect(said).toContain("'srv' asked to be treated as failed (WATCHDOG=trigger): stopping it.");
+  expect(said.some((t) => t.includes("removed by a reload"))).toBe(false);
+  expect(replies(fx)).toEqual([{ ok: false, message: expect.stringContaining("rolling restart of 'web' stopped at 'web.1'") }]);
+});
+
+test("a new process aside given up is said to be given up, not removed by a reload (also when given up while it starts)", () => {
+  const d = new Driver([copy(1, "start-first"), copy(2, "start-first")]);
+  d.endOnKill = false;
+  for (const i of [0, 1]) d.up(i);
+  d.roll([0, 1]);
+  const aside = d.aside();
+  const fresh = d.pidOf(aside);
+  d.now += 4000; // not ready within its ready_timeout (3 s)
+  const fx = d.feed({ type: "timer", at: d.now, timer: timerOf("ready", aside) });
+  const said = fx.flatMap((x) => (x.type === "log" ? [x.record.text] : []));
+  expect(kills(fx)).toEqual([fresh]);
+  expect(said.some((t) => t.includes("removed by a reload"))).toBe(false);
+});
+
+test("a new process aside given up while its spawn was on its way is said to be given up once it runs, and stopped", () => {
+  let st = initialState(SETTINGS, [copy(1, "start-first"), copy(2, "start-first")]);
+  const said: string[] = [];
+  const feed = (e: Event): Effect[] => {
+    const r = step(st, e);
+    st = r.state;
+    said.push(...r.effects.flatMap((x) => (x.type === "log" ? [x.record.text] : [])));
+    return r.effects;
+  };
+  feed({ type: "start", at: 0, handover: null });
+  feed({ type: "spawned", at: 0, server: 0, pid: 100 });
+  feed({ type: "spawned", at: 0, server: 1, pid: 101 });
+  feed({ type: "output-match", at: 1, pid: 100 });
+  feed({ type: "output-match", at: 1, pid: 101 });
+  const rolled = feed({ type: "control", at: 10, id: 9, command: { op: "roll", name: "web", servers: [0, 1] } });
+  const spawn = rolled.find((x) => x.type === "spawn");
+  expect(spawn).toBeDefined();
+  const aside = spawn?.type === "spawn" ? spawn.server : -1;
+  // web.1 is stopped by an operator while its new process's spawn is on its way: the roll stops, the new one is given up.
+  feed({ type: "control", at: 20, id: 10, command: { op: "stop", server: 0 } });
+  said.length = 0;
+  const fx = feed({ type: "spawned", at: 30, server: aside, pid: 102 });
+  expect(fx.some((x) => x.type === "kill" && x.pid === 102)).toBe(true);
+  expect(said).toEqual(["'srv' started with pid 102.", "'srv' (pid 102), the new process of a rolling restart, is given up: stopping it."]);
+});

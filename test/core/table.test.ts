@@ -107,6 +107,7 @@ function eventFor(d: Driver, input: Input, t: number): Event | null {
     case "ready": return { type: "notify", at: t, pid, ready: true, watchdog: false, status: null };
     case "ready-timeout": return { type: "timer", at: since + 10_000, timer: "ready:0" };
     case "unhealthy": return { type: "probe-result", at: t, server: 0, pid, purpose: "health", ok: false, reason: "connection refused" };
+    case "trigger": return { type: "notify", at: t, pid, ready: false, watchdog: false, status: null, trigger: true };
     case "exit-clean": return { type: "exited", at: t, pid, status: code(0) };
     case "exit-fast": return { type: "exited", at: since + 500, pid, status: code(1) };
     case "exit-slow": return { type: "exited", at: Math.max(t, since + 1500), pid, status: code(1) };

@@ -29,6 +29,8 @@ const e = (file: string, what: string, from: string, to: string, equivalent?: st
 
 export const EDITS: readonly Edit[] = [
   // --- step.ts: the supervisor's steps -------------------------------------------------
+  e("step.ts", "WATCHDOG=trigger never given to the table", `    if (trigger) this.input(i, "trigger");`, ""),
+  e("step.ts", "a rolling restart's new process given up said to be removed by a reload", `this.input(aside, "remove", { givenUp: true });`, `this.input(aside, "remove");`),
   e("step.ts", "the alarm armed for --alarm=0", "this.settings.alarmMs > 0 ? this.at + this.settings.alarmMs : null", "this.settings.alarmMs >= 0 ? this.at + this.settings.alarmMs : null"),
   e("step.ts", "the alarm deadline absolute, not from the start", "this.settings.alarmMs > 0 ? this.at + this.settings.alarmMs : null", "this.settings.alarmMs > 0 ? this.settings.alarmMs : null"),
   e("step.ts", "the alarm never armed", `if (this.alarmAt !== null) this.effects.push({ type: "arm", timer: "alarm", at: this.alarmAt });`, ""),
@@ -119,6 +121,12 @@ export const EDITS: readonly Edit[] = [
     }`, ""),
 
   // --- table.ts: one server ---------------------------------------------------------
+  e("table.ts", "WATCHDOG=trigger from a server not yet ready ignored", `"ready-timeout": "failStart", trigger: "failTriggered" },`, `"ready-timeout": "failStart" },`),
+  e("table.ts", "WATCHDOG=trigger from a ready server ignored", `unhealthy: "restartUnhealthy", trigger: "failTriggered" },`, `unhealthy: "restartUnhealthy" },`),
+  e("table.ts", "WATCHDOG=trigger taken for a restart (not judged as a crash: a restart loop)", `a.log(say.server.triggered(a.index, a.server, alive(a).pid));
+  order(a, "fail");`, `a.log(say.server.triggered(a.index, a.server, alive(a).pid));
+  order(a, "start");`),
+  e("table.ts", "a ready server that asked to fail said to have failed to start", "a.log(l.ready ? say.server.failedAsAsked(a.index, a.server, pid) : say.server.failedStart(a.index, a.server, pid));", "a.log(say.server.failedStart(a.index, a.server, pid));"),
   e("table.ts", "a second stop order restarts the clock (and signals again)", "  if (l.stop !== null) {\n    a.setLife({ ...l, stop: { ...l.stop, then } });\n    return;\n  }\n", ""),
   e("table.ts", "a stop deadline not from the stop time", "const deadline = a.at + a.stopTimeout();", "const deadline = a.stopTimeout();"),
   e("table.ts", "a stop deadline off by one", "const deadline = a.at + a.stopTimeout();", "const deadline = a.at + a.stopTimeout() + 1;"),
@@ -208,7 +216,8 @@ export const EDITS: readonly Edit[] = [
   e("step.ts", "the new process's health checks not resumed under the copy's slot", `    this.resumeChecks(i);
     this.input(aside, "replaced");`, `    this.input(aside, "replaced");`),
   e("step.ts", "the next copy begins before the old process moved aside has ended", `if (this.servers.at(r.draining)?.life.kind === "alive") return;`, ""),
-  e("step.ts", "a new process aside given up but never stopped", `if (l.kind !== "starting") this.input(aside, "remove");`, ""),
+  e("step.ts", "a new process aside given up but never stopped", `if (l.kind !== "starting") this.input(aside, "remove", { givenUp: true });`, ""),
+  e("step.ts", "a new process aside given up while it started said to be removed by a reload", `this.input(i, "remove", { givenUp });`, `this.input(i, "remove");`),
   e("step.ts", "a reload does not end a roll under way", `if (this.roll !== undefined) this.rollFailed(scale === undefined ? "a reload came" : "a scale came");`, ""),
   e("step.ts", "a re-exec does not end a roll under way", `if (this.roll !== undefined) this.rollFailed("lazarus re-execs, which ends a rolling restart");`, ""),
   e("step.ts", "a reload rolls a table without a readiness check", "c.spec.group === undefined || c.spec.ready === undefined ||", "c.spec.group === undefined ||"),
@@ -224,6 +233,15 @@ export const EDITS: readonly Edit[] = [
   e("roll.ts", "start-first goes on though the copy's old process is being stopped", "if (!(c.kind === \"alive\" && c.pid === roll.old && c.stop === null)) return { kind: \"in-place\" };", "if (!(c.kind === \"alive\" && c.pid === roll.old)) return { kind: \"in-place\" };"),
   e("roll.ts", "a new process being stopped counts as on its way", "if (l.stop !== null) return { kind: \"failed\", why: `its new process (pid ${l.pid}) did not become ready: it is being stopped` };", ""),
   e("reconfigure.ts", "a slot aside counted as a current server", "return s.retired !== true && s.replaces === undefined;", "return s.retired !== true;"),
+  e("reconfigure.ts", "a scale restarts what depends on the table (dependencies compared by copy, not by table)", "function tableOf(s: ServerSpec): string {\n  return s.group ?? s.name;", "function tableOf(s: ServerSpec): string {\n  return s.name;"),
+  e("reconfigure.ts", "copies a scale removes stopped last slot first, not highest-numbered first", "removed.sort((a, b) => b.copy - a.copy || b.change.slot - a.change.slot);", "removed.sort((a, b) => b.change.slot - a.change.slot);"),
+  e("step.ts", "a reload starts its new servers before it stops what they depend on", `    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      if (c.kind === "removed") this.input(c.slot, "remove");`, `    for (const c of r.changes) {
+      const s = this.server(c.slot);
+      if (c.kind === "added" && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
+      if (c.kind === "removed") this.input(c.slot, "remove");`),
+  e("step.ts", "a dependent left unchanged by a scale keeps its old dependencies (it never waits for a new copy, and waits for ever on one that went)", "if (c.spec !== undefined) this.setServer(c.slot, s.next !== undefined ? { ...s, next: c.spec } : { ...s, spec: c.spec });", ""),
   e("table.ts", "the replaced old process started again once stopped", `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "cremate");`, `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "start");`),

@@ -18,9 +18,10 @@ import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { initialState, step } from "../../src/core/step.ts";
 import type { ControlCommand, Effect, Event, ExitStatus, Handover, ServerSpec, Settings, State, StepResult, TimerName } from "../../src/core/types.ts";
 import { StepBound } from "./busy.ts";
-import { Model, isClean } from "./model.ts";
+import { type Expected, Model, isClean } from "./model.ts";
 import { compareAcrossReexec, compareEffects, compareState, compareTimers, eventWords, handoverFromState } from "./oracle.ts";
-import { type Action, groupSize, type LifeChoice, type PolicyTweak, type Scenario, type ServerChoice, type Simple, type TimerOffset } from "./scenario.ts";
+import { handoverSpecs } from "../../src/core/step.ts";
+import { type Action, type AddChoice, groupSize, type LifeChoice, type PolicyTweak, type RemoveWhich, type Scenario, type ServerChoice, type Simple, type TimerOffset } from "./scenario.ts";
 
 export type StepFn = (state: State, event: Event) => StepResult;
 
@@ -36,18 +37,26 @@ export const GROUP = "web";
 export function specsOf(sc: Scenario): ServerSpec[] {
   const k = groupSize(sc);
   return sc.servers.map((c, i) => {
-    const argv = [`srv${i}`, ...(c.initialSpawn ? [INITIAL_SPAWN] : []), "--initial-spawn=x", "tail"];
-    return {
-      argv,
-      name: i < k ? `${GROUP}.${i + 1}` : `srv${i}`,
-      ...(i < k ? { group: GROUP, ...(sc.group?.stopFirst === true ? { rolling: "stop-first" as const } : {}) } : {}),
-      ...(c.intervalMs === null ? {} : { intervalMs: c.intervalMs }),
-      ...(c.stopTimeoutMs === null ? {} : { stopTimeoutMs: c.stopTimeoutMs }),
-      ...(c.stopSignal === null ? {} : { stopSignal: c.stopSignal }),
-      ...(c.autostart ? {} : { autostart: false }),
-      ...policyOf(c, i),
-    };
+    const spec = serverSpecOf(c, `srv${i}`, i < k ? `${GROUP}.${i + 1}` : `srv${i}`, policyOf(c, i));
+    if (i < k) return { ...spec, group: GROUP, ...(sc.group?.stopFirst === true ? { rolling: "stop-first" as const } : {}) };
+    // A dependency on a table with instances is one on each of its copies (as the config's planner makes it).
+    const deps = spec.dependsOn;
+    if (deps === undefined || !deps.some((d) => d < k)) return spec;
+    return { ...spec, dependsOn: [...new Set([...deps, ...Array.from({ length: k }, (_, d) => d)])].sort((a, b) => a - b) };
   });
+}
+
+/** A generated server's spec: its argv (named by `word`), its name, its settings and its policy (dependsOn: as given). */
+function serverSpecOf(c: ServerChoice, word: string, name: string, policy: Partial<ServerSpec>): ServerSpec {
+  return {
+    argv: [word, ...(c.initialSpawn ? [INITIAL_SPAWN] : []), "--initial-spawn=x", "tail"],
+    name,
+    ...(c.intervalMs === null ? {} : { intervalMs: c.intervalMs }),
+    ...(c.stopTimeoutMs === null ? {} : { stopTimeoutMs: c.stopTimeoutMs }),
+    ...(c.stopSignal === null ? {} : { stopSignal: c.stopSignal }),
+    ...(c.autostart ? {} : { autostart: false }),
+    ...policy,
+  };
 }
 
 /** Issue 14's settings of a generated server, as the config would give them: depends_on only on lower indices (acyclic), a watchdog only with ready = notify, ready_timeout only with ready. */
@@ -65,18 +74,94 @@ export function policyOf(c: ServerChoice, i: number): Partial<ServerSpec> {
 }
 
 /** A reload's change of one policy field (the next value in a small cycle; absent is one of them). */
-function tweak(spec: ServerSpec, what: PolicyTweak): ServerSpec {
-  const { intervalMs, stopSignal, stopTimeoutMs, restart, backoff, ...rest } = spec;
-  const fields = { intervalMs, stopSignal, stopTimeoutMs, restart, backoff };
+function tweak(spec: ServerSpec, what: PolicyTweak, deps: readonly number[]): ServerSpec {
+  const { intervalMs, stopSignal, stopTimeoutMs, restart, backoff, ready, readyTimeoutMs, health, watchdogMs, dependsOn, ...rest } = spec;
+  const fields = { intervalMs, stopSignal, stopTimeoutMs, restart, backoff, ready, readyTimeoutMs, health, watchdogMs, dependsOn };
   switch (what) {
     case "interval": fields.intervalMs = intervalMs === undefined ? 500 : intervalMs === 500 ? 0 : undefined; break;
     case "stop-signal": fields.stopSignal = stopSignal === undefined ? SIGINT : stopSignal === SIGINT ? SIGTERM : undefined; break;
     case "stop-timeout": fields.stopTimeoutMs = stopTimeoutMs === undefined ? 50 : stopTimeoutMs === 50 ? 3000 : undefined; break;
     case "restart": fields.restart = restart === undefined ? "always" : restart === "always" ? "never" : undefined; break;
     case "backoff": fields.backoff = backoff === undefined ? { initialMs: 100, maxMs: 300, retries: 2 } : undefined; break;
+    // readiness: none → READY=1 → a polled probe (with a deadline) → a line of output → none
+    case "ready":
+      fields.ready = ready === undefined ? { kind: "notify" } : ready.kind === "notify" ? { kind: "tcp", host: "127.0.0.1", port: 5432 } : ready.kind === "log" ? undefined : { kind: "log", pattern: "listening on" };
+      fields.readyTimeoutMs = fields.ready?.kind === "tcp" ? 1000 : fields.ready === undefined ? undefined : readyTimeoutMs;
+      break;
+    case "health":
+      fields.health = health === undefined ? { probe: { kind: "tcp", host: "127.0.0.1", port: 5432 }, intervalMs: 100, timeoutMs: 50, retries: 2 }
+        : health.intervalMs === 100 ? { probe: { kind: "cmd", argv: ["./check"] }, intervalMs: 1000, timeoutMs: 1000, retries: 1 } : undefined;
+      break;
+    // a watchdog needs ready = notify (the config requires it): one is given too when it had another check
+    case "watchdog":
+      if (ready?.kind !== "notify") {
+        fields.ready = { kind: "notify" };
+        fields.watchdogMs = 500;
+      } else fields.watchdogMs = watchdogMs === undefined ? 500 : watchdogMs === 500 ? 3000 : undefined;
+      break;
+    // its dependencies: those the reload gives (servers before it in the file), or none
+    case "deps": fields.dependsOn = dependsOn === undefined || dependsOn.length === 0 ? (deps.length === 0 ? undefined : [...deps]) : undefined; break;
   }
+  if (fields.ready?.kind !== "notify") fields.watchdogMs = undefined;
+  if (fields.ready === undefined) fields.readyTimeoutMs = undefined;
   const kept = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   return { ...rest, ...kept };
+}
+
+/** A server of a file being edited: its spec, and its dependencies by name. */
+interface Named {
+  readonly spec: ServerSpec;
+  deps: string[];
+}
+
+/** The file's specs again, dependencies as indices (none left that name a server it does not have; no cycle). */
+function unnamed(list: readonly Named[]): ServerSpec[] {
+  const index = new Map(list.map((x, i) => [x.spec.name, i]));
+  return breakCycles(list.map(({ spec, deps }) => {
+    const { dependsOn: _, ...rest } = spec;
+    const ds = [...new Set(deps.flatMap((n) => (index.has(n) ? [index.get(n)!] : [])))].sort((a, b) => a - b);
+    return ds.length === 0 ? rest : { ...rest, dependsOn: ds };
+  }));
+}
+
+/**
+ * Dependencies on these servers of `specs`, a table's copy standing for all of its copies (as the planner makes them);
+ * none on the copies of `own`, the table of the server they are for (a table cannot depend on itself).
+ */
+function tableDeps(specs: readonly ServerSpec[], deps: readonly number[], own?: string): number[] {
+  const out = new Set<number>();
+  for (const d of deps) {
+    const g = specs[d]?.group;
+    if (g !== undefined && g === own) continue;
+    if (g === undefined) out.add(d);
+    else specs.forEach((s, j) => { if (s.group === g) out.add(j); });
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** The specs with every dependency that closes a cycle dropped (the config would refuse a cycle). */
+function breakCycles(specs: readonly ServerSpec[]): ServerSpec[] {
+  const out = specs.slice();
+  const state = out.map(() => 0); // 0 unseen, 1 on the path, 2 done
+  const visit = (i: number): void => {
+    state[i] = 1;
+    for (const d of out[i]!.dependsOn ?? []) {
+      if (state[d] === 1) {
+        const { dependsOn, ...rest } = out[i]!;
+        const left = (dependsOn ?? []).filter((x) => x !== d);
+        out[i] = left.length === 0 ? rest : { ...rest, dependsOn: left };
+      } else if (state[d] === 0) visit(d);
+    }
+    state[i] = 2;
+  };
+  out.forEach((_, i) => { if (state[i] === 0) visit(i); });
+  return out;
+}
+
+/** The number of a table's copy (NAME.N), 0 for a name without one. */
+function copyNumber(name: string): number {
+  const m = /\.(\d+)$/.exec(name);
+  return m === null ? 0 : Number(m[1]);
 }
 
 export function settingsOf(sc: Scenario): Settings {
@@ -92,6 +177,8 @@ interface Image {
 /** A process as the OS knows it. */
 interface Proc {
   readonly pid: number;
+  /** How it behaves (its server's, by name, when it was spawned): whether it ignores its stop signal, how long it takes to die. */
+  readonly choice: ServerChoice;
   /** Its slot (a rolling restart's swap moves a copy's new process from its slot aside to the copy's, and the old one aside). */
   server: number;
   /** When its spawn's result reached the core (its start, as the core knows it); null while in flight. */
@@ -135,7 +222,11 @@ export function stepBounds(sc: Scenario): { perInstant: number; perRun: number }
 const DEFAULT_EXEC = { fails: false, delay: 0, deaths: 0, status: { kind: "code", code: 1 } as ExitStatus };
 
 export class ScenarioRun {
-  /** The configuration in force (the last reload applied), one per configuration slot (a reload keeps the set of servers). */
+  /**
+   * The configuration in force (the last reload or scale applied), in the file's order (a server's slot in the core
+   * is another matter once a reload added or removed servers: the model's specs are by slot); dependsOn are indices
+   * into this list.
+   */
   specs: ServerSpec[];
   readonly settings: Settings;
   private state: State;
@@ -150,10 +241,17 @@ export class ScenarioRun {
   private busy = false;
   private readonly armed = new Map<TimerName, number>();
   private lastFired: TimerName | null = null;
-  private readonly failNext = new Map<number, string>();
-  private readonly firstFails: Set<number>;
-  /** Spawns per server over the whole run (across re-execs): the first carries argv as given. */
-  private readonly spawnsSoFar: number[];
+  /** A spawn that fails, by server name (the next one of it). */
+  private readonly failNext = new Map<string, string>();
+  private readonly firstFails: Set<string>;
+  /** Spawns per server name over the whole run (across re-execs; from 0 again when a reload adds the name anew): the first carries argv as given. */
+  private readonly spawnsSoFar = new Map<string, number>();
+  /** How each server's processes behave, by name (a reload's new servers bring their own). */
+  private readonly behaviour = new Map<string, ServerChoice>();
+  /** The servers a reload removed, by name, as they were (one may be added again). */
+  private readonly removedSpecs = new Map<string, Named>();
+  /** Servers a reload added so far (their names: new1, new2, …). */
+  private added = 0;
   private nextPid = 1000;
   /** How the next re-exec goes (set by the latest reexec action). */
   private exec: { fails: boolean; delay: number; deaths: number; status: ExitStatus } = DEFAULT_EXEC;
@@ -182,8 +280,8 @@ export class ScenarioRun {
     this.settings = settingsOf(sc);
     this.state = initialState(this.settings, this.specs);
     this.model = new Model(this.specs, this.settings);
-    this.firstFails = new Set(sc.failFirst.filter((i) => i < this.specs.length));
-    this.spawnsSoFar = this.specs.map(() => 0);
+    this.firstFails = new Set(sc.failFirst.filter((i) => i < this.specs.length).map((i) => this.specs[i]!.name));
+    this.specs.forEach((spec, i) => this.behaviour.set(spec.name, sc.servers[i]!));
     this.images.push({ initial: this.state, events: [], results: [] });
     this.t = sc.startAt;
     const b = stepBounds(sc);
@@ -219,7 +317,7 @@ export class ScenarioRun {
         this.feed({ type: "exited", at: this.t, pid: action.pid, status: action.status, ...this.hint(null) });
         return;
       case "fail-next-spawn":
-        this.failNext.set(action.k % this.specs.length, action.error);
+        this.failNext.set(this.specs[action.k % this.specs.length]!.name, action.error);
         return;
       case "fire-timer": {
         // The model's deadlines: the core must have armed each, at exactly its instant.
@@ -235,7 +333,7 @@ export class ScenarioRun {
         return;
       case "stale-timer": {
         const kinds = ["stop", "probe", "ready", "watchdog", "backoff"] as const;
-        const all: TimerName[] = ["alarm", "sd-watchdog", ...this.specs.flatMap((_, i) => kinds.map((k): TimerName => `${k}:${i}`))];
+        const all: TimerName[] = ["alarm", "sd-watchdog", ...this.state.servers.toArray().flatMap((_, i) => kinds.map((k): TimerName => `${k}:${i}`))];
         const stale = all.filter((n) => !this.armed.has(n));
         if (stale.length === 0) return;
         this.feed({ type: "timer", at: this.t, timer: stale[action.k % stale.length] as TimerName });
@@ -293,7 +391,8 @@ export class ScenarioRun {
         this.exec = s;
         return [{ type: "reexec", at: this.t }];
       case "control": {
-        const n = this.specs.length;
+        // (any slot: a removed server's, or a rolling restart's slot aside, is no server: refused)
+        const n = Math.max(this.specs.length, this.model.servers.length);
         const server = s.k % n;
         const command: ControlCommand =
           s.op === "revive-all" ? { op: "revive", server: null }
@@ -303,13 +402,19 @@ export class ScenarioRun {
         return [{ type: "control", at: this.t, id: this.nextId++, command }];
       }
       case "roll": {
-        const k = groupSize(this.sc);
-        if (k === 0) return [];
+        const copies = this.copiesOf(GROUP);
+        if (copies.length === 0) return [];
         if (this.model.roll !== null && !this.model.roll.reload) return this.rollAlong();
-        return [{ type: "control", at: this.t, id: this.nextId++, command: { op: "roll", name: GROUP, servers: this.specs.slice(0, k).map((_, i) => i) } }];
+        return [{ type: "control", at: this.t, id: this.nextId++, command: { op: "roll", name: GROUP, servers: copies } }];
       }
       case "reload":
         return [this.reload(s)];
+      case "reload-servers":
+        return [this.reloadServers(s)];
+      case "scale": {
+        const e = this.scale(s);
+        return e === null ? [] : [e];
+      }
       case "obey": {
         const doomed = this.running().filter((p) => this.fatal(p) !== null);
         if (doomed.length === 0) return [];
@@ -323,7 +428,7 @@ export class ScenarioRun {
         return [{ type: "probe-result", at: this.t, server: p!.server, pid: p!.pid, purpose: p!.purpose, ok: s.ok, reason: s.ok ? "" : "connection refused" }];
       }
       case "probe-bogus": {
-        const n = this.specs.length;
+        const n = Math.max(this.specs.length, this.model.servers.length);
         if (s.how === "dead-pid") {
           const gone = this.gone();
           if (gone.length === 0) return [];
@@ -341,6 +446,11 @@ export class ScenarioRun {
         const pid = s.target === "live" ? this.pick(s.k)?.pid : s.target === "dead" ? this.gone()[s.k % Math.max(1, this.gone().length)] : 2 + (s.k % 98);
         if (pid === undefined) return [];
         return [{ type: "notify", at: this.t, pid, ready: s.ready, watchdog: s.watchdog, status: s.status ? `serving ${s.k}` : null }];
+      }
+      case "trigger": {
+        const pid = s.target === "live" ? this.pick(s.k)?.pid : this.gone()[s.k % Math.max(1, this.gone().length)];
+        if (pid === undefined) return [];
+        return [{ type: "notify", at: this.t, pid, ready: s.ready, watchdog: false, status: null, trigger: true }];
       }
       case "says-ready": {
         const p = this.pick(s.k);
@@ -400,12 +510,12 @@ export class ScenarioRun {
    */
   private reload(r: Extract<Simple, { a: "reload" }>): Event {
     const n = this.specs.length;
-    const group = groupSize(this.sc);
+    const group = this.specs.some((spec) => spec.group === GROUP);
     const chosen = (i: number): boolean => {
       switch (r.which) {
         case "one": return i === r.k % n;
         case "some": return ((r.k >> (i % 10)) & 1) === 1;
-        case "group": return group === 0 ? i === r.k % n : i < group;
+        case "group": return group ? this.specs[i]!.group === GROUP : i === r.k % n;
         case "all": return true;
         case "none": return false;
       }
@@ -414,11 +524,126 @@ export class ScenarioRun {
     const servers = this.specs.map((spec, i) => {
       if (!chosen(i)) return spec;
       const last = spec.argv[spec.argv.length - 1] ?? "";
-      if ((r.policy ?? null) !== null) return tweak(spec, r.policy!);
+      // (a dependency a reload gives: on a server before it in the file, a table's copies all)
+      if ((r.policy ?? null) !== null) return tweak(spec, r.policy!, i === 0 ? [] : tableDeps(this.specs, [r.k % i], spec.group));
       if (!r.undo) return { ...spec, argv: [...spec.argv, word] };
       return last.startsWith("--reload=") ? { ...spec, argv: spec.argv.slice(0, -1) } : spec;
     });
-    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.settings, servers };
+    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.settings, servers: breakCycles(servers) };
+  }
+
+  /** The configuration in force with its dependencies by name (to edit it). */
+  private named(): Named[] {
+    return this.specs.map((spec) => ({ spec, deps: (spec.dependsOn ?? []).map((d) => this.specs[d]!.name) }));
+  }
+
+  /**
+   * A reload of files that add a server and/or remove one (RemoveWhich): what depended on the removed one no
+   * longer does (a file naming a server it does not have would not validate).
+   */
+  private reloadServers(r: Extract<Simple, { a: "reload-servers" }>): Event {
+    const list = this.named();
+    if (r.remove !== null && (list.length > 1 || r.add !== null)) {
+      const [gone] = list.splice(this.toRemove(r.remove, r.k, list), 1);
+      for (const x of list) x.deps = x.deps.filter((n) => n !== gone!.spec.name);
+    }
+    if (r.add !== null) this.addTo(list, r.add, r.k);
+    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.settings, servers: unnamed(list) };
+  }
+
+  /** Which server of `list` a reload removes: the k-th of those that fit `which`, or of all when none does. */
+  private toRemove(which: RemoveWhich, k: number, list: readonly Named[]): number {
+    const m = this.model;
+    const slotsNamed = (n: string) => m.specs.flatMap((spec, i) => (spec.name === n && m.current(m.servers[i]!) ? [i] : []));
+    const fits = (n: string): boolean => {
+      switch (which) {
+        case "any": return true;
+        case "depended": return list.some((x) => x.deps.includes(n));
+        case "rolling": return m.roll !== null && [m.roll.current, ...m.roll.rest].some((i) => m.specs[i]?.name === n);
+        case "stopping": return slotsNamed(n).some((i) => m.servers[i]!.kind === "alive" && m.servers[i]!.stop !== null);
+        case "copy": {
+          // a table's highest-numbered copy (its `instances` lowered)
+          const g = list.find((x) => x.spec.name === n)?.spec.group;
+          return g !== undefined && n === list.filter((x) => x.spec.group === g).map((x) => x.spec.name).sort((a, b) => copyNumber(b) - copyNumber(a))[0];
+        }
+      }
+    };
+    const all = list.map((_, j) => j);
+    const some = all.filter((j) => fits(list[j]!.spec.name));
+    const from = some.length > 0 ? some : all;
+    return from[k % from.length]!;
+  }
+
+  /** A server a reload adds to `list`: a new one, or one removed before (as it was) when `reuse` finds one. */
+  private addTo(list: Named[], add: AddChoice, k: number): void {
+    const at = add.at % (list.length + 1);
+    const reusable = [...this.removedSpecs.keys()].filter((n) => !list.some((x) => x.spec.name === n));
+    let x: Named;
+    if (add.reuse && reusable.length > 0) {
+      const old = this.removedSpecs.get(reusable[k % reusable.length]!)!;
+      x = { spec: old.spec, deps: old.deps.filter((n) => list.some((y) => y.spec.name === n)) };
+    } else {
+      const name = `new${++this.added}`;
+      // (its dependencies on any server of the file, before it or after it: nothing depends on a new name yet)
+      const { dependsOn, ...policy } = policyOf(add.server, list.length);
+      const deps = tableDeps(list.map((y) => y.spec), dependsOn ?? []).map((d) => list[d]!.spec.name);
+      x = { spec: serverSpecOf(add.server, name, name, policy), deps };
+    }
+    this.behaviour.set(x.spec.name, add.server);
+    list.splice(at, 0, x);
+  }
+
+  /**
+   * `ctl scale NAME N` of the k-th table of the file (a table with instances, or a plain server, which becomes
+   * NAME.1 … NAME.N): its copies as the planner makes them, in a row where the table's first one was; the new
+   * ones with the spec of its highest-numbered copy (renamed); copies above N gone; what depended on the table
+   * depends on each copy. The reconfigure event the supervisor sends, with `scale`.
+   */
+  private scale(sc: Extract<Simple, { a: "scale" }>): Event | null {
+    const list = this.named();
+    const tables = [...new Set(list.map((x) => x.spec.group ?? x.spec.name))];
+    if (tables.length === 0) return null;
+    const table = tables[sc.k % tables.length]!;
+    const mine = (x: Named) => x.spec.group === table || (x.spec.group === undefined && x.spec.name === table);
+    const old = list.filter(mine);
+    const oldNames = new Set(old.map((x) => x.spec.name));
+    const template = old.slice().sort((a, b) => copyNumber(b.spec.name) - copyNumber(a.spec.name))[0]!;
+    const copies: Named[] = [];
+    for (let m = 1; m <= sc.count; m++) {
+      const name = `${table}.${m}`;
+      const had = old.find((x) => x.spec.name === name && x.spec.group === table);
+      if (had !== undefined) {
+        copies.push(had);
+        continue;
+      }
+      // (not on the table's own copies: the generated copies of a table that depend on earlier ones are the harness's)
+      copies.push({ spec: { ...template.spec, name, group: table }, deps: template.deps.filter((n) => !oldNames.has(n)) });
+      this.behaviour.set(name, this.behaviour.get(template.spec.name)!);
+    }
+    const names = copies.map((x) => x.spec.name);
+    const out: Named[] = [];
+    let placed = false;
+    for (const x of list) {
+      if (!mine(x)) out.push(x);
+      else if (!placed) {
+        out.push(...copies);
+        placed = true;
+      }
+    }
+    // (a copy that depended on the table's own copies keeps those that remain)
+    for (const x of out) {
+      if (x.deps.some((n) => oldNames.has(n))) {
+        x.deps = mine(x) ? x.deps.filter((n) => names.includes(n)) : [...x.deps.filter((n) => !oldNames.has(n)), ...names];
+      }
+    }
+    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.settings, servers: unnamed(out), scale: { name: table, count: sc.count } };
+  }
+
+  /** The current slots of table `name`'s copies (NAME.1, NAME.2, … in the order of their numbers), as the control socket finds them. */
+  private copiesOf(name: string): number[] {
+    const m = this.model;
+    return m.specs.flatMap((spec, i) => (spec.group === name && m.current(m.servers[i]!) && spec.name.startsWith(`${name}.`) ? [i] : []))
+      .sort((a, b) => copyNumber(m.specs[a]!.name) - copyNumber(m.specs[b]!.name));
   }
 
   /**
@@ -450,36 +675,36 @@ export class ScenarioRun {
   }
 
   /**
-   * The configuration slot of server slot i: i itself, or, for a slot past the configuration (a rolling restart's
-   * slot aside: a copy's new process, or its old one moved aside), the copy of its name.
+   * The name of server slot i (a rolling restart's slot aside has its copy's; a removed server's slot its own until
+   * another server of that name takes it over), as the model has it.
    */
-  private home(i: number): number {
-    if (i < this.specs.length) return i;
+  private nameOf(i: number): string {
     const name = this.model.specs[i]?.name ?? this.state.servers.at(i)?.spec.name;
-    const j = this.specs.findIndex((s) => s.name === name);
-    if (j < 0) this.fail("model", `server ${i} is past the configuration's ${this.specs.length} servers, and neither the model nor the core has a copy of that name for it (${name})`);
-    return j;
+    if (name === undefined) this.fail("model", `server ${i} is neither the model's nor the core's`);
+    return name;
   }
 
   /**
    * The spec server slot i runs with now, as the model has it: a reload's new spec once its old process has ended
-   * (until then the old one), a slot aside's its copy's (never restarted); else the configuration's.
+   * (until then the old one), a slot aside's its copy's (never restarted).
    */
   private specOf(i: number): ServerSpec {
-    return this.model.specs[i] ?? this.specs[this.home(i)]!;
+    const spec = this.model.specs[i];
+    if (spec === undefined) this.fail("model", `server ${i} is the core's, not the model's (${this.model.specs.length} slots)`);
+    return spec;
   }
 
   /** The first signal it was sent that ends it (SIGKILL, or its stop signal unless it ignores that), and when it dies of it. */
   private fatal(p: Proc): { signal: number; dies: number } | null {
     const stop = this.specOf(p.server).stopSignal ?? SIGTERM;
-    const c = this.sc.servers[this.home(p.server)]!;
+    const c = p.choice;
     for (const s of p.signals) if (s.signal === SIGKILL || (s.signal === stop && !c.stubborn)) return { signal: s.signal, dies: s.at + c.dyingMs };
     return null;
   }
 
   /** Which server the shell says pid is: right, none, or wrong (the core must check it). */
   private hint(server: number | null): { server?: number } {
-    const n = this.specs.length;
+    const n = Math.max(1, this.state.servers.length);
     if (this.sc.hints === "none") return {};
     if (this.sc.hints === "right") return server === null ? {} : { server };
     // wrong: another server, preferably one that is alive (under another pid)
@@ -651,8 +876,14 @@ export class ScenarioRun {
     const specsBefore = this.model.specs.slice();
     const x = this.model.apply(event);
     this.steps++;
-    // A reload the model applied is the configuration in force from now on (the next spawns carry its argv).
-    if (event.type === "reconfigure" && x.reload !== null) this.specs = [...event.servers];
+    // A reload the model applied is the configuration in force from now on (the next spawns carry its argv); a
+    // server it adds anew starts counting its spawns from nothing (its first carries argv as given).
+    if (event.type === "reconfigure" && x.reload !== null) {
+      const now = new Set(event.servers.map((spec) => spec.name));
+      for (const y of this.named()) if (!now.has(y.spec.name)) this.removedSpecs.set(y.spec.name, y);
+      for (const i of x.reload.added) this.spawnsSoFar.delete(this.nameOf(i));
+      this.specs = [...event.servers];
+    }
     if (real) {
       this.procs.delete(proc.pid);
       this.reported.push(proc.pid);
@@ -663,7 +894,7 @@ export class ScenarioRun {
       const p = this.procs.get(event.pid);
       if (p !== undefined && p.server === event.server && p.since === null) p.since = event.at;
     }
-    if (this.model.servers.length > this.specs.length) this.followSwaps();
+    if (this.model.roll !== null || this.model.servers.length > this.specs.length) this.followSwaps();
     this.trace.push(`${describe(event)}  →  ${this.state.servers.map((s) => s.life.kind).join(",")}${r.effects.some((e) => e.type === "exit") ? " exit" : ""}`);
 
     let reexec: Handover | null = null;
@@ -672,9 +903,9 @@ export class ScenarioRun {
         case "spawn": {
           const i = e.server;
           // (a rolling restart's new process in a slot aside is its copy's: its argv, its spawn count, its failures)
-          const h = this.home(i);
+          const h = this.nameOf(i);
           this.checkArgv(i, e.argv);
-          this.spawnsSoFar[h] = (this.spawnsSoFar[h] ?? 0) + 1;
+          this.spawnsSoFar.set(h, (this.spawnsSoFar.get(h) ?? 0) + 1);
           const failure = this.failNext.get(h) ?? (this.firstFails.has(h) ? "ENOENT" : undefined);
           this.failNext.delete(h);
           this.firstFails.delete(h);
@@ -682,7 +913,7 @@ export class ScenarioRun {
             this.queue.push({ type: "spawn-failed", at: this.t, server: i, error: failure });
           } else {
             const pid = this.allocPid();
-            this.procs.set(pid, { pid, server: i, since: null, signals: [], end: null });
+            this.procs.set(pid, { pid, choice: this.behaviour.get(h)!, server: i, since: null, signals: [], end: null });
             this.queue.push({ type: "spawned", at: this.t, server: i, pid });
           }
           break;
@@ -723,7 +954,7 @@ export class ScenarioRun {
           break;
       }
     }
-    this.checkStep(event, before, r.effects, real, specsBefore);
+    this.checkStep(event, before, r.effects, real, specsBefore, x);
     const oracle = compareEffects(event, r.effects, x, this.model) ?? compareState(this.state, this.model) ?? compareTimers(this.armed, this.model);
     if (oracle !== null) this.fail("model", oracle);
     if (this.across !== null && event.type === "start") {
@@ -753,19 +984,30 @@ export class ScenarioRun {
       this.queue.push({ type: "reexec-failed", at: this.t, error: "ENOEXEC" }, ...later);
       return;
     }
-    const text = marshal(h, this.specs);
+    // The old image names each record by its server (in its slots' order, as the shell does); the new image, which
+    // runs the configuration in force in the file's order, finds each by its name.
+    const slotSpecs = handoverSpecs(this.state);
+    const text = marshal(h, slotSpecs);
     const back = unmarshal(text, this.specs);
     if (!back.ok) this.fail("10", `a handover the core produced does not read back: ${back.error}`);
-    if (!Bun.deepEquals(back.handover, h, true)) this.fail("10", `handover round trip changed it:\n${JSON.stringify(h)}\n${JSON.stringify(back.handover)}`);
+    const byName = { ...h, servers: this.specs.map((spec) => h.servers[slotSpecs.findIndex((x) => x.name === spec.name)]) };
+    if (!Bun.deepEquals(back.handover, byName, true)) this.fail("10", `handover round trip changed it:\n${JSON.stringify(byName)}\n${JSON.stringify(back.handover)}`);
     const execAt = this.t;
     if (h.execAt !== execAt) this.fail("re-exec", `the handover says the exec was at ${h.execAt}; it is at ${execAt}`);
     // A rolling restart is not handed across: a re-exec ends it, and says so (docs/spec.md, "Scale"). One under way now
     // (a reload's, begun while the re-exec waited) would be cut off unsaid, and the model would go on with it.
     const roll = this.model.roll;
     if (roll !== null) this.fail("roll", `the re-exec is carried out while a rolling restart of '${roll.name}' (${roll.reload ? "a reload's, begun while the re-exec waited" : "an operator's"}) is under way at server ${roll.current}: it is cut off, and its end is never said (a roll is refused while a re-exec waits; a re-exec ends a roll and logs it)`);
-    // (the new image runs the configuration in force: a reload's, without the slots aside of a rolling restart)
+    // (the new image runs the configuration in force: a reload's, without the slots aside of a rolling restart, in the
+    // file's order: each process is its server's, found by name, in the new image)
+    const names = new Map([...this.procs.values()].map((p) => [p, this.nameOf(p.server)]));
     const complaint = this.model.exec(execAt, this.specs);
     if (complaint !== null) this.fail("re-exec", complaint);
+    for (const [p, name] of names) {
+      const j = this.specs.findIndex((spec) => spec.name === name);
+      if (j < 0) this.fail("re-exec", `process ${p.pid} of '${name}' (server ${p.server}) still runs at the re-exec, and the new image has no server of that name`);
+      p.server = j;
+    }
     this.across = { before: this.state, execAt };
     // Timers and probes do not survive an exec; the exec takes time, and children may die meanwhile.
     this.armed.clear();
@@ -782,14 +1024,14 @@ export class ScenarioRun {
 
   private checkArgv(i: number, argv: readonly string[]): void {
     const spec = this.specOf(i);
-    const first = (this.spawnsSoFar[this.home(i)] ?? 0) === 0;
+    const first = (this.spawnsSoFar.get(this.nameOf(i)) ?? 0) === 0;
     const expected = first ? spec.argv : spec.argv.map((a) => (a === INITIAL_SPAWN ? RESPAWN : a));
     if (JSON.stringify(argv) !== JSON.stringify(expected)) {
       this.fail("6", `spawn ${first ? "(first)" : "(later)"} of server ${i} carries ${JSON.stringify(argv)}, expected ${JSON.stringify(expected)}`);
     }
   }
 
-  private checkStep(event: Event, before: State, effects: readonly Effect[], real: boolean, specsBefore: readonly ServerSpec[]): void {
+  private checkStep(event: Event, before: State, effects: readonly Effect[], real: boolean, specsBefore: readonly ServerSpec[], x: Expected): void {
     const after = this.state;
     const spawned = effects.flatMap((e) => (e.type === "spawn" ? [e.server] : []));
     const exitFx = effects.filter((e) => e.type === "exit");
@@ -823,7 +1065,9 @@ export class ScenarioRun {
       const operator = c !== null && (c.op === "start" || c.op === "restart") && c.server === i;
       const roll = this.model.roll;
       const rolling = roll !== null && (roll.current === i || roll.aside === i);
-      if (!operator && !rolling) this.fail("3", `cremated server ${i} was spawned again by ${event.type}`);
+      // (a reload that adds a server of a name whose removed server has ended gives it that one's slot: a new server)
+      const added = x.reload?.added.includes(i) === true;
+      if (!operator && !rolling && !added) this.fail("3", `cremated server ${i} was spawned again by ${event.type}`);
     }
 
     // 4. an end by itself: restart = "on-failure" (the default): a clean one cremates; an abnormal one after >= interval
@@ -833,8 +1077,9 @@ export class ScenarioRun {
       const i = before.servers.findIndex((s) => s.life.kind === "alive" && s.life.pid === event.pid);
       const b = i < 0 ? undefined : before.servers.at(i);
       // (a rolling restart's new process in a slot aside is never restarted, whatever its end)
-      if (i >= this.specs.length && spawned.includes(i)) this.fail("roll", `server ${i}, a rolling restart's new process aside, ended by itself and was spawned again`);
-      if (b?.life.kind === "alive" && b.life.stop === null && before.phase.kind === "running" && i < this.specs.length) {
+      const aside = b !== undefined && (b.replaces !== undefined || b.retired === true);
+      if (aside && spawned.includes(i)) this.fail("roll", `server ${i}, a rolling restart's new process aside (or a server a reload removed), ended by itself and was spawned again`);
+      if (b?.life.kind === "alive" && b.life.stop === null && before.phase.kind === "running" && !aside) {
         const spec = specsBefore[i] ?? this.specOf(i);
         const interval = spec.intervalMs ?? this.settings.intervalMs;
         const restart = spec.restart ?? "on-failure";
@@ -896,6 +1141,52 @@ export class ScenarioRun {
       }
     }
 
+    // reload: a server a reload removed (or a process a rolling restart moved aside or gave up) never runs on without a
+    // stop order while the supervisor runs: it is stopped as soon as it runs
+    if (after.phase.kind === "running") {
+      after.servers.forEach((s, i) => {
+        const l = s.life;
+        if (s.retired === true && l.kind === "alive" && l.stop === null) {
+          this.fail("reload", `server ${i} ('${s.spec.name}', pid ${l.pid}) was removed by a reload (or replaced in a rolling restart) and runs on with no stop order after ${eventWords(event)}: a removed server's process is never stopped`);
+        }
+      });
+    }
+
+    // scale: `ctl scale NAME N` keeps NAME.1 … NAME.N running untouched (same pid, no signal) and stops the copies above
+    // N that run, the highest-numbered first (their stop orders in that order, in one step). (A scale queued behind a
+    // reload was planned from the texts before it: a copy whose spec it changes back, the model's changed, restarts.)
+    if (event.type === "reconfigure" && event.scale !== undefined && x.reload !== null) {
+      const { name, count } = event.scale;
+      const changed = new Set(x.reload.changed);
+      const copies = before.servers.toArray().flatMap((s, i) => {
+        const n = s.spec.group === name && s.retired !== true && s.replaces === undefined ? copyNumber(s.spec.name) : 0;
+        return n > 0 && s.life.kind === "alive" ? [{ i, n, pid: s.life.pid, stopping: s.life.stop !== null, spec: s.spec }] : [];
+      });
+      const stops = effects.flatMap((e) => (e.type === "kill" && e.group && e.signal !== SIGKILL ? [e.server] : []));
+      const want = copies.filter((c) => c.n > count && !c.stopping).sort((a, b) => b.n - a.n).map((c) => c.i);
+      const got = stops.filter((i) => copies.some((c) => c.i === i) && !changed.has(i));
+      const words = (slots: readonly number[]) => slots.length === 0 ? "none" : slots.map((i) => `${before.servers.at(i)?.spec.name} (server ${i})`).join(", ");
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        this.fail("scale", `scale '${name}' to ${count} stopped ${words(got)}; it must stop ${words(want)}: the copies above ${count}, the highest-numbered first (a scale down stops the wrong copies)`);
+      }
+      // The copies that do not run (waiting, in backoff, buried, …): exactly those above N are removed.
+      const idle = before.servers.toArray().flatMap((s, i) => {
+        const n = s.spec.group === name && s.retired !== true && s.replaces === undefined ? copyNumber(s.spec.name) : 0;
+        return n > 0 && s.life.kind !== "alive" && !changed.has(i) ? [{ i, n }] : [];
+      });
+      const idleWant = idle.filter((c) => c.n > count).map((c) => c.i);
+      const idleGot = idle.filter((c) => after.servers.at(c.i)?.retired === true).map((c) => c.i);
+      if (JSON.stringify(idleGot) !== JSON.stringify(idleWant)) {
+        this.fail("scale", `scale '${name}' to ${count} stopped ${words(idleGot)}; it must stop ${words(idleWant)}: the copies above ${count}, the highest-numbered first (a scale down stops the wrong copies)`);
+      }
+      for (const c of copies) {
+        const l = after.servers.at(c.i)?.life;
+        if (c.n <= count && !changed.has(c.i) && (l?.kind !== "alive" || l.pid !== c.pid || after.servers.at(c.i)?.spec.name !== c.spec.name)) {
+          this.fail("scale", `scale '${name}' to ${count}: ${c.spec.name} (server ${c.i}, pid ${c.pid}) is not kept running untouched (it is ${l?.kind}${l?.kind === "alive" ? ` as pid ${l.pid}, named ${after.servers.at(c.i)?.spec.name}` : ""})`);
+        }
+      }
+    }
+
     // 5. a revive spawns every buried server exactly once (or it waits for its dependencies) and nothing else
     const reviveAll = event.type === "revive" || (event.type === "control" && event.command.op === "revive" && event.command.server === null);
     if (reviveAll && before.phase.kind === "running") {
@@ -947,7 +1238,8 @@ export class ScenarioRun {
     if (after.phase.kind === "running") {
       // (what a reload removed and a rolling restart's slots aside are not handed across)
       const h = handoverFromState(after, this.t, (s) => s.retired !== true && s.replaces === undefined);
-      const back = unmarshal(marshal(h, this.specs), this.specs);
+      const specs = after.servers.toArray().filter((s) => s.retired !== true && s.replaces === undefined).map((s) => s.next ?? s.spec);
+      const back = unmarshal(marshal(h, specs), specs);
       if (!back.ok || !Bun.deepEquals(back.handover, h, true)) this.fail("10", `the state does not survive marshal/unmarshal:\n${JSON.stringify(h)}\n${back.ok ? JSON.stringify(back.handover) : back.error}`);
     }
   }

@@ -61,6 +61,23 @@ describe("the reducer under generated scenarios (the invariants of docs/spec.md)
     expect(runScenario(sc).steps).toBeGreaterThan(5);
   });
 
+  test("found by a 5-minute fuzzer run (seed 764679719): a copy a scale adds does not depend on its own table's copies", () => {
+    // web.1 removed by a reload; a scale to 2 put web.1 back with the spec of the highest copy, web.3, which (the
+    // harness's non-uniform copies depend on earlier ones) depended on web.2: the new web.1 on a copy of its own table,
+    // which no file can say. A scale to 1 then dropped that dependency, a change, and the core restarted web.1, as it
+    // must; the harness's scale check blamed it for touching a copy it keeps. New copies now depend on no copy of theirs.
+    const sc = {"intervalMs": 0, "stopTimeoutMs": 0, "alarmMs": 0, "servers": [{"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": true, "stubborn": false, "dyingMs": 0, "ready": null, "readyTimeoutMs": null, "dependsOn": [], "health": null, "watchdogMs": null, "restart": null, "backoff": null}, {"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": false, "stubborn": false, "dyingMs": 0, "ready": null, "readyTimeoutMs": null, "dependsOn": [0], "health": null, "watchdogMs": null, "restart": null, "backoff": null}, {"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": true, "stubborn": true, "dyingMs": 0, "ready": null, "readyTimeoutMs": null, "dependsOn": [1], "health": null, "watchdogMs": null, "restart": null, "backoff": null}], "group": {"k": 3, "stopFirst": false, "uniform": false}, "failFirst": [], "reviveBeforeStart": false, "terminateBeforeStart": false, "startAt": 0, "hints": "right", "pids": "fresh", "promptTimers": false, "systemd": null, "actions": [{"a": "reload-servers", "k": 0, "add": null, "remove": "any"}, {"a": "together", "actions": [{"a": "control", "op": "restart", "k": 1}, {"a": "scale", "k": 0, "count": 2}]}, {"a": "scale", "k": 0, "count": 1}], "drain": {"reexec": false, "revive": true, "second": null}} as unknown as Scenario;
+    expect(runScenario(sc).steps).toBeGreaterThan(5);
+  });
+
+  test("found by a 5-minute fuzzer run (seed 785180380): a scale queued behind a reload was planned from the texts before it", () => {
+    // A reload (web.1 given a watchdog) and a scale of web to 1 queued together: the scale, made from the texts in force
+    // when it was asked for, gives web.1 its old spec back, a change, and the core restarts it, as it must; the harness's
+    // scale check blamed it for touching a copy it keeps. A copy the scale changes (the model's changed) is exempt.
+    const sc = {"intervalMs": 0, "stopTimeoutMs": 0, "alarmMs": 0, "servers": [{"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": true, "stubborn": false, "dyingMs": 0, "ready": null, "readyTimeoutMs": null, "dependsOn": [], "health": null, "watchdogMs": null, "restart": null, "backoff": null}, {"initialSpawn": false, "intervalMs": null, "stopTimeoutMs": null, "stopSignal": null, "autostart": true, "stubborn": false, "dyingMs": 0, "ready": null, "readyTimeoutMs": null, "dependsOn": [0], "health": null, "watchdogMs": null, "restart": null, "backoff": null}], "group": {"k": 2, "stopFirst": false, "uniform": false}, "failFirst": [], "reviveBeforeStart": false, "terminateBeforeStart": false, "startAt": 0, "hints": "right", "pids": "fresh", "promptTimers": false, "systemd": null, "actions": [{"a": "together", "actions": [{"a": "reload", "k": 0, "which": "one", "undo": false, "policy": "watchdog"}, {"a": "scale", "k": 0, "count": 1}]}], "drain": {"reexec": false, "revive": false, "second": 0}} as unknown as Scenario;
+    expect(runScenario(sc).steps).toBeGreaterThan(5);
+  });
+
   test("signals only (no operator commands), around the interval boundary", () => {
     fc.assert(
       fc.property(scenarioArb({ control: false, maxActions: 60 }), (sc) => {

@@ -421,7 +421,7 @@ export class Model {
         this.probeResult(e.server, e.pid, e.purpose, e.ok);
         break;
       case "notify":
-        this.notify(e.pid, e.ready, e.watchdog);
+        this.notify(e.pid, e.ready, e.watchdog, e.trigger === true);
         break;
       case "output-match": {
         const i = this.aliveOf(e.pid);
@@ -725,7 +725,10 @@ export class Model {
       }
       return length++;
     });
+    // Dependencies by name, a table's copy standing for the table (however many copies it has: a scale does not
+    // change what depends on it).
     const depNames = (deps: readonly number[] | undefined, names: (d: number) => string) => (deps ?? []).map(names);
+    const table = (x: ServerSpec | undefined, d: number) => x === undefined ? `#${d}` : x.group ?? x.name;
     const added: number[] = [];
     const changed: number[] = [];
     const unchanged: number[] = [];
@@ -745,11 +748,14 @@ export class Model {
       const s = this.servers[slot]!;
       const target = s.next ?? this.specs[slot]!;
       const same = sameModelSpec(
-        target, depNames(target.dependsOn, (d) => this.specs[d]?.name ?? `#${d}`),
-        given, depNames(given.dependsOn, (d) => specs[d]?.name ?? `#${d}`),
+        target, depNames(target.dependsOn, (d) => table(this.servers[d]?.next ?? this.specs[d], d)),
+        given, depNames(given.dependsOn, (d) => table(specs[d], d)),
       );
       if (same) {
         unchanged.push(slot);
+        // (its dependencies follow the table's copies at once: nothing else changed, nothing is restarted)
+        if (s.next !== null) s.next = spec;
+        else this.specs[slot] = spec;
         return;
       }
       changed.push(slot);
@@ -783,13 +789,15 @@ export class Model {
     for (const i of changed) {
       const s = this.servers[i]!;
       if (s.kind === "alive" && s.stop === null && !rolling.has(i)) this.order(i, "start");
-      else if (s.kind === "unborn" && this.specs[i]!.autostart !== false) this.spawn(i);
     }
-    for (const i of added) if (this.specs[i]!.autostart !== false) this.spawn(i);
     if (rolled.size > 0) {
       this.x.notes.push(`a rolling reload of ${[...rolled.keys()].join(", ")}: ${[...rolled.values()].flat().join(", ")} one at a time`);
       this.beginRoll(null, [...rolled.keys()].join(", "), [...rolled.values()].flat());
     }
+    // Then what starts (docs/spec.md, Reload: a server it depends on that is being replaced is not ready): after every
+    // stop this reload gives, the first copy a stop-first roll restarts included.
+    for (const i of changed) if (this.servers[i]!.kind === "unborn" && this.specs[i]!.autostart !== false) this.spawn(i);
+    for (const i of added) if (this.specs[i]!.autostart !== false) this.spawn(i);
   }
 
   /** An operator's start of a server that does not run: now, or once its dependencies are ready (its backoff count stays: only a revive or a long life forgets it). */
@@ -1227,8 +1235,11 @@ export class Model {
     s.probeAt = this.at + h.intervalMs;
   }
 
-  /** sd_notify from a server's main process: READY=1 (ready by notify), WATCHDOG=1 (its window starts again). */
-  private notify(pid: number, ready: boolean, watchdog: boolean): void {
+  /**
+   * sd_notify from a server's main process: READY=1 (ready by notify), WATCHDOG=1 (its window starts again),
+   * then WATCHDOG=trigger (docs/spec.md: stopped, its end judged by its life as a failed start's).
+   */
+  private notify(pid: number, ready: boolean, watchdog: boolean, trigger: boolean): void {
     const i = this.aliveOf(pid);
     const s = this.servers[i];
     if (s === undefined || s.stop !== null || this.phase.kind !== "running") return;
@@ -1237,6 +1248,13 @@ export class Model {
     if (watchdog && spec.watchdogMs !== undefined && s.ready) {
       s.watchdogAt = this.at + spec.watchdogMs;
       s.watchdogTimer = s.watchdogAt;
+    }
+    if (trigger) {
+      const j = this.aliveOf(pid);
+      if (j >= 0 && this.servers[j]!.stop === null) {
+        this.x.notes.push(`server ${j} sent WATCHDOG=trigger: stopped, its end judged by its life`);
+        this.order(j, "fail");
+      }
     }
   }
 
@@ -1338,13 +1356,14 @@ export class Model {
 
 /**
  * Two specs run the same server (docs/spec.md, "Reload": every field equal,
- * dependencies by name, an empty list of them no list): the model's own
- * comparison, with each spec's dependencies given as names.
+ * dependencies by name, a table's copies by the table's, in any order, an
+ * empty list of them no list): the model's own comparison, with each spec's
+ * dependencies given as names.
  */
 function sameModelSpec(a: ServerSpec, aDeps: readonly string[], b: ServerSpec, bDeps: readonly string[]): boolean {
   const norm = (x: ServerSpec, deps: readonly string[]) => {
     const { dependsOn: _, ...rest } = x;
-    return canonicalJson({ ...rest, deps });
+    return canonicalJson({ ...rest, deps: [...new Set(deps)].sort() });
   };
   return norm(a, aDeps) === norm(b, bDeps);
 }

@@ -11,6 +11,23 @@ import { budget } from "./budget.ts";
 /** The default budget the fuzzer and CI give the properties. */
 export const MUTANT_BUDGET = 400;
 
+/**
+ * Planted bugs that the generators reach rarely (a server with a watchdog, ready, sent WATCHDOG=1; a passing probe
+ * between two failed ones): more runs, so that a change of the generators (which reshuffles what the fixed seed
+ * draws) does not leave them uncaught. At the default seed they were caught at runs 575 and 235 (at seeds 1, 2, 3:
+ * 268, 930, 35 and 105, 519, 162).
+ */
+const RUNS: Readonly<Record<string, number>> = {
+  "a server's WATCHDOG=1 ignored": 2000,
+  "a health failure streak not reset by a passing probe": 1500,
+};
+
+/** Planted bugs that a check of their own must name (not the model's comparison of effects, which would catch them too). */
+const NAMED: Readonly<Record<string, RegExp>> = {
+  "a removed server's process is never stopped": /^invariant reload: .* runs on with no stop order .*: a removed server's process is never stopped/,
+  "scale down stops the lowest-numbered copies": /^invariant scale: scale '.*' to \d+ stopped .*; it must stop .*: the copies above \d+, the highest-numbered first \(a scale down stops the wrong copies\)/,
+};
+
 describe("planted bugs in the reducer are caught", () => {
   test("at least twenty variants are planted", () => {
     expect(Object.keys(MUTANTS).length).toBeGreaterThanOrEqual(20);
@@ -18,12 +35,14 @@ describe("planted bugs in the reducer are caught", () => {
 
   for (const [name, stepFn] of Object.entries(MUTANTS)) {
     test(`caught: ${name}`, () => {
-      const out = fc.check(fc.property(scenarioArb(), (sc) => { runScenario(sc, stepFn); }), { ...budget(MUTANT_BUDGET), endOnFailure: true });
+      const out = fc.check(fc.property(scenarioArb(), (sc) => { runScenario(sc, stepFn); }), { ...budget(RUNS[name] ?? MUTANT_BUDGET), endOnFailure: true });
       expect(out.failed).toBe(true);
       // caught by an invariant or the model, not by a crash of the harness, nor by a supervisor that never exits
       expect(out.errorInstance).toBeInstanceOf(Violation);
       expect(String((out.errorInstance as Error).message)).not.toMatch(/never exit|never will|did not exit/);
       // issue 23's busy loop at one instant: by the step bound (busy.ts), which names it, not by a hang
+      const named = NAMED[name];
+      if (named !== undefined) expect(String((out.errorInstance as Error).message)).toMatch(named);
       if (name === BUSY_MUTANT) expect(String((out.errorInstance as Error).message)).toMatch(new RegExp(`^invariant busy: ${BUSY_LOOP}: \\d+ steps at t=[\\d.]+ \\(bound \\d+\\), last event timer stop:\\d+`));
     });
   }

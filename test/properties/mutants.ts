@@ -49,7 +49,7 @@ export const MUTANTS: Readonly<Record<string, StepFn>> = {
   /** Respawns with the argv as given: --initial-spawn is never replaced. */
   "forget --respawn": (state, event) => {
     const r = step(state, event);
-    const effects = r.effects.map((e): Effect => (e.type === "spawn" ? { ...e, argv: state.servers.at(e.server)!.spec.argv } : e));
+    const effects = r.effects.map((e): Effect => (e.type === "spawn" ? { ...e, argv: r.state.servers.at(e.server)!.spec.argv } : e));
     return { state: r.state, effects };
   },
 
@@ -292,6 +292,18 @@ Object.assign(MUTANTS, {
   /** WATCHDOG=1 from a server does not push its watchdog back. */
   "a server's WATCHDOG=1 ignored": (state: State, event: Event): StepResult =>
     step(state, event.type === "notify" ? { ...event, watchdog: false } : event),
+  /** WATCHDOG=trigger from a server changes nothing. */
+  "WATCHDOG=trigger ignored": (state: State, event: Event): StepResult =>
+    step(state, event.type === "notify" && event.trigger === true ? { ...event, trigger: false } : event),
+  /** WATCHDOG=trigger restarts the server like a failed health check: its end is not judged as a crash (a restart loop). */
+  "WATCHDOG=trigger taken for a restart": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "notify" || event.trigger !== true) return r;
+    const i = r.state.servers.findIndex((s) => s.life.kind === "alive" && s.life.pid === event.pid);
+    const s = r.state.servers.at(i);
+    if (s?.life.kind !== "alive" || s.life.stop?.then !== "fail") return r;
+    return { state: { ...r.state, servers: r.state.servers.set(i, { ...s, life: { ...s.life, stop: { ...s.life.stop, then: "start" } } }) }, effects: r.effects };
+  },
 });
 
 /**
@@ -324,3 +336,42 @@ export const spawnAgainWhenSpawned = (state: State, event: Event): StepResult =>
   if (s === undefined) return r;
   return { state: r.state, effects: [...r.effects, { type: "spawn", server: event.server, argv: spawnArgv(s.spec, s.spawns) }] };
 };
+
+/**
+ * Planted bugs in reloads that add or remove servers and in `ctl scale` (the property harness generates both): each is
+ * caught by a check that names it (check.ts: invariants `reload` and `scale`).
+ */
+Object.assign(MUTANTS, {
+  /** A server a reload removes is marked removed, but its process is never stopped (no stop order, no signal). */
+  "a removed server's process is never stopped": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    let servers = r.state.servers;
+    const spared = new Set<number>();
+    r.state.servers.forEach((s, i) => {
+      const b = state.servers.at(i);
+      const l = s.life;
+      const removedNow = b !== undefined && b.replaces === undefined && (b.retired !== true || b.life.kind === "starting");
+      const stoppedNow = l.kind === "alive" && l.stop !== null && !(b?.life.kind === "alive" && b.life.stop !== null);
+      if (s.retired === true && removedNow && stoppedNow && l.kind === "alive") {
+        servers = servers.set(i, { ...s, life: { ...l, stop: null } });
+        spared.add(i);
+      }
+    });
+    if (spared.size === 0) return r;
+    const effects = r.effects.filter((e) => !((e.type === "kill" || (e.type === "arm" && e.timer.startsWith("stop:"))) && spared.has(e.type === "kill" ? e.server : Number(e.timer.slice(5)))));
+    return { state: { ...r.state, servers }, effects };
+  },
+  /** A scale down keeps the highest-numbered copies and stops the lowest (the kept names matched to the last copies). */
+  "scale down stops the lowest-numbered copies": (state: State, event: Event): StepResult => {
+    if (event.type !== "reconfigure" || event.scale === undefined) return step(state, event);
+    const { name, count } = event.scale;
+    const copies = state.servers.toArray().flatMap((s, i) => (s.spec.group === name && s.retired !== true && s.replaces === undefined ? [i] : []))
+      .sort((a, b) => Number(/\d+$/.exec(state.servers.at(a)!.spec.name)?.[0]) - Number(/\d+$/.exec(state.servers.at(b)!.spec.name)?.[0]));
+    if (copies.length <= count) return step(state, event);
+    // Each copy's slot takes the spec of its mirror (NAME.1's slot is NAME.M's), so the names kept are the last slots'.
+    const specs = copies.map((i) => state.servers.at(i)!.spec);
+    let servers = state.servers;
+    copies.forEach((i, k) => { servers = servers.set(i, { ...state.servers.at(i)!, spec: specs[copies.length - 1 - k]! }); });
+    return step({ ...state, servers }, event);
+  },
+});

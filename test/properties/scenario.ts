@@ -34,6 +34,8 @@ export type Simple =
   | { readonly a: "probe-bogus"; readonly k: number; readonly ok: boolean; readonly how: "dead-pid" | "wrong-purpose" | "other-server" }
   /** An sd_notify datagram from a live process, one that ended, or a pid nobody knows. */
   | { readonly a: "notify"; readonly k: number; readonly target: "live" | "dead" | "unknown"; readonly ready: boolean; readonly watchdog: boolean; readonly status: boolean }
+  /** WATCHDOG=trigger (with READY=1 before it in the same datagram, or alone) from a live process or one that ended. */
+  | { readonly a: "trigger"; readonly k: number; readonly target: "live" | "dead"; readonly ready: boolean }
   /** Process k says it is ready the way its server's readiness check listens: READY=1, a matching line, or its readiness probe in flight passes. */
   | { readonly a: "says-ready"; readonly k: number }
   /** Of the processes whose server has a watchdog (or a health check), process k sends WATCHDOG=1 (or its health probe in flight passes). */
@@ -52,11 +54,41 @@ export type Simple =
    * away again: `undo`): one server (k), those of bitmask k, the table's copies (a rolling reload when they have a
    * readiness check and run), all, or none (nothing changes). The set of servers and their policies stay the same.
    */
-  | { readonly a: "reload"; readonly k: number; readonly which: ReloadWhich; readonly undo: boolean; readonly policy: PolicyTweak | null };
+  | { readonly a: "reload"; readonly k: number; readonly which: ReloadWhich; readonly undo: boolean; readonly policy: PolicyTweak | null }
+  /**
+   * `ctl reload` of files that add a server (`add`: its settings, where it goes in the file, whether it takes the name
+   * of a server removed before) and/or remove one (`remove`: which, see RemoveWhich). A removed server's dependents
+   * lose the dependency (a file naming a server it does not have would not validate): they are changed.
+   */
+  | { readonly a: "reload-servers"; readonly k: number; readonly add: AddChoice | null; readonly remove: RemoveWhich | null }
+  /**
+   * `ctl scale NAME N`: the texts in force planned again with N copies of one table (the k-th: a table with
+   * instances, or a plain server, which a first scale renames NAME.1 …): the reconfigure event the supervisor sends.
+   */
+  | { readonly a: "scale"; readonly k: number; readonly count: number };
 
 export type ReloadWhich = "one" | "some" | "group" | "all" | "none";
-/** A reload that changes one policy field of the servers it changes instead of their argv (check.ts: tweak). */
-export type PolicyTweak = "interval" | "stop-signal" | "stop-timeout" | "restart" | "backoff";
+/**
+ * A reload that changes one policy field of the servers it changes instead of their argv (check.ts: tweak): the
+ * interval, stop signal or timeout, restart policy, backoff, readiness check, health check, watchdog, or
+ * dependencies.
+ */
+export type PolicyTweak = "interval" | "stop-signal" | "stop-timeout" | "restart" | "backoff" | "ready" | "health" | "watchdog" | "deps";
+
+/**
+ * Which server a reload removes (the k-th of those that fit; any when none does): any, one that others depend
+ * on, the copy a rolling restart is at, one being stopped, or a table's highest-numbered copy (`instances` lowered).
+ */
+export type RemoveWhich = "any" | "depended" | "rolling" | "stopping" | "copy";
+
+/** A server a reload adds. */
+export interface AddChoice {
+  readonly server: ServerChoice;
+  /** Where it goes in the file (modulo its length + 1): the new image after a re-exec runs the file's order. */
+  readonly at: number;
+  /** It takes the name of a server a reload removed before (the slot of that one, once it has ended), when there is one. */
+  readonly reuse: boolean;
+}
 
 export type Action =
   | Simple
@@ -205,10 +237,24 @@ function simpleArb(opts: ScenarioOptions): fc.Arbitrary<Simple> {
 function operatorArbs(weight: number): { weight: number; arbitrary: fc.Arbitrary<Simple> }[] {
   const which = fc.constantFrom<ReloadWhich>("one", "some", "group", "group", "all", "none");
   const undo = fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
-  const policy = fc.option(fc.constantFrom<PolicyTweak>("interval", "stop-signal", "stop-timeout", "restart", "backoff"), { freq: 3 });
+  const policy = fc.option(fc.constantFrom<PolicyTweak>(
+    "interval", "stop-signal", "stop-timeout", "restart", "backoff", "ready", "ready", "health", "health", "watchdog", "deps", "deps",
+  ), { freq: 3 });
+  const k = fc.nat({ max: 1000 });
+  const add: fc.Arbitrary<AddChoice> = fc.record({ server: serverArb, at: fc.nat({ max: 20 }), reuse: fc.boolean() });
+  const remove: fc.Arbitrary<RemoveWhich> = fc.constantFrom<RemoveWhich>("any", "depended", "depended", "rolling", "stopping", "copy");
+  // (a reload that adds or removes servers and a scale each at the weight of a roll: the other actions thin out little)
   return [
     { weight, arbitrary: fc.constant({ a: "roll" as const }) },
-    { weight, arbitrary: fc.record({ a: fc.constant("reload" as const), k: fc.nat({ max: 1000 }), which, undo, policy }) },
+    { weight, arbitrary: fc.record({ a: fc.constant("reload" as const), k, which, undo, policy }) },
+    {
+      weight,
+      arbitrary: fc.record({
+        a: fc.constant("reload-servers" as const), k,
+        add: fc.option(add, { freq: 2, nil: null }), remove: fc.option(remove, { freq: 3, nil: null }),
+      }),
+    },
+    { weight, arbitrary: fc.record({ a: fc.constant("scale" as const), k, count: fc.integer({ min: 1, max: 5 }) }) },
   ];
 }
 
@@ -229,6 +275,7 @@ function policyArb(): fc.Arbitrary<Simple> {
       }),
     },
     { weight: 2, arbitrary: fc.record({ a: fc.constant("output-match" as const), k, target: fc.constantFrom("live" as const, "live" as const, "dead" as const) }) },
+    { weight: 1, arbitrary: fc.record({ a: fc.constant("trigger" as const), k, target: fc.constantFrom("live" as const, "live" as const, "dead" as const), ready: fc.boolean() }) },
   );
 }
 
@@ -258,26 +305,29 @@ export function actionArb(opts: ScenarioOptions = {}): fc.Arbitrary<Action> {
   return fc.oneof(...choices);
 }
 
+/** A generated server's settings and its processes' behaviour. */
+const serverArb: fc.Arbitrary<ServerChoice> = fc.record({
+  initialSpawn: fc.boolean(),
+  intervalMs: fc.option(fc.constantFrom(0, 1, 500, 2000), { freq: 4 }),
+  stopTimeoutMs: fc.option(fc.constantFrom(0, 50, 3000), { freq: 2 }),
+  stopSignal: fc.option(fc.constantFrom(SIGTERM, SIGINT, SIGQUIT, SIGUSR1), { freq: 4 }),
+  autostart: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+  stubborn: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  dyingMs: fc.constantFrom(0, 0, 30, 20_000),
+  ready: fc.option(readyArb, { freq: 2 }),
+  readyTimeoutMs: fc.option(fc.constantFrom(300, 1000, 5000), { freq: 2 }),
+  dependsOn: fc.oneof({ weight: 1, arbitrary: fc.constant([] as number[]) }, { weight: 1, arbitrary: fc.array(fc.nat({ max: 10 }), { minLength: 1, maxLength: 2 }) }),
+  health: fc.option(fc.record({
+    probe: probeArb, intervalMs: fc.constantFrom(100, 100, 1000, 5000), timeoutMs: fc.constantFrom(50, 1000), retries: fc.constantFrom(1, 2, 3, 3),
+  }), { freq: 2 }),
+  watchdogMs: fc.option(fc.constantFrom(500, 3000), { freq: 2 }),
+  restart: fc.option(fc.constantFrom<RestartPolicy>("on-failure", "always", "never"), { freq: 2 }),
+  backoff: fc.option(fc.record({ initialMs: fc.constantFrom(100, 500), maxMs: fc.constantFrom(300, 1000, 60_000), retries: fc.constantFrom(1, 2, 3, 5) }), { freq: 2 }),
+});
+
 export function scenarioArb(opts: ScenarioOptions = {}): fc.Arbitrary<Scenario> {
   const maxServers = opts.maxServers ?? 4;
-  const server: fc.Arbitrary<ServerChoice> = fc.record({
-    initialSpawn: fc.boolean(),
-    intervalMs: fc.option(fc.constantFrom(0, 1, 500, 2000), { freq: 4 }),
-    stopTimeoutMs: fc.option(fc.constantFrom(0, 50, 3000), { freq: 2 }),
-    stopSignal: fc.option(fc.constantFrom(SIGTERM, SIGINT, SIGQUIT, SIGUSR1), { freq: 4 }),
-    autostart: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-    stubborn: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-    dyingMs: fc.constantFrom(0, 0, 30, 20_000),
-    ready: fc.option(readyArb, { freq: 2 }),
-    readyTimeoutMs: fc.option(fc.constantFrom(300, 1000, 5000), { freq: 2 }),
-    dependsOn: fc.oneof({ weight: 1, arbitrary: fc.constant([] as number[]) }, { weight: 1, arbitrary: fc.array(fc.nat({ max: 10 }), { minLength: 1, maxLength: 2 }) }),
-    health: fc.option(fc.record({
-      probe: probeArb, intervalMs: fc.constantFrom(100, 100, 1000, 5000), timeoutMs: fc.constantFrom(50, 1000), retries: fc.constantFrom(1, 2, 3, 3),
-    }), { freq: 2 }),
-    watchdogMs: fc.option(fc.constantFrom(500, 3000), { freq: 2 }),
-    restart: fc.option(fc.constantFrom<RestartPolicy>("on-failure", "always", "never"), { freq: 2 }),
-    backoff: fc.option(fc.record({ initialMs: fc.constantFrom(100, 500), maxMs: fc.constantFrom(300, 1000, 60_000), retries: fc.constantFrom(1, 2, 3, 5) }), { freq: 2 }),
-  });
+  const server = serverArb;
   const flag = (weight: number) => fc.oneof({ weight: 10 - weight, arbitrary: fc.constant(false) }, { weight, arbitrary: fc.constant(true) });
   return fc.record({
     intervalMs: fc.constantFrom(0, 1, 500, 1000, 5000),

@@ -46,3 +46,14 @@ test("a datagram from a process that is no server's is said once, and reaches no
   expect(s.problems()).toEqual(["a notification (sd_notify) from pid 555, which is no server's process: ignored."]);
   expect(s.seen.filter((e) => e.type === "notify")).toEqual([]);
 });
+
+test("WATCHDOG=trigger reaches the core (alone, or with the rest of its datagram)", () => {
+  const s = supervisor();
+  s.heard("WATCHDOG=trigger");
+  s.heard("READY=1\nWATCHDOG=trigger");
+  expect(s.seen.filter((e) => e.type === "notify")).toEqual([
+    expect.objectContaining({ pid: 100, ready: false, trigger: true }),
+    expect.objectContaining({ pid: 100, ready: true, trigger: true }),
+  ]);
+  expect(s.problems()).toEqual([]);
+});
