@@ -27,6 +27,8 @@ export interface Life {
   readonly unhealthyAfterMs: number | null;
   /** How often it sends WATCHDOG=1 (with ready = notify); null: never. */
   readonly keepaliveMs: number | null;
+  /** When it sends WATCHDOG=trigger after its start, asking to be treated as failed (with ready = notify); null: never (absent: never). */
+  readonly triggerAfterMs?: number | null;
 }
 
 /** Issue 14's settings of a config server (dependsOn: scenario indices, kept only for servers earlier in the supervisor's order). */
@@ -137,6 +139,8 @@ const life: fc.Arbitrary<Life> = fc.record({
   readyAfterMs: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 150, 700, 2500) }, { weight: 1, arbitrary: fc.constant(null) }),
   unhealthyAfterMs: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.constantFrom(0, 1000, 4000) }),
   keepaliveMs: fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.constantFrom(200, 1000, 4000) }),
+  // (rare: it matters only for a server with ready = notify, and it ends the life it is in)
+  triggerAfterMs: fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(0, 300, 1500, 6000) }),
 });
 
 const probeSpec: fc.Arbitrary<ProbeSpec> = fc.constantFrom<ProbeSpec>(
