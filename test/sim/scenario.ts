@@ -140,7 +140,7 @@ const life: fc.Arbitrary<Life> = fc.record({
   unhealthyAfterMs: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.constantFrom(0, 1000, 4000) }),
   keepaliveMs: fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.constantFrom(200, 1000, 4000) }),
   // (rare: it matters only for a server with ready = notify, and it ends the life it is in)
-  triggerAfterMs: fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(0, 300, 1500, 6000) }),
+  triggerAfterMs: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(0, 300, 1500, 6000) }),
 });
 
 const probeSpec: fc.Arbitrary<ProbeSpec> = fc.constantFrom<ProbeSpec>(

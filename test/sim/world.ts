@@ -1142,6 +1142,11 @@ export class World {
         this.fail(`the ${c.what} signalled '${name(fx.server)}' (server ${fx.server}, pid ${fx.pid}), which it did not change: a reload never touches an unchanged server (restart an unchanged server)`);
       }
     }
+    // A rolling reload the model began and the core did not: its table's copies taken one by one, as if none were a table's.
+    const m = this.model.roll;
+    if (m !== null && m.reload && after.roll?.reload !== true) {
+      this.fail(`the ${c.what} began no rolling reload of '${m.name}' (a changed table with instances and a readiness check, its copies replaced one at a time; the model is at '${name(m.current)}'): ${after.roll === undefined ? "none is under way" : `the one under way is '${after.roll.name}'s`} (restart a table's copies at once on a reload)`);
+    }
     for (const i of r.removed) {
       const w = was[i];
       const stopped = effects.some((fx) => fx.type === "kill" && fx.server === i && fx.group);
