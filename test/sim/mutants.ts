@@ -283,6 +283,19 @@ class RetriesStopTimer extends Supervisor {
   }
 }
 
+// --- sd_notify --------------------------------------------------------------------------
+
+/** WATCHDOG=trigger parsed and dropped on the way to the core (as before the core knew it): the notify event goes without it. */
+class DropsWatchdogTrigger extends Supervisor {
+  override dispatch(...events: Event[]): void {
+    super.dispatch(...events.map((e) => {
+      if (e.type !== "notify" || e.trigger !== true) return e;
+      const { trigger: _, ...rest } = e;
+      return rest;
+    }));
+  }
+}
+
 const terminating = (e: Event | null) => e !== null && (e.type === "terminate" || (e.type === "control" && e.command.op === "shutdown"));
 
 function make(C: new (port: OsPort, config: ShellConfig) => Supervisor): SupervisorFactory {
@@ -292,6 +305,9 @@ function make(C: new (port: OsPort, config: ShellConfig) => Supervisor): Supervi
 /** Issue 23's planted busy loops: each is caught by a step bound whose message names the busy loop (busy.ts). */
 export const BUSY_TIMER_MUTANT = "set a due timer again for its instant, for ever";
 export const BUSY_STEP_MUTANT = "tell the core a stop timer again until its server has ended";
+
+/** The planted sd_notify bug: caught by the world's check of what the core is told of a datagram, which names it (in parentheses). */
+export const TRIGGER_MUTANT = "drop WATCHDOG=trigger";
 
 export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "drop the second of two coalesced exits": make(DropsCoalescedExit),
@@ -338,6 +354,8 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "never answer a rolling restart": dropping((e) => e.type === "reply" && /^(rolled|rolling restart)/.test(e.message)),
   "answer a rolling restart at once": make(AnswersRollAtOnce),
   "restart a table's copies at once on a reload": make(LosesGroups),
+  // sd_notify: what a server's datagram says, on its way to the core.
+  [TRIGGER_MUTANT]: make(DropsWatchdogTrigger),
   // Issue 23: busy loops at one instant, caught by the world's step bounds.
   [BUSY_TIMER_MUTANT]: resetsDueTimers,
   [BUSY_STEP_MUTANT]: make(RetriesStopTimer),

@@ -27,6 +27,8 @@ export interface Life {
   readonly unhealthyAfterMs: number | null;
   /** How often it sends WATCHDOG=1 (with ready = notify); null: never. */
   readonly keepaliveMs: number | null;
+  /** When it sends WATCHDOG=trigger after its start, asking to be treated as failed (with ready = notify); null: never (absent: never). */
+  readonly triggerAfterMs?: number | null;
 }
 
 /** Issue 14's settings of a config server (dependsOn: scenario indices, kept only for servers earlier in the supervisor's order). */
@@ -189,6 +191,37 @@ function endingAt(weight: number): fc.Arbitrary<number | null> {
   return fc.oneof({ weight: 10 - weight, arbitrary: fc.constant(null) }, { weight, arbitrary: fc.constantFrom(1, 10, 100, 1000, 3000) });
 }
 
+/** WATCHDOG=trigger in a life of the scenario's k-th server with ready = notify (mod their number), `afterMs` after its start. */
+interface SimTrigger {
+  readonly k: number;
+  readonly life: number;
+  readonly afterMs: number;
+}
+
+/**
+ * Drawn after everything else, so that the rest of a scenario is what it was before the simulator knew WATCHDOG=trigger
+ * (fast-check draws a record's fields in order, each run from its own seed): the scenarios, and the runs at which the
+ * planted bugs are caught, stay as they were. Half the scenarios, one or two lives.
+ */
+const triggers: fc.Arbitrary<readonly SimTrigger[]> = fc.oneof(
+  fc.constant([]),
+  fc.array(fc.record({ k: fc.nat({ max: 1000 }), life: fc.nat({ max: 4 }), afterMs: fc.constantFrom(0, 300, 1500, 6000) }), { minLength: 1, maxLength: 2 }),
+);
+
+/** The scenario with its triggers written into the lives they are in (none without a server with ready = notify). */
+function withTriggers(sc: SimScenario, ts: readonly SimTrigger[]): SimScenario {
+  const notify = sc.servers.flatMap((s, i) => (s.source === "config" && s.policy?.ready?.kind === "notify" ? [i] : []));
+  if (notify.length === 0 || ts.length === 0) return sc;
+  const servers = [...sc.servers];
+  for (const t of ts) {
+    const i = notify[t.k % notify.length]!;
+    const s = servers[i]!;
+    const j = t.life % s.lives.length;
+    servers[i] = { ...s, lives: s.lives.map((l, n) => (n === j ? { ...l, triggerAfterMs: t.afterMs } : l)) };
+  }
+  return { ...sc, servers };
+}
+
 export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
   const horizon = o.horizonMs ?? 20_000;
   const at = fc.integer({ min: 0, max: horizon });
@@ -223,7 +256,8 @@ export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
     settingsIn: fc.constantFrom("command-line" as const, "config" as const),
     envFile: fc.option(envVars, { freq: 3 }),
     systemd: fc.option(fc.record({ watchdogMs: fc.option(fc.constantFrom(1000, 6000)) }), { freq: 3 }),
-  });
+    triggers,
+  }).map(({ triggers: ts, ...sc }) => withTriggers(sc, ts));
 }
 
 /**

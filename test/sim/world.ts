@@ -389,6 +389,26 @@ class SimPort implements OsPort {
   }
 }
 
+/** What a simulated server's sd_notify datagram says (the world's own record of it, not a parse of its text). */
+interface Says {
+  readonly ready: boolean;
+  readonly watchdog: boolean;
+  readonly trigger: boolean;
+  readonly status: string | null;
+}
+
+const SAYS_NOTHING: Says = { ready: false, watchdog: false, trigger: false, status: null };
+
+/** A datagram's text, its lines in the order a server would send them (STATUS= before WATCHDOG=trigger). */
+function textOf(says: Says): string {
+  const lines: string[] = [];
+  if (says.ready) lines.push("READY=1");
+  if (says.watchdog) lines.push("WATCHDOG=1");
+  if (says.status !== null) lines.push(`STATUS=${says.status}`);
+  if (says.trigger) lines.push("WATCHDOG=trigger");
+  return lines.join("\n");
+}
+
 interface ResolvedLife {
   readonly behaviour: Behaviour;
   readonly spawnError: string | null;
@@ -511,7 +531,7 @@ export class World {
     if ((kind === "notify" || kind === "log") && life.readyAfterMs !== null) {
       this.k.schedule(this.k.now + life.readyAfterMs, () => {
         if (!runs()) return;
-        if (kind === "notify") this.datagram(pid, "READY=1\nSTATUS=ready");
+        if (kind === "notify") this.datagram(pid, { ...SAYS_NOTHING, ready: true, status: "ready" });
         else this.lineMatched(pid);
       });
     }
@@ -519,10 +539,18 @@ export class World {
     if (kind === "notify" && every !== null) {
       const beat = (): void => {
         if (!runs()) return;
-        this.datagram(pid, "WATCHDOG=1");
+        this.datagram(pid, { ...SAYS_NOTHING, watchdog: true });
         this.k.schedule(this.k.now + every, beat);
       };
       this.k.schedule(this.k.now + every, beat);
+    }
+    // It asks to be treated as failed (WATCHDOG=trigger), alone or with a STATUS= line, and goes on running until stopped.
+    const trigger = life.triggerAfterMs ?? null;
+    if (kind === "notify" && trigger !== null) {
+      this.k.schedule(this.k.now + trigger, () => {
+        if (!runs()) return;
+        this.datagram(pid, { ...SAYS_NOTHING, trigger: true, status: this.k.rng.next() < 0.5 ? null : "giving up" });
+      });
     }
   }
 
@@ -541,13 +569,46 @@ export class World {
     this.enter(port, () => listener(pid));
   }
 
-  /** A server's sd_notify datagram: to the running image's notify socket (lost while no image listens, as a datagram would be). */
-  private datagram(pid: number, text: string): void {
+  /**
+   * A server's sd_notify datagram: to the running image's notify socket (lost while no image listens, as a datagram
+   * would be). From the main process of a server alive in the core, the shell must tell the core what it says, in
+   * this call (checked in observe, and here after it): the model then follows the core's event.
+   */
+  private datagram(pid: number, says: Says): void {
     const port = this.image;
     const listener = port.notifyListener;
     if (!port.alive || !port.booted || listener === null || this.exitStatus !== null) return;
+    const text = textOf(says);
     this.trace.push(`${this.k.now.toFixed(2)} datagram ${JSON.stringify(text)} from pid ${pid}`);
-    this.enter(port, () => listener(pid, text, pid));
+    const known = this.state?.servers.some((s) => s.life.kind === "alive" && s.life.pid === pid) === true;
+    const telling = { pid, says, text, told: false };
+    this.telling = telling;
+    try {
+      this.enter(port, () => listener(pid, text, pid));
+    } finally {
+      this.telling = null;
+    }
+    if (this.violation !== null) throw this.violation;
+    if (known && !telling.told && port.alive && this.exitStatus === null) {
+      this.fail(`pid ${pid}, a server's main process the core has alive, sent ${JSON.stringify(text)}, and the shell told the core nothing of it${says.trigger ? ": the server asked to be treated as failed (drop WATCHDOG=trigger)" : ""}`);
+    }
+  }
+
+  /** The datagram the shell is taking now (datagram), and whether the core has been told of it. */
+  private telling: { readonly pid: number; readonly says: Says; readonly text: string; told: boolean } | null = null;
+
+  /** The core's notify event says what the datagram being taken says. */
+  private checkNotify(e: Extract<Event, { type: "notify" }>): void {
+    const t = this.telling;
+    if (t === null) return this.fail(`the core was told of a notification from pid ${e.pid}, and no datagram is being taken`);
+    if (e.pid !== t.pid) return this.fail(`pid ${t.pid} sent ${JSON.stringify(t.text)}, and the shell told the core it came from pid ${e.pid}`);
+    if (t.told) return this.fail(`pid ${t.pid} sent ${JSON.stringify(t.text)} once, and the shell told the core twice`);
+    t.told = true;
+    const got: Says = { ready: e.ready, watchdog: e.watchdog, trigger: e.trigger === true, status: e.status };
+    if (t.says.trigger && !got.trigger) {
+      this.fail(`pid ${t.pid} sent ${JSON.stringify(t.text)}, and the shell told the core ${JSON.stringify(got)}, without its WATCHDOG=trigger: the server asked to be treated as failed (drop WATCHDOG=trigger)`);
+    }
+    if (JSON.stringify(got) !== JSON.stringify(t.says)) this.fail(`pid ${t.pid} sent ${JSON.stringify(t.text)}, and the shell told the core ${JSON.stringify(got)}`);
   }
 
   /** The core's probe effects of the step being carried out, in order, for port.probe to take. */
@@ -958,6 +1019,7 @@ export class World {
       this.rollAsked = e.id;
       this.rollsAsked++;
     }
+    if (e.type === "notify") this.checkNotify(e);
     const due = e.type === "timer" ? this.model.timers() : null;
     const reload = e.type === "reconfigure" ? this.reconfigureSeen() : undefined;
     const was = this.model.servers.map((m) => ({ kind: m.kind, pid: m.pid, stop: m.stop !== null }));
@@ -1079,6 +1141,11 @@ export class World {
       if (fx.type === "kill" && r.unchanged.includes(fx.server)) {
         this.fail(`the ${c.what} signalled '${name(fx.server)}' (server ${fx.server}, pid ${fx.pid}), which it did not change: a reload never touches an unchanged server (restart an unchanged server)`);
       }
+    }
+    // A rolling reload the model began and the core did not: its table's copies taken one by one, as if none were a table's.
+    const m = this.model.roll;
+    if (m !== null && m.reload && after.roll?.reload !== true) {
+      this.fail(`the ${c.what} began no rolling reload of '${m.name}' (a changed table with instances and a readiness check, its copies replaced one at a time; the model is at '${name(m.current)}'): ${after.roll === undefined ? "none is under way" : `the one under way is '${after.roll.name}'s`} (restart a table's copies at once on a reload)`);
     }
     for (const i of r.removed) {
       const w = was[i];
