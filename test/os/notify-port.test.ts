@@ -61,13 +61,16 @@ const PID_NAMESPACE: string | null = (() => {
   }
 })();
 
+/** Not permitted here (no CAP_SYS_ADMIN for a PID namespace, or for its ns_last_pid): say so, show it is that, and say true. */
+function noPidNamespace(): boolean {
+  if (PID_NAMESPACE === null) return false;
+  console.log(`skipped: a pid cannot be handed out again on purpose here: ${PID_NAMESPACE}`);
+  expect(PID_NAMESPACE).toMatch(/not permitted|permission denied|read-only|no such file|not found|invalid argument|cannot/i);
+  return true;
+}
+
 test("BunPort: a datagram its sender sent before it ended is never told as the datagram of the next server handed its pid", async () => {
-  if (PID_NAMESPACE !== null) {
-    // Not permitted here (no CAP_SYS_ADMIN for a PID namespace, or for its ns_last_pid): say so, and show it is that.
-    console.log(`skipped: a pid cannot be handed out again on purpose here: ${PID_NAMESPACE}`);
-    expect(PID_NAMESPACE).toMatch(/not permitted|permission denied|read-only|no such file|not found|invalid argument|cannot/i);
-    return;
-  }
+  if (noPidNamespace()) return;
   const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "3.notify");
@@ -87,12 +90,7 @@ test("BunPort: a datagram its sender sent before it ended is never told as the d
 });
 
 test.each(["exec", "cancel", "failed"])("BunPort: around a re-exec (%s), a datagram queued while the socket is stopped for it, from a pid then handed to a new server, is never told as the new server's", async (variant) => {
-  if (PID_NAMESPACE !== null) {
-    // Not permitted here (no CAP_SYS_ADMIN for a PID namespace, or for its ns_last_pid): say so, and show it is that.
-    console.log(`skipped: a pid cannot be handed out again on purpose here: ${PID_NAMESPACE}`);
-    expect(PID_NAMESPACE).toMatch(/not permitted|permission denied|read-only|no such file|not found|invalid argument|cannot/i);
-    return;
-  }
+  if (noPidNamespace()) return;
   const dir = mkdtempSync(join(tmpdir(), "lazarus-notify-"));
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "6.notify");
