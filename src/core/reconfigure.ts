@@ -14,7 +14,8 @@ import type { Vec } from "./vec.ts";
 export type SlotChange =
   /**
    * Same spec: not touched. `spec`: the same, with its dependencies on a table's copies as they are now (a scale
-   * gave the table other copies), taken at once.
+   * gave the table other copies), taken at once. A server that keeps its old process with a new spec pending
+   * (keepsOldProcess) is unchanged when its process runs this spec (the files were changed back): its pending spec goes.
    */
   | { readonly kind: "unchanged"; readonly slot: number; readonly spec?: ServerSpec }
   /** A different spec under the same name: stopped and started again with it (at once when it does not run). */
@@ -42,6 +43,23 @@ export function targetSpec(s: Server): ServerSpec {
   return s.next ?? s.spec;
 }
 
+/**
+ * Its process runs on with a reload's new spec pending and no stop order: a copy a rolling reload has not replaced
+ * (yet, or any more: the roll stopped, or a reload or a scale ended it). Its process runs its own spec.
+ */
+export function keepsOldProcess(s: Server): boolean {
+  return s.next !== undefined && s.life.kind === "alive" && s.life.stop === null;
+}
+
+/**
+ * What a reload compares a server's new spec with: what its process runs while it keeps its old process with a new
+ * spec pending (so that a reload that ends a rolling reload carries the change on, and one that changes it back
+ * leaves the process alone); else the spec it runs with from its next start on.
+ */
+function runsSpec(s: Server): ServerSpec {
+  return keepsOldProcess(s) ? s.spec : targetSpec(s);
+}
+
 /** The slot of the current server with this name, or -1. */
 export function slotOfName(servers: Vec<Server>, name: string): number {
   return servers.findIndex((s) => isCurrent(s) && s.spec.name === name);
@@ -67,8 +85,8 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
     if (!current.has(given.name)) {
       changes.push({ kind: "added", slot, spec });
       summary.added.push(given.name);
-    } else if (sameServer(targetSpec(servers.at(slot) as Server), (d) => tableOf(targetSpec(servers.at(d) as Server)), given, (d) => tableOf(specs[d] as ServerSpec))) {
-      const old = targetSpec(servers.at(slot) as Server);
+    } else if (sameServer(runsSpec(servers.at(slot) as Server), (d) => tableOf(targetSpec(servers.at(d) as Server)), given, (d) => tableOf(specs[d] as ServerSpec))) {
+      const old = runsSpec(servers.at(slot) as Server);
       changes.push(sameSpec(old, spec) ? { kind: "unchanged", slot } : { kind: "unchanged", slot, spec });
       summary.unchanged.push(given.name);
     } else {

@@ -14,7 +14,7 @@
 // that it waits for a revive; stopping with nothing alive → exit.
 import { spawnArgv } from "./argv.ts";
 import { unreadyDependencies, waitingInVain } from "./deps.ts";
-import { isCurrent, reconfigure, summaryText, targetSpec } from "./reconfigure.ts";
+import { isCurrent, keepsOldProcess, reconfigure, summaryText, targetSpec } from "./reconfigure.ts";
 import { rollProgress } from "./roll.ts";
 import { seconds, unreachable } from "./describe.ts";
 import { classifyEnd, isCleanExit } from "./exits.ts";
@@ -576,8 +576,10 @@ class Transition {
           this.setServer(c.slot, { ...s, retired: true });
           break;
         case "unchanged":
+          // Its process runs what the files say again (they were changed back while it kept its old process): the pending spec goes.
+          if (keepsOldProcess(s)) this.setServer(c.slot, withoutNext(c.spec === undefined ? s : { ...s, spec: c.spec }));
           // Its dependencies follow a table's copies (a scale): at once, nothing restarted.
-          if (c.spec !== undefined) this.setServer(c.slot, s.next !== undefined ? { ...s, next: c.spec } : { ...s, spec: c.spec });
+          else if (c.spec !== undefined) this.setServer(c.slot, s.next !== undefined ? { ...s, next: c.spec } : { ...s, spec: c.spec });
           break;
         default:
           unreachable(c);

@@ -457,3 +457,64 @@ test("a new process aside given up while its spawn was on its way is said to be 
   expect(fx.some((x) => x.type === "kill" && x.pid === 102)).toBe(true);
   expect(said).toEqual(["'srv' started with pid 102.", "'srv' (pid 102), the new process of a rolling restart, is given up: stopping it."]);
 });
+
+describe("a reload or a scale while a reload's rolling restart is under way (found by two operators reloading the same edit at once)", () => {
+  const v2 = (k: number) => ({ ...copy(k, "start-first"), argv: ["srv", "--v2"] });
+  function reloadingTo(specs: ServerSpec[], d: Driver, id: number): Effect[] {
+    d.now += 10;
+    return d.feed({ type: "reconfigure", at: d.now, id, settings: SETTINGS, servers: specs });
+  }
+
+  test("the same files read again carry the change on: the copies the ended roll did not reach are changed, and replaced one at a time", () => {
+    const d = threeReady("start-first");
+    const old = [d.pidOf(0), d.pidOf(1), d.pidOf(2)];
+    reloadingTo([v2(1), v2(2), v2(3)], d, 5);
+    expect(d.aside()).toBeGreaterThanOrEqual(3);
+    // The second operator's reload of the same files ends the roll (its new process aside given up)...
+    const fx = reloadingTo([v2(1), v2(2), v2(3)], d, 6);
+    // ...and begins it again: it used to say "0 changed, 3 unchanged" and leave every copy on its old process for good.
+    expect(replies(fx).map((r) => r.message)).toEqual([
+      "reloaded: 0 added, 3 changed (web.1, web.2, web.3), 0 removed, 0 unchanged; a rolling restart of 'web' replaces its copies one at a time (its end is logged)",
+    ]);
+    expect(d.state.roll?.reload).toBe(true);
+    for (let k = 0; k < 3; k++) d.up(d.aside());
+    expect(d.state.roll).toBeUndefined();
+    expect([0, 1, 2].map((i) => d.state.servers.at(i)?.spec.argv)).toEqual([["srv", "--v2"], ["srv", "--v2"], ["srv", "--v2"]]);
+    expect([0, 1, 2].every((i) => d.ready(i) && d.pidOf(i) !== old[i])).toBe(true);
+    expect(d.state.servers.some((s) => s.next !== undefined)).toBe(false);
+    expect(statusOf(d.state, d.now).servers.filter((s) => s.pendingSpec)).toEqual([]);
+  });
+
+  test("files changed back leave the copies the roll did not reach alone (they run what the files say): their pending spec goes", () => {
+    const d = threeReady("start-first");
+    const old = [d.pidOf(0), d.pidOf(1), d.pidOf(2)];
+    reloadingTo([v2(1), v2(2), v2(3)], d, 5);
+    d.up(d.aside());
+    // web.1 runs --v2 now; web.2 and web.3 their old process, --v2 pending. The edit is undone.
+    const fx = reloadingTo([copy(1, "start-first"), copy(2, "start-first"), copy(3, "start-first")], d, 6);
+    expect(replies(fx).map((r) => r.message)).toEqual([
+      "reloaded: 0 added, 1 changed (web.1), 0 removed, 2 unchanged; a rolling restart of 'web' replaces its copies one at a time (its end is logged)",
+    ]);
+    d.up(d.aside());
+    expect(d.state.roll).toBeUndefined();
+    // web.2 and web.3 were never signalled: the same processes, their pending spec gone.
+    expect(kills(d.effects).filter((p) => p === old[1] || p === old[2])).toEqual([]);
+    expect([1, 2].map((i) => d.pidOf(i))).toEqual([old[1] as number, old[2] as number]);
+    expect(d.state.servers.some((s) => s.next !== undefined)).toBe(false);
+    expect([0, 1, 2].map((i) => d.state.servers.at(i)?.spec.argv)).toEqual([["srv"], ["srv"], ["srv"]]);
+  });
+
+  test("a scale that ends a reload's roll carries it on for the copies it keeps", () => {
+    const d = threeReady("start-first");
+    reloadingTo([v2(1), v2(2), v2(3)], d, 5);
+    d.now += 10;
+    const fx = d.feed({ type: "reconfigure", at: d.now, id: 6, settings: SETTINGS, servers: [v2(1), v2(2)], scale: { name: "web", count: 2 } });
+    expect(replies(fx).map((r) => r.message)).toEqual([
+      "scaled 'web' to 2: 0 added, 2 changed (web.1, web.2), 1 removed (web.3), 0 unchanged; a rolling restart of 'web' replaces its copies one at a time (its end is logged)",
+    ]);
+    for (let k = 0; k < 2; k++) d.up(d.aside());
+    expect(d.state.roll).toBeUndefined();
+    expect([0, 1].map((i) => d.state.servers.at(i)?.spec.argv)).toEqual([["srv", "--v2"], ["srv", "--v2"]]);
+    expect(d.state.servers.some((s) => s.next !== undefined)).toBe(false);
+  });
+});

@@ -223,6 +223,42 @@ describe("ctl reload", () => {
     expect(after.map((x) => [x.name, x.pid])).toEqual([["edit.1", old[0] as number], ["edit.2", old[1] as number]]);
   });
 
+  test("two operators reload the same edit while its rolling restart waits: the second carries it on, and every copy ends up on the new settings", async () => {
+    const sock = join(dir, "ctl-twice.sock");
+    const gate = join(dir, "twice-gate");
+    writeFileSync(gate, "");
+    const cfg = (colour: string) =>
+      `[servers.edit]\ncmd = ["./edit", "--print-env=COLOUR", "--echo-when=${gate}"]\ninstances = 2\nenv = { COLOUR = "${colour}" }\nready = { log = "saw " }\n`;
+    const toml = write("twice.toml", cfg("red"));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitForCount(/fixture: pid=\d+ saw/, 2);
+    const old = await until(async () => {
+      const rows = await servers(sock);
+      return rows.length === 2 && rows.every((x) => x.ready === true) ? rows.map((x) => x.pid as number) : null;
+    }, "both copies ready");
+    // The gate is gone: edit.1's new process (blue) starts beside the old one and waits.
+    rmSync(gate);
+    write("twice.toml", cfg("blue"));
+    const first = await ctl(`--control=${sock}`, "reload");
+    expect(first.out.split("\n")[0]).toBe("reloaded: 0 added, 2 changed (edit.1, edit.2), 0 removed, 0 unchanged; a rolling restart of 'edit' replaces its copies one at a time (its end is logged)");
+    await r.waitFor(/fixture: pid=\d+ env COLOUR=blue/);
+    // The second operator's reload of the same file ends that roll, and carries it on: both copies still run red.
+    const second = await ctl(`--control=${sock}`, "reload");
+    expect(second.code).toBe(0);
+    expect(second.out.split("\n")[0]).toBe("reloaded: 0 added, 2 changed (edit.1, edit.2), 0 removed, 0 unchanged; a rolling restart of 'edit' replaces its copies one at a time (its end is logged)");
+    expect(r.own).toContain("rolling restart of 'edit' stopped at 'edit.1': a reload came; none restarted, edit.2 left running as it was.");
+    writeFileSync(gate, "");
+    await r.waitFor("rolling restart of 'edit' done: 2 instances restarted, each ready again.");
+    expect(await waitGone(old)).toEqual([]);
+    const rows = await until(async () => {
+      const x = await servers(sock);
+      return x.length === 2 && x.every((s) => s.ready === true && !old.includes(s.pid as number)) ? x : null;
+    }, "both copies on their new process");
+    expect(await Promise.all(rows.map((s) => envOf(r, s.pid as number, "COLOUR")))).toEqual(["blue", "blue"]);
+    expect(rows.map((s) => s.state)).toEqual(["alive", "alive"]);
+    expect(await ctl(`--control=${sock}`, "reload")).toMatchObject({ code: 0, out: "reloaded: 0 added, 0 changed, 0 removed, 2 unchanged\nunchanged: edit.1, edit.2\n" });
+  });
+
   test("restart --wait answers once the new process is ready (not before)", async () => {
     const sock = join(dir, "ctl-wait-restart.sock");
     const gate = join(dir, "restart-gate");

@@ -1152,6 +1152,20 @@ export class ScenarioRun {
       });
     }
 
+    // reload: a reload (or a scale) leaves no change it accepted without something to carry it out. Once it is applied,
+    // a server that runs on its old process with a new spec pending and no stop order (a copy of a rolling reload) is
+    // one the rolling restart under way will still replace: a reload that ends a reload's roll carries it on.
+    if (event.type === "reconfigure" && x.reload !== null && after.phase.kind === "running") {
+      const roll = after.roll;
+      const reaches = new Set(roll === undefined ? [] : [...(roll.draining === null ? [roll.current] : []), ...roll.rest]);
+      after.servers.forEach((s, i) => {
+        const l = s.life;
+        if (s.next !== undefined && s.retired !== true && s.replaces === undefined && l.kind === "alive" && l.stop === null && !reaches.has(i)) {
+          this.fail("reload", `after ${eventWords(event)}, server ${i} ('${s.spec.name}', pid ${l.pid}) runs its old process with a new spec pending, and no rolling restart under way will replace it: a change a reload accepted is never carried out`);
+        }
+      });
+    }
+
     // scale: `ctl scale NAME N` keeps NAME.1 … NAME.N running untouched (same pid, no signal) and stops the copies above
     // N that run, the highest-numbered first (their stop orders in that order, in one step). (A scale queued behind a
     // reload was planned from the texts before it: a copy whose spec it changes back, the model's changed, restarts.)

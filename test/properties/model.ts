@@ -746,15 +746,23 @@ export class Model {
         return;
       }
       const s = this.servers[slot]!;
-      const target = s.next ?? this.specs[slot]!;
+      // What it is compared with: what its process runs while it keeps its old process with a new spec pending and no
+      // stop order (a copy a rolling reload has not replaced: a reload that ends that roll carries the change on, one
+      // that changes it back leaves it alone); else the spec it starts with next.
+      const keeps = s.kind === "alive" && s.stop === null && s.next !== null;
+      const target = keeps ? this.specs[slot]! : s.next ?? this.specs[slot]!;
       const same = sameModelSpec(
         target, depNames(target.dependsOn, (d) => table(this.servers[d]?.next ?? this.specs[d], d)),
         given, depNames(given.dependsOn, (d) => table(specs[d], d)),
       );
       if (same) {
         unchanged.push(slot);
-        // (its dependencies follow the table's copies at once: nothing else changed, nothing is restarted)
-        if (s.next !== null) s.next = spec;
+        // (its dependencies follow the table's copies at once: nothing else changed, nothing is restarted; one that
+        // keeps its old process runs what the files say again: its pending spec goes)
+        if (keeps) {
+          s.next = null;
+          this.specs[slot] = spec;
+        } else if (s.next !== null) s.next = spec;
         else this.specs[slot] = spec;
         return;
       }

@@ -374,4 +374,30 @@ Object.assign(MUTANTS, {
     copies.forEach((i, k) => { servers = servers.set(i, { ...state.servers.at(i)!, spec: specs[copies.length - 1 - k]! }); });
     return step({ ...state, servers }, event);
   },
+  /**
+   * A reload compares a copy that keeps its old process with its new spec pending (a rolling reload's copy not yet
+   * replaced) with that pending spec, not with what its process runs: a second reload of the same files ends the
+   * roll and finds the copies unchanged, so they run their old process for good (found on a real supervisor: two
+   * operators reloading the same edit at once).
+   */
+  "a reload ends a rolling reload and leaves its copies on their old process": (state: State, event: Event): StepResult => {
+    if (event.type !== "reconfigure") return step(state, event);
+    const keeps = new Map<number, Server>();
+    let bent = state.servers;
+    state.servers.forEach((s, i) => {
+      if (s.next !== undefined && s.life.kind === "alive" && s.life.stop === null) {
+        keeps.set(i, s);
+        bent = bent.set(i, { ...s, spec: s.next });
+      }
+    });
+    if (keeps.size === 0) return step(state, event);
+    const r = step({ ...state, servers: bent }, event);
+    let servers = r.state.servers;
+    for (const [i, s] of keeps) {
+      const a = servers.at(i);
+      if (a?.life.kind !== "alive" || s.life.kind !== "alive" || a.life.pid !== s.life.pid) continue;
+      servers = servers.set(i, { ...a, spec: s.spec, next: a.next ?? a.spec });
+    }
+    return { state: { ...r.state, servers }, effects: r.effects };
+  },
 });
