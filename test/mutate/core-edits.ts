@@ -234,6 +234,8 @@ export const EDITS: readonly Edit[] = [
   e("roll.ts", "a new process being stopped counts as on its way", "if (l.stop !== null) return { kind: \"failed\", why: `its new process (pid ${l.pid}) did not become ready: it is being stopped` };", ""),
   e("reconfigure.ts", "a slot aside counted as a current server", "return s.retired !== true && s.replaces === undefined;", "return s.retired !== true;"),
   e("reconfigure.ts", "a scale restarts what depends on the table (dependencies compared by copy, not by table)", "function tableOf(s: ServerSpec): string {\n  return s.group ?? s.name;", "function tableOf(s: ServerSpec): string {\n  return s.name;"),
+  e("reconfigure.ts", "a reload compares a copy that keeps its old process with its pending spec (a reload that ends a rolling reload leaves it on its old process)", "return keepsOldProcess(s) ? s.spec : targetSpec(s);", "return targetSpec(s);"),
+  e("step.ts", "a reload that changes a copy back to what its old process runs keeps its pending spec", "if (keepsOldProcess(s)) this.setServer(c.slot, withoutNext(c.spec === undefined ? s : { ...s, spec: c.spec }));\n          // Its dependencies", "if (keepsOldProcess(s)) this.setServer(c.slot, c.spec === undefined ? s : { ...s, next: c.spec });\n          // Its dependencies"),
   e("reconfigure.ts", "copies a scale removes stopped last slot first, not highest-numbered first", "removed.sort((a, b) => b.copy - a.copy || b.change.slot - a.change.slot);", "removed.sort((a, b) => b.change.slot - a.change.slot);"),
   e("step.ts", "a reload starts its new servers before it stops what they depend on", `    for (const c of r.changes) {
       const s = this.server(c.slot);
