@@ -25,10 +25,15 @@
 // different command; `since`, `until` and `exec` are boot-relative monotonic
 // milliseconds; `last` is the server's last exit: null, ["code", n],
 // ["signal", n] or ["unknown"]; `retries` its fast crashes retried by its
-// backoff; `sd`: READY=1 was sent to systemd. Older images re-exec'ing into
+// backoff; `sd`: READY=1 was sent to systemd. An optional `"runs"` after
+// the servers, `[[name, spec], ...]`, names the servers that keep their old process
+// with the configuration's spec pending (a rolling reload's copies not replaced) and
+// the spec that process runs (a ServerSpec, its dependsOn by name): an image that
+// does not know it reads the rest as before (and runs them under the configuration's
+// spec), and an entry that does not validate is left out the same way. Older images re-exec'ing into
 // this one are read too: version 1 (the base records alone, no `exec`),
 // version 2 (the base records and `last`) and version 3 (version 4 without names).
-import type { BuriedWhy, CrematedWhy, ExitStatus, Handover, HandoverServer, ServerSpec, StopOrder } from "./types.ts";
+import type { BackoffSpec, BuriedWhy, CrematedWhy, ExitStatus, Handover, HandoverServer, HealthSpec, ProbeSpec, ReadySpec, ServerSpec, StopOrder } from "./types.ts";
 import { isObject, messageOf } from "./values.ts";
 
 export const HANDOVER_VERSION = 4;
@@ -51,9 +56,17 @@ export type Unmarshalled =
 /** `specs`: the servers the handover's records are about, in its order (their names and commands go with the records). */
 export function marshal(handover: Handover, specs: readonly ServerSpec[]): string {
   const servers = handover.servers.map((s, i) => [specs[i]?.name ?? "", ...record(s, fingerprint(specs[i]?.argv ?? []))]);
+  const runs = handover.servers.flatMap((s, i) => (s.kind === "alive" && s.runs !== undefined ? [[specs[i]?.name ?? "", specRecord(s.runs, specs)]] : []));
   return seal(JSON.stringify({
     v: HANDOVER_VERSION, revive: handover.pendingRevive, alarm: handover.alarmAt, exec: handover.execAt, sd: handover.systemdReady ?? false, servers,
+    ...(runs.length > 0 ? { runs } : {}),
   }));
+}
+
+/** A spec an old process runs, for the handover: its dependencies by name. */
+function specRecord(spec: ServerSpec, specs: readonly ServerSpec[]): unknown {
+  if (spec.dependsOn === undefined) return spec;
+  return { ...spec, dependsOn: spec.dependsOn.flatMap((d) => { const n = specs[d]?.name; return n === undefined ? [] : [n]; }) };
 }
 
 /** One server's record of version 3 (version 4 puts its name in front). */
@@ -150,11 +163,105 @@ function read(text: string, specs: readonly ServerSpec[]): Unmarshalled {
     return fail(`re-exec state describes ${raw.length} server${raw.length === 1 ? "" : "s"}, the command line ${specs.length}`);
   }
   const pids = new Set<number>();
-  const servers = raw.map((r, i) => (r === NO_RECORD ? NO_RECORD_SERVER : readServer(r, specs[i] as ServerSpec, pids, Math.min(v, 3))));
+  const read = raw.map((r, i) => (r === NO_RECORD ? NO_RECORD_SERVER : readServer(r, specs[i] as ServerSpec, pids, Math.min(v, 3))));
+  const servers = v >= 4 ? withRuns(read, data.runs, specs) : read;
   return {
     ok: true,
     handover: { pendingRevive: data.revive, alarmAt: alarm as number | null, execAt: exec as number | null, ...(sd ? { systemdReady: true } : {}), servers },
   };
+}
+
+/**
+ * Version 4's optional `runs`: the spec each listed server's old process runs, on its record (an alive one with no stop
+ * order). What does not validate is left out: that server runs on under the configuration's spec, as it would from an
+ * image that does not write `runs`.
+ */
+function withRuns(servers: readonly HandoverServer[], runs: unknown, specs: readonly ServerSpec[]): HandoverServer[] {
+  const out = [...servers];
+  if (!Array.isArray(runs)) return out;
+  const index = new Map(specs.map((s, i) => [s.name, i]));
+  for (const entry of runs) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== "string") continue;
+    const i = index.get(entry[0]);
+    const s = i === undefined ? undefined : out[i];
+    if (i === undefined || s?.kind !== "alive" || s.stop !== null || s.runs !== undefined) continue;
+    const spec = readSpec(entry[1], entry[0], index);
+    if (spec !== null) out[i] = { ...s, runs: spec };
+  }
+  return out;
+}
+
+/** A ServerSpec written by specRecord (its dependencies by name: `index` finds them), or null when it does not validate. */
+function readSpec(x: unknown, name: string, index: ReadonlyMap<string, number>): ServerSpec | null {
+  if (!isObject(x) || x.name !== name || !isWords(x.argv) || x.argv.length === 0) return null;
+  let spec: ServerSpec = { argv: x.argv, name };
+  for (const [key, value] of Object.entries(x)) {
+    if (key === "argv" || key === "name") continue;
+    const field = readField(key, value, index);
+    if (field === null) return null;
+    spec = { ...spec, [key]: field };
+  }
+  return spec;
+}
+
+/** One optional field of a ServerSpec (readSpec), or null when it is not one or does not validate. */
+function readField(key: string, v: unknown, index: ReadonlyMap<string, number>): unknown {
+  switch (key) {
+    case "label":
+    case "launch":
+    case "group":
+      return typeof v === "string" ? v : null;
+    case "intervalMs":
+    case "stopTimeoutMs":
+    case "readyTimeoutMs":
+    case "watchdogMs":
+      return isTime(v) ? v : null;
+    case "stopSignal":
+      return typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 64 ? v : null;
+    case "autostart":
+      return typeof v === "boolean" ? v : null;
+    case "restart":
+      return v === "on-failure" || v === "always" || v === "never" ? v : null;
+    case "rolling":
+      return v === "start-first" || v === "stop-first" ? v : null;
+    case "ready":
+      return readReady(v);
+    case "health": {
+      if (!isObject(v) || !isTime(v.intervalMs) || !isTime(v.timeoutMs) || !isCount(v.retries)) return null;
+      const probe = readProbe(v.probe);
+      return probe === null ? null : { probe, intervalMs: v.intervalMs, timeoutMs: v.timeoutMs, retries: v.retries } satisfies HealthSpec;
+    }
+    case "backoff":
+      return isObject(v) && isTime(v.initialMs) && isTime(v.maxMs) && isCount(v.retries) ? { initialMs: v.initialMs, maxMs: v.maxMs, retries: v.retries } satisfies BackoffSpec : null;
+    case "dependsOn": {
+      if (!isWords(v)) return null;
+      const deps = v.flatMap((n) => { const d = index.get(n); return d === undefined ? [] : [d]; });
+      return deps;
+    }
+    default:
+      return null;
+  }
+}
+
+function readReady(v: unknown): ReadySpec | null {
+  if (!isObject(v)) return null;
+  if (v.kind === "notify") return { kind: "notify" };
+  if (v.kind === "log") return typeof v.pattern === "string" ? { kind: "log", pattern: v.pattern } : null;
+  return readProbe(v);
+}
+
+function readProbe(v: unknown): ProbeSpec | null {
+  if (!isObject(v)) return null;
+  switch (v.kind) {
+    case "tcp": return typeof v.host === "string" && typeof v.port === "number" && Number.isInteger(v.port) && v.port >= 1 && v.port <= 65535 ? { kind: "tcp", host: v.host, port: v.port } : null;
+    case "http": return typeof v.url === "string" ? { kind: "http", url: v.url } : null;
+    case "cmd": return isWords(v.argv) && v.argv.length > 0 ? { kind: "cmd", argv: v.argv } : null;
+    default: return null;
+  }
+}
+
+function isWords(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((w) => typeof w === "string");
 }
 
 /** A server the handover has no record of (version 4: a name it does not list). */

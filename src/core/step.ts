@@ -237,8 +237,13 @@ class Transition {
         case "waiting":
           this.input(i, "autostart");
           break;
-        case "alive":
-          this.setLife(i, { kind: "alive", pid: h.pid, since: h.since, stop: h.stop, ready: (h.ready ?? true) || s.spec.ready === undefined });
+        case "alive": {
+          // It kept its old process with the configuration's spec pending (a rolling reload's copy not replaced): so it
+          // does here, its process under the spec it runs (its stop signal, interval, health checks; what the status
+          // shows; what a reload compares), its next start under the configuration's.
+          const runs = h.stop === null ? h.runs : undefined;
+          this.setLife(i, { kind: "alive", pid: h.pid, since: h.since, stop: h.stop, ready: (h.ready ?? true) || (runs ?? s.spec).ready === undefined });
+          if (runs !== undefined) this.setServer(i, { ...this.server(i), spec: runs, next: s.spec });
           this.effects.push({ type: "adopt", server: i, pid: h.pid });
           // A stop in progress goes on: its SIGKILL deadline is armed again in the new image.
           if (h.stop !== null && !h.stop.killed) this.effects.push({ type: "arm", timer: stopTimer(i), at: h.stop.deadline });
@@ -246,6 +251,7 @@ class Transition {
           if (h.stop === null) this.resumeChecks(i);
           adopted++;
           break;
+        }
         case "backoff":
           this.setLife(i, { kind: "backoff", since: h.since, until: h.until });
           this.effects.push({ type: "arm", timer: timerOf("backoff", i), at: h.until });
@@ -1069,7 +1075,8 @@ class Transition {
 /** The specs of the servers a handover describes, in its order (marshal.ts names each record by them). */
 export function handoverSpecs(state: State): ServerSpec[] {
   // A copy a rolling reload did not reach runs its old process with its new spec pending: the new image runs
-  // the reloaded configuration, so its record is the new spec's (its next start uses it there).
+  // the reloaded configuration, so its record is the new spec's (its next start uses it there; the spec its old
+  // process runs travels beside it: handoverOf's `runs`).
   return state.servers.filter(isCurrent).map(targetSpec);
 }
 
@@ -1167,6 +1174,9 @@ class ServerAct implements Act {
 
 /** What a re-exec at `execAt` hands across: every server's life in the handover's terms. */
 export function handoverOf(state: State, execAt: Ms | null): Handover {
+  // Each current server's index in the handover (a spec an old process runs names its dependencies so).
+  const index = new Map<number, number>();
+  state.servers.forEach((s, i) => { if (isCurrent(s)) index.set(i, index.size); });
   return {
     pendingRevive: state.pendingRevive,
     alarmAt: state.alarmAt,
@@ -1186,7 +1196,11 @@ export function handoverOf(state: State, execAt: Ms | null): Handover {
         case "backoff":
           return { kind: "backoff", ...common, since: l.since, until: l.until };
         case "alive":
-          return { kind: "alive", ...common, pid: l.pid, since: l.since, stop: l.stop, ...(l.ready ? {} : { ready: false }) };
+          return {
+            kind: "alive", ...common, pid: l.pid, since: l.since, stop: l.stop, ...(l.ready ? {} : { ready: false }),
+            // A copy a rolling reload has not replaced: the new image runs it on under the spec its process runs.
+            ...(keepsOldProcess(s) ? { runs: withDependencies(s.spec, index) } : {}),
+          };
         case "buried":
           return { kind: "buried", ...common, since: l.since, why: l.why };
         case "cremated":
@@ -1196,6 +1210,12 @@ export function handoverOf(state: State, execAt: Ms | null): Handover {
       }
     }),
   };
+}
+
+/** `spec` with its dependencies as the handover's indices (`index`: slot → index), those that are not handed across left out. */
+function withDependencies(spec: ServerSpec, index: ReadonlyMap<number, number>): ServerSpec {
+  if (spec.dependsOn === undefined) return spec;
+  return { ...spec, dependsOn: spec.dependsOn.flatMap((d) => { const k = index.get(d); return k === undefined ? [] : [k]; }) };
 }
 
 /** A server without a pending spec. */

@@ -287,8 +287,12 @@ export type HandoverServer =
   | HandoverCommon & { readonly kind: "unborn" }
   /** It waited for what it depends on (the new image looks again). */
   | HandoverCommon & { readonly kind: "waiting" }
-  /** `ready` absent: ready (as every server was before readiness existed). */
-  | HandoverCommon & { readonly kind: "alive"; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null; readonly ready?: boolean }
+  /**
+   * `ready` absent: ready (as every server was before readiness existed). `runs`: it keeps its old process with the
+   * configuration's spec pending (a rolling reload's copy not replaced): the spec that process runs, its dependsOn
+   * indices into the handover's servers (absent: it runs the configuration's spec).
+   */
+  | HandoverCommon & { readonly kind: "alive"; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null; readonly ready?: boolean; readonly runs?: ServerSpec }
   | HandoverCommon & { readonly kind: "backoff"; readonly since: Ms; readonly until: Ms }
   | HandoverCommon & { readonly kind: "buried"; readonly since: Ms; readonly why: BuriedWhy }
   | HandoverCommon & { readonly kind: "cremated"; readonly since: Ms; readonly why: CrematedWhy }

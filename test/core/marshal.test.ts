@@ -353,3 +353,60 @@ describe("version 1 (an older image re-exec'ing into this one)", () => {
     expect(r.ok && r.handover.servers[0]).toMatchObject({ kind: "invalid", reason: "wrong record length" });
   });
 });
+
+describe("the spec a rolling reload's old process runs (runs: found on a real supervisor re-exec'd during a rolling reload)", () => {
+  const old: ServerSpec = {
+    argv: ["srv", "--v1"], name: "web.2", label: "web.2", group: "web", rolling: "stop-first", intervalMs: 1000, stopSignal: 2, stopTimeoutMs: 3000,
+    autostart: true, ready: { kind: "log", pattern: "up" }, readyTimeoutMs: 5000, dependsOn: [2], restart: "always", launch: "abc",
+    health: { probe: { kind: "tcp", host: "127.0.0.1", port: 8080 }, intervalMs: 5000, timeoutMs: 2000, retries: 3 },
+    backoff: { initialMs: 500, maxMs: 30_000, retries: 5 }, watchdogMs: 4000,
+  };
+  const specs: ServerSpec[] = [{ argv: ["srv"], name: "web.1" }, { argv: ["srv", "--v2"], name: "web.2" }, { argv: ["db"], name: "db" }];
+  const h: Handover = { pendingRevive: false, alarmAt: null, execAt: 5, servers: [
+    { kind: "alive", spawns: 1, lastExit: null, pid: 10, since: 1, stop: null },
+    { kind: "alive", spawns: 1, lastExit: null, pid: 11, since: 1, stop: null, runs: old },
+    { kind: "alive", spawns: 1, lastExit: null, pid: 12, since: 1, stop: null },
+  ] };
+
+  test("round trips, every field of it, its dependencies by name (the new image's servers in another order)", () => {
+    expect(unmarshal(marshal(h, specs), specs)).toEqual({ ok: true, handover: h });
+    const now = [specs[2]!, specs[1]!, specs[0]!];
+    const r = unmarshal(marshal(h, specs), now);
+    expect(r.ok && r.handover.servers[1]).toEqual({ ...h.servers[1]!, runs: { ...old, dependsOn: [0] } } as HandoverServer);
+    // A dependency the new image does not have is left out.
+    const gone: Handover = { ...h, servers: [h.servers[0]!, h.servers[1]!, { kind: "cremated", spawns: 1, lastExit: null, since: 2, why: "stopped" }] };
+    const r2 = unmarshal(marshal(gone, specs), [specs[1]!, specs[0]!]);
+    expect(r2.ok && r2.handover.servers[0]).toEqual({ ...h.servers[1]!, runs: { ...old, dependsOn: [] } } as HandoverServer);
+  });
+
+  test("is written only when some server has it; an entry that does not validate, or names a server not alive or being stopped, is left out (it runs under the configuration's spec)", () => {
+    expect(JSON.parse(payloadOf(marshal({ ...h, servers: h.servers.map((s) => (s.kind === "alive" ? { ...s, runs: undefined } : s)).map(({ runs: _, ...s }: HandoverServer & { runs?: unknown }) => s as HandoverServer) }, specs))).runs).toBeUndefined();
+    const data = JSON.parse(payloadOf(marshal(h, specs)));
+    const bad: unknown[] = [
+      { ...data.runs[0][1], argv: [] }, { ...data.runs[0][1], name: "web.1" }, { ...data.runs[0][1], stopSignal: 99 }, { ...data.runs[0][1], ready: { kind: "smoke" } },
+      { ...data.runs[0][1], health: { probe: { kind: "tcp", host: "h", port: 0 }, intervalMs: 1, timeoutMs: 1, retries: 1 } }, { ...data.runs[0][1], surprise: 1 },
+      { ...data.runs[0][1], intervalMs: -1 }, { ...data.runs[0][1], dependsOn: [1] }, null, "web.2",
+    ];
+    for (const spec of bad) {
+      const r = unmarshal(seal(JSON.stringify({ ...data, runs: [["web.2", spec]] })), specs);
+      expect(r).toEqual({ ok: true, handover: { ...h, servers: h.servers.map(({ runs: _, ...s }: HandoverServer & { runs?: unknown }) => s as HandoverServer) } });
+    }
+    for (const runs of [7, [["web.1", data.runs[0][1]]], [["nobody", data.runs[0][1]]], [[1, 2]], [["web.2"]]]) {
+      const r = unmarshal(seal(JSON.stringify({ ...data, runs })), specs);
+      expect(r.ok && r.handover.servers.every((s) => !("runs" in s))).toBe(true);
+    }
+    // Not for a server being stopped (its next start is the configuration's anyway).
+    const stopping = marshal({ ...h, servers: h.servers.map((s, i) => (i === 1 && s.kind === "alive" ? { ...s, stop: { deadline: 9, killed: false, then: "start" } } : s)) }, specs);
+    const r = unmarshal(stopping, specs);
+    expect(r.ok && r.handover.servers[1] !== undefined && "runs" in r.handover.servers[1]).toBe(false);
+  });
+
+  test("junk in its place never throws nor invents a child", () => {
+    fc.assert(fc.property(fc.jsonValue(), fc.jsonValue(), (junk, spec) => {
+      const data = JSON.parse(payloadOf(marshal(h, specs)));
+      noInventedChild(h, seal(JSON.stringify({ ...data, runs: junk })), specs);
+      noInventedChild(h, seal(JSON.stringify({ ...data, runs: [["web.2", spec]] })), specs);
+      noInventedChild(h, seal(JSON.stringify({ ...data, runs: [["web.2", { ...data.runs[0][1], ready: spec }]] })), specs);
+    }), budget(500));
+  });
+});

@@ -5,9 +5,10 @@
 // copy's new process starts aside, beside the old one, which is stopped once
 // the new one is ready; stop-first: the copy is restarted in place.
 import { describe, expect, test } from "bun:test";
+import { marshal, unmarshal } from "../../src/core/marshal.ts";
 import { slotOfName } from "../../src/core/reconfigure.ts";
 import { statusOf } from "../../src/core/status.ts";
-import { initialState, step, timerOf } from "../../src/core/step.ts";
+import { handoverSpecs, initialState, step, timerOf } from "../../src/core/step.ts";
 import type { Effect, Event, ServerSpec, State } from "../../src/core/types.ts";
 
 const SETTINGS = { intervalMs: 1000, stopTimeoutMs: 5000, alarmMs: 0 };
@@ -517,4 +518,63 @@ describe("a reload or a scale while a reload's rolling restart is under way (fou
     expect([0, 1].map((i) => d.state.servers.at(i)?.spec.argv)).toEqual([["srv", "--v2"], ["srv", "--v2"]]);
     expect(d.state.servers.some((s) => s.next !== undefined)).toBe(false);
   });
+});
+
+test("a re-exec during a rolling reload: the copies it did not replace keep their old process in the new image, under the spec it runs, the new one pending (they were taken for replaced: the status showed the new command, and a reload found them unchanged)", () => {
+  const v2 = (k: number) => ({ ...copy(k, "start-first"), argv: ["srv", "--v2"] });
+  const d = threeReady("start-first");
+  const old = [d.pidOf(0), d.pidOf(1), d.pidOf(2)];
+  d.now += 10;
+  d.feed({ type: "reconfigure", at: d.now, id: 5, settings: SETTINGS, servers: [v2(1), v2(2), v2(3)] });
+  d.now += 10;
+  const fx = d.feed({ type: "reexec", at: d.now });
+  const exec = fx.find((e): e is Extract<Effect, { type: "reexec" }> => e.type === "reexec");
+  expect(exec).toBeDefined();
+  const text = marshal(exec!.handover, handoverSpecs(d.state));
+  const plan = [v2(1), v2(2), v2(3)];
+  const back = unmarshal(text, plan);
+  if (!back.ok) throw new Error(back.error);
+  let st = initialState(SETTINGS, plan);
+  const take = step(st, { type: "start", at: d.now + 5, handover: back.handover });
+  st = take.state;
+  expect(take.effects.filter((e) => e.type === "adopt").map((e) => e.type === "adopt" && e.pid)).toEqual(old);
+  const rows = statusOf(st, d.now + 5).servers;
+  expect(rows.map((r) => [r.name, r.command, r.pendingSpec])).toEqual([
+    ["web.1", ["srv"], true], ["web.2", ["srv"], true], ["web.3", ["srv"], true],
+  ]);
+  // The same files read again: changed, replaced one at a time.
+  const again = step(st, { type: "reconfigure", at: d.now + 10, id: 6, settings: SETTINGS, servers: plan });
+  expect(again.effects.flatMap((e) => (e.type === "reply" ? [e.message] : []))).toEqual([
+    "reloaded: 0 added, 3 changed (web.1, web.2, web.3), 0 removed, 0 unchanged; a rolling restart of 'web' replaces its copies one at a time (its end is logged)",
+  ]);
+  expect(again.effects.filter((e) => e.type === "spawn").map((e) => e.type === "spawn" && e.argv)).toEqual([["srv", "--v2"]]);
+});
+
+test("a re-exec during a rolling reload hands the spec an old process runs across with its dependencies by name: files changed back find it unchanged in the new image", () => {
+  // Slot 0 is a server the reload removed (its slot stays, empty): the handover's indices are not the slots.
+  const gone: ServerSpec = { argv: ["gone"], name: "gone" };
+  const db: ServerSpec = { argv: ["db"], name: "db" };
+  const v1 = (k: number): ServerSpec => ({ ...copy(k, "start-first"), dependsOn: [1] });
+  const v2 = (k: number): ServerSpec => ({ ...v1(k), argv: ["srv", "--v2"] });
+  const d = new Driver([gone, db, v1(1), v1(2)]);
+  d.up(2);
+  d.up(3);
+  d.now += 10;
+  // (the new specs' dependencies are indices into the reload's own list)
+  const reloaded = [db, { ...v2(1), dependsOn: [0] }, { ...v2(2), dependsOn: [0] }];
+  d.feed({ type: "reconfigure", at: d.now, id: 5, settings: SETTINGS, servers: reloaded });
+  expect(d.state.servers.at(0)?.life.kind).toBe("cremated");
+  d.now += 10;
+  const fx = d.feed({ type: "reexec", at: d.now });
+  const exec = fx.find((e): e is Extract<Effect, { type: "reexec" }> => e.type === "reexec");
+  if (exec === undefined) throw new Error("no re-exec");
+  const back = unmarshal(marshal(exec.handover, handoverSpecs(d.state)), reloaded);
+  if (!back.ok) throw new Error(back.error);
+  let st = initialState(SETTINGS, reloaded);
+  st = step(st, { type: "start", at: d.now + 5, handover: back.handover }).state;
+  expect(st.servers.at(2)?.spec.dependsOn).toEqual([0]);
+  const reverted = [db, { ...v1(1), dependsOn: [0] }, { ...v1(2), dependsOn: [0] }];
+  const r = step(st, { type: "reconfigure", at: d.now + 10, id: 6, settings: SETTINGS, servers: reverted });
+  expect(r.effects.flatMap((e) => (e.type === "reply" ? [e.message] : []))).toEqual(["reloaded: 0 added, 0 changed, 0 removed, 3 unchanged"]);
+  expect(r.effects.filter((e) => e.type === "spawn" || e.type === "kill")).toEqual([]);
 });

@@ -259,6 +259,44 @@ describe("ctl reload", () => {
     expect(await ctl(`--control=${sock}`, "reload")).toMatchObject({ code: 0, out: "reloaded: 0 added, 0 changed, 0 removed, 2 unchanged\nunchanged: edit.1, edit.2\n" });
   });
 
+  test("a re-exec during a rolling reload: the copies it did not replace still show their old command and a new spec pending, and the next reload replaces them", async () => {
+    const sock = join(dir, "ctl-reexec-roll.sock");
+    const gate = join(dir, "reexec-roll-gate");
+    writeFileSync(gate, "");
+    const cfg = (colour: string) =>
+      `[servers.edit]\ncmd = ["./edit", "--print-env=COLOUR", "--echo-when=${gate}", "--${colour}"]\ninstances = 2\nenv = { COLOUR = "${colour}" }\nready = { log = "saw " }\n`;
+    const toml = write("reexec-roll.toml", cfg("red"));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitForCount(/fixture: pid=\d+ saw/, 2);
+    const old = await until(async () => {
+      const rows = await servers(sock);
+      return rows.length === 2 && rows.every((x) => x.ready === true) ? rows.map((x) => x.pid as number) : null;
+    }, "both copies ready");
+    rmSync(gate);
+    write("reexec-roll.toml", cfg("blue"));
+    await ctl(`--control=${sock}`, "reload");
+    await r.waitFor(/fixture: pid=\d+ env COLOUR=blue/);
+    r.signal("SIGUSR1");
+    await r.waitFor("re-exec complete");
+    // The new image runs the copies' old processes under the spec they run (they used to show the new command, and a
+    // reload found them unchanged: they ran red for good).
+    const rows = await servers(sock);
+    expect(rows.map((s) => [s.name, s.pid, s.command.at(-1)])).toEqual([["edit.1", old[0], "--red"], ["edit.2", old[1], "--red"]]);
+    const table = await ctl(`--control=${sock}`, "status");
+    expect(table.out.split("\n").filter((l) => l.includes("alive (changed: old spec)")).length).toBe(2);
+    const again = await ctl(`--control=${sock}`, "reload");
+    expect(again.out.split("\n")[0]).toBe("reloaded: 0 added, 2 changed (edit.1, edit.2), 0 removed, 0 unchanged; a rolling restart of 'edit' replaces its copies one at a time (its end is logged)");
+    writeFileSync(gate, "");
+    await r.waitFor("rolling restart of 'edit' done: 2 instances restarted, each ready again.");
+    expect(await waitGone(old)).toEqual([]);
+    const after = await until(async () => {
+      const x = await servers(sock);
+      return x.length === 2 && x.every((s) => s.ready === true && !old.includes(s.pid as number)) ? x : null;
+    }, "both copies on their new process");
+    expect(await Promise.all(after.map((s) => envOf(r, s.pid as number, "COLOUR")))).toEqual(["blue", "blue"]);
+    expect(after.map((s) => s.command.at(-1))).toEqual(["--blue", "--blue"]);
+  });
+
   test("restart --wait answers once the new process is ready (not before)", async () => {
     const sock = join(dir, "ctl-wait-restart.sock");
     const gate = join(dir, "restart-gate");

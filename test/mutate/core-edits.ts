@@ -236,6 +236,10 @@ export const EDITS: readonly Edit[] = [
   e("reconfigure.ts", "a scale restarts what depends on the table (dependencies compared by copy, not by table)", "function tableOf(s: ServerSpec): string {\n  return s.group ?? s.name;", "function tableOf(s: ServerSpec): string {\n  return s.name;"),
   e("reconfigure.ts", "a reload compares a copy that keeps its old process with its pending spec (a reload that ends a rolling reload leaves it on its old process)", "return keepsOldProcess(s) ? s.spec : targetSpec(s);", "return targetSpec(s);"),
   e("step.ts", "a reload that changes a copy back to what its old process runs keeps its pending spec", "if (keepsOldProcess(s)) this.setServer(c.slot, withoutNext(c.spec === undefined ? s : { ...s, spec: c.spec }));\n          // Its dependencies", "if (keepsOldProcess(s)) this.setServer(c.slot, c.spec === undefined ? s : { ...s, next: c.spec });\n          // Its dependencies"),
+  e("step.ts", "a rolling reload's old process handed across without the spec it runs", "...(keepsOldProcess(s) ? { runs: withDependencies(s.spec, index) } : {}),", ""),
+  e("step.ts", "the new image runs a rolling reload's old process under the configuration's spec", "if (runs !== undefined) this.setServer(i, { ...this.server(i), spec: runs, next: s.spec });", ""),
+  e("step.ts", "the spec an old process runs handed across with its dependencies by slot", "runs: withDependencies(s.spec, index)", "runs: s.spec"),
+  e("marshal.ts", "the spec an old process runs read with its dependencies left out", "const deps = v.flatMap((n) => { const d = index.get(n); return d === undefined ? [] : [d]; });", "const deps: number[] = [];"),
   e("reconfigure.ts", "copies a scale removes stopped last slot first, not highest-numbered first", "removed.sort((a, b) => b.copy - a.copy || b.change.slot - a.change.slot);", "removed.sort((a, b) => b.change.slot - a.change.slot);"),
   e("step.ts", "a reload starts its new servers before it stops what they depend on", `    for (const c of r.changes) {
       const s = this.server(c.slot);

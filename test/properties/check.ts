@@ -19,7 +19,7 @@ import { initialState, step } from "../../src/core/step.ts";
 import type { ControlCommand, Effect, Event, ExitStatus, Handover, ServerSpec, Settings, State, StepResult, TimerName } from "../../src/core/types.ts";
 import { StepBound } from "./busy.ts";
 import { type Expected, Model, isClean } from "./model.ts";
-import { compareAcrossReexec, compareEffects, compareState, compareTimers, eventWords, handoverFromState } from "./oracle.ts";
+import { compareAcrossReexec, compareEffects, comparePendingAcrossReexec, compareState, compareTimers, eventWords, handoverFromState } from "./oracle.ts";
 import { handoverSpecs } from "../../src/core/step.ts";
 import { type Action, type AddChoice, groupSize, type LifeChoice, type PolicyTweak, type RemoveWhich, type Scenario, type ServerChoice, type Simple, type TimerOffset } from "./scenario.ts";
 
@@ -955,6 +955,10 @@ export class ScenarioRun {
       }
     }
     this.checkStep(event, before, r.effects, real, specsBefore, x);
+    if (this.across !== null && event.type === "start") {
+      const d = comparePendingAcrossReexec(this.across.before, this.state);
+      if (d !== null) this.fail("re-exec", d);
+    }
     const oracle = compareEffects(event, r.effects, x, this.model) ?? compareState(this.state, this.model) ?? compareTimers(this.armed, this.model);
     if (oracle !== null) this.fail("model", oracle);
     if (this.across !== null && event.type === "start") {
@@ -990,7 +994,16 @@ export class ScenarioRun {
     const text = marshal(h, slotSpecs);
     const back = unmarshal(text, this.specs);
     if (!back.ok) this.fail("10", `a handover the core produced does not read back: ${back.error}`);
-    const byName = { ...h, servers: this.specs.map((spec) => h.servers[slotSpecs.findIndex((x) => x.name === spec.name)]) };
+    // (in the new image's order; the dependencies of a spec an old process runs, by the handover's index, too)
+    const reorder = (d: number) => this.specs.findIndex((x) => x.name === slotSpecs[d]?.name);
+    const byName = {
+      ...h,
+      servers: this.specs.map((spec) => {
+        const s = h.servers[slotSpecs.findIndex((x) => x.name === spec.name)];
+        if (s?.kind !== "alive" || s.runs?.dependsOn === undefined) return s;
+        return { ...s, runs: { ...s.runs, dependsOn: s.runs.dependsOn.map(reorder).filter((k) => k >= 0) } };
+      }),
+    };
     if (!Bun.deepEquals(back.handover, byName, true)) this.fail("10", `handover round trip changed it:\n${JSON.stringify(byName)}\n${JSON.stringify(back.handover)}`);
     const execAt = this.t;
     if (h.execAt !== execAt) this.fail("re-exec", `the handover says the exec was at ${h.execAt}; it is at ${execAt}`);

@@ -332,10 +332,25 @@ export class Model {
     // keeps its state by name; those a reload removed are forgotten.
     if (specs !== undefined) {
       const byName = new Map<string, ModelServer>();
-      this.servers.forEach((s, i) => { if (this.current(s)) byName.set(this.specs[i]!.name, s); });
+      const runs = new Map<string, ServerSpec>();
+      const nameOf = new Map<number, string>();
+      this.servers.forEach((s, i) => {
+        if (!this.current(s)) return;
+        byName.set(this.specs[i]!.name, s);
+        nameOf.set(i, this.specs[i]!.name);
+        // A copy a rolling reload did not replace keeps its old process with the new spec pending: the new image runs
+        // that process under the spec it runs, its next start under the configuration's.
+        if (s.kind === "alive" && s.stop === null && s.next !== null) runs.set(this.specs[i]!.name, this.specs[i]!);
+      });
+      const slotOf = new Map(specs.map((spec, k) => [spec.name, k]));
       this.servers = specs.map((spec) => byName.get(spec.name) ?? fresh());
-      this.specs = [...specs];
-      for (const s of this.servers) s.next = null;
+      this.specs = specs.map((spec) => {
+        const old = runs.get(spec.name);
+        if (old === undefined) return spec;
+        // (its dependencies by name: those the new image has)
+        return old.dependsOn === undefined ? old : { ...old, dependsOn: old.dependsOn.flatMap((d) => { const k = slotOf.get(nameOf.get(d) ?? ""); return k === undefined ? [] : [k]; }) };
+      });
+      this.servers.forEach((s, k) => { s.next = runs.has(specs[k]!.name) ? specs[k]! : null; });
       this.findDependents();
     }
     this.phase = { kind: "exec" };

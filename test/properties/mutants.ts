@@ -400,4 +400,12 @@ Object.assign(MUTANTS, {
     }
     return { state: { ...r.state, servers }, effects: r.effects };
   },
+  /**
+   * A re-exec hands a rolling reload's copy that keeps its old process across without the spec that process runs: the
+   * new image runs it under the configuration's spec, as if it had been replaced (the status shows the new command, a
+   * reload finds it unchanged: it runs its old process for good). Found on a real supervisor: SIGUSR1 during a
+   * rolling reload.
+   */
+  "the spec a rolling reload's old process runs lost across a re-exec": (state: State, event: Event): StepResult =>
+    handingAcross(step(state, event), (h) => ({ ...h, servers: h.servers.map((s) => (s.kind === "alive" ? (({ runs: _, ...rest }) => rest)(s) : s)) })),
 });

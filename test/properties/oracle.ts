@@ -375,6 +375,26 @@ export function handoverFromState(state: State, execAt: number | null, keep: (s:
  * unborn start if they autostart; every spawn count and last exit, the pending
  * revive and the alarm deadline are kept; the new image knows the exec instant.
  */
+/**
+ * A rolling reload's copy that kept its old process with a new spec pending before a re-exec does so in the new image:
+ * its process under the spec it runs (what the status shows, what a reload compares), the configuration's pending.
+ */
+export function comparePendingAcrossReexec(before: State, after: State): string | null {
+  const slotOf = new Map<string, number>();
+  after.servers.forEach((s, j) => slotOf.set(s.spec.name, j));
+  for (const [i, o] of before.servers.toArray().entries()) {
+    const ol = o.life;
+    if (o.retired === true || o.replaces !== undefined || ol.kind !== "alive" || ol.stop !== null || o.next === undefined) continue;
+    const j = slotOf.get(o.spec.name);
+    const n = j === undefined ? undefined : after.servers.at(j);
+    if (n === undefined || n.life.kind !== "alive" || n.life.pid !== ol.pid) continue;
+    if (n.next === undefined || JSON.stringify(n.spec.argv) !== JSON.stringify(o.spec.argv) || n.spec.launch !== o.spec.launch) {
+      return `server ${i} ('${o.spec.name}', pid ${ol.pid}) ran its old process (${JSON.stringify(o.spec.argv)}) with a reload's new spec pending before the re-exec; after it, it ${n.next === undefined ? "has no new spec pending and is said to run" : "is said to run"} ${JSON.stringify(n.spec.argv)}: the spec an old process runs is lost across a re-exec`;
+    }
+  }
+  return null;
+}
+
 export function compareAcrossReexec(before: State, after: State, execAt: number): string | null {
   const problems: string[] = [];
   if (after.alarmAt !== before.alarmAt) problems.push(`the alarm deadline was ${before.alarmAt} before the re-exec and is ${after.alarmAt} after it`);
@@ -408,6 +428,7 @@ export function compareAcrossReexec(before: State, after: State, execAt: number)
           if (nl.pid !== ol.pid || nl.since !== ol.since) problems.push(`${who} was pid ${ol.pid} since ${ol.since} before the re-exec, pid ${nl.pid} since ${nl.since} after it`);
           if (show(nl.stop) !== show(ol.stop)) problems.push(`${who}'s stop order was ${stopWords(ol.stop)} before the re-exec and is ${stopWords(nl.stop)} after it`);
           if (nl.ready !== ol.ready) problems.push(`${who} was ${ol.ready ? "ready" : "unready"} before the re-exec and is ${nl.ready ? "ready" : "unready"} after it (readiness carried across a re-exec)`);
+
         }
         if (n.spawns !== o.spawns) problems.push(`${who}'s spawn count was ${o.spawns} before the re-exec and is ${n.spawns} after it`);
         break;
