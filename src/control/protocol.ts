@@ -17,6 +17,7 @@
 // with an optional "id" (a string or number), echoed in the reply.
 // Replies: {"ok":true,"message":"…"} / {"ok":true,"status":{…}} / {"ok":true,"about":{…}} / {"ok":false,"error":"…"}
 import { parseSignal } from "../core/signals.ts";
+import { quoted } from "../text/bytes.ts";
 import type { ControlCommand, ServerSpec } from "../core/types.ts";
 
 export type RequestId = string | number | null;
@@ -128,7 +129,7 @@ function rollRequest(id: RequestId, x: unknown, servers: readonly ServerSpec[]):
   }).sort((a, b) => a.n - b.n).map((c) => c.i);
   const one = servers.findIndex((s) => s.name === x);
   const slots = copies.length > 0 ? copies : one >= 0 ? [one] : [];
-  if (slots.length === 0) return { kind: "error", id, error: `no server named ${JSON.stringify(x.slice(0, 64))} (nor copies of it, ${JSON.stringify(`${x.slice(0, 64)}.1`)} …)` };
+  if (slots.length === 0) return { kind: "error", id, error: `no server named ${quoted(x.slice(0, 64))} (nor copies of it, ${quoted(`${x.slice(0, 64)}.1`)} …)` };
   return { kind: "command", id, command: { op: "roll", name: x, servers: slots } };
 }
 
@@ -140,8 +141,9 @@ export function resolveServer(x: unknown, servers: readonly ServerSpec[]): numbe
   if (typeof x === "number") return Number.isSafeInteger(x) ? x : `bad server index ${x}`;
   if (typeof x === "string") {
     if (/^\d+$/.test(x)) return Number(x);
-    const i = servers.findIndex((s) => s.name === x);
-    return i >= 0 ? i : `no server named ${JSON.stringify(x.slice(0, 64))}`;
+    // (never "": the name a removed server's slot is given in the list, so that it finds no server)
+    const i = x === "" ? -1 : servers.findIndex((s) => s.name === x);
+    return i >= 0 ? i : `no server named ${quoted(x.slice(0, 64))}`;
   }
   return "missing \"server\" (an index or a name)";
 }

@@ -18,6 +18,7 @@ import { handoverSpecs } from "../core/step.ts";
 import { type Launcher, launcher } from "./launch.ts";
 import { withLaunchKeys } from "./launch-key.ts";
 import { type Reloaded, type ShellConfig, Supervisor } from "./supervisor.ts";
+import { quoted } from "../text/bytes.ts";
 
 /** The environment variable that carries the handover across a re-exec (see reexecCommand). */
 export const HANDOVER_ENV = "LAZARUS_HANDOVER";
@@ -158,7 +159,7 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
     const base = scalable.get(name);
     if (base === undefined) {
       const known = [...scalable.keys()];
-      return { ok: false, error: `no server table or Procfile process named ${JSON.stringify(name.slice(0, 64))}${known.length === 0 ? " (servers in braces cannot be scaled)" : ` (one of: ${known.slice(0, 10).join(", ")})`}` };
+      return { ok: false, error: `no server table or Procfile process named ${quoted(name.slice(0, 64))}${known.length === 0 ? " (servers in braces cannot be scaled)" : ` (one of: ${known.slice(0, 10).join(", ")})`}` };
     }
     return applied(p.replan(sources, { ...scales, [name]: { count, base } }));
   };

@@ -152,6 +152,11 @@ export function printable(s: string): string {
   });
 }
 
+/** `s` between double quotes, printable (an escaped byte as \xff), its quotes escaped: a name in an error line. */
+export function quoted(s: string): string {
+  return `"${printable(s).replaceAll("\"", "\\\"")}"`;
+}
+
 /** A path for node:fs: the string itself, or its bytes when it holds escaped bytes (which a string path would turn into U+FFFD). */
 export function fsPath(s: string): string | Buffer {
   return hasLoneSurrogate(s) ? Buffer.from(encodeBytes(s)) : s;

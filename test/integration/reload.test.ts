@@ -75,6 +75,8 @@ describe("ctl reload", () => {
     expect(after.edit).not.toBe(before.edit);
     expect(await envOf(r, after.edit as number, "COLOUR")).toBe("blue");
     expect(procState(before.keep as number)).not.toBeNull();
+    // An empty name is no server's (it found the slot the removed server left: "no such server: 2").
+    expect(await ctl(`--control=${sock}`, "stop", "")).toEqual({ code: 1, out: "", err: "lazarus: ctl: refused: no server named \"\"\n" });
     // Only the changed and the removed got a signal: the untouched ones logged nothing.
     expect(r.own.filter((l) => /'(keep|many)'/.test(l))).toEqual([`'keep' started with pid ${before.keep}.`, `'many' started with pid ${before.many}.`]);
 
