@@ -182,9 +182,10 @@ export const reply = {
   rollingReload: (name: string) => `; a rolling restart of '${name}' replaces its copies one at a time (its end is logged)`,
   rollStoppedAfter: (name: string, why: string, done: readonly string[]) =>
     `rolling restart of '${name}' stopped while the old process of its last copy was stopping: ${why}; ${done.join(", ")} restarted`,
-  rollStopped: (name: string, at: string, why: string, done: readonly string[], rest: readonly string[]) =>
+  /** `running`: every copy of `rest` runs (else some wait, are buried, …: "left as they were"). */
+  rollStopped: (name: string, at: string, why: string, done: readonly string[], rest: readonly string[], running = true) =>
     `rolling restart of '${name}' stopped at '${at}': ${why}; ` +
-    `${done.length === 0 ? "none" : done.join(", ")} restarted, ${rest.length === 0 ? "none" : rest.join(", ")} left running as ${rest.length === 1 ? "it was" : "they were"}`,
+    `${done.length === 0 ? "none" : done.join(", ")} restarted, ${rest.length === 0 ? "none" : rest.join(", ")} left ${running ? "running " : ""}as ${rest.length === 1 ? "it was" : "they were"}`,
   notBuried: (name: string, words: string) => `${name} is not buried (${words})`,
   revived: (name: string) => `revived ${name}`,
   willStartAgain: (name: string) => `${name} will start again once stopped`,

@@ -918,9 +918,10 @@ class Transition {
     // A copy whose old process is still stopping was replaced already: it is among the done.
     const done = r.draining === null ? r.done : [...r.done, r.current];
     const at = r.draining === null ? r.current : r.rest[0];
+    const left = r.draining === null ? r.rest : r.rest.slice(1);
     const text = at === undefined
       ? say.reply.rollStoppedAfter(r.name, why, names(done))
-      : say.reply.rollStopped(r.name, names([at])[0] as string, why, names(done), names(r.draining === null ? r.rest : r.rest.slice(1)));
+      : say.reply.rollStopped(r.name, names([at])[0] as string, why, names(done), names(left), left.every((i) => this.servers.at(i)?.life.kind === "alive"));
     this.log(say.supervisor.rollStopped(text));
     if (r.id !== null) this.effects.push({ type: "reply", id: r.id, ok: false, message: text });
   }

@@ -578,3 +578,11 @@ test("a re-exec during a rolling reload hands the spec an old process runs acros
   expect(r.effects.flatMap((e) => (e.type === "reply" ? [e.message] : []))).toEqual(["reloaded: 0 added, 0 changed, 0 removed, 3 unchanged"]);
   expect(r.effects.filter((e) => e.type === "spawn" || e.type === "kill")).toEqual([]);
 });
+
+test("a roll that stops says the copies it did not reach were left running only when they run (copies waiting for a dependency were 'left running as they were')", () => {
+  const db: ServerSpec = { argv: ["db"], name: "db", ready: { kind: "log", pattern: "up" } };
+  const d = new Driver([db, { ...copy(1), dependsOn: [0] }, { ...copy(2), dependsOn: [0] }]);
+  expect([1, 2].map((i) => d.state.servers.at(i)?.life.kind)).toEqual(["waiting", "waiting"]);
+  const fx = d.roll([1, 2]);
+  expect(replies(fx)).toEqual([{ ok: false, message: "rolling restart of 'web' stopped at 'web.1': web.1 waits for db to be ready; none restarted, web.2 left as it was" }]);
+});

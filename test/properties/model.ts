@@ -1131,7 +1131,7 @@ export class Model {
     const text = at === undefined
       ? `rolling restart of '${r.name}' stopped while the old process of its last copy was stopping: ${why}; ${names(done).join(", ")} restarted`
       : `rolling restart of '${r.name}' stopped at '${this.nameOf(at)}': ${why}; ${done.length === 0 ? "none" : names(done).join(", ")} restarted, ` +
-        `${left.length === 0 ? "none" : names(left).join(", ")} left running as ${left.length === 1 ? "it was" : "they were"}`;
+        `${left.length === 0 ? "none" : names(left).join(", ")} left ${left.every((i) => this.servers[i]?.kind === "alive") ? "running " : ""}as ${left.length === 1 ? "it was" : "they were"}`;
     this.x.rollEnds.push(`${text}.`);
     this.answer(r.id, false, text);
   }
