@@ -197,5 +197,6 @@ export const reply = {
   stopped: (name: string) => `stopped ${name}`,
   notRunning: (name: string) => `${name} is not running`,
   waiting: (name: string, names: readonly string[]) => `${name} waits for ${names.join(", ")} to be ready`,
+  startsOnceReady: (name: string, names: readonly string[]) => `${name} waits for ${names.join(", ")} to be ready, and starts then`,
   sent: (name: string, signal: Signal) => `sent ${signalName(signal)} to ${name}`,
 };

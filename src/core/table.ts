@@ -383,22 +383,27 @@ const requestStart: Action = (a) => {
   a.log(say.server.startRequested(a.index, a.server));
   leaveBackoff(a);
   a.spawn();
-  return ok(say.reply.started(a.server.spec.name));
+  return ok(startedOrWaits(a, say.reply.started(a.server.spec.name)));
 };
 
 const restartStopped: Action = (a) => {
   a.log(say.server.restartOfStopped(a.index, a.server));
   leaveBackoff(a);
   a.spawn();
-  return ok(say.reply.started(a.server.spec.name));
+  return ok(startedOrWaits(a, say.reply.started(a.server.spec.name)));
 };
 
 const requestRevive: Action = (a) => {
   a.log(say.server.reviveRequested(a.index, a.server));
   a.setServer({ retries: 0 });
   a.spawn();
-  return ok(say.reply.revived(a.server.spec.name));
+  return ok(startedOrWaits(a, say.reply.revived(a.server.spec.name)));
 };
+
+/** The answer to a start: `done`, or that it waits for its dependencies (the spawn found them not ready). */
+function startedOrWaits(a: Act, done: string): string {
+  return a.server.life.kind === "waiting" ? say.reply.startsOnceReady(a.server.spec.name, a.waitingFor()) : done;
+}
 
 /** It was not running (unborn, waiting, in backoff, buried): cremated now. */
 const stopNow: Action = (a) => {

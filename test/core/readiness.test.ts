@@ -110,6 +110,23 @@ describe("start order (depends_on)", () => {
     expect(d.kinds()).toEqual(["alive", "alive"]);
   });
 
+  test("a stopped dependent started (or restarted) while its dependency is not ready is answered that it waits, not 'started' (found on a real supervisor)", () => {
+    const d = new Driver([spec("db", { ready: { kind: "notify" } }), spec("web", { dependsOn: [0] })]);
+    d.start(0);
+    d.feed({ type: "control", at: 100, id: 1, command: { op: "stop", server: 1 } });
+    expect(d.kinds()).toEqual(["alive", "cremated"]);
+    for (const op of ["start", "restart"] as const) {
+      const fx = d.feed({ type: "control", at: 200, id: 2, command: { op, server: 1 } });
+      expect(fx.find((e) => e.type === "reply")).toMatchObject({ ok: true, message: "web waits for db to be ready, and starts then" });
+      expect(d.kinds()).toEqual(["alive", "waiting"]);
+      d.feed({ type: "control", at: 300, id: 3, command: { op: "stop", server: 1 } });
+    }
+    // Ready: started, as before.
+    notify(d, d.pid(0), 400, { ready: true });
+    const fx = d.feed({ type: "control", at: 500, id: 4, command: { op: "start", server: 1 } });
+    expect(fx.find((e) => e.type === "reply")).toMatchObject({ ok: true, message: "started web" });
+  });
+
   test("a dependency that ended cleanly (a one-shot job) lets its dependents start", () => {
     const d = new Driver([spec("migrate", { ready: { kind: "notify" } }), spec("web", { dependsOn: [0] })]);
     d.start(0);

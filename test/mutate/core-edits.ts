@@ -241,6 +241,7 @@ export const EDITS: readonly Edit[] = [
   e("step.ts", "the spec an old process runs handed across with its dependencies by slot", "runs: withDependencies(s.spec, index)", "runs: s.spec"),
   e("marshal.ts", "the spec an old process runs read with its dependencies left out", "const deps = v.flatMap((n) => { const d = index.get(n); return d === undefined ? [] : [d]; });", "const deps: number[] = [];"),
   e("step.ts", "a stopped roll says copies that do not run were left running", `left.every((i) => this.servers.at(i)?.life.kind === "alive")`, "true"),
+  e("table.ts", "an operator's start of a server that then waits for its dependencies answered 'started'", `return a.server.life.kind === "waiting" ? say.reply.startsOnceReady(a.server.spec.name, a.waitingFor()) : done;`, "return done;"),
   e("reconfigure.ts", "copies a scale removes stopped last slot first, not highest-numbered first", "removed.sort((a, b) => b.copy - a.copy || b.change.slot - a.change.slot);", "removed.sort((a, b) => b.change.slot - a.change.slot);"),
   e("step.ts", "a reload starts its new servers before it stops what they depend on", `    for (const c of r.changes) {
       const s = this.server(c.slot);
