@@ -138,14 +138,22 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
   let scales = plan.scales;
   let scalable = plan.scalable;
   let sup: Supervisor | null = null;
-  const applied = (r: ReturnType<typeof loadPlan>): Reloaded => {
+  const applied = (r: ReturnType<typeof loadPlan>, saysUnapplied = false): Reloaded => {
     if (!r.ok) return r;
     const systemd = plan.settings.systemd;
     const next = systemd === undefined ? r.plan : { ...r.plan, settings: { ...r.plan.settings, systemd } };
     if (notifyPath === null && next.servers.some((s) => s.ready?.kind === "notify")) {
       return { ok: false, error: "ready = { notify = true } needs lazarus's notification socket, which it opens only when started with such a server: restart lazarus." };
     }
+    // What a reload does not move (docs/spec.md, Reload): compared with what this image opened.
+    const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+    const unapplied = !saysUnapplied ? [] : [
+      ...(same(next.control, plan.control) ? [] : ["control"]),
+      ...(same(next.http, plan.http) ? [] : ["http"]),
+      ...(same(next.eventLog, plan.eventLog) ? [] : ["event_log"]),
+    ];
     return {
+      unapplied,
       ok: true, settings: next.settings, servers: next.servers, logFormat: next.logFormat, spawnExtras: withNotifySocket(launcher(next), next.servers, notifyPath),
       commit: () => {
         sources = r.sources;
@@ -154,7 +162,7 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
       },
     };
   };
-  const reload = (): Reloaded => applied(p.reread(scales));
+  const reload = (): Reloaded => applied(p.reread(scales), true);
   const scale = (name: string, count: number): Reloaded => {
     const base = scalable.get(name);
     if (base === undefined) {

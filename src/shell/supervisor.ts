@@ -66,6 +66,8 @@ export type Reloaded =
     readonly spawnExtras: (server: number) => Omit<SpawnRequest, "argv">;
     /** Called once the core has applied it: what a re-exec carries becomes these files' texts. */
     readonly commit: () => void;
+    /** What the files changed that a reload does not move (the control socket, the HTTP endpoint, the event log): said, not applied. */
+    readonly unapplied?: readonly string[];
   }
   | { readonly ok: false; readonly error: string };
 
@@ -524,14 +526,17 @@ export class Supervisor {
       }
     });
     this.replies.set(id, (ok, message, summary) => {
+      const unapplied = ok && r.unapplied !== undefined && r.unapplied.length > 0 ? unappliedText(r.unapplied) : null;
       if (ok) {
         r.commit();
         this.logFormat = r.logFormat;
         this.afterReload();
+        // Said in the log and the reply, not left for the operator to find out.
+        if (unapplied !== null) this.dispatch({ type: "problem", at: this.port.now(), text: `${unapplied}.` });
       } else {
         for (const key of added) this.launches.delete(key);
       }
-      respond(ok, message, summary);
+      respond(ok, unapplied === null ? message : `${message}; ${unapplied}`, summary);
     });
     this.dispatch({ type: "reconfigure", at, id, settings: r.settings, servers: r.servers, ...(scale === undefined ? {} : { scale }) });
     if (this.replies.delete(id)) respond(false, "no answer");
@@ -712,4 +717,10 @@ function noticeEvent(n: PortNotice, at: number): Event {
         : { type: "log-file-resumed", at, path: n.event.path, dropped: n.event.dropped };
     default: return unreachable(n);
   }
+}
+
+/** "control and event_log changed in the files: a reload does not move them; they take effect when lazarus next starts or re-execs". */
+export function unappliedText(keys: readonly string[]): string {
+  const list = keys.length === 1 ? keys[0] : `${keys.slice(0, -1).join(", ")} and ${keys[keys.length - 1]}`;
+  return `${list} changed in the files: a reload does not move ${keys.length === 1 ? "it" : "them"}; ${keys.length === 1 ? "it takes" : "they take"} effect when lazarus next starts or re-execs`;
 }

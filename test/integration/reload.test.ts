@@ -299,6 +299,25 @@ describe("ctl reload", () => {
     expect(after.map((s) => s.command.at(-1))).toEqual(["--blue", "--blue"]);
   });
 
+  test("a reload that changes what it does not move (the control socket, the event log) says so, in its answer and the log, and moves nothing", async () => {
+    const sock = join(dir, "ctl-unapplied.sock");
+    const toml = write("unapplied.toml", server("keep"));
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor(/fixture: pid=\d+ env COLOUR/);
+    write("unapplied.toml", `event_log = "unapplied.jsonl"\n${server("keep")}`);
+    const res = await ctl(`--control=${sock}`, "reload");
+    expect(res).toEqual({
+      code: 0,
+      out: "reloaded: 0 added, 0 changed, 0 removed, 1 unchanged; event_log changed in the files: a reload does not move it; it takes effect when lazarus next starts or re-execs\nunchanged: keep\n",
+      err: "",
+    });
+    expect(r.own).toContain("event_log changed in the files: a reload does not move it; it takes effect when lazarus next starts or re-execs.");
+    expect(existsSync(join(dir, "unapplied.jsonl"))).toBe(false);
+    // (--control on the command line wins over the file's: nothing to say about it)
+    write("unapplied.toml", `control = "${join(dir, "elsewhere.sock")}"\n${server("keep")}`);
+    expect((await ctl(`--control=${sock}`, "reload")).out.split("\n")[0]).toBe("reloaded: 0 added, 0 changed, 0 removed, 1 unchanged");
+  });
+
   test("restart --wait answers once the new process is ready (not before)", async () => {
     const sock = join(dir, "ctl-wait-restart.sock");
     const gate = join(dir, "restart-gate");
