@@ -169,7 +169,9 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
       const known = [...scalable.keys()];
       return { ok: false, error: `no server table or Procfile process named ${quoted(name.slice(0, 64))}${known.length === 0 ? " (servers in braces cannot be scaled)" : ` (one of: ${known.slice(0, 10).join(", ")})`}` };
     }
-    return applied(p.replan(sources, { ...scales, [name]: { count, base } }));
+    const r = p.replan(sources, { ...scales, [name]: { count, base } });
+    // (the texts in force are valid: what the count makes is not, a copy's name another server has, say)
+    return r.ok ? applied(r) : { ok: false, error: `cannot scale ${quoted(name.slice(0, 64))} to ${count}: ${r.error}` };
   };
   const config: ShellConfig = {
     settings: plan.settings,

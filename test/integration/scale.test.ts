@@ -116,6 +116,17 @@ describe("ctl scale", () => {
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
 
+    // A count whose copy has another server's name: said as the scale's, not as the file's (whose instances are fine).
+    const sock3 = join(dir, "s3b.sock");
+    const clash = start([`--config=${write("clash.toml", `${table(2)}[servers."web.3"]\ncmd = ["./other"]\n`)}`, `--control=${sock3}`]);
+    await clash.waitFor("started, supervising");
+    const running = await allAlive(sock3, ["web.1", "web.2", "other", "web.3"]);
+    const taken = await ctl(`--control=${sock3}`, "scale", "web", "3");
+    expect(taken).toEqual({ code: 1, out: "", err: `lazarus: ctl: refused: cannot scale "web" to 3: ${dir}/clash.toml: servers.web.instances: its copy "web.3" has the name of another server.\n` });
+    expect(await pids(sock3)).toEqual(running);
+    clash.signal("SIGTERM");
+    expect((await clash.ended()).code).toBe(0);
+
     const sock2 = join(dir, "s3.sock");
     const braces = start([`--control=${sock2}`, "{", SERVER, "}"]);
     await braces.waitFor("started, supervising");
