@@ -26,11 +26,17 @@
 // milliseconds; `last` is the server's last exit: null, ["code", n],
 // ["signal", n] or ["unknown"]; `retries` its fast crashes retried by its
 // backoff; `sd`: READY=1 was sent to systemd. An optional `"runs"` after
-// the servers, `[[name, spec], ...]`, names the servers that keep their old process
-// with the configuration's spec pending (a rolling reload's copies not replaced) and
-// the spec that process runs (a ServerSpec, its dependsOn by name): an image that
-// does not know it reads the rest as before (and runs them under the configuration's
-// spec), and an entry that does not validate is left out the same way. Older images re-exec'ing into
+// the servers names the servers that keep their old process with the
+// configuration's spec pending (a rolling reload's copies not replaced) and the
+// spec that process runs, as its difference from the configuration's spec (so
+// that a thousand such copies stay well within an environment variable):
+//   "runs": [[DIFF, [MEMBER, ...]], ...]
+// DIFF: the fields other than name and launch whose values differ (null: absent
+// in the old spec; dependsOn by name), shared by its MEMBERs; a MEMBER is the
+// server's name, or [name, launch] when the old launch fingerprint differs
+// (null: none). An image that does not know `runs` reads the rest as before (and
+// runs them under the configuration's spec), and an entry that does not
+// validate is left out the same way. Older images re-exec'ing into
 // this one are read too: version 1 (the base records alone, no `exec`),
 // version 2 (the base records and `last`) and version 3 (version 4 without names).
 import type { BackoffSpec, BuriedWhy, CrematedWhy, ExitStatus, Handover, HandoverServer, HealthSpec, ProbeSpec, ReadySpec, ServerSpec, StopOrder } from "./types.ts";
@@ -56,17 +62,33 @@ export type Unmarshalled =
 /** `specs`: the servers the handover's records are about, in its order (their names and commands go with the records). */
 export function marshal(handover: Handover, specs: readonly ServerSpec[]): string {
   const servers = handover.servers.map((s, i) => [specs[i]?.name ?? "", ...record(s, fingerprint(specs[i]?.argv ?? []))]);
-  const runs = handover.servers.flatMap((s, i) => (s.kind === "alive" && s.runs !== undefined ? [[specs[i]?.name ?? "", specRecord(s.runs, specs)]] : []));
+  const runs = runsRecord(handover, specs);
   return seal(JSON.stringify({
     v: HANDOVER_VERSION, revive: handover.pendingRevive, alarm: handover.alarmAt, exec: handover.execAt, sd: handover.systemdReady ?? false, servers,
     ...(runs.length > 0 ? { runs } : {}),
   }));
 }
 
-/** A spec an old process runs, for the handover: its dependencies by name. */
-function specRecord(spec: ServerSpec, specs: readonly ServerSpec[]): unknown {
-  if (spec.dependsOn === undefined) return spec;
-  return { ...spec, dependsOn: spec.dependsOn.flatMap((d) => { const n = specs[d]?.name; return n === undefined ? [] : [n]; }) };
+/** `runs`: each old process's spec as its difference from the configuration's (`specs[i]`), grouped by that difference. */
+function runsRecord(handover: Handover, specs: readonly ServerSpec[]): unknown[] {
+  const groups = new Map<string, { readonly diff: Record<string, unknown>; readonly members: unknown[] }>();
+  const names = (deps: readonly number[] | undefined) => deps?.map((d) => specs[d]?.name ?? "");
+  handover.servers.forEach((s, i) => {
+    const now = specs[i];
+    if (s.kind !== "alive" || s.runs === undefined || now === undefined) return;
+    const old: Record<string, unknown> = { ...s.runs, dependsOn: names(s.runs.dependsOn) };
+    const cur: Record<string, unknown> = { ...now, dependsOn: names(now.dependsOn) };
+    const diff: Record<string, unknown> = {};
+    for (const k of new Set([...Object.keys(old), ...Object.keys(cur)])) {
+      if (k === "name" || k === "launch") continue;
+      if (JSON.stringify(old[k]) !== JSON.stringify(cur[k])) diff[k] = old[k] ?? null;
+    }
+    const key = JSON.stringify(diff);
+    const group = groups.get(key) ?? { diff, members: [] };
+    groups.set(key, group);
+    group.members.push(s.runs.launch === now.launch ? now.name : [now.name, s.runs.launch ?? null]);
+  });
+  return [...groups.values()].map((g) => [g.diff, g.members]);
 }
 
 /** One server's record of version 3 (version 4 puts its name in front). */
@@ -173,35 +195,50 @@ function read(text: string, specs: readonly ServerSpec[]): Unmarshalled {
 
 /**
  * Version 4's optional `runs`: the spec each listed server's old process runs, on its record (an alive one with no stop
- * order). What does not validate is left out: that server runs on under the configuration's spec, as it would from an
- * image that does not write `runs`.
+ * order), from the configuration's spec and the difference. What does not validate is left out: that server runs on
+ * under the configuration's spec, as it would from an image that does not write `runs`.
  */
 function withRuns(servers: readonly HandoverServer[], runs: unknown, specs: readonly ServerSpec[]): HandoverServer[] {
   const out = [...servers];
   if (!Array.isArray(runs)) return out;
   const index = new Map(specs.map((s, i) => [s.name, i]));
-  for (const entry of runs) {
-    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== "string") continue;
-    const i = index.get(entry[0]);
-    const s = i === undefined ? undefined : out[i];
-    if (i === undefined || s?.kind !== "alive" || s.stop !== null || s.runs !== undefined) continue;
-    const spec = readSpec(entry[1], entry[0], index);
-    if (spec !== null) out[i] = { ...s, runs: spec };
+  for (const group of runs) {
+    if (!Array.isArray(group) || group.length !== 2 || !isObject(group[0]) || !Array.isArray(group[1])) continue;
+    const [diff, members] = group as [Record<string, unknown>, unknown[]];
+    for (const m of members) {
+      const [name, launch] = typeof m === "string" ? [m, undefined] : Array.isArray(m) && m.length === 2 && typeof m[0] === "string" ? m : [null, undefined];
+      if (typeof name !== "string" || (launch !== undefined && launch !== null && typeof launch !== "string")) continue;
+      const i = index.get(name);
+      const s = i === undefined ? undefined : out[i];
+      const now = i === undefined ? undefined : specs[i];
+      if (i === undefined || now === undefined || s?.kind !== "alive" || s.stop !== null || s.runs !== undefined) continue;
+      const spec = readSpec(diff, now, launch, index);
+      if (spec !== null) out[i] = { ...s, runs: spec };
+    }
   }
   return out;
 }
 
-/** A ServerSpec written by specRecord (its dependencies by name: `index` finds them), or null when it does not validate. */
-function readSpec(x: unknown, name: string, index: ReadonlyMap<string, number>): ServerSpec | null {
-  if (!isObject(x) || x.name !== name || !isWords(x.argv) || x.argv.length === 0) return null;
-  let spec: ServerSpec = { argv: x.argv, name };
-  for (const [key, value] of Object.entries(x)) {
-    if (key === "argv" || key === "name") continue;
-    const field = readField(key, value, index);
+/**
+ * The configuration's spec `now` with the difference applied (its dependencies by name: `index` finds them; `launch`:
+ * the old launch fingerprint, undefined when it is now's), or null when it does not validate.
+ */
+function readSpec(diff: Record<string, unknown>, now: ServerSpec, launch: string | null | undefined, index: ReadonlyMap<string, number>): ServerSpec | null {
+  const spec: Record<string, unknown> = { ...now };
+  for (const [key, value] of Object.entries(diff)) {
+    if (key === "name" || key === "launch") return null;
+    if (value === null) {
+      if (key === "argv") return null;
+      delete spec[key];
+      continue;
+    }
+    const field = key === "argv" ? (isWords(value) && value.length > 0 ? value : null) : readField(key, value, index);
     if (field === null) return null;
-    spec = { ...spec, [key]: field };
+    spec[key] = field;
   }
-  return spec;
+  if (launch === null) delete spec.launch;
+  else if (launch !== undefined) spec.launch = launch;
+  return spec as unknown as ServerSpec;
 }
 
 /** One optional field of a ServerSpec (readSpec), or null when it is not one or does not validate. */
