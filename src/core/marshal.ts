@@ -32,7 +32,7 @@
 // that a thousand such copies stay well within an environment variable):
 //   "runs": [[DIFF, [MEMBER, ...]], ...]
 // DIFF: the fields other than name and launch whose values differ (null: absent
-// in the old spec; dependsOn by name), shared by its MEMBERs; a MEMBER is the
+// in the old spec), and dependsOn by name whenever either has it, shared by its MEMBERs; a MEMBER is the
 // server's name, or [name, launch] when the old launch fingerprint differs
 // (null: none). An image that does not know `runs` reads the rest as before (and
 // runs them under the configuration's spec), and an entry that does not
@@ -76,13 +76,16 @@ function runsRecord(handover: Handover, specs: readonly ServerSpec[]): unknown[]
   handover.servers.forEach((s, i) => {
     const now = specs[i];
     if (s.kind !== "alive" || s.runs === undefined || now === undefined) return;
-    const old: Record<string, unknown> = { ...s.runs, dependsOn: names(s.runs.dependsOn) };
-    const cur: Record<string, unknown> = { ...now, dependsOn: names(now.dependsOn) };
+    const old: Record<string, unknown> = s.runs as unknown as Record<string, unknown>;
+    const cur: Record<string, unknown> = now as unknown as Record<string, unknown>;
     const diff: Record<string, unknown> = {};
     for (const k of new Set([...Object.keys(old), ...Object.keys(cur)])) {
-      if (k === "name" || k === "launch") continue;
+      if (k === "name" || k === "launch" || k === "dependsOn") continue;
       if (JSON.stringify(old[k]) !== JSON.stringify(cur[k])) diff[k] = old[k] ?? null;
     }
+    // Its dependencies always, by name (the configuration's spec has them by its slots, not by the handover's order).
+    const deps = names(s.runs.dependsOn);
+    if (deps !== undefined || now.dependsOn !== undefined) diff.dependsOn = deps ?? null;
     const key = JSON.stringify(diff);
     const group = groups.get(key) ?? { diff, members: [] };
     groups.set(key, group);
