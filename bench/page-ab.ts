@@ -20,9 +20,10 @@
 // crashers (exit stamp to the next start stamp: the time lazarus took to reap and respawn,
 // which a loop held by a view makes wait), and a /livez probe every 20 ms (its answer comes
 // from the same loop: its latency is how long the loop was held; a 429 answer counts too).
-// Per phase: respawn latency p50, p99 and max, /livez p99 and max, and the phase's requests
-// (answered 200, refused 429, latency p50 and max). Medians over rounds, and B/A.
-import { mkdtempSync, rmSync } from "node:fs";
+// Per phase: respawn latency p50, p99 and max, /livez p99 and max, the phase's requests
+// (answered 200, refused 429, latency p50 and max), and lazarus's RSS at the phase's end (MiB).
+// Medians over rounds, and B/A.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -30,6 +31,7 @@ import { sideEnv, sideEnvArgs } from "./lib/ab-env.ts";
 import { buildBinaries } from "./lib/build.ts";
 import { cleanupAll, onCleanup } from "./lib/cleanup.ts";
 import { killTree, startDaemon } from "./lib/daemon.ts";
+import { field } from "./lib/proc.ts";
 import { StampLog } from "./lib/stamp-log.ts";
 import { respawnLatencies } from "./lib/stamps.ts";
 import { median, percentile } from "./lib/stats.ts";
@@ -64,6 +66,7 @@ async function freePort(): Promise<number> {
 }
 
 interface PhaseResult {
+  rss: number; // MiB
   respawn: number[]; // ms
   livez: number[]; // ms
   ok: number;
@@ -107,8 +110,8 @@ function messageEnds(onMessage: () => void): (chunk: Uint8Array) => boolean {
   };
 }
 
-async function phase(kind: string, url: string, log: StampLog): Promise<PhaseResult> {
-  const out: PhaseResult = { respawn: [], livez: [], ok: 0, refused: 0, latency: [] };
+async function phase(kind: string, url: string, log: StampLog, pid: number): Promise<PhaseResult> {
+  const out: PhaseResult = { rss: Number.NaN, respawn: [], livez: [], ok: 0, refused: 0, latency: [] };
   const from = log.since(0).length;
   const until = performance.now() + seconds * 1000;
   const probe = (async () => {
@@ -189,12 +192,13 @@ async function phase(kind: string, url: string, log: StampLog): Promise<PhaseRes
     }
   })();
   await Promise.all([probe, load]);
+  out.rss = field(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"), "Rss") / 1024;
   const stamps = log.since(from).filter((s) => s.tag.startsWith("c"));
   out.respawn = respawnLatencies(stamps).map((ns) => ns / 1e6);
   return out;
 }
 
-type Row = { p50: number; p99: number; max: number; livezP99: number; livezMax: number; ok: number; refused: number; reqP50: number; reqMax: number };
+type Row = { rss: number; p50: number; p99: number; max: number; livezP99: number; livezMax: number; ok: number; refused: number; reqP50: number; reqMax: number };
 const results = new Map<string, Row[]>(); // "side phase" → rounds
 
 function row(r: PhaseResult): Row {
@@ -203,7 +207,7 @@ function row(r: PhaseResult): Row {
   const lz = s(r.livez);
   const lat = s(r.latency);
   return {
-    p50: percentile(rs, 50), p99: percentile(rs, 99), max: rs.at(-1) ?? Number.NaN,
+    rss: r.rss, p50: percentile(rs, 50), p99: percentile(rs, 99), max: rs.at(-1) ?? Number.NaN,
     livezP99: percentile(lz, 99), livezMax: lz.at(-1) ?? Number.NaN,
     ok: r.ok, refused: r.refused, reqP50: percentile(lat, 50), reqMax: lat.at(-1) ?? Number.NaN,
   };
@@ -222,10 +226,10 @@ async function side(k: number, r: number): Promise<void> {
     await Bun.sleep(3000);
     const url = `http://127.0.0.1:${port}`;
     for (const p of phases) {
-      const res = row(await phase(p, url, log));
+      const res = row(await phase(p, url, log, d.pid));
       const key = `${k} ${p}`;
       results.set(key, [...(results.get(key) ?? []), res]);
-      process.stderr.write(`round ${r + 1} ${"AB"[k]} ${p.padEnd(7)} respawn p50 ${res.p50.toFixed(2)} p99 ${res.p99.toFixed(1)} max ${res.max.toFixed(1)} ms | livez p99 ${res.livezP99.toFixed(1)} max ${res.livezMax.toFixed(1)} ms | ${res.ok} ok ${res.refused} refused, p50 ${res.reqP50.toFixed(1)} max ${res.reqMax.toFixed(1)} ms\n`);
+      process.stderr.write(`round ${r + 1} ${"AB"[k]} ${p.padEnd(7)} respawn p50 ${res.p50.toFixed(2)} p99 ${res.p99.toFixed(1)} max ${res.max.toFixed(1)} ms | livez p99 ${res.livezP99.toFixed(1)} max ${res.livezMax.toFixed(1)} ms | ${res.ok} ok ${res.refused} refused, p50 ${res.reqP50.toFixed(1)} max ${res.reqMax.toFixed(1)} ms | RSS ${res.rss.toFixed(1)} MiB\n`);
     }
   } finally {
     await stop();
@@ -236,9 +240,9 @@ async function side(k: number, r: number): Promise<void> {
 try {
   for (let r = 0; r < rounds; r++) for (const k of r % 2 === 0 ? [0, 1] : [1, 0]) await side(k, r);
   console.log(`A = ${mains[0]}${sideEnvArgs(args, "a").map((x) => ` ${x}`).join("")}\nB = ${mains[1]}${sideEnvArgs(args, "b").map((x) => ` ${x}`).join("")}`);
-  console.log(`${servers} servers writing ${lines} lines, ${crashers} crashing every 1.1-1.5 s; ${rounds} rounds of ${seconds} s per phase; medians over rounds (ms)\n`);
+  console.log(`${servers} servers writing ${lines} lines, ${crashers} crashing every 1.1-1.5 s; ${rounds} rounds of ${seconds} s per phase; medians over rounds (ms; RSS at the phase's end, MiB)\n`);
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : 1) : "-");
-  const cols: [keyof Row, string][] = [["p50", "respawn p50"], ["p99", "respawn p99"], ["max", "respawn max"], ["livezP99", "/livez p99"], ["livezMax", "/livez max"], ["ok", "answered"], ["refused", "429"], ["reqP50", "request p50"], ["reqMax", "request max"]];
+  const cols: [keyof Row, string][] = [["p50", "respawn p50"], ["p99", "respawn p99"], ["max", "respawn max"], ["livezP99", "/livez p99"], ["livezMax", "/livez max"], ["ok", "answered"], ["refused", "429"], ["reqP50", "request p50"], ["reqMax", "request max"], ["rss", "RSS MiB"]];
   console.log(`| phase | ${cols.map(([, n]) => `${n} A / B (B/A)`).join(" | ")} |`);
   console.log(`|---|${cols.map(() => "---").join("|")}|`);
   for (const p of phases) {
