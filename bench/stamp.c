@@ -19,6 +19,8 @@
  *                  in every waiting process at once when the bench opens that FIFO for
  *                  writing (a crash storm, with no polling and no CPU while waiting).
  *                  With "G L" (crash loop): exit at once.
+ *       say:NxLEN,MODE first write N lines of LEN characters to stdout (output for
+ *                  lazarus to show: bench/page-ab.ts), then MODE
  * CODE  exit status
  *
  * Run with fewer arguments (as runsv and s6-supervise run ./run, a symlink to this
@@ -98,7 +100,7 @@ int main(int argc, char **argv) {
     argc = argv == NULL ? 0 : 5;
   }
   if (argc != 5) {
-    dprintf(2, "usage: stamp FILE TAG exit|life:MS|wait:DIR CODE\n");
+    dprintf(2, "usage: stamp FILE TAG [say:NxLEN,]exit|life:MS|wait:DIR CODE\n");
     return 111;
   }
   int fd = open(argv[1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -106,6 +108,26 @@ int main(int argc, char **argv) {
   const char *tag = argv[2], *mode = argv[3];
   int code = atoi(argv[4]);
   stamp(fd, 'S', tag, start);
+  if (strncmp(mode, "say:", 4) == 0) {
+    char *x, *comma;
+    long lines = strtol(mode + 4, &x, 10), len = *x == 'x' ? strtol(x + 1, &comma, 10) : -1;
+    if (len < 0 || len > 65536 || *comma != ',') { errno = EINVAL; die("bad mode", mode); }
+    static char line[65540];
+    for (long i = 0; i < lines; i++) {
+      int n = snprintf(line, sizeof line, "%ld ", i);
+      for (long k = n; k < len; k++) line[k] = (char)('a' + (k + i) % 26);
+      if (n > len) n = (int)len;
+      line[len > n ? len : n] = '\n';
+      size_t size = (size_t)(len > n ? len : n) + 1, off = 0;
+      while (off < size) {
+        ssize_t w = write(1, line + off, size - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) die("write", "stdout");
+        off += (size_t)w;
+      }
+    }
+    mode = comma + 1;
+  }
   if (strncmp(mode, "life:", 5) == 0) {
     char *jitter;
     long ms = strtol(mode + 5, &jitter, 10);

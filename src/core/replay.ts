@@ -34,7 +34,7 @@ export const REPORT_MAX = 100;
 const RECORD_KEYS = ["event", "text", "server", "name", "pid", "from", "to", "code", "signal", "dropped", "file", "lines", "delay", "retry", "reason", "reload"] as const;
 const EVENT_TYPES = new Set([
   "start", "spawned", "spawn-failed", "exited", "revive", "terminate", "timer", "info", "stray-signal", "reexec", "reexec-failed", "log-dropped", "problem",
-  "control", "log-file-failing", "log-file-resumed", "probe-result", "notify", "output-match", "reconfigure", "reload-failed",
+  "control", "log-file-failing", "log-file-resumed", "probe-result", "probe-interrupted", "notify", "output-match", "reconfigure", "reload-failed",
 ]);
 
 /** The fields of a record that the core decides (clocks are the shell's). */

@@ -179,6 +179,7 @@ class Transition {
       case "log-file-failing": return this.log(say.supervisor.logFileFailing(event.path, event.reason));
       case "log-file-resumed": return this.log(say.supervisor.logFileResumed(event.path, event.dropped));
       case "probe-result": return this.probeResult(event.server, event.pid, event.purpose, event.ok, event.reason);
+      case "probe-interrupted": return this.probeInterrupted(event.server, event.pid, event.purpose);
       case "notify": return this.notify(event.pid, event.ready, event.watchdog, event.status, event.trigger === true);
       case "output-match": return this.outputMatch(event.pid);
       case "control": return this.control(event.id, event.command);
@@ -356,6 +357,18 @@ class Transition {
     }
     this.servers = this.servers.set(i, { ...this.server(i), healthFails: fails });
     this.effects.push({ type: "arm", timer: timerOf("probe", i), at: this.at + health.intervalMs });
+  }
+
+  /** A probe cut short by lazarus itself (a re-exec that failed): no verdict; tried again as if it had not run. */
+  private probeInterrupted(i: number, pid: number, purpose: "ready" | "health"): void {
+    const s = this.servers.at(i);
+    if (s === undefined || s.life.kind !== "alive" || s.life.pid !== pid || !s.probing) return; // stale: about a process that is gone
+    if (purpose !== (s.life.ready ? "health" : "ready")) return;
+    this.servers = this.servers.set(i, { ...s, probing: false });
+    if (s.life.stop !== null || this.phase.kind !== "running") return;
+    const health = s.spec.health;
+    if (purpose === "ready") this.effects.push({ type: "arm", timer: timerOf("probe", i), at: this.at + READY_POLL_MS });
+    else if (health !== undefined) this.effects.push({ type: "arm", timer: timerOf("probe", i), at: this.at + health.intervalMs });
   }
 
   /** sd_notify from a server (its main process is `pid`): READY=1, WATCHDOG=1, STATUS=, then WATCHDOG=trigger. */

@@ -378,7 +378,6 @@ export type Event =
   | { readonly type: "log-file-resumed"; readonly at: Ms; readonly path: string; readonly dropped: number }
   /** A problem the shell or the OS port ran into that is not an exit (said in the log, changes nothing). */
   | { readonly type: "problem"; readonly at: Ms; readonly text: string }
-  /** A request from the control socket, answered with a `reply` effect carrying `id`. */
   /** A probe the core asked for has an answer (`reason`: why it failed). */
   | {
     readonly type: "probe-result";
@@ -387,6 +386,19 @@ export type Event =
     readonly pid: number;
     readonly purpose: ProbePurpose;
     readonly ok: boolean;
+    readonly reason: string;
+  }
+  /**
+   * A probe the core asked for was cut short by lazarus itself, not by the
+   * server (a command probe killed before a re-exec that then failed): no
+   * verdict, so it is tried again as if it had not run, and counts for nothing.
+   */
+  | {
+    readonly type: "probe-interrupted";
+    readonly at: Ms;
+    readonly server: number;
+    readonly pid: number;
+    readonly purpose: ProbePurpose;
     readonly reason: string;
   }
   /**
@@ -405,6 +417,7 @@ export type Event =
   }
   /** A line of output of the server whose main process is `pid` matched its readiness pattern. */
   | { readonly type: "output-match"; readonly at: Ms; readonly pid: number }
+  /** A request from the control socket, answered with a `reply` effect carrying `id`. */
   | { readonly type: "control"; readonly at: Ms; readonly id: number; readonly command: ControlCommand }
   /**
    * A reload (`ctl reload`): the new settings and servers, from files the

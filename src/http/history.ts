@@ -22,6 +22,19 @@ interface PerServer {
   eventsHead: number;
   readonly output: OutputLine[];
   outputHead: number;
+  /** What `of` gave last, kept until the next change (null: changed since): unchanged parts keep their identity. */
+  seen: Seen | null;
+}
+
+interface Seen {
+  crashes: readonly { readonly exit: ExitInfo; readonly count: number }[] | null;
+  /** The whole timeline, oldest first. */
+  events: readonly TimelineEvent[] | null;
+  /** `events` cut to a window, and the window starts it holds for: any `from` with `lo < from <= hi`. */
+  timeline: readonly TimelineEvent[] | null;
+  lo: number;
+  hi: number;
+  output: readonly OutputLine[] | null;
 }
 
 export interface ServerHistory {
@@ -56,7 +69,7 @@ export class History {
 
   /** Keep a history for this many servers (a reload appends servers). */
   track(servers: number): void {
-    while (this.servers.length < servers) this.servers.push({ crashes: new Map(), buried: 0, events: [], eventsHead: 0, output: [], outputHead: 0 });
+    while (this.servers.length < servers) this.servers.push({ crashes: new Map(), buried: 0, events: [], eventsHead: 0, output: [], outputHead: 0, seen: null });
   }
 
   /**
@@ -95,6 +108,7 @@ export class History {
     const s = this.servers[server];
     if (s === undefined) return;
     const text = cleanLine(line, this.limits.MAX_OUTPUT_LINE_CHARS);
+    if (s.seen !== null) s.seen.output = null;
     const cap = this.limits.MAX_OUTPUT_LINES;
     if (s.output.length < cap) s.output.push({ stream, text });
     else {
@@ -103,20 +117,37 @@ export class History {
     }
   }
 
-  /** A server's history: its timeline cut to the window before `now`, oldest first. */
+  /**
+   * A server's history: its timeline cut to the window before `now`, oldest first.
+   * What did not change since the last call is given again as the same arrays (a
+   * view keeps what it built of them by their identity: view.ts ViewCache), so
+   * a thousand servers' histories cost nothing to read while they are quiet.
+   */
   of(server: number, now: Ms): ServerHistory {
     const s = this.servers[server];
     if (s === undefined) return { crashes: [], buried: 0, timeline: [], output: [] };
     const from = now - this.limits.TIMELINE_WINDOW_MS;
-    return {
-      crashes: [...s.crashes.values()].map((c) => ({ exit: c.exit, count: c.count })),
-      buried: s.buried,
-      timeline: ring(s.events, s.eventsHead).filter((e) => e.at >= from),
-      output: ring(s.output, s.outputHead),
-    };
+    const seen = (s.seen ??= { crashes: null, events: null, timeline: null, lo: 0, hi: 0, output: null });
+    seen.crashes ??= [...s.crashes.values()].map((c) => ({ exit: c.exit, count: c.count }));
+    seen.output ??= ring(s.output, s.outputHead);
+    const events = (seen.events ??= ring(s.events, s.eventsHead));
+    if (seen.timeline === null || !(seen.lo < from && from <= seen.hi)) {
+      // The same events are in the window for every `from` above the latest one out and at most the earliest one in.
+      let lo = Number.NEGATIVE_INFINITY;
+      let hi = Number.POSITIVE_INFINITY;
+      for (const e of events) {
+        if (e.at < from) lo = Math.max(lo, e.at);
+        else hi = Math.min(hi, e.at);
+      }
+      seen.timeline = lo === Number.NEGATIVE_INFINITY ? events : events.filter((e) => e.at >= from);
+      seen.lo = lo;
+      seen.hi = hi;
+    }
+    return { crashes: seen.crashes, buried: s.buried, timeline: seen.timeline, output: seen.output };
   }
 
   private crash(s: PerServer, exit: ExitInfo): void {
+    if (s.seen !== null) s.seen.crashes = null;
     let key = exitKey(exit);
     if (!s.crashes.has(key) && s.crashes.size >= this.limits.MAX_CRASH_KINDS) {
       exit = { kind: "unknown" };
@@ -128,6 +159,10 @@ export class History {
   }
 
   private event(s: PerServer, at: Ms, kind: TimelineKind, detail: string): void {
+    if (s.seen !== null) {
+      s.seen.events = null;
+      s.seen.timeline = null;
+    }
     const cap = this.limits.MAX_TIMELINE_EVENTS;
     const e: TimelineEvent = { at, kind, detail };
     if (s.events.length < cap) s.events.push(e);

@@ -20,7 +20,11 @@
 //                            a heartbeat comment every SSE_HEARTBEAT_MS, closed after SSE_MAX_AGE_MS (the
 //                            browser reconnects) or when it has not taken data for SSE_STALL_MS
 //   views to live pages      built once for all of them, at most once per SSE_MIN_INTERVAL_MS (250 ms) however
-//                            often the state changes, and spaced by what they cost (WORK_MS_PER_SECOND of each second)
+//                            often the state changes, and spaced by what they cost, building them and sending them to
+//                            the pages (SSE_SEND_MS_PER_MIB per page), so that it takes at most WORK_MS_PER_SECOND of
+//                            each second; each built a few servers at a time, VIEW_SLICE_BYTES or VIEW_SLICE_MS per
+//                            turn of the loop (whichever comes first), and sent to each page a piece per pull. A page's
+//                            first view is charged to the time spent answering (SSE_SEND_MS_PER_MIB)
 //   one snapshot's size      per server MAX_TIMELINE_EVENTS events of the last TIMELINE_WINDOW_MS, MAX_OUTPUT_LINES
 //                            lines of MAX_OUTPUT_LINE_CHARS characters, MAX_CRASH_KINDS distinct crash labels
 //   actions in flight        MAX_ACTIONS_IN_FLIGHT; each answered within ACTION_TIMEOUT_MS (503 otherwise)
@@ -49,6 +53,9 @@ export const HTTP_LIMITS = {
   SSE_STALL_MS: 60_000,
   SSE_MIN_INTERVAL_MS: 250,
   SSE_RETRY_MS: 2_000,
+  VIEW_SLICE_BYTES: 1024 * 1024,
+  VIEW_SLICE_MS: 8,
+  SSE_SEND_MS_PER_MIB: 0.25,
   MAX_ACTIONS_IN_FLIGHT: 8,
   ACTION_TIMEOUT_MS: 10_000,
   MAX_TOKEN_BYTES: 1024,

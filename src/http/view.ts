@@ -6,10 +6,17 @@
 // The stream: `retry: MS` once, then `event: snapshot` + `id: N` + `data: VIEW`
 // per update (always the whole view: a client that missed some gets the latest,
 // never a diff it cannot apply), and `: keep-alive` comments in between.
+//
+// pageView + snapshotMessage say what a view's message is. The endpoint builds
+// the very same bytes with a ViewBuild, a few servers at a time (a view of a
+// thousand servers with their output lines is 17 MB: built in one go, it held
+// the loop that supervises for 50 to 250 ms), keeping in a ViewCache the JSON of
+// each server's output lines, which History gives as the same array for as
+// long as they do not change.
 import type { Ms } from "../core/types.ts";
 import { exitKey } from "./history.ts";
 import { uptimeMs } from "./metrics.ts";
-import type { HttpSnapshot, OutputLine, ServerState, TimelineKind } from "./snapshot.ts";
+import type { HttpSnapshot, OutputLine, ServerSnapshot, ServerState, TimelineEvent, TimelineKind } from "./snapshot.ts";
 
 export interface ServerView {
   readonly index: number;
@@ -90,4 +97,147 @@ export const SSE_HEARTBEAT = ": keep-alive\n\n";
 /** The `snapshot` message of a view. */
 export function snapshotMessage(view: PageView, id: number): string {
   return sseMessage("snapshot", JSON.stringify(view), id);
+}
+
+const encoder = new TextEncoder();
+const NULL_BYTES = encoder.encode("null");
+
+/**
+ * What views built of each server's output lines and timeline events, by the
+ * identity of what History gave for them (the same array, the same event, for
+ * as long as they do not change): a quiet server's 40 lines of 400 characters
+ * are escaped as JSON and encoded once, not once per view. Entries go with the
+ * arrays and events they were made of (weak keys).
+ */
+export class ViewCache {
+  private readonly outputs = new WeakMap<readonly OutputLine[], Uint8Array>();
+  private readonly events = new WeakMap<TimelineEvent, string>();
+  /** Output lines made into JSON, and taken as they were from an earlier view (for tests and the bench). */
+  made = 0;
+  reused = 0;
+
+  /** `"output":…` of a row, as bytes. */
+  output(lines: readonly OutputLine[] | null): Uint8Array {
+    if (lines === null) return NULL_BYTES;
+    const had = this.outputs.get(lines);
+    if (had !== undefined) {
+      this.reused++;
+      return had;
+    }
+    this.made++;
+    const made = encoder.encode(JSON.stringify(lines));
+    this.outputs.set(lines, made);
+    return made;
+  }
+
+  /** A timeline event's JSON after its age: `,"kind":…,"detail":…}`. */
+  event(e: TimelineEvent): string {
+    let tail = this.events.get(e);
+    if (tail === undefined) {
+      tail = `,"kind":${JSON.stringify(e.kind)},"detail":${JSON.stringify(e.detail)}}`;
+      this.events.set(e, tail);
+    }
+    return tail;
+  }
+}
+
+/** A number as JSON.stringify writes it. */
+const num = (n: number): string => (Number.isFinite(n) ? String(n) : "null");
+
+/**
+ * One view's `snapshot` message, built a few servers at a time: exactly the
+ * bytes of snapshotMessage(pageView(snap, now, readOnly, windowMs), id), as
+ * chunks. The snapshot is taken before: every row is as of `now`, however many
+ * turns of the loop the build spans.
+ */
+export class ViewBuild {
+  /** The message so far, one chunk per step. */
+  readonly chunks: Uint8Array[] = [];
+  private next = 0;
+  private finished = false;
+
+  constructor(
+    private readonly snap: HttpSnapshot,
+    private readonly now: Ms,
+    private readonly readOnly: boolean,
+    private readonly windowMs: number,
+    readonly id: number,
+    private readonly cache: ViewCache,
+  ) {}
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /**
+   * Build the next chunk: servers until it holds at least `maxBytes` or
+   * `enough()` says so (asked after each server; at least one server per
+   * step). True when the message is complete.
+   */
+  step(maxBytes: number, enough: () => boolean): boolean {
+    if (this.finished) return true;
+    const servers = this.snap.servers;
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    let text = this.next === 0 ? this.head() : "";
+    const flush = () => {
+      if (text === "") return;
+      const b = encoder.encode(text);
+      parts.push(b);
+      size += b.length;
+      text = "";
+    };
+    while (this.next < servers.length) {
+      const s = servers[this.next] as ServerSnapshot;
+      text += `${this.next === 0 ? "" : ","}${this.row(s)},"output":`;
+      flush();
+      const out = this.cache.output(s.output);
+      parts.push(out);
+      size += out.length;
+      text = "}";
+      this.next++;
+      if (size >= maxBytes || enough()) break;
+    }
+    if (this.next >= servers.length) {
+      text += "]}\n\n";
+      this.finished = true;
+    }
+    flush();
+    const chunk = parts.length === 1 ? (parts[0] as Uint8Array) : new Uint8Array(size);
+    if (parts.length !== 1) {
+      let at = 0;
+      for (const p of parts) {
+        chunk.set(p, at);
+        at += p.length;
+      }
+    }
+    this.chunks.push(chunk);
+    return this.finished;
+  }
+
+  /** `event: snapshot`, the id, and the view's JSON up to its first server. */
+  private head(): string {
+    const sv = this.snap.supervisor;
+    const top = JSON.stringify({
+      version: sv.version, pid: sv.pid, phase: sv.phase, uptime: Math.max(0, this.now - sv.startedAt),
+      readOnly: this.readOnly, window: this.windowMs, servers: [],
+    });
+    return `event: snapshot\nid: ${this.id}\ndata: ${top.slice(0, -2)}`;
+  }
+
+  /** A server's row as pageView makes it, up to its output. */
+  private row(s: ServerSnapshot): string {
+    const now = this.now;
+    const fixed = JSON.stringify({
+      index: s.index, name: s.name, state: s.state, stopping: s.stopping, autostart: s.autostart, ready: s.ready, pid: s.pid,
+      uptime: s.state === "alive" ? uptimeMs(s, now) : null, restarts: s.restarts, crashes: s.crashes.reduce((n, c) => n + c.count, 0),
+      buried: s.buried, lastExit: s.lastExit === null ? null : exitKey(s.lastExit),
+    });
+    let timeline = "";
+    for (const e of s.timeline) {
+      if (!(now - e.at <= this.windowMs)) continue;
+      timeline += `${timeline === "" ? "" : ","}{"ago":${num(Math.max(0, now - e.at))}${this.cache.event(e)}`;
+    }
+    return `${fixed.slice(0, -1)},"timeline":[${timeline}]`;
+  }
 }

@@ -18,16 +18,24 @@
 //   servers) and however many requests the rate lets in.
 // - Event streams: at most MAX_SSE_CLIENTS (503 beyond). Each is a pull stream
 //   that Bun reads only as fast as the socket drains (Bun 1.4.5 applies the
-//   socket's backpressure to a Response(ReadableStream)), and holds at most the
-//   newest view: a slow client skips views, it never queues them. A heartbeat
-//   comment every SSE_HEARTBEAT_MS, closed after SSE_MAX_AGE_MS (the browser
-//   reconnects), or when it has taken nothing for SSE_STALL_MS.
+//   socket's backpressure to a Response(ReadableStream)): it is given a view a
+//   piece per pull, and then the newest view there is: a slow client skips
+//   views, it never queues them. A heartbeat comment every SSE_HEARTBEAT_MS
+//   (between views), closed after SSE_MAX_AGE_MS (the browser reconnects), or
+//   when it has taken nothing for SSE_STALL_MS.
 // - Views are built once per change for every client together, at most once
 //   per SSE_MIN_INTERVAL_MS however often the shell says it changed, and
-//   spaced so that building them takes at most WORK_MS_PER_SECOND of each
-//   second: a view of a thousand servers with their output lines is megabytes
-//   of JSON, hundreds of ms to build, and servers that write all the time
-//   change it all the time.
+//   spaced so that building them and sending them to the pages that have one
+//   (SSE_SEND_MS_PER_MIB each) takes at most WORK_MS_PER_SECOND of each
+//   second: a view of a thousand servers with their output lines is 17 MB of
+//   JSON, and servers that write all the time change it all the time. A view
+//   is built from one snapshot, a few servers per turn of the loop
+//   (VIEW_SLICE_BYTES or VIEW_SLICE_MS, view.ts ViewBuild), so that reaping and
+//   respawning go on while it is built; what did not change since the last
+//   view (a server's output lines) is taken from the last (view.ts ViewCache).
+//   A page that opens gets the newest view if it is less than a second old,
+//   else one built for it then (joining one being built); building it and
+//   sending it are charged as its answer's time.
 // - A handler that throws answers 500; the problem is reported (at most one
 //   report per 10 s, with the count of the ones not reported).
 //
@@ -43,7 +51,7 @@ import { tokenChecker } from "../http/auth.ts";
 import { HTTP_LIMITS, type HttpLimits } from "../http/limits.ts";
 import { TokenBucket, WorkBudget } from "../http/rate.ts";
 import type { HttpSnapshot, HttpStats, ProcessMetrics } from "../http/snapshot.ts";
-import { pageView, SSE_HEARTBEAT, snapshotMessage, sseRetry } from "../http/view.ts";
+import { SSE_HEARTBEAT, sseRetry, ViewBuild, ViewCache } from "../http/view.ts";
 import { measureProcess } from "./process-metrics.ts";
 
 export interface HttpEndpointOptions {
@@ -66,6 +74,8 @@ export interface HttpEndpointOptions {
   /** One line about a problem of the endpoint (a handler that threw). */
   readonly onProblem?: (text: string) => void;
   readonly limits?: HttpLimits;
+  /** How a view being built gives the loop back between its pieces: setImmediate (a test's own, to see them). */
+  readonly defer?: (next: () => void) => void;
 }
 
 export interface HttpEndpoint {
@@ -81,8 +91,13 @@ export interface HttpEndpoint {
 
 interface Client {
   controller: ReadableStreamDefaultController<Uint8Array> | null;
-  /** The view version last given to it. */
+  /** The id of the view last given to it (-1: none yet). */
   sent: number;
+  /** Its first view is the build numbered this or later (builds are numbered as they complete). */
+  firstBuild: number;
+  /** The view it is being given, a chunk per pull, and the next chunk's index (null: none in progress). */
+  view: readonly Uint8Array[] | null;
+  next: number;
   /** Resolves its pending pull: it is waiting for data (null: it has some it has not taken yet). */
   wake: (() => void) | null;
   openedAt: Ms;
@@ -102,6 +117,7 @@ const HEARTBEAT = encoder.encode(SSE_HEARTBEAT);
 export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   const limits = o.limits ?? HTTP_LIMITS;
   const measure = o.measure ?? measureProcess;
+  const defer = o.defer ?? ((next: () => void) => void setImmediate(next));
   const readOnly = o.token === null;
   const app = createApp({ checkToken: o.token === null ? null : tokenChecker(o.token), hosts: o.address.loopback ? "loopback" : "any", limits });
   const bucket = new TokenBucket(limits.RATE_PER_SECOND, limits.RATE_BURST);
@@ -114,15 +130,21 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   let actionsInFlight = 0;
   let closed = false;
 
-  // The newest view, as an SSE message, and its version.
+  // The newest view, as the chunks of its SSE message, its id, when its snapshot was taken, and its build's number.
   let version = 0;
-  let message: Uint8Array | null = null;
+  let message: readonly Uint8Array[] | null = null;
+  /** What sending it to a page costs the loop, ms (SSE_SEND_MS_PER_MIB). */
+  let sendMs = 0;
   let builtAt = Number.NEGATIVE_INFINITY;
+  let builds = 0;
   /** The next view is not built before this (SSE_MIN_INTERVAL_MS after the last, or more after a costly one). */
   let buildAfter = Number.NEGATIVE_INFINITY;
-  /** Changed since the last view was built. */
+  /** Changed since the last view's snapshot was taken. */
   let dirty = true;
   let flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The view being built, what its steps took so far, and whether that is charged as an answer's time (a page that opened). */
+  let building: { build: ViewBuild; startedAt: Ms; took: number; charged: boolean } | null = null;
+  const cache = new ViewCache();
   let sweepTimer: ReturnType<typeof setInterval> | null = null;
 
   let problemAt = Number.NEGATIVE_INFINITY;
@@ -161,20 +183,70 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     }
   };
 
-  /** Build the current view (once for everybody) and hand it to every client waiting for data. */
-  const build = () => {
+  /**
+   * Start a view (once for everybody) from a snapshot taken now, and build its
+   * first chunk; the rest follow in later turns of the loop (buildSome). A view of
+   * a changed state gets the next id; one of the same state (newer ages for a page
+   * that opened) the same id, so the pages that have it are not sent it again.
+   * Throws when the snapshot fails: then nothing changes.
+   */
+  const startBuild = (charged: boolean) => {
+    if (flushTimer !== null) clearTimeout(flushTimer);
     flushTimer = null;
-    if (closed) return;
     const now = o.now();
-    // Made first: if the snapshot fails, nothing changes (and the next change tries again).
-    const next = encoder.encode(snapshotMessage(pageView(snapshot(), now, readOnly, limits.TIMELINE_WINDOW_MS), version + 1));
-    const took = o.now() - now;
-    builtAt = now;
-    buildAfter = Math.max(now + limits.SSE_MIN_INTERVAL_MS, now + took + took * (1000 / limits.WORK_MS_PER_SECOND - 1));
+    const id = dirty || version === 0 ? version + 1 : version;
+    const snap = snapshot();
     dirty = false;
-    version++;
-    message = next;
-    for (const c of clients) feed(c, now);
+    building = { build: new ViewBuild(snap, now, readOnly, limits.TIMELINE_WINDOW_MS, id, cache), startedAt: now, took: 0, charged };
+    buildSome(now, false); // a page that opened: this step is timed with its answer
+  };
+
+  /** The next chunk of the view being built; when it is complete, it is the newest, for every client waiting for one. */
+  const buildSome = (t0: Ms = o.now(), charge = true) => {
+    const b = building;
+    if (b === null) return;
+    if (closed) {
+      building = null;
+      return;
+    }
+    let done: boolean;
+    try {
+      done = b.build.step(limits.VIEW_SLICE_BYTES, () => o.now() - t0 >= limits.VIEW_SLICE_MS);
+    } catch (e) {
+      building = null;
+      dirty = true;
+      throw e;
+    } finally {
+      const t1 = o.now();
+      b.took += t1 - t0;
+      if (b.charged && charge) work.charge(t1, t1 - t0);
+    }
+    if (!done) {
+      defer(guarded("a view for the live pages", () => buildSome()));
+      return;
+    }
+    building = null;
+    message = b.build.chunks;
+    version = b.build.id;
+    builtAt = b.startedAt;
+    builds++;
+    sendMs = (message.reduce((n, c) => n + c.length, 0) / 1048576) * limits.SSE_SEND_MS_PER_MIB;
+    // Its cost: building it, and sending it to the pages that had a view (a page's first is charged as its answer).
+    let pages = 0;
+    for (const c of clients) if (c.sent >= 0) pages++;
+    buildAfter = b.startedAt + Math.max(limits.SSE_MIN_INTERVAL_MS, (b.took + pages * sendMs) * (1000 / limits.WORK_MS_PER_SECOND));
+    const now = o.now();
+    for (const c of clients) if (c.wake !== null) feed(c, now);
+    if (dirty) schedule();
+  };
+
+  /** A view for the live pages, once the last one's cost allows (at most once per SSE_MIN_INTERVAL_MS). */
+  const schedule = () => {
+    if (closed || !dirty || clients.size === 0 || building !== null || flushTimer !== null) return;
+    flushTimer = setTimeout(guarded("a view for the live pages", () => {
+      flushTimer = null;
+      startBuild(false);
+    }), Math.max(0, buildAfter - o.now()));
   };
 
   /** Hand a chunk to a client's stream; a stream that cannot take it any more is dropped. */
@@ -193,11 +265,18 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     return true;
   };
 
-  /** Give a client the newest view, if it lacks it. */
+  /** Give a client the next chunk of the view it is being given, or the first of the newest view, if it lacks it. */
   const feed = (c: Client, now: Ms): boolean => {
-    if (message === null || c.sent >= version || !give(c, message, now)) return false;
-    c.sent = version;
-    return true;
+    if (c.view === null) {
+      if (message === null || (c.sent < 0 ? builds < c.firstBuild : c.sent >= version)) return false;
+      if (c.sent < 0) work.charge(now, sendMs); // a page's first view: part of its answer
+      c.view = message;
+      c.next = 0;
+      c.sent = version;
+    }
+    const chunk = c.view[c.next++] as Uint8Array;
+    if (c.next >= c.view.length) c.view = null;
+    return give(c, chunk, now);
   };
 
   const drop = (c: Client, error: boolean) => {
@@ -236,22 +315,28 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     if (clients.size >= limits.MAX_SSE_CLIENTS) {
       return refuse("sse-clients", unavailable(`too many live pages connected (${limits.MAX_SSE_CLIENTS})`, Math.ceil(limits.SSE_RETRY_MS / 1000)));
     }
-    // The first view: the shared one if it is fresh, else one of its own (ages and uptimes as of now), same version.
+    // The first view: the newest if it is less than a second old (its ages and uptimes about right), else the one
+    // being built, else one built now (its first chunk in this answer, the rest in the next turns: charged as its time).
     const now = o.now();
-    let first: Uint8Array;
-    try {
-      if (dirty || message === null) build();
-      first = message !== null && now - builtAt < 1000 ? message : encoder.encode(snapshotMessage(pageView(snapshot(), now, readOnly, limits.TIMELINE_WINDOW_MS), version));
-    } catch (e) {
-      problem(`a view for a live page failed: ${e instanceof Error ? e.message : String(e)}`);
-      count(500);
-      return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+    let firstBuild = builds;
+    if (message === null || now - builtAt >= 1000) {
+      firstBuild = builds + 1;
+      if (building === null) {
+        try {
+          startBuild(true);
+        } catch (e) {
+          problem(`a view for a live page failed: ${e instanceof Error ? e.message : String(e)}`);
+          count(500);
+          return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+        }
+      }
     }
     const c: Client = {
-      controller: null, sent: version, wake: null, openedAt: now, pulledAt: now, fedAt: now, closed: false,
+      controller: null, sent: -1, firstBuild, view: null, next: 0, wake: null, openedAt: now, pulledAt: now, fedAt: now, closed: false,
       restoreTimeout: () => server.timeout(req, limits.IDLE_SECONDS),
     };
     clients.add(c);
+    schedule(); // when the state changed while no page was open
     if (sweepTimer === null) {
       sweepTimer = setInterval(guarded("the live pages' sweep", sweep), 1000);
       sweepTimer.unref?.();
@@ -261,7 +346,6 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
       start(controller) {
         c.controller = controller;
         controller.enqueue(encoder.encode(sseRetry(limits.SSE_RETRY_MS)));
-        controller.enqueue(first);
       },
       pull() {
         if (c.closed) return;
@@ -356,15 +440,14 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     port,
     changed() {
       dirty = true;
-      if (closed || clients.size === 0 || flushTimer !== null) return;
-      const wait = Math.max(0, buildAfter - o.now());
-      flushTimer = setTimeout(guarded("a view for the live pages", build), wait);
+      schedule();
     },
     stats,
     close() {
       if (closed) return;
       closed = true;
       if (flushTimer !== null) clearTimeout(flushTimer);
+      building = null;
       for (const c of [...clients]) drop(c, false);
       server.stop(true);
     },

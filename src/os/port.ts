@@ -106,11 +106,14 @@ export interface ProbeRequest {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** How a probe went: `reason` is a short phrase for log lines ("connection refused", "HTTP 500", "exit status 3"). */
-export interface ProbeOutcome {
-  readonly ok: boolean;
-  readonly reason: string;
-}
+/**
+ * How a probe went: `reason` is a short phrase for log lines ("connection refused", "HTTP 500",
+ * "exit status 3"). `ok: null` is no verdict: lazarus cut the probe short itself (a command probe
+ * killed before a re-exec that then failed), so it says nothing about the server.
+ */
+export type ProbeOutcome =
+  | { readonly ok: boolean; readonly reason: string }
+  | { readonly ok: null; readonly reason: string };
 
 export type ProbeDone = (outcome: ProbeOutcome) => void;
 

@@ -126,14 +126,15 @@ export class CmdProbes {
    * group and reaped, for at most `boundMs` (a process stuck in the kernel is
    * not waited for forever; one still unreaped is reaped as an orphan by
    * BunPort.leaveNoChild, or after an exec by the new image). Each is told
-   * `reason`, or nothing when `reason` is null (the supervisor is ending).
+   * `reason` as no verdict (ok: null: it was cut short by lazarus, not by the
+   * server), or nothing when `reason` is null (the supervisor is ending).
    */
   killAll(reason: string | null, boundMs: Ms): void {
     if (this.running.size === 0) return;
     for (const [pid, r] of this.running) {
       clearTimeout(r.timer);
       killGroup(pid);
-      if (reason !== null) r.settle({ ok: false, reason });
+      if (reason !== null) r.settle({ ok: null, reason });
     }
     const deadline = performance.now() + boundMs;
     for (;;) {

@@ -25,7 +25,7 @@ export function durationText(ms: Ms): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
-export function timedOut(ms: Ms): ProbeOutcome {
+export function timedOut(ms: Ms): { readonly ok: false; readonly reason: string } {
   return { ok: false, reason: `timed out after ${durationText(ms)}` };
 }
 

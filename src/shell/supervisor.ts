@@ -553,7 +553,7 @@ export class Supervisor {
     this.http?.history.track(this.state.servers.length);
   }
 
-  /** Carry out a probe the core asked for; its answer comes back as a `probe-result` event. */
+  /** Carry out a probe the core asked for; its answer comes back as a `probe-result` (or `probe-interrupted`) event. */
   private startProbe(effect: Extract<Effect, { type: "probe" }>): void {
     // A command probe runs as the server does: its environment and working directory.
     const { env, cwd } = this.extrasOf(effect.server);
@@ -569,7 +569,9 @@ export class Supervisor {
       const now = this.probesOf.get(pid);
       if (now === undefined || !now.delete(token)) return; // about a process that has ended
       if (now.size === 0) this.probesOf.delete(pid);
-      this.dispatch({ type: "probe-result", at: this.port.now(), server, pid, purpose, ok: o.ok, reason: o.reason });
+      // No verdict (cut short by lazarus itself): the core tries it again, and counts it for nothing.
+      if (o.ok === null) this.dispatch({ type: "probe-interrupted", at: this.port.now(), server, pid, purpose, reason: o.reason });
+      else this.dispatch({ type: "probe-result", at: this.port.now(), server, pid, purpose, ok: o.ok, reason: o.reason });
     });
   }
 

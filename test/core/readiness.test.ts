@@ -167,6 +167,33 @@ describe("health checks and the watchdog", () => {
   const answer = (d: Driver, pid: number, at: number, ok: boolean) =>
     d.feed({ type: "probe-result", at, server: 0, pid, purpose: "health", ok, reason: ok ? "" : "HTTP 500" });
 
+  test("a probe cut short by lazarus (no verdict) counts for nothing: the streak stands, the probe is tried again at its interval", () => {
+    const { d, pid } = healthy();
+    probeAt(d, 1000);
+    answer(d, pid, 1100, false); // one failure of two
+    probeAt(d, 2100);
+    const fx = d.feed({ type: "probe-interrupted", at: 2150, server: 0, pid, purpose: "health", reason: "interrupted by a re-exec" });
+    expect(kills(fx)).toEqual([]);
+    expect(logs(fx)).toEqual([]);
+    expect(arms(fx)).toEqual(["probe:0@3150"]);
+    expect(d.state.servers.at(0)?.healthFails).toBe(1);
+    expect(d.state.servers.at(0)?.probing).toBe(false);
+    // A stale interruption (about another pid) changes nothing; the next real failure is the second in a row.
+    expect(d.feed({ type: "probe-interrupted", at: 2160, server: 0, pid: pid + 1, purpose: "health", reason: "x" })).toEqual([]);
+    probeAt(d, 3150);
+    expect(kills(answer(d, pid, 3200, false))).toEqual([{ pid, signal: 15, group: true }]);
+  });
+
+  test("an interrupted readiness probe is polled again, as a failed one", () => {
+    const d = new Driver([spec("web", { ready: TCP })]);
+    d.start(0);
+    const pid = d.pid(0);
+    expect(probes(d.feed({ type: "timer", at: 0, timer: "probe:0" }))).toHaveLength(1);
+    const fx = d.feed({ type: "probe-interrupted", at: 50, server: 0, pid, purpose: "ready", reason: "interrupted by a re-exec" });
+    expect(arms(fx)).toEqual([`probe:0@${50 + READY_POLL_MS}`]);
+    expect(d.state.servers.at(0)?.life).toMatchObject({ kind: "alive", ready: false });
+  });
+
   test("`retries` failed probes in a row: unhealthy, one log line with the reason, a stop order, then a start with --respawn", () => {
     const { d, pid } = healthy();
     expect(probes(probeAt(d, 1000))).toEqual([{ server: 0, purpose: "health", timeoutMs: 300 }]);

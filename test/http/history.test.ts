@@ -55,3 +55,35 @@ test("output lines lose terminal escapes and control characters, and are cut wit
   expect(cleanLine("0123456789abc", 10)).toBe("012345678…");
   expect(cleanLine("x".repeat(1_000_000), 10).length).toBe(10);
 });
+
+test("what did not change is given again as the same arrays (views keep what they made of them by identity)", () => {
+  const h = new History(2, small);
+  h.noteRecord({ event: "spawned", server: 0, pid: 1, text: "" }, 1000);
+  h.noteOutput(0, "out", "one");
+  const a = h.of(0, 2000);
+  const b = h.of(0, 3000);
+  expect(b.timeline).toBe(a.timeline);
+  expect(b.output).toBe(a.output);
+  expect(b.crashes).toBe(a.crashes);
+  h.noteOutput(0, "out", "two"); // new lines: a new output array, the rest as it was
+  const c = h.of(0, 3000);
+  expect(c.output).not.toBe(b.output);
+  expect(c.output.map((l) => l.text)).toEqual(["one", "two"]);
+  expect(c.timeline).toBe(b.timeline);
+  expect(c.crashes).toBe(b.crashes);
+  h.noteRecord({ event: "respawn", server: 0, pid: 1, code: 2, text: "" }, 4000); // a crash: a new timeline and crashes
+  const d = h.of(0, 4000);
+  expect(d.output).toBe(c.output);
+  expect(d.timeline).not.toBe(c.timeline);
+  expect(d.crashes).not.toBe(c.crashes);
+  expect(d.crashes).toEqual([{ exit: { kind: "exit", code: 2 }, count: 1 }]);
+  expect(h.of(1, 4000).output).not.toBe(d.output); // another server's are its own
+  // The window: the same array while the same events are in it, a new one when one leaves it (or comes back into it).
+  const hour = HTTP_LIMITS.TIMELINE_WINDOW_MS;
+  expect(h.of(0, 1000 + hour).timeline).toBe(d.timeline);
+  const cut = h.of(0, 1001 + hour).timeline;
+  expect(cut.map((e) => e.at)).toEqual([4000]);
+  expect(h.of(0, 4000 + hour).timeline).toBe(cut);
+  expect(h.of(0, 4001 + hour).timeline).toEqual([]);
+  expect(h.of(0, 4000).timeline.map((e) => e.at)).toEqual([1000, 4000]);
+});

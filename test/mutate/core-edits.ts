@@ -249,6 +249,13 @@ export const EDITS: readonly Edit[] = [
       const s = this.server(c.slot);
       if (c.kind === "added" && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
       if (c.kind === "removed") this.input(c.slot, "remove");`),
+  e("step.ts", "an interrupted health probe never tried again (health checks stop after a failed re-exec)", "    else if (health !== undefined) this.effects.push({ type: \"arm\", timer: timerOf(\"probe\", i), at: this.at + health.intervalMs });", ""),
+  e("step.ts", "an interrupted probe leaves the server probing (no probe ever again)", `    if (purpose !== (s.life.ready ? "health" : "ready")) return;
+    this.servers = this.servers.set(i, { ...s, probing: false });
+    if (s.life.stop !== null || this.phase.kind !== "running") return;
+    const health = s.spec.health;`, `    if (purpose !== (s.life.ready ? "health" : "ready")) return;
+    if (s.life.stop !== null || this.phase.kind !== "running") return;
+    const health = s.spec.health;`),
   e("step.ts", "a dependent left unchanged by a scale keeps its old dependencies (it never waits for a new copy, and waits for ever on one that went)", "if (c.spec !== undefined) this.setServer(c.slot, s.next !== undefined ? { ...s, next: c.spec } : { ...s, spec: c.spec });", ""),
   e("table.ts", "the replaced old process started again once stopped", `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "cremate");`, `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));

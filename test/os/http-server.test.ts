@@ -210,6 +210,125 @@ test("views for the live pages are spaced by what they cost: building them takes
   for (const g of gaps) expect(g).toBeGreaterThanOrEqual(399);
 });
 
+test("a view is built a server per turn of the loop here: between its pieces a server crashes and is respawned, and a page that opens joins it", async () => {
+  // A view of a thousand servers with their output lines is 17 MB: built in one go it held the loop that reaps and
+  // respawns for 50 to 250 ms. Here VIEW_SLICE_BYTES of 1 makes each server a piece of its own, and the test turns
+  // the loop's wheel itself (defer), doing between two pieces what the loop would do: a crash and its respawn, a page.
+  const servers = Array.from({ length: 20 }, (_, i) => ({ name: `s${i}`, argv: ["x"], intervalMs: 0 }));
+  const clock = new VirtualClock();
+  const sup = new FakeSupervisor(servers, clock, { seesOutput: servers.map((s) => s.name) });
+  sup.start();
+  for (const s of servers) sup.output(s.name, "out", `${s.name} is up`);
+  let snapshots = 0;
+  let turn: "test" | "loop" = "test";
+  const pieces: (() => void)[] = [];
+  const http = serveHttp({
+    address: { hostname: "127.0.0.1", port: 0, loopback: true }, token: null, now: clock.now, wallTime: () => Date.now(), onAction: sup.onAction,
+    limits: { ...HTTP_LIMITS, VIEW_SLICE_BYTES: 1 },
+    snapshot: () => {
+      snapshots++;
+      return sup.snapshot();
+    },
+    defer: (next) => (turn === "test" ? pieces.push(next) : setImmediate(next)),
+  });
+  if (typeof http === "string") throw new Error(http);
+  cleanups.push(() => http.close());
+  sup.onChange(() => http.changed());
+  const c = await SseClient.open(`${http.url}/events`); // its view's first piece is built in its answer
+  sse.push(c);
+  let built = 0;
+  const piece = () => {
+    (pieces.shift() as () => void)();
+    built++;
+  };
+  for (let k = 0; k < 5; k++) piece();
+  const pid = sup.pid("s3");
+  sup.crash("s3", { code: 1 }); // reaped and respawned by the core while the view is half built
+  expect(sup.pid("s3")).not.toBe(pid);
+  const d = await SseClient.open(`${http.url}/events`); // no view yet: it joins the one being built
+  sse.push(d);
+  while (pieces.length > 0) piece();
+  expect(built).toBe(19);
+  const first = await c.until<PageView>(() => true);
+  expect(await d.until<PageView>(() => true)).toEqual(first);
+  expect(snapshots).toBe(1);
+  // The view is the state as of its snapshot, whole: s3 before its crash. The crash is in the next one.
+  expect(first.servers.map((s) => s.restarts)).toEqual(servers.map(() => 0));
+  expect(first.servers[19]?.output).toEqual([{ stream: "out", text: "s19 is up" }]);
+  turn = "loop";
+  const next = await c.until<PageView>((v) => v.servers[3]?.restarts === 1);
+  expect(next.servers[3]).toMatchObject({ pid: sup.pid("s3"), lastExit: "code 1", crashes: 1 });
+  expect(snapshots).toBe(2);
+});
+
+test("a page that opens gets the newest view if it is less than a second old, else one built for it, with the same id when nothing changed", async () => {
+  const f = fake();
+  let snapshots = 0;
+  const real = f.sup.snapshot.bind(f.sup);
+  f.sup.snapshot = () => {
+    snapshots++;
+    return real();
+  };
+  const a = await events(f);
+  const va = await a.nextMessage();
+  expect({ id: va?.id, snapshots }).toEqual({ id: "1", snapshots: 1 });
+  const b = await events(f);
+  expect({ id: (await b.nextMessage())?.id, snapshots }).toEqual({ id: "1", snapshots: 1 });
+  f.clock.advance(1000);
+  const c = await events(f);
+  const vc = await c.nextMessage();
+  expect({ id: vc?.id, snapshots }).toEqual({ id: "1", snapshots: 2 });
+  const uptime = (m: typeof va) => (JSON.parse(m?.data ?? "") as PageView).uptime;
+  expect(uptime(vc)).toBeGreaterThanOrEqual(uptime(va) + 1000); // its ages as of now
+  // The pages that had view 1 are not sent it again: the next they get is the next change's.
+  f.sup.crash("web", { code: 1 });
+  for (const p of [a, b, c]) {
+    const m = await p.nextMessage();
+    expect(m?.id).toBe("2");
+    expect((JSON.parse(m?.data ?? "") as PageView).servers[0]?.restarts).toBe(1);
+  }
+});
+
+test("views are spaced by what sending them to the pages costs too", async () => {
+  // Built from what did not change, a view of a thousand servers costs little to build, and was then built every
+  // SSE_MIN_INTERVAL_MS however many pages it went to: 17 MB to each, about 0.2 ms per MiB of lazarus's loop. Here a
+  // view of some 800 bytes "costs" about 150 ms per page to send, and the views' share of the loop is all of it.
+  const f = fake({ limits: { WORK_MS_PER_SECOND: 1000, SSE_MIN_INTERVAL_MS: 1, SSE_SEND_MS_PER_MIB: (150 * 1048576) / 800 } });
+  const starts: number[] = [];
+  const real = f.sup.snapshot.bind(f.sup);
+  f.sup.snapshot = () => {
+    starts.push(f.clock.now());
+    return real();
+  };
+  const a = await events(f);
+  const first = await a.nextMessage();
+  const bytes = Buffer.byteLength(`event: snapshot\nid: ${first?.id}\ndata: ${first?.data}\n\n`);
+  const b = await events(f);
+  expect((await b.nextMessage())?.id).toBe("1");
+  for (let k = 0; k < 3; k++) {
+    f.http.changed();
+    expect(await a.nextMessage()).not.toBeNull();
+    expect(await b.nextMessage()).not.toBeNull();
+  }
+  // Views 3 and 4 each waited for the last one to be sent to both pages (view 2 followed view 1 at once: no page had
+  // had a view when view 1 was made; a page's first view is charged as its answer).
+  const gaps = starts.slice(2).map((t, k) => t - (starts[k + 1] as number));
+  expect(gaps).toHaveLength(2);
+  for (const g of gaps) expect(g).toBeGreaterThanOrEqual(0.9 * 2 * ((bytes / 800) * 150)); // views differ by a few bytes
+});
+
+test("a page's first view is charged as its answer, sending included: pages that open again and again are refused as busy", async () => {
+  // Given the newest view, a page that opened cost nothing but its sending, which went uncounted: pages opened back to
+  // back were each sent 17 MB, hundreds of MB a second. Here sending a view to a page "costs" about 600 ms.
+  const f = fake({ limits: { SSE_SEND_MS_PER_MIB: (600 * 1048576) / 800 } });
+  const a = await events(f);
+  expect((await a.nextMessage())?.id).toBe("1"); // 600 of 250 ms: 350 owed, paid back at 100 ms a second
+  const b = await fetch(`${f.url}/events`);
+  expect(b.status).toBe(429);
+  await b.arrayBuffer();
+  expect(f.http.stats().refused).toEqual({ busy: 1 });
+});
+
 test("at most MAX_SSE_CLIENTS live pages; the next is refused with 503 and counted; a closed one frees its place", async () => {
   const f = fake({ limits: { MAX_SSE_CLIENTS: 3 } });
   const clients = await Promise.all([1, 2, 3].map(() => events(f)));
@@ -362,7 +481,9 @@ test("a snapshot that fails while a view is built for the live pages is reported
   f.http.changed(); // the view is built in a timer: a throw there would reach the event loop
   await until(() => f.problems.length > 0, "the failure to be reported");
   expect(f.problems).toEqual(["http: a view for the live pages failed: no state"]);
-  expect((await fetch(`${f.url}/events`)).status).toBe(500);
+  expect((await fetch(`${f.url}/events`)).status).toBe(200); // the last view is less than a second old: it is given
+  f.clock.advance(1000);
+  expect((await fetch(`${f.url}/events`)).status).toBe(500); // older: one is built for the page, and fails
   expect((await fetch(`${f.url}/livez`)).status).toBe(200);
   f.sup.snapshot = real;
   f.sup.crash("web", { code: 1 });

@@ -435,6 +435,9 @@ export class Model {
       case "probe-result":
         this.probeResult(e.server, e.pid, e.purpose, e.ok);
         break;
+      case "probe-interrupted":
+        this.probeResult(e.server, e.pid, e.purpose, null);
+        break;
       case "notify":
         this.notify(e.pid, e.ready, e.watchdog, e.trigger === true);
         break;
@@ -1226,7 +1229,7 @@ export class Model {
   }
 
   /** A probe's answer: only the one in flight counts (same process, same purpose); anything else is stale. */
-  private probeResult(i: number, pid: number, purpose: ProbePurpose, ok: boolean): void {
+  private probeResult(i: number, pid: number, purpose: ProbePurpose, ok: boolean | null): void {
     const s = this.servers[i];
     if (s === undefined || s.kind !== "alive" || s.pid !== pid || s.probing === null || s.probing.purpose !== purpose) {
       this.x.notes.push(`a stale probe answer (server ${i}, pid ${pid}, ${purpose}): ignored`);
@@ -1235,6 +1238,14 @@ export class Model {
     s.probing = null;
     if (s.stop !== null || this.phase.kind !== "running") return;
     const spec = this.specs[i]!;
+    if (ok === null) {
+      // Cut short by lazarus (docs/spec.md, "Probes"): no verdict, counts for nothing; tried again at its usual pace.
+      this.x.notes.push(`server ${i}'s ${purpose} probe was interrupted: no verdict, tried again`);
+      if (purpose === "ready") {
+        if (!s.ready) s.probeAt = this.at + MODEL_READY_POLL_MS;
+      } else if (spec.health !== undefined && s.ready) s.probeAt = this.at + spec.health.intervalMs;
+      return;
+    }
     if (purpose === "ready") {
       if (s.ready) return;
       if (ok) this.becomeReady(i);

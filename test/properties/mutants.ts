@@ -239,6 +239,9 @@ Object.assign(MUTANTS, {
     if (b === undefined || s === undefined || s.healthFails !== 0 || b.healthFails === 0) return r;
     return { state: { ...r.state, servers: r.state.servers.set(event.server, { ...s, healthFails: b.healthFails }) }, effects: r.effects };
   },
+  /** A probe cut short by lazarus (a failed re-exec) is taken for a failed one: it counts toward unhealthy. */
+  "an interrupted probe counted as a failure": (state: State, event: Event): StepResult =>
+    event.type === "probe-interrupted" ? step(state, { type: "probe-result", at: event.at, server: event.server, pid: event.pid, purpose: event.purpose, ok: false, reason: event.reason }) : step(state, event),
   /** A life of at least the interval does not reset the backoff count. */
   "backoff count not reset by a long life": (state: State, event: Event): StepResult => {
     const r = step(state, event);

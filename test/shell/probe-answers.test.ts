@@ -67,3 +67,40 @@ test("an answer that comes after its process ended is dropped, also when the pid
   s.probes[1]!({ ok: false, reason: "connection refused" });
   expect(s.results()).toEqual([expect.objectContaining({ type: "probe-result", pid: 100, ok: false })]);
 });
+
+test("a probe cut short by lazarus itself (no verdict) reaches the core as probe-interrupted, and a failing server is not restarted for it", () => {
+  const probes: ProbeDone[] = [];
+  const timers: { fn: () => void; live: boolean }[] = [];
+  const kills: number[] = [];
+  const { port } = fakePort({
+    spawn: (_r: SpawnRequest) => ({ ok: true, pid: 100 }),
+    setTimer: (_at: number, fn: () => void) => {
+      const timer = { fn, live: true };
+      timers.push(timer);
+      return { cancel: () => { timer.live = false; } };
+    },
+    probe: (_r: unknown, done: ProbeDone) => { probes.push(done); },
+    kill: (pid: number) => { kills.push(pid); return true; },
+  });
+  const fire = () => { for (const timer of timers.splice(0)) if (timer.live) timer.fn(); };
+  const seen: Event[] = [];
+  const sup = new Supervisor(port, {
+    settings: { intervalMs: 0, stopTimeoutMs: 1000, alarmMs: 0 },
+    // One failed health check makes it unhealthy (retries 1).
+    servers: [{ name: "web", argv: ["/bin/web"], health: { probe: { kind: "cmd", argv: ["/bin/check"] }, intervalMs: 1000, timeoutMs: 500, retries: 1 } }],
+    logFormat: "text",
+    spawnExtras: () => ({ env: {} }),
+    onStep: (e) => { seen.push(e); },
+  });
+  sup.start(null);
+  fire();
+  expect(probes).toHaveLength(1); // the health probe, about pid 100
+  probes[0]!({ ok: null, reason: "interrupted by a re-exec" });
+  expect(seen.filter((e) => e.type === "probe-result")).toEqual([]);
+  expect(seen.filter((e) => e.type === "probe-interrupted")).toEqual([expect.objectContaining({ pid: 100, purpose: "health", reason: "interrupted by a re-exec" })]);
+  expect(kills).toEqual([]); // not taken for a failed check: web is not restarted
+  fire();
+  expect(probes).toHaveLength(2); // tried again at its interval
+  probes[1]!({ ok: false, reason: "exit status 1" });
+  expect(kills).toEqual([100]); // a real failure still counts
+});

@@ -296,6 +296,14 @@ class DropsWatchdogTrigger extends Supervisor {
   }
 }
 
+/** A probe cut short by lazarus itself (a failed re-exec) told to the core as a failed one (as before the core knew no verdict). */
+class ReportsInterruptedAsFailed extends Supervisor {
+  override dispatch(...events: Event[]): void {
+    super.dispatch(...events.map((e): Event => (e.type !== "probe-interrupted" ? e
+      : { type: "probe-result", at: e.at, server: e.server, pid: e.pid, purpose: e.purpose, ok: false, reason: e.reason })));
+  }
+}
+
 const terminating = (e: Event | null) => e !== null && (e.type === "terminate" || (e.type === "control" && e.command.op === "shutdown"));
 
 function make(C: new (port: OsPort, config: ShellConfig) => Supervisor): SupervisorFactory {
@@ -308,6 +316,8 @@ export const BUSY_STEP_MUTANT = "tell the core a stop timer again until its serv
 
 /** The planted sd_notify bug: caught by the world's check of what the core is told of a datagram, which names it (in parentheses). */
 export const TRIGGER_MUTANT = "drop WATCHDOG=trigger";
+/** The planted probe bug: caught by the world's check of what the core is told of an interrupted probe, which names it. */
+export const INTERRUPTED_PROBE_MUTANT = "report an interrupted probe as failed";
 
 export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "drop the second of two coalesced exits": make(DropsCoalescedExit),
@@ -356,6 +366,8 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "restart a table's copies at once on a reload": make(LosesGroups),
   // sd_notify: what a server's datagram says, on its way to the core.
   [TRIGGER_MUTANT]: make(DropsWatchdogTrigger),
+  // Probes: a command probe killed before a re-exec that failed is no verdict.
+  [INTERRUPTED_PROBE_MUTANT]: make(ReportsInterruptedAsFailed),
   // Issue 23: busy loops at one instant, caught by the world's step bounds.
   [BUSY_TIMER_MUTANT]: resetsDueTimers,
   [BUSY_STEP_MUTANT]: make(RetriesStopTimer),

@@ -347,6 +347,7 @@ class SimPort implements OsPort {
   exec(argv: readonly string[], env: Readonly<Record<string, string>>): string {
     this.w.execCalled();
     this.preparing = false;
+    this.w.interruptCmdProbes(this);
     if (this.w.execFails()) return "execve: ENOEXEC (simulated)";
     this.w.replaceImage(this, argv, env);
     throw new ImageEnded();
@@ -441,7 +442,9 @@ export class World {
   /** The serial of the process the core knows as alive under each pid. */
   private readonly coreSerial = new Map<number, number>();
   /** The probe being answered now (its pid, and the serial of the process it was asked about), while the shell takes its answer. */
-  private answering: { readonly pid: number; readonly serial: number | undefined } | null = null;
+  private answering: { readonly pid: number; readonly serial: number | undefined; readonly interrupted?: boolean } | null = null;
+  /** Command probes carried out and not answered yet, by image: a re-exec cuts them short (BunPort kills them before execve). */
+  private readonly cmdProbesInFlight = new Map<SimPort, Set<{ interrupted: boolean; readonly interrupt: () => void }>>();
   /** Exits the core was told of, by process serial: each exactly once. */
   private readonly accounted = new Set<number>();
   private execs = 0;
@@ -628,7 +631,34 @@ export class World {
     const serial = this.coreSerial.get(fx.pid);
     const latency = this.k.rng.pick([0, 1, 20, 200, 5000]);
     const late = latency >= fx.timeoutMs;
+    // A command probe is a child of the image: a re-exec kills it first, and should the exec fail, its
+    // answer is no verdict (ok: null), which the core must not take for a failure.
+    const flight = fx.probe.kind !== "cmd" ? null : {
+      interrupted: false,
+      interrupt: () => {
+        flight!.interrupted = true;
+        this.k.schedule(this.k.now, () => {
+          if (port !== this.image || !port.alive || !port.booted || this.exitStatus !== null) return;
+          this.trace.push(`${this.k.now.toFixed(2)} probe of pid ${fx.pid} interrupted by a re-exec that failed`);
+          this.answering = { pid: fx.pid, serial, interrupted: true };
+          try {
+            this.enter(port, () => done({ ok: null, reason: "interrupted by a re-exec" }));
+          } finally {
+            this.answering = null;
+          }
+        });
+      },
+    };
+    if (flight !== null) {
+      const set = this.cmdProbesInFlight.get(port) ?? new Set();
+      set.add(flight);
+      this.cmdProbesInFlight.set(port, set);
+    }
     this.k.schedule(this.k.now + (late ? fx.timeoutMs : latency), () => {
+      if (flight !== null) {
+        this.cmdProbesInFlight.get(port)?.delete(flight);
+        if (flight.interrupted) return;
+      }
       // The probe dies with its image. An answer about a process that has ended is given all the same (a
       // TCP or HTTP probe knows nothing of pids): its pid may be another process's by now, which the shell must see.
       if (port !== this.image || !port.alive) return;
@@ -760,6 +790,14 @@ export class World {
         : "the shell exec'd without the core asking for a re-exec");
     }
     this.reexecAsked = false;
+  }
+
+  /** Before an execve, BunPort kills the image's command probes: each is told no verdict, should the exec fail. */
+  interruptCmdProbes(port: SimPort): void {
+    const set = this.cmdProbesInFlight.get(port);
+    if (set === undefined) return;
+    this.cmdProbesInFlight.delete(port);
+    for (const f of set) f.interrupt();
   }
 
   execFails(): boolean {
@@ -1042,6 +1080,9 @@ export class World {
       this.across = null;
     }
 
+    if (e.type === "probe-result" && this.answering?.interrupted === true) {
+      this.fail(`a ${e.purpose} probe of pid ${e.pid} cut short by a re-exec that failed reached the core as a verdict (${e.ok ? "passed" : "failed"}), not as no verdict (report an interrupted probe as failed)`);
+    }
     if (e.type === "probe-result" && this.answering !== null && this.answering.pid === e.pid) {
       // A probe's answer names a pid only: the core takes it for whichever process it knows under that pid now.
       const now = this.coreSerial.get(e.pid);
