@@ -248,7 +248,7 @@ describe("ctl reload", () => {
     const second = await ctl(`--control=${sock}`, "reload");
     expect(second.code).toBe(0);
     expect(second.out.split("\n")[0]).toBe("reloaded: 0 added, 2 changed (edit.1, edit.2), 0 removed, 0 unchanged; a rolling restart of 'edit' replaces its copies one at a time (its end is logged)");
-    expect(r.own).toContain("rolling restart of 'edit' stopped at 'edit.1': a reload came; none restarted, edit.2 left running as it was.");
+    await r.waitFor("lazarus: rolling restart of 'edit' stopped at 'edit.1': a reload came; none restarted, edit.2 left running as it was.");
     writeFileSync(gate, "");
     await r.waitFor("rolling restart of 'edit' done: 2 instances restarted, each ready again.");
     expect(await waitGone(old)).toEqual([]);
@@ -311,7 +311,7 @@ describe("ctl reload", () => {
       out: "reloaded: 0 added, 0 changed, 0 removed, 1 unchanged; event_log changed in the files: a reload does not move it; it takes effect when lazarus next starts or re-execs\nunchanged: keep\n",
       err: "",
     });
-    expect(r.own).toContain("event_log changed in the files: a reload does not move it; it takes effect when lazarus next starts or re-execs.");
+    await r.waitFor("lazarus: event_log changed in the files: a reload does not move it; it takes effect when lazarus next starts or re-execs.");
     expect(existsSync(join(dir, "unapplied.jsonl"))).toBe(false);
     // (--control on the command line wins over the file's: nothing to say about it)
     write("unapplied.toml", `control = "${join(dir, "elsewhere.sock")}"\n${server("keep")}`);
