@@ -462,6 +462,7 @@ function stateCell(s: ServerStatus): string {
   if (s.state === "alive" && s.pendingSpec === true) return s.stopping ? "alive (stopping, changed)" : "alive (changed: old spec)";
   if (s.state === "alive" && s.stopping) return "alive (stopping)";
   if (s.state === "alive" && s.ready === false) return "starting (not ready)";
+  if (s.state === "waiting" && s.behind !== undefined && s.behind !== null) return `waiting (old process${s.behind.pid === null ? "" : ` ${s.behind.pid}`} to end)`;
   if (s.state === "waiting" && s.waitingFor.length > 0) return `waiting (${s.waitingFor.map(printable).join(", ")})`;
   if (s.state === "backoff") return `backoff (retry ${s.retries})`;
   return s.state;

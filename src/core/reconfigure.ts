@@ -108,6 +108,29 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
   return { changes, length, summary };
 }
 
+/**
+ * Whether processes of these two servers cannot run at once: the same name (so the same copy NAME.N of one table), or
+ * a table's server without copies (NAME) and one of its copies (NAME.N: a rename, NAME becomes NAME.1 …, or back). By
+ * name alone: a copy's name says which table and copy it is. A removed server's process that still stops holds its
+ * seat: a server added in it waits for it to end.
+ */
+export function sameSeat(a: ServerSpec, b: ServerSpec): boolean {
+  return a.name === b.name || isCopyOf(a.name, b.name) || isCopyOf(b.name, a.name);
+}
+
+/** NAME.N (N a number from 1) for `table` NAME. */
+function isCopyOf(name: string, table: string): boolean {
+  return name.length > table.length + 1 && name.startsWith(`${table}.`) && /^[1-9][0-9]*$/.test(name.slice(table.length + 1));
+}
+
+/**
+ * The slot of a process that a server of this spec must wait for before it starts (-1: none): one of a server a
+ * reload removed (or given up) that still runs or is being started, in the same seat (sameSeat), other than `except`.
+ */
+export function oldProcessOf(servers: Vec<Server>, spec: ServerSpec, except = -1): number {
+  return servers.findIndex((s, i) => i !== except && s.retired === true && (s.life.kind === "alive" || s.life.kind === "starting") && sameSeat(s.spec, spec));
+}
+
 /** Which copy of its table a server is (NAME.N: N), 0 for a server that is no copy. */
 function copyNumber(s: ServerSpec): number {
   if (s.group === undefined || !s.name.startsWith(`${s.group}.`)) return 0;

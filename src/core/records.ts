@@ -13,6 +13,11 @@ export function label(s: Server): string {
   return s.spec.label ?? s.spec.argv[0] ?? s.spec.name;
 }
 
+/** "its old process (pid P)": what a server added in a removed server's seat waits for (pid null: its spawn's result is on its way). */
+function oldProcess(pid: number | null): string {
+  return pid === null ? "its old process" : `its old process (pid ${pid})`;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
@@ -134,6 +139,8 @@ export const server = {
       : `'${label(s)}': its new process (a rolling restart's) died abnormally before it was ready; it is not restarted.` }),
   waits: (i: number, s: Server, names: readonly string[]): LogRecord =>
     about(i, s, { event: "waiting", to: "waiting", text: `'${label(s)}' waits for ${names.map((n) => `'${n}'`).join(", ")} to be ready.` }),
+  waitsForOld: (i: number, s: Server, pid: number | null): LogRecord =>
+    about(i, s, { event: "waiting", to: "waiting", text: `'${label(s)}' waits for ${oldProcess(pid)} to end (a removed server's, still stopping).` }),
   ready: (i: number, s: Server, pid: number): LogRecord => about(i, s, { event: "ready", pid, text: `'${label(s)}' is ready.` }),
   readyTimeout: (i: number, s: Server, pid: number, timeoutMs: number): LogRecord =>
     about(i, s, { event: "ready-timeout", pid, text: `'${label(s)}' did not become ready within ${seconds(timeoutMs)} s: a failed start, stopping it.` }),
@@ -198,5 +205,6 @@ export const reply = {
   notRunning: (name: string) => `${name} is not running`,
   waiting: (name: string, names: readonly string[]) => `${name} waits for ${names.join(", ")} to be ready`,
   startsOnceReady: (name: string, names: readonly string[]) => `${name} waits for ${names.join(", ")} to be ready, and starts then`,
+  waitsForOld: (name: string, pid: number | null, then: boolean) => `${name} waits for ${oldProcess(pid)} to end${then ? ", and starts then" : ""}`,
   sent: (name: string, signal: Signal) => `sent ${signalName(signal)} to ${name}`,
 };

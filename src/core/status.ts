@@ -25,6 +25,12 @@ export interface ServerStatus {
   readonly ready: boolean | null;
   /** Waiting: the names of the servers it waits for (empty otherwise). */
   readonly waitingFor: readonly string[];
+  /**
+   * Waiting for an old process in its seat to end (a reload added it while a removed server of its name, or of its
+   * table's same copy, still stopped): that process's pid (null: its spawn's result is on its way); null otherwise
+   * (absent from an older supervisor's reply).
+   */
+  readonly behind?: { readonly pid: number | null } | null;
   /** In backoff: when it is tried again (monotonic ms); null otherwise. */
   readonly retryAt: Ms | null;
   /** Fast crashes in a row retried by its backoff. */
@@ -82,12 +88,15 @@ export function statusOf(state: State, now: Ms): Status {
     if (s.retired === true && l.kind !== "alive") return [];
     const aside = asideIn(s);
     const waitingFor = l.kind === "waiting" ? unreadyDependencies(state.servers, index).map((d) => state.servers.at(d)?.spec.name ?? "?") : [];
+    const old = l.kind === "waiting" && s.behind !== undefined ? state.servers.at(s.behind)?.life : undefined;
+    const behind = old === undefined ? null : { pid: old.kind === "alive" ? old.pid : null };
     return [{
       index,
       name: shownName(s, aside),
       command: s.spec.argv,
       state: l.kind,
-      words: l.kind === "waiting" && waitingFor.length > 0 ? `waiting for ${waitingFor.join(", ")}`
+      words: behind !== null ? `waiting for its old process${behind.pid === null ? "" : ` (pid ${behind.pid})`} to end`
+        : l.kind === "waiting" && waitingFor.length > 0 ? `waiting for ${waitingFor.join(", ")}`
         : l.kind === "alive" && !l.ready ? "up, not ready yet" : stateWords(l.kind),
       pid: l.kind === "alive" ? l.pid : null,
       since: "since" in l ? l.since : null,
@@ -97,6 +106,7 @@ export function statusOf(state: State, now: Ms): Status {
       stopping: l.kind === "alive" && l.stop !== null,
       ready: l.kind === "alive" ? l.ready : null,
       waitingFor,
+      behind,
       retryAt: l.kind === "backoff" ? l.until : null,
       retries: s.retries,
       healthFails: s.healthFails,

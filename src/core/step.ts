@@ -14,7 +14,7 @@
 // that it waits for a revive; stopping with nothing alive → exit.
 import { spawnArgv } from "./argv.ts";
 import { unreadyDependencies, waitingInVain } from "./deps.ts";
-import { isCurrent, keepsOldProcess, reconfigure, summaryText, targetSpec } from "./reconfigure.ts";
+import { isCurrent, keepsOldProcess, oldProcessOf, reconfigure, summaryText, targetSpec } from "./reconfigure.ts";
 import { rollProgress } from "./roll.ts";
 import { seconds, unreachable } from "./describe.ts";
 import { classifyEnd, isCleanExit } from "./exits.ts";
@@ -528,6 +528,18 @@ class Transition {
     return unreadyDependencies(this.servers, i).length === 0;
   }
 
+  /** Whether server i may start now: nothing it depends on is unready, and no old process holds its seat (behind). */
+  private mayStart(i: number): boolean {
+    return this.server(i).behind === undefined && this.depsReady(i);
+  }
+
+  /** The pid of the old process server i waits for to end (behind), null for none (or one whose spawn's result is on its way). */
+  private oldPid(i: number): number | null {
+    const b = this.server(i).behind;
+    const l = b === undefined ? undefined : this.servers.at(b)?.life;
+    return l?.kind === "alive" ? l.pid : null;
+  }
+
   /** The names of what server i waits for. */
   private waitingFor(i: number): string[] {
     return unreadyDependencies(this.servers, i).map((d) => this.server(d).spec.name);
@@ -627,6 +639,12 @@ class Transition {
     answer(true, `${what}: ${text}${rolled.size > 0 ? say.reply.rollingReload(rollName) : ""}`, { reload: r.summary });
     if (rolled.size > 0) this.beginRoll(null, rollName, [...rolled.values()].flat());
     for (const c of r.changes) {
+      // A new server in the seat of a removed server's process that still stops (the same name, or the same copy of a
+      // table: a scale down and up, a rename) waits for it to end: never two processes of one name at once.
+      if (c.kind === "added") {
+        const old = oldProcessOf(this.servers, c.spec);
+        if (old >= 0) this.setServer(c.slot, { ...this.server(c.slot), behind: old });
+      }
       const s = this.server(c.slot);
       // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
       if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
@@ -703,7 +721,7 @@ class Transition {
     const changed = this.lifeChanged || this.phase !== this.before.phase;
     if (changed && n.waiting > 0 && this.phase.kind === "running") {
       for (let i = 0; i < this.servers.length; i++) {
-        if (this.server(i).life.kind === "waiting" && this.depsReady(i)) this.input(i, "deps-ready");
+        if (this.server(i).life.kind === "waiting" && this.mayStart(i)) this.input(i, "deps-ready");
       }
     }
     if (changed && this.phase.kind === "stopping" && !this.phase.killed) {
@@ -825,7 +843,7 @@ class Transition {
     }
     this.roll = { ...r, current: next, old, fresh: null, aside: null, draining: null, rest };
     // A copy that waited for a dependency ready as of this step starts in this settle: that start is what the roll waits for.
-    if (l.kind === "waiting" && this.depsReady(next)) return;
+    if (l.kind === "waiting" && this.mayStart(next)) return;
     const answer = this.input(next, "restart");
     if (answer !== undefined && !answer.ok) this.rollFailed(answer.message);
   }
@@ -1028,6 +1046,10 @@ class Transition {
     return this.server(i).spec.intervalMs ?? this.settings.intervalMs;
   }
 
+  oldPidOf(i: number): number | null {
+    return this.oldPid(i);
+  }
+
   serverWaitingFor(i: number): string[] {
     return this.waitingFor(i);
   }
@@ -1038,10 +1060,11 @@ class Transition {
     // A spec a reload left pending is taken on by the next start, whatever led to it (a failed start respawned straight from alive, too).
     const pending = this.server(i);
     if (pending.next !== undefined) this.setServer(i, withoutNext({ ...pending, spec: pending.next }));
-    if (!this.depsReady(i)) {
+    const behind = this.server(i).behind !== undefined;
+    if (behind || !this.depsReady(i)) {
       if (this.server(i).life.kind !== "waiting") {
         this.setLife(i, { kind: "waiting" });
-        this.log(say.server.waits(i, this.server(i), this.waitingFor(i)));
+        this.log(behind ? say.server.waitsForOld(i, this.server(i), this.oldPid(i)) : say.server.waits(i, this.server(i), this.waitingFor(i)));
       }
       return;
     }
@@ -1073,6 +1096,23 @@ class Transition {
       this.census[s.life.kind]++;
     }
     this.servers = this.servers.set(i, s);
+    // A removed server's process has ended (or its spawn failed): what waited for it in its seat waits for the next
+    // such process, or no longer (settle starts it: its life changed, so settle looks).
+    if (old.retired === true && (was === "alive" || was === "starting") && k !== "alive" && k !== "starting") this.oldProcessEnded(i);
+  }
+
+  /** Slot i's old process (a removed server's) has ended: the servers behind it wait for another in their seat, or start. */
+  private oldProcessEnded(i: number): void {
+    for (let j = 0; j < this.servers.length; j++) {
+      const s = this.server(j);
+      if (s.behind !== i) continue;
+      const next = oldProcessOf(this.servers, s.spec, i);
+      if (next >= 0) this.servers = this.servers.set(j, { ...s, behind: next });
+      else {
+        const { behind: _, ...rest } = s;
+        this.servers = this.servers.set(j, rest);
+      }
+    }
   }
 
   private server(i: number): Server {
@@ -1105,9 +1145,10 @@ function withLife(s: Server, life: Life, spawns: number): Server {
 
 /** `t` keeping what a reload or a rolling restart marked on `s` (retired, a pending spec, a slot aside): rare, so the plain object stays the common case. */
 function withReload(s: Server, t: Server): Server {
-  if (s.retired === undefined && s.next === undefined && s.replaces === undefined) return t;
+  if (s.retired === undefined && s.next === undefined && s.replaces === undefined && s.behind === undefined) return t;
   return {
     ...t,
+    ...(s.behind === undefined ? {} : { behind: s.behind }),
     ...(s.retired === undefined ? {} : { retired: s.retired }),
     ...(s.next === undefined ? {} : { next: s.next }),
     ...(s.replaces === undefined ? {} : { replaces: s.replaces }),
@@ -1183,6 +1224,10 @@ class ServerAct implements Act {
 
   waitingFor(): string[] {
     return this.t.serverWaitingFor(this.index);
+  }
+
+  waitsForOld(): { readonly pid: number | null } | null {
+    return this.server.behind === undefined ? null : { pid: this.t.oldPidOf(this.index) };
   }
 }
 

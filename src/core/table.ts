@@ -97,6 +97,8 @@ export interface Act {
   interval(): Ms;
   /** The names of the servers it waits for. */
   waitingFor(): string[];
+  /** Waiting behind an old process in its seat (a removed server's, still stopping): its pid (null: not yet known); null for none. */
+  waitsForOld(): { readonly pid: number | null } | null;
 }
 
 /** Data an input carries. */
@@ -402,7 +404,15 @@ const requestRevive: Action = (a) => {
 
 /** The answer to a start: `done`, or that it waits for its dependencies (the spawn found them not ready). */
 function startedOrWaits(a: Act, done: string): string {
-  return a.server.life.kind === "waiting" ? say.reply.startsOnceReady(a.server.spec.name, a.waitingFor()) : done;
+  return a.server.life.kind === "waiting" ? waitWords(a, true) : done;
+}
+
+/** Why a waiting server waits, for a reply: an old process in its seat, else its dependencies (`then`: and it starts then). */
+function waitWords(a: Act, then: boolean): string {
+  const name = a.server.spec.name;
+  const old = a.waitsForOld();
+  if (old !== null) return say.reply.waitsForOld(name, old.pid, then);
+  return then ? say.reply.startsOnceReady(name, a.waitingFor()) : say.reply.waiting(name, a.waitingFor());
 }
 
 /** It was not running (unborn, waiting, in backoff, buried): cremated now. */
@@ -505,7 +515,7 @@ function refusal(a: Act, input: Input): Reply | undefined {
   switch (input) {
     case "start":
     case "restart":
-      if (s.life.kind === "waiting") return no(say.reply.waiting(name, a.waitingFor()));
+      if (s.life.kind === "waiting") return no(waitWords(a, false));
       return no(say.reply.alreadyRunning(name));
     case "revive-one": return no(say.reply.notBuried(name, stateWords(s.life.kind)));
     case "signal": return no(say.reply.notRunning(name));

@@ -196,6 +196,13 @@ export interface Server {
    * it fails, it is retired (stopped and forgotten) and N is left as it was.
    */
   readonly replaces?: number;
+  /**
+   * A reload added it while a process in its seat (its name, or its table's same copy: reconfigure.ts, sameSeat) was
+   * still being stopped, a removed server's in slot N: it does not start (it waits) before that process has ended. Set
+   * only while slot N's process runs or is being started (cleared, or moved to another such process, as it ends);
+   * never on a server whose process runs. Never handed over (a re-exec waits until removed servers have ended).
+   */
+  readonly behind?: number;
 }
 
 /** What the supervisor as a whole is doing. */

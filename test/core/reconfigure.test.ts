@@ -144,15 +144,24 @@ describe("a reload while servers run", () => {
     expect(spawns(d.feed({ type: "timer", at: 1010, timer: "backoff:0" }))).toEqual([]);
   });
 
-  test("a removed name added again takes its old slot once it has ended, a new one while it still stops", () => {
+  test("a removed name added again takes its old slot once it has ended; while it still stops, a new one that waits for it to end", () => {
     const d = new Driver([spec("a"), spec("b")]);
     d.start(0);
     const a = d.pid(0);
     reload(d, 10, [spec("b")]);
-    reload(d, 20, [spec("b"), spec("a")]);
+    const again = reload(d, 20, [spec("b"), spec("a")]);
+    // Never two processes of one name at once: the new 'a' waits (as systemd waits for a stop before a start).
+    expect(spawns(again)).toEqual([]);
     expect(d.state.servers.length).toBe(3);
-    expect(d.kinds()).toEqual(["alive", "alive", "alive"]);
-    d.exit(a, code(0), 30);
+    expect(d.kinds()).toEqual(["alive", "alive", "waiting"]);
+    expect(d.state.servers.at(2)?.behind).toBe(0);
+    expect(logs(again)).toContain(`'a' waits for its old process (pid ${a}) to end (a removed server's, still stopping).`);
+    const st = statusOf(d.state, 21).servers.find((s) => s.index === 2);
+    expect(st).toMatchObject({ name: "a", state: "waiting", words: `waiting for its old process (pid ${a}) to end`, behind: { pid: a } });
+    expect(statusOf(d.state, 21).servers.find((s) => s.index === 0)?.name).toBe("a (old)");
+    const ended = d.exit(a, code(0), 30);
+    expect(spawns(ended)).toEqual([{ server: 2, argv: ["a"] }]);
+    expect(d.state.servers.at(2)?.behind).toBeUndefined();
     reload(d, 40, [spec("b")]);
     d.exit(d.pid(2), code(0), 41);
     const fx = reload(d, 50, [spec("b"), spec("a")]);
@@ -292,8 +301,10 @@ describe("a scale down stops the highest-numbered copies first, whatever their s
     d.exit(d.pid(2), code(1), 10); // web.3 buried: its slot is free once removed
     const web2 = d.pid(1);
     scale(d, 20, 1); // web.2 stops (and takes its time), web.3 is forgotten at once
-    scale(d, 30, 3); // web.2 again: a new slot (the old one still ends); web.3 again: its old slot
+    scale(d, 30, 3); // web.2 again: a new slot (the old one still ends), where it waits for it; web.3 again: its old slot
     expect(d.state.servers.toArray().map((s) => s.spec.name)).toEqual(["web.1", "web.2", "web.3", "web.2"]);
+    expect(d.kind(3)).toBe("waiting");
+    expect(spawns(d.exit(web2, code(0), 35))).toEqual([{ server: 3, argv: ["web"] }]);
     const down = scale(d, 40, 1);
     expect(kills(down).filter((k) => k.pid !== web2)).toEqual([{ pid: d.pid(2), signal: SIGTERM, group: true }, { pid: d.pid(3), signal: SIGTERM, group: true }]);
   });
@@ -321,5 +332,102 @@ describe("a reload stops first, then starts (found by a fuzzer run, seed 9110163
     expect(kills(fx)).toEqual([{ pid: web, signal: SIGTERM, group: true }]);
     expect(spawns(fx)).toEqual([]);
     expect(d.kind(1)).toBe("waiting");
+  });
+});
+
+describe("a server added in the seat of a removed one still stopping waits for its old process to end (found by a review: two processes of one name ran at once)", () => {
+  const copy = (n: number, extra: Partial<ServerSpec> = {}) => spec(`web.${n}`, { argv: ["web"], group: "web", rolling: "stop-first", ...extra });
+  const scale = (d: Driver, at: number, n: number, extra: Partial<ServerSpec> = {}) =>
+    d.feed({ type: "reconfigure", at, id: 1, settings: d.state.settings, servers: Array.from({ length: n }, (_, k) => copy(k + 1, extra)), scale: { name: "web", count: n } });
+
+  test("scale 3 → 1 → 3 at once: the new web.2 and web.3 wait, each for its own old process, and start as it ends", () => {
+    const d = new Driver([copy(1), copy(2), copy(3)]);
+    d.start(0);
+    const [web2, web3] = [d.pid(1), d.pid(2)];
+    scale(d, 10, 1);
+    const up = scale(d, 11, 3);
+    expect(spawns(up)).toEqual([]);
+    expect(d.state.servers.toArray().map((s) => [s.spec.name, s.life.kind, s.behind])).toEqual([
+      ["web.1", "alive", undefined], ["web.2", "alive", undefined], ["web.3", "alive", undefined], ["web.2", "waiting", 1], ["web.3", "waiting", 2],
+    ]);
+    expect(statusOf(d.state, 12).servers.map((s) => s.name)).toEqual(["web.1", "web.2 (old)", "web.3 (old)", "web.2", "web.3"]);
+    expect(spawns(d.exit(web3, code(0), 20))).toEqual([{ server: 4, argv: ["web"] }]);
+    expect(d.kind(3)).toBe("waiting");
+    expect(spawns(d.exit(web2, code(0), 30))).toEqual([{ server: 3, argv: ["web"] }]);
+  });
+
+  test("another copy of the table does not wait: web.4 starts at once while the old web.3 stops", () => {
+    const d = new Driver([copy(1), copy(2), copy(3)]);
+    d.start(0);
+    scale(d, 10, 2);
+    expect(spawns(scale(d, 11, 4))).toEqual([{ server: 4, argv: ["web"] }]);
+    expect(d.kind(3)).toBe("waiting");
+  });
+
+  test("a rename (a table's copies become one server of its name) waits for every old copy, one after the other", () => {
+    const d = new Driver([copy(1), copy(2)]);
+    d.start(0);
+    const [web1, web2] = [d.pid(0), d.pid(1)];
+    expect(spawns(reload(d, 10, [spec("web")]))).toEqual([]);
+    expect(d.state.servers.at(2)?.behind).toBe(0);
+    expect(spawns(d.exit(web1, code(0), 20))).toEqual([]);
+    expect(d.state.servers.at(2)?.behind).toBe(1);
+    expect(statusOf(d.state, 21).servers.find((s) => s.index === 2)?.words).toBe(`waiting for its old process (pid ${web2}) to end`);
+    expect(spawns(d.exit(web2, code(0), 30))).toEqual([{ server: 2, argv: ["web"] }]);
+  });
+
+  test("an operator's start, or a stop then a start, does not start it early; the replies say what it waits for", () => {
+    const d = new Driver([copy(1), copy(2)]);
+    d.start(0);
+    const web2 = d.pid(1);
+    scale(d, 10, 1);
+    scale(d, 11, 2);
+    const start = d.feed({ type: "control", at: 12, id: 5, command: { op: "start", server: 2 } });
+    expect(replies(start)).toMatchObject([{ ok: false, message: `web.2 waits for its old process (pid ${web2}) to end` }]);
+    d.feed({ type: "control", at: 13, id: 6, command: { op: "stop", server: 2 } });
+    expect(d.kind(2)).toBe("cremated");
+    const again = d.feed({ type: "control", at: 14, id: 7, command: { op: "start", server: 2 } });
+    expect(spawns(again)).toEqual([]);
+    expect(replies(again)).toMatchObject([{ ok: true, message: `web.2 waits for its old process (pid ${web2}) to end, and starts then` }]);
+    expect(spawns(d.exit(web2, code(0), 20))).toEqual([{ server: 2, argv: ["web"] }]);
+  });
+
+  test("once its old process has ended it still waits for its dependencies", () => {
+    const d = new Driver([spec("db", { ready: NOTIFY }), spec("a", { dependsOn: [0] })]);
+    d.start(0);
+    d.feed({ type: "notify", at: 1, pid: d.pid(0), ready: true, watchdog: false, status: null });
+    const [db, a] = [d.pid(0), d.pid(1)];
+    reload(d, 10, [spec("db", { ready: NOTIFY, argv: ["db", "2"] })]);
+    reload(d, 11, [spec("db", { ready: NOTIFY, argv: ["db", "2"] }), spec("a", { dependsOn: [0] })]);
+    expect(d.state.servers.at(2)?.behind).toBe(1);
+    expect(spawns(d.exit(a, code(0), 20))).toEqual([]);
+    expect(d.kind(2)).toBe("waiting");
+    expect(statusOf(d.state, 21).servers.find((s) => s.index === 2)?.waitingFor).toEqual(["db"]);
+    d.exit(db, code(0), 30);
+    const fx = d.feed({ type: "notify", at: 31, pid: d.pid(0), ready: true, watchdog: false, status: null });
+    expect(spawns(fx)).toEqual([{ server: 2, argv: ["a"] }]);
+  });
+
+  test("a re-exec while it waits waits too (the old process is a removed server's): it never starts early, and is handed over running", () => {
+    const d = new Driver([copy(1), copy(2)]);
+    d.start(0);
+    const web2 = d.pid(1);
+    scale(d, 10, 1);
+    scale(d, 11, 2);
+    const wait = d.feed({ type: "reexec", at: 12 });
+    expect(wait.some((e) => e.type === "reexec" || e.type === "spawn")).toBe(false);
+    const fx = d.exit(web2, code(0), 20);
+    expect(spawns(fx)).toEqual([{ server: 2, argv: ["web"] }]);
+    const effect = fx.find((e): e is Extract<Effect, { type: "reexec" }> => e.type === "reexec");
+    expect(effect?.handover.servers.map((h) => h.kind)).toEqual(["alive", "alive"]);
+    expect(d.state.servers.toArray().some((s) => s.behind !== undefined)).toBe(false);
+  });
+
+  test("a start-first rolling restart is not held back: its new process starts beside the old one", () => {
+    const d = new Driver([copy(1, { rolling: "start-first", ready: NOTIFY })]);
+    d.start(0);
+    d.feed({ type: "notify", at: 1, pid: d.pid(0), ready: true, watchdog: false, status: null });
+    const fx = d.feed({ type: "control", at: 10, id: 3, command: { op: "roll", name: "web", servers: [0] } });
+    expect(spawns(fx)).toEqual([{ server: 1, argv: ["web"] }]);
   });
 });

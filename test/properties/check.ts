@@ -158,6 +158,12 @@ function breakCycles(specs: readonly ServerSpec[]): ServerSpec[] {
   return out;
 }
 
+/** Two servers' processes cannot run at once: the same name, or a table's server without copies (NAME) and one of its copies (NAME.N). */
+function sameSeat(a: string, b: string): boolean {
+  const copyOf = (name: string, table: string) => name.startsWith(`${table}.`) && copyNumber(name) > 0 && name === `${table}.${copyNumber(name)}`;
+  return a === b || copyOf(a, b) || copyOf(b, a);
+}
+
 /** The number of a table's copy (NAME.N), 0 for a name without one. */
 function copyNumber(name: string): number {
   const m = /\.(\d+)$/.exec(name);
@@ -250,6 +256,8 @@ export class ScenarioRun {
   private readonly behaviour = new Map<string, ServerChoice>();
   /** The servers a reload removed, by name, as they were (one may be added again). */
   private readonly removedSpecs = new Map<string, Named>();
+  /** Slots a reload removed (by the model) whose process still runs or is being started: no process may start in their seat. */
+  private readonly outgoing = new Set<number>();
   /** Servers a reload added so far (their names: new1, new2, …). */
   private added = 0;
   private nextPid = 1000;
@@ -1214,6 +1222,28 @@ export class ScenarioRun {
         if (c.n <= count && !changed.has(c.i) && (l?.kind !== "alive" || l.pid !== c.pid || after.servers.at(c.i)?.spec.name !== c.spec.name)) {
           this.fail("scale", `scale '${name}' to ${count}: ${c.spec.name} (server ${c.i}, pid ${c.pid}) is not kept running untouched (it is ${l?.kind}${l?.kind === "alive" ? ` as pid ${l.pid}, named ${after.servers.at(c.i)?.spec.name}` : ""})`);
         }
+      }
+    }
+
+    // seat: never two processes of one name at once: a server whose seat (its name, its table's same copy, or a table's
+    // server without copies and its copies: a rename) a removed server's process still holds is not started before
+    // that process has ended (a rolling restart's start-first overlap is by design: its processes aside are not removed
+    // by a reload).
+    // (a new image numbers its servers afresh: a re-exec waited until every removed server's process had ended)
+    if (event.type === "start") this.outgoing.clear();
+    for (const i of x.reload?.removed ?? []) this.outgoing.add(i);
+    for (const j of [...this.outgoing]) {
+      const k = after.servers.at(j)?.life.kind;
+      if (after.servers.at(j)?.retired !== true || (k !== "alive" && k !== "starting")) this.outgoing.delete(j);
+    }
+    for (const i of spawned) {
+      const s = after.servers.at(i);
+      if (s === undefined) continue;
+      for (const j of this.outgoing) {
+        const o = after.servers.at(j)!;
+        if (j === i || !sameSeat(o.spec.name, s.spec.name)) continue;
+        const l = o.life;
+        this.fail("seat", `after ${eventWords(event)}, server ${i} ('${s.spec.name}') was started while server ${j} ('${o.spec.name}', removed by a reload, ${l.kind === "alive" ? `pid ${l.pid}` : "its spawn on its way"}) still stops: two processes of one name run at once`);
       }
     }
 

@@ -84,6 +84,12 @@ export interface ModelServer {
    * null for every other slot.
    */
   replaces: number | null;
+  /**
+   * A reload added it while a process in its seat (its name; its table's same copy; a table's server without copies
+   * and its copies: a rename) still ran, a removed server's (or a rolling restart's, retired) in this slot: it does
+   * not start before that process has ended (then the next such process, if any). null: none.
+   */
+  behind: number | null;
 }
 
 /**
@@ -173,7 +179,7 @@ export interface ModelHandover {
 function fresh(): ModelServer {
   return {
     kind: "unborn", pid: 0, since: 0, why: null, stop: null, spawns: 0, lastExit: null, ready: false, retries: 0, until: 0, healthFails: 0,
-    probing: null, probeAt: null, readyAt: null, watchdogTimer: null, watchdogAt: null, retired: false, next: null, replaces: null,
+    probing: null, probeAt: null, readyAt: null, watchdogTimer: null, watchdogAt: null, retired: false, next: null, replaces: null, behind: null,
   };
 }
 
@@ -268,6 +274,18 @@ export class Model {
       if (s.kind === "backoff") out.set(`backoff:${i}`, s.until);
     });
     return out;
+  }
+
+  /** A retired server's process still running (or being started) in server i's seat (-1: none), the first by slot. */
+  oldProcessIn(i: number): number {
+    const me = this.specs[i]!.name;
+    // (NAME and NAME.N: a table's server without copies and one of its copies, a rename)
+    const copyOf = (name: string, table: string) => name.startsWith(`${table}.`) && /^[1-9][0-9]*$/.test(name.slice(table.length + 1));
+    return this.servers.findIndex((s, j) => {
+      if (j === i || !s.retired || (s.kind !== "alive" && s.kind !== "starting")) return false;
+      const other = this.specs[j]!.name;
+      return other === me || copyOf(other, me) || copyOf(me, other);
+    });
   }
 
   /** What server i waits for: the dependencies that are neither ready (alive, ready, not stopping) nor done (ended cleanly). */
@@ -823,6 +841,15 @@ export class Model {
     // Then what starts (docs/spec.md, Reload: a server it depends on that is being replaced is not ready): after every
     // stop this reload gives, the first copy a stop-first roll restarts included.
     for (const i of changed) if (this.servers[i]!.kind === "unborn" && this.specs[i]!.autostart !== false) this.spawn(i);
+    // A new server in the seat of a process still on its way out (removed now or before, a rolling restart's given up
+    // or replaced) waits for it to end: never two processes of one name at once.
+    for (const i of added) {
+      const old = this.oldProcessIn(i);
+      if (old >= 0) {
+        this.servers[i]!.behind = old;
+        this.x.notes.push(`server ${i} waits for the old process of its seat (server ${old}) to end`);
+      }
+    }
     for (const i of added) if (this.specs[i]!.autostart !== false) this.spawn(i);
   }
 
@@ -843,7 +870,12 @@ export class Model {
     const starting = this.servers.some((s) => s.kind === "starting");
     if (this.phase.kind === "running" && this.pendingRevive && !starting) this.revive();
     if (this.phase.kind === "running") {
-      this.servers.forEach((s, i) => { if (s.kind === "waiting" && this.waitsFor(i).length === 0) this.spawn(i); });
+      // (an old process it waited for has ended: the next one in its seat, or none)
+      this.servers.forEach((s, i) => {
+        const old = s.behind === null ? undefined : this.servers[s.behind];
+        if (old !== undefined && !(old.retired && (old.kind === "alive" || old.kind === "starting"))) s.behind = this.oldProcessIn(i) >= 0 ? this.oldProcessIn(i) : null;
+      });
+      this.servers.forEach((s, i) => { if (s.kind === "waiting" && s.behind === null && this.waitsFor(i).length === 0) this.spawn(i); });
     }
     if (this.phase.kind === "stopping" && !this.phase.killed) {
       this.servers.forEach((s, i) => { if (s.kind === "alive" && s.stop === null && !this.dependentsRun(i)) this.order(i, "cremate"); });
@@ -974,13 +1006,19 @@ export class Model {
       return;
     }
     this.roll = { ...r, current: next, old, fresh: null, aside: null, draining: null, rest };
-    if (s.kind === "waiting" && this.waitsFor(next).length === 0) {
+    if (s.kind === "waiting" && s.behind === null && this.waitsFor(next).length === 0) {
       this.x.notes.push(`server ${next} waited for a dependency that is ready now: its start is what the roll waits for`);
       return;
     }
     this.x.notes.push(`server ${next} is restarted in place (stop-first, or its process does not serve)`);
     const refused = this.restartInPlace(next);
     if (refused !== null) this.rollFailed(refused);
+  }
+
+  /** "its old process (pid P)" (no pid while its spawn's result is on its way). */
+  private oldWords(slot: number): string {
+    const s = this.servers[slot];
+    return s?.kind === "alive" ? `its old process (pid ${s.pid})` : "its old process";
   }
 
   /** `ctl restart` of copy i for a roll: null when done, else why it is refused. */
@@ -991,6 +1029,7 @@ export class Model {
       case "starting":
         return `${name} is already running`;
       case "waiting":
+        if (s.behind !== null) return `${name} waits for ${this.oldWords(s.behind)} to end`;
         return `${name} waits for ${this.waitsFor(i).map((d) => this.nameOf(d)).join(", ")} to be ready`;
       case "alive":
         this.order(i, "start");
@@ -1146,6 +1185,11 @@ export class Model {
     const s = this.servers[i]!;
     if (this.phase.kind !== "running" || s.kind === "alive" || s.kind === "starting" || s.retired) return;
     this.takeNext(i);
+    if (s.behind !== null) {
+      if (s.kind !== "waiting") this.x.notes.push(`server ${i} waits for the old process of its seat (server ${s.behind}) to end`);
+      Object.assign(s, { kind: "waiting", pid: 0, stop: null, why: null });
+      return;
+    }
     const waits = this.waitsFor(i);
     if (waits.length > 0) {
       if (s.kind !== "waiting") this.x.notes.push(`server ${i} waits for ${waits.join(", ")} to be ready`);

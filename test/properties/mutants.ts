@@ -6,6 +6,7 @@
 // production reducer carries no fault switches.
 import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { spawnArgv } from "../../src/core/argv.ts";
+import { unreadyDependencies } from "../../src/core/deps.ts";
 import { handoverOf, step } from "../../src/core/step.ts";
 import { Vec } from "../../src/core/vec.ts";
 import type { Effect, Event, Handover, Server, State, StepResult } from "../../src/core/types.ts";
@@ -411,4 +412,22 @@ Object.assign(MUTANTS, {
    */
   "the spec a rolling reload's old process runs lost across a re-exec": (state: State, event: Event): StepResult =>
     handingAcross(step(state, event), (h) => ({ ...h, servers: h.servers.map((s) => (s.kind === "alive" ? (({ runs: _, ...rest }) => rest)(s) : s)) })),
+  /**
+   * A server a reload (or a scale) adds in the seat of a removed server's process that still stops starts at once, as
+   * lazarus did: two processes of one name run at once (a copy whose port is derived from LAZARUS_INSTANCE crash-loops).
+   * Found by a review, reproduced on a real supervisor: `ctl scale web 1` then `ctl scale web 3` at once.
+   */
+  "a server added in the seat of a process still stopping starts at once": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "reconfigure" || r.state.phase.kind !== "running") return r;
+    let out = r.state;
+    const effects = [...r.effects];
+    r.state.servers.forEach((s, i) => {
+      if (s.behind === undefined || s.life.kind !== "waiting" || unreadyDependencies(r.state.servers, i).length > 0) return;
+      const { behind: _, ...rest } = s;
+      out = withServer(out, i, { ...rest, life: { kind: "starting" }, spawns: s.spawns + 1 });
+      effects.push({ type: "spawn", server: i, argv: spawnArgv(s.spec, s.spawns) });
+    });
+    return { state: out, effects };
+  },
 });
