@@ -154,6 +154,44 @@ describe("ctl scale", () => {
   });
 });
 
+describe("a copy scaled away and back at once (found by a review: two processes of one name ran at once)", () => {
+  test("stop-first copies that ignore SIGTERM: scale 1 then 3 at once; the new web.2 and web.3 wait for their old processes to end, then start", async () => {
+    const sock = join(dir, "seat.sock");
+    const toml = write("seat.toml", `[servers.web]\ncmd = ["./web", "--ignore-term", "--print-env=LAZARUS_INSTANCE"]\ninstances = 3\nrolling = "stop-first"\nstop_timeout = 3\n`);
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    const three = await allAlive(sock, ["web.1", "web.2", "web.3"]);
+    expect((await ctl(`--control=${sock}`, "scale", "web", "1")).code).toBe(0);
+    expect((await ctl(`--control=${sock}`, "scale", "web", "3")).code).toBe(0);
+    // The old ones are still stopping (they ignore SIGTERM: SIGKILL at their stop timeout): the new ones wait.
+    const res = await request(sock, { cmd: "status" });
+    if (!res.ok) throw new Error(res.error);
+    const shown = (res.reply.status as { servers: { name: string; state: string; pid: number | null; stopping: boolean; behind?: { pid: number | null } | null }[] }).servers
+      .map((s) => ({ name: s.name, state: s.state, pid: s.pid, stopping: s.stopping, behind: s.behind ?? null }));
+    expect(shown).toEqual([
+      { name: "web.1", state: "alive", pid: three["web.1"] as number, stopping: false, behind: null },
+      { name: "web.2 (old)", state: "alive", pid: three["web.2"] as number, stopping: true, behind: null },
+      { name: "web.3 (old)", state: "alive", pid: three["web.3"] as number, stopping: true, behind: null },
+      { name: "web.2", state: "waiting", pid: null, stopping: false, behind: { pid: three["web.2"] as number } },
+      { name: "web.3", state: "waiting", pid: null, stopping: false, behind: { pid: three["web.3"] as number } },
+    ]);
+    const table = await ctl(`--control=${sock}`, "status");
+    expect(table.out).toContain(`waiting (old process ${three["web.2"]} to end)`);
+    await r.waitFor(`'web.2' waits for its old process (pid ${three["web.2"]}) to end (a removed server's, still stopping).`);
+    // Once the old processes are gone, the new ones start, each with its own LAZARUS_INSTANCE.
+    const again = await allAlive(sock, ["web.1", "web.2", "web.3"]);
+    expect(await Promise.all([again["web.2"], again["web.3"]].map((pid) => instanceOf(r, pid as number)))).toEqual(["2", "3"]);
+    for (const n of ["web.2", "web.3"]) {
+      const own = r.own;
+      const ended = own.indexOf(`'${n}' stopped, cremating.`);
+      expect(ended).toBeGreaterThanOrEqual(0);
+      expect(own.indexOf(`'${n}' started with pid ${again[n]}.`)).toBeGreaterThan(ended);
+    }
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+});
+
 describe("ctl restart NAME --rolling", () => {
   // Ready once its probe finds no file broken.N (N: its LAZARUS_INSTANCE) in the directory.
   const rolling = `[servers.web]\ncmd = ["./web", "--print-env=LAZARUS_INSTANCE"]\ninstances = 3\n` +
