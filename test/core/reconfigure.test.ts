@@ -423,6 +423,17 @@ describe("a server added in the seat of a removed one still stopping waits for i
     expect(d.state.servers.toArray().some((s) => s.behind !== undefined)).toBe(false);
   });
 
+  test("a rolling restart that reaches a copy waiting for its old process stops there, and says so", () => {
+    const d = new Driver([copy(1), copy(2)]);
+    d.start(0);
+    const web2 = d.pid(1);
+    scale(d, 10, 1);
+    scale(d, 11, 2);
+    const fx = d.feed({ type: "control", at: 12, id: 3, command: { op: "roll", name: "web", servers: [2] } });
+    expect(d.state.roll).toBeUndefined();
+    expect(replies(fx)).toEqual([{ type: "reply", id: 3, ok: false, message: `rolling restart of 'web' stopped at 'web.2': web.2 waits for its old process (pid ${web2}) to end; none restarted, none left running as they were` }]);
+  });
+
   test("a start-first rolling restart is not held back: its new process starts beside the old one", () => {
     const d = new Driver([copy(1, { rolling: "start-first", ready: NOTIFY })]);
     d.start(0);

@@ -151,6 +151,40 @@ describe("ctl reload", () => {
     expect((await r.ended()).code).toBe(0);
   });
 
+  test("a rename (a table's copies become one server of its name) waits for the old copies to end: never two processes of one seat at once", async () => {
+    const sock = join(dir, "rename.sock");
+    const copies = `[servers.many]\ncmd = ["./many", "--ignore-term"]\ninstances = 2\nstop_timeout = 2\n`;
+    const toml = write("rename.toml", copies);
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    const before = await until(async () => {
+      const p = await pids(sock);
+      return typeof p["many.1"] === "number" && typeof p["many.2"] === "number" ? p : null;
+    }, "many.1 and many.2 alive");
+    write("rename.toml", `[servers.many]\ncmd = ["./many", "--ignore-term"]\nstop_timeout = 2\n`);
+    const res = await ctl(`--control=${sock}`, "reload");
+    expect(res.out.split("\n")[0]).toBe("reloaded: 1 added (many), 0 changed, 2 removed (many.1, many.2), 0 unchanged");
+    // Both old copies still stop (they ignore SIGTERM: SIGKILL after 2 s): the new 'many' waits.
+    const rows = await servers(sock);
+    expect(rows.map((s) => [s.name, s.state, s.pid])).toEqual([
+      ["many.1", "alive", before["many.1"] ?? null], ["many.2", "alive", before["many.2"] ?? null], ["many", "waiting", null],
+    ]);
+    await r.waitFor(`'many' waits for its old process (pid ${before["many.1"]}) to end (a removed server's, still stopping).`);
+    const after = await until(async () => {
+      const p = await pids(sock);
+      return Object.keys(p).join() === "many" && typeof p.many === "number" ? p : null;
+    }, "many alive, the copies gone");
+    const own = r.own;
+    const started = own.indexOf(`'many' started with pid ${after.many}.`);
+    for (const n of ["many.1", "many.2"]) {
+      const ended = own.indexOf(`'${n}' stopped, cremating.`);
+      expect(ended).toBeGreaterThanOrEqual(0);
+      expect(started).toBeGreaterThan(ended);
+    }
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
   test("reload --wait answers once the changed server's new process is ready (not before), and exits 1 naming a server the reload left buried", async () => {
     const sock = join(dir, "ctl-wait.sock");
     const gate = join(dir, "wait-gate");

@@ -869,12 +869,12 @@ export class Model {
     this.advanceRoll();
     const starting = this.servers.some((s) => s.kind === "starting");
     if (this.phase.kind === "running" && this.pendingRevive && !starting) this.revive();
+    // (an old process a server waited for has ended: the next one in its seat, or none)
+    this.servers.forEach((s, i) => {
+      const old = s.behind === null ? undefined : this.servers[s.behind];
+      if (old !== undefined && !(old.retired && (old.kind === "alive" || old.kind === "starting"))) s.behind = this.oldProcessIn(i) >= 0 ? this.oldProcessIn(i) : null;
+    });
     if (this.phase.kind === "running") {
-      // (an old process it waited for has ended: the next one in its seat, or none)
-      this.servers.forEach((s, i) => {
-        const old = s.behind === null ? undefined : this.servers[s.behind];
-        if (old !== undefined && !(old.retired && (old.kind === "alive" || old.kind === "starting"))) s.behind = this.oldProcessIn(i) >= 0 ? this.oldProcessIn(i) : null;
-      });
       this.servers.forEach((s, i) => { if (s.kind === "waiting" && s.behind === null && this.waitsFor(i).length === 0) this.spawn(i); });
     }
     if (this.phase.kind === "stopping" && !this.phase.killed) {

@@ -257,6 +257,7 @@ export function compareState(core: State, m: Model): string | null {
     const who = `server ${i}`;
     if ((s.retired === true) !== ms.retired) problems.push(`${who} is ${s.retired === true ? "" : "not "}retired (removed, or an old process moved aside), the model says ${ms.retired ? "it is" : "it is not"}`);
     if ((s.replaces ?? null) !== ms.replaces) problems.push(`${who} is ${s.replaces === undefined ? "no slot aside" : `the slot aside of server ${s.replaces}`}, the model's ${ms.replaces === null ? "no slot aside" : `the slot aside of server ${ms.replaces}`} (roll)`);
+    if ((s.behind ?? null) !== ms.behind) problems.push(`${who} waits behind ${s.behind === undefined ? "no old process" : `the old process of server ${s.behind}`}, the model's ${ms.behind === null ? "none" : `server ${ms.behind}'s`} (seat)`);
     if (l.kind !== ms.kind) {
       problems.push(`${who} is ${l.kind}, the model has it ${ms.kind}`);
       return;
