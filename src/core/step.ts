@@ -1241,7 +1241,8 @@ export function handoverOf(state: State, execAt: Ms | null): Handover {
     alarmAt: state.alarmAt,
     ...(state.systemd.ready ? { systemdReady: true } : {}),
     execAt,
-    // Servers a reload removed are not handed over (the re-exec waits until they ended: they are forgotten).
+    // Servers a reload removed are not handed over (the re-exec waits until they ended: they are forgotten). So no
+    // server waits behind one's old process (`behind`) at a handover: nothing of it travels, and none starts early.
     servers: state.servers.filter(isCurrent).map((s): HandoverServer => {
       const l = s.life;
       // The normal form (marshal.ts): defaults left out.
