@@ -30,7 +30,7 @@ import { sdNotify } from "./sd-notify.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
   CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, NOTIFY_ENV, NOTIFY_MARKS_ENV, type NotifyListener, type OsPort, OUTPUT_ENV,
-  type OutputMatchListener, type OutputTap, type PortExit, type PortNotice, PREFLIGHT_ENV, type ProbeDone, type ProbeRequest, type SpawnOutcome, type SpawnRequest,
+  type OutputMatchListener, type OutputTap, type PortExit, type PortNotice, PREFLIGHT_ENV, type ProbeDone, type ProbeOutcome, type ProbeRequest, type SpawnOutcome, type SpawnRequest,
   type TimerHandle,
 } from "./port.ts";
 
@@ -312,7 +312,9 @@ export class BunPort implements OsPort {
 
   probe(request: ProbeRequest, done: ProbeDone): void {
     const told: ProbeDone = (outcome) => {
-      if (!this.ending) done(outcome);
+      if (this.ending) return;
+      this.probeShortage(outcome);
+      done(outcome);
     };
     const p = request.probe;
     switch (p.kind) {
@@ -331,6 +333,31 @@ export class BunPort implements OsPort {
       }
     }
   }
+
+  /**
+   * Probes that give no verdict because lazarus itself is short of something (shortage.ts) are
+   * said once per burst, not once each: a line when the first one does, and one when a probe
+   * gives a verdict again, with how many gave none meanwhile.
+   */
+  private probeShortage(outcome: ProbeOutcome): void {
+    if (outcome.ok === null && outcome.short === true) {
+      if (this.shortProbes === 0) {
+        this.notify({
+          kind: "problem",
+          text: `a probe could not be carried out: ${outcome.reason}; probes give no verdict (nothing is judged by them) until lazarus has what they need again.`,
+        });
+      }
+      this.shortProbes++;
+      return;
+    }
+    if (outcome.ok === null || this.shortProbes === 0) return;
+    const n = this.shortProbes;
+    this.shortProbes = 0;
+    this.notify({ kind: "problem", text: `probes can be carried out again (${n} gave no verdict for want of a resource of lazarus's own).` });
+  }
+
+  /** Probes that gave no verdict for want of a resource since the last one that gave one (probeShortage). */
+  private shortProbes = 0;
 
   setTimer(at: Ms, fn: () => void): TimerHandle {
     const h = setTimeout(fn, Math.min(MAX_TIMEOUT, Math.max(0, Math.ceil(at - this.now()))));

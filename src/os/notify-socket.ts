@@ -35,6 +35,7 @@ import {
   type WorkerMessage,
   type WorkerStart,
 } from "./notify-worker.ts";
+import { fdRoom } from "./shortage.ts";
 import { after, SpawnMarks } from "./spawn-marks.ts";
 import { unixAddress } from "./unix-address.ts";
 
@@ -213,6 +214,13 @@ function start(path: string, fd: number, onMessage: (m: NotifyDatagram) => void,
   const shared = new SharedArrayBuffer(4 * SHARED_INTS);
   const s = new Int32Array(shared);
   let worker: Worker;
+  // A Worker makes its own event loop at its start, which Bun 1.4.5 does not survive without two free
+  // file descriptors (the whole process ends: shortage.ts): not asked for without room.
+  const room = fdRoom();
+  if (room !== null) {
+    closeFd(fd);
+    return `notify socket ${path}: cannot start its reader thread: ${room}`;
+  }
   try {
     workerUrl ??= URL.createObjectURL(new Blob([NOTIFY_WORKER_SOURCE], { type: "application/javascript" }));
     worker = new Worker(workerUrl);

@@ -109,11 +109,13 @@ export interface ProbeRequest {
 /**
  * How a probe went: `reason` is a short phrase for log lines ("connection refused", "HTTP 500",
  * "exit status 3"). `ok: null` is no verdict: lazarus cut the probe short itself (a command probe
- * killed before a re-exec that then failed), so it says nothing about the server.
+ * killed before a re-exec that then failed), or could not carry it out for want of a resource of
+ * its own (`short`: out of file descriptors, processes, memory: shortage.ts), so it says nothing
+ * about the server.
  */
 export type ProbeOutcome =
   | { readonly ok: boolean; readonly reason: string }
-  | { readonly ok: null; readonly reason: string };
+  | { readonly ok: null; readonly reason: string; readonly short?: true };
 
 export type ProbeDone = (outcome: ProbeOutcome) => void;
 

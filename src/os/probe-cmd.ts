@@ -20,7 +20,8 @@ import type { Ms } from "../core/types.ts";
 import { decodeWaitStatus, errnoName, spawnChild, strerror, waitpidNoHang } from "./libc.ts";
 import { stat } from "./proc.ts";
 import type { ProbeDone, ProbeOutcome } from "./port.ts";
-import { settleOnce, timedOut, timerDelay } from "./probe.ts";
+import { settleOnce, shortOutcome, timedOut, timerDelay } from "./probe.ts";
+import { shortageOf } from "./shortage.ts";
 
 const ENOENT = 2;
 const EACCES = 13;
@@ -70,6 +71,9 @@ export class CmdProbes {
     try {
       devNull = openSync("/dev/null", "r+");
     } catch (e) {
+      // Out of file descriptors (or memory): lazarus's shortage, which says nothing about the server.
+      const why = shortageOf(e);
+      if (why !== null) return settle(shortOutcome(why));
       return fail(`cannot open /dev/null: ${e instanceof Error ? e.message : String(e)}`);
     }
     let r: ReturnType<typeof spawnChild>;
@@ -78,7 +82,12 @@ export class CmdProbes {
     } finally {
       closeSync(devNull);
     }
-    if ("errno" in r) return fail(spawnFailure(argv0, path, cwd, r.errno));
+    if ("errno" in r) {
+      // No process could be started (a process limit, memory, descriptors): no verdict about the server.
+      const why = shortageOf(r.errno, true);
+      if (why !== null) return settle(shortOutcome(why));
+      return fail(spawnFailure(argv0, path, cwd, r.errno));
+    }
     const pid = r.pid;
     const timer = setTimeout(() => {
       // Still unreaped (reap clears this timer), so the group id is still the probe's.

@@ -5,11 +5,17 @@
 // pool (a connection to a server that has since restarted would fail for the
 // wrong reason) and no proxy (lazarus's own HTTP_PROXY must not stand between
 // it and its servers). The timeout aborts the request, and with it the connection.
+// The first fetch of the process starts Bun's HTTP client thread, which Bun 1.4.5
+// cannot survive starting without two free file descriptors (the whole process
+// ends: shortage.ts): it is not asked for until there is room.
 import type { Ms } from "../core/types.ts";
 import type { ProbeDone } from "./port.ts";
-import { networkReason, settleOnce, timedOut, timerDelay } from "./probe.ts";
+import { networkFailure, settleOnce, shortOutcome, timedOut, timerDelay } from "./probe.ts";
+import { fdRoom } from "./shortage.ts";
 
 let session: Bun.FetchSession | null = null;
+/** Bun's HTTP client thread runs (a fetch was made): it needs no more descriptors to start. */
+let clientStarted = false;
 
 function probeSession(): Bun.FetchSession {
   session ??= new Bun.FetchSession({ keepAlive: false, proxy: false });
@@ -29,6 +35,13 @@ export function probeHttp(url: string, timeoutMs: Ms, done: ProbeDone): void {
     settle({ ok: false, reason: `not an http or https URL: ${JSON.stringify(url)}` });
     return;
   }
+  if (!clientStarted) {
+    const room = fdRoom();
+    if (room !== null) {
+      settle(shortOutcome(room));
+      return;
+    }
+  }
   const abort = new AbortController();
   let over = false;
   const timer = setTimeout(() => {
@@ -44,9 +57,10 @@ export function probeHttp(url: string, timeoutMs: Ms, done: ProbeDone): void {
       signal: abort.signal,
       headers: { "user-agent": "lazarus-probe", accept: "*/*" },
     });
+    clientStarted = true;
   } catch (e) {
     clearTimeout(timer);
-    settle({ ok: false, reason: networkReason(e) });
+    settle(networkFailure(e));
     return;
   }
   answer.then(
@@ -60,7 +74,7 @@ export function probeHttp(url: string, timeoutMs: Ms, done: ProbeDone): void {
     (e: unknown) => {
       clearTimeout(timer);
       if (over) return; // (the abort of a timeout: said already)
-      settle({ ok: false, reason: networkReason(e) });
+      settle(networkFailure(e));
     },
   );
 }

@@ -14,8 +14,8 @@
 // 1.5 MiB of RSS that a lazarus without tcp probes need not pay (issue 18).
 import type { Socket } from "node:net";
 import type { Ms } from "../core/types.ts";
-import type { ProbeDone } from "./port.ts";
-import { networkReason, settleOnce, timedOut, timerDelay } from "./probe.ts";
+import type { ProbeDone, ProbeOutcome } from "./port.ts";
+import { networkFailure, settleOnce, timedOut, timerDelay } from "./probe.ts";
 
 type Connect = typeof import("node:net").connect;
 let connectFn: Connect | null = null;
@@ -30,7 +30,7 @@ export function probeTcp(host: string, port: number, timeoutMs: Ms, done: ProbeD
   const sockets: Socket[] = [];
   let over = false;
   // Every attempt still under way is given up (its fd closed) once the outcome is known.
-  const finish = (outcome: { ok: boolean; reason: string }) => {
+  const finish = (outcome: ProbeOutcome) => {
     over = true;
     clearTimeout(timer);
     for (const s of sockets) s.destroy();
@@ -42,7 +42,7 @@ export function probeTcp(host: string, port: number, timeoutMs: Ms, done: ProbeD
   // An attempt failed: the probe fails once every attempt has (with the first one's reason).
   const failed = (e: unknown) => {
     if (first === null) first = e;
-    if (--left === 0) finish({ ok: false, reason: networkReason(first) });
+    if (--left === 0) finish(networkFailure(first));
   };
   const attempt = (connect: Connect) => {
     if (over) return; // timed out while node:net was loading

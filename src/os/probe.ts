@@ -4,6 +4,7 @@
 // each kind is carried out.
 import type { Ms } from "../core/types.ts";
 import type { ProbeDone, ProbeOutcome } from "./port.ts";
+import { fdRoom, shortageOf } from "./shortage.ts";
 
 /**
  * `done`, made safe to call from anywhere: the first outcome is handed on in a
@@ -53,4 +54,26 @@ export function networkReason(e: unknown): string {
   const text = message.split("\n")[0]?.trim() ?? "";
   const short = text.length > 120 ? `${text.slice(0, 117)}...` : text;
   return code !== "" && !short.includes(code) ? `${code}: ${short}` : short === "" ? "failed" : short;
+}
+
+/** No verdict: lazarus itself lacked what the probe needs (`why`: shortage.ts's words), which says nothing about the server. */
+export function shortOutcome(why: string): ProbeOutcome {
+  return { ok: null, reason: why, short: true };
+}
+
+/**
+ * How a network error ends a probe: a failure ("connection refused"), or no verdict when it shows
+ * that lazarus itself is short of something (EMFILE, ENFILE, ENOMEM, ENOBUFS). A refusal is checked
+ * against the descriptors lazarus has free: node:net reports a socket it could not make (EMFILE) as
+ * ECONNREFUSED (measured on Bun 1.4.5).
+ */
+export function networkFailure(e: unknown): ProbeOutcome {
+  const why = shortageOf(e);
+  if (why !== null) return shortOutcome(why);
+  const code = typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : "";
+  if (code === "ECONNREFUSED" || code === "ConnectionRefused") {
+    const room = fdRoom(2);
+    if (room !== null) return shortOutcome(room);
+  }
+  return { ok: false, reason: networkReason(e) };
 }

@@ -8,6 +8,7 @@
 import { cc, type Pointer } from "bun:ffi";
 import { closeSync, readFileSync, writeSync } from "node:fs";
 import { memfdCreate } from "./libc.ts";
+import { fdRoom } from "./shortage.ts";
 import source from "./spawn-child.c" with { type: "file" };
 
 /** lazarus_spawn(path, argv, envp, dup2 pairs, pair count, cwd or null): the pid, or -errno. */
@@ -17,7 +18,15 @@ let compiled: { readonly spawn: Spawner; readonly lib: unknown } | null | undefi
 
 /** The compiled spawner, or null where it cannot be had (then posix_spawn). Compiled once. */
 export function vforkSpawner(): Spawner | null {
-  if (compiled === undefined) compiled = compile(source) ?? viaMemfd();
+  if (compiled === undefined) {
+    compiled = compile(source) ?? viaMemfd();
+    // TinyCC could not open its files for want of descriptors (lazarus is at its limit): posix_spawn this
+    // time, and compiling is tried again at the next spawn rather than given up for good.
+    if (compiled === null && fdRoom(4) !== null) {
+      compiled = undefined;
+      return null;
+    }
+  }
   return compiled === null ? null : compiled.spawn;
 }
 
