@@ -89,7 +89,7 @@ export const supervisor = {
   allCremated: (): LogRecord => ({ event: "exit", text: "every server is cremated, exiting." }),
   waitingForRevive: (): LogRecord => ({ event: "waiting", text: "every remaining server is buried, waiting for a revive (SIGUSR2)." }),
   waitingForStart: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be started (ctl start)." }),
-  waitingForRetry: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be retried after crashing too fast." }),
+  waitingForRetry: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be retried (it crashed too fast, or could not be started for want of a resource)." }),
   exiting: (status: number): LogRecord => ({ event: "exiting", code: status, text: `exiting with status ${status}.` }),
   reloaded: (summary: ReloadSummary, what: string, done = "reloaded"): LogRecord => ({ event: "reload", reload: summary, text: `${done}: ${what}.` }),
   reloadFailed: (error: string): LogRecord => ({ event: "reload-failed", text: `reload failed, nothing changed: ${error}` }),
@@ -112,6 +112,12 @@ export const server = {
     about(i, s, { event: "spawned", pid, from: "starting", to: "alive", text: `'${label(s)}' started with pid ${pid}.` }),
   spawnFailed: (i: number, s: Server, error: string): LogRecord =>
     about(i, s, { event: "spawn-failed", from: "starting", to: "buried", text: `could not spawn '${label(s)}': ${error}; burying.` }),
+  /** Said for the first of a row of spawns that fail for want of a resource (the next ones are tried and fail silently). */
+  spawnShort: (i: number, s: Server, error: string, delayMs: number): LogRecord =>
+    about(i, s, {
+      event: "spawn-short", from: "starting", to: "backoff", delay: delayMs / 1000,
+      text: `could not spawn '${label(s)}': ${error}; trying again in ${seconds(delayMs)} s, and until it can (a resource lazarus lacks may come back).`,
+    }),
   /** The first line about an abnormal end (docs/spec.md: `'X' exited with code N.` / `'X' died by signal N (NAME).`). */
   exit: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
     about(i, s, ending("exit", pid, status, `'${label(s)}' ${describeExit(status)}.`)),

@@ -163,7 +163,7 @@ class Transition {
         for (const note of event.notes ?? []) this.log(say.supervisor.note(note));
         return this.start(event.handover, event.version ?? "");
       case "spawned": return this.spawnResult(event.server, "spawned", { pid: event.pid });
-      case "spawn-failed": return this.spawnResult(event.server, "spawn-failed", { error: event.error });
+      case "spawn-failed": return this.spawnResult(event.server, event.short === true ? "spawn-short" : "spawn-failed", { error: event.error });
       case "exited": return this.exited(event.pid, event.status, event.atTakeover === true, event.server);
       case "revive": return this.revive(say.supervisor.reviveSignal());
       case "terminate": return this.terminate(signalName(event.signal));
@@ -276,7 +276,7 @@ class Transition {
     this.log(say.supervisor.resumed(who, adopted));
   }
 
-  private spawnResult(i: number, input: "spawned" | "spawn-failed", detail: Detail): void {
+  private spawnResult(i: number, input: "spawned" | "spawn-failed" | "spawn-short", detail: Detail): void {
     if (this.servers.at(i)?.life.kind !== "starting") {
       this.log(input === "spawned" ? say.supervisor.unexpectedSpawned(i, detail.pid as number) : say.supervisor.unexpectedSpawnFailed(i));
       return;
@@ -285,7 +285,7 @@ class Transition {
     // A reload (or the end of a rolling restart) came while its spawn's result was on its way: now that it runs, it is
     // stopped (removed) or restarted (changed); a removed one that could not be started is forgotten.
     const s = this.server(i);
-    if (s.retired === true && (s.life.kind === "buried" || (s.life.kind === "alive" && s.life.stop === null))) {
+    if (s.retired === true && (s.life.kind === "buried" || s.life.kind === "backoff" || (s.life.kind === "alive" && s.life.stop === null))) {
       // A rolling restart's new process given up while it started: its copy (the same name) is still a server.
       const givenUp = this.servers.some((x, j) => j !== i && x.retired !== true && x.spec.name === s.spec.name);
       this.input(i, "remove", { givenUp });
@@ -753,7 +753,9 @@ class Transition {
         return;
       case "running":
         if (living) {
-          this.waitingLogged = false;
+          // Said again once a process ran meanwhile: spawns that only failed again (a server that cannot start,
+          // one tried again and again for want of a resource) leave it said.
+          if (n.alive > 0) this.waitingLogged = false;
         } else if (!waiting) {
           this.log(say.supervisor.allCremated());
           this.exit(0);

@@ -33,8 +33,8 @@ export type Input =
   | "autostart"
   /** Everything it depends on is ready now. */
   | "deps-ready"
-  /** The answer to a spawn: it runs with a pid, or it could not be started. */
-  | "spawned" | "spawn-failed"
+  /** The answer to a spawn: it runs with a pid, or it could not be started (`spawn-short`: for want of a resource that may come back). */
+  | "spawned" | "spawn-failed" | "spawn-short"
   /** It said it is ready (a probe passed, READY=1, a matching line of output). */
   | "ready"
   /** It did not become ready within its ready_timeout. */
@@ -63,13 +63,21 @@ export type Input =
   | "replaced";
 
 export const INPUTS: readonly Input[] = [
-  "autostart", "deps-ready", "spawned", "spawn-failed", "ready", "ready-timeout", "unhealthy", "trigger", "exit-clean", "exit-fast", "exit-slow",
+  "autostart", "deps-ready", "spawned", "spawn-failed", "spawn-short", "ready", "ready-timeout", "unhealthy", "trigger", "exit-clean", "exit-fast", "exit-slow",
   "exit-final", "revive", "retry", "shutdown", "kill", "deadline", "stop", "start", "restart", "revive-one", "signal", "change", "remove",
   "replaced",
 ];
 
 /** How often an unready server's readiness probe (tcp, http, cmd) is tried. */
 export const READY_POLL_MS = 200;
+
+/**
+ * A spawn that failed for want of a resource (the k-th in a row) is tried again after this long:
+ * 1 s, 2 s, 4 s, then every 5 s, for as long as it fails (awaitResources).
+ */
+export function shortRetryMs(k: number): Ms {
+  return Math.min(5000, 1000 * 2 ** Math.max(0, k - 1));
+}
 
 /** What the supervisor lets an action do (step.ts implements it). */
 export interface Act {
@@ -206,6 +214,21 @@ const comeAlive: Action = (a, d) => {
 const buryUnspawnable: Action = (a, d) => {
   a.setLife({ kind: "buried", since: a.at, why: "spawn-failed" });
   a.log(say.server.spawnFailed(a.index, a.server, d.error ?? "unknown error"));
+};
+
+/**
+ * It could not be started for want of a resource of lazarus's or the system's (no free process,
+ * file descriptors, memory): nothing is wrong with it, and the resource may come back. It waits
+ * (backoff, `short`) and is tried again, for as long as that fails, growing delays up to 5 s. Said
+ * for the first of a row only: the next tries fail silently until one succeeds (its usual start line).
+ */
+const awaitResources: Action = (a, d) => {
+  const l = a.server.life;
+  const k = (l.kind === "starting" ? l.short ?? 0 : 0) + 1;
+  const delay = shortRetryMs(k);
+  a.setLife({ kind: "backoff", since: a.at, until: a.at + delay, short: k });
+  if (k === 1) a.log(say.server.spawnShort(a.index, a.server, d.error ?? "unknown error", delay));
+  a.arm("backoff", a.at + delay);
 };
 
 /** It said it is ready: health checks and the watchdog begin; what depends on it may start (step.ts). */
@@ -345,16 +368,21 @@ const deadline: Action = (a) => {
   a.kill(SIGKILL);
 };
 
-/** Its backoff is over: started again (or waits for its dependencies). Armed again if the timer fired early. */
+/**
+ * Its backoff is over: started again (or waits for its dependencies). Armed again if the timer fired early.
+ * After a spawn that failed for want of a resource, silently, and its spawn knows how many did so in a row.
+ */
 const retry: Action = (a) => {
   const l = a.server.life;
   if (l.kind === "backoff" && a.at < l.until) {
     a.arm("backoff", l.until);
     return;
   }
-  a.log(say.server.retry(a.index, a.server));
+  const short = l.kind === "backoff" ? l.short : undefined;
+  if (short === undefined) a.log(say.server.retry(a.index, a.server));
   a.setLife({ kind: "unborn" });
   a.spawn();
+  if (short !== undefined && a.server.life.kind === "starting") a.setLife({ kind: "starting", short });
 };
 
 const requestStop: Action = (a) => {
@@ -461,7 +489,7 @@ const forget: Action = (a) => {
 
 /** Every action by name, for the table and for docs/spec.md's rows. */
 export const ACTIONS = {
-  spawn, comeAlive, buryUnspawnable, becomeReady, failStart, failTriggered, restartUnhealthy, cremateClean, crashFast, respawn, buryCrashed,
+  spawn, comeAlive, buryUnspawnable, awaitResources, becomeReady, failStart, failTriggered, restartUnhealthy, cremateClean, crashFast, respawn, buryCrashed,
   cremateStopped, orderStop, killIt, deadline, retry, requestStop, requestRestart, startOnceStopped, requestStart, restartStopped,
   requestRevive, stopNow, alreadyStopped, sendSignal, restartChanged, stopRemoved, forget,
   stopReplaced,
@@ -486,7 +514,7 @@ const STOPPING = {
 export const TABLE: { readonly [S in Situation]: { readonly [I in Input]?: ActionName } } = {
   unborn: { autostart: "spawn", start: "requestStart", restart: "restartStopped", stop: "stopNow", remove: "forget" },
   waiting: { "deps-ready": "spawn", shutdown: "stopNow", stop: "stopNow", remove: "forget" },
-  starting: { spawned: "comeAlive", "spawn-failed": "buryUnspawnable" },
+  starting: { spawned: "comeAlive", "spawn-failed": "buryUnspawnable", "spawn-short": "awaitResources" },
   unready: { ...RUNNING, ready: "becomeReady", "ready-timeout": "failStart", trigger: "failTriggered" },
   alive: { ...RUNNING, unhealthy: "restartUnhealthy", trigger: "failTriggered" },
   stopping: { ...STOPPING, kill: "killIt", deadline: "deadline", remove: "stopRemoved" },

@@ -138,14 +138,18 @@ export type Life =
   | { readonly kind: "unborn" }
   /** It should run, and waits for what it depends on to be ready. */
   | { readonly kind: "waiting" }
-  | { readonly kind: "starting" }
+  /** `short`: its last spawns failed for want of a resource (awaitResources): how many in a row (absent: none). */
+  | { readonly kind: "starting"; readonly short?: number }
   /**
    * A process of it runs. `ready`: it said so (always true without a
    * readiness check); until then it is, for people, "starting".
    */
   | { readonly kind: "alive"; readonly pid: number; readonly since: Ms; readonly stop: StopOrder | null; readonly ready: boolean }
-  /** It crashed too fast and is started again at `until` (backoff). */
-  | { readonly kind: "backoff"; readonly since: Ms; readonly until: Ms }
+  /**
+   * It crashed too fast and is started again at `until` (backoff); or, `short`, its spawn failed
+   * for want of a resource (processes, descriptors, memory) and is tried again then: how many in a row.
+   */
+  | { readonly kind: "backoff"; readonly since: Ms; readonly until: Ms; readonly short?: number }
   | { readonly kind: "buried"; readonly since: Ms; readonly why: BuriedWhy }
   | { readonly kind: "cremated"; readonly since: Ms; readonly why: CrematedWhy };
 
@@ -343,7 +347,8 @@ export type Event =
     readonly notes?: readonly string[];
   }
   | { readonly type: "spawned"; readonly at: Ms; readonly server: number; readonly pid: number }
-  | { readonly type: "spawn-failed"; readonly at: Ms; readonly server: number; readonly error: string }
+  /** `short`: it failed for want of a resource that may come back (EAGAIN, EMFILE, ENFILE, ENOMEM): tried again, not buried. */
+  | { readonly type: "spawn-failed"; readonly at: Ms; readonly server: number; readonly error: string; readonly short?: true }
   | {
     readonly type: "exited";
     readonly at: Ms;

@@ -17,6 +17,7 @@ import { type HttpEndpoint, type HttpEndpointOptions, serveHttp } from "./http-s
 import type { LogFileState } from "./log-file.ts";
 import { LogFiles } from "./log-files.ts";
 import { OutputHub } from "./output.ts";
+import { shortageOf } from "./shortage.ts";
 import { tooBigReason } from "./too-big.ts";
 import { type Sink, sinksFor } from "./sink.ts";
 import { ownChildren, stat } from "./proc.ts";
@@ -195,14 +196,14 @@ export class BunPort implements OsPort {
     // whose reader dies with our image would die of SIGPIPE at a re-exec (BUN-NOTES).
     const output = request.output ?? { kind: "inherit" };
     const pipes = output.kind === "piped" ? this.hub.open(output) : null;
-    if (pipes !== null && "error" in pipes) return { ok: false, error: pipes.error };
+    if (pipes !== null && "error" in pipes) return spawnFailure(pipes.error, shortageOf(pipes.error) !== null);
     // Output nobody reads (output = "none", no log file) goes to /dev/null.
     let devNull: number | null = null;
     if (output.kind === "discard") {
       try {
         devNull = openSync("/dev/null", "w");
       } catch (e) {
-        return { ok: false, error: `cannot open /dev/null: ${spawnError(e)}` };
+        return spawnFailure(`cannot open /dev/null: ${spawnError(e)}`, shortageOf(e) !== null);
       }
     }
     const dup2 = pipes !== null ? [[pipes.stdout, 1], [pipes.stderr, 2]] as const : devNull !== null ? [[devNull, 1], [devNull, 2]] as const : null;
@@ -219,7 +220,7 @@ export class BunPort implements OsPort {
     if ("errno" in r) {
       pipes?.failed();
       if (r.errno === E2BIG) return { ok: false, error: tooBigReason(request.argv, env) };
-      return { ok: false, error: `${errnoName(r.errno)}: ${strerror(r.errno).toLowerCase()} (${path})` };
+      return spawnFailure(`${errnoName(r.errno)}: ${strerror(r.errno).toLowerCase()} (${path})`, shortageOf(r.errno, true) !== null);
     }
     // Its end is seen at the next SIGCHLD, never before this returns.
     this.children.add(r.pid);
@@ -770,6 +771,11 @@ function preflight(argv: readonly string[], env: Readonly<Record<string, string>
 }
 
 
+
+/** A spawn that failed; `short`: for want of a resource that may come back (the server is tried again, not buried). */
+function spawnFailure(error: string, short: boolean): SpawnOutcome {
+  return short ? { ok: false, error, short: true } : { ok: false, error };
+}
 
 /** Why `dir` cannot be a child's working directory, or null. */
 function directoryProblem(dir: string): string | null {

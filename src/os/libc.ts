@@ -217,7 +217,7 @@ const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
-  1: "EPERM", 2: "ENOENT", 7: "E2BIG", 8: "ENOEXEC", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES",
+  1: "EPERM", 2: "ENOENT", 7: "E2BIG", 8: "ENOEXEC", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 23: "ENFILE", 24: "EMFILE",
   20: "ENOTDIR", 21: "EISDIR", 26: "ETXTBSY", 36: "ENAMETOOLONG", 40: "ELOOP",
 };
 

@@ -93,7 +93,8 @@ export type TerminalSpec =
 
 export type SpawnOutcome =
   | { readonly ok: true; readonly pid: number }
-  | { readonly ok: false; readonly error: string };
+  /** `short`: for want of a resource that may come back (no free process, file descriptor or memory: shortage.ts). */
+  | { readonly ok: false; readonly error: string; readonly short?: true };
 
 /** One readiness or health check to carry out (see docs/design.md, "Probes"). */
 export interface ProbeRequest {

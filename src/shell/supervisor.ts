@@ -413,7 +413,7 @@ export class Supervisor {
         const now = port.now();
         return [...exits, r.ok
           ? { type: "spawned", at: now, server: effect.server, pid: r.pid }
-          : { type: "spawn-failed", at: now, server: effect.server, error: r.error }];
+          : { type: "spawn-failed", at: now, server: effect.server, error: r.error, ...(r.short === true ? { short: true as const } : {}) }];
       }
       case "kill":
         // That process has ended, and its end waits in the queue for the core: its pid may

@@ -104,6 +104,7 @@ function eventFor(d: Driver, input: Input, t: number): Event | null {
     }
     case "spawned": return { type: "spawned", at: t, server: 0, pid: 4242 };
     case "spawn-failed": return { type: "spawn-failed", at: t, server: 0, error: "ENOENT: not found" };
+    case "spawn-short": return { type: "spawn-failed", at: t, server: 0, error: "EAGAIN: resource temporarily unavailable", short: true };
     case "ready": return { type: "notify", at: t, pid, ready: true, watchdog: false, status: null };
     case "ready-timeout": return { type: "timer", at: since + 10_000, timer: "ready:0" };
     case "unhealthy": return { type: "probe-result", at: t, server: 0, pid, purpose: "health", ok: false, reason: "connection refused" };

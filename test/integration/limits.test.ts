@@ -3,9 +3,9 @@
 // back). What must hold: it never ends by itself, judges no server by what it
 // could not carry out itself, says so in one line per burst, and recovers.
 import { describe, expect, test } from "bun:test";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { perTest, ROOT, type Run, SERVER } from "../helpers/run.ts";
+import { eventually, perTest, ROOT, type Run, SERVER } from "../helpers/run.ts";
 
 const { start, tempDir } = perTest({ tmp: "lazarus-limits-" });
 const READY = join(ROOT, "fixtures/ready-server.py");
@@ -32,6 +32,28 @@ function lowestFree(pid: number): number {
   let fd = 0;
   while (open.has(fd)) fd++;
   return fd;
+}
+
+/** The pipe inodes of `pid`'s stdout and stderr ("pipe:[N]"). */
+function pipesOf(pid: number): Set<string> {
+  const out = new Set<string>();
+  for (const fd of [1, 2]) {
+    try {
+      out.add(readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** The descriptors of `pid` open on one of `targets` (readlink's text). */
+function fdsOn(pid: number, targets: Set<string>): number[] {
+  return readdirSync(`/proc/${pid}/fd`).map(Number).filter((fd) => {
+    try {
+      return targets.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** A free TCP port on 127.0.0.1 (listened on, then closed). */
@@ -106,6 +128,44 @@ describe("lazarus out of file descriptors", () => {
     expect(records(r, "unhealthy")).toEqual([]);
     expect(records(r, "spawned", "tcpsrv")).toHaveLength(1);
     expect(records(r, "spawned", "chk")).toHaveLength(1);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  }, 60_000);
+
+  test("a server that cannot be respawned for want of descriptors (its pipes) is tried again, said once, and starts once there are some: not buried", async () => {
+    if (noPrlimit !== null) {
+      console.log(`not run: ${noPrlimit}`);
+      expect(noPrlimit).toMatch(/prlimit/);
+      return;
+    }
+    const dir = tempDir();
+    const crash = join(dir, "crash");
+    writeFileSync(join(dir, "lazarus.toml"), [
+      "interval = 0", // (every abnormal end is respawned)
+      "log_format = \"json\"",
+      // Piped output: each spawn needs two pipes. It ends (status 3) once `crash` exists.
+      "[servers.crashy]", `cmd = ["${SERVER}", "--crash-when=${crash}"]`, "output = \"prefix\"",
+      "",
+    ].join("\n"));
+    const r = start(["--control=none"], { cwd: dir });
+    const pid = (JSON.parse(await r.waitFor(/"event":"spawned".*"name":"crashy"/)) as { pid: number }).pid;
+    // Its limit becomes the lowest of its free descriptors and those of crashy's pipes: once crashy's end closes
+    // them, lazarus has none to open.
+    await eventually(() => pipesOf(pid).size === 2 && fdsOn(r.pid, pipesOf(pid)).length >= 2, "lazarus reading crashy's pipes");
+    const low = Math.min(lowestFree(r.pid), lowestFree(r.pid), lowestFree(r.pid), ...fdsOn(r.pid, pipesOf(pid)));
+    setNofile(r.pid, low);
+    const from = r.lines.length;
+    writeFileSync(crash, "");
+    await r.waitFor(/"text":"'crashy' died abnormally, respawning\."/, { from });
+    await r.waitFor(/"text":"could not spawn 'crashy': pipe2: Too many open files \(errno 24\); trying again in 1\.000 s, and until it can/, { from });
+    // Tried again (1 s later), failing again, silently.
+    await r.waitForCount(/"input":\{"type":"spawn-failed".*"short":true/, 2);
+    rmSync(crash);
+    setNofile(r.pid, 1024 + low);
+    await r.waitFor(/"text":"'crashy' started with pid/, { from });
+    expect(records(r, "spawn-short")).toHaveLength(1);
+    expect(records(r, "spawn-failed")).toEqual([]);
+    expect(records(r, "buried")).toEqual([]);
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
   }, 60_000);

@@ -25,6 +25,9 @@ import { type Action, type AddChoice, groupSize, type LifeChoice, type PolicyTwe
 
 export type StepFn = (state: State, event: Event) => StepResult;
 
+/** How many spawns after one that failed for want of a resource fail so too (check.ts shortAgain). */
+const SHORT_AGAIN = 2;
+
 export class Violation extends Error {
   override name = "Violation";
 }
@@ -249,6 +252,11 @@ export class ScenarioRun {
   private lastFired: TimerName | null = null;
   /** A spawn that fails, by server name (the next one of it). */
   private readonly failNext = new Map<string, string>();
+  /**
+   * A shortage lasts: a spawn that failed with EAGAIN makes the next SHORT_AGAIN spawns of that server fail so
+   * too (its retries, 1 s, 2 s and 4 s later: the growing delays are checked), whatever else starts it meanwhile.
+   */
+  private readonly shortAgain = new Map<string, number>();
   private readonly firstFails: Set<string>;
   /** Spawns per server name over the whole run (across re-execs; from 0 again when a reload adds the name anew): the first carries argv as given. */
   private readonly spawnsSoFar = new Map<string, number>();
@@ -917,11 +925,15 @@ export class ScenarioRun {
           const h = this.nameOf(i);
           this.checkArgv(i, e.argv);
           this.spawnsSoFar.set(h, (this.spawnsSoFar.get(h) ?? 0) + 1);
-          const failure = this.failNext.get(h) ?? (this.firstFails.has(h) ? "ENOENT" : undefined);
+          const again = this.shortAgain.get(h) ?? 0;
+          const failure = this.failNext.get(h) ?? (again > 0 ? "EAGAIN" : this.firstFails.has(h) ? "ENOENT" : undefined);
+          if (this.failNext.get(h) === "EAGAIN") this.shortAgain.set(h, SHORT_AGAIN);
+          else if (again > 0 && !this.failNext.has(h)) this.shortAgain.set(h, again - 1);
           this.failNext.delete(h);
           this.firstFails.delete(h);
           if (failure !== undefined) {
-            this.queue.push({ type: "spawn-failed", at: this.t, server: i, error: failure });
+            // EAGAIN is the shell's shortage (no free process): said so to the core, as BunPort does.
+            this.queue.push({ type: "spawn-failed", at: this.t, server: i, error: failure, ...(failure === "EAGAIN" ? { short: true as const } : {}) });
           } else {
             const pid = this.allocPid();
             this.procs.set(pid, { pid, choice: this.behaviour.get(h)!, server: i, since: null, signals: [], end: null });
@@ -1135,6 +1147,16 @@ export class ScenarioRun {
       if (l.kind !== "backoff" || l.since !== event.at || before.servers.at(i)?.life.kind === "backoff") return;
       // (a re-exec'd image's start takes over a backoff begun before: under the spec of then, which a reload may have changed since)
       if (event.type === "start" && event.handover !== null) return;
+      // For want of a resource (its spawn failed so): 1 s, 2 s, 4 s, then every 5 s for the k-th in a row, whatever its backoff setting.
+      if (l.short !== undefined) {
+        if (event.type !== "spawn-failed" || event.short !== true || event.server !== i) {
+          return this.fail("backoff", `server ${i} waits for a resource, but ${describe(event)} was no spawn of it that failed for want of one`);
+        }
+        const wait = Math.min(5000, 1000 * 2 ** (l.short - 1));
+        if (Math.abs(l.until - l.since - wait) > 1e-6) this.fail("backoff", `server ${i}'s spawn failed for want of a resource (${l.short} in a row): tried again after ${l.until - l.since} ms, not ${wait}`);
+        return;
+      }
+      if (event.type === "spawn-failed" && event.short === true && event.server === i) return this.fail("backoff", `server ${i} waits in an ordinary backoff after its spawn failed for want of a resource`);
       const b = (specsBefore[i] ?? this.specOf(i)).backoff;
       if (b === undefined) return this.fail("backoff", `server ${i} waits in backoff without a backoff setting`);
       const delay = l.until - l.since;

@@ -64,6 +64,12 @@ export interface ModelServer {
   retries: number;
   /** backoff: when it is started again. */
   until: number;
+  /**
+   * Spawns in a row that failed for want of a resource (a spawn-failed event with `short`): it waits in
+   * backoff and is tried again after 1 s, 2 s, 4 s, then every 5 s, for as long as that fails; carried by
+   * the retry's spawn only (any other start counts from 0).
+   */
+  short: number;
   /** Failed health probes in a row. */
   healthFails: number;
   /** The probe in flight (never two): for which process, and why. */
@@ -178,7 +184,7 @@ export interface ModelHandover {
 
 function fresh(): ModelServer {
   return {
-    kind: "unborn", pid: 0, since: 0, why: null, stop: null, spawns: 0, lastExit: null, ready: false, retries: 0, until: 0, healthFails: 0,
+    kind: "unborn", pid: 0, since: 0, why: null, stop: null, spawns: 0, lastExit: null, ready: false, retries: 0, until: 0, short: 0, healthFails: 0,
     probing: null, probeAt: null, readyAt: null, watchdogTimer: null, watchdogAt: null, retired: false, next: null, replaces: null, behind: null,
   };
 }
@@ -424,8 +430,18 @@ export class Model {
       }
       case "spawn-failed": {
         const s = this.servers[e.server];
+        if (s?.kind !== "starting") break;
+        if (e.short === true && !s.retired) {
+          // For want of a resource: nothing is wrong with it, and it may come back. Tried again, never buried.
+          const k = s.short + 1;
+          const delay = Math.min(5000, 1000 * 2 ** (k - 1));
+          this.x.notes.push(`server ${e.server}'s spawn failed for want of a resource (${k} in a row): tried again at ${this.at + delay}`);
+          Object.assign(s, { kind: "backoff", pid: 0, since: this.at, until: this.at + delay, why: null, stop: null, short: k });
+          this.takeNext(e.server);
+          break;
+        }
         // (a removed one is forgotten once ended: it never started)
-        if (s?.kind === "starting") this.become(e.server, s.retired ? "cremated" : "buried", s.retired ? "stopped" : "spawn-failed");
+        this.become(e.server, s.retired ? "cremated" : "buried", s.retired ? "stopped" : "spawn-failed");
         break;
       }
       case "reconfigure":
@@ -531,6 +547,9 @@ export class Model {
           this.reviveOne(i);
           break;
         case "backoff":
+          // (a handover does not say whether it waits for a resource: the new image counts such spawns afresh)
+          s.short = 0;
+          break;
         case "cremated":
           break;
       }
@@ -661,7 +680,12 @@ export class Model {
         if (s.kind !== "backoff" || this.at < s.until) return; // early: armed again
         this.x.notes.push(`server ${i}'s backoff is over: retried`);
         s.kind = "unborn";
-        this.spawn(i);
+        {
+          const short = s.short;
+          this.spawn(i);
+          // (a retry for want of a resource goes on counting; one that waits for its dependencies starts afresh)
+          if ((s.kind as ModelKind) === "starting") s.short = short;
+        }
         return;
       default:
         return;
@@ -1196,7 +1220,7 @@ export class Model {
       Object.assign(s, { kind: "waiting", pid: 0, stop: null, why: null });
       return;
     }
-    Object.assign(s, { kind: "starting", pid: 0, stop: null, why: null });
+    Object.assign(s, { kind: "starting", pid: 0, stop: null, why: null, short: 0 });
     s.spawns++;
     this.x.spawns.push(i);
   }

@@ -33,6 +33,8 @@ const NAMED: Readonly<Record<string, RegExp>> = {
   "a reload ends a rolling reload and leaves its copies on their old process": /^invariant reload: after reconfigure .*runs its old process with a new spec pending, and no rolling restart under way will replace it: a change a reload accepted is never carried out/,
   "the spec a rolling reload's old process runs lost across a re-exec": /^invariant re-exec: server \d+ \('.*', pid \d+\) ran its old process .* with a reload's new spec pending before the re-exec; after it, it .*: the spec an old process runs is lost across a re-exec/,
   "a server added in the seat of a process still stopping starts at once": /^invariant seat: after reconfigure .*, server \d+ \('.*'\) was started while server \d+ \('.*', removed by a reload, .*\) still stops: two processes of one name run at once/,
+  "bury a server whose spawn failed for want of a resource": /^invariant (backoff|model): /,
+  "a spawn short of a resource tried again every second": /^invariant backoff: server \d+'s spawn failed for want of a resource \(\d+ in a row\): tried again after 1000 ms, not \d+/,
   "scale down stops the lowest-numbered copies": /^invariant scale: scale '.*' to \d+ stopped .*; it must stop .*: the copies above \d+, the highest-numbered first \(a scale down stops the wrong copies\)/,
 };
 

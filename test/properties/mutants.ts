@@ -431,3 +431,24 @@ Object.assign(MUTANTS, {
     return { state: out, effects };
   },
 });
+
+/** Planted bugs in spawns that fail for want of a resource (EAGAIN: the harness tells the core `short`, as BunPort does). */
+Object.assign(MUTANTS, {
+  /** Every failed spawn buries, as before: a server that could not start for want of a free process waits for an operator. */
+  "bury a server whose spawn failed for want of a resource": (state: State, event: Event): StepResult => {
+    if (event.type !== "spawn-failed" || event.short !== true) return step(state, event);
+    const { short: _, ...plain } = event;
+    return step(state, plain);
+  },
+  /** Tried again every second for as long as it fails, the delay never growing. */
+  "a spawn short of a resource tried again every second": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "spawn-failed" || event.short !== true) return r;
+    const s = r.state.servers.at(event.server);
+    if (s === undefined || s.life.kind !== "backoff" || s.life.short === undefined) return r;
+    const until = event.at + 1000;
+    const timer = `backoff:${event.server}`;
+    const effects = r.effects.map((e): Effect => (e.type === "arm" && e.timer === timer ? { ...e, at: until } : e));
+    return { state: withServer(r.state, event.server, { ...s, life: { ...s.life, until } }), effects };
+  },
+});

@@ -304,6 +304,17 @@ class ReportsInterruptedAsFailed extends Supervisor {
   }
 }
 
+/** A spawn that failed for want of a resource told to the core as any failed spawn (as before the core knew the difference). */
+class LosesSpawnShortage extends Supervisor {
+  protected override perform(effect: Effect, at: number): Event[] {
+    return super.perform(effect, at).map((e): Event => {
+      if (e.type !== "spawn-failed" || e.short !== true) return e;
+      const { short: _, ...plain } = e;
+      return plain;
+    });
+  }
+}
+
 const terminating = (e: Event | null) => e !== null && (e.type === "terminate" || (e.type === "control" && e.command.op === "shutdown"));
 
 function make(C: new (port: OsPort, config: ShellConfig) => Supervisor): SupervisorFactory {
@@ -318,6 +329,8 @@ export const BUSY_STEP_MUTANT = "tell the core a stop timer again until its serv
 export const TRIGGER_MUTANT = "drop WATCHDOG=trigger";
 /** The planted probe bug: caught by the world's check of what the core is told of an interrupted probe, which names it. */
 export const INTERRUPTED_PROBE_MUTANT = "report an interrupted probe as failed";
+/** The planted spawn bug: caught by the world's check of what the core is told of a failed spawn, which names it. */
+export const SHORTAGE_MUTANT = "lose a spawn's shortage on the way to the core";
 
 export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "drop the second of two coalesced exits": make(DropsCoalescedExit),
@@ -368,6 +381,7 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   [TRIGGER_MUTANT]: make(DropsWatchdogTrigger),
   // Probes: a command probe killed before a re-exec that failed is no verdict.
   [INTERRUPTED_PROBE_MUTANT]: make(ReportsInterruptedAsFailed),
+  [SHORTAGE_MUTANT]: make(LosesSpawnShortage),
   // Issue 23: busy loops at one instant, caught by the world's step bounds.
   [BUSY_TIMER_MUTANT]: resetsDueTimers,
   [BUSY_STEP_MUTANT]: make(RetriesStopTimer),

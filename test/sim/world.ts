@@ -147,10 +147,11 @@ class SimPort implements OsPort {
     const server = simServerOf(request.argv);
     this.w.checkSpawn(server, request);
     const life = this.w.nextLife(server);
-    if (life.spawnError !== null) return { ok: false, error: `${life.spawnError}: simulated` };
+    // EAGAIN (no free process) is a shortage, as BunPort says it: the server is tried again, not buried.
+    if (life.spawnError !== null) return this.w.spawnFailed({ ok: false, error: `${life.spawnError}: simulated`, ...(life.spawnError === "EAGAIN" ? { short: true as const } : {}) });
     const p = this.w.k.spawnServer(server, life.behaviour);
     if ((globalThis as { SIM_DEBUG?: boolean }).SIM_DEBUG) console.log(`${this.w.k.now.toFixed(3)} SPAWN srv${server} -> ${p?.pid} life ${life.behaviour.lifeMs}`);
-    if (p === null) return { ok: false, error: "EAGAIN: no free pid" };
+    if (p === null) return this.w.spawnFailed({ ok: false, error: "EAGAIN: no free pid", short: true });
     this.children.set(p.pid, "spawned");
     this.w.lifeStarts(p.pid, p.serial, server, life.script);
     this.w.spawnedSerial.set(p.pid, [...(this.w.spawnedSerial.get(p.pid) ?? []), p.serial]);
@@ -617,6 +618,24 @@ export class World {
   /** The core's probe effects of the step being carried out, in order, for port.probe to take. */
   readonly probesAsked: Extract<Effect, { type: "probe" }>[] = [];
 
+  /** Spawns the port answered with a failure, in order, not yet told to the core (each is told as a spawn-failed event, in that order). */
+  private readonly failedSpawns: Extract<SpawnOutcome, { ok: false }>[] = [];
+
+  /** A port's failed spawn (to be told to the core as it is: checkSpawnFailed). */
+  spawnFailed(outcome: Extract<SpawnOutcome, { ok: false }>): SpawnOutcome {
+    this.failedSpawns.push(outcome);
+    return outcome;
+  }
+
+  /** The core is told of a failed spawn as the port answered it: a shortage (no free process) as one, so the server is tried again. */
+  private checkSpawnFailed(e: Extract<Event, { type: "spawn-failed" }>): void {
+    const f = this.failedSpawns.shift();
+    if (f === undefined) return this.fail(`the core was told that a spawn of server ${e.server} failed (${e.error}), and no spawn failed`);
+    if (f.short === true && e.short !== true) {
+      this.fail(`a spawn of server ${e.server} failed for want of a resource (${f.error}), and the shell told the core it failed for good: it is buried instead of tried again (lose a spawn's shortage on the way to the core)`);
+    }
+  }
+
   /**
    * The shell called port.probe: it must be for a probe effect the core asked
    * for (with its timeout); answered through `done` after a latency of the
@@ -1058,6 +1077,7 @@ export class World {
       this.rollsAsked++;
     }
     if (e.type === "notify") this.checkNotify(e);
+    if (e.type === "spawn-failed") this.checkSpawnFailed(e);
     const due = e.type === "timer" ? this.model.timers() : null;
     const reload = e.type === "reconfigure" ? this.reconfigureSeen() : undefined;
     const was = this.model.servers.map((m) => ({ kind: m.kind, pid: m.pid, stop: m.stop !== null }));
