@@ -763,6 +763,8 @@ function preflight(argv: readonly string[], env: Readonly<Record<string, string>
   try {
     r = Bun.spawnSync({ cmd: [...argv], env: { ...env, [PREFLIGHT_ENV]: "1" }, stdio: ["ignore", "ignore", "pipe"], timeout: 30_000 });
   } catch (e) {
+    // Too big for an exec (the handover and the files' texts it carries, with lazarus's own environment): say what.
+    if ((e as { code?: unknown }).code === "E2BIG") return `the new image cannot be started: ${tooBigReason(argv, env)}`;
     return `the new image cannot be started: ${spawnError(e)}`;
   }
   if (r.exitCode === 0) return null;

@@ -15,6 +15,7 @@ import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec, Settings } from "../core/types.ts";
 import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, type OsPort, OUTPUT_ENV, PREFLIGHT_ENV } from "../os/port.ts";
 import { handoverSpecs } from "../core/step.ts";
+import { chunkedEnv, isChunkOf, joinedEnv } from "./env-chunks.ts";
 import { type Launcher, launcher } from "./launch.ts";
 import { withLaunchKeys } from "./launch-key.ts";
 import { type Reloaded, type ShellConfig, Supervisor } from "./supervisor.ts";
@@ -88,11 +89,11 @@ export function prepare(b: BootEnv): Prepared | Exclude<Booted, { kind: "running
     return r.ok ? { ...r, plan: withLaunchKeys(r.plan) } : r;
   };
   // After a re-exec, the counts `ctl scale` gave too (those the carried texts still allow).
-  const loaded = load(reexec ? b.env[SOURCES_ENV] : undefined, reexec ? readScales(b.env[SCALE_ENV]) : {});
+  const loaded = load(reexec ? joinedEnv(b.env, SOURCES_ENV) : undefined, reexec ? readScales(b.env[SCALE_ENV]) : {});
   if (!loaded.ok) return { kind: "error", message: loaded.error, status: 2 };
   let handover: Handover | null = null;
   if (reexec) {
-    const carried = b.env[HANDOVER_ENV];
+    const carried = joinedEnv(b.env, HANDOVER_ENV);
     if (carried === undefined) return { kind: "error", message: `--re-exec is for lazarus's own use: no re-exec state found (${HANDOVER_ENV} is not set).`, status: 2 };
     const r = unmarshal(carried, loaded.plan.servers);
     // Unreadable as a whole: supervise nothing we cannot vouch for. The children
@@ -242,21 +243,23 @@ function withNotifySocket(base: Launcher, servers: readonly ServerSpec[], path: 
  * it needs no fd kept open across the exec (Bun marks every fd close-on-exec),
  * leaves no file behind to clean up or to be read by another user, and is gone
  * from our environment as soon as the new image reads it (so children never
- * see it). Its limit, 128 KiB per variable on Linux, is far above what a
- * thousand servers need (about 60 bytes each); a larger state fails the exec
- * cleanly (E2BIG) and the old image goes on.
+ * see it). Linux takes at most 128 KiB in one variable (about 2,000 servers at
+ * some 60 bytes each, or a config file of that size): a larger handover or text
+ * goes in pieces (env-chunks.ts), bounded together by the kernel's limit for an
+ * exec's arguments and environment; past that the start-up check fails with
+ * E2BIG, said with what is too big, and the old image goes on.
  */
 function reexecCommand(
   h: Handover, servers: readonly ServerSpec[], args: readonly string[], self: readonly string[], inherited: Readonly<Record<string, string>>, sources: Sources,
   scales: Scales, reexecs: number, own: Readonly<Record<string, string | undefined>>,
 ): { argv: readonly string[]; env: Record<string, string> } {
-  const env: Record<string, string> = { ...inherited, [HANDOVER_ENV]: marshal(h, servers), [REEXECS_ENV]: String(reexecs + 1) };
+  const env: Record<string, string> = { ...inherited, ...chunkedEnv(HANDOVER_ENV, marshal(h, servers)), [REEXECS_ENV]: String(reexecs + 1) };
   for (const k of SYSTEMD_ENV) {
     const v = own[k];
     if (v !== undefined) env[k] = v;
   }
   const carried = carrySources(sources);
-  if (carried !== null) env[SOURCES_ENV] = carried;
+  if (carried !== null) Object.assign(env, chunkedEnv(SOURCES_ENV, carried));
   const scaled = carryScales(scales);
   if (scaled !== null) env[SCALE_ENV] = scaled;
   // Drop an earlier --re-exec among the options only: words inside braces belong to the servers.
@@ -285,6 +288,9 @@ export function systemdSettings(env: Readonly<Record<string, string | undefined>
   return { watchdogMs: Number.isSafeInteger(usec) && usec > 0 && forUs ? Math.max(1, Math.floor(usec / 1000)) : null };
 }
 
+/** Private variables that may come in pieces (NAME_2, NAME_3, …: env-chunks.ts). */
+const CHUNKED_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV];
+
 /** Variables lazarus passes to itself across a re-exec: never seen by a server. */
 export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, SCALE_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV, REEXECS_ENV, LOGS_ENV, CARRY_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV];
 
@@ -297,6 +303,6 @@ function reexecsSoFar(env: Readonly<Record<string, string | undefined>>): number
 /** The environment servers inherit: `env` without lazarus's private variables and systemd's for lazarus. */
 export function childEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && !PRIVATE_ENV.includes(k) && !SYSTEMD_ENV.includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !PRIVATE_ENV.includes(k) && !SYSTEMD_ENV.includes(k) && !isChunkOf(k, CHUNKED_ENV)) out[k] = v;
   return out;
 }

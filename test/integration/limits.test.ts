@@ -170,3 +170,21 @@ describe("lazarus out of file descriptors", () => {
     expect((await r.ended()).code).toBe(0);
   }, 60_000);
 });
+
+describe("lazarus with a configuration too big for one environment variable", () => {
+  test("a re-exec carries a config file over 128 KiB (Linux's limit for one variable) in pieces, and adopts every server", async () => {
+    const dir = tempDir();
+    // 150 servers and a comment line of 200 KiB: the text travels as LAZARUS_SOURCES, LAZARUS_SOURCES_2, …
+    const lines = ["interval = 1", `# ${"x".repeat(200 * 1024)}`];
+    for (let i = 0; i < 150; i++) lines.push(`[servers.s${i}]`, `cmd = ["${SERVER}", "--quiet"]`);
+    writeFileSync(join(dir, "lazarus.toml"), `${lines.join("\n")}\n`);
+    const r = start(["--control=none"], { cwd: dir });
+    await r.waitForCount(/' started with pid \d+\./, 150);
+    const from = r.lines.length;
+    r.signal("SIGUSR1");
+    await r.waitFor(/re-exec complete: .* adopted 150 running servers\./, { from });
+    expect(r.lines.slice(from).filter((l) => l.includes("re-exec failed"))).toEqual([]);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  }, 60_000);
+});
