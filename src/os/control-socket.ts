@@ -19,7 +19,9 @@ import { dirname, join } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
 import { notifyPid, socketPid } from "../control/path.ts";
 import { messageOf } from "../core/values.ts";
+import { bindSocket, closeFd, datagramSocket } from "./libc.ts";
 import type { ControlHandler } from "./port.ts";
+import { unixAddress } from "./unix-address.ts";
 
 export const MAX_REQUEST_LINE = 64 * 1024;
 export const MAX_CLIENTS = 512;
@@ -368,7 +370,7 @@ export async function listenControl(path: string, strictDir: boolean, handler: C
       },
     });
   } catch (e) {
-    return `control socket ${path}: ${messageOf(e)}`;
+    return `control socket ${path}: ${messageOf(e)}${whyNoListen(path)}`;
   } finally {
     process.umask(oldMask);
   }
@@ -386,4 +388,27 @@ export async function listenControl(path: string, strictDir: boolean, handler: C
       } catch { /* gone */ }
     },
   };
+}
+
+/**
+ * Why a socket cannot be made at `path` (", bind: No space left on device (ENOSPC)"), or "":
+ * Bun.listen says only "Failed to listen at PATH". Found by binding a datagram socket there
+ * (removed at once), which fails the same way: a full or read-only file system, no free
+ * inode, no file descriptor left.
+ */
+function whyNoListen(path: string): string {
+  const address = unixAddress(path);
+  if (typeof address === "string") return `: ${address}`;
+  const fd = datagramSocket(true);
+  if (typeof fd === "string") return `: ${fd}`;
+  try {
+    const problem = bindSocket(fd, address);
+    if (problem === null) {
+      try { unlinkSync(path); } catch { /* gone */ }
+      return "";
+    }
+    return `: ${problem}`;
+  } finally {
+    closeFd(fd);
+  }
 }

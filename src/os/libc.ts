@@ -473,7 +473,7 @@ export function isCloseOnExec(fd: number): boolean | null {
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 const ERRNO_CODES: Readonly<Record<number, string>> = {
-  4: "EINTR", 9: "EBADF", 11: "EAGAIN", 28: "ENOSPC", 32: "EPIPE", 98: "EADDRINUSE", 104: "ECONNRESET", 107: "ENOTCONN", 111: "ECONNREFUSED",
+  4: "EINTR", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 23: "ENFILE", 24: "EMFILE", 28: "ENOSPC", 30: "EROFS", 32: "EPIPE", 98: "EADDRINUSE", 104: "ECONNRESET", 107: "ENOTCONN", 111: "ECONNREFUSED",
 };
 
 /**

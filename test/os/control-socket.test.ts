@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { type ControlServer, LIMITS, type Limits, listenControl } from "../../src/os/control-socket.ts";
 import type { ControlHandler } from "../../src/os/port.ts";
 import { connectFailure, request } from "../../src/os/control-client.ts";
+import { mountTmpfs, unmount } from "../helpers/log-files.ts";
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -232,5 +233,25 @@ describe("what ctl says when it cannot connect", () => {
     if (res.ok) expect(res.reply).toEqual({ ok: false, error: "too many clients" });
     else expect(res.error).toBe(`the supervisor at ${path} closed the connection at once (is it at its limit of control clients?)`);
     expect(await server.exited).toBe(0);
+  });
+});
+
+describe("a control socket that cannot be made", () => {
+  test("says why (a read-only file system here), not only Bun's 'Failed to listen at PATH'", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lazarus-sock-ro-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const why = mountTmpfs(dir, "64k", true);
+    if (why !== null) {
+      // Not root here, or no permission to mount: the reason is printed, and it is one of the expected ones.
+      console.log(`read-only tmpfs test not run: ${why}`);
+      expect(why).toMatch(/not root|not permitted|failed/);
+      return;
+    }
+    try {
+      const r = await listenControl(join(dir, "ctl.sock"), false, () => {});
+      expect(r).toBe(`control socket ${join(dir, "ctl.sock")}: Failed to listen at ${join(dir, "ctl.sock")}: bind: Read-only file system (EROFS)`);
+    } finally {
+      unmount(dir);
+    }
   });
 });
