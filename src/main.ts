@@ -2,7 +2,7 @@
 // boot a supervisor (src/shell/boot.ts) on the production OS port.
 import { tmpdir } from "node:os";
 import { USAGE } from "./cli/parse.ts";
-import { commandLineWords } from "./os/argv.ts";
+import { commandLineWords, startEnvironment } from "./os/argv.ts";
 import { printable } from "./text/bytes.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
 import { bunFiles } from "./os/files.ts";
@@ -34,8 +34,9 @@ async function main(args: readonly string[]): Promise<void> {
     writeAll(r.status === 0 ? 1 : 2, r.out);
     process.exit(r.status);
   }
-  // A snapshot: lazarus never changes its own process.env; what servers see is computed from this.
-  const env: Record<string, string | undefined> = { ...process.env };
+  // A snapshot of the environment lazarus was given (not Bun's process.env, which holds the working
+  // directory's .env files too): lazarus never changes it; what servers see is computed from this.
+  const env = startEnvironment();
   const port = () => new BunPort({
     subreaper: true, noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== "",
     ...(env[OUTPUT_ENV] === undefined ? {} : { output: env[OUTPUT_ENV] }),

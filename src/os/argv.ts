@@ -57,6 +57,37 @@ function readCmdline(): Uint8Array {
   return readFileSync("/proc/self/cmdline");
 }
 
+/**
+ * The environment lazarus was started with, as the kernel holds it
+ * (/proc/self/environ), each value byte for byte (surrogate escapes, bytes.ts).
+ * Not Bun's process.env: Bun adds to it at start-up what no one gave lazarus
+ * (the `.env`, `.env.local`, `.env.NODE_ENV` files of the working directory,
+ * and under `bun run` some npm_* variables), and every server would inherit
+ * them (docs/spec.md, "Environment"). Without /proc, process.env as it is.
+ */
+export function startEnvironment(env: Readonly<Record<string, string | undefined>> = process.env, environ: () => Uint8Array = readEnviron): Record<string, string | undefined> {
+  let raw: Uint8Array;
+  try {
+    raw = environ();
+  } catch {
+    return { ...env };
+  }
+  const out: Record<string, string | undefined> = {};
+  for (const entry of splitNul(raw)) {
+    const eq = entry.indexOf(0x3d);
+    // An entry with no '=' (or an empty name) is nothing execve's callers can read: left out, as getenv would.
+    if (eq <= 0) continue;
+    const name = decodeBytes(entry.subarray(0, eq));
+    // The first of two entries of one name is the one getenv (and Bun) reads.
+    if (!Object.hasOwn(out, name)) out[name] = decodeBytes(entry.subarray(eq + 1));
+  }
+  return out;
+}
+
+function readEnviron(): Uint8Array {
+  return readFileSync("/proc/self/environ");
+}
+
 /** NUL-terminated words (the last NUL ends the last word). */
 function splitNul(bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];

@@ -187,6 +187,22 @@ env = { GREETING = "hello world", OVERRIDDEN = "by the server" }
     await stopAndCheckClean(r);
   });
 
+  test("servers get the environment lazarus was given, not the .env files Bun reads into its own at start-up", async () => {
+    // Bun loads .env (and .env.local, .env.NODE_ENV) of its working directory into process.env by itself;
+    // a supervisor started in a project's directory must not hand them to servers nobody gave them to.
+    const project = join(dir, "dotenv-project");
+    mkdirSync(project, { recursive: true });
+    writeFileSync(join(project, ".env"), "FOO_FROM_DOTENV=surprise\nGIVEN=from the .env file\n");
+    writeFileSync(join(project, ".env.local"), "LOCAL_FROM_DOTENV=surprise too\n");
+    const r = start(["{", SERVER, "--print-env=FOO_FROM_DOTENV", "--print-env=LOCAL_FROM_DOTENV", "--print-env=GIVEN", "}"], { cwd: project, env: { GIVEN: "from lazarus's environment" } });
+    await r.waitFor(/^fixture: pid=\d+ env GIVEN=/);
+    const seen = fixtureLines(r).map((l) => l.replace(/pid=\d+ /, ""));
+    expect(seen).toContain("fixture: env FOO_FROM_DOTENV unset");
+    expect(seen).toContain("fixture: env LOCAL_FROM_DOTENV unset");
+    expect(seen).toContain("fixture: env GIVEN=from lazarus's environment");
+    await stopAndCheckClean(r);
+  });
+
   test("a missing cwd is a spawn failure that says so; the server is buried, the others run", async () => {
     const toml = file("nocwd.toml", `[servers.lost]\ncmd = "./steady"\ncwd = "no/such/dir"\n[servers.steady]\ncmd = "./steady"\n`);
     const r = start([`--config=${toml}`]);

@@ -2,7 +2,7 @@
 // command line read from /proc/self/cmdline.
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { commandLineWords } from "../../src/os/argv.ts";
+import { commandLineWords, startEnvironment } from "../../src/os/argv.ts";
 import { byteLength, decodeBytes, encodeBytes, printable } from "../../src/text/bytes.ts";
 import { budget } from "../properties/budget.ts";
 
@@ -88,5 +88,26 @@ describe("commandLineWords: the words after the program, as bytes", () => {
 
   test("this test process: the same words as process.argv (all UTF-8 here)", () => {
     expect(commandLineWords()).toEqual(process.argv.slice(2));
+  });
+});
+
+describe("startEnvironment: the environment lazarus was given, as bytes, not what Bun added", () => {
+  const nul = (...entries: (string | number[])[]) => Uint8Array.from(entries.flatMap((w) => [...(typeof w === "string" ? new TextEncoder().encode(w) : w), 0]));
+
+  test("the kernel's entries only: what Bun loaded from a .env file is not among them", () => {
+    const bunEnv = { PATH: "/bin", FOO_FROM_DOTENV: "surprise", npm_command: "run-script" };
+    expect(startEnvironment(bunEnv, () => nul("PATH=/bin", "HOME=/root"))).toEqual({ PATH: "/bin", HOME: "/root" });
+  });
+
+  test("values byte for byte, an empty value, '=' inside a value; entries with no name are left out; the first of two names wins", () => {
+    const env = startEnvironment({}, () => nul(["B".charCodeAt(0), 0x3d, 0x41, 0xff], "EMPTY=", "EQ=a=b", "NOEQUALS", "=x", "DUP=1", "DUP=2"));
+    expect(env).toEqual({ B: "A\udcff", EMPTY: "", EQ: "a=b", DUP: "1" });
+  });
+
+  test("without /proc: process.env as it is (a copy)", () => {
+    const bunEnv = { PATH: "/bin" };
+    const env = startEnvironment(bunEnv, () => { throw new Error("ENOENT"); });
+    expect(env).toEqual(bunEnv);
+    expect(env).not.toBe(bunEnv);
   });
 });
