@@ -35,7 +35,8 @@ function serverProblem(s: ServerSnapshot): string | null {
     case "unborn": return "not started yet";
     case "waiting": return "waiting for its dependencies";
     case "starting": return "being started";
-    case "backoff": return "crashed, waiting to be retried";
+    // A crash within its backoff, or a spawn that failed for want of a resource (EAGAIN, EMFILE…): both are tried again.
+    case "backoff": return "waiting to be retried";
     case "buried": return "buried (waiting for a revive)";
     case "cremated": return "cremated (will not be started again)";
   }

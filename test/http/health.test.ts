@@ -63,3 +63,11 @@ test("an operator's stop of an autostart server, and a shutdown, make it unhealt
   expect(h.ok).toBe(false);
   expect(h.supervisor).toBe("shutting down");
 });
+
+test("a server waiting for its retry is named: a crash in its backoff and a spawn that lacked a resource alike", () => {
+  const { sup } = fake();
+  sup.start();
+  const snap = sup.snapshot();
+  const waiting = { ...snap, servers: snap.servers.map((s) => (s.name === "web" ? { ...s, state: "backoff" as const, pid: null } : s)) };
+  expect(health(waiting).servers).toEqual([{ server: "web", state: "backoff", reason: "waiting to be retried" }]);
+});
