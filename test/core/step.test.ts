@@ -538,6 +538,17 @@ describe("counts and answers (what an operator reads)", () => {
     expect(replies(d.feed({ type: "control", at: 50, id: 4, command: { op: "shutdown" } }))).toEqual([[true, "already shutting down"]]);
   });
 
+  test("ctl start of a server being stopped: it starts again once its process has ended, as the answer says", () => {
+    const d = new Driver(specs(A));
+    d.start(0);
+    d.feed({ type: "control", at: 10, id: 1, command: { op: "stop", server: 0 } });
+    expect(replies(d.feed({ type: "control", at: 20, id: 2, command: { op: "start", server: 0 } }))).toEqual([[true, "a will start again once stopped"]]);
+    const fx = d.exit(100, sig(SIGTERM), 30);
+    expect(spawns(fx)).toHaveLength(1);
+    expect(d.state.servers.at(0)?.life).toMatchObject({ kind: "alive" });
+    expect(d.pid(0)).not.toBe(100);
+  });
+
   test("the re-exec'd image says how many running servers it adopted", () => {
     const alive = (pid: number) => ({ kind: "alive" as const, spawns: 1, lastExit: null, pid, since: 0, stop: null });
     const d = new Driver(specs(A, B, ["c"]));

@@ -49,7 +49,7 @@ export const EDITS: readonly Edit[] = [
           this.input(i, "revive");`, `this.setLife(i, { kind: "buried", since: h.since, why: h.why });`),
   e("step.ts", "adopted count off by one", "adopted++;", "adopted += 2;"),
   e("step.ts", "an operator's roll begun while a re-exec waits (it would be cut off unanswered)", "if (id !== null && this.pendingReexec) return reply(false, say.reply.rollReexecWaits());", ""),
-  e("step.ts", "a roll asks a copy about to start (its dependency ready as of this step) for a restart, which it refuses", "    if (l.kind === \"waiting\" && this.depsReady(next)) return;\n", ""),
+  e("step.ts", "a roll asks a copy about to start (its dependency ready as of this step) for a restart, which it refuses", "    if (l.kind === \"waiting\" && this.mayStart(next)) return;\n", ""),
   e("step.ts", "a reload's roll under way when a waiting re-exec is carried out: cut off unsaid", `          this.rollFailed("lazarus re-execs, which ends a rolling restart");
           if (this.settings.systemd !== undefined) this.tellSystemd();`, ""),
   e("step.ts", "systemd not told the counts after a waiting re-exec ends a roll", `          this.rollFailed("lazarus re-execs, which ends a rolling restart");
