@@ -418,6 +418,8 @@ export class Model {
       case "spawned": {
         const s = this.servers[e.server];
         if (s?.kind === "starting") {
+          // A spawn that works ends a row of spawns that failed for want of a resource: the next row counts afresh.
+          s.short = 0;
           this.comeAlive(e.server, e.pid);
           // A reload came while its spawn was on its way: now that it runs, it is stopped (removed) or restarted (changed).
           const now: ModelServer = s;
