@@ -266,6 +266,8 @@ export class ScenarioRun {
   private readonly removedSpecs = new Map<string, Named>();
   /** Slots a reload removed (by the model) whose process still runs or is being started: no process may start in their seat. */
   private readonly outgoing = new Set<number>();
+  /** Servers a reload added that have not been started yet: their first start is what the seat check judges. */
+  private readonly unstarted = new Set<number>();
   /** Servers a reload added so far (their names: new1, new2, …). */
   private added = 0;
   private nextPid = 1000;
@@ -1252,15 +1254,22 @@ export class ScenarioRun {
     // that process has ended (a rolling restart's start-first overlap is by design: its processes aside are not removed
     // by a reload).
     // (a new image numbers its servers afresh: a re-exec waited until every removed server's process had ended)
-    if (event.type === "start") this.outgoing.clear();
+    // Only a server's first start after a reload added it is judged: one that already runs beside a seat-mate (two
+    // reloads at one instant can make both, a rename and its reverse) and is respawned after that seat-mate was
+    // removed in turn takes nobody's seat (found by a long fuzzer run, seed 750376101).
+    if (event.type === "start") {
+      this.outgoing.clear();
+      this.unstarted.clear();
+    }
     for (const i of x.reload?.removed ?? []) this.outgoing.add(i);
+    for (const i of x.reload?.added ?? []) this.unstarted.add(i);
     for (const j of [...this.outgoing]) {
       const k = after.servers.at(j)?.life.kind;
       if (after.servers.at(j)?.retired !== true || (k !== "alive" && k !== "starting")) this.outgoing.delete(j);
     }
     for (const i of spawned) {
       const s = after.servers.at(i);
-      if (s === undefined) continue;
+      if (s === undefined || !this.unstarted.delete(i)) continue;
       for (const j of this.outgoing) {
         const o = after.servers.at(j)!;
         if (j === i || !sameSeat(o.spec.name, s.spec.name)) continue;
