@@ -63,7 +63,7 @@ function readCmdline(): Uint8Array {
  * Not Bun's process.env: Bun adds to it at start-up what no one gave lazarus
  * (the `.env`, `.env.local`, `.env.NODE_ENV` files of the working directory,
  * and under `bun run` some npm_* variables), and every server would inherit
- * them (docs/spec.md, "Environment"). Without /proc, process.env as it is.
+ * them (docs/spec.md: "A child's environment is lazarus's own as it was given"). Without /proc, process.env as it is.
  */
 export function startEnvironment(env: Readonly<Record<string, string | undefined>> = process.env, environ: () => Uint8Array = readEnviron): Record<string, string | undefined> {
   let raw: Uint8Array;
