@@ -1534,7 +1534,7 @@ function sameModelSpec(a: ServerSpec, aDeps: readonly string[], b: ServerSpec, b
 }
 
 /** JSON with every object's keys sorted and undefined fields left out. */
-function canonicalJson(x: unknown): string {
+export function canonicalJson(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(canonicalJson).join(",")}]`;
   if (typeof x === "object" && x !== null) {
     const o = x as Record<string, unknown>;
