@@ -81,7 +81,11 @@ function tweak(spec: ServerSpec, what: PolicyTweak, deps: readonly number[]): Se
   const { intervalMs, stopSignal, stopTimeoutMs, restart, backoff, ready, readyTimeoutMs, health, watchdogMs, dependsOn, ...rest } = spec;
   const fields = { intervalMs, stopSignal, stopTimeoutMs, restart, backoff, ready, readyTimeoutMs, health, watchdogMs, dependsOn };
   switch (what) {
-    case "interval": fields.intervalMs = intervalMs === undefined ? 500 : intervalMs === 500 ? 0 : undefined; break;
+    // (and, with a readiness check, its deadline: both are timings, both apply in place)
+    case "interval":
+      fields.intervalMs = intervalMs === undefined ? 500 : intervalMs === 500 ? 0 : undefined;
+      if (ready !== undefined) fields.readyTimeoutMs = readyTimeoutMs === undefined ? 1000 : readyTimeoutMs === 1000 ? 50 : undefined;
+      break;
     case "stop-signal": fields.stopSignal = stopSignal === undefined ? SIGINT : stopSignal === SIGINT ? SIGTERM : undefined; break;
     case "stop-timeout": fields.stopTimeoutMs = stopTimeoutMs === undefined ? 50 : stopTimeoutMs === 50 ? 3000 : undefined; break;
     case "restart": fields.restart = restart === undefined ? "always" : restart === "always" ? "never" : undefined; break;
