@@ -168,4 +168,58 @@ describe("a reload that changes policy only", () => {
     expect(h.servers[0]).toMatchObject({ kind: "alive", pid: d.pid(0), stop: null });
     expect(h.servers[0]).not.toHaveProperty("runs");
   });
+
+  test("a changed health check with a probe of the old one in flight also starts afresh: the failures counted before go", () => {
+    const d = new Driver([spec("web", { health: HEALTH })]);
+    d.start(0);
+    const pid = d.pid(0);
+    d.feed({ type: "timer", at: 1000, timer: "probe:0" });
+    d.feed({ type: "probe-result", at: 1100, server: 0, pid, purpose: "health", ok: false, reason: "refused" });
+    d.feed({ type: "timer", at: 2100, timer: "probe:0" });
+    // one failure counted (retries 2), a probe in flight: the reload changes the interval only
+    reload(d, 2200, [spec("web", { health: { ...HEALTH, intervalMs: 300 } })]);
+    expect(d.state.servers.at(0)?.healthFails).toBe(0);
+    d.feed({ type: "probe-result", at: 2300, server: 0, pid, purpose: "health", ok: false, reason: "refused" });
+    d.feed({ type: "timer", at: 2600, timer: "probe:0" });
+    // the new check's first failure is its first: not unhealthy yet
+    expect(kills(d.feed({ type: "probe-result", at: 2650, server: 0, pid, purpose: "health", ok: false, reason: "refused" }))).toEqual([]);
+    expect(d.state.servers.at(0)?.healthFails).toBe(1);
+  });
+
+  test("the mark of an old check's probe goes with its answer or its process: the next process's probes count", () => {
+    const d = new Driver([spec("web", { health: { ...HEALTH, retries: 1 } })]);
+    d.start(0);
+    const old = d.pid(0);
+    d.feed({ type: "timer", at: 1000, timer: "probe:0" });
+    reload(d, 1100, [spec("web", { health: { ...HEALTH, intervalMs: 300, retries: 1 } })]);
+    // restarted while the old check's probe is in flight: the probe is dropped with the stop order
+    d.feed({ type: "control", at: 1200, id: 2, command: { op: "restart", server: 0 } });
+    d.exit(old, { kind: "signal", signal: SIGTERM }, 1300);
+    const pid = d.pid(0);
+    expect(pid).not.toBe(old);
+    expect(d.state.servers.at(0)?.staleProbe).toBeUndefined();
+    d.feed({ type: "timer", at: 1600, timer: "probe:0" });
+    expect(kills(d.feed({ type: "probe-result", at: 1650, server: 0, pid, purpose: "health", ok: false, reason: "refused" }))).toEqual([{ pid, signal: SIGTERM, group: true }]);
+  });
+
+  test("a copy a rolling reload left on its old process, whose files now differ from that process in policy only: updated in place, its pending spec gone", () => {
+    const notify = { kind: "notify" } as const;
+    const copy = (n: number, extra: Partial<ServerSpec> = {}) => spec(`web.${n}`, { argv: ["web"], group: "web", ready: notify, ...extra });
+    const d = new Driver([copy(1), copy(2)]);
+    d.start(0);
+    for (const i of [0, 1]) d.feed({ type: "notify", at: 10, pid: d.pid(i), ready: true, watchdog: false, status: null });
+    const pids = [d.pid(0), d.pid(1)];
+    // a rolling reload to a new argv: web.1's new process starts aside; web.2 keeps its old process, the new spec pending
+    reload(d, 100, [copy(1, { argv: ["web", "-v"] }), copy(2, { argv: ["web", "-v"] })]);
+    expect(d.state.servers.at(1)?.next?.argv).toEqual(["web", "-v"]);
+    // the files go back to the old argv with a new stop timeout: the reload ends the roll; what runs is updated in place
+    const fx = reload(d, 200, [copy(1, { stopTimeoutMs: 100 }), copy(2, { stopTimeoutMs: 100 })]);
+    expect(replies(fx)[0]?.reload).toMatchObject({ changed: [], updated: ["web.1", "web.2"] });
+    expect(kills(fx).filter((k) => pids.includes(k.pid))).toEqual([]);
+    for (const i of [0, 1]) {
+      expect(d.state.servers.at(i)?.next).toBeUndefined();
+      expect(d.state.servers.at(i)?.spec).toEqual(copy(i + 1, { stopTimeoutMs: 100 }));
+    }
+    expect([d.pid(0), d.pid(1)]).toEqual(pids);
+  });
 });
