@@ -115,7 +115,9 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
   // added again may have a later slot than one above it); the rest the last slot first.
   removed.sort((a, b) => b.copy - a.copy || b.change.slot - a.change.slot);
   changes.push(...removed.map((r) => r.change));
-  return { changes, length, summary };
+  // (`updated` only when some were: a reload that updates nothing answers and logs what it did before, byte for byte)
+  const { updated, ...rest } = summary;
+  return { changes, length, summary: updated.length > 0 ? summary : rest };
 }
 
 /**

@@ -509,7 +509,7 @@ export interface ReloadSummary {
   readonly unchanged: readonly string[];
   /**
    * Those of the unchanged whose spec changed in policy only (its stop timeout, health check, …): taken in place, their
-   * processes untouched (docs/spec.md, "Reload"). Absent from an older supervisor (none).
+   * processes untouched (docs/spec.md, "Reload"). Absent when there are none (and from an older supervisor).
    */
   readonly updated?: readonly string[];
 }
