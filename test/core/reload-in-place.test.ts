@@ -3,7 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { reconfigure, sameLaunch } from "../../src/core/reconfigure.ts";
 import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
-import { handoverOf } from "../../src/core/step.ts";
+import { marshal, unmarshal } from "../../src/core/marshal.ts";
+import { handoverOf, handoverSpecs } from "../../src/core/step.ts";
 import type { Effect, HealthSpec, ServerSpec } from "../../src/core/types.ts";
 import { code, Driver, kills, logs, spawns } from "../helpers/driver.ts";
 
@@ -160,13 +161,23 @@ describe("a reload that changes policy only", () => {
     expect(d.state.servers.at(0)?.spec.stopTimeoutMs).toBe(50);
   });
 
-  test("a re-exec after it hands the server over running, the in-place spec being the reloaded files'", () => {
-    const d = new Driver([spec("web")]);
+  test("a re-exec after it hands the server over running, and the new image, which runs the reloaded files, adopts it under the updated spec", () => {
+    const health = { ...HEALTH, intervalMs: 300 };
+    const d = new Driver([spec("web", { health: HEALTH })]);
     d.start(0);
-    reload(d, 100, [spec("web", { stopTimeoutMs: 50 })]);
+    const pid = d.pid(0);
+    reload(d, 100, [spec("web", { stopTimeoutMs: 50, health })]);
     const h = handoverOf(d.state, 200);
-    expect(h.servers[0]).toMatchObject({ kind: "alive", pid: d.pid(0), stop: null });
+    expect(h.servers[0]).toMatchObject({ kind: "alive", pid, stop: null });
     expect(h.servers[0]).not.toHaveProperty("runs");
+    const read = unmarshal(marshal(h, handoverSpecs(d.state)), [spec("web", { stopTimeoutMs: 50, health })]);
+    expect(read.ok).toBe(true);
+    if (!read.ok) return;
+    const img = new Driver([spec("web", { stopTimeoutMs: 50, health })]);
+    const take = img.feed({ type: "start", at: 250, handover: read.handover });
+    expect(take.filter((e) => e.type === "adopt")).toEqual([{ type: "adopt", server: 0, pid }]);
+    expect(timers(take)).toContain("arm probe:0 550");
+    expect(timers(img.feed({ type: "terminate", at: 300, signal: SIGTERM }))).toContain("arm stop:0 350");
   });
 
   test("a changed health check with a probe of the old one in flight also starts afresh: the failures counted before go", () => {
