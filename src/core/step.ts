@@ -1331,7 +1331,6 @@ function withDependencies(spec: ServerSpec, index: ReadonlyMap<number, number>):
   return { ...spec, dependsOn: spec.dependsOn.flatMap((d) => { const k = index.get(d); return k === undefined ? [] : [k]; }) };
 }
 
-/** A server without a pending spec. */
 /** Its probe in flight answered (or is gone): none is stale any more. */
 function withoutStale(s: Server): Server {
   if (s.staleProbe === undefined) return s;
@@ -1339,6 +1338,7 @@ function withoutStale(s: Server): Server {
   return rest;
 }
 
+/** A server without a pending spec. */
 function withoutNext(s: Server): Server {
   if (s.next === undefined) return s;
   const { next: _, ...rest } = s;
