@@ -35,8 +35,10 @@ commands:
   signal SERVER SIGNAL    send a signal to it (e.g. HUP)
   shutdown                stop every server and exit, as SIGTERM does
   reload [--wait[=S]]     read the config file, Procfile and .env file again and apply the
-                          difference: unchanged servers are not touched, changed ones restart,
-                          new ones start, removed ones stop; an invalid file changes nothing.
+                          difference: unchanged servers are not touched, changed ones restart
+                          (a change of policy alone, such as a stop timeout or a health check,
+                          applies in place: updated), new ones start, removed ones stop; an
+                          invalid file changes nothing.
                           --wait: then wait (at most S seconds, default 600) until every change
                           has taken effect: new and changed servers up and ready, removed ones
                           ended, no rolling restart under way; exit 1 if one is buried
@@ -304,11 +306,14 @@ function summaryOf(reload: unknown): ReloadSummary {
   return { added: names(r?.added), changed: names(r?.changed), removed: names(r?.removed) };
 }
 
-/** A reload's reply: its summary line, then the names it added, changed, removed and left alone, a line each. */
+/**
+ * A reload's reply: its summary line, then the names it added, changed, removed and left alone, a line each, and of
+ * those left alone the ones whose policy it changed in place (`updated`: absent from an older supervisor).
+ */
 export function reloadText(message: string, reload: unknown): string {
-  const r = reload as Partial<Record<"added" | "changed" | "removed" | "unchanged", unknown>> | null | undefined;
+  const r = reload as Partial<Record<"added" | "changed" | "removed" | "unchanged" | "updated", unknown>> | null | undefined;
   const lines = [message];
-  for (const k of ["added", "changed", "removed", "unchanged"] as const) {
+  for (const k of ["added", "changed", "removed", "unchanged", "updated"] as const) {
     const names = r?.[k];
     if (Array.isArray(names) && names.length > 0) lines.push(`${k}: ${names.map((n) => printable(String(n))).join(", ")}`);
   }

@@ -18,6 +18,12 @@ export type SlotChange =
    * (keepsOldProcess) is unchanged when its process runs this spec (the files were changed back): its pending spec goes.
    */
   | { readonly kind: "unchanged"; readonly slot: number; readonly spec?: ServerSpec }
+  /**
+   * A spec that differs only in policy (sameLaunch: how its process is launched and says it is ready are the same):
+   * taken in place, its process (if any) untouched, its checks re-armed as the new spec says (step.ts, updateInPlace).
+   * Counted among the unchanged in the summary, and named in its `updated`.
+   */
+  | { readonly kind: "updated"; readonly slot: number; readonly spec: ServerSpec }
   /** A different spec under the same name: stopped and started again with it (at once when it does not run). */
   | { readonly kind: "changed"; readonly slot: number; readonly spec: ServerSpec }
   /** A new name: a fresh server in this slot (appended, or an ended removed server's). */
@@ -78,7 +84,7 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
   let length = servers.length;
   const slots = specs.map((spec) => current.get(spec.name) ?? ended.get(spec.name) ?? length++);
   const changes: SlotChange[] = [];
-  const summary = { added: [] as string[], changed: [] as string[], removed: [] as string[], unchanged: [] as string[] };
+  const summary = { added: [] as string[], changed: [] as string[], removed: [] as string[], unchanged: [] as string[], updated: [] as string[] };
   specs.forEach((given, k) => {
     const slot = slots[k] as number;
     const spec = withSlots(given, slots);
@@ -89,6 +95,10 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
       const old = runsSpec(servers.at(slot) as Server);
       changes.push(sameSpec(old, spec) ? { kind: "unchanged", slot } : { kind: "unchanged", slot, spec });
       summary.unchanged.push(given.name);
+    } else if (sameLaunch(runsSpec(servers.at(slot) as Server), given)) {
+      changes.push({ kind: "updated", slot, spec });
+      summary.unchanged.push(given.name);
+      summary.updated.push(given.name);
     } else {
       changes.push({ kind: "changed", slot, spec });
       summary.changed.push(given.name);
@@ -105,7 +115,9 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
   // added again may have a later slot than one above it); the rest the last slot first.
   removed.sort((a, b) => b.copy - a.copy || b.change.slot - a.change.slot);
   changes.push(...removed.map((r) => r.change));
-  return { changes, length, summary };
+  // (`updated` only when some were: a reload that updates nothing answers and logs what it did before, byte for byte)
+  const { updated, ...rest } = summary;
+  return { changes, length, summary: updated.length > 0 ? summary : rest };
 }
 
 /**
@@ -166,6 +178,25 @@ function sameServer(a: ServerSpec, aName: (d: number) => string, b: ServerSpec, 
   return plain(a, aName) === plain(b, bName);
 }
 
+/**
+ * The fields a running process is launched with, or that say how it tells it is ready (docs/spec.md, "Reload": a change
+ * of any of them restarts it; of any other, a policy, applies in place). argv (and the label, which follows it or the
+ * name), the launch fingerprint (cwd, environment, output, log file), the readiness check (the program's own contract:
+ * a notify server's NOTIFY_SOCKET is in its environment, a log pattern is a line it prints, a probe is a port it
+ * opens), and which table it is a copy of.
+ */
+export const LAUNCH_FIELDS = ["argv", "name", "label", "launch", "ready", "group"] as const satisfies readonly (keyof ServerSpec)[];
+
+/** Two specs launch the same process: they differ at most in policy (LAUNCH_FIELDS all equal). */
+export function sameLaunch(a: ServerSpec, b: ServerSpec): boolean {
+  return LAUNCH_FIELDS.every((k) => sameField(a[k], b[k]));
+}
+
+/** Two values of a spec's field are the same (objects by their fields, in any order; undefined is absent). */
+export function sameField(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
 function normal(s: ServerSpec): ServerSpec {
   if (s.dependsOn === undefined || s.dependsOn.length > 0) return s;
   const { dependsOn: _, ...rest } = s;
@@ -182,9 +213,11 @@ function canonical(x: unknown): string {
   return JSON.stringify(x);
 }
 
-/** "2 added (api, worker), 1 changed (web), 1 removed (old), 3 unchanged". */
+/** "2 added (api, worker), 1 changed (web), 1 removed (old), 3 unchanged (1 updated in place: db)". */
 export function summaryText(s: ReloadSummary): string {
-  const part = (n: readonly string[], what: string, names: boolean) =>
-    `${n.length} ${what}${names && n.length > 0 ? ` (${n.slice(0, 10).join(", ")}${n.length > 10 ? `, … ${n.length - 10} more` : ""})` : ""}`;
-  return [part(s.added, "added", true), part(s.changed, "changed", true), part(s.removed, "removed", true), part(s.unchanged, "unchanged", false)].join(", ");
+  const names = (n: readonly string[]) => `${n.slice(0, 10).join(", ")}${n.length > 10 ? `, … ${n.length - 10} more` : ""}`;
+  const part = (n: readonly string[], what: string) => `${n.length} ${what}${n.length > 0 ? ` (${names(n)})` : ""}`;
+  const updated = s.updated ?? [];
+  const unchanged = `${s.unchanged.length} unchanged${updated.length > 0 ? ` (${updated.length} updated in place: ${names(updated)})` : ""}`;
+  return [part(s.added, "added"), part(s.changed, "changed"), part(s.removed, "removed"), unchanged].join(", ");
 }

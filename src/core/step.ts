@@ -14,7 +14,7 @@
 // that it waits for a revive; stopping with nothing alive → exit.
 import { spawnArgv } from "./argv.ts";
 import { unreadyDependencies, waitingInVain } from "./deps.ts";
-import { isCurrent, keepsOldProcess, oldProcessOf, reconfigure, summaryText, targetSpec } from "./reconfigure.ts";
+import { isCurrent, keepsOldProcess, oldProcessOf, reconfigure, sameField, summaryText, targetSpec } from "./reconfigure.ts";
 import { rollProgress } from "./roll.ts";
 import { seconds, unreachable } from "./describe.ts";
 import { classifyEnd, isCleanExit } from "./exits.ts";
@@ -335,6 +335,8 @@ class Transition {
     if (s === undefined || s.life.kind !== "alive" || s.life.pid !== pid || !s.probing) return; // stale: about a process that is gone
     // The probe in flight is a readiness probe while it is unready, a health probe once ready: another answer is not its.
     if (purpose !== (s.life.ready ? "health" : "ready")) return;
+    // A probe of a health check a reload has since changed: its answer counts for nothing (as one cut short).
+    if (s.staleProbe === true) return this.probeInterrupted(i, pid, purpose);
     this.servers = this.servers.set(i, { ...s, probing: false });
     if (s.life.stop !== null || this.phase.kind !== "running") return;
     if (purpose === "ready") {
@@ -364,7 +366,7 @@ class Transition {
     const s = this.servers.at(i);
     if (s === undefined || s.life.kind !== "alive" || s.life.pid !== pid || !s.probing) return; // stale: about a process that is gone
     if (purpose !== (s.life.ready ? "health" : "ready")) return;
-    this.servers = this.servers.set(i, { ...s, probing: false });
+    this.servers = this.servers.set(i, withoutStale({ ...s, probing: false }));
     if (s.life.stop !== null || this.phase.kind !== "running") return;
     const health = s.spec.health;
     if (purpose === "ready") this.effects.push({ type: "arm", timer: timerOf("probe", i), at: this.at + READY_POLL_MS });
@@ -606,6 +608,9 @@ class Transition {
         case "removed":
           this.setServer(c.slot, { ...s, retired: true });
           break;
+        case "updated":
+          this.updateInPlace(c.slot, c.spec);
+          break;
         case "unchanged":
           // Its process runs what the files say again (they were changed back while it kept its old process): the pending spec goes.
           if (keepsOldProcess(s)) this.setServer(c.slot, withoutNext(c.spec === undefined ? s : { ...s, spec: c.spec }));
@@ -647,7 +652,52 @@ class Transition {
       }
       const s = this.server(c.slot);
       // A new server, or one whose change turned autostart on: started (or waits for its dependencies).
-      if ((c.kind === "added" || c.kind === "changed") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
+      if ((c.kind === "added" || c.kind === "changed" || c.kind === "updated") && s.life.kind === "unborn" && s.spec.autostart !== false) this.input(c.slot, "autostart");
+    }
+  }
+
+  /**
+   * A reload changed its policy only (reconfigure.ts, sameLaunch): the new spec is taken in place, its process keeps
+   * its pid and gets no signal (docs/spec.md, "Reload", updated in place). What is under way keeps what it was given
+   * (*choice*): a stop order its deadline, a backoff its retry, a buried server its burial; the new policy judges what
+   * comes next. The checks of a process that runs with no stop order follow the new spec at once: a new readiness
+   * deadline counts from its start (as every ready_timeout does); a new health check begins afresh (no failures
+   * counted, its first probe one new interval from now; a probe of the old check in flight counts for nothing, and the
+   * new schedule follows its answer); a new watchdog window opens now.
+   */
+  private updateInPlace(i: number, spec: ServerSpec): void {
+    const s = this.server(i);
+    // Being stopped to be started with a pending spec (a launch change): the pending spec is what changes.
+    if (s.next !== undefined && !keepsOldProcess(s)) return void this.setServer(i, { ...s, next: spec });
+    // (a copy that kept its old process: the policy change is to what that process runs; the pending launch change goes)
+    const old = s.spec;
+    this.setServer(i, withoutNext({ ...s, spec }));
+    const l = s.life;
+    if (l.kind !== "alive" || l.stop !== null) return;
+    if (!l.ready) {
+      if (old.readyTimeoutMs === spec.readyTimeoutMs) return;
+      if (spec.readyTimeoutMs === undefined) this.effects.push({ type: "disarm", timer: timerOf("ready", i) });
+      else this.effects.push({ type: "arm", timer: timerOf("ready", i), at: Math.max(this.at, l.since + spec.readyTimeoutMs) });
+      return;
+    }
+    if (!sameField(old.health, spec.health)) {
+      const now = this.server(i);
+      if (now.probing) this.servers = this.servers.set(i, { ...now, healthFails: 0, staleProbe: true });
+      else {
+        this.servers = this.servers.set(i, { ...now, healthFails: 0 });
+        if (spec.health === undefined) this.effects.push({ type: "disarm", timer: timerOf("probe", i) });
+        else this.effects.push({ type: "arm", timer: timerOf("probe", i), at: this.at + spec.health.intervalMs });
+      }
+    }
+    if (old.watchdogMs !== spec.watchdogMs) {
+      const now = this.server(i);
+      if (spec.watchdogMs === undefined) {
+        this.servers = this.servers.set(i, { ...now, watchdogAt: null });
+        this.effects.push({ type: "disarm", timer: timerOf("watchdog", i) });
+      } else {
+        this.servers = this.servers.set(i, { ...now, watchdogAt: this.at + spec.watchdogMs });
+        this.effects.push({ type: "arm", timer: timerOf("watchdog", i), at: this.at + spec.watchdogMs });
+      }
     }
   }
 
@@ -1147,9 +1197,10 @@ function withLife(s: Server, life: Life, spawns: number): Server {
 
 /** `t` keeping what a reload or a rolling restart marked on `s` (retired, a pending spec, a slot aside): rare, so the plain object stays the common case. */
 function withReload(s: Server, t: Server): Server {
-  if (s.retired === undefined && s.next === undefined && s.replaces === undefined && s.behind === undefined) return t;
+  if (s.retired === undefined && s.next === undefined && s.replaces === undefined && s.behind === undefined && s.staleProbe === undefined) return t;
   return {
     ...t,
+    ...(s.staleProbe === undefined || !t.probing ? {} : { staleProbe: s.staleProbe }),
     ...(s.behind === undefined ? {} : { behind: s.behind }),
     ...(s.retired === undefined ? {} : { retired: s.retired }),
     ...(s.next === undefined ? {} : { next: s.next }),
@@ -1278,6 +1329,13 @@ export function handoverOf(state: State, execAt: Ms | null): Handover {
 function withDependencies(spec: ServerSpec, index: ReadonlyMap<number, number>): ServerSpec {
   if (spec.dependsOn === undefined) return spec;
   return { ...spec, dependsOn: spec.dependsOn.flatMap((d) => { const k = index.get(d); return k === undefined ? [] : [k]; }) };
+}
+
+/** Its probe in flight answered (or is gone): none is stale any more. */
+function withoutStale(s: Server): Server {
+  if (s.staleProbe === undefined) return s;
+  const { staleProbe: _, ...rest } = s;
+  return rest;
 }
 
 /** A server without a pending spec. */

@@ -178,6 +178,11 @@ export interface Server {
   readonly healthFails: number;
   /** A probe of this server is being carried out (never two at once). */
   readonly probing: boolean;
+  /**
+   * The probe being carried out is of a health check a reload has since changed (step.ts, updateInPlace): its answer
+   * counts for nothing, and the new check's next probe is armed when it comes. Set only while `probing`; never handed over.
+   */
+  readonly staleProbe?: true;
   /** The last STATUS= it sent (sd_notify), for people. */
   readonly note: string | null;
   /** With a watchdog: when it expires unless WATCHDOG=1 comes first. */
@@ -502,6 +507,11 @@ export interface ReloadSummary {
   readonly changed: readonly string[];
   readonly removed: readonly string[];
   readonly unchanged: readonly string[];
+  /**
+   * Those of the unchanged whose spec changed in policy only (its stop timeout, health check, …): taken in place, their
+   * processes untouched (docs/spec.md, "Reload"). Absent when there are none (and from an older supervisor).
+   */
+  readonly updated?: readonly string[];
 }
 
 export interface StepResult {

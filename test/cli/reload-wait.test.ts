@@ -201,3 +201,18 @@ describe("ctl reload --wait", () => {
     }
   });
 });
+
+describe("ctl reload of a change of policy only (updated in place)", () => {
+  const UPDATED = {
+    ok: true, message: "reloaded: 0 added, 0 changed, 0 removed, 2 unchanged (1 updated in place: web)",
+    reload: { added: [], changed: [], removed: [], unchanged: ["web", "db"], updated: ["web"] },
+  };
+
+  test("names the servers updated in place; --wait has nothing to wait for (their processes run on)", async () => {
+    const { io, asked } = fakeIo(UPDATED, [st([up("web"), up("db")])]);
+    const r = await ctl(["--control=/run/l.sock", "reload", "--wait"], io);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toStartWith("reloaded: 0 added, 0 changed, 0 removed, 2 unchanged (1 updated in place: web)\nunchanged: web, db\nupdated: web\nin effect: ");
+    expect(asked).toEqual([{ cmd: "reload" }, { cmd: "status" }]);
+  });
+});

@@ -39,9 +39,11 @@ describe("the difference, by name (reconfigure.ts)", () => {
     ]);
   });
 
-  test("a dependency on another server is a change; the same one under a new index is not", () => {
-    expect(reconfigure(state.servers, [spec("b"), spec("a"), spec("c", { dependsOn: [1] })]).summary.unchanged).toEqual(["b", "a", "c"]);
-    expect(reconfigure(state.servers, [spec("a"), spec("b"), spec("c", { dependsOn: [1] })]).summary.changed).toEqual(["c"]);
+  test("a dependency on another server is a change of policy (updated in place); the same one under a new index is none", () => {
+    expect(reconfigure(state.servers, [spec("b"), spec("a"), spec("c", { dependsOn: [1] })]).summary).toEqual({ added: [], changed: [], removed: [], unchanged: ["b", "a", "c"] });
+    const r = reconfigure(state.servers, [spec("a"), spec("b"), spec("c", { dependsOn: [1] })]);
+    expect(r.summary).toEqual({ added: [], changed: [], removed: [], unchanged: ["a", "b", "c"], updated: ["c"] });
+    expect(r.changes[2]).toEqual({ kind: "updated", slot: 2, spec: spec("c", { dependsOn: [1] }) });
   });
 
   test("every field counts, the order of keys does not, an empty dependency list is none", () => {
@@ -283,11 +285,15 @@ describe("a scale does not touch what depends on the table (found by the propert
     expect(logs(rename)[0]).toBe("scaled 'db' to 1: 1 added (db.1), 0 changed, 1 removed (db), 2 unchanged.");
   });
 
-  test("a dependency on another table, or on one more, is still a change", () => {
+  test("a dependency on another table, or on one more, is still a change (of policy: updated in place, its process untouched)", () => {
     const d = new Driver([copy(1), spec("db"), spec("lb", { dependsOn: [0] })]);
     d.start(0);
+    const lb = d.pid(2);
     const fx = reload(d, 10, [copy(1), spec("db"), spec("lb", { dependsOn: [0, 1] })]);
-    expect(kills(fx)).toEqual([{ pid: d.pid(2), signal: SIGTERM, group: true }]);
+    expect(kills(fx)).toEqual([]);
+    expect(logs(fx)[0]).toBe("reloaded: 0 added, 0 changed, 0 removed, 3 unchanged (1 updated in place: lb).");
+    expect(d.pid(2)).toBe(lb);
+    expect(d.state.servers.at(2)?.spec.dependsOn).toEqual([0, 1]);
   });
 });
 

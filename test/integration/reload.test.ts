@@ -376,3 +376,33 @@ describe("ctl reload", () => {
     expect((await servers(sock)).find((s) => s.name === "edit")).toMatchObject({ pid: fresh, ready: true });
   });
 });
+
+describe("ctl reload of a change of policy only (updated in place)", () => {
+  test("a health interval and a stop timeout changed in the file: the same process runs on, its probes follow the new interval, and the shutdown kills it after the new stop timeout", async () => {
+    const sock = join(dir, "ctl-in-place.sock");
+    const probed = join(dir, "in-place-probed");
+    // An hour between probes, and a minute to stop: neither comes within the test unless the reload's values apply.
+    const file = (interval: number, stopTimeout: number) => write("in-place.toml", [
+      "[servers.web]", `cmd = ["./keep", "--ignore-term"]`, `stop_timeout = ${stopTimeout}`,
+      `health = { cmd = ["touch", "${probed}"], interval = ${interval}, timeout = 0.2 }`, "",
+    ].join("\n"));
+    const r = start([`--config=${file(3600, 60)}`, `--control=${sock}`]);
+    const pid = Number((await r.waitFor(/'web' started with pid \d+/)).match(/pid (\d+)/)?.[1]);
+    expect((await pids(sock)).web).toBe(pid);
+    file(0.2, 0.3);
+    const res = await ctl(`--control=${sock}`, "reload");
+    expect(res).toEqual({
+      code: 0, out: "reloaded: 0 added, 0 changed, 0 removed, 1 unchanged (1 updated in place: web)\nunchanged: web\nupdated: web\n", err: "",
+    });
+    // Its probe runs on the new schedule (the old one's first was an hour away), and it is the same process.
+    await until(async () => (existsSync(probed) ? true : null), "a health probe on the new interval");
+    expect((await pids(sock)).web).toBe(pid);
+    expect(procState(pid)).not.toBeNull();
+    r.signal("SIGTERM");
+    // It ignores SIGTERM: the shutdown's SIGKILL comes after the new stop timeout, not the old minute.
+    await r.waitFor("'web' did not stop within 0.300 s, killing it.");
+    expect((await r.ended()).code).toBe(0);
+    // The reload gave it no signal and no stop order: it started once, and stopped only at the shutdown.
+    expect(r.own.filter((l) => /'web' (started|\(pid \d+\) was)/.test(l))).toEqual([`'web' started with pid ${pid}.`]);
+  });
+});

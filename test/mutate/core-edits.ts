@@ -264,12 +264,29 @@ export const EDITS: readonly Edit[] = [
       if (c.kind === "removed") this.input(c.slot, "remove");`),
   e("step.ts", "an interrupted health probe never tried again (health checks stop after a failed re-exec)", "    else if (health !== undefined) this.effects.push({ type: \"arm\", timer: timerOf(\"probe\", i), at: this.at + health.intervalMs });", ""),
   e("step.ts", "an interrupted probe leaves the server probing (no probe ever again)", `    if (purpose !== (s.life.ready ? "health" : "ready")) return;
-    this.servers = this.servers.set(i, { ...s, probing: false });
+    this.servers = this.servers.set(i, withoutStale({ ...s, probing: false }));
     if (s.life.stop !== null || this.phase.kind !== "running") return;
     const health = s.spec.health;`, `    if (purpose !== (s.life.ready ? "health" : "ready")) return;
     if (s.life.stop !== null || this.phase.kind !== "running") return;
     const health = s.spec.health;`),
   e("step.ts", "a dependent left unchanged by a scale keeps its old dependencies (it never waits for a new copy, and waits for ever on one that went)", "if (c.spec !== undefined) this.setServer(c.slot, s.next !== undefined ? { ...s, next: c.spec } : { ...s, spec: c.spec });", ""),
+  // --- a reload's change of policy only, updated in place (reconfigure.ts sameLaunch, step.ts updateInPlace) ---
+  e("reconfigure.ts", "a policy-only change restarts (no update in place)", "    } else if (sameLaunch(runsSpec(servers.at(slot) as Server), given)) {", "    } else if (false) {"),
+  e("reconfigure.ts", "a readiness check changed in place (not a launch field)", `export const LAUNCH_FIELDS = ["argv", "name", "label", "launch", "ready", "group"]`, `export const LAUNCH_FIELDS = ["argv", "name", "label", "launch", "group"]`),
+  e("reconfigure.ts", "a launch fingerprint changed in place (the environment's change never reaches the process)", `export const LAUNCH_FIELDS = ["argv", "name", "label", "launch", "ready", "group"]`, `export const LAUNCH_FIELDS = ["argv", "name", "label", "ready", "group"]`),
+  e("reconfigure.ts", "an updated server not counted among the unchanged", "      summary.unchanged.push(given.name);\n      summary.updated.push(given.name);", "      summary.updated.push(given.name);"),
+  e("step.ts", "an in-place update of a server being restarted for a launch change replaces its process's spec, not its pending one", "    if (s.next !== undefined && !keepsOldProcess(s)) return void this.setServer(i, { ...s, next: spec });", ""),
+  e("step.ts", "an in-place update of a copy that keeps its old process leaves its pending spec (the roll replaces it anyway)", "    this.setServer(i, withoutNext({ ...s, spec }));", "    this.setServer(i, { ...s, spec });"),
+  e("step.ts", "a changed ready_timeout of an unready server counted from the reload, not its start", "at: Math.max(this.at, l.since + spec.readyTimeoutMs) });", "at: this.at + spec.readyTimeoutMs });"),
+  e("step.ts", "a removed ready_timeout left armed", `      if (spec.readyTimeoutMs === undefined) this.effects.push({ type: "disarm", timer: timerOf("ready", i) });
+      else this.effects`, `      if (spec.readyTimeoutMs !== undefined) this.effects`),
+  e("step.ts", "a changed health check keeps its failures counted", "      if (now.probing) this.servers = this.servers.set(i, { ...now, healthFails: 0, staleProbe: true });", "      if (now.probing) this.servers = this.servers.set(i, { ...now, staleProbe: true });"),
+  e("step.ts", "a changed health check's probe in flight counted against the new check", "      if (now.probing) this.servers = this.servers.set(i, { ...now, healthFails: 0, staleProbe: true });", "      if (now.probing) this.servers = this.servers.set(i, { ...now, healthFails: 0 });"),
+  e("step.ts", "a stale probe's answer taken as a verdict", "    if (s.staleProbe === true) return this.probeInterrupted(i, pid, purpose);\n", ""),
+  e("step.ts", "a changed health check's first probe at the old interval", "        else this.effects.push({ type: \"arm\", timer: timerOf(\"probe\", i), at: this.at + spec.health.intervalMs });", "        else this.effects.push({ type: \"arm\", timer: timerOf(\"probe\", i), at: this.at + (old.health ?? spec.health).intervalMs });"),
+  e("step.ts", "a changed watchdog keeps the old window", "        this.servers = this.servers.set(i, { ...now, watchdogAt: this.at + spec.watchdogMs });\n        this.effects.push({ type: \"arm\", timer: timerOf(\"watchdog\", i), at: this.at + spec.watchdogMs });", ""),
+  e("step.ts", "an unborn server whose autostart a policy change turned on not started", `(c.kind === "added" || c.kind === "changed" || c.kind === "updated") &&`, `(c.kind === "added" || c.kind === "changed") &&`),
+  e("step.ts", "the stale mark carried past its probe's answer", "    ...(s.staleProbe === undefined || !t.probing ? {} : { staleProbe: s.staleProbe }),", "    ...(s.staleProbe === undefined ? {} : { staleProbe: s.staleProbe }),"),
   e("table.ts", "the replaced old process started again once stopped", `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "cremate");`, `  a.log(say.server.replaced(a.index, a.server, alive(a).pid));
   order(a, "start");`),

@@ -18,7 +18,7 @@ import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { initialState, step } from "../../src/core/step.ts";
 import type { ControlCommand, Effect, Event, ExitStatus, Handover, ServerSpec, Settings, State, StepResult, TimerName } from "../../src/core/types.ts";
 import { StepBound } from "./busy.ts";
-import { type Expected, Model, isClean } from "./model.ts";
+import { canonicalJson, type Expected, Model, isClean } from "./model.ts";
 import { compareAcrossReexec, compareEffects, comparePendingAcrossReexec, compareState, compareTimers, eventWords, handoverFromState } from "./oracle.ts";
 import { handoverSpecs } from "../../src/core/step.ts";
 import { type Action, type AddChoice, groupSize, type LifeChoice, type PolicyTweak, type RemoveWhich, type Scenario, type ServerChoice, type Simple, type TimerOffset } from "./scenario.ts";
@@ -81,7 +81,11 @@ function tweak(spec: ServerSpec, what: PolicyTweak, deps: readonly number[]): Se
   const { intervalMs, stopSignal, stopTimeoutMs, restart, backoff, ready, readyTimeoutMs, health, watchdogMs, dependsOn, ...rest } = spec;
   const fields = { intervalMs, stopSignal, stopTimeoutMs, restart, backoff, ready, readyTimeoutMs, health, watchdogMs, dependsOn };
   switch (what) {
-    case "interval": fields.intervalMs = intervalMs === undefined ? 500 : intervalMs === 500 ? 0 : undefined; break;
+    // (and, with a readiness check, its deadline: both are timings, both apply in place)
+    case "interval":
+      fields.intervalMs = intervalMs === undefined ? 500 : intervalMs === 500 ? 0 : undefined;
+      if (ready !== undefined) fields.readyTimeoutMs = readyTimeoutMs === undefined ? 1000 : readyTimeoutMs === 1000 ? 50 : undefined;
+      break;
     case "stop-signal": fields.stopSignal = stopSignal === undefined ? SIGINT : stopSignal === SIGINT ? SIGTERM : undefined; break;
     case "stop-timeout": fields.stopTimeoutMs = stopTimeoutMs === undefined ? 50 : stopTimeoutMs === 50 ? 3000 : undefined; break;
     case "restart": fields.restart = restart === undefined ? "always" : restart === "always" ? "never" : undefined; break;
@@ -1212,6 +1216,31 @@ export class ScenarioRun {
           this.fail("reload", `after ${eventWords(event)}, server ${i} ('${s.spec.name}', pid ${l.pid}) runs its old process with a new spec pending, and no rolling restart under way will replace it: a change a reload accepted is never carried out`);
         }
       });
+    }
+
+    // in-place: a server whose spec a reload changed in policy only (the model's updated: argv, label, launch, readiness
+    // check and table the same) and whose process ran with no stop order keeps that process: no signal, no new spec
+    // pending, the same pid (docs/spec.md, "Reload"). Its checks follow the new spec: a changed health check's next
+    // probe is one new interval from the reload (or, a probe of the old check in flight, its answer counts for nothing).
+    if (event.type === "reconfigure" && x.reload !== null) {
+      for (const i of x.reload.updated) {
+        const was = before.servers.at(i);
+        const now = after.servers.at(i);
+        if (was === undefined || now === undefined || was.life.kind !== "alive" || was.life.stop !== null) continue;
+        const pid = was.life.pid;
+        const signalled = effects.some((e) => e.type === "kill" && e.server === i);
+        const l = now.life;
+        if (signalled || now.next !== undefined || l.kind !== "alive" || l.pid !== pid || l.stop !== null) {
+          this.fail("in-place", `after ${eventWords(event)}, server ${i} ('${now.spec.name}', pid ${pid}) had only its policy changed by the reload, and the core ${signalled ? "signalled it" : now.next !== undefined ? "left it a new spec pending" : "did not keep its process"}: a policy-only change restarts the process`);
+        }
+        if (!was.life.ready || l.kind !== "alive" || l.stop !== null || canonicalJson(was.spec.health) === canonicalJson(now.spec.health)) continue;
+        const h = now.spec.health;
+        const armed = this.armed.get(`probe:${i}` as TimerName) ?? null;
+        const want = h === undefined ? null : this.t + h.intervalMs;
+        if (now.probing ? now.staleProbe !== true : armed !== want) {
+          this.fail("in-place", `after ${eventWords(event)}, server ${i} ('${now.spec.name}', pid ${pid})'s health check changed in place, ${now.probing ? "and the answer of the old check's probe in flight would count against the new one" : `and its next probe is ${armed === null ? "not armed" : `at ${armed}`}, not ${want === null ? "none" : `at ${want}`} (one new interval from the reload)`}: an in-place health change keeps the old probe schedule`);
+        }
+      }
     }
 
     // scale: `ctl scale NAME N` keeps NAME.1 … NAME.N running untouched (same pid, no signal) and stops the copies above

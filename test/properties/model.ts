@@ -72,8 +72,11 @@ export interface ModelServer {
   short: number;
   /** Failed health probes in a row. */
   healthFails: number;
-  /** The probe in flight (never two): for which process, and why. */
-  probing: { pid: number; purpose: ProbePurpose } | null;
+  /**
+   * The probe in flight (never two): for which process, and why; `stale`: of a health check a reload changed since it
+   * was asked for (its answer counts for nothing, and the new check's next probe follows it by the new interval).
+   */
+  probing: { pid: number; purpose: ProbePurpose; stale?: boolean } | null;
   /** Its timers as the shell must have them armed (null: none). */
   probeAt: number | null;
   readyAt: number | null;
@@ -150,7 +153,7 @@ export interface Expected {
   /** Why, in words, for messages: what the model did in this step. */
   notes: string[];
   /** A reload applied in this step: its slots by what it did to them (null: none). */
-  reload: { added: number[]; changed: number[]; removed: number[]; unchanged: number[] } | null;
+  reload: { added: number[]; changed: number[]; removed: number[]; unchanged: number[]; updated: number[] } | null;
   /** Rolling restarts answered in this step (the request, ok, the text: docs/spec.md, "Scale"). */
   answers: { id: number; ok: boolean; text: string }[];
   /** Rolling restarts that ended in this step: their log lines ("rolling restart of 'web' done: …", "… stopped at …"). */
@@ -794,6 +797,9 @@ export class Model {
     const added: number[] = [];
     const changed: number[] = [];
     const unchanged: number[] = [];
+    const updated: number[] = [];
+    // (changed or updated, in the file's order: one that does not run and now starts by itself is started)
+    const respecified: number[] = [];
     specs.forEach((given, k) => {
       const slot = slots[k]!;
       const spec: ServerSpec = given.dependsOn === undefined ? given : { ...given, dependsOn: given.dependsOn.map((d) => slots[d]!) };
@@ -828,7 +834,16 @@ export class Model {
         else this.specs[slot] = spec;
         return;
       }
+      // Only its policy differs (not argv, label, launch, readiness check, table): taken in place, its process untouched.
+      if (sameModelLaunch(target, given)) {
+        unchanged.push(slot);
+        updated.push(slot);
+        respecified.push(slot);
+        this.inPlace(slot, spec, keeps);
+        return;
+      }
       changed.push(slot);
+      respecified.push(slot);
       if (s.kind === "alive" || s.kind === "starting") s.next = spec;
       else {
         this.specs[slot] = spec;
@@ -838,7 +853,7 @@ export class Model {
     const kept = new Set(specs.map((x) => x.name));
     const removed = [...current].filter(([name]) => !kept.has(name)).map(([, slot]) => slot);
     for (const i of removed) this.servers[i]!.retired = true;
-    this.x.reload = { added, changed, removed, unchanged };
+    this.x.reload = { added, changed, removed, unchanged, updated };
     this.findDependents();
     this.x.notes.push(`reload: ${added.length} added (${added.join(",")}), ${changed.length} changed (${changed.join(",")}), ${removed.length} removed (${removed.join(",")})`);
     // The running copies of a changed table with instances and a readiness check are not restarted at once:
@@ -866,7 +881,7 @@ export class Model {
     }
     // Then what starts (docs/spec.md, Reload: a server it depends on that is being replaced is not ready): after every
     // stop this reload gives, the first copy a stop-first roll restarts included.
-    for (const i of changed) if (this.servers[i]!.kind === "unborn" && this.specs[i]!.autostart !== false) this.spawn(i);
+    for (const i of respecified) if (this.servers[i]!.kind === "unborn" && this.specs[i]!.autostart !== false) this.spawn(i);
     // A new server in the seat of a process still on its way out (removed now or before, a rolling restart's given up
     // or replaced) waits for it to end: never two processes of one name at once.
     for (const i of added) {
@@ -877,6 +892,40 @@ export class Model {
       }
     }
     for (const i of added) if (this.specs[i]!.autostart !== false) this.spawn(i);
+  }
+
+  /**
+   * A reload changed only server i's policy (docs/spec.md, "Reload": updated in place). Its process keeps its pid and
+   * gets no signal; what is under way keeps what it was given (a stop order its deadline and what follows it, a backoff
+   * its retry). One being stopped to take a pending spec (a launch change) gets this one pending instead. For a process
+   * that runs with no stop order: unready, a new ready_timeout counts from its start (one already past fails it at
+   * once); ready, a new health check starts afresh (no failures, its first probe one new interval from now, or after
+   * the answer of the old check's probe in flight, which counts for nothing), a new watchdog window opens now.
+   */
+  private inPlace(i: number, spec: ServerSpec, keeps: boolean): void {
+    const s = this.servers[i]!;
+    if (s.next !== null && !keeps) {
+      s.next = spec;
+      return;
+    }
+    const old = this.specs[i]!;
+    this.specs[i] = spec;
+    s.next = null;
+    if (s.kind !== "alive" || s.stop !== null) return;
+    if (!s.ready) {
+      if (old.readyTimeoutMs !== spec.readyTimeoutMs) s.readyAt = spec.readyTimeoutMs === undefined ? null : Math.max(this.at, s.since + spec.readyTimeoutMs);
+      return;
+    }
+    if (canonicalJson(old.health) !== canonicalJson(spec.health)) {
+      this.x.notes.push(`server ${i}'s health check changed in place: it starts afresh`);
+      s.healthFails = 0;
+      if (s.probing !== null) s.probing.stale = true;
+      else s.probeAt = spec.health === undefined ? null : this.at + spec.health.intervalMs;
+    }
+    if (old.watchdogMs !== spec.watchdogMs) {
+      s.watchdogAt = spec.watchdogMs === undefined ? null : this.at + spec.watchdogMs;
+      s.watchdogTimer = s.watchdogAt;
+    }
   }
 
   /** An operator's start of a server that does not run: now, or once its dependencies are ready (its backoff count stays: only a revive or a long life forgets it). */
@@ -1305,9 +1354,15 @@ export class Model {
       this.x.notes.push(`a stale probe answer (server ${i}, pid ${pid}, ${purpose}): ignored`);
       return;
     }
+    const stale = s.probing.stale === true;
     s.probing = null;
     if (s.stop !== null || this.phase.kind !== "running") return;
     const spec = this.specs[i]!;
+    if (stale) {
+      this.x.notes.push(`server ${i}'s answer of a health check a reload changed since: it counts for nothing`);
+      if (spec.health !== undefined && s.ready) s.probeAt = this.at + spec.health.intervalMs;
+      return;
+    }
     if (ok === null) {
       // Cut short by lazarus (docs/spec.md, "Probes"): no verdict, counts for nothing; tried again at its usual pace.
       this.x.notes.push(`server ${i}'s ${purpose} probe was interrupted: no verdict, tried again`);
@@ -1464,6 +1519,12 @@ export class Model {
  * empty list of them no list): the model's own comparison, with each spec's
  * dependencies given as names.
  */
+/** The fields a process is launched with (or says it is ready by): a change of any other applies in place. */
+function sameModelLaunch(a: ServerSpec, b: ServerSpec): boolean {
+  const launch = (x: ServerSpec) => canonicalJson([x.argv, x.name, x.label, x.launch, x.ready, x.group]);
+  return launch(a) === launch(b);
+}
+
 function sameModelSpec(a: ServerSpec, aDeps: readonly string[], b: ServerSpec, bDeps: readonly string[]): boolean {
   const norm = (x: ServerSpec, deps: readonly string[]) => {
     const { dependsOn: _, ...rest } = x;
@@ -1473,7 +1534,7 @@ function sameModelSpec(a: ServerSpec, aDeps: readonly string[], b: ServerSpec, b
 }
 
 /** JSON with every object's keys sorted and undefined fields left out. */
-function canonicalJson(x: unknown): string {
+export function canonicalJson(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(canonicalJson).join(",")}]`;
   if (typeof x === "object" && x !== null) {
     const o = x as Record<string, unknown>;

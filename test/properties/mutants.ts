@@ -7,6 +7,7 @@
 import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { spawnArgv } from "../../src/core/argv.ts";
 import { unreadyDependencies } from "../../src/core/deps.ts";
+import { reconfigure } from "../../src/core/reconfigure.ts";
 import { handoverOf, step } from "../../src/core/step.ts";
 import { Vec } from "../../src/core/vec.ts";
 import type { Effect, Event, Handover, Server, State, StepResult } from "../../src/core/types.ts";
@@ -450,5 +451,34 @@ Object.assign(MUTANTS, {
     const timer = `backoff:${event.server}`;
     const effects = r.effects.map((e): Effect => (e.type === "arm" && e.timer === timer ? { ...e, at: until } : e));
     return { state: withServer(r.state, event.server, { ...s, life: { ...s.life, until } }), effects };
+  },
+});
+
+/** Planted bugs in a reload's change of policy only (docs/spec.md, "Reload": updated in place). */
+Object.assign(MUTANTS, {
+  /** Every change restarts, as before: a server whose stop timeout or health check alone changed is stopped and started again. */
+  "a policy-only change restarts the process": (state: State, event: Event): StepResult => {
+    if (event.type !== "reconfigure" || state.phase.kind !== "running") return step(state, event);
+    // (what the core runs made to differ in how it is launched: every change is then one that restarts)
+    let bent = state;
+    for (const c of reconfigure(state.servers, event.servers).changes) {
+      const s = state.servers.at(c.slot);
+      // (a plain server's: a table's copy with a readiness check would be replaced by a rolling reload, one at a time)
+      if (c.kind === "updated" && s !== undefined && s.spec.group === undefined) bent = withServer(bent, c.slot, { ...s, spec: { ...s.spec, launch: `${s.spec.launch ?? ""}+` } });
+    }
+    return step(bent, event);
+  },
+  /** A health check changed in place keeps the old check's schedule (its probe timer, and the answer of a probe in flight). */
+  "an in-place health change keeps the old probe schedule": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "reconfigure" || state.phase.kind !== "running") return r;
+    const touched = new Set(reconfigure(state.servers, event.servers).changes.flatMap((c) => (c.kind === "updated" ? [`probe:${c.slot}`] : [])));
+    let out = r.state;
+    out.servers.forEach((s, i) => {
+      if (s.staleProbe === undefined) return;
+      const { staleProbe: _, ...rest } = s;
+      out = withServer(out, i, rest);
+    });
+    return { state: out, effects: r.effects.filter((e) => !((e.type === "arm" || e.type === "disarm") && touched.has(e.timer))) };
   },
 });

@@ -70,8 +70,8 @@ export type Simple =
 export type ReloadWhich = "one" | "some" | "group" | "all" | "none";
 /**
  * A reload that changes one policy field of the servers it changes instead of their argv (check.ts: tweak): the
- * interval, stop signal or timeout, restart policy, backoff, readiness check, health check, watchdog, or
- * dependencies.
+ * interval (with a readiness check, its deadline too), stop signal or timeout, restart policy, backoff, readiness check,
+ * health check, watchdog, or dependencies. All but the readiness check (and a watchdog that brings one) apply in place.
  */
 export type PolicyTweak = "interval" | "stop-signal" | "stop-timeout" | "restart" | "backoff" | "ready" | "health" | "watchdog" | "deps";
 
