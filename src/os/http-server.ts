@@ -36,6 +36,15 @@
 //   A page that opens gets the newest view if it is less than a second old,
 //   else one built for it then (joining one being built); building it and
 //   sending it are charged as its answer's time.
+// - /metrics and /api/status: the app answers them with a build (src/http/answer.ts), made
+//   from one snapshot taken when it starts (after the process's /proc figures, read off the
+//   loop: measureProcessAsync), a step per pull of the response's stream, each in a turn of
+//   the loop of its own (ANSWER_SLICE_CHARS or ANSWER_SLICE_MS), timed and charged as the
+//   answer's time; an answer done in one step is sent whole. At most MAX_ANSWERS_IN_FLIGHT
+//   at once (503 beyond); one whose client has not taken data for ANSWER_STALL_MS, or not all
+//   of it within ANSWER_MAX_MS, is cut off and counted (a sweep once a second while any is
+//   being sent): each holds its snapshot and one chunk in Bun's buffer, as the stream is
+//   pulled only as fast as the socket drains.
 // - A handler that throws answers 500; the problem is reported (at most one
 //   report per 10 s, with the count of the ones not reported).
 //
