@@ -148,6 +148,8 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   const dropped: Record<string, number> = {};
   const clients = new Set<Client>();
   const answers = new Set<Answer>();
+  /** Answers waiting for the process's figures before they start: they have their place among MAX_ANSWERS_IN_FLIGHT. */
+  let answersMeasuring = 0;
   let answersTimer: ReturnType<typeof setInterval> | null = null;
   const snapshot = o.snapshot;
   let actionsInFlight = 0;
@@ -515,7 +517,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
 
   /** /metrics or /api/status: at most MAX_ANSWERS_IN_FLIGHT at once; the process's metrics first, read off the loop. */
   const runBuild = (r: Extract<HttpResult, { kind: "build" }>): Response | Promise<Response> => {
-    if (answers.size >= limits.MAX_ANSWERS_IN_FLIGHT) {
+    if (answers.size + answersMeasuring >= limits.MAX_ANSWERS_IN_FLIGHT) {
       return refuse("answers", unavailable(`too many answers being sent at once (${limits.MAX_ANSWERS_IN_FLIGHT})`, 1));
     }
     if (!r.measure) return beginBuild(r, null, false); // within the request's own time
@@ -526,10 +528,12 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
       measured = null;
     }
     if (!(measured instanceof Promise)) return beginBuild(r, measured, false);
-    return measured.then(
-      (proc) => (closed ? internalError() : beginBuild(r, proc, true)),
-      () => (closed ? internalError() : beginBuild(r, null, true)),
-    );
+    answersMeasuring++;
+    const begin = (proc: ProcessMetrics | null): Response => {
+      answersMeasuring--;
+      return closed ? internalError() : beginBuild(r, proc, true);
+    };
+    return measured.then(begin, () => begin(null));
   };
 
   const answer = (req: Request, srv: Server<undefined>, now: Ms): Response | Promise<Response> => {

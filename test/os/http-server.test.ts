@@ -6,6 +6,7 @@ import { connect, type Socket } from "node:net";
 import { SIGABRT } from "../../src/core/signals.ts";
 import { HTTP_LIMITS } from "../../src/http/limits.ts";
 import { metricsText } from "../../src/http/metrics.ts";
+import type { ProcessMetrics } from "../../src/http/snapshot.ts";
 import type { PageView } from "../../src/http/view.ts";
 import { serveHttp } from "../../src/os/http-server.ts";
 import { FakeSupervisor, ManualClock, VirtualClock } from "../helpers/fake-supervisor.ts";
@@ -392,6 +393,32 @@ test("a client that stops reading an answer holds one chunk of it, and is cut of
   const m = parsePrometheus(await (await fetch(`${http.url}/metrics`)).text());
   expect(sample(m, "lazarus_http_dropped_total", { reason: "stalled" })).toBe(1);
   expect(sample(m, "lazarus_http_refused_total", { reason: "answers" })).toBeGreaterThanOrEqual(1);
+});
+
+test("answers waiting for the process's figures (read off the loop) have their place among MAX_ANSWERS_IN_FLIGHT", async () => {
+  const clock = new VirtualClock();
+  const sup = new FakeSupervisor(SERVERS, clock);
+  sup.start();
+  const waiting: ((p: ProcessMetrics | null) => void)[] = [];
+  const http = serveHttp({
+    address: { hostname: "127.0.0.1", port: 0, loopback: true }, token: null, now: clock.now, wallTime: () => Date.now(), onAction: sup.onAction,
+    limits: { ...HTTP_LIMITS, MAX_ANSWERS_IN_FLIGHT: 2 },
+    measure: () => new Promise((resolve) => waiting.push(resolve)),
+    snapshot: () => sup.snapshot(),
+  });
+  if (typeof http === "string") throw new Error(http);
+  cleanups.push(() => http.close());
+  const two = [fetch(`${http.url}/metrics`), fetch(`${http.url}/metrics`)];
+  await until(() => waiting.length === 2, "both to wait for the figures");
+  expect((await fetch(`${http.url}/metrics`)).status).toBe(503);
+  expect((await fetch(`${http.url}/api/status`)).status).toBe(503);
+  for (const w of waiting.splice(0)) w({ cpuSeconds: 7, residentBytes: null, virtualBytes: null, openFds: null, maxFds: null });
+  for (const r of await Promise.all(two)) {
+    expect(r.status).toBe(200);
+    expect(sample(parsePrometheus(await r.text()), "process_cpu_seconds_total")).toBe(7);
+  }
+  expect((await fetch(`${http.url}/api/status`)).status).toBe(200);
+  expect(http.stats().refused).toEqual({ answers: 2 });
 });
 
 test("a page that opens gets the newest view if it is less than a second old, else one built for it, with the same id when nothing changed", async () => {
