@@ -10,14 +10,14 @@
 export interface AnswerBuild {
   readonly done: boolean;
   /**
-   * The next chunk: items until it holds at least `maxChars` characters of
-   * text or `enough()` says so (asked after each item; at least one item per
-   * step). A chunk may be empty (items that write nothing).
+   * The next chunk of text: items until it holds at least `maxChars`
+   * characters or `enough()` says so (asked after each item; at least one item
+   * per step). A chunk may be empty (items that write nothing). Text, not bytes:
+   * an answer done in one step is given to Bun as a string, as it was before
+   * answers were built a step at a time (encoding it here cost more).
    */
-  step(maxChars: number, enough: () => boolean): Uint8Array;
+  step(maxChars: number, enough: () => boolean): string;
 }
-
-const encoder = new TextEncoder();
 
 /** How deep a JsonBuild goes into objects and arrays: below, a value is one JSON.stringify (a server's row of a status). */
 export const JSON_BUILD_DEPTH = 3;
@@ -71,7 +71,7 @@ export class JsonBuild implements AnswerBuild {
     return "{";
   }
 
-  step(maxChars: number, enough: () => boolean): Uint8Array {
+  step(maxChars: number, enough: () => boolean): string {
     let text = this.head;
     this.head = "";
     const stack = this.stack;
@@ -115,6 +115,6 @@ export class JsonBuild implements AnswerBuild {
       this.finished = true;
       text += this.tail;
     }
-    return encoder.encode(text);
+    return text;
   }
 }
