@@ -103,7 +103,6 @@ test("JsonBuild writes what JSON.stringify writes: left-out members, holes, toJS
     { a: undefined, b: () => 1, c: Symbol("x"), d: 1, e: [undefined, null, 2], f: {}, g: [], h: [[[[1]]]], i: { j: { k: { l: {} } } } },
     { a: undefined },
     [undefined],
-    // biome-ignore lint/suspicious/noSparseArray: a hole is what is tested
     [1, , 3],
     { date: new Date(86_400_000), bad: new Date(Number.NaN), own: { toJSON: () => ({ x: 1 }) } },
     nullProto,
