@@ -551,6 +551,7 @@ test("a client that stops reading holds one view at most, and is dropped once it
     await Bun.sleep(300); // a change, and the view it makes, every 300 ms: the load this test makes
     if (changes > 300) throw new Error("the stalled client was never dropped");
   }
+  expect(f.http.stats().dropped).toEqual({ "sse-stalled": 1 });
   // Dropped: once the client reads again, it gets what the kernel held, then the end of the connection.
   s.resume();
   s.on("data", () => {});
