@@ -6,14 +6,16 @@
 //
 //   GET  /                                  the status page (HTML; its script and style are /app.js, /app.css)
 //   GET  /app.js, /app.css, /favicon.svg    the page's static assets (ETag, 304 on If-None-Match)
-//   GET  /metrics                           Prometheus text format 0.0.4 (metrics.ts)
+//   GET  /metrics                           Prometheus text format 0.0.4 (metrics.ts), built a few servers per step
 //   GET  /healthz                           200 {"ok":true,…} / 503 {"ok":false,…naming what is not} (health.ts)
 //   GET  /livez                             200 "ok": whoever answers, answers from the loop that supervises
-//   GET  /api/status                        the JSON of `lazarus ctl --json status`
+//   GET  /api/status                        the JSON of `lazarus ctl --json status`, built a few servers per step
 //   GET  /events                            text/event-stream of page views (view.ts); the adapter streams it
 //   POST /api/servers/NAME/OP               OP: restart stop start revive; NAME a name or an index;
 //                                           needs `Authorization: Bearer TOKEN`; becomes an action for the core
 // HEAD works wherever GET does. No cookies are ever set or read; no GET changes anything.
+// /metrics and /api/status are answered with a build (answer.ts): the adapter takes the
+// snapshot when it starts it, and streams it a step per turn of the loop.
 //
 // Refusals: 400 a malformed request (no Host, a bad percent-escape), 401 no, a
 // malformed or a wrong token (with WWW-Authenticate), 403 actions off (no token
@@ -24,9 +26,10 @@
 // MAX_URL_BYTES, 431 headers over MAX_HEADERS or MAX_HEADER_BYTES. The limits are
 // in limits.ts.
 import { type Credentials, readAuthorization } from "./auth.ts";
+import { type AnswerBuild, JsonBuild } from "./answer.ts";
 import { health } from "./health.ts";
 import { HTTP_LIMITS, type HttpLimits } from "./limits.ts";
-import { metricsText } from "./metrics.ts";
+import { metricsBuild } from "./metrics.ts";
 import { ASSETS, type Asset } from "./page.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 import type { Clock, HttpSnapshot, HttpStats, ProcessMetrics } from "./snapshot.ts";
@@ -53,6 +56,12 @@ export type HttpResult =
   | { readonly kind: "response"; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string }
   /** Open a text/event-stream of page views with these headers (the adapter owns the stream). */
   | { readonly kind: "events"; readonly headers: Readonly<Record<string, string>> }
+  /**
+   * Answer 200 with these headers and the body `start` builds, a step at a time
+   * (answer.ts): started with the clock then and, when `measure`, the process's
+   * metrics measured before (the adapter reads them without holding the loop).
+   */
+  | { readonly kind: "build"; readonly headers: Readonly<Record<string, string>>; readonly measure: boolean; readonly start: (clock: Clock, proc: ProcessMetrics | null) => AnswerBuild }
   /** Carry out this action and answer with `actionResponse` of the core's reply. */
   | { readonly kind: "action"; readonly action: HttpAction };
 
@@ -65,11 +74,9 @@ export interface AppConfig {
 }
 
 export interface RequestContext {
-  /** The supervisor's state now; called only by the routes that need it, once. */
+  /** The supervisor's state now; called only by the routes that need it, once (for a build: when it is started). */
   readonly snapshot: () => HttpSnapshot;
   readonly clock: Clock;
-  /** Measured only when /metrics is asked for. */
-  readonly measure: () => ProcessMetrics | null;
   readonly stats: HttpStats | null;
 }
 
@@ -91,6 +98,10 @@ const ACTION_PATH = /^\/api\/servers\/([^/]+)\/([^/]+)$/;
 
 function respond(status: number, type: string, body: string, extra: Record<string, string> = {}, head = false): HttpResult {
   return { kind: "response", status, headers: { ...SECURITY_HEADERS, "Content-Type": type, "Cache-Control": "no-store", ...extra }, body: head ? "" : body };
+}
+
+function build(type: string, measure: boolean, start: (clock: Clock, proc: ProcessMetrics | null) => AnswerBuild): HttpResult {
+  return { kind: "build", headers: { ...SECURITY_HEADERS, "Content-Type": type, "Cache-Control": "no-store" }, measure, start };
 }
 
 function json(status: number, value: unknown, extra: Record<string, string> = {}, head = false): HttpResult {
@@ -175,7 +186,8 @@ function route(path: string, head: boolean, headers: Map<string, string>, ctx: R
   const clock = ctx.clock;
   switch (path) {
     case "/metrics":
-      return respond(200, PROMETHEUS_CONTENT_TYPE, metricsText(ctx.snapshot(), clock, ctx.measure(), ctx.stats), {}, head);
+      if (head) return respond(200, PROMETHEUS_CONTENT_TYPE, "", {}, true);
+      return build(PROMETHEUS_CONTENT_TYPE, true, (at, proc) => metricsBuild(ctx.snapshot(), at, proc, ctx.stats));
     case "/healthz": {
       const h = health(ctx.snapshot());
       return json(h.ok ? 200 : 503, h, {}, head);
@@ -183,7 +195,8 @@ function route(path: string, head: boolean, headers: Map<string, string>, ctx: R
     case "/livez":
       return respond(200, TEXT_TYPE, "ok\n", {}, head);
     case "/api/status":
-      return json(200, { ok: true, status: ctx.snapshot().status(clock.now) }, {}, head);
+      if (head) return respond(200, JSON_TYPE, "", {}, true);
+      return build(JSON_TYPE, false, (at) => new JsonBuild({ ok: true, status: ctx.snapshot().status(at.now) }, "\n"));
     case "/events":
       if (head) return respond(200, "text/event-stream; charset=utf-8", "", {}, true);
       return { kind: "events", headers: { ...SECURITY_HEADERS, "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no" } };

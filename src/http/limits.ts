@@ -25,6 +25,12 @@
 //                            each second; each built a few servers at a time, VIEW_SLICE_BYTES or VIEW_SLICE_MS per
 //                            turn of the loop (whichever comes first), and sent to each page a piece per pull. A page's
 //                            first view is charged to the time spent answering (SSE_SEND_MS_PER_MIB)
+//   /metrics, /api/status    built from one snapshot a step per turn of the loop, ANSWER_SLICE_CHARS characters or
+//                            ANSWER_SLICE_MS per step, and streamed as built: a step per pull (Bun pulls as the socket
+//                            drains), each timed and charged to the time spent answering. At most MAX_ANSWERS_IN_FLIGHT
+//                            being sent at once (503, reason "answers", beyond); one whose client has not taken data
+//                            for ANSWER_STALL_MS, or not all of it within ANSWER_MAX_MS, is cut off (counted in
+//                            lazarus_http_dropped_total): each holds its snapshot and one chunk, no more
 //   one snapshot's size      per server MAX_TIMELINE_EVENTS events of the last TIMELINE_WINDOW_MS, MAX_OUTPUT_LINES
 //                            lines of MAX_OUTPUT_LINE_CHARS characters, MAX_CRASH_KINDS distinct crash labels
 //   actions in flight        MAX_ACTIONS_IN_FLIGHT; each answered within ACTION_TIMEOUT_MS (503 otherwise)
@@ -56,6 +62,11 @@ export const HTTP_LIMITS = {
   VIEW_SLICE_BYTES: 1024 * 1024,
   VIEW_SLICE_MS: 8,
   SSE_SEND_MS_PER_MIB: 0.25,
+  ANSWER_SLICE_CHARS: 64 * 1024,
+  ANSWER_SLICE_MS: 4,
+  MAX_ANSWERS_IN_FLIGHT: 8,
+  ANSWER_STALL_MS: 10_000,
+  ANSWER_MAX_MS: 60_000,
   MAX_ACTIONS_IN_FLIGHT: 8,
   ACTION_TIMEOUT_MS: 10_000,
   MAX_TOKEN_BYTES: 1024,

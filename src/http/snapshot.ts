@@ -112,6 +112,8 @@ export interface HttpStats {
   readonly responses: Readonly<Record<number, number>>;
   /** Requests refused before any work, by reason ("rate", "sse-clients", "actions-in-flight"). */
   readonly refused: Readonly<Record<string, number>>;
+  /** Answers and live pages cut off because the client stopped reading, by reason ("stalled", "sse-stalled"). */
+  readonly dropped?: Readonly<Record<string, number>>;
   readonly sseClients: number;
 }
 

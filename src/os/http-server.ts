@@ -36,6 +36,15 @@
 //   A page that opens gets the newest view if it is less than a second old,
 //   else one built for it then (joining one being built); building it and
 //   sending it are charged as its answer's time.
+// - /metrics and /api/status: the app answers them with a build (src/http/answer.ts), made
+//   from one snapshot taken when it starts (after the process's /proc figures, read off the
+//   loop: measureProcessAsync), a step per pull of the response's stream, each in a turn of
+//   the loop of its own (ANSWER_SLICE_CHARS or ANSWER_SLICE_MS), timed and charged as the
+//   answer's time; an answer done in one step is sent whole. At most MAX_ANSWERS_IN_FLIGHT
+//   at once (503 beyond); one whose client has not taken data for ANSWER_STALL_MS, or not all
+//   of it within ANSWER_MAX_MS, is cut off and counted (a sweep once a second while any is
+//   being sent): each holds its snapshot and one chunk in Bun's buffer, as the stream is
+//   pulled only as fast as the socket drains.
 // - A handler that throws answers 500; the problem is reported (at most one
 //   report per 10 s, with the count of the ones not reported).
 //
@@ -46,13 +55,14 @@
 import type { Server } from "bun";
 import type { Ms } from "../core/types.ts";
 import { type HttpAddress, formatHttpAddress } from "../http/address.ts";
+import type { AnswerBuild } from "../http/answer.ts";
 import { type ActionReply, actionResponse, createApp, type HttpAction, type HttpResult, tooMany, unavailable } from "../http/app.ts";
 import { tokenChecker } from "../http/auth.ts";
 import { HTTP_LIMITS, type HttpLimits } from "../http/limits.ts";
 import { TokenBucket, WorkBudget } from "../http/rate.ts";
 import type { HttpSnapshot, HttpStats, ProcessMetrics } from "../http/snapshot.ts";
 import { SSE_HEARTBEAT, sseRetry, ViewBuild, ViewCache } from "../http/view.ts";
-import { measureProcess } from "./process-metrics.ts";
+import { measureProcessAsync } from "./process-metrics.ts";
 
 export interface HttpEndpointOptions {
   readonly address: HttpAddress;
@@ -69,12 +79,12 @@ export interface HttpEndpointOptions {
    * and calls `respond` with the core's reply, once). Not called when refused.
    */
   readonly onAction: (action: HttpAction, respond: (ok: boolean, message: string) => void) => void;
-  /** The process's metrics, when /metrics is scraped; measureProcess() by default. */
-  readonly measure?: () => ProcessMetrics | null;
+  /** The process's metrics, when /metrics is scraped; measureProcessAsync() by default (its /proc reads off the loop). */
+  readonly measure?: () => ProcessMetrics | null | Promise<ProcessMetrics | null>;
   /** One line about a problem of the endpoint (a handler that threw). */
   readonly onProblem?: (text: string) => void;
   readonly limits?: HttpLimits;
-  /** How a view being built gives the loop back between its pieces: setImmediate (a test's own, to see them). */
+  /** How a view or an answer being built gives the loop back between its pieces: setImmediate (a test's own, to see them). */
   readonly defer?: (next: () => void) => void;
 }
 
@@ -110,13 +120,23 @@ interface Client {
   restoreTimeout: () => void;
 }
 
+/** A /metrics or /api/status being built and sent (a step per pull). */
+interface Answer {
+  readonly build: AnswerBuild;
+  controller: ReadableStreamDefaultController<Uint8Array> | null;
+  readonly openedAt: Ms;
+  /** When it last asked for data; null while a step is being made for it. */
+  pulledAt: Ms | null;
+  closed: boolean;
+}
+
 const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(SSE_HEARTBEAT);
 
 /** Start serving; an error line when it cannot listen (address in use, not ours, …). */
 export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   const limits = o.limits ?? HTTP_LIMITS;
-  const measure = o.measure ?? measureProcess;
+  const measure = o.measure ?? measureProcessAsync;
   const defer = o.defer ?? ((next: () => void) => void setImmediate(next));
   const readOnly = o.token === null;
   const app = createApp({ checkToken: o.token === null ? null : tokenChecker(o.token), hosts: o.address.loopback ? "loopback" : "any", limits });
@@ -125,7 +145,12 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
   const work = new WorkBudget(limits.WORK_MS_PER_SECOND, limits.WORK_BURST_MS);
   const responses: Record<number, number> = {};
   const refused: Record<string, number> = {};
+  const dropped: Record<string, number> = {};
   const clients = new Set<Client>();
+  const answers = new Set<Answer>();
+  /** Answers waiting for the process's figures before they start: they have their place among MAX_ANSWERS_IN_FLIGHT. */
+  let answersMeasuring = 0;
+  let answersTimer: ReturnType<typeof setInterval> | null = null;
   const snapshot = o.snapshot;
   let actionsInFlight = 0;
   let closed = false;
@@ -160,7 +185,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     unreported = 0;
   };
 
-  const stats = (): HttpStats => ({ responses: { ...responses }, refused: { ...refused }, sseClients: clients.size });
+  const stats = (): HttpStats => ({ responses: { ...responses }, refused: { ...refused }, dropped: { ...dropped }, sseClients: clients.size });
   const count = (status: number) => {
     responses[status] = (responses[status] ?? 0) + 1;
   };
@@ -306,7 +331,10 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     const now = o.now();
     for (const c of clients) {
       if (now - c.openedAt >= limits.SSE_MAX_AGE_MS) drop(c, false);
-      else if (c.wake === null && now - c.pulledAt >= limits.SSE_STALL_MS) drop(c, true);
+      else if (c.wake === null && now - c.pulledAt >= limits.SSE_STALL_MS) {
+        dropped["sse-stalled"] = (dropped["sse-stalled"] ?? 0) + 1;
+        drop(c, true);
+      }
       else if (c.wake !== null && now - c.fedAt >= limits.SSE_HEARTBEAT_MS) give(c, HEARTBEAT, now);
     }
   };
@@ -388,17 +416,146 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
     });
   };
 
+  const internalError = (): Response => {
+    count(500);
+    return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+  };
+
+  /** An answer's end: its stream closed (done), or aborted (cut off, failed), and its place given back. */
+  const endAnswer = (a: Answer, how: "done" | "abort") => {
+    if (a.closed) return;
+    a.closed = true;
+    answers.delete(a);
+    try {
+      if (how === "abort") a.controller?.error(new Error("closed by lazarus"));
+      else a.controller?.close();
+    } catch { /* already closed by the other side */ }
+    if (answers.size === 0 && answersTimer !== null) {
+      clearInterval(answersTimer);
+      answersTimer = null;
+    }
+  };
+
+  /** Once a second while answers are being sent: the ones whose clients stopped reading, or read too slowly, cut off. */
+  const sweepAnswers = () => {
+    const now = o.now();
+    for (const a of answers) {
+      const reason = a.pulledAt !== null && now - a.pulledAt >= limits.ANSWER_STALL_MS ? "stalled" : now - a.openedAt >= limits.ANSWER_MAX_MS ? "slow" : null;
+      if (reason === null) continue;
+      dropped[reason] = (dropped[reason] ?? 0) + 1;
+      endAnswer(a, "abort");
+    }
+  };
+
+  /**
+   * One step of a build, timed (and charged unless the request's own time covers it): its text, or its bytes to
+   * stream (an answer done in one step is given to Bun as text, which costs less than encoding it here).
+   */
+  function stepOf(b: AnswerBuild, charge: boolean, as: "text"): string;
+  function stepOf(b: AnswerBuild, charge: boolean, as: "bytes"): Uint8Array;
+  function stepOf(b: AnswerBuild, charge: boolean, as: "text" | "bytes"): string | Uint8Array {
+    const t0 = o.now();
+    try {
+      const text = b.step(limits.ANSWER_SLICE_CHARS, () => o.now() - t0 >= limits.ANSWER_SLICE_MS);
+      return as === "text" ? text : encoder.encode(text);
+    } finally {
+      const t1 = o.now();
+      if (charge) work.charge(t1, t1 - t0);
+    }
+  }
+
+  /**
+   * Start a build (the snapshot is taken now) and make its first step; a build done in one step is answered
+   * at once, else its chunks are streamed, a step per pull in a turn of the loop of its own.
+   */
+  const beginBuild = (r: Extract<HttpResult, { kind: "build" }>, proc: ProcessMetrics | null, charge: boolean): Response => {
+    let b: AnswerBuild;
+    let first: string;
+    try {
+      const t0 = o.now();
+      b = r.start({ now: t0, wall: o.wallTime() }, proc);
+      if (charge) work.charge(o.now(), o.now() - t0);
+      first = stepOf(b, charge, "text");
+    } catch (e) {
+      problem(`answering GET failed: ${e instanceof Error ? e.message : String(e)}`);
+      return internalError();
+    }
+    count(200);
+    if (b.done) return new Response(first, { status: 200, headers: r.headers });
+    const t0 = o.now();
+    const bytes = encoder.encode(first);
+    if (charge) work.charge(o.now(), o.now() - t0);
+    const now = o.now();
+    const a: Answer = { build: b, controller: null, openedAt: now, pulledAt: now, closed: false };
+    answers.add(a);
+    if (answersTimer === null) {
+      answersTimer = setInterval(guarded("the answers' sweep", sweepAnswers), 1000);
+      answersTimer.unref?.();
+    }
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        a.controller = controller;
+        if (bytes.length > 0) controller.enqueue(bytes);
+      },
+      pull(controller) {
+        if (a.closed) return;
+        a.pulledAt = null;
+        return new Promise<void>((resolve) => {
+          defer(() => {
+            try {
+              if (a.closed) return;
+              const chunk = stepOf(a.build, true, "bytes");
+              if (chunk.length > 0) controller.enqueue(chunk);
+              a.pulledAt = o.now();
+              if (a.build.done) endAnswer(a, "done");
+            } catch (e) {
+              problem(`answering GET failed: ${e instanceof Error ? e.message : String(e)}`);
+              endAnswer(a, "abort");
+            } finally {
+              resolve();
+            }
+          });
+        });
+      },
+      cancel() {
+        endAnswer(a, "done");
+      },
+    }, { highWaterMark: 0 });
+    return new Response(stream, { status: 200, headers: r.headers });
+  };
+
+  /** /metrics or /api/status: at most MAX_ANSWERS_IN_FLIGHT at once; the process's metrics first, read off the loop. */
+  const runBuild = (r: Extract<HttpResult, { kind: "build" }>): Response | Promise<Response> => {
+    if (answers.size + answersMeasuring >= limits.MAX_ANSWERS_IN_FLIGHT) {
+      return refuse("answers", unavailable(`too many answers being sent at once (${limits.MAX_ANSWERS_IN_FLIGHT})`, 1));
+    }
+    if (!r.measure) return beginBuild(r, null, false); // within the request's own time
+    let measured: ProcessMetrics | null | Promise<ProcessMetrics | null>;
+    try {
+      measured = measure();
+    } catch {
+      measured = null;
+    }
+    if (!(measured instanceof Promise)) return beginBuild(r, measured, false);
+    answersMeasuring++;
+    const begin = (proc: ProcessMetrics | null): Response => {
+      answersMeasuring--;
+      return closed ? internalError() : beginBuild(r, proc, true);
+    };
+    return measured.then(begin, () => begin(null));
+  };
+
   const answer = (req: Request, srv: Server<undefined>, now: Ms): Response | Promise<Response> => {
     let r: HttpResult;
     try {
-      r = app({ method: req.method, url: req.url, headers: req.headers }, { snapshot, clock: { now, wall: o.wallTime() }, measure, stats: stats() });
+      r = app({ method: req.method, url: req.url, headers: req.headers }, { snapshot, clock: { now, wall: o.wallTime() }, stats: stats() });
     } catch (e) {
       problem(`answering ${req.method} failed: ${e instanceof Error ? e.message : String(e)}`);
-      count(500);
-      return new Response("internal error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+      return internalError();
     }
     switch (r.kind) {
       case "response": return toResponse(r);
+      case "build": return runBuild(r);
       case "events": return openEvents(r.headers, req, srv);
       case "action": return runAction(r.action);
     }
@@ -449,6 +606,7 @@ export function serveHttp(o: HttpEndpointOptions): HttpEndpoint | string {
       if (flushTimer !== null) clearTimeout(flushTimer);
       building = null;
       for (const c of [...clients]) drop(c, false);
+      for (const a of [...answers]) endAnswer(a, "abort");
       server.stop(true);
     },
   };

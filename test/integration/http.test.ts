@@ -52,6 +52,36 @@ describe("--http on the real supervisor", () => {
     expect((await r.ended()).code).toBe(0);
   });
 
+  test("a big /metrics and /api/status (300 servers) are streamed in pieces, whole: every server's series, ctl's status", async () => {
+    const dir = tempDir();
+    const sock = join(dir, "ctl.sock");
+    const n = 300;
+    const argv = [`--control=${sock}`, "--http=127.0.0.1:0"];
+    for (let i = 0; i < n; i++) argv.push("{", "/bin/sleep", "3600", "}");
+    const r = start(argv);
+    const url = await endpoint(r);
+    await r.waitForCount(/started with pid/, n);
+    // Some 150 KB of text: more than a step's ANSWER_SLICE_CHARS, so it is sent as it is built (no Content-Length).
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-length")).toBeNull();
+    const text = await res.text();
+    expect(text.length).toBeGreaterThan(100_000);
+    const m = parsePrometheus(text);
+    expect(m.get("lazarus_server_up")?.samples.filter((x) => x.value === 1)).toHaveLength(n);
+    expect(m.get("lazarus_server_state")?.samples).toHaveLength(n * 7);
+    expect(sample(m, "process_open_fds")).toBeGreaterThan(0);
+    const api = await fetch(`${url}/api/status`);
+    expect(api.headers.get("content-length")).toBeNull();
+    const body = await api.json() as { ok: boolean; status: { servers: { name: string; pid: number }[] } };
+    const ctl = await request(sock, { cmd: "status" });
+    expect(body.ok).toBe(true);
+    expect(ctl.ok && (ctl.reply.status as typeof body.status).servers.map((s) => [s.name, s.pid])).toEqual(body.status.servers.map((s) => [s.name, s.pid]));
+    expect(body.status.servers).toHaveLength(n);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
   test("/healthz turns 503 when a server is buried, naming it, and 200 after a revive; /api/status is ctl's status", async () => {
     const dir = tempDir();
     const fixed = join(dir, "fixed");

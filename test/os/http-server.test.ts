@@ -5,6 +5,8 @@ import { afterEach, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import { SIGABRT } from "../../src/core/signals.ts";
 import { HTTP_LIMITS } from "../../src/http/limits.ts";
+import { metricsText } from "../../src/http/metrics.ts";
+import type { ProcessMetrics } from "../../src/http/snapshot.ts";
 import type { PageView } from "../../src/http/view.ts";
 import { serveHttp } from "../../src/os/http-server.ts";
 import { FakeSupervisor, ManualClock, VirtualClock } from "../helpers/fake-supervisor.ts";
@@ -261,6 +263,164 @@ test("a view is built a server per turn of the loop here: between its pieces a s
   expect(snapshots).toBe(2);
 });
 
+test("/metrics and /api/status of a big fleet are built and sent a step per turn of the loop: between steps a server crashes and is respawned, the answer is its snapshot's, byte for byte", async () => {
+  // One go, /metrics of a thousand servers held the loop that reaps and respawns for 10 to 30 ms. Here the test turns
+  // the loop's wheel itself (defer), doing between two steps what the loop would do: a crash and its respawn.
+  const servers = Array.from({ length: 200 }, (_, i) => ({ name: `s${i}`, argv: ["x"], intervalMs: 0 }));
+  const clock = new ManualClock();
+  const sup = new FakeSupervisor(servers, clock);
+  sup.start();
+  clock.advance(1234.5);
+  const PROC = { cpuSeconds: 2.5, residentBytes: 1e8, virtualBytes: 2e9, openFds: 40, maxFds: 1024 };
+  let snapshots = 0;
+  let turn: "test" | "loop" = "test";
+  const pieces: (() => void)[] = [];
+  let wake: (() => void) | null = null;
+  const http = serveHttp({
+    address: { hostname: "127.0.0.1", port: 0, loopback: true }, token: null, now: clock.now, wallTime: () => 1.8e12, onAction: sup.onAction,
+    limits: { ...HTTP_LIMITS, ANSWER_SLICE_CHARS: 1024 },
+    measure: () => PROC,
+    snapshot: () => {
+      snapshots++;
+      return sup.snapshot();
+    },
+    defer: (next) => {
+      if (turn === "loop") return void setImmediate(next);
+      pieces.push(next);
+      wake?.();
+    },
+  });
+  if (typeof http === "string") throw new Error(http);
+  cleanups.push(() => http.close());
+  const answers: Record<string, (now: number) => string> = {
+    "/metrics": (now) => metricsText(sup.snapshot(), { now, wall: 1.8e12 }, PROC, http.stats()),
+    "/api/status": (now) => `${JSON.stringify({ ok: true, status: sup.snapshot().status(now) })}\n`,
+  };
+  for (const [path, expected] of Object.entries(answers)) {
+    turn = "test";
+    const want = expected(clock.now()); // the snapshot the answer will be built from, and the endpoint's figures then
+    const s0 = snapshots;
+    let got: string | null = null;
+    const body = fetch(`${http.url}${path}`).then(async (r) => {
+      expect(r.status).toBe(200);
+      got = await r.text();
+    });
+    let steps = 0;
+    while (got === null) {
+      await Promise.race([body, pieces.length > 0 ? null : new Promise<void>((r) => { wake = r; })]);
+      wake = null;
+      const next = pieces.shift();
+      if (next === undefined) continue;
+      next();
+      steps++;
+      if (steps === 3) {
+        const pid = sup.pid("s7");
+        sup.crash("s7", { code: 1 }); // reaped and respawned while the answer is half built
+        expect(sup.pid("s7")).not.toBe(pid);
+      }
+    }
+    await body;
+    expect(got as unknown as string).toBe(want);
+    // Steps of ANSWER_SLICE_CHARS (1024) and at most a server's part more (its 7 lines of lazarus_server_state), the first in the request's own turn.
+    expect(steps).toBeGreaterThanOrEqual(Math.floor(want.length / (1024 + 400)) - 1);
+    expect(steps).toBeGreaterThan(20);
+    expect(snapshots).toBe(s0 + 1);
+    // The crash is in the next answer.
+    turn = "loop";
+    const want2 = expected(clock.now());
+    expect(await (await fetch(`${http.url}${path}`)).text()).toBe(want2);
+    expect(want2).not.toBe(want);
+  }
+});
+
+test("a client that stops reading an answer holds one chunk of it, and is cut off after ANSWER_STALL_MS (counted); at most MAX_ANSWERS_IN_FLIGHT at once", async () => {
+  // Long names make /metrics of 1500 servers some 18 MB: far more than the sockets' buffers hold (4 to 5 MB here) for
+  // a client that does not read.
+  const servers = Array.from({ length: 1500 }, (_, i) => ({ name: `${i}-${"n".repeat(1000)}`, argv: ["x"] }));
+  const clock = new VirtualClock();
+  const sup = new FakeSupervisor(servers, clock);
+  sup.start();
+  let steps = 0;
+  const http = serveHttp({
+    address: { hostname: "127.0.0.1", port: 0, loopback: true }, token: null, now: clock.now, wallTime: () => Date.now(), onAction: sup.onAction,
+    limits: { ...HTTP_LIMITS, ANSWER_STALL_MS: 300, MAX_ANSWERS_IN_FLIGHT: 1, WORK_BURST_MS: 1e9 },
+    snapshot: () => sup.snapshot(),
+    defer: (next) => {
+      steps++;
+      setImmediate(next);
+    },
+  });
+  if (typeof http === "string") throw new Error(http);
+  cleanups.push(() => http.close());
+  const size = (await (await fetch(`${http.url}/metrics`)).arrayBuffer()).byteLength;
+  const whole = steps;
+  expect(size).toBeGreaterThan(16_000_000);
+  expect(whole).toBeGreaterThanOrEqual(Math.floor(size / (HTTP_LIMITS.ANSWER_SLICE_CHARS + 8000)) - 1);
+  let closed = false;
+  let taken = 0;
+  const s = connect(http.port, "127.0.0.1", () => s.write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  s.on("close", () => { closed = true; });
+  s.on("error", () => {});
+  s.on("data", (d) => { taken += d.length; });
+  s.pause(); // never reads
+  // While it is in flight, the next is refused.
+  await until(() => steps > whole, "the stalled answer to begin");
+  const busy = await fetch(`${http.url}/metrics`);
+  expect({ status: busy.status, retryAfter: busy.headers.get("retry-after") }).toEqual({ status: 503, retryAfter: "1" });
+  expect(http.stats().refused).toEqual({ answers: 1 });
+  await until(() => (http.stats().dropped?.stalled ?? 0) === 1, "the stalled answer to be cut off");
+  // It was not built ahead of what the socket took: a part of it only.
+  expect(steps - whole).toBeLessThan(whole / 2);
+  s.resume();
+  await until(() => closed, "the stalled connection to end");
+  expect(taken).toBeLessThan(size);
+  // Its place is free again; and one that goes away in the middle frees it too.
+  expect((await fetch(`${http.url}/metrics`)).status).toBe(200);
+  const gone = await fetch(`${http.url}/metrics`);
+  const reader = gone.body?.getReader();
+  await reader?.read();
+  await reader?.cancel();
+  const answered = async () => {
+    const r = await fetch(`${http.url}/api/status`);
+    await r.arrayBuffer();
+    return r.status === 200;
+  };
+  for (let k = 0; !(await answered()); k++) {
+    if (k > 100) throw new Error("the place was never given back");
+    await Bun.sleep(20); // the cancel reaches the endpoint when Bun notices the closed stream
+  }
+  expect(http.stats().dropped).toEqual({ stalled: 1 });
+  const m = parsePrometheus(await (await fetch(`${http.url}/metrics`)).text());
+  expect(sample(m, "lazarus_http_dropped_total", { reason: "stalled" })).toBe(1);
+  expect(sample(m, "lazarus_http_refused_total", { reason: "answers" })).toBeGreaterThanOrEqual(1);
+});
+
+test("answers waiting for the process's figures (read off the loop) have their place among MAX_ANSWERS_IN_FLIGHT", async () => {
+  const clock = new VirtualClock();
+  const sup = new FakeSupervisor(SERVERS, clock);
+  sup.start();
+  const waiting: ((p: ProcessMetrics | null) => void)[] = [];
+  const http = serveHttp({
+    address: { hostname: "127.0.0.1", port: 0, loopback: true }, token: null, now: clock.now, wallTime: () => Date.now(), onAction: sup.onAction,
+    limits: { ...HTTP_LIMITS, MAX_ANSWERS_IN_FLIGHT: 2 },
+    measure: () => new Promise((resolve) => waiting.push(resolve)),
+    snapshot: () => sup.snapshot(),
+  });
+  if (typeof http === "string") throw new Error(http);
+  cleanups.push(() => http.close());
+  const two = [fetch(`${http.url}/metrics`), fetch(`${http.url}/metrics`)];
+  await until(() => waiting.length === 2, "both to wait for the figures");
+  expect((await fetch(`${http.url}/metrics`)).status).toBe(503);
+  expect((await fetch(`${http.url}/api/status`)).status).toBe(503);
+  for (const w of waiting.splice(0)) w({ cpuSeconds: 7, residentBytes: null, virtualBytes: null, openFds: null, maxFds: null });
+  for (const r of await Promise.all(two)) {
+    expect(r.status).toBe(200);
+    expect(sample(parsePrometheus(await r.text()), "process_cpu_seconds_total")).toBe(7);
+  }
+  expect((await fetch(`${http.url}/api/status`)).status).toBe(200);
+  expect(http.stats().refused).toEqual({ answers: 2 });
+});
+
 test("a page that opens gets the newest view if it is less than a second old, else one built for it, with the same id when nothing changed", async () => {
   const f = fake();
   let snapshots = 0;
@@ -391,6 +551,7 @@ test("a client that stops reading holds one view at most, and is dropped once it
     await Bun.sleep(300); // a change, and the view it makes, every 300 ms: the load this test makes
     if (changes > 300) throw new Error("the stalled client was never dropped");
   }
+  expect(f.http.stats().dropped).toEqual({ "sse-stalled": 1 });
   // Dropped: once the client reads again, it gets what the kernel held, then the end of the connection.
   s.resume();
   s.on("data", () => {});

@@ -1,7 +1,7 @@
 // The process metrics read from the runtime and /proc.
 import { expect, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
-import { measureProcess, parseMaxFds, parseVirtualBytes } from "../../src/os/process-metrics.ts";
+import { measureProcess, measureProcessAsync, parseMaxFds, parseVirtualBytes } from "../../src/os/process-metrics.ts";
 
 test("the /proc texts are read as Prometheus wants them (bytes, a number or null)", () => {
   expect(parseMaxFds("Limit  Soft Limit  Hard Limit  Units\nMax open files            20000                20000                files     \n")).toBe(20000);
@@ -24,4 +24,19 @@ test("measured here: CPU time, memory, and open descriptors that follow what is 
     for (const fd of fds) closeSync(fd);
   }
   expect(measureProcess().openFds).toBe(a.openFds);
+});
+
+test("measured off the loop: the same figures as measured on it", async () => {
+  const a = measureProcess();
+  const b = await measureProcessAsync();
+  expect(b.openFds).toBe(a.openFds);
+  expect(b.maxFds).toBe(a.maxFds);
+  expect(b.virtualBytes).toBeGreaterThan(0);
+  expect(b.cpuSeconds).toBeGreaterThanOrEqual(a.cpuSeconds ?? 0);
+  const fds = Array.from({ length: 3 }, () => openSync("/dev/null", "r"));
+  try {
+    expect((await measureProcessAsync()).openFds).toBe((a.openFds ?? 0) + 3);
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
 });
