@@ -290,7 +290,7 @@ function marshalLimits(limits: readonly Limit[]): BigUint64Array {
 export type SpawnFailure = { readonly errno: number; readonly step?: string; readonly index?: number; readonly reason?: string };
 
 /** A failed spawn's step as a message says it ("setuid 65534", "setrlimit nofile 1024:1024"), or null for the exec itself. */
-export function stepOf(f: SpawnFailure, s: Pick<SpawnSpec, "runAs" | "limits">): string | null {
+export function stepOf(f: SpawnFailure, s: Pick<SpawnSpec, "runAs" | "limits" | "cwd">): string | null {
   if (f.reason !== undefined) return f.reason;
   switch (f.step) {
     case undefined:
@@ -305,6 +305,8 @@ export function stepOf(f: SpawnFailure, s: Pick<SpawnSpec, "runAs" | "limits">):
       return `setgid ${s.runAs?.gid ?? ""}`;
     case "setuid":
       return `setuid ${s.runAs?.uid ?? ""}`;
+    case "chdir":
+      return `chdir ${s.cwd ?? ""}`;
     default:
       return f.step;
   }
