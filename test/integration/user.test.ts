@@ -5,13 +5,14 @@
 // that user's HOME and USER (/proc/PID/environ) and its limits (/proc/PID/limits);
 // its command probe runs as that user too. An unknown user is one line and exit
 // status 2; lazarus without the privilege refuses (not root) or says why the
-// spawn failed (root without CAP_SETGID). These need root: run by another user,
+// spawn failed (root without CAP_SETGID); a live re-exec adopts such servers
+// without restarting them. These need root: run by another user,
 // each test prints why it cannot run and asserts on that reason.
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { passwdEntry } from "../../src/os/libc.ts";
-import { BUN, MAIN, perTest } from "../helpers/run.ts";
+import { BUN, eventually, MAIN, perTest } from "../helpers/run.ts";
 
 const { start, tempDir } = perTest({ tmp: "lazarus-user-" });
 
@@ -41,13 +42,20 @@ function statusLine(pid: number, key: string): string {
   return (m[1] as string).trim();
 }
 
-function environ(pid: number): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
-    const eq = kv.indexOf("=");
-    if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
+/**
+ * The environment of `pid` as its exec set it. Waited for: the spawn returns once the child's exec
+ * has replaced its memory, and the kernel fills in the new stack's variables a moment later (until
+ * then /proc/PID/environ reads empty).
+ */
+function environ(pid: number): Promise<Record<string, string>> {
+  return eventually(() => {
+    const out: Record<string, string> = {};
+    for (const kv of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
+      const eq = kv.indexOf("=");
+      if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    return Object.keys(out).length > 0 ? out : null;
+  }, `the environment of pid ${pid}`);
 }
 
 /** The soft and hard values of one line of /proc/PID/limits ("Max open files"). */
@@ -68,6 +76,7 @@ describe("user and group", () => {
     const dir = sharedDir();
     const out = join(dir, "out");
     writeFileSync(join(dir, "lazarus.toml"), `control = "none"
+interval = 0
 [servers.own]
 cmd = ["sleep", "1000"]
 user = "nobody"
@@ -97,8 +106,8 @@ env = { HOME = "/srv/given" }
     expect(statusLine(given, "Gid")).toBe("4242\t4242\t4242\t4242");
     expect(statusLine(given, "Groups")).toBe("4242");
     // The user's variables; the server's own env wins over them.
-    expect(environ(own)).toMatchObject({ HOME: NOBODY.home, USER: "nobody", LOGNAME: "nobody" });
-    expect(environ(given)).toMatchObject({ HOME: "/srv/given", USER: "nobody" });
+    expect(await environ(own)).toMatchObject({ HOME: NOBODY.home, USER: "nobody", LOGNAME: "nobody" });
+    expect(await environ(given)).toMatchObject({ HOME: "/srv/given", USER: "nobody" });
     // Its limits; lazarus's own are not changed.
     expect(limit(own, "Max open files")).toEqual(["100", "200"]);
     expect(limit(own, "Max core file size")).toEqual(["0", "0"]);
@@ -107,6 +116,20 @@ env = { HOME = "/srv/given" }
     await r.waitFor("'own' is ready.");
     expect(readFileSync(join(out, "probe-uid"), "utf8").trim()).toBe(uid);
     expect(readFileSync(join(out, "probe-groups"), "utf8").trim().split(" ")).toEqual(groups);
+    // A live re-exec: the new image makes the same plan (the names looked up again) and adopts both, restarting neither.
+    const mark = r.lines.length;
+    r.signal("SIGUSR1");
+    await r.waitFor(/re-exec complete/, { from: mark });
+    expect(r.lines.slice(mark).filter((l) => l.includes("started with pid"))).toEqual([]);
+    expect(statusLine(own, "Uid")).toBe(`${uid}\t${uid}\t${uid}\t${uid}`);
+    expect(statusLine(given, "Groups")).toBe("4242");
+    // The new image respawns it as its user too (its launch found by the plan it made).
+    const before = r.lines.length;
+    process.kill(own, "SIGKILL");
+    const again = await r.startedPid(before, "own");
+    expect(statusLine(again, "Uid")).toBe(`${uid}\t${uid}\t${uid}\t${uid}`);
+    expect(statusLine(again, "Groups").split(/\s+/)).toEqual(groups);
+    expect(limit(again, "Max open files")).toEqual(["100", "200"]);
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
   });
@@ -142,7 +165,7 @@ env = { HOME = "/srv/given" }
     writeFileSync(file, `control = "none"\n[servers.web]\ncmd = ["sleep", "1000"]\nuser = "nobody"\n`);
     const self = start([`--config=${file}`], { argv0: asNobody });
     const pid = await self.startedPid(0, "web");
-    expect(environ(pid)).toMatchObject({ USER: "nobody", HOME: NOBODY.home });
+    expect(await environ(pid)).toMatchObject({ USER: "nobody", HOME: NOBODY.home });
     self.signal("SIGTERM");
     expect((await self.ended()).code).toBe(0);
   });
