@@ -184,6 +184,15 @@ export function assemble(
         const line = keyLine(text, at);
         return { ok: false, error: `${line === null ? file : `${file}:${line}`}: ${keyPath(at)}: ${u.message}` };
       }
+      // sd_notify: lazarus's socket is private to its own user (0600, in a 0700 directory: control/path.ts).
+      if (x.ready?.kind === "notify" && u.runAs !== null && u.runAs.uid !== accounts?.uid) {
+        const at = ["servers", x.name, "ready"];
+        const line = keyLine(text, at);
+        return {
+          ok: false,
+          error: `${line === null ? file : `${file}:${line}`}: ${keyPath(at)}: { notify = true } cannot be told by a server run as another user: lazarus's notification socket is private to its own user. Give it another readiness check (tcp, http, cmd or log).`,
+        };
+      }
       users.push({ runAs: u.runAs, env: Object.keys(u.env).length === 0 ? undefined : u.env });
     }
     const index = new Map<string, number[]>();

@@ -137,6 +137,14 @@ describe("the plan", () => {
     );
   });
 
+  test("sd_notify readiness and another user: refused (lazarus's notification socket is private to its own user); as itself, allowed", () => {
+    expect(err(`[servers.web]\ncmd = "a"\nuser = "www"\nready = { notify = true }\n`)).toBe(
+      "lazarus.toml:4: servers.web.ready: { notify = true } cannot be told by a server run as another user: lazarus's notification socket is private to its own user. Give it another readiness check (tcp, http, cmd or log).",
+    );
+    expect(plan(`[servers.web]\ncmd = "a"\nuser = "root"\nready = { notify = true }\n`).launches[0]?.runAs?.uid).toBe(0);
+    expect(plan(`[servers.web]\ncmd = "a"\nuser = "www"\nready = { notify = true }\n`, accounts(33, 33)).launches[0]?.runAs).toBeNull();
+  });
+
   test("the launch holds whom it runs as and its limits; the launcher hands them to the port; other servers have neither", () => {
     const p = plan(`${web}limits = { nofile = 10 }\n[servers.other]\ncmd = "b"\n`);
     expect(p.launches[0]).toMatchObject({ runAs: { uid: 33, gid: 33, groups: [33, 4, 500] }, limits: [{ name: "nofile", soft: 10, hard: 10 }] });
