@@ -12,7 +12,7 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { passwdEntry } from "../../src/os/libc.ts";
-import { BUN, eventually, MAIN, perTest } from "../helpers/run.ts";
+import { BUN, ctl, eventually, MAIN, perTest } from "../helpers/run.ts";
 
 const { start, tempDir } = perTest({ tmp: "lazarus-user-" });
 
@@ -130,6 +130,37 @@ env = { HOME = "/srv/given" }
     expect(statusLine(again, "Uid")).toBe(`${uid}\t${uid}\t${uid}\t${uid}`);
     expect(statusLine(again, "Groups").split(/\s+/)).toEqual(groups);
     expect(limit(again, "Max open files")).toEqual(["100", "200"]);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("ctl reload: another group restarts the server in it; a group that does not exist is refused, nothing changed", async () => {
+    if (noSetpriv !== null) {
+      console.log(`reload test not run: ${noSetpriv}`);
+      expect(noSetpriv).toMatch(/^not root|setpriv/);
+      return;
+    }
+    const dir = sharedDir();
+    const file = join(dir, "lazarus.toml");
+    const sock = join(dir, "ctl.sock");
+    const config = (extra: string) => `control = ${JSON.stringify(sock)}\n[servers.web]\ncmd = ["sleep", "1000"]\nuser = "nobody"\n${extra}`;
+    writeFileSync(file, config(""));
+    const r = start([`--config=${file}`]);
+    const first = await r.startedPid(0, "web");
+    await r.waitFor("started, supervising");
+    expect(statusLine(first, "Gid").split("\t")[0]).toBe(String(NOBODY?.gid));
+    writeFileSync(file, config("group = 4242\n"));
+    const from = r.lines.length;
+    expect(await ctl(`--control=${sock}`, "reload")).toMatchObject({ code: 0, out: expect.stringContaining("changed: web") });
+    const second = await r.startedPid(from, "web");
+    expect(second).not.toBe(first);
+    expect(statusLine(second, "Gid")).toBe("4242\t4242\t4242\t4242");
+    expect(statusLine(second, "Groups")).toBe("4242");
+    writeFileSync(file, config("group = \"no-such-group-here\"\n"));
+    const refused = await ctl(`--control=${sock}`, "reload");
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`${file}:5: servers.web.group: no group named "no-such-group-here".`);
+    expect(statusLine(second, "Gid")).toBe("4242\t4242\t4242\t4242");
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
   });
