@@ -6,6 +6,7 @@ import { commandLineWords, startEnvironment } from "./os/argv.ts";
 import { printable } from "./text/bytes.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
 import { bunFiles } from "./os/files.ts";
+import { groupId, groupList, passwdEntry } from "./os/libc.ts";
 import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
@@ -50,6 +51,8 @@ async function main(args: readonly string[]): Promise<void> {
   const r = await boot(port, {
     args, env, self: selfCommand(), pid: process.pid, uid: process.getuid?.() ?? 0, tmpdir: tmpdir(), startedAt: processStartMs(),
     cwd: process.cwd(), files: bunFiles,
+    // `user` and `group`: looked up through libc (NSS) when a plan is made (start, reloads).
+    accounts: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, user: passwdEntry, group: groupId, groups: groupList },
   });
   switch (r.kind) {
     case "running":

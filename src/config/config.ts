@@ -24,6 +24,9 @@
 //   rolling = "stop-first"       # a rolling restart stops a copy before its new process starts (default: start-first)
 //   output = "inherit"
 //   log_dir = "/var/log/web"     # this server's own log settings (log_max_size, log_keep, log_timestamps too)
+//   user = "www"                 # run as this user (a name or a uid; lazarus must be root), in its primary group
+//   group = "www"                # or this one
+//   limits = { nofile = 1024, core = 0 }   # resource limits (setrlimit): soft = hard, or [soft, hard]
 //   ready = { tcp = 8080 }       # readiness, ready_timeout, depends_on, health, watchdog,
 //   depends_on = ["db"]          # restart and backoff: readiness.ts
 import { parseSignal } from "../core/signals.ts";
@@ -31,6 +34,7 @@ import { parseSize } from "../logs/size.ts";
 import { LOG_KEEP_MAX } from "../logs/target.ts";
 import type { Ms, Signal } from "../core/types.ts";
 import { type HttpAddress, parseHttpAddress } from "../http/address.ts";
+import { LIMIT_RESOURCES, type Limit, type LimitName } from "./accounts.ts";
 import { nameProblem } from "./names.ts";
 import { checkOrder, READINESS_KEYS, type ReadinessKeys, readReadiness } from "./readiness.ts";
 import { type LogFormat, LOG_FORMATS, type OutputMode, OUTPUT_MODES, TIMED } from "./settings.ts";
@@ -61,6 +65,11 @@ export interface FileServer extends ReadinessKeys {
   readonly output?: OutputMode;
   /** This server's own log settings (log_dir, log_max_size, log_keep, log_timestamps). */
   readonly logs?: LogKeys;
+  /** `user` and `group` as written (a name, or an id): resolved when the plan is made (plan.ts, accounts.ts). */
+  readonly user?: string | number;
+  readonly group?: string | number;
+  /** `limits`: its resource limits, in the order written. */
+  readonly limits?: readonly Limit[];
 }
 
 /** The log keys of a table (top level or a server's), as written: the directory relative to the config file. */
@@ -99,7 +108,7 @@ export type ConfigResult =
 
 const LOG_KEYS = ["log_dir", "log_max_size", "log_keep", "log_timestamps"] as const;
 const TOP_KEYS = ["interval", "stop_timeout", "alarm", "log_format", "control", "output", "http", "http_token_file", ...LOG_KEYS, "event_log", "servers"] as const;
-const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "instances", "rolling", "output", ...LOG_KEYS, ...READINESS_KEYS] as const;
+const SERVER_KEYS = ["cmd", "cwd", "env", "interval", "stop_signal", "stop_timeout", "autostart", "instances", "rolling", "output", ...LOG_KEYS, "user", "group", "limits", ...READINESS_KEYS] as const;
 
 /** How a rolling restart replaces a copy (`rolling`). */
 const ROLLING = ["start-first", "stop-first"] as const;
@@ -168,6 +177,7 @@ function readServer(name: string, value: unknown, names: ReadonlySet<string>): F
   const server: {
     name: string; argv: readonly string[]; intervalMs?: Ms; stopSignal?: Signal; stopTimeoutMs?: Ms; autostart?: boolean; instances?: number;
     rolling?: "start-first" | "stop-first"; cwd?: string; env: Record<string, string>; output?: OutputMode; logs?: LogKeys;
+    user?: string | number; group?: string | number; limits?: readonly Limit[];
   } & ReadinessKeys = { name, argv: command(t.cmd, [...at, "cmd"]), env: {} };
   if (t.cwd !== undefined) server.cwd = path(t.cwd, [...at, "cwd"], "a directory");
   if (t.env !== undefined) server.env = environment(t.env, [...at, "env"]);
@@ -185,6 +195,12 @@ function readServer(name: string, value: unknown, names: ReadonlySet<string>): F
   if (t.output !== undefined) server.output = oneOf(t.output, [...at, "output"], OUTPUT_MODES);
   const logs = logKeys(t, at);
   if (logs !== null) server.logs = logs;
+  if (t.user !== undefined) server.user = account(t.user, [...at, "user"], "user");
+  if (t.group !== undefined) {
+    if (t.user === undefined) throw new Invalid([...at, "group"], "needs user: a server runs in another group only as another user (user = …).");
+    server.group = account(t.group, [...at, "group"], "group");
+  }
+  if (t.limits !== undefined) server.limits = limits(t.limits, [...at, "limits"]);
   return { ...server, ...readReadiness(t, at, names) };
 }
 
@@ -224,6 +240,48 @@ function environment(v: unknown, at: readonly string[]): Record<string, string> 
   return env;
 }
 
+
+/** The largest id Linux takes (uid_t and gid_t are 32 bits; (uid_t) -1 means "unchanged"). */
+const MAX_ID = 0xfffffffe;
+
+/** `user` or `group`: a name (looked up when the plan is made), or an id. */
+function account(v: unknown, at: readonly string[], what: "user" | "group"): string | number {
+  if (typeof v === "number") {
+    if (!Number.isInteger(v) || v < 0 || v > MAX_ID) throw new Invalid(at, `expected a ${what} name or id (0 to ${MAX_ID}), got ${kind(v)}.`);
+    return v;
+  }
+  if (typeof v !== "string") throw new Invalid(at, `expected a ${what} name or id, got ${kind(v)}.`);
+  if (v === "") throw new Invalid(at, `expected a ${what} name or id, got an empty string.`);
+  if (v.includes("\0")) throw new Invalid(at, "contains a NUL character.");
+  return v;
+}
+
+/** The largest limit value taken (beyond it a number is not exact; "infinity" says unlimited). */
+const MAX_LIMIT = Number.MAX_SAFE_INTEGER;
+
+/** `limits = { nofile = 1024, core = 0, nproc = [100, 200] }`: each a value (soft = hard), or [soft, hard]; "infinity" for none. */
+function limits(v: unknown, at: readonly string[]): Limit[] {
+  const names = Object.keys(LIMIT_RESOURCES);
+  const t = table(v, at, "a table of resource limits, like { nofile = 1024 }");
+  unknownKeys(t, at, names);
+  return Object.entries(t).map(([name, x]) => {
+    const here = [...at, name];
+    const pair = Array.isArray(x) ? x : [x, x];
+    if (pair.length !== 2) throw new Invalid(here, `expected a value or [soft, hard], got an array of ${pair.length}.`);
+    const soft = limitValue(pair[0], here);
+    const hard = limitValue(pair[1], here);
+    // (null is unlimited: above every number)
+    if (hard !== null && (soft === null || soft > hard)) throw new Invalid(here, `the soft limit ${soft ?? "infinity"} is above the hard limit ${hard}.`);
+    return { name: name as LimitName, soft, hard };
+  });
+}
+
+function limitValue(v: unknown, at: readonly string[]): number | null {
+  if (v === "infinity") return null;
+  if (typeof v !== "number" || !Number.isInteger(v)) throw new Invalid(at, `expected a whole number or "infinity", got ${kind(v)}.`);
+  if (v < 0 || v > MAX_LIMIT) throw new Invalid(at, `${v} is out of range (0 to ${MAX_LIMIT}, or "infinity").`);
+  return v;
+}
 
 function httpAddress(v: unknown, at: readonly string[]): HttpAddress {
   if (typeof v !== "string" && typeof v !== "number") throw new Invalid(at, `expected "ADDR:PORT" or a port, got ${kind(v)}.`);

@@ -9,6 +9,7 @@
 // the exec in SOURCES_ENV, and the new image makes the same plan from them.
 import { resolve } from "node:path";
 import { printable } from "../text/bytes.ts";
+import type { Accounts } from "./accounts.ts";
 import { assemble, type Plan, type Scales, type Sources, type SourceText } from "./plan.ts";
 import { DEFAULT_CONFIG, type Options } from "./settings.ts";
 import { decodeText } from "./text.ts";
@@ -43,6 +44,7 @@ export type Loaded =
   | { readonly ok: false; readonly error: string };
 
 /**
+ * `accounts`: the user database, for servers with `user` (accounts.ts).
  * `inherited`: lazarus's environment without its private variables (what the
  * servers inherit). `carried`: SOURCES_ENV as a re-exec'd image found it; a file
  * it holds is not read again (a file it does not hold, or a carried text that
@@ -51,7 +53,7 @@ export type Loaded =
  */
 export function loadPlan(
   options: Options, braces: readonly (readonly string[])[], cwd: string, inherited: Readonly<Record<string, string>>, files: FileReader, carried?: string,
-  scales: Scales = {},
+  scales: Scales = {}, accounts?: Accounts,
 ): Loaded {
   const kept = carried === undefined ? {} : readCarried(carried);
   const sources: { config?: SourceText; procfile?: SourceText; envFile?: SourceText } = {};
@@ -71,7 +73,7 @@ export function loadPlan(
     }
     sources[key] = { file, text: r.text };
   }
-  const r = assemble(options, braces, sources, cwd, inherited, scales);
+  const r = assemble(options, braces, sources, cwd, inherited, scales, accounts);
   return r.ok ? { ok: true, plan: r.plan, sources } : r;
 }
 

@@ -13,11 +13,13 @@ import type { ServerSpec, Settings } from "../core/types.ts";
 import type { HttpAddress } from "../http/address.ts";
 import { logFileName } from "../logs/lines.ts";
 import { LOG_DEFAULTS, type LogTarget } from "../logs/target.ts";
-import { type LogKeys, parseConfig } from "./config.ts";
+import { type Accounts, type Limit, resolveUser, type RunAs } from "./accounts.ts";
+import { keyPath, type LogKeys, parseConfig } from "./config.ts";
 import { parseEnvFile } from "./dotenv.ts";
 import { serverNames } from "./names.ts";
 import { parseProcfile } from "./procfile.ts";
 import type { LogFormat, Options, OutputMode } from "./settings.ts";
+import { keyLine } from "./toml-lines.ts";
 
 export type Source = "braces" | "config" | "procfile";
 
@@ -29,9 +31,15 @@ export interface Launch {
   /**
    * The server's complete environment, computed once: lazarus's own (its
    * private variables already taken out), the env file's over it, then the
-   * server's own. Servers with nothing of their own share one object.
+   * server's own. Servers with nothing of their own share one object. A server
+   * with `user` gets that user's HOME, USER, LOGNAME and SHELL over lazarus's own
+   * (under the env file's and its own: accounts.ts).
    */
   readonly env: Readonly<Record<string, string>>;
+  /** Whom it runs as (`user`, `group`); null: as lazarus (also when that is the user it names). */
+  readonly runAs: RunAs | null;
+  /** Its resource limits (`limits`), set in its child before its exec; none: lazarus's own. */
+  readonly limits: readonly Limit[];
   readonly output: OutputMode;
   /** Its log file (DIR/NAME.log), or null when it has no log directory. */
   readonly log: LogTarget | null;
@@ -95,7 +103,7 @@ export const DEFAULT_OUTPUT: Readonly<Record<Source, OutputMode>> = { braces: "i
 
 export function assemble(
   options: Options, braces: readonly (readonly string[])[], sources: Sources, cwd: string, inherited: Readonly<Record<string, string>> = {},
-  scales: Scales = {},
+  scales: Scales = {}, accounts?: Accounts,
 ): PlanResult {
   const given = (name: string) => options.given.includes(name);
   let settings: Settings = options.settings;
@@ -115,6 +123,8 @@ export function assemble(
   const servers: ServerSpec[] = [];
   const launches: Omit<Launch, "env">[] = [];
   const envs: Record<string, string>[] = [];
+  /** The variables of each server's `user` (HOME, USER, …), by launch; none for most. */
+  const userEnvs: (Readonly<Record<string, string>> | undefined)[] = [];
   const origin = new Map<string, string>();
   // The count of each scalable name: its `ctl scale` count while its base still holds, else its file's.
   const scalable = new Map<string, number | null>();
@@ -161,6 +171,30 @@ export function assemble(
       const clash = counts[k] === null ? undefined : (copies[k] as string[]).find((n) => taken.has(n));
       if (clash !== undefined) return { ok: false, error: `${file}: servers.${x.name}.instances: its copy ${JSON.stringify(clash)} has the name of another server.` };
     }
+    // `user` and `group` looked up once per table (every copy runs as the same user).
+    const users: { runAs: RunAs | null; env: Readonly<Record<string, string>> | undefined }[] = [];
+    for (const x of r.config.servers) {
+      if (x.user === undefined) {
+        users.push({ runAs: null, env: undefined });
+        continue;
+      }
+      const u = resolveUser(x.user, x.group, accounts);
+      if (!u.ok) {
+        const at = ["servers", x.name, u.key];
+        const line = keyLine(text, at);
+        return { ok: false, error: `${line === null ? file : `${file}:${line}`}: ${keyPath(at)}: ${u.message}` };
+      }
+      // sd_notify: lazarus's socket is private to its own user (0600, in a 0700 directory: control/path.ts).
+      if (x.ready?.kind === "notify" && u.runAs !== null && u.runAs.uid !== accounts?.uid) {
+        const at = ["servers", x.name, "ready"];
+        const line = keyLine(text, at);
+        return {
+          ok: false,
+          error: `${line === null ? file : `${file}:${line}`}: ${keyPath(at)}: { notify = true } cannot be told by a server run as another user: lazarus's notification socket is private to its own user. Give it another readiness check (tcp, http, cmd or log).`,
+        };
+      }
+      users.push({ runAs: u.runAs, env: Object.keys(u.env).length === 0 ? undefined : u.env });
+    }
     const index = new Map<string, number[]>();
     let next = servers.length;
     r.config.servers.forEach((x, k) => index.set(x.name, (copies[k] as string[]).map(() => next++)));
@@ -184,8 +218,9 @@ export function assemble(
       const own = x.logs === undefined ? logs : withKeys(logs, x.logs, dir, NOTHING_GIVEN);
       launches.push({
         source: "config", cwd: x.cwd === undefined ? dir : resolve(dir, x.cwd), output: x.output ?? output ?? DEFAULT_OUTPUT.config, log: logOf(own, name),
-        ready: x.ready?.kind === "log" ? x.ready.pattern : null,
+        ready: x.ready?.kind === "log" ? x.ready.pattern : null, runAs: users[k]?.runAs ?? null, limits: x.limits ?? [],
       });
+      userEnvs[launches.length - 1] = users[k]?.env;
       envs.push(counts[k] === null ? { ...x.env } : { ...x.env, [INSTANCE_ENV]: String(n + 1) });
     }
   }
@@ -213,7 +248,7 @@ export function assemble(
         if (other !== undefined) return { ok: false, error: `${file}:${x.line}: ${x.name}'s copy ${JSON.stringify(name)} has the name of another server (in ${other}).` };
         origin.set(name, file);
         servers.push({ argv: x.argv, name, label: name, ...(count === null ? {} : { group: x.name }) });
-        launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile, log: logOf(logs, name), ready: null });
+        launches.push({ source: "procfile", cwd: dir, output: output ?? DEFAULT_OUTPUT.procfile, log: logOf(logs, name), ready: null, runAs: null, limits: [] });
         envs.push(count === null ? {} : { [INSTANCE_ENV]: String(copies.indexOf(name) + 1) });
       }
     }
@@ -222,7 +257,7 @@ export function assemble(
   const names = serverNames(braces, origin.keys());
   braces.forEach((argv, i) => {
     servers.push({ argv, name: names[i] as string });
-    launches.push({ source: "braces", cwd: null, output: output ?? DEFAULT_OUTPUT.braces, log: logOf(logs, names[i] as string), ready: null });
+    launches.push({ source: "braces", cwd: null, output: output ?? DEFAULT_OUTPUT.braces, log: logOf(logs, names[i] as string), ready: null, runAs: null, limits: [] });
     envs.push({});
   });
 
@@ -246,6 +281,9 @@ export function assemble(
       http: http === null ? null : { address: http, tokenFile: httpTokenFile },
       launches: launches.map((l, i) => {
         const own = envs[i] ?? {};
+        // A user's variables go under the env file's and the server's own (as systemd's User= under Environment=).
+        const user = userEnvs[i];
+        if (user !== undefined) return { ...l, env: { ...inherited, ...user, ...fileEnv, ...own } };
         return { ...l, env: Object.keys(own).length === 0 ? shared : { ...shared, ...own } };
       }),
     },

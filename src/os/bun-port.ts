@@ -9,7 +9,7 @@ import { parseSignal, SIGHUP, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 import {
   decodeWaitStatus, ECHILD, errnoName, execve, groupExists, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
-  setChildSubreaper, signalIgnored, spawnChild, strerror, waitpidNoHang,
+  setChildSubreaper, signalIgnored, spawnChild, stepOf, strerror, waitpidNoHang,
 } from "./libc.ts";
 import type { LogTarget } from "../logs/target.ts";
 import { CarryWriter, readCarried } from "./carry.ts";
@@ -215,12 +215,17 @@ export class BunPort implements OsPort {
       env,
       ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
       ...(dup2 === null ? {} : { dup2 }),
+      ...(request.runAs === undefined ? {} : { runAs: request.runAs }),
+      ...(request.limits === undefined ? {} : { limits: request.limits }),
     });
     if (devNull !== null) closeSync(devNull);
     if ("errno" in r) {
       pipes?.failed();
       if (r.errno === E2BIG) return { ok: false, error: tooBigReason(request.argv, env) };
-      return spawnFailure(`${errnoName(r.errno)}: ${strerror(r.errno).toLowerCase()} (${path})`, shortageOf(r.errno, true) !== null);
+      // A step before the exec (its user, its limits) says which: "EPERM: operation not permitted (setuid 65534, before executing /bin/x)".
+      const step = stepOf(r, request);
+      const what = step === null ? path : `${step}, before executing ${path}`;
+      return spawnFailure(`${errnoName(r.errno)}: ${strerror(r.errno).toLowerCase()} (${what})`, shortageOf(r.errno, true) !== null);
     }
     // Its end is seen at the next SIGCHLD, never before this returns.
     this.children.add(r.pid);
@@ -326,7 +331,10 @@ export class BunPort implements OsPort {
         probeHttp(p.url, request.timeoutMs, told);
         return;
       case "cmd":
-        this.probes.start({ argv: p.argv, timeoutMs: request.timeoutMs, env: request.env, ...(request.cwd === undefined ? {} : { cwd: request.cwd }) }, told);
+        this.probes.start({
+          argv: p.argv, timeoutMs: request.timeoutMs, env: request.env, ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
+          ...(request.runAs === undefined ? {} : { runAs: request.runAs }), ...(request.limits === undefined ? {} : { limits: request.limits }),
+        }, told);
         return;
       default: {
         const never: never = p;

@@ -1,8 +1,10 @@
 // The few libc calls Bun does not offer, through bun:ffi: a boot-relative
 // monotonic clock, waitpid on one pid, execve, prctl, and pipe2/fcntl for the
 // output pipes that must survive a re-exec. See BUN-NOTES.md.
-import { dlopen, FFIType, type Pointer, ptr, read } from "bun:ffi";
+import { CString, dlopen, FFIType, type Pointer, ptr, read } from "bun:ffi";
 import { encodeBytes } from "../text/bytes.ts";
+import { LIMIT_RESOURCES, type Limit, type RunAs } from "../config/accounts.ts";
+import { fdRoom } from "./shortage.ts";
 import { vforkSpawner } from "./spawn-vfork.ts";
 
 const SYMBOLS = {
@@ -40,6 +42,11 @@ const SYMBOLS = {
   kill: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
+  getpwnam: { args: [FFIType.ptr], returns: FFIType.ptr },
+  getpwuid: { args: [FFIType.u32], returns: FFIType.ptr },
+  getgrnam: { args: [FFIType.ptr], returns: FFIType.ptr },
+  getgrgid: { args: [FFIType.u32], returns: FFIType.ptr },
+  getgrouplist: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof SYMBOLS>>;
@@ -211,6 +218,7 @@ export function maskSignals(how: "block" | "unblock", signals: readonly number[]
 
 /** What spawnChild answers when asked for the vfork spawner and it cannot be had. */
 const ENOSYS = 38;
+const EMFILE = 24;
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -234,6 +242,74 @@ export interface SpawnSpec {
   readonly cwd?: string;
   /** dup2(from, to) in the child, in order (e.g. a pipe's write end onto 1 and 2). */
   readonly dup2?: readonly (readonly [number, number])[];
+  /** Whom the child runs as; lazarus's user when absent. Never changed once passed (marshalled once, kept by identity). */
+  readonly runAs?: RunAs;
+  /** Its resource limits; lazarus's when absent. Never changed once passed, as runAs. */
+  readonly limits?: readonly Limit[];
+}
+
+/** The steps of spawn-child.c that say which failed (STEP_*), by number: what a spawn failure names. */
+const SPAWN_STEPS: Readonly<Record<number, string>> = { 1: "setrlimit", 2: "setgroups", 3: "setgid", 4: "setuid", 5: "chdir" };
+
+/** setgroups, setgid and setuid's system call numbers (the child makes the calls itself: spawn-child.c). */
+const ID_CALLS: Readonly<Record<string, readonly [number, number, number]>> = { x64: [116, 106, 105], arm64: [159, 144, 146] };
+
+/** RLIM_INFINITY. */
+const UNLIMITED = 0xffffffffffffffffn;
+
+/** The ids array of spawn-child.c for a RunAs (made once per object: launches keep theirs). */
+const idsCache = new WeakMap<RunAs, Uint32Array>();
+
+function marshalIds(r: RunAs): Uint32Array | null {
+  let ids = idsCache.get(r);
+  if (ids === undefined) {
+    const calls = ID_CALLS[process.arch];
+    if (calls === undefined) return null;
+    ids = Uint32Array.from([...calls, r.uid, r.gid, r.groups.length, ...r.groups]);
+    idsCache.set(r, ids);
+  }
+  return ids;
+}
+
+const limitsCache = new WeakMap<readonly Limit[], BigUint64Array>();
+
+function marshalLimits(limits: readonly Limit[]): BigUint64Array {
+  let a = limitsCache.get(limits);
+  if (a === undefined) {
+    const value = (v: number | null) => (v === null ? UNLIMITED : BigInt(v));
+    a = BigUint64Array.from(limits.flatMap((l) => [BigInt(LIMIT_RESOURCES[l.name]), value(l.soft), value(l.hard)]));
+    limitsCache.set(limits, a);
+  }
+  return a;
+}
+
+/**
+ * What spawnChild says of a failure: the errno; the step of the child's that failed when it was one
+ * of SPAWN_STEPS (the index of the limit for setrlimit); `reason`: why it was not even tried.
+ */
+export type SpawnFailure = { readonly errno: number; readonly step?: string; readonly index?: number; readonly reason?: string };
+
+/** A failed spawn's step as a message says it ("setuid 65534", "setrlimit nofile 1024:1024"), or null for the exec itself. */
+export function stepOf(f: SpawnFailure, s: Pick<SpawnSpec, "runAs" | "limits" | "cwd">): string | null {
+  if (f.reason !== undefined) return f.reason;
+  switch (f.step) {
+    case undefined:
+      return null;
+    case "setrlimit": {
+      const l = s.limits?.[f.index ?? -1];
+      return l === undefined ? "setrlimit" : `setrlimit ${l.name} ${l.soft ?? "infinity"}:${l.hard ?? "infinity"}`;
+    }
+    case "setgroups":
+      return `setgroups ${s.runAs?.groups.join(",") ?? ""}`;
+    case "setgid":
+      return `setgid ${s.runAs?.gid ?? ""}`;
+    case "setuid":
+      return `setuid ${s.runAs?.uid ?? ""}`;
+    case "chdir":
+      return `chdir ${s.cwd ?? ""}`;
+    default:
+      return f.step;
+  }
 }
 
 /**
@@ -345,17 +421,32 @@ const spawnedPid = new Int32Array(1);
  */
 export type SpawnVia = "auto" | "vfork" | "posix_spawn";
 
-export function spawnChild(s: SpawnSpec, via: SpawnVia = "auto"): { pid: number } | { errno: number } {
+export function spawnChild(s: SpawnSpec, via: SpawnVia = "auto"): { pid: number } | SpawnFailure {
   const words = marshalWords(s.path, s.argv);
   const envp = marshalEnv(s.env);
   const vfork = via === "posix_spawn" ? null : vforkSpawner();
+  const limits = s.limits === undefined || s.limits.length === 0 ? null : marshalLimits(s.limits);
   if (vfork !== null) {
     const pairs = s.dup2 === undefined || s.dup2.length === 0 ? null : Int32Array.from(s.dup2.flat());
     const dir = s.cwd === undefined ? null : cstring(s.cwd);
-    const r = vfork(words.pathPtr, words.argvPtr, envp.ptr, pairs === null ? null : ptr(pairs), pairs === null ? 0 : pairs.length / 2, dir === null ? null : ptr(dir));
-    return r > 0 ? { pid: r } : { errno: -r };
+    const ids = s.runAs === undefined ? null : marshalIds(s.runAs);
+    if (s.runAs !== undefined && ids === null) return { errno: ENOSYS, reason: `setuid: no system call numbers known for ${process.arch}` };
+    const r = vfork(
+      words.pathPtr, words.argvPtr, envp.ptr, pairs === null ? null : ptr(pairs), pairs === null ? 0 : pairs.length / 2, dir === null ? null : ptr(dir),
+      ids === null ? null : ptr(ids), limits === null ? null : ptr(limits), limits === null ? 0 : limits.length / 3,
+    );
+    if (r > 0) return { pid: r };
+    const code = -r;
+    const step = code >> 12;
+    const name = SPAWN_STEPS[step & 15];
+    return name === undefined ? { errno: code & 0xfff } : { errno: code & 0xfff, step: name, ...(name === "setrlimit" ? { index: step >> 4 } : {}) };
   }
   if (via === "vfork") return { errno: ENOSYS };
+  // glibc's posix_spawn cannot change the child's user or limits: only lazarus's own spawner does (spawn-child.c).
+  // Without it (no compiler in this Bun, or none for want of descriptors: tried again at the next spawn), refused.
+  if (s.runAs !== undefined || limits !== null) {
+    return fdRoom(4) !== null ? { errno: EMFILE } : { errno: ENOSYS, reason: "lazarus's own spawner could not be compiled, and only it can set a user or limits (posix_spawn cannot)" };
+  }
   const c = libc();
   const attr = attributes(c);
   // File actions only when there is something to do (dup2, chdir): none at all is a null pointer.
@@ -571,4 +662,58 @@ export function isTerminal(fd: number): boolean {
 
 export function closeFd(fd: number): void {
   libc().close(fd);
+}
+
+// --- the user database (`user`, `group`: config/accounts.ts) ---------------------------------
+//
+// Through libc's getpwnam/getgrnam/getgrouplist, so NSS answers as it does for systemd
+// (files, but also LDAP, sssd, systemd's own dynamic users) rather than /etc/passwd alone.
+// Called in lazarus itself when a plan is made, never in a child between fork and exec.
+// The structs are read at their offsets on 64-bit Linux (glibc and musl alike):
+// struct passwd { char *pw_name; char *pw_passwd; uid_t pw_uid; gid_t pw_gid; char *pw_gecos; char *pw_dir; char *pw_shell; }
+// struct group { char *gr_name; char *gr_passwd; gid_t gr_gid; char **gr_mem; }
+
+/** An entry of the user database. */
+export interface PasswdEntry {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+  readonly shell: string;
+}
+
+function cstringAt(p: Pointer, offset: number): string {
+  const at = read.ptr(p, offset);
+  return at === 0 ? "" : String(new CString(at as Pointer));
+}
+
+/** The user named `key` (a string) or with uid `key` (a number), or null when there is none. */
+export function passwdEntry(key: string | number): PasswdEntry | null {
+  const name = typeof key === "string" ? cstring(key) : null;
+  const p = (name === null ? libc().getpwuid(key as number) : libc().getpwnam(ptr(name))) as Pointer | null;
+  if (p === null) return null;
+  return { name: cstringAt(p, 0), uid: read.u32(p, 16), gid: read.u32(p, 20), home: cstringAt(p, 32), shell: cstringAt(p, 40) };
+}
+
+/** The gid of the group named `key` (a string) or with gid `key` (a number), or null when there is none. */
+export function groupId(key: string | number): number | null {
+  const name = typeof key === "string" ? cstring(key) : null;
+  const p = (name === null ? libc().getgrgid(key as number) : libc().getgrnam(ptr(name))) as Pointer | null;
+  return p === null ? null : read.u32(p, 16);
+}
+
+/** The groups of user `name` whose primary group is `gid` (getgrouplist: `gid` among them). */
+export function groupList(name: string, gid: number): number[] {
+  const user = cstring(name);
+  let room = 64;
+  for (;;) {
+    const groups = new Uint32Array(room);
+    const count = new Int32Array([room]);
+    const r = libc().getgrouplist(ptr(user), gid, ptr(groups), ptr(count));
+    const n = count[0] as number;
+    if (r >= 0) return Array.from(groups.subarray(0, r));
+    // Too small: glibc says how many there are; musl does not (then twice as many).
+    room = n > room ? n : room * 2;
+    if (room > 1 << 16) return [gid];
+  }
 }

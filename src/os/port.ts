@@ -4,6 +4,7 @@
 // production implementation is bun-port.ts (posix_spawn, process signals, timers,
 // bun:ffi); tests and `bun run sim` plug a simulated OS in behind the same
 // interface, so the shell code that runs in production is the code under test.
+import type { Limit, RunAs } from "../config/accounts.ts";
 import type { ExitStatus, Ms, ProbeSpec, Signal } from "../core/types.ts";
 import type { LogTarget } from "../logs/target.ts";
 import type { HttpEndpoint, HttpEndpointOptions } from "./http-server.ts";
@@ -57,6 +58,10 @@ export interface SpawnRequest {
   readonly env: Readonly<Record<string, string>>;
   /** How the child's stdout/stderr are wired; inherited when absent. */
   readonly output?: OutputSpec;
+  /** Whom the child runs as (setgroups, setgid, setuid before its exec); lazarus's own user when absent. */
+  readonly runAs?: RunAs;
+  /** Its resource limits (setrlimit before its exec); lazarus's own when absent. */
+  readonly limits?: readonly Limit[];
 }
 
 /**
@@ -105,6 +110,9 @@ export interface ProbeRequest {
   readonly cwd?: string;
   /** A command probe's complete environment (its PATH finds the command); unused by tcp and http. */
   readonly env: Readonly<Record<string, string>>;
+  /** A command probe runs as its server does: as its user, with its limits (SpawnRequest). */
+  readonly runAs?: RunAs;
+  readonly limits?: readonly Limit[];
 }
 
 /**

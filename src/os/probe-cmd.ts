@@ -17,7 +17,8 @@
 import { closeSync, existsSync, openSync, statSync } from "node:fs";
 import { signalName } from "../core/signals.ts";
 import type { Ms } from "../core/types.ts";
-import { decodeWaitStatus, errnoName, spawnChild, strerror, waitpidNoHang } from "./libc.ts";
+import type { Limit, RunAs } from "../config/accounts.ts";
+import { decodeWaitStatus, errnoName, spawnChild, stepOf, strerror, waitpidNoHang } from "./libc.ts";
 import { stat } from "./proc.ts";
 import type { ProbeDone, ProbeOutcome } from "./port.ts";
 import { settleOnce, shortOutcome, timedOut, timerDelay } from "./probe.ts";
@@ -37,6 +38,9 @@ export interface CmdProbeRequest {
   readonly timeoutMs: Ms;
   readonly cwd?: string;
   readonly env: Readonly<Record<string, string>>;
+  /** As its server's: its user, its limits (absent: lazarus's). */
+  readonly runAs?: RunAs;
+  readonly limits?: readonly Limit[];
 }
 
 export class CmdProbes {
@@ -78,7 +82,10 @@ export class CmdProbes {
     }
     let r: ReturnType<typeof spawnChild>;
     try {
-      r = spawnChild({ path, argv, env, ...(cwd === undefined ? {} : { cwd }), dup2: [[devNull, 0], [devNull, 1], [devNull, 2]] });
+      r = spawnChild({
+        path, argv, env, ...(cwd === undefined ? {} : { cwd }), dup2: [[devNull, 0], [devNull, 1], [devNull, 2]],
+        ...(request.runAs === undefined ? {} : { runAs: request.runAs }), ...(request.limits === undefined ? {} : { limits: request.limits }),
+      });
     } finally {
       closeSync(devNull);
     }
@@ -86,6 +93,8 @@ export class CmdProbes {
       // No process could be started (a process limit, memory, descriptors): no verdict about the server.
       const why = shortageOf(r.errno, true);
       if (why !== null) return settle(shortOutcome(why));
+      const step = stepOf(r, request);
+      if (step !== null) return fail(`cannot run ${argv0}: ${step}: ${strerror(r.errno).toLowerCase()} (${errnoName(r.errno)})`);
       return fail(spawnFailure(argv0, path, cwd, r.errno));
     }
     const pid = r.pid;

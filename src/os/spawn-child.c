@@ -15,6 +15,19 @@
  * shared with the parent), and the child ends with _exit(127); the parent then reaps
  * it and returns -errno, as posix_spawn returns its error.
  *
+ * A server with `user` (and `limits`): between the dup2s and the chdir the child sets
+ * its resource limits (setrlimit, while it may still raise a hard limit), then its
+ * supplementary groups, its group and its user, in that order (after setuid it could
+ * no longer change its groups). These three are system calls made through syscall(),
+ * never glibc's setgroups/setgid/setuid: in a process with several threads those
+ * signal every other thread to change its credentials too, and a vfork child shares
+ * the parent's memory, thread list included (glibc's own posix_spawn calls the kernel
+ * directly for the same reason). The calls' numbers come from the parent (they differ
+ * by architecture), as do the groups: the user database is never read here. The
+ * working directory is entered after, as the user (as systemd does). A failing step
+ * is told with its errno: the return value is -(errno | step << 12) (for setrlimit, the
+ * step holds the limit's index too: STEP_RLIMIT | index << 4).
+ *
  * No headers: TinyCC needs none, and the few declarations are Linux's and glibc's.
  */
 typedef int pid_t;
@@ -33,15 +46,32 @@ extern int *__errno_location(void);
 extern int pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
 extern int sigaction(int signal, const struct action *act, struct action *old);
 extern pid_t waitpid(pid_t pid, int *status, int options);
+extern long syscall(long number, ...);
+struct rlimit { unsigned long soft; unsigned long hard; };
+extern int setrlimit(int resource, const struct rlimit *limit);
 
 #define SIG_SETMASK 2
 #define F_SETFD 2
 
-/* dup2s: pairs (from, to), `pairs` of them; cwd: null for none. Returns the pid, or -errno. */
-int lazarus_spawn(const char *path, char *const *argv, char *const *envp, const int *dup2s, int pairs, const char *cwd) {
+/* The step that failed (the return value's bits 12 and up): spawnChild names them (libc.ts). */
+#define STEP_OTHER 0
+#define STEP_RLIMIT 1
+#define STEP_SETGROUPS 2
+#define STEP_SETGID 3
+#define STEP_SETUID 4
+#define STEP_CHDIR 5
+
+/*
+ * dup2s: pairs (from, to), `pairs` of them; cwd: null for none. ids: null to keep lazarus's
+ * user, else { SYS_setgroups, SYS_setgid, SYS_setuid, uid, gid, n, group 1 … group n }.
+ * limits: `nlimits` triples { resource, soft, hard }. Returns the pid, or -(errno | step << 12).
+ */
+int lazarus_spawn(const char *path, char *const *argv, char *const *envp, const int *dup2s, int pairs, const char *cwd,
+                  const unsigned *ids, const unsigned long *limits, int nlimits) {
   sigset_t all, none, old;
   struct action dfl;
   volatile int failure = 0;
+  volatile int step = STEP_OTHER;
   pid_t pid;
   int i;
   for (i = 0; i < 16; i++) { all.bits[i] = ~0UL; none.bits[i] = 0; dfl.mask.bits[i] = 0; }
@@ -60,7 +90,24 @@ int lazarus_spawn(const char *path, char *const *argv, char *const *envp, const 
       /* As posix_spawn does for dup2(fd, fd): keep the fd across execve. */
       if (from == to ? fcntl(to, F_SETFD, 0) < 0 : dup2(from, to) < 0) goto fail;
     }
+    for (i = 0; i < nlimits; i++) {
+      struct rlimit r;
+      step = STEP_RLIMIT | i << 4;
+      r.soft = limits[3 * i + 1];
+      r.hard = limits[3 * i + 2];
+      if (setrlimit((int)limits[3 * i], &r) < 0) goto fail;
+    }
+    if (ids != 0) {
+      step = STEP_SETGROUPS;
+      if (syscall(ids[0], (long)ids[5], ids + 6) < 0) goto fail;
+      step = STEP_SETGID;
+      if (syscall(ids[1], (long)ids[4]) < 0) goto fail;
+      step = STEP_SETUID;
+      if (syscall(ids[2], (long)ids[3]) < 0) goto fail;
+    }
+    step = STEP_CHDIR;
     if (cwd != 0 && chdir(cwd) < 0) goto fail;
+    step = STEP_OTHER;
     pthread_sigmask(SIG_SETMASK, &none, 0);
     execve(path, argv, envp);
   fail:
@@ -74,7 +121,7 @@ int lazarus_spawn(const char *path, char *const *argv, char *const *envp, const 
   }
   pthread_sigmask(SIG_SETMASK, &old, 0);
   if (failure != 0) {
-    int e = failure;
+    int e = failure | step << 12;
     waitpid(pid, 0, 0);
     return -e;
   }

@@ -11,8 +11,13 @@ import { memfdCreate } from "./libc.ts";
 import { fdRoom } from "./shortage.ts";
 import source from "./spawn-child.c" with { type: "file" };
 
-/** lazarus_spawn(path, argv, envp, dup2 pairs, pair count, cwd or null): the pid, or -errno. */
-export type Spawner = (path: Pointer, argv: Pointer, envp: Pointer, dup2s: Pointer | null, pairs: number, cwd: Pointer | null) => number;
+/**
+ * lazarus_spawn(path, argv, envp, dup2 pairs, pair count, cwd or null, ids or null, limits or null, limit count):
+ * the pid, or -(errno | step << 12) (spawn-child.c says what the ids and limits hold).
+ */
+export type Spawner = (
+  path: Pointer, argv: Pointer, envp: Pointer, dup2s: Pointer | null, pairs: number, cwd: Pointer | null, ids: Pointer | null, limits: Pointer | null, count: number,
+) => number;
 
 let compiled: { readonly spawn: Spawner; readonly lib: unknown } | null | undefined;
 
@@ -34,7 +39,7 @@ function compile(path: string): { readonly spawn: Spawner; readonly lib: unknown
   try {
     const lib = cc({
       source: path,
-      symbols: { lazarus_spawn: { args: ["ptr", "ptr", "ptr", "ptr", "i32", "ptr"], returns: "i32" } },
+      symbols: { lazarus_spawn: { args: ["ptr", "ptr", "ptr", "ptr", "i32", "ptr", "ptr", "ptr", "i32"], returns: "i32" } },
     });
     // Kept with the function: the compiled code lives as long as its library object.
     return { spawn: lib.symbols.lazarus_spawn as unknown as Spawner, lib };

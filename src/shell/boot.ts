@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import { parseCommandLine } from "../cli/parse.ts";
 import { carryScales, carrySources, type FileReader, loadPlan, readScales, readText, SCALE_ENV, SOURCES_ENV } from "../config/load.ts";
+import type { Accounts } from "../config/accounts.ts";
 import { DEFAULT_CONFIG } from "../config/settings.ts";
 import { parseTokenFile } from "../http/auth.ts";
 import type { Plan, Scales, Sources } from "../config/plan.ts";
@@ -45,6 +46,11 @@ export interface BootEnv {
   readonly cwd: string;
   /** How the files are read (before the port exists: a usage error must not touch the OS). */
   readonly files: FileReader;
+  /**
+   * The user database and lazarus's own uid and gid, for servers with `user` (looked up when a
+   * plan is made: at the start and at each reload). Absent: no server may have a `user`.
+   */
+  readonly accounts?: Accounts;
   /** Which Supervisor to build (the simulator plants faulty shells through this). */
   readonly makeSupervisor?: (port: OsPort, config: ShellConfig) => Supervisor;
 }
@@ -85,7 +91,7 @@ export function prepare(b: BootEnv): Prepared | Exclude<Booted, { kind: "running
   const reexec = parsed.options.reexec;
   const braces = parsed.servers.map((s) => s.argv);
   const load = (carried: string | undefined, scales: Scales) => {
-    const r = loadPlan(parsed.options, braces, b.cwd, inherited, b.files, carried, scales);
+    const r = loadPlan(parsed.options, braces, b.cwd, inherited, b.files, carried, scales, b.accounts);
     return r.ok ? { ...r, plan: withLaunchKeys(r.plan) } : r;
   };
   // After a re-exec, the counts `ctl scale` gave too (those the carried texts still allow).

@@ -1,6 +1,6 @@
 // The launch fingerprint of a server (ServerSpec.launch): how the shell starts
 // it beyond its argv (working directory, complete environment, output mode,
-// log file, readiness pattern), as a short hash the core compares on a reload
+// log file, readiness pattern, user and groups, resource limits), as a short hash the core compares on a reload
 // without knowing what it means. Not part of it: what depends on the other
 // servers (the width of the prefix column, the colour), so that adding a
 // server with a longer name changes nobody else. Pure.
@@ -29,10 +29,14 @@ function element(v: unknown): string {
 
 /**
  * Its name is part of it: the shell finds a server's launch by this key, and the prefix of its output is its name.
- * The checksum of `JSON.stringify([name, cwd, env (sorted pairs), output, log, ready])`, that text never made whole.
+ * The checksum of `JSON.stringify([name, cwd, env (sorted pairs), output, log, ready])`, that text never made whole;
+ * with `user` or `limits`, [uid, gid, groups] and the limits too (after the others, and only then: the key of a
+ * server without them is what it was before they existed, which a re-exec into a newer image relies on).
  */
 export function launchKey(name: string, l: Launch): string {
-  return checksumOf(["[", element(name), ",", element(l.cwd), ",", sortedEnv(l.env), ",", element(l.output), ",", element(l.log), ",", element(l.ready), "]"]);
+  const own = l.runAs === null && l.limits.length === 0 ? []
+    : [",", element(l.runAs === null ? null : [l.runAs.uid, l.runAs.gid, l.runAs.groups]), ",", element(l.limits.map((x) => [x.name, x.soft, x.hard]))];
+  return checksumOf(["[", element(name), ",", element(l.cwd), ",", sortedEnv(l.env), ",", element(l.output), ",", element(l.log), ",", element(l.ready), ...own, "]"]);
 }
 
 /** The plan with every server's launch fingerprint in its spec. */

@@ -1,5 +1,5 @@
-// How the shell launches each server beyond its argv: the plan's cwd and
-// complete environment, and its output wiring for the port: inherited, thrown
+// How the shell launches each server beyond its argv: the plan's cwd,
+// complete environment, user and resource limits, and its output wiring for the port: inherited, thrown
 // away, or piped (prefixed to the terminal, padded to the longest prefixed
 // name, a colour each; plain; or to the log file only) and kept in its log
 // file when it has one. Computed once per plan.
@@ -29,6 +29,8 @@ export function launcher(plan: Plan): Launcher {
       env: launch.env,
       ...(launch.cwd === null ? {} : { cwd: launch.cwd }),
       ...(output === null ? {} : { output }),
+      ...(launch.runAs === null ? {} : { runAs: launch.runAs }),
+      ...(launch.limits.length === 0 ? {} : { limits: launch.limits }),
     };
   });
   return (server) => extras[server] ?? { env: {} };

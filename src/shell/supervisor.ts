@@ -555,8 +555,8 @@ export class Supervisor {
 
   /** Carry out a probe the core asked for; its answer comes back as a `probe-result` (or `probe-interrupted`) event. */
   private startProbe(effect: Extract<Effect, { type: "probe" }>): void {
-    // A command probe runs as the server does: its environment and working directory.
-    const { env, cwd } = this.extrasOf(effect.server);
+    // A command probe runs as the server does: its environment, working directory, user and limits.
+    const { env, cwd, runAs, limits } = this.extrasOf(effect.server);
     const { server, pid, purpose } = effect;
     const token = {};
     // A process whose end is reported already (queued for the core) gets no token: its answer is dropped.
@@ -565,7 +565,8 @@ export class Supervisor {
       inFlight.add(token);
       this.probesOf.set(pid, inFlight);
     }
-    this.port.probe({ probe: effect.probe, timeoutMs: effect.timeoutMs, env, ...(cwd === undefined ? {} : { cwd }) }, (o) => {
+    const as = { ...(cwd === undefined ? {} : { cwd }), ...(runAs === undefined ? {} : { runAs }), ...(limits === undefined ? {} : { limits }) };
+    this.port.probe({ probe: effect.probe, timeoutMs: effect.timeoutMs, env, ...as }, (o) => {
       const now = this.probesOf.get(pid);
       if (now === undefined || !now.delete(token)) return; // about a process that has ended
       if (now.size === 0) this.probesOf.delete(pid);

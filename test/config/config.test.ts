@@ -7,7 +7,7 @@ import { keyLine } from "../../src/config/toml-lines.ts";
 const F = "lazarus.toml";
 /** The keys an unknown key's error lists (top level, and a server's table). */
 const TOP_KEYS = "interval, stop_timeout, alarm, log_format, control, output, http, http_token_file, log_dir, log_max_size, log_keep, log_timestamps, event_log, servers";
-const SERVER_KEYS = "cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, instances, rolling, output, log_dir, log_max_size, log_keep, log_timestamps, ready, ready_timeout, depends_on, health, watchdog, restart, backoff";
+const SERVER_KEYS = "cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, instances, rolling, output, log_dir, log_max_size, log_keep, log_timestamps, user, group, limits, ready, ready_timeout, depends_on, health, watchdog, restart, backoff";
 const ok = (text: string): ConfigFile => {
   const r = parseConfig(text, F);
   if (!r.ok) throw new Error(`unexpected error: ${r.error}`);

@@ -247,10 +247,14 @@ describe("a re-exec after a reload", () => {
 describe("launch fingerprints (src/shell/launch-key.ts)", () => {
   test("two servers launched alike still have their own (the shell finds each one's output prefix by it); any launch field changes it", async () => {
     const { launchKey } = await import("../../src/shell/launch-key.ts");
-    const l = { source: "config" as const, cwd: "/srv", env: { A: "1", B: "2" }, output: "prefix" as const, log: null, ready: null };
+    const l = { source: "config" as const, cwd: "/srv", env: { A: "1", B: "2" }, output: "prefix" as const, log: null, ready: null, runAs: null, limits: [] };
     expect(launchKey("a", l)).not.toBe(launchKey("b", l));
     expect(launchKey("a", l)).toBe(launchKey("a", { ...l, env: { B: "2", A: "1" }, source: "procfile" }));
-    for (const other of [{ cwd: "/x" }, { env: { A: "1" } }, { output: "inherit" as const }, { ready: "up" }]) expect(launchKey("a", { ...l, ...other })).not.toBe(launchKey("a", l));
+    const others = [
+      { cwd: "/x" }, { env: { A: "1" } }, { output: "inherit" as const }, { ready: "up" }, { runAs: { uid: 65534, gid: 65534, groups: [65534] } },
+      { limits: [{ name: "nofile" as const, soft: 1024, hard: 1024 }] },
+    ];
+    for (const other of others) expect(launchKey("a", { ...l, ...other })).not.toBe(launchKey("a", l));
   });
 });
 

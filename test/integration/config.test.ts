@@ -433,7 +433,7 @@ describe("errors: one line, exit status 2, nothing started", () => {
     const toml = file("bad.toml", `[servers.steady]\ncmd = "./steady"\n\n[servers.web]\ncmd = "./steady"\nintervall = 3\n`);
     const r = start([`--config=${toml}`]);
     expect((await r.ended()).code).toBe(2);
-    expect(r.lines).toEqual([`lazarus: ${toml}:6: servers.web.intervall: unknown key (did you mean 'interval'?); expected one of: cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, instances, rolling, output, log_dir, log_max_size, log_keep, log_timestamps, ready, ready_timeout, depends_on, health, watchdog, restart, backoff.`]);
+    expect(r.lines).toEqual([`lazarus: ${toml}:6: servers.web.intervall: unknown key (did you mean 'interval'?); expected one of: cmd, cwd, env, interval, stop_signal, stop_timeout, autostart, instances, rolling, output, log_dir, log_max_size, log_keep, log_timestamps, user, group, limits, ready, ready_timeout, depends_on, health, watchdog, restart, backoff.`]);
   });
 
   test("a bad Procfile line", async () => {

@@ -1,18 +1,20 @@
 // spawnChild (libc.ts) caches each environment (by object) and argv (by its words)
 // it marshals: a spawn must still get exactly the words and variables it was given.
 import { describe, expect, test } from "bun:test";
-import { closeSync, mkdtempSync, readSync, realpathSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, readFileSync, readSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeFd, decodeWaitStatus, groupExists, ignoreSignals, makePipe, maskSignals, peekEndedChild, restoreSignals, spawnChild, type SpawnVia, waitpidNoHang } from "../../src/os/libc.ts";
+import { closeFd, decodeWaitStatus, groupExists, ignoreSignals, makePipe, maskSignals, peekEndedChild, restoreSignals, spawnChild, type SpawnSpec, type SpawnVia, stepOf, waitpidNoHang } from "../../src/os/libc.ts";
 import { vforkSpawner } from "../../src/os/spawn-vfork.ts";
 
 /** Run argv with env (and cwd) through spawnChild; its stdout. */
-async function run(path: string, argv: readonly string[], env: Readonly<Record<string, string>>, cwd?: string, via: SpawnVia = "auto", alsoKeep?: number): Promise<string> {
+async function run(
+  path: string, argv: readonly string[], env: Readonly<Record<string, string>>, cwd?: string, via: SpawnVia = "auto", alsoKeep?: number, extra: Partial<SpawnSpec> = {},
+): Promise<string> {
   const p = makePipe();
   if ("error" in p) throw new Error(p.error);
   const keep = alsoKeep === undefined ? [] : [[alsoKeep, alsoKeep] as const];
-  const r = spawnChild({ path, argv, env, dup2: [[p.write, 1], ...keep], ...(cwd === undefined ? {} : { cwd }) }, via);
+  const r = spawnChild({ path, argv, env, dup2: [[p.write, 1], ...keep], ...(cwd === undefined ? {} : { cwd }), ...extra }, via);
   closeFd(p.write);
   if ("errno" in r) throw new Error(`errno ${r.errno}`);
   const chunks: Buffer[] = [];
@@ -137,10 +139,40 @@ describe.each(["vfork", "posix_spawn"] as const)("spawnChild via %s: the child's
     const plain = join(mkdtempSync(join(tmpdir(), "lazarus-spawn-")), "not-executable");
     writeFileSync(plain, "#!/bin/true\n", { mode: 0o644 });
     expect(spawnChild({ path: plain, argv: ["x"], env: {} }, via)).toEqual({ errno: 13 }); // EACCES
-    expect(spawnChild({ path: "/bin/true", argv: ["x"], env: {}, cwd: "/nonexistent" }, via)).toEqual({ errno: 2 });
+    // (lazarus's own spawner says which step failed: the chdir, made as the server's user)
+    expect(spawnChild({ path: "/bin/true", argv: ["x"], env: {}, cwd: "/nonexistent" }, via)).toEqual(via === "vfork" ? { errno: 2, step: "chdir" } : { errno: 2 });
     // The failed children were reaped by spawnChild itself. One that was not would be a zombie
     // by the time a child started after it has ended: then it would still be there to wait for.
     expect(await run("/bin/echo", ["echo", "ok"], {}, undefined, via)).toBe("ok\n");
+    expect(peekEndedChild()).toBe(0);
+  });
+});
+
+describe("limits and a user (spawn-child.c only)", () => {
+  test("limits: set in the child (soft and hard, unlimited), lazarus's own unchanged", async () => {
+    const limits = [{ name: "nofile" as const, soft: 64, hard: 128 }, { name: "core" as const, soft: 0, hard: null }];
+    const text = await run("/bin/cat", ["cat", "/proc/self/limits"], {}, undefined, "vfork", undefined, { limits });
+    expect(/^Max open files\s+(\S+)\s+(\S+)/m.exec(text)?.slice(1)).toEqual(["64", "128"]);
+    expect(/^Max core file size\s+(\S+)\s+(\S+)/m.exec(text)?.slice(1)).toEqual(["0", "unlimited"]);
+    const own = readFileSync("/proc/self/limits", "utf8");
+    expect(/^Max open files\s+(\S+)/m.exec(own)?.[1]).not.toBe("64");
+  });
+
+  test("a limit the kernel refuses: the step and which limit, and no child left behind", async () => {
+    const spec = { path: "/bin/true", argv: ["true"], env: {}, limits: [{ name: "core" as const, soft: 0, hard: 0 }, { name: "nofile" as const, soft: 20, hard: 10 }] };
+    const r = spawnChild(spec, "vfork");
+    expect(r).toEqual({ errno: 22, step: "setrlimit", index: 1 }); // EINVAL: soft above hard
+    expect("errno" in r && stepOf(r, spec)).toBe("setrlimit nofile 20:10");
+    expect(await run("/bin/echo", ["echo", "ok"], {}, undefined, "vfork")).toBe("ok\n");
+    expect(peekEndedChild()).toBe(0);
+  });
+
+  test("posix_spawn cannot set a user or limits: refused, with the reason, rather than run as lazarus", () => {
+    const base = { path: "/bin/true", argv: ["true"], env: {} };
+    for (const extra of [{ runAs: { uid: 65534, gid: 65534, groups: [65534] } }, { limits: [{ name: "core" as const, soft: 0, hard: 0 }] }]) {
+      const r = spawnChild({ ...base, ...extra }, "posix_spawn");
+      expect(r).toEqual({ errno: 38, reason: "lazarus's own spawner could not be compiled, and only it can set a user or limits (posix_spawn cannot)" });
+    }
     expect(peekEndedChild()).toBe(0);
   });
 });
