@@ -30,7 +30,7 @@ import { formatMarks, MAX_CARRIED, marksCarry, parseMarks } from "./spawn-marks-
 import { sdNotify } from "./sd-notify.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
-  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, NOTIFY_ENV, NOTIFY_MARKS_ENV, type NotifyListener, type OsPort, OUTPUT_ENV,
+  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, NOTIFY_ENV, NOHUP_ENV, NOTIFY_MARKS_ENV, type NotifyListener, type OsPort, OUTPUT_ENV,
   type OutputMatchListener, type OutputTap, type PortExit, type PortNotice, PREFLIGHT_ENV, type ProbeDone, type ProbeOutcome, type ProbeRequest, type SpawnOutcome, type SpawnRequest,
   type TimerHandle,
 } from "./port.ts";
@@ -71,6 +71,8 @@ export interface BunPortOptions {
   /** After a re-exec: the fd of the servers' notify socket handed across (NOTIFY_ENV's value), and its spawn marks (NOTIFY_MARKS_ENV's). */
   readonly notifyFd?: string;
   readonly notifyMarks?: string;
+  /** After a re-exec: whether SIGHUP was ignored by whoever started the first image (NOHUP_ENV's value, "1" or "0"). */
+  readonly nohup?: string;
 }
 
 export class BunPort implements OsPort {
@@ -144,7 +146,10 @@ export class BunPort implements OsPort {
       if (this.matchListener !== null) this.matchListener(pid);
       else this.matches.push(pid);
     };
-    this.inheritedIgnored = new Set([SIGHUP].filter(signalIgnored));
+    // After a re-exec SIGHUP is ignored whatever started the first image (the exec sets it to SIG_IGN):
+    // the old image says what it was told.
+    const nohup = opts.nohup === "1" || opts.nohup === "0" ? opts.nohup === "1" : signalIgnored(SIGHUP);
+    this.inheritedIgnored = new Set(nohup ? [SIGHUP] : []);
     this.managerSocket = opts.notifySocket !== undefined && opts.notifySocket !== "" ? opts.notifySocket : null;
     const notifyFd = Number(opts.notifyFd ?? "-1");
     this.notifyFd = Number.isSafeInteger(notifyFd) && notifyFd >= 0 ? notifyFd : null;
@@ -515,7 +520,7 @@ export class BunPort implements OsPort {
     this.flushLogLines();
     let lost = 0;
     for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) lost += sink.flushSync(FLUSH_MS);
-    const extra: Record<string, string> = {};
+    const extra: Record<string, string> = { [NOHUP_ENV]: this.inheritedIgnored.has(SIGHUP) ? "1" : "0" };
     if (output.env !== null) extra[OUTPUT_ENV] = output.env;
     if (logs !== null) extra[LOGS_ENV] = logs;
     if (carried !== null && "fd" in carried) extra[CARRY_ENV] = String(carried.fd);

@@ -40,6 +40,13 @@ export const NOTIFY_ENV = "LAZARUS_NOTIFY";
 export const NOTIFY_MARKS_ENV = "LAZARUS_NOTIFY_MARKS";
 
 /**
+ * Set by a re-exec for the new image: "1" when SIGHUP was ignored by whoever started the first
+ * image (nohup), else "0". The new image cannot look for itself: the exec sets every handled
+ * signal, SIGHUP among them, to SIG_IGN (see BunPort.exec), which it would take for nohup.
+ */
+export const NOHUP_ENV = "LAZARUS_NOHUP";
+
+/**
  * One sd_notify datagram from a server (or one of its descendants): the
  * sender's pid as the kernel says it (null when unknown), the text, and the
  * sender's process group as read when the datagram arrived (null when the

@@ -69,6 +69,35 @@ describe("signals", () => {
     expect((await r.ended()).code).toBe(0);
   });
 
+  test("after a live re-exec SIGHUP still shuts it down (the exec's own SIG_IGN is not taken for nohup)", async () => {
+    const r = start(["{", SERVER, "}"]);
+    const pid = await r.startedPid();
+    for (let i = 1; i <= 2; i++) {
+      const mark = r.lines.length;
+      r.signal("SIGUSR1");
+      await r.waitFor("re-exec complete", { from: mark });
+    }
+    r.signal("SIGHUP");
+    expect(await r.ended()).toEqual({ code: 0, signal: null });
+    expect(r.own).toContain("terminate signal received.");
+    expect(await waitGone([pid])).toEqual([]);
+  });
+
+  test("under nohup a SIGHUP does not shut it down, after a live re-exec too", async () => {
+    const r = start(["{", SERVER, "}"], { argv0: ["nohup", process.execPath, "run", MAIN] });
+    const pid = await r.startedPid();
+    let mark = r.lines.length;
+    r.signal("SIGUSR1");
+    await r.waitFor("re-exec complete", { from: mark });
+    r.signal("SIGHUP");
+    mark = r.lines.length;
+    r.signal("SIGQUIT");
+    await r.waitFor(`info: server 0: name server, pid ${pid}, up and running`, { from: mark });
+    expect(r.own).not.toContain("terminate signal received.");
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
   test("servers start with no signal ignored or blocked, whatever lazarus ignores itself", async () => {
     // grep reads its own status (a shell's own would show what it blocks around its fork of grep).
     const r = start(["{", "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status", "}"]);
