@@ -32,6 +32,7 @@ const SYMBOLS = {
   send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
@@ -219,6 +220,7 @@ export function maskSignals(how: "block" | "unblock", signals: readonly number[]
 /** What spawnChild answers when asked for the vfork spawner and it cannot be had. */
 const ENOSYS = 38;
 const EMFILE = 24;
+const ECONNREFUSED = 111;
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -606,6 +608,22 @@ export function datagramSocket(nonBlocking: boolean): number | string {
 /** bind(fd, address) (a sockaddr_un: unix-address.ts); null or why not. */
 export function bindSocket(fd: number, address: Uint8Array): string | null {
   return libc().bind(fd, ptr(address), address.length) === 0 ? null : failure("bind");
+}
+
+/**
+ * Is a datagram socket bound at `address` (a sockaddr_un) and open? connect() says so without
+ * sending anything: ECONNREFUSED when the file is a socket nobody holds any more (left behind).
+ * "unknown" when it cannot tell (no socket to try with, or another error).
+ */
+export function datagramBound(address: Uint8Array): boolean | "unknown" {
+  const fd = libc().socket(AF_UNIX, SOCK_DGRAM | O_CLOEXEC, 0);
+  if (fd < 0) return "unknown";
+  try {
+    if (libc().connect(fd, ptr(address), address.length) === 0) return true;
+    return errno() === ECONNREFUSED ? false : "unknown";
+  } finally {
+    libc().close(fd);
+  }
 }
 
 /** setsockopt(SO_PASSCRED, 1): every datagram received carries its sender's pid, uid and gid (SCM_CREDENTIALS). */
