@@ -1,30 +1,39 @@
 // The control client's I/O: one request line out, one reply line back, over a
 // Unix socket; and the few file-system facts `lazarus ctl` needs to find
 // supervisors. What to ask and whom is decided in src/cli/ctl.ts.
-import { lstatSync, readdirSync, unlinkSync, writeSync } from "node:fs";
+import { lstatSync, readdirSync, statSync, unlinkSync, writeSync } from "node:fs";
 import type { ClientResult, CtlIo, LogSource } from "../cli/ctl.ts";
 import { showLogs } from "./log-read.ts";
 import { readLimited } from "./read-limited.ts";
 
-/** What is at `path`, for a message: "socket", "file", "directory", "character device", "FIFO", ..., or null when nothing is. */
+/**
+ * What is at `path`, for a message: "socket", "file", "directory", "character device", "FIFO", ...;
+ * "dangling link" (a symbolic link to nothing), "forbidden" (a directory on the way may not be
+ * searched), or null when nothing is. A symbolic link is followed, as connect() follows it: a link
+ * to a supervisor's socket (a fixed name for a socket named by its pid) is that socket.
+ */
 export function kindOf(path: string): string | null {
+  let st: ReturnType<typeof statSync>;
   try {
-    const st = lstatSync(path);
-    if (st.isSocket()) return "socket";
-    if (st.isFile()) return "file";
-    if (st.isDirectory()) return "directory";
-    if (st.isCharacterDevice()) return "character device";
-    if (st.isBlockDevice()) return "block device";
-    if (st.isFIFO()) return "FIFO";
-    if (st.isSymbolicLink()) return "symbolic link";
-    return "other";
-  } catch {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "EACCES") return "forbidden";
+    try {
+      if (lstatSync(path).isSymbolicLink()) return "dangling link";
+    } catch { /* nothing there */ }
     return null;
   }
+  if (st.isSocket()) return "socket";
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "directory";
+  if (st.isCharacterDevice()) return "character device";
+  if (st.isBlockDevice()) return "block device";
+  if (st.isFIFO()) return "FIFO";
+  return "other";
 }
 
 const WHAT: Readonly<Record<string, string>> = {
-  file: "a regular file", directory: "a directory", "character device": "a character device", "block device": "a block device", FIFO: "a FIFO", "symbolic link": "a symbolic link", other: "not a socket",
+  file: "a regular file", directory: "a directory", "character device": "a character device", "block device": "a block device", FIFO: "a FIFO", "dangling link": "a symbolic link to nothing", other: "not a socket",
 };
 
 /** The longest answer read (a status of 100,000 servers with long commands is well under it). */
@@ -47,6 +56,7 @@ export function request(path: string, body: Record<string, unknown>, timeoutMs =
   if (path === "") return Promise.resolve({ ok: false, error: "no socket path given" });
   const kind = kindOf(path);
   if (kind === null) return Promise.resolve({ ok: false, error: `no supervisor at ${path}: no such socket` });
+  if (kind === "forbidden") return Promise.resolve({ ok: false, error: `no supervisor at ${path}: permission denied (a directory on its way may not be searched by this user)` });
   if (kind !== "socket") return Promise.resolve({ ok: false, error: `no supervisor at ${path}: it is ${WHAT[kind] ?? "not a socket"}, not a socket` });
   return new Promise((resolve) => {
     let done = false;
