@@ -754,12 +754,26 @@ export class BunPort implements OsPort {
     }
   }
 
+  leftBehind(max: number): { pid: number; name: string }[] {
+    // Zombies are no news: they are reaped, not killed.
+    return this.orphans().filter((pid) => { const st = stat(pid); return st !== null && st.state !== "Z"; }).slice(0, max).map((pid) => ({ pid, name: commandName(pid) }));
+  }
+
   /** Our children that are not servers' processes: orphans reparented to us. */
   private orphans(): number[] {
     if (!this.reapsOrphans) return [];
     return ownChildren().filter((pid) => !this.children.has(pid) && !this.pending.some((x) => x.pid === pid));
   }
 
+}
+
+/** A process's command name (/proc/PID/comm), or "?" when it cannot be read. */
+function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim() || "?";
+  } catch {
+    return "?";
+  }
 }
 
 /** The notify socket handed over for an exec: its fd (null: it could not be), and what its next reader needs. */

@@ -276,7 +276,14 @@ export interface OsPort {
   /** Register the one listener for notices (notices from before it are delivered after it is registered). */
   onNotice(listener: NoticeListener): void;
 
-  /** End the supervisor's process with this status. */
+  /**
+   * What `exit` will kill that is no server's process: orphans reparented to the supervisor
+   * that are still running (a daemon a server left in a session of its own), with their
+   * command names; at most `max`. Optional: a port without orphans to reap has none.
+   */
+  leftBehind?(max: number): readonly { readonly pid: number; readonly name: string }[];
+
+  /** End the supervisor's process with this status (what is left among its children is SIGKILLed and reaped first). */
   exit(status: number): void;
 
   /**

@@ -2,7 +2,9 @@
 // nohup is respected, children start with default dispositions, and at its end
 // nothing it had is left running, however deep an orphan's family goes.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { MAIN, type Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
 
 const { start } = perTest({ prefix: ["--control=none"] });
@@ -125,6 +127,34 @@ describe("nothing left behind at the end", () => {
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
     expect(await waitEnded(owned)).toEqual([]);
+  });
+
+  test("a server that daemonizes itself: once it is cremated lazarus exits, and first says that it kills the daemon left (pid, name); the JSON log still replays", async () => {
+    const LINE = (pid: number) => `killing what the servers left running in sessions of their own: pid ${pid} (sleep); ` +
+      "a server that puts itself in the background (daemonizes) must be run in the foreground to be supervised.";
+    for (const format of ["text", "json"] as const) {
+      // the server puts a sleep into a session of its own (as a daemon does), says its pid, and exits 0
+      const r = start([`--log-format=${format}`, "{", "sh", "-c", "setsid sleep 1000 </dev/null & echo daemon: pid=$! >&2; sleep 0.3", "}"]);
+      const [daemon] = await pidsSaid(r, "daemon");
+      const owned = [identity(daemon!)];
+      expect((await r.ended()).code).toBe(0);
+      expect(await waitEnded(owned)).toEqual([]);
+      if (format === "text") {
+        expect(r.own.slice(-3)).toEqual(["every server is cremated, exiting.", LINE(daemon!), "exiting with status 0."]);
+        continue;
+      }
+      const records = r.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { event?: string; text?: string }).filter((x) => x.event !== undefined);
+      expect(records.slice(-2).map((x) => [x.event, x.text])).toEqual([["left-behind", LINE(daemon!)], ["exiting", "exiting with status 0."]]);
+      const dir = mkdtempSync(join(tmpdir(), "lazarus-left-"));
+      try {
+        writeFileSync(join(dir, "log.jsonl"), `${r.lines.join("\n")}\n`);
+        const replay = Bun.spawnSync([process.execPath, "run", MAIN, "replay", join(dir, "log.jsonl")], { stdio: ["ignore", "pipe", "pipe"] });
+        expect(replay.stdout.toString()).toMatch(/the core agrees with every recorded step/);
+        expect(replay.exitCode).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
 
   test("helpers left in a crashed server's group are asked to stop", async () => {
