@@ -207,9 +207,10 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
   if (place !== null) {
     const problem = await sup.listen(place.path, place.strict);
     if (problem !== null) {
-      // At a fresh start nothing has been started yet: a usage-like error. After a
-      // re-exec there are children to look after: go on without the socket, and say so.
-      if (handover === null) return problem;
+      // At a fresh start nothing has been started yet: a usage-like error (with the way out, unless
+      // it says one: a read-only /tmp in a container, say). After a re-exec there are children to
+      // look after: go on without the socket, and say so.
+      if (handover === null) return problem.includes("--control") ? problem : `${problem} (choose another place with --control=PATH, or none with --control=none)`;
       notes.push(`${problem}; supervising without a control socket.`);
     }
   }

@@ -208,7 +208,22 @@ describe("the control socket", () => {
     Bun.spawnSync(["mkdir", "-m", "755", dir]);
     const r = start(["{", S, "}"], { env: { XDG_RUNTIME_DIR: runtime } });
     expect((await r.ended()).code).toBe(2);
-    expect(r.lines).toEqual([`lazarus: control socket: ${dir} is not private (mode 755; it must be 700)`]);
+    expect(r.lines).toEqual([`lazarus: control socket: ${dir} is not private (mode 755; it must be 700) (choose another place with --control=PATH, or none with --control=none)`]);
+  });
+
+  test("a default directory that cannot be made (a container's read-only /tmp) is one line with the way out; --control=none then starts", async () => {
+    const notDir = join(tempDir(), "file");
+    writeFileSync(notDir, "");
+    const env = { XDG_RUNTIME_DIR: "", TMPDIR: notDir };
+    const r = start(["{", S, "}"], { env });
+    expect((await r.ended()).code).toBe(2);
+    expect(r.lines).toHaveLength(1);
+    expect(r.lines[0]).toStartWith(`lazarus: control socket: cannot create ${join(notDir, `lazarus-${process.getuid?.() ?? 0}`)}: `);
+    expect(r.lines[0]).toEndWith(" (choose another place with --control=PATH, or none with --control=none)");
+    const none = start(["--control=none", "{", S, "}"], { env });
+    await none.waitFor("started, supervising");
+    none.signal("SIGTERM");
+    expect((await none.ended()).code).toBe(0);
   });
 
   test("a stale socket from a dead supervisor is replaced; a live one is never stolen", async () => {
