@@ -4,6 +4,7 @@
 import { lstatSync, readdirSync, statSync, unlinkSync, writeSync } from "node:fs";
 import type { ClientResult, CtlIo, LogSource } from "../cli/ctl.ts";
 import { showLogs } from "./log-read.ts";
+import { readerGone } from "./libc.ts";
 import { readLimited } from "./read-limited.ts";
 
 /**
@@ -151,10 +152,13 @@ export function bunCtlIo(cwd: string, place: CtlIo["place"]): CtlIo {
   };
 }
 
+/** How often `ctl logs -f` looks whether its reader has gone (`| head`, `| grep -m1`). */
+const READER_WATCH_MS = 200;
+
 /**
  * `ctl logs` in the ctl process (never in a supervisor: it reads the files
- * synchronously, log-read.ts): print to stdout; follow until SIGINT (or until
- * stdout is closed: `| head`).
+ * synchronously, log-read.ts): print to stdout; follow until SIGINT or SIGTERM, or until
+ * stdout's reader has gone (`| head`, `| grep -m1`: said by a failed write, or by poll while idle).
  */
 async function printLogs(sources: readonly LogSource[], lines: number, follow: boolean): Promise<string | null> {
   const stop = new AbortController();
@@ -178,6 +182,8 @@ async function printLogs(sources: readonly LogSource[], lines: number, follow: b
       }
     }
   };
+  // Following, nothing may be written for a long time: the reader's end is looked at meanwhile.
+  const watch = follow ? setInterval(() => { if (readerGone(1)) stop.abort(); }, READER_WATCH_MS) : null;
   try {
     await showLogs({
       sources, lines, follow, write, signal: stop.signal,
@@ -190,6 +196,7 @@ async function printLogs(sources: readonly LogSource[], lines: number, follow: b
   } catch (e) {
     problem = `cannot read the logs: ${(e as Error).message}`;
   } finally {
+    if (watch !== null) clearInterval(watch);
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
   }

@@ -40,6 +40,7 @@ const SYMBOLS = {
   fchmod: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
   recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
   isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+  poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   kill: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
@@ -674,6 +675,23 @@ export function groupExists(pgid: number): boolean {
 }
 
 /** isatty(fd): whether fd is a terminal (node:tty's isatty would cost lazarus about 6 MiB of memory: it loads node:net and streams). */
+/**
+ * Has the reader of `fd` gone? A pipe's write end whose read end is closed polls as POLLERR, a
+ * socket whose peer has gone as POLLHUP or POLLERR (a terminal, a file: never). Without writing:
+ * `ctl logs -f | grep -m1 …` must end once grep has, even when no new line comes to fail a write.
+ */
+export function readerGone(fd: number): boolean {
+  const POLLOUT = 4;
+  const POLLERR = 8;
+  const POLLHUP = 16;
+  const pfd = new Int32Array(2); // struct pollfd { int fd; short events; short revents; }
+  pfd[0] = fd;
+  const shorts = new Int16Array(pfd.buffer, 4, 2);
+  shorts[0] = POLLOUT;
+  if (libc().poll(ptr(pfd), 1n, 0) <= 0) return false;
+  return ((shorts[1] as number) & (POLLERR | POLLHUP)) !== 0;
+}
+
 export function isTerminal(fd: number): boolean {
   return fd >= 0 && libc().isatty(fd) === 1;
 }
