@@ -755,8 +755,10 @@ export class BunPort implements OsPort {
   }
 
   leftBehind(max: number): { pid: number; name: string }[] {
-    // Zombies are no news: they are reaped, not killed.
-    return this.orphans().filter((pid) => { const st = stat(pid); return st !== null && st.state !== "Z"; }).slice(0, max).map((pid) => ({ pid, name: commandName(pid) }));
+    // Zombies are no news: they are reaped, not killed; nor are lazarus's own command probes (and what is left of their groups).
+    return this.orphans()
+      .filter((pid) => { const st = stat(pid); return st !== null && st.state !== "Z" && !this.probes.owns(pid) && !this.probes.claimsRemnant(pid); })
+      .slice(0, max).map((pid) => ({ pid, name: commandName(pid) }));
   }
 
   /** Our children that are not servers' processes: orphans reparented to us. */
