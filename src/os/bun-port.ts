@@ -3,13 +3,13 @@
 // posix_spawn (a clean signal state, a new session) and reaped by pid with
 // waitpid; the clock, execve, prctl. BUN-NOTES.md explains the Bun facts the
 // choices depend on; the notes below say which.
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseSignal, SIGHUP, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 import {
-  decodeWaitStatus, ECHILD, errnoName, execve, groupExists, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
-  setChildSubreaper, signalIgnored, spawnChild, stepOf, strerror, waitpidNoHang,
+  decodeWaitStatus, ECHILD, errnoName, execve, groupExists, hasPidfd, ignoreSignals, isCloseOnExec, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
+  setChildSubreaper, setCloseOnExec, signalIgnored, spawnChild, stepOf, strerror, waitpidNoHang,
 } from "./libc.ts";
 import type { LogTarget } from "../logs/target.ts";
 import { CarryWriter, readCarried } from "./carry.ts";
@@ -158,6 +158,7 @@ export class BunPort implements OsPort {
     // server: the real-time ones (34-64; mds-respawn's dump was SIGRTMIN+2) and
     // SIGSTKFLT. Ignored here; spawnChild gives children default dispositions again.
     ignoreSignals([16, ...Array.from({ length: 31 }, (_, k) => 34 + k)]);
+    inheritableStdio();
     // As PID 1 of a PID namespace every orphan is ours anyway; elsewhere ask to be a subreaper.
     this.reapsOrphans = process.pid === 1 || (opts.subreaper === true && setChildSubreaper() === null);
     // Every child ends with a SIGCHLD (several may share one): reap them all then.
@@ -767,6 +768,24 @@ export class BunPort implements OsPort {
     return ownChildren().filter((pid) => !this.children.has(pid) && !this.pending.some((x) => x.pid === pid));
   }
 
+}
+
+/**
+ * Started with stdin, stdout or stderr closed (`lazarus … <&- >&-`, a daemon that closed them),
+ * lazarus finds /dev/null there, which Bun opened close-on-exec: servers would start with that fd
+ * closed, and a server's first open() would take it (a data file as its stdout, written by its
+ * every printf). Such a /dev/null is made inheritable, so that servers get /dev/null there, as
+ * systemd gives them.
+ */
+function inheritableStdio(): void {
+  for (const fd of [0, 1, 2]) {
+    if (isCloseOnExec(fd) !== true) continue;
+    let target = "";
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch { /* no /proc: leave it */ }
+    if (target === "/dev/null") setCloseOnExec(fd, false);
+  }
 }
 
 /** A process's command name (/proc/PID/comm), or "?" when it cannot be read. */

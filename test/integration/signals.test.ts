@@ -100,6 +100,21 @@ describe("signals", () => {
     expect((await r.ended()).code).toBe(0);
   });
 
+  test("started with stdin, stdout and stderr closed, servers get /dev/null there (never a closed fd their first open() would take)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lazarus-stdio-"));
+    try {
+      const out = join(dir, "fds.txt");
+      // What the server (the shell, $$) has: the subshell that looks, and its redirections, are a child of it.
+      const r = start(["{", "sh", "-c", `(for f in 0 1 2; do readlink /proc/$$/fd/$f || echo closed; done) >${out} 2>/dev/null; true`, "}"], {
+        argv0: ["sh", "-c", 'exec "$@" <&- >&- 2>&-', "sh", process.execPath, "run", MAIN],
+      });
+      expect((await r.ended()).code).toBe(0);
+      expect(readFileSync(out, "utf8")).toBe("/dev/null\n/dev/null\n/dev/null\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("servers start with no signal ignored or blocked, whatever lazarus ignores itself", async () => {
     // grep reads its own status (a shell's own would show what it blocks around its fork of grep).
     const r = start(["{", "grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status", "}"]);
