@@ -7,7 +7,7 @@ import { printable } from "./text/bytes.ts";
 import { BunPort, processStartMs, writeAll } from "./os/bun-port.ts";
 import { bunFiles } from "./os/files.ts";
 import { groupId, groupList, passwdEntry } from "./os/libc.ts";
-import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, OUTPUT_ENV } from "./os/port.ts";
+import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOHUP_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
 import { VERSION } from "./version.ts";
 
@@ -47,6 +47,7 @@ async function main(args: readonly string[]): Promise<void> {
     ...(env.NOTIFY_SOCKET === undefined ? {} : { notifySocket: env.NOTIFY_SOCKET }),
     ...(env[NOTIFY_ENV] === undefined ? {} : { notifyFd: env[NOTIFY_ENV] }),
     ...(env[NOTIFY_MARKS_ENV] === undefined ? {} : { notifyMarks: env[NOTIFY_MARKS_ENV] }),
+    ...(env[NOHUP_ENV] === undefined ? {} : { nohup: env[NOHUP_ENV] }),
   });
   const r = await boot(port, {
     args, env, self: selfCommand(), pid: process.pid, uid: process.getuid?.() ?? 0, tmpdir: tmpdir(), startedAt: processStartMs(),

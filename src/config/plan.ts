@@ -225,10 +225,13 @@ export function assemble(
     }
   }
 
+  /** Processes the Procfile has (a formation of 0 for each runs none of them: said so, not "no line"). */
+  let procfileProcesses = 0;
   if (sources.procfile !== undefined) {
     const { file, text } = sources.procfile;
     const r = parseProcfile(text, file);
     if (!r.ok) return r;
+    procfileProcesses = r.servers.length;
     // foreman runs a Procfile's commands in the Procfile's directory.
     const dir = dirname(resolve(cwd, file));
     const formation = options.formation;
@@ -263,6 +266,9 @@ export function assemble(
 
   if (servers.length === 0) {
     const from = sources.config?.file ?? sources.procfile?.file;
+    if (sources.config === undefined && sources.procfile !== undefined && procfileProcesses > 0) {
+      return { ok: false, error: `--formation runs none of the ${procfileProcesses} process${procfileProcesses === 1 ? "" : "es"} of ${sources.procfile.file} (each is given 0), nothing to run.` };
+    }
     const what = sources.config !== undefined ? "no [servers.NAME] table" : "no 'NAME: COMMAND' line";
     return { ok: false, error: from === undefined ? "No programs to spawn, aborting." : `${from}: ${what}, nothing to run.` };
   }

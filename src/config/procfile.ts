@@ -157,6 +157,44 @@ export function plainWords(command: string): { text: string; start: number; end:
   return out;
 }
 
+/**
+ * The quote a Procfile command leaves open (`web: ./srv "x`), which the shell refuses (a
+ * Procfile line is one line): said at load with the line, rather than as a server that
+ * dies of its shell's syntax error and is buried. Only when nothing in the command can nest
+ * quotes (`$(…)`, a backquote, `${…}`), so that it is never a false alarm; after an unquoted
+ * `#` that begins a word the rest is a comment.
+ */
+export function unterminatedQuote(command: string): "'" | '"' | null {
+  if (/\$\(|\$\{|`/.test(command)) return null;
+  let quote: "'" | '"' | null = null;
+  let wordStart = true;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i] as string;
+    if (quote === "'") {
+      if (c === "'") quote = null;
+      continue;
+    }
+    if (quote === '"') {
+      if (c === "\\") i++;
+      else if (c === '"') quote = null;
+      continue;
+    }
+    if (c === "\\") {
+      i++;
+      wordStart = false;
+      continue;
+    }
+    if (c === "#" && wordStart) return null;
+    if (c === "'" || c === '"') {
+      quote = c;
+      wordStart = false;
+      continue;
+    }
+    wordStart = c === " " || c === "\t" || ";&|()<>".includes(c);
+  }
+  return quote;
+}
+
 export function parseProcfile(text: string, file: string): ProcfileResult {
   const servers: ProcfileServer[] = [];
   /** Each name's line: a duplicate is found at once however many servers there are. */
@@ -175,6 +213,8 @@ export function parseProcfile(text: string, file: string): ProcfileResult {
     if (problem !== null) return fail(file, line, `${problem}.`);
     if (command === "") return fail(file, line, `${name}: empty command.`);
     if (command.includes("\0")) return fail(file, line, `${name}: the command contains a NUL character.`);
+    const open = unterminatedQuote(command);
+    if (open !== null) return fail(file, line, `${name}: unterminated ${open} quote: ${SHELL} would refuse the command.`);
     const twin = seen.get(name);
     if (twin !== undefined) return fail(file, line, `duplicate server name ${JSON.stringify(name)} (also on line ${twin}).`);
     seen.set(name, line);

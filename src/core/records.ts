@@ -132,7 +132,10 @@ export const server = {
     about(i, s, { event: "buried", pid, ...statusFields(status), from: "alive", to: "buried", text: `'${label(s)}' died abnormally, burying because it died too fast.` }),
   respawn: (i: number, s: Server, pid: number, status: ExitStatus): LogRecord =>
     about(i, s, ending("respawn", pid, status,
-      isClean(status) ? `'${label(s)}' exited normally, respawning (restart = "always").` : `'${label(s)}' died abnormally, respawning.`, "alive", "starting")),
+      !isClean(status) ? `'${label(s)}' died abnormally, respawning.`
+        // A clean end respawned: restart = "always", or a failed start (or WATCHDOG=trigger) that obeyed its stop signal.
+        : s.spec.restart === "always" ? `'${label(s)}' exited normally, respawning (restart = "always").`
+        : `'${label(s)}' exited normally once stopped, respawning.`, "alive", "starting")),
   backoff: (i: number, s: Server, pid: number, status: ExitStatus, delayMs: number, retry: number, retries: number): LogRecord =>
     about(i, s, {
       event: "backoff", pid, ...statusFields(status), from: "alive", to: "backoff", delay: delayMs / 1000, retry,

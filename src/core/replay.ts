@@ -122,6 +122,8 @@ export function replayer(): Replayer {
       return;
     }
     if (typeof raw.event === "string" && typeof raw.text === "string") {
+      // Said by the shell itself just before its exit (what it kills that no server is), never decided by the core.
+      if (raw.event === "left-behind") return;
       if (pending === null) {
         problem(`line ${line}: record without an input before it`);
         return;

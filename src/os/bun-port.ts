@@ -3,13 +3,13 @@
 // posix_spawn (a clean signal state, a new session) and reaped by pid with
 // waitpid; the clock, execve, prctl. BUN-NOTES.md explains the Bun facts the
 // choices depend on; the notes below say which.
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseSignal, SIGHUP, signalName } from "../core/signals.ts";
 import type { ExitStatus, Ms, Signal } from "../core/types.ts";
 import {
-  decodeWaitStatus, ECHILD, errnoName, execve, groupExists, hasPidfd, ignoreSignals, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
-  setChildSubreaper, signalIgnored, spawnChild, stepOf, strerror, waitpidNoHang,
+  decodeWaitStatus, ECHILD, errnoName, execve, groupExists, hasPidfd, ignoreSignals, isCloseOnExec, maskSignals, monotonicMs, peekEndedChild, restoreSignals,
+  setChildSubreaper, setCloseOnExec, signalIgnored, spawnChild, stepOf, strerror, waitpidNoHang,
 } from "./libc.ts";
 import type { LogTarget } from "../logs/target.ts";
 import { CarryWriter, readCarried } from "./carry.ts";
@@ -30,7 +30,7 @@ import { formatMarks, MAX_CARRIED, marksCarry, parseMarks } from "./spawn-marks-
 import { sdNotify } from "./sd-notify.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
-  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, NOTIFY_ENV, NOTIFY_MARKS_ENV, type NotifyListener, type OsPort, OUTPUT_ENV,
+  CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, NOTIFY_ENV, NOHUP_ENV, NOTIFY_MARKS_ENV, type NotifyListener, type OsPort, OUTPUT_ENV,
   type OutputMatchListener, type OutputTap, type PortExit, type PortNotice, PREFLIGHT_ENV, type ProbeDone, type ProbeOutcome, type ProbeRequest, type SpawnOutcome, type SpawnRequest,
   type TimerHandle,
 } from "./port.ts";
@@ -71,6 +71,8 @@ export interface BunPortOptions {
   /** After a re-exec: the fd of the servers' notify socket handed across (NOTIFY_ENV's value), and its spawn marks (NOTIFY_MARKS_ENV's). */
   readonly notifyFd?: string;
   readonly notifyMarks?: string;
+  /** After a re-exec: whether SIGHUP was ignored by whoever started the first image (NOHUP_ENV's value, "1" or "0"). */
+  readonly nohup?: string;
 }
 
 export class BunPort implements OsPort {
@@ -144,7 +146,10 @@ export class BunPort implements OsPort {
       if (this.matchListener !== null) this.matchListener(pid);
       else this.matches.push(pid);
     };
-    this.inheritedIgnored = new Set([SIGHUP].filter(signalIgnored));
+    // After a re-exec SIGHUP is ignored whatever started the first image (the exec sets it to SIG_IGN):
+    // the old image says what it was told.
+    const nohup = opts.nohup === "1" || opts.nohup === "0" ? opts.nohup === "1" : signalIgnored(SIGHUP);
+    this.inheritedIgnored = new Set(nohup ? [SIGHUP] : []);
     this.managerSocket = opts.notifySocket !== undefined && opts.notifySocket !== "" ? opts.notifySocket : null;
     const notifyFd = Number(opts.notifyFd ?? "-1");
     this.notifyFd = Number.isSafeInteger(notifyFd) && notifyFd >= 0 ? notifyFd : null;
@@ -153,6 +158,7 @@ export class BunPort implements OsPort {
     // server: the real-time ones (34-64; mds-respawn's dump was SIGRTMIN+2) and
     // SIGSTKFLT. Ignored here; spawnChild gives children default dispositions again.
     ignoreSignals([16, ...Array.from({ length: 31 }, (_, k) => 34 + k)]);
+    inheritableStdio();
     // As PID 1 of a PID namespace every orphan is ours anyway; elsewhere ask to be a subreaper.
     this.reapsOrphans = process.pid === 1 || (opts.subreaper === true && setChildSubreaper() === null);
     // Every child ends with a SIGCHLD (several may share one): reap them all then.
@@ -515,7 +521,7 @@ export class BunPort implements OsPort {
     this.flushLogLines();
     let lost = 0;
     for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) lost += sink.flushSync(FLUSH_MS);
-    const extra: Record<string, string> = {};
+    const extra: Record<string, string> = { [NOHUP_ENV]: this.inheritedIgnored.has(SIGHUP) ? "1" : "0" };
     if (output.env !== null) extra[OUTPUT_ENV] = output.env;
     if (logs !== null) extra[LOGS_ENV] = logs;
     if (carried !== null && "fd" in carried) extra[CARRY_ENV] = String(carried.fd);
@@ -749,12 +755,46 @@ export class BunPort implements OsPort {
     }
   }
 
+  leftBehind(max: number): { pid: number; name: string }[] {
+    // Zombies are no news: they are reaped, not killed; nor are lazarus's own command probes (and what is left of their groups).
+    return this.orphans()
+      .filter((pid) => { const st = stat(pid); return st !== null && st.state !== "Z" && !this.probes.owns(pid) && !this.probes.claimsRemnant(pid); })
+      .slice(0, max).map((pid) => ({ pid, name: commandName(pid) }));
+  }
+
   /** Our children that are not servers' processes: orphans reparented to us. */
   private orphans(): number[] {
     if (!this.reapsOrphans) return [];
     return ownChildren().filter((pid) => !this.children.has(pid) && !this.pending.some((x) => x.pid === pid));
   }
 
+}
+
+/**
+ * Started with stdin, stdout or stderr closed (`lazarus … <&- >&-`, a daemon that closed them),
+ * lazarus finds /dev/null there, which Bun opened close-on-exec: servers would start with that fd
+ * closed, and a server's first open() would take it (a data file as its stdout, written by its
+ * every printf). Such a /dev/null is made inheritable, so that servers get /dev/null there, as
+ * systemd gives them.
+ */
+function inheritableStdio(): void {
+  for (const fd of [0, 1, 2]) {
+    if (isCloseOnExec(fd) !== true) continue;
+    let target = "";
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch { /* no /proc: leave it */ }
+    if (target === "/dev/null") setCloseOnExec(fd, false);
+  }
+}
+
+/** A process's command name (/proc/PID/comm), or "?" when it cannot be read. */
+function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim() || "?";
+  } catch {
+    return "?";
+  }
 }
 
 /** The notify socket handed over for an exec: its fd (null: it could not be), and what its next reader needs. */

@@ -1,30 +1,40 @@
 // The control client's I/O: one request line out, one reply line back, over a
 // Unix socket; and the few file-system facts `lazarus ctl` needs to find
 // supervisors. What to ask and whom is decided in src/cli/ctl.ts.
-import { lstatSync, readdirSync, unlinkSync, writeSync } from "node:fs";
+import { lstatSync, readdirSync, statSync, unlinkSync, writeSync } from "node:fs";
 import type { ClientResult, CtlIo, LogSource } from "../cli/ctl.ts";
 import { showLogs } from "./log-read.ts";
+import { readerGone } from "./libc.ts";
 import { readLimited } from "./read-limited.ts";
 
-/** What is at `path`, for a message: "socket", "file", "directory", "character device", "FIFO", ..., or null when nothing is. */
+/**
+ * What is at `path`, for a message: "socket", "file", "directory", "character device", "FIFO", ...;
+ * "dangling link" (a symbolic link to nothing), "forbidden" (a directory on the way may not be
+ * searched), or null when nothing is. A symbolic link is followed, as connect() follows it: a link
+ * to a supervisor's socket (a fixed name for a socket named by its pid) is that socket.
+ */
 export function kindOf(path: string): string | null {
+  let st: ReturnType<typeof statSync>;
   try {
-    const st = lstatSync(path);
-    if (st.isSocket()) return "socket";
-    if (st.isFile()) return "file";
-    if (st.isDirectory()) return "directory";
-    if (st.isCharacterDevice()) return "character device";
-    if (st.isBlockDevice()) return "block device";
-    if (st.isFIFO()) return "FIFO";
-    if (st.isSymbolicLink()) return "symbolic link";
-    return "other";
-  } catch {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "EACCES") return "forbidden";
+    try {
+      if (lstatSync(path).isSymbolicLink()) return "dangling link";
+    } catch { /* nothing there */ }
     return null;
   }
+  if (st.isSocket()) return "socket";
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "directory";
+  if (st.isCharacterDevice()) return "character device";
+  if (st.isBlockDevice()) return "block device";
+  if (st.isFIFO()) return "FIFO";
+  return "other";
 }
 
 const WHAT: Readonly<Record<string, string>> = {
-  file: "a regular file", directory: "a directory", "character device": "a character device", "block device": "a block device", FIFO: "a FIFO", "symbolic link": "a symbolic link", other: "not a socket",
+  file: "a regular file", directory: "a directory", "character device": "a character device", "block device": "a block device", FIFO: "a FIFO", "dangling link": "a symbolic link to nothing", other: "not a socket",
 };
 
 /** The longest answer read (a status of 100,000 servers with long commands is well under it). */
@@ -47,6 +57,7 @@ export function request(path: string, body: Record<string, unknown>, timeoutMs =
   if (path === "") return Promise.resolve({ ok: false, error: "no socket path given" });
   const kind = kindOf(path);
   if (kind === null) return Promise.resolve({ ok: false, error: `no supervisor at ${path}: no such socket` });
+  if (kind === "forbidden") return Promise.resolve({ ok: false, error: `no supervisor at ${path}: permission denied (a directory on its way may not be searched by this user)` });
   if (kind !== "socket") return Promise.resolve({ ok: false, error: `no supervisor at ${path}: it is ${WHAT[kind] ?? "not a socket"}, not a socket` });
   return new Promise((resolve) => {
     let done = false;
@@ -141,10 +152,13 @@ export function bunCtlIo(cwd: string, place: CtlIo["place"]): CtlIo {
   };
 }
 
+/** How often `ctl logs -f` looks whether its reader has gone (`| head`, `| grep -m1`). */
+const READER_WATCH_MS = 200;
+
 /**
  * `ctl logs` in the ctl process (never in a supervisor: it reads the files
- * synchronously, log-read.ts): print to stdout; follow until SIGINT (or until
- * stdout is closed: `| head`).
+ * synchronously, log-read.ts): print to stdout; follow until SIGINT or SIGTERM, or until
+ * stdout's reader has gone (`| head`, `| grep -m1`: said by a failed write, or by poll while idle).
  */
 async function printLogs(sources: readonly LogSource[], lines: number, follow: boolean): Promise<string | null> {
   const stop = new AbortController();
@@ -168,6 +182,8 @@ async function printLogs(sources: readonly LogSource[], lines: number, follow: b
       }
     }
   };
+  // Following, nothing may be written for a long time: the reader's end is looked at meanwhile.
+  const watch = follow ? setInterval(() => { if (readerGone(1)) stop.abort(); }, READER_WATCH_MS) : null;
   try {
     await showLogs({
       sources, lines, follow, write, signal: stop.signal,
@@ -180,6 +196,7 @@ async function printLogs(sources: readonly LogSource[], lines: number, follow: b
   } catch (e) {
     problem = `cannot read the logs: ${(e as Error).message}`;
   } finally {
+    if (watch !== null) clearInterval(watch);
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
   }

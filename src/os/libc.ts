@@ -32,6 +32,7 @@ const SYMBOLS = {
   send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   bind: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
@@ -39,6 +40,7 @@ const SYMBOLS = {
   fchmod: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
   recv: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
   isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+  poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   kill: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
   strerror: { args: [FFIType.i32], returns: FFIType.cstring },
@@ -219,6 +221,7 @@ export function maskSignals(how: "block" | "unblock", signals: readonly number[]
 /** What spawnChild answers when asked for the vfork spawner and it cannot be had. */
 const ENOSYS = 38;
 const EMFILE = 24;
+const ECONNREFUSED = 111;
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -608,6 +611,22 @@ export function bindSocket(fd: number, address: Uint8Array): string | null {
   return libc().bind(fd, ptr(address), address.length) === 0 ? null : failure("bind");
 }
 
+/**
+ * Is a datagram socket bound at `address` (a sockaddr_un) and open? connect() says so without
+ * sending anything: ECONNREFUSED when the file is a socket nobody holds any more (left behind).
+ * "unknown" when it cannot tell (no socket to try with, or another error).
+ */
+export function datagramBound(address: Uint8Array): boolean | "unknown" {
+  const fd = libc().socket(AF_UNIX, SOCK_DGRAM | O_CLOEXEC, 0);
+  if (fd < 0) return "unknown";
+  try {
+    if (libc().connect(fd, ptr(address), address.length) === 0) return true;
+    return errno() === ECONNREFUSED ? false : "unknown";
+  } finally {
+    libc().close(fd);
+  }
+}
+
 /** setsockopt(SO_PASSCRED, 1): every datagram received carries its sender's pid, uid and gid (SCM_CREDENTIALS). */
 export function passCredentials(fd: number): string | null {
   const one = new Int32Array([1]);
@@ -656,6 +675,23 @@ export function groupExists(pgid: number): boolean {
 }
 
 /** isatty(fd): whether fd is a terminal (node:tty's isatty would cost lazarus about 6 MiB of memory: it loads node:net and streams). */
+/**
+ * Has the reader of `fd` gone? A pipe's write end whose read end is closed polls as POLLERR, a
+ * socket whose peer has gone as POLLHUP or POLLERR (a terminal, a file: never). Without writing:
+ * `ctl logs -f | grep -m1 …` must end once grep has, even when no new line comes to fail a write.
+ */
+export function readerGone(fd: number): boolean {
+  const POLLOUT = 4;
+  const POLLERR = 8;
+  const POLLHUP = 16;
+  const pfd = new Int32Array(2); // struct pollfd { int fd; short events; short revents; }
+  pfd[0] = fd;
+  const shorts = new Int16Array(pfd.buffer, 4, 2);
+  shorts[0] = POLLOUT;
+  if (libc().poll(ptr(pfd), 1n, 0) <= 0) return false;
+  return ((shorts[1] as number) & (POLLERR | POLLHUP)) !== 0;
+}
+
 export function isTerminal(fd: number): boolean {
   return fd >= 0 && libc().isatty(fd) === 1;
 }

@@ -28,7 +28,7 @@
 import { chmodSync, lstatSync, unlinkSync } from "node:fs";
 import { decodeBytes } from "../text/bytes.ts";
 import {
-  bindSocket, closeFd, datagramSocket, fchmod, passCredentials, sendDatagram, setCloseOnExec, shutdownRead, socketName,
+  bindSocket, closeFd, datagramBound, datagramSocket, fchmod, passCredentials, sendDatagram, setCloseOnExec, shutdownRead, socketName,
 } from "./libc.ts";
 import {
   CLOSE, CLOSED, IN_FLIGHT, MARK_READ, MARKER_BYTES, MARKER_MAGIC, NOTIFY_WORKER_SOURCE, OVERFLOW, OVERSIZE, READING, SHARED_INTS, STATE, STOP, STOPPED,
@@ -176,7 +176,7 @@ function sunPath(address: Uint8Array): string {
 }
 
 function bindNew(path: string, address: Uint8Array): number | string {
-  const stale = staleProblem(path);
+  const stale = staleProblem(path, address);
   if (stale !== null) return stale;
   const fd = datagramSocket(true);
   if (typeof fd === "string") return `notify socket ${path}: ${fd}`;
@@ -189,10 +189,18 @@ function bindNew(path: string, address: Uint8Array): number | string {
   return fd;
 }
 
-/** Remove a socket left at `path` (by an earlier lazarus with this pid); refuse anything else there. */
-function staleProblem(path: string): string | null {
+/**
+ * Remove a socket left at `path` (by an earlier lazarus with this pid, killed); refuse anything else
+ * there, and a socket still held open: another lazarus with this pid, in another PID namespace (two
+ * containers whose lazarus is PID 1, sharing this directory), whose servers' READY=1 would come here.
+ */
+function staleProblem(path: string, address: Uint8Array): string | null {
   try {
     if (!lstatSync(path).isSocket()) return `notify socket ${path}: something that is not a socket is in the way`;
+    if (datagramBound(address) === true) {
+      return `notify socket ${path} is in use by a running process (a lazarus with the same pid in another PID namespace, ` +
+        "a container sharing this directory?): give each its own directory (XDG_RUNTIME_DIR or TMPDIR)";
+    }
     unlinkSync(path);
     return null;
   } catch (e) {

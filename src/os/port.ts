@@ -40,6 +40,13 @@ export const NOTIFY_ENV = "LAZARUS_NOTIFY";
 export const NOTIFY_MARKS_ENV = "LAZARUS_NOTIFY_MARKS";
 
 /**
+ * Set by a re-exec for the new image: "1" when SIGHUP was ignored by whoever started the first
+ * image (nohup), else "0". The new image cannot look for itself: the exec sets every handled
+ * signal, SIGHUP among them, to SIG_IGN (see BunPort.exec), which it would take for nohup.
+ */
+export const NOHUP_ENV = "LAZARUS_NOHUP";
+
+/**
  * One sd_notify datagram from a server (or one of its descendants): the
  * sender's pid as the kernel says it (null when unknown), the text, and the
  * sender's process group as read when the datagram arrived (null when the
@@ -269,7 +276,14 @@ export interface OsPort {
   /** Register the one listener for notices (notices from before it are delivered after it is registered). */
   onNotice(listener: NoticeListener): void;
 
-  /** End the supervisor's process with this status. */
+  /**
+   * What `exit` will kill that is no server's process: orphans reparented to the supervisor
+   * that are still running (a daemon a server left in a session of its own), with their
+   * command names; at most `max`. Optional: a port without orphans to reap has none.
+   */
+  leftBehind?(max: number): readonly { readonly pid: number; readonly name: string }[];
+
+  /** End the supervisor's process with this status (what is left among its children is SIGKILLed and reaped first). */
   exit(status: number): void;
 
   /**

@@ -14,7 +14,7 @@ import type { Plan, Scales, Sources } from "../config/plan.ts";
 import { controlPlace, notifySocket } from "../control/path.ts";
 import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec, Settings } from "../core/types.ts";
-import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, type OsPort, OUTPUT_ENV, PREFLIGHT_ENV } from "../os/port.ts";
+import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOHUP_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, type OsPort, OUTPUT_ENV, PREFLIGHT_ENV } from "../os/port.ts";
 import { handoverSpecs } from "../core/step.ts";
 import { chunkedEnv, isChunkOf, joinedEnv } from "./env-chunks.ts";
 import { type Launcher, launcher } from "./launch.ts";
@@ -207,9 +207,10 @@ async function start(port: OsPort, b: BootEnv, p: Prepared): Promise<Supervisor 
   if (place !== null) {
     const problem = await sup.listen(place.path, place.strict);
     if (problem !== null) {
-      // At a fresh start nothing has been started yet: a usage-like error. After a
-      // re-exec there are children to look after: go on without the socket, and say so.
-      if (handover === null) return problem;
+      // At a fresh start nothing has been started yet: a usage-like error (with the way out, unless
+      // it says one: a read-only /tmp in a container, say). After a re-exec there are children to
+      // look after: go on without the socket, and say so.
+      if (handover === null) return problem.includes("--control") ? problem : `${problem} (choose another place with --control=PATH, or none with --control=none)`;
       notes.push(`${problem}; supervising without a control socket.`);
     }
   }
@@ -298,7 +299,7 @@ export function systemdSettings(env: Readonly<Record<string, string | undefined>
 const CHUNKED_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV];
 
 /** Variables lazarus passes to itself across a re-exec: never seen by a server. */
-export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, SCALE_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV, REEXECS_ENV, LOGS_ENV, CARRY_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV];
+export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, SCALE_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV, REEXECS_ENV, LOGS_ENV, CARRY_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, NOHUP_ENV];
 
 /** The live re-execs before this image (0 for a fresh start). */
 function reexecsSoFar(env: Readonly<Record<string, string | undefined>>): number {

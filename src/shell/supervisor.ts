@@ -16,6 +16,7 @@ import type { HttpEndpoint, HttpEndpointOptions } from "../os/http-server.ts";
 import type { LogTarget } from "../logs/target.ts";
 import type { OsPort, PortExit, PortNotice, SpawnRequest, TimerHandle } from "../os/port.ts";
 import { parseNotifyMessage } from "../os/notify-message.ts";
+import { printable } from "../text/bytes.ts";
 import { VERSION } from "../version.ts";
 import { formatHeaderLine, formatInputLine, formatLogLine, type LogFormat } from "./log-format.ts";
 
@@ -368,6 +369,27 @@ export class Supervisor {
     if (this.eventLog !== null && events.length > 0) this.port.appendLog(this.eventLog, events.join("\n"));
   }
 
+  /**
+   * Before the exit: what the port will kill that is no server's (a daemon a server left in a
+   * session of its own, which outlived it) is said, before the last line (`exiting with status N.`),
+   * so that an operator whose server daemonized itself learns why its daemon is gone.
+   */
+  private sayLeftBehind(): void {
+    const MAX = 10;
+    const left = this.port.leftBehind?.(MAX + 1) ?? [];
+    if (left.length === 0) return;
+    const named = left.slice(0, MAX).map((p) => `${p.pid} (${printable(p.name)})`).join(", ");
+    const text = `killing what the servers left running in sessions of their own: pid ${named}${left.length > MAX ? " and more" : ""}; ` +
+      "a server that puts itself in the background (daemonizes) must be run in the foreground to be supervised.";
+    const at = this.port.now();
+    const line: PendingLine = { kind: "record", record: { event: "left-behind", text }, at, wall: this.port.wallTime() };
+    // Before `exiting with status N.`, which stays the last line.
+    let last = -1;
+    this.pendingLog.forEach((p, i) => { if (p.kind === "record" && p.record.event === "exiting") last = i; });
+    if (last < 0) this.pendingLog.push(line);
+    else this.pendingLog.splice(last, 0, line);
+  }
+
   /** One step of the core; returns the events its effects produced (protected: the simulator plants faulty shells by overriding). */
   protected handle(event: Event): Event[] {
     const before = this.state;
@@ -488,6 +510,7 @@ export class Supervisor {
         this.sdNotify(effect.text);
         return [];
       case "exit":
+        this.sayLeftBehind();
         this.flushOut();
         for (const t of this.timers.values()) t.cancel();
         this.timers.clear();

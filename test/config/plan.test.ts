@@ -127,6 +127,9 @@ describe("servers", () => {
   test("no servers anywhere: an error naming the file", () => {
     expect(tryPlan([], toml("interval = 1\n"))).toEqual({ ok: false, error: "lazarus.toml: no [servers.NAME] table, nothing to run." });
     expect(tryPlan(["--procfile=P"], { procfile: { file: "P", text: "# nothing\n" } })).toEqual({ ok: false, error: "P: no 'NAME: COMMAND' line, nothing to run." });
+    // A Procfile with lines that a formation runs none of: said so, not "no line".
+    expect(tryPlan(["--procfile=P", "--formation=web=0"], { procfile: { file: "P", text: "web: ./srv\n" } })).toEqual({ ok: false, error: "--formation runs none of the 1 process of P (each is given 0), nothing to run." });
+    expect(tryPlan(["--procfile=P", "--formation=all=0"], { procfile: { file: "P", text: "web: ./srv\nworker: ./w\n" } })).toEqual({ ok: false, error: "--formation runs none of the 2 processes of P (each is given 0), nothing to run." });
   });
 
   test("the files' own errors come through as they are", () => {

@@ -38,8 +38,26 @@ describe("Procfile", () => {
     ["web:   \n", "Procfile:1: web: empty command."],
     ["12: x\n", "Procfile:1: invalid server name \"12\": it cannot be all digits."],
     ["web: a\n\nweb: b\n", "Procfile:3: duplicate server name \"web\" (also on line 1)."],
+    ["web: ./srv \"unterminated\n", "Procfile:1: web: unterminated \" quote: /bin/sh would refuse the command."],
+    ["a: x\nweb: echo it's\n", "Procfile:2: web: unterminated ' quote: /bin/sh would refuse the command."],
+    ["web: ./srv 'a\\'\"b\n", "Procfile:1: web: unterminated \" quote: /bin/sh would refuse the command."],
   ])("%p is the error %p", (text, message) => {
     expect(parseProcfile(text, "Procfile")).toEqual({ ok: false, error: message });
+  });
+});
+
+describe("a quote left open is refused; what the scanner cannot judge ($(…), backquotes, ${…}) is left to the shell", () => {
+  test.each([
+    "./srv \"a b\" 'c d' e\\\"f \"g\\\"h\"",
+    "./srv # it's a comment",
+    "./srv x#it's'",
+    "echo \"$(echo \"it's\")\"",
+    "./srv `echo \"`",
+    "./srv \"${X:-\"a\"}\"",
+    "./srv ; # don't",
+    "./srv \"it's\" 'say \"hi\"'",
+  ])("%p is not refused", (command) => {
+    expect(parseProcfile(`web: ${command}\n`, "P").ok).toBe(true);
   });
 });
 

@@ -62,6 +62,8 @@ describe("readiness", () => {
     d.feed({ type: "timer", at: 3000, timer: "ready:0" });
     const end = d.exit(pid, code(0), 3100);
     expect(spawns(end)).toEqual([{ server: 0, argv: ["db", "--respawn"] }]);
+    // Its clean end (it obeyed its stop signal) is no restart = "always": the line does not say it is.
+    expect(logs(end).slice(0, 2)).toEqual(["'db' failed to start.", "'db' exited normally once stopped, respawning."]);
   });
 
   test("a readiness line of output (output-match) makes it ready; for another pid or when ready already, nothing", () => {

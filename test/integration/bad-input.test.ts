@@ -1,10 +1,10 @@
 // Issue 20 through the real binary: bad input never hangs, crashes or
 // misleads. Every error is one line on stderr and a known exit status.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { BUN, eventually, MAIN, perTest, procState, ROOT } from "../helpers/run.ts";
+import { BUN, eventually, MAIN, perTest, procState, ROOT, SERVER } from "../helpers/run.ts";
 
 const { start, tempDir } = perTest({ tmp: "lazarus-bad-" });
 
@@ -71,10 +71,40 @@ describe("ctl: every error is one line `lazarus: ctl: …` and an exit status (i
       ["/dev/null", "it is a character device, not a socket"],
       [fifo, "it is a FIFO, not a socket"],
       [join(dir, "absent.sock"), "no such socket"],
+      [join(dir, "dangling.sock"), "it is a symbolic link to nothing, not a socket"],
     ];
+    symlinkSync(join(dir, "gone.sock"), join(dir, "dangling.sock"));
     for (const [path, why] of cases) {
       expect(await lazarus(["ctl", `--control=${path}`, "status"])).toEqual({ code: 1, out: "", err: `lazarus: ctl: no supervisor at ${path}: ${why}\n` });
     }
+  });
+
+  test("a symbolic link to a supervisor's socket reaches it (a fixed name for a socket named by its pid); a socket out of this user's reach is 'permission denied', not 'no such socket'", async () => {
+    const dir = tempDir();
+    const sock = join(dir, "real.sock");
+    const r = start([`--control=${sock}`, "{", SERVER, "}"]);
+    await r.waitFor("started, supervising");
+    const link = join(dir, "lazarus.sock");
+    symlinkSync(sock, link);
+    const res = await lazarus(["ctl", `--control=${link}`, "--json", "status"]);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.out).status.pid).toBe(r.pid);
+    // Another user, where a directory on the way is not searchable: run as nobody when this test is root (else as is).
+    const closed = join(dir, "closed");
+    mkdirSync(closed, { mode: 0o700 });
+    symlinkSync(sock, join(closed, "x.sock"));
+    const asNobody = process.getuid?.() === 0 && Bun.which("setpriv") !== null ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : null;
+    if (asNobody === null) {
+      console.log("skipped the other user's part: not root, or no setpriv");
+    } else {
+      chmodSync(dir, 0o755);
+      const p = Bun.spawn([...asNobody, BUN, "run", MAIN, "ctl", `--control=${join(closed, "x.sock")}`, "status"], { cwd: "/", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HOME: "/" } });
+      const err = await new Response(p.stderr).text();
+      expect(await p.exited).toBe(1);
+      expect(err).toBe(`lazarus: ctl: no supervisor at ${join(closed, "x.sock")}: permission denied (a directory on its way may not be searched by this user)\n`);
+    }
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
   });
 
   test("a socket nobody listens on is called stale", async () => {

@@ -90,6 +90,33 @@ describe("process groups and orphans", () => {
     expect(r.own).toContain("terminate signal received.");
     expect(r.own[r.own.length - 1]).toBe("exiting with status 0.");
   });
+
+  test("two PID 1s sharing a directory (two containers, one /tmp): the second refuses to take the first's notify socket, whose servers' READY=1 would go to it", async () => {
+    if (NAMESPACES !== null) {
+      console.log(`skipped: a PID namespace cannot be made here: ${NAMESPACES}`);
+      expect(NAMESPACES).toMatch(/not permitted|permission denied|no such file|not found|invalid argument|cannot/i);
+      return;
+    }
+    const dir = tempDir();
+    const config = join(dir, "lazarus.toml");
+    writeFileSync(config, `[servers.svc]\ncmd = ["${join(ROOT, "fixtures/ready-server.py")}", "--notify"]\nready = { notify = true }\nready_timeout = 20\n`);
+    // Both are pid 1 and both use the default place, TMPDIR/lazarus-UID/1.sock and 1.notify.
+    const env = { XDG_RUNTIME_DIR: "", TMPDIR: dir };
+    const argv0 = ["unshare", "--fork", "--pid", "--mount-proc", process.execPath, "run", MAIN];
+    const first = start([`--config=${config}`], { env, argv0 });
+    await first.waitFor("'svc' is ready.");
+    // The second cannot have the control socket (in use); told --control=none, it must not take the notify socket either.
+    const place = join(dir, `lazarus-${process.getuid?.() ?? 0}`);
+    const second = start(["--control=none", `--config=${config}`], { env, argv0 });
+    expect((await second.ended()).code).toBe(2);
+    expect(second.own).toEqual([`notify socket ${join(place, "1.notify")} is in use by a running process (a lazarus with the same pid in another PID namespace, a container sharing this directory?): give each its own directory (XDG_RUNTIME_DIR or TMPDIR)`]);
+    // The first still hears its servers: a restarted one comes up ready.
+    const res = await ctl(`--control=${join(place, "1.sock")}`, "restart", "svc", "--wait");
+    expect(res).toMatchObject({ code: 0, err: "" });
+    const outer = await eventually(() => childrenOf(first.pid)[0]?.pid, "the first namespace's pid 1");
+    process.kill(outer, "SIGTERM");
+    expect((await first.ended()).code).toBe(0);
+  });
 });
 
 describe("the control socket", () => {
@@ -181,7 +208,22 @@ describe("the control socket", () => {
     Bun.spawnSync(["mkdir", "-m", "755", dir]);
     const r = start(["{", S, "}"], { env: { XDG_RUNTIME_DIR: runtime } });
     expect((await r.ended()).code).toBe(2);
-    expect(r.lines).toEqual([`lazarus: control socket: ${dir} is not private (mode 755; it must be 700)`]);
+    expect(r.lines).toEqual([`lazarus: control socket: ${dir} is not private (mode 755; it must be 700) (choose another place with --control=PATH, or none with --control=none)`]);
+  });
+
+  test("a default directory that cannot be made (a container's read-only /tmp) is one line with the way out; --control=none then starts", async () => {
+    const notDir = join(tempDir(), "file");
+    writeFileSync(notDir, "");
+    const env = { XDG_RUNTIME_DIR: "", TMPDIR: notDir };
+    const r = start(["{", S, "}"], { env });
+    expect((await r.ended()).code).toBe(2);
+    expect(r.lines).toHaveLength(1);
+    expect(r.lines[0]).toStartWith(`lazarus: control socket: cannot create ${join(notDir, `lazarus-${process.getuid?.() ?? 0}`)}: `);
+    expect(r.lines[0]).toEndWith(" (choose another place with --control=PATH, or none with --control=none)");
+    const none = start(["--control=none", "{", S, "}"], { env });
+    await none.waitFor("started, supervising");
+    none.signal("SIGTERM");
+    expect((await none.ended()).code).toBe(0);
   });
 
   test("a stale socket from a dead supervisor is replaced; a live one is never stolen", async () => {

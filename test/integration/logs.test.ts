@@ -4,9 +4,10 @@
 // set that `replay` reads, and log files that fail (a full tmpfs, a directory
 // that cannot be made) without getting in the way of supervision.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "../../src/os/control-client.ts";
+import { makePipe } from "../../src/os/libc.ts";
 import { rotatedSet } from "../../src/os/log-read.ts";
 import { mountTmpfs, unmount } from "../helpers/log-files.ts";
 import { ctl, eventually, MAIN, perTest, ROOT, type Run, SERVER } from "../helpers/run.ts";
@@ -176,6 +177,31 @@ describe("log files, rotation, ctl logs", () => {
     expect(seen.every((n, i) => i === 0 || n === (seen[i - 1] as number) + 1)).toBe(true);
     expect(seen[0]).toBeGreaterThan(1);
     expect(seen.at(-1)).toBeGreaterThan(firstInFile);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  }, 60_000);
+});
+
+describe("ctl logs -f and a reader that goes away", () => {
+  test("ctl logs -f | grep -m1 …: once the reader has gone, ctl ends though no new line comes to fail a write", async () => {
+    const { r, sock } = await supervise(`log_dir = "logs"\n[servers.quiet]\ncmd = ["${SERVER}", "--quiet", "--chatter=3"]\noutput = "none"\n`);
+    const p = makePipe();
+    if ("error" in p) throw new Error(p.error);
+    const follower = Bun.spawn([process.execPath, "run", MAIN, "ctl", `--control=${sock}`, "logs", "quiet", "-f"], { cwd: ROOT, stdio: ["ignore", p.write, "pipe"] });
+    closeSync(p.write);
+    // Its three lines (the server writes no more), read as grep -m1 would before it exits.
+    let text = "";
+    const buf = Buffer.alloc(65536);
+    while ((text.match(/\n/g) ?? []).length < 3) {
+      const n = readSync(p.read, buf);
+      if (n === 0) throw new Error(`the follower's output ended early: ${JSON.stringify(text.slice(0, 200))}`);
+      text += buf.subarray(0, n).toString();
+    }
+    expect(text.split("\n")[0]).toStartWith("server-0-");
+    closeSync(p.read);
+    const end = await Promise.race([follower.exited, Bun.sleep(10_000).then(() => "still following")]);
+    if (end !== 0) follower.kill("SIGKILL");
+    expect(end).toBe(0);
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
   }, 60_000);

@@ -3,7 +3,7 @@
 // full before lazarus even starts. Supervision, signals and the control socket
 // must go on; once the pipe is read again, one line says how many lines were lost.
 import { describe, expect, test } from "bun:test";
-import { closeSync, constants, openSync, writeSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { request } from "../../src/os/control-client.ts";
 import { makePipe } from "../../src/os/libc.ts";
@@ -135,3 +135,36 @@ for (const format of ["text", "json"] as const) {
     }, 150_000); // its waits are for events, bounded generously: a loaded machine is slow at 1000 respawns
   });
 }
+
+describe("a stdout and stderr whose reader has gone (the container runtime's pipe closed: EPIPE)", () => {
+  test("lazarus neither dies nor stalls: crash loops go on, a server flooding prefixed output is not held up, SIGTERM ends it with status 0", async () => {
+    const sock = join(tempDir(), "ctl.sock");
+    const p = makePipe();
+    if ("error" in p) throw new Error(p.error);
+    closeSync(p.read); // gone before lazarus writes a byte: every write of its own fails with EPIPE (and SIGPIPE)
+    const proc = Bun.spawn({
+      cmd: [process.execPath, "run", MAIN, "--output=prefix", "--interval=0", "--stop-timeout=5", `--control=${sock}`,
+        "{", SERVER, "--flood", "}", "{", SERVER, "--life=0.02", "--exit=1", "}"],
+      stdio: ["ignore", p.write, p.write],
+    });
+    closeSync(p.write);
+    try {
+      const first = await until(async () => (await servers(sock))[1]?.restarts ?? null, "the control socket to answer");
+      await until(async () => ((await servers(sock))[1]!.restarts >= first + 200 ? true : null), "200 more respawns of the crash loop", 80_000);
+      // The flood's lines are read and dropped: the server writes on (a pipe would hold it after 64 KiB).
+      const flood = (await servers(sock))[0]!;
+      expect(flood.state).toBe("alive");
+      const wrote = () => Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${flood.pid}/io`, "utf8"))?.[1]);
+      const before = wrote();
+      await until(async () => (wrote() > before + 16 * 1024 * 1024 ? true : null), "the flooding server to write 16 MiB more", 60_000);
+      proc.kill("SIGTERM");
+      const status = await Promise.race([proc.exited, Bun.sleep(30_000).then(() => "timeout")]);
+      expect({ status, signal: proc.signalCode }).toEqual({ status: 0, signal: null });
+    } finally {
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+      for (const c of childrenOf(proc.pid)) {
+        try { process.kill(-c.pid, "SIGKILL"); } catch { /* gone */ }
+      }
+    }
+  }, 150_000);
+});

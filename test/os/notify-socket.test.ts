@@ -488,12 +488,21 @@ describe("open and close", () => {
     expect(sdNotify(inbox.path, "READY=1")).toContain("ENOENT");
   });
 
-  test("a stale socket at the path is replaced; anything else there is refused", () => {
+  test("a stale socket at the path is replaced; one still open, and anything else there, is refused", () => {
     const dir = privateDir();
-    const first = new Inbox(join(dir, "8.notify"));
-    // A socket left behind (an earlier lazarus with this pid that was killed): bound again.
-    const again = openNotifySocket(first.path, () => {});
+    // A socket left behind (an earlier lazarus with this pid that was killed): its file, nobody holding it.
+    const path = join(dir, "8.notify");
+    const left = datagramSocket(false);
+    if (typeof left === "string") throw new Error(left);
+    const address = unixAddress(path);
+    if (typeof address === "string") throw new Error(address);
+    expect(bindSocket(left, address)).toBeNull();
+    closeFd(left);
+    expect(existsSync(path)).toBe(true);
+    const again = openNotifySocket(path, () => {});
     if (typeof again === "string") throw new Error(again);
+    // One still open (a lazarus with this pid in another PID namespace sharing the directory) is never taken.
+    expect(openNotifySocket(path, () => {})).toBe(`notify socket ${path} is in use by a running process (a lazarus with the same pid in another PID namespace, a container sharing this directory?): give each its own directory (XDG_RUNTIME_DIR or TMPDIR)`);
     again.close();
     writeFileSync(join(dir, "9.notify"), "not a socket");
     expect(openNotifySocket(join(dir, "9.notify"), () => {})).toBe(`notify socket ${join(dir, "9.notify")}: something that is not a socket is in the way`);
