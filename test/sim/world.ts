@@ -848,6 +848,8 @@ export class World {
         this.fail(`the supervisor exited with status ${status}, and server ${x.server}'s process ${x.pid} ended (${JSON.stringify(x.status)}) without the core ever being told`);
       }
     }
+    // (a helper of an ended server's group past its SIGKILL deadline: before the exit kills it)
+    this.checkLeftovers();
     // Then as BunPort.exit: orphans and remnants are killed and reaped (servers it thinks alive are not its business there).
     port.leaveNoChild();
   }
