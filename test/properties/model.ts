@@ -31,6 +31,10 @@
 // roll stops and why (answered and logged in the core's words), what ends it (a
 // reload, a scale, a re-exec, a shutdown), and rolling reloads.
 //
+// What is left of the group of a server that ended by itself is the model's too (docs/spec.md, "When a server's
+// process ends"): SIGTERM at its end, SIGKILL at its stop timeout after it, each group's deadline its own (one timer,
+// `leftovers`, for the earliest), at most MODEL_MAX_LEFTOVERS of them.
+//
 // It imports nothing from src/core but types and signal numbers.
 import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import type { ControlCommand, Event, ExitStatus, ProbePurpose, ProbeSpec, ServerSpec, Settings, TimerName } from "../../src/core/types.ts";

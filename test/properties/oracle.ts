@@ -229,7 +229,7 @@ export function compareHandover(h: Handover, m: ModelHandover): string | null {
   return problems.length === 0 ? null : problems.join("; ");
 }
 
-/** The complete state of the core against the model's: phase, pending revive, alarm, every server's life, spawn count and last exit. */
+/** The complete state of the core against the model's: phase, pending revive, alarm, leftovers, every server's life, spawn count and last exit. */
 export function compareState(core: State, m: Model): string | null {
   const problems: string[] = [];
   const p = core.phase;
