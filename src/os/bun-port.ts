@@ -263,8 +263,11 @@ export class BunPort implements OsPort {
     // still has any member, before /proc is read (this runs at every end of a server).
     if (!groupExists(pgid)) return;
     // The group still exists (and its id cannot be reused) as long as one of our
-    // own unreaped children is in it: only then is signalling -pgid safe.
-    const member = this.orphans().some((pid) => stat(pid)?.pgid === pgid);
+    // own unreaped children is in it: only then is signalling -pgid safe. A command
+    // probe (or what is left of its group) is no member: its group is its own, and may
+    // have been given this id once the old group emptied (the SIGKILL of what is left
+    // of a crashed server's group comes a stop timeout after its end).
+    const member = this.orphans().some((pid) => stat(pid)?.pgid === pgid && !this.probes.owns(pid) && !this.probes.claimsRemnant(pid));
     if (!member) return;
     try {
       process.kill(-pgid, signal);
