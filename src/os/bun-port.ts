@@ -819,7 +819,8 @@ function preflight(argv: readonly string[], env: Readonly<Record<string, string>
     return `the new image cannot be started: ${spawnError(e)}`;
   }
   if (r.exitCode === 0) return null;
-  const why = (r.stderr?.toString() ?? "").split("\n").map((l) => l.replace(/^lazarus: /, "").trim()).find((l) => l !== "") ?? "no message";
+  // (its sentence's full stop dropped: the line goes on, "…; still running the old image.")
+  const why = (r.stderr?.toString() ?? "").split("\n").map((l) => l.replace(/^lazarus: /, "").trim().replace(/\.$/, "")).find((l) => l !== "") ?? "no message";
   return `the new image fails its start-up check (${r.signalCode ?? `exit status ${r.exitCode}`}): ${why}`;
 }
 

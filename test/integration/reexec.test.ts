@@ -206,6 +206,22 @@ describe("live re-exec on SIGUSR1", () => {
     expect(await waitGone([pid])).toEqual([]);
   });
 
+  test("a start-up check that fails on lazarus's own error quotes it without its full stop (the token file gone)", async () => {
+    const d = tempDir();
+    const token = join(d, "token");
+    writeFileSync(token, `${"x".repeat(32)}\n`);
+    const r = start(["--http=127.0.0.1:0", `--http-token-file=${token}`, "{", S, "}"]);
+    const pid = await r.startedPid();
+    rmSync(token);
+    const mark = r.lines.length;
+    r.signal("SIGUSR1");
+    // It was "… no such file (ENOENT).; still running the old image."
+    expect(await r.waitFor("re-exec failed:", { from: mark })).toBe(
+      `lazarus: re-exec failed: the new image fails its start-up check (exit status 2): --http-token-file=${token}: cannot read it: no such file (ENOENT); still running the old image.`,
+    );
+    expect(await dumpLine(r, 0)).toContain(`pid ${pid}, up and running`);
+  });
+
   test("a control socket the new image cannot open is said, and supervision goes on without it", async () => {
     const d = tempDir();
     const sock = join(d, "ctl.sock");
