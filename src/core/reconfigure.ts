@@ -97,8 +97,14 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
       summary.unchanged.push(given.name);
     } else if (sameLaunch(runsSpec(servers.at(slot) as Server), given)) {
       changes.push({ kind: "updated", slot, spec });
-      summary.unchanged.push(given.name);
-      summary.updated.push(given.name);
+      // One that does not run and that this reload starts (its autostart turned on) is said as a changed one is: it
+      // has no process that runs on, and `ctl reload --wait` waits for what is added or changed to be up.
+      const s = servers.at(slot) as Server;
+      if (s.life.kind === "unborn" && runsSpec(s).autostart === false && given.autostart !== false) summary.changed.push(given.name);
+      else {
+        summary.unchanged.push(given.name);
+        summary.updated.push(given.name);
+      }
     } else {
       changes.push({ kind: "changed", slot, spec });
       summary.changed.push(given.name);
