@@ -97,8 +97,21 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
       summary.unchanged.push(given.name);
     } else if (sameLaunch(runsSpec(servers.at(slot) as Server), given)) {
       changes.push({ kind: "updated", slot, spec });
-      summary.unchanged.push(given.name);
-      summary.updated.push(given.name);
+      // One that does not run and that this reload may start (its autostart turned on; waiting for its dependencies,
+      // which it changes) is said as a changed one is: it has no process that runs on, and `ctl reload --wait` waits
+      // for what is added or changed to be up.
+      const s = servers.at(slot) as Server;
+      const old = runsSpec(s);
+      const starts = (s.life.kind === "unborn" && old.autostart === false && given.autostart !== false) ||
+        (s.life.kind === "waiting" && !sameServer(
+          { ...old, dependsOn: old.dependsOn ?? [] }, (d) => tableOf(targetSpec(servers.at(d) as Server)),
+          { ...old, dependsOn: given.dependsOn ?? [] }, (d) => tableOf(specs[d] as ServerSpec),
+        ));
+      if (starts) summary.changed.push(given.name);
+      else {
+        summary.unchanged.push(given.name);
+        summary.updated.push(given.name);
+      }
     } else {
       changes.push({ kind: "changed", slot, spec });
       summary.changed.push(given.name);
