@@ -11,7 +11,7 @@
 //   {"cmd":"signal","server":S,"signal":"HUP"}
 //   {"cmd":"shutdown"}
 //   {"cmd":"reload"}                          read the files again and apply the difference (reply: "reload": added, changed, removed, unchanged)
-//   {"cmd":"scale","server":NAME,"count":N}   N copies of a config table or Procfile process (reply: like reload's)
+//   {"cmd":"scale","server":NAME,"count":N}   N copies (0 to 100) of a config table or Procfile process (reply: like reload's)
 //   {"cmd":"rotate"|"reopen"}                 every log file (answered by the shell: no policy)
 //   {"cmd":"rotate"|"reopen","server":S}      one server's
 // with an optional "id" (a string or number), echoed in the reply.
@@ -85,7 +85,7 @@ export function parseRequest(line: string, servers: readonly ServerSpec[]): Requ
     case "scale": {
       if (typeof o.server !== "string" || o.server === "") return err("missing \"server\" (the name of a config table or Procfile process)");
       const n = o.count;
-      if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_SCALE) return err(`bad "count" ${JSON.stringify(n ?? null)} (a whole number of copies from 1 to ${MAX_SCALE})`);
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_SCALE) return err(`bad "count" ${JSON.stringify(n ?? null)} (a whole number of copies from 0 to ${MAX_SCALE})`);
       return { kind: "scale", id, name: o.server, count: n };
     }
     case "revive": {

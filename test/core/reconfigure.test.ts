@@ -471,11 +471,13 @@ describe("ctl scale NAME 0 (docs/spec.md, Scale): no copies, the table held at 0
     expect(exits(last)).toEqual([]);
     expect(logs(last)).toContain("nothing runs: 'web' is scaled to 0; waiting for a ctl scale.");
     expect(statusOf(d.state, 22).servers).toEqual([]);
+    expect(statusOf(d.state, 22).scaledToZero).toEqual(["web"]);
     const up = scale(d, 30, [copy(1), copy(2)], 2, { ...d.state.settings, scaledToZero: [] });
     expect(logs(up)[0]).toBe("scaled 'web' to 2: 2 added (web.1, web.2), 0 changed, 0 removed, 0 unchanged.");
     expect(spawns(up).map((s) => s.server).sort()).toEqual([0, 1]);
     expect([d.pid(0), d.pid(1)]).not.toContain(p1);
     expect([d.pid(0), d.pid(1)]).not.toContain(p2);
+    expect(statusOf(d.state, 31).scaledToZero).toBeUndefined();
   });
 
   test("without the table held at 0 (a plain reload that removed every server could not), nothing left is an exit", () => {
