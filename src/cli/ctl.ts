@@ -435,7 +435,8 @@ interface StatusReply {
   readonly phase: string;
   /** The rolling restart under way (absent from an older supervisor's reply). */
   readonly rolling?: string | null;
-  readonly servers: readonly (ServerStatus & { readonly log?: LogStatus | null })[];
+  /** `user`: whom it runs as, when another user than lazarus (absent otherwise, and from an older supervisor). */
+  readonly servers: readonly (ServerStatus & { readonly log?: LogStatus | null; readonly user?: string })[];
   readonly eventLog?: LogStatus | null;
   /** The tables `ctl scale` holds at 0 copies (absent: none, or an older supervisor). */
   readonly scaledToZero?: readonly string[];
@@ -453,9 +454,11 @@ export function uptime(ms: number | null): string {
 export function statusTable(st: StatusReply): string {
   // The lines each server's log file dropped, when any server has one.
   const logged = st.servers.some((s) => s.log !== undefined && s.log !== null);
-  const head = ["#", "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", ...(logged ? ["LOG DROPS"] : []), "COMMAND"];
+  // Whom each server runs as, when one runs as another user than lazarus.
+  const users = st.servers.some((s) => s.user !== undefined);
+  const head = ["#", "NAME", "STATE", "PID", ...(users ? ["USER"] : []), "UPTIME", "RESTARTS", "LAST EXIT", ...(logged ? ["LOG DROPS"] : []), "COMMAND"];
   const rows = st.servers.map((s) => [
-    String(s.index), printable(s.name), stateCell(s), s.pid === null ? "-" : String(s.pid),
+    String(s.index), printable(s.name), stateCell(s), s.pid === null ? "-" : String(s.pid), ...(users ? [s.user === undefined ? "-" : printable(s.user)] : []),
     uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", ...(logged ? [logDrops(s.log ?? null)] : []), printable(s.command.join(" ")),
   ]);
   const title = `lazarus ${st.version} (pid ${st.pid ?? "?"}), ${st.phase}${st.rolling == null ? "" : `, rolling restart of ${printable(st.rolling)} under way`}`;

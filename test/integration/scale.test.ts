@@ -211,13 +211,17 @@ describe("ctl scale NAME 0: every copy stopped, the name still scalable", () => 
   test("a Procfile process: ctl scale web 0 stops it, the other runs on; ctl scale web 1 brings it back", async () => {
     const sock = join(dir, "zero-proc.sock");
     const procfile = write("Procfile.zero", "web: ./web\nother: ./other\n");
-    const r = start([`--procfile=${procfile}`, `--control=${sock}`]);
+    const r = start([`--procfile=${procfile}`, `--control=${sock}`, `--log-dir=${join(dir, "zero-logs")}`]);
     await r.waitFor("started, supervising");
     const before = await allAlive(sock, ["web", "other"]);
     const down = await ctl(`--control=${sock}`, "scale", "web", "0");
     expect(down.out.split("\n")[0]).toBe("scaled 'web' to 0: 0 added, 0 changed, 1 removed (web), 1 unchanged");
     expect(await waitGone([before.web as number])).toEqual([]);
     expect(await allAlive(sock, ["other"])).toEqual({ other: before.other as number });
+    // Each row's log is its own server's, by index (it was the list's position: other showed web.log once web was gone).
+    const st = await request(sock, { cmd: "status" });
+    expect(st.ok && (st.reply.status as { servers: { name: string; log: { path: string } | null }[] }).servers.map((s) => [s.name, s.log?.path]))
+      .toEqual([["other", join(dir, "zero-logs", "other.log")]]);
     const up = await ctl(`--control=${sock}`, "scale", "web", "1");
     expect(up.out.split("\n")[0]).toBe("scaled 'web' to 1: 1 added (web.1), 0 changed, 0 removed, 1 unchanged");
     await allAlive(sock, ["other", "web.1"]);
