@@ -141,7 +141,13 @@ export function resolveServer(x: unknown, servers: readonly ServerSpec[]): numbe
   if (typeof x === "number") return Number.isSafeInteger(x) ? x : `bad server index ${x}`;
   if (typeof x === "string") {
     // (an index beyond any a supervisor can have is no server, said as typed: Number() would echo 99999999999999999999 as 100000000000000000000)
-    if (/^\d+$/.test(x)) return Number.isSafeInteger(Number(x)) ? Number(x) : `no such server: ${x.length > 40 ? `${x.slice(0, 40)}…` : x}`;
+    if (/^\d+$/.test(x)) {
+      const n = Number(x);
+      const typed = `no such server: ${x.length > 40 ? `${x.slice(0, 40)}…` : x}`;
+      if (!Number.isSafeInteger(n)) return typed;
+      // (007 is server 7; when there is none, the answer says 007, as typed, not the core's 7)
+      return String(n) !== x && (servers[n] === undefined || servers[n].name === "") ? typed : n;
+    }
     // (never "": the name a removed server's slot is given in the list, so that it finds no server)
     const i = x === "" ? -1 : servers.findIndex((s) => s.name === x);
     return i >= 0 ? i : `no server named ${quoted(x.slice(0, 64))}`;

@@ -31,4 +31,8 @@ test("an index too big for any supervisor is no server, echoed as typed (it said
   // The largest safe index is still passed on (the core answers for it), and a small one is found.
   expect(parseRequest(JSON.stringify({ cmd: "stop", server: "9007199254740991" }), servers)).toMatchObject({ kind: "command", command: { op: "stop", server: 9007199254740991 } });
   expect(parseRequest(JSON.stringify({ cmd: "stop", server: "1" }), servers)).toMatchObject({ kind: "command", command: { op: "stop", server: 1 } });
+  // Leading zeros: the server of that index, or, when there is none (or its slot is a removed server's), said as typed.
+  expect(parseRequest(JSON.stringify({ cmd: "stop", server: "01" }), servers)).toMatchObject({ kind: "command", command: { op: "stop", server: 1 } });
+  expect(parseRequest(JSON.stringify({ cmd: "stop", server: "007" }), servers)).toEqual({ kind: "error", id: null, error: "no such server: 007" });
+  expect(parseRequest(JSON.stringify({ cmd: "stop", server: "00" }), servers)).toEqual({ kind: "error", id: null, error: "no such server: 00" });
 });
