@@ -9,6 +9,7 @@ import { bunFiles } from "./os/files.ts";
 import { groupId, groupList, passwdEntry } from "./os/libc.ts";
 import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOHUP_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, OUTPUT_ENV } from "./os/port.ts";
 import { boot } from "./shell/boot.ts";
+import { joinedEnv } from "./text/env-chunks.ts";
 import { VERSION } from "./version.ts";
 
 /** How to run this program again: bun + script, or the compiled binary alone. */
@@ -38,15 +39,19 @@ async function main(args: readonly string[]): Promise<void> {
   // A snapshot of the environment lazarus was given (not Bun's process.env, which holds the working
   // directory's .env files too): lazarus never changes it; what servers see is computed from this.
   const env = startEnvironment();
+  // (these three may come in pieces: NAME, NAME_2, … env-chunks.ts)
+  const output = joinedEnv(env, OUTPUT_ENV);
+  const logs = joinedEnv(env, LOGS_ENV);
+  const notifyMarks = joinedEnv(env, NOTIFY_MARKS_ENV);
   const port = () => new BunPort({
     subreaper: true, noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== "",
-    ...(env[OUTPUT_ENV] === undefined ? {} : { output: env[OUTPUT_ENV] }),
+    ...(output === undefined ? {} : { output }),
     ...(env[DROPPED_ENV] === undefined ? {} : { dropped: env[DROPPED_ENV] }),
-    ...(env[LOGS_ENV] === undefined ? {} : { logs: env[LOGS_ENV] }),
+    ...(logs === undefined ? {} : { logs }),
     ...(env[CARRY_ENV] === undefined ? {} : { carry: env[CARRY_ENV] }),
     ...(env.NOTIFY_SOCKET === undefined ? {} : { notifySocket: env.NOTIFY_SOCKET }),
     ...(env[NOTIFY_ENV] === undefined ? {} : { notifyFd: env[NOTIFY_ENV] }),
-    ...(env[NOTIFY_MARKS_ENV] === undefined ? {} : { notifyMarks: env[NOTIFY_MARKS_ENV] }),
+    ...(notifyMarks === undefined ? {} : { notifyMarks }),
     ...(env[NOHUP_ENV] === undefined ? {} : { nohup: env[NOHUP_ENV] }),
   });
   const r = await boot(port, {

@@ -96,13 +96,31 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[], 
       changes.push({ kind: "added", slot, spec });
       summary.added.push(given.name);
     } else if (sameServer(runsSpec(servers.at(slot) as Server), (d) => tableOf(targetSpec(servers.at(d) as Server)), given, (d) => tableOf(specs[d] as ServerSpec), zero)) {
-      const old = runsSpec(servers.at(slot) as Server);
+      const s = servers.at(slot) as Server;
+      const old = runsSpec(s);
       changes.push(sameSpec(old, spec) ? { kind: "unchanged", slot } : { kind: "unchanged", slot, spec });
-      summary.unchanged.push(given.name);
+      // One waiting for a table this scales to 0 (or from 0) may be started by it: said as a changed one is (as below),
+      // so that `--wait` waits for it to be up.
+      const starts = s.life.kind === "waiting" && zero.size > 0 &&
+        !sameServer(old, (d) => tableOf(targetSpec(servers.at(d) as Server)), given, (d) => tableOf(specs[d] as ServerSpec), new Set());
+      (starts ? summary.changed : summary.unchanged).push(given.name);
     } else if (sameLaunch(runsSpec(servers.at(slot) as Server), given)) {
       changes.push({ kind: "updated", slot, spec });
-      summary.unchanged.push(given.name);
-      summary.updated.push(given.name);
+      // One that does not run and that this reload may start (its autostart turned on; waiting for its dependencies,
+      // which it changes) is said as a changed one is: it has no process that runs on, and `ctl reload --wait` waits
+      // for what is added or changed to be up.
+      const s = servers.at(slot) as Server;
+      const old = runsSpec(s);
+      const starts = (s.life.kind === "unborn" && old.autostart === false && given.autostart !== false) ||
+        (s.life.kind === "waiting" && !sameServer(
+          { ...old, dependsOn: old.dependsOn ?? [] }, (d) => tableOf(targetSpec(servers.at(d) as Server)),
+          { ...old, dependsOn: given.dependsOn ?? [] }, (d) => tableOf(specs[d] as ServerSpec), new Set(),
+        ));
+      if (starts) summary.changed.push(given.name);
+      else {
+        summary.unchanged.push(given.name);
+        summary.updated.push(given.name);
+      }
     } else {
       changes.push({ kind: "changed", slot, spec });
       summary.changed.push(given.name);

@@ -20,10 +20,10 @@ import { seconds, unreachable } from "./describe.ts";
 import { classifyEnd, isCleanExit } from "./exits.ts";
 import * as say from "./records.ts";
 import { dumpLines, statusOf } from "./status.ts";
-import { signalName } from "./signals.ts";
+import { SIGKILL, signalName } from "./signals.ts";
 import { type Act, decide, type Detail, type Input, READY_POLL_MS, type Reply } from "./table.ts";
 import type {
-  Census, ControlCommand, Effect, Event, ExitStatus, Handover, HandoverServer, Life, LifeKind, LogRecord, Ms, Phase, Roll, Server, ServerSpec, Settings,
+  Census, ControlCommand, Effect, Event, ExitStatus, Handover, HandoverServer, Leftover, Life, LifeKind, LogRecord, Ms, Phase, Roll, Server, ServerSpec, Settings,
   Signal, State, StepResult, TimerName,
 } from "./types.ts";
 import { Vec } from "./vec.ts";
@@ -32,6 +32,12 @@ export const ALARM_STATUS = 142;
 
 /** The longest a readiness probe may take (one attempt; it is tried again every READY_POLL_MS). */
 export const READY_PROBE_TIMEOUT_MS = 2000;
+
+/**
+ * At most this many ended servers' groups wait for their SIGKILL (State.leftovers): one more carries out the earliest
+ * at once (sooner than its stop timeout), so that a crash loop, however fast, never piles helpers up.
+ */
+export const MAX_LEFTOVERS = 1024;
 
 export { isCleanExit };
 
@@ -62,6 +68,7 @@ export function initialState(settings: Settings, specs: readonly ServerSpec[]): 
     waitingLogged: false,
     alarmAt: null,
     execAt: null,
+    leftovers: [],
   };
 }
 
@@ -101,6 +108,7 @@ class Transition {
   private declare execAt: Ms | null;
   private declare systemd: State["systemd"];
   private declare roll: Roll | undefined;
+  private declare leftovers: readonly Leftover[];
   private declare settings: Settings;
   private declare dependents: State["dependents"];
   private declare readonly effects: Effect[];
@@ -131,6 +139,7 @@ class Transition {
     this.execAt = before.execAt;
     this.systemd = before.systemd;
     this.roll = before.roll;
+    this.leftovers = before.leftovers;
   }
 
   result(): StepResult {
@@ -151,6 +160,7 @@ class Transition {
       execAt: this.execAt,
       dependents: this.dependents,
       systemd: this.systemd,
+      leftovers: this.leftovers,
     };
     // (No spread for the rare rolling restart: the common state is one plain object.)
     if (this.roll !== undefined) (state as { roll?: Roll }).roll = this.roll;
@@ -277,6 +287,8 @@ class Transition {
   }
 
   private spawnResult(i: number, input: "spawned" | "spawn-failed" | "spawn-short", detail: Detail): void {
+    // A pid handed out again is no group's id any more: what was left of that group is gone (its deadline would hit the new process's).
+    if (input === "spawned") this.forgetLeftover(detail.pid as number);
     if (this.servers.at(i)?.life.kind !== "starting") {
       this.log(input === "spawned" ? say.supervisor.unexpectedSpawned(i, detail.pid as number) : say.supervisor.unexpectedSpawnFailed(i));
       return;
@@ -461,6 +473,7 @@ class Transition {
       this.killEverything(ALARM_STATUS);
       return;
     }
+    if (timer === "leftovers") return this.leftoversDue();
     if (timer === "sd-watchdog") {
       const wd = this.settings.systemd?.watchdogMs ?? null;
       if (wd === null || this.phase.kind === "exited") return;
@@ -552,6 +565,65 @@ class Transition {
     if (this.phase.kind === "stopping" && this.phase.killed && this.phase.status === status) return;
     this.phase = { kind: "stopping", status, killed: true };
     for (let i = 0; i < this.servers.length; i++) this.input(i, "kill");
+    // What is left of ended servers' groups does not wait for its deadline either.
+    if (this.leftovers.length === 0) return;
+    for (const l of this.leftovers) this.effect({ type: "kill-remnants", server: l.server, pgid: l.pgid, signal: SIGKILL });
+    this.leftovers = [];
+    this.effects.push({ type: "disarm", timer: "leftovers" });
+  }
+
+  // --- what is left of ended servers' groups (State.leftovers) ----------------------------
+
+  /**
+   * Server i's process (the leader of group `pgid`) ended by itself, and what is left of its group was sent SIGTERM:
+   * what still runs of it at the server's stop timeout from now is SIGKILLed. A full list carries out its earliest now.
+   */
+  leaveBehind(i: number, pgid: number): void {
+    const at = this.at + this.serverStopTimeout(i);
+    const first = this.leftovers[0];
+    let list = this.leftovers.filter((l) => l.pgid !== pgid);
+    if (list.length >= MAX_LEFTOVERS) {
+      const due = list[0] as Leftover;
+      this.effect({ type: "kill-remnants", server: due.server, pgid: due.pgid, signal: SIGKILL });
+      list = list.slice(1);
+    }
+    let k = list.length;
+    while (k > 0 && (list[k - 1] as Leftover).at > at) k--;
+    this.leftovers = [...list.slice(0, k), { pgid, server: i, at }, ...list.slice(k)];
+    this.leftoverTimer(first);
+  }
+
+  /** The leftovers timer: every group due by now is SIGKILLed (the shell finds none left of an emptied one); armed again for the next. */
+  private leftoversDue(): void {
+    const list = this.leftovers;
+    if (list.length === 0) return;
+    let k = 0;
+    for (; k < list.length && (list[k] as Leftover).at <= this.at; k++) {
+      const l = list[k] as Leftover;
+      this.effect({ type: "kill-remnants", server: l.server, pgid: l.pgid, signal: SIGKILL });
+    }
+    if (k > 0) this.leftovers = list.slice(k);
+    // (it fired: armed again, even when early)
+    const next = this.leftovers[0];
+    if (next !== undefined) this.effects.push({ type: "arm", timer: "leftovers", at: next.at });
+  }
+
+  /** The group `pgid` is gone (its id was handed to a new process): nothing of it is waited for. */
+  private forgetLeftover(pgid: number): void {
+    const list = this.leftovers;
+    if (list.length === 0) return;
+    const k = list.findIndex((l) => l.pgid === pgid);
+    if (k < 0) return;
+    const first = list[0];
+    this.leftovers = [...list.slice(0, k), ...list.slice(k + 1)];
+    this.leftoverTimer(first);
+  }
+
+  /** The earliest leftover deadline changed from `first`'s: its timer follows. */
+  private leftoverTimer(first: Leftover | undefined): void {
+    const now = this.leftovers[0];
+    if (now?.at === first?.at) return;
+    this.effects.push(now === undefined ? { type: "disarm", timer: "leftovers" } : { type: "arm", timer: "leftovers", at: now.at });
   }
 
   private reexec(again: boolean): void {
@@ -1019,6 +1091,9 @@ class Transition {
   private exit(status: number): void {
     if (this.alarmAt !== null) this.effects.push({ type: "disarm", timer: "alarm" });
     this.alarmAt = null;
+    // (what is still left of ended servers' groups is the shell's at its exit: it SIGKILLs every orphan)
+    if (this.leftovers.length > 0) this.effects.push({ type: "disarm", timer: "leftovers" });
+    this.leftovers = [];
     this.log(say.supervisor.exiting(status));
     this.phase = { kind: "exited", status };
     this.effects.push({ type: "exit", status });
@@ -1270,6 +1345,10 @@ class ServerAct implements Act {
 
   killRemnants(pgid: number, signal: Signal): void {
     this.t.effect({ type: "kill-remnants", server: this.index, pgid, signal });
+  }
+
+  killRemnantsLater(pgid: number): void {
+    this.t.leaveBehind(this.index, pgid);
   }
 
   stopTimeout(): Ms {

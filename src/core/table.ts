@@ -100,6 +100,8 @@ export interface Act {
   disarm(timer: "stop" | "probe" | "ready" | "watchdog" | "backoff"): void;
   /** What is left of its process group after its leader ended gets this signal. */
   killRemnants(pgid: number, signal: Signal): void;
+  /** What is left of its process group after its leader ended gets SIGKILL at its stop timeout from now (unless it is empty by then). */
+  killRemnantsLater(pgid: number): void;
   /** Its own stop timeout, or the global one; its own interval, or the global one. */
   stopTimeout(): Ms;
   interval(): Ms;
@@ -272,10 +274,14 @@ function ended(a: Act, d: Detail): { pid: number; status: ExitStatus } {
   return { pid, status };
 }
 
-/** An end nobody asked for: what is left of its process group (helpers it started) is asked to stop, as systemd's control-group kill does. */
+/**
+ * An end nobody asked for: what is left of its process group (helpers it started) is asked to stop, as systemd's
+ * control-group kill does, and what still runs of it at its stop timeout is SIGKILLed (as systemd's TimeoutStopSec).
+ */
 function endedByItself(a: Act, d: Detail): { pid: number; status: ExitStatus } {
   const e = ended(a, d);
   a.killRemnants(e.pid, SIGTERM);
+  a.killRemnantsLater(e.pid);
   return e;
 }
 

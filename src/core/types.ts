@@ -261,6 +261,21 @@ export interface State {
   readonly systemd: { readonly ready: boolean; readonly status: string };
   /** A rolling restart under way (absent: none). Not handed over: a re-exec ends it. */
   readonly roll?: Roll;
+  /**
+   * What is left of the process groups of servers that ended by themselves (sent SIGTERM then), each to be SIGKILLed
+   * at its deadline: earliest first (equal deadlines in the order they came), one per group id, at most
+   * MAX_LEFTOVERS (step.ts). One timer, `leftovers`, is armed at the first's deadline. Not handed over: a re-exec drops them.
+   */
+  readonly leftovers: readonly Leftover[];
+}
+
+/** What is left of an ended server's process group: SIGKILLed at `at` (its stop timeout after its leader ended). */
+export interface Leftover {
+  /** The group's id: the ended leader's pid. */
+  readonly pgid: number;
+  /** The server whose process led it (for the effect; slots never move). */
+  readonly server: number;
+  readonly at: Ms;
 }
 
 /** A rolling restart under way (roll.ts): which copy is being restarted, which are done, which are next. */
@@ -335,7 +350,9 @@ export type TimerName =
   /** Its watchdog: no WATCHDOG=1 by then. */
   | `watchdog:${number}`
   /** Its next start after a fast crash. */
-  | `backoff:${number}`;
+  | `backoff:${number}`
+  /** The first deadline of what is left of ended servers' process groups (State.leftovers). */
+  | "leftovers";
 
 export type ControlCommand =
   | { readonly op: "revive"; readonly server: number | null }
@@ -489,9 +506,10 @@ export type Effect =
   /** Signal a server: its whole process group (its pid is the group id) or, with group false, the process alone. */
   | { readonly type: "kill"; readonly server: number; readonly pid: number; readonly signal: Signal; readonly group: boolean }
   /**
-   * A stopped server's leader has ended: SIGKILL what is left of its process
-   * group among the supervisor's own children (grandchildren reparented to it
-   * as subreaper), so that nothing of a stopped server survives it.
+   * A server's leader has ended: signal what is left of its process group
+   * among the supervisor's own children (grandchildren reparented to it as
+   * subreaper): SIGKILL for a stopped server, so that nothing of it survives
+   * it; SIGTERM for one that ended by itself, then SIGKILL at its stop timeout.
    */
   | { readonly type: "kill-remnants"; readonly server: number; readonly pgid: number; readonly signal: Signal }
   | { readonly type: "log"; readonly record: LogRecord }

@@ -28,6 +28,7 @@ import { type MarksHandover, type NotifySocket, openNotifySocket } from "./notif
 import { SpawnMarks } from "./spawn-marks.ts";
 import { formatMarks, MAX_CARRIED, marksCarry, parseMarks } from "./spawn-marks-carry.ts";
 import { sdNotify } from "./sd-notify.ts";
+import { chunkedEnv } from "../text/env-chunks.ts";
 import { type ControlServer, listenControl } from "./control-socket.ts";
 import {
   CARRY_ENV, type ControlHandler, DROPPED_ENV, type ExitListener, LOGS_ENV, type NoticeListener, NOTIFY_ENV, NOHUP_ENV, NOTIFY_MARKS_ENV, type NotifyListener, type OsPort, OUTPUT_ENV,
@@ -263,8 +264,11 @@ export class BunPort implements OsPort {
     // still has any member, before /proc is read (this runs at every end of a server).
     if (!groupExists(pgid)) return;
     // The group still exists (and its id cannot be reused) as long as one of our
-    // own unreaped children is in it: only then is signalling -pgid safe.
-    const member = this.orphans().some((pid) => stat(pid)?.pgid === pgid);
+    // own unreaped children is in it: only then is signalling -pgid safe. A command
+    // probe (or what is left of its group) is no member: its group is its own, and may
+    // have been given this id once the old group emptied (the SIGKILL of what is left
+    // of a crashed server's group comes a stop timeout after its end).
+    const member = this.orphans().some((pid) => stat(pid)?.pgid === pgid && !this.probes.owns(pid) && !this.probes.claimsRemnant(pid));
     if (!member) return;
     try {
       process.kill(-pgid, signal);
@@ -522,15 +526,17 @@ export class BunPort implements OsPort {
     let lost = 0;
     for (const sink of new Set([this.sinks.stderr, this.sinks.stdout])) lost += sink.flushSync(FLUSH_MS);
     const extra: Record<string, string> = { [NOHUP_ENV]: this.inheritedIgnored.has(SIGHUP) ? "1" : "0" };
-    if (output.env !== null) extra[OUTPUT_ENV] = output.env;
-    if (logs !== null) extra[LOGS_ENV] = logs;
+    // (in pieces when long: a reader's entry for each piped stream, a log file's for each server; 500 prefixed servers
+    // make an OUTPUT_ENV over the kernel's 128 KiB for one variable, which failed the exec with E2BIG)
+    if (output.env !== null) Object.assign(extra, chunkedEnv(OUTPUT_ENV, output.env));
+    if (logs !== null) Object.assign(extra, chunkedEnv(LOGS_ENV, logs));
     if (carried !== null && "fd" in carried) extra[CARRY_ENV] = String(carried.fd);
     if (lost > 0) extra[DROPPED_ENV] = String(lost);
     // The notify socket goes across still bound: what servers send meanwhile waits in it for the new image.
     const notify = this.handOverNotify();
     if (notify?.fd != null) extra[NOTIFY_ENV] = String(notify.fd);
     // With its spawn marks: the new image's reader reads the markers still queued as its own (spawn-marks-carry.ts).
-    if (notify?.fd != null && notify.marks !== null) extra[NOTIFY_MARKS_ENV] = formatMarks(marksCarry(notify.marks.nonce, notify.marks.read, notify.marks.table));
+    if (notify?.fd != null && notify.marks !== null) Object.assign(extra, chunkedEnv(NOTIFY_MARKS_ENV, formatMarks(marksCarry(notify.marks.nonce, notify.marks.read, notify.marks.table))));
     const error = execve(path, argv, { ...env, ...extra });
     // Only reached when the exec failed: everything as it was, and the readers read on.
     this.readNotifyAgain(notify);
@@ -816,7 +822,8 @@ function preflight(argv: readonly string[], env: Readonly<Record<string, string>
     return `the new image cannot be started: ${spawnError(e)}`;
   }
   if (r.exitCode === 0) return null;
-  const why = (r.stderr?.toString() ?? "").split("\n").map((l) => l.replace(/^lazarus: /, "").trim()).find((l) => l !== "") ?? "no message";
+  // (its sentence's full stop dropped: the line goes on, "…; still running the old image.")
+  const why = (r.stderr?.toString() ?? "").split("\n").map((l) => l.replace(/^lazarus: /, "").trim().replace(/\.$/, "")).find((l) => l !== "") ?? "no message";
   return `the new image fails its start-up check (${r.signalCode ?? `exit status ${r.exitCode}`}): ${why}`;
 }
 

@@ -309,7 +309,9 @@ export function stepOf(f: SpawnFailure, s: Pick<SpawnSpec, "runAs" | "limits" | 
     case "setuid":
       return `setuid ${s.runAs?.uid ?? ""}`;
     case "chdir":
-      return `chdir ${s.cwd ?? ""}`;
+      // (entered as the server's user: a directory root may enter and that user may not is EACCES, which says nothing
+      // to an operator who looks as root without the uid)
+      return `chdir ${s.cwd ?? ""}${s.runAs === undefined ? "" : ` as uid ${s.runAs.uid}`}`;
     default:
       return f.step;
   }

@@ -195,9 +195,11 @@ export interface OsPort {
   kill(pid: number, signal: Signal, group: boolean): boolean;
 
   /**
-   * Signal what is left of process group `pgid` after its leader was reaped:
-   * only processes that are the supervisor's own unreaped children (orphans
-   * reparented to it as child subreaper), so a reused pid is never reached.
+   * Signal what is left of process group `pgid` after its leader was reaped (at
+   * once, or a stop timeout later: the core's SIGKILL of a crashed server's
+   * leftovers): only while processes that are the supervisor's own unreaped
+   * children (orphans reparented to it as child subreaper) are in it, so a
+   * reused pid is never reached; nothing when none is.
    */
   killRemnants(pgid: number, signal: Signal): void;
 

@@ -16,7 +16,7 @@ import { marshal, unmarshal } from "../core/marshal.ts";
 import type { Handover, ServerSpec, Settings } from "../core/types.ts";
 import { CARRY_ENV, DROPPED_ENV, LOGS_ENV, NOHUP_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, type OsPort, OUTPUT_ENV, PREFLIGHT_ENV } from "../os/port.ts";
 import { handoverSpecs } from "../core/step.ts";
-import { chunkedEnv, isChunkOf, joinedEnv } from "./env-chunks.ts";
+import { chunkedEnv, isChunkOf, joinedEnv } from "../text/env-chunks.ts";
 import { type Launcher, launcher } from "./launch.ts";
 import { withLaunchKeys } from "./launch-key.ts";
 import { type Reloaded, type ShellConfig, Supervisor } from "./supervisor.ts";
@@ -296,7 +296,7 @@ export function systemdSettings(env: Readonly<Record<string, string | undefined>
 }
 
 /** Private variables that may come in pieces (NAME_2, NAME_3, …: env-chunks.ts). */
-const CHUNKED_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV];
+const CHUNKED_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, OUTPUT_ENV, LOGS_ENV, NOTIFY_MARKS_ENV];
 
 /** Variables lazarus passes to itself across a re-exec: never seen by a server. */
 export const PRIVATE_ENV: readonly string[] = [HANDOVER_ENV, SOURCES_ENV, SCALE_ENV, PREFLIGHT_ENV, OUTPUT_ENV, DROPPED_ENV, REEXECS_ENV, LOGS_ENV, CARRY_ENV, NOTIFY_ENV, NOTIFY_MARKS_ENV, NOHUP_ENV];

@@ -34,8 +34,12 @@ function element(v: unknown): string {
  * server without them is what it was before they existed, which a re-exec into a newer image relies on).
  */
 export function launchKey(name: string, l: Launch): string {
+  // (the groups and the limits as sets: their order in the files, or in /etc/group, is no change of how it runs)
   const own = l.runAs === null && l.limits.length === 0 ? []
-    : [",", element(l.runAs === null ? null : [l.runAs.uid, l.runAs.gid, l.runAs.groups]), ",", element(l.limits.map((x) => [x.name, x.soft, x.hard]))];
+    : [
+      ",", element(l.runAs === null ? null : [l.runAs.uid, l.runAs.gid, [...l.runAs.groups].sort((a, b) => a - b)]),
+      ",", element(l.limits.map((x) => [x.name, x.soft, x.hard]).sort((a, b) => (a[0] as string) < (b[0] as string) ? -1 : 1)),
+    ];
   return checksumOf(["[", element(name), ",", element(l.cwd), ",", sortedEnv(l.env), ",", element(l.output), ",", element(l.log), ",", element(l.ready), ...own, "]"]);
 }
 

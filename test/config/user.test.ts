@@ -189,6 +189,17 @@ describe("the launch fingerprint", () => {
     expect(launchKey("a", { ...l, runAs: { ...(l.runAs ?? { uid: 0, gid: 0 }), groups: [33] } })).not.toBe(launchKey("a", l));
   });
 
+  test("the order of the limits in the file, or of the groups in the user database, changes nothing (a reload does not restart the server)", () => {
+    // It did: `limits = { core = 0, nofile = 64 }` written `{ nofile = 64, core = 0 }` restarted the server.
+    expect(key(`[servers.a]\ncmd = "a"\nlimits = { nofile = 64, core = 0 }\n`)).toBe(key(`[servers.a]\ncmd = "a"\nlimits = { core = 0, nofile = 64 }\n`));
+    expect(key(`[servers.a]\ncmd = "a"\nlimits = { nofile = 64, core = 0 }\n`)).not.toBe(key(`[servers.a]\ncmd = "a"\nlimits = { core = 0, nofile = 65 }\n`));
+    const l = plan(`[servers.a]\ncmd = "a"\nuser = "www"\n`).launches[0];
+    if (l === undefined) throw new Error("no launch");
+    const as = (groups: number[]) => launchKey("a", { ...l, runAs: { uid: 33, gid: 33, groups } });
+    expect(as([33, 4, 20])).toBe(as([33, 20, 4]));
+    expect(as([33, 4, 20])).not.toBe(as([33, 4]));
+  });
+
   test("a server without user or limits keeps the key it had before they existed (a re-exec into this image restarts nothing)", () => {
     const l = plan(`[servers.a]\ncmd = "a"\ncwd = "/x"\n`).launches[0];
     if (l === undefined) throw new Error("no launch");

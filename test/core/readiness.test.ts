@@ -322,7 +322,8 @@ describe("restart and backoff", () => {
       const fx = d.exit(d.pid(0), code(1), t + 10);
       const until = (d.state.servers.at(0)?.life as { until: number }).until;
       delays.push(until - (t + 10));
-      expect(arms(fx)).toEqual([`backoff:0@${until}`]);
+      // (and, at its first crash, the timer of what is left of its group: test/core/leftovers.test.ts)
+      expect(arms(fx).filter((a) => !a.startsWith("leftovers@"))).toEqual([`backoff:0@${until}`]);
       expect(spawns(d.feed({ type: "timer", at: until, timer: "backoff:0" }))).toEqual([{ server: 0, argv: ["w", "--respawn"] }]);
       t = until;
     }

@@ -488,7 +488,7 @@ describe("ctl scale NAME 0 (docs/spec.md, Scale): no copies, the table held at 0
     expect(exits(d.exit(p1, code(0), 20))).toEqual([0]);
   });
 
-  test("a dependent of a table scaled to 0 runs on, unchanged; one waiting for it starts; a scale up leaves it unchanged", () => {
+  test("a dependent waiting for a table scaled to 0 starts (said changed: --wait waits for it); once it runs, a scale up leaves it unchanged", () => {
     // web.1 runs but is not ready (it has a readiness check): lb waits for it.
     const web = spec("web.1", { argv: ["web"], group: "web", ready: NOTIFY });
     const d = new Driver([web, spec("lb", { dependsOn: [0] }), spec("db")]);
@@ -496,7 +496,7 @@ describe("ctl scale NAME 0 (docs/spec.md, Scale): no copies, the table held at 0
     expect(d.kind(1)).toBe("waiting");
     const p = d.pid(0);
     const down = scale(d, 10, [spec("lb"), spec("db")], 0, zero(d));
-    expect(logs(down)[0]).toBe("scaled 'web' to 0: 0 added, 0 changed, 1 removed (web.1), 2 unchanged.");
+    expect(logs(down)[0]).toBe("scaled 'web' to 0: 0 added, 1 changed (lb), 1 removed (web.1), 1 unchanged.");
     d.exit(p, code(0), 20);
     expect(d.kind(1)).toBe("alive");
     const lb = d.pid(1);

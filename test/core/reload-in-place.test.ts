@@ -145,8 +145,25 @@ describe("a reload that changes policy only", () => {
     const fx = reload(d, 200, [spec("web", { backoff: { initialMs: 50, maxMs: 50, retries: 1 } }), spec("job")]);
     expect(timers(fx)).toEqual([]);
     expect(spawns(fx)).toEqual([{ server: 1, argv: ["job"] }]);
-    expect(replies(fx)[0]?.reload?.updated).toEqual(["web", "job"]);
+    expect(replies(fx)[0]?.reload?.updated).toEqual(["web"]);
+    // (the one it starts is said as a changed one: no process of it runs on, and `ctl reload --wait` waits for it)
+    expect(replies(fx)[0]?.reload?.changed).toEqual(["job"]);
     expect(spawns(d.feed({ type: "timer", at: 600, timer: "backoff:0" }))).toEqual([{ server: 0, argv: ["web"] }]);
+  });
+
+  test("a server waiting for its dependencies: its dependencies changed, it is said among the changed (and started); another policy, updated", () => {
+    const READY = { kind: "tcp", host: "127.0.0.1", port: 1 } as const;
+    const d = new Driver([spec("db", { ready: READY }), spec("web", { dependsOn: [0] })]);
+    d.start(0);
+    expect(d.kind(1)).toBe("waiting");
+    // Only its stop timeout: it still waits; nothing of it is to be up that was not before.
+    const same = reload(d, 100, [spec("db", { ready: READY }), spec("web", { dependsOn: [0], stopTimeoutMs: 50 })]);
+    expect(replies(same)[0]?.reload).toMatchObject({ changed: [], updated: ["web"] });
+    // Its dependency gone: the reload starts it, and `ctl reload --wait` waits for it as for a changed one (it said
+    // "updated in place", and --wait did not wait).
+    const fx = reload(d, 200, [spec("db", { ready: READY }), spec("web", { stopTimeoutMs: 50 })]);
+    expect(spawns(fx)).toEqual([{ server: 1, argv: ["web"] }]);
+    expect(replies(fx)[0]?.reload).toEqual({ added: [], changed: ["web"], removed: [], unchanged: ["db"] });
   });
 
   test("a server being restarted for a launch change takes the policy change as its pending spec", () => {

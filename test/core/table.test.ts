@@ -226,7 +226,10 @@ describe("the documented transition table (docs/spec.md)", () => {
         const strip = (s: Server | undefined) => (reload && s !== undefined ? { ...s, spec: null, next: null, retired: null } : s);
         expect({ where, server: strip(d.state.servers.at(0)) }).toEqual({ where, server: strip(before) });
         const replies = fx.filter((e) => e.type === "reply");
-        expect({ where, effects: effectsOf(fx) }).toEqual({ where, effects: event.type === "control" ? "reply" : "" });
+        // (A second terminate also SIGKILLs what is left of the groups of servers that ended by themselves before: the
+        // supervisor's doing, not this cell's; the situation was reached through such an end.)
+        const own = input === "kill" ? fx.filter((e) => e.type !== "kill-remnants") : fx;
+        expect({ where, effects: effectsOf(own) }).toEqual({ where, effects: event.type === "control" ? "reply" : "" });
         for (const r of replies) expect({ where, ok: r.type === "reply" && r.ok }).toEqual({ where, ok: false });
         walked++;
       }

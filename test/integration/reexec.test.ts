@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { replay } from "../../src/core/replay.ts";
 import type { Event } from "../../src/core/types.ts";
 import { lives } from "../helpers/pid-lives.ts";
-import { childrenOf, eventually, MAIN, ROOT, Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
+import { childrenOf, ctl, eventually, MAIN, ROOT, Run, SERVER, waitGone, perTest } from "../helpers/run.ts";
 
 const { start, track, tempDir } = perTest({ prefix: ["--control=none"], tmp: "lazarus-reexec-" });
 
@@ -143,6 +143,33 @@ describe("live re-exec on SIGUSR1", () => {
     expect(await waitGone(r.fixturePids())).toEqual([]);
   });
 
+  test("servers whose output readers are too many for one variable (LAZARUS_OUTPUT over 128 KiB) re-exec: it goes in pieces", async () => {
+    // 240 servers of 200-character names, their output prefixed: 480 readers handed across, some 250 KiB of LAZARUS_OUTPUT. In one
+    // variable the exec failed with E2BIG ("re-exec failed: execve …: Argument list too long"), as 500 servers of short names did.
+    const d = tempDir();
+    const tables = [0, 1, 2, 3].map((t) => `[servers.${"abcd"[t]?.repeat(200)}]\ncmd = ["${S}", "--quiet"]\ninstances = 60\noutput = "prefix"\n`);
+    writeFileSync(join(d, "lazarus.toml"), tables.join(""));
+    const sock = join(d, "ctl.sock");
+    const r = track(new Run([`--control=${sock}`, `--config=${join(d, "lazarus.toml")}`]));
+    await r.waitForCount(/started with pid/, 240, 60_000);
+    const said = (mark: number) => r.waitFor(/re-exec (complete|failed)/, { from: mark });
+    let mark = r.lines.length;
+    r.signal("SIGUSR1");
+    expect(await said(mark)).toBe("lazarus: re-exec complete: lazarus 0.1.0 running, adopted 240 running servers.");
+    // Its output is still read (by the new image), and the pieces are lazarus's own: a server started now has none of them.
+    mark = r.lines.length;
+    writeFileSync(join(d, "lazarus.toml"), `${tables.join("")}[servers.probe]\ncmd = ["${S}", "--print-env=LAZARUS_OUTPUT_2", "--print-env=LAZARUS_OUTPUT"]\n`);
+    expect((await ctl(`--control=${sock}`, "reload")).out).toStartWith("reloaded: 1 added (probe), 0 changed, 0 removed, 240 unchanged");
+    expect(await r.waitFor(/env LAZARUS_OUTPUT_2/, { from: mark })).toMatch(/env LAZARUS_OUTPUT_2 unset$/);
+    expect(await r.waitFor(/env LAZARUS_OUTPUT\b/, { from: mark })).toMatch(/env LAZARUS_OUTPUT unset$/);
+    // And again: the new image hands them across too.
+    mark = r.lines.length;
+    r.signal("SIGUSR1");
+    expect(await said(mark)).toBe("lazarus: re-exec complete: lazarus 0.1.0 running, adopted 241 running servers.");
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  }, 120_000);
+
   test("an exec that fails leaves the old image running, with a line saying why", async () => {
     const d = tempDir();
     const bun = join(d, "bun");
@@ -177,6 +204,22 @@ describe("live re-exec on SIGUSR1", () => {
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
     expect(await waitGone([pid])).toEqual([]);
+  });
+
+  test("a start-up check that fails on lazarus's own error quotes it without its full stop (the token file gone)", async () => {
+    const d = tempDir();
+    const token = join(d, "token");
+    writeFileSync(token, `${"x".repeat(32)}\n`);
+    const r = start(["--http=127.0.0.1:0", `--http-token-file=${token}`, "{", S, "}"]);
+    const pid = await r.startedPid();
+    rmSync(token);
+    const mark = r.lines.length;
+    r.signal("SIGUSR1");
+    // It was "… no such file (ENOENT).; still running the old image."
+    expect(await r.waitFor("re-exec failed:", { from: mark })).toBe(
+      `lazarus: re-exec failed: the new image fails its start-up check (exit status 2): --http-token-file=${token}: cannot read it: no such file (ENOENT); still running the old image.`,
+    );
+    expect(await dumpLine(r, 0)).toContain(`pid ${pid}, up and running`);
   });
 
   test("a control socket the new image cannot open is said, and supervision goes on without it", async () => {

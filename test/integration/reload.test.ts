@@ -405,4 +405,23 @@ describe("ctl reload of a change of policy only (updated in place)", () => {
     // The reload gave it no signal and no stop order: it started once, and stopped only at the shutdown.
     expect(r.own.filter((l) => /'web' (started|\(pid \d+\) was)/.test(l))).toEqual([`'web' started with pid ${pid}.`]);
   });
+
+  test("autostart turned on (policy only) starts the server, and `reload --wait` waits for it: one that dies at once fails the wait", async () => {
+    const sock = join(dir, "ctl-autostart.sock");
+    const file = (autostart: boolean) => write("autostart.toml", [
+      "[servers.keep]", `cmd = ["./keep"]`, "[servers.add]", `cmd = ["./add", "--life=0.2", "--exit=3"]`, `autostart = ${autostart}`, "",
+    ].join("\n"));
+    const r = start([`--config=${file(false)}`, `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    file(true);
+    // It was "0 changed … 2 unchanged (1 updated in place: add)" and `in effect: the 0 added or changed server(s) …`,
+    // exit 0, while 'add' was being started (and then buried).
+    const res = await ctl(`--control=${sock}`, "reload", "--wait=30");
+    expect(res).toEqual({
+      code: 1, out: "reloaded: 0 added, 1 changed (add), 0 removed, 1 unchanged\nchanged: add\nunchanged: keep\n",
+      err: "lazarus: ctl: did not take effect: add is buried (its last exit: code 3)\n",
+    });
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
 });

@@ -226,6 +226,26 @@ env = { HOME = "/srv/given" }
     expect((await self.ended()).code).toBe(0);
   });
 
+  test("a working directory root may enter and the user may not: the spawn fails, and the line names the user", async () => {
+    if (notRoot !== null) {
+      console.log(`working-directory test not run: ${notRoot}`);
+      expect(notRoot).toMatch(/^not root/);
+      return;
+    }
+    if (NOBODY === null) throw new Error("this system has no user named nobody");
+    const dir = sharedDir();
+    const own = join(dir, "roots");
+    mkdirSync(own, { mode: 0o700 });
+    chmodSync(own, 0o700);
+    const file = join(dir, "lazarus.toml");
+    writeFileSync(file, `control = "none"\n[servers.web]\ncmd = ["/bin/sleep", "1000"]\ncwd = "roots"\nuser = "nobody"\n`);
+    const r = start([`--config=${file}`]);
+    // It was "(chdir DIR, before executing …)": as root, DIR is there and may be entered.
+    await r.waitFor(`lazarus: could not spawn 'web': EACCES: permission denied (chdir ${own} as uid ${NOBODY.uid}, before executing /bin/sleep); burying.`);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
   test("root without CAP_SETGID: the spawn fails, and the line says which step and why", async () => {
     if (noSetpriv !== null) {
       console.log(`capability test not run: ${noSetpriv}`);

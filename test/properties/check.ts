@@ -361,7 +361,7 @@ export class ScenarioRun {
         return;
       case "stale-timer": {
         const kinds = ["stop", "probe", "ready", "watchdog", "backoff"] as const;
-        const all: TimerName[] = ["alarm", "sd-watchdog", ...this.state.servers.toArray().flatMap((_, i) => kinds.map((k): TimerName => `${k}:${i}`))];
+        const all: TimerName[] = ["alarm", "sd-watchdog", "leftovers", ...this.state.servers.toArray().flatMap((_, i) => kinds.map((k): TimerName => `${k}:${i}`))];
         const stale = all.filter((n) => !this.armed.has(n));
         if (stale.length === 0) return;
         this.feed({ type: "timer", at: this.t, timer: stale[action.k % stale.length] as TimerName });

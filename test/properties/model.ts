@@ -31,6 +31,10 @@
 // roll stops and why (answered and logged in the core's words), what ends it (a
 // reload, a scale, a re-exec, a shutdown), and rolling reloads.
 //
+// What is left of the group of a server that ended by itself is the model's too (docs/spec.md, "When a server's
+// process ends"): SIGTERM at its end, SIGKILL at its stop timeout after it, each group's deadline its own (one timer,
+// `leftovers`, for the earliest), at most MODEL_MAX_LEFTOVERS of them.
+//
 // It imports nothing from src/core but types and signal numbers.
 import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import type { ControlCommand, Event, ExitStatus, ProbePurpose, ProbeSpec, ServerSpec, Settings, TimerName } from "../../src/core/types.ts";
@@ -40,6 +44,11 @@ export type ModelKind = "unborn" | "waiting" | "starting" | "alive" | "backoff" 
 /** How often an unready server's readiness probe is tried (docs/spec.md: polled), and the longest one attempt may take. */
 export const MODEL_READY_POLL_MS = 200;
 export const MODEL_READY_PROBE_TIMEOUT_MS = 2000;
+/** docs/spec.md, "When a server's process ends": at most this many ended groups wait for their SIGKILL. */
+export const MODEL_MAX_LEFTOVERS = 1024;
+
+/** What is left of the group `pgid` of server `server`'s process, which ended by itself: SIGKILLed at `at`; `seq`: the order they came in. */
+export interface ModelLeftover { pgid: number; server: number; at: number; seq: number }
 
 export interface ModelStop {
   /** When SIGKILL is due; null when it was SIGKILLed (second terminate, alarm) before any order gave it one. */
@@ -219,6 +228,9 @@ export class Model {
   settings: Settings;
   /** The rolling restart under way (null: none). Never handed across: a re-exec ends it. */
   roll: ModelRoll | null = null;
+  /** What is left of the groups of servers that ended by themselves, each SIGKILLed at its deadline (in no order: see earliest). Dropped at a re-exec. */
+  leftovers: ModelLeftover[] = [];
+  private leftoverSeq = 0;
   private x: Expected = expected();
   private at = 0;
 
@@ -275,6 +287,8 @@ export class Model {
     if (this.phase.kind === "exited") return out;
     if (this.alarmAt !== null) out.set("alarm", this.alarmAt);
     if (this.sdWatchdogAt !== null) out.set("sd-watchdog", this.sdWatchdogAt);
+    const first = this.earliestLeftover();
+    if (first !== null) out.set("leftovers", first.at);
     this.servers.forEach((s, i) => {
       if (s.kind === "alive" && s.stop !== null && !s.stop.killed && s.stop.deadline !== null) out.set(`stop:${i}`, s.stop.deadline);
       if (s.kind === "alive" && s.probeAt !== null) out.set(`probe:${i}`, s.probeAt);
@@ -383,6 +397,8 @@ export class Model {
     this.phase = { kind: "exec" };
     this.execAt = at;
     this.pendingReexec = false;
+    // What was left of ended servers' groups is not handed across (docs/spec.md, "Live re-exec": dropped).
+    this.leftovers = [];
     // Nothing of this image's timers or probes survives the exec; the new image tells systemd its STATUS= afresh.
     this.sdWatchdogAt = null;
     this.sdStatus = "";
@@ -419,6 +435,8 @@ export class Model {
         else if (this.phase.kind === "exec") this.takeOver();
         break;
       case "spawned": {
+        // A pid handed out again is no group's id any more: what was left of that group is gone.
+        this.leftovers = this.leftovers.filter((l) => l.pgid !== e.pid);
         const s = this.servers[e.server];
         if (s?.kind === "starting") {
           // A spawn that works ends a row of spawns that failed for want of a resource: the next row counts afresh.
@@ -624,6 +642,28 @@ export class Model {
     if (this.phase.kind === "stopping" && this.phase.killed && this.phase.status === status) return;
     this.phase = { kind: "stopping", status, killed: true };
     this.servers.forEach((s, i) => { if (s.kind === "alive" && !(s.stop?.killed ?? false)) this.killNow(i); });
+    // What is left of ended servers' groups is SIGKILLed now too.
+    for (const l of this.leftovers) this.x.remnants.push({ server: l.server, pgid: l.pgid, signal: SIGKILL });
+    this.leftovers = [];
+  }
+
+  /** The leftover due first (the first to come of those due at the same instant), or null. */
+  private earliestLeftover(): ModelLeftover | null {
+    let first: ModelLeftover | null = null;
+    for (const l of this.leftovers) if (first === null || l.at < first.at || (l.at === first.at && l.seq < first.seq)) first = l;
+    return first;
+  }
+
+  /** Server i's process `pgid` ended by itself: what is left of its group gets SIGKILL at its stop timeout (its own, else the global). */
+  private leaveBehind(i: number, pgid: number): void {
+    this.leftovers = this.leftovers.filter((l) => l.pgid !== pgid);
+    if (this.leftovers.length >= MODEL_MAX_LEFTOVERS) {
+      const first = this.earliestLeftover()!;
+      this.x.notes.push(`${MODEL_MAX_LEFTOVERS} ended groups wait already: group ${first.pgid}'s SIGKILL now`);
+      this.x.remnants.push({ server: first.server, pgid: first.pgid, signal: SIGKILL });
+      this.leftovers = this.leftovers.filter((l) => l !== first);
+    }
+    this.leftovers.push({ pgid, server: i, at: this.at + this.stopTimeout(i), seq: this.leftoverSeq++ });
   }
 
   private timer(name: TimerName): void {
@@ -632,6 +672,12 @@ export class Model {
       this.x.notes.push("the alarm: SIGKILL to every group, exit 142");
       this.alarmAt = null;
       this.killEverything(ALARM_EXIT);
+      return;
+    }
+    if (name === "leftovers") {
+      // Every group due by now (an early timer kills none: armed again).
+      for (const l of this.leftovers) if (l.at <= this.at) this.x.remnants.push({ server: l.server, pgid: l.pgid, signal: SIGKILL });
+      this.leftovers = this.leftovers.filter((l) => l.at > this.at);
       return;
     }
     if (name === "sd-watchdog") {
@@ -1029,6 +1075,7 @@ export class Model {
 
   private exit(status: number): void {
     this.alarmAt = null;
+    this.leftovers = [];
     this.sdWatchdogAt = null;
     this.phase = { kind: "exited", status };
     this.x.exit = status;
@@ -1497,8 +1544,9 @@ export class Model {
       if (then === "start") this.spawn(i);
       return;
     }
-    // It ended by itself: what is left of its group is asked to stop.
+    // It ended by itself: what is left of its group is asked to stop, and SIGKILLed at its stop timeout.
     this.x.remnants.push({ server: i, pgid: pid, signal: SIGTERM });
+    this.leaveBehind(i, pid);
     const restart = this.specs[i]!.restart ?? "on-failure";
     const clean = isClean(status);
     if (restart === "never") {

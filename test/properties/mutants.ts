@@ -174,6 +174,22 @@ Object.assign(MUTANTS, {
   /** What is left of the group of a server that ended by itself is never sent SIGTERM. */
   "never signal a crashed server's remnants": (state: State, event: Event): StepResult =>
     withoutEffects(step(state, event), (e) => e.type === "kill-remnants" && e.signal === SIGTERM),
+  /** What is left of the group of a server that ended by itself gets SIGTERM only: no SIGKILL is ever due (as before). */
+  "leftover group never SIGKILLed": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    return { state: { ...r.state, leftovers: [] }, effects: r.effects.filter((e) => !((e.type === "arm" || e.type === "disarm") && e.timer === "leftovers")) };
+  },
+  /** The SIGKILL of what is left of an ended server's group is due at the global --stop-timeout, not at the server's own. */
+  "leftover kill armed with the global stop timeout instead of the server's": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    const old = new Set(state.leftovers);
+    if (r.state.leftovers.every((l) => old.has(l))) return r;
+    const leftovers = r.state.leftovers.map((l) => (old.has(l) ? l : { ...l, at: event.at + r.state.settings.stopTimeoutMs })).sort((a, b) => a.at - b.at);
+    const effects = r.effects.filter((e) => !(e.type === "arm" && e.timer === "leftovers"));
+    const first = leftovers[0];
+    if (first !== undefined && first.at !== state.leftovers[0]?.at) effects.push({ type: "arm", timer: "leftovers", at: first.at });
+    return { state: { ...r.state, leftovers }, effects };
+  },
   /** A server's own stop_timeout is ignored: the global --stop-timeout is used. */
   "ignore a server's own stop timeout": (state: State, event: Event): StepResult => {
     const specs = state.servers.map((s) => s.spec);

@@ -229,7 +229,7 @@ export function compareHandover(h: Handover, m: ModelHandover): string | null {
   return problems.length === 0 ? null : problems.join("; ");
 }
 
-/** The complete state of the core against the model's: phase, pending revive, alarm, every server's life, spawn count and last exit. */
+/** The complete state of the core against the model's: phase, pending revive, alarm, leftovers, every server's life, spawn count and last exit. */
 export function compareState(core: State, m: Model): string | null {
   const problems: string[] = [];
   const p = core.phase;
@@ -244,6 +244,15 @@ export function compareState(core: State, m: Model): string | null {
   if (core.pendingReexec !== m.pendingReexec) problems.push(`pending re-exec is ${core.pendingReexec}, the model's ${m.pendingReexec}`);
   if (p.kind !== "exited" && core.alarmAt !== m.alarmAt) problems.push(`the alarm deadline is ${core.alarmAt}, the model's ${m.alarmAt}`);
   if (core.systemd.ready !== m.sdReady) problems.push(`READY=1 ${core.systemd.ready ? "was" : "was not"} sent to systemd, the model says it ${m.sdReady ? "was" : "was not"} (sd-notify)`);
+  // What is left of ended servers' groups, each to be SIGKILLed at its deadline: the same groups, servers and deadlines,
+  // the core's in the order they fall due (the model's by deadline, then by the order they came in).
+  if (p.kind !== "exited") {
+    const mine = [...m.leftovers].sort((a, b) => a.at - b.at || a.seq - b.seq).map((l) => `group ${l.pgid} (server ${l.server}) at ${l.at}`);
+    const core_ = core.leftovers.map((l) => `group ${l.pgid} (server ${l.server}) at ${l.at}`);
+    if (show(core_) !== show(mine)) {
+      problems.push(`what is left of ended servers' groups waits for SIGKILL as ${show(core_)}, the model's ${show(mine)} (leftovers: SIGKILL at the server's own stop timeout after its end, else the global one)`);
+    }
+  }
   const roll = rollWords(core.roll ?? null);
   const mroll = rollWords(m.roll);
   if (roll !== mroll) problems.push(`the rolling restart under way is ${roll}, the model's ${mroll} (roll)`);
@@ -298,6 +307,7 @@ function rollWords(r: { name: string; done: readonly number[]; current: number; 
 export function timerWords(name: TimerName): string {
   if (name === "alarm") return "the alarm (--alarm)";
   if (name === "sd-watchdog") return "lazarus's own WATCHDOG=1 to systemd (sd-watchdog)";
+  if (name === "leftovers") return "the SIGKILL of what is left of an ended server's group (leftovers)";
   const [kind, i] = name.split(":");
   switch (kind) {
     case "stop": return `server ${i}'s stop deadline (SIGKILL)`;

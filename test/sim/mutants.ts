@@ -338,6 +338,8 @@ export const BUSY_STEP_MUTANT = "tell the core a stop timer again until its serv
 
 /** The planted sd_notify bug: caught by the world's check of what the core is told of a datagram, which names it (in parentheses). */
 export const TRIGGER_MUTANT = "drop WATCHDOG=trigger";
+/** The planted leftovers bug: caught by the world's check that the shell carries out every effect the core asked for, which names the SIGKILL. */
+export const LEFTOVER_MUTANT = "never carry out the SIGKILL of what is left of a crashed server's group";
 /** The planted probe bug: caught by the world's check of what the core is told of an interrupted probe, which names it. */
 export const INTERRUPTED_PROBE_MUTANT = "report an interrupted probe as failed";
 /** The planted spawn bug: caught by the world's check of what the core is told of a failed spawn, which names it. */
@@ -362,6 +364,7 @@ export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "lose the alarm across a re-exec": handingAcross((h) => ({ ...h, alarmAt: null })),
   "drop a stop order across a re-exec": handingAcross((h) => ({ ...h, servers: h.servers.map((s) => (s.kind === "alive" ? { ...s, stop: null } : s)) })),
   "never signal a crashed server's remnants": dropping((e) => e.type === "kill-remnants" && e.signal === SIGTERM),
+  [LEFTOVER_MUTANT]: dropping((e, event) => e.type === "kill-remnants" && e.signal === SIGKILL && event?.type === "timer" && event.timer === "leftovers"),
   // The servers' own stop timeouts are lost on the way from the plan to the core: the global one is used.
   "ignore a server's own stop timeout": (port, config) =>
     new Supervisor(port, { ...config, servers: config.servers.map(({ stopTimeoutMs: _, ...spec }) => spec) }),

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { budget } from "../properties/budget.ts";
 import { BUSY_LOOP } from "../properties/busy.ts";
-import { BUSY_STEP_MUTANT, BUSY_TIMER_MUTANT, INTERRUPTED_PROBE_MUTANT, RELOAD_MUTANTS, SHELL_MUTANTS, SHORTAGE_MUTANT, TRIGGER_MUTANT } from "./mutants.ts";
+import { BUSY_STEP_MUTANT, BUSY_TIMER_MUTANT, INTERRUPTED_PROBE_MUTANT, LEFTOVER_MUTANT, RELOAD_MUTANTS, SHELL_MUTANTS, SHORTAGE_MUTANT, TRIGGER_MUTANT } from "./mutants.ts";
 import { simScenarioArb } from "./scenario.ts";
 import { runSim, SimViolation } from "./world.ts";
 
@@ -52,6 +52,8 @@ describe("planted bugs in the shell are caught", () => {
       // issue 15's: by the reload check that names it
       // sd_notify's: by the check of what the core is told of a datagram, which names it
       if (RELOAD_MUTANTS.includes(name) || name === TRIGGER_MUTANT || name === INTERRUPTED_PROBE_MUTANT || name === SHORTAGE_MUTANT) expect(String((out.errorInstance as Error).message)).toContain(`(${name})`);
+      // what is left of a crashed server's group: by the check that the shell carries out what the core asked for
+      if (name === LEFTOVER_MUTANT) expect(String((out.errorInstance as Error).message)).toMatch(/the core asked for .*SIGKILL to what is left of process group \d+.*, and the shell never carried it out/);
       // issue 23's busy loops at one instant: by the world's step bounds, which name them, not by a hang
       const busy = (unit: string) => new RegExp(`^${BUSY_LOOP}: \\d+ ${unit} at t=[\\d.]+ \\(bound \\d+\\), last event `);
       if (name === BUSY_TIMER_MUTANT) expect(String((out.errorInstance as Error).message)).toMatch(busy("happenings"));

@@ -17,6 +17,9 @@
 //   - the reference model (one for the whole run, across re-execs, built from
 //     the scenario, not from the core) agrees with the core's state and
 //     effects at every step; no re-exec happens that it does not expect;
+//   - what is left of the group of a server that ended by itself (a helper that
+//     ignores SIGTERM) is gone by its SIGKILL deadline (the model's), unless a
+//     re-exec dropped it (docs/spec.md: not handed across);
 //   - the supervisor exits, with the status the core decided and the model expects.
 import { SIGKILL, SIGTERM, SIGUSR1, SIGUSR2, signalName } from "../../src/core/signals.ts";
 import type { Effect, Event, ExitStatus, ProbeSpec, ReadySpec, ServerSpec, Settings, Signal, State, TimerName } from "../../src/core/types.ts";
@@ -780,6 +783,11 @@ export class World {
 
   /** When the last successful exec happened (the world's own record). */
   private lastExec: number | null = null;
+  /**
+   * What was still running of the group of a server that ended by itself, when its end was told (its helpers, by
+   * serial), and when the model says its SIGKILL is due: each must be gone by then (checkLeftovers).
+   */
+  private readonly leftoverHelpers = new Map<number, { due: number; serials: number[] }>();
   /** The old image's core state at its exec, until the new image has started. */
   private across: State | null = null;
 
@@ -790,6 +798,8 @@ export class World {
     if (complaint !== null) this.fail(complaint);
     old.end();
     this.lastExec = this.k.now;
+    // What was left of ended servers' groups is not handed across: its helpers run on until lazarus exits.
+    this.leftoverHelpers.clear();
     this.across = this.state;
     this.execs++;
     if (JSON.stringify(argv.slice(0, SELF.length)) !== JSON.stringify(SELF)) this.fail(`re-exec of ${argv.join(" ")}, not of itself`);
@@ -838,6 +848,8 @@ export class World {
         this.fail(`the supervisor exited with status ${status}, and server ${x.server}'s process ${x.pid} ended (${JSON.stringify(x.status)}) without the core ever being told`);
       }
     }
+    // (a helper of an ended server's group past its SIGKILL deadline: before the exit kills it)
+    this.checkLeftovers();
     // Then as BunPort.exit: orphans and remnants are killed and reaped (servers it thinks alive are not its business there).
     port.leaveNoChild();
   }
@@ -1082,6 +1094,7 @@ export class World {
     const reload = e.type === "reconfigure" ? this.reconfigureSeen() : undefined;
     const was = this.model.servers.map((m) => ({ kind: m.kind, pid: m.pid, stop: m.stop !== null }));
     const x = this.model.apply(e, reload);
+    if (e.type === "exited") this.noteLeftovers(x);
     if (e.type === "reconfigure") this.checkReload(e, before, after, effects, x, was);
     if (e.type === "reload-failed") this.checkRefusedReload(before, after, e.error);
     for (const fx of effects) {
@@ -1370,12 +1383,36 @@ export class World {
     }
   }
 
+  /** A server's end was told, and what is left of its group got SIGTERM: its helpers still running are due to be gone by its SIGKILL deadline. */
+  private noteLeftovers(x: Expected): void {
+    for (const r of x.remnants) {
+      if (r.signal !== SIGTERM) continue;
+      const due = this.model.leftovers.find((l) => l.pgid === r.pgid)?.at;
+      if (due === undefined) continue;
+      const serials = [...this.k.procs.values()].filter((p) => p.pgid === r.pgid && p.server === null && p.state === "running").map((p) => p.serial);
+      if (serials.length > 0) this.leftoverHelpers.set(r.pgid, { due, serials });
+    }
+  }
+
+  /** No helper of an ended server's group runs long past its SIGKILL deadline (however it treats SIGTERM). */
+  private checkLeftovers(): void {
+    for (const [pgid, { due, serials }] of this.leftoverHelpers) {
+      if (this.k.now <= due + LATEST_TIMER_MS) continue;
+      this.leftoverHelpers.delete(pgid);
+      const left = [...this.k.procs.values()].find((p) => serials.includes(p.serial) && p.state === "running");
+      if (left !== undefined) {
+        this.fail(`pid ${left.pid}${left.behaviour.ignoresTerm ? " (it ignores SIGTERM)" : ""}, left in process group ${pgid} by a server that ended by itself, still runs at ${this.k.now.toFixed(3)}: its SIGKILL was due at ${due} (a crashed server's helper never SIGKILLed)`);
+      }
+    }
+  }
+
   /** When nothing is in flight, the core's alive servers are exactly the running server processes. */
   private checkQuiescent(): void {
     const port = this.image;
     if (this.exitStatus !== null || !port.alive || !port.booted || this.state === null) return;
     this.checkCarriedOut();
     this.checkTimers(port);
+    this.checkLeftovers();
     if (this.sigchldScheduled || port.deliveryScheduled || port.pending.length > 0) return;
     // pid → the scenario's server, as the core has it
     const coreAlive = new Map<number, number>();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { childEnvironment } from "../../src/shell/boot.ts";
-import { CHUNK_UNITS, chunkedEnv, isChunkOf, joinedEnv } from "../../src/shell/env-chunks.ts";
+import { CHUNK_UNITS, chunkedEnv, isChunkOf, joinedEnv } from "../../src/text/env-chunks.ts";
 
 const bytes = (s: string) => Buffer.byteLength(s, "utf8");
 

@@ -1,5 +1,5 @@
 // What a re-exec hands across in its environment (the handover, the files'
-// texts) can be larger than Linux takes in one variable: MAX_ARG_STRLEN, 128 KiB
+// texts, the output readers and log files of every server) can be larger than Linux takes in one variable: MAX_ARG_STRLEN, 128 KiB
 // for "NAME=value" (10,000 servers make a handover of about 600 KiB; a config
 // file of 200 KiB is 200 KiB of text). Such a value goes in pieces: NAME, then
 // NAME_2, NAME_3, … each well under the limit; all of them together are bounded
