@@ -43,9 +43,10 @@ commands:
                           has taken effect: new and changed servers up and ready, removed ones
                           ended, no rolling restart under way; exit 1 if one is buried
   scale NAME N [--wait[=S]]
-                          run N copies (1 to 100) of a config table or Procfile process,
+                          run N copies (0 to 100) of a config table or Procfile process,
                           NAME.1 ... NAME.N: the highest-numbered stop first, the others
-                          are untouched (kept by a later reload unless the file's count changes)
+                          are untouched (kept by a later reload unless the file's count changes);
+                          0 stops them all until a later scale (lazarus keeps running)
   rotate [SERVER]         rotate the log files now (all of them, or one server's)
   reopen [SERVER]         open the log files again (after an external rotator moved them)
   logs [SERVER] [-n N] [-f]
@@ -141,7 +142,7 @@ export function ctlRequest(words: readonly string[]): Record<string, unknown> | 
     case "scale": {
       if (rest.length !== 2) return "scale takes two arguments (NAME N)";
       const n = rest[1] as string;
-      if (!/^\d{1,3}$/.test(n) || Number(n) < 1 || Number(n) > MAX_SCALE) return `scale: ${JSON.stringify(n.slice(0, 40))} is not a number of copies from 1 to ${MAX_SCALE}`;
+      if (!/^\d{1,3}$/.test(n) || Number(n) > MAX_SCALE) return `scale: ${JSON.stringify(n.slice(0, 40))} is not a number of copies from 0 to ${MAX_SCALE}`;
       return { cmd, server: rest[0], count: Number(n) };
     }
     default:
@@ -289,7 +290,9 @@ async function waitForChange(io: CtlIo, target: string, body: Record<string, unk
   const outcome = problem !== null ? { ok: false, message: `while waiting for ${what} to take effect: ${problem}` }
     : progress.kind === "done" ? {
       ok: true,
-      message: one === null ? `in effect: the ${progress.servers} added or changed server(s) are up and ready (or at rest), nothing removed still runs`
+      // (none added or changed: a scale to 0, a reload that only removes)
+      message: one === null && progress.servers === 0 ? "in effect: nothing removed still runs"
+        : one === null ? `in effect: the ${progress.servers} added or changed server(s) are up and ready (or at rest), nothing removed still runs`
         : `in effect: '${printable(summary?.changed[0] ?? one)}' is up and ready (or at rest)`,
     }
     : progress.kind === "failed" ? { ok: false, message: `did not take effect: ${progress.why}` }
@@ -432,8 +435,11 @@ interface StatusReply {
   readonly phase: string;
   /** The rolling restart under way (absent from an older supervisor's reply). */
   readonly rolling?: string | null;
-  readonly servers: readonly (ServerStatus & { readonly log?: LogStatus | null })[];
+  /** `user`: whom it runs as, when another user than lazarus (absent otherwise, and from an older supervisor). */
+  readonly servers: readonly (ServerStatus & { readonly log?: LogStatus | null; readonly user?: string })[];
   readonly eventLog?: LogStatus | null;
+  /** The tables `ctl scale` holds at 0 copies (absent: none, or an older supervisor). */
+  readonly scaledToZero?: readonly string[];
 }
 
 export function uptime(ms: number | null): string {
@@ -448,9 +454,11 @@ export function uptime(ms: number | null): string {
 export function statusTable(st: StatusReply): string {
   // The lines each server's log file dropped, when any server has one.
   const logged = st.servers.some((s) => s.log !== undefined && s.log !== null);
-  const head = ["#", "NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", ...(logged ? ["LOG DROPS"] : []), "COMMAND"];
+  // Whom each server runs as, when one runs as another user than lazarus.
+  const users = st.servers.some((s) => s.user !== undefined);
+  const head = ["#", "NAME", "STATE", "PID", ...(users ? ["USER"] : []), "UPTIME", "RESTARTS", "LAST EXIT", ...(logged ? ["LOG DROPS"] : []), "COMMAND"];
   const rows = st.servers.map((s) => [
-    String(s.index), printable(s.name), stateCell(s), s.pid === null ? "-" : String(s.pid),
+    String(s.index), printable(s.name), stateCell(s), s.pid === null ? "-" : String(s.pid), ...(users ? [s.user === undefined ? "-" : printable(s.user)] : []),
     uptime(s.uptime), String(s.restarts), s.lastExit ?? "-", ...(logged ? [logDrops(s.log ?? null)] : []), printable(s.command.join(" ")),
   ]);
   const title = `lazarus ${st.version} (pid ${st.pid ?? "?"}), ${st.phase}${st.rolling == null ? "" : `, rolling restart of ${printable(st.rolling)} under way`}`;
@@ -458,7 +466,9 @@ export function statusTable(st: StatusReply): string {
   const tail = ev === null || (ev.dropped === 0 && ev.failing === null) ? ""
     : `event log ${printable(ev.path)}: ${ev.dropped} lines dropped${ev.failing === null ? "" : ` (failing: ${printable(ev.failing)})`}\n`;
   const failing = st.servers.flatMap((s) => (s.log?.failing ? [`log of ${printable(s.name)}: ${printable(s.log.failing)}\n`] : [])).join("");
-  return `${title}\n${table(head, rows)}${failing}${tail}`;
+  const zero = st.scaledToZero ?? [];
+  const held = zero.length === 0 ? "" : `scaled to 0: ${zero.map(printable).join(", ")} (ctl scale NAME N runs copies again)\n`;
+  return `${title}\n${table(head, rows)}${held}${failing}${tail}`;
 }
 
 /** "alive", "alive (stopping)", "starting (not ready)", "waiting (db, cache)", "backoff (retry 2)". */

@@ -31,6 +31,8 @@ export interface RunAs {
   readonly gid: number;
   /** Its supplementary groups (setgroups), computed by lazarus: the child never reads the user database. */
   readonly groups: readonly number[];
+  /** Who that is, for the status (`ctl status`, HTTP): the account's name, or its uid when the user database has none. Not part of the launch. */
+  readonly user?: string;
 }
 
 /** Linux's resource numbers (RLIMIT_*: the same on x86-64 and arm64), by the names `limits` takes (systemd's LimitNAME= in lower case). */
@@ -102,5 +104,5 @@ export function resolveUser(user: string | number, group: string | number | unde
     return { ok: true, runAs: null, env };
   }
   const groups = entry === null ? [gid] : [...new Set([gid, ...accounts.groups(entry.name, gid)])];
-  return { ok: true, runAs: { uid, gid, groups }, env };
+  return { ok: true, runAs: { uid, gid, groups, user: entry?.name ?? String(uid) }, env };
 }

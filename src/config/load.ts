@@ -112,7 +112,7 @@ export function readScales(text: string | undefined): Scales {
     const data = JSON.parse(text) as Record<string, { count?: unknown; base?: unknown }>;
     for (const [name, s] of Object.entries(data ?? {})) {
       const { count, base } = s ?? {};
-      if (Number.isSafeInteger(count) && (base === null || Number.isSafeInteger(base))) out[name] = { count: count as number, base: base as number | null };
+      if (Number.isSafeInteger(count) && (count as number) >= 0 && (base === null || Number.isSafeInteger(base))) out[name] = { count: count as number, base: base as number | null };
     }
   } catch {
     // Not understood: the files' counts.

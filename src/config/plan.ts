@@ -264,7 +264,11 @@ export function assemble(
     envs.push({});
   });
 
-  if (servers.length === 0) {
+  // The names `ctl scale` holds at 0 copies: the core waits for a scale rather than exit with nothing to run (a
+  // dependency on one is none: its dependents were given no copies of it to wait for, above).
+  const scaledToZero = Object.keys(applied).filter((name) => applied[name]?.count === 0);
+  if (scaledToZero.length > 0) settings = { ...settings, scaledToZero };
+  if (servers.length === 0 && scaledToZero.length === 0) {
     const from = sources.config?.file ?? sources.procfile?.file;
     if (sources.config === undefined && sources.procfile !== undefined && procfileProcesses > 0) {
       return { ok: false, error: `--formation runs none of the ${procfileProcesses} process${procfileProcesses === 1 ? "" : "es"} of ${sources.procfile.file} (each is given 0), nothing to run.` };

@@ -11,7 +11,7 @@
 //   {"cmd":"signal","server":S,"signal":"HUP"}
 //   {"cmd":"shutdown"}
 //   {"cmd":"reload"}                          read the files again and apply the difference (reply: "reload": added, changed, removed, unchanged)
-//   {"cmd":"scale","server":NAME,"count":N}   N copies of a config table or Procfile process (reply: like reload's)
+//   {"cmd":"scale","server":NAME,"count":N}   N copies (0 to 100) of a config table or Procfile process (reply: like reload's)
 //   {"cmd":"rotate"|"reopen"}                 every log file (answered by the shell: no policy)
 //   {"cmd":"rotate"|"reopen","server":S}      one server's
 // with an optional "id" (a string or number), echoed in the reply.
@@ -85,7 +85,7 @@ export function parseRequest(line: string, servers: readonly ServerSpec[]): Requ
     case "scale": {
       if (typeof o.server !== "string" || o.server === "") return err("missing \"server\" (the name of a config table or Procfile process)");
       const n = o.count;
-      if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_SCALE) return err(`bad "count" ${JSON.stringify(n ?? null)} (a whole number of copies from 1 to ${MAX_SCALE})`);
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_SCALE) return err(`bad "count" ${JSON.stringify(n ?? null)} (a whole number of copies from 0 to ${MAX_SCALE})`);
       return { kind: "scale", id, name: o.server, count: n };
     }
     case "revive": {
@@ -140,7 +140,14 @@ function rollRequest(id: RequestId, x: unknown, servers: readonly ServerSpec[]):
 export function resolveServer(x: unknown, servers: readonly ServerSpec[]): number | string {
   if (typeof x === "number") return Number.isSafeInteger(x) ? x : `bad server index ${x}`;
   if (typeof x === "string") {
-    if (/^\d+$/.test(x)) return Number(x);
+    // (an index beyond any a supervisor can have is no server, said as typed: Number() would echo 99999999999999999999 as 100000000000000000000)
+    if (/^\d+$/.test(x)) {
+      const n = Number(x);
+      const typed = `no such server: ${x.length > 40 ? `${x.slice(0, 40)}…` : x}`;
+      if (!Number.isSafeInteger(n)) return typed;
+      // (007 is server 7; when there is none, the answer says 007, as typed, not the core's 7)
+      return String(n) !== x && (servers[n] === undefined || servers[n].name === "") ? typed : n;
+    }
     // (never "": the name a removed server's slot is given in the list, so that it finds no server)
     const i = x === "" ? -1 : servers.findIndex((s) => s.name === x);
     return i >= 0 ? i : `no server named ${quoted(x.slice(0, 64))}`;

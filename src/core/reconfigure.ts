@@ -71,8 +71,12 @@ export function slotOfName(servers: Vec<Server>, name: string): number {
   return servers.findIndex((s) => isCurrent(s) && s.spec.name === name);
 }
 
-/** Compare the servers the core runs with `specs` (dependsOn: indices into `specs`) by name. */
-export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]): Reconfiguration {
+/**
+ * Compare the servers the core runs with `specs` (dependsOn: indices into `specs`) by name. `zero`: the tables held at 0
+ * copies before or after it (Settings.scaledToZero): a dependency on one is none, on either side (a scale to 0 and back
+ * leaves what depends on the table unchanged).
+ */
+export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[], zero: ReadonlySet<string> = new Set()): Reconfiguration {
   const current = new Map<string, number>();
   const ended = new Map<string, number>();
   servers.forEach((s, i) => {
@@ -91,10 +95,15 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
     if (!current.has(given.name)) {
       changes.push({ kind: "added", slot, spec });
       summary.added.push(given.name);
-    } else if (sameServer(runsSpec(servers.at(slot) as Server), (d) => tableOf(targetSpec(servers.at(d) as Server)), given, (d) => tableOf(specs[d] as ServerSpec))) {
-      const old = runsSpec(servers.at(slot) as Server);
+    } else if (sameServer(runsSpec(servers.at(slot) as Server), (d) => tableOf(targetSpec(servers.at(d) as Server)), given, (d) => tableOf(specs[d] as ServerSpec), zero)) {
+      const s = servers.at(slot) as Server;
+      const old = runsSpec(s);
       changes.push(sameSpec(old, spec) ? { kind: "unchanged", slot } : { kind: "unchanged", slot, spec });
-      summary.unchanged.push(given.name);
+      // One waiting for a table this scales to 0 (or from 0) may be started by it: said as a changed one is (as below),
+      // so that `--wait` waits for it to be up.
+      const starts = s.life.kind === "waiting" && zero.size > 0 &&
+        !sameServer(old, (d) => tableOf(targetSpec(servers.at(d) as Server)), given, (d) => tableOf(specs[d] as ServerSpec), new Set());
+      (starts ? summary.changed : summary.unchanged).push(given.name);
     } else if (sameLaunch(runsSpec(servers.at(slot) as Server), given)) {
       changes.push({ kind: "updated", slot, spec });
       // One that does not run and that this reload may start (its autostart turned on; waiting for its dependencies,
@@ -105,7 +114,7 @@ export function reconfigure(servers: Vec<Server>, specs: readonly ServerSpec[]):
       const starts = (s.life.kind === "unborn" && old.autostart === false && given.autostart !== false) ||
         (s.life.kind === "waiting" && !sameServer(
           { ...old, dependsOn: old.dependsOn ?? [] }, (d) => tableOf(targetSpec(servers.at(d) as Server)),
-          { ...old, dependsOn: given.dependsOn ?? [] }, (d) => tableOf(specs[d] as ServerSpec),
+          { ...old, dependsOn: given.dependsOn ?? [] }, (d) => tableOf(specs[d] as ServerSpec), new Set(),
         ));
       if (starts) summary.changed.push(given.name);
       else {
@@ -181,12 +190,13 @@ function tableOf(s: ServerSpec): string {
 
 /**
  * Two specs run the same server, their dependencies by what they depend on (`a`'s and `b`'s dependency indices to
- * names: a table's copies by the table's), in any order: a scale of a table changes nothing that depends on it.
+ * names: a table's copies by the table's), in any order: a scale of a table changes nothing that depends on it. A
+ * table in `zero` is left out of both (held at 0 copies before or after: no dependency to wait for).
  */
-function sameServer(a: ServerSpec, aName: (d: number) => string, b: ServerSpec, bName: (d: number) => string): boolean {
+function sameServer(a: ServerSpec, aName: (d: number) => string, b: ServerSpec, bName: (d: number) => string, zero: ReadonlySet<string>): boolean {
   const plain = (s: ServerSpec, name: (d: number) => string) => {
     const { dependsOn, ...rest } = s;
-    return canonical({ ...rest, deps: [...new Set((dependsOn ?? []).map(name))].sort() });
+    return canonical({ ...rest, deps: [...new Set((dependsOn ?? []).map(name))].filter((n) => !zero.has(n)).sort() });
   };
   return plain(a, aName) === plain(b, bName);
 }

@@ -89,6 +89,10 @@ export const supervisor = {
   allCremated: (): LogRecord => ({ event: "exit", text: "every server is cremated, exiting." }),
   waitingForRevive: (): LogRecord => ({ event: "waiting", text: "every remaining server is buried, waiting for a revive (SIGUSR2)." }),
   waitingForStart: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be started (ctl start)." }),
+  waitingForScale: (tables: readonly string[]): LogRecord => ({
+    event: "waiting",
+    text: `nothing runs: ${tables.slice(0, 10).map((t) => `'${t}'`).join(", ")}${tables.length > 10 ? ", …" : ""} ${tables.length === 1 ? "is" : "are"} scaled to 0; waiting for a ctl scale.`,
+  }),
   waitingForRetry: (): LogRecord => ({ event: "waiting", text: "every remaining server waits to be retried (it crashed too fast, or could not be started for want of a resource)." }),
   exiting: (status: number): LogRecord => ({ event: "exiting", code: status, text: `exiting with status ${status}.` }),
   reloaded: (summary: ReloadSummary, what: string, done = "reloaded"): LogRecord => ({ event: "reload", reload: summary, text: `${done}: ${what}.` }),

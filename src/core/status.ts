@@ -62,6 +62,8 @@ export interface Status {
   /** The name of the rolling restart under way (`ctl restart NAME --rolling`, or a reload's), or null. */
   readonly rolling: string | null;
   readonly servers: readonly ServerStatus[];
+  /** The tables `ctl scale` holds at 0 copies (none of their servers is shown); absent when none is. */
+  readonly scaledToZero?: readonly string[];
 }
 
 /**
@@ -126,6 +128,7 @@ export function statusOf(state: State, now: Ms): Status {
     alive: servers.filter((s) => s.state === "alive").length,
     rolling: state.roll?.name ?? null,
     servers,
+    ...((state.settings.scaledToZero ?? []).length > 0 ? { scaledToZero: state.settings.scaledToZero } : {}),
   };
 }
 

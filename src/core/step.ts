@@ -656,7 +656,7 @@ class Transition {
     }
     // A rolling restart under way ends: the reload decides afresh what each copy runs.
     if (this.roll !== undefined) this.rollFailed(scale === undefined ? "a reload came" : "a scale came");
-    const r = reconfigure(this.servers, specs);
+    const r = reconfigure(this.servers, specs, new Set([...(this.settings.scaledToZero ?? []), ...(settings.scaledToZero ?? [])]));
     const text = summaryText(r.summary);
     const what = scale === undefined ? "reloaded" : `scaled '${scale.name}' to ${scale.count}`;
     this.log(say.supervisor.reloaded(r.summary, text, what));
@@ -856,10 +856,12 @@ class Transition {
     if (changed && this.settings.systemd !== undefined) this.tellSystemd();
     const living = n.alive + n.starting > 0;
     const waiting = n.buried + n.unborn + n.waiting + n.backoff > 0;
+    // A table `ctl scale` holds at 0 copies: nothing left to run is no reason to exit (a later scale runs it again).
+    const held = (this.settings.scaledToZero ?? []).length > 0;
     if (this.pendingReexec && n.starting === 0 && this.outgoing() === 0) {
       this.pendingReexec = false;
       // Nothing left to hand across (the last process ended while the re-exec waited): the exit below, not an exec.
-      if (this.phase.kind === "running" && (living || waiting)) {
+      if (this.phase.kind === "running" && (living || waiting || held)) {
         // A rolling restart begun while the re-exec waited (a reload's) is not handed across either: it ends here, said
         // (its new process aside given up: systemd is told the counts again, should they have changed).
         if (this.roll !== undefined) {
@@ -878,12 +880,15 @@ class Transition {
           // Said again once a process ran meanwhile: spawns that only failed again (a server that cannot start,
           // one tried again and again for want of a resource) leave it said.
           if (n.alive > 0) this.waitingLogged = false;
-        } else if (!waiting) {
+        } else if (!waiting && !held) {
           this.log(say.supervisor.allCremated());
           this.exit(0);
         } else if (!this.waitingLogged) {
           this.waitingLogged = true;
-          this.log(n.buried > 0 ? say.supervisor.waitingForRevive() : n.backoff > 0 ? say.supervisor.waitingForRetry() : say.supervisor.waitingForStart());
+          this.log(
+            !waiting ? say.supervisor.waitingForScale(this.settings.scaledToZero ?? []) :
+            n.buried > 0 ? say.supervisor.waitingForRevive() : n.backoff > 0 ? say.supervisor.waitingForRetry() : say.supervisor.waitingForStart(),
+          );
         }
         return;
       case "stopping":

@@ -113,6 +113,12 @@ export interface Settings {
    * is ready, its status, that it stops, and (watchdogMs) that it is alive.
    */
   readonly systemd?: { readonly watchdogMs: Ms | null };
+  /**
+   * The config tables and Procfile processes `ctl scale` holds at 0 copies (docs/spec.md, "Scale"). While there is
+   * one, lazarus with nothing left to run does not exit (a later scale runs it again: it waits, said once); and a
+   * dependency on one is none (a reload or scale compares a dependent's dependencies without it: unchanged).
+   */
+  readonly scaledToZero?: readonly string[];
 }
 
 /** How a process ended, as the OS reported it. */

@@ -29,6 +29,8 @@ export interface CoreSnapshotInputs {
   readonly ready?: (server: number) => boolean | null;
   /** Whether lazarus sees a server's output (prefixed output); when false its output is null. */
   readonly seesOutput?: (server: number) => boolean;
+  /** Whom a server runs as, when another user than lazarus (`user`); undefined otherwise. */
+  readonly userOf?: (server: number) => string | undefined;
 }
 
 export function snapshotOf(i: CoreSnapshotInputs): HttpSnapshot {
@@ -58,6 +60,7 @@ export function snapshotOf(i: CoreSnapshotInputs): HttpSnapshot {
       lastExit: s.lastExit === null ? null : exitInfo(s.lastExit),
       timeline: h.timeline,
       output: i.seesOutput?.(index) === true ? h.output : null,
+      ...userField(i, index),
     }];
   });
   const pid = i.supervisor.pid;
@@ -65,6 +68,15 @@ export function snapshotOf(i: CoreSnapshotInputs): HttpSnapshot {
   return {
     supervisor: { ...i.supervisor, phase: state.phase.kind },
     servers,
-    status: (now) => ({ pid, version, ...statusOf(state, now) }),
+    status: (now) => {
+      const st = statusOf(state, now);
+      return { pid, version, ...st, servers: i.userOf === undefined ? st.servers : st.servers.map((x) => ({ ...x, ...userField(i, x.index) })) };
+    },
   };
+}
+
+/** `user` when the server runs as another user than lazarus; nothing otherwise (as the control socket's status). */
+function userField(i: CoreSnapshotInputs, server: number): { user?: string } {
+  const user = i.userOf?.(server);
+  return user === undefined ? {} : { user };
 }

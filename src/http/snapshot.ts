@@ -66,6 +66,8 @@ export interface ServerSnapshot {
   readonly timeline: readonly TimelineEvent[];
   /** The last lines of its output, oldest first; null when lazarus does not see them (inherited output). */
   readonly output: readonly OutputLine[] | null;
+  /** Whom it runs as (`user`), when another user than lazarus; absent otherwise. */
+  readonly user?: string;
 }
 
 export interface SupervisorSnapshot {

@@ -132,6 +132,12 @@ export class Supervisor {
   }
 
   /** How server i is started beyond its argv (its spec's launch). */
+  /** `user` for the status: whom server i's process runs as, when another user than lazarus (nothing otherwise). */
+  private userOf(i: number): { user?: string } {
+    const user = this.extrasOf(i).runAs?.user;
+    return user === undefined ? {} : { user };
+  }
+
   private extrasOf(i: number): Omit<SpawnRequest, "argv"> {
     const key = this.state.servers.at(i)?.spec.launch;
     return (key === undefined ? undefined : this.launches.get(key)) ?? this.config.spawnExtras(i);
@@ -220,6 +226,7 @@ export class Supervisor {
           controlRequests: this.counts.controlRequests,
         },
         seesOutput: (i) => this.extrasOf(i).output?.kind === "piped",
+        userOf: (i) => this.userOf(i).user,
       }),
       onAction: (action, respond) => {
         this.counts.controlRequests++;
@@ -270,7 +277,8 @@ export class Supervisor {
         return;
       case "status": {
         const st = statusOf(this.state, this.port.now());
-        const servers = st.servers.map((x, i) => ({ ...x, log: this.logStatus(this.logs[i] ?? null) }));
+        // (by the server's own index: the list leaves out the slots of removed servers that have ended)
+        const servers = st.servers.map((x) => ({ ...x, ...this.userOf(x.index), log: this.logStatus(this.logs[x.index] ?? null) }));
         respond(replyOk(req.id, { status: { pid: this.config.pid ?? null, version: VERSION, ...st, servers, eventLog: this.logStatus(this.eventLog) } }));
         return;
       }

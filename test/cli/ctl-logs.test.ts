@@ -157,6 +157,22 @@ describe("the status table", () => {
     expect(text.split("\n").slice(2, 5).map((l) => l.split(/ {2,}/)[2])).toEqual(["alive (changed: old spec)", "alive (stopping, changed)", "alive"]);
   });
 
+  test("the tables ctl scale holds at 0 copies, under the table (none of their servers is a row)", () => {
+    const text = statusTable({ pid: 1, version: "v", phase: "running", servers: [server("db", null)], scaledToZero: ["web", "worker"] } as never);
+    expect(text.split("\n").slice(3)).toEqual(["scaled to 0: web, worker (ctl scale NAME N runs copies again)", ""]);
+    expect(statusTable({ pid: 1, version: "v", phase: "running", servers: [server("db", null)] } as never)).not.toContain("scaled to 0");
+  });
+
+  test("a USER column when a server runs as another user ('-' for those that run as lazarus)", () => {
+    const text = statusTable({ pid: 1, version: "v", phase: "running", servers: [{ ...server("web", null), user: "www" }, { ...server("db", null), index: 1 }] } as never);
+    expect(text.split("\n").slice(1, 4)).toEqual([
+      "#  NAME  STATE  PID  USER  UPTIME  RESTARTS  LAST EXIT  COMMAND",
+      "0  web   alive  7    www   1.5s    0         -          x",
+      "1  db    alive  7    -     1.5s    0         -          x",
+    ]);
+    expect(statusTable({ pid: 1, version: "v", phase: "running", servers: [server("web", null)] } as never)).not.toContain("USER");
+  });
+
   test("no such column without log files", () => {
     expect(statusTable({ pid: 1, version: "v", phase: "running", servers: [server("web", null)] } as never)).not.toContain("LOG DROPS");
   });

@@ -182,6 +182,18 @@ describe("ctl reload --wait", () => {
     expect(asked.filter((b) => b.cmd === "status").length).toBe(2);
   });
 
+  test("scale NAME 0 --wait: the copies removed, waited for until none still runs; the words and the request", async () => {
+    const zero = { ok: true, message: "scaled 'web' to 0: 0 added, 0 changed, 2 removed (web.1, web.2), 0 unchanged", reload: { added: [], changed: [], removed: ["web.1", "web.2"], unchanged: [] } };
+    const { io, asked } = fakeIo(zero, [st([up("web.1", { stopping: true }), up("web.2", { stopping: true })]), st([up("web.1", { stopping: true })]), st([])]);
+    expect(await ctl(["--control=/run/l.sock", "scale", "web", "0", "--wait=30"], io)).toEqual({
+      status: 0,
+      stdout: "scaled 'web' to 0: 0 added, 0 changed, 2 removed (web.1, web.2), 0 unchanged\nremoved: web.1, web.2\nin effect: nothing removed still runs\n",
+      stderr: "",
+    });
+    expect(asked[0]).toEqual({ cmd: "scale", server: "web", count: 0 });
+    expect(asked.filter((b) => b.cmd === "status").length).toBe(3);
+  });
+
   test("scale takes --wait too; a refused reload is not waited for; bad --wait values are usage errors", async () => {
     const scaled = { ok: true, message: "scaled 'web' to 2: 1 added (web.2)", reload: { added: ["web.2"], changed: [], removed: [], unchanged: ["web.1"] } };
     const { io, asked } = fakeIo(scaled, [st([up("web.1"), up("web.2")])]);

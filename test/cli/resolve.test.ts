@@ -20,3 +20,19 @@ test("a name with a byte that is not UTF-8 is shown as \\xff in the error, as ev
   expect(parseRequest(JSON.stringify({ cmd: "stop", server: "w\udcffb" }), servers)).toMatchObject({ kind: "command", command: { op: "stop", server: 2 } });
   expect(parseRequest(JSON.stringify({ cmd: "stop", server: "a\"b\u202e" }), servers)).toEqual({ kind: "error", id: null, error: "no server named \"a\\\"b\\u202e\"" });
 });
+
+test("an index too big for any supervisor is no server, echoed as typed (it said 'no such server: 100000000000000000000')", () => {
+  for (const cmd of ["stop", "start", "restart", "signal", "rotate", "reopen"]) {
+    expect(parseRequest(JSON.stringify({ cmd, server: "99999999999999999999", signal: "HUP" }), servers))
+      .toEqual({ kind: "error", id: null, error: "no such server: 99999999999999999999" });
+  }
+  const long = "9".repeat(300);
+  expect(parseRequest(JSON.stringify({ cmd: "stop", server: long }), servers)).toEqual({ kind: "error", id: null, error: `no such server: ${"9".repeat(40)}…` });
+  // The largest safe index is still passed on (the core answers for it), and a small one is found.
+  expect(parseRequest(JSON.stringify({ cmd: "stop", server: "9007199254740991" }), servers)).toMatchObject({ kind: "command", command: { op: "stop", server: 9007199254740991 } });
+  expect(parseRequest(JSON.stringify({ cmd: "stop", server: "1" }), servers)).toMatchObject({ kind: "command", command: { op: "stop", server: 1 } });
+  // Leading zeros: the server of that index, or, when there is none (or its slot is a removed server's), said as typed.
+  expect(parseRequest(JSON.stringify({ cmd: "stop", server: "01" }), servers)).toMatchObject({ kind: "command", command: { op: "stop", server: 1 } });
+  expect(parseRequest(JSON.stringify({ cmd: "stop", server: "007" }), servers)).toEqual({ kind: "error", id: null, error: "no such server: 007" });
+  expect(parseRequest(JSON.stringify({ cmd: "stop", server: "00" }), servers)).toEqual({ kind: "error", id: null, error: "no such server: 00" });
+});

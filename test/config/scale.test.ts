@@ -91,6 +91,48 @@ describe("ctl scale's counts", () => {
   });
 });
 
+describe("ctl scale NAME 0 (docs/spec.md, Scale)", () => {
+  const file = toml(`[servers.web]\ncmd = ["srv"]\ninstances = 3\n[servers.db]\ncmd = ["db"]\n[servers.proxy]\ncmd = ["px"]\ndepends_on = ["web", "db"]\n`);
+
+  test("no copies; the name stays scalable; the core is told it is held at 0; a dependency on it is none", () => {
+    const p = plan([], file, { web: { count: 0, base: 3 } });
+    expect(names(p)).toEqual(["db", "proxy"]);
+    expect(p.servers[1]?.dependsOn).toEqual([0]);
+    expect([...p.scalable]).toEqual([["web", 3], ["db", null], ["proxy", null]]);
+    expect(p.scales).toEqual({ web: { count: 0, base: 3 } });
+    expect(p.settings.scaledToZero).toEqual(["web"]);
+    // A table without instances too; a Procfile process too.
+    expect(names(plan([], file, { db: { count: 0, base: null } }))).toEqual(["web.1", "web.2", "web.3", "proxy"]);
+    const proc = plan(["--procfile=Procfile"], procfile("web: ./web\nworker: ./w\n"), { web: { count: 0, base: null } });
+    expect(names(proc)).toEqual(["worker"]);
+    expect(proc.settings.scaledToZero).toEqual(["web"]);
+    // Without a 0: nothing held.
+    expect(plan([], file, { web: { count: 1, base: 3 } }).settings.scaledToZero).toBeUndefined();
+  });
+
+  test("every table at 0 is a plan with no server (lazarus waits for a scale), not 'nothing to run'", () => {
+    const only = toml(`[servers.web]\ncmd = ["srv"]\ninstances = 2\n`);
+    const p = plan([], only, { web: { count: 0, base: 2 } });
+    expect(p.servers).toEqual([]);
+    expect(p.settings.scaledToZero).toEqual(["web"]);
+    expect(names(plan(["--procfile=Procfile"], procfile("web: ./web\n"), { web: { count: 0, base: null } }))).toEqual([]);
+    // The file's count changed: the 0 is dropped, the file's copies run.
+    expect(names(plan([], only, { web: { count: 0, base: 3 } }))).toEqual(["web.1", "web.2"]);
+    // --formation's 0 alone (no ctl scale) still runs nothing: refused at the start, as before.
+    expect(tryPlan(["--procfile=Procfile", "--formation=web=0"], procfile("web: ./web\n")).ok).toBe(false);
+  });
+
+  test("a count of 0 travels across a re-exec; a negative one is left out", () => {
+    expect(readScales(carryScales({ web: { count: 0, base: 3 } }) ?? undefined)).toEqual({ web: { count: 0, base: 3 } });
+    expect(readScales(JSON.stringify({ web: { count: -1, base: 3 } }))).toEqual({});
+  });
+
+  test("instances = 0 in a file stays refused (autostart = false is the file's way not to run a server)", () => {
+    const r = tryPlan([], toml(`[servers.web]\ncmd = ["srv"]\ninstances = 0\n`));
+    expect(r.ok).toBe(false);
+  });
+});
+
 describe("--formation (foreman's)", () => {
   const file = procfile("web: ./web\nworker: ./w\nclock: ./c\n");
 
@@ -141,15 +183,18 @@ describe("ctl scale NAME N: the request", () => {
   test("ctl's words become {cmd: scale, server, count}; a bad count or arity is a usage error", () => {
     expect(ctlRequest(["scale", "web", "3"])).toEqual({ cmd: "scale", server: "web", count: 3 });
     expect(ctlRequest(["scale", "web"])).toBe("scale takes two arguments (NAME N)");
-    expect(ctlRequest(["scale", "web", "0"])).toBe("scale: \"0\" is not a number of copies from 1 to 100");
-    expect(ctlRequest(["scale", "web", "101"])).toBe("scale: \"101\" is not a number of copies from 1 to 100");
-    expect(ctlRequest(["scale", "web", "x"])).toBe("scale: \"x\" is not a number of copies from 1 to 100");
+    expect(ctlRequest(["scale", "web", "0"])).toEqual({ cmd: "scale", server: "web", count: 0 });
+    expect(ctlRequest(["scale", "web", "101"])).toBe("scale: \"101\" is not a number of copies from 0 to 100");
+    expect(ctlRequest(["scale", "web", "x"])).toBe("scale: \"x\" is not a number of copies from 0 to 100");
+    expect(ctlRequest(["scale", "web", "-1"])).toBe("scale: \"-1\" is not a number of copies from 0 to 100");
   });
 
   test("the protocol checks it again", () => {
     expect(parseRequest(JSON.stringify({ cmd: "scale", server: "web", count: 2, id: 7 }), [])).toEqual({ kind: "scale", id: 7, name: "web", count: 2 });
+    expect(parseRequest(JSON.stringify({ cmd: "scale", server: "web", count: 0, id: 7 }), [])).toEqual({ kind: "scale", id: 7, name: "web", count: 0 });
+    expect(parseRequest(JSON.stringify({ cmd: "scale", server: "web", count: -1 }), [])).toEqual({ kind: "error", id: null, error: "bad \"count\" -1 (a whole number of copies from 0 to 100)" });
     expect(parseRequest(JSON.stringify({ cmd: "scale", count: 2 }), [])).toEqual({ kind: "error", id: null, error: "missing \"server\" (the name of a config table or Procfile process)" });
-    expect(parseRequest(JSON.stringify({ cmd: "scale", server: "web", count: 1.5 }), [])).toEqual({ kind: "error", id: null, error: "bad \"count\" 1.5 (a whole number of copies from 1 to 100)" });
-    expect(parseRequest(JSON.stringify({ cmd: "scale", server: "web" }), [])).toEqual({ kind: "error", id: null, error: "bad \"count\" null (a whole number of copies from 1 to 100)" });
+    expect(parseRequest(JSON.stringify({ cmd: "scale", server: "web", count: 1.5 }), [])).toEqual({ kind: "error", id: null, error: "bad \"count\" 1.5 (a whole number of copies from 0 to 100)" });
+    expect(parseRequest(JSON.stringify({ cmd: "scale", server: "web" }), [])).toEqual({ kind: "error", id: null, error: "bad \"count\" null (a whole number of copies from 0 to 100)" });
   });
 });

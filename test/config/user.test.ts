@@ -91,7 +91,7 @@ describe("the keys", () => {
 describe("resolving user and group (accounts.ts)", () => {
   test("a user runs in its primary group by default, with the groups it is a member of", () => {
     expect(resolveUser("www", undefined, accounts())).toEqual({
-      ok: true, runAs: { uid: 33, gid: 33, groups: [33, 4, 500] }, env: { HOME: "/var/www", USER: "www", LOGNAME: "www", SHELL: "/usr/sbin/nologin" },
+      ok: true, runAs: { uid: 33, gid: 33, groups: [33, 4, 500], user: "www" }, env: { HOME: "/var/www", USER: "www", LOGNAME: "www", SHELL: "/usr/sbin/nologin" },
     });
   });
 
@@ -102,7 +102,8 @@ describe("resolving user and group (accounts.ts)", () => {
   test("ids: a number, or a name of digits nobody has; an id without an entry needs its group, and gets no variables", () => {
     expect(resolveUser(33, undefined, accounts())).toMatchObject({ ok: true, runAs: { uid: 33, gid: 33 }, env: { USER: "www" } });
     expect(resolveUser("65534", undefined, accounts())).toMatchObject({ ok: true, runAs: { uid: 65534, gid: 65534, groups: [65534] }, env: { USER: "nobody" } });
-    expect(resolveUser(4000, "4000", accounts())).toEqual({ ok: true, runAs: { uid: 4000, gid: 4000, groups: [4000] }, env: {} });
+    // (its `user`, for the status, is its uid: no name is known)
+    expect(resolveUser(4000, "4000", accounts())).toEqual({ ok: true, runAs: { uid: 4000, gid: 4000, groups: [4000], user: "4000" }, env: {} });
     expect(resolveUser(4000, undefined, accounts())).toEqual({ ok: false, key: "user", message: "no user with uid 4000 in the user database: give its group too (group = …)." });
   });
 
@@ -238,7 +239,7 @@ describe("start and reload", () => {
     edit(`control = "none"\n[servers.a]\ncmd = "a"\nuser = "nobody"\n`);
     const r = p.reread({});
     if (!r.ok) throw new Error(r.error);
-    expect(r.plan.launches[0]?.runAs).toEqual({ uid: 65534, gid: 65534, groups: [65534] });
+    expect(r.plan.launches[0]?.runAs).toEqual({ uid: 65534, gid: 65534, groups: [65534], user: "nobody" });
     expect(r.plan.servers[0]?.launch).not.toBe(p.plan.servers[0]?.launch);
   });
 });

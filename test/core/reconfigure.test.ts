@@ -7,7 +7,7 @@ import { SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { statusOf } from "../../src/core/status.ts";
 import { handoverSpecs, initialState } from "../../src/core/step.ts";
 import type { Effect, Event, Handover, ServerSpec, Settings } from "../../src/core/types.ts";
-import { code, Driver, kills, logs, SETTINGS, spawns } from "../helpers/driver.ts";
+import { code, Driver, exits, kills, logs, SETTINGS, spawns } from "../helpers/driver.ts";
 
 const spec = (name: string, extra: Partial<ServerSpec> = {}): ServerSpec => ({ argv: [name], name, label: name, ...extra });
 const NOTIFY = { kind: "notify" } as const;
@@ -450,5 +450,70 @@ describe("a server added in the seat of a removed one still stopping waits for i
     d.feed({ type: "notify", at: 1, pid: d.pid(0), ready: true, watchdog: false, status: null });
     const fx = d.feed({ type: "control", at: 10, id: 3, command: { op: "roll", name: "web", servers: [0] } });
     expect(spawns(fx)).toEqual([{ server: 1, argv: ["web"] }]);
+  });
+});
+
+describe("ctl scale NAME 0 (docs/spec.md, Scale): no copies, the table held at 0", () => {
+  const copy = (n: number) => spec(`web.${n}`, { argv: ["web"], group: "web" });
+  const zero = (d: Driver, names: string[] = ["web"]): Settings => ({ ...d.state.settings, scaledToZero: names });
+  const scale = (d: Driver, at: number, servers: ServerSpec[], count: number, settings: Settings) =>
+    d.feed({ type: "reconfigure", at, id: 1, settings, servers, scale: { name: "web", count } });
+
+  test("the last table scaled to 0: its copies stop, lazarus waits (no exit), and a scale up starts new copies", () => {
+    const d = new Driver([copy(1), copy(2)]);
+    d.start(0);
+    const [p1, p2] = [d.pid(0), d.pid(1)];
+    const down = scale(d, 10, [], 0, zero(d));
+    expect(logs(down)[0]).toBe("scaled 'web' to 0: 0 added, 0 changed, 2 removed (web.1, web.2), 0 unchanged.");
+    expect(kills(down)).toEqual([{ pid: p2, signal: SIGTERM, group: true }, { pid: p1, signal: SIGTERM, group: true }]);
+    d.exit(p2, code(0), 20);
+    const last = d.exit(p1, code(0), 21);
+    expect(exits(last)).toEqual([]);
+    expect(logs(last)).toContain("nothing runs: 'web' is scaled to 0; waiting for a ctl scale.");
+    expect(statusOf(d.state, 22).servers).toEqual([]);
+    expect(statusOf(d.state, 22).scaledToZero).toEqual(["web"]);
+    const up = scale(d, 30, [copy(1), copy(2)], 2, { ...d.state.settings, scaledToZero: [] });
+    expect(logs(up)[0]).toBe("scaled 'web' to 2: 2 added (web.1, web.2), 0 changed, 0 removed, 0 unchanged.");
+    expect(spawns(up).map((s) => s.server).sort()).toEqual([0, 1]);
+    expect([d.pid(0), d.pid(1)]).not.toContain(p1);
+    expect([d.pid(0), d.pid(1)]).not.toContain(p2);
+    expect(statusOf(d.state, 31).scaledToZero).toBeUndefined();
+  });
+
+  test("without the table held at 0 (a plain reload that removed every server could not), nothing left is an exit", () => {
+    const d = new Driver([copy(1)]);
+    d.start(0);
+    const p1 = d.pid(0);
+    scale(d, 10, [], 0, d.state.settings);
+    expect(exits(d.exit(p1, code(0), 20))).toEqual([0]);
+  });
+
+  test("a dependent waiting for a table scaled to 0 starts (said changed: --wait waits for it); once it runs, a scale up leaves it unchanged", () => {
+    // web.1 runs but is not ready (it has a readiness check): lb waits for it.
+    const web = spec("web.1", { argv: ["web"], group: "web", ready: NOTIFY });
+    const d = new Driver([web, spec("lb", { dependsOn: [0] }), spec("db")]);
+    d.start(0);
+    expect(d.kind(1)).toBe("waiting");
+    const p = d.pid(0);
+    const down = scale(d, 10, [spec("lb"), spec("db")], 0, zero(d));
+    expect(logs(down)[0]).toBe("scaled 'web' to 0: 0 added, 1 changed (lb), 1 removed (web.1), 1 unchanged.");
+    d.exit(p, code(0), 20);
+    expect(d.kind(1)).toBe("alive");
+    const lb = d.pid(1);
+    const up = scale(d, 30, [web, spec("lb", { dependsOn: [0] }), spec("db")], 1, { ...d.state.settings, scaledToZero: [] });
+    expect(logs(up)[0]).toBe("scaled 'web' to 1: 1 added (web.1), 0 changed, 0 removed, 2 unchanged.");
+    expect(d.pid(1)).toBe(lb);
+    expect(d.state.servers.at(1)?.spec.dependsOn).toEqual([0]);
+  });
+
+  test("a reload that keeps the 0 keeps the dependent unchanged (the table is still no dependency)", () => {
+    const d = new Driver([copy(1), spec("lb", { dependsOn: [0] })]);
+    d.start(0);
+    const [p, lb] = [d.pid(0), d.pid(1)];
+    scale(d, 10, [spec("lb")], 0, zero(d));
+    d.exit(p, code(0), 20);
+    const again = reload(d, 30, [spec("lb")], zero(d));
+    expect(logs(again)[0]).toBe("reloaded: 0 added, 0 changed, 0 removed, 1 unchanged.");
+    expect(d.pid(1)).toBe(lb);
   });
 });

@@ -109,9 +109,9 @@ describe("ctl scale", () => {
     const before = await allAlive(sock, ["web.1", "web.2", "other"]);
     const bad = await ctl(`--control=${sock}`, "scale", "web.1", "3");
     expect(bad).toEqual({ code: 1, out: "", err: "lazarus: ctl: refused: no server table or Procfile process named \"web.1\" (one of: web, other)\n" });
-    const usage = await ctl(`--control=${sock}`, "scale", "web", "0");
+    const usage = await ctl(`--control=${sock}`, "scale", "web", "101");
     expect(usage.code).toBe(2);
-    expect(usage.err).toBe("lazarus: ctl: scale: \"0\" is not a number of copies from 1 to 100 (see lazarus ctl --help)\n");
+    expect(usage.err).toBe("lazarus: ctl: scale: \"101\" is not a number of copies from 0 to 100 (see lazarus ctl --help)\n");
     expect(await pids(sock)).toEqual(before);
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
@@ -149,6 +149,82 @@ describe("ctl scale", () => {
     const three = await allAlive(sock, ["web.1", "web.2", "other", "web.3"]);
     expect([three["web.1"], three["web.2"], three.other]).toEqual([two["web.1"], two["web.2"], two.other]);
     expect(await instanceOf(r, three["web.3"] as number)).toBe("3");
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+});
+
+describe("ctl scale NAME 0: every copy stopped, the name still scalable", () => {
+  test("the only table: 2 → 0 (processes gone, lazarus waits), status, a reload and a re-exec keep 0, → 2 new processes", async () => {
+    const sock = join(dir, "zero.sock");
+    const toml = write("zero.toml", `[servers.web]\ncmd = ["./web", "--print-env=LAZARUS_INSTANCE"]\ninstances = 2\n`);
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    const two = await allAlive(sock, ["web.1", "web.2"]);
+    const down = await ctl(`--control=${sock}`, "scale", "web", "0", "--wait=20");
+    expect(down).toEqual({ code: 0, out: "scaled 'web' to 0: 0 added, 0 changed, 2 removed (web.1, web.2), 0 unchanged\nremoved: web.1, web.2\n" +
+      "in effect: nothing removed still runs\n", err: "" });
+    expect(await waitGone([two["web.1"] as number, two["web.2"] as number])).toEqual([]);
+    await r.waitFor("nothing runs: 'web' is scaled to 0; waiting for a ctl scale.");
+    expect(await pids(sock)).toEqual({});
+    const status = await ctl(`--control=${sock}`, "status");
+    expect(status.code).toBe(0);
+    expect(status.out.split("\n").slice(1)).toEqual(["#  NAME  STATE  PID  UPTIME  RESTARTS  LAST EXIT  COMMAND", "scaled to 0: web (ctl scale NAME N runs copies again)", ""]);
+    const json = await request(sock, { cmd: "status" });
+    expect(json.ok && (json.reply.status as { scaledToZero?: string[] }).scaledToZero).toEqual(["web"]);
+    // A reload of the unchanged file keeps the 0; so does a re-exec.
+    expect((await ctl(`--control=${sock}`, "reload")).out.split("\n")[0]).toBe("reloaded: 0 added, 0 changed, 0 removed, 0 unchanged");
+    r.signal("SIGUSR1");
+    await r.waitFor("re-exec complete");
+    expect(await pids(sock)).toEqual({});
+    const up = await ctl(`--control=${sock}`, "scale", "web", "2", "--wait=20");
+    expect(up.code).toBe(0);
+    expect(up.out.split("\n")[0]).toBe("scaled 'web' to 2: 2 added (web.1, web.2), 0 changed, 0 removed, 0 unchanged");
+    const again = await allAlive(sock, ["web.1", "web.2"]);
+    expect([again["web.1"], again["web.2"]]).not.toContain(two["web.1"]);
+    expect([again["web.1"], again["web.2"]]).not.toContain(two["web.2"]);
+    expect(await Promise.all([again["web.1"], again["web.2"]].map((pid) => instanceOf(r, pid as number)))).toEqual(["1", "2"]);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("a dependent waiting for a table scaled to 0 starts without waiting for it, and is untouched by the scale back up", async () => {
+    const sock = join(dir, "zero-dep.sock");
+    // web is never ready (its readiness file does not exist): lb, which depends on it, waits.
+    const toml = write("zero-dep.toml", `[servers.web]\ncmd = ["./web"]\ninstances = 2\nready = { cmd = ["test", "-e", "no-such-file"] }\n` +
+      `[servers.lb]\ncmd = ["./other"]\ndepends_on = ["web"]\n`);
+    const r = start([`--config=${toml}`, `--control=${sock}`]);
+    await r.waitFor("started, supervising");
+    await r.waitFor("'lb' waits for 'web.1', 'web.2' to be ready.");
+    const down = await ctl(`--control=${sock}`, "scale", "web", "0");
+    // Nothing to wait for any more: lb starts (said changed, as a reload that may start a waiting server says it).
+    expect(down.out.split("\n")[0]).toBe("scaled 'web' to 0: 0 added, 1 changed (lb), 2 removed (web.1, web.2), 0 unchanged");
+    const only = await allAlive(sock, ["lb"]);
+    const up = await ctl(`--control=${sock}`, "scale", "web", "1");
+    expect(up.out.split("\n")[0]).toBe("scaled 'web' to 1: 1 added (web.1), 0 changed, 0 removed, 1 unchanged");
+    const both = await allAlive(sock, ["web.1", "lb"]);
+    expect(both.lb).toBe(only.lb as number);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
+  test("a Procfile process: ctl scale web 0 stops it, the other runs on; ctl scale web 1 brings it back", async () => {
+    const sock = join(dir, "zero-proc.sock");
+    const procfile = write("Procfile.zero", "web: ./web\nother: ./other\n");
+    const r = start([`--procfile=${procfile}`, `--control=${sock}`, `--log-dir=${join(dir, "zero-logs")}`]);
+    await r.waitFor("started, supervising");
+    const before = await allAlive(sock, ["web", "other"]);
+    const down = await ctl(`--control=${sock}`, "scale", "web", "0");
+    expect(down.out.split("\n")[0]).toBe("scaled 'web' to 0: 0 added, 0 changed, 1 removed (web), 1 unchanged");
+    expect(await waitGone([before.web as number])).toEqual([]);
+    expect(await allAlive(sock, ["other"])).toEqual({ other: before.other as number });
+    // Each row's log is its own server's, by index (it was the list's position: other showed web.log once web was gone).
+    const st = await request(sock, { cmd: "status" });
+    expect(st.ok && (st.reply.status as { servers: { name: string; log: { path: string } | null }[] }).servers.map((s) => [s.name, s.log?.path]))
+      .toEqual([["other", join(dir, "zero-logs", "other.log")]]);
+    const up = await ctl(`--control=${sock}`, "scale", "web", "1");
+    expect(up.out.split("\n")[0]).toBe("scaled 'web' to 1: 1 added (web.1), 0 changed, 0 removed, 1 unchanged");
+    await allAlive(sock, ["other", "web.1"]);
     r.signal("SIGTERM");
     expect((await r.ended()).code).toBe(0);
   });

@@ -134,6 +134,31 @@ env = { HOME = "/srv/given" }
     expect((await r.ended()).code).toBe(0);
   });
 
+  test("ctl status (text and JSON) and /api/status say whom a server runs as, when another user than lazarus", async () => {
+    if (notRoot !== null) {
+      console.log(`user test not run: ${notRoot}`);
+      expect(notRoot).toMatch(/^not root/);
+      return;
+    }
+    const dir = sharedDir();
+    const sock = join(dir, "ctl.sock");
+    writeFileSync(join(dir, "lazarus.toml"), `[servers.as]\ncmd = ["sleep", "1000"]\nuser = "nobody"\n[servers.me]\ncmd = ["sleep", "1000"]\n`);
+    const r = start([`--config=${join(dir, "lazarus.toml")}`, `--control=${sock}`, "--http=127.0.0.1:0"]);
+    await r.startedPid(0, "as");
+    await r.startedPid(0, "me");
+    const line = await r.waitFor(/HTTP endpoint at (http:\/\/\S+?)( \(read-only\))?\.$/);
+    const url = /HTTP endpoint at (http:\/\/\S+?)( \(read-only\))?\.$/.exec(line)?.[1] as string;
+    const text = await ctl(`--control=${sock}`, "status");
+    const rows = text.out.split("\n").slice(1, 4).map((l) => l.split(/ {2,}/));
+    expect(rows.map((x) => x[4])).toEqual(["USER", "nobody", "-"]);
+    const json = JSON.parse((await ctl(`--control=${sock}`, "--json", "status")).out) as { status: { servers: { name: string; user?: string }[] } };
+    expect(json.status.servers.map((s) => [s.name, s.user ?? null])).toEqual([["as", "nobody"], ["me", null]]);
+    const api = await (await fetch(`${url}/api/status`)).json() as { status: { servers: { name: string; user?: string }[] } };
+    expect(api.status.servers.map((s) => [s.name, s.user ?? null])).toEqual([["as", "nobody"], ["me", null]]);
+    r.signal("SIGTERM");
+    expect((await r.ended()).code).toBe(0);
+  });
+
   test("ctl reload: another group restarts the server in it; a group that does not exist is refused, nothing changed", async () => {
     if (noSetpriv !== null) {
       console.log(`reload test not run: ${noSetpriv}`);

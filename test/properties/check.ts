@@ -268,6 +268,11 @@ export class ScenarioRun {
   private readonly behaviour = new Map<string, ServerChoice>();
   /** The servers a reload removed, by name, as they were (one may be added again). */
   private readonly removedSpecs = new Map<string, Named>();
+  /**
+   * Tables `ctl scale NAME 0` holds at 0 copies (Settings.scaledToZero, in every reconfigure event from then on): the
+   * spec of its highest-numbered copy, and what depended on it (a scale up runs it again, and they depend on it again).
+   */
+  private readonly zeroed = new Map<string, { readonly template: Named; readonly dependents: readonly string[] }>();
   /** Slots a reload removed (by the model) whose process still runs or is being started: no process may start in their seat. */
   private readonly outgoing = new Set<number>();
   /** Servers a reload added that have not been started yet: their first start is what the seat check judges. */
@@ -339,7 +344,8 @@ export class ScenarioRun {
         this.feed({ type: "exited", at: this.t, pid: action.pid, status: action.status, ...this.hint(null) });
         return;
       case "fail-next-spawn":
-        this.failNext.set(this.specs[action.k % this.specs.length]!.name, action.error);
+        // (none when every table is scaled to 0)
+        if (this.specs.length > 0) this.failNext.set(this.specs[action.k % this.specs.length]!.name, action.error);
         return;
       case "fire-timer": {
         // The model's deadlines: the core must have armed each, at exactly its instant.
@@ -415,6 +421,7 @@ export class ScenarioRun {
       case "control": {
         // (any slot: a removed server's, or a rolling restart's slot aside, is no server: refused)
         const n = Math.max(this.specs.length, this.model.servers.length);
+        if (n === 0) return [];
         const server = s.k % n;
         const command: ControlCommand =
           s.op === "revive-all" ? { op: "revive", server: null }
@@ -454,6 +461,7 @@ export class ScenarioRun {
       }
       case "probe-bogus": {
         const n = Math.max(this.specs.length, this.model.servers.length);
+        if (n === 0) return [];
         if (s.how === "dead-pid") {
           const gone = this.gone();
           if (gone.length === 0) return [];
@@ -554,7 +562,7 @@ export class ScenarioRun {
       if (!r.undo) return { ...spec, argv: [...spec.argv, word] };
       return last.startsWith("--reload=") ? { ...spec, argv: spec.argv.slice(0, -1) } : spec;
     });
-    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.settings, servers: breakCycles(servers) };
+    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.reloadSettings(), servers: breakCycles(servers) };
   }
 
   /** The configuration in force with its dependencies by name (to edit it). */
@@ -573,7 +581,14 @@ export class ScenarioRun {
       for (const x of list) x.deps = x.deps.filter((n) => n !== gone!.spec.name);
     }
     if (r.add !== null) this.addTo(list, r.add, r.k);
-    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.settings, servers: unnamed(list) };
+    // (a table held at 0 that has copies again, one removed before and added back: no longer held)
+    for (const x of list) this.zeroed.delete(x.spec.group ?? x.spec.name);
+    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.reloadSettings(), servers: unnamed(list) };
+  }
+
+  /** The settings a reconfigure event carries: the tables held at 0 copies with them. */
+  private reloadSettings(): Settings {
+    return this.zeroed.size === 0 ? this.settings : { ...this.settings, scaledToZero: [...this.zeroed.keys()] };
   }
 
   /** Which server of `list` a reload removes: the k-th of those that fit `which`, or of all when none does. */
@@ -626,13 +641,14 @@ export class ScenarioRun {
    */
   private scale(sc: Extract<Simple, { a: "scale" }>): Event | null {
     const list = this.named();
-    const tables = [...new Set(list.map((x) => x.spec.group ?? x.spec.name))];
+    const tables = [...new Set([...list.map((x) => x.spec.group ?? x.spec.name), ...this.zeroed.keys()])];
     if (tables.length === 0) return null;
     const table = tables[sc.k % tables.length]!;
     const mine = (x: Named) => x.spec.group === table || (x.spec.group === undefined && x.spec.name === table);
     const old = list.filter(mine);
     const oldNames = new Set(old.map((x) => x.spec.name));
-    const template = old.slice().sort((a, b) => copyNumber(b.spec.name) - copyNumber(a.spec.name))[0]!;
+    const held = this.zeroed.get(table);
+    const template = held?.template ?? old.slice().sort((a, b) => copyNumber(b.spec.name) - copyNumber(a.spec.name))[0]!;
     const copies: Named[] = [];
     for (let m = 1; m <= sc.count; m++) {
       const name = `${table}.${m}`;
@@ -642,7 +658,7 @@ export class ScenarioRun {
         continue;
       }
       // (not on the table's own copies: the generated copies of a table that depend on earlier ones are the harness's)
-      copies.push({ spec: { ...template.spec, name, group: table }, deps: template.deps.filter((n) => !oldNames.has(n)) });
+      copies.push({ spec: { ...template.spec, name, group: table }, deps: template.deps.filter((n) => !oldNames.has(n) && list.some((y) => y.spec.name === n)) });
       this.behaviour.set(name, this.behaviour.get(template.spec.name)!);
     }
     const names = copies.map((x) => x.spec.name);
@@ -655,13 +671,20 @@ export class ScenarioRun {
         placed = true;
       }
     }
+    // (a table held at 0: its copies come last, and what depended on it, still there, depends on them again)
+    if (!placed) out.push(...copies);
+    for (const x of out) if (held?.dependents.includes(x.spec.name) === true && !mine(x)) x.deps = [...x.deps, ...names];
     // (a copy that depended on the table's own copies keeps those that remain)
     for (const x of out) {
       if (x.deps.some((n) => oldNames.has(n))) {
         x.deps = mine(x) ? x.deps.filter((n) => names.includes(n)) : [...x.deps.filter((n) => !oldNames.has(n)), ...names];
       }
     }
-    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.settings, servers: unnamed(out), scale: { name: table, count: sc.count } };
+    if (sc.count === 0) {
+      const dependents = list.filter((x) => !mine(x) && x.deps.some((n) => oldNames.has(n))).map((x) => x.spec.name);
+      if (held === undefined) this.zeroed.set(table, { template: { spec: template.spec, deps: [...template.deps] }, dependents });
+    } else this.zeroed.delete(table);
+    return { type: "reconfigure", at: this.t, id: this.nextId++, settings: this.reloadSettings(), servers: unnamed(out), scale: { name: table, count: sc.count } };
   }
 
   /** The current slots of table `name`'s copies (NAME.1, NAME.2, … in the order of their numbers), as the control socket finds them. */
@@ -1055,7 +1078,9 @@ export class ScenarioRun {
     this.armed.clear();
     this.probes.length = 0;
     this.t += this.exec.delay;
-    this.state = initialState(this.settings, this.specs);
+    // (the new image plans with the counts `ctl scale` gave, carried across: the tables it holds at 0 included)
+    const zero = this.state.settings.scaledToZero;
+    this.state = initialState(zero === undefined ? this.settings : { ...this.settings, scaledToZero: zero }, this.specs);
     this.images.push({ initial: this.state, events: [], results: [] });
     this.trace.push(`--- re-exec at ${execAt}: new image at ${this.t} ---`);
     const deaths = this.running().slice(0, this.exec.deaths).map((p) => this.ended(p, this.exec.status, true));
@@ -1336,13 +1361,15 @@ export class ScenarioRun {
       });
     }
 
-    // 8. exit only when nothing is alive and (outside shutdown) nothing is buried; and then, always
+    // 8. exit only when nothing is alive and (outside shutdown) nothing is buried and no table is held at 0 copies; and then, always
     const kinds = after.servers.map((s) => s.life.kind);
+    const held = (after.settings.scaledToZero ?? []).length > 0;
     if (exitFx.length > 0) {
       if (kinds.includes("alive") || kinds.includes("starting")) this.fail("8", "exited with a server alive or starting");
       const shutdown = before.phase.kind === "stopping" || terminating || (event.type === "timer" && event.timer === "alarm");
       if (!shutdown && (kinds.includes("buried") || kinds.includes("unborn") || kinds.includes("waiting") || kinds.includes("backoff"))) this.fail("8", "exited outside shutdown with a server buried or waiting");
-    } else if (after.phase.kind === "running" && kinds.every((k) => k === "cremated")) {
+      if (!shutdown && held) this.fail("8", `exited outside shutdown while ${after.settings.scaledToZero?.join(", ")} is scaled to 0 (a later ctl scale runs it again)`);
+    } else if (after.phase.kind === "running" && kinds.every((k) => k === "cremated") && !held) {
       this.fail("8", "every server is cremated, yet the supervisor does not exit");
     } else if (after.phase.kind === "stopping" && !kinds.includes("alive") && !kinds.includes("starting")) {
       this.fail("8", "shutting down with nothing alive, yet the supervisor does not exit");

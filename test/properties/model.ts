@@ -820,6 +820,8 @@ export class Model {
     // A rolling restart under way ends: the reload decides afresh what each copy runs.
     this.rollFailed(scale ? "a scale came" : "a reload came");
     const old = this.settings;
+    // A table held at 0 copies before or after (`ctl scale NAME 0`) is no dependency to wait for: left out of both sides.
+    const zero = new Set([...(old.scaledToZero ?? []), ...(settings.scaledToZero ?? [])]);
     this.settings = { ...settings, ...(old.systemd === undefined ? {} : { systemd: old.systemd }) };
     if (settings.alarmMs !== old.alarmMs) this.alarmAt = settings.alarmMs > 0 ? this.at + settings.alarmMs : null;
     const current = new Map<string, number>();
@@ -838,7 +840,7 @@ export class Model {
     });
     // Dependencies by name, a table's copy standing for the table (however many copies it has: a scale does not
     // change what depends on it).
-    const depNames = (deps: readonly number[] | undefined, names: (d: number) => string) => (deps ?? []).map(names);
+    const depNames = (deps: readonly number[] | undefined, names: (d: number) => string) => (deps ?? []).map(names).filter((n) => !zero.has(n));
     const table = (x: ServerSpec | undefined, d: number) => x === undefined ? `#${d}` : x.group ?? x.name;
     const added: number[] = [];
     const changed: number[] = [];
@@ -1005,7 +1007,9 @@ export class Model {
     const living = this.servers.some((s) => s.kind === "alive" || s.kind === "starting");
     const waiting = this.servers.some((s) => s.kind === "buried" || s.kind === "unborn" || s.kind === "waiting" || s.kind === "backoff");
     // (Nothing left to hand across, nothing left to wait for: it exits, and a re-exec it waited for is not carried out.)
-    if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting") && this.inFlight() < 0 && (living || waiting || this.phase.kind !== "running")) {
+    // (A table `ctl scale` holds at 0 copies: nothing left to run is no reason to exit, a later scale runs it again.)
+    const held = (this.settings.scaledToZero ?? []).length > 0;
+    if (this.pendingReexec && !this.servers.some((s) => s.kind === "starting") && this.inFlight() < 0 && (living || waiting || held || this.phase.kind !== "running")) {
       this.pendingReexec = false;
       if (this.phase.kind === "running") {
         // A rolling restart begun while it waited (a reload's) ends here too, said (and systemd told the counts again).
@@ -1017,7 +1021,7 @@ export class Model {
         this.x.handover = this.handover();
       }
     }
-    if (this.phase.kind === "running" && !living && !waiting) {
+    if (this.phase.kind === "running" && !living && !waiting && !held) {
       this.pendingReexec = false;
       this.exit(0);
     }

@@ -470,6 +470,22 @@ Object.assign(MUTANTS, {
   },
 });
 
+/** Planted bugs in `ctl scale NAME 0` (docs/spec.md, "Scale"). */
+Object.assign(MUTANTS, {
+  /** A table held at 0 copies is forgotten: lazarus with nothing else left to run exits, and no later scale can run it again. */
+  "a table scaled to 0 lets lazarus exit": (state: State, event: Event): StepResult => {
+    const { scaledToZero: _, ...settings } = state.settings;
+    const r = step({ ...state, settings }, event.type === "reconfigure" ? { ...event, settings: { ...event.settings, scaledToZero: [] } } : event);
+    // (the state keeps saying which tables are held: only the decision to exit is bent)
+    return { ...r, state: { ...r.state, settings: { ...r.state.settings, ...(event.type === "reconfigure" ? { scaledToZero: event.settings.scaledToZero } : state.settings.scaledToZero === undefined ? {} : { scaledToZero: state.settings.scaledToZero }) } } };
+  },
+});
+
+/** The tables held at 0 copies before or after a reconfigure event, as step.ts gives reconfigure(). */
+function zeroOf(state: State, event: Extract<Event, { type: "reconfigure" }>): Set<string> {
+  return new Set([...(state.settings.scaledToZero ?? []), ...(event.settings.scaledToZero ?? [])]);
+}
+
 /** Planted bugs in a reload's change of policy only (docs/spec.md, "Reload": updated in place). */
 Object.assign(MUTANTS, {
   /** Every change restarts, as before: a server whose stop timeout or health check alone changed is stopped and started again. */
@@ -477,7 +493,7 @@ Object.assign(MUTANTS, {
     if (event.type !== "reconfigure" || state.phase.kind !== "running") return step(state, event);
     // (what the core runs made to differ in how it is launched: every change is then one that restarts)
     let bent = state;
-    for (const c of reconfigure(state.servers, event.servers).changes) {
+    for (const c of reconfigure(state.servers, event.servers, zeroOf(state, event)).changes) {
       const s = state.servers.at(c.slot);
       // (a plain server's: a table's copy with a readiness check would be replaced by a rolling reload, one at a time)
       if (c.kind === "updated" && s !== undefined && s.spec.group === undefined) bent = withServer(bent, c.slot, { ...s, spec: { ...s.spec, launch: `${s.spec.launch ?? ""}+` } });
@@ -488,7 +504,7 @@ Object.assign(MUTANTS, {
   "an in-place health change keeps the old probe schedule": (state: State, event: Event): StepResult => {
     const r = step(state, event);
     if (event.type !== "reconfigure" || state.phase.kind !== "running") return r;
-    const touched = new Set(reconfigure(state.servers, event.servers).changes.flatMap((c) => (c.kind === "updated" ? [`probe:${c.slot}`] : [])));
+    const touched = new Set(reconfigure(state.servers, event.servers, zeroOf(state, event)).changes.flatMap((c) => (c.kind === "updated" ? [`probe:${c.slot}`] : [])));
     let out = r.state;
     out.servers.forEach((s, i) => {
       if (s.staleProbe === undefined) return;

@@ -254,7 +254,7 @@ function operatorArbs(weight: number): { weight: number; arbitrary: fc.Arbitrary
         add: fc.option(add, { freq: 2, nil: null }), remove: fc.option(remove, { freq: 3, nil: null }),
       }),
     },
-    { weight, arbitrary: fc.record({ a: fc.constant("scale" as const), k, count: fc.integer({ min: 1, max: 5 }) }) },
+    { weight, arbitrary: fc.record({ a: fc.constant("scale" as const), k, count: fc.integer({ min: 0, max: 5 }) }) },
   ];
 }
 

@@ -77,6 +77,11 @@ export function countOf(c: SimConfig, sc: SimScenario, i: number): number | null
   return s !== undefined && s.base === e.instances ? s.count : e.instances;
 }
 
+/** The tables a `ctl scale NAME 0` holds at 0 copies (its count still applies: the table is in the files, its count unchanged). */
+export function zeroOf(c: SimConfig, sc: SimScenario): string[] {
+  return c.entries.flatMap((e, i) => (e.present && scalable(sc, i) && countOf(c, sc, i) === 0 && c.scales.has(tableName(sc, i)) ? [tableName(sc, i)] : []));
+}
+
 /** The files edited (edits that do not apply to a server are skipped). */
 export function edited(c: SimConfig, sc: SimScenario, edits: readonly SimEdit[]): SimConfig {
   const entries = [...c.entries];

@@ -317,6 +317,17 @@ class LosesSpawnShortage extends Supervisor {
 
 const terminating = (e: Event | null) => e !== null && (e.type === "terminate" || (e.type === "control" && e.command.op === "shutdown"));
 
+/** Forgets which tables `ctl scale` holds at 0 (the plan's Settings.scaledToZero) on the way to the core: with nothing else left it exits. */
+class ForgetsScaledToZero extends Supervisor {
+  override dispatch(...events: Event[]): void {
+    super.dispatch(...events.map((e) => {
+      if (e.type !== "reconfigure" || e.settings.scaledToZero === undefined) return e;
+      const { scaledToZero: _, ...settings } = e.settings;
+      return { ...e, settings };
+    }));
+  }
+}
+
 function make(C: new (port: OsPort, config: ShellConfig) => Supervisor): SupervisorFactory {
   return (port, config) => new C(port, config);
 }
@@ -336,6 +347,7 @@ export const SHORTAGE_MUTANT = "lose a spawn's shortage on the way to the core";
 
 export const SHELL_MUTANTS: Readonly<Record<string, SupervisorFactory>> = {
   "drop the second of two coalesced exits": make(DropsCoalescedExit),
+  "forget that a table is scaled to 0": make(ForgetsScaledToZero),
   "reap the wrong pid": make(AdoptsWrongPid),
   "signal a reused pid": make(SignalsStalePid),
   "leave the stop timer armed after the last child ended": make(LeavesTimersArmed),

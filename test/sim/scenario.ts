@@ -239,7 +239,7 @@ export function simScenarioArb(o: SimOptions = {}): fc.Arbitrary<SimScenario> {
         reexec: fc.option(fc.constantFrom(0, 1, 50, 2000), { freq: 3 }),
       }),
     },
-    { weight: 1, arbitrary: fc.record({ at, act: fc.constant("scale" as const), k: fc.nat({ max: 1000 }), count: fc.integer({ min: 1, max: 3 }) }) },
+    { weight: 1, arbitrary: fc.record({ at, act: fc.constant("scale" as const), k: fc.nat({ max: 1000 }), count: fc.integer({ min: 0, max: 3 }) }) },
     { weight: 2, arbitrary: fc.record({ at, act: fc.constant("roll" as const), k: fc.nat({ max: 1000 }), reexec: fc.option(fc.constantFrom(0, 1, 50, 2000), { freq: 4 }) }) },
   );
   return fc.record({

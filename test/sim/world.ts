@@ -36,7 +36,7 @@ import { type Expected, Model } from "../properties/model.ts";
 import { StepBound } from "../properties/busy.ts";
 import { compareAcrossReexec, compareEffects, compareState, eventWords, timerWords } from "../properties/oracle.ts";
 import { type Behaviour, Kernel, SUP } from "./kernel.ts";
-import { countOf, edited, filesOf, initialConfig, scaled, type SimConfig, type SimSlot, slotsOf, specsOf, tableName } from "./config.ts";
+import { countOf, edited, filesOf, initialConfig, scaled, type SimConfig, type SimSlot, slotsOf, specsOf, tableName, zeroOf } from "./config.ts";
 import type { Duration, Life, SimScenario } from "./scenario.ts";
 
 export class SimViolation extends Error {
@@ -1192,7 +1192,9 @@ export class World {
     if (c.broken) {
       this.fail(`a ${c.what} of files that do not validate was applied (the core was handed a reconfigure event): a file that does not validate changes nothing (apply a half-valid file)`);
     }
-    return { settings: simSettings(this.sc), servers: c.specs };
+    // (the tables held at 0 copies, as the plan tells the core: Settings.scaledToZero)
+    const zero = zeroOf(c.config, this.sc);
+    return { settings: { ...simSettings(this.sc), ...(zero.length === 0 ? {} : { scaledToZero: zero }) }, servers: c.specs };
   }
 
   /**
