@@ -45,7 +45,7 @@ export type ModelKind = "unborn" | "waiting" | "starting" | "alive" | "backoff" 
 export const MODEL_READY_POLL_MS = 200;
 export const MODEL_READY_PROBE_TIMEOUT_MS = 2000;
 /** docs/spec.md, "When a server's process ends": at most this many ended groups wait for their SIGKILL. */
-export const MODEL_MAX_LEFTOVERS = 1024;
+export const MODEL_MAX_LEFTOVERS = 64;
 
 /** What is left of the group `pgid` of server `server`'s process, which ended by itself: SIGKILLed at `at`; `seq`: the order they came in. */
 export interface ModelLeftover { pgid: number; server: number; at: number; seq: number }
