@@ -18,7 +18,7 @@ import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { initialState, step } from "../../src/core/step.ts";
 import type { ControlCommand, Effect, Event, ExitStatus, Handover, ServerSpec, Settings, State, StepResult, TimerName } from "../../src/core/types.ts";
 import { StepBound } from "./busy.ts";
-import { canonicalJson, type Expected, Model, isClean } from "./model.ts";
+import { canonicalJson, type Expected, Model, type ModelSummary, isClean } from "./model.ts";
 import { compareAcrossReexec, compareEffects, comparePendingAcrossReexec, compareState, compareTimers, eventWords, handoverFromState } from "./oracle.ts";
 import { handoverSpecs } from "../../src/core/step.ts";
 import { type Action, type AddChoice, groupSize, type LifeChoice, type PolicyTweak, type RemoveWhich, type Scenario, type ServerChoice, type Simple, type TimerOffset } from "./scenario.ts";
@@ -1268,6 +1268,27 @@ export class ScenarioRun {
       }
     }
 
+    // reload-summary: what a reload (or a scale) answers and logs, by name, is the model's (docs/spec.md, "Reload"):
+    // added, changed, removed, unchanged and updated, each the same set; a server the reload itself may start (unborn,
+    // its autostart turned on; waiting, its dependencies changed) is among the changed, not the updated: `ctl reload
+    // --wait` waits for the added and the changed only. Both the reply (when a request asked) and the log record.
+    if (event.type === "reconfigure" && x.reload !== null) {
+      const want = x.reload.summary;
+      const said = effects.flatMap((e) => e.type === "reply" && e.reload !== undefined ? [{ where: "reply", s: e.reload }] : e.type === "log" && e.record.event === "reload" && e.record.reload !== undefined ? [{ where: "log record", s: e.record.reload }] : []);
+      if (said.length === 0) this.fail("reload-summary", `after ${eventWords(event)}, the core neither answered nor logged what the reload did (the model's: ${summaryWords(want)})`);
+      for (const { where, s: got } of said) {
+        for (const k of ["added", "changed", "removed", "unchanged", "updated"] as const) {
+          const a = [...new Set(got[k] ?? [])].sort();
+          const b = [...new Set(want[k])].sort();
+          if (a.join("\0") === b.join("\0")) continue;
+          const extra = a.filter((n) => !b.includes(n));
+          const missing = b.filter((n) => !a.includes(n));
+          const other = (n: string) => (["added", "changed", "removed", "unchanged", "updated"] as const).filter((j) => j !== k && want[j].includes(n)).join("+") || "none";
+          this.fail("reload-summary", `after ${eventWords(event)}, the core's ${where} lists ${k}: [${a.join(", ")}], the model's [${b.join(", ")}]${extra.length > 0 ? ` (${extra.map((n) => `${n}: the model's ${other(n)}`).join(", ")})` : ""}${missing.length > 0 ? ` (missing ${missing.join(", ")})` : ""}: a reload tells the operator what it did wrong ('ctl reload --wait' waits for the added and the changed: a server the reload starts listed as updated is not waited for)`);
+        }
+      }
+    }
+
     // scale: `ctl scale NAME N` keeps NAME.1 … NAME.N running untouched (same pid, no signal) and stops the copies above
     // N that run, the highest-numbered first (their stop orders in that order, in one step). (A scale queued behind a
     // reload was planned from the texts before it: a copy whose spec it changes back, the model's changed, restarts.)
@@ -1464,4 +1485,10 @@ function describe(e: Event): string {
 
 export function runScenario(sc: Scenario, stepFn: StepFn = step): RunReport {
   return new ScenarioRun(sc, stepFn).run();
+}
+
+/** A model's reload summary in words: "added a; changed b, c; …" (the empty lists left out). */
+function summaryWords(s: ModelSummary): string {
+  const parts = (["added", "changed", "removed", "unchanged", "updated"] as const).filter((k) => s[k].length > 0).map((k) => `${k} ${s[k].join(", ")}`);
+  return parts.length === 0 ? "nothing" : parts.join("; ");
 }

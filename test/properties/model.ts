@@ -162,7 +162,7 @@ export interface Expected {
   /** Why, in words, for messages: what the model did in this step. */
   notes: string[];
   /** A reload applied in this step: its slots by what it did to them (null: none). */
-  reload: { added: number[]; changed: number[]; removed: number[]; unchanged: number[]; updated: number[] } | null;
+  reload: { added: number[]; changed: number[]; removed: number[]; unchanged: number[]; updated: number[]; summary: ModelSummary } | null;
   /** Rolling restarts answered in this step (the request, ok, the text: docs/spec.md, "Scale"). */
   answers: { id: number; ok: boolean; text: string }[];
   /** Rolling restarts that ended in this step: their log lines ("rolling restart of 'web' done: …", "… stopped at …"). */
@@ -846,6 +846,7 @@ export class Model {
     const changed: number[] = [];
     const unchanged: number[] = [];
     const updated: number[] = [];
+    const said = { added: [] as string[], changed: [] as string[], removed: [] as string[], unchanged: [] as string[], updated: [] as string[] };
     // (changed or updated, in the file's order: one that does not run and now starts by itself is started)
     const respecified: number[] = [];
     specs.forEach((given, k) => {
@@ -859,6 +860,7 @@ export class Model {
         this.servers[slot] = fresh();
         this.specs[slot] = spec;
         added.push(slot);
+        said.added.push(given.name);
         return;
       }
       const s = this.servers[slot]!;
@@ -871,8 +873,13 @@ export class Model {
         target, depNames(target.dependsOn, (d) => table(this.servers[d]?.next ?? this.specs[d], d)),
         given, depNames(given.dependsOn, (d) => table(specs[d], d)),
       );
+      // Whether its dependencies (their tables, a table held at 0 copies counted too) differ: one waiting for them may
+      // be started by this reload.
+      const rawDeps = (deps: readonly number[] | undefined, names: (d: number) => string) => [...new Set((deps ?? []).map(names))].sort().join(",");
+      const depsDiffer = rawDeps(target.dependsOn, (d) => table(this.servers[d]?.next ?? this.specs[d], d)) !== rawDeps(given.dependsOn, (d) => table(specs[d], d));
       if (same) {
         unchanged.push(slot);
+        (s.kind === "waiting" && zero.size > 0 && depsDiffer ? said.changed : said.unchanged).push(given.name);
         // (its dependencies follow the table's copies at once: nothing else changed, nothing is restarted; one that
         // keeps its old process runs what the files say again: its pending spec goes)
         if (keeps) {
@@ -887,10 +894,17 @@ export class Model {
         unchanged.push(slot);
         updated.push(slot);
         respecified.push(slot);
+        const starts = (s.kind === "unborn" && target.autostart === false && given.autostart !== false) || (s.kind === "waiting" && depsDiffer);
+        if (starts) said.changed.push(given.name);
+        else {
+          said.unchanged.push(given.name);
+          said.updated.push(given.name);
+        }
         this.inPlace(slot, spec, keeps);
         return;
       }
       changed.push(slot);
+      said.changed.push(given.name);
       respecified.push(slot);
       if (s.kind === "alive" || s.kind === "starting") s.next = spec;
       else {
@@ -901,7 +915,8 @@ export class Model {
     const kept = new Set(specs.map((x) => x.name));
     const removed = [...current].filter(([name]) => !kept.has(name)).map(([, slot]) => slot);
     for (const i of removed) this.servers[i]!.retired = true;
-    this.x.reload = { added, changed, removed, unchanged, updated };
+    for (const i of removed) said.removed.push(this.specs[i]!.name);
+    this.x.reload = { added, changed, removed, unchanged, updated, summary: said };
     this.findDependents();
     this.x.notes.push(`reload: ${added.length} added (${added.join(",")}), ${changed.length} changed (${changed.join(",")}), ${removed.length} removed (${removed.join(",")})`);
     // The running copies of a changed table with instances and a readiness check are not restarted at once:
@@ -1583,6 +1598,20 @@ function sameModelSpec(a: ServerSpec, aDeps: readonly string[], b: ServerSpec, b
     return canonicalJson({ ...rest, deps: [...new Set(deps)].sort() });
   };
   return norm(a, aDeps) === norm(b, bDeps);
+}
+
+/**
+ * What a reload answers and logs, by server name (docs/spec.md, "Reload"): the four lists and `updated` (those of the
+ * unchanged taken in place). A server the reload itself may start (unborn with its autostart turned on; waiting, its
+ * dependencies changed, or a table it waits for scaled to 0 or from 0) is listed as changed: `ctl reload --wait` waits
+ * for what is added or changed.
+ */
+export interface ModelSummary {
+  readonly added: readonly string[];
+  readonly changed: readonly string[];
+  readonly removed: readonly string[];
+  readonly unchanged: readonly string[];
+  readonly updated: readonly string[];
 }
 
 /** JSON with every object's keys sorted and undefined fields left out. */

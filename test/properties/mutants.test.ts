@@ -37,6 +37,7 @@ const NAMED: Readonly<Record<string, RegExp>> = {
   "a spawn short of a resource tried again every second": /^invariant backoff: server \d+'s spawn failed for want of a resource \(\d+ in a row\): tried again after 1000 ms, not \d+/,
   "a policy-only change restarts the process": /^invariant in-place: after reconfigure .*, server \d+ \('.*', pid \d+\) had only its policy changed by the reload, and the core .*: a policy-only change restarts the process/,
   "an in-place health change keeps the old probe schedule": /^invariant in-place: after reconfigure .*, server \d+ \('.*', pid \d+\)'s health check changed in place, .*: an in-place health change keeps the old probe schedule/,
+  "a server a reload starts is summarised as updated": /^invariant reload-summary: after reconfigure .*, the core's (reply|log record) lists (changed|unchanged|updated): .*, the model's .*: a reload tells the operator what it did wrong/,
   "a table scaled to 0 lets lazarus exit": /^invariant 8: exited outside shutdown while .* is scaled to 0/,
   "leftover group never SIGKILLed": /^invariant model: .*(what is left of ended servers' groups waits for SIGKILL as .*leftovers: SIGKILL at the server's own stop timeout|missing: SIGKILL to what is left of server \d+'s group \d+)/,
   "leftover kill armed with the global stop timeout instead of the server's": /^invariant model: .*what is left of ended servers' groups waits for SIGKILL as .*, the model's .* \(leftovers: SIGKILL at the server's own stop timeout after its end, else the global one\)/,

@@ -7,10 +7,10 @@
 import { SIGINT, SIGKILL, SIGTERM } from "../../src/core/signals.ts";
 import { spawnArgv } from "../../src/core/argv.ts";
 import { unreadyDependencies } from "../../src/core/deps.ts";
-import { reconfigure } from "../../src/core/reconfigure.ts";
+import { reconfigure, summaryText } from "../../src/core/reconfigure.ts";
 import { handoverOf, step } from "../../src/core/step.ts";
 import { Vec } from "../../src/core/vec.ts";
-import type { Effect, Event, Handover, Server, State, StepResult } from "../../src/core/types.ts";
+import type { Effect, Event, Handover, ReloadSummary, Server, State, StepResult } from "../../src/core/types.ts";
 import type { StepFn } from "./check.ts";
 
 /** The state with server i replaced (and the census that goes with it). */
@@ -495,8 +495,9 @@ Object.assign(MUTANTS, {
     let bent = state;
     for (const c of reconfigure(state.servers, event.servers, zeroOf(state, event)).changes) {
       const s = state.servers.at(c.slot);
-      // (a plain server's: a table's copy with a readiness check would be replaced by a rolling reload, one at a time)
-      if (c.kind === "updated" && s !== undefined && s.spec.group === undefined) bent = withServer(bent, c.slot, { ...s, spec: { ...s.spec, launch: `${s.spec.launch ?? ""}+` } });
+      // (a plain server's: a table's copy with a readiness check would be replaced by a rolling reload, one at a time;
+      // and one whose process runs: the bug is that process restarted, not what the reload says of one that does not run)
+      if (c.kind === "updated" && s !== undefined && s.spec.group === undefined && s.life.kind === "alive") bent = withServer(bent, c.slot, { ...s, spec: { ...s.spec, launch: `${s.spec.launch ?? ""}+` } });
     }
     return step(bent, event);
   },
@@ -512,5 +513,28 @@ Object.assign(MUTANTS, {
       out = withServer(out, i, rest);
     });
     return { state: out, effects: r.effects.filter((e) => !((e.type === "arm" || e.type === "disarm") && touched.has(e.timer))) };
+  },
+  /**
+   * The regression of "policy-only changes apply in place": a server the reload itself starts (unborn, its autostart
+   * turned on; waiting, its dependencies changed) is said updated in place, not changed, and `ctl reload --wait` does
+   * not wait for it. (The reload does the same; only its answer and its log record say otherwise.)
+   */
+  "a server a reload starts is summarised as updated": (state: State, event: Event): StepResult => {
+    const r = step(state, event);
+    if (event.type !== "reconfigure" || state.phase.kind !== "running") return r;
+    const updated = new Set(reconfigure(state.servers, event.servers, zeroOf(state, event)).changes.flatMap((c) => (c.kind === "updated" ? [state.servers.at(c.slot)?.spec.name ?? ""] : [])));
+    const bend = (s: ReloadSummary): ReloadSummary => {
+      const moved = s.changed.filter((n) => updated.has(n));
+      if (moved.length === 0) return s;
+      return { ...s, changed: s.changed.filter((n) => !updated.has(n)), unchanged: [...s.unchanged, ...moved], updated: [...(s.updated ?? []), ...moved] };
+    };
+    const words = (s: ReloadSummary | undefined, text: string) => s === undefined ? text : text.replace(summaryText(s), summaryText(bend(s)));
+    return {
+      state: r.state,
+      effects: r.effects.map((e): Effect =>
+        e.type === "reply" && e.reload !== undefined ? { ...e, reload: bend(e.reload), message: words(e.reload, e.message) }
+        : e.type === "log" && e.record.reload !== undefined ? { ...e, record: { ...e.record, reload: bend(e.record.reload), text: words(e.record.reload, e.record.text) } }
+        : e),
+    };
   },
 });
